@@ -1,0 +1,13 @@
+//! Kerato's domain: the model and its rules.
+//!
+//! Nothing here does I/O, runs async code or reads the wall clock; time and
+//! randomness come in as parameters so every rule can be tested exactly.
+//! Areas use the same module names in every crate of the workspace.
+
+pub mod error;
+pub mod ids;
+pub mod money;
+pub mod tenancy;
+pub mod time;
+
+pub use error::{FieldError, ValidationErrors};
