@@ -1,1 +1,20 @@
-//! placeholder
+//! Kerato's persistence: the only crate that contains SQL.
+//!
+//! One set of SQL texts serves both backends: an encrypted SQLite file
+//! (SQLCipher) for a single practice, and PostgreSQL for groups. Each query
+//! is written once and compiled for both drivers by [`on_tx!`], so the two
+//! backends cannot drift apart. Column types are portable: TEXT IDs, BIGINT
+//! timestamps in UTC microseconds, BIGINT money in cents.
+
+mod backend;
+mod error;
+mod key;
+mod migrate;
+pub mod meta;
+pub mod tenancy;
+pub mod testing;
+
+pub use backend::{Backend, OpenMode, SqliteOptions, Store, Tx};
+pub use error::StoreError;
+pub use key::{DbKey, KeyError};
+pub use migrate::{MIGRATIONS, Migration, SchemaStatus};

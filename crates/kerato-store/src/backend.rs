@@ -1,0 +1,336 @@
+//! The two backends behind one API.
+//!
+//! A [`Tx`] is a transaction on either backend. Query functions take a `Tx`
+//! and run their single SQL text through [`on_tx!`], which compiles the body
+//! once per driver. Dialect differences, where they exist, are spelled out
+//! next to the query with `Backend` in the condition.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{ConnectOptions, Connection, Postgres, Sqlite, Transaction};
+
+use kerato_domain::time::Timestamp;
+
+use crate::error::StoreError;
+use crate::key::DbKey;
+use crate::migrate;
+
+/// Runs `$body` with `$c` bound to the transaction's connection, for
+/// whichever backend the transaction is on. The body is written once.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! on_tx {
+    ($tx:expr, $c:ident => $body:expr) => {
+        match $tx {
+            $crate::Tx::Sqlite($c) => $body,
+            $crate::Tx::Postgres($c) => $body,
+        }
+    };
+}
+
+/// Executes a statement (the query builder, binds included) on the
+/// transaction's backend and returns the number of rows it affected.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! execute {
+    ($tx:expr, $query:expr) => {
+        $crate::on_tx!($tx, c => $query.execute(&mut **c).await.map(|r| r.rows_affected()))
+    };
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Sqlite => "sqlite",
+            Self::Postgres => "postgres",
+        }
+    }
+}
+
+/// Whether opening may create a missing database file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenMode {
+    /// Fail with [`StoreError::NotInitialised`] when the file is missing.
+    Existing,
+    /// Create the file if it is missing (`kerato init`, `kerato demo`).
+    CreateIfMissing,
+}
+
+/// How to open an SQLite database file.
+#[derive(Debug, Clone)]
+pub struct SqliteOptions {
+    pub path: PathBuf,
+    /// `None` opens a plain, unencrypted file; only benchmarks do that.
+    pub key: Option<DbKey>,
+    pub mode: OpenMode,
+    pub max_connections: u32,
+}
+
+#[derive(Debug, Clone)]
+enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// A handle on the database; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: Pool,
+    /// Where an SQLite store lives, for messages and integrity reports.
+    location: String,
+}
+
+/// A transaction on either backend. Dropping it without [`Tx::commit`]
+/// rolls it back, so an error anywhere in a use case leaves nothing behind.
+#[derive(Debug)]
+pub enum Tx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<(), StoreError> {
+        match self {
+            Tx::Sqlite(t) => t.commit().await?,
+            Tx::Postgres(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Tx::Sqlite(_) => Backend::Sqlite,
+            Tx::Postgres(_) => Backend::Postgres,
+        }
+    }
+}
+
+/// SQLite error code 26, SQLITE_NOTADB: what SQLCipher reports for a wrong key.
+fn is_not_a_database(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(db) if db.code().as_deref() == Some("26"))
+}
+
+fn sqlite_connect_options(opts: &SqliteOptions) -> SqliteConnectOptions {
+    let mut connect = SqliteConnectOptions::new()
+        .filename(&opts.path)
+        .create_if_missing(opts.mode == OpenMode::CreateIfMissing)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Full)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(10))
+        .disable_statement_logging();
+    if let Some(key) = &opts.key {
+        // sqlx always sends `key` before every other pragma, which SQLCipher
+        // requires; silence SQLCipher's own stderr logging of key failures,
+        // since we turn them into one clear error ourselves.
+        connect = connect
+            .pragma("key", key.pragma_value())
+            .pragma("cipher_log_level", "NONE");
+    }
+    connect
+}
+
+impl Store {
+    /// Opens (and, with [`OpenMode::CreateIfMissing`], creates) an SQLite file.
+    ///
+    /// The key is checked on a single connection before the pool is built, so
+    /// a wrong key is reported as [`StoreError::WrongKey`] and nothing is
+    /// written to the file.
+    pub async fn open_sqlite(opts: SqliteOptions) -> Result<Self, StoreError> {
+        if opts.mode == OpenMode::Existing && !opts.path.exists() {
+            return Err(StoreError::NotInitialised { path: opts.path });
+        }
+        let connect = sqlite_connect_options(&opts);
+        let wrong_key = |e: sqlx::Error, path: &Path| {
+            if is_not_a_database(&e) {
+                StoreError::WrongKey {
+                    path: path.to_path_buf(),
+                }
+            } else {
+                StoreError::Database(e)
+            }
+        };
+        // Opening runs the pragmas; reading the schema forces SQLCipher to
+        // decrypt page 1, which is where a wrong key shows.
+        let mut probe = connect
+            .connect()
+            .await
+            .map_err(|e| wrong_key(e, &opts.path))?;
+        sqlx::query("SELECT count(*) FROM sqlite_master")
+            .execute(&mut probe)
+            .await
+            .map_err(|e| wrong_key(e, &opts.path))?;
+        probe.close().await?;
+        let pool = SqlitePoolOptions::new()
+            .max_connections(opts.max_connections.max(1))
+            .min_connections(1)
+            .connect_with(connect)
+            .await
+            .map_err(|e| wrong_key(e, &opts.path))?;
+        Ok(Self {
+            pool: Pool::Sqlite(pool),
+            location: opts.path.display().to_string(),
+        })
+    }
+
+    /// Connects to PostgreSQL with a `postgres://` URL.
+    pub async fn open_postgres(url: &str, max_connections: u32) -> Result<Self, StoreError> {
+        let connect = PgConnectOptions::from_str(url)
+            .map_err(|e| StoreError::Connect(redact_url_error(&e)))?
+            .disable_statement_logging();
+        let location = format!(
+            "postgres://{}:{}/{}",
+            connect.get_host(),
+            connect.get_port(),
+            connect.get_database().unwrap_or("")
+        );
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections.max(1))
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(connect)
+            .await
+            .map_err(|e| StoreError::Connect(redact_url_error(&e)))?;
+        Ok(Self {
+            pool: Pool::Postgres(pool),
+            location,
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.pool {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Where the data lives (a file path, or a URL without the password).
+    pub fn location(&self) -> &str {
+        &self.location
+    }
+
+    /// Begins a read-only unit of work.
+    pub async fn read(&self) -> Result<Tx, StoreError> {
+        Ok(match &self.pool {
+            Pool::Sqlite(p) => Tx::Sqlite(p.begin().await?),
+            Pool::Postgres(p) => Tx::Postgres(p.begin().await?),
+        })
+    }
+
+    /// Begins a unit of work that writes. On SQLite it takes the write lock
+    /// up front (`BEGIN IMMEDIATE`): a deferred transaction that upgrades to a
+    /// writer can fail with SQLITE_BUSY no matter how long it waits.
+    pub async fn write(&self) -> Result<Tx, StoreError> {
+        Ok(match &self.pool {
+            Pool::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Pool::Postgres(p) => Tx::Postgres(p.begin().await?),
+        })
+    }
+
+    /// Applies pending migrations; returns how many ran.
+    pub async fn migrate(&self, now: Timestamp) -> Result<usize, StoreError> {
+        migrate::apply(self, None, now).await
+    }
+
+    /// Applies migrations up to and including `version` (tests of upgrades).
+    pub async fn migrate_to(&self, version: i64, now: Timestamp) -> Result<usize, StoreError> {
+        migrate::apply(self, Some(version), now).await
+    }
+
+    pub async fn schema_status(&self) -> Result<migrate::SchemaStatus, StoreError> {
+        migrate::status(self).await
+    }
+
+    /// Checks the database's physical integrity: `PRAGMA integrity_check` on
+    /// SQLite; on PostgreSQL, a full read of every table and, where the
+    /// amcheck extension is installed, a B-tree check of every index.
+    /// Returns the problems found; empty means the database is sound.
+    pub async fn integrity_check(&self) -> Result<Vec<String>, StoreError> {
+        match &self.pool {
+            Pool::Sqlite(p) => {
+                let rows: Vec<(String,)> = sqlx::query_as("PRAGMA integrity_check")
+                    .fetch_all(p)
+                    .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(r,)| r)
+                    .filter(|r| r != "ok")
+                    .collect())
+            }
+            Pool::Postgres(p) => {
+                let tables: Vec<(String,)> = sqlx::query_as(
+                    "SELECT tablename::text FROM pg_tables WHERE schemaname = current_schema()",
+                )
+                .fetch_all(p)
+                .await?;
+                for (table,) in &tables {
+                    // Table names come from the catalogue, not from input;
+                    // quoting keeps any odd name a single identifier.
+                    let sql = format!("SELECT count(*) FROM \"{}\"", table.replace('"', "\"\""));
+                    sqlx::query(sqlx::AssertSqlSafe(sql)).execute(p).await?;
+                }
+                let amcheck: Option<(String,)> =
+                    sqlx::query_as("SELECT extname::text FROM pg_extension WHERE extname = 'amcheck'")
+                        .fetch_optional(p)
+                        .await?;
+                if amcheck.is_some() {
+                    sqlx::query(
+                        "SELECT bt_index_check(i.indexrelid) FROM pg_index i \
+                         JOIN pg_class c ON c.oid = i.indexrelid \
+                         JOIN pg_am a ON a.oid = c.relam \
+                         WHERE a.amname = 'btree' AND c.relnamespace = current_schema()::regnamespace",
+                    )
+                    .execute(p)
+                    .await?;
+                }
+                Ok(Vec::new())
+            }
+        }
+    }
+
+    /// Closes every connection; on SQLite the last close checkpoints the WAL
+    /// into the main file.
+    pub async fn close(&self) {
+        match &self.pool {
+            Pool::Sqlite(p) => p.close().await,
+            Pool::Postgres(p) => p.close().await,
+        }
+    }
+
+    /// SQLCipher's version, or `None` for a plain SQLite build or PostgreSQL.
+    pub async fn cipher_version(&self) -> Result<Option<String>, StoreError> {
+        match &self.pool {
+            Pool::Sqlite(p) => {
+                let row: Option<(String,)> = sqlx::query_as("PRAGMA cipher_version")
+                    .fetch_optional(p)
+                    .await?;
+                Ok(row.map(|(v,)| v))
+            }
+            Pool::Postgres(_) => Ok(None),
+        }
+    }
+}
+
+/// sqlx's connection errors can quote the URL; keep the password out of
+/// anything we print.
+fn redact_url_error(err: &sqlx::Error) -> String {
+    let text = err.to_string();
+    match text.find("://") {
+        Some(start) => match text[start + 3..].find('@') {
+            Some(at) => format!("{}://[redacted]{}", &text[..start], &text[start + 3 + at..]),
+            None => text,
+        },
+        None => text,
+    }
+}

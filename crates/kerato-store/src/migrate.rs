@@ -1,0 +1,169 @@
+//! Append-only migrations, embedded in the binary.
+//!
+//! Each migration is one SQL file that runs unchanged on both backends. The
+//! applied ones are recorded with a SHA-256 of their text; a file that was
+//! edited after it was applied is refused, because a database made by an
+//! older schema must be upgraded by new migrations, not by rewriting history.
+
+use sha2::{Digest, Sha256};
+
+use kerato_domain::time::Timestamp;
+
+use crate::backend::{Store, Tx};
+use crate::error::StoreError;
+use crate::{execute, on_tx};
+
+#[derive(Debug, Clone, Copy)]
+pub struct Migration {
+    pub version: i64,
+    pub name: &'static str,
+    pub sql: &'static str,
+}
+
+/// Every migration, in order. Add new ones at the end; never edit one.
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "meta",
+        sql: include_str!("../migrations/0001_meta.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "tenancy",
+        sql: include_str!("../migrations/0002_tenancy.sql"),
+    },
+];
+
+const CREATE_LEDGER: &str = "CREATE TABLE IF NOT EXISTS kerato_migrations (
+    version BIGINT PRIMARY KEY,
+    name TEXT NOT NULL,
+    checksum TEXT NOT NULL,
+    applied_at BIGINT NOT NULL
+)";
+
+/// Where the schema stands relative to this binary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemaStatus {
+    /// Highest applied migration, 0 for an empty database.
+    pub current: i64,
+    /// Highest migration this binary knows.
+    pub latest: i64,
+    /// Migrations this binary would apply.
+    pub pending: Vec<i64>,
+}
+
+fn checksum(sql: &str) -> String {
+    hex::encode(Sha256::digest(sql.as_bytes()))
+}
+
+async fn applied(tx: &mut Tx) -> Result<Vec<(i64, String, String)>, StoreError> {
+    execute!(tx, sqlx::raw_sql(CREATE_LEDGER))?;
+    Ok(on_tx!(tx, c => sqlx::query_as(
+        "SELECT version, name, checksum FROM kerato_migrations ORDER BY version"
+    )
+    .fetch_all(&mut **c)
+    .await)?)
+}
+
+/// Checks the recorded migrations against the embedded ones.
+fn verify(rows: &[(i64, String, String)]) -> Result<(), StoreError> {
+    let latest = MIGRATIONS.last().map_or(0, |m| m.version);
+    for (version, name, sum) in rows {
+        match MIGRATIONS.iter().find(|m| m.version == *version) {
+            Some(m) if checksum(m.sql) == *sum => {}
+            Some(_) => {
+                return Err(StoreError::MigrationChanged {
+                    version: *version,
+                    name: name.clone(),
+                });
+            }
+            None => {
+                return Err(StoreError::SchemaTooNew {
+                    found: *version,
+                    known: latest,
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+pub(crate) async fn status(store: &Store) -> Result<SchemaStatus, StoreError> {
+    let mut tx = store.write().await?;
+    let rows = applied(&mut tx).await?;
+    tx.commit().await?;
+    verify(&rows)?;
+    let current = rows.last().map_or(0, |r| r.0);
+    Ok(SchemaStatus {
+        current,
+        latest: MIGRATIONS.last().map_or(0, |m| m.version),
+        pending: MIGRATIONS
+            .iter()
+            .filter(|m| m.version > current)
+            .map(|m| m.version)
+            .collect(),
+    })
+}
+
+/// Applies pending migrations up to `until` (all when `None`), each in its
+/// own transaction with its ledger row, so a failure leaves the schema at
+/// the last whole migration.
+pub(crate) async fn apply(
+    store: &Store,
+    until: Option<i64>,
+    now: Timestamp,
+) -> Result<usize, StoreError> {
+    let mut count = 0;
+    loop {
+        let mut tx = store.write().await?;
+        let rows = applied(&mut tx).await?;
+        verify(&rows)?;
+        let current = rows.last().map_or(0, |r| r.0);
+        let Some(next) = MIGRATIONS
+            .iter()
+            .find(|m| m.version > current && until.is_none_or(|u| m.version <= u))
+        else {
+            tx.commit().await?;
+            return Ok(count);
+        };
+        execute!(&mut tx, sqlx::raw_sql(next.sql))?;
+        execute!(
+            &mut tx,
+            sqlx::query(
+                "INSERT INTO kerato_migrations (version, name, checksum, applied_at) \
+                 VALUES ($1, $2, $3, $4)"
+            )
+            .bind(next.version)
+            .bind(next.name)
+            .bind(checksum(next.sql))
+            .bind(now.as_micros())
+        )?;
+        tx.commit().await?;
+        tracing::info!(version = next.version, name = next.name, "applied migration");
+        count += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_are_dense_and_increasing() {
+        for (i, m) in MIGRATIONS.iter().enumerate() {
+            assert_eq!(m.version, i as i64 + 1, "migration {} out of order", m.name);
+        }
+    }
+
+    #[test]
+    fn an_edited_migration_is_refused() {
+        let rows = vec![(1, "meta".to_string(), "0".repeat(64))];
+        assert!(matches!(verify(&rows), Err(StoreError::MigrationChanged { version: 1, .. })));
+    }
+
+    #[test]
+    fn a_newer_schema_is_refused() {
+        let rows = vec![(999, "future".to_string(), String::new())];
+        assert!(matches!(verify(&rows), Err(StoreError::SchemaTooNew { found: 999, .. })));
+    }
+}
