@@ -1,1 +1,55 @@
-//! placeholder
+//! Kerato's use cases. Every read and write of the store goes through here:
+//! this is where validation, authorization and (from the identity issue on)
+//! the audit trail meet the transaction that carries them.
+
+pub mod clock;
+pub mod demo;
+mod error;
+pub mod tenancy;
+
+use std::sync::Arc;
+
+use kerato_domain::time::{Clock, Timestamp};
+use kerato_store::Store;
+
+pub use error::AppError;
+
+/// The application: a store and a clock. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct App {
+    store: Store,
+    clock: Arc<dyn Clock>,
+}
+
+impl App {
+    pub fn new(store: Store, clock: Arc<dyn Clock>) -> Self {
+        Self { store, clock }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    /// Random bits for a new UUIDv7.
+    fn random_id_bits(&self) -> [u8; 10] {
+        rand::random()
+    }
+
+    /// Whether the store answers and its schema is what this binary expects;
+    /// what `/readyz` reports.
+    pub async fn ready(&self) -> Result<(), AppError> {
+        let status = self.store.schema_status().await?;
+        if status.pending.is_empty() {
+            Ok(())
+        } else {
+            Err(AppError::NotReady(format!(
+                "database schema is at version {} of {}: run `kerato migrate`",
+                status.current, status.latest
+            )))
+        }
+    }
+}

@@ -4,6 +4,7 @@ use std::fmt;
 
 /// One problem with one input field.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FieldError {
     /// The field's name as the caller spelled it (`time_zone`, `address.zip`).
     pub field: String,

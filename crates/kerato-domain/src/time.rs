@@ -140,6 +140,17 @@ impl From<TimeZoneName> for String {
     }
 }
 
+/// Every zone name the bundled tz database knows, sorted, for pickers.
+pub fn available_time_zones() -> Vec<String> {
+    let mut names: Vec<String> = jiff::tz::db()
+        .available()
+        .map(|n| n.as_str().to_string())
+        .filter(|n| n.contains('/') && !n.starts_with("Etc/") || n == "UTC")
+        .collect();
+    names.sort();
+    names
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -162,6 +173,14 @@ mod tests {
         for bad in ["", "CST", "+05:00", "America/Springfield", "Mars/Olympus_Mons"] {
             assert!(TimeZoneName::parse(bad).is_err(), "{bad} accepted");
         }
+    }
+
+    #[test]
+    fn every_listed_zone_parses() {
+        let zones = available_time_zones();
+        assert!(zones.len() > 300, "only {} zones", zones.len());
+        assert!(zones.iter().any(|z| z == "America/Phoenix"));
+        assert!(zones.iter().all(|z| TimeZoneName::parse(z).is_ok()));
     }
 
     #[test]

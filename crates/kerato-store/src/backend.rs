@@ -122,24 +122,30 @@ fn is_not_a_database(err: &sqlx::Error) -> bool {
     matches!(err, sqlx::Error::Database(db) if db.code().as_deref() == Some("26"))
 }
 
-fn sqlite_connect_options(opts: &SqliteOptions) -> SqliteConnectOptions {
+/// Options with only the key: what the key probe opens.
+fn sqlite_key_options(opts: &SqliteOptions) -> SqliteConnectOptions {
     let mut connect = SqliteConnectOptions::new()
         .filename(&opts.path)
         .create_if_missing(opts.mode == OpenMode::CreateIfMissing)
-        .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Full)
-        .foreign_keys(true)
-        .busy_timeout(Duration::from_secs(10))
         .disable_statement_logging();
     if let Some(key) = &opts.key {
-        // sqlx always sends `key` before every other pragma, which SQLCipher
-        // requires; silence SQLCipher's own stderr logging of key failures,
-        // since we turn them into one clear error ourselves.
+        // sqlx always sends `key` before every other pragma, as SQLCipher
+        // requires. SQLCipher's own stderr logging of key failures is
+        // silenced (the level is process-wide) because we turn them into one
+        // clear error ourselves.
         connect = connect
             .pragma("key", key.pragma_value())
             .pragma("cipher_log_level", "NONE");
     }
     connect
+}
+
+fn sqlite_connect_options(opts: &SqliteOptions) -> SqliteConnectOptions {
+    sqlite_key_options(opts)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Full)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(10))
 }
 
 impl Store {
@@ -152,7 +158,6 @@ impl Store {
         if opts.mode == OpenMode::Existing && !opts.path.exists() {
             return Err(StoreError::NotInitialised { path: opts.path });
         }
-        let connect = sqlite_connect_options(&opts);
         let wrong_key = |e: sqlx::Error, path: &Path| {
             if is_not_a_database(&e) {
                 StoreError::WrongKey {
@@ -162,9 +167,10 @@ impl Store {
                 StoreError::Database(e)
             }
         };
-        // Opening runs the pragmas; reading the schema forces SQLCipher to
-        // decrypt page 1, which is where a wrong key shows.
-        let mut probe = connect
+        // The probe sets only the key; reading the schema forces SQLCipher
+        // to decrypt page 1, which is where a wrong key shows, before any
+        // pragma (journal_mode) could write to the file.
+        let mut probe = sqlite_key_options(&opts)
             .connect()
             .await
             .map_err(|e| wrong_key(e, &opts.path))?;
@@ -173,6 +179,7 @@ impl Store {
             .await
             .map_err(|e| wrong_key(e, &opts.path))?;
         probe.close().await?;
+        let connect = sqlite_connect_options(&opts);
         let pool = SqlitePoolOptions::new()
             .max_connections(opts.max_connections.max(1))
             .min_connections(1)

@@ -211,3 +211,15 @@ pub async fn count_locations(tx: &mut Tx) -> Result<i64, StoreError> {
         .await)?;
     Ok(n)
 }
+
+pub async fn update_organisation(tx: &mut Tx, org: &Organisation) -> Result<(), StoreError> {
+    execute!(
+        tx,
+        sqlx::query("UPDATE organisations SET name = $1, kind = $2, updated_at = $3 WHERE id = $4")
+            .bind(&org.name)
+            .bind(org.kind.as_str())
+            .bind(org.updated_at.as_micros())
+            .bind(org.id.to_string())
+    )?;
+    Ok(())
+}

@@ -1,0 +1,33 @@
+use kerato_domain::ValidationErrors;
+use kerato_store::StoreError;
+
+/// What a use case can fail with. The web layer maps each to a status code
+/// and a body; [`AppError::Internal`] text is logged, never shown.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("invalid input: {0}")]
+    Validation(ValidationErrors),
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("not ready: {0}")]
+    NotReady(String),
+    #[error("internal error: {0}")]
+    Internal(#[source] StoreError),
+}
+
+impl From<ValidationErrors> for AppError {
+    fn from(e: ValidationErrors) -> Self {
+        Self::Validation(e)
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Conflict(message) => Self::Conflict(message),
+            other => Self::Internal(other),
+        }
+    }
+}

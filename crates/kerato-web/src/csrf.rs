@@ -1,0 +1,69 @@
+//! CSRF protection for HTML forms: a random token in a `SameSite=Strict`,
+//! `HttpOnly` cookie, echoed in a hidden field of every form and compared on
+//! every form submission. JSON API calls need `Content-Type:
+//! application/json`, which a cross-site form cannot send without a CORS
+//! preflight this server never grants.
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, header};
+use axum::middleware::Next;
+use axum::response::Response;
+use rand::Rng;
+
+use crate::WebState;
+
+/// The CSRF token of the current request, for templates and form checks.
+#[derive(Debug, Clone)]
+pub(crate) struct CsrfToken(pub String);
+
+fn cookie_name(tls: bool) -> &'static str {
+    // The __Host- prefix pins the cookie to this host and path, but browsers
+    // accept it only with Secure, so only under TLS.
+    if tls { "__Host-kerato_csrf" } else { "kerato_csrf" }
+}
+
+fn from_cookie_header(req: &Request, name: &str) -> Option<String> {
+    req.headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+        .filter(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+pub(crate) async fn layer(State(state): State<WebState>, mut req: Request, next: Next) -> Response {
+    let name = cookie_name(state.options.tls);
+    let existing = from_cookie_header(&req, name);
+    let fresh = existing.is_none();
+    let token = existing.unwrap_or_else(|| hex::encode(rand::rng().random::<[u8; 32]>()));
+    req.extensions_mut().insert(CsrfToken(token.clone()));
+    let mut resp = next.run(req).await;
+    if fresh {
+        let secure = if state.options.tls { "; Secure" } else { "" };
+        let cookie = format!("{name}={token}; Path=/; HttpOnly; SameSite=Strict{secure}");
+        if let Ok(value) = HeaderValue::from_str(&cookie) {
+            resp.headers_mut().append(header::SET_COOKIE, value);
+        }
+    }
+    resp
+}
+
+/// Compares in time independent of where the strings differ.
+pub(crate) fn tokens_match(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tokens_match;
+
+    #[test]
+    fn token_comparison() {
+        assert!(tokens_match("abc", "abc"));
+        assert!(!tokens_match("abc", "abd"));
+        assert!(!tokens_match("abc", "abcd"));
+    }
+}

@@ -1,0 +1,259 @@
+//! One error type for the web layer, rendered once.
+//!
+//! A handler returns [`WebError`]; its response carries a [`Problem`] and no
+//! body. The [`render`] middleware then writes the body in the format of the
+//! route: JSON under `/api`, a FHIR `OperationOutcome` under `/fhir`, an HTML
+//! page elsewhere. axum's own rejections (unknown route, wrong method) pass
+//! through the same place. Internal errors are logged with their cause chain
+//! and shown only as a generic message.
+
+use askama::Template;
+use axum::extract::Request;
+use axum::http::{StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Response};
+use kerato_app::AppError;
+use kerato_domain::{FieldError, ValidationErrors};
+
+use crate::layout::Layout;
+
+#[derive(Debug)]
+pub enum WebError {
+    App(AppError),
+    NotFound(&'static str),
+    BadRequest(String),
+    UnsupportedMediaType(String),
+    PayloadTooLarge,
+    Validation(ValidationErrors),
+    Forbidden(String),
+}
+
+impl From<AppError> for WebError {
+    fn from(e: AppError) -> Self {
+        Self::App(e)
+    }
+}
+
+impl From<ValidationErrors> for WebError {
+    fn from(e: ValidationErrors) -> Self {
+        Self::Validation(e)
+    }
+}
+
+/// What went wrong, in words fit for the person or program that asked.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub status: StatusCode,
+    /// A stable machine-readable code.
+    pub error: &'static str,
+    pub message: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<FieldError>,
+}
+
+impl Problem {
+    fn new(status: StatusCode, error: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            error,
+            message: message.into(),
+            fields: Vec::new(),
+        }
+    }
+
+    /// The generic problem for a status that arrived without one.
+    fn for_status(status: StatusCode) -> Self {
+        match status {
+            StatusCode::NOT_FOUND => Self::new(status, "not_found", "there is nothing at this address"),
+            StatusCode::METHOD_NOT_ALLOWED => {
+                Self::new(status, "method_not_allowed", "this address does not accept that method")
+            }
+            StatusCode::PAYLOAD_TOO_LARGE => Self::new(status, "too_large", too_large_message()),
+            s if s.is_client_error() => Self::new(s, "bad_request", "the request could not be understood"),
+            s => Self::new(s, "internal", "something went wrong on our side; it has been logged"),
+        }
+    }
+}
+
+fn too_large_message() -> String {
+    format!(
+        "the request body is larger than the limit of {} KiB; send less data",
+        crate::MAX_BODY_BYTES / 1024
+    )
+}
+
+impl WebError {
+    pub fn problem(&self) -> Problem {
+        match self {
+            WebError::App(AppError::Validation(errors)) | WebError::Validation(errors) => Problem {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                error: "validation",
+                message: format!("some fields are not valid: {errors}"),
+                fields: errors.errors.clone(),
+            },
+            WebError::App(AppError::NotFound(what)) | WebError::NotFound(what) => {
+                Problem::new(StatusCode::NOT_FOUND, "not_found", format!("no such {what}"))
+            }
+            WebError::App(AppError::Conflict(message)) => {
+                Problem::new(StatusCode::CONFLICT, "conflict", message.clone())
+            }
+            WebError::App(AppError::NotReady(message)) => {
+                Problem::new(StatusCode::SERVICE_UNAVAILABLE, "not_ready", message.clone())
+            }
+            WebError::App(AppError::Internal(_)) => Problem::for_status(StatusCode::INTERNAL_SERVER_ERROR),
+            WebError::BadRequest(message) => {
+                Problem::new(StatusCode::BAD_REQUEST, "bad_request", message.clone())
+            }
+            WebError::UnsupportedMediaType(message) => Problem::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                message.clone(),
+            ),
+            WebError::PayloadTooLarge => {
+                Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", too_large_message())
+            }
+            WebError::Forbidden(message) => {
+                Problem::new(StatusCode::FORBIDDEN, "forbidden", message.clone())
+            }
+        }
+    }
+}
+
+impl IntoResponse for WebError {
+    fn into_response(self) -> Response {
+        if let WebError::App(AppError::Internal(cause)) = &self {
+            // The chain names the failing operation; values never reach it
+            // because queries bind parameters and sqlx does not echo them.
+            tracing::error!(error = %cause, source = ?std::error::Error::source(cause), "request failed");
+        }
+        let problem = self.problem();
+        let mut resp = problem.status.into_response();
+        resp.extensions_mut().insert(problem);
+        resp
+    }
+}
+
+pub(crate) async fn not_found() -> WebError {
+    WebError::NotFound("page")
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Html,
+    Json,
+    Fhir,
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    layout: Layout,
+    title: String,
+    message: String,
+}
+
+fn fhir_code(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::NOT_FOUND => "not-found",
+        StatusCode::CONFLICT => "conflict",
+        StatusCode::FORBIDDEN | StatusCode::UNAUTHORIZED => "forbidden",
+        StatusCode::PAYLOAD_TOO_LARGE => "too-long",
+        StatusCode::UNPROCESSABLE_ENTITY | StatusCode::BAD_REQUEST => "invalid",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "not-supported",
+        _ => "exception",
+    }
+}
+
+fn body(problem: &Problem, format: Format) -> Response {
+    match format {
+        Format::Json => (problem.status, axum::Json(problem)).into_response(),
+        Format::Fhir => {
+            let issues: Vec<serde_json::Value> = if problem.fields.is_empty() {
+                vec![serde_json::json!({
+                    "severity": "error",
+                    "code": fhir_code(problem.status),
+                    "diagnostics": problem.message,
+                })]
+            } else {
+                problem
+                    .fields
+                    .iter()
+                    .map(|f| {
+                        serde_json::json!({
+                            "severity": "error",
+                            "code": "invalid",
+                            "diagnostics": f.message,
+                            "expression": [f.field],
+                        })
+                    })
+                    .collect()
+            };
+            let outcome = serde_json::json!({"resourceType": "OperationOutcome", "issue": issues});
+            (
+                problem.status,
+                [(header::CONTENT_TYPE, "application/fhir+json")],
+                outcome.to_string(),
+            )
+                .into_response()
+        }
+        Format::Html => {
+            let title = problem
+                .status
+                .canonical_reason()
+                .unwrap_or("Error")
+                .to_string();
+            let page = ErrorPage {
+                layout: Layout::bare(),
+                title,
+                message: problem.message.clone(),
+            };
+            match page.render() {
+                Ok(html) => (problem.status, Html(html)).into_response(),
+                Err(_) => (problem.status, problem.message.clone()).into_response(),
+            }
+        }
+    }
+}
+
+/// Writes the body of every error response that has none of its own.
+pub(crate) async fn render(req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    let format = if path.starts_with("/api/") {
+        Format::Json
+    } else if path == "/fhir" || path.starts_with("/fhir/") {
+        Format::Fhir
+    } else {
+        Format::Html
+    };
+    let resp = next.run(req).await;
+    let status = resp.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return resp;
+    }
+    let problem = match resp.extensions().get::<Problem>() {
+        Some(p) => p.clone(),
+        None => {
+            // A handler that rendered its own page (a form with its errors)
+            // keeps it; only bare or plain-text rejections are replaced.
+            let own_body = resp
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|ct| !ct.starts_with("text/plain"));
+            if own_body {
+                return resp;
+            }
+            Problem::for_status(status)
+        }
+    };
+    let mut out = body(&problem, format);
+    // Keep headers the handler set for the client (Allow on 405, for one).
+    for (name, value) in resp.headers() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            out.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    out
+}

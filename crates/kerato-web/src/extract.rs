@@ -1,0 +1,163 @@
+//! Request body extractors that say exactly what was wrong.
+//!
+//! axum's stock `Json` and `Form` rejections are terse and plain text; these
+//! name the field, the limit, or the header to fix, and feed the one error
+//! renderer so the body matches the route's format.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::header;
+use kerato_domain::ValidationErrors;
+use serde::de::DeserializeOwned;
+
+use crate::MAX_BODY_BYTES;
+use crate::csrf::{CsrfToken, tokens_match};
+use crate::error::WebError;
+
+fn content_type(req: &Request) -> String {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+        .unwrap_or_default()
+}
+
+async fn body_bytes(req: Request) -> Result<Bytes, WebError> {
+    axum::body::to_bytes(req.into_body(), MAX_BODY_BYTES)
+        .await
+        .map_err(|_| WebError::PayloadTooLarge)
+}
+
+/// The name between the first pair of backticks in a serde message
+/// (`unknown field `colour``), which is the field the message is about.
+fn backticked(message: &str) -> Option<&str> {
+    let start = message.find('`')? + 1;
+    let len = message[start..].find('`')?;
+    Some(&message[start..start + len])
+}
+
+/// A JSON body deserialized into `T`, whose fields are checked strictly.
+#[derive(Debug)]
+pub(crate) struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = WebError;
+
+    async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
+        let ct = content_type(&req);
+        if ct != "application/json" {
+            return Err(WebError::UnsupportedMediaType(format!(
+                "send the body as JSON with the header Content-Type: application/json (got {:?})",
+                if ct.is_empty() { "nothing" } else { ct.as_str() }
+            )));
+        }
+        let bytes = body_bytes(req).await?;
+        let de = &mut serde_json::Deserializer::from_slice(&bytes);
+        match serde_path_to_error::deserialize::<_, T>(de) {
+            Ok(value) => Ok(ApiJson(value)),
+            Err(err) => {
+                let path = err.path().to_string();
+                let inner = err.into_inner();
+                if inner.is_syntax() || inner.is_eof() {
+                    return Err(WebError::BadRequest(format!(
+                        "the body is not valid JSON: {inner}"
+                    )));
+                }
+                let message = inner.to_string();
+                // serde names unknown and missing fields in backticks; the path
+                // points at the parent for a missing one, at the field itself
+                // for an unknown one.
+                let field = if message.starts_with("unknown field")
+                    || message.starts_with("missing field")
+                {
+                    let name = backticked(&message).unwrap_or("?");
+                    if path == "." {
+                        name.to_string()
+                    } else if path == name || path.ends_with(&format!(".{name}")) {
+                        path
+                    } else {
+                        format!("{path}.{name}")
+                    }
+                } else {
+                    path
+                };
+                let message = message
+                    .split(" at line ")
+                    .next()
+                    .unwrap_or(&message)
+                    .to_string();
+                Err(WebError::Validation(ValidationErrors::single(field, message)))
+            }
+        }
+    }
+}
+
+/// The fields of a URL-encoded HTML form, after its CSRF token was checked.
+#[derive(Debug)]
+pub(crate) struct FormFields {
+    pairs: Vec<(String, String)>,
+}
+
+impl FormFields {
+    /// The first value of a field, or "" when absent.
+    pub fn get(&self, name: &str) -> String {
+        self.pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    }
+
+    /// Every value of a repeated field (checkboxes).
+    pub fn all(&self, name: &str) -> Vec<String> {
+        self.pairs
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+}
+
+impl<S: Send + Sync> FromRequest<S> for FormFields {
+    type Rejection = WebError;
+
+    async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
+        if content_type(&req) != "application/x-www-form-urlencoded" {
+            return Err(WebError::UnsupportedMediaType(
+                "submit this form from its page (Content-Type: application/x-www-form-urlencoded)"
+                    .into(),
+            ));
+        }
+        let expected = req
+            .extensions()
+            .get::<CsrfToken>()
+            .map(|t| t.0.clone())
+            .unwrap_or_default();
+        let bytes = body_bytes(req).await?;
+        let pairs: Vec<(String, String)> = form_urlencoded::parse(&bytes).into_owned().collect();
+        let sent = pairs
+            .iter()
+            .find(|(k, _)| k == "csrf")
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("");
+        if expected.is_empty() || !tokens_match(sent, &expected) {
+            return Err(WebError::Forbidden(
+                "this form has expired or was sent from another site; reload the page and submit it again"
+                    .into(),
+            ));
+        }
+        Ok(Self { pairs })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::backticked;
+
+    #[test]
+    fn finds_the_field_in_serde_messages() {
+        assert_eq!(backticked("unknown field `colour`, expected one of `name`"), Some("colour"));
+        assert_eq!(backticked("missing field `name`"), Some("name"));
+        assert_eq!(backticked("no ticks"), None);
+    }
+}

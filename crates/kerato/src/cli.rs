@@ -1,0 +1,182 @@
+//! Command-line interface.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::config::{self, Config, TlsMode};
+use crate::{bench, datadir, serve, telemetry};
+
+#[derive(Debug, Parser)]
+#[command(name = "kerato", version, about = "Practice management for dermatology, eye care and optical shops", long_about = None)]
+pub struct Cli {
+    /// Configuration file (TOML). Defaults to kerato.toml in the data directory, if present.
+    #[arg(long, global = true, env = "KERATO_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct DataArgs {
+    /// Directory holding the database, its key file and the TLS material.
+    #[arg(long, env = "KERATO_DATA_DIR", default_value = "./kerato-data", value_name = "DIR")]
+    pub data_dir: PathBuf,
+
+    /// Use PostgreSQL instead of the embedded encrypted SQLite file.
+    #[arg(long, value_name = "postgres://USER@HOST:PORT/DB")]
+    pub database_url: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create the data directory: database, a random 256-bit key (mode 0600), a self-signed TLS certificate.
+    Init {
+        #[command(flatten)]
+        data: DataArgs,
+        /// Name of the practice or group.
+        #[arg(long, default_value = "My practice")]
+        organisation: String,
+        /// Whether the organisation is one practice or a group of practices.
+        #[arg(long, value_enum, default_value_t = OrgKind::Practice)]
+        kind: OrgKind,
+        /// Extra DNS names or IP addresses for the certificate (besides localhost and 127.0.0.1).
+        #[arg(long = "san", value_name = "NAME")]
+        subject_alt_names: Vec<String>,
+    },
+    /// Run the clinic system.
+    Serve {
+        #[command(flatten)]
+        data: DataArgs,
+        /// Address to listen on; repeat for several. Plain HTTP is allowed only on loopback.
+        #[arg(long, value_name = "ADDR")]
+        bind: Vec<SocketAddr>,
+        /// auto: TLS unless every address is loopback; on: always; off: never (loopback only).
+        #[arg(long, value_enum)]
+        tls: Option<TlsMode>,
+    },
+    /// Apply pending database migrations.
+    Migrate {
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// Check configuration, key, schema version and database integrity.
+    Check {
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// Print a fully commented example configuration file.
+    PrintConfig,
+    /// Start the clinic system and the vendor site on loopback with demo data.
+    Demo {
+        /// Data directory for the demo (kept apart from real data by default).
+        #[arg(long, default_value = "./kerato-demo", value_name = "DIR")]
+        data_dir: PathBuf,
+        /// Address of the clinic system.
+        #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
+        bind: SocketAddr,
+        /// Address of the vendor site.
+        #[arg(long, default_value = "127.0.0.1:8081", value_name = "ADDR")]
+        site_bind: SocketAddr,
+    },
+    /// Run the vendor site.
+    Site {
+        /// Address to listen on (loopback; TLS for the site arrives with its own deployment work).
+        #[arg(long, default_value = "127.0.0.1:8081", value_name = "ADDR")]
+        bind: SocketAddr,
+    },
+    /// Measure performance on this machine.
+    Bench {
+        #[command(subcommand)]
+        what: BenchCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Inserts/s and point reads/s: SQLCipher vs plain SQLite vs PostgreSQL.
+    Store {
+        /// Rows to insert (and then read back) per backend.
+        #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u32).range(10..=1_000_000))]
+        rows: u32,
+        /// PostgreSQL server for the comparison; a fresh database is created on it.
+        #[arg(long, env = "KERATO_BENCH_PG_URL", value_name = "URL")]
+        database_url: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum OrgKind {
+    Practice,
+    Group,
+}
+
+pub async fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::PrintConfig => {
+            print!("{}", config::EXAMPLE);
+            Ok(())
+        }
+        Command::Init {
+            data,
+            organisation,
+            kind,
+            subject_alt_names,
+        } => {
+            let config = Config::load(cli.config.as_deref(), &data)?;
+            telemetry::init(&config.log);
+            let kind = match kind {
+                OrgKind::Practice => kerato_domain::tenancy::OrganisationKind::Practice,
+                OrgKind::Group => kerato_domain::tenancy::OrganisationKind::Group,
+            };
+            datadir::init(&config, &data, &organisation, kind, &subject_alt_names).await
+        }
+        Command::Serve { data, bind, tls } => {
+            let mut config = Config::load(cli.config.as_deref(), &data)?;
+            if !bind.is_empty() {
+                config.server.bind = bind;
+            }
+            if let Some(tls) = tls {
+                config.tls.mode = tls;
+            }
+            telemetry::init(&config.log);
+            serve::serve(&config, &data).await
+        }
+        Command::Migrate { data } => {
+            let config = Config::load(cli.config.as_deref(), &data)?;
+            telemetry::init(&config.log);
+            datadir::migrate(&config, &data).await
+        }
+        Command::Check { data } => {
+            let config = Config::load(cli.config.as_deref(), &data)?;
+            datadir::check(&config, &data).await
+        }
+        Command::Demo {
+            data_dir,
+            bind,
+            site_bind,
+        } => {
+            let data = DataArgs {
+                data_dir,
+                database_url: None,
+            };
+            let mut config = Config::load(cli.config.as_deref(), &data)?;
+            config.server.bind = vec![bind];
+            telemetry::init(&config.log);
+            serve::demo(&config, &data, site_bind).await
+        }
+        Command::Site { bind } => {
+            let config = Config::default();
+            telemetry::init(&config.log);
+            serve::site(bind).await
+        }
+        Command::Bench { what } => match what {
+            BenchCommand::Store { rows, database_url } => {
+                bench::store(rows, database_url.as_deref()).await
+            }
+        },
+    }
+}

@@ -1,0 +1,214 @@
+//! Serving: the clinic system, the vendor site, and the demo of both.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use axum::Router;
+use axum_server::Handle;
+use axum_server::tls_rustls::RustlsConfig;
+use kerato_app::App;
+use kerato_app::clock::SystemClock;
+use kerato_domain::time::Clock;
+use kerato_store::{OpenMode, Store};
+use kerato_web::WebOptions;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+
+use crate::cli::DataArgs;
+use crate::config::{Config, TlsMode};
+use crate::datadir;
+
+/// Decides whether to serve TLS, and refuses plain HTTP off loopback.
+fn tls_settings(config: &Config, data_dir: &Path) -> Result<Option<RustlsConfig>> {
+    let exposed: Vec<SocketAddr> = config
+        .server
+        .bind
+        .iter()
+        .copied()
+        .filter(|a| !a.ip().is_loopback())
+        .collect();
+    let use_tls = match config.tls.mode {
+        TlsMode::On => true,
+        TlsMode::Auto => !exposed.is_empty(),
+        TlsMode::Off => {
+            if let Some(addr) = exposed.first() {
+                bail!(
+                    "refusing to serve plain HTTP on {addr}: it is not a loopback address, and PHI must be encrypted in transit; drop --tls off to use the certificate"
+                );
+            }
+            false
+        }
+    };
+    if !use_tls {
+        return Ok(None);
+    }
+    let (cert_path, key_path) = datadir::cert_paths(config, data_dir);
+    if !cert_path.exists() || !key_path.exists() {
+        let why = match exposed.first() {
+            Some(addr) => format!("refusing to serve plain HTTP on {addr}, which is not a loopback address"),
+            None => "TLS is on".to_string(),
+        };
+        bail!(
+            "{why}, but there is no TLS certificate at {}: run `kerato init` to make a self-signed one, or set tls.cert_file and tls.key_file",
+            cert_path.display()
+        );
+    }
+    Ok(Some(rustls_config(&cert_path, &key_path)?))
+}
+
+/// TLS 1.2 and 1.3 only, with the ring provider; HTTP/2 and HTTP/1.1.
+pub fn rustls_config(cert_path: &Path, key_path: &Path) -> Result<RustlsConfig> {
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert_path)
+        .with_context(|| format!("reading certificate {}", cert_path.display()))?
+        .collect::<Result<_, _>>()
+        .with_context(|| format!("parsing certificate {}", cert_path.display()))?;
+    let key = PrivateKeyDer::from_pem_file(key_path)
+        .with_context(|| format!("reading private key {}", key_path.display()))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut server = rustls::ServerConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+        .context("choosing TLS versions")?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .context("the TLS certificate and key do not match or are not supported")?;
+    server.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(RustlsConfig::from_config(Arc::new(server)))
+}
+
+/// Binds every address first, so a port in use fails before anything is
+/// served, then serves until SIGINT or SIGTERM and shuts down gracefully.
+async fn run_servers(servers: Vec<(SocketAddr, Router, Option<RustlsConfig>, &str)>) -> Result<()> {
+    let mut bound = Vec::new();
+    for (addr, router, tls, label) in servers {
+        let listener =
+            std::net::TcpListener::bind(addr).with_context(|| format!("listening on {addr}"))?;
+        listener.set_nonblocking(true)?;
+        let local = listener.local_addr()?;
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        println!("{label} listening on {scheme}://{local}");
+        bound.push((listener, router, tls));
+    }
+    let handle: Handle<SocketAddr> = Handle::new();
+    let mut tasks = tokio::task::JoinSet::new();
+    for (listener, router, tls) in bound {
+        let service = router.into_make_service();
+        let handle = handle.clone();
+        match tls {
+            Some(tls) => {
+                let server = axum_server::tls_rustls::from_tcp_rustls(listener, tls)?.handle(handle);
+                tasks.spawn(async move { server.serve(service).await });
+            }
+            None => {
+                let server = axum_server::from_tcp(listener)?.handle(handle);
+                tasks.spawn(async move { server.serve(service).await });
+            }
+        }
+    }
+    tokio::select! {
+        () = shutdown_signal() => {
+            tracing::info!("shutting down");
+            handle.graceful_shutdown(Some(Duration::from_secs(10)));
+            while tasks.join_next().await.is_some() {}
+            Ok(())
+        }
+        Some(result) = tasks.join_next() => {
+            result.context("server task")?.context("server")?;
+            bail!("a listener stopped unexpectedly")
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+}
+
+async fn ready_store(config: &Config, store: &Store, clock: &dyn Clock) -> Result<()> {
+    if config.database.auto_migrate {
+        let applied = store.migrate(clock.now()).await?;
+        if applied > 0 {
+            tracing::info!(applied, "applied pending migrations");
+        }
+    } else {
+        let status = store.schema_status().await?;
+        if !status.pending.is_empty() {
+            bail!(
+                "the database schema is at version {} of {}: run `kerato migrate` (auto_migrate is off)",
+                status.current,
+                status.latest
+            );
+        }
+    }
+    Ok(())
+}
+
+pub async fn serve(config: &Config, data: &DataArgs) -> Result<()> {
+    let tls = tls_settings(config, &data.data_dir)?;
+    let clock = Arc::new(SystemClock);
+    let store = datadir::open_store(config, data, OpenMode::Existing).await?;
+    ready_store(config, &store, clock.as_ref()).await?;
+    let app = App::new(store.clone(), clock);
+    let options = WebOptions { tls: tls.is_some() };
+    let servers = config
+        .server
+        .bind
+        .iter()
+        .map(|addr| (*addr, kerato_web::router(app.clone(), options), tls.clone(), "clinic"))
+        .collect();
+    let result = run_servers(servers).await;
+    store.close().await;
+    result
+}
+
+pub async fn site(bind: SocketAddr) -> Result<()> {
+    if !bind.ip().is_loopback() {
+        bail!("the vendor site serves only loopback addresses until it has its own TLS setup; use 127.0.0.1");
+    }
+    run_servers(vec![(bind, kerato_site::router(), None, "site")]).await
+}
+
+pub async fn demo(config: &Config, data: &DataArgs, site_bind: SocketAddr) -> Result<()> {
+    for addr in config.server.bind.iter().chain([&site_bind]) {
+        if !addr.ip().is_loopback() {
+            bail!("the demo serves loopback addresses only; {addr} is not one");
+        }
+    }
+    let clock = Arc::new(SystemClock);
+    let prepared = datadir::prepare(config, data, &[], clock.as_ref()).await?;
+    let app = App::new(prepared.store.clone(), clock);
+    let seeded = kerato_app::demo::seed(&app).await?;
+    match &seeded {
+        kerato_app::demo::Seeded::Created(org) => {
+            println!("demo data created in {} for {}", data.data_dir.display(), org.name);
+        }
+        kerato_app::demo::Seeded::Reused(org) => {
+            println!("reusing demo data in {} for {}", data.data_dir.display(), org.name);
+        }
+    }
+    println!("demo logins: none yet; this build has no user accounts, so the demo opens without signing in");
+    let options = WebOptions { tls: false };
+    let clinic_bind = config.server.bind.first().copied().unwrap_or(site_bind);
+    let result = run_servers(vec![
+        (clinic_bind, kerato_web::router(app, options), None, "clinic"),
+        (site_bind, kerato_site::router(), None, "site"),
+    ])
+    .await;
+    prepared.store.close().await;
+    result
+}
