@@ -52,13 +52,26 @@ fn ci() -> Result<()> {
     ensure_debian_packages()?;
     let python = ensure_python_validators(&cache)?;
 
-    step("cargo fmt --check", || run(cargo().args(["fmt", "--all", "--check"])))?;
+    step("cargo fmt --check", || {
+        run(cargo().args(["fmt", "--all", "--check"]))
+    })?;
     step("cargo clippy", || {
-        run(cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))
+        run(cargo().args([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]))
     })?;
 
     let sqlite = step("tests on SQLite", || {
-        run_tests(cargo().args(["test", "--workspace"]).env("KERATO_PYTHON", &python))
+        run_tests(
+            cargo()
+                .args(["test", "--workspace"])
+                .env("KERATO_PYTHON", &python),
+        )
     })?;
     let pg = Postgres::start(&cache)?;
     let postgres = step("tests on PostgreSQL", || {
@@ -137,10 +150,19 @@ fn ensure_debian_packages() -> Result<()> {
     if !Path::new("/usr/include/openssl/ssl.h").exists() {
         missing.push("libssl-dev");
     }
-    if Command::new("pkg-config").arg("--version").output().is_err() {
+    if Command::new("pkg-config")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
         missing.push("pkg-config");
     }
-    if Command::new("python3").args(["-m", "venv", "--help"]).output().map(|o| !o.status.success()).unwrap_or(true) {
+    if Command::new("python3")
+        .args(["-m", "venv", "--help"])
+        .output()
+        .map(|o| !o.status.success())
+        .unwrap_or(true)
+    {
         missing.push("python3-venv");
     }
     if missing.is_empty() {
@@ -200,7 +222,9 @@ impl Postgres {
         std::fs::create_dir_all(&dir)?;
         if as_postgres {
             // initdb refuses to run as root; the cluster belongs to `postgres`.
-            run(Command::new("chown").args(["-R", "postgres:postgres"]).arg(&dir))?;
+            run(Command::new("chown")
+                .args(["-R", "postgres:postgres"])
+                .arg(&dir))?;
         }
         let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let data = dir.join("data");
@@ -299,7 +323,9 @@ fn run_tests(cmd: &mut Command) -> Result<Counts> {
 fn number_before(text: &str, label: &str) -> u64 {
     text.find(label)
         .and_then(|end| {
-            let start = text[..end].rfind(|c: char| !c.is_ascii_digit()).map_or(0, |i| i + 1);
+            let start = text[..end]
+                .rfind(|c: char| !c.is_ascii_digit())
+                .map_or(0, |i| i + 1);
             text[start..end].parse().ok()
         })
         .unwrap_or(0)
@@ -311,7 +337,8 @@ mod tests {
 
     #[test]
     fn reads_cargo_test_result_lines() {
-        let line = "ok. 15 passed; 2 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.12s";
+        let line =
+            "ok. 15 passed; 2 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.12s";
         assert_eq!(number_before(line, " passed"), 15);
         assert_eq!(number_before(line, " failed"), 2);
         assert_eq!(number_before("FAILED. 0 passed; 1 failed;", " passed"), 0);

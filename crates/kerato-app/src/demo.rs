@@ -51,7 +51,11 @@ pub async fn seed(app: &App) -> Result<Seeded, AppError> {
         return Ok(Seeded::Reused(app.home_organisation().await?));
     }
     let org = app
-        .create_organisation_in(&mut tx, "Riverside Skin & Eye Associates", OrganisationKind::Practice)
+        .create_organisation_in(
+            &mut tx,
+            "Riverside Skin & Eye Associates",
+            OrganisationKind::Practice,
+        )
         .await?;
     for input in demo_locations() {
         app.create_location_in(&mut tx, org.id, &input).await?;

@@ -115,7 +115,12 @@ impl App {
     ) -> Result<Location, AppError> {
         let fields = input.validate()?;
         let now = self.now();
-        let location = Location::create(LocationId::new(now, self.random_id_bits()), org, fields, now);
+        let location = Location::create(
+            LocationId::new(now, self.random_id_bits()),
+            org,
+            fields,
+            now,
+        );
         store::get_organisation(tx, org)
             .await?
             .ok_or(AppError::NotFound("organisation"))?;

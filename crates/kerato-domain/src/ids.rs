@@ -12,7 +12,9 @@ use crate::time::Timestamp;
 
 /// The input was not a UUID in canonical hyphenated form.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{kind} ID {shown:?} is not a valid ID: expected a UUID like 0190f5d2-7c1e-7a3b-9f00-1a2b3c4d5e6f")]
+#[error(
+    "{kind} ID {shown:?} is not a valid ID: expected a UUID like 0190f5d2-7c1e-7a3b-9f00-1a2b3c4d5e6f"
+)]
 pub struct IdParseError {
     kind: &'static str,
     shown: String,
@@ -124,7 +126,10 @@ mod tests {
         let early = LocationId::new(Timestamp::from_micros(1_700_000_000_000_000), [0xff; 10]);
         let late = LocationId::new(Timestamp::from_micros(1_700_000_000_001_000), [0; 10]);
         assert_eq!(early.as_uuid().get_version_num(), 7);
-        assert!(early < late, "a later millisecond sorts later whatever the random bits");
+        assert!(
+            early < late,
+            "a later millisecond sorts later whatever the random bits"
+        );
     }
 
     proptest! {

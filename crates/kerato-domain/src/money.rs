@@ -7,7 +7,9 @@
 use std::fmt;
 use std::str::FromStr;
 
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
 #[serde(transparent)]
 pub struct Money {
     cents: i64,
@@ -144,7 +146,10 @@ mod tests {
     fn formats_and_parses_dollars() {
         assert_eq!(Money::from_cents(123_456).to_string(), "$1234.56");
         assert_eq!(Money::from_cents(-5).to_string(), "-$0.05");
-        assert_eq!("$1,234.5".parse::<Money>().unwrap(), Money::from_cents(123_450));
+        assert_eq!(
+            "$1,234.5".parse::<Money>().unwrap(),
+            Money::from_cents(123_450)
+        );
         assert_eq!(".07".parse::<Money>().unwrap(), Money::from_cents(7));
         for bad in ["", "1.234", "abc", "1.2.3", "--1", "$", "1e3"] {
             assert!(bad.parse::<Money>().is_err(), "{bad} accepted");
@@ -157,8 +162,14 @@ mod tests {
             Money::from_cents(i64::MAX).checked_add(Money::from_cents(1)),
             Err(MoneyError::Overflow)
         );
-        assert_eq!(Money::from_cents(i64::MAX / 2 + 1).checked_mul(2), Err(MoneyError::Overflow));
-        assert_eq!("99999999999999999999".parse::<Money>(), Err(MoneyError::Overflow));
+        assert_eq!(
+            Money::from_cents(i64::MAX / 2 + 1).checked_mul(2),
+            Err(MoneyError::Overflow)
+        );
+        assert_eq!(
+            "99999999999999999999".parse::<Money>(),
+            Err(MoneyError::Overflow)
+        );
     }
 
     proptest! {

@@ -17,7 +17,9 @@ pub const MAX_ADDRESS_LINE_CHARS: usize = 120;
 /// Longest accepted city name, in characters.
 pub const MAX_CITY_CHARS: usize = 80;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum OrganisationKind {
     /// One practice, possibly with several locations.
@@ -41,13 +43,17 @@ impl FromStr for OrganisationKind {
         match s {
             "practice" => Ok(Self::Practice),
             "group" => Ok(Self::Group),
-            other => Err(format!("{other:?} is not an organisation kind: use practice or group")),
+            other => Err(format!(
+                "{other:?} is not an organisation kind: use practice or group"
+            )),
         }
     }
 }
 
 /// What a location does; a location may do several.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Specialty {
     Dermatology,
@@ -190,7 +196,10 @@ fn text_field(
         return None;
     }
     if trimmed.chars().any(char::is_control) {
-        errors.add(field, format!("{label} contains control characters; remove them"));
+        errors.add(
+            field,
+            format!("{label} contains control characters; remove them"),
+        );
         return None;
     }
     Some(trimmed.to_string())
@@ -239,7 +248,14 @@ impl LocationInput {
             MAX_ADDRESS_LINE_CHARS,
             false,
         );
-        let city = text_field(&mut errors, "city", "city", &self.city, MAX_CITY_CHARS, true);
+        let city = text_field(
+            &mut errors,
+            "city",
+            "city",
+            &self.city,
+            MAX_CITY_CHARS,
+            true,
+        );
         let state = self.state.trim().to_ascii_uppercase();
         if !US_STATES.contains(&state.as_str()) {
             errors.add(
@@ -252,7 +268,10 @@ impl LocationInput {
         }
         let zip = self.zip.trim().to_string();
         if !is_zip(&zip) {
-            errors.add("zip", "ZIP code must be 5 digits, or ZIP+4 written 12345-6789");
+            errors.add(
+                "zip",
+                "ZIP code must be 5 digits, or ZIP+4 written 12345-6789",
+            );
         }
         let mut specialties = BTreeSet::new();
         for raw in &self.specialties {
@@ -398,16 +417,31 @@ mod tests {
         let errors = input.validate().unwrap_err();
         assert_eq!(errors.for_field("name"), Some("name is required"));
         assert!(errors.for_field("time_zone").unwrap().contains("Mars/Base"));
-        assert!(errors.for_field("address_line1").unwrap().contains("limit is 120"));
+        assert!(
+            errors
+                .for_field("address_line1")
+                .unwrap()
+                .contains("limit is 120")
+        );
         assert_eq!(errors.for_field("city"), Some("city is required"));
         assert!(errors.for_field("state").unwrap().contains("USPS"));
         assert!(errors.for_field("zip").unwrap().contains("5 digits"));
-        assert!(errors.for_field("specialties").unwrap().contains("podiatry"));
+        assert!(
+            errors
+                .for_field("specialties")
+                .unwrap()
+                .contains("podiatry")
+        );
     }
 
     #[test]
     fn no_specialty_is_an_error() {
-        let errors = LocationInput { specialties: vec![], ..valid() }.validate().unwrap_err();
+        let errors = LocationInput {
+            specialties: vec![],
+            ..valid()
+        }
+        .validate()
+        .unwrap_err();
         assert!(errors.for_field("specialties").is_some());
     }
 
@@ -421,10 +455,26 @@ mod tests {
     fn update_bumps_the_version() {
         let now = Timestamp::from_micros(1);
         let org = OrganisationId::new(now, [1; 10]);
-        let loc = Location::create(LocationId::new(now, [2; 10]), org, valid().validate().unwrap(), now);
+        let loc = Location::create(
+            LocationId::new(now, [2; 10]),
+            org,
+            valid().validate().unwrap(),
+            now,
+        );
         let later = Timestamp::from_micros(2);
-        let edited = loc.updated(LocationInput { name: "New".into(), ..valid() }.validate().unwrap(), later);
-        assert_eq!((edited.version, edited.name.as_str(), edited.created_at), (2, "New", now));
+        let edited = loc.updated(
+            LocationInput {
+                name: "New".into(),
+                ..valid()
+            }
+            .validate()
+            .unwrap(),
+            later,
+        );
+        assert_eq!(
+            (edited.version, edited.name.as_str(), edited.created_at),
+            (2, "New", now)
+        );
         assert_eq!(edited.to_input().validate().unwrap().name, "New");
     }
 

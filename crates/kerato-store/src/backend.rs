@@ -287,10 +287,11 @@ impl Store {
                     let sql = format!("SELECT count(*) FROM \"{}\"", table.replace('"', "\"\""));
                     sqlx::query(sqlx::AssertSqlSafe(sql)).execute(p).await?;
                 }
-                let amcheck: Option<(String,)> =
-                    sqlx::query_as("SELECT extname::text FROM pg_extension WHERE extname = 'amcheck'")
-                        .fetch_optional(p)
-                        .await?;
+                let amcheck: Option<(String,)> = sqlx::query_as(
+                    "SELECT extname::text FROM pg_extension WHERE extname = 'amcheck'",
+                )
+                .fetch_optional(p)
+                .await?;
                 if amcheck.is_some() {
                     sqlx::query(
                         "SELECT bt_index_check(i.indexrelid) FROM pg_index i \

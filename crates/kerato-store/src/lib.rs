@@ -9,8 +9,8 @@
 mod backend;
 mod error;
 mod key;
-mod migrate;
 pub mod meta;
+mod migrate;
 pub mod tenancy;
 pub mod testing;
 

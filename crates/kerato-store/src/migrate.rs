@@ -139,7 +139,11 @@ pub(crate) async fn apply(
             .bind(now.as_micros())
         )?;
         tx.commit().await?;
-        tracing::info!(version = next.version, name = next.name, "applied migration");
+        tracing::info!(
+            version = next.version,
+            name = next.name,
+            "applied migration"
+        );
         count += 1;
     }
 }
@@ -158,12 +162,18 @@ mod tests {
     #[test]
     fn an_edited_migration_is_refused() {
         let rows = vec![(1, "meta".to_string(), "0".repeat(64))];
-        assert!(matches!(verify(&rows), Err(StoreError::MigrationChanged { version: 1, .. })));
+        assert!(matches!(
+            verify(&rows),
+            Err(StoreError::MigrationChanged { version: 1, .. })
+        ));
     }
 
     #[test]
     fn a_newer_schema_is_refused() {
         let rows = vec![(999, "future".to_string(), String::new())];
-        assert!(matches!(verify(&rows), Err(StoreError::SchemaTooNew { found: 999, .. })));
+        assert!(matches!(
+            verify(&rows),
+            Err(StoreError::SchemaTooNew { found: 999, .. })
+        ));
     }
 }

@@ -15,7 +15,9 @@ type OrganisationRow = (String, String, String, i64, i64);
 fn organisation_from_row(row: OrganisationRow) -> Result<Organisation, StoreError> {
     let (id, name, kind, created_at, updated_at) = row;
     Ok(Organisation {
-        id: id.parse().map_err(|e| StoreError::Corrupt(format!("{e}")))?,
+        id: id
+            .parse()
+            .map_err(|e| StoreError::Corrupt(format!("{e}")))?,
         name,
         kind: kind.parse().map_err(StoreError::Corrupt)?,
         created_at: Timestamp::from_micros(created_at),
@@ -125,20 +127,23 @@ pub async fn insert_location(tx: &mut Tx, loc: &Location) -> Result<(), StoreErr
         location_columns!(),
         ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
     );
-    execute!(tx, sqlx::query(sql)
-        .bind(loc.id.to_string())
-        .bind(loc.organisation_id.to_string())
-        .bind(&loc.name)
-        .bind(loc.time_zone.as_str())
-        .bind(&loc.address.line1)
-        .bind(loc.address.line2.as_deref())
-        .bind(&loc.address.city)
-        .bind(&loc.address.state)
-        .bind(&loc.address.zip)
-        .bind(specialties_to_column(&loc.specialties))
-        .bind(loc.version)
-        .bind(loc.created_at.as_micros())
-        .bind(loc.updated_at.as_micros()))
+    execute!(
+        tx,
+        sqlx::query(sql)
+            .bind(loc.id.to_string())
+            .bind(loc.organisation_id.to_string())
+            .bind(&loc.name)
+            .bind(loc.time_zone.as_str())
+            .bind(&loc.address.line1)
+            .bind(loc.address.line2.as_deref())
+            .bind(&loc.address.city)
+            .bind(&loc.address.state)
+            .bind(&loc.address.zip)
+            .bind(specialties_to_column(&loc.specialties))
+            .bind(loc.version)
+            .bind(loc.created_at.as_micros())
+            .bind(loc.updated_at.as_micros())
+    )
     .map_err(|e| name_conflict(e, &loc.name))?;
     Ok(())
 }

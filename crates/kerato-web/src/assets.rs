@@ -20,8 +20,16 @@ struct Asset {
 }
 
 const SOURCES: &[(&str, &[u8], &str)] = &[
-    ("app.css", include_bytes!("../assets/app.css"), "text/css; charset=utf-8"),
-    ("app.js", include_bytes!("../assets/app.js"), "text/javascript; charset=utf-8"),
+    (
+        "app.css",
+        include_bytes!("../assets/app.css"),
+        "text/css; charset=utf-8",
+    ),
+    (
+        "app.js",
+        include_bytes!("../assets/app.js"),
+        "text/javascript; charset=utf-8",
+    ),
     (
         "htmx.min.js",
         include_bytes!("../assets/vendor/htmx-2.0.11.min.js"),
@@ -76,7 +84,10 @@ mod tests {
     #[test]
     fn urls_carry_a_content_hash() {
         let u = url("app.css");
-        assert!(u.starts_with("/assets/app.") && u.ends_with(".css") && u.len() > 20, "{u}");
+        assert!(
+            u.starts_with("/assets/app.") && u.ends_with(".css") && u.len() > 20,
+            "{u}"
+        );
         assert_ne!(url("app.js"), url("htmx.min.js"));
     }
 }

@@ -19,7 +19,11 @@ pub(crate) struct CsrfToken(pub String);
 fn cookie_name(tls: bool) -> &'static str {
     // The __Host- prefix pins the cookie to this host and path, but browsers
     // accept it only with Secure, so only under TLS.
-    if tls { "__Host-kerato_csrf" } else { "kerato_csrf" }
+    if tls {
+        "__Host-kerato_csrf"
+    } else {
+        "kerato_csrf"
+    }
 }
 
 fn from_cookie_header(req: &Request, name: &str) -> Option<String> {
@@ -53,7 +57,11 @@ pub(crate) async fn layer(State(state): State<WebState>, mut req: Request, next:
 
 /// Compares in time independent of where the strings differ.
 pub(crate) fn tokens_match(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 #[cfg(test)]

@@ -66,13 +66,23 @@ impl Problem {
     /// The generic problem for a status that arrived without one.
     fn for_status(status: StatusCode) -> Self {
         match status {
-            StatusCode::NOT_FOUND => Self::new(status, "not_found", "there is nothing at this address"),
-            StatusCode::METHOD_NOT_ALLOWED => {
-                Self::new(status, "method_not_allowed", "this address does not accept that method")
+            StatusCode::NOT_FOUND => {
+                Self::new(status, "not_found", "there is nothing at this address")
             }
+            StatusCode::METHOD_NOT_ALLOWED => Self::new(
+                status,
+                "method_not_allowed",
+                "this address does not accept that method",
+            ),
             StatusCode::PAYLOAD_TOO_LARGE => Self::new(status, "too_large", too_large_message()),
-            s if s.is_client_error() => Self::new(s, "bad_request", "the request could not be understood"),
-            s => Self::new(s, "internal", "something went wrong on our side; it has been logged"),
+            s if s.is_client_error() => {
+                Self::new(s, "bad_request", "the request could not be understood")
+            }
+            s => Self::new(
+                s,
+                "internal",
+                "something went wrong on our side; it has been logged",
+            ),
         }
     }
 }
@@ -93,16 +103,22 @@ impl WebError {
                 message: format!("some fields are not valid: {errors}"),
                 fields: errors.errors.clone(),
             },
-            WebError::App(AppError::NotFound(what)) | WebError::NotFound(what) => {
-                Problem::new(StatusCode::NOT_FOUND, "not_found", format!("no such {what}"))
-            }
+            WebError::App(AppError::NotFound(what)) | WebError::NotFound(what) => Problem::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                format!("no such {what}"),
+            ),
             WebError::App(AppError::Conflict(message)) => {
                 Problem::new(StatusCode::CONFLICT, "conflict", message.clone())
             }
-            WebError::App(AppError::NotReady(message)) => {
-                Problem::new(StatusCode::SERVICE_UNAVAILABLE, "not_ready", message.clone())
+            WebError::App(AppError::NotReady(message)) => Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "not_ready",
+                message.clone(),
+            ),
+            WebError::App(AppError::Internal(_)) => {
+                Problem::for_status(StatusCode::INTERNAL_SERVER_ERROR)
             }
-            WebError::App(AppError::Internal(_)) => Problem::for_status(StatusCode::INTERNAL_SERVER_ERROR),
             WebError::BadRequest(message) => {
                 Problem::new(StatusCode::BAD_REQUEST, "bad_request", message.clone())
             }
@@ -111,9 +127,11 @@ impl WebError {
                 "unsupported_media_type",
                 message.clone(),
             ),
-            WebError::PayloadTooLarge => {
-                Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", too_large_message())
-            }
+            WebError::PayloadTooLarge => Problem::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                too_large_message(),
+            ),
             WebError::Forbidden(message) => {
                 Problem::new(StatusCode::FORBIDDEN, "forbidden", message.clone())
             }

@@ -18,7 +18,13 @@ fn content_type(req: &Request) -> String {
     req.headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
         .unwrap_or_default()
 }
 
@@ -48,7 +54,11 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
         if ct != "application/json" {
             return Err(WebError::UnsupportedMediaType(format!(
                 "send the body as JSON with the header Content-Type: application/json (got {:?})",
-                if ct.is_empty() { "nothing" } else { ct.as_str() }
+                if ct.is_empty() {
+                    "nothing"
+                } else {
+                    ct.as_str()
+                }
             )));
         }
         let bytes = body_bytes(req).await?;
@@ -86,7 +96,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
                     .next()
                     .unwrap_or(&message)
                     .to_string();
-                Err(WebError::Validation(ValidationErrors::single(field, message)))
+                Err(WebError::Validation(ValidationErrors::single(
+                    field, message,
+                )))
             }
         }
     }
@@ -156,7 +168,10 @@ mod tests {
 
     #[test]
     fn finds_the_field_in_serde_messages() {
-        assert_eq!(backticked("unknown field `colour`, expected one of `name`"), Some("colour"));
+        assert_eq!(
+            backticked("unknown field `colour`, expected one of `name`"),
+            Some("colour")
+        );
         assert_eq!(backticked("missing field `name`"), Some("name"));
         assert_eq!(backticked("no ticks"), None);
     }

@@ -52,7 +52,10 @@ pub fn router(app: App, options: WebOptions) -> Router {
         .fallback(error::not_found)
         .layer(middleware::from_fn_with_state(state.clone(), csrf::layer))
         .layer(middleware::from_fn(error::render))
-        .layer(middleware::from_fn_with_state(state.clone(), headers::layer))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            headers::layer,
+        ))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }

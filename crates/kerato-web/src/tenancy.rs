@@ -44,7 +44,10 @@ pub(crate) fn routes() -> Router<WebState> {
         .route("/locations/new", get(new_page))
         .route("/locations/{id}/edit", get(edit_page))
         .route("/locations/{id}", axum::routing::post(update_form))
-        .route("/api/organisation", get(api_get_organisation).put(api_rename_organisation))
+        .route(
+            "/api/organisation",
+            get(api_get_organisation).put(api_rename_organisation),
+        )
         .route("/api/locations", get(api_list).post(api_create))
         .route("/api/locations/{id}", get(api_get).put(api_update))
 }
@@ -70,7 +73,11 @@ struct LocationRow {
 impl From<&Location> for LocationRow {
     fn from(l: &Location) -> Self {
         let a = &l.address;
-        let line2 = a.line2.as_deref().map(|s| format!(", {s}")).unwrap_or_default();
+        let line2 = a
+            .line2
+            .as_deref()
+            .map(|s| format!(", {s}"))
+            .unwrap_or_default();
         Self {
             id: l.id.to_string(),
             name: l.name.clone(),
@@ -172,7 +179,11 @@ impl LocationFormPage {
             problem: None,
             form: LocationFormView {
                 name: field("name", &input.name, MAX_NAME_CHARS),
-                address_line1: field("address_line1", &input.address_line1, MAX_ADDRESS_LINE_CHARS),
+                address_line1: field(
+                    "address_line1",
+                    &input.address_line1,
+                    MAX_ADDRESS_LINE_CHARS,
+                ),
                 address_line2: field(
                     "address_line2",
                     input.address_line2.as_deref().unwrap_or(""),
@@ -233,7 +244,8 @@ fn form_failure(mut page: LocationFormPage, err: AppError) -> Response {
             page.form.zip.error = rebuilt.form.zip.error;
             page.form.time_zone.error = rebuilt.form.time_zone.error;
             page.specialties_error = rebuilt.specialties_error;
-            page.problem = Some("Some fields need attention; see the messages next to them.".into());
+            page.problem =
+                Some("Some fields need attention; see the messages next to them.".into());
             (StatusCode::UNPROCESSABLE_ENTITY, page).into_response()
         }
         AppError::Conflict(message) => {
@@ -366,7 +378,11 @@ impl From<&Location> for LocationView {
             city: l.address.city.clone(),
             state: l.address.state.clone(),
             zip: l.address.zip.clone(),
-            specialties: l.specialties.iter().map(|s| s.as_str().to_string()).collect(),
+            specialties: l
+                .specialties
+                .iter()
+                .map(|s| s.as_str().to_string())
+                .collect(),
             version: l.version,
             created_at: l.created_at.to_string(),
             updated_at: l.updated_at.to_string(),
@@ -532,6 +548,9 @@ pub(crate) async fn api_update(
         ValidationErrors::single("version", "send the version you edited, as returned by GET")
     })?;
     let org = state.app.home_organisation().await?;
-    let loc = state.app.update_location(org.id, id, version, &input).await?;
+    let loc = state
+        .app
+        .update_location(org.id, id, version, &input)
+        .await?;
     Ok(Json(LocationView::from(&loc)))
 }

@@ -29,7 +29,12 @@ fn location(org: OrganisationId, i: u32, now: Timestamp) -> Result<Location> {
     }
     .validate()
     .map_err(|e| anyhow::anyhow!("{e}"))?;
-    Ok(Location::create(LocationId::new(now, rand::random()), org, fields, now))
+    Ok(Location::create(
+        LocationId::new(now, rand::random()),
+        org,
+        fields,
+        now,
+    ))
 }
 
 /// Each insert is its own committed, durable transaction, as a form save is;
@@ -64,7 +69,10 @@ async fn measure(store: &Store, rows: u32) -> Result<Rates> {
         let pick = &locations[(i as usize * 7919) % locations.len()];
         let mut tx = store.read().await?;
         let found = tenancy::get_location(&mut tx, org.id, pick.id).await?;
-        anyhow::ensure!(found.is_some(), "a row written by the benchmark was not found");
+        anyhow::ensure!(
+            found.is_some(),
+            "a row written by the benchmark was not found"
+        );
     }
     let reads_per_s = f64::from(rows) / started.elapsed().as_secs_f64();
     Ok(Rates {
@@ -89,7 +97,10 @@ async fn sqlite(rows: u32, encrypted: bool) -> Result<Rates> {
 }
 
 fn print_row(name: &str, r: &Rates) {
-    println!("{name:<18} {:>12.0} {:>14.0}", r.inserts_per_s, r.reads_per_s);
+    println!(
+        "{name:<18} {:>12.0} {:>14.0}",
+        r.inserts_per_s, r.reads_per_s
+    );
 }
 
 pub async fn store(rows: u32, pg_url: Option<&str>) -> Result<()> {
@@ -106,12 +117,18 @@ pub async fn store(rows: u32, pg_url: Option<&str>) -> Result<()> {
         }
         None => None,
     };
-    println!("{:<18} {:>12} {:>14}", "backend", "inserts/s", "point reads/s");
+    println!(
+        "{:<18} {:>12} {:>14}",
+        "backend", "inserts/s", "point reads/s"
+    );
     print_row("sqlcipher", &cipher);
     print_row("sqlite (plain)", &plain);
     match &pg {
         Some(r) => print_row("postgresql", r),
-        None => println!("{:<18} skipped: pass --database-url or set KERATO_BENCH_PG_URL", "postgresql"),
+        None => println!(
+            "{:<18} skipped: pass --database-url or set KERATO_BENCH_PG_URL",
+            "postgresql"
+        ),
     }
     println!(
         "sqlcipher overhead: inserts {:.2}x slower, point reads {:.2}x slower than plain SQLite",

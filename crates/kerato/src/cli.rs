@@ -23,7 +23,12 @@ pub struct Cli {
 #[derive(Debug, Args, Clone)]
 pub struct DataArgs {
     /// Directory holding the database, its key file and the TLS material.
-    #[arg(long, env = "KERATO_DATA_DIR", default_value = "./kerato-data", value_name = "DIR")]
+    #[arg(
+        long,
+        env = "KERATO_DATA_DIR",
+        default_value = "./kerato-data",
+        value_name = "DIR"
+    )]
     pub data_dir: PathBuf,
 
     /// Use PostgreSQL instead of the embedded encrypted SQLite file.

@@ -186,20 +186,24 @@ format = "text"
 /// Environment variables under the `KERATO_` prefix that are not
 /// configuration keys: they have no `__` section separator.
 fn is_config_key(key: &str) -> bool {
-    key.contains("__") && !key.ends_with("_file")
+    key.contains("__") && !key.to_ascii_lowercase().ends_with("_file")
 }
 
 /// `KERATO_<SECTION>__<KEY>_FILE` variables, read into a nested map.
 fn file_overrides() -> Result<serde_json::Value> {
     let mut root = serde_json::Map::new();
     for (name, path) in std::env::vars() {
-        let Some(rest) = name.strip_prefix("KERATO_") else { continue };
-        let Some(rest) = rest.strip_suffix("_FILE") else { continue };
+        let Some(rest) = name.strip_prefix("KERATO_") else {
+            continue;
+        };
+        let Some(rest) = rest.strip_suffix("_FILE") else {
+            continue;
+        };
         if !rest.contains("__") {
             continue;
         }
-        let value = std::fs::read_to_string(&path)
-            .with_context(|| format!("reading {name} ({path})"))?;
+        let value =
+            std::fs::read_to_string(&path).with_context(|| format!("reading {name} ({path})"))?;
         let mut parts: Vec<String> = rest.split("__").map(str::to_ascii_lowercase).collect();
         let leaf = parts.pop().unwrap_or_default();
         let mut node = &mut root;
@@ -210,7 +214,10 @@ fn file_overrides() -> Result<serde_json::Value> {
                 .as_object_mut()
                 .with_context(|| format!("{name} conflicts with another setting"))?;
         }
-        node.insert(leaf, serde_json::Value::String(value.trim_end().to_string()));
+        node.insert(
+            leaf,
+            serde_json::Value::String(value.trim_end().to_string()),
+        );
     }
     Ok(serde_json::Value::Object(root))
 }
@@ -221,7 +228,11 @@ impl Config {
         let default_file = data.data_dir.join("kerato.toml");
         let file = match file {
             Some(f) => {
-                anyhow::ensure!(f.exists(), "configuration file {} does not exist", f.display());
+                anyhow::ensure!(
+                    f.exists(),
+                    "configuration file {} does not exist",
+                    f.display()
+                );
                 Some(f.to_path_buf())
             }
             None => default_file.exists().then_some(default_file),
@@ -275,6 +286,7 @@ mod tests {
         assert!(!is_config_key("db_key"));
         assert!(!is_config_key("data_dir"));
         assert!(!is_config_key("database__url_file"));
+        assert!(!is_config_key("DATABASE__URL_FILE"));
     }
 
     #[test]

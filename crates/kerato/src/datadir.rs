@@ -115,7 +115,8 @@ pub fn fingerprint(der: &[u8]) -> String {
 fn make_certificate(cert_path: &Path, key_path: &Path, extra_names: &[String]) -> Result<String> {
     let mut names = vec!["localhost".to_string(), "127.0.0.1".into(), "::1".into()];
     names.extend(extra_names.iter().cloned());
-    let certified = rcgen::generate_simple_self_signed(names).context("making the TLS certificate")?;
+    let certified =
+        rcgen::generate_simple_self_signed(names).context("making the TLS certificate")?;
     for p in [cert_path, key_path] {
         if let Some(dir) = p.parent() {
             create_private_dir(dir)?;
@@ -193,7 +194,10 @@ pub async fn init(
     println!("initialised {}", data.data_dir.display());
     println!("  database: {}", prepared.store.location());
     if config.database.url.is_none() {
-        println!("  key file: {} (mode 0600; back it up apart from the data)", data.data_dir.join(KEY_FILE).display());
+        println!(
+            "  key file: {} (mode 0600; back it up apart from the data)",
+            data.data_dir.join(KEY_FILE).display()
+        );
     }
     match prepared.fingerprint {
         Some(fp) => println!("  TLS certificate SHA-256 fingerprint: {fp}"),
@@ -207,7 +211,10 @@ pub async fn migrate(config: &Config, data: &DataArgs) -> Result<()> {
     let applied = store.migrate(SystemClock.now()).await?;
     let status = store.schema_status().await?;
     store.close().await;
-    println!("applied {applied} migration(s); schema version {}", status.current);
+    println!(
+        "applied {applied} migration(s); schema version {}",
+        status.current
+    );
     Ok(())
 }
 
@@ -215,7 +222,11 @@ pub async fn migrate(config: &Config, data: &DataArgs) -> Result<()> {
 pub async fn check(config: &Config, data: &DataArgs) -> Result<()> {
     println!("config: ok");
     let store = open_store(config, data, OpenMode::Existing).await?;
-    println!("backend: {} at {}", store.backend().name(), store.location());
+    println!(
+        "backend: {} at {}",
+        store.backend().name(),
+        store.location()
+    );
     if let Some(v) = store.cipher_version().await? {
         println!("key: ok (SQLCipher {v})");
     }
@@ -224,7 +235,11 @@ pub async fn check(config: &Config, data: &DataArgs) -> Result<()> {
         "schema: version {} of {}{}",
         status.current,
         status.latest,
-        if status.pending.is_empty() { "" } else { " (run kerato migrate)" }
+        if status.pending.is_empty() {
+            ""
+        } else {
+            " (run kerato migrate)"
+        }
     );
     let problems = store.integrity_check().await?;
     store.close().await;
@@ -234,7 +249,10 @@ pub async fn check(config: &Config, data: &DataArgs) -> Result<()> {
         for p in &problems {
             println!("integrity_check: {p}");
         }
-        bail!("the database failed its integrity check ({} problem(s))", problems.len());
+        bail!(
+            "the database failed its integrity check ({} problem(s))",
+            problems.len()
+        );
     }
     if !status.pending.is_empty() {
         bail!("the schema is behind this kerato: run `kerato migrate`");

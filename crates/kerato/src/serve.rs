@@ -48,7 +48,9 @@ fn tls_settings(config: &Config, data_dir: &Path) -> Result<Option<RustlsConfig>
     let (cert_path, key_path) = datadir::cert_paths(config, data_dir);
     if !cert_path.exists() || !key_path.exists() {
         let why = match exposed.first() {
-            Some(addr) => format!("refusing to serve plain HTTP on {addr}, which is not a loopback address"),
+            Some(addr) => {
+                format!("refusing to serve plain HTTP on {addr}, which is not a loopback address")
+            }
             None => "TLS is on".to_string(),
         };
         bail!(
@@ -98,7 +100,8 @@ async fn run_servers(servers: Vec<(SocketAddr, Router, Option<RustlsConfig>, &st
         let handle = handle.clone();
         match tls {
             Some(tls) => {
-                let server = axum_server::tls_rustls::from_tcp_rustls(listener, tls)?.handle(handle);
+                let server =
+                    axum_server::tls_rustls::from_tcp_rustls(listener, tls)?.handle(handle);
                 tasks.spawn(async move { server.serve(service).await });
             }
             None => {
@@ -169,7 +172,14 @@ pub async fn serve(config: &Config, data: &DataArgs) -> Result<()> {
         .server
         .bind
         .iter()
-        .map(|addr| (*addr, kerato_web::router(app.clone(), options), tls.clone(), "clinic"))
+        .map(|addr| {
+            (
+                *addr,
+                kerato_web::router(app.clone(), options),
+                tls.clone(),
+                "clinic",
+            )
+        })
         .collect();
     let result = run_servers(servers).await;
     store.close().await;
@@ -178,7 +188,9 @@ pub async fn serve(config: &Config, data: &DataArgs) -> Result<()> {
 
 pub async fn site(bind: SocketAddr) -> Result<()> {
     if !bind.ip().is_loopback() {
-        bail!("the vendor site serves only loopback addresses until it has its own TLS setup; use 127.0.0.1");
+        bail!(
+            "the vendor site serves only loopback addresses until it has its own TLS setup; use 127.0.0.1"
+        );
     }
     run_servers(vec![(bind, kerato_site::router(), None, "site")]).await
 }
@@ -195,17 +207,32 @@ pub async fn demo(config: &Config, data: &DataArgs, site_bind: SocketAddr) -> Re
     let seeded = kerato_app::demo::seed(&app).await?;
     match &seeded {
         kerato_app::demo::Seeded::Created(org) => {
-            println!("demo data created in {} for {}", data.data_dir.display(), org.name);
+            println!(
+                "demo data created in {} for {}",
+                data.data_dir.display(),
+                org.name
+            );
         }
         kerato_app::demo::Seeded::Reused(org) => {
-            println!("reusing demo data in {} for {}", data.data_dir.display(), org.name);
+            println!(
+                "reusing demo data in {} for {}",
+                data.data_dir.display(),
+                org.name
+            );
         }
     }
-    println!("demo logins: none yet; this build has no user accounts, so the demo opens without signing in");
+    println!(
+        "demo logins: none yet; this build has no user accounts, so the demo opens without signing in"
+    );
     let options = WebOptions { tls: false };
     let clinic_bind = config.server.bind.first().copied().unwrap_or(site_bind);
     let result = run_servers(vec![
-        (clinic_bind, kerato_web::router(app, options), None, "clinic"),
+        (
+            clinic_bind,
+            kerato_web::router(app, options),
+            None,
+            "clinic",
+        ),
         (site_bind, kerato_site::router(), None, "site"),
     ])
     .await;

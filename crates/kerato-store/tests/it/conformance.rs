@@ -16,10 +16,24 @@ async fn organisations_and_locations_round_trip() {
     tx.commit().await.unwrap();
 
     let mut tx = db.store.read().await.unwrap();
-    assert_eq!(tenancy::list_organisations(&mut tx).await.unwrap(), vec![org.clone()]);
-    assert_eq!(tenancy::get_organisation(&mut tx, org.id).await.unwrap(), Some(org.clone()));
-    assert_eq!(tenancy::list_locations(&mut tx, org.id).await.unwrap(), vec![loc.clone()]);
-    assert_eq!(tenancy::get_location(&mut tx, org.id, loc.id).await.unwrap(), Some(loc));
+    assert_eq!(
+        tenancy::list_organisations(&mut tx).await.unwrap(),
+        vec![org.clone()]
+    );
+    assert_eq!(
+        tenancy::get_organisation(&mut tx, org.id).await.unwrap(),
+        Some(org.clone())
+    );
+    assert_eq!(
+        tenancy::list_locations(&mut tx, org.id).await.unwrap(),
+        vec![loc.clone()]
+    );
+    assert_eq!(
+        tenancy::get_location(&mut tx, org.id, loc.id)
+            .await
+            .unwrap(),
+        Some(loc)
+    );
 }
 
 #[tokio::test]
@@ -31,8 +45,16 @@ async fn a_location_of_another_organisation_reads_as_missing() {
     tenancy::insert_organisation(&mut tx, &a).await.unwrap();
     tenancy::insert_organisation(&mut tx, &b).await.unwrap();
     tenancy::insert_location(&mut tx, &loc).await.unwrap();
-    assert_eq!(tenancy::get_location(&mut tx, b.id, loc.id).await.unwrap(), None);
-    assert!(tenancy::list_locations(&mut tx, b.id).await.unwrap().is_empty());
+    assert_eq!(
+        tenancy::get_location(&mut tx, b.id, loc.id).await.unwrap(),
+        None
+    );
+    assert!(
+        tenancy::list_locations(&mut tx, b.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[tokio::test]
@@ -42,13 +64,22 @@ async fn location_names_are_unique_per_organisation_ignoring_case() {
     let mut tx = db.store.write().await.unwrap();
     tenancy::insert_organisation(&mut tx, &a).await.unwrap();
     tenancy::insert_organisation(&mut tx, &b).await.unwrap();
-    tenancy::insert_location(&mut tx, &location(&a, "North")).await.unwrap();
-    tenancy::insert_location(&mut tx, &location(&b, "North")).await.unwrap();
+    tenancy::insert_location(&mut tx, &location(&a, "North"))
+        .await
+        .unwrap();
+    tenancy::insert_location(&mut tx, &location(&b, "North"))
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
 
     let mut tx = db.store.write().await.unwrap();
-    let err = tenancy::insert_location(&mut tx, &location(&a, "NORTH")).await.unwrap_err();
-    assert!(matches!(&err, StoreError::Conflict(m) if m.contains("already exists")), "{err}");
+    let err = tenancy::insert_location(&mut tx, &location(&a, "NORTH"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Conflict(m) if m.contains("already exists")),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -59,11 +90,29 @@ async fn updates_are_refused_when_someone_else_changed_the_row() {
     let mut tx = db.store.write().await.unwrap();
     tenancy::insert_organisation(&mut tx, &org).await.unwrap();
     tenancy::insert_location(&mut tx, &loc).await.unwrap();
-    let first = loc.updated(crate::location(&org, "First").to_input().validate().unwrap(), now());
-    let second = loc.updated(crate::location(&org, "Second").to_input().validate().unwrap(), now());
+    let first = loc.updated(
+        crate::location(&org, "First")
+            .to_input()
+            .validate()
+            .unwrap(),
+        now(),
+    );
+    let second = loc.updated(
+        crate::location(&org, "Second")
+            .to_input()
+            .validate()
+            .unwrap(),
+        now(),
+    );
     assert!(tenancy::update_location(&mut tx, &first).await.unwrap());
-    assert!(!tenancy::update_location(&mut tx, &second).await.unwrap(), "stale version applied");
-    let stored = tenancy::get_location(&mut tx, org.id, loc.id).await.unwrap().unwrap();
+    assert!(
+        !tenancy::update_location(&mut tx, &second).await.unwrap(),
+        "stale version applied"
+    );
+    let stored = tenancy::get_location(&mut tx, org.id, loc.id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!((stored.name.as_str(), stored.version), ("First", 2));
 }
 
@@ -74,10 +123,17 @@ async fn a_dropped_transaction_leaves_nothing_behind() {
     {
         let mut tx = db.store.write().await.unwrap();
         tenancy::insert_organisation(&mut tx, &org).await.unwrap();
-        tenancy::insert_location(&mut tx, &location(&org, "Gone too")).await.unwrap();
+        tenancy::insert_location(&mut tx, &location(&org, "Gone too"))
+            .await
+            .unwrap();
     }
     let mut tx = db.store.read().await.unwrap();
-    assert!(tenancy::list_organisations(&mut tx).await.unwrap().is_empty());
+    assert!(
+        tenancy::list_organisations(&mut tx)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert_eq!(tenancy::count_locations(&mut tx).await.unwrap(), 0);
 }
 
@@ -95,9 +151,16 @@ async fn meta_values_are_upserted() {
     let db = TestDb::new().await;
     let mut tx = db.store.write().await.unwrap();
     assert_eq!(meta::get(&mut tx, "install_id").await.unwrap(), None);
-    meta::set(&mut tx, "install_id", "one", now()).await.unwrap();
-    meta::set(&mut tx, "install_id", "two", now()).await.unwrap();
-    assert_eq!(meta::get(&mut tx, "install_id").await.unwrap().as_deref(), Some("two"));
+    meta::set(&mut tx, "install_id", "one", now())
+        .await
+        .unwrap();
+    meta::set(&mut tx, "install_id", "two", now())
+        .await
+        .unwrap();
+    assert_eq!(
+        meta::get(&mut tx, "install_id").await.unwrap().as_deref(),
+        Some("two")
+    );
 }
 
 #[tokio::test]
@@ -127,5 +190,8 @@ async fn concurrent_writers_all_commit() {
 #[tokio::test]
 async fn a_fresh_database_passes_the_integrity_check() {
     let db = TestDb::new().await;
-    assert_eq!(db.store.integrity_check().await.unwrap(), Vec::<String>::new());
+    assert_eq!(
+        db.store.integrity_check().await.unwrap(),
+        Vec::<String>::new()
+    );
 }

@@ -35,7 +35,9 @@ async fn write_sentinel(store: &Store) -> Organisation {
     let org = organisation(SENTINEL);
     let mut tx = store.write().await.unwrap();
     tenancy::insert_organisation(&mut tx, &org).await.unwrap();
-    tenancy::insert_location(&mut tx, &location(&org, SENTINEL)).await.unwrap();
+    tenancy::insert_location(&mut tx, &location(&org, SENTINEL))
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     org
 }
@@ -47,13 +49,28 @@ async fn the_sentinel_never_reaches_the_disk_in_plaintext() {
     write_sentinel(&db.store).await;
     let dir = db.dir().unwrap().to_path_buf();
     let wal = dir.join("kerato.db-wal");
-    assert!(wal.exists() && std::fs::metadata(&wal).unwrap().len() > 0, "WAL not in use");
-    assert_eq!(files_containing(&dir, SENTINEL.as_bytes()), Vec::<PathBuf>::new());
-    assert_eq!(files_containing(&dir, b"CREATE TABLE"), Vec::<PathBuf>::new());
-    assert_eq!(files_containing(&dir, b"SQLite format 3"), Vec::<PathBuf>::new());
+    assert!(
+        wal.exists() && std::fs::metadata(&wal).unwrap().len() > 0,
+        "WAL not in use"
+    );
+    assert_eq!(
+        files_containing(&dir, SENTINEL.as_bytes()),
+        Vec::<PathBuf>::new()
+    );
+    assert_eq!(
+        files_containing(&dir, b"CREATE TABLE"),
+        Vec::<PathBuf>::new()
+    );
+    assert_eq!(
+        files_containing(&dir, b"SQLite format 3"),
+        Vec::<PathBuf>::new()
+    );
 
     db.store.close().await;
-    assert_eq!(files_containing(&dir, SENTINEL.as_bytes()), Vec::<PathBuf>::new());
+    assert_eq!(
+        files_containing(&dir, SENTINEL.as_bytes()),
+        Vec::<PathBuf>::new()
+    );
 
     // The same scan finds the sentinel in a plain file, so it can see plaintext.
     let plain_dir = temp_dir("plain");
@@ -75,12 +92,30 @@ async fn the_sentinel_never_reaches_the_disk_in_plaintext() {
 #[tokio::test]
 async fn the_database_is_sqlcipher_in_wal_mode_with_full_sync() {
     let db = TestDb::sqlite().await;
-    assert!(db.store.cipher_version().await.unwrap().unwrap().starts_with('4'));
+    assert!(
+        db.store
+            .cipher_version()
+            .await
+            .unwrap()
+            .unwrap()
+            .starts_with('4')
+    );
     let mut tx = db.store.read().await.unwrap();
-    let kerato_store::Tx::Sqlite(c) = &mut tx else { panic!("not sqlite") };
-    let (mode,): (String,) = sqlx::query_as("PRAGMA journal_mode").fetch_one(&mut **c).await.unwrap();
-    let (sync,): (i64,) = sqlx::query_as("PRAGMA synchronous").fetch_one(&mut **c).await.unwrap();
-    let (fk,): (i64,) = sqlx::query_as("PRAGMA foreign_keys").fetch_one(&mut **c).await.unwrap();
+    let kerato_store::Tx::Sqlite(c) = &mut tx else {
+        panic!("not sqlite")
+    };
+    let (mode,): (String,) = sqlx::query_as("PRAGMA journal_mode")
+        .fetch_one(&mut **c)
+        .await
+        .unwrap();
+    let (sync,): (i64,) = sqlx::query_as("PRAGMA synchronous")
+        .fetch_one(&mut **c)
+        .await
+        .unwrap();
+    let (fk,): (i64,) = sqlx::query_as("PRAGMA foreign_keys")
+        .fetch_one(&mut **c)
+        .await
+        .unwrap();
     assert_eq!((mode.as_str(), sync, fk), ("wal", 2, 1));
 }
 
@@ -120,7 +155,14 @@ async fn a_wrong_key_is_a_clear_error_and_leaves_every_byte_alone() {
     .await
     .unwrap();
     let mut tx = store.read().await.unwrap();
-    assert_eq!(tenancy::get_organisation(&mut tx, org.id).await.unwrap().unwrap().name, SENTINEL);
+    assert_eq!(
+        tenancy::get_organisation(&mut tx, org.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .name,
+        SENTINEL
+    );
 }
 
 #[tokio::test]

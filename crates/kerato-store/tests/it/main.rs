@@ -2,6 +2,9 @@
 //! default, PostgreSQL with KERATO_TEST_PG_URL); `encryption` is about the
 //! SQLCipher file itself and always runs on SQLite.
 
+// A failed unwrap in a test helper is a test failure with its location; that is the point.
+#![allow(clippy::unwrap_used)]
+
 mod conformance;
 mod encryption;
 mod migrations;

@@ -8,7 +8,9 @@ async fn an_older_database_is_upgraded_and_keeps_its_data() {
     let db = TestDb::empty().await;
     assert_eq!(db.store.migrate_to(1, now()).await.unwrap(), 1);
     let mut tx = db.store.write().await.unwrap();
-    meta::set(&mut tx, "install_id", "from-v1", now()).await.unwrap();
+    meta::set(&mut tx, "install_id", "from-v1", now())
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
 
     let status = db.store.schema_status().await.unwrap();
@@ -17,10 +19,15 @@ async fn an_older_database_is_upgraded_and_keeps_its_data() {
 
     assert_eq!(db.store.migrate(now()).await.unwrap(), MIGRATIONS.len() - 1);
     let mut tx = db.store.write().await.unwrap();
-    assert_eq!(meta::get(&mut tx, "install_id").await.unwrap().as_deref(), Some("from-v1"));
+    assert_eq!(
+        meta::get(&mut tx, "install_id").await.unwrap().as_deref(),
+        Some("from-v1")
+    );
     let org = organisation("After upgrade");
     tenancy::insert_organisation(&mut tx, &org).await.unwrap();
-    tenancy::insert_location(&mut tx, &location(&org, "New")).await.unwrap();
+    tenancy::insert_location(&mut tx, &location(&org, "New"))
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
 }
 

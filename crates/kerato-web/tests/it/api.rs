@@ -6,7 +6,11 @@ use serde_json::{Value, json};
 
 use crate::support::{TestApp, location_json, spawn_app};
 
-async fn post_raw(t: &TestApp, content_type: &str, body: impl Into<reqwest::Body>) -> (StatusCode, Value) {
+async fn post_raw(
+    t: &TestApp,
+    content_type: &str,
+    body: impl Into<reqwest::Body>,
+) -> (StatusCode, Value) {
     let resp = t
         .client
         .post(t.url("/api/locations"))
@@ -17,7 +21,10 @@ async fn post_raw(t: &TestApp, content_type: &str, body: impl Into<reqwest::Body
         .unwrap();
     let status = resp.status();
     assert!(
-        resp.headers()["content-type"].to_str().unwrap().starts_with("application/json"),
+        resp.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/json"),
         "API errors are JSON"
     );
     (status, resp.json().await.unwrap())
@@ -44,19 +51,44 @@ async fn create_read_update_list() {
     assert_eq!(created["version"], 1);
     assert_eq!(created["specialties"], json!(["dermatology", "eye_care"]));
 
-    let got: Value = t.client.get(t.url(&format!("/api/locations/{id}"))).send().await.unwrap().json().await.unwrap();
+    let got: Value = t
+        .client
+        .get(t.url(&format!("/api/locations/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(got, created);
 
     t.clock.advance_secs(5);
     let mut edit = location_json("North Clinic");
     edit["version"] = json!(1);
-    let resp = t.client.put(t.url(&format!("/api/locations/{id}"))).json(&edit).send().await.unwrap();
+    let resp = t
+        .client
+        .put(t.url(&format!("/api/locations/{id}")))
+        .json(&edit)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
     let updated: Value = resp.json().await.unwrap();
-    assert_eq!((updated["name"].as_str(), updated["version"].as_i64()), (Some("North Clinic"), Some(2)));
+    assert_eq!(
+        (updated["name"].as_str(), updated["version"].as_i64()),
+        (Some("North Clinic"), Some(2))
+    );
     assert_ne!(updated["updated_at"], created["updated_at"]);
 
-    let list: Value = t.client.get(t.url("/api/locations")).send().await.unwrap().json().await.unwrap();
+    let list: Value = t
+        .client
+        .get(t.url("/api/locations"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(list.as_array().unwrap().len(), 1);
 }
 
@@ -68,14 +100,34 @@ async fn a_stale_version_is_a_409_and_changes_nothing() {
     let url = t.url(&format!("/api/locations/{id}"));
     let mut first = location_json("First");
     first["version"] = json!(1);
-    assert_eq!(t.client.put(&url).json(&first).send().await.unwrap().status(), StatusCode::OK);
+    assert_eq!(
+        t.client
+            .put(&url)
+            .json(&first)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
     let mut second = location_json("Second");
     second["version"] = json!(1);
     let resp = t.client.put(&url).json(&second).send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::CONFLICT);
     let body: Value = resp.json().await.unwrap();
-    assert!(body["message"].as_str().unwrap().contains("reload"), "{body}");
-    let now: Value = t.client.get(&url).send().await.unwrap().json().await.unwrap();
+    assert!(
+        body["message"].as_str().unwrap().contains("reload"),
+        "{body}"
+    );
+    let now: Value = t
+        .client
+        .get(&url)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(now["name"], "First");
 }
 
@@ -97,7 +149,11 @@ async fn invalid_fields_are_named_and_nothing_is_written() {
         let mut body = location_json("Bad");
         body[field] = value.clone();
         let (status, answer) = post(&t, &body).await;
-        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{field}={value}: {answer}");
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{field}={value}: {answer}"
+        );
         assert_eq!(answer["error"], "validation");
         let message = field_message(&answer, field);
         assert!(message.contains(expected), "{field}: {message}");
@@ -111,49 +167,80 @@ async fn malformed_bodies_get_clear_errors() {
 
     let (status, body) = post_raw(&t, "application/json", "{\"name\": ").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(body["message"].as_str().unwrap().contains("not valid JSON"), "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("not valid JSON"),
+        "{body}"
+    );
 
     let mut unknown = location_json("X");
     unknown["colour"] = json!("blue");
     let (status, body) = post(&t, &unknown).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(field_message(&body, "colour").contains("unknown field"), "{body}");
+    assert!(
+        field_message(&body, "colour").contains("unknown field"),
+        "{body}"
+    );
 
     let mut missing = location_json("X");
     missing.as_object_mut().unwrap().remove("city");
     let (status, body) = post(&t, &missing).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(field_message(&body, "city").contains("missing field"), "{body}");
+    assert!(
+        field_message(&body, "city").contains("missing field"),
+        "{body}"
+    );
 
     let mut wrong_type = location_json("X");
     wrong_type["zip"] = json!(62701);
     let (status, body) = post(&t, &wrong_type).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(field_message(&body, "zip").contains("invalid type"), "{body}");
+    assert!(
+        field_message(&body, "zip").contains("invalid type"),
+        "{body}"
+    );
 
     let (status, body) = post_raw(&t, "text/plain", location_json("X").to_string()).await;
     assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
-    assert!(body["message"].as_str().unwrap().contains("application/json"), "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("application/json"),
+        "{body}"
+    );
 
     let mut huge = location_json("X");
     huge["address_line2"] = json!("x".repeat(100 * 1024));
     let (status, body) = post(&t, &huge).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
-    assert!(body["message"].as_str().unwrap().contains("64 KiB"), "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("64 KiB"),
+        "{body}"
+    );
 
     let mut with_version = location_json("X");
     with_version["version"] = json!(3);
     let (status, body) = post(&t, &with_version).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(field_message(&body, "version").contains("leave version out"), "{body}");
+    assert!(
+        field_message(&body, "version").contains("leave version out"),
+        "{body}"
+    );
 
-    assert_eq!(t.location_count().await, 0, "a rejected request wrote something");
+    assert_eq!(
+        t.location_count().await,
+        0,
+        "a rejected request wrote something"
+    );
 }
 
 #[tokio::test]
 async fn duplicate_names_conflict() {
     let t = spawn_app().await;
-    assert_eq!(post(&t, &location_json("North")).await.0, StatusCode::CREATED);
+    assert_eq!(
+        post(&t, &location_json("North")).await.0,
+        StatusCode::CREATED
+    );
     let (status, body) = post(&t, &location_json("north")).await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert!(body["message"].as_str().unwrap().contains("already exists"));
@@ -163,7 +250,10 @@ async fn duplicate_names_conflict() {
 #[tokio::test]
 async fn ids_that_are_not_uuids_are_404_not_500() {
     let t = spawn_app().await;
-    for path in ["/api/locations/not-a-uuid", "/api/locations/0190f5d2-7c1e-7a3b-9f00-1a2b3c4d5e6f"] {
+    for path in [
+        "/api/locations/not-a-uuid",
+        "/api/locations/0190f5d2-7c1e-7a3b-9f00-1a2b3c4d5e6f",
+    ] {
         let resp = t.client.get(t.url(path)).send().await.unwrap();
         assert_eq!(resp.status(), StatusCode::NOT_FOUND, "{path}");
         let body: Value = resp.json().await.unwrap();
@@ -174,11 +264,31 @@ async fn ids_that_are_not_uuids_are_404_not_500() {
 #[tokio::test]
 async fn the_organisation_can_be_renamed() {
     let t = spawn_app().await;
-    let resp = t.client.put(t.url("/api/organisation")).json(&json!({"name": "Lakeside Group"})).send().await.unwrap();
+    let resp = t
+        .client
+        .put(t.url("/api/organisation"))
+        .json(&json!({"name": "Lakeside Group"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
-    let got: Value = t.client.get(t.url("/api/organisation")).send().await.unwrap().json().await.unwrap();
+    let got: Value = t
+        .client
+        .get(t.url("/api/organisation"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(got["name"], "Lakeside Group");
-    let resp = t.client.put(t.url("/api/organisation")).json(&json!({"name": ""})).send().await.unwrap();
+    let resp = t
+        .client
+        .put(t.url("/api/organisation"))
+        .json(&json!({"name": ""}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
 
@@ -186,7 +296,13 @@ async fn the_organisation_can_be_renamed() {
 async fn health_and_readiness() {
     let t = spawn_app().await;
     let h = t.client.get(t.url("/healthz")).send().await.unwrap();
-    assert_eq!((h.status(), h.text().await.unwrap().as_str()), (StatusCode::OK, "ok"));
+    assert_eq!(
+        (h.status(), h.text().await.unwrap().as_str()),
+        (StatusCode::OK, "ok")
+    );
     let r = t.client.get(t.url("/readyz")).send().await.unwrap();
-    assert_eq!((r.status(), r.text().await.unwrap().as_str()), (StatusCode::OK, "ready"));
+    assert_eq!(
+        (r.status(), r.text().await.unwrap().as_str()),
+        (StatusCode::OK, "ready")
+    );
 }

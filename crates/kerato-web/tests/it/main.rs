@@ -1,5 +1,8 @@
 //! The clinic web application over real HTTP, on the backend the run selects.
 
+// A failed unwrap in a test helper is a test failure with its location; that is the point.
+#![allow(clippy::unwrap_used)]
+
 mod api;
 mod forms;
 mod openapi;

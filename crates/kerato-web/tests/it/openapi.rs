@@ -11,22 +11,39 @@ use crate::support::spawn_app;
 #[tokio::test]
 async fn the_document_is_openapi_3_1_and_covers_every_api_route() {
     let t = spawn_app().await;
-    let resp = t.client.get(t.url("/api/openapi.json")).send().await.unwrap();
+    let resp = t
+        .client
+        .get(t.url("/api/openapi.json"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 200);
     let doc: Value = resp.json().await.unwrap();
-    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1."), "{}", doc["openapi"]);
+    assert!(
+        doc["openapi"].as_str().unwrap().starts_with("3.1."),
+        "{}",
+        doc["openapi"]
+    );
     for (method, path) in kerato_web::route_table() {
         if !path.starts_with("/api/") || path == "/api/openapi.json" {
             continue;
         }
         let op = &doc["paths"][path][method.to_ascii_lowercase()];
         assert!(op.is_object(), "{method} {path} is not documented");
-        assert!(op["responses"].as_object().is_some_and(|r| r.len() >= 2), "{method} {path}: document the error responses");
+        assert!(
+            op["responses"].as_object().is_some_and(|r| r.len() >= 2),
+            "{method} {path}: document the error responses"
+        );
     }
 
     let Some(python) = std::env::var_os("KERATO_PYTHON") else {
-        assert!(std::env::var_os("CI").is_none(), "CI must run the OpenAPI validator: set KERATO_PYTHON");
-        eprintln!("skipping openapi-spec-validator: KERATO_PYTHON is not set (cargo xtask ci sets it)");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must run the OpenAPI validator: set KERATO_PYTHON"
+        );
+        eprintln!(
+            "skipping openapi-spec-validator: KERATO_PYTHON is not set (cargo xtask ci sets it)"
+        );
         return;
     };
     let dir = kerato_store::testing::temp_dir("openapi");

@@ -31,7 +31,9 @@ fn init_logs() {
 pub async fn spawn_app() -> TestApp {
     init_logs();
     let db = TestDb::new().await;
-    let clock = Arc::new(TestClock::new(Timestamp::from_micros(1_780_000_000_000_000)));
+    let clock = Arc::new(TestClock::new(Timestamp::from_micros(
+        1_780_000_000_000_000,
+    )));
     let app = App::new(db.store.clone(), clock.clone());
     app.create_organisation("Lakeside Eye & Skin", OrganisationKind::Practice)
         .await

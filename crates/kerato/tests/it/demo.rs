@@ -1,0 +1,83 @@
+//! `kerato demo`: ready fast on an empty directory, and reuses its data.
+
+use std::time::{Duration, Instant};
+
+use crate::support::{client, start, temp};
+
+async fn wait_ready(base: &str, deadline: Instant) {
+    let http = client();
+    loop {
+        if let Ok(r) = http.get(format!("{base}/readyz")).send().await
+            && r.status() == 200
+        {
+            return;
+        }
+        assert!(Instant::now() < deadline, "demo not ready in time");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn demo_is_ready_in_under_five_seconds_and_reuses_its_data() {
+    let dir = temp("demo");
+    let data = dir.join("demo");
+    let args = [
+        "demo",
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--bind",
+        "127.0.0.1:0",
+        "--site-bind",
+        "127.0.0.1:0",
+    ];
+
+    let started = Instant::now();
+    let first = start(&args, &[], 2).await;
+    wait_ready(&first.urls[0], started + Duration::from_secs(5)).await;
+    let elapsed = started.elapsed();
+    assert!(elapsed < Duration::from_secs(5), "demo took {elapsed:?}");
+    assert!(
+        first.stdout.iter().any(|l| l.contains("demo data created")),
+        "{:?}",
+        first.stdout
+    );
+    assert!(
+        first.stdout.iter().any(|l| l.contains("demo logins")),
+        "{:?}",
+        first.stdout
+    );
+    let locations: serde_json::Value = client()
+        .get(format!("{}/api/locations", first.urls[0]))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(locations.as_array().unwrap().len(), 2);
+    let site = client().get(&first.urls[1]).send().await.unwrap();
+    assert!(site.text().await.unwrap().contains("Kerato"));
+    drop(first);
+
+    let second = start(&args, &[], 2).await;
+    assert!(
+        second
+            .stdout
+            .iter()
+            .any(|l| l.contains("reusing demo data")),
+        "{:?}",
+        second.stdout
+    );
+    let again: serde_json::Value = client()
+        .get(format!("{}/api/locations", second.urls[0]))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again, locations);
+    drop(second);
+    eprintln!("demo ready in {elapsed:?}");
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -1,0 +1,12 @@
+//! The `kerato` binary as an operator runs it: child processes, real ports,
+//! real TLS, SIGKILL.
+
+// A failed unwrap in a test helper is a test failure with its location; that is the point.
+#![allow(clippy::unwrap_used)]
+
+mod cli;
+mod config;
+mod crash;
+mod demo;
+mod support;
+mod tls;
