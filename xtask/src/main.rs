@@ -69,7 +69,7 @@ fn ci() -> Result<()> {
     let sqlite = step("tests on SQLite", || {
         run_tests(
             cargo()
-                .args(["test", "--workspace"])
+                .args(["test", "--workspace", "--no-fail-fast"])
                 .env("KERATO_PYTHON", &python),
         )
     })?;
@@ -77,7 +77,7 @@ fn ci() -> Result<()> {
     let postgres = step("tests on PostgreSQL", || {
         run_tests(
             cargo()
-                .args(["test", "--workspace"])
+                .args(["test", "--workspace", "--no-fail-fast"])
                 .env("KERATO_PYTHON", &python)
                 .env("KERATO_TEST_PG_URL", &pg.url),
         )

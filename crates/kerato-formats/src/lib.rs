@@ -1,1 +1,6 @@
-//! placeholder
+//! Standards in and out, as pure functions: FHIR R4, X12 (837P, 835, 270/271,
+//! 999, 277CA), HL7 v2, Vision Council DCS lab orders, and PDF documents.
+//!
+//! Like `kerato-domain`, this crate does no I/O and never reads the clock.
+//! It is empty until the first area that exchanges a standard document
+//! (prescriptions, claims, pathology results) arrives.

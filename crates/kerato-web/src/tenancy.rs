@@ -457,8 +457,8 @@ pub struct OrganisationBody {
 }
 
 #[utoipa::path(get, path = "/api/organisation", tag = "tenancy",
-    responses((status = 200, body = OrganisationView), (status = 404, body = Problem),
-        (status = 500, body = Problem)))]
+    responses((status = 200, description = "Success", body = OrganisationView), (status = 404, description = "No such resource", body = Problem),
+        (status = 500, description = "An internal error; it has been logged", body = Problem)))]
 pub(crate) async fn api_get_organisation(
     State(state): State<WebState>,
 ) -> Result<Json<OrganisationView>, WebError> {
@@ -467,9 +467,9 @@ pub(crate) async fn api_get_organisation(
 }
 
 #[utoipa::path(put, path = "/api/organisation", tag = "tenancy", request_body = OrganisationBody,
-    responses((status = 200, body = OrganisationView), (status = 400, body = Problem),
-        (status = 413, body = Problem), (status = 415, body = Problem), (status = 422, body = Problem),
-        (status = 500, body = Problem)))]
+    responses((status = 200, description = "Success", body = OrganisationView), (status = 400, description = "The body is not valid JSON", body = Problem),
+        (status = 413, description = "The body is larger than 64 KiB", body = Problem), (status = 415, description = "The body is not sent as application/json", body = Problem), (status = 422, description = "A field is missing, of the wrong type, unknown or not valid; `fields` names each", body = Problem),
+        (status = 500, description = "An internal error; it has been logged", body = Problem)))]
 pub(crate) async fn api_rename_organisation(
     State(state): State<WebState>,
     ApiJson(body): ApiJson<OrganisationBody>,
@@ -480,8 +480,8 @@ pub(crate) async fn api_rename_organisation(
 }
 
 #[utoipa::path(get, path = "/api/locations", tag = "tenancy",
-    responses((status = 200, body = Vec<LocationView>), (status = 404, body = Problem),
-        (status = 500, body = Problem)))]
+    responses((status = 200, description = "Success", body = Vec<LocationView>), (status = 404, description = "No such resource", body = Problem),
+        (status = 500, description = "An internal error; it has been logged", body = Problem)))]
 pub(crate) async fn api_list(
     State(state): State<WebState>,
 ) -> Result<Json<Vec<LocationView>>, WebError> {
@@ -492,8 +492,8 @@ pub(crate) async fn api_list(
 
 #[utoipa::path(get, path = "/api/locations/{id}", tag = "tenancy",
     params(("id" = String, Path, description = "location ID")),
-    responses((status = 200, body = LocationView), (status = 404, body = Problem),
-        (status = 500, body = Problem)))]
+    responses((status = 200, description = "Success", body = LocationView), (status = 404, description = "No such resource", body = Problem),
+        (status = 500, description = "An internal error; it has been logged", body = Problem)))]
 pub(crate) async fn api_get(
     State(state): State<WebState>,
     Path(id): Path<String>,
@@ -505,10 +505,10 @@ pub(crate) async fn api_get(
 }
 
 #[utoipa::path(post, path = "/api/locations", tag = "tenancy", request_body = LocationBody,
-    responses((status = 201, body = LocationView), (status = 400, body = Problem),
-        (status = 409, body = Problem), (status = 413, body = Problem),
-        (status = 415, body = Problem), (status = 422, body = Problem),
-        (status = 500, body = Problem)))]
+    responses((status = 201, description = "Created; the Location header names the new resource", body = LocationView), (status = 400, description = "The body is not valid JSON", body = Problem),
+        (status = 409, description = "A conflict: a duplicate name, or an edit of an older version", body = Problem), (status = 413, description = "The body is larger than 64 KiB", body = Problem),
+        (status = 415, description = "The body is not sent as application/json", body = Problem), (status = 422, description = "A field is missing, of the wrong type, unknown or not valid; `fields` names each", body = Problem),
+        (status = 500, description = "An internal error; it has been logged", body = Problem)))]
 pub(crate) async fn api_create(
     State(state): State<WebState>,
     ApiJson(body): ApiJson<LocationBody>,
@@ -533,10 +533,10 @@ pub(crate) async fn api_create(
 
 #[utoipa::path(put, path = "/api/locations/{id}", tag = "tenancy", request_body = LocationBody,
     params(("id" = String, Path, description = "location ID")),
-    responses((status = 200, body = LocationView), (status = 400, body = Problem),
-        (status = 404, body = Problem), (status = 409, body = Problem),
-        (status = 413, body = Problem), (status = 415, body = Problem), (status = 422, body = Problem),
-        (status = 500, body = Problem)))]
+    responses((status = 200, description = "Success", body = LocationView), (status = 400, description = "The body is not valid JSON", body = Problem),
+        (status = 404, description = "No such resource", body = Problem), (status = 409, description = "A conflict: a duplicate name, or an edit of an older version", body = Problem),
+        (status = 413, description = "The body is larger than 64 KiB", body = Problem), (status = 415, description = "The body is not sent as application/json", body = Problem), (status = 422, description = "A field is missing, of the wrong type, unknown or not valid; `fields` names each", body = Problem),
+        (status = 500, description = "An internal error; it has been logged", body = Problem)))]
 pub(crate) async fn api_update(
     State(state): State<WebState>,
     Path(id): Path<String>,
