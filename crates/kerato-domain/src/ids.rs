@@ -100,6 +100,32 @@ typed_id!(
     "location"
 );
 
+typed_id!(
+    /// A staff account.
+    UserId,
+    "user"
+);
+typed_id!(
+    /// A patient's chart.
+    PatientId,
+    "patient"
+);
+typed_id!(
+    /// One audit event.
+    AuditEventId,
+    "audit event"
+);
+typed_id!(
+    /// One recorded disclosure of PHI.
+    DisclosureId,
+    "disclosure"
+);
+typed_id!(
+    /// One break-glass grant.
+    EmergencyGrantId,
+    "emergency grant"
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

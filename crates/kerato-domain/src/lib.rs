@@ -4,9 +4,12 @@
 //! randomness come in as parameters so every rule can be tested exactly.
 //! Areas use the same module names in every crate of the workspace.
 
+pub mod audit;
 pub mod error;
+pub mod identity;
 pub mod ids;
 pub mod money;
+pub mod password;
 pub mod tenancy;
 pub mod time;
 

@@ -306,3 +306,15 @@ async fn health_and_readiness() {
         (StatusCode::OK, "ready")
     );
 }
+
+#[tokio::test]
+async fn errors_under_fhir_are_operation_outcomes() {
+    let t = spawn_app().await;
+    let resp = t.client.get(t.url("/fhir/Patient/123")).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    assert_eq!(resp.headers()["content-type"], "application/fhir+json");
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["resourceType"], "OperationOutcome");
+    assert_eq!(body["issue"][0]["severity"], "error");
+    assert_eq!(body["issue"][0]["code"], "not-found");
+}

@@ -1,0 +1,73 @@
+//! Password rules per NIST SP 800-63B §3.1.1.2: a length floor, no
+//! composition rules, and a blocklist of passwords known to be common.
+
+use std::collections::HashSet;
+use std::sync::LazyLock;
+
+pub const MIN_CHARS: usize = 12;
+/// Long passphrases are welcome; the ceiling only bounds hashing work.
+pub const MAX_CHARS: usize = 128;
+
+static COMMON: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
+    include_str!("../data/common-passwords.txt")
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .collect()
+});
+
+/// Checks a new password. `personal` holds words that must not be the
+/// password's core (the user's e-mail name, their own name).
+pub fn check_new_password(password: &str, personal: &[&str]) -> Result<(), String> {
+    let count = password.chars().count();
+    if count < MIN_CHARS {
+        return Err(format!(
+            "use at least {MIN_CHARS} characters (this one has {count}); a few unrelated words make a good password"
+        ));
+    }
+    if count > MAX_CHARS {
+        return Err(format!("use at most {MAX_CHARS} characters (this one has {count})"));
+    }
+    let lower = password.to_lowercase();
+    if COMMON.contains(lower.as_str()) {
+        return Err("this password is on the list of commonly used passwords; choose another".into());
+    }
+    let distinct: HashSet<char> = lower.chars().collect();
+    if distinct.len() < 4 {
+        return Err("this password repeats too few characters; choose another".into());
+    }
+    for word in personal {
+        let word = word.trim().to_lowercase();
+        if word.chars().count() >= 4 && lower.contains(&word) {
+            return Err("the password must not contain your name or e-mail address".into());
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn length_and_blocklist() {
+        assert!(check_new_password("short", &[]).unwrap_err().contains("at least 12"));
+        assert!(check_new_password("passwordpassword", &[]).unwrap_err().contains("commonly used"));
+        assert!(check_new_password("PasswordPassword", &[]).unwrap_err().contains("commonly used"));
+        assert!(check_new_password(&"ab".repeat(10), &[]).unwrap_err().contains("too few"));
+        assert!(check_new_password(&"x".repeat(129), &[]).is_err());
+        assert!(check_new_password("correct horse battery staple", &[]).is_ok());
+        // No composition rules: lower-case words alone are fine.
+        assert!(check_new_password("lantern orchard pebble", &[]).is_ok());
+    }
+
+    #[test]
+    fn personal_words_are_refused() {
+        let err = check_new_password("dr.okafor-lantern-99", &["okafor"]).unwrap_err();
+        assert!(err.contains("your name"));
+    }
+
+    #[test]
+    fn the_list_is_loaded() {
+        assert!(COMMON.len() > 40_000);
+    }
+}
