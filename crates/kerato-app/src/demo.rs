@@ -1,13 +1,23 @@
 //! Demo data: a practice with a dermatology clinic, an eye clinic and an
-//! optical shop at two locations. Seeding is idempotent: a data directory
-//! that already has the demo is reused as it is.
+//! optical shop at two locations, and a signed-up user for every role.
+//! Seeding is idempotent: a data directory that already has the demo is
+//! reused as it is.
 
+use kerato_domain::identity::Role;
 use kerato_domain::tenancy::{LocationInput, Organisation, OrganisationKind};
-use kerato_store::meta;
+use kerato_store::{identity as store, meta};
 
+use crate::identity::{UserInput, hash_password};
 use crate::{App, AppError};
 
 const SEEDED_KEY: &str = "demo_seeded";
+
+/// The password of every demo account. Demo data only ever runs on loopback.
+pub const DEMO_PASSWORD: &str = "kerato demo password";
+
+/// The TOTP secret of the demo accounts whose role always requires MFA
+/// (administrator, privacy officer): add it to an authenticator app.
+pub const DEMO_TOTP_SECRET: &str = "KERATODEMOKERATODEMOKERATODEMOAA";
 
 /// What [`seed`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,25 +51,71 @@ fn demo_locations() -> [LocationInput; 2] {
     ]
 }
 
+/// The demo sign-in name for a role.
+pub fn demo_email(role: Role) -> String {
+    format!("{}@riverside.example", role.as_str().replace('_', "-"))
+}
+
 /// Seeds the demo organisation unless this database already has one. The
-/// whole seed is one transaction, so an interrupted seed leaves nothing and
-/// the next run starts it again.
+/// organisation relaxes MFA for the roles that allow it, so most demo
+/// accounts sign in with the password alone; the administrator and the
+/// privacy officer, whose roles always require MFA, are enrolled with
+/// [`DEMO_TOTP_SECRET`].
 pub async fn seed(app: &App) -> Result<Seeded, AppError> {
-    let mut tx = app.store().write().await?;
-    if meta::get(&mut tx, SEEDED_KEY).await?.is_some() {
-        drop(tx);
-        return Ok(Seeded::Reused(app.home_organisation().await?));
+    let mut tx = app.store().read().await?;
+    let seeded = meta::get(&mut tx, SEEDED_KEY).await?;
+    drop(tx);
+    if seeded.is_some() {
+        let mut tx = app.store().read().await?;
+        let org = kerato_store::tenancy::list_organisations(&mut tx)
+            .await?
+            .into_iter()
+            .next()
+            .ok_or(AppError::NotFound("organisation"))?;
+        return Ok(Seeded::Reused(org));
     }
-    let org = app
-        .create_organisation_in(
-            &mut tx,
+    if app.is_initialised().await? {
+        return Err(AppError::Conflict(
+            "this data directory holds data that is not a complete demo; remove it and run the demo again".into(),
+        ));
+    }
+    let (org, admin) = app
+        .bootstrap(
             "Riverside Skin & Eye Associates",
             OrganisationKind::Practice,
+            &demo_email(Role::Admin),
+            "Avery Admin",
+            DEMO_PASSWORD,
         )
         .await?;
+    let caller = app.unsafe_caller_for(admin.id).await?;
+    app.set_security_settings(&caller, false, 15).await?;
     for input in demo_locations() {
-        app.create_location_in(&mut tx, org.id, &input).await?;
+        app.create_location(&caller, &input).await?;
     }
+    let hash = hash_password(DEMO_PASSWORD.to_string()).await?;
+    for role in Role::ALL.iter().copied().filter(|r| *r != Role::Admin) {
+        let (user, _) = app
+            .invite_user(
+                &caller,
+                &UserInput {
+                    email: demo_email(role),
+                    display_name: format!("Demo {}", role.label()),
+                    role: role.as_str().into(),
+                    locations: vec![],
+                    all_locations: true,
+                },
+            )
+            .await?;
+        let mut tx = app.store().write().await?;
+        store::set_password(&mut tx, user.id, &hash, app.now()).await?;
+        if role.mfa_always_required() {
+            store::set_mfa_secret(&mut tx, user.id, Some(DEMO_TOTP_SECRET), app.now()).await?;
+        }
+        tx.commit().await?;
+    }
+    let mut tx = app.store().write().await?;
+    store::set_mfa_secret(&mut tx, admin.id, Some(DEMO_TOTP_SECRET), app.now()).await?;
     meta::set(&mut tx, SEEDED_KEY, &org.id.to_string(), app.now()).await?;
     tx.commit().await?;
     Ok(Seeded::Created(org))

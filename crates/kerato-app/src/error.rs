@@ -11,6 +11,12 @@ pub enum AppError {
     NotFound(&'static str),
     #[error("{0}")]
     Conflict(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    Unauthenticated(String),
+    #[error("{0}")]
+    TooManyRequests(String),
     #[error("not ready: {0}")]
     NotReady(String),
     #[error("internal error: {0}")]

@@ -2,9 +2,13 @@
 //! this is where validation, authorization and (from the identity issue on)
 //! the audit trail meet the transaction that carries them.
 
+pub mod audit;
+mod authz;
 pub mod clock;
 pub mod demo;
 mod error;
+pub mod identity;
+pub mod privacy;
 pub mod tenancy;
 
 use std::sync::Arc;
@@ -12,6 +16,7 @@ use std::sync::Arc;
 use kerato_domain::time::{Clock, Timestamp};
 use kerato_store::Store;
 
+pub use authz::Caller;
 pub use error::AppError;
 
 /// The application: a store and a clock. Cheap to clone.
@@ -19,11 +24,16 @@ pub use error::AppError;
 pub struct App {
     store: Store,
     clock: Arc<dyn Clock>,
+    limiter: Arc<identity::RateLimiter>,
 }
 
 impl App {
     pub fn new(store: Store, clock: Arc<dyn Clock>) -> Self {
-        Self { store, clock }
+        Self {
+            store,
+            clock,
+            limiter: Arc::new(identity::RateLimiter::default()),
+        }
     }
 
     pub fn store(&self) -> &Store {

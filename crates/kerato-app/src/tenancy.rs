@@ -1,6 +1,7 @@
 //! Organisations and their locations.
 
 use kerato_domain::ValidationErrors;
+use kerato_domain::identity::{Action, Resource, Target};
 use kerato_domain::ids::{LocationId, OrganisationId};
 use kerato_domain::tenancy::{
     Location, LocationInput, Organisation, OrganisationKind, validate_name,
@@ -8,20 +9,14 @@ use kerato_domain::tenancy::{
 use kerato_store::Tx;
 use kerato_store::tenancy as store;
 
+use crate::authz::{Act, Caller};
 use crate::{App, AppError};
 
-impl App {
-    pub async fn create_organisation(
-        &self,
-        name: &str,
-        kind: OrganisationKind,
-    ) -> Result<Organisation, AppError> {
-        let mut tx = self.store.write().await?;
-        let org = self.create_organisation_in(&mut tx, name, kind).await?;
-        tx.commit().await?;
-        Ok(org)
-    }
+fn location_target(org: OrganisationId, location: Option<LocationId>) -> Target {
+    Target { organisation: org, location, resource: Resource::Location }
+}
 
+impl App {
     /// Creates an organisation inside the caller's transaction.
     pub(crate) async fn create_organisation_in(
         &self,
@@ -44,87 +39,80 @@ impl App {
         Ok(org)
     }
 
-    pub async fn list_organisations(&self) -> Result<Vec<Organisation>, AppError> {
+    /// Whether this installation has been set up with an organisation.
+    pub async fn is_initialised(&self) -> Result<bool, AppError> {
         let mut tx = self.store.read().await?;
-        Ok(store::list_organisations(&mut tx).await?)
+        Ok(!store::list_organisations(&mut tx).await?.is_empty())
     }
 
-    /// The organisation this installation serves: the first one created.
-    /// Until the identity issue ties every request to a signed-in user's
-    /// organisation, the web pages work on this one.
-    pub async fn home_organisation(&self) -> Result<Organisation, AppError> {
-        self.list_organisations()
+    /// The caller's organisation.
+    pub async fn organisation(&self, caller: &Caller) -> Result<Organisation, AppError> {
+        let mut tx = self.store.read().await?;
+        store::get_organisation(&mut tx, caller.actor.organisation_id)
             .await?
-            .into_iter()
-            .next()
             .ok_or(AppError::NotFound("organisation"))
     }
 
-    pub async fn rename_organisation(
-        &self,
-        id: OrganisationId,
-        name: &str,
-    ) -> Result<Organisation, AppError> {
+    pub async fn rename_organisation(&self, caller: &Caller, name: &str) -> Result<Organisation, AppError> {
         let mut errors = ValidationErrors::new();
         let name = validate_name(&mut errors, "name", name);
         let name = errors.into_result(name)?.unwrap_or_default();
+        let org_id = caller.actor.organisation_id;
         let mut tx = self.store.write().await?;
-        let mut org = store::get_organisation(&mut tx, id)
+        let current = store::get_organisation(&mut tx, org_id)
             .await?
             .ok_or(AppError::NotFound("organisation"))?;
+        let mut org = current.clone();
         org.name = name;
         org.updated_at = self.now();
+        let target = Target { organisation: org_id, location: None, resource: Resource::Organisation };
+        let act = Act::new(Action::Update, target, "organisation").id(org_id).old(&current).new_value(&org);
+        let mut tx = self.guard(tx, caller, act).await?;
         store::update_organisation(&mut tx, &org).await?;
         tx.commit().await?;
         Ok(org)
     }
 
-    pub async fn list_locations(&self, org: OrganisationId) -> Result<Vec<Location>, AppError> {
-        let mut tx = self.store.read().await?;
-        Ok(store::list_locations(&mut tx, org).await?)
-    }
-
-    pub async fn get_location(
-        &self,
-        org: OrganisationId,
-        id: LocationId,
-    ) -> Result<Location, AppError> {
-        let mut tx = self.store.read().await?;
-        store::get_location(&mut tx, org, id)
-            .await?
-            .ok_or(AppError::NotFound("location"))
-    }
-
-    pub async fn create_location(
-        &self,
-        org: OrganisationId,
-        input: &LocationInput,
-    ) -> Result<Location, AppError> {
-        let mut tx = self.store.write().await?;
-        let location = self.create_location_in(&mut tx, org, input).await?;
-        tx.commit().await?;
-        Ok(location)
-    }
-
-    /// Creates a location inside the caller's transaction.
-    pub(crate) async fn create_location_in(
-        &self,
-        tx: &mut Tx,
-        org: OrganisationId,
-        input: &LocationInput,
-    ) -> Result<Location, AppError> {
-        let fields = input.validate()?;
+    /// The locations the caller works at (or holds break-glass access to).
+    pub async fn list_locations(&self, caller: &Caller) -> Result<Vec<Location>, AppError> {
+        let org = caller.actor.organisation_id;
+        let tx = self.store.write().await?;
+        let mut tx = self
+            .guard(tx, caller, Act::new(Action::Query, location_target(org, None), "locations"))
+            .await?;
         let now = self.now();
-        let location = Location::create(
-            LocationId::new(now, self.random_id_bits()),
-            org,
-            fields,
-            now,
-        );
-        store::get_organisation(tx, org)
-            .await?
-            .ok_or(AppError::NotFound("organisation"))?;
-        store::insert_location(tx, &location).await?;
+        let all = store::list_locations(&mut tx, org).await?;
+        tx.commit().await?;
+        Ok(all
+            .into_iter()
+            .filter(|l| {
+                caller.actor.locations.includes(l.id)
+                    || caller.actor.emergency.iter().any(|g| g.location == l.id && g.expires_at > now)
+            })
+            .collect())
+    }
+
+    pub async fn get_location(&self, caller: &Caller, id: LocationId) -> Result<Location, AppError> {
+        let mut tx = self.store.write().await?;
+        let loc = store::find_location(&mut tx, id).await?.ok_or(AppError::NotFound("location"))?;
+        let act = Act::new(Action::View, location_target(loc.organisation_id, Some(id)), "location").id(id);
+        let tx = self.guard(tx, caller, act).await?;
+        tx.commit().await?;
+        Ok(loc)
+    }
+
+    pub async fn create_location(&self, caller: &Caller, input: &LocationInput) -> Result<Location, AppError> {
+        let fields = input.validate()?;
+        let org = caller.actor.organisation_id;
+        let now = self.now();
+        let location = Location::create(LocationId::new(now, self.random_id_bits()), org, fields, now);
+        let tx = self.store.write().await?;
+        let act = Act::new(Action::Create, location_target(org, None), "location")
+            .id(location.id)
+            .new_value(&location);
+        let mut tx = self.guard(tx, caller, act).await?;
+        store::insert_location(&mut tx, &location).await?;
+        tx.commit().await?;
         Ok(location)
     }
 
@@ -133,21 +121,21 @@ impl App {
     /// and the caller is told to reload.
     pub async fn update_location(
         &self,
-        org: OrganisationId,
+        caller: &Caller,
         id: LocationId,
         expected_version: i64,
         input: &LocationInput,
     ) -> Result<Location, AppError> {
         let fields = input.validate()?;
         let mut tx = self.store.write().await?;
-        let current = store::get_location(&mut tx, org, id)
-            .await?
-            .ok_or(AppError::NotFound("location"))?;
-        if current.version != expected_version {
-            return Err(stale(current.version));
-        }
+        let current = store::find_location(&mut tx, id).await?.ok_or(AppError::NotFound("location"))?;
         let updated = current.updated(fields, self.now());
-        if !store::update_location(&mut tx, &updated).await? {
+        let act = Act::new(Action::Update, location_target(current.organisation_id, Some(id)), "location")
+            .id(id)
+            .old(&current)
+            .new_value(&updated);
+        let mut tx = self.guard(tx, caller, act).await?;
+        if current.version != expected_version || !store::update_location(&mut tx, &updated).await? {
             return Err(stale(current.version));
         }
         tx.commit().await?;

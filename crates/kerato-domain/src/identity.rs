@@ -133,7 +133,7 @@ const MATRIX: &[(Role, Resource, &[Action])] = &[
     (Role::Admin, Resource::Payment, READ_PRINT),
     // Clinicians.
     (Role::Physician, Resource::Location, READ),
-    (Role::Physician, Resource::EmergencyAccess, &[Create]),
+    (Role::Physician, Resource::EmergencyAccess, &[View, Create]),
     (Role::Physician, Resource::Disclosure, &[View, Query, Create]),
     (Role::Physician, Resource::Patient, EDIT_PRINT_EXPORT),
     (Role::Physician, Resource::Appointment, EDIT),
@@ -144,7 +144,7 @@ const MATRIX: &[(Role, Resource, &[Action])] = &[
     (Role::Physician, Resource::OpticalOrder, READ),
     (Role::Physician, Resource::Billing, READ),
     (Role::Optometrist, Resource::Location, READ),
-    (Role::Optometrist, Resource::EmergencyAccess, &[Create]),
+    (Role::Optometrist, Resource::EmergencyAccess, &[View, Create]),
     (Role::Optometrist, Resource::Disclosure, &[View, Query, Create]),
     (Role::Optometrist, Resource::Patient, EDIT_PRINT_EXPORT),
     (Role::Optometrist, Resource::Appointment, EDIT),
@@ -233,6 +233,73 @@ impl LocationScope {
             LocationScope::All => true,
             LocationScope::Only(set) => set.contains(&location),
         }
+    }
+}
+
+/// A staff account, without its secrets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: UserId,
+    pub organisation_id: OrganisationId,
+    /// Lower-case; the sign-in name, unique across the installation.
+    pub email: String,
+    pub display_name: String,
+    pub role: Role,
+    pub locations: LocationScope,
+    pub active: bool,
+    pub mfa_enrolled: bool,
+    pub version: i64,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// What signing in checks, kept apart from [`User`] so it is never rendered.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct Credentials {
+    /// PHC string (argon2id); `None` until an invitation is accepted.
+    pub password_hash: Option<String>,
+    /// Base32 TOTP secret; `None` until enrolled.
+    pub mfa_secret: Option<String>,
+    /// The last TOTP time step accepted, so a code cannot be replayed.
+    pub mfa_last_step: Option<i64>,
+    pub failed_logins: i64,
+    pub locked_until: Option<Timestamp>,
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credentials")
+            .field("password_set", &self.password_hash.is_some())
+            .field("mfa_enrolled", &self.mfa_secret.is_some())
+            .field("failed_logins", &self.failed_logins)
+            .field("locked_until", &self.locked_until)
+            .finish()
+    }
+}
+
+/// Validates a sign-in e-mail address: one `@`, a dot in the domain, no
+/// spaces, at most 254 characters. Returns it lower-cased.
+pub fn normalise_email(email: &str) -> Result<String, String> {
+    let e = email.trim().to_lowercase();
+    let valid = e.len() <= 254
+        && !e.chars().any(|c| c.is_whitespace() || c.is_control())
+        && match e.split_once('@') {
+            Some((local, domain)) => {
+                !local.is_empty()
+                    && !domain.contains('@')
+                    && domain.contains('.')
+                    && !domain.starts_with('.')
+                    && !domain.ends_with('.')
+            }
+            None => false,
+        };
+    if valid {
+        Ok(e)
+    } else {
+        Err(format!(
+            "{:?} is not an e-mail address; write it like name@example.com",
+            email.chars().take(60).collect::<String>()
+        ))
     }
 }
 
@@ -471,6 +538,14 @@ mod tests {
         }
         let (c, lock) = after_failed_login(count, now);
         assert_eq!((c, lock), (0, Some(Timestamp::from_micros(LOCKOUT_MICROS))));
+    }
+
+    #[test]
+    fn emails_are_checked_and_lower_cased() {
+        assert_eq!(normalise_email(" Dr.Okafor@Clinic.Example ").unwrap(), "dr.okafor@clinic.example");
+        for bad in ["", "no-at", "a@b", "a@@b.c", "a b@c.d", "@c.d", "a@.c", "a@c."] {
+            assert!(normalise_email(bad).is_err(), "{bad}");
+        }
     }
 
     proptest! {

@@ -121,6 +121,11 @@ typed_id!(
     "disclosure"
 );
 typed_id!(
+    /// A message: an inbox entry or a queued e-mail.
+    MessageId,
+    "message"
+);
+typed_id!(
     /// One break-glass grant.
     EmergencyGrantId,
     "emergency grant"

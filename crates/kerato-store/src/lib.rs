@@ -6,15 +6,18 @@
 //! backends cannot drift apart. Column types are portable: TEXT IDs, BIGINT
 //! timestamps in UTC microseconds, BIGINT money in cents.
 
+pub mod audit;
 mod backend;
 mod error;
+pub mod identity;
 mod key;
 pub mod meta;
 mod migrate;
+pub mod privacy;
 pub mod tenancy;
 pub mod testing;
 
 pub use backend::{Backend, OpenMode, SqliteOptions, Store, Tx};
 pub use error::StoreError;
 pub use key::{DbKey, KeyError};
-pub use migrate::{MIGRATIONS, Migration, SchemaStatus};
+pub use migrate::{Dialect, MIGRATIONS, Migration, SchemaStatus};

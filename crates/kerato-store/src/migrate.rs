@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 
 use kerato_domain::time::Timestamp;
 
-use crate::backend::{Store, Tx};
+use crate::backend::{Backend, Store, Tx};
 use crate::error::StoreError;
 use crate::{execute, on_tx};
 
@@ -17,7 +17,30 @@ use crate::{execute, on_tx};
 pub struct Migration {
     pub version: i64,
     pub name: &'static str,
+    /// SQL that runs unchanged on both backends.
     pub sql: &'static str,
+    /// SQL that only one dialect can express (triggers, functions), run
+    /// after `sql`. This is the one place where the dialects differ.
+    pub dialect: Option<Dialect>,
+}
+
+/// The per-backend part of a migration.
+#[derive(Debug, Clone, Copy)]
+pub struct Dialect {
+    pub sqlite: &'static str,
+    pub postgres: &'static str,
+}
+
+impl Migration {
+    /// The full text this backend runs; its hash is what the ledger records.
+    fn text(&self, backend: Backend) -> String {
+        let extra = match (self.dialect, backend) {
+            (None, _) => "",
+            (Some(d), Backend::Sqlite) => d.sqlite,
+            (Some(d), Backend::Postgres) => d.postgres,
+        };
+        format!("{}{extra}", self.sql)
+    }
 }
 
 /// Every migration, in order. Add new ones at the end; never edit one.
@@ -26,11 +49,28 @@ pub const MIGRATIONS: &[Migration] = &[
         version: 1,
         name: "meta",
         sql: include_str!("../migrations/0001_meta.sql"),
+        dialect: None,
     },
     Migration {
         version: 2,
         name: "tenancy",
         sql: include_str!("../migrations/0002_tenancy.sql"),
+        dialect: None,
+    },
+    Migration {
+        version: 3,
+        name: "identity",
+        sql: include_str!("../migrations/0003_identity.sql"),
+        dialect: None,
+    },
+    Migration {
+        version: 4,
+        name: "audit",
+        sql: include_str!("../migrations/0004_audit.common.sql"),
+        dialect: Some(Dialect {
+            sqlite: include_str!("../migrations/0004_audit.sqlite.sql"),
+            postgres: include_str!("../migrations/0004_audit.postgres.sql"),
+        }),
     },
 ];
 
@@ -66,11 +106,11 @@ async fn applied(tx: &mut Tx) -> Result<Vec<(i64, String, String)>, StoreError> 
 }
 
 /// Checks the recorded migrations against the embedded ones.
-fn verify(rows: &[(i64, String, String)]) -> Result<(), StoreError> {
+fn verify(rows: &[(i64, String, String)], backend: Backend) -> Result<(), StoreError> {
     let latest = MIGRATIONS.last().map_or(0, |m| m.version);
     for (version, name, sum) in rows {
         match MIGRATIONS.iter().find(|m| m.version == *version) {
-            Some(m) if checksum(m.sql) == *sum => {}
+            Some(m) if checksum(&m.text(backend)) == *sum => {}
             Some(_) => {
                 return Err(StoreError::MigrationChanged {
                     version: *version,
@@ -92,7 +132,7 @@ pub(crate) async fn status(store: &Store) -> Result<SchemaStatus, StoreError> {
     let mut tx = store.write().await?;
     let rows = applied(&mut tx).await?;
     tx.commit().await?;
-    verify(&rows)?;
+    verify(&rows, store.backend())?;
     let current = rows.last().map_or(0, |r| r.0);
     Ok(SchemaStatus {
         current,
@@ -117,7 +157,7 @@ pub(crate) async fn apply(
     loop {
         let mut tx = store.write().await?;
         let rows = applied(&mut tx).await?;
-        verify(&rows)?;
+        verify(&rows, store.backend())?;
         let current = rows.last().map_or(0, |r| r.0);
         let Some(next) = MIGRATIONS
             .iter()
@@ -126,7 +166,9 @@ pub(crate) async fn apply(
             tx.commit().await?;
             return Ok(count);
         };
-        execute!(&mut tx, sqlx::raw_sql(next.sql))?;
+        let text = next.text(store.backend());
+        // Migration texts are compiled into the binary, never built from input.
+        execute!(&mut tx, sqlx::raw_sql(sqlx::AssertSqlSafe(text.clone())))?;
         execute!(
             &mut tx,
             sqlx::query(
@@ -135,7 +177,7 @@ pub(crate) async fn apply(
             )
             .bind(next.version)
             .bind(next.name)
-            .bind(checksum(next.sql))
+            .bind(checksum(&text))
             .bind(now.as_micros())
         )?;
         tx.commit().await?;
@@ -163,7 +205,7 @@ mod tests {
     fn an_edited_migration_is_refused() {
         let rows = vec![(1, "meta".to_string(), "0".repeat(64))];
         assert!(matches!(
-            verify(&rows),
+            verify(&rows, Backend::Sqlite),
             Err(StoreError::MigrationChanged { version: 1, .. })
         ));
     }
@@ -172,7 +214,7 @@ mod tests {
     fn a_newer_schema_is_refused() {
         let rows = vec![(999, "future".to_string(), String::new())];
         assert!(matches!(
-            verify(&rows),
+            verify(&rows, Backend::Postgres),
             Err(StoreError::SchemaTooNew { found: 999, .. })
         ));
     }

@@ -119,6 +119,15 @@ impl WebError {
             WebError::App(AppError::Internal(_)) => {
                 Problem::for_status(StatusCode::INTERNAL_SERVER_ERROR)
             }
+            WebError::App(AppError::Forbidden(message)) => {
+                Problem::new(StatusCode::FORBIDDEN, "forbidden", message.clone())
+            }
+            WebError::App(AppError::Unauthenticated(message)) => {
+                Problem::new(StatusCode::UNAUTHORIZED, "unauthenticated", message.clone())
+            }
+            WebError::App(AppError::TooManyRequests(message)) => {
+                Problem::new(StatusCode::TOO_MANY_REQUESTS, "too_many_requests", message.clone())
+            }
             WebError::BadRequest(message) => {
                 Problem::new(StatusCode::BAD_REQUEST, "bad_request", message.clone())
             }
@@ -266,6 +275,11 @@ pub(crate) async fn render(req: Request, next: Next) -> Response {
             Problem::for_status(status)
         }
     };
+    // A page needing a signed-in user sends a browser to the sign-in page;
+    // the API answers 401 for its client to handle.
+    if problem.status == StatusCode::UNAUTHORIZED && format == Format::Html {
+        return axum::response::Redirect::to("/login").into_response();
+    }
     let mut out = body(&problem, format);
     // Keep headers the handler set for the client (Allow on 405, for one).
     for (name, value) in resp.headers() {

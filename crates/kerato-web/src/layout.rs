@@ -1,7 +1,20 @@
-//! What every page's frame needs.
+//! What every page's frame needs: assets, the CSRF token, who is signed in
+//! and the navigation their role allows.
 
+use kerato_app::Caller;
+use kerato_domain::identity::{Action, Resource, role_permits};
+
+use crate::WebState;
 use crate::assets;
 use crate::csrf::CsrfToken;
+use crate::error::WebError;
+
+#[derive(Debug, Clone)]
+pub(crate) struct NavItem {
+    pub href: &'static str,
+    pub label: &'static str,
+    pub section: &'static str,
+}
 
 #[derive(Debug, Clone)]
 pub(crate) struct Layout {
@@ -12,22 +25,63 @@ pub(crate) struct Layout {
     pub organisation: String,
     /// The navigation entry to mark as current.
     pub section: &'static str,
+    /// The signed-in user's name, if any.
+    pub user: Option<String>,
+    pub nav: Vec<NavItem>,
 }
 
+const NAV: &[(&str, &str, &str, Resource, Action)] = &[
+    ("/locations", "Locations", "locations", Resource::Location, Action::Query),
+    ("/disclosures", "Disclosures", "disclosures", Resource::Disclosure, Action::Query),
+    ("/emergency", "Emergency access", "emergency", Resource::EmergencyAccess, Action::Create),
+    ("/admin/users", "Staff", "users", Resource::User, Action::Query),
+    ("/admin/sessions", "Sessions", "sessions", Resource::Session, Action::Query),
+    ("/admin/audit", "Audit trail", "audit", Resource::Audit, Action::Query),
+    ("/admin/emergency", "Break-glass log", "breakglass", Resource::EmergencyAccess, Action::Query),
+    ("/admin/roles", "Roles", "roles", Resource::User, Action::Query),
+    ("/admin/security", "Security", "security", Resource::Organisation, Action::View),
+];
+
 impl Layout {
-    pub fn new(csrf: &CsrfToken, organisation: &str, section: &'static str) -> Self {
+    fn base(csrf: &CsrfToken, section: &'static str) -> Self {
         Self {
             css: assets::url("app.css"),
             js: assets::url("app.js"),
             htmx: assets::url("htmx.min.js"),
             csrf: csrf.0.clone(),
-            organisation: organisation.to_string(),
+            organisation: String::new(),
             section,
+            user: None,
+            nav: Vec::new(),
         }
+    }
+
+    /// The frame for pages seen before signing in.
+    pub fn public(csrf: &CsrfToken, section: &'static str) -> Self {
+        Self::base(csrf, section)
+    }
+
+    /// The frame for a signed-in user.
+    pub async fn signed_in(state: &WebState, csrf: &CsrfToken, caller: &Caller, section: &'static str) -> Result<Self, WebError> {
+        let org = state.app.organisation(caller).await?;
+        let role = caller.actor.role;
+        let mut nav: Vec<NavItem> = NAV
+            .iter()
+            .filter(|(_, _, _, res, act)| role_permits(role, *res, *act))
+            .map(|(href, label, section, _, _)| NavItem { href, label, section })
+            .collect();
+        nav.push(NavItem { href: "/inbox", label: "Inbox", section: "inbox" });
+        nav.push(NavItem { href: "/account", label: "Account", section: "account" });
+        Ok(Self {
+            organisation: org.name,
+            user: Some(caller.display_name.clone()),
+            nav,
+            ..Self::base(csrf, section)
+        })
     }
 
     /// The frame for error pages, which show no forms and no organisation.
     pub fn bare() -> Self {
-        Self::new(&CsrfToken(String::new()), "", "")
+        Self::base(&CsrfToken(String::new()), "")
     }
 }

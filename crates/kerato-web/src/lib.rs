@@ -2,17 +2,24 @@
 //! described by OpenAPI 3.1, health endpoints, and the cross-cutting layers
 //! (security headers, CSRF, error rendering) set once for every route.
 //!
-//! Handlers call `kerato-app` only; they never touch the store.
+//! Handlers call `kerato-app` only; they never touch the store. Every route
+//! is registered with the access it requires ([`routes::Access`]).
 
 pub mod assets;
+mod audit;
+mod auth;
 mod csrf;
 mod error;
 mod extract;
 mod headers;
 mod health;
+mod identity;
 mod layout;
 pub mod openapi;
+mod privacy;
+pub mod routes;
 mod tenancy;
+mod view;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -21,6 +28,7 @@ use axum::routing::get;
 use kerato_app::App;
 
 pub use error::{Problem, WebError};
+pub use routes::{Access, RouteSpec};
 
 /// Largest request body accepted anywhere, in bytes. Clinic forms are small;
 /// uploads (photos, imports) get their own, larger limits on their routes.
@@ -39,37 +47,37 @@ pub(crate) struct WebState {
     pub options: WebOptions,
 }
 
-/// The whole clinic web application.
+fn all_routes() -> routes::Routes {
+    use routes::Access::Public;
+    let r = routes::Routes::new()
+        .add("GET", "/", Public, get(tenancy::home))
+        .add("GET", "/healthz", Public, get(health::healthz))
+        .add("GET", "/readyz", Public, get(health::readyz))
+        .add("GET", "/api/openapi.json", Public, get(openapi::serve))
+        .add("GET", "/assets/{file}", Public, get(assets::serve));
+    let r = tenancy::routes(r);
+    let r = identity::routes(r);
+    let r = audit::routes(r);
+    privacy::routes(r)
+}
+
+/// The whole clinic web application. Serve it with
+/// `into_make_service_with_connect_info::<SocketAddr>()` so the audit trail
+/// records client addresses.
 pub fn router(app: App, options: WebOptions) -> Router {
     let state = WebState { app, options };
-    Router::new()
-        .route("/", get(tenancy::home))
-        .merge(tenancy::routes())
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
-        .route("/api/openapi.json", get(openapi::serve))
-        .route("/assets/{file}", get(assets::serve))
+    all_routes()
+        .router
         .fallback(error::not_found)
         .layer(middleware::from_fn_with_state(state.clone(), csrf::layer))
         .layer(middleware::from_fn(error::render))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            headers::layer,
-        ))
+        .layer(middleware::from_fn_with_state(state.clone(), headers::layer))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }
 
-/// Every route the router serves, as (method, path template); the security
-/// tests walk this list so a new route cannot be forgotten.
-pub fn route_table() -> Vec<(&'static str, &'static str)> {
-    let mut routes = vec![
-        ("GET", "/"),
-        ("GET", "/healthz"),
-        ("GET", "/readyz"),
-        ("GET", "/api/openapi.json"),
-        ("GET", "/assets/{file}"),
-    ];
-    routes.extend(tenancy::ROUTES.iter().copied());
-    routes
+/// Every route the router serves, with the access it requires; the security
+/// tests walk this list, so a route cannot be added without an access rule.
+pub fn route_table() -> Vec<RouteSpec> {
+    all_routes().specs
 }

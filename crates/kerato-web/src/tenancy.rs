@@ -5,10 +5,11 @@ use askama_web::WebTemplate;
 use axum::extract::{Extension, Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
+use axum::routing::{get, post, put};
 use kerato_app::AppError;
 use kerato_domain::ValidationErrors;
+use kerato_domain::identity::{Action, Resource};
 use kerato_domain::ids::LocationId;
 use kerato_domain::tenancy::{
     Location, LocationInput, MAX_ADDRESS_LINE_CHARS, MAX_CITY_CHARS, MAX_NAME_CHARS, Organisation,
@@ -22,40 +23,32 @@ use crate::WebState;
 use crate::csrf::CsrfToken;
 use crate::error::{Problem, WebError};
 use crate::extract::{ApiJson, FormFields};
+use crate::auth::CurrentUser;
 use crate::layout::Layout;
+use crate::view::FieldView;
+use crate::routes::{Access, Routes};
 
-pub(crate) const ROUTES: &[(&str, &str)] = &[
-    ("GET", "/locations"),
-    ("POST", "/locations"),
-    ("GET", "/locations/new"),
-    ("GET", "/locations/{id}/edit"),
-    ("POST", "/locations/{id}"),
-    ("GET", "/api/organisation"),
-    ("PUT", "/api/organisation"),
-    ("GET", "/api/locations"),
-    ("POST", "/api/locations"),
-    ("GET", "/api/locations/{id}"),
-    ("PUT", "/api/locations/{id}"),
-];
-
-pub(crate) fn routes() -> Router<WebState> {
-    Router::new()
-        .route("/locations", get(list_page).post(create_form))
-        .route("/locations/new", get(new_page))
-        .route("/locations/{id}/edit", get(edit_page))
-        .route("/locations/{id}", axum::routing::post(update_form))
-        .route(
-            "/api/organisation",
-            get(api_get_organisation).put(api_rename_organisation),
-        )
-        .route("/api/locations", get(api_list).post(api_create))
-        .route("/api/locations/{id}", get(api_get).put(api_update))
+pub(crate) fn routes(r: Routes) -> Routes {
+    use Access::{Needs, SignedIn};
+    use kerato_domain::identity::{Action as A, Resource as R};
+    r.add("GET", "/locations", Needs(R::Location, A::Query), get(list_page))
+        .add("POST", "/locations", Needs(R::Location, A::Create), post(create_form))
+        .add("GET", "/locations/new", Needs(R::Location, A::Create), get(new_page))
+        .add("GET", "/locations/{id}/edit", Needs(R::Location, A::Update), get(edit_page))
+        .add("POST", "/locations/{id}", Needs(R::Location, A::Update), post(update_form))
+        .add("GET", "/api/organisation", SignedIn, get(api_get_organisation))
+        .add("PUT", "/api/organisation", Needs(R::Organisation, A::Update), put(api_rename_organisation))
+        .add("GET", "/api/locations", Needs(R::Location, A::Query), get(api_list))
+        .add("POST", "/api/locations", Needs(R::Location, A::Create), post(api_create))
+        .add("GET", "/api/locations/{id}", Needs(R::Location, A::View), get(api_get))
+        .add("PUT", "/api/locations/{id}", Needs(R::Location, A::Update), put(api_update))
 }
 
 fn parse_location_id(raw: &str) -> Result<LocationId, WebError> {
     raw.parse().map_err(|_| WebError::NotFound("location"))
 }
 
+/// The start page: the locations list, which sends strangers to sign in.
 pub(crate) async fn home() -> Redirect {
     Redirect::to("/locations")
 }
@@ -104,10 +97,10 @@ struct ListQuery {
 async fn list_page(
     State(state): State<WebState>,
     Extension(csrf): Extension<CsrfToken>,
+    CurrentUser(caller): CurrentUser,
     Query(query): Query<ListQuery>,
 ) -> Result<LocationsPage, WebError> {
-    let org = state.app.home_organisation().await?;
-    let locations = state.app.list_locations(org.id).await?;
+    let locations = state.app.list_locations(&caller).await?;
     // Notices are fixed texts chosen by a code, so no user data rides in the URL.
     let notice = match query.notice.as_deref() {
         Some("created") => Some("Location added."),
@@ -115,16 +108,10 @@ async fn list_page(
         _ => None,
     };
     Ok(LocationsPage {
-        layout: Layout::new(&csrf, &org.name, "locations"),
+        layout: Layout::signed_in(&state, &csrf, &caller, "locations").await?,
         notice,
         locations: locations.iter().map(LocationRow::from).collect(),
     })
-}
-
-struct FieldView {
-    value: String,
-    error: Option<String>,
-    max: usize,
 }
 
 struct SpecialtyOption {
@@ -259,10 +246,11 @@ fn form_failure(mut page: LocationFormPage, err: AppError) -> Response {
 async fn new_page(
     State(state): State<WebState>,
     Extension(csrf): Extension<CsrfToken>,
+    CurrentUser(caller): CurrentUser,
 ) -> Result<LocationFormPage, WebError> {
-    let org = state.app.home_organisation().await?;
+    state.app.require(&caller, Resource::Location, Action::Create, None).await?;
     Ok(LocationFormPage::new(
-        Layout::new(&csrf, &org.name, "locations"),
+        Layout::signed_in(&state, &csrf, &caller, "locations").await?,
         "Add location",
         "/locations".into(),
         None,
@@ -274,15 +262,15 @@ async fn new_page(
 async fn create_form(
     State(state): State<WebState>,
     Extension(csrf): Extension<CsrfToken>,
+    CurrentUser(caller): CurrentUser,
     form: FormFields,
 ) -> Result<Response, WebError> {
-    let org = state.app.home_organisation().await?;
     let input = input_from_form(&form);
-    match state.app.create_location(org.id, &input).await {
+    match state.app.create_location(&caller, &input).await {
         Ok(_) => Ok(Redirect::to("/locations?notice=created").into_response()),
         Err(err) => {
             let page = LocationFormPage::new(
-                Layout::new(&csrf, &org.name, "locations"),
+                Layout::signed_in(&state, &csrf, &caller, "locations").await?,
                 "Add location",
                 "/locations".into(),
                 None,
@@ -297,13 +285,14 @@ async fn create_form(
 async fn edit_page(
     State(state): State<WebState>,
     Extension(csrf): Extension<CsrfToken>,
+    CurrentUser(caller): CurrentUser,
     Path(id): Path<String>,
 ) -> Result<LocationFormPage, WebError> {
     let id = parse_location_id(&id)?;
-    let org = state.app.home_organisation().await?;
-    let loc = state.app.get_location(org.id, id).await?;
+    let loc = state.app.get_location(&caller, id).await?;
+    state.app.require(&caller, Resource::Location, Action::Update, Some(id)).await?;
     Ok(LocationFormPage::new(
-        Layout::new(&csrf, &org.name, "locations"),
+        Layout::signed_in(&state, &csrf, &caller, "locations").await?,
         "Edit location",
         format!("/locations/{id}"),
         Some(loc.version),
@@ -315,20 +304,20 @@ async fn edit_page(
 async fn update_form(
     State(state): State<WebState>,
     Extension(csrf): Extension<CsrfToken>,
+    CurrentUser(caller): CurrentUser,
     Path(id): Path<String>,
     form: FormFields,
 ) -> Result<Response, WebError> {
     let id = parse_location_id(&id)?;
-    let org = state.app.home_organisation().await?;
     let version: i64 = form.get("version").parse().map_err(|_| {
         WebError::BadRequest("the form is missing the location's version; reload the page".into())
     })?;
     let input = input_from_form(&form);
-    match state.app.update_location(org.id, id, version, &input).await {
+    match state.app.update_location(&caller, id, version, &input).await {
         Ok(_) => Ok(Redirect::to("/locations?notice=updated").into_response()),
         Err(err) => {
             let page = LocationFormPage::new(
-                Layout::new(&csrf, &org.name, "locations"),
+                Layout::signed_in(&state, &csrf, &caller, "locations").await?,
                 "Edit location",
                 format!("/locations/{id}"),
                 Some(version),
@@ -461,8 +450,9 @@ pub struct OrganisationBody {
         (status = 500, description = "An internal error; it has been logged", body = Problem)))]
 pub(crate) async fn api_get_organisation(
     State(state): State<WebState>,
+    CurrentUser(caller): CurrentUser,
 ) -> Result<Json<OrganisationView>, WebError> {
-    let org = state.app.home_organisation().await?;
+    let org = state.app.organisation(&caller).await?;
     Ok(Json(OrganisationView::from(&org)))
 }
 
@@ -472,10 +462,10 @@ pub(crate) async fn api_get_organisation(
         (status = 500, description = "An internal error; it has been logged", body = Problem)))]
 pub(crate) async fn api_rename_organisation(
     State(state): State<WebState>,
+    CurrentUser(caller): CurrentUser,
     ApiJson(body): ApiJson<OrganisationBody>,
 ) -> Result<Json<OrganisationView>, WebError> {
-    let org = state.app.home_organisation().await?;
-    let org = state.app.rename_organisation(org.id, &body.name).await?;
+    let org = state.app.rename_organisation(&caller, &body.name).await?;
     Ok(Json(OrganisationView::from(&org)))
 }
 
@@ -484,9 +474,9 @@ pub(crate) async fn api_rename_organisation(
         (status = 500, description = "An internal error; it has been logged", body = Problem)))]
 pub(crate) async fn api_list(
     State(state): State<WebState>,
+    CurrentUser(caller): CurrentUser,
 ) -> Result<Json<Vec<LocationView>>, WebError> {
-    let org = state.app.home_organisation().await?;
-    let locations = state.app.list_locations(org.id).await?;
+    let locations = state.app.list_locations(&caller).await?;
     Ok(Json(locations.iter().map(LocationView::from).collect()))
 }
 
@@ -496,11 +486,11 @@ pub(crate) async fn api_list(
         (status = 500, description = "An internal error; it has been logged", body = Problem)))]
 pub(crate) async fn api_get(
     State(state): State<WebState>,
+    CurrentUser(caller): CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Json<LocationView>, WebError> {
     let id = parse_location_id(&id)?;
-    let org = state.app.home_organisation().await?;
-    let loc = state.app.get_location(org.id, id).await?;
+    let loc = state.app.get_location(&caller, id).await?;
     Ok(Json(LocationView::from(&loc)))
 }
 
@@ -511,6 +501,7 @@ pub(crate) async fn api_get(
         (status = 500, description = "An internal error; it has been logged", body = Problem)))]
 pub(crate) async fn api_create(
     State(state): State<WebState>,
+    CurrentUser(caller): CurrentUser,
     ApiJson(body): ApiJson<LocationBody>,
 ) -> Result<Response, WebError> {
     let (input, version) = body.into_input();
@@ -521,8 +512,7 @@ pub(crate) async fn api_create(
         )
         .into());
     }
-    let org = state.app.home_organisation().await?;
-    let loc = state.app.create_location(org.id, &input).await?;
+    let loc = state.app.create_location(&caller, &input).await?;
     Ok((
         StatusCode::CREATED,
         [(header::LOCATION, format!("/api/locations/{}", loc.id))],
@@ -539,6 +529,7 @@ pub(crate) async fn api_create(
         (status = 500, description = "An internal error; it has been logged", body = Problem)))]
 pub(crate) async fn api_update(
     State(state): State<WebState>,
+    CurrentUser(caller): CurrentUser,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<LocationBody>,
 ) -> Result<Json<LocationView>, WebError> {
@@ -547,10 +538,9 @@ pub(crate) async fn api_update(
     let version = version.ok_or_else(|| {
         ValidationErrors::single("version", "send the version you edited, as returned by GET")
     })?;
-    let org = state.app.home_organisation().await?;
     let loc = state
         .app
-        .update_location(org.id, id, version, &input)
+        .update_location(&caller, id, version, &input)
         .await?;
     Ok(Json(LocationView::from(&loc)))
 }

@@ -8,7 +8,9 @@ use kerato_domain::ids::{LocationId, OrganisationId};
 use kerato_domain::tenancy::{Location, LocationInput, Organisation, OrganisationKind};
 use kerato_domain::time::Timestamp;
 use kerato_store::testing::{create_pg_database, random_key, temp_dir};
-use kerato_store::{OpenMode, SqliteOptions, Store, tenancy};
+use kerato_domain::audit::{AuditAction, NewAuditEvent, Outcome};
+use kerato_store::audit::{ReportFilter, SortBy};
+use kerato_store::{OpenMode, SqliteOptions, Store, audit as audit_store, tenancy};
 
 #[derive(Debug, Clone, Copy)]
 struct Rates {
@@ -81,7 +83,8 @@ async fn measure(store: &Store, rows: u32) -> Result<Rates> {
     })
 }
 
-async fn sqlite(rows: u32, encrypted: bool) -> Result<Rates> {
+/// A fresh SQLite database in a temporary directory (removed by the caller).
+async fn temp_sqlite(encrypted: bool) -> Result<(Store, std::path::PathBuf)> {
     let dir = temp_dir("bench");
     let store = Store::open_sqlite(SqliteOptions {
         path: dir.join("bench.db"),
@@ -90,6 +93,11 @@ async fn sqlite(rows: u32, encrypted: bool) -> Result<Rates> {
         max_connections: 4,
     })
     .await?;
+    Ok((store, dir))
+}
+
+async fn sqlite(rows: u32, encrypted: bool) -> Result<Rates> {
+    let (store, dir) = temp_sqlite(encrypted).await?;
     let rates = measure(&store, rows).await;
     store.close().await;
     let _ = std::fs::remove_dir_all(&dir);
@@ -135,5 +143,139 @@ pub async fn store(rows: u32, pg_url: Option<&str>) -> Result<()> {
         plain.inserts_per_s / cipher.inserts_per_s,
         plain.reads_per_s / cipher.reads_per_s
     );
+    Ok(())
+}
+
+fn synthetic_event(i: u32, org: &str, now: Timestamp) -> NewAuditEvent {
+    NewAuditEvent {
+        id: format!("bench-{i:09}"),
+        // Spread over about two years, one event every minute.
+        at: now.plus_micros(i64::from(i) * 60_000_000),
+        organisation_id: Some(org.to_string()),
+        user_id: Some(format!("user-{:03}", i % 50)),
+        patient_id: Some(format!("patient-{:05}", i % 10_000)),
+        action: AuditAction::ALL[(i % 7) as usize],
+        resource: "patient".into(),
+        resource_id: Some(format!("record-{i}")),
+        category: "demographics".into(),
+        old_value: None,
+        new_value: Some(format!("{{\"n\":{i}}}")),
+        source_ip: Some("192.0.2.10".into()),
+        outcome: if i % 100 == 0 { Outcome::Denied } else { Outcome::Allowed },
+        emergency: false,
+        detail: None,
+    }
+}
+
+fn median_ms(mut samples: Vec<f64>) -> f64 {
+    samples.sort_by(f64::total_cmp);
+    samples[samples.len() / 2]
+}
+
+/// `kerato bench audit`: what auditing costs a write, and how fast the
+/// report answers over a large trail.
+pub async fn audit(events: u32, writes: u32, pg_url: Option<&str>) -> Result<()> {
+    let now = Timestamp::from_micros(1_780_000_000_000_000);
+    let (store, dir) = match pg_url {
+        Some(url) => (Store::open_postgres(&create_pg_database(url).await?, 4).await?, None),
+        None => {
+            let (s, d) = temp_sqlite(true).await?;
+            (s, Some(d))
+        }
+    };
+    println!("kerato bench audit on {}: {writes} writes each way, report over {events} events", store.backend().name());
+    store.migrate(now).await?;
+    let org = Organisation {
+        id: OrganisationId::new(now, rand::random()),
+        name: "Bench".into(),
+        kind: OrganisationKind::Practice,
+        created_at: now,
+        updated_at: now,
+    };
+    let mut tx = store.write().await?;
+    tenancy::insert_organisation(&mut tx, &org).await?;
+    tx.commit().await?;
+    let org_text = org.id.to_string();
+
+    // Each write is a location insert in its own durable transaction,
+    // with and without the audit event that accompanies it.
+    let mut rates = [0.0f64; 2];
+    for (k, audited) in [false, true].into_iter().enumerate() {
+        let started = Instant::now();
+        for i in 0..writes {
+            let loc = location(org.id, i + k as u32 * writes, now)?;
+            let mut tx = store.write().await?;
+            tenancy::insert_location(&mut tx, &loc).await?;
+            if audited {
+                audit_store::append(&mut tx, synthetic_event(i + 1_000_000_000, &org_text, now)).await?;
+            }
+            tx.commit().await?;
+        }
+        rates[k] = f64::from(writes) / started.elapsed().as_secs_f64();
+    }
+    let per_write_us = 1e6 / rates[1] - 1e6 / rates[0];
+    println!(
+        "writes/s without audit {:.0}, with audit {:.0}: ratio {:.2}x, {per_write_us:.0} µs added per write",
+        rates[0],
+        rates[1],
+        rates[0] / rates[1]
+    );
+
+    let started = Instant::now();
+    let batch = 10_000;
+    let mut i = 0;
+    while i < events {
+        let mut tx = store.write().await?;
+        for _ in 0..batch.min(events - i) {
+            audit_store::append(&mut tx, synthetic_event(i, &org_text, now)).await?;
+            i += 1;
+        }
+        tx.commit().await?;
+    }
+    println!(
+        "filled {events} events in {:.1} s ({:.0} appends/s in batches of {batch})",
+        started.elapsed().as_secs_f64(),
+        f64::from(events) / started.elapsed().as_secs_f64()
+    );
+
+    let base = ReportFilter {
+        organisation: org.id,
+        patient_id: None,
+        user_id: None,
+        action: None,
+        from: None,
+        until: None,
+        sort: SortBy::Time,
+        descending: true,
+        limit: 100,
+        offset: 0,
+    };
+    let month = 30 * 24 * 3600 * 1_000_000;
+    let queries: Vec<(&str, ReportFilter)> = vec![
+        ("newest 100", base.clone()),
+        ("one patient", ReportFilter { patient_id: Some("patient-04242".into()), ..base.clone() }),
+        ("one user", ReportFilter { user_id: Some("user-007".into()), ..base.clone() }),
+        (
+            "action in a 30-day range",
+            ReportFilter { action: Some(AuditAction::Export), from: Some(now.plus_micros(6 * month)), until: Some(now.plus_micros(7 * month)), ..base.clone() },
+        ),
+        ("page 100, sorted by user", ReportFilter { sort: SortBy::User, descending: false, offset: 10_000, ..base.clone() }),
+    ];
+    println!("{:<28} {:>12} {:>8}", "report query", "median ms", "rows");
+    for (name, filter) in queries {
+        let mut samples = Vec::new();
+        let mut rows = 0;
+        for _ in 0..5 {
+            let started = Instant::now();
+            let mut tx = store.read().await?;
+            rows = audit_store::report(&mut tx, &filter).await?.len();
+            samples.push(started.elapsed().as_secs_f64() * 1000.0);
+        }
+        println!("{name:<28} {:>12.2} {rows:>8}", median_ms(samples));
+    }
+    store.close().await;
+    if let Some(d) = dir {
+        let _ = std::fs::remove_dir_all(d);
+    }
     Ok(())
 }

@@ -51,6 +51,12 @@ pub enum Command {
         /// Extra DNS names or IP addresses for the certificate (besides localhost and 127.0.0.1).
         #[arg(long = "san", value_name = "NAME")]
         subject_alt_names: Vec<String>,
+        /// E-mail address of the first administrator (their sign-in name).
+        #[arg(long, value_name = "EMAIL")]
+        admin_email: String,
+        /// Name of the first administrator.
+        #[arg(long, default_value = "Administrator", value_name = "NAME")]
+        admin_name: String,
     },
     /// Run the clinic system.
     Serve {
@@ -98,6 +104,20 @@ pub enum Command {
         #[command(subcommand)]
         what: BenchCommand,
     },
+    /// Work with the audit trail.
+    Audit {
+        #[command(subcommand)]
+        what: AuditCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check the hash chain of the whole audit trail and name the first bad event.
+    Verify {
+        #[command(flatten)]
+        data: DataArgs,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -108,6 +128,18 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u32).range(10..=1_000_000))]
         rows: u32,
         /// PostgreSQL server for the comparison; a fresh database is created on it.
+        #[arg(long, env = "KERATO_BENCH_PG_URL", value_name = "URL")]
+        database_url: Option<String>,
+    },
+    /// Audit-append overhead per write, and audit report latency over many events.
+    Audit {
+        /// Events in the trail the report queries run over.
+        #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u32).range(1000..=50_000_000))]
+        events: u32,
+        /// Writes timed with and without their audit event.
+        #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u32).range(10..=1_000_000))]
+        writes: u32,
+        /// PostgreSQL server to run on instead of SQLCipher; a fresh database is created on it.
         #[arg(long, env = "KERATO_BENCH_PG_URL", value_name = "URL")]
         database_url: Option<String>,
     },
@@ -130,6 +162,8 @@ pub async fn run(cli: Cli) -> Result<()> {
             organisation,
             kind,
             subject_alt_names,
+            admin_email,
+            admin_name,
         } => {
             let config = Config::load(cli.config.as_deref(), &data)?;
             telemetry::init(&config.log);
@@ -137,7 +171,11 @@ pub async fn run(cli: Cli) -> Result<()> {
                 OrgKind::Practice => kerato_domain::tenancy::OrganisationKind::Practice,
                 OrgKind::Group => kerato_domain::tenancy::OrganisationKind::Group,
             };
-            datadir::init(&config, &data, &organisation, kind, &subject_alt_names).await
+            let admin = datadir::FirstAdmin {
+                email: admin_email,
+                name: admin_name,
+            };
+            datadir::init(&config, &data, &organisation, kind, &admin, &subject_alt_names).await
         }
         Command::Serve { data, bind, tls } => {
             let mut config = Config::load(cli.config.as_deref(), &data)?;
@@ -182,6 +220,17 @@ pub async fn run(cli: Cli) -> Result<()> {
             BenchCommand::Store { rows, database_url } => {
                 bench::store(rows, database_url.as_deref()).await
             }
+            BenchCommand::Audit {
+                events,
+                writes,
+                database_url,
+            } => bench::audit(events, writes, database_url.as_deref()).await,
         },
+        Command::Audit {
+            what: AuditCommand::Verify { data },
+        } => {
+            let config = Config::load(cli.config.as_deref(), &data)?;
+            datadir::verify_audit(&config, &data).await
+        }
     }
 }

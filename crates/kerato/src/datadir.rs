@@ -169,11 +169,34 @@ pub async fn prepare(
     Ok(Prepared { store, fingerprint })
 }
 
+/// The first administrator `kerato init` creates.
+#[derive(Debug, Clone)]
+pub struct FirstAdmin {
+    pub email: String,
+    pub name: String,
+}
+
+/// A random first password: 4 groups of 5 letters and digits (about 103
+/// bits), printed once; the administrator changes it and enrols MFA at the
+/// first sign-in.
+fn first_password() -> String {
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+    let groups: Vec<String> = (0..4)
+        .map(|_| {
+            (0..5)
+                .map(|_| ALPHABET[rand::random_range(0..ALPHABET.len())] as char)
+                .collect()
+        })
+        .collect();
+    groups.join("-")
+}
+
 pub async fn init(
     config: &Config,
     data: &DataArgs,
     organisation: &str,
     kind: OrganisationKind,
+    admin: &FirstAdmin,
     extra_names: &[String],
 ) -> Result<()> {
     let db_path = data.data_dir.join(DB_FILE);
@@ -187,10 +210,12 @@ pub async fn init(
     let clock = Arc::new(SystemClock);
     let prepared = prepare(config, data, extra_names, clock.as_ref()).await?;
     let app = App::new(prepared.store.clone(), clock);
-    if app.list_organisations().await?.is_empty() {
-        app.create_organisation(organisation, kind).await?;
-    }
+    let password = first_password();
+    let created = app
+        .bootstrap(organisation, kind, &admin.email, &admin.name, &password)
+        .await;
     prepared.store.close().await;
+    let (_, user) = created?;
     println!("initialised {}", data.data_dir.display());
     println!("  database: {}", prepared.store.location());
     if config.database.url.is_none() {
@@ -203,7 +228,26 @@ pub async fn init(
         Some(fp) => println!("  TLS certificate SHA-256 fingerprint: {fp}"),
         None => println!("  TLS certificate: kept the existing one"),
     }
+    println!("  administrator: {} with the one-time password {password}", user.email);
+    println!("  (sign in, set up an authenticator app when asked, then change the password)");
     Ok(())
+}
+
+/// `kerato audit verify`: exit status 0 only for an intact chain.
+pub async fn verify_audit(config: &Config, data: &DataArgs) -> Result<()> {
+    let store = open_store(config, data, OpenMode::Existing).await?;
+    let app = App::new(store.clone(), Arc::new(SystemClock));
+    let result = app.verify_audit_trail().await;
+    store.close().await;
+    match result? {
+        kerato_app::audit::Verification::Intact { events } => {
+            println!("audit trail intact: {events} events, hash chain and head match");
+            Ok(())
+        }
+        kerato_app::audit::Verification::Broken(err) => {
+            bail!("audit trail broken: {err}")
+        }
+    }
 }
 
 pub async fn migrate(config: &Config, data: &DataArgs) -> Result<()> {

@@ -96,7 +96,7 @@ async fn run_servers(servers: Vec<(SocketAddr, Router, Option<RustlsConfig>, &st
     let handle: Handle<SocketAddr> = Handle::new();
     let mut tasks = tokio::task::JoinSet::new();
     for (listener, router, tls) in bound {
-        let service = router.into_make_service();
+        let service = router.into_make_service_with_connect_info::<SocketAddr>();
         let handle = handle.clone();
         match tls {
             Some(tls) => {

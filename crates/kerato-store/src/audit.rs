@@ -1,0 +1,211 @@
+//! The audit trail: append inside the caller's transaction, stream for
+//! verification, and filter for reports.
+
+use kerato_domain::audit::{AuditAction, AuditEvent, NewAuditEvent, Outcome, chain};
+use kerato_domain::ids::OrganisationId;
+use kerato_domain::time::Timestamp;
+
+use crate::backend::Tx;
+use crate::error::StoreError;
+use crate::{execute, on_tx};
+
+macro_rules! event_columns {
+    () => {
+        "seq, id, at, organisation_id, user_id, patient_id, action, resource, resource_id, \
+         category, old_value, new_value, source_ip, outcome, emergency, detail, prev_hash, hash"
+    };
+}
+
+/// Decodes one event row on either backend (18 columns is past sqlx's
+/// tuple limit, so the columns are read by position).
+fn decode<R>(r: &R) -> Result<AuditEvent, sqlx::Error>
+where
+    R: sqlx::Row,
+    usize: sqlx::ColumnIndex<R>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    // Unknown action or outcome text can only come from tampering; it is
+    // read as a value that breaks the hash, so verification names the event.
+    let action: String = r.try_get(6)?;
+    let outcome: String = r.try_get(13)?;
+    let emergency: i64 = r.try_get(14)?;
+    Ok(AuditEvent {
+        seq: r.try_get(0)?,
+        event: NewAuditEvent {
+            id: r.try_get(1)?,
+            at: Timestamp::from_micros(r.try_get(2)?),
+            organisation_id: r.try_get(3)?,
+            user_id: r.try_get(4)?,
+            patient_id: r.try_get(5)?,
+            action: AuditAction::parse(&action).unwrap_or(AuditAction::Query),
+            resource: r.try_get(7)?,
+            resource_id: r.try_get(8)?,
+            category: r.try_get(9)?,
+            old_value: r.try_get(10)?,
+            new_value: r.try_get(11)?,
+            source_ip: r.try_get(12)?,
+            outcome: if outcome == "allowed" { Outcome::Allowed } else { Outcome::Denied },
+            emergency: emergency != 0,
+            detail: r.try_get(15)?,
+        },
+        prev_hash: r.try_get(16)?,
+        hash: r.try_get(17)?,
+    })
+}
+
+/// Appends an event as the next link of the chain, in the caller's
+/// transaction: if the change it records rolls back, so does the event.
+/// Moving the head row first serialises appenders on both backends.
+pub async fn append(tx: &mut Tx, event: NewAuditEvent) -> Result<AuditEvent, StoreError> {
+    let (seq, prev_hash): (i64, String) = on_tx!(tx, c => sqlx::query_as(
+        "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash"
+    )
+    .fetch_one(&mut **c)
+    .await)?;
+    let chained = chain(seq - 1, &prev_hash, event);
+    let e = &chained.event;
+    let sql = concat!(
+        "INSERT INTO audit_events (",
+        event_columns!(),
+        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
+    );
+    execute!(tx, sqlx::query(sql)
+        .bind(chained.seq)
+        .bind(&e.id)
+        .bind(e.at.as_micros())
+        .bind(e.organisation_id.as_deref())
+        .bind(e.user_id.as_deref())
+        .bind(e.patient_id.as_deref())
+        .bind(e.action.as_str())
+        .bind(&e.resource)
+        .bind(e.resource_id.as_deref())
+        .bind(&e.category)
+        .bind(e.old_value.as_deref())
+        .bind(e.new_value.as_deref())
+        .bind(e.source_ip.as_deref())
+        .bind(e.outcome.as_str())
+        .bind(i64::from(e.emergency))
+        .bind(e.detail.as_deref())
+        .bind(&chained.prev_hash)
+        .bind(&chained.hash))?;
+    execute!(tx, sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1").bind(&chained.hash))?;
+    Ok(chained)
+}
+
+/// The recorded end of the chain: (seq, hash).
+pub async fn head(tx: &mut Tx) -> Result<(i64, String), StoreError> {
+    Ok(on_tx!(tx, c => sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1")
+        .fetch_one(&mut **c)
+        .await)?)
+}
+
+/// Up to `limit` events after position `after`, in order.
+pub async fn events_after(tx: &mut Tx, after: i64, limit: i64) -> Result<Vec<AuditEvent>, StoreError> {
+    let sql = concat!("SELECT ", event_columns!(), " FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2");
+    Ok(on_tx!(tx, c => sqlx::query(sql)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&mut **c)
+        .await
+        .and_then(|rows| rows.iter().map(decode).collect::<Result<Vec<_>, _>>()))?)
+}
+
+/// The columns a report may be sorted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortBy {
+    Time,
+    User,
+    Patient,
+    Action,
+    Outcome,
+}
+
+impl SortBy {
+    fn column(self) -> &'static str {
+        match self {
+            SortBy::Time => "at",
+            SortBy::User => "user_id",
+            SortBy::Patient => "patient_id",
+            SortBy::Action => "action",
+            SortBy::Outcome => "outcome",
+        }
+    }
+}
+
+/// Filters of the audit report; `None` means any.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportFilter {
+    pub organisation: OrganisationId,
+    pub patient_id: Option<String>,
+    pub user_id: Option<String>,
+    pub action: Option<AuditAction>,
+    pub from: Option<Timestamp>,
+    pub until: Option<Timestamp>,
+    pub sort: SortBy,
+    pub descending: bool,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// Events matching the filter. The WHERE clause names only the filters in
+/// use, so each query can ride its index (organisation plus patient, user or
+/// action, then time); the text is assembled from fixed fragments only.
+pub async fn report(tx: &mut Tx, f: &ReportFilter) -> Result<Vec<AuditEvent>, StoreError> {
+    let mut sql = String::from(concat!("SELECT ", event_columns!(), " FROM audit_events WHERE organisation_id = $1"));
+    let mut n = 1;
+    let mut next = |sql: &mut String, clause: &str| {
+        n += 1;
+        sql.push_str(&clause.replace('?', &format!("${n}")));
+    };
+    if f.patient_id.is_some() {
+        next(&mut sql, " AND patient_id = ?");
+    }
+    if f.user_id.is_some() {
+        next(&mut sql, " AND user_id = ?");
+    }
+    if f.action.is_some() {
+        next(&mut sql, " AND action = ?");
+    }
+    if f.from.is_some() {
+        next(&mut sql, " AND at >= ?");
+    }
+    if f.until.is_some() {
+        next(&mut sql, " AND at < ?");
+    }
+    let dir = if f.descending { "DESC" } else { "ASC" };
+    sql.push_str(&format!(" ORDER BY {} {dir}, seq {dir}", f.sort.column()));
+    next(&mut sql, " LIMIT ?");
+    next(&mut sql, " OFFSET ?");
+    Ok(on_tx!(tx, c => {
+        // The text is built above from fixed fragments; every value is bound.
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone())).bind(f.organisation.to_string());
+        if let Some(p) = &f.patient_id {
+            q = q.bind(p.clone());
+        }
+        if let Some(u) = &f.user_id {
+            q = q.bind(u.clone());
+        }
+        if let Some(a) = f.action {
+            q = q.bind(a.as_str());
+        }
+        if let Some(t) = f.from {
+            q = q.bind(t.as_micros());
+        }
+        if let Some(t) = f.until {
+            q = q.bind(t.as_micros());
+        }
+        q.bind(f.limit)
+            .bind(f.offset)
+            .fetch_all(&mut **c)
+            .await
+            .and_then(|rows| rows.iter().map(decode).collect::<Result<Vec<_>, _>>())
+    })?)
+}
+
+pub async fn count(tx: &mut Tx) -> Result<i64, StoreError> {
+    let (n,): (i64,) = on_tx!(tx, c => sqlx::query_as("SELECT count(*) FROM audit_events")
+        .fetch_one(&mut **c)
+        .await)?;
+    Ok(n)
+}
