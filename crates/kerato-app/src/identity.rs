@@ -703,6 +703,7 @@ impl App {
     /// Invites a staff member: the account exists at once, without a
     /// password; the returned token (sent by e-mail too) lets them set one.
     pub async fn invite_user(&self, caller: &Caller, input: &UserInput) -> Result<(User, String), AppError> {
+        self.require(caller, Resource::User, Action::Create, None).await?;
         let org = caller.actor.organisation_id;
         let mut tx = self.store.write().await?;
         let user = self.new_user(org, input, &mut tx).await?;
@@ -748,6 +749,7 @@ impl App {
     /// locations or status is a privilege change: audited as such, and every
     /// session of that user ends so the new rights apply at once.
     pub async fn update_user(&self, caller: &Caller, id: UserId, version: i64, change: &UserInput, active: bool) -> Result<User, AppError> {
+        self.require(caller, Resource::User, Action::Update, None).await?;
         let mut tx = self.store.write().await?;
         let (current, _) = store::get_user(&mut tx, id).await?.ok_or(AppError::NotFound("user"))?;
         let mut errors = ValidationErrors::new();
@@ -792,6 +794,7 @@ impl App {
     /// Removes a user's authenticator and recovery codes; they enrol again at
     /// their next sign-in.
     pub async fn reset_mfa(&self, caller: &Caller, id: UserId) -> Result<(), AppError> {
+        self.require(caller, Resource::User, Action::Update, None).await?;
         let mut tx = self.store.write().await?;
         let (user, _) = store::get_user(&mut tx, id).await?.ok_or(AppError::NotFound("user"))?;
         let target = Target { organisation: user.organisation_id, location: None, resource: Resource::User };
@@ -831,6 +834,7 @@ impl App {
 
     /// Ends one session of the organisation (an administrator's kill switch).
     pub async fn revoke_session(&self, caller: &Caller, token_hash: &str) -> Result<(), AppError> {
+        self.require(caller, Resource::Session, Action::Delete, None).await?;
         let mut tx = self.store.write().await?;
         let session = store::get_session(&mut tx, token_hash).await?.ok_or(AppError::NotFound("session"))?;
         let (owner, _) = store::get_user(&mut tx, session.user_id).await?.ok_or(AppError::NotFound("session"))?;
@@ -845,6 +849,7 @@ impl App {
     /// with a reason; audited, and every privacy officer is told at once in
     /// the inbox and by e-mail.
     pub async fn open_emergency_access(&self, caller: &Caller, location: LocationId, reason: &str) -> Result<Timestamp, AppError> {
+        self.require(caller, Resource::EmergencyAccess, Action::Create, None).await?;
         let reason = reason.trim();
         if reason.chars().count() < 10 || reason.chars().count() > 500 {
             return Err(ValidationErrors::single("reason", "describe the emergency in 10 to 500 characters").into());
@@ -942,6 +947,7 @@ impl App {
     }
 
     pub async fn set_security_settings(&self, caller: &Caller, mfa_required_for_all: bool, idle_minutes: i64) -> Result<(), AppError> {
+        self.require(caller, Resource::Organisation, Action::Update, None).await?;
         SessionPolicy::new(idle_minutes).map_err(|m| ValidationErrors::single("idle_minutes", m))?;
         let org = caller.actor.organisation_id;
         let mut tx = self.store.write().await?;

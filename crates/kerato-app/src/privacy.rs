@@ -35,6 +35,7 @@ fn required(errors: &mut ValidationErrors, field: &str, label: &str, value: &str
 
 impl App {
     pub async fn record_disclosure(&self, caller: &Caller, patient: PatientId, input: &DisclosureInput) -> Result<DisclosureRow, AppError> {
+        self.require(caller, Resource::Disclosure, Action::Create, None).await?;
         let mut errors = ValidationErrors::new();
         let recipient = required(&mut errors, "recipient", "recipient", &input.recipient, 200);
         let purpose = required(&mut errors, "purpose", "purpose", &input.purpose, 200);

@@ -54,6 +54,7 @@ impl App {
     }
 
     pub async fn rename_organisation(&self, caller: &Caller, name: &str) -> Result<Organisation, AppError> {
+        self.require(caller, Resource::Organisation, Action::Update, None).await?;
         let mut errors = ValidationErrors::new();
         let name = validate_name(&mut errors, "name", name);
         let name = errors.into_result(name)?.unwrap_or_default();
@@ -102,6 +103,7 @@ impl App {
     }
 
     pub async fn create_location(&self, caller: &Caller, input: &LocationInput) -> Result<Location, AppError> {
+        self.require(caller, Resource::Location, Action::Create, None).await?;
         let fields = input.validate()?;
         let org = caller.actor.organisation_id;
         let now = self.now();
@@ -126,6 +128,9 @@ impl App {
         expected_version: i64,
         input: &LocationInput,
     ) -> Result<Location, AppError> {
+        // The role check first, so a caller without the right learns nothing
+        // from validation; the location check comes with the record below.
+        self.require(caller, Resource::Location, Action::Update, None).await?;
         let fields = input.validate()?;
         let mut tx = self.store.write().await?;
         let current = store::find_location(&mut tx, id).await?.ok_or(AppError::NotFound("location"))?;

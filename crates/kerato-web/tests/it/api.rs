@@ -1,10 +1,10 @@
 //! The JSON API: the happy path, and every kind of bad input answered with a
 //! 4xx that names the field, with nothing written.
 
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::support::{TestApp, location_json, spawn_app};
+use crate::support::{ADMIN, TestApp, location_json, spawn_app};
 
 async fn post_raw(
     t: &TestApp,
@@ -12,8 +12,8 @@ async fn post_raw(
     body: impl Into<reqwest::Body>,
 ) -> (StatusCode, Value) {
     let resp = t
-        .client
-        .post(t.url("/api/locations"))
+        .req(Method::POST, "/api/locations", ADMIN)
+        .await
         .header("content-type", content_type)
         .body(body)
         .send()
@@ -45,15 +45,13 @@ fn field_message(body: &Value, field: &str) -> String {
 #[tokio::test]
 async fn create_read_update_list() {
     let t = spawn_app().await;
-    let (status, created) = post(&t, &location_json("North")).await;
+    let (status, created) = post(&t, &location_json("West")).await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     let id = created["id"].as_str().unwrap();
     assert_eq!(created["version"], 1);
     assert_eq!(created["specialties"], json!(["dermatology", "eye_care"]));
 
-    let got: Value = t
-        .client
-        .get(t.url(&format!("/api/locations/{id}")))
+    let got: Value = t.req(Method::GET, &format!("/api/locations/{id}"), ADMIN).await
         .send()
         .await
         .unwrap()
@@ -63,11 +61,9 @@ async fn create_read_update_list() {
     assert_eq!(got, created);
 
     t.clock.advance_secs(5);
-    let mut edit = location_json("North Clinic");
+    let mut edit = location_json("West Clinic");
     edit["version"] = json!(1);
-    let resp = t
-        .client
-        .put(t.url(&format!("/api/locations/{id}")))
+    let resp = t.req(Method::PUT, &format!("/api/locations/{id}"), ADMIN).await
         .json(&edit)
         .send()
         .await
@@ -76,33 +72,30 @@ async fn create_read_update_list() {
     let updated: Value = resp.json().await.unwrap();
     assert_eq!(
         (updated["name"].as_str(), updated["version"].as_i64()),
-        (Some("North Clinic"), Some(2))
+        (Some("West Clinic"), Some(2))
     );
     assert_ne!(updated["updated_at"], created["updated_at"]);
 
-    let list: Value = t
-        .client
-        .get(t.url("/api/locations"))
+    let list: Value = t.req(Method::GET, "/api/locations", ADMIN).await
         .send()
         .await
         .unwrap()
         .json()
         .await
         .unwrap();
-    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(list.as_array().unwrap().len(), 3, "North, South and the new one");
 }
 
 #[tokio::test]
 async fn a_stale_version_is_a_409_and_changes_nothing() {
     let t = spawn_app().await;
-    let (_, created) = post(&t, &location_json("North")).await;
+    let (_, created) = post(&t, &location_json("West")).await;
     let id = created["id"].as_str().unwrap();
-    let url = t.url(&format!("/api/locations/{id}"));
+    let url = format!("/api/locations/{id}");
     let mut first = location_json("First");
     first["version"] = json!(1);
     assert_eq!(
-        t.client
-            .put(&url)
+        t.req(Method::PUT, &url, ADMIN).await
             .json(&first)
             .send()
             .await
@@ -112,16 +105,14 @@ async fn a_stale_version_is_a_409_and_changes_nothing() {
     );
     let mut second = location_json("Second");
     second["version"] = json!(1);
-    let resp = t.client.put(&url).json(&second).send().await.unwrap();
+    let resp = t.req(Method::PUT, &url, ADMIN).await.json(&second).send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::CONFLICT);
     let body: Value = resp.json().await.unwrap();
     assert!(
         body["message"].as_str().unwrap().contains("reload"),
         "{body}"
     );
-    let now: Value = t
-        .client
-        .get(&url)
+    let now: Value = t.req(Method::GET, &url, ADMIN).await
         .send()
         .await
         .unwrap()
@@ -158,7 +149,7 @@ async fn invalid_fields_are_named_and_nothing_is_written() {
         let message = field_message(&answer, field);
         assert!(message.contains(expected), "{field}: {message}");
     }
-    assert_eq!(t.location_count().await, 0);
+    assert_eq!(t.location_count().await, 2);
 }
 
 #[tokio::test]
@@ -227,24 +218,20 @@ async fn malformed_bodies_get_clear_errors() {
         "{body}"
     );
 
-    assert_eq!(
-        t.location_count().await,
-        0,
-        "a rejected request wrote something"
-    );
+    assert_eq!(t.location_count().await, 2, "a rejected request wrote something");
 }
 
 #[tokio::test]
 async fn duplicate_names_conflict() {
     let t = spawn_app().await;
     assert_eq!(
-        post(&t, &location_json("North")).await.0,
+        post(&t, &location_json("West")).await.0,
         StatusCode::CREATED
     );
-    let (status, body) = post(&t, &location_json("north")).await;
+    let (status, body) = post(&t, &location_json("west")).await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert!(body["message"].as_str().unwrap().contains("already exists"));
-    assert_eq!(t.location_count().await, 1);
+    assert_eq!(t.location_count().await, 3);
 }
 
 #[tokio::test]
@@ -254,7 +241,7 @@ async fn ids_that_are_not_uuids_are_404_not_500() {
         "/api/locations/not-a-uuid",
         "/api/locations/0190f5d2-7c1e-7a3b-9f00-1a2b3c4d5e6f",
     ] {
-        let resp = t.client.get(t.url(path)).send().await.unwrap();
+        let resp = t.req(Method::GET, &path, ADMIN).await.send().await.unwrap();
         assert_eq!(resp.status(), StatusCode::NOT_FOUND, "{path}");
         let body: Value = resp.json().await.unwrap();
         assert_eq!(body["error"], "not_found");
@@ -264,17 +251,13 @@ async fn ids_that_are_not_uuids_are_404_not_500() {
 #[tokio::test]
 async fn the_organisation_can_be_renamed() {
     let t = spawn_app().await;
-    let resp = t
-        .client
-        .put(t.url("/api/organisation"))
+    let resp = t.req(Method::PUT, "/api/organisation", ADMIN).await
         .json(&json!({"name": "Lakeside Group"}))
         .send()
         .await
         .unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
-    let got: Value = t
-        .client
-        .get(t.url("/api/organisation"))
+    let got: Value = t.req(Method::GET, "/api/organisation", ADMIN).await
         .send()
         .await
         .unwrap()
@@ -282,9 +265,7 @@ async fn the_organisation_can_be_renamed() {
         .await
         .unwrap();
     assert_eq!(got["name"], "Lakeside Group");
-    let resp = t
-        .client
-        .put(t.url("/api/organisation"))
+    let resp = t.req(Method::PUT, "/api/organisation", ADMIN).await
         .json(&json!({"name": ""}))
         .send()
         .await
@@ -295,12 +276,12 @@ async fn the_organisation_can_be_renamed() {
 #[tokio::test]
 async fn health_and_readiness() {
     let t = spawn_app().await;
-    let h = t.client.get(t.url("/healthz")).send().await.unwrap();
+    let h = t.req(Method::GET, &"/healthz", ADMIN).await.send().await.unwrap();
     assert_eq!(
         (h.status(), h.text().await.unwrap().as_str()),
         (StatusCode::OK, "ok")
     );
-    let r = t.client.get(t.url("/readyz")).send().await.unwrap();
+    let r = t.req(Method::GET, &"/readyz", ADMIN).await.send().await.unwrap();
     assert_eq!(
         (r.status(), r.text().await.unwrap().as_str()),
         (StatusCode::OK, "ready")
@@ -310,7 +291,7 @@ async fn health_and_readiness() {
 #[tokio::test]
 async fn errors_under_fhir_are_operation_outcomes() {
     let t = spawn_app().await;
-    let resp = t.client.get(t.url("/fhir/Patient/123")).send().await.unwrap();
+    let resp = t.req(Method::GET, &"/fhir/Patient/123", ADMIN).await.send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::NOT_FOUND);
     assert_eq!(resp.headers()["content-type"], "application/fhir+json");
     let body: Value = resp.json().await.unwrap();

@@ -5,6 +5,8 @@
 
 mod api;
 mod forms;
+mod idor;
+mod matrix;
 mod openapi;
 mod security;
 mod support;

@@ -1,13 +1,37 @@
 //! `spawn_app()`: the whole web application on a free loopback port, with a
-//! fresh database, the test clock and quiet logs (set TEST_LOG to see them).
+//! fresh database, the test clock, a signed-up user for every role, and
+//! quiet logs (set TEST_LOG to see them).
 
+use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::sync::{Arc, Once};
 
 use kerato_app::App;
-use kerato_domain::tenancy::OrganisationKind;
+use kerato_app::identity::UserInput;
+use kerato_domain::identity::{Role, User};
+use kerato_domain::tenancy::{Location, LocationInput, OrganisationKind};
 use kerato_domain::time::{TestClock, Timestamp};
 use kerato_store::testing::TestDb;
 use kerato_web::WebOptions;
+use reqwest::Method;
+
+pub const PASSWORD: &str = "correct horse battery staple";
+/// The CSRF token the test client uses: any 64 hex digits, sent both as the
+/// cookie and as the form field, as a browser does.
+pub const CSRF: &str = "c0ffeec0ffeec0ffeec0ffeec0ffeec0ffeec0ffeec0ffeec0ffeec0ffeec0ff";
+
+/// Who makes a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Who {
+    Anonymous,
+    Role(Role),
+    /// An administrator who works at location 1 only.
+    AdminAtL1,
+    /// Front desk at location 1 only.
+    DeskAtL1,
+    /// The administrator of another organisation.
+    OtherOrgAdmin,
+}
 
 #[derive(Debug)]
 pub struct TestApp {
@@ -15,6 +39,10 @@ pub struct TestApp {
     pub app: App,
     pub clock: Arc<TestClock>,
     pub client: reqwest::Client,
+    pub users: HashMap<Who, User>,
+    pub l1: Location,
+    pub l2: Location,
+    pub other_location: Location,
     _db: TestDb,
 }
 
@@ -28,22 +56,80 @@ fn init_logs() {
     });
 }
 
+pub fn location_input(name: &str) -> LocationInput {
+    LocationInput {
+        name: name.into(),
+        time_zone: "America/Chicago".into(),
+        address_line1: "100 Main St".into(),
+        address_line2: None,
+        city: "Springfield".into(),
+        state: "IL".into(),
+        zip: "62701".into(),
+        specialties: vec!["eye_care".into()],
+    }
+}
+
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(WebOptions { tls: false }).await
+}
+
+pub async fn spawn_app_with(options: WebOptions) -> TestApp {
     init_logs();
     let db = TestDb::new().await;
-    let clock = Arc::new(TestClock::new(Timestamp::from_micros(
-        1_780_000_000_000_000,
-    )));
+    let clock = Arc::new(TestClock::new(Timestamp::from_micros(1_780_000_000_000_000)));
     let app = App::new(db.store.clone(), clock.clone());
-    app.create_organisation("Lakeside Eye & Skin", OrganisationKind::Practice)
+    let (_, admin) = app
+        .bootstrap("Lakeside Eye & Skin", OrganisationKind::Practice, "admin@lakeside.example", "Ada Admin", PASSWORD)
         .await
         .unwrap();
+    let admin_caller = app.unsafe_caller_for(admin.id).await.unwrap();
+    let l1 = app.create_location(&admin_caller, &location_input("North")).await.unwrap();
+    let l2 = app.create_location(&admin_caller, &location_input("South")).await.unwrap();
+    let mut users = HashMap::new();
+    users.insert(Who::Role(Role::Admin), admin);
+    let invite = |email: String, role: Role, only_l1: bool| {
+        let app = app.clone();
+        let caller = admin_caller.clone();
+        let l1 = l1.id.to_string();
+        async move {
+            let (user, token) = app
+                .invite_user(
+                    &caller,
+                    &UserInput {
+                        email,
+                        display_name: format!("Test {}", role.label()),
+                        role: role.as_str().into(),
+                        locations: if only_l1 { vec![l1] } else { vec![] },
+                        all_locations: !only_l1,
+                    },
+                )
+                .await
+                .unwrap();
+            app.accept_invitation(&token, PASSWORD).await.unwrap();
+            user
+        }
+    };
+    for role in Role::ALL.iter().copied().filter(|r| *r != Role::Admin) {
+        let user = invite(format!("{}@lakeside.example", role.as_str()), role, false).await;
+        users.insert(Who::Role(role), user);
+    }
+    users.insert(Who::AdminAtL1, invite("admin-l1@lakeside.example".into(), Role::Admin, true).await);
+    users.insert(Who::DeskAtL1, invite("desk-l1@lakeside.example".into(), Role::FrontDesk, true).await);
+    let (_, other_admin) = app
+        .unsafe_add_tenant("Hilltop Optical", OrganisationKind::Practice, "admin@hilltop.example", "Hal Hilltop", PASSWORD)
+        .await
+        .unwrap();
+    let other_caller = app.unsafe_caller_for(other_admin.id).await.unwrap();
+    let other_location = app.create_location(&other_caller, &location_input("Hilltop")).await.unwrap();
+    users.insert(Who::OtherOrgAdmin, other_admin);
+
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let router = kerato_web::router(app.clone(), WebOptions { tls: false });
-    tokio::spawn(async move { axum::serve(listener, router).await });
+    let router = kerato_web::router(app.clone(), options);
+    tokio::spawn(async move {
+        axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await
+    });
     let client = reqwest::Client::builder()
-        .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
@@ -52,6 +138,10 @@ pub async fn spawn_app() -> TestApp {
         app,
         clock,
         client,
+        users,
+        l1,
+        l2,
+        other_location,
         _db: db,
     }
 }
@@ -61,11 +151,41 @@ impl TestApp {
         format!("{}{path}", self.base)
     }
 
+    pub fn user(&self, who: Who) -> &User {
+        &self.users[&who]
+    }
+
+    /// A fresh signed-in session for `who` (none for anonymous).
+    pub async fn session(&self, who: Who) -> Option<String> {
+        match who {
+            Who::Anonymous => None,
+            _ => Some(self.app.unsafe_session_for(self.user(who).id).await.unwrap().0),
+        }
+    }
+
+    /// A request as `who`, with the session and CSRF cookies a browser sends.
+    pub async fn req(&self, method: Method, path: &str, who: Who) -> reqwest::RequestBuilder {
+        let mut cookie = format!("kerato_csrf={CSRF}");
+        if let Some(token) = self.session(who).await {
+            cookie.push_str(&format!("; kerato_session={token}"));
+        }
+        self.client.request(method, self.url(path)).header("cookie", cookie)
+    }
+
+    /// A form submission as `who`, with the CSRF field added.
+    pub async fn form(&self, path: &str, who: Who, fields: &[(&str, &str)]) -> reqwest::Response {
+        let mut all = vec![("csrf", CSRF)];
+        all.extend_from_slice(fields);
+        self.req(Method::POST, path, who).await.form(&all).send().await.unwrap()
+    }
+
     pub async fn location_count(&self) -> usize {
-        let org = self.app.home_organisation().await.unwrap();
-        self.app.list_locations(org.id).await.unwrap().len()
+        let caller = self.app.unsafe_caller_for(self.user(Who::Role(Role::Admin)).id).await.unwrap();
+        self.app.list_locations(&caller).await.unwrap().len()
     }
 }
+
+pub const ADMIN: Who = Who::Role(Role::Admin);
 
 pub fn location_json(name: &str) -> serde_json::Value {
     serde_json::json!({
