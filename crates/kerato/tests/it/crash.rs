@@ -9,9 +9,9 @@ use std::time::Duration;
 
 use rand::Rng;
 
-use crate::support::{client, init, run_with_env, start, temp};
+use crate::support::{ADMIN_EMAIL, admin_password, client, init_with, sign_in, start, temp};
 
-async fn writer(base: String, tag: String, acked: Arc<Mutex<BTreeSet<String>>>) {
+async fn writer(base: String, cookie: String, tag: String, acked: Arc<Mutex<BTreeSet<String>>>) {
     let http = client();
     for n in 0.. {
         let body = serde_json::json!({
@@ -23,9 +23,7 @@ async fn writer(base: String, tag: String, acked: Arc<Mutex<BTreeSet<String>>>) 
             "zip": "12207",
             "specialties": ["optical_shop"],
         });
-        match http
-            .post(format!("{base}/api/locations"))
-            .json(&body)
+        match http.post(format!("{base}/api/locations")).header("cookie", &cookie).json(&body)
             .send()
             .await
         {
@@ -44,9 +42,10 @@ async fn writer(base: String, tag: String, acked: Arc<Mutex<BTreeSet<String>>>) 
     }
 }
 
-async fn stored_ids(base: &str) -> BTreeSet<String> {
+async fn stored_ids(base: &str, cookie: &str) -> BTreeSet<String> {
     let list: serde_json::Value = client()
         .get(format!("{base}/api/locations"))
+        .header("cookie", cookie)
         .send()
         .await
         .unwrap()
@@ -82,29 +81,22 @@ async fn acknowledged_rows_survive_sigkill() {
     if let Some(url) = &pg_url {
         backend_args.extend(["--database-url".into(), url.clone()]);
     }
-    let (ok, out, err) = run_with_env(
-        &[
-            &["init"],
-            &backend_args.iter().map(String::as_str).collect::<Vec<_>>()[..],
-        ]
-        .concat(),
-        &[],
-    );
-    assert!(ok, "{out}{err}");
-    if pg_url.is_none() {
-        assert!(data.join("kerato.db").exists());
-    } else {
-        let _ = init; // the SQLite helper is not used on PostgreSQL runs
-    }
+    let out = init_with(&backend_args.iter().map(String::as_str).collect::<Vec<_>>());
+    let password = admin_password(&out);
+    assert_eq!(pg_url.is_none(), data.join("kerato.db").exists());
 
     let acked = Arc::new(Mutex::new(BTreeSet::new()));
     let mut serve_args: Vec<&str> = vec!["serve", "--bind", "127.0.0.1:0"];
     serve_args.extend(backend_args.iter().map(String::as_str));
     let mut rng = rand::rng();
+    // Sessions live in the database, so one sign-in serves every restart.
+    let first = start(&serve_args, &[], 1).await;
+    let cookie = sign_in(&first.urls[0], ADMIN_EMAIL, &password).await;
+    drop(first);
     for cycle in 0..cycles {
         let mut server = start(&serve_args, &[], 1).await;
         let base = server.urls[0].clone();
-        let stored = stored_ids(&base).await;
+        let stored = stored_ids(&base, &cookie).await;
         let before = acked.lock().unwrap().clone();
         let lost: Vec<_> = before.difference(&stored).collect();
         assert!(
@@ -113,7 +105,7 @@ async fn acknowledged_rows_survive_sigkill() {
         );
 
         let writers: Vec<_> = (0..2)
-            .map(|w| tokio::spawn(writer(base.clone(), format!("{cycle}.{w}"), acked.clone())))
+            .map(|w| tokio::spawn(writer(base.clone(), cookie.clone(), format!("{cycle}.{w}"), acked.clone())))
             .collect();
         tokio::time::sleep(Duration::from_millis(rng.random_range(20..250))).await;
         server.child.start_kill().unwrap(); // SIGKILL
@@ -124,7 +116,7 @@ async fn acknowledged_rows_survive_sigkill() {
     }
 
     let server = start(&serve_args, &[], 1).await;
-    let stored = stored_ids(&server.urls[0]).await;
+    let stored = stored_ids(&server.urls[0], &cookie).await;
     let acked = acked.lock().unwrap().clone();
     assert!(
         acked.len() as u32 > cycles,
@@ -137,7 +129,7 @@ async fn acknowledged_rows_survive_sigkill() {
 
     let mut check_args = vec!["check"];
     check_args.extend(backend_args.iter().map(String::as_str));
-    let (ok, out, err) = run_with_env(&check_args, &[]);
+    let (ok, out, err) = crate::support::run(&check_args);
     assert!(ok, "{out}{err}");
     assert!(out.contains("integrity_check: ok"), "{out}");
     eprintln!(

@@ -30,10 +30,64 @@ pub fn run_with_env(args: &[&str], env: &[(&str, &str)]) -> (bool, String, Strin
     )
 }
 
+pub const ADMIN_EMAIL: &str = "admin@clinic.example";
+
 pub fn init(dir: &Path) -> String {
-    let (ok, out, err) = run(&["init", "--data-dir", dir.to_str().unwrap()]);
+    init_with(&["--data-dir", dir.to_str().unwrap()])
+}
+
+/// `kerato init ARGS --admin-email …`; returns what it printed.
+pub fn init_with(args: &[&str]) -> String {
+    let mut all = vec!["init", "--admin-email", ADMIN_EMAIL];
+    all.extend_from_slice(args);
+    let (ok, out, err) = run(&all);
     assert!(ok, "init failed: {out}{err}");
     out
+}
+
+/// The one-time administrator password `kerato init` printed.
+pub fn admin_password(init_output: &str) -> String {
+    let marker = "one-time password ";
+    let start = init_output.find(marker).expect("init prints the password") + marker.len();
+    init_output[start..].split_whitespace().next().unwrap().to_string()
+}
+
+const CSRF: &str = "5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed";
+
+/// Signs in through the pages as a real browser would, enrolling an
+/// authenticator on the way (administrators must); returns the Cookie
+/// header value of the signed-in session.
+pub async fn sign_in(base: &str, email: &str, password: &str) -> String {
+    use kerato_domain::time::Clock;
+    let http = client();
+    let jar = format!("kerato_csrf={CSRF}");
+    let resp = http
+        .post(format!("{base}/login"))
+        .header("cookie", &jar)
+        .form(&[("csrf", CSRF), ("email", email), ("password", password)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 303, "sign-in refused");
+    let session = |resp: &reqwest::Response| {
+        resp.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string()
+    };
+    let pending = format!("{jar}; {}", session(&resp));
+    assert_eq!(resp.headers()["location"], "/login/enrol");
+    let html = http.get(format!("{base}/login/enrol")).header("cookie", &pending).send().await.unwrap().text().await.unwrap();
+    let start = html.find("Key: <code>").unwrap() + "Key: <code>".len();
+    let secret = kerato_domain::totp::TotpSecret::from_base32(&html[start..start + 32]).unwrap();
+    let now = kerato_app::clock::SystemClock.now();
+    let code = kerato_domain::totp::code_for_step(&secret, kerato_domain::totp::step_at(now), 6);
+    let resp = http
+        .post(format!("{base}/login/enrol"))
+        .header("cookie", &pending)
+        .form(&[("csrf", CSRF), ("code", code.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200, "enrolment refused");
+    format!("{jar}; {}", session(&resp))
 }
 
 /// A running `kerato` child; killed (SIGKILL) when dropped.
@@ -101,6 +155,7 @@ pub fn temp(label: &str) -> PathBuf {
 pub fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
+        .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap()
 }
