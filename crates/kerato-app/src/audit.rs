@@ -52,10 +52,19 @@ pub enum Verification {
 }
 
 impl App {
-    async fn report_rows(&self, caller: &Caller, q: &AuditQuery, action: Action) -> Result<Vec<AuditEvent>, AppError> {
+    async fn report_rows(
+        &self,
+        caller: &Caller,
+        q: &AuditQuery,
+        action: Action,
+    ) -> Result<Vec<AuditEvent>, AppError> {
         let org = caller.actor.organisation_id;
         let tx = self.store.write().await?;
-        let target = Target { organisation: org, location: None, resource: Resource::Audit };
+        let target = Target {
+            organisation: org,
+            location: None,
+            resource: Resource::Audit,
+        };
         let mut act = Act::new(action, target, "audit trail");
         // The filter itself is recorded: who looked for what.
         act.new = serde_json::to_string(&serde_json::json!({
@@ -87,7 +96,11 @@ impl App {
     }
 
     /// One page of the audit report.
-    pub async fn audit_report(&self, caller: &Caller, q: &AuditQuery) -> Result<Vec<AuditEvent>, AppError> {
+    pub async fn audit_report(
+        &self,
+        caller: &Caller,
+        q: &AuditQuery,
+    ) -> Result<Vec<AuditEvent>, AppError> {
         self.report_rows(caller, q, Action::Query).await
     }
 

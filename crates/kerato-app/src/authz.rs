@@ -85,7 +85,8 @@ fn needs_audit(action: Action, resource: Resource) -> bool {
 fn denial_message(d: Denial) -> String {
     match d {
         Denial::OtherOrganisation | Denial::Location => {
-            "you do not have access to this record; if it is an emergency, use emergency access".into()
+            "you do not have access to this record; if it is an emergency, use emergency access"
+                .into()
         }
         Denial::Role => "your role does not allow this; ask an administrator if you need it".into(),
     }
@@ -120,7 +121,12 @@ impl App {
     }
 
     fn act_event(&self, caller: &Caller, act: &Act, outcome: Outcome) -> NewAuditEvent {
-        let mut e = self.audit_event(Some(caller), act.action.into(), act.target.resource, outcome);
+        let mut e = self.audit_event(
+            Some(caller),
+            act.action.into(),
+            act.target.resource,
+            outcome,
+        );
         e.organisation_id = Some(act.target.organisation.to_string());
         e.user_id = Some(caller.actor.user_id.to_string());
         e.patient_id = act.patient_id.clone();
@@ -132,7 +138,12 @@ impl App {
     }
 
     /// Decides `act` for `caller`; see the module comment.
-    pub(crate) async fn guard(&self, mut tx: Tx, caller: &Caller, act: Act) -> Result<Tx, AppError> {
+    pub(crate) async fn guard(
+        &self,
+        mut tx: Tx,
+        caller: &Caller,
+        act: Act,
+    ) -> Result<Tx, AppError> {
         match decide(&caller.actor, act.action, &act.target, self.now()) {
             Decision::Allowed { emergency } => {
                 if emergency || needs_audit(act.action, act.target.resource) {
@@ -174,13 +185,19 @@ impl App {
         action: Action,
         location: Option<kerato_domain::ids::LocationId>,
     ) -> Result<(), AppError> {
-        let target = Target { organisation: caller.actor.organisation_id, location, resource };
+        let target = Target {
+            organisation: caller.actor.organisation_id,
+            location,
+            resource,
+        };
         match decide(&caller.actor, action, &target, self.now()) {
             Decision::Allowed { .. } => Ok(()),
             Decision::Denied(_) => {
                 // guard() records and reports the denial the same way.
                 let tx = self.store.write().await?;
-                self.guard(tx, caller, Act::new(action, target, "page")).await.map(drop)
+                self.guard(tx, caller, Act::new(action, target, "page"))
+                    .await
+                    .map(drop)
             }
         }
     }

@@ -104,10 +104,16 @@ impl RateLimiter {
         };
         if map.len() > 100_000 {
             // Bound memory under a flood of addresses: forget stale entries.
-            map.retain(|_, q| q.back().is_some_and(|t| now.as_micros() - t < IP_WINDOW_MICROS));
+            map.retain(|_, q| {
+                q.back()
+                    .is_some_and(|t| now.as_micros() - t < IP_WINDOW_MICROS)
+            });
         }
         let q = map.entry(key.to_string()).or_default();
-        while q.front().is_some_and(|t| now.as_micros() - t >= IP_WINDOW_MICROS) {
+        while q
+            .front()
+            .is_some_and(|t| now.as_micros() - t >= IP_WINDOW_MICROS)
+        {
             q.pop_front();
         }
         if q.len() >= IP_ATTEMPTS {
@@ -197,7 +203,11 @@ fn unauthenticated() -> AppError {
 }
 
 impl App {
-    async fn session_policy(&self, tx: &mut Tx, org: OrganisationId) -> Result<SessionPolicy, AppError> {
+    async fn session_policy(
+        &self,
+        tx: &mut Tx,
+        org: OrganisationId,
+    ) -> Result<SessionPolicy, AppError> {
         let (_, idle) = store::organisation_security(tx, org).await?;
         Ok(SessionPolicy::new(idle).unwrap_or_default())
     }
@@ -232,7 +242,14 @@ impl App {
         Ok(token)
     }
 
-    fn sign_in_event(&self, user: Option<&User>, action: AuditAction, outcome: Outcome, ip: Option<String>, detail: &str) -> kerato_domain::audit::NewAuditEvent {
+    fn sign_in_event(
+        &self,
+        user: Option<&User>,
+        action: AuditAction,
+        outcome: Outcome,
+        ip: Option<String>,
+        detail: &str,
+    ) -> kerato_domain::audit::NewAuditEvent {
         let mut e = self.audit_event(None, action, Resource::Session, outcome);
         e.organisation_id = user.map(|u| u.organisation_id.to_string());
         e.user_id = user.map(|u| u.id.to_string());
@@ -257,18 +274,35 @@ impl App {
                 store::revoke_user_sessions(tx, u.id, self.now()).await?;
             }
         }
-        let event = self.sign_in_event(user.map(|(u, _)| u), AuditAction::LoginFailed, Outcome::Denied, ip, detail);
+        let event = self.sign_in_event(
+            user.map(|(u, _)| u),
+            AuditAction::LoginFailed,
+            Outcome::Denied,
+            ip,
+            detail,
+        );
         audit::append(tx, event).await?;
         Ok(())
     }
 
     /// Checks a password. Every failure answers [`SIGN_IN_FAILED`] after the
     /// same argon2 work, is audited, and counts towards the lockout.
-    pub async fn sign_in(&self, email: &str, password: &str, source_ip: Option<String>) -> Result<SignIn, AppError> {
+    pub async fn sign_in(
+        &self,
+        email: &str,
+        password: &str,
+        source_ip: Option<String>,
+    ) -> Result<SignIn, AppError> {
         let now = self.now();
         let ip_key = source_ip.clone().unwrap_or_else(|| "unknown".into());
         if !self.limiter.allow(&ip_key, now) {
-            let event = self.sign_in_event(None, AuditAction::LoginFailed, Outcome::Denied, source_ip, "rate limited");
+            let event = self.sign_in_event(
+                None,
+                AuditAction::LoginFailed,
+                Outcome::Denied,
+                source_ip,
+                "rate limited",
+            );
             self.audit_now(event).await?;
             return Err(AppError::TooManyRequests(
                 "too many sign-in attempts from this address; wait 5 minutes and try again".into(),
@@ -287,7 +321,8 @@ impl App {
         };
         let password_ok = verify_password(password.chars().take(1024).collect(), hash).await;
         let Some((user, creds)) = found else {
-            self.fail_sign_in(&mut tx, None, source_ip, "unknown e-mail address").await?;
+            self.fail_sign_in(&mut tx, None, source_ip, "unknown e-mail address")
+                .await?;
             tx.commit().await?;
             return Err(AppError::Unauthenticated(SIGN_IN_FAILED.into()));
         };
@@ -303,7 +338,13 @@ impl App {
             // A locked account's failures do not extend the lock.
             let counted = if locked { None } else { Some((&user, &creds)) };
             if counted.is_none() {
-                let event = self.sign_in_event(Some(&user), AuditAction::LoginFailed, Outcome::Denied, source_ip, why);
+                let event = self.sign_in_event(
+                    Some(&user),
+                    AuditAction::LoginFailed,
+                    Outcome::Denied,
+                    source_ip,
+                    why,
+                );
                 audit::append(&mut tx, event).await?;
             } else {
                 self.fail_sign_in(&mut tx, counted, source_ip, why).await?;
@@ -313,12 +354,26 @@ impl App {
         }
         store::clear_login_failures(&mut tx, user.id).await?;
         let outcome = if user.mfa_enrolled {
-            SignIn::NeedsCode(self.start_session(&mut tx, user.id, SessionStage::Mfa, source_ip).await?)
+            SignIn::NeedsCode(
+                self.start_session(&mut tx, user.id, SessionStage::Mfa, source_ip)
+                    .await?,
+            )
         } else if self.mfa_required(&mut tx, &user).await? {
-            SignIn::NeedsEnrolment(self.start_session(&mut tx, user.id, SessionStage::Enrol, source_ip).await?)
+            SignIn::NeedsEnrolment(
+                self.start_session(&mut tx, user.id, SessionStage::Enrol, source_ip)
+                    .await?,
+            )
         } else {
-            let token = self.start_session(&mut tx, user.id, SessionStage::Full, source_ip.clone()).await?;
-            let event = self.sign_in_event(Some(&user), AuditAction::Login, Outcome::Allowed, source_ip, "password");
+            let token = self
+                .start_session(&mut tx, user.id, SessionStage::Full, source_ip.clone())
+                .await?;
+            let event = self.sign_in_event(
+                Some(&user),
+                AuditAction::Login,
+                Outcome::Allowed,
+                source_ip,
+                "password",
+            );
             audit::append(&mut tx, event).await?;
             SignIn::Done(token)
         };
@@ -327,13 +382,21 @@ impl App {
     }
 
     /// The live session behind a token, at any stage, if it has not expired.
-    async fn live_session(&self, tx: &mut Tx, token: &str) -> Result<(SessionRow, User, Credentials), AppError> {
+    async fn live_session(
+        &self,
+        tx: &mut Tx,
+        token: &str,
+    ) -> Result<(SessionRow, User, Credentials), AppError> {
         let hash = hash_token(token);
-        let session = store::get_session(tx, &hash).await?.ok_or_else(unauthenticated)?;
+        let session = store::get_session(tx, &hash)
+            .await?
+            .ok_or_else(unauthenticated)?;
         if session.revoked_at.is_some() {
             return Err(unauthenticated());
         }
-        let (user, creds) = store::get_user(tx, session.user_id).await?.ok_or_else(unauthenticated)?;
+        let (user, creds) = store::get_user(tx, session.user_id)
+            .await?
+            .ok_or_else(unauthenticated)?;
         if !user.active {
             return Err(unauthenticated());
         }
@@ -342,7 +405,9 @@ impl App {
             SessionState::Active => Ok((session, user, creds)),
             SessionState::IdleExpired | SessionState::AbsoluteExpired => {
                 store::revoke_session(tx, &hash, self.now()).await?;
-                Err(AppError::Unauthenticated("your session has expired; sign in again".into()))
+                Err(AppError::Unauthenticated(
+                    "your session has expired; sign in again".into(),
+                ))
             }
         }
     }
@@ -361,10 +426,24 @@ impl App {
 
     /// Moves a session that passed MFA to a fresh, fully signed-in one: the
     /// token changes at sign-in, so one planted before it is worthless.
-    async fn promote(&self, tx: &mut Tx, session: &SessionRow, user: &User, via: &str) -> Result<SessionToken, AppError> {
+    async fn promote(
+        &self,
+        tx: &mut Tx,
+        session: &SessionRow,
+        user: &User,
+        via: &str,
+    ) -> Result<SessionToken, AppError> {
         store::revoke_session(tx, &session.token_hash, self.now()).await?;
-        let token = self.start_session(tx, user.id, SessionStage::Full, session.source_ip.clone()).await?;
-        let event = self.sign_in_event(Some(user), AuditAction::Login, Outcome::Allowed, session.source_ip.clone(), via);
+        let token = self
+            .start_session(tx, user.id, SessionStage::Full, session.source_ip.clone())
+            .await?;
+        let event = self.sign_in_event(
+            Some(user),
+            AuditAction::Login,
+            Outcome::Allowed,
+            session.source_ip.clone(),
+            via,
+        );
         audit::append(tx, event).await?;
         Ok(token)
     }
@@ -386,10 +465,12 @@ impl App {
             .as_deref()
             .map(TotpSecret::from_base32)
             .transpose()
-            .map_err(|e| AppError::NotReady(e))?
+            .map_err(AppError::NotReady)?
             .ok_or_else(unauthenticated)?;
         let accepted = match matching_step(&secret, code, self.now()) {
-            Some(step) => store::advance_mfa_step(&mut tx, user.id, step).await?.then_some("totp"),
+            Some(step) => store::advance_mfa_step(&mut tx, user.id, step)
+                .await?
+                .then_some("totp"),
             None => {
                 let h = hash_token(&normalise_recovery(code));
                 store::use_recovery_code(&mut tx, user.id, &h, self.now())
@@ -405,8 +486,13 @@ impl App {
                 Ok(token)
             }
             None => {
-                self.fail_sign_in(&mut tx, Some((&user, &creds)), session.source_ip.clone(), "wrong, used or expired code")
-                    .await?;
+                self.fail_sign_in(
+                    &mut tx,
+                    Some((&user, &creds)),
+                    session.source_ip.clone(),
+                    "wrong, used or expired code",
+                )
+                .await?;
                 tx.commit().await?;
                 Err(AppError::Unauthenticated(
                     "that code is not right, or was already used; enter the current code from your app, or an unused recovery code".into(),
@@ -444,12 +530,18 @@ impl App {
 
     /// Confirms enrolment with a code from the new secret; returns the
     /// session token to use from now on and the one-time recovery codes.
-    pub async fn confirm_enrolment(&self, token: &str, code: &str) -> Result<(SessionToken, Vec<String>), AppError> {
+    pub async fn confirm_enrolment(
+        &self,
+        token: &str,
+        code: &str,
+    ) -> Result<(SessionToken, Vec<String>), AppError> {
         let mut tx = self.store.write().await?;
         let (session, user, _) = self.live_session(&mut tx, token).await?;
         let pending = store::pending_secret(&mut tx, &session.token_hash)
             .await?
-            .ok_or_else(|| AppError::Conflict("start the enrolment again: no code is waiting".into()))?;
+            .ok_or_else(|| {
+                AppError::Conflict("start the enrolment again: no code is waiting".into())
+            })?;
         let secret = TotpSecret::from_base32(&pending).map_err(AppError::NotReady)?;
         let Some(step) = matching_step(&secret, code, self.now()) else {
             return Err(AppError::Validation(ValidationErrors::single(
@@ -460,7 +552,10 @@ impl App {
         store::set_mfa_secret(&mut tx, user.id, Some(&pending), self.now()).await?;
         store::advance_mfa_step(&mut tx, user.id, step).await?;
         let codes = new_recovery_codes();
-        let hashes: Vec<String> = codes.iter().map(|c| hash_token(&normalise_recovery(c))).collect();
+        let hashes: Vec<String> = codes
+            .iter()
+            .map(|c| hash_token(&normalise_recovery(c)))
+            .collect();
         store::replace_recovery_codes(&mut tx, user.id, &hashes).await?;
         store::set_pending_secret(&mut tx, &session.token_hash, None).await?;
         let mut e = self.audit_event(None, AuditAction::Update, Resource::User, Outcome::Allowed);
@@ -473,14 +568,19 @@ impl App {
         let token = if session.stage == SessionStage::Full {
             SessionToken(token.to_string())
         } else {
-            self.promote(&mut tx, &session, &user, "enrolled totp").await?
+            self.promote(&mut tx, &session, &user, "enrolled totp")
+                .await?
         };
         tx.commit().await?;
         Ok((token, codes))
     }
 
     /// The caller behind a fully signed-in session; refreshes its activity.
-    pub async fn authenticate(&self, token: &str, source_ip: Option<String>) -> Result<Caller, AppError> {
+    pub async fn authenticate(
+        &self,
+        token: &str,
+        source_ip: Option<String>,
+    ) -> Result<Caller, AppError> {
         let mut tx = self.store.write().await?;
         let (session, user, _) = self.live_session(&mut tx, token).await?;
         if session.stage != SessionStage::Full {
@@ -505,7 +605,13 @@ impl App {
         if let Some(s) = store::get_session(&mut tx, &hash).await? {
             store::revoke_session(&mut tx, &hash, self.now()).await?;
             if let Some((user, _)) = store::get_user(&mut tx, s.user_id).await? {
-                let e = self.sign_in_event(Some(&user), AuditAction::Logout, Outcome::Allowed, s.source_ip, "signed out");
+                let e = self.sign_in_event(
+                    Some(&user),
+                    AuditAction::Logout,
+                    Outcome::Allowed,
+                    s.source_ip,
+                    "signed out",
+                );
                 audit::append(&mut tx, e).await?;
             }
         }
@@ -517,7 +623,12 @@ impl App {
     pub async fn sign_out_everywhere(&self, caller: &Caller) -> Result<u64, AppError> {
         let mut tx = self.store.write().await?;
         let n = store::revoke_user_sessions(&mut tx, caller.actor.user_id, self.now()).await?;
-        let mut e = self.audit_event(Some(caller), AuditAction::Logout, Resource::Session, Outcome::Allowed);
+        let mut e = self.audit_event(
+            Some(caller),
+            AuditAction::Logout,
+            Resource::Session,
+            Outcome::Allowed,
+        );
         e.detail = Some(format!("signed out everywhere ({n} sessions)"));
         audit::append(&mut tx, e).await?;
         tx.commit().await?;
@@ -526,7 +637,12 @@ impl App {
 
     /// Changes the caller's password; every session ends, and a new one is
     /// returned for the device that made the change.
-    pub async fn change_password(&self, caller: &Caller, current: &str, new: &str) -> Result<SessionToken, AppError> {
+    pub async fn change_password(
+        &self,
+        caller: &Caller,
+        current: &str,
+        new: &str,
+    ) -> Result<SessionToken, AppError> {
         let mut tx = self.store.write().await?;
         let (user, creds) = store::get_user(&mut tx, caller.actor.user_id)
             .await?
@@ -536,7 +652,10 @@ impl App {
             None => false,
         };
         if !ok {
-            return Err(AppError::Validation(ValidationErrors::single("current_password", "the current password is not right")));
+            return Err(AppError::Validation(ValidationErrors::single(
+                "current_password",
+                "the current password is not right",
+            )));
         }
         let local = user.email.split('@').next().unwrap_or("").to_string();
         check_new_password(new, &[&local, &user.display_name])
@@ -544,8 +663,20 @@ impl App {
         let hash = hash_password(new.to_string()).await?;
         store::set_password(&mut tx, user.id, &hash, self.now()).await?;
         store::revoke_user_sessions(&mut tx, user.id, self.now()).await?;
-        let token = self.start_session(&mut tx, user.id, SessionStage::Full, caller.source_ip.clone()).await?;
-        let mut e = self.audit_event(Some(caller), AuditAction::Update, Resource::User, Outcome::Allowed);
+        let token = self
+            .start_session(
+                &mut tx,
+                user.id,
+                SessionStage::Full,
+                caller.source_ip.clone(),
+            )
+            .await?;
+        let mut e = self.audit_event(
+            Some(caller),
+            AuditAction::Update,
+            Resource::User,
+            Outcome::Allowed,
+        );
         e.resource_id = Some(user.id.to_string());
         e.category = "authentication".into();
         e.detail = Some("changed password; all sessions ended".into());
@@ -560,7 +691,9 @@ impl App {
         let user_id = store::take_invitation(&mut tx, &hash_token(token), self.now())
             .await?
             .ok_or_else(|| AppError::NotFound("invitation (it may have expired or been used)"))?;
-        let (user, _) = store::get_user(&mut tx, user_id).await?.ok_or(AppError::NotFound("user"))?;
+        let (user, _) = store::get_user(&mut tx, user_id)
+            .await?
+            .ok_or(AppError::NotFound("user"))?;
         let local = user.email.split('@').next().unwrap_or("").to_string();
         check_new_password(password, &[&local, &user.display_name])
             .map_err(|m| ValidationErrors::single("new_password", m))?;
@@ -588,9 +721,12 @@ impl App {
         password: &str,
     ) -> Result<(Organisation, User), AppError> {
         if self.is_initialised().await? {
-            return Err(AppError::Conflict("this installation already has an organisation".into()));
+            return Err(AppError::Conflict(
+                "this installation already has an organisation".into(),
+            ));
         }
-        self.unsafe_add_tenant(organisation, kind, email, name, password).await
+        self.unsafe_add_tenant(organisation, kind, email, name, password)
+            .await
     }
 
     /// Adds another organisation with its administrator, without any
@@ -604,21 +740,33 @@ impl App {
         password: &str,
     ) -> Result<(Organisation, User), AppError> {
         let mut tx = self.store.write().await?;
-        let org = self.create_organisation_in(&mut tx, organisation, kind).await?;
-        let user = self.new_user(org.id, &UserInput {
-            email: email.into(),
-            display_name: name.into(),
-            role: Role::Admin.as_str().into(),
-            locations: vec![],
-            all_locations: true,
-        }, &mut tx).await?;
+        let org = self
+            .create_organisation_in(&mut tx, organisation, kind)
+            .await?;
+        let user = self
+            .new_user(
+                org.id,
+                &UserInput {
+                    email: email.into(),
+                    display_name: name.into(),
+                    role: Role::Admin.as_str().into(),
+                    locations: vec![],
+                    all_locations: true,
+                },
+                &mut tx,
+            )
+            .await?;
         let local = user.email.split('@').next().unwrap_or("").to_string();
         check_new_password(password, &[&local, &user.display_name])
             .map_err(|m| ValidationErrors::single("password", m))?;
-        store::insert_user(&mut tx, &user, &Credentials {
-            password_hash: Some(hash_password(password.to_string()).await?),
-            ..Credentials::default()
-        })
+        store::insert_user(
+            &mut tx,
+            &user,
+            &Credentials {
+                password_hash: Some(hash_password(password.to_string()).await?),
+                ..Credentials::default()
+            },
+        )
         .await?;
         let mut e = self.audit_event(None, AuditAction::Create, Resource::User, Outcome::Allowed);
         e.organisation_id = Some(org.id.to_string());
@@ -633,7 +781,9 @@ impl App {
     /// seeding, never for requests. Named `unsafe_` because it skips sign-in.
     pub async fn unsafe_caller_for(&self, user: UserId) -> Result<Caller, AppError> {
         let mut tx = self.store.read().await?;
-        let (user, _) = store::get_user(&mut tx, user).await?.ok_or(AppError::NotFound("user"))?;
+        let (user, _) = store::get_user(&mut tx, user)
+            .await?
+            .ok_or(AppError::NotFound("user"))?;
         Ok(Caller {
             actor: actor_of(&user, vec![]),
             display_name: user.display_name.clone(),
@@ -645,18 +795,33 @@ impl App {
     /// harnesses only. Named `unsafe_` because it skips sign-in.
     pub async fn unsafe_session_for(&self, user: UserId) -> Result<SessionToken, AppError> {
         let mut tx = self.store.write().await?;
-        let token = self.start_session(&mut tx, user, SessionStage::Full, None).await?;
+        let token = self
+            .start_session(&mut tx, user, SessionStage::Full, None)
+            .await?;
         tx.commit().await?;
         Ok(token)
     }
 
     /// Validates a new account's fields against the organisation.
-    async fn new_user(&self, org: OrganisationId, input: &UserInput, tx: &mut Tx) -> Result<User, AppError> {
+    async fn new_user(
+        &self,
+        org: OrganisationId,
+        input: &UserInput,
+        tx: &mut Tx,
+    ) -> Result<User, AppError> {
         let mut errors = ValidationErrors::new();
-        let email = normalise_email(&input.email).map_err(|m| errors.add("email", m)).ok();
+        let email = normalise_email(&input.email)
+            .map_err(|m| errors.add("email", m))
+            .ok();
         let name = validate_name(&mut errors, "display_name", &input.display_name);
-        let role = input.role.parse::<Role>().map_err(|m| errors.add("role", m)).ok();
-        let locations = self.location_scope(tx, org, input.all_locations, &input.locations, &mut errors).await?;
+        let role = input
+            .role
+            .parse::<Role>()
+            .map_err(|m| errors.add("role", m))
+            .ok();
+        let locations = self
+            .location_scope(tx, org, input.all_locations, &input.locations, &mut errors)
+            .await?;
         errors.into_result(())?;
         let now = self.now();
         Ok(User {
@@ -692,7 +857,10 @@ impl App {
                 continue;
             };
             if tenancy::get_location(tx, org, id).await?.is_none() {
-                errors.add("locations", "one of the chosen locations does not belong to this organisation");
+                errors.add(
+                    "locations",
+                    "one of the chosen locations does not belong to this organisation",
+                );
             } else {
                 set.insert(id);
             }
@@ -702,16 +870,39 @@ impl App {
 
     /// Invites a staff member: the account exists at once, without a
     /// password; the returned token (sent by e-mail too) lets them set one.
-    pub async fn invite_user(&self, caller: &Caller, input: &UserInput) -> Result<(User, String), AppError> {
-        self.require(caller, Resource::User, Action::Create, None).await?;
+    pub async fn invite_user(
+        &self,
+        caller: &Caller,
+        input: &UserInput,
+    ) -> Result<(User, String), AppError> {
+        self.require(caller, Resource::User, Action::Create, None)
+            .await?;
         let org = caller.actor.organisation_id;
         let mut tx = self.store.write().await?;
         let user = self.new_user(org, input, &mut tx).await?;
-        let target = Target { organisation: org, location: None, resource: Resource::User };
-        let mut tx = self.guard(tx, caller, Act::new(Action::Create, target, "staff account").id(user.id).new_value(&user_json(&user))).await?;
+        let target = Target {
+            organisation: org,
+            location: None,
+            resource: Resource::User,
+        };
+        let mut tx = self
+            .guard(
+                tx,
+                caller,
+                Act::new(Action::Create, target, "staff account")
+                    .id(user.id)
+                    .new_value(&user_json(&user)),
+            )
+            .await?;
         store::insert_user(&mut tx, &user, &Credentials::default()).await?;
         let token = hex::encode(rand::rng().random::<[u8; 24]>());
-        store::insert_invitation(&mut tx, &hash_token(&token), user.id, self.now().plus_micros(INVITATION_MICROS)).await?;
+        store::insert_invitation(
+            &mut tx,
+            &hash_token(&token),
+            user.id,
+            self.now().plus_micros(INVITATION_MICROS),
+        )
+        .await?;
         let id = MessageId::new(self.now(), self.random_id_bits()).to_string();
         store::queue_email(
             &mut tx,
@@ -729,8 +920,18 @@ impl App {
     pub async fn list_users(&self, caller: &Caller) -> Result<Vec<User>, AppError> {
         let org = caller.actor.organisation_id;
         let tx = self.store.write().await?;
-        let target = Target { organisation: org, location: None, resource: Resource::User };
-        let mut tx = self.guard(tx, caller, Act::new(Action::Query, target, "staff accounts")).await?;
+        let target = Target {
+            organisation: org,
+            location: None,
+            resource: Resource::User,
+        };
+        let mut tx = self
+            .guard(
+                tx,
+                caller,
+                Act::new(Action::Query, target, "staff accounts"),
+            )
+            .await?;
         let users = store::list_users(&mut tx, org).await?;
         tx.commit().await?;
         Ok(users)
@@ -738,9 +939,21 @@ impl App {
 
     pub async fn get_user(&self, caller: &Caller, id: UserId) -> Result<User, AppError> {
         let mut tx = self.store.write().await?;
-        let (user, _) = store::get_user(&mut tx, id).await?.ok_or(AppError::NotFound("user"))?;
-        let target = Target { organisation: user.organisation_id, location: None, resource: Resource::User };
-        let tx = self.guard(tx, caller, Act::new(Action::View, target, "staff account").id(id)).await?;
+        let (user, _) = store::get_user(&mut tx, id)
+            .await?
+            .ok_or(AppError::NotFound("user"))?;
+        let target = Target {
+            organisation: user.organisation_id,
+            location: None,
+            resource: Resource::User,
+        };
+        let tx = self
+            .guard(
+                tx,
+                caller,
+                Act::new(Action::View, target, "staff account").id(id),
+            )
+            .await?;
         tx.commit().await?;
         Ok(user)
     }
@@ -748,17 +961,42 @@ impl App {
     /// Changes a user's name, role, locations or status. A change of role,
     /// locations or status is a privilege change: audited as such, and every
     /// session of that user ends so the new rights apply at once.
-    pub async fn update_user(&self, caller: &Caller, id: UserId, version: i64, change: &UserInput, active: bool) -> Result<User, AppError> {
-        self.require(caller, Resource::User, Action::Update, None).await?;
+    pub async fn update_user(
+        &self,
+        caller: &Caller,
+        id: UserId,
+        version: i64,
+        change: &UserInput,
+        active: bool,
+    ) -> Result<User, AppError> {
+        self.require(caller, Resource::User, Action::Update, None)
+            .await?;
         let mut tx = self.store.write().await?;
-        let (current, _) = store::get_user(&mut tx, id).await?.ok_or(AppError::NotFound("user"))?;
+        let (current, _) = store::get_user(&mut tx, id)
+            .await?
+            .ok_or(AppError::NotFound("user"))?;
         let mut errors = ValidationErrors::new();
         let name = validate_name(&mut errors, "display_name", &change.display_name);
-        let role = change.role.parse::<Role>().map_err(|m| errors.add("role", m)).ok();
-        let locations = self.location_scope(&mut tx, current.organisation_id, change.all_locations, &change.locations, &mut errors).await?;
+        let role = change
+            .role
+            .parse::<Role>()
+            .map_err(|m| errors.add("role", m))
+            .ok();
+        let locations = self
+            .location_scope(
+                &mut tx,
+                current.organisation_id,
+                change.all_locations,
+                &change.locations,
+                &mut errors,
+            )
+            .await?;
         errors.into_result(())?;
         if current.version != version {
-            return Err(AppError::Conflict("this account was changed by someone else; reload it and apply your change again".into()));
+            return Err(AppError::Conflict(
+                "this account was changed by someone else; reload it and apply your change again"
+                    .into(),
+            ));
         }
         let updated = User {
             display_name: name.unwrap_or_default(),
@@ -770,18 +1008,37 @@ impl App {
             ..current.clone()
         };
         if updated.id == caller.actor.user_id && (updated.role != current.role || !updated.active) {
-            return Err(AppError::Conflict("you cannot change your own role or deactivate yourself; ask another administrator".into()));
+            return Err(AppError::Conflict(
+                "you cannot change your own role or deactivate yourself; ask another administrator"
+                    .into(),
+            ));
         }
-        let privileged = updated.role != current.role || updated.locations != current.locations || updated.active != current.active;
-        let target = Target { organisation: current.organisation_id, location: None, resource: Resource::User };
-        let act = Act::new(Action::Update, target, "staff account").id(id).old(&user_json(&current)).new_value(&user_json(&updated));
+        let privileged = updated.role != current.role
+            || updated.locations != current.locations
+            || updated.active != current.active;
+        let target = Target {
+            organisation: current.organisation_id,
+            location: None,
+            resource: Resource::User,
+        };
+        let act = Act::new(Action::Update, target, "staff account")
+            .id(id)
+            .old(&user_json(&current))
+            .new_value(&user_json(&updated));
         let mut tx = self.guard(tx, caller, act).await?;
         if !store::update_user(&mut tx, &updated).await? {
-            return Err(AppError::Conflict("this account was changed by someone else; reload it".into()));
+            return Err(AppError::Conflict(
+                "this account was changed by someone else; reload it".into(),
+            ));
         }
         if privileged {
             store::revoke_user_sessions(&mut tx, id, self.now()).await?;
-            let mut e = self.audit_event(Some(caller), AuditAction::PrivilegeChange, Resource::User, Outcome::Allowed);
+            let mut e = self.audit_event(
+                Some(caller),
+                AuditAction::PrivilegeChange,
+                Resource::User,
+                Outcome::Allowed,
+            );
             e.resource_id = Some(id.to_string());
             e.old_value = serde_json::to_string(&user_json(&current)).ok();
             e.new_value = serde_json::to_string(&user_json(&updated)).ok();
@@ -794,10 +1051,17 @@ impl App {
     /// Removes a user's authenticator and recovery codes; they enrol again at
     /// their next sign-in.
     pub async fn reset_mfa(&self, caller: &Caller, id: UserId) -> Result<(), AppError> {
-        self.require(caller, Resource::User, Action::Update, None).await?;
+        self.require(caller, Resource::User, Action::Update, None)
+            .await?;
         let mut tx = self.store.write().await?;
-        let (user, _) = store::get_user(&mut tx, id).await?.ok_or(AppError::NotFound("user"))?;
-        let target = Target { organisation: user.organisation_id, location: None, resource: Resource::User };
+        let (user, _) = store::get_user(&mut tx, id)
+            .await?
+            .ok_or(AppError::NotFound("user"))?;
+        let target = Target {
+            organisation: user.organisation_id,
+            location: None,
+            resource: Resource::User,
+        };
         let mut act = Act::new(Action::Update, target, "staff account").id(id);
         act.new = Some("{\"mfa\":\"reset\"}".into());
         let mut tx = self.guard(tx, caller, act).await?;
@@ -810,15 +1074,27 @@ impl App {
     pub async fn live_sessions(&self, caller: &Caller) -> Result<Vec<SessionView>, AppError> {
         let org = caller.actor.organisation_id;
         let tx = self.store.write().await?;
-        let target = Target { organisation: org, location: None, resource: Resource::Session };
-        let mut tx = self.guard(tx, caller, Act::new(Action::Query, target, "sessions")).await?;
+        let target = Target {
+            organisation: org,
+            location: None,
+            resource: Resource::Session,
+        };
+        let mut tx = self
+            .guard(tx, caller, Act::new(Action::Query, target, "sessions"))
+            .await?;
         let policy = self.session_policy(&mut tx, org).await?;
-        let users: HashMap<UserId, String> = store::list_users(&mut tx, org).await?.into_iter().map(|u| (u.id, u.display_name)).collect();
+        let users: HashMap<UserId, String> = store::list_users(&mut tx, org)
+            .await?
+            .into_iter()
+            .map(|u| (u.id, u.display_name))
+            .collect();
         let now = self.now();
         let sessions = store::live_sessions(&mut tx, org)
             .await?
             .into_iter()
-            .filter(|s| session_state(policy, s.created_at, s.last_seen_at, now) == SessionState::Active)
+            .filter(|s| {
+                session_state(policy, s.created_at, s.last_seen_at, now) == SessionState::Active
+            })
             .map(|s| SessionView {
                 user_name: users.get(&s.user_id).cloned().unwrap_or_default(),
                 token_hash: s.token_hash,
@@ -834,12 +1110,27 @@ impl App {
 
     /// Ends one session of the organisation (an administrator's kill switch).
     pub async fn revoke_session(&self, caller: &Caller, token_hash: &str) -> Result<(), AppError> {
-        self.require(caller, Resource::Session, Action::Delete, None).await?;
+        self.require(caller, Resource::Session, Action::Delete, None)
+            .await?;
         let mut tx = self.store.write().await?;
-        let session = store::get_session(&mut tx, token_hash).await?.ok_or(AppError::NotFound("session"))?;
-        let (owner, _) = store::get_user(&mut tx, session.user_id).await?.ok_or(AppError::NotFound("session"))?;
-        let target = Target { organisation: owner.organisation_id, location: None, resource: Resource::Session };
-        let mut tx = self.guard(tx, caller, Act::new(Action::Delete, target, "session").id(owner.id)).await?;
+        let session = store::get_session(&mut tx, token_hash)
+            .await?
+            .ok_or(AppError::NotFound("session"))?;
+        let (owner, _) = store::get_user(&mut tx, session.user_id)
+            .await?
+            .ok_or(AppError::NotFound("session"))?;
+        let target = Target {
+            organisation: owner.organisation_id,
+            location: None,
+            resource: Resource::Session,
+        };
+        let mut tx = self
+            .guard(
+                tx,
+                caller,
+                Act::new(Action::Delete, target, "session").id(owner.id),
+            )
+            .await?;
         store::revoke_session(&mut tx, token_hash, self.now()).await?;
         tx.commit().await?;
         Ok(())
@@ -848,42 +1139,97 @@ impl App {
     /// Break-glass: opens a location's records to the caller for an hour,
     /// with a reason; audited, and every privacy officer is told at once in
     /// the inbox and by e-mail.
-    pub async fn open_emergency_access(&self, caller: &Caller, location: LocationId, reason: &str) -> Result<Timestamp, AppError> {
-        self.require(caller, Resource::EmergencyAccess, Action::Create, None).await?;
+    pub async fn open_emergency_access(
+        &self,
+        caller: &Caller,
+        location: LocationId,
+        reason: &str,
+    ) -> Result<Timestamp, AppError> {
+        self.require(caller, Resource::EmergencyAccess, Action::Create, None)
+            .await?;
         let reason = reason.trim();
         if reason.chars().count() < 10 || reason.chars().count() > 500 {
-            return Err(ValidationErrors::single("reason", "describe the emergency in 10 to 500 characters").into());
+            return Err(ValidationErrors::single(
+                "reason",
+                "describe the emergency in 10 to 500 characters",
+            )
+            .into());
         }
         let mut tx = self.store.write().await?;
-        let loc = tenancy::find_location(&mut tx, location).await?.ok_or(AppError::NotFound("location"))?;
-        let target = Target { organisation: loc.organisation_id, location: None, resource: Resource::EmergencyAccess };
-        let mut tx = self.guard(tx, caller, Act::new(Action::Create, target, "emergency access").id(location)).await?;
+        let loc = tenancy::find_location(&mut tx, location)
+            .await?
+            .ok_or(AppError::NotFound("location"))?;
+        let target = Target {
+            organisation: loc.organisation_id,
+            location: None,
+            resource: Resource::EmergencyAccess,
+        };
+        let mut tx = self
+            .guard(
+                tx,
+                caller,
+                Act::new(Action::Create, target, "emergency access").id(location),
+            )
+            .await?;
         let now = self.now();
         let expires = now.plus_micros(EMERGENCY_ACCESS_MICROS);
-        store::insert_grant(&mut tx, loc.organisation_id, &GrantRow {
-            id: EmergencyGrantId::new(now, self.random_id_bits()).to_string(),
-            user_id: caller.actor.user_id,
-            location_id: location,
-            reason: reason.to_string(),
-            started_at: now,
-            expires_at: expires,
-        })
+        store::insert_grant(
+            &mut tx,
+            loc.organisation_id,
+            &GrantRow {
+                id: EmergencyGrantId::new(now, self.random_id_bits()).to_string(),
+                user_id: caller.actor.user_id,
+                location_id: location,
+                reason: reason.to_string(),
+                started_at: now,
+                expires_at: expires,
+            },
+        )
         .await?;
-        let mut e = self.audit_event(Some(caller), AuditAction::EmergencyAccess, Resource::EmergencyAccess, Outcome::Allowed);
+        let mut e = self.audit_event(
+            Some(caller),
+            AuditAction::EmergencyAccess,
+            Resource::EmergencyAccess,
+            Outcome::Allowed,
+        );
         e.resource_id = Some(location.to_string());
         e.emergency = true;
         e.detail = Some(reason.to_string());
         audit::append(&mut tx, e).await?;
-        let (me, _) = store::get_user(&mut tx, caller.actor.user_id).await?.ok_or(AppError::NotFound("user"))?;
+        let (me, _) = store::get_user(&mut tx, caller.actor.user_id)
+            .await?
+            .ok_or(AppError::NotFound("user"))?;
         // Names and the location only: the reason may hold PHI, so it stays
         // in the audit trail and the in-app inbox, not in e-mail.
         let subject = "Emergency access opened";
-        let body = format!("{} opened emergency access to {} until {}.", me.display_name, loc.name, expires);
-        for (officer, email) in store::users_with_role(&mut tx, loc.organisation_id, Role::PrivacyOfficer.as_str()).await? {
+        let body = format!(
+            "{} opened emergency access to {} until {}.",
+            me.display_name, loc.name, expires
+        );
+        for (officer, email) in
+            store::users_with_role(&mut tx, loc.organisation_id, Role::PrivacyOfficer.as_str())
+                .await?
+        {
             let id = MessageId::new(now, self.random_id_bits()).to_string();
-            store::insert_inbox_message(&mut tx, &id, officer, subject, &format!("{body} Reason: {reason}"), now).await?;
+            store::insert_inbox_message(
+                &mut tx,
+                &id,
+                officer,
+                subject,
+                &format!("{body} Reason: {reason}"),
+                now,
+            )
+            .await?;
             let id = MessageId::new(now, self.random_id_bits()).to_string();
-            store::queue_email(&mut tx, &id, &email, subject, &format!("{body} Review it in Kerato's break-glass log."), now).await?;
+            store::queue_email(
+                &mut tx,
+                &id,
+                &email,
+                subject,
+                &format!("{body} Review it in Kerato's break-glass log."),
+                now,
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(expires)
@@ -891,11 +1237,24 @@ impl App {
 
     /// Every location of the organisation, for choosing where to open
     /// emergency access (it is meant for places outside one's own).
-    pub async fn emergency_locations(&self, caller: &Caller) -> Result<Vec<kerato_domain::tenancy::Location>, AppError> {
+    pub async fn emergency_locations(
+        &self,
+        caller: &Caller,
+    ) -> Result<Vec<kerato_domain::tenancy::Location>, AppError> {
         let org = caller.actor.organisation_id;
         let tx = self.store.write().await?;
-        let target = Target { organisation: org, location: None, resource: Resource::EmergencyAccess };
-        let mut tx = self.guard(tx, caller, Act::new(Action::View, target, "emergency access")).await?;
+        let target = Target {
+            organisation: org,
+            location: None,
+            resource: Resource::EmergencyAccess,
+        };
+        let mut tx = self
+            .guard(
+                tx,
+                caller,
+                Act::new(Action::View, target, "emergency access"),
+            )
+            .await?;
         let all = tenancy::list_locations(&mut tx, org).await?;
         tx.commit().await?;
         Ok(all)
@@ -903,16 +1262,30 @@ impl App {
 
     /// Display names of the organisation's users, for labelling lists.
     pub async fn user_names(&self, caller: &Caller) -> Result<HashMap<UserId, String>, AppError> {
-        Ok(self.list_users(caller).await?.into_iter().map(|u| (u.id, u.display_name)).collect())
+        Ok(self
+            .list_users(caller)
+            .await?
+            .into_iter()
+            .map(|u| (u.id, u.display_name))
+            .collect())
     }
 
     /// Names of all the organisation's locations, for labelling and for
     /// assigning staff; a location's name is not protected data.
-    pub async fn location_names(&self, caller: &Caller) -> Result<std::collections::BTreeMap<LocationId, String>, AppError> {
+    pub async fn location_names(
+        &self,
+        caller: &Caller,
+    ) -> Result<std::collections::BTreeMap<LocationId, String>, AppError> {
         let org = caller.actor.organisation_id;
         let tx = self.store.write().await?;
-        let target = Target { organisation: org, location: None, resource: Resource::Location };
-        let mut tx = self.guard(tx, caller, Act::new(Action::Query, target, "locations")).await?;
+        let target = Target {
+            organisation: org,
+            location: None,
+            resource: Resource::Location,
+        };
+        let mut tx = self
+            .guard(tx, caller, Act::new(Action::Query, target, "locations"))
+            .await?;
         let all = tenancy::list_locations(&mut tx, org).await?;
         tx.commit().await?;
         Ok(all.into_iter().map(|l| (l.id, l.name)).collect())
@@ -922,15 +1295,28 @@ impl App {
     pub async fn emergency_log(&self, caller: &Caller) -> Result<Vec<GrantRow>, AppError> {
         let org = caller.actor.organisation_id;
         let tx = self.store.write().await?;
-        let target = Target { organisation: org, location: None, resource: Resource::EmergencyAccess };
-        let mut tx = self.guard(tx, caller, Act::new(Action::Query, target, "emergency access")).await?;
+        let target = Target {
+            organisation: org,
+            location: None,
+            resource: Resource::EmergencyAccess,
+        };
+        let mut tx = self
+            .guard(
+                tx,
+                caller,
+                Act::new(Action::Query, target, "emergency access"),
+            )
+            .await?;
         let grants = store::list_grants(&mut tx, org).await?;
         tx.commit().await?;
         Ok(grants)
     }
 
     /// The caller's own inbox: no permission needed beyond being signed in.
-    pub async fn inbox(&self, caller: &Caller) -> Result<Vec<(String, String, Timestamp)>, AppError> {
+    pub async fn inbox(
+        &self,
+        caller: &Caller,
+    ) -> Result<Vec<(String, String, Timestamp)>, AppError> {
         let mut tx = self.store.read().await?;
         Ok(store::inbox(&mut tx, caller.actor.user_id).await?)
     }
@@ -939,20 +1325,41 @@ impl App {
     pub async fn security_settings(&self, caller: &Caller) -> Result<(bool, i64), AppError> {
         let org = caller.actor.organisation_id;
         let tx = self.store.write().await?;
-        let target = Target { organisation: org, location: None, resource: Resource::Organisation };
-        let mut tx = self.guard(tx, caller, Act::new(Action::View, target, "security settings")).await?;
+        let target = Target {
+            organisation: org,
+            location: None,
+            resource: Resource::Organisation,
+        };
+        let mut tx = self
+            .guard(
+                tx,
+                caller,
+                Act::new(Action::View, target, "security settings"),
+            )
+            .await?;
         let settings = store::organisation_security(&mut tx, org).await?;
         tx.commit().await?;
         Ok(settings)
     }
 
-    pub async fn set_security_settings(&self, caller: &Caller, mfa_required_for_all: bool, idle_minutes: i64) -> Result<(), AppError> {
-        self.require(caller, Resource::Organisation, Action::Update, None).await?;
-        SessionPolicy::new(idle_minutes).map_err(|m| ValidationErrors::single("idle_minutes", m))?;
+    pub async fn set_security_settings(
+        &self,
+        caller: &Caller,
+        mfa_required_for_all: bool,
+        idle_minutes: i64,
+    ) -> Result<(), AppError> {
+        self.require(caller, Resource::Organisation, Action::Update, None)
+            .await?;
+        SessionPolicy::new(idle_minutes)
+            .map_err(|m| ValidationErrors::single("idle_minutes", m))?;
         let org = caller.actor.organisation_id;
         let mut tx = self.store.write().await?;
         let old = store::organisation_security(&mut tx, org).await?;
-        let target = Target { organisation: org, location: None, resource: Resource::Organisation };
+        let target = Target {
+            organisation: org,
+            location: None,
+            resource: Resource::Organisation,
+        };
         let act = Act::new(Action::Update, target, "security settings")
             .old(&serde_json::json!({"mfa_required_for_all": old.0, "idle_minutes": old.1}))
             .new_value(&serde_json::json!({"mfa_required_for_all": mfa_required_for_all, "idle_minutes": idle_minutes}));

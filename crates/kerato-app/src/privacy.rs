@@ -23,29 +23,59 @@ pub struct DisclosureInput {
     pub description: String,
 }
 
-fn required(errors: &mut ValidationErrors, field: &str, label: &str, value: &str, max: usize) -> String {
+fn required(
+    errors: &mut ValidationErrors,
+    field: &str,
+    label: &str,
+    value: &str,
+    max: usize,
+) -> String {
     let v = value.trim();
     if v.is_empty() {
         errors.add(field, format!("{label} is required"));
     } else if v.chars().count() > max {
-        errors.add(field, format!("{label} is {} characters long; the limit is {max}", v.chars().count()));
+        errors.add(
+            field,
+            format!(
+                "{label} is {} characters long; the limit is {max}",
+                v.chars().count()
+            ),
+        );
     }
     v.to_string()
 }
 
 impl App {
-    pub async fn record_disclosure(&self, caller: &Caller, patient: PatientId, input: &DisclosureInput) -> Result<DisclosureRow, AppError> {
-        self.require(caller, Resource::Disclosure, Action::Create, None).await?;
+    pub async fn record_disclosure(
+        &self,
+        caller: &Caller,
+        patient: PatientId,
+        input: &DisclosureInput,
+    ) -> Result<DisclosureRow, AppError> {
+        self.require(caller, Resource::Disclosure, Action::Create, None)
+            .await?;
         let mut errors = ValidationErrors::new();
         let recipient = required(&mut errors, "recipient", "recipient", &input.recipient, 200);
         let purpose = required(&mut errors, "purpose", "purpose", &input.purpose, 200);
-        let description = required(&mut errors, "description", "description", &input.description, 2000);
+        let description = required(
+            &mut errors,
+            "description",
+            "description",
+            &input.description,
+            2000,
+        );
         let now = self.now();
         let day = input.disclosed_on.trim().parse::<jiff::civil::Date>().ok();
-        let disclosed_at = match day.and_then(|d| d.to_zoned_datetime(jiff::tz::TimeZone::UTC).ok()) {
-            Some(z) if Timestamp::from_jiff(z.timestamp()) <= now => Timestamp::from_jiff(z.timestamp()),
+        let disclosed_at = match day.and_then(|d| d.to_zoned_datetime(jiff::tz::TimeZone::UTC).ok())
+        {
+            Some(z) if Timestamp::from_jiff(z.timestamp()) <= now => {
+                Timestamp::from_jiff(z.timestamp())
+            }
             Some(_) => {
-                errors.add("disclosed_on", "the date of a disclosure cannot be in the future");
+                errors.add(
+                    "disclosed_on",
+                    "the date of a disclosure cannot be in the future",
+                );
                 now
             }
             None => {
@@ -66,7 +96,11 @@ impl App {
         };
         let org = caller.actor.organisation_id;
         let tx = self.store.write().await?;
-        let target = Target { organisation: org, location: None, resource: Resource::Disclosure };
+        let target = Target {
+            organisation: org,
+            location: None,
+            resource: Resource::Disclosure,
+        };
         let mut act = Act::new(Action::Create, target, "disclosure").id(&row.id);
         act.patient_id = Some(patient.to_string());
         act.new = serde_json::to_string(&serde_json::json!({
@@ -79,8 +113,13 @@ impl App {
         Ok(row)
     }
 
-    /// A patient's disclosures of the last six years, oldest first.
-    pub async fn accounting_of_disclosures(&self, caller: &Caller, patient: PatientId) -> Result<Vec<DisclosureRow>, AppError> {
+    /// A patient's disclosures of the last six years, oldest first, each
+    /// with the name of the staff member who made it.
+    pub async fn accounting_of_disclosures(
+        &self,
+        caller: &Caller,
+        patient: PatientId,
+    ) -> Result<Vec<(DisclosureRow, String)>, AppError> {
         let org = caller.actor.organisation_id;
         let now = self.now();
         let since = now
@@ -90,12 +129,27 @@ impl App {
             .map(|z| Timestamp::from_jiff(z.timestamp()))
             .unwrap_or(Timestamp::from_micros(0));
         let tx = self.store.write().await?;
-        let target = Target { organisation: org, location: None, resource: Resource::Disclosure };
+        let target = Target {
+            organisation: org,
+            location: None,
+            resource: Resource::Disclosure,
+        };
         let mut act = Act::new(Action::Query, target, "accounting of disclosures");
         act.patient_id = Some(patient.to_string());
         let mut tx = self.guard(tx, caller, act).await?;
-        let rows = store::disclosures_for_patient(&mut tx, org, &patient.to_string(), since).await?;
+        let rows =
+            store::disclosures_for_patient(&mut tx, org, &patient.to_string(), since).await?;
+        let mut named = Vec::with_capacity(rows.len());
+        for row in rows {
+            // Part of the accounting the patient is owed, so no separate
+            // permission to list staff is needed to show who disclosed.
+            let name = kerato_store::identity::get_user(&mut tx, row.disclosed_by)
+                .await?
+                .map(|(u, _)| u.display_name)
+                .unwrap_or_default();
+            named.push((row, name));
+        }
         tx.commit().await?;
-        Ok(rows)
+        Ok(named)
     }
 }

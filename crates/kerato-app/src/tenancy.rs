@@ -13,7 +13,11 @@ use crate::authz::{Act, Caller};
 use crate::{App, AppError};
 
 fn location_target(org: OrganisationId, location: Option<LocationId>) -> Target {
-    Target { organisation: org, location, resource: Resource::Location }
+    Target {
+        organisation: org,
+        location,
+        resource: Resource::Location,
+    }
 }
 
 impl App {
@@ -53,8 +57,13 @@ impl App {
             .ok_or(AppError::NotFound("organisation"))
     }
 
-    pub async fn rename_organisation(&self, caller: &Caller, name: &str) -> Result<Organisation, AppError> {
-        self.require(caller, Resource::Organisation, Action::Update, None).await?;
+    pub async fn rename_organisation(
+        &self,
+        caller: &Caller,
+        name: &str,
+    ) -> Result<Organisation, AppError> {
+        self.require(caller, Resource::Organisation, Action::Update, None)
+            .await?;
         let mut errors = ValidationErrors::new();
         let name = validate_name(&mut errors, "name", name);
         let name = errors.into_result(name)?.unwrap_or_default();
@@ -66,8 +75,15 @@ impl App {
         let mut org = current.clone();
         org.name = name;
         org.updated_at = self.now();
-        let target = Target { organisation: org_id, location: None, resource: Resource::Organisation };
-        let act = Act::new(Action::Update, target, "organisation").id(org_id).old(&current).new_value(&org);
+        let target = Target {
+            organisation: org_id,
+            location: None,
+            resource: Resource::Organisation,
+        };
+        let act = Act::new(Action::Update, target, "organisation")
+            .id(org_id)
+            .old(&current)
+            .new_value(&org);
         let mut tx = self.guard(tx, caller, act).await?;
         store::update_organisation(&mut tx, &org).await?;
         tx.commit().await?;
@@ -79,7 +95,11 @@ impl App {
         let org = caller.actor.organisation_id;
         let tx = self.store.write().await?;
         let mut tx = self
-            .guard(tx, caller, Act::new(Action::Query, location_target(org, None), "locations"))
+            .guard(
+                tx,
+                caller,
+                Act::new(Action::Query, location_target(org, None), "locations"),
+            )
             .await?;
         let now = self.now();
         let all = store::list_locations(&mut tx, org).await?;
@@ -88,26 +108,51 @@ impl App {
             .into_iter()
             .filter(|l| {
                 caller.actor.locations.includes(l.id)
-                    || caller.actor.emergency.iter().any(|g| g.location == l.id && g.expires_at > now)
+                    || caller
+                        .actor
+                        .emergency
+                        .iter()
+                        .any(|g| g.location == l.id && g.expires_at > now)
             })
             .collect())
     }
 
-    pub async fn get_location(&self, caller: &Caller, id: LocationId) -> Result<Location, AppError> {
+    pub async fn get_location(
+        &self,
+        caller: &Caller,
+        id: LocationId,
+    ) -> Result<Location, AppError> {
         let mut tx = self.store.write().await?;
-        let loc = store::find_location(&mut tx, id).await?.ok_or(AppError::NotFound("location"))?;
-        let act = Act::new(Action::View, location_target(loc.organisation_id, Some(id)), "location").id(id);
+        let loc = store::find_location(&mut tx, id)
+            .await?
+            .ok_or(AppError::NotFound("location"))?;
+        let act = Act::new(
+            Action::View,
+            location_target(loc.organisation_id, Some(id)),
+            "location",
+        )
+        .id(id);
         let tx = self.guard(tx, caller, act).await?;
         tx.commit().await?;
         Ok(loc)
     }
 
-    pub async fn create_location(&self, caller: &Caller, input: &LocationInput) -> Result<Location, AppError> {
-        self.require(caller, Resource::Location, Action::Create, None).await?;
+    pub async fn create_location(
+        &self,
+        caller: &Caller,
+        input: &LocationInput,
+    ) -> Result<Location, AppError> {
+        self.require(caller, Resource::Location, Action::Create, None)
+            .await?;
         let fields = input.validate()?;
         let org = caller.actor.organisation_id;
         let now = self.now();
-        let location = Location::create(LocationId::new(now, self.random_id_bits()), org, fields, now);
+        let location = Location::create(
+            LocationId::new(now, self.random_id_bits()),
+            org,
+            fields,
+            now,
+        );
         let tx = self.store.write().await?;
         let act = Act::new(Action::Create, location_target(org, None), "location")
             .id(location.id)
@@ -130,17 +175,25 @@ impl App {
     ) -> Result<Location, AppError> {
         // The role check first, so a caller without the right learns nothing
         // from validation; the location check comes with the record below.
-        self.require(caller, Resource::Location, Action::Update, None).await?;
+        self.require(caller, Resource::Location, Action::Update, None)
+            .await?;
         let fields = input.validate()?;
         let mut tx = self.store.write().await?;
-        let current = store::find_location(&mut tx, id).await?.ok_or(AppError::NotFound("location"))?;
+        let current = store::find_location(&mut tx, id)
+            .await?
+            .ok_or(AppError::NotFound("location"))?;
         let updated = current.updated(fields, self.now());
-        let act = Act::new(Action::Update, location_target(current.organisation_id, Some(id)), "location")
-            .id(id)
-            .old(&current)
-            .new_value(&updated);
+        let act = Act::new(
+            Action::Update,
+            location_target(current.organisation_id, Some(id)),
+            "location",
+        )
+        .id(id)
+        .old(&current)
+        .new_value(&updated);
         let mut tx = self.guard(tx, caller, act).await?;
-        if current.version != expected_version || !store::update_location(&mut tx, &updated).await? {
+        if current.version != expected_version || !store::update_location(&mut tx, &updated).await?
+        {
             return Err(stale(current.version));
         }
         tx.commit().await?;

@@ -189,13 +189,21 @@ pub fn chain(prev_seq: i64, prev_hash: &str, event: NewAuditEvent) -> AuditEvent
 pub enum ChainError {
     #[error("event {seq} (id {id}): its content does not match its hash: the event was changed")]
     Altered { seq: i64, id: String },
-    #[error("event {seq} (id {id}): expected position {expected}: an event before it was deleted or events were inserted or reordered")]
+    #[error(
+        "event {seq} (id {id}): expected position {expected}: an event before it was deleted or events were inserted or reordered"
+    )]
     Gap { seq: i64, id: String, expected: i64 },
-    #[error("event {seq} (id {id}): it does not follow the event before it: events were deleted, inserted or reordered")]
+    #[error(
+        "event {seq} (id {id}): it does not follow the event before it: events were deleted, inserted or reordered"
+    )]
     Broken { seq: i64, id: String },
-    #[error("the chain ends at event {last} but the recorded head is event {head}: events at the end were deleted")]
+    #[error(
+        "the chain ends at event {last} but the recorded head is event {head}: events at the end were deleted"
+    )]
     Truncated { last: i64, head: i64 },
-    #[error("the chain ends with hash {last} but the recorded head hash is {head}: the last events were replaced")]
+    #[error(
+        "the chain ends with hash {last} but the recorded head hash is {head}: the last events were replaced"
+    )]
     HeadMismatch { last: String, head: String },
 }
 
@@ -241,7 +249,10 @@ impl ChainVerifier {
     pub fn finish(&self, head_seq: i64, head_hash: &str) -> Result<i64, ChainError> {
         let last = self.expected_seq - 1;
         if last != head_seq {
-            return Err(ChainError::Truncated { last, head: head_seq });
+            return Err(ChainError::Truncated {
+                last,
+                head: head_seq,
+            });
         }
         if self.prev_hash != head_hash {
             return Err(ChainError::HeadMismatch {
@@ -254,7 +265,11 @@ impl ChainVerifier {
 }
 
 /// Verifies a whole chain held in memory.
-pub fn verify_chain(events: &[AuditEvent], head_seq: i64, head_hash: &str) -> Result<i64, ChainError> {
+pub fn verify_chain(
+    events: &[AuditEvent],
+    head_seq: i64,
+    head_hash: &str,
+) -> Result<i64, ChainError> {
     let mut v = ChainVerifier::default();
     for e in events {
         v.next(e)?;
@@ -281,7 +296,11 @@ mod tests {
             old_value: None,
             new_value: Some(format!("{{\"n\":{n}}}")),
             source_ip: Some("127.0.0.1".into()),
-            outcome: if n % 5 == 0 { Outcome::Denied } else { Outcome::Allowed },
+            outcome: if n % 5 == 0 {
+                Outcome::Denied
+            } else {
+                Outcome::Allowed
+            },
             emergency: n % 7 == 0,
             detail: None,
         }
@@ -290,14 +309,18 @@ mod tests {
     fn build(n: i64) -> Vec<AuditEvent> {
         let mut out: Vec<AuditEvent> = Vec::new();
         for i in 0..n {
-            let (seq, hash) = out.last().map_or((0, GENESIS_HASH.to_string()), |e| (e.seq, e.hash.clone()));
+            let (seq, hash) = out
+                .last()
+                .map_or((0, GENESIS_HASH.to_string()), |e| (e.seq, e.hash.clone()));
             out.push(chain(seq, &hash, event(i)));
         }
         out
     }
 
     fn head(events: &[AuditEvent]) -> (i64, String) {
-        events.last().map_or((0, GENESIS_HASH.into()), |e| (e.seq, e.hash.clone()))
+        events
+            .last()
+            .map_or((0, GENESIS_HASH.into()), |e| (e.seq, e.hash.clone()))
     }
 
     #[test]

@@ -126,7 +126,11 @@ const MATRIX: &[(Role, Resource, &[Action])] = &[
     (Role::Admin, Resource::Session, &[View, Query, Delete]),
     (Role::Admin, Resource::Audit, AUDIT_READ),
     (Role::Admin, Resource::Disclosure, READ),
-    (Role::Admin, Resource::EmergencyAccess, &[View, Query, Create]),
+    (
+        Role::Admin,
+        Resource::EmergencyAccess,
+        &[View, Query, Create],
+    ),
     (Role::Admin, Resource::Patient, EDIT_PRINT_EXPORT),
     (Role::Admin, Resource::Appointment, ALL),
     (Role::Admin, Resource::Billing, READ_PRINT),
@@ -134,7 +138,11 @@ const MATRIX: &[(Role, Resource, &[Action])] = &[
     // Clinicians.
     (Role::Physician, Resource::Location, READ),
     (Role::Physician, Resource::EmergencyAccess, &[View, Create]),
-    (Role::Physician, Resource::Disclosure, &[View, Query, Create]),
+    (
+        Role::Physician,
+        Resource::Disclosure,
+        &[View, Query, Create],
+    ),
     (Role::Physician, Resource::Patient, EDIT_PRINT_EXPORT),
     (Role::Physician, Resource::Appointment, EDIT),
     (Role::Physician, Resource::ClinicalNote, EDIT_PRINT_EXPORT),
@@ -144,8 +152,16 @@ const MATRIX: &[(Role, Resource, &[Action])] = &[
     (Role::Physician, Resource::OpticalOrder, READ),
     (Role::Physician, Resource::Billing, READ),
     (Role::Optometrist, Resource::Location, READ),
-    (Role::Optometrist, Resource::EmergencyAccess, &[View, Create]),
-    (Role::Optometrist, Resource::Disclosure, &[View, Query, Create]),
+    (
+        Role::Optometrist,
+        Resource::EmergencyAccess,
+        &[View, Create],
+    ),
+    (
+        Role::Optometrist,
+        Resource::Disclosure,
+        &[View, Query, Create],
+    ),
     (Role::Optometrist, Resource::Patient, EDIT_PRINT_EXPORT),
     (Role::Optometrist, Resource::Appointment, EDIT),
     (Role::Optometrist, Resource::ClinicalNote, EDIT_PRINT_EXPORT),
@@ -155,24 +171,44 @@ const MATRIX: &[(Role, Resource, &[Action])] = &[
     (Role::Optometrist, Resource::Billing, READ),
     (Role::Technician, Resource::Location, READ),
     (Role::Technician, Resource::Patient, &[View, Query, Update]),
-    (Role::Technician, Resource::Appointment, &[View, Query, Update]),
+    (
+        Role::Technician,
+        Resource::Appointment,
+        &[View, Query, Update],
+    ),
     (Role::Technician, Resource::ClinicalNote, EDIT),
     (Role::Technician, Resource::Prescription, READ),
-    (Role::Technician, Resource::ClinicalPhoto, &[View, Query, Create]),
-    (Role::Technician, Resource::Pathology, &[View, Query, Update]),
+    (
+        Role::Technician,
+        Resource::ClinicalPhoto,
+        &[View, Query, Create],
+    ),
+    (
+        Role::Technician,
+        Resource::Pathology,
+        &[View, Query, Update],
+    ),
     // The optical counter: prescriptions to fill, orders, sales.
     (Role::Optician, Resource::Location, READ),
     (Role::Optician, Resource::Patient, &[View, Query, Update]),
     (Role::Optician, Resource::Appointment, READ),
     (Role::Optician, Resource::Prescription, READ_PRINT),
     (Role::Optician, Resource::OpticalOrder, EDIT_PRINT),
-    (Role::Optician, Resource::Payment, &[View, Query, Create, Print]),
+    (
+        Role::Optician,
+        Resource::Payment,
+        &[View, Query, Create, Print],
+    ),
     // The front desk: registration and scheduling, no clinical content.
     (Role::FrontDesk, Resource::Location, READ),
     (Role::FrontDesk, Resource::Patient, EDIT_PRINT),
     (Role::FrontDesk, Resource::Appointment, ALL),
     (Role::FrontDesk, Resource::Billing, READ),
-    (Role::FrontDesk, Resource::Payment, &[View, Query, Create, Print]),
+    (
+        Role::FrontDesk,
+        Resource::Payment,
+        &[View, Query, Create, Print],
+    ),
     // Billing: claims and money, no photos and no notes.
     (Role::Billing, Resource::Location, READ),
     (Role::Billing, Resource::Patient, READ),
@@ -183,12 +219,24 @@ const MATRIX: &[(Role, Resource, &[Action])] = &[
     // Oversight.
     (Role::PrivacyOfficer, Resource::Location, READ),
     (Role::PrivacyOfficer, Resource::User, READ),
-    (Role::PrivacyOfficer, Resource::Session, &[View, Query, Delete]),
+    (
+        Role::PrivacyOfficer,
+        Resource::Session,
+        &[View, Query, Delete],
+    ),
     (Role::PrivacyOfficer, Resource::Audit, AUDIT_READ),
-    (Role::PrivacyOfficer, Resource::Disclosure, EDIT_PRINT_EXPORT),
+    (
+        Role::PrivacyOfficer,
+        Resource::Disclosure,
+        EDIT_PRINT_EXPORT,
+    ),
     (Role::PrivacyOfficer, Resource::EmergencyAccess, READ),
     (Role::PrivacyOfficer, Resource::Patient, READ),
-    (Role::PrivacyOfficer, Resource::PrivacyRequest, EDIT_PRINT_EXPORT),
+    (
+        Role::PrivacyOfficer,
+        Resource::PrivacyRequest,
+        EDIT_PRINT_EXPORT,
+    ),
     (Role::Auditor, Resource::Location, READ),
     (Role::Auditor, Resource::User, READ),
     (Role::Auditor, Resource::Session, READ),
@@ -354,7 +402,9 @@ impl Denial {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Decision {
     /// Allowed; `emergency` when only a break-glass grant allowed it.
-    Allowed { emergency: bool },
+    Allowed {
+        emergency: bool,
+    },
     Denied(Denial),
 }
 
@@ -473,14 +523,36 @@ mod tests {
 
     #[test]
     fn minimum_necessary_holds() {
-        assert!(!role_permits(Role::Billing, Resource::ClinicalPhoto, Action::View));
-        assert!(!role_permits(Role::FrontDesk, Resource::ClinicalNote, Action::View));
-        assert!(!role_permits(Role::Auditor, Resource::Patient, Action::View));
+        assert!(!role_permits(
+            Role::Billing,
+            Resource::ClinicalPhoto,
+            Action::View
+        ));
+        assert!(!role_permits(
+            Role::FrontDesk,
+            Resource::ClinicalNote,
+            Action::View
+        ));
+        assert!(!role_permits(
+            Role::Auditor,
+            Resource::Patient,
+            Action::View
+        ));
         assert!(!role_permits(Role::Admin, Resource::Audit, Action::Delete));
-        assert!(role_permits(Role::Physician, Resource::ClinicalNote, Action::Update));
+        assert!(role_permits(
+            Role::Physician,
+            Resource::ClinicalNote,
+            Action::Update
+        ));
         for role in Role::ALL {
-            assert!(!role_permits(*role, Resource::Audit, Action::Update), "{role} may change audit");
-            assert!(!role_permits(*role, Resource::Audit, Action::Delete), "{role} may delete audit");
+            assert!(
+                !role_permits(*role, Resource::Audit, Action::Update),
+                "{role} may change audit"
+            );
+            assert!(
+                !role_permits(*role, Resource::Audit, Action::Delete),
+                "{role} may delete audit"
+            );
         }
     }
 
@@ -488,7 +560,10 @@ mod tests {
     fn the_auditor_only_reads() {
         for res in Resource::ALL {
             for a in [Action::Create, Action::Update, Action::Delete] {
-                assert!(!role_permits(Role::Auditor, *res, a), "auditor may {a} {res}");
+                assert!(
+                    !role_permits(Role::Auditor, *res, a),
+                    "auditor may {a} {res}"
+                );
             }
         }
     }
@@ -496,18 +571,38 @@ mod tests {
     #[test]
     fn location_scope_and_break_glass() {
         let now = Timestamp::from_micros(1_000);
-        let (l1, l2) = (
-            LocationId::new(now, [3; 10]),
-            LocationId::new(now, [4; 10]),
-        );
+        let (l1, l2) = (LocationId::new(now, [3; 10]), LocationId::new(now, [4; 10]));
         let mut a = actor(Role::Physician, LocationScope::Only([l1].into()));
-        let target = |loc| Target { organisation: a.organisation_id, location: Some(loc), resource: Resource::Patient };
-        assert_eq!(decide(&a, Action::View, &target(l1), now), Decision::Allowed { emergency: false });
-        assert_eq!(decide(&a, Action::View, &target(l2), now), Decision::Denied(Denial::Location));
-        a.emergency.push(EmergencyGrant { location: l2, expires_at: now.plus_micros(10) });
-        let t2 = Target { organisation: a.organisation_id, location: Some(l2), resource: Resource::Patient };
-        assert_eq!(decide(&a, Action::View, &t2, now), Decision::Allowed { emergency: true });
-        assert_eq!(decide(&a, Action::View, &t2, now.plus_micros(10)), Decision::Denied(Denial::Location));
+        let target = |loc| Target {
+            organisation: a.organisation_id,
+            location: Some(loc),
+            resource: Resource::Patient,
+        };
+        assert_eq!(
+            decide(&a, Action::View, &target(l1), now),
+            Decision::Allowed { emergency: false }
+        );
+        assert_eq!(
+            decide(&a, Action::View, &target(l2), now),
+            Decision::Denied(Denial::Location)
+        );
+        a.emergency.push(EmergencyGrant {
+            location: l2,
+            expires_at: now.plus_micros(10),
+        });
+        let t2 = Target {
+            organisation: a.organisation_id,
+            location: Some(l2),
+            resource: Resource::Patient,
+        };
+        assert_eq!(
+            decide(&a, Action::View, &t2, now),
+            Decision::Allowed { emergency: true }
+        );
+        assert_eq!(
+            decide(&a, Action::View, &t2, now.plus_micros(10)),
+            Decision::Denied(Denial::Location)
+        );
         // Break-glass widens locations, never the role.
         assert_eq!(
             decide(&a, Action::Delete, &t2, now),
@@ -521,10 +616,19 @@ mod tests {
         let t0 = Timestamp::from_micros(0);
         let at = |min: i64| Timestamp::from_micros(min * MINUTE_MICROS);
         assert_eq!(session_state(p, t0, at(10), at(24)), SessionState::Active);
-        assert_eq!(session_state(p, t0, at(10), at(25)), SessionState::IdleExpired);
-        assert_eq!(session_state(p, t0, at(719), at(720)), SessionState::AbsoluteExpired);
+        assert_eq!(
+            session_state(p, t0, at(10), at(25)),
+            SessionState::IdleExpired
+        );
+        assert_eq!(
+            session_state(p, t0, at(719), at(720)),
+            SessionState::AbsoluteExpired
+        );
         assert!(SessionPolicy::new(31).is_err() && SessionPolicy::new(0).is_err());
-        assert_eq!(SessionPolicy::new(30).unwrap().idle_micros, 30 * MINUTE_MICROS);
+        assert_eq!(
+            SessionPolicy::new(30).unwrap().idle_micros,
+            30 * MINUTE_MICROS
+        );
     }
 
     #[test]
@@ -542,8 +646,13 @@ mod tests {
 
     #[test]
     fn emails_are_checked_and_lower_cased() {
-        assert_eq!(normalise_email(" Dr.Okafor@Clinic.Example ").unwrap(), "dr.okafor@clinic.example");
-        for bad in ["", "no-at", "a@b", "a@@b.c", "a b@c.d", "@c.d", "a@.c", "a@c."] {
+        assert_eq!(
+            normalise_email(" Dr.Okafor@Clinic.Example ").unwrap(),
+            "dr.okafor@clinic.example"
+        );
+        for bad in [
+            "", "no-at", "a@b", "a@@b.c", "a b@c.d", "@c.d", "a@.c", "a@c.",
+        ] {
             assert!(normalise_email(bad).is_err(), "{bad}");
         }
     }

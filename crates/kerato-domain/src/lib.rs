@@ -10,8 +10,8 @@ pub mod identity;
 pub mod ids;
 pub mod money;
 pub mod password;
-pub mod totp;
 pub mod tenancy;
 pub mod time;
+pub mod totp;
 
 pub use error::{FieldError, ValidationErrors};

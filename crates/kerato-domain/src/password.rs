@@ -25,11 +25,15 @@ pub fn check_new_password(password: &str, personal: &[&str]) -> Result<(), Strin
         ));
     }
     if count > MAX_CHARS {
-        return Err(format!("use at most {MAX_CHARS} characters (this one has {count})"));
+        return Err(format!(
+            "use at most {MAX_CHARS} characters (this one has {count})"
+        ));
     }
     let lower = password.to_lowercase();
     if COMMON.contains(lower.as_str()) {
-        return Err("this password is on the list of commonly used passwords; choose another".into());
+        return Err(
+            "this password is on the list of commonly used passwords; choose another".into(),
+        );
     }
     let distinct: HashSet<char> = lower.chars().collect();
     if distinct.len() < 4 {
@@ -50,10 +54,26 @@ mod tests {
 
     #[test]
     fn length_and_blocklist() {
-        assert!(check_new_password("short", &[]).unwrap_err().contains("at least 12"));
-        assert!(check_new_password("passwordpassword", &[]).unwrap_err().contains("commonly used"));
-        assert!(check_new_password("PasswordPassword", &[]).unwrap_err().contains("commonly used"));
-        assert!(check_new_password(&"ab".repeat(10), &[]).unwrap_err().contains("too few"));
+        assert!(
+            check_new_password("short", &[])
+                .unwrap_err()
+                .contains("at least 12")
+        );
+        assert!(
+            check_new_password("passwordpassword", &[])
+                .unwrap_err()
+                .contains("commonly used")
+        );
+        assert!(
+            check_new_password("PasswordPassword", &[])
+                .unwrap_err()
+                .contains("commonly used")
+        );
+        assert!(
+            check_new_password(&"ab".repeat(10), &[])
+                .unwrap_err()
+                .contains("too few")
+        );
         assert!(check_new_password(&"x".repeat(129), &[]).is_err());
         assert!(check_new_password("correct horse battery staple", &[]).is_ok());
         // No composition rules: lower-case words alone are fine.

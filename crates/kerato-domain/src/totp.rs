@@ -62,7 +62,9 @@ impl TotpSecret {
 
 /// The step number for an instant.
 pub fn step_at(now: Timestamp) -> i64 {
-    now.as_micros().div_euclid(1_000_000).div_euclid(STEP_SECONDS)
+    now.as_micros()
+        .div_euclid(1_000_000)
+        .div_euclid(STEP_SECONDS)
 }
 
 /// The code for a step (HOTP of the step counter, RFC 4226 §5.3).
@@ -92,7 +94,11 @@ pub fn matching_step(secret: &TotpSecret, code: &str, now: Timestamp) -> Option<
     (current - DRIFT_STEPS..=current + DRIFT_STEPS).find(|s| {
         let expected = code_for_step(secret, *s, DIGITS);
         // Compare without an early exit on the first differing digit.
-        expected.bytes().zip(code.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+        expected
+            .bytes()
+            .zip(code.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
     })
 }
 
@@ -138,7 +144,9 @@ mod tests {
     #[test]
     fn otpauth_uri_shape() {
         let uri = rfc_secret().otpauth_uri("Kerato", "dr.okafor@clinic.example");
-        assert!(uri.starts_with("otpauth://totp/Kerato:dr.okafor@clinic.example?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"));
+        assert!(uri.starts_with(
+            "otpauth://totp/Kerato:dr.okafor@clinic.example?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
+        ));
         assert!(uri.contains("&issuer=Kerato") && uri.contains("&digits=6&period=30"));
     }
 

@@ -45,7 +45,11 @@ where
             old_value: r.try_get(10)?,
             new_value: r.try_get(11)?,
             source_ip: r.try_get(12)?,
-            outcome: if outcome == "allowed" { Outcome::Allowed } else { Outcome::Denied },
+            outcome: if outcome == "allowed" {
+                Outcome::Allowed
+            } else {
+                Outcome::Denied
+            },
             emergency: emergency != 0,
             detail: r.try_get(15)?,
         },
@@ -70,39 +74,55 @@ pub async fn append(tx: &mut Tx, event: NewAuditEvent) -> Result<AuditEvent, Sto
         event_columns!(),
         ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
     );
-    execute!(tx, sqlx::query(sql)
-        .bind(chained.seq)
-        .bind(&e.id)
-        .bind(e.at.as_micros())
-        .bind(e.organisation_id.as_deref())
-        .bind(e.user_id.as_deref())
-        .bind(e.patient_id.as_deref())
-        .bind(e.action.as_str())
-        .bind(&e.resource)
-        .bind(e.resource_id.as_deref())
-        .bind(&e.category)
-        .bind(e.old_value.as_deref())
-        .bind(e.new_value.as_deref())
-        .bind(e.source_ip.as_deref())
-        .bind(e.outcome.as_str())
-        .bind(i64::from(e.emergency))
-        .bind(e.detail.as_deref())
-        .bind(&chained.prev_hash)
-        .bind(&chained.hash))?;
-    execute!(tx, sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1").bind(&chained.hash))?;
+    execute!(
+        tx,
+        sqlx::query(sql)
+            .bind(chained.seq)
+            .bind(&e.id)
+            .bind(e.at.as_micros())
+            .bind(e.organisation_id.as_deref())
+            .bind(e.user_id.as_deref())
+            .bind(e.patient_id.as_deref())
+            .bind(e.action.as_str())
+            .bind(&e.resource)
+            .bind(e.resource_id.as_deref())
+            .bind(&e.category)
+            .bind(e.old_value.as_deref())
+            .bind(e.new_value.as_deref())
+            .bind(e.source_ip.as_deref())
+            .bind(e.outcome.as_str())
+            .bind(i64::from(e.emergency))
+            .bind(e.detail.as_deref())
+            .bind(&chained.prev_hash)
+            .bind(&chained.hash)
+    )?;
+    execute!(
+        tx,
+        sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1").bind(&chained.hash)
+    )?;
     Ok(chained)
 }
 
 /// The recorded end of the chain: (seq, hash).
 pub async fn head(tx: &mut Tx) -> Result<(i64, String), StoreError> {
-    Ok(on_tx!(tx, c => sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1")
+    Ok(
+        on_tx!(tx, c => sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1")
         .fetch_one(&mut **c)
-        .await)?)
+        .await)?,
+    )
 }
 
 /// Up to `limit` events after position `after`, in order.
-pub async fn events_after(tx: &mut Tx, after: i64, limit: i64) -> Result<Vec<AuditEvent>, StoreError> {
-    let sql = concat!("SELECT ", event_columns!(), " FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2");
+pub async fn events_after(
+    tx: &mut Tx,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<AuditEvent>, StoreError> {
+    let sql = concat!(
+        "SELECT ",
+        event_columns!(),
+        " FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2"
+    );
     Ok(on_tx!(tx, c => sqlx::query(sql)
         .bind(after)
         .bind(limit)
@@ -152,7 +172,11 @@ pub struct ReportFilter {
 /// use, so each query can ride its index (organisation plus patient, user or
 /// action, then time); the text is assembled from fixed fragments only.
 pub async fn report(tx: &mut Tx, f: &ReportFilter) -> Result<Vec<AuditEvent>, StoreError> {
-    let mut sql = String::from(concat!("SELECT ", event_columns!(), " FROM audit_events WHERE organisation_id = $1"));
+    let mut sql = String::from(concat!(
+        "SELECT ",
+        event_columns!(),
+        " FROM audit_events WHERE organisation_id = $1"
+    ));
     let mut n = 1;
     let mut next = |sql: &mut String, clause: &str| {
         n += 1;

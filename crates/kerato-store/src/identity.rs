@@ -53,8 +53,23 @@ async fn user_locations(tx: &mut Tx, user: &str) -> Result<BTreeSet<LocationId>,
 }
 
 async fn user_from_row(tx: &mut Tx, row: UserRow) -> Result<(User, Credentials), StoreError> {
-    let (id, org, email, name, role, all, active, secret, version, created, updated, hash, step, failed, locked) =
-        row;
+    let (
+        id,
+        org,
+        email,
+        name,
+        role,
+        all,
+        active,
+        secret,
+        version,
+        created,
+        updated,
+        hash,
+        step,
+        failed,
+        locked,
+    ) = row;
     let locations = if all != 0 {
         LocationScope::All
     } else {
@@ -103,7 +118,9 @@ async fn write_locations(tx: &mut Tx, user: &User) -> Result<(), StoreError> {
 
 fn email_conflict(err: sqlx::Error, email: &str) -> StoreError {
     if StoreError::is_unique_violation(&err) {
-        StoreError::Conflict(format!("a user with the e-mail address {email} already exists"))
+        StoreError::Conflict(format!(
+            "a user with the e-mail address {email} already exists"
+        ))
     } else {
         StoreError::Database(err)
     }
@@ -115,22 +132,25 @@ pub async fn insert_user(tx: &mut Tx, user: &User, creds: &Credentials) -> Resul
         user_columns!(),
         ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
     );
-    execute!(tx, sqlx::query(sql)
-        .bind(user.id.to_string())
-        .bind(user.organisation_id.to_string())
-        .bind(&user.email)
-        .bind(&user.display_name)
-        .bind(user.role.as_str())
-        .bind(i64::from(user.locations == LocationScope::All))
-        .bind(i64::from(user.active))
-        .bind(creds.mfa_secret.as_deref())
-        .bind(user.version)
-        .bind(user.created_at.as_micros())
-        .bind(user.updated_at.as_micros())
-        .bind(creds.password_hash.as_deref())
-        .bind(creds.mfa_last_step)
-        .bind(creds.failed_logins)
-        .bind(creds.locked_until.map(Timestamp::as_micros)))
+    execute!(
+        tx,
+        sqlx::query(sql)
+            .bind(user.id.to_string())
+            .bind(user.organisation_id.to_string())
+            .bind(&user.email)
+            .bind(&user.display_name)
+            .bind(user.role.as_str())
+            .bind(i64::from(user.locations == LocationScope::All))
+            .bind(i64::from(user.active))
+            .bind(creds.mfa_secret.as_deref())
+            .bind(user.version)
+            .bind(user.created_at.as_micros())
+            .bind(user.updated_at.as_micros())
+            .bind(creds.password_hash.as_deref())
+            .bind(creds.mfa_last_step)
+            .bind(creds.failed_logins)
+            .bind(creds.locked_until.map(Timestamp::as_micros))
+    )
     .map_err(|e| email_conflict(e, &user.email))?;
     write_locations(tx, user).await
 }
@@ -151,7 +171,11 @@ pub async fn find_user_by_email(
     tx: &mut Tx,
     email: &str,
 ) -> Result<Option<(User, Credentials)>, StoreError> {
-    let sql = concat!("SELECT ", user_columns!(), " FROM users WHERE lower(email) = lower($1)");
+    let sql = concat!(
+        "SELECT ",
+        user_columns!(),
+        " FROM users WHERE lower(email) = lower($1)"
+    );
     let row: Option<UserRow> = on_tx!(tx, c => sqlx::query_as(sql)
         .bind(email)
         .fetch_optional(&mut **c)
@@ -182,25 +206,33 @@ pub async fn list_users(tx: &mut Tx, org: OrganisationId) -> Result<Vec<User>, S
 /// Writes the account fields (not the secrets) if the row is still at
 /// `user.version - 1`; returns false when someone else changed it first.
 pub async fn update_user(tx: &mut Tx, user: &User) -> Result<bool, StoreError> {
-    let n = execute!(tx, sqlx::query(
-        "UPDATE users SET display_name = $1, role = $2, all_locations = $3, active = $4, \
+    let n = execute!(
+        tx,
+        sqlx::query(
+            "UPDATE users SET display_name = $1, role = $2, all_locations = $3, active = $4, \
          version = $5, updated_at = $6 WHERE id = $7 AND version = $8"
-    )
-    .bind(&user.display_name)
-    .bind(user.role.as_str())
-    .bind(i64::from(user.locations == LocationScope::All))
-    .bind(i64::from(user.active))
-    .bind(user.version)
-    .bind(user.updated_at.as_micros())
-    .bind(user.id.to_string())
-    .bind(user.version - 1))?;
+        )
+        .bind(&user.display_name)
+        .bind(user.role.as_str())
+        .bind(i64::from(user.locations == LocationScope::All))
+        .bind(i64::from(user.active))
+        .bind(user.version)
+        .bind(user.updated_at.as_micros())
+        .bind(user.id.to_string())
+        .bind(user.version - 1)
+    )?;
     if n == 1 {
         write_locations(tx, user).await?;
     }
     Ok(n == 1)
 }
 
-pub async fn set_password(tx: &mut Tx, user: UserId, hash: &str, now: Timestamp) -> Result<(), StoreError> {
+pub async fn set_password(
+    tx: &mut Tx,
+    user: UserId,
+    hash: &str,
+    now: Timestamp,
+) -> Result<(), StoreError> {
     execute!(tx, sqlx::query(
         "UPDATE users SET password_hash = $1, failed_logins = 0, locked_until = NULL, updated_at = $2 WHERE id = $3"
     )
@@ -217,13 +249,19 @@ pub async fn set_mfa_secret(
     secret: Option<&str>,
     now: Timestamp,
 ) -> Result<(), StoreError> {
-    execute!(tx, sqlx::query(
-        "UPDATE users SET mfa_secret = $1, mfa_last_step = NULL, updated_at = $2 WHERE id = $3"
-    )
-    .bind(secret)
-    .bind(now.as_micros())
-    .bind(user.to_string()))?;
-    execute!(tx, sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1").bind(user.to_string()))?;
+    execute!(
+        tx,
+        sqlx::query(
+            "UPDATE users SET mfa_secret = $1, mfa_last_step = NULL, updated_at = $2 WHERE id = $3"
+        )
+        .bind(secret)
+        .bind(now.as_micros())
+        .bind(user.to_string())
+    )?;
+    execute!(
+        tx,
+        sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1").bind(user.to_string())
+    )?;
     Ok(())
 }
 
@@ -244,31 +282,54 @@ pub async fn record_login_failure(
     failures: i64,
     locked_until: Option<Timestamp>,
 ) -> Result<(), StoreError> {
-    execute!(tx, sqlx::query("UPDATE users SET failed_logins = $1, locked_until = $2 WHERE id = $3")
-        .bind(failures)
-        .bind(locked_until.map(Timestamp::as_micros))
-        .bind(user.to_string()))?;
+    execute!(
+        tx,
+        sqlx::query("UPDATE users SET failed_logins = $1, locked_until = $2 WHERE id = $3")
+            .bind(failures)
+            .bind(locked_until.map(Timestamp::as_micros))
+            .bind(user.to_string())
+    )?;
     Ok(())
 }
 
 pub async fn clear_login_failures(tx: &mut Tx, user: UserId) -> Result<(), StoreError> {
-    execute!(tx, sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1")
-        .bind(user.to_string()))?;
+    execute!(
+        tx,
+        sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1")
+            .bind(user.to_string())
+    )?;
     Ok(())
 }
 
-pub async fn replace_recovery_codes(tx: &mut Tx, user: UserId, hashes: &[String]) -> Result<(), StoreError> {
-    execute!(tx, sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1").bind(user.to_string()))?;
+pub async fn replace_recovery_codes(
+    tx: &mut Tx,
+    user: UserId,
+    hashes: &[String],
+) -> Result<(), StoreError> {
+    execute!(
+        tx,
+        sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1").bind(user.to_string())
+    )?;
     for h in hashes {
-        execute!(tx, sqlx::query("INSERT INTO recovery_codes (user_id, code_hash, used_at) VALUES ($1, $2, NULL)")
+        execute!(
+            tx,
+            sqlx::query(
+                "INSERT INTO recovery_codes (user_id, code_hash, used_at) VALUES ($1, $2, NULL)"
+            )
             .bind(user.to_string())
-            .bind(h))?;
+            .bind(h)
+        )?;
     }
     Ok(())
 }
 
 /// Marks an unused recovery code used; false if it does not exist or was used.
-pub async fn use_recovery_code(tx: &mut Tx, user: UserId, hash: &str, now: Timestamp) -> Result<bool, StoreError> {
+pub async fn use_recovery_code(
+    tx: &mut Tx,
+    user: UserId,
+    hash: &str,
+    now: Timestamp,
+) -> Result<bool, StoreError> {
     let n = execute!(tx, sqlx::query(
         "UPDATE recovery_codes SET used_at = $1 WHERE user_id = $2 AND code_hash = $3 AND used_at IS NULL"
     )
@@ -330,7 +391,15 @@ pub struct SessionRow {
     pub revoked_at: Option<Timestamp>,
 }
 
-type SessionTuple = (String, String, String, i64, i64, Option<String>, Option<i64>);
+type SessionTuple = (
+    String,
+    String,
+    String,
+    i64,
+    i64,
+    Option<String>,
+    Option<i64>,
+);
 
 fn session_from(row: SessionTuple) -> Result<SessionRow, StoreError> {
     let (token_hash, user, stage, created, seen, ip, revoked) = row;
@@ -370,31 +439,59 @@ pub async fn get_session(tx: &mut Tx, token_hash: &str) -> Result<Option<Session
     row.map(session_from).transpose()
 }
 
-pub async fn touch_session(tx: &mut Tx, token_hash: &str, now: Timestamp) -> Result<(), StoreError> {
-    execute!(tx, sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2")
-        .bind(now.as_micros())
-        .bind(token_hash))?;
+pub async fn touch_session(
+    tx: &mut Tx,
+    token_hash: &str,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    execute!(
+        tx,
+        sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2")
+            .bind(now.as_micros())
+            .bind(token_hash)
+    )?;
     Ok(())
 }
 
-pub async fn revoke_session(tx: &mut Tx, token_hash: &str, now: Timestamp) -> Result<(), StoreError> {
-    execute!(tx, sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL")
+pub async fn revoke_session(
+    tx: &mut Tx,
+    token_hash: &str,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    execute!(
+        tx,
+        sqlx::query(
+            "UPDATE sessions SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL"
+        )
         .bind(now.as_micros())
-        .bind(token_hash))?;
+        .bind(token_hash)
+    )?;
     Ok(())
 }
 
 /// Revokes every live session of a user; returns how many.
-pub async fn revoke_user_sessions(tx: &mut Tx, user: UserId, now: Timestamp) -> Result<u64, StoreError> {
-    execute!(tx, sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
+pub async fn revoke_user_sessions(
+    tx: &mut Tx,
+    user: UserId,
+    now: Timestamp,
+) -> Result<u64, StoreError> {
+    execute!(
+        tx,
+        sqlx::query(
+            "UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL"
+        )
         .bind(now.as_micros())
-        .bind(user.to_string()))
+        .bind(user.to_string())
+    )
     .map_err(StoreError::from)
 }
 
 /// Sessions not revoked, newest first, with their user, for the admin view.
 /// Expiry is a rule of the domain, so the caller filters expired ones.
-pub async fn live_sessions(tx: &mut Tx, org: OrganisationId) -> Result<Vec<SessionRow>, StoreError> {
+pub async fn live_sessions(
+    tx: &mut Tx,
+    org: OrganisationId,
+) -> Result<Vec<SessionRow>, StoreError> {
     let rows: Vec<SessionTuple> = on_tx!(tx, c => sqlx::query_as(
         "SELECT s.token_hash, s.user_id, s.stage, s.created_at, s.last_seen_at, s.source_ip, s.revoked_at \
          FROM sessions s JOIN users u ON u.id = s.user_id \
@@ -422,7 +519,11 @@ pub async fn insert_invitation(
 }
 
 /// Uses an invitation if it exists, is unused and unexpired; returns its user.
-pub async fn take_invitation(tx: &mut Tx, token_hash: &str, now: Timestamp) -> Result<Option<UserId>, StoreError> {
+pub async fn take_invitation(
+    tx: &mut Tx,
+    token_hash: &str,
+    now: Timestamp,
+) -> Result<Option<UserId>, StoreError> {
     let row: Option<(String,)> = on_tx!(tx, c => sqlx::query_as(
         "SELECT user_id FROM invitations WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2"
     )
@@ -431,9 +532,12 @@ pub async fn take_invitation(tx: &mut Tx, token_hash: &str, now: Timestamp) -> R
     .fetch_optional(&mut **c)
     .await)?;
     let Some((user,)) = row else { return Ok(None) };
-    execute!(tx, sqlx::query("UPDATE invitations SET used_at = $1 WHERE token_hash = $2")
-        .bind(now.as_micros())
-        .bind(token_hash))?;
+    execute!(
+        tx,
+        sqlx::query("UPDATE invitations SET used_at = $1 WHERE token_hash = $2")
+            .bind(now.as_micros())
+            .bind(token_hash)
+    )?;
     Ok(Some(user.parse().map_err(corrupt)?))
 }
 
@@ -447,7 +551,11 @@ pub struct GrantRow {
     pub expires_at: Timestamp,
 }
 
-pub async fn insert_grant(tx: &mut Tx, org: OrganisationId, g: &GrantRow) -> Result<(), StoreError> {
+pub async fn insert_grant(
+    tx: &mut Tx,
+    org: OrganisationId,
+    g: &GrantRow,
+) -> Result<(), StoreError> {
     execute!(tx, sqlx::query(
         "INSERT INTO emergency_grants (id, organisation_id, user_id, location_id, reason, started_at, expires_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)"
@@ -462,7 +570,11 @@ pub async fn insert_grant(tx: &mut Tx, org: OrganisationId, g: &GrantRow) -> Res
     Ok(())
 }
 
-pub async fn active_grants(tx: &mut Tx, user: UserId, now: Timestamp) -> Result<Vec<EmergencyGrant>, StoreError> {
+pub async fn active_grants(
+    tx: &mut Tx,
+    user: UserId,
+    now: Timestamp,
+) -> Result<Vec<EmergencyGrant>, StoreError> {
     let rows: Vec<(String, i64)> = on_tx!(tx, c => sqlx::query_as(
         "SELECT location_id, expires_at FROM emergency_grants WHERE user_id = $1 AND expires_at > $2"
     )
@@ -522,14 +634,20 @@ pub async fn insert_inbox_message(
 }
 
 /// (subject, body, created_at) of a user's messages, newest first.
-pub async fn inbox(tx: &mut Tx, user: UserId) -> Result<Vec<(String, String, Timestamp)>, StoreError> {
+pub async fn inbox(
+    tx: &mut Tx,
+    user: UserId,
+) -> Result<Vec<(String, String, Timestamp)>, StoreError> {
     let rows: Vec<(String, String, i64)> = on_tx!(tx, c => sqlx::query_as(
         "SELECT subject, body, created_at FROM inbox_messages WHERE user_id = $1 ORDER BY created_at DESC, id"
     )
     .bind(user.to_string())
     .fetch_all(&mut **c)
     .await)?;
-    Ok(rows.into_iter().map(|(s, b, t)| (s, b, Timestamp::from_micros(t))).collect())
+    Ok(rows
+        .into_iter()
+        .map(|(s, b, t)| (s, b, Timestamp::from_micros(t)))
+        .collect())
 }
 
 pub async fn queue_email(
@@ -561,7 +679,10 @@ pub async fn queued_emails(tx: &mut Tx) -> Result<Vec<(String, String)>, StoreEr
     .await)?)
 }
 
-pub async fn organisation_security(tx: &mut Tx, org: OrganisationId) -> Result<(bool, i64), StoreError> {
+pub async fn organisation_security(
+    tx: &mut Tx,
+    org: OrganisationId,
+) -> Result<(bool, i64), StoreError> {
     let (mfa, idle): (i64, i64) = on_tx!(tx, c => sqlx::query_as(
         "SELECT mfa_required_for_all, session_idle_minutes FROM organisations WHERE id = $1"
     )
@@ -586,18 +707,32 @@ pub async fn set_organisation_security(
     Ok(())
 }
 
-pub async fn set_session_stage(tx: &mut Tx, token_hash: &str, stage: SessionStage) -> Result<(), StoreError> {
-    execute!(tx, sqlx::query("UPDATE sessions SET stage = $1 WHERE token_hash = $2")
-        .bind(stage.as_str())
-        .bind(token_hash))?;
+pub async fn set_session_stage(
+    tx: &mut Tx,
+    token_hash: &str,
+    stage: SessionStage,
+) -> Result<(), StoreError> {
+    execute!(
+        tx,
+        sqlx::query("UPDATE sessions SET stage = $1 WHERE token_hash = $2")
+            .bind(stage.as_str())
+            .bind(token_hash)
+    )?;
     Ok(())
 }
 
 /// Keeps a TOTP secret on the session while the user scans and confirms it.
-pub async fn set_pending_secret(tx: &mut Tx, token_hash: &str, secret: Option<&str>) -> Result<(), StoreError> {
-    execute!(tx, sqlx::query("UPDATE sessions SET mfa_pending_secret = $1 WHERE token_hash = $2")
-        .bind(secret)
-        .bind(token_hash))?;
+pub async fn set_pending_secret(
+    tx: &mut Tx,
+    token_hash: &str,
+    secret: Option<&str>,
+) -> Result<(), StoreError> {
+    execute!(
+        tx,
+        sqlx::query("UPDATE sessions SET mfa_pending_secret = $1 WHERE token_hash = $2")
+            .bind(secret)
+            .bind(token_hash)
+    )?;
     Ok(())
 }
 
@@ -612,7 +747,11 @@ pub async fn pending_secret(tx: &mut Tx, token_hash: &str) -> Result<Option<Stri
 }
 
 /// Active users of an organisation with the given role (to notify them).
-pub async fn users_with_role(tx: &mut Tx, org: OrganisationId, role: &str) -> Result<Vec<(UserId, String)>, StoreError> {
+pub async fn users_with_role(
+    tx: &mut Tx,
+    org: OrganisationId,
+    role: &str,
+) -> Result<Vec<(UserId, String)>, StoreError> {
     let rows: Vec<(String, String)> = on_tx!(tx, c => sqlx::query_as(
         "SELECT id, email FROM users WHERE organisation_id = $1 AND role = $2 AND active = 1 ORDER BY id"
     )
@@ -620,5 +759,7 @@ pub async fn users_with_role(tx: &mut Tx, org: OrganisationId, role: &str) -> Re
     .bind(role)
     .fetch_all(&mut **c)
     .await)?;
-    rows.into_iter().map(|(id, email)| Ok((id.parse().map_err(corrupt)?, email))).collect()
+    rows.into_iter()
+        .map(|(id, email)| Ok((id.parse().map_err(corrupt)?, email)))
+        .collect()
 }

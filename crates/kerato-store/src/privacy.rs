@@ -19,7 +19,11 @@ pub struct DisclosureRow {
     pub created_at: Timestamp,
 }
 
-pub async fn insert_disclosure(tx: &mut Tx, org: OrganisationId, d: &DisclosureRow) -> Result<(), StoreError> {
+pub async fn insert_disclosure(
+    tx: &mut Tx,
+    org: OrganisationId,
+    d: &DisclosureRow,
+) -> Result<(), StoreError> {
     execute!(tx, sqlx::query(
         "INSERT INTO disclosures (id, organisation_id, patient_id, disclosed_at, recipient, purpose, \
          description, disclosed_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
@@ -36,6 +40,8 @@ pub async fn insert_disclosure(tx: &mut Tx, org: OrganisationId, d: &DisclosureR
     Ok(())
 }
 
+type DisclosureTuple = (String, String, i64, String, String, String, String, i64);
+
 /// A patient's disclosures made at or after `since`, oldest first.
 pub async fn disclosures_for_patient(
     tx: &mut Tx,
@@ -43,7 +49,7 @@ pub async fn disclosures_for_patient(
     patient_id: &str,
     since: Timestamp,
 ) -> Result<Vec<DisclosureRow>, StoreError> {
-    let rows: Vec<(String, String, i64, String, String, String, String, i64)> = on_tx!(tx, c => sqlx::query_as(
+    let rows: Vec<DisclosureTuple> = on_tx!(tx, c => sqlx::query_as(
         "SELECT id, patient_id, disclosed_at, recipient, purpose, description, disclosed_by, created_at \
          FROM disclosures WHERE organisation_id = $1 AND patient_id = $2 AND disclosed_at >= $3 \
          ORDER BY disclosed_at, id"
@@ -54,17 +60,21 @@ pub async fn disclosures_for_patient(
     .fetch_all(&mut **c)
     .await)?;
     rows.into_iter()
-        .map(|(id, patient_id, at, recipient, purpose, description, by, created)| {
-            Ok(DisclosureRow {
-                id,
-                patient_id,
-                disclosed_at: Timestamp::from_micros(at),
-                recipient,
-                purpose,
-                description,
-                disclosed_by: by.parse().map_err(|e| StoreError::Corrupt(format!("{e}")))?,
-                created_at: Timestamp::from_micros(created),
-            })
-        })
+        .map(
+            |(id, patient_id, at, recipient, purpose, description, by, created)| {
+                Ok(DisclosureRow {
+                    id,
+                    patient_id,
+                    disclosed_at: Timestamp::from_micros(at),
+                    recipient,
+                    purpose,
+                    description,
+                    disclosed_by: by
+                        .parse()
+                        .map_err(|e| StoreError::Corrupt(format!("{e}")))?,
+                    created_at: Timestamp::from_micros(created),
+                })
+            },
+        )
         .collect()
 }

@@ -232,7 +232,11 @@ pub async fn update_organisation(tx: &mut Tx, org: &Organisation) -> Result<(), 
 /// A location by ID whatever its organisation, so the caller can tell a
 /// cross-tenant attempt (and audit it) from a missing row.
 pub async fn find_location(tx: &mut Tx, id: LocationId) -> Result<Option<Location>, StoreError> {
-    let sql = concat!("SELECT ", location_columns!(), " FROM locations WHERE id = $1");
+    let sql = concat!(
+        "SELECT ",
+        location_columns!(),
+        " FROM locations WHERE id = $1"
+    );
     let row: Option<LocationRow> = on_tx!(tx, c => sqlx::query_as(sql)
         .bind(id.to_string())
         .fetch_optional(&mut **c)

@@ -24,8 +24,18 @@ use crate::view::Choice;
 const PAGE_SIZE: i64 = 100;
 
 pub(crate) fn routes(r: Routes) -> Routes {
-    r.add("GET", "/admin/audit", Access::Needs(Resource::Audit, Action::Query), get(report_page))
-        .add("GET", "/admin/audit.csv", Access::Needs(Resource::Audit, Action::Export), get(report_csv))
+    r.add(
+        "GET",
+        "/admin/audit",
+        Access::Needs(Resource::Audit, Action::Query),
+        get(report_page),
+    )
+    .add(
+        "GET",
+        "/admin/audit.csv",
+        Access::Needs(Resource::Audit, Action::Export),
+        get(report_csv),
+    )
 }
 
 /// The report's filters as they arrive in the query string. All optional;
@@ -47,7 +57,12 @@ fn day_start(text: &str, field: &str, errors: &mut ValidationErrors) -> Option<T
     if text.trim().is_empty() {
         return None;
     }
-    match text.trim().parse::<jiff::civil::Date>().ok().and_then(|d| d.to_zoned_datetime(jiff::tz::TimeZone::UTC).ok()) {
+    match text
+        .trim()
+        .parse::<jiff::civil::Date>()
+        .ok()
+        .and_then(|d| d.to_zoned_datetime(jiff::tz::TimeZone::UTC).ok())
+    {
         Some(z) => Some(Timestamp::from_jiff(z.timestamp())),
         None => {
             errors.add(field, "write the date as YYYY-MM-DD");
@@ -62,7 +77,10 @@ fn uuid_filter(text: &str, field: &str, errors: &mut ValidationErrors) -> Option
         return None;
     }
     if uuid::Uuid::try_parse(t).is_err() || t.len() != 36 {
-        errors.add(field, "enter the ID exactly as shown in the report (a UUID)");
+        errors.add(
+            field,
+            "enter the ID exactly as shown in the report (a UUID)",
+        );
         return None;
     }
     Some(t.to_ascii_lowercase())
@@ -82,7 +100,8 @@ impl Filters {
         };
         let from = day_start(&self.from, "from", &mut errors);
         // "Until" includes the whole day it names.
-        let until = day_start(&self.until, "until", &mut errors).map(|t| t.plus_micros(24 * 3600 * 1_000_000));
+        let until = day_start(&self.until, "until", &mut errors)
+            .map(|t| t.plus_micros(24 * 3600 * 1_000_000));
         let sort = match self.sort.as_str() {
             "" | "time" => SortBy::Time,
             "user" => SortBy::User,
@@ -94,7 +113,11 @@ impl Filters {
                 SortBy::Time
             }
         };
-        let page = if self.page.is_empty() { 0 } else { self.page.parse::<i64>().unwrap_or(0).clamp(0, 1_000_000) };
+        let page = if self.page.is_empty() {
+            0
+        } else {
+            self.page.parse::<i64>().unwrap_or(0).clamp(0, 1_000_000)
+        };
         let q = AuditQuery {
             user_id: uuid_filter(&self.user, "user", &mut errors),
             patient_id: uuid_filter(&self.patient, "patient", &mut errors),
@@ -158,7 +181,10 @@ async fn report_page(
         }
         Err(errors) => {
             // Still a check of the caller's right to see the report.
-            state.app.require(&caller, Resource::Audit, Action::Query, None).await?;
+            state
+                .app
+                .require(&caller, Resource::Audit, Action::Query, None)
+                .await?;
             (Vec::new(), Some(errors.to_string()), 0)
         }
     };
@@ -181,7 +207,11 @@ async fn report_page(
         problem,
         actions: AuditAction::ALL
             .iter()
-            .map(|a| Choice { value: a.as_str().into(), label: a.as_str().replace('_', " "), selected: filters.action == a.as_str() })
+            .map(|a| Choice {
+                value: a.as_str().into(),
+                label: a.as_str().replace('_', " "),
+                selected: filters.action == a.as_str(),
+            })
             .collect(),
         rows: rows
             .into_iter()
@@ -225,7 +255,10 @@ async fn report_csv(
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (header::CONTENT_DISPOSITION, "attachment; filename=\"kerato-audit.csv\""),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"kerato-audit.csv\"",
+            ),
         ],
         csv,
     )

@@ -13,7 +13,11 @@ use crate::WebState;
 use crate::error::WebError;
 
 pub(crate) fn session_cookie_name(tls: bool) -> &'static str {
-    if tls { "__Host-kerato_session" } else { "kerato_session" }
+    if tls {
+        "__Host-kerato_session"
+    } else {
+        "kerato_session"
+    }
 }
 
 /// The `Set-Cookie` value that stores a session token. No `Max-Age`: the
@@ -29,7 +33,10 @@ pub(crate) fn session_cookie(tls: bool, token: &SessionToken) -> String {
 
 pub(crate) fn clear_session_cookie(tls: bool) -> String {
     let secure = if tls { "; Secure" } else { "" };
-    format!("{}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{secure}", session_cookie_name(tls))
+    format!(
+        "{}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{secure}",
+        session_cookie_name(tls)
+    )
 }
 
 fn cookie(parts: &Parts, name: &str) -> Option<String> {
@@ -97,8 +104,9 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let state = WebState::from_ref(state);
-        let token = cookie(parts, session_cookie_name(state.options.tls))
-            .ok_or(WebError::App(kerato_app::AppError::Unauthenticated("sign in to continue".into())))?;
+        let token = cookie(parts, session_cookie_name(state.options.tls)).ok_or(WebError::App(
+            kerato_app::AppError::Unauthenticated("sign in to continue".into()),
+        ))?;
         let caller = state.app.authenticate(&token, client_ip(parts)).await?;
         Ok(Self(caller))
     }

@@ -125,9 +125,11 @@ impl WebError {
             WebError::App(AppError::Unauthenticated(message)) => {
                 Problem::new(StatusCode::UNAUTHORIZED, "unauthenticated", message.clone())
             }
-            WebError::App(AppError::TooManyRequests(message)) => {
-                Problem::new(StatusCode::TOO_MANY_REQUESTS, "too_many_requests", message.clone())
-            }
+            WebError::App(AppError::TooManyRequests(message)) => Problem::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_requests",
+                message.clone(),
+            ),
             WebError::BadRequest(message) => {
                 Problem::new(StatusCode::BAD_REQUEST, "bad_request", message.clone())
             }

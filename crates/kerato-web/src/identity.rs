@@ -37,23 +37,93 @@ pub(crate) fn routes(r: Routes) -> Routes {
         .add("POST", "/invite/{token}", Public, post(invite_submit))
         .add("GET", "/account", SignedIn, get(account_page))
         .add("POST", "/account/password", SignedIn, post(password_submit))
-        .add("POST", "/account/sign-out-everywhere", SignedIn, post(sign_out_everywhere))
+        .add(
+            "POST",
+            "/account/sign-out-everywhere",
+            SignedIn,
+            post(sign_out_everywhere),
+        )
         .add("GET", "/account/mfa", SignedIn, get(reenrol_page))
         .add("POST", "/account/mfa", SignedIn, post(reenrol_submit))
         .add("GET", "/inbox", SignedIn, get(inbox_page))
-        .add("GET", "/emergency", Needs(Resource::EmergencyAccess, Action::View), get(emergency_page))
-        .add("POST", "/emergency", Needs(Resource::EmergencyAccess, Action::Create), post(emergency_submit))
-        .add("GET", "/admin/users", Needs(Resource::User, Action::Query), get(users_page))
-        .add("POST", "/admin/users", Needs(Resource::User, Action::Create), post(invite_user))
-        .add("GET", "/admin/users/{id}", Needs(Resource::User, Action::View), get(user_page))
-        .add("POST", "/admin/users/{id}", Needs(Resource::User, Action::Update), post(user_update))
-        .add("POST", "/admin/users/{id}/reset-mfa", Needs(Resource::User, Action::Update), post(user_reset_mfa))
-        .add("GET", "/admin/roles", Needs(Resource::User, Action::Query), get(roles_page))
-        .add("GET", "/admin/sessions", Needs(Resource::Session, Action::Query), get(sessions_page))
-        .add("POST", "/admin/sessions/revoke", Needs(Resource::Session, Action::Delete), post(session_revoke))
-        .add("GET", "/admin/security", Needs(Resource::Organisation, Action::View), get(security_page))
-        .add("POST", "/admin/security", Needs(Resource::Organisation, Action::Update), post(security_submit))
-        .add("GET", "/admin/emergency", Needs(Resource::EmergencyAccess, Action::Query), get(breakglass_page))
+        .add(
+            "GET",
+            "/emergency",
+            Needs(Resource::EmergencyAccess, Action::View),
+            get(emergency_page),
+        )
+        .add(
+            "POST",
+            "/emergency",
+            Needs(Resource::EmergencyAccess, Action::Create),
+            post(emergency_submit),
+        )
+        .add(
+            "GET",
+            "/admin/users",
+            Needs(Resource::User, Action::Query),
+            get(users_page),
+        )
+        .add(
+            "POST",
+            "/admin/users",
+            Needs(Resource::User, Action::Create),
+            post(invite_user),
+        )
+        .add(
+            "GET",
+            "/admin/users/{id}",
+            Needs(Resource::User, Action::View),
+            get(user_page),
+        )
+        .add(
+            "POST",
+            "/admin/users/{id}",
+            Needs(Resource::User, Action::Update),
+            post(user_update),
+        )
+        .add(
+            "POST",
+            "/admin/users/{id}/reset-mfa",
+            Needs(Resource::User, Action::Update),
+            post(user_reset_mfa),
+        )
+        .add(
+            "GET",
+            "/admin/roles",
+            Needs(Resource::User, Action::Query),
+            get(roles_page),
+        )
+        .add(
+            "GET",
+            "/admin/sessions",
+            Needs(Resource::Session, Action::Query),
+            get(sessions_page),
+        )
+        .add(
+            "POST",
+            "/admin/sessions/revoke",
+            Needs(Resource::Session, Action::Delete),
+            post(session_revoke),
+        )
+        .add(
+            "GET",
+            "/admin/security",
+            Needs(Resource::Organisation, Action::View),
+            get(security_page),
+        )
+        .add(
+            "POST",
+            "/admin/security",
+            Needs(Resource::Organisation, Action::Update),
+            post(security_submit),
+        )
+        .add(
+            "GET",
+            "/admin/emergency",
+            Needs(Resource::EmergencyAccess, Action::Query),
+            get(breakglass_page),
+        )
 }
 
 /// A redirect that also sets (or clears) the session cookie.
@@ -107,7 +177,9 @@ async fn login_submit(
     match state.app.sign_in(&email, &form.get("password"), ip.0).await {
         Ok(SignIn::Done(t)) => redirect_with_cookie("/", &session_cookie(tls, &t)),
         Ok(SignIn::NeedsCode(t)) => redirect_with_cookie("/login/code", &session_cookie(tls, &t)),
-        Ok(SignIn::NeedsEnrolment(t)) => redirect_with_cookie("/login/enrol", &session_cookie(tls, &t)),
+        Ok(SignIn::NeedsEnrolment(t)) => {
+            redirect_with_cookie("/login/enrol", &session_cookie(tls, &t))
+        }
         Err(err) => {
             let (status, message) = match err {
                 AppError::Unauthenticated(m) => (StatusCode::UNAUTHORIZED, m),
@@ -117,7 +189,11 @@ async fn login_submit(
             let page = LoginPage {
                 layout: Layout::public(&csrf, "login"),
                 problem: Some(message),
-                email: FieldView { value: email, error: None, max: 254 },
+                email: FieldView {
+                    value: email,
+                    error: None,
+                    max: 254,
+                },
                 password: FieldView::empty(128),
             };
             (status, page).into_response()
@@ -134,8 +210,14 @@ struct CodePage {
 }
 
 /// The session token, if the session is alive and at `stage` of sign-in.
-async fn stage_is(state: &WebState, cookie: &SessionCookie, stage: SessionStage) -> Result<Option<String>, WebError> {
-    let Some(token) = cookie.0.clone() else { return Ok(None) };
+async fn stage_is(
+    state: &WebState,
+    cookie: &SessionCookie,
+    stage: SessionStage,
+) -> Result<Option<String>, WebError> {
+    let Some(token) = cookie.0.clone() else {
+        return Ok(None);
+    };
     Ok((state.app.sign_in_stage(&token).await? == Some(stage)).then_some(token))
 }
 
@@ -144,10 +226,18 @@ async fn code_page(
     Extension(csrf): Extension<CsrfToken>,
     cookie: SessionCookie,
 ) -> Result<Response, WebError> {
-    if stage_is(&state, &cookie, SessionStage::Mfa).await?.is_none() {
+    if stage_is(&state, &cookie, SessionStage::Mfa)
+        .await?
+        .is_none()
+    {
         return Ok(Redirect::to("/login").into_response());
     }
-    Ok(CodePage { layout: Layout::public(&csrf, "login"), problem: None, code: FieldView::empty(20) }.into_response())
+    Ok(CodePage {
+        layout: Layout::public(&csrf, "login"),
+        problem: None,
+        code: FieldView::empty(20),
+    }
+    .into_response())
 }
 
 async fn code_submit(
@@ -160,9 +250,16 @@ async fn code_submit(
         return Ok(Redirect::to("/login").into_response());
     };
     match state.app.submit_code(&token, &form.get("code")).await {
-        Ok(t) => Ok(redirect_with_cookie("/", &session_cookie(state.options.tls, &t))),
+        Ok(t) => Ok(redirect_with_cookie(
+            "/",
+            &session_cookie(state.options.tls, &t),
+        )),
         Err(AppError::Unauthenticated(m)) => {
-            let page = CodePage { layout: Layout::public(&csrf, "login"), problem: Some(m), code: FieldView::empty(20) };
+            let page = CodePage {
+                layout: Layout::public(&csrf, "login"),
+                problem: Some(m),
+                code: FieldView::empty(20),
+            };
             Ok((StatusCode::UNAUTHORIZED, page).into_response())
         }
         Err(e) => Err(e.into()),
@@ -205,11 +302,23 @@ async fn enrol_page(
     .into_response())
 }
 
-async fn finish_enrolment(state: &WebState, csrf: &CsrfToken, token: &str, code: &str, action: &'static str) -> Result<Response, WebError> {
+async fn finish_enrolment(
+    state: &WebState,
+    csrf: &CsrfToken,
+    token: &str,
+    code: &str,
+    action: &'static str,
+) -> Result<Response, WebError> {
     match state.app.confirm_enrolment(token, code).await {
         Ok((t, codes)) => {
-            let page = RecoveryCodesPage { layout: Layout::public(csrf, "account"), codes };
-            Ok(with_cookie(page.into_response(), &session_cookie(state.options.tls, &t)))
+            let page = RecoveryCodesPage {
+                layout: Layout::public(csrf, "account"),
+                codes,
+            };
+            Ok(with_cookie(
+                page.into_response(),
+                &session_cookie(state.options.tls, &t),
+            ))
         }
         Err(AppError::Validation(errors)) => {
             let e = state.app.start_enrolment(token).await?;
@@ -238,11 +347,18 @@ async fn enrol_submit(
     finish_enrolment(&state, &csrf, &token, &form.get("code"), "/login/enrol").await
 }
 
-async fn logout(State(state): State<WebState>, cookie: SessionCookie, _form: FormFields) -> Result<Response, WebError> {
+async fn logout(
+    State(state): State<WebState>,
+    cookie: SessionCookie,
+    _form: FormFields,
+) -> Result<Response, WebError> {
     if let Some(token) = cookie.0 {
         state.app.sign_out(&token).await?;
     }
-    Ok(redirect_with_cookie("/login", &clear_session_cookie(state.options.tls)))
+    Ok(redirect_with_cookie(
+        "/login",
+        &clear_session_cookie(state.options.tls),
+    ))
 }
 
 // ------------------------------------------------------------ invitations
@@ -269,11 +385,18 @@ fn valid_token(token: &str) -> bool {
     token.len() == 48 && token.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
-async fn invite_page(Extension(csrf): Extension<CsrfToken>, Path(token): Path<String>) -> Result<InvitePage, WebError> {
+async fn invite_page(
+    Extension(csrf): Extension<CsrfToken>,
+    Path(token): Path<String>,
+) -> Result<InvitePage, WebError> {
     if !valid_token(&token) {
         return Err(WebError::NotFound("invitation"));
     }
-    Ok(InvitePage { layout: Layout::public(&csrf, "login"), action: format!("/invite/{token}"), password: FieldView::empty(128) })
+    Ok(InvitePage {
+        layout: Layout::public(&csrf, "login"),
+        action: format!("/invite/{token}"),
+        password: FieldView::empty(128),
+    })
 }
 
 async fn invite_submit(
@@ -285,11 +408,17 @@ async fn invite_submit(
     if !valid_token(&token) {
         return Err(WebError::NotFound("invitation"));
     }
-    match state.app.accept_invitation(&token, &form.get("new_password")).await {
+    match state
+        .app
+        .accept_invitation(&token, &form.get("new_password"))
+        .await
+    {
         Ok(()) => Ok(MessagePage {
             layout: Layout::public(&csrf, "login"),
             title: "Password saved",
-            message: "Your password is saved. Sign in with your e-mail address and the new password.".into(),
+            message:
+                "Your password is saved. Sign in with your e-mail address and the new password."
+                    .into(),
             detail: None,
             back: "/login",
         }
@@ -337,7 +466,15 @@ async fn password_submit(
     form: FormFields,
 ) -> Result<Response, WebError> {
     let layout = Layout::signed_in(&state, &csrf, &caller, "account").await?;
-    match state.app.change_password(&caller, &form.get("current_password"), &form.get("new_password")).await {
+    match state
+        .app
+        .change_password(
+            &caller,
+            &form.get("current_password"),
+            &form.get("new_password"),
+        )
+        .await
+    {
         Ok(token) => {
             let page = AccountPage {
                 layout,
@@ -345,7 +482,10 @@ async fn password_submit(
                 current: FieldView::empty(128),
                 new_password: FieldView::empty(128),
             };
-            Ok(with_cookie(page.into_response(), &session_cookie(state.options.tls, &token)))
+            Ok(with_cookie(
+                page.into_response(),
+                &session_cookie(state.options.tls, &token),
+            ))
         }
         Err(AppError::Validation(errors)) => {
             let page = AccountPage {
@@ -360,9 +500,16 @@ async fn password_submit(
     }
 }
 
-async fn sign_out_everywhere(State(state): State<WebState>, CurrentUser(caller): CurrentUser, _form: FormFields) -> Result<Response, WebError> {
+async fn sign_out_everywhere(
+    State(state): State<WebState>,
+    CurrentUser(caller): CurrentUser,
+    _form: FormFields,
+) -> Result<Response, WebError> {
     state.app.sign_out_everywhere(&caller).await?;
-    Ok(redirect_with_cookie("/login", &clear_session_cookie(state.options.tls)))
+    Ok(redirect_with_cookie(
+        "/login",
+        &clear_session_cookie(state.options.tls),
+    ))
 }
 
 async fn reenrol_page(
@@ -405,8 +552,17 @@ async fn inbox_page(
     Extension(csrf): Extension<CsrfToken>,
     CurrentUser(caller): CurrentUser,
 ) -> Result<InboxPage, WebError> {
-    let messages = state.app.inbox(&caller).await?.into_iter().map(|(s, b, t)| (s, b, fmt_time(t))).collect();
-    Ok(InboxPage { layout: Layout::signed_in(&state, &csrf, &caller, "inbox").await?, messages })
+    let messages = state
+        .app
+        .inbox(&caller)
+        .await?
+        .into_iter()
+        .map(|(s, b, t)| (s, b, fmt_time(t)))
+        .collect();
+    Ok(InboxPage {
+        layout: Layout::signed_in(&state, &csrf, &caller, "inbox").await?,
+        messages,
+    })
 }
 
 // ------------------------------------------------------------ break-glass
@@ -422,13 +578,21 @@ struct EmergencyPage {
     reason_error: Option<String>,
 }
 
-async fn emergency_view(state: &WebState, csrf: &CsrfToken, caller: &kerato_app::Caller) -> Result<EmergencyPage, WebError> {
+async fn emergency_view(
+    state: &WebState,
+    csrf: &CsrfToken,
+    caller: &kerato_app::Caller,
+) -> Result<EmergencyPage, WebError> {
     let locations = state
         .app
         .emergency_locations(caller)
         .await?
         .into_iter()
-        .map(|l| Choice { value: l.id.to_string(), label: l.name, selected: false })
+        .map(|l| Choice {
+            value: l.id.to_string(),
+            label: l.name,
+            selected: false,
+        })
         .collect();
     Ok(EmergencyPage {
         layout: Layout::signed_in(state, csrf, caller, "emergency").await?,
@@ -454,15 +618,24 @@ async fn emergency_submit(
     CurrentUser(caller): CurrentUser,
     form: FormFields,
 ) -> Result<Response, WebError> {
-    let location: LocationId = form
-        .get("location")
-        .parse()
-        .map_err(|_| WebError::Validation(ValidationErrors::single("location", "choose a location from the list")))?;
+    let location: LocationId = form.get("location").parse().map_err(|_| {
+        WebError::Validation(ValidationErrors::single(
+            "location",
+            "choose a location from the list",
+        ))
+    })?;
     let reason = form.get("reason");
-    match state.app.open_emergency_access(&caller, location, &reason).await {
+    match state
+        .app
+        .open_emergency_access(&caller, location, &reason)
+        .await
+    {
         Ok(until) => {
             let mut page = emergency_view(&state, &csrf, &caller).await?;
-            page.notice = Some(format!("Emergency access is open until {}.", fmt_time(until)));
+            page.notice = Some(format!(
+                "Emergency access is open until {}.",
+                fmt_time(until)
+            ));
             Ok(page.into_response())
         }
         Err(AppError::Validation(errors)) => {
@@ -505,8 +678,14 @@ async fn breakglass_page(
             .map(|g| GrantView {
                 started: fmt_time(g.started_at),
                 until: fmt_time(g.expires_at),
-                user: names.get(&g.user_id).cloned().unwrap_or_else(|| g.user_id.to_string()),
-                location: locations.get(&g.location_id).cloned().unwrap_or_else(|| g.location_id.to_string()),
+                user: names
+                    .get(&g.user_id)
+                    .cloned()
+                    .unwrap_or_else(|| g.user_id.to_string()),
+                location: locations
+                    .get(&g.location_id)
+                    .cloned()
+                    .unwrap_or_else(|| g.location_id.to_string()),
                 reason: g.reason,
             })
             .collect(),
@@ -544,11 +723,21 @@ struct UsersPage {
 fn role_choices(selected: Option<Role>) -> Vec<Choice> {
     Role::ALL
         .iter()
-        .map(|r| Choice { value: r.as_str().into(), label: r.label().into(), selected: Some(*r) == selected })
+        .map(|r| Choice {
+            value: r.as_str().into(),
+            label: r.label().into(),
+            selected: Some(*r) == selected,
+        })
         .collect()
 }
 
-async fn users_view(state: &WebState, csrf: &CsrfToken, caller: &kerato_app::Caller, input: &UserInput, errors: &ValidationErrors) -> Result<UsersPage, WebError> {
+async fn users_view(
+    state: &WebState,
+    csrf: &CsrfToken,
+    caller: &kerato_app::Caller,
+    input: &UserInput,
+    errors: &ValidationErrors,
+) -> Result<UsersPage, WebError> {
     let users = state.app.list_users(caller).await?;
     let locations = state.app.location_names(caller).await?;
     let rows = users
@@ -560,7 +749,11 @@ async fn users_view(state: &WebState, csrf: &CsrfToken, caller: &kerato_app::Cal
             role: u.role.label(),
             locations: match &u.locations {
                 LocationScope::All => "all".into(),
-                LocationScope::Only(s) => s.iter().map(|l| locations.get(l).cloned().unwrap_or_default()).collect::<Vec<_>>().join(", "),
+                LocationScope::Only(s) => s
+                    .iter()
+                    .map(|l| locations.get(l).cloned().unwrap_or_default())
+                    .collect::<Vec<_>>()
+                    .join(", "),
             },
             mfa: u.mfa_enrolled,
             active: u.active,
@@ -571,14 +764,22 @@ async fn users_view(state: &WebState, csrf: &CsrfToken, caller: &kerato_app::Cal
         notice: None,
         problem: None,
         users: rows,
-        may_invite: kerato_domain::identity::role_permits(caller.actor.role, Resource::User, Action::Create),
+        may_invite: kerato_domain::identity::role_permits(
+            caller.actor.role,
+            Resource::User,
+            Action::Create,
+        ),
         email: FieldView::new(&input.email, errors, "email", 254),
         display_name: FieldView::new(&input.display_name, errors, "display_name", MAX_NAME_CHARS),
         roles: role_choices(input.role.parse().ok()),
         role_error: errors.for_field("role").map(str::to_string),
         locations: locations
             .into_iter()
-            .map(|(id, name)| Choice { selected: input.locations.contains(&id.to_string()), value: id.to_string(), label: name })
+            .map(|(id, name)| Choice {
+                selected: input.locations.contains(&id.to_string()),
+                value: id.to_string(),
+                label: name,
+            })
             .collect(),
         locations_error: errors.for_field("locations").map(str::to_string),
     })
@@ -589,7 +790,14 @@ async fn users_page(
     Extension(csrf): Extension<CsrfToken>,
     CurrentUser(caller): CurrentUser,
 ) -> Result<UsersPage, WebError> {
-    users_view(&state, &csrf, &caller, &UserInput::default(), &ValidationErrors::new()).await
+    users_view(
+        &state,
+        &csrf,
+        &caller,
+        &UserInput::default(),
+        &ValidationErrors::new(),
+    )
+    .await
 }
 
 fn user_input(form: &FormFields) -> UserInput {
@@ -653,7 +861,12 @@ fn parse_user_id(raw: &str) -> Result<UserId, WebError> {
     raw.parse().map_err(|_| WebError::NotFound("user"))
 }
 
-async fn user_view(state: &WebState, csrf: &CsrfToken, caller: &kerato_app::Caller, id: UserId) -> Result<UserEditPage, WebError> {
+async fn user_view(
+    state: &WebState,
+    csrf: &CsrfToken,
+    caller: &kerato_app::Caller,
+    id: UserId,
+) -> Result<UserEditPage, WebError> {
     let user = state.app.get_user(caller, id).await?;
     let names = state.app.location_names(caller).await?;
     let (all, chosen) = match &user.locations {
@@ -668,12 +881,20 @@ async fn user_view(state: &WebState, csrf: &CsrfToken, caller: &kerato_app::Call
         mfa: user.mfa_enrolled,
         version: user.version,
         problem: None,
-        display_name: FieldView { value: user.display_name, error: None, max: MAX_NAME_CHARS },
+        display_name: FieldView {
+            value: user.display_name,
+            error: None,
+            max: MAX_NAME_CHARS,
+        },
         roles: role_choices(Some(user.role)),
         all_locations: all,
         locations: names
             .into_iter()
-            .map(|(lid, name)| Choice { selected: chosen.contains(&lid), value: lid.to_string(), label: name })
+            .map(|(lid, name)| Choice {
+                selected: chosen.contains(&lid),
+                value: lid.to_string(),
+                label: name,
+            })
             .collect(),
         locations_error: None,
         active: user.active,
@@ -697,9 +918,15 @@ async fn user_update(
     form: FormFields,
 ) -> Result<Response, WebError> {
     let id = parse_user_id(&id)?;
-    let version: i64 = form.get("version").parse().map_err(|_| WebError::BadRequest("the form is missing the account's version; reload the page".into()))?;
+    let version: i64 = form.get("version").parse().map_err(|_| {
+        WebError::BadRequest("the form is missing the account's version; reload the page".into())
+    })?;
     let input = user_input(&form);
-    match state.app.update_user(&caller, id, version, &input, form.get("active") == "1").await {
+    match state
+        .app
+        .update_user(&caller, id, version, &input, form.get("active") == "1")
+        .await
+    {
         Ok(_) => Ok(Redirect::to(&format!("/admin/users/{id}")).into_response()),
         Err(AppError::Validation(errors)) => {
             let mut page = user_view(&state, &csrf, &caller, id).await?;
@@ -741,7 +968,10 @@ async fn roles_page(
     Extension(csrf): Extension<CsrfToken>,
     CurrentUser(caller): CurrentUser,
 ) -> Result<RolesPage, WebError> {
-    state.app.require(&caller, Resource::User, Action::Query, None).await?;
+    state
+        .app
+        .require(&caller, Resource::User, Action::Query, None)
+        .await?;
     let letter = |a: Action| match a {
         Action::View => 'V',
         Action::Query => 'Q',
@@ -759,7 +989,12 @@ async fn roles_page(
             .map(|res| {
                 let cells = Role::ALL
                     .iter()
-                    .map(|role| role_actions(*role, *res).into_iter().map(letter).collect::<String>())
+                    .map(|role| {
+                        role_actions(*role, *res)
+                            .into_iter()
+                            .map(letter)
+                            .collect::<String>()
+                    })
                     .collect();
                 (res.label(), cells)
             })
@@ -800,10 +1035,17 @@ async fn sessions_page(
             ip: s.source_ip.unwrap_or_default(),
         })
         .collect();
-    Ok(SessionsPage { layout: Layout::signed_in(&state, &csrf, &caller, "sessions").await?, sessions })
+    Ok(SessionsPage {
+        layout: Layout::signed_in(&state, &csrf, &caller, "sessions").await?,
+        sessions,
+    })
 }
 
-async fn session_revoke(State(state): State<WebState>, CurrentUser(caller): CurrentUser, form: FormFields) -> Result<Response, WebError> {
+async fn session_revoke(
+    State(state): State<WebState>,
+    CurrentUser(caller): CurrentUser,
+    form: FormFields,
+) -> Result<Response, WebError> {
     let key = form.get("session");
     if key.len() != 64 || !key.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(WebError::NotFound("session"));
@@ -852,8 +1094,16 @@ async fn security_submit(
     let mfa_all = form.get("mfa_required_for_all") == "1";
     let raw = form.get("idle_minutes");
     let result = match raw.trim().parse::<i64>() {
-        Ok(idle) => state.app.set_security_settings(&caller, mfa_all, idle).await,
-        Err(_) => Err(AppError::Validation(ValidationErrors::single("idle_minutes", "enter a whole number of minutes from 1 to 30"))),
+        Ok(idle) => {
+            state
+                .app
+                .set_security_settings(&caller, mfa_all, idle)
+                .await
+        }
+        Err(_) => Err(AppError::Validation(ValidationErrors::single(
+            "idle_minutes",
+            "enter a whole number of minutes from 1 to 30",
+        ))),
     };
     match result {
         Ok(()) => Ok(Redirect::to("/admin/security?saved=1").into_response()),

@@ -31,15 +31,69 @@ pub(crate) struct Layout {
 }
 
 const NAV: &[(&str, &str, &str, Resource, Action)] = &[
-    ("/locations", "Locations", "locations", Resource::Location, Action::Query),
-    ("/disclosures", "Disclosures", "disclosures", Resource::Disclosure, Action::Query),
-    ("/emergency", "Emergency access", "emergency", Resource::EmergencyAccess, Action::Create),
-    ("/admin/users", "Staff", "users", Resource::User, Action::Query),
-    ("/admin/sessions", "Sessions", "sessions", Resource::Session, Action::Query),
-    ("/admin/audit", "Audit trail", "audit", Resource::Audit, Action::Query),
-    ("/admin/emergency", "Break-glass log", "breakglass", Resource::EmergencyAccess, Action::Query),
-    ("/admin/roles", "Roles", "roles", Resource::User, Action::Query),
-    ("/admin/security", "Security", "security", Resource::Organisation, Action::View),
+    (
+        "/locations",
+        "Locations",
+        "locations",
+        Resource::Location,
+        Action::Query,
+    ),
+    (
+        "/disclosures",
+        "Disclosures",
+        "disclosures",
+        Resource::Disclosure,
+        Action::Query,
+    ),
+    (
+        "/emergency",
+        "Emergency access",
+        "emergency",
+        Resource::EmergencyAccess,
+        Action::Create,
+    ),
+    (
+        "/admin/users",
+        "Staff",
+        "users",
+        Resource::User,
+        Action::Query,
+    ),
+    (
+        "/admin/sessions",
+        "Sessions",
+        "sessions",
+        Resource::Session,
+        Action::Query,
+    ),
+    (
+        "/admin/audit",
+        "Audit trail",
+        "audit",
+        Resource::Audit,
+        Action::Query,
+    ),
+    (
+        "/admin/emergency",
+        "Break-glass log",
+        "breakglass",
+        Resource::EmergencyAccess,
+        Action::Query,
+    ),
+    (
+        "/admin/roles",
+        "Roles",
+        "roles",
+        Resource::User,
+        Action::Query,
+    ),
+    (
+        "/admin/security",
+        "Security",
+        "security",
+        Resource::Organisation,
+        Action::View,
+    ),
 ];
 
 impl Layout {
@@ -62,16 +116,33 @@ impl Layout {
     }
 
     /// The frame for a signed-in user.
-    pub async fn signed_in(state: &WebState, csrf: &CsrfToken, caller: &Caller, section: &'static str) -> Result<Self, WebError> {
+    pub async fn signed_in(
+        state: &WebState,
+        csrf: &CsrfToken,
+        caller: &Caller,
+        section: &'static str,
+    ) -> Result<Self, WebError> {
         let org = state.app.organisation(caller).await?;
         let role = caller.actor.role;
         let mut nav: Vec<NavItem> = NAV
             .iter()
             .filter(|(_, _, _, res, act)| role_permits(role, *res, *act))
-            .map(|(href, label, section, _, _)| NavItem { href, label, section })
+            .map(|(href, label, section, _, _)| NavItem {
+                href,
+                label,
+                section,
+            })
             .collect();
-        nav.push(NavItem { href: "/inbox", label: "Inbox", section: "inbox" });
-        nav.push(NavItem { href: "/account", label: "Account", section: "account" });
+        nav.push(NavItem {
+            href: "/inbox",
+            label: "Inbox",
+            section: "inbox",
+        });
+        nav.push(NavItem {
+            href: "/account",
+            label: "Account",
+            section: "account",
+        });
         Ok(Self {
             organisation: org.name,
             user: Some(caller.display_name.clone()),

@@ -71,9 +71,29 @@ pub fn router(app: App, options: WebOptions) -> Router {
         .fallback(error::not_found)
         .layer(middleware::from_fn_with_state(state.clone(), csrf::layer))
         .layer(middleware::from_fn(error::render))
-        .layer(middleware::from_fn_with_state(state.clone(), headers::layer))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            headers::layer,
+        ))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn(trace))
         .with_state(state)
+}
+
+/// Logs each request by its route template, never its concrete URI: paths
+/// and query strings can carry IDs and filters that are nobody's business
+/// in a log file.
+async fn trace(req: axum::extract::Request, next: middleware::Next) -> axum::response::Response {
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "(unmatched)".into());
+    let method = req.method().clone();
+    let started = std::time::Instant::now();
+    let resp = next.run(req).await;
+    tracing::debug!(%method, route, status = resp.status().as_u16(), micros = started.elapsed().as_micros() as u64, "request");
+    resp
 }
 
 /// Every route the router serves, with the access it requires; the security

@@ -22,9 +22,24 @@ use crate::routes::{Access, Routes};
 use crate::view::FieldView;
 
 pub(crate) fn routes(r: Routes) -> Routes {
-    r.add("GET", "/disclosures", Access::Needs(Resource::Disclosure, Action::Query), get(page))
-        .add("POST", "/disclosures", Access::Needs(Resource::Disclosure, Action::Create), post(record))
-        .add("POST", "/disclosures/accounting", Access::Needs(Resource::Disclosure, Action::Query), post(accounting))
+    r.add(
+        "GET",
+        "/disclosures",
+        Access::Needs(Resource::Disclosure, Action::Query),
+        get(page),
+    )
+    .add(
+        "POST",
+        "/disclosures",
+        Access::Needs(Resource::Disclosure, Action::Create),
+        post(record),
+    )
+    .add(
+        "POST",
+        "/disclosures/accounting",
+        Access::Needs(Resource::Disclosure, Action::Query),
+        post(accounting),
+    )
 }
 
 struct DisclosureView {
@@ -51,11 +66,19 @@ struct DisclosuresPage {
 }
 
 impl DisclosuresPage {
-    async fn new(state: &WebState, csrf: &CsrfToken, caller: &kerato_app::Caller) -> Result<Self, WebError> {
+    async fn new(
+        state: &WebState,
+        csrf: &CsrfToken,
+        caller: &kerato_app::Caller,
+    ) -> Result<Self, WebError> {
         Ok(Self {
             layout: Layout::signed_in(state, csrf, caller, "disclosures").await?,
             notice: None,
-            may_record: kerato_domain::identity::role_permits(caller.actor.role, Resource::Disclosure, Action::Create),
+            may_record: kerato_domain::identity::role_permits(
+                caller.actor.role,
+                Resource::Disclosure,
+                Action::Create,
+            ),
             patient: FieldView::empty(36),
             disclosed_on: FieldView::empty(10),
             recipient: FieldView::empty(200),
@@ -68,9 +91,12 @@ impl DisclosuresPage {
 }
 
 fn patient_id(raw: &str, field: &str) -> Result<PatientId, ValidationErrors> {
-    raw.trim()
-        .parse()
-        .map_err(|_| ValidationErrors::single(field, "enter the patient's ID as shown on their chart (a UUID)"))
+    raw.trim().parse().map_err(|_| {
+        ValidationErrors::single(
+            field,
+            "enter the patient's ID as shown on their chart (a UUID)",
+        )
+    })
 }
 
 async fn page(
@@ -78,7 +104,10 @@ async fn page(
     Extension(csrf): Extension<CsrfToken>,
     CurrentUser(caller): CurrentUser,
 ) -> Result<DisclosuresPage, WebError> {
-    state.app.require(&caller, Resource::Disclosure, Action::Query, None).await?;
+    state
+        .app
+        .require(&caller, Resource::Disclosure, Action::Query, None)
+        .await?;
     DisclosuresPage::new(&state, &csrf, &caller).await
 }
 
@@ -98,7 +127,10 @@ async fn record(
     let result = match patient_id(&raw_patient, "patient") {
         Ok(p) => state.app.record_disclosure(&caller, p, &input).await,
         Err(e) => {
-            state.app.require(&caller, Resource::Disclosure, Action::Create, None).await?;
+            state
+                .app
+                .require(&caller, Resource::Disclosure, Action::Create, None)
+                .await?;
             Err(AppError::Validation(e))
         }
     };
@@ -130,14 +162,13 @@ async fn accounting(
     let mut page = DisclosuresPage::new(&state, &csrf, &caller).await?;
     match patient_id(&raw, "lookup") {
         Ok(p) => {
-            let names = state.app.user_names(&caller).await.unwrap_or_default();
             let rows = state.app.accounting_of_disclosures(&caller, p).await?;
             page.lookup.value = raw;
             page.accounting = Some(
                 rows.into_iter()
-                    .map(|d| DisclosureView {
+                    .map(|(d, by)| DisclosureView {
                         on: d.disclosed_at.to_jiff().strftime("%Y-%m-%d").to_string(),
-                        by: names.get(&d.disclosed_by).cloned().unwrap_or_else(|| d.disclosed_by.to_string()),
+                        by,
                         recipient: d.recipient,
                         purpose: d.purpose,
                         description: d.description,
@@ -147,7 +178,10 @@ async fn accounting(
             Ok(page.into_response())
         }
         Err(errors) => {
-            state.app.require(&caller, Resource::Disclosure, Action::Query, None).await?;
+            state
+                .app
+                .require(&caller, Resource::Disclosure, Action::Query, None)
+                .await?;
             page.lookup = FieldView::new(&raw, &errors, "lookup", 36);
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }

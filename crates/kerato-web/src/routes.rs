@@ -42,9 +42,19 @@ impl Routes {
     }
 
     /// Registers `handler` (a method router for exactly `method`).
-    pub fn add(mut self, method: &'static str, path: &'static str, access: Access, handler: MethodRouter<WebState>) -> Self {
+    pub fn add(
+        mut self,
+        method: &'static str,
+        path: &'static str,
+        access: Access,
+        handler: MethodRouter<WebState>,
+    ) -> Self {
         self.router = self.router.route(path, handler);
-        self.specs.push(RouteSpec { method, path, access });
+        self.specs.push(RouteSpec {
+            method,
+            path,
+            access,
+        });
         self
     }
 }

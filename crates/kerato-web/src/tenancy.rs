@@ -2,10 +2,10 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
+use axum::Json;
 use axum::extract::{Extension, Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Json;
 use axum::routing::{get, post, put};
 use kerato_app::AppError;
 use kerato_domain::ValidationErrors;
@@ -20,28 +20,83 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::WebState;
+use crate::auth::CurrentUser;
 use crate::csrf::CsrfToken;
 use crate::error::{Problem, WebError};
 use crate::extract::{ApiJson, FormFields};
-use crate::auth::CurrentUser;
 use crate::layout::Layout;
-use crate::view::FieldView;
 use crate::routes::{Access, Routes};
+use crate::view::FieldView;
 
 pub(crate) fn routes(r: Routes) -> Routes {
     use Access::{Needs, SignedIn};
     use kerato_domain::identity::{Action as A, Resource as R};
-    r.add("GET", "/locations", Needs(R::Location, A::Query), get(list_page))
-        .add("POST", "/locations", Needs(R::Location, A::Create), post(create_form))
-        .add("GET", "/locations/new", Needs(R::Location, A::Create), get(new_page))
-        .add("GET", "/locations/{id}/edit", Needs(R::Location, A::Update), get(edit_page))
-        .add("POST", "/locations/{id}", Needs(R::Location, A::Update), post(update_form))
-        .add("GET", "/api/organisation", SignedIn, get(api_get_organisation))
-        .add("PUT", "/api/organisation", Needs(R::Organisation, A::Update), put(api_rename_organisation))
-        .add("GET", "/api/locations", Needs(R::Location, A::Query), get(api_list))
-        .add("POST", "/api/locations", Needs(R::Location, A::Create), post(api_create))
-        .add("GET", "/api/locations/{id}", Needs(R::Location, A::View), get(api_get))
-        .add("PUT", "/api/locations/{id}", Needs(R::Location, A::Update), put(api_update))
+    r.add(
+        "GET",
+        "/locations",
+        Needs(R::Location, A::Query),
+        get(list_page),
+    )
+    .add(
+        "POST",
+        "/locations",
+        Needs(R::Location, A::Create),
+        post(create_form),
+    )
+    .add(
+        "GET",
+        "/locations/new",
+        Needs(R::Location, A::Create),
+        get(new_page),
+    )
+    .add(
+        "GET",
+        "/locations/{id}/edit",
+        Needs(R::Location, A::Update),
+        get(edit_page),
+    )
+    .add(
+        "POST",
+        "/locations/{id}",
+        Needs(R::Location, A::Update),
+        post(update_form),
+    )
+    .add(
+        "GET",
+        "/api/organisation",
+        SignedIn,
+        get(api_get_organisation),
+    )
+    .add(
+        "PUT",
+        "/api/organisation",
+        Needs(R::Organisation, A::Update),
+        put(api_rename_organisation),
+    )
+    .add(
+        "GET",
+        "/api/locations",
+        Needs(R::Location, A::Query),
+        get(api_list),
+    )
+    .add(
+        "POST",
+        "/api/locations",
+        Needs(R::Location, A::Create),
+        post(api_create),
+    )
+    .add(
+        "GET",
+        "/api/locations/{id}",
+        Needs(R::Location, A::View),
+        get(api_get),
+    )
+    .add(
+        "PUT",
+        "/api/locations/{id}",
+        Needs(R::Location, A::Update),
+        put(api_update),
+    )
 }
 
 fn parse_location_id(raw: &str) -> Result<LocationId, WebError> {
@@ -248,7 +303,10 @@ async fn new_page(
     Extension(csrf): Extension<CsrfToken>,
     CurrentUser(caller): CurrentUser,
 ) -> Result<LocationFormPage, WebError> {
-    state.app.require(&caller, Resource::Location, Action::Create, None).await?;
+    state
+        .app
+        .require(&caller, Resource::Location, Action::Create, None)
+        .await?;
     Ok(LocationFormPage::new(
         Layout::signed_in(&state, &csrf, &caller, "locations").await?,
         "Add location",
@@ -290,7 +348,10 @@ async fn edit_page(
 ) -> Result<LocationFormPage, WebError> {
     let id = parse_location_id(&id)?;
     let loc = state.app.get_location(&caller, id).await?;
-    state.app.require(&caller, Resource::Location, Action::Update, Some(id)).await?;
+    state
+        .app
+        .require(&caller, Resource::Location, Action::Update, Some(id))
+        .await?;
     Ok(LocationFormPage::new(
         Layout::signed_in(&state, &csrf, &caller, "locations").await?,
         "Edit location",
@@ -313,7 +374,11 @@ async fn update_form(
         WebError::BadRequest("the form is missing the location's version; reload the page".into())
     })?;
     let input = input_from_form(&form);
-    match state.app.update_location(&caller, id, version, &input).await {
+    match state
+        .app
+        .update_location(&caller, id, version, &input)
+        .await
+    {
         Ok(_) => Ok(Redirect::to("/locations?notice=updated").into_response()),
         Err(err) => {
             let page = LocationFormPage::new(

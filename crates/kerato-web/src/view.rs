@@ -20,7 +20,10 @@ impl FieldView {
     }
 
     pub fn empty(max: usize) -> Self {
-        Self { max, ..Self::default() }
+        Self {
+            max,
+            ..Self::default()
+        }
     }
 }
 

@@ -4,12 +4,12 @@
 use std::time::Instant;
 
 use anyhow::Result;
+use kerato_domain::audit::{AuditAction, NewAuditEvent, Outcome};
 use kerato_domain::ids::{LocationId, OrganisationId};
 use kerato_domain::tenancy::{Location, LocationInput, Organisation, OrganisationKind};
 use kerato_domain::time::Timestamp;
-use kerato_store::testing::{create_pg_database, random_key, temp_dir};
-use kerato_domain::audit::{AuditAction, NewAuditEvent, Outcome};
 use kerato_store::audit::{ReportFilter, SortBy};
+use kerato_store::testing::{create_pg_database, random_key, temp_dir};
 use kerato_store::{OpenMode, SqliteOptions, Store, audit as audit_store, tenancy};
 
 #[derive(Debug, Clone, Copy)]
@@ -161,7 +161,11 @@ fn synthetic_event(i: u32, org: &str, now: Timestamp) -> NewAuditEvent {
         old_value: None,
         new_value: Some(format!("{{\"n\":{i}}}")),
         source_ip: Some("192.0.2.10".into()),
-        outcome: if i % 100 == 0 { Outcome::Denied } else { Outcome::Allowed },
+        outcome: if i.is_multiple_of(100) {
+            Outcome::Denied
+        } else {
+            Outcome::Allowed
+        },
         emergency: false,
         detail: None,
     }
@@ -177,13 +181,19 @@ fn median_ms(mut samples: Vec<f64>) -> f64 {
 pub async fn audit(events: u32, writes: u32, pg_url: Option<&str>) -> Result<()> {
     let now = Timestamp::from_micros(1_780_000_000_000_000);
     let (store, dir) = match pg_url {
-        Some(url) => (Store::open_postgres(&create_pg_database(url).await?, 4).await?, None),
+        Some(url) => (
+            Store::open_postgres(&create_pg_database(url).await?, 4).await?,
+            None,
+        ),
         None => {
             let (s, d) = temp_sqlite(true).await?;
             (s, Some(d))
         }
     };
-    println!("kerato bench audit on {}: {writes} writes each way, report over {events} events", store.backend().name());
+    println!(
+        "kerato bench audit on {}: {writes} writes each way, report over {events} events",
+        store.backend().name()
+    );
     store.migrate(now).await?;
     let org = Organisation {
         id: OrganisationId::new(now, rand::random()),
@@ -207,7 +217,8 @@ pub async fn audit(events: u32, writes: u32, pg_url: Option<&str>) -> Result<()>
             let mut tx = store.write().await?;
             tenancy::insert_location(&mut tx, &loc).await?;
             if audited {
-                audit_store::append(&mut tx, synthetic_event(i + 1_000_000_000, &org_text, now)).await?;
+                audit_store::append(&mut tx, synthetic_event(i + 1_000_000_000, &org_text, now))
+                    .await?;
             }
             tx.commit().await?;
         }
@@ -253,13 +264,38 @@ pub async fn audit(events: u32, writes: u32, pg_url: Option<&str>) -> Result<()>
     let month = 30 * 24 * 3600 * 1_000_000;
     let queries: Vec<(&str, ReportFilter)> = vec![
         ("newest 100", base.clone()),
-        ("one patient", ReportFilter { patient_id: Some("patient-04242".into()), ..base.clone() }),
-        ("one user", ReportFilter { user_id: Some("user-007".into()), ..base.clone() }),
+        (
+            "one patient",
+            ReportFilter {
+                patient_id: Some("patient-04242".into()),
+                ..base.clone()
+            },
+        ),
+        (
+            "one user",
+            ReportFilter {
+                user_id: Some("user-007".into()),
+                ..base.clone()
+            },
+        ),
         (
             "action in a 30-day range",
-            ReportFilter { action: Some(AuditAction::Export), from: Some(now.plus_micros(6 * month)), until: Some(now.plus_micros(7 * month)), ..base.clone() },
+            ReportFilter {
+                action: Some(AuditAction::Export),
+                from: Some(now.plus_micros(6 * month)),
+                until: Some(now.plus_micros(7 * month)),
+                ..base.clone()
+            },
         ),
-        ("page 100, sorted by user", ReportFilter { sort: SortBy::User, descending: false, offset: 10_000, ..base.clone() }),
+        (
+            "page 100, sorted by user",
+            ReportFilter {
+                sort: SortBy::User,
+                descending: false,
+                offset: 10_000,
+                ..base.clone()
+            },
+        ),
     ];
     println!("{:<28} {:>12} {:>8}", "report query", "median ms", "rows");
     for (name, filter) in queries {

@@ -175,7 +175,15 @@ pub async fn run(cli: Cli) -> Result<()> {
                 email: admin_email,
                 name: admin_name,
             };
-            datadir::init(&config, &data, &organisation, kind, &admin, &subject_alt_names).await
+            datadir::init(
+                &config,
+                &data,
+                &organisation,
+                kind,
+                &admin,
+                &subject_alt_names,
+            )
+            .await
         }
         Command::Serve { data, bind, tls } => {
             let mut config = Config::load(cli.config.as_deref(), &data)?;

@@ -228,7 +228,10 @@ pub async fn init(
         Some(fp) => println!("  TLS certificate SHA-256 fingerprint: {fp}"),
         None => println!("  TLS certificate: kept the existing one"),
     }
-    println!("  administrator: {} with the one-time password {password}", user.email);
+    println!(
+        "  administrator: {} with the one-time password {password}",
+        user.email
+    );
     println!("  (sign in, set up an authenticator app when asked, then change the password)");
     Ok(())
 }

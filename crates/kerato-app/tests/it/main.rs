@@ -28,14 +28,28 @@ pub struct World {
 
 pub async fn world() -> World {
     let db = TestDb::new().await;
-    let clock = Arc::new(TestClock::new(Timestamp::from_micros(1_780_000_000_000_000)));
+    let clock = Arc::new(TestClock::new(Timestamp::from_micros(
+        1_780_000_000_000_000,
+    )));
     let app = App::new(db.store.clone(), clock.clone());
     let (_, admin_user) = app
-        .bootstrap("Capital Derm", OrganisationKind::Practice, "owner@capital.example", "Olive Owner", PASSWORD)
+        .bootstrap(
+            "Capital Derm",
+            OrganisationKind::Practice,
+            "owner@capital.example",
+            "Olive Owner",
+            PASSWORD,
+        )
         .await
         .unwrap();
     let admin = app.unsafe_caller_for(admin_user.id).await.unwrap();
-    World { app, clock, admin, admin_user, _db: db }
+    World {
+        app,
+        clock,
+        admin,
+        admin_user,
+        _db: db,
+    }
 }
 
 pub fn location_input(name: &str) -> LocationInput {

@@ -9,52 +9,119 @@ use crate::{location_input, world};
 #[tokio::test]
 async fn locations_are_created_listed_and_updated_with_the_clock_time() {
     let w = world().await;
-    let loc = w.app.create_location(&w.admin, &location_input("Albany")).await.unwrap();
+    let loc = w
+        .app
+        .create_location(&w.admin, &location_input("Albany"))
+        .await
+        .unwrap();
     assert_eq!(loc.created_at, w.clock.now());
     w.clock.advance_secs(60);
-    let edited = w.app.update_location(&w.admin, loc.id, 1, &location_input("Albany Central")).await.unwrap();
+    let edited = w
+        .app
+        .update_location(&w.admin, loc.id, 1, &location_input("Albany Central"))
+        .await
+        .unwrap();
     assert_eq!((edited.version, edited.updated_at), (2, w.clock.now()));
-    assert_eq!(w.app.list_locations(&w.admin).await.unwrap(), vec![edited.clone()]);
+    assert_eq!(
+        w.app.list_locations(&w.admin).await.unwrap(),
+        vec![edited.clone()]
+    );
     assert_eq!(w.app.get_location(&w.admin, loc.id).await.unwrap(), edited);
 }
 
 #[tokio::test]
 async fn a_stale_edit_is_a_conflict_and_changes_nothing() {
     let w = world().await;
-    let loc = w.app.create_location(&w.admin, &location_input("Albany")).await.unwrap();
-    w.app.update_location(&w.admin, loc.id, 1, &location_input("First")).await.unwrap();
-    let err = w.app.update_location(&w.admin, loc.id, 1, &location_input("Second")).await.unwrap_err();
-    assert!(matches!(&err, AppError::Conflict(m) if m.contains("reload")), "{err}");
-    assert_eq!(w.app.get_location(&w.admin, loc.id).await.unwrap().name, "First");
+    let loc = w
+        .app
+        .create_location(&w.admin, &location_input("Albany"))
+        .await
+        .unwrap();
+    w.app
+        .update_location(&w.admin, loc.id, 1, &location_input("First"))
+        .await
+        .unwrap();
+    let err = w
+        .app
+        .update_location(&w.admin, loc.id, 1, &location_input("Second"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, AppError::Conflict(m) if m.contains("reload")),
+        "{err}"
+    );
+    assert_eq!(
+        w.app.get_location(&w.admin, loc.id).await.unwrap().name,
+        "First"
+    );
 }
 
 #[tokio::test]
 async fn invalid_input_writes_nothing() {
     let w = world().await;
-    let bad = LocationInput { time_zone: "Nowhere/Atlantis".into(), ..location_input("X") };
+    let bad = LocationInput {
+        time_zone: "Nowhere/Atlantis".into(),
+        ..location_input("X")
+    };
     let err = w.app.create_location(&w.admin, &bad).await.unwrap_err();
-    let AppError::Validation(errors) = err else { panic!("{err}") };
+    let AppError::Validation(errors) = err else {
+        panic!("{err}")
+    };
     assert!(errors.for_field("time_zone").is_some());
     assert!(w.app.list_locations(&w.admin).await.unwrap().is_empty());
-    assert!(matches!(w.app.rename_organisation(&w.admin, "  ").await, Err(AppError::Validation(_))));
+    assert!(matches!(
+        w.app.rename_organisation(&w.admin, "  ").await,
+        Err(AppError::Validation(_))
+    ));
 }
 
 #[tokio::test]
 async fn changes_are_audited_with_old_and_new_values_in_the_same_transaction() {
     let w = world().await;
-    let loc = w.app.create_location(&w.admin, &location_input("Albany")).await.unwrap();
-    w.app.update_location(&w.admin, loc.id, 1, &location_input("Albany Central")).await.unwrap();
+    let loc = w
+        .app
+        .create_location(&w.admin, &location_input("Albany"))
+        .await
+        .unwrap();
+    w.app
+        .update_location(&w.admin, loc.id, 1, &location_input("Albany Central"))
+        .await
+        .unwrap();
     let mut tx = w.app.store().read().await.unwrap();
     let events = audit::events_after(&mut tx, 0, 100).await.unwrap();
-    let update = events.iter().find(|e| e.event.action.as_str() == "update" && e.event.resource == "location").unwrap();
-    assert!(update.event.old_value.as_deref().unwrap().contains("\"Albany\""));
-    assert!(update.event.new_value.as_deref().unwrap().contains("Albany Central"));
-    assert_eq!(update.event.user_id.as_deref(), Some(w.admin_user.id.to_string().as_str()));
+    let update = events
+        .iter()
+        .find(|e| e.event.action.as_str() == "update" && e.event.resource == "location")
+        .unwrap();
+    assert!(
+        update
+            .event
+            .old_value
+            .as_deref()
+            .unwrap()
+            .contains("\"Albany\"")
+    );
+    assert!(
+        update
+            .event
+            .new_value
+            .as_deref()
+            .unwrap()
+            .contains("Albany Central")
+    );
+    assert_eq!(
+        update.event.user_id.as_deref(),
+        Some(w.admin_user.id.to_string().as_str())
+    );
 
     // A write that fails after its audit event leaves neither behind.
     let before = audit::count(&mut tx).await.unwrap();
     drop(tx);
-    let err = w.app.create_location(&w.admin, &location_input("albany central")).await.unwrap_err();
+    let err = w
+        .app
+        .create_location(&w.admin, &location_input("albany central"))
+        .await
+        .unwrap_err();
     assert!(matches!(err, AppError::Conflict(_)));
     let mut tx = w.app.store().read().await.unwrap();
     assert_eq!(audit::count(&mut tx).await.unwrap(), before);
@@ -65,7 +132,11 @@ async fn a_denied_attempt_is_audited_and_changes_nothing() {
     let w = world().await;
     let desk = w.user("desk@capital.example", Role::FrontDesk, &[]).await;
     let desk = w.app.unsafe_caller_for(desk.id).await.unwrap();
-    let err = w.app.create_location(&desk, &location_input("Sneaky")).await.unwrap_err();
+    let err = w
+        .app
+        .create_location(&desk, &location_input("Sneaky"))
+        .await
+        .unwrap_err();
     assert!(matches!(err, AppError::Forbidden(_)), "{err}");
     assert!(w.app.list_locations(&w.admin).await.unwrap().is_empty());
     let mut tx = w.app.store().read().await.unwrap();
@@ -79,18 +150,39 @@ async fn a_denied_attempt_is_audited_and_changes_nothing() {
 #[tokio::test]
 async fn the_demo_seed_runs_once() {
     let db = kerato_store::testing::TestDb::new().await;
-    let app = kerato_app::App::new(db.store.clone(), std::sync::Arc::new(kerato_app::clock::SystemClock));
-    let kerato_app::demo::Seeded::Created(org) = kerato_app::demo::seed(&app).await.unwrap() else { panic!("not created") };
-    assert_eq!(kerato_app::demo::seed(&app).await.unwrap(), kerato_app::demo::Seeded::Reused(org));
-    let outcome = app.sign_in(&kerato_app::demo::demo_email(Role::FrontDesk), kerato_app::demo::DEMO_PASSWORD, None).await.unwrap();
+    let app = kerato_app::App::new(
+        db.store.clone(),
+        std::sync::Arc::new(kerato_app::clock::SystemClock),
+    );
+    let kerato_app::demo::Seeded::Created(org) = kerato_app::demo::seed(&app).await.unwrap() else {
+        panic!("not created")
+    };
+    assert_eq!(
+        kerato_app::demo::seed(&app).await.unwrap(),
+        kerato_app::demo::Seeded::Reused(org)
+    );
+    let outcome = app
+        .sign_in(
+            &kerato_app::demo::demo_email(Role::FrontDesk),
+            kerato_app::demo::DEMO_PASSWORD,
+            None,
+        )
+        .await
+        .unwrap();
     assert!(matches!(outcome, kerato_app::identity::SignIn::Done(_)));
 }
 
 #[tokio::test]
 async fn ready_reports_a_schema_behind_the_binary() {
     let db = kerato_store::testing::TestDb::empty().await;
-    db.store.migrate_to(1, kerato_domain::time::Timestamp::from_micros(0)).await.unwrap();
-    let app = kerato_app::App::new(db.store.clone(), std::sync::Arc::new(kerato_app::clock::SystemClock));
+    db.store
+        .migrate_to(1, kerato_domain::time::Timestamp::from_micros(0))
+        .await
+        .unwrap();
+    let app = kerato_app::App::new(
+        db.store.clone(),
+        std::sync::Arc::new(kerato_app::clock::SystemClock),
+    );
     let err = app.ready().await.unwrap_err();
     assert!(err.to_string().contains("kerato migrate"), "{err}");
 }

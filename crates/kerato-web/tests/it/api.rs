@@ -51,7 +51,9 @@ async fn create_read_update_list() {
     assert_eq!(created["version"], 1);
     assert_eq!(created["specialties"], json!(["dermatology", "eye_care"]));
 
-    let got: Value = t.req(Method::GET, &format!("/api/locations/{id}"), ADMIN).await
+    let got: Value = t
+        .req(Method::GET, &format!("/api/locations/{id}"), ADMIN)
+        .await
         .send()
         .await
         .unwrap()
@@ -63,7 +65,9 @@ async fn create_read_update_list() {
     t.clock.advance_secs(5);
     let mut edit = location_json("West Clinic");
     edit["version"] = json!(1);
-    let resp = t.req(Method::PUT, &format!("/api/locations/{id}"), ADMIN).await
+    let resp = t
+        .req(Method::PUT, &format!("/api/locations/{id}"), ADMIN)
+        .await
         .json(&edit)
         .send()
         .await
@@ -76,14 +80,20 @@ async fn create_read_update_list() {
     );
     assert_ne!(updated["updated_at"], created["updated_at"]);
 
-    let list: Value = t.req(Method::GET, "/api/locations", ADMIN).await
+    let list: Value = t
+        .req(Method::GET, "/api/locations", ADMIN)
+        .await
         .send()
         .await
         .unwrap()
         .json()
         .await
         .unwrap();
-    assert_eq!(list.as_array().unwrap().len(), 3, "North, South and the new one");
+    assert_eq!(
+        list.as_array().unwrap().len(),
+        3,
+        "North, South and the new one"
+    );
 }
 
 #[tokio::test]
@@ -95,7 +105,8 @@ async fn a_stale_version_is_a_409_and_changes_nothing() {
     let mut first = location_json("First");
     first["version"] = json!(1);
     assert_eq!(
-        t.req(Method::PUT, &url, ADMIN).await
+        t.req(Method::PUT, &url, ADMIN)
+            .await
             .json(&first)
             .send()
             .await
@@ -105,14 +116,22 @@ async fn a_stale_version_is_a_409_and_changes_nothing() {
     );
     let mut second = location_json("Second");
     second["version"] = json!(1);
-    let resp = t.req(Method::PUT, &url, ADMIN).await.json(&second).send().await.unwrap();
+    let resp = t
+        .req(Method::PUT, &url, ADMIN)
+        .await
+        .json(&second)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), StatusCode::CONFLICT);
     let body: Value = resp.json().await.unwrap();
     assert!(
         body["message"].as_str().unwrap().contains("reload"),
         "{body}"
     );
-    let now: Value = t.req(Method::GET, &url, ADMIN).await
+    let now: Value = t
+        .req(Method::GET, &url, ADMIN)
+        .await
         .send()
         .await
         .unwrap()
@@ -218,7 +237,11 @@ async fn malformed_bodies_get_clear_errors() {
         "{body}"
     );
 
-    assert_eq!(t.location_count().await, 2, "a rejected request wrote something");
+    assert_eq!(
+        t.location_count().await,
+        2,
+        "a rejected request wrote something"
+    );
 }
 
 #[tokio::test]
@@ -241,7 +264,7 @@ async fn ids_that_are_not_uuids_are_404_not_500() {
         "/api/locations/not-a-uuid",
         "/api/locations/0190f5d2-7c1e-7a3b-9f00-1a2b3c4d5e6f",
     ] {
-        let resp = t.req(Method::GET, &path, ADMIN).await.send().await.unwrap();
+        let resp = t.req(Method::GET, path, ADMIN).await.send().await.unwrap();
         assert_eq!(resp.status(), StatusCode::NOT_FOUND, "{path}");
         let body: Value = resp.json().await.unwrap();
         assert_eq!(body["error"], "not_found");
@@ -251,13 +274,17 @@ async fn ids_that_are_not_uuids_are_404_not_500() {
 #[tokio::test]
 async fn the_organisation_can_be_renamed() {
     let t = spawn_app().await;
-    let resp = t.req(Method::PUT, "/api/organisation", ADMIN).await
+    let resp = t
+        .req(Method::PUT, "/api/organisation", ADMIN)
+        .await
         .json(&json!({"name": "Lakeside Group"}))
         .send()
         .await
         .unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
-    let got: Value = t.req(Method::GET, "/api/organisation", ADMIN).await
+    let got: Value = t
+        .req(Method::GET, "/api/organisation", ADMIN)
+        .await
         .send()
         .await
         .unwrap()
@@ -265,7 +292,9 @@ async fn the_organisation_can_be_renamed() {
         .await
         .unwrap();
     assert_eq!(got["name"], "Lakeside Group");
-    let resp = t.req(Method::PUT, "/api/organisation", ADMIN).await
+    let resp = t
+        .req(Method::PUT, "/api/organisation", ADMIN)
+        .await
         .json(&json!({"name": ""}))
         .send()
         .await
@@ -276,12 +305,22 @@ async fn the_organisation_can_be_renamed() {
 #[tokio::test]
 async fn health_and_readiness() {
     let t = spawn_app().await;
-    let h = t.req(Method::GET, &"/healthz", ADMIN).await.send().await.unwrap();
+    let h = t
+        .req(Method::GET, "/healthz", ADMIN)
+        .await
+        .send()
+        .await
+        .unwrap();
     assert_eq!(
         (h.status(), h.text().await.unwrap().as_str()),
         (StatusCode::OK, "ok")
     );
-    let r = t.req(Method::GET, &"/readyz", ADMIN).await.send().await.unwrap();
+    let r = t
+        .req(Method::GET, "/readyz", ADMIN)
+        .await
+        .send()
+        .await
+        .unwrap();
     assert_eq!(
         (r.status(), r.text().await.unwrap().as_str()),
         (StatusCode::OK, "ready")
@@ -291,7 +330,12 @@ async fn health_and_readiness() {
 #[tokio::test]
 async fn errors_under_fhir_are_operation_outcomes() {
     let t = spawn_app().await;
-    let resp = t.req(Method::GET, &"/fhir/Patient/123", ADMIN).await.send().await.unwrap();
+    let resp = t
+        .req(Method::GET, "/fhir/Patient/123", ADMIN)
+        .await
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), StatusCode::NOT_FOUND);
     assert_eq!(resp.headers()["content-type"], "application/fhir+json");
     let body: Value = resp.json().await.unwrap();

@@ -13,7 +13,9 @@ use crate::support::{CSRF, TestApp, Who, location_json, spawn_app};
 
 /// The route's path with real IDs of the first organisation filled in.
 pub fn concrete_path(t: &TestApp, template: &str) -> String {
-    let asset = kerato_web::assets::url("app.css").trim_start_matches("/assets/").to_string();
+    let asset = kerato_web::assets::url("app.css")
+        .trim_start_matches("/assets/")
+        .to_string();
     let id = if template.starts_with("/admin/users/") {
         t.user(Who::DeskAtL1).id.to_string()
     } else {
@@ -84,10 +86,16 @@ async fn every_route_answers_every_role_as_declared() {
         for &who in &callers {
             let path = concrete_path(&t, spec.path);
             let method: Method = spec.method.parse().unwrap();
-            let resp = body_for(&t, spec, t.req(method, &path, who).await).send().await.unwrap();
+            let resp = body_for(&t, spec, t.req(method, &path, who).await)
+                .send()
+                .await
+                .unwrap();
             requests += 1;
             let status = resp.status();
-            let location = resp.headers().get("location").map(|v| v.to_str().unwrap().to_string());
+            let location = resp
+                .headers()
+                .get("location")
+                .map(|v| v.to_str().unwrap().to_string());
             let ok = if who == Who::Anonymous && !matches!(spec.access, Access::Public) {
                 if spec.path.starts_with("/api/") {
                     status == StatusCode::UNAUTHORIZED
@@ -98,15 +106,25 @@ async fn every_route_answers_every_role_as_declared() {
                 // A public route may still refuse a bad sign-in with 401.
                 status != StatusCode::FORBIDDEN && !status.is_server_error()
             } else if permitted(who, spec.access) {
-                status != StatusCode::UNAUTHORIZED && status != StatusCode::FORBIDDEN && !status.is_server_error()
+                status != StatusCode::UNAUTHORIZED
+                    && status != StatusCode::FORBIDDEN
+                    && !status.is_server_error()
             } else {
                 status == StatusCode::FORBIDDEN
             };
             if !ok {
-                failures.push(format!("{} {} as {who:?} ({:?}) -> {status}", spec.method, spec.path, spec.access));
+                failures.push(format!(
+                    "{} {} as {who:?} ({:?}) -> {status}",
+                    spec.method, spec.path, spec.access
+                ));
             }
         }
     }
-    assert!(failures.is_empty(), "{} of {requests} answers were wrong:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {requests} answers were wrong:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     assert!(requests >= table.len() * 10);
 }

@@ -76,15 +76,29 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(options: WebOptions) -> TestApp {
     init_logs();
     let db = TestDb::new().await;
-    let clock = Arc::new(TestClock::new(Timestamp::from_micros(1_780_000_000_000_000)));
+    let clock = Arc::new(TestClock::new(Timestamp::from_micros(
+        1_780_000_000_000_000,
+    )));
     let app = App::new(db.store.clone(), clock.clone());
     let (_, admin) = app
-        .bootstrap("Lakeside Eye & Skin", OrganisationKind::Practice, "admin@lakeside.example", "Ada Admin", PASSWORD)
+        .bootstrap(
+            "Lakeside Eye & Skin",
+            OrganisationKind::Practice,
+            "admin@lakeside.example",
+            "Ada Admin",
+            PASSWORD,
+        )
         .await
         .unwrap();
     let admin_caller = app.unsafe_caller_for(admin.id).await.unwrap();
-    let l1 = app.create_location(&admin_caller, &location_input("North")).await.unwrap();
-    let l2 = app.create_location(&admin_caller, &location_input("South")).await.unwrap();
+    let l1 = app
+        .create_location(&admin_caller, &location_input("North"))
+        .await
+        .unwrap();
+    let l2 = app
+        .create_location(&admin_caller, &location_input("South"))
+        .await
+        .unwrap();
     let mut users = HashMap::new();
     users.insert(Who::Role(Role::Admin), admin);
     let invite = |email: String, role: Role, only_l1: bool| {
@@ -113,21 +127,40 @@ pub async fn spawn_app_with(options: WebOptions) -> TestApp {
         let user = invite(format!("{}@lakeside.example", role.as_str()), role, false).await;
         users.insert(Who::Role(role), user);
     }
-    users.insert(Who::AdminAtL1, invite("admin-l1@lakeside.example".into(), Role::Admin, true).await);
-    users.insert(Who::DeskAtL1, invite("desk-l1@lakeside.example".into(), Role::FrontDesk, true).await);
+    users.insert(
+        Who::AdminAtL1,
+        invite("admin-l1@lakeside.example".into(), Role::Admin, true).await,
+    );
+    users.insert(
+        Who::DeskAtL1,
+        invite("desk-l1@lakeside.example".into(), Role::FrontDesk, true).await,
+    );
     let (_, other_admin) = app
-        .unsafe_add_tenant("Hilltop Optical", OrganisationKind::Practice, "admin@hilltop.example", "Hal Hilltop", PASSWORD)
+        .unsafe_add_tenant(
+            "Hilltop Optical",
+            OrganisationKind::Practice,
+            "admin@hilltop.example",
+            "Hal Hilltop",
+            PASSWORD,
+        )
         .await
         .unwrap();
     let other_caller = app.unsafe_caller_for(other_admin.id).await.unwrap();
-    let other_location = app.create_location(&other_caller, &location_input("Hilltop")).await.unwrap();
+    let other_location = app
+        .create_location(&other_caller, &location_input("Hilltop"))
+        .await
+        .unwrap();
     users.insert(Who::OtherOrgAdmin, other_admin);
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let router = kerato_web::router(app.clone(), options);
     tokio::spawn(async move {
-        axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
     });
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -159,7 +192,13 @@ impl TestApp {
     pub async fn session(&self, who: Who) -> Option<String> {
         match who {
             Who::Anonymous => None,
-            _ => Some(self.app.unsafe_session_for(self.user(who).id).await.unwrap().0),
+            _ => Some(
+                self.app
+                    .unsafe_session_for(self.user(who).id)
+                    .await
+                    .unwrap()
+                    .0,
+            ),
         }
     }
 
@@ -169,18 +208,29 @@ impl TestApp {
         if let Some(token) = self.session(who).await {
             cookie.push_str(&format!("; kerato_session={token}"));
         }
-        self.client.request(method, self.url(path)).header("cookie", cookie)
+        self.client
+            .request(method, self.url(path))
+            .header("cookie", cookie)
     }
 
     /// A form submission as `who`, with the CSRF field added.
     pub async fn form(&self, path: &str, who: Who, fields: &[(&str, &str)]) -> reqwest::Response {
         let mut all = vec![("csrf", CSRF)];
         all.extend_from_slice(fields);
-        self.req(Method::POST, path, who).await.form(&all).send().await.unwrap()
+        self.req(Method::POST, path, who)
+            .await
+            .form(&all)
+            .send()
+            .await
+            .unwrap()
     }
 
     pub async fn location_count(&self) -> usize {
-        let caller = self.app.unsafe_caller_for(self.user(Who::Role(Role::Admin)).id).await.unwrap();
+        let caller = self
+            .app
+            .unsafe_caller_for(self.user(Who::Role(Role::Admin)).id)
+            .await
+            .unwrap();
         self.app.list_locations(&caller).await.unwrap().len()
     }
 }

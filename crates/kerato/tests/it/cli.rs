@@ -36,7 +36,10 @@ fn init_makes_a_private_key_a_certificate_and_a_database() {
     let dir = temp("init");
     let data = dir.join("data");
     let out = init(&data);
-    assert!(out.contains("admin@clinic.example with the one-time password"), "{out}");
+    assert!(
+        out.contains("admin@clinic.example with the one-time password"),
+        "{out}"
+    );
     let key = data.join("db.key");
     assert_eq!(
         std::fs::metadata(&key).unwrap().permissions().mode() & 0o777,
@@ -72,15 +75,26 @@ fn init_makes_a_private_key_a_certificate_and_a_database() {
         out.contains("integrity_check: ok") && out.contains("SQLCipher 4."),
         "{out}"
     );
-    assert!(out.contains(&format!("schema: version {n} of {n}", n = kerato_store::MIGRATIONS.len())), "{out}");
-
+    assert!(
+        out.contains(&format!(
+            "schema: version {n} of {n}",
+            n = kerato_store::MIGRATIONS.len()
+        )),
+        "{out}"
+    );
 
     let (ok, out, _) = run(&["migrate", "--data-dir", data.to_str().unwrap()]);
     assert!(ok && out.contains("applied 0 migration(s)"), "{out}");
 
     // A second init changes nothing and says so.
     let before = std::fs::read(&key).unwrap();
-    let (ok, _, err) = run(&["init", "--admin-email", "a@b.example", "--data-dir", data.to_str().unwrap()]);
+    let (ok, _, err) = run(&[
+        "init",
+        "--admin-email",
+        "a@b.example",
+        "--data-dir",
+        data.to_str().unwrap(),
+    ]);
     assert!(!ok && err.contains("already initialised"), "{err}");
     assert_eq!(std::fs::read(&key).unwrap(), before);
     std::fs::remove_dir_all(dir).unwrap();

@@ -23,7 +23,10 @@ async fn writer(base: String, cookie: String, tag: String, acked: Arc<Mutex<BTre
             "zip": "12207",
             "specialties": ["optical_shop"],
         });
-        match http.post(format!("{base}/api/locations")).header("cookie", &cookie).json(&body)
+        match http
+            .post(format!("{base}/api/locations"))
+            .header("cookie", &cookie)
+            .json(&body)
             .send()
             .await
         {
@@ -105,7 +108,14 @@ async fn acknowledged_rows_survive_sigkill() {
         );
 
         let writers: Vec<_> = (0..2)
-            .map(|w| tokio::spawn(writer(base.clone(), cookie.clone(), format!("{cycle}.{w}"), acked.clone())))
+            .map(|w| {
+                tokio::spawn(writer(
+                    base.clone(),
+                    cookie.clone(),
+                    format!("{cycle}.{w}"),
+                    acked.clone(),
+                ))
+            })
             .collect();
         tokio::time::sleep(Duration::from_millis(rng.random_range(20..250))).await;
         server.child.start_kill().unwrap(); // SIGKILL

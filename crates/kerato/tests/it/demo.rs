@@ -12,13 +12,23 @@ async fn demo_session(base: &str) -> String {
     let resp = client()
         .post(format!("{base}/login"))
         .header("cookie", &jar)
-        .form(&[("csrf", CSRF), ("email", "front-desk@riverside.example"), ("password", "kerato demo password")])
+        .form(&[
+            ("csrf", CSRF),
+            ("email", "front-desk@riverside.example"),
+            ("password", "kerato demo password"),
+        ])
         .send()
         .await
         .unwrap();
     assert_eq!(resp.status(), 303);
     assert_eq!(resp.headers()["location"], "/");
-    let session = resp.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
+    let session = resp.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
     format!("{jar}; {session}")
 }
 

@@ -4,9 +4,11 @@
 // A failed unwrap in a test helper is a test failure with its location; that is the point.
 #![allow(clippy::unwrap_used)]
 
+mod audit;
 mod cli;
 mod config;
 mod crash;
 mod demo;
+mod phi;
 mod support;
 mod tls;

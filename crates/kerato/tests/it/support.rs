@@ -49,7 +49,11 @@ pub fn init_with(args: &[&str]) -> String {
 pub fn admin_password(init_output: &str) -> String {
     let marker = "one-time password ";
     let start = init_output.find(marker).expect("init prints the password") + marker.len();
-    init_output[start..].split_whitespace().next().unwrap().to_string()
+    init_output[start..]
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string()
 }
 
 const CSRF: &str = "5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed";
@@ -70,11 +74,25 @@ pub async fn sign_in(base: &str, email: &str, password: &str) -> String {
         .unwrap();
     assert_eq!(resp.status(), 303, "sign-in refused");
     let session = |resp: &reqwest::Response| {
-        resp.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string()
+        resp.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_string()
     };
     let pending = format!("{jar}; {}", session(&resp));
     assert_eq!(resp.headers()["location"], "/login/enrol");
-    let html = http.get(format!("{base}/login/enrol")).header("cookie", &pending).send().await.unwrap().text().await.unwrap();
+    let html = http
+        .get(format!("{base}/login/enrol"))
+        .header("cookie", &pending)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let start = html.find("Key: <code>").unwrap() + "Key: <code>".len();
     let secret = kerato_domain::totp::TotpSecret::from_base32(&html[start..start + 32]).unwrap();
     let now = kerato_app::clock::SystemClock.now();
@@ -97,6 +115,8 @@ pub struct Running {
     /// Every URL the child said it listens on, in order.
     pub urls: Vec<String>,
     pub stdout: Vec<String>,
+    /// Everything the child wrote to stderr (its logs), so far.
+    pub stderr: std::sync::Arc<std::sync::Mutex<String>>,
 }
 
 /// Starts `kerato ARGS` and waits until it has printed `expect_urls`
@@ -104,8 +124,8 @@ pub struct Running {
 pub async fn start(args: &[&str], env: &[(&str, &str)], expect_urls: usize) -> Running {
     let mut child = Command::new(bin())
         .args(args)
-        .envs(env.iter().copied())
         .env("RUST_LOG", "warn")
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true)
@@ -113,6 +133,16 @@ pub async fn start(args: &[&str], env: &[(&str, &str)], expect_urls: usize) -> R
         .expect("kerato starts");
     let stdout = child.stdout.take().unwrap();
     let mut lines = BufReader::new(stdout).lines();
+    let stderr = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let mut err_lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let sink = stderr.clone();
+    tokio::spawn(async move {
+        while let Ok(Some(line)) = err_lines.next_line().await {
+            let mut s = sink.lock().unwrap();
+            s.push_str(&line);
+            s.push('\n');
+        }
+    });
     let mut urls = Vec::new();
     let mut seen = Vec::new();
     let wait = async {
@@ -133,10 +163,10 @@ pub async fn start(args: &[&str], env: &[(&str, &str)], expect_urls: usize) -> R
         .is_err();
     if urls.len() < expect_urls {
         let _ = child.start_kill();
-        let out = child.wait_with_output().await.unwrap();
+        let _ = child.wait().await;
         panic!(
             "kerato {args:?} did not start (timed out: {timed_out}); stdout: {seen:?}; stderr: {}",
-            String::from_utf8_lossy(&out.stderr)
+            stderr.lock().unwrap()
         );
     }
     // Keep draining stdout so the child never blocks on a full pipe.
@@ -145,12 +175,15 @@ pub async fn start(args: &[&str], env: &[(&str, &str)], expect_urls: usize) -> R
         child,
         urls,
         stdout: seen,
+        stderr,
     }
 }
 
 pub fn temp(label: &str) -> PathBuf {
     kerato_store::testing::temp_dir(label)
 }
+
+pub const FORM_CSRF: &str = CSRF;
 
 pub fn client() -> reqwest::Client {
     reqwest::Client::builder()
