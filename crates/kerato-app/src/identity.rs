@@ -38,6 +38,12 @@ const RECOVERY_CODES: usize = 10;
 /// Sign-in attempts allowed per client address in the window below.
 const IP_ATTEMPTS: usize = 20;
 const IP_WINDOW_MICROS: i64 = 5 * 60 * 1_000_000;
+/// Every failed sign-in answers no sooner than this after it arrived. The
+/// two failure paths (unknown address, wrong password) do the same argon2
+/// work but different database writes; the floor hides that difference,
+/// and anything else the host's load adds, behind one fixed response time.
+const FAILED_SIGN_IN_FLOOR: std::time::Duration = std::time::Duration::from_millis(200);
+
 /// Sessions record activity at most this often, to spare a write per request.
 const TOUCH_EVERY_MICROS: i64 = 15 * 1_000_000;
 
@@ -288,6 +294,20 @@ impl App {
     /// Checks a password. Every failure answers [`SIGN_IN_FAILED`] after the
     /// same argon2 work, is audited, and counts towards the lockout.
     pub async fn sign_in(
+        &self,
+        email: &str,
+        password: &str,
+        source_ip: Option<String>,
+    ) -> Result<SignIn, AppError> {
+        let started = std::time::Instant::now();
+        let result = self.check_sign_in(email, password, source_ip).await;
+        if matches!(result, Err(AppError::Unauthenticated(_))) {
+            tokio::time::sleep(FAILED_SIGN_IN_FLOOR.saturating_sub(started.elapsed())).await;
+        }
+        result
+    }
+
+    async fn check_sign_in(
         &self,
         email: &str,
         password: &str,
