@@ -2,9 +2,8 @@
 
 use kerato_domain::audit::{AuditAction, AuditEvent, ChainError, ChainVerifier};
 use kerato_domain::identity::{Action, Resource, Target};
-use kerato_domain::time::Timestamp;
-pub use kerato_store::audit::SortBy;
-use kerato_store::audit::{self as store, ReportFilter};
+use kerato_store::audit as store;
+pub use kerato_store::audit::{ReportFilter, SortBy};
 
 use crate::authz::{Act, Caller};
 use crate::{App, AppError};
@@ -13,36 +12,6 @@ use crate::{App, AppError};
 const VERIFY_PAGE: i64 = 5_000;
 /// The most rows one report page or CSV export returns.
 pub const MAX_REPORT_ROWS: i64 = 100_000;
-
-/// What the report shows.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AuditQuery {
-    pub patient_id: Option<String>,
-    pub user_id: Option<String>,
-    pub action: Option<AuditAction>,
-    pub from: Option<Timestamp>,
-    pub until: Option<Timestamp>,
-    pub sort: SortBy,
-    pub descending: bool,
-    pub limit: i64,
-    pub offset: i64,
-}
-
-impl Default for AuditQuery {
-    fn default() -> Self {
-        Self {
-            patient_id: None,
-            user_id: None,
-            action: None,
-            from: None,
-            until: None,
-            sort: SortBy::Time,
-            descending: true,
-            limit: 100,
-            offset: 0,
-        }
-    }
-}
 
 /// What verification found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,7 +24,7 @@ impl App {
     async fn report_rows(
         &self,
         caller: &Caller,
-        q: &AuditQuery,
+        q: &ReportFilter,
         action: Action,
     ) -> Result<Vec<AuditEvent>, AppError> {
         let org = caller.actor.organisation_id;
@@ -75,22 +44,14 @@ impl App {
         .ok();
         act.patient_id = q.patient_id.clone();
         let mut tx = self.guard(tx, caller, act).await?;
-        let rows = store::report(
-            &mut tx,
-            &ReportFilter {
-                organisation: org,
-                patient_id: q.patient_id.clone(),
-                user_id: q.user_id.clone(),
-                action: q.action,
-                from: q.from,
-                until: q.until,
-                sort: q.sort,
-                descending: q.descending,
-                limit: q.limit.clamp(1, MAX_REPORT_ROWS),
-                offset: q.offset.max(0),
-            },
-        )
-        .await?;
+        // Whatever organisation the filter names, the report is the caller's.
+        let filter = ReportFilter {
+            organisation: org,
+            limit: q.limit.clamp(1, MAX_REPORT_ROWS),
+            offset: q.offset.max(0),
+            ..q.clone()
+        };
+        let rows = store::report(&mut tx, &filter).await?;
         tx.commit().await?;
         Ok(rows)
     }
@@ -99,13 +60,13 @@ impl App {
     pub async fn audit_report(
         &self,
         caller: &Caller,
-        q: &AuditQuery,
+        q: &ReportFilter,
     ) -> Result<Vec<AuditEvent>, AppError> {
         self.report_rows(caller, q, Action::Query).await
     }
 
     /// The report as CSV, for the auditor's spreadsheet; audited as an export.
-    pub async fn audit_csv(&self, caller: &Caller, q: &AuditQuery) -> Result<String, AppError> {
+    pub async fn audit_csv(&self, caller: &Caller, q: &ReportFilter) -> Result<String, AppError> {
         let rows = self.report_rows(caller, q, Action::Export).await?;
         let mut out = String::from(
             "seq,time_utc,user_id,patient_id,action,resource,resource_id,category,outcome,emergency,source_ip,detail,old_value,new_value\n",

@@ -175,6 +175,25 @@ impl App {
         }
     }
 
+    /// Opens a write transaction and guards an action on a resource of the
+    /// caller's whole organisation (a list, a setting), the common case.
+    pub(crate) async fn guard_org(
+        &self,
+        caller: &Caller,
+        action: Action,
+        resource: Resource,
+        category: &'static str,
+    ) -> Result<Tx, AppError> {
+        let tx = self.store.write().await?;
+        let target = Target {
+            organisation: caller.actor.organisation_id,
+            location: None,
+            resource,
+        };
+        self.guard(tx, caller, Act::new(action, target, category))
+            .await
+    }
+
     /// Checks that the caller may do `action` on `resource` (at `location`)
     /// before a page that only shows a form; nothing is read, so only a
     /// denial is audited.

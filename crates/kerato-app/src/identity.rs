@@ -939,18 +939,8 @@ impl App {
 
     pub async fn list_users(&self, caller: &Caller) -> Result<Vec<User>, AppError> {
         let org = caller.actor.organisation_id;
-        let tx = self.store.write().await?;
-        let target = Target {
-            organisation: org,
-            location: None,
-            resource: Resource::User,
-        };
         let mut tx = self
-            .guard(
-                tx,
-                caller,
-                Act::new(Action::Query, target, "staff accounts"),
-            )
+            .guard_org(caller, Action::Query, Resource::User, "staff accounts")
             .await?;
         let users = store::list_users(&mut tx, org).await?;
         tx.commit().await?;
@@ -1093,14 +1083,8 @@ impl App {
 
     pub async fn live_sessions(&self, caller: &Caller) -> Result<Vec<SessionView>, AppError> {
         let org = caller.actor.organisation_id;
-        let tx = self.store.write().await?;
-        let target = Target {
-            organisation: org,
-            location: None,
-            resource: Resource::Session,
-        };
         let mut tx = self
-            .guard(tx, caller, Act::new(Action::Query, target, "sessions"))
+            .guard_org(caller, Action::Query, Resource::Session, "sessions")
             .await?;
         let policy = self.session_policy(&mut tx, org).await?;
         let users: HashMap<UserId, String> = store::list_users(&mut tx, org)
@@ -1262,17 +1246,12 @@ impl App {
         caller: &Caller,
     ) -> Result<Vec<kerato_domain::tenancy::Location>, AppError> {
         let org = caller.actor.organisation_id;
-        let tx = self.store.write().await?;
-        let target = Target {
-            organisation: org,
-            location: None,
-            resource: Resource::EmergencyAccess,
-        };
         let mut tx = self
-            .guard(
-                tx,
+            .guard_org(
                 caller,
-                Act::new(Action::View, target, "emergency access"),
+                Action::View,
+                Resource::EmergencyAccess,
+                "emergency access",
             )
             .await?;
         let all = tenancy::list_locations(&mut tx, org).await?;
@@ -1297,14 +1276,8 @@ impl App {
         caller: &Caller,
     ) -> Result<std::collections::BTreeMap<LocationId, String>, AppError> {
         let org = caller.actor.organisation_id;
-        let tx = self.store.write().await?;
-        let target = Target {
-            organisation: org,
-            location: None,
-            resource: Resource::Location,
-        };
         let mut tx = self
-            .guard(tx, caller, Act::new(Action::Query, target, "locations"))
+            .guard_org(caller, Action::Query, Resource::Location, "locations")
             .await?;
         let all = tenancy::list_locations(&mut tx, org).await?;
         tx.commit().await?;
@@ -1314,17 +1287,12 @@ impl App {
     /// Every break-glass grant of the organisation, newest first.
     pub async fn emergency_log(&self, caller: &Caller) -> Result<Vec<GrantRow>, AppError> {
         let org = caller.actor.organisation_id;
-        let tx = self.store.write().await?;
-        let target = Target {
-            organisation: org,
-            location: None,
-            resource: Resource::EmergencyAccess,
-        };
         let mut tx = self
-            .guard(
-                tx,
+            .guard_org(
                 caller,
-                Act::new(Action::Query, target, "emergency access"),
+                Action::Query,
+                Resource::EmergencyAccess,
+                "emergency access",
             )
             .await?;
         let grants = store::list_grants(&mut tx, org).await?;
@@ -1344,17 +1312,12 @@ impl App {
     /// Whether every role must use MFA, and the idle timeout in minutes.
     pub async fn security_settings(&self, caller: &Caller) -> Result<(bool, i64), AppError> {
         let org = caller.actor.organisation_id;
-        let tx = self.store.write().await?;
-        let target = Target {
-            organisation: org,
-            location: None,
-            resource: Resource::Organisation,
-        };
         let mut tx = self
-            .guard(
-                tx,
+            .guard_org(
                 caller,
-                Act::new(Action::View, target, "security settings"),
+                Action::View,
+                Resource::Organisation,
+                "security settings",
             )
             .await?;
         let settings = store::organisation_security(&mut tx, org).await?;

@@ -93,13 +93,8 @@ impl App {
     /// The locations the caller works at (or holds break-glass access to).
     pub async fn list_locations(&self, caller: &Caller) -> Result<Vec<Location>, AppError> {
         let org = caller.actor.organisation_id;
-        let tx = self.store.write().await?;
         let mut tx = self
-            .guard(
-                tx,
-                caller,
-                Act::new(Action::Query, location_target(org, None), "locations"),
-            )
+            .guard_org(caller, Action::Query, Resource::Location, "locations")
             .await?;
         let now = self.now();
         let all = store::list_locations(&mut tx, org).await?;

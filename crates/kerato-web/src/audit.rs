@@ -6,10 +6,11 @@ use axum::extract::{Extension, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use kerato_app::audit::{AuditQuery, SortBy};
+use kerato_app::audit::{ReportFilter, SortBy};
 use kerato_domain::ValidationErrors;
 use kerato_domain::audit::AuditAction;
 use kerato_domain::identity::{Action, Resource};
+use kerato_domain::ids::OrganisationId;
 use kerato_domain::time::Timestamp;
 use serde::Deserialize;
 
@@ -87,7 +88,7 @@ fn uuid_filter(text: &str, field: &str, errors: &mut ValidationErrors) -> Option
 }
 
 impl Filters {
-    fn query(&self) -> Result<AuditQuery, ValidationErrors> {
+    fn query(&self, organisation: OrganisationId) -> Result<ReportFilter, ValidationErrors> {
         let mut errors = ValidationErrors::new();
         let action = if self.action.is_empty() {
             None
@@ -118,7 +119,8 @@ impl Filters {
         } else {
             self.page.parse::<i64>().unwrap_or(0).clamp(0, 1_000_000)
         };
-        let q = AuditQuery {
+        let q = ReportFilter {
+            organisation,
             user_id: uuid_filter(&self.user, "user", &mut errors),
             patient_id: uuid_filter(&self.patient, "patient", &mut errors),
             action,
@@ -173,7 +175,7 @@ async fn report_page(
     Query(filters): Query<Filters>,
 ) -> Result<Response, WebError> {
     let layout = Layout::signed_in(&state, &csrf, &caller, "audit").await?;
-    let (rows, problem, page) = match filters.query() {
+    let (rows, problem, page) = match filters.query(caller.actor.organisation_id) {
         Ok(q) => {
             let page = q.offset / PAGE_SIZE;
             let rows = state.app.audit_report(&caller, &q).await?;
@@ -248,7 +250,9 @@ async fn report_csv(
     CurrentUser(caller): CurrentUser,
     Query(filters): Query<Filters>,
 ) -> Result<Response, WebError> {
-    let mut q = filters.query().map_err(WebError::Validation)?;
+    let mut q = filters
+        .query(caller.actor.organisation_id)
+        .map_err(WebError::Validation)?;
     q.limit = kerato_app::audit::MAX_REPORT_ROWS;
     q.offset = 0;
     let csv = state.app.audit_csv(&caller, &q).await?;

@@ -4,7 +4,6 @@
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, FromRef, FromRequestParts};
-use axum::http::header;
 use axum::http::request::Parts;
 use kerato_app::Caller;
 use kerato_app::identity::SessionToken;
@@ -40,16 +39,7 @@ pub(crate) fn clear_session_cookie(tls: bool) -> String {
 }
 
 fn cookie(parts: &Parts, name: &str) -> Option<String> {
-    parts
-        .headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_string())
-        .filter(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()))
+    crate::csrf::token_cookie(&parts.headers, name)
 }
 
 /// The raw session token, if the browser sent one.

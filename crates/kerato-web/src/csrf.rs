@@ -26,8 +26,9 @@ fn cookie_name(tls: bool) -> &'static str {
     }
 }
 
-fn from_cookie_header(req: &Request, name: &str) -> Option<String> {
-    req.headers()
+/// The value of a cookie that must hold 64 hex digits (a token), if sent.
+pub(crate) fn token_cookie(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
+    headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
@@ -40,7 +41,7 @@ fn from_cookie_header(req: &Request, name: &str) -> Option<String> {
 
 pub(crate) async fn layer(State(state): State<WebState>, mut req: Request, next: Next) -> Response {
     let name = cookie_name(state.options.tls);
-    let existing = from_cookie_header(&req, name);
+    let existing = token_cookie(req.headers(), name);
     let fresh = existing.is_none();
     let token = existing.unwrap_or_else(|| hex::encode(rand::rng().random::<[u8; 32]>()));
     req.extensions_mut().insert(CsrfToken(token.clone()));

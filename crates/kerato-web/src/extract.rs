@@ -120,6 +120,16 @@ impl FormFields {
             .unwrap_or_default()
     }
 
+    /// The `version` field an edit form carries back: the version of the
+    /// record the user started editing.
+    pub fn version(&self, what: &str) -> Result<i64, WebError> {
+        self.get("version").parse().map_err(|_| {
+            WebError::BadRequest(format!(
+                "the form is missing the {what}'s version; reload the page"
+            ))
+        })
+    }
+
     /// Every value of a repeated field (checkboxes).
     pub fn all(&self, name: &str) -> Vec<String> {
         self.pairs

@@ -918,9 +918,7 @@ async fn user_update(
     form: FormFields,
 ) -> Result<Response, WebError> {
     let id = parse_user_id(&id)?;
-    let version: i64 = form.get("version").parse().map_err(|_| {
-        WebError::BadRequest("the form is missing the account's version; reload the page".into())
-    })?;
+    let version = form.version("account")?;
     let input = user_input(&form);
     match state
         .app

@@ -370,9 +370,7 @@ async fn update_form(
     form: FormFields,
 ) -> Result<Response, WebError> {
     let id = parse_location_id(&id)?;
-    let version: i64 = form.get("version").parse().map_err(|_| {
-        WebError::BadRequest("the form is missing the location's version; reload the page".into())
-    })?;
+    let version = form.version("location")?;
     let input = input_from_form(&form);
     match state
         .app
