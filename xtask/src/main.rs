@@ -157,6 +157,10 @@ fn ensure_debian_packages() -> Result<()> {
     {
         missing.push("pkg-config");
     }
+    // The browser test drives Debian's Chromium through its chromedriver.
+    if !Path::new("/usr/bin/chromedriver").exists() {
+        missing.extend(["chromium", "chromium-driver"]);
+    }
     if Command::new("python3")
         .args(["-m", "venv", "--help"])
         .output()

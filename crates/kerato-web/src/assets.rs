@@ -31,6 +31,11 @@ const SOURCES: &[(&str, &[u8], &str)] = &[
         "text/javascript; charset=utf-8",
     ),
     (
+        "favicon.svg",
+        include_bytes!("../assets/favicon.svg"),
+        "image/svg+xml",
+    ),
+    (
         "htmx.min.js",
         include_bytes!("../assets/vendor/htmx-2.0.11.min.js"),
         "text/javascript; charset=utf-8",

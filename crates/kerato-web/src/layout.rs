@@ -21,6 +21,7 @@ pub(crate) struct Layout {
     pub css: String,
     pub js: String,
     pub htmx: String,
+    pub icon: String,
     pub csrf: String,
     pub organisation: String,
     /// The navigation entry to mark as current.
@@ -102,6 +103,7 @@ impl Layout {
             css: assets::url("app.css"),
             js: assets::url("app.js"),
             htmx: assets::url("htmx.min.js"),
+            icon: assets::url("favicon.svg"),
             csrf: csrf.0.clone(),
             organisation: String::new(),
             section,

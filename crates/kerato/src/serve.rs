@@ -222,7 +222,24 @@ pub async fn demo(config: &Config, data: &DataArgs, site_bind: SocketAddr) -> Re
         }
     }
     println!(
-        "demo logins: none yet; this build has no user accounts, so the demo opens without signing in"
+        "demo logins (password \"{}\" for all):",
+        kerato_app::demo::DEMO_PASSWORD
+    );
+    for role in kerato_domain::identity::Role::ALL {
+        let mfa = if role.mfa_always_required() {
+            " (MFA: add the key below to an authenticator app)"
+        } else {
+            ""
+        };
+        println!(
+            "  {:<18} {}{mfa}",
+            role.as_str(),
+            kerato_app::demo::demo_email(*role)
+        );
+    }
+    println!(
+        "  authenticator key for admin and privacy_officer: {}",
+        kerato_app::demo::DEMO_TOTP_SECRET
     );
     let options = WebOptions { tls: false };
     let clinic_bind = config.server.bind.first().copied().unwrap_or(site_bind);

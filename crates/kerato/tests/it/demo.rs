@@ -70,7 +70,10 @@ async fn demo_is_ready_in_under_five_seconds_and_reuses_its_data() {
         first.stdout
     );
     assert!(
-        first.stdout.iter().any(|l| l.contains("demo logins")),
+        first
+            .stdout
+            .iter()
+            .any(|l| l.contains("front_desk") && l.contains("front-desk@riverside.example")),
         "{:?}",
         first.stdout
     );

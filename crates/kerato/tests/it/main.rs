@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod audit;
+mod browser;
 mod cli;
 mod config;
 mod crash;

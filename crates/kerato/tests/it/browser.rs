@@ -1,0 +1,255 @@
+//! The main flow in a real browser: Debian's Chromium, headless, driven over
+//! the W3C WebDriver protocol by chromedriver. Sign in as the first
+//! administrator, enrol an authenticator, add a location with the keyboard
+//! shortcut, and check that the browser reported no errors (a CSP violation
+//! by htmx or our own script would show here).
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tokio::process::Command;
+
+use crate::support::{ADMIN_EMAIL, admin_password, init, start, temp};
+
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+/// A WebDriver session: just the calls this test needs.
+struct Browser {
+    http: reqwest::Client,
+    base: String,
+}
+
+impl Browser {
+    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let v: Value = req.send().await.unwrap().json().await.unwrap();
+        assert!(v["value"].get("error").is_none(), "WebDriver {path}: {v}");
+        v["value"].clone()
+    }
+
+    async fn go(&self, url: &str) {
+        self.call(reqwest::Method::POST, "/url", Some(json!({"url": url})))
+            .await;
+    }
+
+    async fn find(&self, css: &str) -> String {
+        let v = self
+            .call(
+                reqwest::Method::POST,
+                "/element",
+                Some(json!({"using": "css selector", "value": css})),
+            )
+            .await;
+        v.as_object()
+            .unwrap()
+            .values()
+            .next()
+            .unwrap()
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    async fn type_into(&self, css: &str, text: &str) {
+        let el = self.find(css).await;
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{el}/value"),
+            Some(json!({"text": text})),
+        )
+        .await;
+    }
+
+    async fn click(&self, css: &str) {
+        let el = self.find(css).await;
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{el}/click"),
+            Some(json!({})),
+        )
+        .await;
+    }
+
+    async fn text(&self, css: &str) -> String {
+        let el = self.find(css).await;
+        self.call(reqwest::Method::GET, &format!("/element/{el}/text"), None)
+            .await
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    async fn source(&self) -> String {
+        self.call(reqwest::Method::GET, "/source", None)
+            .await
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    async fn url(&self) -> String {
+        self.call(reqwest::Method::GET, "/url", None)
+            .await
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    /// Waits until the page source contains `needle`.
+    async fn wait_for(&self, needle: &str) {
+        for _ in 0..100 {
+            if self.source().await.contains(needle) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the page never showed {needle:?}: {}", self.source().await);
+    }
+
+    /// Presses a key on the page (not in a field).
+    async fn press(&self, key: &str) {
+        let actions = json!({"actions": [{"type": "key", "id": "kbd", "actions": [
+            {"type": "keyDown", "value": key}, {"type": "keyUp", "value": key}
+        ]}]});
+        self.call(reqwest::Method::POST, "/actions", Some(actions))
+            .await;
+    }
+
+    async fn console_errors(&self) -> Vec<String> {
+        let v = self
+            .call(
+                reqwest::Method::POST,
+                "/se/log",
+                Some(json!({"type": "browser"})),
+            )
+            .await;
+        v.as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["level"] == "SEVERE")
+            .map(|e| e["message"].as_str().unwrap_or("").to_string())
+            .collect()
+    }
+}
+
+#[tokio::test]
+async fn sign_in_enrol_and_add_a_location_in_chromium() {
+    if !std::path::Path::new(CHROMEDRIVER).exists() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must run the browser test: cargo xtask ci installs chromium-driver"
+        );
+        eprintln!(
+            "skipping the browser test: {CHROMEDRIVER} is not installed (cargo xtask ci installs it)"
+        );
+        return;
+    }
+    let dir = temp("browser");
+    let data = dir.join("data");
+    let password = admin_password(&init(&data));
+    let server = start(
+        &[
+            "serve",
+            "--data-dir",
+            data.to_str().unwrap(),
+            "--bind",
+            "127.0.0.1:0",
+        ],
+        &[],
+        1,
+    )
+    .await;
+    let site = server.urls[0].clone();
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let _driver = Command::new(CHROMEDRIVER)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let http = reqwest::Client::new();
+    let profile = dir.join("profile");
+    let caps = json!({"capabilities": {"alwaysMatch": {
+        "browserName": "chrome",
+        "goog:loggingPrefs": {"browser": "ALL"},
+        "goog:chromeOptions": {"binary": CHROMIUM, "args": [
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic",
+            format!("--user-data-dir={}", profile.display()), "--window-size=1280,900"
+        ]}
+    }}});
+    let mut session = None;
+    for _ in 0..100 {
+        if let Ok(resp) = http
+            .post(format!("http://127.0.0.1:{port}/session"))
+            .json(&caps)
+            .send()
+            .await
+        {
+            let v: Value = resp.json().await.unwrap();
+            session = v["value"]["sessionId"].as_str().map(str::to_string);
+            assert!(session.is_some(), "chromedriver refused the session: {v}");
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let id = session.expect("chromedriver did not start");
+    let b = Browser {
+        http: http.clone(),
+        base: format!("http://127.0.0.1:{port}/session/{id}"),
+    };
+
+    b.go(&format!("{site}/locations")).await;
+    assert!(
+        b.url().await.ends_with("/login"),
+        "strangers go to the sign-in page"
+    );
+    b.type_into("#email", ADMIN_EMAIL).await;
+    b.type_into("#password", &password).await;
+    b.click("button[type=submit]").await;
+    b.wait_for("Set up your authenticator").await;
+    let secret = b.text("main code").await;
+    let secret = kerato_domain::totp::TotpSecret::from_base32(&secret).unwrap();
+    use kerato_domain::time::Clock;
+    let code = kerato_domain::totp::code_for_step(
+        &secret,
+        kerato_domain::totp::step_at(kerato_app::clock::SystemClock.now()),
+        6,
+    );
+    b.type_into("#code", &code).await;
+    b.click("form button[type=submit]").await;
+    b.wait_for("Your recovery codes").await;
+    b.click("main a.button").await;
+    b.wait_for("No locations yet").await;
+
+    // The keyboard shortcut shown on the button opens the form.
+    b.press("n").await;
+    b.wait_for("<h1>Add location</h1>").await;
+    b.type_into("#name", "Browser Clinic").await;
+    b.type_into("#address_line1", "5 Chromium Way").await;
+    b.type_into("#city", "Madison").await;
+    b.type_into("#state", "WI").await;
+    b.type_into("#zip", "53703").await;
+    b.type_into("#time_zone", "America/Chicago").await;
+    b.click("input[value=eye_care]").await;
+    b.click("form.form button[type=submit]").await;
+    b.wait_for("Location added.").await;
+    assert!(b.source().await.contains("Browser Clinic"));
+
+    let errors = b.console_errors().await;
+    assert!(errors.is_empty(), "the browser reported errors: {errors:?}");
+    b.call(reqwest::Method::DELETE, "", None).await;
+    drop(server);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
