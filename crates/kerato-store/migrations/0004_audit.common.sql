@@ -2,7 +2,7 @@
 -- position and hash of the last event so a truncated chain shows.
 CREATE TABLE audit_events (
     seq BIGINT PRIMARY KEY,
-    id TEXT NOT NULL UNIQUE,
+    id TEXT NOT NULL,
     at BIGINT NOT NULL,
     organisation_id TEXT,
     user_id TEXT,

@@ -120,6 +120,29 @@ impl Browser {
             .await;
     }
 
+    /// Runs axe-core (vendored from npm, test-only) on the current page for
+    /// WCAG 2.2 A and AA rules; returns a line per violation.
+    async fn accessibility_violations(&self) -> Vec<String> {
+        let script = format!(
+            "{}\n;var done = arguments[arguments.length - 1];\n\
+             axe.run(document, {{runOnly: {{type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']}}}})\n\
+             .then(function (r) {{ done(r.violations.map(function (v) {{ return v.id + ': ' + v.help + ' (' + v.nodes.map(function (n) {{ return n.target.join(' '); }}).join(', ') + ')'; }})); }});",
+            include_str!("../fixtures/axe-core-4.14.1.min.js")
+        );
+        let v = self
+            .call(
+                reqwest::Method::POST,
+                "/execute/async",
+                Some(json!({"script": script, "args": []})),
+            )
+            .await;
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_str().unwrap_or("").to_string())
+            .collect()
+    }
+
     async fn console_errors(&self) -> Vec<String> {
         let v = self
             .call(
@@ -215,10 +238,23 @@ async fn sign_in_enrol_and_add_a_location_in_chromium() {
         b.url().await.ends_with("/login"),
         "strangers go to the sign-in page"
     );
+    let mut violations = Vec::new();
+    violations.extend(
+        b.accessibility_violations()
+            .await
+            .into_iter()
+            .map(|v| format!("sign-in: {v}")),
+    );
     b.type_into("#email", ADMIN_EMAIL).await;
     b.type_into("#password", &password).await;
     b.click("button[type=submit]").await;
     b.wait_for("Set up your authenticator").await;
+    violations.extend(
+        b.accessibility_violations()
+            .await
+            .into_iter()
+            .map(|v| format!("enrolment: {v}")),
+    );
     let secret = b.text("main code").await;
     let secret = kerato_domain::totp::TotpSecret::from_base32(&secret).unwrap();
     use kerato_domain::time::Clock;
@@ -236,6 +272,12 @@ async fn sign_in_enrol_and_add_a_location_in_chromium() {
     // The keyboard shortcut shown on the button opens the form.
     b.press("n").await;
     b.wait_for("<h1>Add location</h1>").await;
+    violations.extend(
+        b.accessibility_violations()
+            .await
+            .into_iter()
+            .map(|v| format!("location form: {v}")),
+    );
     b.type_into("#name", "Browser Clinic").await;
     b.type_into("#address_line1", "5 Chromium Way").await;
     b.type_into("#city", "Madison").await;
@@ -246,9 +288,46 @@ async fn sign_in_enrol_and_add_a_location_in_chromium() {
     b.click("form.form button[type=submit]").await;
     b.wait_for("Location added.").await;
     assert!(b.source().await.contains("Browser Clinic"));
-
+    violations.extend(
+        b.accessibility_violations()
+            .await
+            .into_iter()
+            .map(|v| format!("locations: {v}")),
+    );
+    b.go(&format!("{site}/admin/audit")).await;
+    b.wait_for("<h1>Audit trail</h1>").await;
+    violations.extend(
+        b.accessibility_violations()
+            .await
+            .into_iter()
+            .map(|v| format!("audit: {v}")),
+    );
+    b.go(&format!("{site}/admin/users")).await;
+    b.wait_for("<h1>Staff</h1>").await;
+    violations.extend(
+        b.accessibility_violations()
+            .await
+            .into_iter()
+            .map(|v| format!("staff: {v}")),
+    );
+    assert!(
+        violations.is_empty(),
+        "WCAG violations found by axe-core:\n{}",
+        violations.join("\n")
+    );
     let errors = b.console_errors().await;
     assert!(errors.is_empty(), "the browser reported errors: {errors:?}");
+    // The checker itself can fail: a page with an unlabelled field and an
+    // image without text is reported.
+    b.go("data:text/html,<html lang=en><title>t</title><main><img src=x.png><input></main></html>")
+        .await;
+    let bad = b.accessibility_violations().await;
+    assert!(
+        bad.iter().any(|v| v.starts_with("image-alt"))
+            && bad.iter().any(|v| v.starts_with("label")),
+        "{bad:?}"
+    );
+
     b.call(reqwest::Method::DELETE, "", None).await;
     drop(server);
     std::fs::remove_dir_all(&dir).unwrap();
