@@ -10,6 +10,7 @@ pub mod identity;
 pub mod ids;
 pub mod money;
 pub mod password;
+pub mod patients;
 pub mod tenancy;
 pub mod time;
 pub mod totp;

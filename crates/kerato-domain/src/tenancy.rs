@@ -210,7 +210,8 @@ pub fn validate_name(errors: &mut ValidationErrors, field: &str, value: &str) ->
     text_field(errors, field, "name", value, MAX_NAME_CHARS, true)
 }
 
-fn is_zip(zip: &str) -> bool {
+/// Five digits, or ZIP+4 written `12345-6789`.
+pub fn is_zip(zip: &str) -> bool {
     let b = zip.as_bytes();
     let digits = |s: &[u8]| s.iter().all(u8::is_ascii_digit);
     match b.len() {
