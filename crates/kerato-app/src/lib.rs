@@ -8,6 +8,7 @@ pub mod clock;
 pub mod demo;
 mod error;
 pub mod identity;
+pub mod patients;
 pub mod privacy;
 pub mod tenancy;
 

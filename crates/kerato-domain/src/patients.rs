@@ -90,7 +90,9 @@ impl SexAtBirth {
             "female" => Ok(Self::Female),
             "male" => Ok(Self::Male),
             "unknown" => Ok(Self::Unknown),
-            other => Err(format!("{other:?} is not a sex at birth: use female, male or unknown")),
+            other => Err(format!(
+                "{other:?} is not a sex at birth: use female, male or unknown"
+            )),
         }
     }
 }
@@ -124,7 +126,9 @@ impl Channel {
             "phone" => Ok(Self::Phone),
             "mail" => Ok(Self::Mail),
             "none" => Ok(Self::None),
-            other => Err(format!("{other:?} is not a channel: use email, sms, phone, mail or none")),
+            other => Err(format!(
+                "{other:?} is not a channel: use email, sms, phone, mail or none"
+            )),
         }
     }
 }
@@ -222,7 +226,13 @@ fn optional(v: &Option<String>) -> Option<&str> {
     v.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
 
-fn name_part(errors: &mut ValidationErrors, field: &str, label: &str, value: Option<&str>, required: bool) -> Option<String> {
+fn name_part(
+    errors: &mut ValidationErrors,
+    field: &str,
+    label: &str,
+    value: Option<&str>,
+    required: bool,
+) -> Option<String> {
     match value {
         None if required => {
             errors.add(field, format!("{label} is required"));
@@ -230,11 +240,20 @@ fn name_part(errors: &mut ValidationErrors, field: &str, label: &str, value: Opt
         }
         None => None,
         Some(v) if v.chars().count() > MAX_NAME_PART_CHARS => {
-            errors.add(field, format!("{label} is {} characters long; the limit is {MAX_NAME_PART_CHARS}", v.chars().count()));
+            errors.add(
+                field,
+                format!(
+                    "{label} is {} characters long; the limit is {MAX_NAME_PART_CHARS}",
+                    v.chars().count()
+                ),
+            );
             None
         }
         Some(v) if v.chars().any(|c| c.is_control() || c.is_ascii_digit()) => {
-            errors.add(field, format!("{label} contains digits or control characters; check it"));
+            errors.add(
+                field,
+                format!("{label} contains digits or control characters; check it"),
+            );
             None
         }
         Some(v) => Some(v.to_string()),
@@ -247,7 +266,11 @@ pub fn parse_date_of_birth(text: &str, today: Date) -> Result<Date, String> {
     let t = text.trim();
     let parsed = if let Some((m, rest)) = t.split_once('/') {
         rest.split_once('/').and_then(|(d, y)| {
-            let (y, m, d) = (y.parse::<i16>().ok()?, m.parse::<i8>().ok()?, d.parse::<i8>().ok()?);
+            let (y, m, d) = (
+                y.parse::<i16>().ok()?,
+                m.parse::<i8>().ok()?,
+                d.parse::<i8>().ok()?,
+            );
             Date::new(y, m, d).ok()
         })
     } else {
@@ -263,7 +286,9 @@ pub fn parse_date_of_birth(text: &str, today: Date) -> Result<Date, String> {
         return Err("the date of birth is in the future".into());
     }
     if today.year() - date.year() > MAX_AGE_YEARS {
-        return Err(format!("the date of birth is more than {MAX_AGE_YEARS} years ago; check the year"));
+        return Err(format!(
+            "the date of birth is more than {MAX_AGE_YEARS} years ago; check the year"
+        ));
     }
     Ok(date)
 }
@@ -272,7 +297,12 @@ fn phone(errors: &mut ValidationErrors, field: &str, value: Option<&str>) -> Opt
     value.and_then(|v| Phone::parse(v).map_err(|m| errors.add(field, m)).ok())
 }
 
-fn channel(errors: &mut ValidationErrors, field: &str, value: Option<&str>, default: Channel) -> Channel {
+fn channel(
+    errors: &mut ValidationErrors,
+    field: &str,
+    value: Option<&str>,
+    default: Channel,
+) -> Channel {
     match value {
         None => default,
         Some(v) => Channel::parse(v).unwrap_or_else(|m| {
@@ -287,71 +317,171 @@ impl PatientInput {
     /// the practice's date, for the date-of-birth checks.
     pub fn validate(&self, today: Date) -> Result<PatientFields, ValidationErrors> {
         let mut e = ValidationErrors::new();
-        let first = name_part(&mut e, "legal_first_name", "first name", Some(self.legal_first_name.trim()).filter(|s| !s.is_empty()), true);
-        let middle = name_part(&mut e, "legal_middle_name", "middle name", optional(&self.legal_middle_name), false);
-        let last = name_part(&mut e, "legal_last_name", "last name", Some(self.legal_last_name.trim()).filter(|s| !s.is_empty()), true);
-        let preferred = name_part(&mut e, "preferred_name", "preferred name", optional(&self.preferred_name), false);
-        let dob = parse_date_of_birth(&self.date_of_birth, today).map_err(|m| e.add("date_of_birth", m)).ok();
-        let sex = optional(&self.sex_at_birth).and_then(|s| SexAtBirth::parse(s).map_err(|m| e.add("sex_at_birth", m)).ok());
-        let gender = name_part(&mut e, "gender_identity", "gender identity", optional(&self.gender_identity), false);
+        let first = name_part(
+            &mut e,
+            "legal_first_name",
+            "first name",
+            Some(self.legal_first_name.trim()).filter(|s| !s.is_empty()),
+            true,
+        );
+        let middle = name_part(
+            &mut e,
+            "legal_middle_name",
+            "middle name",
+            optional(&self.legal_middle_name),
+            false,
+        );
+        let last = name_part(
+            &mut e,
+            "legal_last_name",
+            "last name",
+            Some(self.legal_last_name.trim()).filter(|s| !s.is_empty()),
+            true,
+        );
+        let preferred = name_part(
+            &mut e,
+            "preferred_name",
+            "preferred name",
+            optional(&self.preferred_name),
+            false,
+        );
+        let dob = parse_date_of_birth(&self.date_of_birth, today)
+            .map_err(|m| e.add("date_of_birth", m))
+            .ok();
+        let sex = optional(&self.sex_at_birth).and_then(|s| {
+            SexAtBirth::parse(s)
+                .map_err(|m| e.add("sex_at_birth", m))
+                .ok()
+        });
+        let gender = name_part(
+            &mut e,
+            "gender_identity",
+            "gender identity",
+            optional(&self.gender_identity),
+            false,
+        );
         let mobile = phone(&mut e, "mobile_phone", optional(&self.mobile_phone));
         let home = phone(&mut e, "home_phone", optional(&self.home_phone));
-        let email = optional(&self.email).and_then(|v| normalise_email(v).map_err(|m| e.add("email", m)).ok());
+        let email = optional(&self.email)
+            .and_then(|v| normalise_email(v).map_err(|m| e.add("email", m)).ok());
 
-        let parts = [optional(&self.address_line1), optional(&self.city), optional(&self.state), optional(&self.zip)];
-        let address = if parts.iter().all(Option::is_none) && optional(&self.address_line2).is_none() {
-            None
-        } else {
-            for (field, label, v) in [("address_line1", "address line 1", parts[0]), ("city", "city", parts[1]), ("state", "state", parts[2]), ("zip", "ZIP code", parts[3])] {
-                if v.is_none() {
-                    e.add(field, format!("{label} is required when an address is given"));
+        let parts = [
+            optional(&self.address_line1),
+            optional(&self.city),
+            optional(&self.state),
+            optional(&self.zip),
+        ];
+        let address =
+            if parts.iter().all(Option::is_none) && optional(&self.address_line2).is_none() {
+                None
+            } else {
+                for (field, label, v) in [
+                    ("address_line1", "address line 1", parts[0]),
+                    ("city", "city", parts[1]),
+                    ("state", "state", parts[2]),
+                    ("zip", "ZIP code", parts[3]),
+                ] {
+                    if v.is_none() {
+                        e.add(
+                            field,
+                            format!("{label} is required when an address is given"),
+                        );
+                    }
                 }
-            }
-            let state = parts[2].unwrap_or("").to_ascii_uppercase();
-            if parts[2].is_some() && !US_STATES.contains(&state.as_str()) {
-                e.add("state", "use the two-letter USPS code, such as IL");
-            }
-            if parts[3].is_some_and(|z| !is_zip(z)) {
-                e.add("zip", "ZIP code must be 5 digits, or ZIP+4 written 12345-6789");
-            }
-            Some(Address {
-                line1: parts[0].unwrap_or("").to_string(),
-                line2: optional(&self.address_line2).map(str::to_string),
-                city: parts[1].unwrap_or("").to_string(),
-                state,
-                zip: parts[3].unwrap_or("").to_string(),
-            })
-        };
-        let language = optional(&self.preferred_language).unwrap_or("en").to_ascii_lowercase();
-        if !(2..=8).contains(&language.len()) || !language.chars().all(|c| c.is_ascii_alphabetic() || c == '-') {
-            e.add("preferred_language", "use a language code such as en, es or zh-hant");
+                let state = parts[2].unwrap_or("").to_ascii_uppercase();
+                if parts[2].is_some() && !US_STATES.contains(&state.as_str()) {
+                    e.add("state", "use the two-letter USPS code, such as IL");
+                }
+                if parts[3].is_some_and(|z| !is_zip(z)) {
+                    e.add(
+                        "zip",
+                        "ZIP code must be 5 digits, or ZIP+4 written 12345-6789",
+                    );
+                }
+                Some(Address {
+                    line1: parts[0].unwrap_or("").to_string(),
+                    line2: optional(&self.address_line2).map(str::to_string),
+                    city: parts[1].unwrap_or("").to_string(),
+                    state,
+                    zip: parts[3].unwrap_or("").to_string(),
+                })
+            };
+        let language = optional(&self.preferred_language)
+            .unwrap_or("en")
+            .to_ascii_lowercase();
+        if !(2..=8).contains(&language.len())
+            || !language
+                .chars()
+                .all(|c| c.is_ascii_alphabetic() || c == '-')
+        {
+            e.add(
+                "preferred_language",
+                "use a language code such as en, es or zh-hant",
+            );
         }
-        let emergency = match (optional(&self.emergency_contact_name), optional(&self.emergency_contact_phone)) {
+        let emergency = match (
+            optional(&self.emergency_contact_name),
+            optional(&self.emergency_contact_phone),
+        ) {
             (None, None) => None,
             (Some(n), Some(p)) => {
                 let p = phone(&mut e, "emergency_contact_phone", Some(p));
                 p.map(|p| (n.to_string(), p))
             }
             (None, Some(_)) => {
-                e.add("emergency_contact_name", "give the emergency contact's name too");
+                e.add(
+                    "emergency_contact_name",
+                    "give the emergency contact's name too",
+                );
                 None
             }
             (Some(_), None) => {
-                e.add("emergency_contact_phone", "give the emergency contact's phone number too");
+                e.add(
+                    "emergency_contact_phone",
+                    "give the emergency contact's phone number too",
+                );
                 None
             }
         };
         let communication = CommunicationPrefs {
-            reminders: channel(&mut e, "reminder_channel", optional(&self.reminder_channel), if mobile.is_some() { Channel::Sms } else { Channel::Email }),
-            results: channel(&mut e, "results_channel", optional(&self.results_channel), Channel::Phone),
-            statements: channel(&mut e, "statement_channel", optional(&self.statement_channel), Channel::Mail),
+            reminders: channel(
+                &mut e,
+                "reminder_channel",
+                optional(&self.reminder_channel),
+                if mobile.is_some() {
+                    Channel::Sms
+                } else {
+                    Channel::Email
+                },
+            ),
+            results: channel(
+                &mut e,
+                "results_channel",
+                optional(&self.results_channel),
+                Channel::Phone,
+            ),
+            statements: channel(
+                &mut e,
+                "statement_channel",
+                optional(&self.statement_channel),
+                Channel::Mail,
+            ),
             marketing_consent: self.marketing_consent,
         };
         if communication.reminders == Channel::Sms && mobile.is_none() {
-            e.add("reminder_channel", "text reminders need a mobile phone number");
+            e.add(
+                "reminder_channel",
+                "text reminders need a mobile phone number",
+            );
         }
-        if communication.reminders == Channel::Email && email.is_none() && optional(&self.reminder_channel).is_some() {
-            e.add("reminder_channel", "e-mail reminders need an e-mail address");
+        if communication.reminders == Channel::Email
+            && email.is_none()
+            && optional(&self.reminder_channel).is_some()
+        {
+            e.add(
+                "reminder_channel",
+                "e-mail reminders need an e-mail address",
+            );
         }
         if !e.is_empty() {
             return Err(e);
@@ -419,7 +549,10 @@ pub fn within_one_edit(a: &str, b: &str) -> bool {
         let rest_equal = |from: usize| a[from..] == b[from..];
         // Substitution, or a swap of two neighbours.
         rest_equal(prefix + 1)
-            || (prefix + 1 < la && a[prefix] == b[prefix + 1] && a[prefix + 1] == b[prefix] && rest_equal(prefix + 2))
+            || (prefix + 1 < la
+                && a[prefix] == b[prefix + 1]
+                && a[prefix + 1] == b[prefix]
+                && rest_equal(prefix + 2))
     } else {
         let (long, short) = if la > lb { (&a, &b) } else { (&b, &a) };
         long[prefix + 1..] == short[prefix..]
@@ -462,7 +595,13 @@ pub fn name_match(query: &str, last: &str, first: &str, preferred: Option<&str>)
         let best = last
             .split(' ')
             .map(|w| word_score(qw, w) * if i == 0 { 4 } else { 2 })
-            .chain(first.split(' ').chain(preferred.split(' ')).filter(|w| !w.is_empty()).map(|w| word_score(qw, w) * 2))
+            .chain(
+                first
+                    .split(' ')
+                    .chain(preferred.split(' '))
+                    .filter(|w| !w.is_empty())
+                    .map(|w| word_score(qw, w) * 2),
+            )
             .max()
             .unwrap_or(0);
         if best == 0 {
@@ -501,17 +640,41 @@ mod tests {
         assert_eq!(f.mobile_phone.unwrap().to_string(), "(217) 555-0123");
         assert_eq!(f.email.as_deref(), Some("zoe@example.com"));
         assert_eq!(f.communication.reminders, Channel::Sms);
-        assert!(!f.communication.marketing_consent, "marketing is off unless given");
+        assert!(
+            !f.communication.marketing_consent,
+            "marketing is off unless given"
+        );
         assert_eq!(f.preferred_language, "en");
     }
 
     #[test]
     fn impossible_and_future_dates_are_refused() {
-        for (dob, why) in [("02/30/1990", "not a date"), ("2027-01-01", "future"), ("1850-01-01", "130 years"), ("13/01/1990", "not a date"), ("", "not a date")] {
-            let err = PatientInput { date_of_birth: dob.into(), ..valid() }.validate(today()).unwrap_err();
-            assert!(err.for_field("date_of_birth").unwrap().contains(why), "{dob}: {err}");
+        for (dob, why) in [
+            ("02/30/1990", "not a date"),
+            ("2027-01-01", "future"),
+            ("1850-01-01", "130 years"),
+            ("13/01/1990", "not a date"),
+            ("", "not a date"),
+        ] {
+            let err = PatientInput {
+                date_of_birth: dob.into(),
+                ..valid()
+            }
+            .validate(today())
+            .unwrap_err();
+            assert!(
+                err.for_field("date_of_birth").unwrap().contains(why),
+                "{dob}: {err}"
+            );
         }
-        assert!(PatientInput { date_of_birth: "2024-02-29".into(), ..valid() }.validate(today()).is_ok());
+        assert!(
+            PatientInput {
+                date_of_birth: "2024-02-29".into(),
+                ..valid()
+            }
+            .validate(today())
+            .is_ok()
+        );
     }
 
     #[test]
@@ -531,7 +694,19 @@ mod tests {
             ..valid()
         };
         let e = input.validate(today()).unwrap_err();
-        for field in ["legal_first_name", "legal_last_name", "mobile_phone", "home_phone", "email", "address_line1", "state", "zip", "sex_at_birth", "emergency_contact_phone", "reminder_channel"] {
+        for field in [
+            "legal_first_name",
+            "legal_last_name",
+            "mobile_phone",
+            "home_phone",
+            "email",
+            "address_line1",
+            "state",
+            "zip",
+            "sex_at_birth",
+            "emergency_contact_phone",
+            "reminder_channel",
+        ] {
             assert!(e.for_field(field).is_some(), "{field} not reported: {e}");
         }
     }
@@ -561,7 +736,10 @@ mod tests {
         assert!(jo_smith > smitty_jones);
         assert!(name_match("muller", "Müller-O'Neil", "Zoë", None).is_some());
         assert!(name_match("oneil", "Müller-O'Neil", "Zoë", None).is_some());
-        assert!(name_match("mullr", "Müller-O'Neil", "Zoë", None).is_some(), "one typo");
+        assert!(
+            name_match("mullr", "Müller-O'Neil", "Zoë", None).is_some(),
+            "one typo"
+        );
         assert!(name_match("zoe", "Müller-O'Neil", "Zoë", None).is_some());
         assert!(name_match("liz", "Taylor", "Elizabeth", Some("Liz")).is_some());
         assert!(name_match("xyz", "Taylor", "Elizabeth", None).is_none());

@@ -13,6 +13,7 @@ pub mod identity;
 mod key;
 pub mod meta;
 mod migrate;
+pub mod patients;
 pub mod privacy;
 pub mod tenancy;
 pub mod testing;

@@ -72,6 +72,15 @@ pub const MIGRATIONS: &[Migration] = &[
             postgres: include_str!("../migrations/0004_audit.postgres.sql"),
         }),
     },
+    Migration {
+        version: 5,
+        name: "patients",
+        sql: include_str!("../migrations/0005_patients.common.sql"),
+        dialect: Some(Dialect {
+            sqlite: include_str!("../migrations/0005_patients.sqlite.sql"),
+            postgres: include_str!("../migrations/0005_patients.postgres.sql"),
+        }),
+    },
 ];
 
 const CREATE_LEDGER: &str = "CREATE TABLE IF NOT EXISTS kerato_migrations (

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod identity;
+mod patients;
 mod tenancy;
 
 use std::sync::Arc;

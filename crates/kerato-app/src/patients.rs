@@ -1,0 +1,258 @@
+//! The patient registry: registration with duplicate detection, charts,
+//! edits and the search the front desk types into all day.
+
+use jiff::civil::Date;
+use kerato_domain::identity::{Action, Resource, Target};
+use kerato_domain::ids::PatientId;
+use kerato_domain::patients::{
+    Patient, PatientInput, Phone, fold, name_match, parse_date_of_birth,
+};
+use kerato_store::patients::{self as store, ExactField};
+
+use crate::authz::{Act, Caller};
+use crate::{App, AppError};
+
+/// Most results one search returns.
+pub const MAX_RESULTS: usize = 50;
+/// Charts read to find one-typo matches when the prefix finds too few.
+const TYPO_CANDIDATES: i64 = 2_000;
+
+fn target(org: kerato_domain::ids::OrganisationId) -> Target {
+    Target {
+        organisation: org,
+        location: None,
+        resource: Resource::Patient,
+    }
+}
+
+fn summary(p: &Patient) -> String {
+    format!(
+        "MRN {} ({} {}, born {})",
+        p.mrn, p.fields.legal_first_name, p.fields.legal_last_name, p.fields.date_of_birth
+    )
+}
+
+impl App {
+    /// Today's date for date-of-birth checks. UTC is at most a day ahead
+    /// of any US practice, so a baby born today is never refused.
+    fn today(&self) -> Date {
+        self.now()
+            .to_jiff()
+            .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+            .date()
+    }
+
+    /// Registers a patient. Unless `allow_duplicate`, a chart with the same
+    /// name and date of birth, mobile phone or e-mail stops the
+    /// registration with a conflict that names the existing charts.
+    pub async fn register_patient(
+        &self,
+        caller: &Caller,
+        input: &PatientInput,
+        allow_duplicate: bool,
+    ) -> Result<Patient, AppError> {
+        self.require(caller, Resource::Patient, Action::Create, None)
+            .await?;
+        let fields = input.validate(self.today())?;
+        let org = caller.actor.organisation_id;
+        let mut tx = self.store.write().await?;
+        if !allow_duplicate {
+            let mut found = store::same_name_and_birth(
+                &mut tx,
+                org,
+                &fields.legal_last_name,
+                &fields.legal_first_name,
+                fields.date_of_birth,
+            )
+            .await?;
+            if let Some(m) = &fields.mobile_phone {
+                found.extend(store::by_field(&mut tx, org, ExactField::Phone, m.e164(), 10).await?);
+            }
+            if let Some(e) = &fields.email {
+                found.extend(store::by_field(&mut tx, org, ExactField::Email, e, 10).await?);
+            }
+            found.sort_by(|a, b| a.mrn.cmp(&b.mrn));
+            found.dedup_by(|a, b| a.id == b.id);
+            if !found.is_empty() {
+                let list: Vec<String> = found.iter().map(summary).collect();
+                return Err(AppError::Conflict(format!(
+                    "this may be a patient who is already registered: {}; open that chart, or confirm this is a different person",
+                    list.join("; ")
+                )));
+            }
+        }
+        let now = self.now();
+        let patient = Patient {
+            id: PatientId::new(now, self.random_id_bits()),
+            organisation_id: org,
+            mrn: store::next_mrn(&mut tx, org).await?,
+            fields,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        };
+        let mut act = Act::new(Action::Create, target(org), "demographics")
+            .id(patient.id)
+            .new_value(&patient.fields);
+        act.patient_id = Some(patient.id.to_string());
+        let mut tx = self.guard(tx, caller, act).await?;
+        store::insert_patient(&mut tx, &patient).await?;
+        tx.commit().await?;
+        Ok(patient)
+    }
+
+    /// A chart's demographics; the read is audited.
+    pub async fn get_patient(&self, caller: &Caller, id: PatientId) -> Result<Patient, AppError> {
+        let mut tx = self.store.write().await?;
+        let patient = store::find_patient(&mut tx, id)
+            .await?
+            .ok_or(AppError::NotFound("patient"))?;
+        let mut act = Act::new(
+            Action::View,
+            target(patient.organisation_id),
+            "demographics",
+        )
+        .id(id);
+        act.patient_id = Some(id.to_string());
+        let tx = self.guard(tx, caller, act).await?;
+        tx.commit().await?;
+        Ok(patient)
+    }
+
+    /// Replaces a chart's demographics; old and new values are audited.
+    pub async fn update_patient(
+        &self,
+        caller: &Caller,
+        id: PatientId,
+        expected_version: i64,
+        input: &PatientInput,
+    ) -> Result<Patient, AppError> {
+        self.require(caller, Resource::Patient, Action::Update, None)
+            .await?;
+        let fields = input.validate(self.today())?;
+        let mut tx = self.store.write().await?;
+        let current = store::find_patient(&mut tx, id)
+            .await?
+            .ok_or(AppError::NotFound("patient"))?;
+        let updated = Patient {
+            fields,
+            version: current.version + 1,
+            updated_at: self.now(),
+            ..current.clone()
+        };
+        let mut act = Act::new(
+            Action::Update,
+            target(current.organisation_id),
+            "demographics",
+        )
+        .id(id)
+        .old(&current.fields)
+        .new_value(&updated.fields);
+        act.patient_id = Some(id.to_string());
+        let mut tx = self.guard(tx, caller, act).await?;
+        if current.version != expected_version || !store::update_patient(&mut tx, &updated).await? {
+            return Err(AppError::Conflict(format!(
+                "this chart was changed by someone else (now version {}); reload it and apply your change again",
+                current.version
+            )));
+        }
+        tx.commit().await?;
+        Ok(updated)
+    }
+
+    /// Finds charts by name (prefix of last, first or preferred name,
+    /// accents and case ignored, one typo tolerated), date of birth, phone,
+    /// e-mail or MRN; best matches first. The search, with what was typed,
+    /// is audited as a query of PHI.
+    pub async fn search_patients(
+        &self,
+        caller: &Caller,
+        query: &str,
+    ) -> Result<Vec<Patient>, AppError> {
+        let q = query.trim();
+        let org = caller.actor.organisation_id;
+        let tx = self.store.write().await?;
+        let mut act = Act::new(Action::Query, target(org), "patient search");
+        act.new = serde_json::to_string(
+            &serde_json::json!({ "query": q.chars().take(100).collect::<String>() }),
+        )
+        .ok();
+        let mut tx = self.guard(tx, caller, act).await?;
+        let limit = MAX_RESULTS as i64;
+        let digits: String = q.chars().filter(char::is_ascii_digit).collect();
+        let results = if q.is_empty() {
+            Vec::new()
+        } else if q.contains('@') {
+            store::by_field(&mut tx, org, ExactField::Email, &q.to_lowercase(), limit).await?
+        } else if let Ok(dob) = parse_date_of_birth(q, self.today()) {
+            store::by_field(
+                &mut tx,
+                org,
+                ExactField::DateOfBirth,
+                &dob.to_string(),
+                limit,
+            )
+            .await?
+        } else if digits.len() >= 10
+            && digits.len() == q.chars().filter(|c| c.is_ascii_alphanumeric()).count()
+        {
+            match Phone::parse(q) {
+                Ok(p) => store::by_field(&mut tx, org, ExactField::Phone, p.e164(), limit).await?,
+                Err(_) => Vec::new(),
+            }
+        } else if !digits.is_empty() && digits.len() == q.len() {
+            let mrn = format!("{:0>7}", digits);
+            store::by_field(&mut tx, org, ExactField::Mrn, &mrn, limit).await?
+        } else {
+            self.name_search(&mut tx, org, q).await?
+        };
+        tx.commit().await?;
+        Ok(results)
+    }
+
+    async fn name_search(
+        &self,
+        tx: &mut kerato_store::Tx,
+        org: kerato_domain::ids::OrganisationId,
+        q: &str,
+    ) -> Result<Vec<Patient>, AppError> {
+        let folded = fold(q);
+        let first_word = folded.split(' ').next().unwrap_or("");
+        if first_word.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut candidates = store::by_name_prefix(tx, org, first_word, 500).await?;
+        if candidates.len() < MAX_RESULTS && first_word.chars().count() >= 3 {
+            // Too few exact prefixes: widen to names sharing the first
+            // letter, where a typo later in the word still matches.
+            let initial: String = first_word.chars().take(1).collect();
+            candidates.extend(store::by_name_prefix(tx, org, &initial, TYPO_CANDIDATES).await?);
+            candidates.sort_by(|a, b| a.id.cmp(&b.id));
+            candidates.dedup_by(|a, b| a.id == b.id);
+        }
+        let mut scored: Vec<(u32, Patient)> = candidates
+            .into_iter()
+            .filter_map(|p| {
+                name_match(
+                    q,
+                    &p.fields.legal_last_name,
+                    &p.fields.legal_first_name,
+                    p.fields.preferred_name.as_deref(),
+                )
+                .map(|s| (s, p))
+            })
+            .collect();
+        scored.sort_by(|(sa, a), (sb, b)| {
+            sb.cmp(sa)
+                .then_with(|| fold(&a.fields.legal_last_name).cmp(&fold(&b.fields.legal_last_name)))
+                .then_with(|| {
+                    fold(&a.fields.legal_first_name).cmp(&fold(&b.fields.legal_first_name))
+                })
+        });
+        Ok(scored
+            .into_iter()
+            .take(MAX_RESULTS)
+            .map(|(_, p)| p)
+            .collect())
+    }
+}

@@ -1,0 +1,292 @@
+//! The patient registry through the use cases, on the backend the run selects.
+
+use kerato_app::AppError;
+use kerato_domain::identity::Role;
+use kerato_domain::patients::PatientInput;
+use kerato_store::audit;
+
+use crate::world;
+
+fn input(first: &str, last: &str, dob: &str) -> PatientInput {
+    PatientInput {
+        legal_first_name: first.into(),
+        legal_last_name: last.into(),
+        date_of_birth: dob.into(),
+        ..PatientInput::default()
+    }
+}
+
+#[tokio::test]
+async fn registration_hands_out_mrns_and_audits_the_write() {
+    let w = world().await;
+    let desk = w.user("desk@capital.example", Role::FrontDesk, &[]).await;
+    let desk = w.app.unsafe_caller_for(desk.id).await.unwrap();
+    let a = w
+        .app
+        .register_patient(&desk, &input("Zoë", "Müller-O'Neil", "1980-04-15"), false)
+        .await
+        .unwrap();
+    let b = w
+        .app
+        .register_patient(&desk, &input("Jo", "Smith", "07/04/1975"), false)
+        .await
+        .unwrap();
+    assert_eq!((a.mrn.as_str(), b.mrn.as_str()), ("0000001", "0000002"));
+    let mut tx = w.app.store().read().await.unwrap();
+    let events = audit::events_after(&mut tx, 0, 1000).await.unwrap();
+    let created = events
+        .iter()
+        .find(|e| e.event.patient_id.as_deref() == Some(a.id.to_string().as_str()))
+        .unwrap();
+    assert_eq!(
+        (
+            created.event.action.as_str(),
+            created.event.category.as_str()
+        ),
+        ("create", "demographics")
+    );
+    assert!(
+        created
+            .event
+            .new_value
+            .as_deref()
+            .unwrap()
+            .contains("Müller-O'Neil")
+    );
+    drop(tx);
+    // Reading a chart is audited too.
+    w.app.get_patient(&desk, a.id).await.unwrap();
+    let mut tx = w.app.store().read().await.unwrap();
+    let last = audit::events_after(&mut tx, 0, 1000)
+        .await
+        .unwrap()
+        .pop()
+        .unwrap();
+    assert_eq!(last.event.action.as_str(), "view");
+    assert_eq!(last.event.patient_id, Some(a.id.to_string()));
+}
+
+#[tokio::test]
+async fn a_likely_duplicate_is_stopped_unless_confirmed() {
+    let w = world().await;
+    let first = PatientInput {
+        mobile_phone: Some("217-555-0199".into()),
+        ..input("Ana", "García", "1990-02-01")
+    };
+    w.app
+        .register_patient(&w.admin, &first, false)
+        .await
+        .unwrap();
+    for dup in [
+        input("ana", "GARCIA", "02/01/1990"),
+        PatientInput {
+            mobile_phone: Some("(217) 555-0199".into()),
+            ..input("Luis", "Pérez", "1985-01-01")
+        },
+    ] {
+        let err = w
+            .app
+            .register_patient(&w.admin, &dup, false)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, AppError::Conflict(m) if m.contains("MRN 0000001")),
+            "{err}"
+        );
+    }
+    w.app
+        .register_patient(&w.admin, &input("Ana", "García", "1990-02-01"), true)
+        .await
+        .unwrap();
+    let caller = &w.admin;
+    assert_eq!(
+        w.app.search_patients(caller, "garcia").await.unwrap().len(),
+        2
+    );
+}
+
+#[tokio::test]
+async fn search_by_name_with_a_typo_date_phone_and_mrn() {
+    let w = world().await;
+    let c = &w.admin;
+    let smith = w
+        .app
+        .register_patient(
+            c,
+            &PatientInput {
+                mobile_phone: Some("217 555 0142".into()),
+                ..input("Jonathan", "Smith", "1961-12-24")
+            },
+            false,
+        )
+        .await
+        .unwrap();
+    w.app
+        .register_patient(c, &input("Smitty", "Jones", "1970-01-01"), false)
+        .await
+        .unwrap();
+    w.app
+        .register_patient(
+            c,
+            &PatientInput {
+                preferred_name: Some("Liz".into()),
+                ..input("Elizabeth", "Nguyễn", "2001-09-09")
+            },
+            false,
+        )
+        .await
+        .unwrap();
+
+    let names = |v: Vec<kerato_domain::patients::Patient>| {
+        v.into_iter()
+            .map(|p| p.fields.legal_last_name)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        names(w.app.search_patients(c, "smi").await.unwrap()),
+        vec!["Smith", "Jones"]
+    );
+    assert_eq!(
+        names(w.app.search_patients(c, "smyth").await.unwrap()),
+        vec!["Smith"],
+        "one typo"
+    );
+    // "smith" is one typo from "Smitt(y)", so Smitty Jones matches too, but ranks below.
+    assert_eq!(
+        names(w.app.search_patients(c, "smith jon").await.unwrap()),
+        vec!["Smith", "Jones"]
+    );
+    assert_eq!(
+        names(w.app.search_patients(c, "NGUYEN").await.unwrap()),
+        vec!["Nguyễn"],
+        "accents ignored"
+    );
+    assert_eq!(
+        names(w.app.search_patients(c, "liz").await.unwrap()),
+        vec!["Nguyễn"],
+        "preferred name"
+    );
+    assert_eq!(
+        names(w.app.search_patients(c, "12/24/1961").await.unwrap()),
+        vec!["Smith"]
+    );
+    assert_eq!(
+        names(w.app.search_patients(c, "(217) 555-0142").await.unwrap()),
+        vec!["Smith"]
+    );
+    assert_eq!(
+        names(w.app.search_patients(c, &smith.mrn).await.unwrap()),
+        vec!["Smith"]
+    );
+    assert_eq!(
+        names(w.app.search_patients(c, "1").await.unwrap()),
+        vec!["Smith"],
+        "MRN without leading zeros"
+    );
+    assert!(w.app.search_patients(c, "zzz").await.unwrap().is_empty());
+    assert!(w.app.search_patients(c, "   ").await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn edits_are_versioned_and_audited_with_old_and_new_values() {
+    let w = world().await;
+    let p = w
+        .app
+        .register_patient(&w.admin, &input("Jo", "Smith", "1975-07-04"), false)
+        .await
+        .unwrap();
+    let edited = w
+        .app
+        .update_patient(&w.admin, p.id, 1, &input("Joanna", "Smith", "1975-07-04"))
+        .await
+        .unwrap();
+    assert_eq!(edited.version, 2);
+    let stale = w
+        .app
+        .update_patient(&w.admin, p.id, 1, &input("Jo", "Smythe", "1975-07-04"))
+        .await
+        .unwrap_err();
+    assert!(matches!(stale, AppError::Conflict(_)));
+    assert_eq!(
+        w.app
+            .get_patient(&w.admin, p.id)
+            .await
+            .unwrap()
+            .fields
+            .legal_first_name,
+        "Joanna"
+    );
+    let mut tx = w.app.store().read().await.unwrap();
+    let update = audit::events_after(&mut tx, 0, 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|e| e.event.action.as_str() == "update" && e.event.patient_id.is_some())
+        .unwrap();
+    assert!(update.event.old_value.unwrap().contains("\"Jo\""));
+    assert!(update.event.new_value.unwrap().contains("Joanna"));
+}
+
+#[tokio::test]
+async fn roles_and_tenants_are_kept_apart() {
+    let w = world().await;
+    let p = w
+        .app
+        .register_patient(&w.admin, &input("Jo", "Smith", "1975-07-04"), false)
+        .await
+        .unwrap();
+    let auditor = w.user("audit@capital.example", Role::Auditor, &[]).await;
+    let auditor = w.app.unsafe_caller_for(auditor.id).await.unwrap();
+    assert!(matches!(
+        w.app.get_patient(&auditor, p.id).await,
+        Err(AppError::Forbidden(_))
+    ));
+    let billing = w.user("billing@capital.example", Role::Billing, &[]).await;
+    let billing = w.app.unsafe_caller_for(billing.id).await.unwrap();
+    w.app.get_patient(&billing, p.id).await.unwrap();
+    assert!(matches!(
+        w.app
+            .register_patient(&billing, &input("A", "B", "2000-01-01"), false)
+            .await,
+        Err(AppError::Forbidden(_))
+    ));
+
+    let (_, other) = w
+        .app
+        .unsafe_add_tenant(
+            "Elsewhere",
+            kerato_domain::tenancy::OrganisationKind::Practice,
+            "x@elsewhere.example",
+            "Xavier",
+            crate::PASSWORD,
+        )
+        .await
+        .unwrap();
+    let other = w.app.unsafe_caller_for(other.id).await.unwrap();
+    assert!(matches!(
+        w.app.get_patient(&other, p.id).await,
+        Err(AppError::Forbidden(_))
+    ));
+    assert!(
+        w.app
+            .search_patients(&other, "smith")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let err = w
+        .app
+        .update_patient(&other, p.id, 1, &input("Hacked", "Smith", "1975-07-04"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AppError::Forbidden(_)));
+    assert_eq!(
+        w.app
+            .get_patient(&w.admin, p.id)
+            .await
+            .unwrap()
+            .fields
+            .legal_first_name,
+        "Jo"
+    );
+}

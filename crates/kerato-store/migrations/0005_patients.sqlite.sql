@@ -1,0 +1,1 @@
+-- SQLite compares TEXT bytewise already, which the prefix ranges rely on.
