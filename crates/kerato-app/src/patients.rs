@@ -103,6 +103,8 @@ impl App {
 
     /// A chart's demographics; the read is audited.
     pub async fn get_patient(&self, caller: &Caller, id: PatientId) -> Result<Patient, AppError> {
+        self.require(caller, Resource::Patient, Action::View, None)
+            .await?;
         let mut tx = self.store.write().await?;
         let patient = store::find_patient(&mut tx, id)
             .await?
@@ -227,7 +229,7 @@ impl App {
             // letter, where a typo later in the word still matches.
             let initial: String = first_word.chars().take(1).collect();
             candidates.extend(store::by_name_prefix(tx, org, &initial, TYPO_CANDIDATES).await?);
-            candidates.sort_by(|a, b| a.id.cmp(&b.id));
+            candidates.sort_by_key(|p| p.id);
             candidates.dedup_by(|a, b| a.id == b.id);
         }
         let mut scored: Vec<(u32, Patient)> = candidates

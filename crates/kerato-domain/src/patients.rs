@@ -144,6 +144,7 @@ pub struct CommunicationPrefs {
 
 /// A patient as typed into the registration form or an API body.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PatientInput {
     pub legal_first_name: String,
@@ -572,11 +573,10 @@ fn word_score(query: &str, word: &str) -> u32 {
     // Compare the query with the word's beginnings one shorter, equal and
     // one longer, so a typo anywhere in what was typed still matches.
     let chars: Vec<char> = word.chars().collect();
-    (q.saturating_sub(1)..=q + 1)
+    let close = (q.saturating_sub(1)..=q + 1)
         .filter(|n| *n <= chars.len() && *n > 0)
-        .any(|n| within_one_edit(query, &chars[..n].iter().collect::<String>()))
-        .then_some(1)
-        .unwrap_or(0)
+        .any(|n| within_one_edit(query, &chars[..n].iter().collect::<String>()));
+    if close { 1 } else { 0 }
 }
 
 /// Ranks a patient's names against a query; `None` when some query word

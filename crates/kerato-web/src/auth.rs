@@ -85,6 +85,14 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
 #[derive(Debug, Clone)]
 pub(crate) struct CurrentUser(pub Caller);
 
+/// The signed-in caller behind a request's session cookie.
+pub(crate) async fn authenticate(state: &WebState, parts: &mut Parts) -> Result<Caller, WebError> {
+    let token = cookie(parts, session_cookie_name(state.options.tls)).ok_or(WebError::App(
+        kerato_app::AppError::Unauthenticated("sign in to continue".into()),
+    ))?;
+    Ok(state.app.authenticate(&token, client_ip(parts)).await?)
+}
+
 impl<S> FromRequestParts<S> for CurrentUser
 where
     WebState: FromRef<S>,
@@ -93,11 +101,11 @@ where
     type Rejection = WebError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        // The route's access check has usually authenticated already.
+        if let Some(user) = parts.extensions.get::<CurrentUser>() {
+            return Ok(user.clone());
+        }
         let state = WebState::from_ref(state);
-        let token = cookie(parts, session_cookie_name(state.options.tls)).ok_or(WebError::App(
-            kerato_app::AppError::Unauthenticated("sign in to continue".into()),
-        ))?;
-        let caller = state.app.authenticate(&token, client_ip(parts)).await?;
-        Ok(Self(caller))
+        Ok(Self(authenticate(&state, parts).await?))
     }
 }

@@ -29,6 +29,8 @@ pub(crate) struct Layout {
     /// The signed-in user's name, if any.
     pub user: Option<String>,
     pub nav: Vec<NavItem>,
+    /// Whether the header shows the patient search box.
+    pub patient_search: bool,
 }
 
 const NAV: &[(&str, &str, &str, Resource, Action)] = &[
@@ -109,6 +111,7 @@ impl Layout {
             section,
             user: None,
             nav: Vec::new(),
+            patient_search: false,
         }
     }
 
@@ -148,6 +151,7 @@ impl Layout {
         Ok(Self {
             organisation: org.name,
             user: Some(caller.display_name.clone()),
+            patient_search: role_permits(role, Resource::Patient, Action::Query),
             nav,
             ..Self::base(csrf, section)
         })

@@ -16,6 +16,7 @@ mod health;
 mod identity;
 mod layout;
 pub mod openapi;
+pub mod patients;
 mod privacy;
 pub mod routes;
 mod tenancy;
@@ -47,9 +48,9 @@ pub(crate) struct WebState {
     pub options: WebOptions,
 }
 
-fn all_routes() -> routes::Routes {
+fn all_routes(state: Option<WebState>) -> routes::Routes {
     use routes::Access::Public;
-    let r = routes::Routes::new()
+    let r = routes::Routes::new(state)
         .add("GET", "/", Public, get(tenancy::home))
         .add("GET", "/healthz", Public, get(health::healthz))
         .add("GET", "/readyz", Public, get(health::readyz))
@@ -58,6 +59,7 @@ fn all_routes() -> routes::Routes {
     let r = tenancy::routes(r);
     let r = identity::routes(r);
     let r = audit::routes(r);
+    let r = patients::routes(r);
     privacy::routes(r)
 }
 
@@ -66,7 +68,7 @@ fn all_routes() -> routes::Routes {
 /// records client addresses.
 pub fn router(app: App, options: WebOptions) -> Router {
     let state = WebState { app, options };
-    all_routes()
+    all_routes(Some(state.clone()))
         .router
         .fallback(error::not_found)
         .layer(middleware::from_fn_with_state(state.clone(), csrf::layer))
@@ -99,5 +101,5 @@ async fn trace(req: axum::extract::Request, next: middleware::Next) -> axum::res
 /// Every route the router serves, with the access it requires; the security
 /// tests walk this list, so a route cannot be added without an access rule.
 pub fn route_table() -> Vec<RouteSpec> {
-    all_routes().specs
+    all_routes(None).specs
 }

@@ -5,7 +5,7 @@ use kerato_domain::FieldError;
 use utoipa::OpenApi;
 
 use crate::error::Problem;
-use crate::tenancy;
+use crate::{patients, tenancy};
 
 #[derive(Debug, OpenApi)]
 #[openapi(
@@ -17,10 +17,17 @@ use crate::tenancy;
         tenancy::api_get,
         tenancy::api_create,
         tenancy::api_update,
+        patients::api_search,
+        patients::api_create,
+        patients::api_get,
+        patients::api_update,
     ),
     components(schemas(Problem, FieldError, tenancy::LocationView, tenancy::LocationBody,
-        tenancy::OrganisationView, tenancy::OrganisationBody)),
-    tags((name = "tenancy", description = "The organisation and its locations"))
+        tenancy::OrganisationView, tenancy::OrganisationBody, patients::PatientView,
+        patients::PatientSearchBody, patients::PatientCreateBody, patients::PatientUpdateBody,
+        kerato_domain::patients::PatientInput)),
+    tags((name = "tenancy", description = "The organisation and its locations"),
+        (name = "patients", description = "The patient registry"))
 )]
 pub struct ApiDoc;
 

@@ -8,5 +8,6 @@ mod forms;
 mod idor;
 mod matrix;
 mod openapi;
+mod patients;
 mod security;
 mod support;

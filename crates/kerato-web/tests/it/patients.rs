@@ -1,0 +1,209 @@
+//! The patient pages and API as the front desk uses them.
+
+use kerato_domain::identity::Role;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::support::{Who, spawn_app};
+
+const DESK: Who = Who::Role(Role::FrontDesk);
+
+fn registration<'a>(first: &'a str, last: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("legal_first_name", first),
+        ("legal_last_name", last),
+        ("date_of_birth", "04/15/1980"),
+        ("mobile_phone", "(217) 555-0123"),
+        ("reminder_channel", "sms"),
+    ]
+}
+
+#[tokio::test]
+async fn register_find_with_a_typo_open_and_edit() {
+    let t = spawn_app().await;
+    let resp = t
+        .form("/patients", DESK, &registration("Zoë", "Müller-O'Neil"))
+        .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let chart_url = resp.headers()["location"].to_str().unwrap().to_string();
+    let chart = t
+        .req(Method::GET, &chart_url, DESK)
+        .await
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(chart.contains("Neil, Zoë</h1>"), "{chart}");
+    assert!(
+        chart.contains("MRN 0000001")
+            && chart.contains("04/15/1980")
+            && chart.contains("(217) 555-0123")
+    );
+
+    // The same person again is caught; confirming creates the second chart.
+    let resp = t
+        .form("/patients", DESK, &registration("zoe", "MULLER-O'NEIL"))
+        .await;
+    assert_eq!(resp.status(), StatusCode::CONFLICT);
+    let page = resp.text().await.unwrap();
+    assert!(page.contains("MRN 0000001") && page.contains("allow_duplicate"));
+
+    // As-you-type search, by POST: one typo and no accents still find her.
+    let resp = t.form("/patients/search", DESK, &[("q", "mueller")]).await;
+    let html = resp.text().await.unwrap();
+    assert!(
+        html.contains("0000001"),
+        "a typo'd name did not match: {html}"
+    );
+    let resp = t
+        .form("/patients/search", DESK, &[("q", "nobody-like-this")])
+        .await;
+    assert!(resp.text().await.unwrap().contains("No patient matches"));
+
+    // Edit, then the chart shows the change.
+    let id = chart_url.trim_start_matches("/patients/");
+    let edit = t
+        .req(Method::GET, &format!("/patients/{id}/edit"), DESK)
+        .await
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(edit.contains("name=\"version\" value=\"1\""));
+    let mut fields = registration("Zoë", "Müller-O'Neil");
+    fields.push(("preferred_name", "Zee"));
+    fields.push(("version", "1"));
+    let resp = t.form(&format!("/patients/{id}"), DESK, &fields).await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let chart = t
+        .req(Method::GET, &chart_url, DESK)
+        .await
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(chart.contains("(Zee)"));
+}
+
+#[tokio::test]
+async fn bad_registrations_name_their_fields_and_write_nothing() {
+    let t = spawn_app().await;
+    let resp = t
+        .form(
+            "/patients",
+            DESK,
+            &[
+                ("legal_first_name", ""),
+                ("legal_last_name", "Smith"),
+                ("date_of_birth", "02/30/2020"),
+                ("mobile_phone", "12345"),
+            ],
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = resp.text().await.unwrap();
+    for id in [
+        "legal_first_name-error",
+        "date_of_birth-error",
+        "mobile_phone-error",
+    ] {
+        assert!(html.contains(id), "{id} missing");
+    }
+    let body = json!({"patient": {"legal_first_name": "A", "legal_last_name": "B", "date_of_birth": "2090-01-01"}});
+    let resp = t
+        .req(Method::POST, "/api/patients", DESK)
+        .await
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let v: Value = resp.json().await.unwrap();
+    assert_eq!(v["fields"][0]["field"], "date_of_birth");
+    let found: Value = t
+        .req(Method::POST, "/api/patients/search", DESK)
+        .await
+        .json(&json!({"query": "b"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(found, json!([]));
+}
+
+#[tokio::test]
+async fn the_api_registers_searches_and_updates() {
+    let t = spawn_app().await;
+    let body = json!({"patient": {"legal_first_name": "Jo", "legal_last_name": "Smith", "date_of_birth": "1975-07-04", "email": "jo@example.com"}});
+    let resp = t
+        .req(Method::POST, "/api/patients", DESK)
+        .await
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let created: Value = resp.json().await.unwrap();
+    assert_eq!(created["mrn"], "0000001");
+    let again = t
+        .req(Method::POST, "/api/patients", DESK)
+        .await
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::CONFLICT);
+    let found: Value = t
+        .req(Method::POST, "/api/patients/search", DESK)
+        .await
+        .json(&json!({"query": "smiht"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(found[0]["id"], created["id"]);
+    let id = created["id"].as_str().unwrap();
+    let update = json!({"version": 1, "patient": {"legal_first_name": "Joanna", "legal_last_name": "Smith", "date_of_birth": "1975-07-04"}});
+    let resp = t
+        .req(Method::PUT, &format!("/api/patients/{id}"), DESK)
+        .await
+        .json(&update)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let resp = t
+        .req(Method::PUT, &format!("/api/patients/{id}"), DESK)
+        .await
+        .json(&update)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        resp.status(),
+        StatusCode::CONFLICT,
+        "a stale version must not overwrite"
+    );
+    // Another organisation cannot read it.
+    let resp = t
+        .req(
+            Method::GET,
+            &format!("/api/patients/{id}"),
+            Who::OtherOrgAdmin,
+        )
+        .await
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+}
