@@ -114,9 +114,59 @@ pub async fn seed(app: &App) -> Result<Seeded, AppError> {
         }
         tx.commit().await?;
     }
+    seed_patients(app, &caller).await?;
     let mut tx = app.store().write().await?;
     store::set_mfa_secret(&mut tx, admin.id, Some(DEMO_TOTP_SECRET), app.now()).await?;
     meta::set(&mut tx, SEEDED_KEY, &org.id.to_string(), app.now()).await?;
     tx.commit().await?;
     Ok(Seeded::Created(org))
+}
+
+/// How many synthetic patients the demo registers.
+pub const DEMO_PATIENTS: usize = 300;
+
+const FIRST_NAMES: [&str; 20] = [
+    "Ava", "Liam", "Sofía", "Noah", "Mia", "Mateo", "Chloé", "Ethan", "Zoë", "Lucas", "Amara",
+    "Kenji", "Priya", "Omar", "Ingrid", "José", "Hannah", "Wei", "Fatima", "Daniel",
+];
+const LAST_NAMES: [&str; 15] = [
+    "Smith",
+    "García",
+    "Nguyễn",
+    "Johnson",
+    "Müller",
+    "O'Brien",
+    "Kowalski",
+    "Patel",
+    "Kim",
+    "Okafor",
+    "Rossi",
+    "Haddad",
+    "Johansson",
+    "Martínez",
+    "Brown",
+];
+
+/// Registers synthetic patients with made-up names, birth dates and
+/// phone numbers in the 555-01xx range reserved for fiction.
+async fn seed_patients(app: &App, caller: &crate::Caller) -> Result<(), AppError> {
+    for i in 0..DEMO_PATIENTS {
+        let first = FIRST_NAMES[i % FIRST_NAMES.len()];
+        let last = LAST_NAMES[(i / FIRST_NAMES.len()) % LAST_NAMES.len()];
+        let input = kerato_domain::patients::PatientInput {
+            legal_first_name: first.into(),
+            legal_last_name: last.into(),
+            date_of_birth: format!(
+                "{:04}-{:02}-{:02}",
+                1940 + (i * 7) % 80,
+                1 + i % 12,
+                1 + (i * 3) % 28
+            ),
+            mobile_phone: Some(format!("(217) 555-01{:02}", i % 100)),
+            reminder_channel: Some("sms".into()),
+            ..Default::default()
+        };
+        app.register_patient(caller, &input, true).await?;
+    }
+    Ok(())
 }

@@ -731,7 +731,7 @@ impl From<&Patient> for PatientView {
     }
 }
 
-#[utoipa::path(post, path = "/api/patients/search", tag = "patients", request_body = PatientSearchBody,
+#[utoipa::path(post, path = "/api/patients/search", tag = "patients", operation_id = "search_patients", request_body = PatientSearchBody,
     responses((status = 200, description = "Best matches first, at most 50", body = Vec<PatientView>),
         (status = 400, description = "The body is not valid JSON", body = Problem),
         (status = 415, description = "The body is not sent as application/json", body = Problem),
@@ -751,7 +751,7 @@ pub(crate) async fn api_search(
     Ok(Json(found.iter().map(PatientView::from).collect()))
 }
 
-#[utoipa::path(post, path = "/api/patients", tag = "patients", request_body = PatientCreateBody,
+#[utoipa::path(post, path = "/api/patients", tag = "patients", operation_id = "register_patient", request_body = PatientCreateBody,
     responses((status = 201, description = "Registered; the Location header names the chart", body = PatientView),
         (status = 409, description = "A chart that may be the same person exists", body = Problem),
         (status = 415, description = "The body is not sent as application/json", body = Problem),
@@ -773,7 +773,7 @@ pub(crate) async fn api_create(
         .into_response())
 }
 
-#[utoipa::path(get, path = "/api/patients/{id}", tag = "patients",
+#[utoipa::path(get, path = "/api/patients/{id}", tag = "patients", operation_id = "get_patient",
     params(("id" = String, Path, description = "patient ID")),
     responses((status = 200, description = "The chart's demographics", body = PatientView),
         (status = 404, description = "No such patient", body = Problem)))]
@@ -787,7 +787,7 @@ pub(crate) async fn api_get(
     )))
 }
 
-#[utoipa::path(put, path = "/api/patients/{id}", tag = "patients", request_body = PatientUpdateBody,
+#[utoipa::path(put, path = "/api/patients/{id}", tag = "patients", operation_id = "update_patient", request_body = PatientUpdateBody,
     params(("id" = String, Path, description = "patient ID")),
     responses((status = 200, description = "Saved", body = PatientView),
         (status = 404, description = "No such patient", body = Problem),

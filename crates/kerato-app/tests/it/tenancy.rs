@@ -169,7 +169,12 @@ async fn the_demo_seed_runs_once() {
         )
         .await
         .unwrap();
-    assert!(matches!(outcome, kerato_app::identity::SignIn::Done(_)));
+    let kerato_app::identity::SignIn::Done(token) = outcome else {
+        panic!("the front desk demo account needs no MFA")
+    };
+    let desk = app.authenticate(&token.0, None).await.unwrap();
+    let found = app.search_patients(&desk, "smith").await.unwrap();
+    assert!(!found.is_empty(), "the demo has patients");
 }
 
 #[tokio::test]

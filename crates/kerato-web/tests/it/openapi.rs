@@ -37,6 +37,15 @@ async fn the_document_is_openapi_3_1_and_covers_every_api_route() {
         );
     }
 
+    let mut ids = std::collections::BTreeSet::new();
+    for (_, ops) in doc["paths"].as_object().unwrap() {
+        for (_, op) in ops.as_object().unwrap() {
+            if let Some(id) = op["operationId"].as_str() {
+                assert!(ids.insert(id.to_string()), "operationId {id} is used twice");
+            }
+        }
+    }
+
     let Some(python) = std::env::var_os("KERATO_PYTHON") else {
         assert!(
             std::env::var_os("CI").is_none(),
