@@ -87,6 +87,7 @@ impl App {
             organisation_id: org,
             mrn: store::next_mrn(&mut tx, org).await?,
             fields,
+            merged_into: None,
             version: 1,
             created_at: now,
             updated_at: now,
@@ -152,6 +153,12 @@ impl App {
         .new_value(&updated.fields);
         act.patient_id = Some(id.to_string());
         let mut tx = self.guard(tx, caller, act).await?;
+        // After the guard, so another organisation learns nothing of it.
+        if current.merged_into.is_some() {
+            return Err(AppError::Conflict(
+                "this chart was merged into another; edit that one".into(),
+            ));
+        }
         if current.version != expected_version || !store::update_patient(&mut tx, &updated).await? {
             return Err(AppError::Conflict(format!(
                 "this chart was changed by someone else (now version {}); reload it and apply your change again",
@@ -256,5 +263,86 @@ impl App {
             .take(MAX_RESULTS)
             .map(|(_, p)| p)
             .collect())
+    }
+}
+
+impl App {
+    /// Merges the chart with MRN `duplicate_mrn` into `keep`: the duplicate
+    /// keeps its row and its audit trail but leaves search and points at
+    /// `keep`; its disclosures move to `keep`. Both sides are audited.
+    pub async fn merge_patient(
+        &self,
+        caller: &Caller,
+        keep: PatientId,
+        duplicate_mrn: &str,
+    ) -> Result<Patient, AppError> {
+        self.require(caller, Resource::Patient, Action::Update, None)
+            .await?;
+        let digits: String = duplicate_mrn.chars().filter(char::is_ascii_digit).collect();
+        if digits.is_empty() || digits.len() > 7 || digits.len() != duplicate_mrn.trim().len() {
+            return Err(kerato_domain::ValidationErrors::single(
+                "mrn",
+                "enter the duplicate chart's MRN (digits only)",
+            )
+            .into());
+        }
+        let mrn = format!("{digits:0>7}");
+        let mut tx = self.store.write().await?;
+        let kept = store::find_patient(&mut tx, keep)
+            .await?
+            .ok_or(AppError::NotFound("patient"))?;
+        let org = kept.organisation_id;
+        if org != caller.actor.organisation_id {
+            // Another organisation's chart: record and refuse the attempt
+            // before looking anything else up in that organisation.
+            let mut act = Act::new(Action::Update, target(org), "chart merge").id(keep);
+            act.patient_id = Some(keep.to_string());
+            self.guard(tx, caller, act).await?;
+            return Err(AppError::Forbidden(
+                "you do not have access to this record".into(),
+            ));
+        }
+        let duplicate = store::by_field(&mut tx, org, ExactField::Mrn, &mrn, 1)
+            .await?
+            .into_iter()
+            .next()
+            .ok_or(AppError::NotFound("chart with that MRN"))?;
+        if duplicate.id == kept.id {
+            return Err(AppError::Conflict(
+                "a chart cannot be merged into itself".into(),
+            ));
+        }
+        if kept.merged_into.is_some() || duplicate.merged_into.is_some() {
+            return Err(AppError::Conflict(
+                "one of these charts was already merged; open the chart it points to".into(),
+            ));
+        }
+        let mut act = Act::new(Action::Update, target(org), "chart merge")
+            .id(keep)
+            .old(&duplicate.fields);
+        act.patient_id = Some(keep.to_string());
+        act.new = serde_json::to_string(&serde_json::json!({ "merged_from": duplicate.id.to_string(), "merged_mrn": duplicate.mrn })).ok();
+        let tx = self.guard(tx, caller, act).await?;
+        let mut act = Act::new(Action::Update, target(org), "chart merge").id(duplicate.id);
+        act.patient_id = Some(duplicate.id.to_string());
+        act.new = serde_json::to_string(
+            &serde_json::json!({ "merged_into": keep.to_string(), "kept_mrn": kept.mrn }),
+        )
+        .ok();
+        let mut tx = self.guard(tx, caller, act).await?;
+        if !store::mark_merged(&mut tx, &duplicate, keep, self.now()).await? {
+            return Err(AppError::Conflict(
+                "the duplicate chart changed while merging; try again".into(),
+            ));
+        }
+        kerato_store::privacy::reassign_disclosures(
+            &mut tx,
+            org,
+            &duplicate.id.to_string(),
+            &keep.to_string(),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(kept)
     }
 }

@@ -218,6 +218,8 @@ pub struct Patient {
     /// Medical record number, unique within the organisation.
     pub mrn: String,
     pub fields: PatientFields,
+    /// Set when this chart was a duplicate merged into another.
+    pub merged_into: Option<PatientId>,
     pub version: i64,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,

@@ -35,6 +35,10 @@ CREATE TABLE patients (
     results_channel TEXT NOT NULL,
     statement_channel TEXT NOT NULL,
     marketing_consent BIGINT NOT NULL,
+    -- A duplicate chart merged into another keeps its row (and its audit
+    -- trail) and points at the chart that lives on.
+    merged_into TEXT REFERENCES patients (id),
+    merged_at BIGINT,
     version BIGINT NOT NULL,
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL

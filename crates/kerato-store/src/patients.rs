@@ -18,7 +18,7 @@ macro_rules! patient_columns {
          preferred_name, date_of_birth, sex_at_birth, gender_identity, mobile_phone, home_phone, \
          email, address_line1, address_line2, city, state, zip, preferred_language, \
          emergency_contact_name, emergency_contact_phone, reminder_channel, results_channel, \
-         statement_channel, marketing_consent, version, created_at, updated_at"
+         statement_channel, marketing_consent, version, created_at, updated_at, merged_into"
     };
 }
 
@@ -86,6 +86,7 @@ where
                 marketing_consent: consent != 0,
             },
         },
+        merged_into: opt(28)?.map(|m| m.parse().map_err(corrupt)).transpose()?,
         version: r.try_get(25)?,
         created_at: Timestamp::from_micros(r.try_get(26)?),
         updated_at: Timestamp::from_micros(r.try_get(27)?),
@@ -114,7 +115,7 @@ pub async fn insert_patient(tx: &mut Tx, p: &Patient) -> Result<(), StoreError> 
         "INSERT INTO patients (",
         patient_columns!(),
         ", last_folded, first_folded, preferred_folded) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
-         $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31)"
+         $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32)"
     );
     execute!(
         tx,
@@ -147,6 +148,7 @@ pub async fn insert_patient(tx: &mut Tx, p: &Patient) -> Result<(), StoreError> 
             .bind(p.version)
             .bind(p.created_at.as_micros())
             .bind(p.updated_at.as_micros())
+            .bind(p.merged_into.map(|m| m.to_string()))
             .bind(fold(&f.legal_last_name))
             .bind(fold(&f.legal_first_name))
             .bind(f.preferred_name.as_deref().map(fold))
@@ -227,7 +229,7 @@ pub async fn by_name_prefix(
     let sql = concat!(
         "SELECT ",
         patient_columns!(),
-        " FROM patients WHERE organisation_id = $1 AND ((last_folded >= $2 AND last_folded < $3) \
+        " FROM patients WHERE organisation_id = $1 AND merged_into IS NULL AND ((last_folded >= $2 AND last_folded < $3) \
          OR (first_folded >= $2 AND first_folded < $3) OR (preferred_folded >= $2 AND preferred_folded < $3)) \
          ORDER BY last_folded, first_folded, id LIMIT $4"
     );
@@ -260,17 +262,17 @@ pub async fn by_field(
         ExactField::DateOfBirth => concat!(
             "SELECT ",
             patient_columns!(),
-            " FROM patients WHERE organisation_id = $1 AND date_of_birth = $2 ORDER BY last_folded, id LIMIT $3"
+            " FROM patients WHERE organisation_id = $1 AND merged_into IS NULL AND date_of_birth = $2 ORDER BY last_folded, id LIMIT $3"
         ),
         ExactField::Phone => concat!(
             "SELECT ",
             patient_columns!(),
-            " FROM patients WHERE organisation_id = $1 AND (mobile_phone = $2 OR home_phone = $2) ORDER BY last_folded, id LIMIT $3"
+            " FROM patients WHERE organisation_id = $1 AND merged_into IS NULL AND (mobile_phone = $2 OR home_phone = $2) ORDER BY last_folded, id LIMIT $3"
         ),
         ExactField::Email => concat!(
             "SELECT ",
             patient_columns!(),
-            " FROM patients WHERE organisation_id = $1 AND email = $2 ORDER BY last_folded, id LIMIT $3"
+            " FROM patients WHERE organisation_id = $1 AND merged_into IS NULL AND email = $2 ORDER BY last_folded, id LIMIT $3"
         ),
     };
     Ok(on_tx!(tx, c => sqlx::query(sql)
@@ -302,7 +304,8 @@ pub async fn same_name_and_birth(
     let sql = concat!(
         "SELECT ",
         patient_columns!(),
-        " FROM patients WHERE organisation_id = $1 AND last_folded = $2 AND first_folded = $3 AND date_of_birth = $4 ORDER BY id"
+        " FROM patients WHERE organisation_id = $1 AND merged_into IS NULL AND last_folded = $2 \
+         AND first_folded = $3 AND date_of_birth = $4 ORDER BY id"
     );
     Ok(on_tx!(tx, c => sqlx::query(sql)
         .bind(org.to_string())
@@ -320,4 +323,23 @@ pub async fn count_patients(tx: &mut Tx, org: OrganisationId) -> Result<i64, Sto
         .fetch_one(&mut **c)
         .await)?;
     Ok(n)
+}
+
+/// Marks `merged` as a duplicate of `into`; false if it was already merged
+/// or changed since `expected_version`.
+pub async fn mark_merged(
+    tx: &mut Tx,
+    merged: &Patient,
+    into: PatientId,
+    now: Timestamp,
+) -> Result<bool, StoreError> {
+    let n = execute!(tx, sqlx::query(
+        "UPDATE patients SET merged_into = $1, merged_at = $2, version = version + 1, updated_at = $2 \
+         WHERE id = $3 AND version = $4 AND merged_into IS NULL"
+    )
+    .bind(into.to_string())
+    .bind(now.as_micros())
+    .bind(merged.id.to_string())
+    .bind(merged.version))?;
+    Ok(n == 1)
 }

@@ -78,3 +78,22 @@ pub async fn disclosures_for_patient(
         )
         .collect()
 }
+
+/// Moves a merged chart's disclosures to the chart that lives on, so the
+/// patient's accounting stays complete. Returns how many moved.
+pub async fn reassign_disclosures(
+    tx: &mut Tx,
+    org: OrganisationId,
+    from: &str,
+    to: &str,
+) -> Result<u64, StoreError> {
+    Ok(execute!(
+        tx,
+        sqlx::query(
+            "UPDATE disclosures SET patient_id = $1 WHERE organisation_id = $2 AND patient_id = $3"
+        )
+        .bind(to)
+        .bind(org.to_string())
+        .bind(from)
+    )?)
+}

@@ -58,6 +58,12 @@ pub(crate) fn routes(r: Routes) -> Routes {
         )
         .add(
             "POST",
+            "/patients/{id}/merge",
+            Needs(p, A::Update),
+            post(merge_submit),
+        )
+        .add(
+            "POST",
             "/api/patients/search",
             Needs(p, A::Query),
             post(api_search),
@@ -525,6 +531,9 @@ struct ChartPage {
     sex: Option<&'static str>,
     may_edit: bool,
     rows: Vec<(&'static str, String)>,
+    merged_into: Option<String>,
+    notice: Option<String>,
+    problem: Option<String>,
 }
 
 async fn chart_page(
@@ -533,7 +542,16 @@ async fn chart_page(
     CurrentUser(caller): CurrentUser,
     Path(id): Path<String>,
 ) -> Result<ChartPage, WebError> {
-    let p = state.app.get_patient(&caller, parse_id(&id)?).await?;
+    chart_view(&state, &csrf, &caller, parse_id(&id)?).await
+}
+
+async fn chart_view(
+    state: &WebState,
+    csrf: &CsrfToken,
+    caller: &kerato_app::Caller,
+    id: PatientId,
+) -> Result<ChartPage, WebError> {
+    let p = state.app.get_patient(caller, id).await?;
     let f = &p.fields;
     let today = kerato_domain::time::Clock::now(&kerato_app::clock::SystemClock)
         .to_jiff()
@@ -566,16 +584,52 @@ async fn chart_page(
         .filter(|(_, value)| !value.is_empty())
         .collect();
     Ok(ChartPage {
-        layout: Layout::signed_in(&state, &csrf, &caller, "patients").await?,
+        layout: Layout::signed_in(state, csrf, caller, "patients").await?,
         id: p.id.to_string(),
         name: display_name(&p),
         mrn: p.mrn.clone(),
         dob: f.date_of_birth.strftime("%m/%d/%Y").to_string(),
         age: format!("{age} y"),
         sex: f.sex_at_birth.map(|s| s.as_str()),
-        may_edit: role_permits(caller.actor.role, Resource::Patient, Action::Update),
+        may_edit: role_permits(caller.actor.role, Resource::Patient, Action::Update)
+            && p.merged_into.is_none(),
         rows,
+        merged_into: p.merged_into.map(|m| m.to_string()),
+        notice: None,
+        problem: None,
     })
+}
+
+async fn merge_submit(
+    State(state): State<WebState>,
+    Extension(csrf): Extension<CsrfToken>,
+    CurrentUser(caller): CurrentUser,
+    Path(id): Path<String>,
+    form: FormFields,
+) -> Result<Response, WebError> {
+    let id = parse_id(&id)?;
+    let mrn = form.get("mrn");
+    match state.app.merge_patient(&caller, id, &mrn).await {
+        Ok(_) => {
+            let mut page = chart_view(&state, &csrf, &caller, id).await?;
+            page.notice = Some(format!(
+                "Chart MRN {} was merged into this one.",
+                mrn.trim()
+            ));
+            Ok(page.into_response())
+        }
+        Err(AppError::Validation(e)) => {
+            let mut page = chart_view(&state, &csrf, &caller, id).await?;
+            page.problem = e.for_field("mrn").map(str::to_string);
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(AppError::Conflict(m)) => {
+            let mut page = chart_view(&state, &csrf, &caller, id).await?;
+            page.problem = Some(m);
+            Ok((StatusCode::CONFLICT, page).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 async fn edit_page(

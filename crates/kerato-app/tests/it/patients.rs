@@ -290,3 +290,88 @@ async fn roles_and_tenants_are_kept_apart() {
         "Jo"
     );
 }
+
+#[tokio::test]
+async fn merging_a_duplicate_keeps_its_trail_and_moves_its_disclosures() {
+    let w = world().await;
+    let keep = w
+        .app
+        .register_patient(&w.admin, &input("Jo", "Smith", "1975-07-04"), false)
+        .await
+        .unwrap();
+    let dup = w
+        .app
+        .register_patient(&w.admin, &input("Joe", "Smith", "1975-07-04"), false)
+        .await
+        .unwrap();
+    let doc = w.user("doc@capital.example", Role::Physician, &[]).await;
+    let doc = w.app.unsafe_caller_for(doc.id).await.unwrap();
+    let disclosure = kerato_app::privacy::DisclosureInput {
+        disclosed_on: "2026-01-02".into(),
+        recipient: "County Health".into(),
+        purpose: "public health".into(),
+        description: "immunisation record".into(),
+    };
+    w.app
+        .record_disclosure(&doc, dup.id, &disclosure)
+        .await
+        .unwrap();
+
+    assert!(matches!(
+        w.app.merge_patient(&w.admin, keep.id, &keep.mrn).await,
+        Err(AppError::Conflict(_))
+    ));
+    assert!(matches!(
+        w.app.merge_patient(&w.admin, keep.id, "abc").await,
+        Err(AppError::Validation(_))
+    ));
+    w.app.merge_patient(&w.admin, keep.id, "2").await.unwrap();
+
+    let merged = w.app.get_patient(&w.admin, dup.id).await.unwrap();
+    assert_eq!(merged.merged_into, Some(keep.id));
+    let found = w.app.search_patients(&w.admin, "smith").await.unwrap();
+    assert_eq!(
+        found.iter().map(|p| p.id).collect::<Vec<_>>(),
+        vec![keep.id],
+        "the duplicate leaves search"
+    );
+    let accounting = w
+        .app
+        .accounting_of_disclosures(&doc, keep.id)
+        .await
+        .unwrap();
+    assert_eq!(accounting.len(), 1, "the disclosure follows the chart");
+    assert!(matches!(
+        w.app
+            .update_patient(
+                &w.admin,
+                dup.id,
+                merged.version,
+                &input("X", "Y", "1975-07-04")
+            )
+            .await,
+        Err(AppError::Conflict(_))
+    ));
+    assert!(
+        matches!(
+            w.app.merge_patient(&w.admin, keep.id, "2").await,
+            Err(AppError::Conflict(_))
+        ),
+        "merging twice"
+    );
+
+    let mut tx = w.app.store().read().await.unwrap();
+    let events = audit::events_after(&mut tx, 0, 1000).await.unwrap();
+    let merge_events: Vec<_> = events
+        .iter()
+        .filter(|e| e.event.category == "chart merge")
+        .collect();
+    assert_eq!(merge_events.len(), 2, "both charts record the merge");
+    assert!(
+        events
+            .iter()
+            .any(|e| e.event.patient_id == Some(dup.id.to_string())
+                && e.event.action.as_str() == "create"),
+        "the duplicate's trail stays"
+    );
+}

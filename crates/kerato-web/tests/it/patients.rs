@@ -207,3 +207,46 @@ async fn the_api_registers_searches_and_updates() {
         .unwrap();
     assert_eq!(resp.status(), StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn a_duplicate_is_merged_from_the_chart() {
+    let t = spawn_app().await;
+    let keep = t
+        .form("/patients", DESK, &registration("Ana", "Lopez"))
+        .await;
+    let keep_url = keep.headers()["location"].to_str().unwrap().to_string();
+    let mut dup = registration("Anna", "Lopez");
+    dup.push(("allow_duplicate", "1"));
+    let dup = t.form("/patients", DESK, &dup).await;
+    assert_eq!(dup.status(), StatusCode::SEE_OTHER);
+    let dup_url = dup.headers()["location"].to_str().unwrap().to_string();
+    let resp = t
+        .form(&format!("{keep_url}/merge"), DESK, &[("mrn", "2")])
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(
+        resp.text()
+            .await
+            .unwrap()
+            .contains("was merged into this one")
+    );
+    let dup_page = t
+        .req(Method::GET, &dup_url, DESK)
+        .await
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(dup_page.contains("was merged into another") && dup_page.contains(&keep_url));
+    // Another organisation cannot merge, and learns nothing.
+    let resp = t
+        .form(
+            &format!("{keep_url}/merge"),
+            Who::OtherOrgAdmin,
+            &[("mrn", "2")],
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+}
