@@ -346,3 +346,77 @@ impl App {
         Ok(kept)
     }
 }
+
+impl App {
+    /// Adds an insurance coverage to a chart. Two coverages of the same kind
+    /// and priority may not be in force on the same day.
+    pub async fn add_coverage(
+        &self,
+        caller: &Caller,
+        patient: PatientId,
+        input: &kerato_domain::coverage::CoverageInput,
+    ) -> Result<kerato_domain::coverage::Coverage, AppError> {
+        self.require(caller, Resource::Patient, Action::Update, None)
+            .await?;
+        let now = self.now();
+        let coverage = input.validate(
+            kerato_domain::ids::CoverageId::new(now, self.random_id_bits()),
+            patient,
+            self.today(),
+            now,
+        )?;
+        let mut tx = self.store.write().await?;
+        let chart = store::find_patient(&mut tx, patient)
+            .await?
+            .ok_or(AppError::NotFound("patient"))?;
+        let org = chart.organisation_id;
+        let mut act = Act::new(Action::Update, target(org), "insurance")
+            .id(coverage.id)
+            .new_value(&coverage);
+        act.patient_id = Some(patient.to_string());
+        let mut tx = self.guard(tx, caller, act).await?;
+        let clash = kerato_store::coverage::coverages_of(&mut tx, org, patient)
+            .await?
+            .into_iter()
+            .find(|c| {
+                c.kind == coverage.kind && c.priority == coverage.priority && c.overlaps(&coverage)
+            });
+        if let Some(c) = clash {
+            return Err(AppError::Conflict(format!(
+                "{} is already the {} {} coverage from {}; end it or choose another priority",
+                c.payer,
+                match c.priority {
+                    1 => "primary",
+                    2 => "secondary",
+                    _ => "tertiary",
+                },
+                c.kind.as_str(),
+                c.effective_from
+            )));
+        }
+        kerato_store::coverage::insert_coverage(&mut tx, org, &coverage).await?;
+        tx.commit().await?;
+        Ok(coverage)
+    }
+
+    /// A chart's coverages; the read is audited.
+    pub async fn coverages(
+        &self,
+        caller: &Caller,
+        patient: PatientId,
+    ) -> Result<Vec<kerato_domain::coverage::Coverage>, AppError> {
+        self.require(caller, Resource::Patient, Action::View, None)
+            .await?;
+        let mut tx = self.store.write().await?;
+        let chart = store::find_patient(&mut tx, patient)
+            .await?
+            .ok_or(AppError::NotFound("patient"))?;
+        let mut act = Act::new(Action::View, target(chart.organisation_id), "insurance");
+        act.patient_id = Some(patient.to_string());
+        let mut tx = self.guard(tx, caller, act).await?;
+        let all =
+            kerato_store::coverage::coverages_of(&mut tx, chart.organisation_id, patient).await?;
+        tx.commit().await?;
+        Ok(all)
+    }
+}

@@ -111,6 +111,11 @@ typed_id!(
     "patient"
 );
 typed_id!(
+    /// An insurance coverage of a patient.
+    CoverageId,
+    "coverage"
+);
+typed_id!(
     /// One audit event.
     AuditEventId,
     "audit event"

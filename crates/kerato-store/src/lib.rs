@@ -8,6 +8,7 @@
 
 pub mod audit;
 mod backend;
+pub mod coverage;
 mod error;
 pub mod identity;
 mod key;

@@ -81,6 +81,12 @@ pub const MIGRATIONS: &[Migration] = &[
             postgres: include_str!("../migrations/0005_patients.postgres.sql"),
         }),
     },
+    Migration {
+        version: 6,
+        name: "coverages",
+        sql: include_str!("../migrations/0006_coverages.sql"),
+        dialect: None,
+    },
 ];
 
 const CREATE_LEDGER: &str = "CREATE TABLE IF NOT EXISTS kerato_migrations (

@@ -58,6 +58,12 @@ pub(crate) fn routes(r: Routes) -> Routes {
         )
         .add(
             "POST",
+            "/patients/{id}/coverages",
+            Needs(p, A::Update),
+            post(coverage_submit),
+        )
+        .add(
+            "POST",
             "/patients/{id}/merge",
             Needs(p, A::Update),
             post(merge_submit),
@@ -534,6 +540,18 @@ struct ChartPage {
     merged_into: Option<String>,
     notice: Option<String>,
     problem: Option<String>,
+    coverages: Vec<CoverageRow>,
+    coverage_errors: Vec<String>,
+}
+
+struct CoverageRow {
+    kind: &'static str,
+    priority: i64,
+    payer: String,
+    member_id: String,
+    group: String,
+    subscriber: String,
+    dates: String,
 }
 
 async fn chart_page(
@@ -597,7 +615,68 @@ async fn chart_view(
         merged_into: p.merged_into.map(|m| m.to_string()),
         notice: None,
         problem: None,
+        coverages: state
+            .app
+            .coverages(caller, id)
+            .await?
+            .into_iter()
+            .map(|c| CoverageRow {
+                kind: c.kind.as_str(),
+                priority: c.priority,
+                payer: c.payer,
+                member_id: c.member_id,
+                group: c.group_number.unwrap_or_default(),
+                subscriber: match c.subscriber {
+                    Some((name, dob)) => {
+                        format!("{name} ({}), born {dob}", c.relationship.as_str())
+                    }
+                    None => "the patient".into(),
+                },
+                dates: match c.effective_to {
+                    Some(to) => format!("{} to {to}", c.effective_from),
+                    None => format!("from {}", c.effective_from),
+                },
+            })
+            .collect(),
+        coverage_errors: Vec::new(),
     })
+}
+
+async fn coverage_submit(
+    State(state): State<WebState>,
+    Extension(csrf): Extension<CsrfToken>,
+    CurrentUser(caller): CurrentUser,
+    Path(id): Path<String>,
+    form: FormFields,
+) -> Result<Response, WebError> {
+    let id = parse_id(&id)?;
+    let opt = |k: &str| Some(form.get(k)).filter(|v| !v.trim().is_empty());
+    let input = kerato_domain::coverage::CoverageInput {
+        kind: form.get("kind"),
+        priority: form.get("priority"),
+        payer: form.get("payer"),
+        member_id: form.get("member_id"),
+        group_number: opt("group_number"),
+        subscriber_relationship: form.get("subscriber_relationship"),
+        subscriber_name: opt("subscriber_name"),
+        subscriber_date_of_birth: opt("subscriber_date_of_birth"),
+        effective_from: form.get("effective_from"),
+        effective_to: opt("effective_to"),
+    };
+    match state.app.add_coverage(&caller, id, &input).await {
+        Ok(_) => Ok(Redirect::to(&format!("/patients/{id}")).into_response()),
+        Err(AppError::Validation(e)) => {
+            let mut page = chart_view(&state, &csrf, &caller, id).await?;
+            page.coverage_errors = e.errors.iter().map(|f| f.message.clone()).collect();
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(AppError::Conflict(m)) => {
+            let mut page = chart_view(&state, &csrf, &caller, id).await?;
+            page.coverage_errors = vec![m];
+            Ok((StatusCode::CONFLICT, page).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 async fn merge_submit(

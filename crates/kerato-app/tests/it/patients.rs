@@ -375,3 +375,71 @@ async fn merging_a_duplicate_keeps_its_trail_and_moves_its_disclosures() {
         "the duplicate's trail stays"
     );
 }
+
+#[tokio::test]
+async fn coverages_in_priority_order_without_clashes() {
+    let w = world().await;
+    let p = w
+        .app
+        .register_patient(&w.admin, &input("Jo", "Smith", "1975-07-04"), false)
+        .await
+        .unwrap();
+    let cov = |kind: &str, priority: &str, payer: &str, from: &str, to: Option<&str>| {
+        kerato_domain::coverage::CoverageInput {
+            kind: kind.into(),
+            priority: priority.into(),
+            payer: payer.into(),
+            member_id: "M123".into(),
+            subscriber_relationship: "self".into(),
+            effective_from: from.into(),
+            effective_to: to.map(str::to_string),
+            ..Default::default()
+        }
+    };
+    w.app
+        .add_coverage(
+            &w.admin,
+            p.id,
+            &cov("medical", "1", "Acme Health", "2026-01-01", None),
+        )
+        .await
+        .unwrap();
+    w.app
+        .add_coverage(
+            &w.admin,
+            p.id,
+            &cov("vision", "1", "VSP", "2026-01-01", None),
+        )
+        .await
+        .unwrap();
+    w.app
+        .add_coverage(
+            &w.admin,
+            p.id,
+            &cov("medical", "1", "Old Plan", "2024-01-01", Some("2025-12-31")),
+        )
+        .await
+        .unwrap();
+    let clash = w
+        .app
+        .add_coverage(
+            &w.admin,
+            p.id,
+            &cov("medical", "1", "Other", "2026-06-01", None),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&clash, AppError::Conflict(m) if m.contains("Acme Health")),
+        "{clash}"
+    );
+    let bad = w
+        .app
+        .add_coverage(&w.admin, p.id, &cov("dental", "1", "X", "2026-01-01", None))
+        .await
+        .unwrap_err();
+    assert!(matches!(bad, AppError::Validation(_)));
+    let all = w.app.coverages(&w.admin, p.id).await.unwrap();
+    let payers: Vec<&str> = all.iter().map(|c| c.payer.as_str()).collect();
+    assert_eq!(payers, vec!["Acme Health", "Old Plan", "VSP"]);
+}

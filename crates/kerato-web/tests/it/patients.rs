@@ -250,3 +250,47 @@ async fn a_duplicate_is_merged_from_the_chart() {
         .await;
     assert_eq!(resp.status(), StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn insurance_is_added_on_the_chart() {
+    let t = spawn_app().await;
+    let resp = t.form("/patients", DESK, &registration("Kai", "Lee")).await;
+    let chart = resp.headers()["location"].to_str().unwrap().to_string();
+    let fields = [
+        ("kind", "vision"),
+        ("priority", "1"),
+        ("payer", "VSP Vision Care"),
+        ("member_id", "vsp-77"),
+        ("subscriber_relationship", "self"),
+        ("effective_from", "01/01/2026"),
+    ];
+    let resp = t.form(&format!("{chart}/coverages"), DESK, &fields).await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let page = t
+        .req(Method::GET, &chart, DESK)
+        .await
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("VSP Vision Care") && page.contains("VSP-77"),
+        "{page}"
+    );
+    let resp = t
+        .form(
+            &format!("{chart}/coverages"),
+            DESK,
+            &[("kind", "vision"), ("priority", "9")],
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        resp.text()
+            .await
+            .unwrap()
+            .contains("priority is 1 (primary)")
+    );
+}
