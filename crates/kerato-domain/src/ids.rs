@@ -111,6 +111,21 @@ typed_id!(
     "patient"
 );
 typed_id!(
+    /// A provider who sees patients (a physician, optometrist, …).
+    ProviderId,
+    "provider"
+);
+typed_id!(
+    /// A kind of appointment (new patient exam, biopsy, …).
+    AppointmentTypeId,
+    "appointment type"
+);
+typed_id!(
+    /// One booked appointment.
+    AppointmentId,
+    "appointment"
+);
+typed_id!(
     /// An insurance coverage of a patient.
     CoverageId,
     "coverage"

@@ -12,6 +12,7 @@ pub mod ids;
 pub mod money;
 pub mod password;
 pub mod patients;
+pub mod scheduling;
 pub mod tenancy;
 pub mod time;
 pub mod totp;
