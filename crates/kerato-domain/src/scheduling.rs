@@ -11,6 +11,7 @@ const MINUTE: i64 = 60_000_000;
 /// Which of the two instants to take when a clock time happens twice
 /// (the hour repeated when daylight saving time ends).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RepeatedHour {
     /// The first occurrence, still on daylight time.

@@ -16,6 +16,7 @@ pub mod meta;
 mod migrate;
 pub mod patients;
 pub mod privacy;
+pub mod scheduling;
 pub mod tenancy;
 pub mod testing;
 

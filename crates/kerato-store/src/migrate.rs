@@ -87,6 +87,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0006_coverages.sql"),
         dialect: None,
     },
+    Migration {
+        version: 7,
+        name: "scheduling",
+        sql: include_str!("../migrations/0007_scheduling.sql"),
+        dialect: None,
+    },
 ];
 
 const CREATE_LEDGER: &str = "CREATE TABLE IF NOT EXISTS kerato_migrations (

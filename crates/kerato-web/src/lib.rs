@@ -19,6 +19,7 @@ pub mod openapi;
 pub mod patients;
 mod privacy;
 pub mod routes;
+pub mod scheduling;
 mod tenancy;
 mod view;
 
@@ -60,6 +61,7 @@ fn all_routes(state: Option<WebState>) -> routes::Routes {
     let r = identity::routes(r);
     let r = audit::routes(r);
     let r = patients::routes(r);
+    let r = scheduling::routes(r);
     privacy::routes(r)
 }
 

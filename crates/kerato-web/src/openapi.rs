@@ -5,7 +5,7 @@ use kerato_domain::FieldError;
 use utoipa::OpenApi;
 
 use crate::error::Problem;
-use crate::{patients, tenancy};
+use crate::{patients, scheduling, tenancy};
 
 #[derive(Debug, OpenApi)]
 #[openapi(
@@ -21,13 +21,16 @@ use crate::{patients, tenancy};
         patients::api_create,
         patients::api_get,
         patients::api_update,
+        scheduling::book,
     ),
     components(schemas(Problem, FieldError, tenancy::LocationView, tenancy::LocationBody,
         tenancy::OrganisationView, tenancy::OrganisationBody, patients::PatientView,
         patients::PatientSearchBody, patients::PatientCreateBody, patients::PatientUpdateBody,
-        kerato_domain::patients::PatientInput)),
+        kerato_domain::patients::PatientInput, scheduling::AppointmentView,
+        kerato_app::scheduling::BookingRequest, kerato_domain::scheduling::RepeatedHour)),
     tags((name = "tenancy", description = "The organisation and its locations"),
-        (name = "patients", description = "The patient registry"))
+        (name = "patients", description = "The patient registry"),
+        (name = "scheduling", description = "Appointments"))
 )]
 pub struct ApiDoc;
 

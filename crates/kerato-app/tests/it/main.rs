@@ -5,6 +5,7 @@
 
 mod identity;
 mod patients;
+mod scheduling;
 mod tenancy;
 
 use std::sync::Arc;

@@ -1,0 +1,331 @@
+//! Booking rules: DST, template hours, other practices' IDs, the past and
+//! bad durations, each refused with a clear error and nothing written.
+
+use jiff::civil::{Time, Weekday};
+use kerato_app::AppError;
+use kerato_app::scheduling::BookingRequest;
+use kerato_domain::patients::PatientInput;
+use kerato_domain::scheduling::RepeatedHour;
+use kerato_domain::tenancy::LocationInput;
+
+use crate::{World, world};
+
+struct Setup {
+    req: BookingRequest,
+}
+
+async fn setup(w: &World, tz: &str) -> Setup {
+    let loc = w
+        .app
+        .create_location(
+            &w.admin,
+            &LocationInput {
+                time_zone: tz.into(),
+                ..crate::location_input("Main")
+            },
+        )
+        .await
+        .unwrap();
+    let provider = w
+        .app
+        .create_provider(&w.admin, "Dr. Okafor", &[loc.id])
+        .await
+        .unwrap();
+    let kind = w
+        .app
+        .create_appointment_type(&w.admin, "Skin check", 30)
+        .await
+        .unwrap();
+    for day in [
+        Weekday::Monday,
+        Weekday::Tuesday,
+        Weekday::Wednesday,
+        Weekday::Thursday,
+        Weekday::Friday,
+        Weekday::Saturday,
+        Weekday::Sunday,
+    ] {
+        w.app
+            .add_window(
+                &w.admin,
+                provider.id,
+                loc.id,
+                kerato_domain::scheduling::Window::new(
+                    day,
+                    Time::new(0, 0, 0, 0).unwrap(),
+                    Time::new(12, 0, 0, 0).unwrap(),
+                    false,
+                )
+                .unwrap(),
+            )
+            .await
+            .unwrap();
+    }
+    let patient = w
+        .app
+        .register_patient(
+            &w.admin,
+            &PatientInput {
+                legal_first_name: "Jo".into(),
+                legal_last_name: "Smith".into(),
+                date_of_birth: "1975-07-04".into(),
+                ..Default::default()
+            },
+            false,
+        )
+        .await
+        .unwrap();
+    Setup {
+        req: BookingRequest {
+            provider_id: provider.id.to_string(),
+            patient_id: patient.id.to_string(),
+            location_id: loc.id.to_string(),
+            appointment_type_id: kind.id.to_string(),
+            date: "2027-06-07".into(),
+            time: "09:00".into(),
+            ..Default::default()
+        },
+    }
+}
+
+async fn count(w: &World) -> i64 {
+    let mut tx = w.app.store().read().await.unwrap();
+    kerato_store::scheduling::count_appointments(&mut tx, w.admin.actor.organisation_id)
+        .await
+        .unwrap()
+}
+
+fn field(err: &AppError) -> String {
+    match err {
+        AppError::Validation(e) => format!("{}: {}", e.errors[0].field, e.errors[0].message),
+        other => panic!("not a validation error: {other}"),
+    }
+}
+
+#[tokio::test]
+async fn dst_days_in_new_york() {
+    let w = world().await;
+    let s = setup(&w, "America/New_York").await;
+    // Spring forward, 2027-03-14: 01:30 exists, 02:30 does not.
+    let a = w
+        .app
+        .book_appointment(
+            &w.admin,
+            &BookingRequest {
+                date: "2027-03-14".into(),
+                time: "01:30".into(),
+                ..s.req.clone()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(a.starts_at.to_string(), "2027-03-14T06:30:00Z");
+    let err = w
+        .app
+        .book_appointment(
+            &w.admin,
+            &BookingRequest {
+                date: "2027-03-14".into(),
+                time: "02:30".into(),
+                ..s.req.clone()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(field(&err).contains("does not exist"), "{err}");
+    // Fall back, 2027-11-07: 01:30 happens twice and must be chosen.
+    let err = w
+        .app
+        .book_appointment(
+            &w.admin,
+            &BookingRequest {
+                date: "2027-11-07".into(),
+                time: "01:30".into(),
+                ..s.req.clone()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(field(&err).contains("happens twice"), "{err}");
+    let first = w
+        .app
+        .book_appointment(
+            &w.admin,
+            &BookingRequest {
+                date: "2027-11-07".into(),
+                time: "01:30".into(),
+                repeated_hour: Some(RepeatedHour::First),
+                ..s.req.clone()
+            },
+        )
+        .await
+        .unwrap();
+    let second = w
+        .app
+        .book_appointment(
+            &w.admin,
+            &BookingRequest {
+                date: "2027-11-07".into(),
+                time: "01:30".into(),
+                repeated_hour: Some(RepeatedHour::Second),
+                ..s.req.clone()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(first.starts_at.to_string(), "2027-11-07T05:30:00Z");
+    assert_eq!(second.starts_at.to_string(), "2027-11-07T06:30:00Z");
+    assert_eq!(count(&w).await, 3);
+}
+
+#[tokio::test]
+async fn bad_bookings_are_refused_and_write_nothing() {
+    let w = world().await;
+    let s = setup(&w, "America/Chicago").await;
+    let other_loc = w
+        .app
+        .create_location(&w.admin, &crate::location_input("Branch"))
+        .await
+        .unwrap();
+    let (_, stranger) = w
+        .app
+        .unsafe_add_tenant(
+            "Elsewhere",
+            kerato_domain::tenancy::OrganisationKind::Practice,
+            "x@else.example",
+            "X",
+            crate::PASSWORD,
+        )
+        .await
+        .unwrap();
+    let stranger = w.app.unsafe_caller_for(stranger.id).await.unwrap();
+    let foreign_patient = w
+        .app
+        .register_patient(
+            &stranger,
+            &PatientInput {
+                legal_first_name: "Al".into(),
+                legal_last_name: "Other".into(),
+                date_of_birth: "1980-01-01".into(),
+                ..Default::default()
+            },
+            false,
+        )
+        .await
+        .unwrap();
+    let cases: Vec<(BookingRequest, &str)> = vec![
+        (
+            BookingRequest {
+                time: "13:00".into(),
+                ..s.req.clone()
+            },
+            "does not see patients",
+        ),
+        (
+            BookingRequest {
+                time: "11:45".into(),
+                ..s.req.clone()
+            },
+            "does not see patients",
+        ),
+        (
+            BookingRequest {
+                patient_id: foreign_patient.id.to_string(),
+                ..s.req.clone()
+            },
+            "no such patient",
+        ),
+        (
+            BookingRequest {
+                location_id: other_loc.id.to_string(),
+                ..s.req.clone()
+            },
+            "does not work at",
+        ),
+        (
+            BookingRequest {
+                date: "2020-01-06".into(),
+                ..s.req.clone()
+            },
+            "has passed",
+        ),
+        (
+            BookingRequest {
+                duration_minutes: Some(0),
+                ..s.req.clone()
+            },
+            "duration",
+        ),
+        (
+            BookingRequest {
+                duration_minutes: Some(-15),
+                ..s.req.clone()
+            },
+            "duration",
+        ),
+        (
+            BookingRequest {
+                date: "2027-02-30".into(),
+                ..s.req.clone()
+            },
+            "YYYY-MM-DD",
+        ),
+        (
+            BookingRequest {
+                time: "25:00".into(),
+                ..s.req.clone()
+            },
+            "HH:MM",
+        ),
+        (
+            BookingRequest {
+                provider_id: "nope".into(),
+                ..s.req.clone()
+            },
+            "not a valid ID",
+        ),
+    ];
+    for (req, expected) in cases {
+        let err = w.app.book_appointment(&w.admin, &req).await.unwrap_err();
+        assert!(field(&err).contains(expected), "{expected}: {err}");
+    }
+    assert!(
+        w.app
+            .create_appointment_type(&w.admin, "Zero", 0)
+            .await
+            .is_err()
+    );
+    assert!(
+        w.app
+            .create_appointment_type(&w.admin, "Negative", -30)
+            .await
+            .is_err()
+    );
+    assert_eq!(count(&w).await, 0, "a refused booking wrote something");
+
+    // The same slot twice: the second is a conflict; back-to-back is fine.
+    w.app.book_appointment(&w.admin, &s.req).await.unwrap();
+    let err = w
+        .app
+        .book_appointment(
+            &w.admin,
+            &BookingRequest {
+                time: "09:15".into(),
+                ..s.req.clone()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AppError::Conflict(_)), "{err}");
+    w.app
+        .book_appointment(
+            &w.admin,
+            &BookingRequest {
+                time: "09:30".into(),
+                ..s.req.clone()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(count(&w).await, 2);
+}

@@ -1,0 +1,268 @@
+//! Providers, appointment types, weekly windows and appointments.
+
+use jiff::civil::{Time, Weekday};
+use kerato_domain::ids::{
+    AppointmentId, AppointmentTypeId, LocationId, OrganisationId, PatientId, ProviderId,
+};
+use kerato_domain::scheduling::Window;
+use kerato_domain::time::Timestamp;
+
+use crate::backend::Tx;
+use crate::error::StoreError;
+use crate::{execute, on_tx};
+
+fn corrupt<E: std::fmt::Display>(e: E) -> StoreError {
+    StoreError::Corrupt(e.to_string())
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderRow {
+    pub id: ProviderId,
+    pub organisation_id: OrganisationId,
+    pub name: String,
+    pub locations: Vec<LocationId>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppointmentTypeRow {
+    pub id: AppointmentTypeId,
+    pub organisation_id: OrganisationId,
+    pub name: String,
+    pub duration_minutes: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppointmentRow {
+    pub id: AppointmentId,
+    pub organisation_id: OrganisationId,
+    pub location_id: LocationId,
+    pub provider_id: ProviderId,
+    pub patient_id: PatientId,
+    pub appointment_type_id: AppointmentTypeId,
+    pub starts_at: Timestamp,
+    pub ends_at: Timestamp,
+    pub status: String,
+    pub overbooked: bool,
+    pub version: i64,
+    pub created_at: Timestamp,
+}
+
+pub async fn insert_provider(
+    tx: &mut Tx,
+    p: &ProviderRow,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    execute!(tx, sqlx::query("INSERT INTO providers (id, organisation_id, name, booking_seq, created_at) VALUES ($1, $2, $3, 0, $4)")
+        .bind(p.id.to_string())
+        .bind(p.organisation_id.to_string())
+        .bind(&p.name)
+        .bind(now.as_micros()))?;
+    for loc in &p.locations {
+        execute!(
+            tx,
+            sqlx::query(
+                "INSERT INTO provider_locations (provider_id, location_id) VALUES ($1, $2)"
+            )
+            .bind(p.id.to_string())
+            .bind(loc.to_string())
+        )?;
+    }
+    Ok(())
+}
+
+pub async fn find_provider(tx: &mut Tx, id: ProviderId) -> Result<Option<ProviderRow>, StoreError> {
+    let row: Option<(String, String, String)> = on_tx!(tx, c => sqlx::query_as(
+        "SELECT id, organisation_id, name FROM providers WHERE id = $1"
+    )
+    .bind(id.to_string())
+    .fetch_optional(&mut **c)
+    .await)?;
+    let Some((id, org, name)) = row else {
+        return Ok(None);
+    };
+    let locs: Vec<(String,)> = on_tx!(tx, c => sqlx::query_as(
+        "SELECT location_id FROM provider_locations WHERE provider_id = $1 ORDER BY location_id"
+    )
+    .bind(&id)
+    .fetch_all(&mut **c)
+    .await)?;
+    Ok(Some(ProviderRow {
+        id: id.parse().map_err(corrupt)?,
+        organisation_id: org.parse().map_err(corrupt)?,
+        name,
+        locations: locs
+            .into_iter()
+            .map(|(l,)| l.parse().map_err(corrupt))
+            .collect::<Result<_, _>>()?,
+    }))
+}
+
+/// Takes the provider's booking lock for the rest of the transaction.
+pub async fn lock_provider(tx: &mut Tx, id: ProviderId) -> Result<(), StoreError> {
+    execute!(
+        tx,
+        sqlx::query("UPDATE providers SET booking_seq = booking_seq + 1 WHERE id = $1")
+            .bind(id.to_string())
+    )?;
+    Ok(())
+}
+
+pub async fn insert_type(
+    tx: &mut Tx,
+    t: &AppointmentTypeRow,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    execute!(tx, sqlx::query("INSERT INTO appointment_types (id, organisation_id, name, duration_minutes, created_at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(t.id.to_string())
+        .bind(t.organisation_id.to_string())
+        .bind(&t.name)
+        .bind(t.duration_minutes)
+        .bind(now.as_micros()))?;
+    Ok(())
+}
+
+pub async fn find_type(
+    tx: &mut Tx,
+    id: AppointmentTypeId,
+) -> Result<Option<AppointmentTypeRow>, StoreError> {
+    let row: Option<(String, String, String, i64)> = on_tx!(tx, c => sqlx::query_as(
+        "SELECT id, organisation_id, name, duration_minutes FROM appointment_types WHERE id = $1"
+    )
+    .bind(id.to_string())
+    .fetch_optional(&mut **c)
+    .await)?;
+    row.map(|(id, org, name, d)| {
+        Ok(AppointmentTypeRow {
+            id: id.parse().map_err(corrupt)?,
+            organisation_id: org.parse().map_err(corrupt)?,
+            name,
+            duration_minutes: d,
+        })
+    })
+    .transpose()
+}
+
+fn minute_of(t: Time) -> i64 {
+    i64::from(t.hour()) * 60 + i64::from(t.minute())
+}
+
+fn time_of(minute: i64) -> Result<Time, StoreError> {
+    Time::new(
+        i8::try_from(minute / 60).map_err(corrupt)?,
+        i8::try_from(minute % 60).map_err(corrupt)?,
+        0,
+        0,
+    )
+    .map_err(corrupt)
+}
+
+pub async fn insert_window(
+    tx: &mut Tx,
+    id: &str,
+    provider: ProviderId,
+    location: LocationId,
+    w: &Window,
+) -> Result<(), StoreError> {
+    // 24:00 closes a window at midnight; stored as minute 1440.
+    let end = if w.end == Time::midnight() {
+        1440
+    } else {
+        minute_of(w.end)
+    };
+    execute!(tx, sqlx::query(
+        "INSERT INTO provider_windows (id, provider_id, location_id, weekday, start_minute, end_minute, overbook) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)"
+    )
+    .bind(id)
+    .bind(provider.to_string())
+    .bind(location.to_string())
+    .bind(i64::from(w.weekday.to_monday_one_offset()))
+    .bind(minute_of(w.start))
+    .bind(end)
+    .bind(i64::from(w.overbook)))?;
+    Ok(())
+}
+
+pub async fn windows_of(
+    tx: &mut Tx,
+    provider: ProviderId,
+    location: LocationId,
+) -> Result<Vec<Window>, StoreError> {
+    let rows: Vec<(i64, i64, i64, i64)> = on_tx!(tx, c => sqlx::query_as(
+        "SELECT weekday, start_minute, end_minute, overbook FROM provider_windows \
+         WHERE provider_id = $1 AND location_id = $2 ORDER BY weekday, start_minute"
+    )
+    .bind(provider.to_string())
+    .bind(location.to_string())
+    .fetch_all(&mut **c)
+    .await)?;
+    rows.into_iter()
+        .map(|(day, start, end, over)| {
+            let weekday = Weekday::from_monday_one_offset(i8::try_from(day).map_err(corrupt)?)
+                .map_err(corrupt)?;
+            // A window running to midnight ends at the last representable minute.
+            let end = if end >= 1440 {
+                Time::new(23, 59, 59, 999_999_999).map_err(corrupt)?
+            } else {
+                time_of(end)?
+            };
+            Ok(Window {
+                weekday,
+                start: time_of(start)?,
+                end,
+                overbook: over != 0,
+            })
+        })
+        .collect()
+}
+
+/// Booked intervals of a provider that end after `from` and start before `until`.
+pub async fn busy(
+    tx: &mut Tx,
+    provider: ProviderId,
+    from: Timestamp,
+    until: Timestamp,
+) -> Result<Vec<(Timestamp, Timestamp)>, StoreError> {
+    let rows: Vec<(i64, i64)> = on_tx!(tx, c => sqlx::query_as(
+        "SELECT starts_at, ends_at FROM appointments WHERE provider_id = $1 AND status <> 'cancelled' \
+         AND ends_at > $2 AND starts_at < $3 ORDER BY starts_at"
+    )
+    .bind(provider.to_string())
+    .bind(from.as_micros())
+    .bind(until.as_micros())
+    .fetch_all(&mut **c)
+    .await)?;
+    Ok(rows
+        .into_iter()
+        .map(|(s, e)| (Timestamp::from_micros(s), Timestamp::from_micros(e)))
+        .collect())
+}
+
+pub async fn insert_appointment(tx: &mut Tx, a: &AppointmentRow) -> Result<(), StoreError> {
+    execute!(tx, sqlx::query(
+        "INSERT INTO appointments (id, organisation_id, location_id, provider_id, patient_id, appointment_type_id, \
+         starts_at, ends_at, status, overbooked, version, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)"
+    )
+    .bind(a.id.to_string())
+    .bind(a.organisation_id.to_string())
+    .bind(a.location_id.to_string())
+    .bind(a.provider_id.to_string())
+    .bind(a.patient_id.to_string())
+    .bind(a.appointment_type_id.to_string())
+    .bind(a.starts_at.as_micros())
+    .bind(a.ends_at.as_micros())
+    .bind(&a.status)
+    .bind(i64::from(a.overbooked))
+    .bind(a.version)
+    .bind(a.created_at.as_micros()))?;
+    Ok(())
+}
+
+pub async fn count_appointments(tx: &mut Tx, org: OrganisationId) -> Result<i64, StoreError> {
+    let (n,): (i64,) = on_tx!(tx, c => sqlx::query_as("SELECT count(*) FROM appointments WHERE organisation_id = $1")
+        .bind(org.to_string())
+        .fetch_one(&mut **c)
+        .await)?;
+    Ok(n)
+}

@@ -1,0 +1,103 @@
+//! 50 requests for the same slot at once: exactly one books it.
+
+use jiff::civil::{Time, Weekday};
+use kerato_domain::identity::Role;
+use kerato_domain::patients::PatientInput;
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+use crate::support::{ADMIN, Who, spawn_app};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fifty_parallel_bookings_of_one_slot_make_one_appointment() {
+    let t = spawn_app().await;
+    let admin = t.app.unsafe_caller_for(t.user(ADMIN).id).await.unwrap();
+    let provider = t
+        .app
+        .create_provider(&admin, "Dr. Rivera", &[t.l1.id])
+        .await
+        .unwrap();
+    let kind = t
+        .app
+        .create_appointment_type(&admin, "Eye exam", 30)
+        .await
+        .unwrap();
+    t.app
+        .add_window(
+            &admin,
+            provider.id,
+            t.l1.id,
+            kerato_domain::scheduling::Window::new(
+                Weekday::Monday,
+                Time::new(8, 0, 0, 0).unwrap(),
+                Time::new(17, 0, 0, 0).unwrap(),
+                false,
+            )
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+    let patient = t
+        .app
+        .register_patient(
+            &admin,
+            &PatientInput {
+                legal_first_name: "Ria".into(),
+                legal_last_name: "Shah".into(),
+                date_of_birth: "1990-03-03".into(),
+                ..Default::default()
+            },
+            false,
+        )
+        .await
+        .unwrap();
+    let body = json!({
+        "provider_id": provider.id.to_string(),
+        "patient_id": patient.id.to_string(),
+        "location_id": t.l1.id.to_string(),
+        "appointment_type_id": kind.id.to_string(),
+        "date": "2026-06-01",
+        "time": "10:00",
+    });
+    let mut requests = Vec::new();
+    for _ in 0..50 {
+        requests.push(
+            t.req(
+                Method::POST,
+                "/api/appointments",
+                Who::Role(Role::FrontDesk),
+            )
+            .await
+            .json(&body),
+        );
+    }
+    let handles: Vec<_> = requests
+        .into_iter()
+        .map(|r| tokio::spawn(async move { r.send().await }))
+        .collect();
+    let mut created = 0;
+    let mut conflicts = 0;
+    for h in handles {
+        let resp = h.await.unwrap().unwrap();
+        match resp.status() {
+            StatusCode::CREATED => created += 1,
+            StatusCode::CONFLICT => {
+                let v: serde_json::Value = resp.json().await.unwrap();
+                assert!(
+                    v["message"].as_str().unwrap().contains("already booked"),
+                    "{v}"
+                );
+                conflicts += 1;
+            }
+            other => panic!("unexpected {other}: {}", resp.text().await.unwrap()),
+        }
+    }
+    assert_eq!((created, conflicts), (1, 49));
+    let mut tx = t.app.store().read().await.unwrap();
+    assert_eq!(
+        kerato_store::scheduling::count_appointments(&mut tx, admin.actor.organisation_id)
+            .await
+            .unwrap(),
+        1
+    );
+}
