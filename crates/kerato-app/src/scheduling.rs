@@ -316,3 +316,321 @@ impl App {
         Ok(appointment)
     }
 }
+
+/// One line of the day's schedule, with what the front desk needs to see.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScheduleLine {
+    pub appointment: AppointmentRow,
+    pub patient_name: String,
+    pub provider_name: String,
+    pub type_name: String,
+    /// Minutes since arrival for a patient still in the building.
+    pub waiting_minutes: Option<i64>,
+}
+
+impl App {
+    async fn appointment_for_update(
+        &self,
+        caller: &Caller,
+        id: AppointmentId,
+    ) -> Result<(kerato_store::Tx, AppointmentRow), AppError> {
+        self.require(caller, Resource::Appointment, Action::Update, None)
+            .await?;
+        let mut tx = self.store.write().await?;
+        let a = store::find_appointment(&mut tx, id)
+            .await?
+            .ok_or(AppError::NotFound("appointment"))?;
+        Ok((tx, a))
+    }
+
+    fn appointment_act(a: &AppointmentRow, action: Action, what: serde_json::Value) -> Act {
+        let target = Target {
+            organisation: a.organisation_id,
+            location: Some(a.location_id),
+            resource: Resource::Appointment,
+        };
+        let mut act = Act::new(action, target, "appointment").id(a.id);
+        act.patient_id = Some(a.patient_id.to_string());
+        act.old = serde_json::to_string(
+            &serde_json::json!({ "status": a.status, "starts_at": a.starts_at.to_string() }),
+        )
+        .ok();
+        act.new = serde_json::to_string(&what).ok();
+        act
+    }
+
+    /// Moves an appointment along the visit (arrived, pretest, with the
+    /// provider, checkout, done), or marks it a no-show or cancelled.
+    pub async fn set_visit_status(
+        &self,
+        caller: &Caller,
+        id: AppointmentId,
+        to: kerato_domain::scheduling::VisitStatus,
+        reason: Option<&str>,
+    ) -> Result<AppointmentRow, AppError> {
+        use kerato_domain::scheduling::VisitStatus;
+        let (tx, a) = self.appointment_for_update(caller, id).await?;
+        let from = VisitStatus::parse(&a.status).ok_or(AppError::Conflict(
+            "the appointment has an unknown status".into(),
+        ))?;
+        let act = Self::appointment_act(
+            &a,
+            Action::Update,
+            serde_json::json!({ "status": to.as_str(), "reason": reason }),
+        );
+        let mut tx = self.guard(tx, caller, act).await?;
+        if !from.can_move_to(to) {
+            return Err(AppError::Conflict(format!(
+                "an appointment that is {} cannot become {}",
+                from.label().to_lowercase(),
+                to.label().to_lowercase()
+            )));
+        }
+        let reason = reason.map(str::trim).filter(|r| !r.is_empty());
+        if to == VisitStatus::Cancelled && reason.is_none_or(|r| r.chars().count() > 200) {
+            return Err(ValidationErrors::single(
+                "reason",
+                "give a reason for the cancellation, up to 200 characters",
+            )
+            .into());
+        }
+        let now = self.now();
+        if !store::set_status(
+            &mut tx,
+            &a,
+            to.as_str(),
+            reason,
+            &caller.actor.user_id.to_string(),
+            now,
+        )
+        .await?
+        {
+            return Err(AppError::Conflict(
+                "the appointment changed meanwhile; reload".into(),
+            ));
+        }
+        tx.commit().await?;
+        Ok(AppointmentRow {
+            status: to.as_str().into(),
+            version: a.version + 1,
+            ..a
+        })
+    }
+
+    /// Moves a booked appointment to another local date and time, with the
+    /// same checks as a new booking, under the provider's booking lock.
+    pub async fn reschedule_appointment(
+        &self,
+        caller: &Caller,
+        id: AppointmentId,
+        date: &str,
+        time: &str,
+        repeated_hour: Option<RepeatedHour>,
+    ) -> Result<AppointmentRow, AppError> {
+        let (mut tx, a) = self.appointment_for_update(caller, id).await?;
+        let act = Self::appointment_act(
+            &a,
+            Action::Update,
+            serde_json::json!({ "date": date, "time": time }),
+        );
+        let mut e = ValidationErrors::new();
+        let date = date
+            .trim()
+            .parse::<Date>()
+            .map_err(|_| e.add("date", "write the date as YYYY-MM-DD"))
+            .ok();
+        let time = time
+            .trim()
+            .parse::<Time>()
+            .map_err(|_| e.add("time", "write the time as HH:MM, 24-hour"))
+            .ok();
+        let (Some(date), Some(time)) = (date, time) else {
+            return Err(e.into());
+        };
+        if a.status != "booked" {
+            return Err(AppError::Conflict(
+                "only a booked appointment can be moved".into(),
+            ));
+        }
+        store::lock_provider(&mut tx, a.provider_id).await?;
+        let location = tenancy::get_location(&mut tx, a.organisation_id, a.location_id)
+            .await?
+            .ok_or(AppError::NotFound("location"))?;
+        let starts_at = resolve_local_time(
+            location.time_zone.zone(),
+            location.time_zone.as_str(),
+            date,
+            time,
+            repeated_hour,
+        )
+        .map_err(|m| ValidationErrors::single("time", m))?;
+        if starts_at < self.now() {
+            return Err(ValidationErrors::single(
+                "date",
+                "that time has passed; choose a time in the future",
+            )
+            .into());
+        }
+        let ends_at = starts_at.plus_micros(a.ends_at.as_micros() - a.starts_at.as_micros());
+        let windows = store::windows_of(&mut tx, a.provider_id, a.location_id).await?;
+        let window = window_for(&windows, location.time_zone.zone(), starts_at, ends_at)
+            .ok_or_else(|| {
+                ValidationErrors::single(
+                    "time",
+                    "the provider does not see patients then; use find next available",
+                )
+            })?;
+        let others: Vec<_> = store::busy(&mut tx, a.provider_id, starts_at, ends_at)
+            .await?
+            .into_iter()
+            .filter(|b| *b != (a.starts_at, a.ends_at))
+            .collect();
+        if !others.is_empty() && !window.overbook {
+            return Err(AppError::Conflict(
+                "the provider is already booked at that time; choose another time".into(),
+            ));
+        }
+        let mut tx = self.guard(tx, caller, act).await?;
+        if !store::move_appointment(&mut tx, &a, starts_at, ends_at, self.now()).await? {
+            return Err(AppError::Conflict(
+                "the appointment changed meanwhile; reload".into(),
+            ));
+        }
+        tx.commit().await?;
+        Ok(AppointmentRow {
+            starts_at,
+            ends_at,
+            version: a.version + 1,
+            ..a
+        })
+    }
+
+    /// The first free start for `provider` at `location` for an appointment
+    /// of `kind`, from now on, within the next 60 days.
+    pub async fn next_available(
+        &self,
+        caller: &Caller,
+        provider: ProviderId,
+        location: LocationId,
+        kind: AppointmentTypeId,
+    ) -> Result<Option<kerato_domain::time::Timestamp>, AppError> {
+        let org = caller.actor.organisation_id;
+        let tx = self.store.write().await?;
+        let act = Act::new(
+            Action::Query,
+            Target {
+                organisation: org,
+                location: Some(location),
+                resource: Resource::Appointment,
+            },
+            "schedule",
+        );
+        let mut tx = self.guard(tx, caller, act).await?;
+        let loc = tenancy::get_location(&mut tx, org, location)
+            .await?
+            .ok_or(AppError::NotFound("location"))?;
+        let kind = store::find_type(&mut tx, kind)
+            .await?
+            .filter(|k| k.organisation_id == org)
+            .ok_or(AppError::NotFound("appointment type"))?;
+        let p = store::find_provider(&mut tx, provider)
+            .await?
+            .filter(|p| p.organisation_id == org)
+            .ok_or(AppError::NotFound("provider"))?;
+        let windows = store::windows_of(&mut tx, p.id, location).await?;
+        let now = self.now();
+        let horizon = 60;
+        let busy = store::busy(
+            &mut tx,
+            p.id,
+            now,
+            now.plus_micros(horizon * 24 * 3600 * 1_000_000),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(kerato_domain::scheduling::next_free(
+            &windows,
+            loc.time_zone.zone(),
+            now,
+            kind.duration_minutes,
+            15,
+            &busy,
+            horizon,
+        ))
+    }
+
+    /// A location's appointments on a local date, with names, for the
+    /// schedule and the flow board. Audited as a query of PHI.
+    pub async fn day_schedule(
+        &self,
+        caller: &Caller,
+        location: LocationId,
+        date: Date,
+    ) -> Result<Vec<ScheduleLine>, AppError> {
+        let org = caller.actor.organisation_id;
+        let tx = self.store.write().await?;
+        let act = Act::new(
+            Action::Query,
+            Target {
+                organisation: org,
+                location: Some(location),
+                resource: Resource::Appointment,
+            },
+            "schedule",
+        );
+        let mut tx = self.guard(tx, caller, act).await?;
+        let loc = tenancy::get_location(&mut tx, org, location)
+            .await?
+            .ok_or(AppError::NotFound("location"))?;
+        let start = resolve_local_time(
+            loc.time_zone.zone(),
+            "",
+            date,
+            Time::midnight(),
+            Some(RepeatedHour::First),
+        )
+        .map_err(AppError::NotReady)?;
+        let next = date
+            .tomorrow()
+            .map_err(|e| AppError::NotReady(e.to_string()))?;
+        let end = resolve_local_time(
+            loc.time_zone.zone(),
+            "",
+            next,
+            Time::midnight(),
+            Some(RepeatedHour::First),
+        )
+        .map_err(AppError::NotReady)?;
+        let now = self.now();
+        let mut lines = Vec::new();
+        for a in store::at_location(&mut tx, location, start, end).await? {
+            let patient = patient_store::find_patient(&mut tx, a.patient_id).await?;
+            let provider = store::find_provider(&mut tx, a.provider_id).await?;
+            let kind = store::find_type(&mut tx, a.appointment_type_id).await?;
+            let arrived = store::status_times(&mut tx, a.id)
+                .await?
+                .into_iter()
+                .find(|(s, _)| s == "arrived")
+                .map(|(_, t)| t);
+            let waiting = arrived
+                .filter(|_| !matches!(a.status.as_str(), "done" | "cancelled" | "no_show"))
+                .map(|t| (now.as_micros() - t.as_micros()) / MINUTE);
+            lines.push(ScheduleLine {
+                patient_name: patient
+                    .map(|p| {
+                        format!(
+                            "{}, {}",
+                            p.fields.legal_last_name, p.fields.legal_first_name
+                        )
+                    })
+                    .unwrap_or_default(),
+                provider_name: provider.map(|p| p.name).unwrap_or_default(),
+                type_name: kind.map(|k| k.name).unwrap_or_default(),
+                waiting_minutes: waiting,
+                appointment: a,
+            });
+        }
+        tx.commit().await?;
+        Ok(lines)
+    }
+}

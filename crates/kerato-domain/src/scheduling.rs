@@ -152,6 +152,79 @@ pub fn next_free(
     None
 }
 
+/// Where a patient is in the visit, as the flow board shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum VisitStatus {
+    Booked,
+    Arrived,
+    Pretest,
+    WithProvider,
+    Checkout,
+    Done,
+    NoShow,
+    Cancelled,
+}
+
+impl VisitStatus {
+    pub const ALL: [VisitStatus; 8] = [
+        Self::Booked,
+        Self::Arrived,
+        Self::Pretest,
+        Self::WithProvider,
+        Self::Checkout,
+        Self::Done,
+        Self::NoShow,
+        Self::Cancelled,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Booked => "booked",
+            Self::Arrived => "arrived",
+            Self::Pretest => "pretest",
+            Self::WithProvider => "with_provider",
+            Self::Checkout => "checkout",
+            Self::Done => "done",
+            Self::NoShow => "no_show",
+            Self::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Booked => "Scheduled",
+            Self::Arrived => "Arrived",
+            Self::Pretest => "Pretest",
+            Self::WithProvider => "With provider",
+            Self::Checkout => "Optical / checkout",
+            Self::Done => "Done",
+            Self::NoShow => "No-show",
+            Self::Cancelled => "Cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+
+    /// The moves the flow allows: forward through the visit (pretest and
+    /// checkout may be skipped), no-show only before arrival, cancel only
+    /// before the visit starts.
+    pub fn can_move_to(self, to: VisitStatus) -> bool {
+        use VisitStatus::*;
+        matches!(
+            (self, to),
+            (Booked, Arrived | NoShow | Cancelled)
+                | (Arrived, Pretest | WithProvider | Cancelled)
+                | (Pretest, WithProvider)
+                | (WithProvider, Checkout | Done)
+                | (Checkout, Done)
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -250,6 +323,26 @@ mod tests {
             None,
             "longer than any window"
         );
+    }
+
+    #[test]
+    fn the_flow_only_moves_forward() {
+        use VisitStatus::*;
+        assert!(
+            Booked.can_move_to(Arrived)
+                && Arrived.can_move_to(WithProvider)
+                && WithProvider.can_move_to(Done)
+        );
+        assert!(
+            !Done.can_move_to(Arrived)
+                && !Arrived.can_move_to(NoShow)
+                && !WithProvider.can_move_to(Cancelled)
+        );
+        for s in VisitStatus::ALL {
+            assert!(!s.can_move_to(s), "{s:?} to itself");
+            assert!(!Done.can_move_to(s) && !Cancelled.can_move_to(s) && !NoShow.can_move_to(s));
+            assert_eq!(VisitStatus::parse(s.as_str()), Some(s));
+        }
     }
 
     proptest! {

@@ -44,6 +44,7 @@ CREATE TABLE appointments (
     starts_at BIGINT NOT NULL,
     ends_at BIGINT NOT NULL CHECK (ends_at > starts_at),
     status TEXT NOT NULL,
+    cancel_reason TEXT,
     overbooked BIGINT NOT NULL,
     version BIGINT NOT NULL,
     created_at BIGINT NOT NULL,
@@ -52,3 +53,12 @@ CREATE TABLE appointments (
 CREATE INDEX appointments_provider_time ON appointments (provider_id, starts_at);
 CREATE INDEX appointments_patient_time ON appointments (patient_id, starts_at);
 CREATE INDEX appointments_location_time ON appointments (location_id, starts_at);
+
+-- Every status change of an appointment, for the flow board's wait times.
+CREATE TABLE appointment_events (
+    appointment_id TEXT NOT NULL REFERENCES appointments (id),
+    status TEXT NOT NULL,
+    at BIGINT NOT NULL,
+    by_user TEXT NOT NULL
+);
+CREATE INDEX appointment_events_appointment ON appointment_events (appointment_id, at);

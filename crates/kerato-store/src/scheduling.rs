@@ -224,7 +224,7 @@ pub async fn busy(
     until: Timestamp,
 ) -> Result<Vec<(Timestamp, Timestamp)>, StoreError> {
     let rows: Vec<(i64, i64)> = on_tx!(tx, c => sqlx::query_as(
-        "SELECT starts_at, ends_at FROM appointments WHERE provider_id = $1 AND status <> 'cancelled' \
+        "SELECT starts_at, ends_at FROM appointments WHERE provider_id = $1 AND status NOT IN ('cancelled', 'no_show') \
          AND ends_at > $2 AND starts_at < $3 ORDER BY starts_at"
     )
     .bind(provider.to_string())
@@ -265,4 +265,144 @@ pub async fn count_appointments(tx: &mut Tx, org: OrganisationId) -> Result<i64,
         .fetch_one(&mut **c)
         .await)?;
     Ok(n)
+}
+
+type AppointmentTuple = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    i64,
+    String,
+    i64,
+    i64,
+    i64,
+);
+
+fn appointment_from(r: AppointmentTuple) -> Result<AppointmentRow, StoreError> {
+    let (id, org, loc, prov, pat, kind, start, end, status, over, version, created) = r;
+    Ok(AppointmentRow {
+        id: id.parse().map_err(corrupt)?,
+        organisation_id: org.parse().map_err(corrupt)?,
+        location_id: loc.parse().map_err(corrupt)?,
+        provider_id: prov.parse().map_err(corrupt)?,
+        patient_id: pat.parse().map_err(corrupt)?,
+        appointment_type_id: kind.parse().map_err(corrupt)?,
+        starts_at: Timestamp::from_micros(start),
+        ends_at: Timestamp::from_micros(end),
+        status,
+        overbooked: over != 0,
+        version,
+        created_at: Timestamp::from_micros(created),
+    })
+}
+
+macro_rules! appointment_columns {
+    () => {
+        "id, organisation_id, location_id, provider_id, patient_id, appointment_type_id, starts_at, ends_at, \
+         status, overbooked, version, created_at"
+    };
+}
+
+pub async fn find_appointment(
+    tx: &mut Tx,
+    id: AppointmentId,
+) -> Result<Option<AppointmentRow>, StoreError> {
+    let sql = concat!(
+        "SELECT ",
+        appointment_columns!(),
+        " FROM appointments WHERE id = $1"
+    );
+    let row: Option<AppointmentTuple> =
+        on_tx!(tx, c => sqlx::query_as(sql).bind(id.to_string()).fetch_optional(&mut **c).await)?;
+    row.map(appointment_from).transpose()
+}
+
+/// Appointments at a location starting in `[from, until)`, by start time.
+pub async fn at_location(
+    tx: &mut Tx,
+    location: LocationId,
+    from: Timestamp,
+    until: Timestamp,
+) -> Result<Vec<AppointmentRow>, StoreError> {
+    let sql = concat!(
+        "SELECT ",
+        appointment_columns!(),
+        " FROM appointments WHERE location_id = $1 AND starts_at >= $2 AND starts_at < $3 ORDER BY starts_at, id"
+    );
+    let rows: Vec<AppointmentTuple> = on_tx!(tx, c => sqlx::query_as(sql)
+        .bind(location.to_string())
+        .bind(from.as_micros())
+        .bind(until.as_micros())
+        .fetch_all(&mut **c)
+        .await)?;
+    rows.into_iter().map(appointment_from).collect()
+}
+
+/// Moves an appointment to a new status (and, for a cancellation, its
+/// reason) if it is still at `version`; records the change with its time.
+pub async fn set_status(
+    tx: &mut Tx,
+    a: &AppointmentRow,
+    status: &str,
+    reason: Option<&str>,
+    by: &str,
+    now: Timestamp,
+) -> Result<bool, StoreError> {
+    let n = execute!(tx, sqlx::query(
+        "UPDATE appointments SET status = $1, cancel_reason = $2, version = version + 1, updated_at = $3 \
+         WHERE id = $4 AND version = $5"
+    )
+    .bind(status)
+    .bind(reason)
+    .bind(now.as_micros())
+    .bind(a.id.to_string())
+    .bind(a.version))?;
+    if n == 1 {
+        execute!(tx, sqlx::query("INSERT INTO appointment_events (appointment_id, status, at, by_user) VALUES ($1, $2, $3, $4)")
+            .bind(a.id.to_string())
+            .bind(status)
+            .bind(now.as_micros())
+            .bind(by))?;
+    }
+    Ok(n == 1)
+}
+
+/// Moves an appointment in time if it is still at `version`.
+pub async fn move_appointment(
+    tx: &mut Tx,
+    a: &AppointmentRow,
+    starts_at: Timestamp,
+    ends_at: Timestamp,
+    now: Timestamp,
+) -> Result<bool, StoreError> {
+    let n = execute!(tx, sqlx::query(
+        "UPDATE appointments SET starts_at = $1, ends_at = $2, version = version + 1, updated_at = $3 WHERE id = $4 AND version = $5"
+    )
+    .bind(starts_at.as_micros())
+    .bind(ends_at.as_micros())
+    .bind(now.as_micros())
+    .bind(a.id.to_string())
+    .bind(a.version))?;
+    Ok(n == 1)
+}
+
+/// When each status of an appointment was reached, oldest first.
+pub async fn status_times(
+    tx: &mut Tx,
+    id: AppointmentId,
+) -> Result<Vec<(String, Timestamp)>, StoreError> {
+    let rows: Vec<(String, i64)> = on_tx!(tx, c => sqlx::query_as(
+        "SELECT status, at FROM appointment_events WHERE appointment_id = $1 ORDER BY at"
+    )
+    .bind(id.to_string())
+    .fetch_all(&mut **c)
+    .await)?;
+    Ok(rows
+        .into_iter()
+        .map(|(s, t)| (s, Timestamp::from_micros(t)))
+        .collect())
 }

@@ -329,3 +329,115 @@ async fn bad_bookings_are_refused_and_write_nothing() {
         .unwrap();
     assert_eq!(count(&w).await, 2);
 }
+
+#[tokio::test]
+async fn the_visit_moves_through_the_flow_and_frees_or_keeps_its_slot() {
+    use kerato_domain::scheduling::VisitStatus;
+    let w = world().await;
+    let s = setup(&w, "America/Chicago").await;
+    let a = w.app.book_appointment(&w.admin, &s.req).await.unwrap();
+    // Cancelling needs a reason; a cancelled slot is free again.
+    let err = w
+        .app
+        .set_visit_status(&w.admin, a.id, VisitStatus::Cancelled, None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AppError::Validation(_)));
+    w.app
+        .set_visit_status(
+            &w.admin,
+            a.id,
+            VisitStatus::Cancelled,
+            Some("patient called"),
+        )
+        .await
+        .unwrap();
+    let b = w.app.book_appointment(&w.admin, &s.req).await.unwrap();
+    // Reschedule within the window, then check in and see the patient.
+    let moved = w
+        .app
+        .reschedule_appointment(&w.admin, b.id, "2027-06-07", "10:30", None)
+        .await
+        .unwrap();
+    assert_eq!(moved.starts_at.to_string(), "2027-06-07T15:30:00Z");
+    assert!(matches!(
+        w.app
+            .reschedule_appointment(&w.admin, b.id, "2027-06-07", "13:00", None)
+            .await,
+        Err(AppError::Validation(_))
+    ));
+    w.app
+        .set_visit_status(&w.admin, b.id, VisitStatus::Arrived, None)
+        .await
+        .unwrap();
+    assert!(matches!(
+        w.app
+            .set_visit_status(&w.admin, b.id, VisitStatus::NoShow, None)
+            .await,
+        Err(AppError::Conflict(_))
+    ));
+    assert!(matches!(
+        w.app
+            .reschedule_appointment(&w.admin, b.id, "2027-06-08", "09:00", None)
+            .await,
+        Err(AppError::Conflict(_))
+    ));
+    w.clock.advance_secs(7 * 60);
+    let day = "2027-06-07".parse().unwrap();
+    let loc: kerato_domain::ids::LocationId = s.req.location_id.parse().unwrap();
+    let lines = w.app.day_schedule(&w.admin, loc, day).await.unwrap();
+    let active: Vec<_> = lines
+        .iter()
+        .filter(|l| l.appointment.status == "arrived")
+        .collect();
+    assert_eq!(active.len(), 1);
+    assert_eq!(active[0].waiting_minutes, Some(7));
+    assert_eq!(active[0].patient_name, "Smith, Jo");
+    w.app
+        .set_visit_status(&w.admin, b.id, VisitStatus::WithProvider, None)
+        .await
+        .unwrap();
+    w.app
+        .set_visit_status(&w.admin, b.id, VisitStatus::Done, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        lines.len(),
+        2,
+        "the cancelled appointment stays on the day's list"
+    );
+}
+
+#[tokio::test]
+async fn next_available_skips_what_is_taken() {
+    let w = world().await;
+    let s = setup(&w, "America/Chicago").await;
+    let provider = s.req.provider_id.parse().unwrap();
+    let loc = s.req.location_id.parse().unwrap();
+    let kind = s.req.appointment_type_id.parse().unwrap();
+    let first = w
+        .app
+        .next_available(&w.admin, provider, loc, kind)
+        .await
+        .unwrap()
+        .unwrap();
+    // The test clock stands at 2026-05-28 21:46 UTC (16:46 in Chicago), after
+    // the day's window closed: the next slot is the next midnight.
+    assert_eq!(first.to_string(), "2026-05-29T05:00:00Z");
+    let book_at = |time: &str| BookingRequest {
+        date: "2026-05-29".into(),
+        time: time.into(),
+        ..s.req.clone()
+    };
+    w.app
+        .book_appointment(&w.admin, &book_at("00:00"))
+        .await
+        .unwrap();
+    let second = w
+        .app
+        .next_available(&w.admin, provider, loc, kind)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(second.to_string(), "2026-05-29T05:30:00Z");
+}
