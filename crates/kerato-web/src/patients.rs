@@ -571,7 +571,9 @@ async fn chart_view(
 ) -> Result<ChartPage, WebError> {
     let p = state.app.get_patient(caller, id).await?;
     let f = &p.fields;
-    let today = kerato_domain::time::Clock::now(&kerato_app::clock::SystemClock)
+    let today = state
+        .app
+        .now()
         .to_jiff()
         .to_zoned_datetime(jiff::tz::TimeZone::UTC)
         .date();

@@ -1,28 +1,294 @@
-//! Booking over the API. (The schedule grid pages come next.)
+//! Appointments: booking, the visit flow and next-available over the API,
+//! and the day's schedule page, which refreshes itself as the flow moves.
 
+use askama::Template;
+use askama_web::WebTemplate;
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{Extension, Path, Query, State};
 use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
 use kerato_app::scheduling::{AppointmentRow, BookingRequest};
+use kerato_domain::ValidationErrors;
 use kerato_domain::identity::{Action, Resource};
+use kerato_domain::ids::AppointmentId;
+use kerato_domain::scheduling::VisitStatus;
+use serde::Deserialize;
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::WebState;
 use crate::auth::CurrentUser;
+use crate::csrf::CsrfToken;
 use crate::error::{Problem, WebError};
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, FormFields};
+use crate::layout::Layout;
 use crate::routes::{Access, Routes};
+use crate::view::Choice;
 
 pub(crate) fn routes(r: Routes) -> Routes {
+    use Access::Needs;
+    let a = Resource::Appointment;
     r.add(
         "POST",
         "/api/appointments",
-        Access::Needs(Resource::Appointment, Action::Create),
+        Needs(a, Action::Create),
         post(book),
     )
+    .add(
+        "POST",
+        "/api/appointments/next-available",
+        Needs(a, Action::Query),
+        post(api_next_available),
+    )
+    .add(
+        "POST",
+        "/api/appointments/{id}/status",
+        Needs(a, Action::Update),
+        post(api_status),
+    )
+    .add(
+        "GET",
+        "/schedule",
+        Needs(a, Action::Query),
+        get(schedule_page),
+    )
+    .add(
+        "POST",
+        "/appointments/{id}/status",
+        Needs(a, Action::Update),
+        post(status_form),
+    )
+}
+
+fn parse_appointment(raw: &str) -> Result<AppointmentId, WebError> {
+    raw.parse().map_err(|_| WebError::NotFound("appointment"))
+}
+
+fn parse_status(raw: &str) -> Result<VisitStatus, WebError> {
+    VisitStatus::parse(raw).ok_or_else(|| {
+        WebError::Validation(ValidationErrors::single(
+            "status",
+            "use booked, arrived, pretest, with_provider, checkout, done, no_show or cancelled",
+        ))
+    })
+}
+
+/// A status change as the API takes it.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StatusBody {
+    pub status: VisitStatus,
+    /// Required when cancelling.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+#[utoipa::path(post, path = "/api/appointments/{id}/status", tag = "scheduling", operation_id = "set_visit_status",
+    request_body = StatusBody, params(("id" = String, Path, description = "appointment ID")),
+    responses((status = 200, description = "Moved", body = AppointmentView),
+        (status = 404, description = "No such appointment", body = Problem),
+        (status = 409, description = "The flow does not allow that move", body = Problem),
+        (status = 422, description = "A field is not valid (a cancellation needs a reason)", body = Problem)))]
+pub(crate) async fn api_status(
+    State(state): State<WebState>,
+    CurrentUser(caller): CurrentUser,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<StatusBody>,
+) -> Result<Json<AppointmentView>, WebError> {
+    let a = state
+        .app
+        .set_visit_status(
+            &caller,
+            parse_appointment(&id)?,
+            body.status,
+            body.reason.as_deref(),
+        )
+        .await?;
+    Ok(Json(AppointmentView::from(&a)))
+}
+
+/// What to look for the next free slot of.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NextAvailableBody {
+    pub provider_id: String,
+    pub location_id: String,
+    pub appointment_type_id: String,
+}
+
+/// The next free start, if any in the next 60 days.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NextAvailableView {
+    /// RFC 3339, UTC; absent when nothing is free.
+    pub starts_at: Option<String>,
+}
+
+#[utoipa::path(post, path = "/api/appointments/next-available", tag = "scheduling", operation_id = "next_available",
+    request_body = NextAvailableBody,
+    responses((status = 200, description = "The first free start", body = NextAvailableView),
+        (status = 404, description = "No such provider, location or type", body = Problem),
+        (status = 422, description = "An ID is not valid", body = Problem)))]
+pub(crate) async fn api_next_available(
+    State(state): State<WebState>,
+    CurrentUser(caller): CurrentUser,
+    ApiJson(body): ApiJson<NextAvailableBody>,
+) -> Result<Json<NextAvailableView>, WebError> {
+    let bad = |f: &str| WebError::Validation(ValidationErrors::single(f, "not a valid ID"));
+    let provider = body.provider_id.parse().map_err(|_| bad("provider_id"))?;
+    let location = body.location_id.parse().map_err(|_| bad("location_id"))?;
+    let kind = body
+        .appointment_type_id
+        .parse()
+        .map_err(|_| bad("appointment_type_id"))?;
+    let at = state
+        .app
+        .next_available(&caller, provider, location, kind)
+        .await?;
+    Ok(Json(NextAvailableView {
+        starts_at: at.map(|t| t.to_string()),
+    }))
+}
+
+struct NextStep {
+    value: &'static str,
+    label: &'static str,
+}
+
+struct LineView {
+    id: String,
+    time: String,
+    patient_id: String,
+    patient: String,
+    provider: String,
+    kind: String,
+    status: &'static str,
+    waiting: Option<i64>,
+    next: Vec<NextStep>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "schedule.html")]
+struct SchedulePage {
+    layout: Layout,
+    locations: Vec<Choice>,
+    date: String,
+    refresh: String,
+    problem: Option<String>,
+    lines: Vec<LineView>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct DayQuery {
+    location: String,
+    date: String,
+}
+
+async fn schedule_page(
+    State(state): State<WebState>,
+    Extension(csrf): Extension<CsrfToken>,
+    CurrentUser(caller): CurrentUser,
+    Query(q): Query<DayQuery>,
+) -> Result<SchedulePage, WebError> {
+    let locations = state.app.list_locations(&caller).await?;
+    let chosen = q
+        .location
+        .parse()
+        .ok()
+        .and_then(|id| locations.iter().find(|l| l.id == id))
+        .or(locations.first());
+    let now = state.app.now();
+    let (date, problem) = match q.date.trim() {
+        "" => (
+            chosen.map(|l| {
+                now.to_jiff()
+                    .to_zoned_datetime(l.time_zone.zone().clone())
+                    .date()
+            }),
+            None,
+        ),
+        d => match d.parse::<jiff::civil::Date>() {
+            Ok(d) => (Some(d), None),
+            Err(_) => (None, Some("write the date as YYYY-MM-DD".to_string())),
+        },
+    };
+    let mut lines = Vec::new();
+    if let (Some(loc), Some(date)) = (chosen, date) {
+        for l in state.app.day_schedule(&caller, loc.id, date).await? {
+            let status = VisitStatus::parse(&l.appointment.status).unwrap_or(VisitStatus::Booked);
+            lines.push(LineView {
+                id: l.appointment.id.to_string(),
+                time: l
+                    .appointment
+                    .starts_at
+                    .to_jiff()
+                    .to_zoned_datetime(loc.time_zone.zone().clone())
+                    .strftime("%H:%M")
+                    .to_string(),
+                patient_id: l.appointment.patient_id.to_string(),
+                patient: l.patient_name,
+                provider: l.provider_name,
+                kind: l.type_name,
+                status: status.label(),
+                waiting: l.waiting_minutes,
+                next: VisitStatus::ALL
+                    .into_iter()
+                    .filter(|n| status.can_move_to(*n) && *n != VisitStatus::Cancelled)
+                    .map(|n| NextStep {
+                        value: n.as_str(),
+                        label: n.label(),
+                    })
+                    .collect(),
+            });
+        }
+    }
+    let date_text = date
+        .map(|d| d.to_string())
+        .unwrap_or_else(|| q.date.clone());
+    let loc_text = chosen.map(|l| l.id.to_string()).unwrap_or_default();
+    Ok(SchedulePage {
+        layout: Layout::signed_in(&state, &csrf, &caller, "schedule").await?,
+        locations: locations
+            .iter()
+            .map(|l| Choice {
+                value: l.id.to_string(),
+                label: l.name.clone(),
+                selected: chosen.is_some_and(|c| c.id == l.id),
+            })
+            .collect(),
+        refresh: format!("/schedule?location={loc_text}&date={date_text}"),
+        date: date_text,
+        problem,
+        lines,
+    })
+}
+
+async fn status_form(
+    State(state): State<WebState>,
+    CurrentUser(caller): CurrentUser,
+    Path(id): Path<String>,
+    form: FormFields,
+) -> Result<Response, WebError> {
+    let status = parse_status(&form.get("status"))?;
+    let reason = form.get("reason");
+    state
+        .app
+        .set_visit_status(
+            &caller,
+            parse_appointment(&id)?,
+            status,
+            Some(reason.as_str()).filter(|r| !r.is_empty()),
+        )
+        .await?;
+    // Back to the day it came from; only our own schedule addresses are followed.
+    let back = form.get("back");
+    let back = if back.starts_with("/schedule?") && !back.contains("//") {
+        back
+    } else {
+        "/schedule".to_string()
+    };
+    Ok(Redirect::to(&back).into_response())
 }
 
 /// A booked appointment as the API returns it.

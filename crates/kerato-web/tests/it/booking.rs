@@ -101,3 +101,126 @@ async fn fifty_parallel_bookings_of_one_slot_make_one_appointment() {
         1
     );
 }
+
+#[tokio::test]
+async fn the_schedule_page_moves_a_patient_through_the_visit() {
+    let t = spawn_app().await;
+    let admin = t.app.unsafe_caller_for(t.user(ADMIN).id).await.unwrap();
+    let provider = t
+        .app
+        .create_provider(&admin, "Dr. Rivera", &[t.l1.id])
+        .await
+        .unwrap();
+    let kind = t
+        .app
+        .create_appointment_type(&admin, "Eye exam", 30)
+        .await
+        .unwrap();
+    t.app
+        .add_window(
+            &admin,
+            provider.id,
+            t.l1.id,
+            kerato_domain::scheduling::Window::new(
+                Weekday::Monday,
+                Time::new(8, 0, 0, 0).unwrap(),
+                Time::new(17, 0, 0, 0).unwrap(),
+                false,
+            )
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+    let patient = t
+        .app
+        .register_patient(
+            &admin,
+            &PatientInput {
+                legal_first_name: "Ria".into(),
+                legal_last_name: "Shah".into(),
+                date_of_birth: "1990-03-03".into(),
+                ..Default::default()
+            },
+            false,
+        )
+        .await
+        .unwrap();
+    let next: serde_json::Value = t
+        .req(Method::POST, "/api/appointments/next-available", Who::Role(Role::FrontDesk))
+        .await
+        .json(&json!({"provider_id": provider.id.to_string(), "location_id": t.l1.id.to_string(), "appointment_type_id": kind.id.to_string()}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        next["starts_at"], "2026-06-01T13:00:00Z",
+        "Monday 08:00 in Chicago"
+    );
+    let booked: serde_json::Value = t
+        .req(Method::POST, "/api/appointments", Who::Role(Role::FrontDesk))
+        .await
+        .json(&json!({"provider_id": provider.id.to_string(), "patient_id": patient.id.to_string(), "location_id": t.l1.id.to_string(), "appointment_type_id": kind.id.to_string(), "date": "2026-06-01", "time": "08:00"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = booked["id"].as_str().unwrap();
+    let day = format!("/schedule?location={}&date=2026-06-01", t.l1.id);
+    let page = t
+        .req(Method::GET, &day, Who::Role(Role::FrontDesk))
+        .await
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("08:00") && page.contains("Shah, Ria") && page.contains("Scheduled"),
+        "{page}"
+    );
+    let resp = t
+        .form(
+            &format!("/appointments/{id}/status"),
+            Who::Role(Role::FrontDesk),
+            &[("status", "arrived"), ("back", day.as_str())],
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert_eq!(resp.headers()["location"].to_str().unwrap(), day);
+    t.clock.advance_secs(12 * 60);
+    let page = t
+        .req(Method::GET, &day, Who::Role(Role::FrontDesk))
+        .await
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Arrived") && page.contains("12 min"),
+        "{page}"
+    );
+    let resp = t
+        .req(
+            Method::POST,
+            &format!("/api/appointments/{id}/status"),
+            Who::Role(Role::Technician),
+        )
+        .await
+        .json(&json!({"status": "no_show"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        resp.status(),
+        StatusCode::CONFLICT,
+        "an arrived patient is not a no-show"
+    );
+}
