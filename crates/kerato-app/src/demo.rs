@@ -90,8 +90,9 @@ pub async fn seed(app: &App) -> Result<Seeded, AppError> {
         .await?;
     let caller = app.unsafe_caller_for(admin.id).await?;
     app.set_security_settings(&caller, false, 15).await?;
+    let mut locations = Vec::new();
     for input in demo_locations() {
-        app.create_location(&caller, &input).await?;
+        locations.push(app.create_location(&caller, &input).await?);
     }
     let hash = hash_password(DEMO_PASSWORD.to_string()).await?;
     for role in Role::ALL.iter().copied().filter(|r| *r != Role::Admin) {
@@ -114,7 +115,8 @@ pub async fn seed(app: &App) -> Result<Seeded, AppError> {
         }
         tx.commit().await?;
     }
-    seed_patients(app, &caller).await?;
+    let patients = seed_patients(app, &caller).await?;
+    seed_schedule(app, &caller, &locations, &patients).await?;
     let mut tx = app.store().write().await?;
     store::set_mfa_secret(&mut tx, admin.id, Some(DEMO_TOTP_SECRET), app.now()).await?;
     meta::set(&mut tx, SEEDED_KEY, &org.id.to_string(), app.now()).await?;
@@ -149,7 +151,11 @@ const LAST_NAMES: [&str; 15] = [
 
 /// Registers synthetic patients with made-up names, birth dates and
 /// phone numbers in the 555-01xx range reserved for fiction.
-async fn seed_patients(app: &App, caller: &crate::Caller) -> Result<(), AppError> {
+async fn seed_patients(
+    app: &App,
+    caller: &crate::Caller,
+) -> Result<Vec<kerato_domain::ids::PatientId>, AppError> {
+    let mut ids = Vec::with_capacity(DEMO_PATIENTS);
     for i in 0..DEMO_PATIENTS {
         let first = FIRST_NAMES[i % FIRST_NAMES.len()];
         let last = LAST_NAMES[(i / FIRST_NAMES.len()) % LAST_NAMES.len()];
@@ -166,7 +172,90 @@ async fn seed_patients(app: &App, caller: &crate::Caller) -> Result<(), AppError
             reminder_channel: Some("sms".into()),
             ..Default::default()
         };
-        app.register_patient(caller, &input, true).await?;
+        ids.push(app.register_patient(caller, &input, true).await?.id);
+    }
+    Ok(ids)
+}
+
+/// Three providers with weekday hours at both locations, three visit
+/// types, and about a month of appointments from tomorrow on.
+async fn seed_schedule(
+    app: &App,
+    caller: &crate::Caller,
+    locations: &[kerato_domain::tenancy::Location],
+    patients: &[kerato_domain::ids::PatientId],
+) -> Result<(), AppError> {
+    use jiff::civil::{Time, Weekday};
+    use kerato_domain::scheduling::Window;
+    let all: Vec<_> = locations.iter().map(|l| l.id).collect();
+    let providers = [
+        app.create_provider(caller, "Dr. Amara Okafor (dermatology)", &all)
+            .await?,
+        app.create_provider(caller, "Dr. Kenji Sato (ophthalmology)", &all)
+            .await?,
+        app.create_provider(caller, "Dr. Priya Patel, OD", &all)
+            .await?,
+    ];
+    let types = [
+        app.create_appointment_type(caller, "Full-skin check", 30)
+            .await?,
+        app.create_appointment_type(caller, "Comprehensive eye exam", 45)
+            .await?,
+        app.create_appointment_type(caller, "Contact lens follow-up", 15)
+            .await?,
+    ];
+    let hour = |h: i8| Time::new(h, 0, 0, 0).map_err(|e| AppError::NotReady(e.to_string()));
+    for p in &providers {
+        for (i, loc) in all.iter().enumerate() {
+            // Mornings at the main clinic, afternoons at the mall.
+            let (start, end) = if i == 0 {
+                (hour(8)?, hour(12)?)
+            } else {
+                (hour(13)?, hour(17)?)
+            };
+            for day in [
+                Weekday::Monday,
+                Weekday::Tuesday,
+                Weekday::Wednesday,
+                Weekday::Thursday,
+                Weekday::Friday,
+            ] {
+                let window = Window::new(day, start, end, false).map_err(AppError::NotReady)?;
+                app.add_window(caller, p.id, *loc, window).await?;
+            }
+        }
+    }
+    let today = app
+        .now()
+        .to_jiff()
+        .to_zoned_datetime(locations[0].time_zone.zone().clone())
+        .date();
+    let mut n = 0usize;
+    for offset in 1..=30i64 {
+        let Ok(day) = today.checked_add(jiff::Span::new().days(offset)) else {
+            continue;
+        };
+        if matches!(day.weekday(), Weekday::Saturday | Weekday::Sunday) {
+            continue;
+        }
+        for (pi, p) in providers.iter().enumerate() {
+            for slot in 0..2i64 {
+                let patient = patients[n % patients.len()];
+                n += 1;
+                let kind = &types[pi % types.len()];
+                let minutes = 8 * 60 + slot * 90;
+                let req = crate::scheduling::BookingRequest {
+                    provider_id: p.id.to_string(),
+                    patient_id: patient.to_string(),
+                    location_id: all[0].to_string(),
+                    appointment_type_id: kind.id.to_string(),
+                    date: day.to_string(),
+                    time: format!("{:02}:{:02}", minutes / 60, minutes % 60),
+                    ..Default::default()
+                };
+                app.book_appointment(caller, &req).await?;
+            }
+        }
     }
     Ok(())
 }

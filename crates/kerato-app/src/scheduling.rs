@@ -634,3 +634,28 @@ impl App {
         Ok(lines)
     }
 }
+
+impl App {
+    /// The practice's providers and appointment types, for booking forms.
+    pub async fn booking_choices(
+        &self,
+        caller: &Caller,
+    ) -> Result<(Vec<ProviderRow>, Vec<AppointmentTypeRow>), AppError> {
+        let org = caller.actor.organisation_id;
+        let tx = self.store.write().await?;
+        let act = Act::new(
+            Action::Query,
+            Target {
+                organisation: org,
+                location: None,
+                resource: Resource::Appointment,
+            },
+            "scheduling set-up",
+        );
+        let mut tx = self.guard(tx, caller, act).await?;
+        let providers = store::providers_of(&mut tx, org).await?;
+        let types = store::types_of(&mut tx, org).await?;
+        tx.commit().await?;
+        Ok((providers, types))
+    }
+}

@@ -406,3 +406,46 @@ pub async fn status_times(
         .map(|(s, t)| (s, Timestamp::from_micros(t)))
         .collect())
 }
+
+/// Every provider of an organisation, by name.
+pub async fn providers_of(
+    tx: &mut Tx,
+    org: OrganisationId,
+) -> Result<Vec<ProviderRow>, StoreError> {
+    let ids: Vec<(String,)> = on_tx!(tx, c => sqlx::query_as(
+        "SELECT id FROM providers WHERE organisation_id = $1 ORDER BY name, id"
+    )
+    .bind(org.to_string())
+    .fetch_all(&mut **c)
+    .await)?;
+    let mut out = Vec::with_capacity(ids.len());
+    for (id,) in ids {
+        if let Some(p) = find_provider(tx, id.parse().map_err(corrupt)?).await? {
+            out.push(p);
+        }
+    }
+    Ok(out)
+}
+
+/// Every appointment type of an organisation, by name.
+pub async fn types_of(
+    tx: &mut Tx,
+    org: OrganisationId,
+) -> Result<Vec<AppointmentTypeRow>, StoreError> {
+    let rows: Vec<(String, String, String, i64)> = on_tx!(tx, c => sqlx::query_as(
+        "SELECT id, organisation_id, name, duration_minutes FROM appointment_types WHERE organisation_id = $1 ORDER BY name, id"
+    )
+    .bind(org.to_string())
+    .fetch_all(&mut **c)
+    .await)?;
+    rows.into_iter()
+        .map(|(id, org, name, d)| {
+            Ok(AppointmentTypeRow {
+                id: id.parse().map_err(corrupt)?,
+                organisation_id: org.parse().map_err(corrupt)?,
+                name,
+                duration_minutes: d,
+            })
+        })
+        .collect()
+}

@@ -57,6 +57,18 @@ pub(crate) fn routes(r: Routes) -> Routes {
             post(edit_submit),
         )
         .add(
+            "GET",
+            "/patients/{id}/book",
+            Needs(Resource::Appointment, A::Create),
+            get(book_page),
+        )
+        .add(
+            "POST",
+            "/patients/{id}/book",
+            Needs(Resource::Appointment, A::Create),
+            post(book_submit),
+        )
+        .add(
             "POST",
             "/patients/{id}/coverages",
             Needs(p, A::Update),
@@ -540,6 +552,7 @@ struct ChartPage {
     merged_into: Option<String>,
     notice: Option<String>,
     problem: Option<String>,
+    may_book: bool,
     coverages: Vec<CoverageRow>,
     coverage_errors: Vec<String>,
 }
@@ -617,6 +630,7 @@ async fn chart_view(
         merged_into: p.merged_into.map(|m| m.to_string()),
         notice: None,
         problem: None,
+        may_book: role_permits(caller.actor.role, Resource::Appointment, Action::Create),
         coverages: state
             .app
             .coverages(caller, id)
@@ -940,4 +954,163 @@ pub(crate) async fn api_update(
             .update_patient(&caller, parse_id(&id)?, body.version, &body.patient)
             .await?,
     )))
+}
+
+// ------------------------------------------------------------ booking
+
+#[derive(Template, WebTemplate)]
+#[template(path = "book.html")]
+struct BookPage {
+    layout: Layout,
+    id: String,
+    patient: String,
+    problem: Option<String>,
+    notice: Option<String>,
+    locations: Vec<Choice>,
+    providers: Vec<Choice>,
+    types: Vec<Choice>,
+    date: String,
+    time: String,
+}
+
+/// The booking form, with `chosen` (location, provider, type) selected.
+async fn book_view(
+    state: &WebState,
+    csrf: &CsrfToken,
+    caller: &kerato_app::Caller,
+    id: PatientId,
+    chosen: [&str; 3],
+) -> Result<BookPage, WebError> {
+    let patient = state.app.get_patient(caller, id).await?;
+    let locations = state.app.list_locations(caller).await?;
+    let (providers, types) = state.app.booking_choices(caller).await?;
+    let pick = |value: String, label: String, i: usize| Choice {
+        selected: chosen[i] == value,
+        value,
+        label,
+    };
+    Ok(BookPage {
+        layout: Layout::signed_in(state, csrf, caller, "schedule").await?,
+        id: id.to_string(),
+        patient: display_name(&patient),
+        problem: None,
+        notice: None,
+        locations: locations
+            .into_iter()
+            .map(|l| pick(l.id.to_string(), l.name, 0))
+            .collect(),
+        providers: providers
+            .into_iter()
+            .map(|p| pick(p.id.to_string(), p.name, 1))
+            .collect(),
+        types: types
+            .into_iter()
+            .map(|t| {
+                pick(
+                    t.id.to_string(),
+                    format!("{} ({} min)", t.name, t.duration_minutes),
+                    2,
+                )
+            })
+            .collect(),
+        date: String::new(),
+        time: String::new(),
+    })
+}
+
+async fn book_page(
+    State(state): State<WebState>,
+    Extension(csrf): Extension<CsrfToken>,
+    CurrentUser(caller): CurrentUser,
+    Path(id): Path<String>,
+) -> Result<BookPage, WebError> {
+    book_view(&state, &csrf, &caller, parse_id(&id)?, ["", "", ""]).await
+}
+
+async fn book_submit(
+    State(state): State<WebState>,
+    Extension(csrf): Extension<CsrfToken>,
+    CurrentUser(caller): CurrentUser,
+    Path(id): Path<String>,
+    form: FormFields,
+) -> Result<Response, WebError> {
+    let id = parse_id(&id)?;
+    let (loc, prov, kind) = (
+        form.get("location_id"),
+        form.get("provider_id"),
+        form.get("appointment_type_id"),
+    );
+    let mut page = book_view(&state, &csrf, &caller, id, [&loc, &prov, &kind]).await?;
+    if form.get("action") == "find" {
+        let bad = || {
+            WebError::Validation(ValidationErrors::single(
+                "provider_id",
+                "choose a location, provider and visit",
+            ))
+        };
+        let found = state
+            .app
+            .next_available(
+                &caller,
+                prov.parse().map_err(|_| bad())?,
+                loc.parse().map_err(|_| bad())?,
+                kind.parse().map_err(|_| bad())?,
+            )
+            .await?;
+        let zone = state
+            .app
+            .list_locations(&caller)
+            .await?
+            .into_iter()
+            .find(|l| l.id.to_string() == loc)
+            .map(|l| l.time_zone.zone().clone());
+        match (found, zone) {
+            (Some(at), Some(zone)) => {
+                let local = at.to_jiff().to_zoned_datetime(zone);
+                page.date = local.date().to_string();
+                page.time = local.time().strftime("%H:%M").to_string();
+                page.notice = Some(format!("Next available: {} at {}.", page.date, page.time));
+            }
+            _ => {
+                page.problem =
+                    Some("Nothing is free in the next 60 days for that provider there.".into())
+            }
+        }
+        return Ok(page.into_response());
+    }
+    let req = kerato_app::scheduling::BookingRequest {
+        provider_id: prov,
+        patient_id: id.to_string(),
+        location_id: loc.clone(),
+        appointment_type_id: kind,
+        date: form.get("date"),
+        time: form.get("time"),
+        ..Default::default()
+    };
+    match state.app.book_appointment(&caller, &req).await {
+        Ok(_) => Ok(Redirect::to(&format!(
+            "/schedule?location={loc}&date={}",
+            req.date.trim()
+        ))
+        .into_response()),
+        Err(AppError::Validation(e)) => {
+            page.date = req.date;
+            page.time = req.time;
+            page.problem = Some(
+                e.errors
+                    .iter()
+                    .map(|f| f.message.clone())
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            );
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(AppError::Conflict(m)) => {
+            page.date = req.date;
+            page.time = req.time;
+            page.problem = Some(m);
+            Ok((StatusCode::CONFLICT, page).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
 }

@@ -160,41 +160,15 @@ impl Browser {
     }
 }
 
-#[tokio::test]
-async fn sign_in_enrol_and_add_a_location_in_chromium() {
-    if !std::path::Path::new(CHROMEDRIVER).exists() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must run the browser test: cargo xtask ci installs chromium-driver"
-        );
-        eprintln!(
-            "skipping the browser test: {CHROMEDRIVER} is not installed (cargo xtask ci installs it)"
-        );
-        return;
-    }
-    let dir = temp("browser");
-    let data = dir.join("data");
-    let password = admin_password(&init(&data));
-    let server = start(
-        &[
-            "serve",
-            "--data-dir",
-            data.to_str().unwrap(),
-            "--bind",
-            "127.0.0.1:0",
-        ],
-        &[],
-        1,
-    )
-    .await;
-    let site = server.urls[0].clone();
-
+/// Starts chromedriver and a headless Chromium session; the driver process
+/// ends when the returned child is dropped.
+async fn open_browser(dir: &std::path::Path) -> (Browser, tokio::process::Child) {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
-    let _driver = Command::new(CHROMEDRIVER)
+    let driver = Command::new(CHROMEDRIVER)
         .arg(format!("--port={port}"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -228,11 +202,45 @@ async fn sign_in_enrol_and_add_a_location_in_chromium() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let id = session.expect("chromedriver did not start");
-    let b = Browser {
-        http: http.clone(),
-        base: format!("http://127.0.0.1:{port}/session/{id}"),
-    };
+    (
+        Browser {
+            http,
+            base: format!("http://127.0.0.1:{port}/session/{id}"),
+        },
+        driver,
+    )
+}
 
+#[tokio::test]
+async fn sign_in_enrol_and_add_a_location_in_chromium() {
+    if !std::path::Path::new(CHROMEDRIVER).exists() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must run the browser test: cargo xtask ci installs chromium-driver"
+        );
+        eprintln!(
+            "skipping the browser test: {CHROMEDRIVER} is not installed (cargo xtask ci installs it)"
+        );
+        return;
+    }
+    let dir = temp("browser");
+    let data = dir.join("data");
+    let password = admin_password(&init(&data));
+    let server = start(
+        &[
+            "serve",
+            "--data-dir",
+            data.to_str().unwrap(),
+            "--bind",
+            "127.0.0.1:0",
+        ],
+        &[],
+        1,
+    )
+    .await;
+    let site = server.urls[0].clone();
+
+    let (b, _driver) = open_browser(&dir).await;
     b.go(&format!("{site}/locations")).await;
     assert!(
         b.url().await.ends_with("/login"),
@@ -328,6 +336,109 @@ async fn sign_in_enrol_and_add_a_location_in_chromium() {
         "{bad:?}"
     );
 
+    b.call(reqwest::Method::DELETE, "", None).await;
+    drop(server);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The front desk's morning: sign in, find a patient by a misspelt name,
+/// book the next available slot, check the patient in, and see the
+/// schedule show the arrival.
+#[tokio::test]
+async fn front_desk_books_and_checks_in_a_patient_in_chromium() {
+    if !std::path::Path::new(CHROMEDRIVER).exists() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must run the browser test: cargo xtask ci installs chromium-driver"
+        );
+        return;
+    }
+    let dir = temp("browser-desk");
+    let data = dir.join("demo");
+    let server = start(
+        &[
+            "demo",
+            "--data-dir",
+            data.to_str().unwrap(),
+            "--bind",
+            "127.0.0.1:0",
+            "--site-bind",
+            "127.0.0.1:0",
+        ],
+        &[],
+        2,
+    )
+    .await;
+    let site = server.urls[0].clone();
+    let (b, _driver) = open_browser(&dir).await;
+
+    b.go(&format!("{site}/login")).await;
+    b.type_into("#email", "front-desk@riverside.example").await;
+    b.type_into("#password", "kerato demo password").await;
+    b.click("button[type=submit]").await;
+    b.wait_for("<h1>Locations</h1>").await;
+
+    // The search box in the header, with "Smith" misspelt.
+    b.type_into("#header-q", "smtih\n").await;
+    b.wait_for("Smith, Amara").await;
+    b.click("#results tbody tr:first-child a").await;
+    b.wait_for("Book appointment").await;
+    b.press("b").await;
+    b.wait_for("<h1>Book an appointment").await;
+    b.click("button[value=find]").await;
+    b.wait_for("Next available:").await;
+    let source = b.source().await;
+    let value_of = |id: &str| {
+        let marker = format!("id=\"{id}\" name=\"{id}\" value=\"");
+        let start = source.find(&marker).unwrap() + marker.len();
+        source[start..].split('"').next().unwrap().to_string()
+    };
+    let time = value_of("time");
+    assert_eq!(time.len(), 5, "{time}");
+    b.click("button[value=book]").await;
+    b.wait_for("<h1>Schedule</h1>").await;
+    let row = format!(
+        "//tr[td[1][normalize-space()='{time}'] and td[2]/a[normalize-space()='Smith, Amara']]"
+    );
+    let arrived = b.call(reqwest::Method::POST, "/element", Some(json!({"using": "xpath", "value": format!("{row}//button[normalize-space()='Arrived']")}))).await;
+    let el = arrived
+        .as_object()
+        .unwrap()
+        .values()
+        .next()
+        .unwrap()
+        .as_str()
+        .unwrap()
+        .to_string();
+    b.call(
+        reqwest::Method::POST,
+        &format!("/element/{el}/click"),
+        Some(json!({})),
+    )
+    .await;
+    b.wait_for("0 min").await;
+    let status = b
+        .call(
+            reqwest::Method::POST,
+            "/element",
+            Some(json!({"using": "xpath", "value": format!("{row}/td[5]")})),
+        )
+        .await;
+    let el = status
+        .as_object()
+        .unwrap()
+        .values()
+        .next()
+        .unwrap()
+        .as_str()
+        .unwrap()
+        .to_string();
+    let text = b
+        .call(reqwest::Method::GET, &format!("/element/{el}/text"), None)
+        .await;
+    assert_eq!(text.as_str(), Some("Arrived"));
+    let errors = b.console_errors().await;
+    assert!(errors.is_empty(), "the browser reported errors: {errors:?}");
     b.call(reqwest::Method::DELETE, "", None).await;
     drop(server);
     std::fs::remove_dir_all(&dir).unwrap();
