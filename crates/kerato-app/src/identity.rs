@@ -924,7 +924,7 @@ impl App {
         )
         .await?;
         let id = MessageId::new(self.now(), self.random_id_bits()).to_string();
-        store::queue_email(
+        kerato_store::outbox::queue_email(
             &mut tx,
             &id,
             &user.email,
@@ -1225,7 +1225,7 @@ impl App {
             )
             .await?;
             let id = MessageId::new(now, self.random_id_bits()).to_string();
-            store::queue_email(
+            kerato_store::outbox::queue_email(
                 &mut tx,
                 &id,
                 &email,

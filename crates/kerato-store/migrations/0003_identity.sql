@@ -84,7 +84,15 @@ CREATE TABLE email_outbox (
     body TEXT NOT NULL,
     created_at BIGINT NOT NULL,
     sent_at BIGINT,
-    attempts BIGINT NOT NULL
+    attempts BIGINT NOT NULL,
+    -- Set for messages that must be queued at most once (a reminder per
+    -- appointment); NULL for one-off messages.
+    idempotency_key TEXT UNIQUE,
+    -- When the next delivery attempt is due (retries back off).
+    next_attempt_at BIGINT NOT NULL DEFAULT 0,
+    -- A worker that claimed the message holds it until then.
+    claimed_until BIGINT,
+    last_error TEXT
 );
 
 CREATE TABLE disclosures (

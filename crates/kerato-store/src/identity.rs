@@ -650,35 +650,6 @@ pub async fn inbox(
         .collect())
 }
 
-pub async fn queue_email(
-    tx: &mut Tx,
-    id: &str,
-    recipient: &str,
-    subject: &str,
-    body: &str,
-    now: Timestamp,
-) -> Result<(), StoreError> {
-    execute!(tx, sqlx::query(
-        "INSERT INTO email_outbox (id, recipient, subject, body, created_at, sent_at, attempts) \
-         VALUES ($1, $2, $3, $4, $5, NULL, 0)"
-    )
-    .bind(id)
-    .bind(recipient)
-    .bind(subject)
-    .bind(body)
-    .bind(now.as_micros()))?;
-    Ok(())
-}
-
-/// (recipient, subject) of queued e-mails, oldest first.
-pub async fn queued_emails(tx: &mut Tx) -> Result<Vec<(String, String)>, StoreError> {
-    Ok(on_tx!(tx, c => sqlx::query_as(
-        "SELECT recipient, subject FROM email_outbox WHERE sent_at IS NULL ORDER BY created_at, id"
-    )
-    .fetch_all(&mut **c)
-    .await)?)
-}
-
 pub async fn organisation_security(
     tx: &mut Tx,
     org: OrganisationId,

@@ -14,6 +14,7 @@ pub mod identity;
 mod key;
 pub mod meta;
 mod migrate;
+pub mod outbox;
 pub mod patients;
 pub mod privacy;
 pub mod scheduling;

@@ -449,3 +449,67 @@ pub async fn types_of(
         })
         .collect()
 }
+
+/// A booked appointment due for a reminder, with what the reminder needs
+/// and nothing more.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReminderDue {
+    pub appointment_id: AppointmentId,
+    pub organisation_id: OrganisationId,
+    pub patient_id: PatientId,
+    pub starts_at: Timestamp,
+    pub first_name: String,
+    pub preferred_name: Option<String>,
+    pub email: Option<String>,
+    pub channel: String,
+    pub location_name: String,
+    pub time_zone: String,
+}
+
+/// Booked appointments starting in `[from, until)`, across organisations.
+pub async fn due_for_reminder(
+    tx: &mut Tx,
+    from: Timestamp,
+    until: Timestamp,
+) -> Result<Vec<ReminderDue>, StoreError> {
+    type Row = (
+        String,
+        String,
+        String,
+        i64,
+        String,
+        Option<String>,
+        Option<String>,
+        String,
+        String,
+        String,
+    );
+    let rows: Vec<Row> = on_tx!(tx, c => sqlx::query_as(
+        "SELECT a.id, a.organisation_id, a.patient_id, a.starts_at, p.legal_first_name, p.preferred_name, p.email, \
+         p.reminder_channel, l.name, l.time_zone FROM appointments a \
+         JOIN patients p ON p.id = a.patient_id JOIN locations l ON l.id = a.location_id \
+         WHERE a.status = 'booked' AND a.starts_at >= $1 AND a.starts_at < $2 ORDER BY a.starts_at, a.id"
+    )
+    .bind(from.as_micros())
+    .bind(until.as_micros())
+    .fetch_all(&mut **c)
+    .await)?;
+    rows.into_iter()
+        .map(
+            |(id, org, patient, start, first, preferred, email, channel, loc, tz)| {
+                Ok(ReminderDue {
+                    appointment_id: id.parse().map_err(corrupt)?,
+                    organisation_id: org.parse().map_err(corrupt)?,
+                    patient_id: patient.parse().map_err(corrupt)?,
+                    starts_at: Timestamp::from_micros(start),
+                    first_name: first,
+                    preferred_name: preferred,
+                    email,
+                    channel,
+                    location_name: loc,
+                    time_zone: tz,
+                })
+            },
+        )
+        .collect()
+}

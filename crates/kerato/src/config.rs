@@ -116,12 +116,35 @@ impl Default for LogConfig {
     }
 }
 
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MailConfig {
+    /// Where to hand outgoing e-mail (reminders, invitations, alerts); unset
+    /// keeps mail queued in the outbox.
+    pub smtp_url: Option<Secret>,
+    /// The sender of outgoing e-mail.
+    pub from: String,
+    /// How often the outbox worker runs, in seconds.
+    pub interval_seconds: u64,
+}
+
+impl Default for MailConfig {
+    fn default() -> Self {
+        Self {
+            smtp_url: None,
+            from: "Kerato <no-reply@localhost>".into(),
+            interval_seconds: 30,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     pub server: ServerConfig,
     pub tls: TlsConfig,
     pub database: DatabaseConfig,
+    pub mail: MailConfig,
     pub log: LogConfig,
 }
 
@@ -175,6 +198,16 @@ max_connections = 8
 # Apply pending migrations when the server starts.
 auto_migrate = true
 # key_file = "/run/secrets/kerato-db.key"
+
+[mail]
+# Where to hand outgoing e-mail: smtp://host:port (plain, a relay on this
+# host), smtp://host?tls=required (STARTTLS) or smtps://host, with any
+# credentials as user:password@ in the URL; prefer KERATO_MAIL__SMTP_URL_FILE.
+# Unset keeps messages queued in the outbox.
+# smtp_url = "smtp://127.0.0.1:25"
+from = "Kerato <no-reply@localhost>"
+# How often reminders are queued and the outbox is delivered, in seconds.
+interval_seconds = 30
 
 [log]
 # A tracing filter; RUST_LOG overrides it. Logs carry IDs, never PHI.

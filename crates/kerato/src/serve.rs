@@ -161,12 +161,42 @@ async fn ready_store(config: &Config, store: &Store, clock: &dyn Clock) -> Resul
     Ok(())
 }
 
+/// Queues reminders and delivers the outbox on a timer, when an SMTP
+/// server is configured.
+fn start_mail_worker(config: &Config, app: &App) -> Result<()> {
+    let Some(url) = &config.mail.smtp_url else {
+        tracing::info!("no mail.smtp_url: e-mail stays queued in the outbox");
+        return Ok(());
+    };
+    let mailer = kerato_app::reminders::Mailer::from_url(url.expose(), &config.mail.from)
+        .map_err(anyhow::Error::msg)?;
+    let app = app.clone();
+    let every = Duration::from_secs(config.mail.interval_seconds.max(1));
+    tokio::spawn(async move {
+        loop {
+            if let Err(e) = app.queue_reminders().await {
+                tracing::error!(error = %e, "queueing reminders failed");
+            }
+            match app.deliver_outbox(&mailer, 100).await {
+                Ok((sent, failed)) if sent + failed > 0 => {
+                    tracing::info!(sent, failed, "outbox delivered")
+                }
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "outbox delivery failed"),
+            }
+            tokio::time::sleep(every).await;
+        }
+    });
+    Ok(())
+}
+
 pub async fn serve(config: &Config, data: &DataArgs) -> Result<()> {
     let tls = tls_settings(config, &data.data_dir)?;
     let clock = Arc::new(SystemClock);
     let store = datadir::open_store(config, data, OpenMode::Existing).await?;
     ready_store(config, &store, clock.as_ref()).await?;
     let app = App::new(store.clone(), clock);
+    start_mail_worker(config, &app)?;
     let options = WebOptions { tls: tls.is_some() };
     let servers = config
         .server

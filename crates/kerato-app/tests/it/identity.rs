@@ -429,9 +429,7 @@ async fn break_glass_opens_a_location_for_an_hour_and_tells_the_privacy_officer(
     let inbox = w.app.inbox(&officer_caller).await.unwrap();
     assert!(inbox[0].1.contains("South") && inbox[0].1.contains("collapsed"));
     let mut tx = w.app.store().read().await.unwrap();
-    let queued = kerato_store::identity::queued_emails(&mut tx)
-        .await
-        .unwrap();
+    let queued = kerato_store::outbox::queued_emails(&mut tx).await.unwrap();
     assert!(
         queued
             .iter()

@@ -5,6 +5,7 @@
 
 mod identity;
 mod patients;
+mod reminders;
 mod scheduling;
 mod tenancy;
 

@@ -1,0 +1,213 @@
+//! Reminders over real SMTP to a local sink: the right content, nothing
+//! clinical, and each delivered once even when a worker dies mid-send.
+
+use std::sync::{Arc, Mutex};
+
+use jiff::civil::{Time, Weekday};
+use kerato_app::reminders::Mailer;
+use kerato_app::scheduling::BookingRequest;
+use kerato_domain::patients::PatientInput;
+use kerato_domain::scheduling::Window;
+use kerato_domain::time::Clock;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+use crate::world;
+
+/// A minimal SMTP server on loopback that accepts every message and keeps
+/// its raw text.
+async fn smtp_sink() -> (String, Arc<Mutex<Vec<String>>>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let inbox = Arc::new(Mutex::new(Vec::new()));
+    let store = inbox.clone();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let (read, mut write) = stream.into_split();
+                let mut lines = BufReader::new(read).lines();
+                write.write_all(b"220 sink ESMTP\r\n").await.unwrap();
+                let mut data = None::<String>;
+                while let Ok(Some(line)) = lines.next_line().await {
+                    if let Some(body) = data.as_mut() {
+                        if line == "." {
+                            store.lock().unwrap().push(data.take().unwrap());
+                            write.write_all(b"250 queued\r\n").await.unwrap();
+                        } else {
+                            body.push_str(&line);
+                            body.push('\n');
+                        }
+                        continue;
+                    }
+                    let verb = line
+                        .split_whitespace()
+                        .next()
+                        .unwrap_or("")
+                        .to_ascii_uppercase();
+                    let reply: &[u8] = match verb.as_str() {
+                        "EHLO" | "HELO" => b"250 sink\r\n",
+                        "DATA" => {
+                            data = Some(String::new());
+                            b"354 go ahead\r\n"
+                        }
+                        "QUIT" => {
+                            let _ = write.write_all(b"221 bye\r\n").await;
+                            break;
+                        }
+                        _ => b"250 ok\r\n",
+                    };
+                    write.write_all(reply).await.unwrap();
+                }
+            });
+        }
+    });
+    (format!("smtp://127.0.0.1:{port}"), inbox)
+}
+
+async fn booked_tomorrow(w: &crate::World) {
+    let loc = w
+        .app
+        .create_location(&w.admin, &crate::location_input("Main"))
+        .await
+        .unwrap();
+    let provider = w
+        .app
+        .create_provider(&w.admin, "Dr. Okafor", &[loc.id])
+        .await
+        .unwrap();
+    let kind = w
+        .app
+        .create_appointment_type(&w.admin, "Biopsy follow-up", 30)
+        .await
+        .unwrap();
+    for day in [
+        Weekday::Monday,
+        Weekday::Tuesday,
+        Weekday::Wednesday,
+        Weekday::Thursday,
+        Weekday::Friday,
+        Weekday::Saturday,
+        Weekday::Sunday,
+    ] {
+        let window = Window::new(
+            day,
+            Time::new(0, 0, 0, 0).unwrap(),
+            Time::new(23, 0, 0, 0).unwrap(),
+            false,
+        )
+        .unwrap();
+        w.app
+            .add_window(&w.admin, provider.id, loc.id, window)
+            .await
+            .unwrap();
+    }
+    let input = PatientInput {
+        legal_first_name: "Josephine".into(),
+        legal_last_name: "Smith".into(),
+        preferred_name: Some("Jo".into()),
+        date_of_birth: "1975-07-04".into(),
+        email: Some("jo@example.org".into()),
+        reminder_channel: Some("email".into()),
+        ..Default::default()
+    };
+    let patient = w
+        .app
+        .register_patient(&w.admin, &input, false)
+        .await
+        .unwrap();
+    // The test clock is 2026-05-28 16:46 in New York: book 2026-05-29 10:15.
+    let req = BookingRequest {
+        provider_id: provider.id.to_string(),
+        patient_id: patient.id.to_string(),
+        location_id: loc.id.to_string(),
+        appointment_type_id: kind.id.to_string(),
+        date: "2026-05-29".into(),
+        time: "10:15".into(),
+        ..Default::default()
+    };
+    w.app.book_appointment(&w.admin, &req).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_reminder_arrives_once_with_no_clinical_content() {
+    let w = world().await;
+    booked_tomorrow(&w).await;
+    let (url, inbox) = smtp_sink().await;
+    let mailer = Mailer::from_url(&url, "Riverside Clinic <reminders@clinic.example>").unwrap();
+    assert_eq!(w.app.queue_reminders().await.unwrap(), 1);
+    assert_eq!(w.app.queue_reminders().await.unwrap(), 0, "queued twice");
+    assert_eq!(w.app.deliver_outbox(&mailer, 10).await.unwrap(), (1, 0));
+    assert_eq!(
+        w.app.deliver_outbox(&mailer, 10).await.unwrap(),
+        (0, 0),
+        "sent twice"
+    );
+    let messages = inbox.lock().unwrap().clone();
+    assert_eq!(messages.len(), 1);
+    // Undo quoted-printable soft line breaks before reading the text.
+    let m = &messages[0].replace("=\n", "");
+    assert!(
+        m.contains("To: jo@example.org") && m.contains("Subject: Appointment reminder"),
+        "{m}"
+    );
+    assert!(
+        m.contains("Hello Jo,") && m.contains("at Main on Friday, May 29 at 10:15 AM"),
+        "{m}"
+    );
+    assert!(m.contains("Message-ID: <"), "{m}");
+    for clinical in ["Biopsy", "Okafor", "Smith", "1975"] {
+        assert!(!m.contains(clinical), "{clinical} in a reminder: {m}");
+    }
+}
+
+#[tokio::test]
+async fn a_worker_that_dies_mid_send_does_not_lose_or_double_a_message() {
+    let w = world().await;
+    booked_tomorrow(&w).await;
+    let (url, inbox) = smtp_sink().await;
+    let mailer = Mailer::from_url(&url, "reminders@clinic.example").unwrap();
+    w.app.queue_reminders().await.unwrap();
+    // A first worker claims the message and dies before sending it.
+    let mut tx = w.app.store().write().await.unwrap();
+    let claimed = kerato_store::outbox::claim_next(&mut tx, w.clock.now(), 60_000_000)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert!(claimed.is_some());
+    // The restarted worker leaves it alone while the lease holds…
+    assert_eq!(w.app.deliver_outbox(&mailer, 10).await.unwrap(), (0, 0));
+    // …and sends it once the lease has run out.
+    w.clock.advance_secs(61);
+    assert_eq!(w.app.deliver_outbox(&mailer, 10).await.unwrap(), (1, 0));
+    assert_eq!(w.app.deliver_outbox(&mailer, 10).await.unwrap(), (0, 0));
+    assert_eq!(inbox.lock().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn delivery_failures_back_off_and_retry() {
+    let w = world().await;
+    booked_tomorrow(&w).await;
+    // Nothing listens on this port: the connection is refused.
+    let dead = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mailer = Mailer::from_url(
+        &format!("smtp://127.0.0.1:{dead}"),
+        "reminders@clinic.example",
+    )
+    .unwrap();
+    w.app.queue_reminders().await.unwrap();
+    assert_eq!(w.app.deliver_outbox(&mailer, 10).await.unwrap(), (0, 1));
+    assert_eq!(
+        w.app.deliver_outbox(&mailer, 10).await.unwrap(),
+        (0, 0),
+        "retried before the backoff"
+    );
+    let (url, inbox) = smtp_sink().await;
+    let mailer = Mailer::from_url(&url, "reminders@clinic.example").unwrap();
+    w.clock.advance_secs(60);
+    assert_eq!(w.app.deliver_outbox(&mailer, 10).await.unwrap(), (1, 0));
+    assert_eq!(inbox.lock().unwrap().len(), 1);
+}
