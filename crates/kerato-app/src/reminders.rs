@@ -185,7 +185,7 @@ mod tests {
             (minutes(1), minutes(2), minutes(3), minutes(9)),
             (1, 2, 4, 256)
         );
-        assert_eq!(minutes(50), 256.min(360));
+        assert_eq!((minutes(10), minutes(50)), (360, 360));
         assert!(backoff_micros(100) <= 6 * 3600 * 1_000_000);
     }
 }
