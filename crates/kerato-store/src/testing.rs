@@ -122,6 +122,26 @@ pub async fn create_pg_database(admin_url: &str) -> Result<String, StoreError> {
 
 impl Drop for TestDb {
     fn drop(&mut self) {
+        // Close every connection before the test ends. A pool merely dropped
+        // closes its SQLCipher connections later, on their own threads; if
+        // that happens while the test process exits, SQLCipher can free its
+        // OpenSSL contexts while OpenSSL's exit handler tears libcrypto down,
+        // and the process crashes after all its tests passed (seen once in CI).
+        // Tests run on multi-threaded runtimes so the connections being
+        // returned to the pool can finish while this thread waits.
+        let store = self.store.clone();
+        let _ = std::thread::spawn(move || {
+            if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                rt.block_on(async {
+                    let _ = tokio::time::timeout(std::time::Duration::from_secs(10), store.close())
+                        .await;
+                });
+            }
+        })
+        .join();
         if let Some(dir) = &self.dir {
             let _ = std::fs::remove_dir_all(dir);
         }

@@ -16,7 +16,7 @@ fn token(s: SignIn) -> String {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn five_failures_lock_the_account_for_fifteen_minutes() {
     let w = world().await;
     w.app
@@ -79,7 +79,7 @@ async fn five_failures_lock_the_account_for_fifteen_minutes() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_users_get_the_same_answer_and_are_audited() {
     let w = world().await;
     let err = w
@@ -103,7 +103,7 @@ async fn unknown_users_get_the_same_answer_and_are_audited() {
     assert_eq!(last.event.detail.as_deref(), Some("unknown e-mail address"));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_address_is_rate_limited() {
     let w = world().await;
     let ip = Some("203.0.113.9".to_string());
@@ -159,7 +159,7 @@ async fn enrol(w: &crate::World, email: &str) -> TotpSecret {
     secret
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mfa_rejects_wrong_and_replayed_codes() {
     let w = world().await;
     w.user("tech@capital.example", Role::Technician, &[]).await;
@@ -212,7 +212,7 @@ async fn mfa_rejects_wrong_and_replayed_codes() {
     assert!(w.app.submit_code(&t2, &next).await.is_err());
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_recovery_code_works_once() {
     let w = world().await;
     w.user("optician@capital.example", Role::Optician, &[])
@@ -256,7 +256,7 @@ async fn a_recovery_code_works_once() {
     assert!(w.app.submit_code(&t, &codes[4]).await.is_ok());
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sessions_end_when_idle_and_after_twelve_hours() {
     let w = world().await;
     w.app
@@ -309,7 +309,7 @@ async fn sessions_end_when_idle_and_after_twelve_hours() {
     w.app.authenticate(&t, None).await.unwrap();
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn role_and_password_changes_end_sessions() {
     let w = world().await;
     w.app
@@ -374,7 +374,7 @@ async fn role_and_password_changes_end_sessions() {
     assert!(w.app.authenticate(&fresh.0, None).await.is_err());
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn break_glass_opens_a_location_for_an_hour_and_tells_the_privacy_officer() {
     let w = world().await;
     let l1 = w
@@ -449,7 +449,7 @@ async fn break_glass_opens_a_location_for_an_hour_and_tells_the_privacy_officer(
     ));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_accounting_covers_six_years() {
     let w = world().await;
     let biller = w.user("billing@capital.example", Role::Billing, &[]).await;
@@ -499,7 +499,7 @@ async fn the_accounting_covers_six_years() {
 /// An unknown address and a wrong password must cost the same: otherwise
 /// response times tell an attacker which accounts exist. Attempts alternate
 /// so background load hits both sides alike; medians of 15 each.
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_users_and_wrong_passwords_take_the_same_time() {
     let w = world().await;
     w.user("timing@capital.example", Role::Billing, &[]).await;

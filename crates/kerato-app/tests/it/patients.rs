@@ -16,7 +16,7 @@ fn input(first: &str, last: &str, dob: &str) -> PatientInput {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn registration_hands_out_mrns_and_audits_the_write() {
     let w = world().await;
     let desk = w.user("desk@capital.example", Role::FrontDesk, &[]).await;
@@ -66,7 +66,7 @@ async fn registration_hands_out_mrns_and_audits_the_write() {
     assert_eq!(last.event.patient_id, Some(a.id.to_string()));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_likely_duplicate_is_stopped_unless_confirmed() {
     let w = world().await;
     let first = PatientInput {
@@ -105,7 +105,7 @@ async fn a_likely_duplicate_is_stopped_unless_confirmed() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn search_by_name_with_a_typo_date_phone_and_mrn() {
     let w = world().await;
     let c = &w.admin;
@@ -187,7 +187,7 @@ async fn search_by_name_with_a_typo_date_phone_and_mrn() {
     assert!(w.app.search_patients(c, "   ").await.unwrap().is_empty());
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn edits_are_versioned_and_audited_with_old_and_new_values() {
     let w = world().await;
     let p = w
@@ -227,7 +227,7 @@ async fn edits_are_versioned_and_audited_with_old_and_new_values() {
     assert!(update.event.new_value.unwrap().contains("Joanna"));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn roles_and_tenants_are_kept_apart() {
     let w = world().await;
     let p = w
@@ -291,7 +291,7 @@ async fn roles_and_tenants_are_kept_apart() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn merging_a_duplicate_keeps_its_trail_and_moves_its_disclosures() {
     let w = world().await;
     let keep = w
@@ -376,7 +376,7 @@ async fn merging_a_duplicate_keeps_its_trail_and_moves_its_disclosures() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn coverages_in_priority_order_without_clashes() {
     let w = world().await;
     let p = w

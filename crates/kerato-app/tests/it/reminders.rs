@@ -128,7 +128,7 @@ async fn booked_tomorrow(w: &crate::World) {
     w.app.book_appointment(&w.admin, &req).await.unwrap();
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reminder_arrives_once_with_no_clinical_content() {
     let w = world().await;
     booked_tomorrow(&w).await;
@@ -160,7 +160,7 @@ async fn a_reminder_arrives_once_with_no_clinical_content() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_worker_that_dies_mid_send_does_not_lose_or_double_a_message() {
     let w = world().await;
     booked_tomorrow(&w).await;
@@ -183,7 +183,7 @@ async fn a_worker_that_dies_mid_send_does_not_lose_or_double_a_message() {
     assert_eq!(inbox.lock().unwrap().len(), 1);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn delivery_failures_back_off_and_retry() {
     let w = world().await;
     booked_tomorrow(&w).await;

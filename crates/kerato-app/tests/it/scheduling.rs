@@ -102,7 +102,7 @@ fn field(err: &AppError) -> String {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dst_days_in_new_york() {
     let w = world().await;
     let s = setup(&w, "America/New_York").await;
@@ -178,7 +178,7 @@ async fn dst_days_in_new_york() {
     assert_eq!(count(&w).await, 3);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_bookings_are_refused_and_write_nothing() {
     let w = world().await;
     let s = setup(&w, "America/Chicago").await;
@@ -330,7 +330,7 @@ async fn bad_bookings_are_refused_and_write_nothing() {
     assert_eq!(count(&w).await, 2);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_visit_moves_through_the_flow_and_frees_or_keeps_its_slot() {
     use kerato_domain::scheduling::VisitStatus;
     let w = world().await;
@@ -408,7 +408,7 @@ async fn the_visit_moves_through_the_flow_and_frees_or_keeps_its_slot() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn next_available_skips_what_is_taken() {
     let w = world().await;
     let s = setup(&w, "America/Chicago").await;

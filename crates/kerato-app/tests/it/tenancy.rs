@@ -6,7 +6,7 @@ use kerato_store::audit;
 
 use crate::{location_input, world};
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn locations_are_created_listed_and_updated_with_the_clock_time() {
     let w = world().await;
     let loc = w
@@ -29,7 +29,7 @@ async fn locations_are_created_listed_and_updated_with_the_clock_time() {
     assert_eq!(w.app.get_location(&w.admin, loc.id).await.unwrap(), edited);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stale_edit_is_a_conflict_and_changes_nothing() {
     let w = world().await;
     let loc = w
@@ -56,7 +56,7 @@ async fn a_stale_edit_is_a_conflict_and_changes_nothing() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invalid_input_writes_nothing() {
     let w = world().await;
     let bad = LocationInput {
@@ -75,7 +75,7 @@ async fn invalid_input_writes_nothing() {
     ));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn changes_are_audited_with_old_and_new_values_in_the_same_transaction() {
     let w = world().await;
     let loc = w
@@ -127,7 +127,7 @@ async fn changes_are_audited_with_old_and_new_values_in_the_same_transaction() {
     assert_eq!(audit::count(&mut tx).await.unwrap(), before);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_denied_attempt_is_audited_and_changes_nothing() {
     let w = world().await;
     let desk = w.user("desk@capital.example", Role::FrontDesk, &[]).await;
@@ -147,7 +147,7 @@ async fn a_denied_attempt_is_audited_and_changes_nothing() {
     assert_eq!(denied.event.detail.as_deref(), Some("denied: role"));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_seed_runs_once() {
     let db = kerato_store::testing::TestDb::new().await;
     let app = kerato_app::App::new(
@@ -177,7 +177,7 @@ async fn the_demo_seed_runs_once() {
     assert!(!found.is_empty(), "the demo has patients");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ready_reports_a_schema_behind_the_binary() {
     let db = kerato_store::testing::TestDb::empty().await;
     db.store

@@ -5,7 +5,7 @@ use kerato_store::{StoreError, meta, tenancy};
 
 use crate::{location, now, organisation};
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn organisations_and_locations_round_trip() {
     let db = TestDb::new().await;
     let org = organisation("Zoë Müller-O'Neil Eye & Skin");
@@ -36,7 +36,7 @@ async fn organisations_and_locations_round_trip() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_location_of_another_organisation_reads_as_missing() {
     let db = TestDb::new().await;
     let (a, b) = (organisation("A"), organisation("B"));
@@ -57,7 +57,7 @@ async fn a_location_of_another_organisation_reads_as_missing() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn location_names_are_unique_per_organisation_ignoring_case() {
     let db = TestDb::new().await;
     let (a, b) = (organisation("A"), organisation("B"));
@@ -82,7 +82,7 @@ async fn location_names_are_unique_per_organisation_ignoring_case() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn updates_are_refused_when_someone_else_changed_the_row() {
     let db = TestDb::new().await;
     let org = organisation("A");
@@ -116,7 +116,7 @@ async fn updates_are_refused_when_someone_else_changed_the_row() {
     assert_eq!((stored.name.as_str(), stored.version), ("First", 2));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dropped_transaction_leaves_nothing_behind() {
     let db = TestDb::new().await;
     let org = organisation("Gone");
@@ -137,7 +137,7 @@ async fn a_dropped_transaction_leaves_nothing_behind() {
     assert_eq!(tenancy::count_locations(&mut tx).await.unwrap(), 0);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_location_needs_an_existing_organisation() {
     let db = TestDb::new().await;
     let ghost = organisation("never stored");
@@ -146,7 +146,7 @@ async fn a_location_needs_an_existing_organisation() {
     assert!(err.is_err(), "foreign key not enforced");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn meta_values_are_upserted() {
     let db = TestDb::new().await;
     let mut tx = db.store.write().await.unwrap();
@@ -163,7 +163,7 @@ async fn meta_values_are_upserted() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_writers_all_commit() {
     let db = TestDb::new().await;
     let org = organisation("Busy");
@@ -187,7 +187,7 @@ async fn concurrent_writers_all_commit() {
     assert_eq!(tenancy::count_locations(&mut tx).await.unwrap(), 16);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fresh_database_passes_the_integrity_check() {
     let db = TestDb::new().await;
     assert_eq!(

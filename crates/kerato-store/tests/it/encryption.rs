@@ -42,7 +42,7 @@ async fn write_sentinel(store: &Store) -> Organisation {
     org
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_sentinel_never_reaches_the_disk_in_plaintext() {
     let db = TestDb::sqlite().await;
     db.store.migrate(now()).await.unwrap();
@@ -89,7 +89,7 @@ async fn the_sentinel_never_reaches_the_disk_in_plaintext() {
     std::fs::remove_dir_all(plain_dir).unwrap();
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_database_is_sqlcipher_in_wal_mode_with_full_sync() {
     let db = TestDb::sqlite().await;
     assert!(
@@ -119,7 +119,7 @@ async fn the_database_is_sqlcipher_in_wal_mode_with_full_sync() {
     assert_eq!((mode.as_str(), sync, fk), ("wal", 2, 1));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wrong_key_is_a_clear_error_and_leaves_every_byte_alone() {
     let db = TestDb::sqlite().await;
     db.store.migrate(now()).await.unwrap();
@@ -165,7 +165,7 @@ async fn a_wrong_key_is_a_clear_error_and_leaves_every_byte_alone() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_missing_database_is_not_created_by_a_plain_open() {
     let dir = temp_dir("missing");
     let path = dir.join("kerato.db");

@@ -3,7 +3,7 @@ use kerato_store::{MIGRATIONS, meta, tenancy};
 
 use crate::{location, now, organisation};
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_older_database_is_upgraded_and_keeps_its_data() {
     let db = TestDb::empty().await;
     assert_eq!(db.store.migrate_to(1, now()).await.unwrap(), 1);
@@ -31,7 +31,7 @@ async fn an_older_database_is_upgraded_and_keeps_its_data() {
     tx.commit().await.unwrap();
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn migrating_twice_does_nothing_the_second_time() {
     let db = TestDb::empty().await;
     assert_eq!(db.store.migrate(now()).await.unwrap(), MIGRATIONS.len());

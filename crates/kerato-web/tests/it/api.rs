@@ -42,7 +42,7 @@ fn field_message(body: &Value, field: &str) -> String {
         .unwrap_or_else(|| panic!("no error for field {field} in {body}"))
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn create_read_update_list() {
     let t = spawn_app().await;
     let (status, created) = post(&t, &location_json("West")).await;
@@ -96,7 +96,7 @@ async fn create_read_update_list() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stale_version_is_a_409_and_changes_nothing() {
     let t = spawn_app().await;
     let (_, created) = post(&t, &location_json("West")).await;
@@ -141,7 +141,7 @@ async fn a_stale_version_is_a_409_and_changes_nothing() {
     assert_eq!(now["name"], "First");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invalid_fields_are_named_and_nothing_is_written() {
     let t = spawn_app().await;
     let cases: Vec<(&str, Value, &str)> = vec![
@@ -171,7 +171,7 @@ async fn invalid_fields_are_named_and_nothing_is_written() {
     assert_eq!(t.location_count().await, 2);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_bodies_get_clear_errors() {
     let t = spawn_app().await;
 
@@ -244,7 +244,7 @@ async fn malformed_bodies_get_clear_errors() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn duplicate_names_conflict() {
     let t = spawn_app().await;
     assert_eq!(
@@ -257,7 +257,7 @@ async fn duplicate_names_conflict() {
     assert_eq!(t.location_count().await, 3);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ids_that_are_not_uuids_are_404_not_500() {
     let t = spawn_app().await;
     for path in [
@@ -271,7 +271,7 @@ async fn ids_that_are_not_uuids_are_404_not_500() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_organisation_can_be_renamed() {
     let t = spawn_app().await;
     let resp = t
@@ -302,7 +302,7 @@ async fn the_organisation_can_be_renamed() {
     assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn health_and_readiness() {
     let t = spawn_app().await;
     let h = t
@@ -327,7 +327,7 @@ async fn health_and_readiness() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn errors_under_fhir_are_operation_outcomes() {
     let t = spawn_app().await;
     let resp = t

@@ -102,7 +102,7 @@ async fn fifty_parallel_bookings_of_one_slot_make_one_appointment() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_schedule_page_moves_a_patient_through_the_visit() {
     let t = spawn_app().await;
     let admin = t.app.unsafe_caller_for(t.user(ADMIN).id).await.unwrap();

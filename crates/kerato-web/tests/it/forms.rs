@@ -25,7 +25,7 @@ async fn page(t: &TestApp, path: &str, who: Who) -> String {
     resp.text().await.unwrap()
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn add_then_edit_a_location_through_the_forms() {
     let t = spawn_app().await;
     let form = page(&t, "/locations/new", ADMIN).await;
@@ -71,7 +71,7 @@ async fn add_then_edit_a_location_through_the_forms() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bad_form_comes_back_with_the_message_next_to_the_field() {
     let t = spawn_app().await;
     let resp = t
@@ -95,7 +95,7 @@ async fn a_bad_form_comes_back_with_the_message_next_to_the_field() {
     assert_eq!(t.location_count().await, 2);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_form_without_the_right_csrf_token_is_refused() {
     let t = spawn_app().await;
     let zeros = "0".repeat(64);
@@ -115,7 +115,7 @@ async fn a_form_without_the_right_csrf_token_is_refused() {
     assert_eq!(t.location_count().await, 2);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn strangers_are_sent_to_sign_in_and_unknown_pages_are_404() {
     let t = spawn_app().await;
     let resp = t
@@ -149,7 +149,7 @@ async fn strangers_are_sent_to_sign_in_and_unknown_pages_are_404() {
     assert_eq!(resp.status(), StatusCode::NOT_FOUND);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signing_in_through_the_pages() {
     let t = spawn_app().await;
     // Front desk: MFA is on for everyone by default, so enrolment comes first.

@@ -22,7 +22,7 @@ async fn denials_by(t: &TestApp, who: Who) -> usize {
         .count()
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn another_organisation_is_out_of_reach() {
     let t = spawn_app().await;
     let who = Who::OtherOrgAdmin;
@@ -147,7 +147,7 @@ async fn another_organisation_is_out_of_reach() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_location_outside_ones_own_is_out_of_reach() {
     let t = spawn_app().await;
     let l2 = t.l2.id;

@@ -72,7 +72,7 @@ fn permitted(who: Who, access: Access) -> bool {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_route_answers_every_role_as_declared() {
     let t = spawn_app().await;
     let table = kerato_web::route_table();

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::support::spawn_app;
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_document_is_openapi_3_1_and_covers_every_api_route() {
     let t = spawn_app().await;
     let resp = t

@@ -18,7 +18,7 @@ fn registration<'a>(first: &'a str, last: &'a str) -> Vec<(&'a str, &'a str)> {
     ]
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn register_find_with_a_typo_open_and_edit() {
     let t = spawn_app().await;
     let resp = t
@@ -91,7 +91,7 @@ async fn register_find_with_a_typo_open_and_edit() {
     assert!(chart.contains("(Zee)"));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_registrations_name_their_fields_and_write_nothing() {
     let t = spawn_app().await;
     let resp = t
@@ -139,7 +139,7 @@ async fn bad_registrations_name_their_fields_and_write_nothing() {
     assert_eq!(found, json!([]));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_api_registers_searches_and_updates() {
     let t = spawn_app().await;
     let body = json!({"patient": {"legal_first_name": "Jo", "legal_last_name": "Smith", "date_of_birth": "1975-07-04", "email": "jo@example.com"}});
@@ -208,7 +208,7 @@ async fn the_api_registers_searches_and_updates() {
     assert_eq!(resp.status(), StatusCode::FORBIDDEN);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_duplicate_is_merged_from_the_chart() {
     let t = spawn_app().await;
     let keep = t
@@ -251,7 +251,7 @@ async fn a_duplicate_is_merged_from_the_chart() {
     assert_eq!(resp.status(), StatusCode::FORBIDDEN);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn insurance_is_added_on_the_chart() {
     let t = spawn_app().await;
     let resp = t.form("/patients", DESK, &registration("Kai", "Lee")).await;

@@ -5,7 +5,7 @@ use reqwest::Method;
 use crate::matrix::{body_for, concrete_path};
 use crate::support::{ADMIN, Who, spawn_app, spawn_app_with};
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_route_sends_the_security_headers() {
     let t = spawn_app().await;
     let mut checked = 0;
@@ -51,7 +51,7 @@ async fn every_route_sends_the_security_headers() {
     assert!(checked > 80, "only {checked} requests");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hsts_and_secure_cookies_under_tls() {
     let t = spawn_app_with(kerato_web::WebOptions { tls: true }).await;
     let resp = t.client.get(t.url("/login")).send().await.unwrap();

@@ -87,7 +87,7 @@ async fn tamper(store: &Store, statements: &[&'static str]) {
     tx.commit().await.unwrap();
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_intact_trail_verifies() {
     let (args, store) = trail().await;
     store.close().await;
@@ -96,7 +96,7 @@ async fn an_intact_trail_verifies() {
     assert!(out.contains("audit trail intact"), "{out}");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_guards_refuse_changes_and_deletions() {
     let (_, store) = trail().await;
     for sql in [
@@ -110,7 +110,7 @@ async fn the_guards_refuse_changes_and_deletions() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_changed_byte_is_named() {
     let (args, store) = trail().await;
     tamper(
@@ -127,7 +127,7 @@ async fn a_changed_byte_is_named() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_deleted_event_is_named() {
     let (args, store) = trail().await;
     tamper(&store, &["DELETE FROM audit_events WHERE seq = 4"]).await;
@@ -140,7 +140,7 @@ async fn a_deleted_event_is_named() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reordered_events_are_named() {
     let (args, store) = trail().await;
     tamper(
@@ -158,7 +158,7 @@ async fn reordered_events_are_named() {
     assert!(err.contains("event 2 "), "{err}");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_removed_tail_is_found() {
     let (args, store) = trail().await;
     tamper(

@@ -211,7 +211,7 @@ async fn open_browser(dir: &std::path::Path) -> (Browser, tokio::process::Child)
     )
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_in_enrol_and_add_a_location_in_chromium() {
     if !std::path::Path::new(CHROMEDRIVER).exists() {
         assert!(
@@ -344,7 +344,7 @@ async fn sign_in_enrol_and_add_a_location_in_chromium() {
 /// The front desk's morning: sign in, find a patient by a misspelt name,
 /// book the next available slot, check the patient in, and see the
 /// schedule show the arrival.
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn front_desk_books_and_checks_in_a_patient_in_chromium() {
     if !std::path::Path::new(CHROMEDRIVER).exists() {
         assert!(

@@ -2,7 +2,7 @@
 
 use crate::support::{init, run_with_env, start, temp};
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_environment_sets_the_bind_address() {
     let dir = temp("envbind");
     let data = dir.join("data");

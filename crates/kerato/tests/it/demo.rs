@@ -45,7 +45,7 @@ async fn wait_ready(base: &str, deadline: Instant) {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn demo_is_ready_in_under_five_seconds_and_reuses_its_data() {
     let dir = temp("demo");
     let data = dir.join("demo");

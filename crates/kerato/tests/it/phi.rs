@@ -15,7 +15,7 @@ const SENTINELS: &[&str] = &[
     "ZZSENTINELLOCATION",
 ];
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sentinels_stay_out_of_logs_and_error_pages() {
     let dir = temp("phi");
     let data = dir.join("data");

@@ -64,7 +64,7 @@ fn tls11_client_hello() -> Vec<u8> {
     record
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn https_with_the_self_signed_certificate_and_no_tls_1_1() {
     let dir = temp("https");
     let data = dir.join("data");
