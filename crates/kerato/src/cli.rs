@@ -131,6 +131,18 @@ pub enum BenchCommand {
         #[arg(long, env = "KERATO_BENCH_PG_URL", value_name = "URL")]
         database_url: Option<String>,
     },
+    /// Patient search and day view latency, and bookings/s, over a large practice.
+    FrontDesk {
+        /// Patients in the registry.
+        #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u32).range(1000..=5_000_000))]
+        patients: u32,
+        /// Providers, each with a year of weekday appointments.
+        #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=200))]
+        providers: u32,
+        /// PostgreSQL server to run on instead of SQLCipher; a fresh database is created on it.
+        #[arg(long, env = "KERATO_BENCH_PG_URL", value_name = "URL")]
+        database_url: Option<String>,
+    },
     /// Audit-append overhead per write, and audit report latency over many events.
     Audit {
         /// Events in the trail the report queries run over.
@@ -233,6 +245,11 @@ pub async fn run(cli: Cli) -> Result<()> {
                 writes,
                 database_url,
             } => bench::audit(events, writes, database_url.as_deref()).await,
+            BenchCommand::FrontDesk {
+                patients,
+                providers,
+                database_url,
+            } => bench::front_desk(patients, providers, database_url.as_deref()).await,
         },
         Command::Audit {
             what: AuditCommand::Verify { data },
