@@ -8,9 +8,16 @@ use serde_json::json;
 
 use crate::support::{ADMIN, Who, spawn_app};
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn fifty_parallel_bookings_of_one_slot_make_one_appointment() {
-    let t = spawn_app().await;
+/// A provider with Monday hours at location 1, a 30-minute visit type and a
+/// patient, set up by the administrator.
+async fn practice(
+    t: &crate::support::TestApp,
+) -> (
+    kerato_app::Caller,
+    kerato_app::scheduling::ProviderRow,
+    kerato_app::scheduling::AppointmentTypeRow,
+    kerato_domain::patients::Patient,
+) {
     let admin = t.app.unsafe_caller_for(t.user(ADMIN).id).await.unwrap();
     let provider = t
         .app
@@ -51,6 +58,13 @@ async fn fifty_parallel_bookings_of_one_slot_make_one_appointment() {
         )
         .await
         .unwrap();
+    (admin, provider, kind, patient)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fifty_parallel_bookings_of_one_slot_make_one_appointment() {
+    let t = spawn_app().await;
+    let (admin, provider, kind, patient) = practice(&t).await;
     let body = json!({
         "provider_id": provider.id.to_string(),
         "patient_id": patient.id.to_string(),
@@ -105,46 +119,7 @@ async fn fifty_parallel_bookings_of_one_slot_make_one_appointment() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_schedule_page_moves_a_patient_through_the_visit() {
     let t = spawn_app().await;
-    let admin = t.app.unsafe_caller_for(t.user(ADMIN).id).await.unwrap();
-    let provider = t
-        .app
-        .create_provider(&admin, "Dr. Rivera", &[t.l1.id])
-        .await
-        .unwrap();
-    let kind = t
-        .app
-        .create_appointment_type(&admin, "Eye exam", 30)
-        .await
-        .unwrap();
-    t.app
-        .add_window(
-            &admin,
-            provider.id,
-            t.l1.id,
-            kerato_domain::scheduling::Window::new(
-                Weekday::Monday,
-                Time::new(8, 0, 0, 0).unwrap(),
-                Time::new(17, 0, 0, 0).unwrap(),
-                false,
-            )
-            .unwrap(),
-        )
-        .await
-        .unwrap();
-    let patient = t
-        .app
-        .register_patient(
-            &admin,
-            &PatientInput {
-                legal_first_name: "Ria".into(),
-                legal_last_name: "Shah".into(),
-                date_of_birth: "1990-03-03".into(),
-                ..Default::default()
-            },
-            false,
-        )
-        .await
-        .unwrap();
+    let (_, provider, kind, patient) = practice(&t).await;
     let next: serde_json::Value = t
         .req(Method::POST, "/api/appointments/next-available", Who::Role(Role::FrontDesk))
         .await

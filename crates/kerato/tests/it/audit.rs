@@ -108,6 +108,7 @@ async fn the_guards_refuse_changes_and_deletions() {
         let err = result.unwrap_err().to_string();
         assert!(err.contains("append-only"), "{sql}: {err}");
     }
+    store.close().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
