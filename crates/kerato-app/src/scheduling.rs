@@ -603,29 +603,25 @@ impl App {
         .map_err(AppError::NotReady)?;
         let now = self.now();
         let mut lines = Vec::new();
-        for a in store::at_location(&mut tx, location, start, end).await? {
-            let patient = patient_store::find_patient(&mut tx, a.patient_id).await?;
-            let provider = store::find_provider(&mut tx, a.provider_id).await?;
-            let kind = store::find_type(&mut tx, a.appointment_type_id).await?;
-            let arrived = store::status_times(&mut tx, a.id)
+        // Two queries for the whole day, not four per appointment.
+        let mut names: std::collections::HashMap<_, _> =
+            store::day_names(&mut tx, location, start, end)
                 .await?
                 .into_iter()
-                .find(|(s, _)| s == "arrived")
-                .map(|(_, t)| t);
+                .map(|(id, last, first, provider, kind, arrived)| {
+                    (id, (format!("{last}, {first}"), provider, kind, arrived))
+                })
+                .collect();
+        for a in store::at_location(&mut tx, location, start, end).await? {
+            let (patient_name, provider_name, type_name, arrived) =
+                names.remove(&a.id).unwrap_or_default();
             let waiting = arrived
                 .filter(|_| !matches!(a.status.as_str(), "done" | "cancelled" | "no_show"))
                 .map(|t| (now.as_micros() - t.as_micros()) / MINUTE);
             lines.push(ScheduleLine {
-                patient_name: patient
-                    .map(|p| {
-                        format!(
-                            "{}, {}",
-                            p.fields.legal_last_name, p.fields.legal_first_name
-                        )
-                    })
-                    .unwrap_or_default(),
-                provider_name: provider.map(|p| p.name).unwrap_or_default(),
-                type_name: kind.map(|k| k.name).unwrap_or_default(),
+                patient_name,
+                provider_name,
+                type_name,
                 waiting_minutes: waiting,
                 appointment: a,
             });

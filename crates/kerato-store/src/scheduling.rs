@@ -390,23 +390,6 @@ pub async fn move_appointment(
     Ok(n == 1)
 }
 
-/// When each status of an appointment was reached, oldest first.
-pub async fn status_times(
-    tx: &mut Tx,
-    id: AppointmentId,
-) -> Result<Vec<(String, Timestamp)>, StoreError> {
-    let rows: Vec<(String, i64)> = on_tx!(tx, c => sqlx::query_as(
-        "SELECT status, at FROM appointment_events WHERE appointment_id = $1 ORDER BY at"
-    )
-    .bind(id.to_string())
-    .fetch_all(&mut **c)
-    .await)?;
-    Ok(rows
-        .into_iter()
-        .map(|(s, t)| (s, Timestamp::from_micros(t)))
-        .collect())
-}
-
 /// Every provider of an organisation, by name.
 pub async fn providers_of(
     tx: &mut Tx,
@@ -511,5 +494,51 @@ pub async fn due_for_reminder(
                 })
             },
         )
+        .collect()
+}
+
+/// Names for a location's appointments in `[from, until)` in one query:
+/// (appointment, patient's last and first name, provider, visit type,
+/// when the patient arrived).
+pub async fn day_names(
+    tx: &mut Tx,
+    location: LocationId,
+    from: Timestamp,
+    until: Timestamp,
+) -> Result<
+    Vec<(
+        AppointmentId,
+        String,
+        String,
+        String,
+        String,
+        Option<Timestamp>,
+    )>,
+    StoreError,
+> {
+    type Row = (String, String, String, String, String, Option<i64>);
+    let rows: Vec<Row> = on_tx!(tx, c => sqlx::query_as(
+        "SELECT a.id, p.legal_last_name, p.legal_first_name, pr.name, t.name, \
+         (SELECT min(e.at) FROM appointment_events e WHERE e.appointment_id = a.id AND e.status = 'arrived') \
+         FROM appointments a JOIN patients p ON p.id = a.patient_id JOIN providers pr ON pr.id = a.provider_id \
+         JOIN appointment_types t ON t.id = a.appointment_type_id \
+         WHERE a.location_id = $1 AND a.starts_at >= $2 AND a.starts_at < $3"
+    )
+    .bind(location.to_string())
+    .bind(from.as_micros())
+    .bind(until.as_micros())
+    .fetch_all(&mut **c)
+    .await)?;
+    rows.into_iter()
+        .map(|(id, last, first, provider, kind, arrived)| {
+            Ok((
+                id.parse().map_err(corrupt)?,
+                last,
+                first,
+                provider,
+                kind,
+                arrived.map(Timestamp::from_micros),
+            ))
+        })
         .collect()
 }
