@@ -93,13 +93,18 @@ pub fn matching_step(secret: &TotpSecret, code: &str, now: Timestamp) -> Option<
     let current = step_at(now);
     (current - DRIFT_STEPS..=current + DRIFT_STEPS).find(|s| {
         let expected = code_for_step(secret, *s, DIGITS);
-        // Compare without an early exit on the first differing digit.
-        expected
-            .bytes()
-            .zip(code.bytes())
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0
+        constant_time_eq(&expected, &code)
     })
+}
+
+/// Compares two secrets in time that does not depend on where they first
+/// differ, so response times do not leak how much of a guess was right.
+pub fn constant_time_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 #[cfg(test)]
@@ -139,6 +144,13 @@ mod tests {
         for bad in ["", "12345", "1234567", "abcdef"] {
             assert_eq!(matching_step(&s, bad, now), None);
         }
+    }
+
+    #[test]
+    fn constant_time_comparison() {
+        assert!(constant_time_eq("abc", "abc"));
+        assert!(!constant_time_eq("abc", "abd"));
+        assert!(!constant_time_eq("abc", "abcd"));
     }
 
     #[test]

@@ -55,24 +55,3 @@ pub(crate) async fn layer(State(state): State<WebState>, mut req: Request, next:
     }
     resp
 }
-
-/// Compares in time independent of where the strings differ.
-pub(crate) fn tokens_match(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
-}
-
-#[cfg(test)]
-mod tests {
-    use super::tokens_match;
-
-    #[test]
-    fn token_comparison() {
-        assert!(tokens_match("abc", "abc"));
-        assert!(!tokens_match("abc", "abd"));
-        assert!(!tokens_match("abc", "abcd"));
-    }
-}

@@ -11,8 +11,9 @@ use kerato_domain::ValidationErrors;
 use serde::de::DeserializeOwned;
 
 use crate::MAX_BODY_BYTES;
-use crate::csrf::{CsrfToken, tokens_match};
+use crate::csrf::CsrfToken;
 use crate::error::WebError;
+use kerato_domain::totp::constant_time_eq;
 
 fn content_type(req: &Request) -> String {
     req.headers()
@@ -162,7 +163,7 @@ impl<S: Send + Sync> FromRequest<S> for FormFields {
             .find(|(k, _)| k == "csrf")
             .map(|(_, v)| v.as_str())
             .unwrap_or("");
-        if expected.is_empty() || !tokens_match(sent, &expected) {
+        if expected.is_empty() || !constant_time_eq(sent, &expected) {
             return Err(WebError::Forbidden(
                 "this form has expired or was sent from another site; reload the page and submit it again"
                     .into(),
