@@ -13,6 +13,7 @@ pub mod privacy;
 pub mod reminders;
 pub mod scheduling;
 pub mod tenancy;
+pub mod waitlist;
 
 use std::sync::Arc;
 

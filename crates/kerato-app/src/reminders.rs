@@ -1,15 +1,17 @@
-//! Appointment reminders and delivery of the e-mail outbox.
+//! Appointment reminders and delivery of the outbox, by e-mail and SMS.
 //!
 //! Reminders are queued once per appointment (an idempotency key), in the
 //! patient's chosen channel, with the minimum necessary: a first name, the
 //! place, the day and the time; never the kind of visit or a diagnosis.
 //! Delivery claims one message at a time with a lease, sends it over SMTP
-//! with a Message-ID fixed by the outbox row, and retries with backoff.
+//! with a Message-ID fixed by the outbox row (or to the SMS gateway with
+//! the row's ID as its idempotency key), and retries with backoff.
 
 use kerato_domain::audit::{AuditAction, Outcome};
 use kerato_domain::identity::Resource;
 use kerato_domain::ids::MessageId;
-use kerato_store::{outbox, scheduling as store};
+use kerato_store::outbox::{Envelope, OutgoingEmail};
+use kerato_store::{Tx, outbox, scheduling as store};
 use lettre::message::Mailbox;
 use lettre::message::header::ContentType;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -53,6 +55,78 @@ impl Mailer {
     }
 }
 
+/// An HTTP gateway that sends SMS: each message is POSTed as JSON
+/// (`{"to": "+1…", "body": "…", "reference": "<outbox id>"}`) with the
+/// gateway's bearer token and an `Idempotency-Key` header, the request shape
+/// of the common SMS APIs; any 2xx answer means accepted.
+#[derive(Clone)]
+pub struct SmsGateway {
+    client: reqwest::Client,
+    url: reqwest::Url,
+    token: String,
+}
+
+impl std::fmt::Debug for SmsGateway {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmsGateway")
+            .field("url", &self.url.as_str())
+            .finish()
+    }
+}
+
+impl SmsGateway {
+    /// `https://…` (or `http://` on loopback, for a gateway on the same host
+    /// or a test double) and the bearer token.
+    pub fn new(url: &str, token: &str) -> Result<Self, String> {
+        let url = reqwest::Url::parse(url).map_err(|e| format!("the SMS gateway URL is not valid: {e}"))?;
+        let loopback = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
+        if url.scheme() != "https" && !(url.scheme() == "http" && loopback) {
+            return Err("the SMS gateway URL must be https:// (http:// only on loopback)".into());
+        }
+        let client = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(20))
+            .build()
+            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+        Ok(Self {
+            client,
+            url,
+            token: token.into(),
+        })
+    }
+
+    async fn send(&self, m: &OutgoingEmail) -> Result<(), String> {
+        let response = self
+            .client
+            .post(self.url.clone())
+            .bearer_auth(&self.token)
+            .header("Idempotency-Key", &m.id)
+            .json(&serde_json::json!({ "to": m.recipient, "body": m.body, "reference": m.id }))
+            .send()
+            .await
+            .map_err(|e| format!("sms gateway: {}", e.without_url()))?;
+        if response.status().is_success() {
+            Ok(())
+        } else {
+            Err(format!("sms gateway answered {}", response.status()))
+        }
+    }
+}
+
+/// Where a message to a patient goes by their preference for this
+/// purpose: an e-mail address or a mobile number, or nowhere (they chose
+/// the phone, post or nothing, or gave no address for the channel).
+pub(crate) fn patient_contact<'a>(
+    channel: &str,
+    email: Option<&'a str>,
+    mobile: Option<&'a str>,
+) -> Option<(&'static str, &'a str)> {
+    match channel {
+        "email" => email.map(|e| ("email", e)),
+        "sms" => mobile.map(|m| ("sms", m)),
+        _ => None,
+    }
+}
+
 /// The retry delay after `attempts` failures: 1, 2, 4 … minutes, at most 6 hours.
 pub fn backoff_micros(attempts: i64) -> i64 {
     let minutes = 1i64 << attempts.clamp(1, 10).saturating_sub(1);
@@ -60,8 +134,9 @@ pub fn backoff_micros(attempts: i64) -> i64 {
 }
 
 impl App {
-    /// Queues e-mail reminders for booked appointments in the next 48 hours
-    /// whose patients chose e-mail; returns how many were newly queued.
+    /// Queues reminders for booked appointments in the next 48 hours, by
+    /// e-mail or SMS as each patient chose; returns how many were newly
+    /// queued.
     /// Runs without a caller: it is the practice's own scheduled task, and
     /// each queued reminder is audited as such.
     pub async fn queue_reminders(&self) -> Result<usize, AppError> {
@@ -71,7 +146,9 @@ impl App {
             store::due_for_reminder(&mut tx, now, now.plus_micros(REMINDER_HORIZON_MICROS)).await?;
         let mut queued = 0;
         for d in due {
-            let Some(email) = d.email.as_deref().filter(|_| d.channel == "email") else {
+            let Some((channel, recipient)) =
+                patient_contact(&d.channel, d.email.as_deref(), d.mobile_phone.as_deref())
+            else {
                 continue;
             };
             let zone = jiff::tz::db()
@@ -79,25 +156,27 @@ impl App {
                 .map_err(|e| AppError::NotReady(e.to_string()))?;
             let local = d.starts_at.to_jiff().to_zoned_datetime(zone);
             let name = d.preferred_name.as_deref().unwrap_or(&d.first_name);
-            let body = format!(
-                "Hello {name},\n\nThis is a reminder of your appointment at {} on {} at {}.\n\nIf you cannot come, please call the practice to change it.\n",
+            let when = format!(
+                "{} on {} at {}",
                 d.location_name,
                 local.strftime("%A, %B %-d"),
-                local.strftime("%-I:%M %p"),
+                local.strftime("%-I:%M %p")
             );
+            let body = if channel == "sms" {
+                format!("Reminder: {name}, your appointment is at {when}. Call the practice to change it.")
+            } else {
+                format!(
+                    "Hello {name},\n\nThis is a reminder of your appointment at {when}.\n\nIf you cannot come, please call the practice to change it.\n"
+                )
+            };
             let key = format!("reminder:{}", d.appointment_id);
-            let id = MessageId::new(now, self.random_id_bits()).to_string();
-            if outbox::queue_email_once(
-                &mut tx,
-                &key,
-                &id,
-                email,
-                "Appointment reminder",
-                &body,
-                now,
-            )
-            .await?
-            {
+            let message = Envelope {
+                channel,
+                recipient,
+                subject: "Appointment reminder",
+                body: &body,
+            };
+            if self.queue_once(&mut tx, &key, message).await? {
                 let mut e = self.audit_event(
                     None,
                     AuditAction::Create,
@@ -108,7 +187,7 @@ impl App {
                 e.patient_id = Some(d.patient_id.to_string());
                 e.resource_id = Some(d.appointment_id.to_string());
                 e.category = "reminder".into();
-                e.detail = Some("queued an e-mail reminder".into());
+                e.detail = Some(format!("queued a reminder by {channel}"));
                 kerato_store::audit::append(&mut tx, e).await?;
                 queued += 1;
             }
@@ -117,54 +196,93 @@ impl App {
         Ok(queued)
     }
 
-    /// Delivers up to `max` due messages; returns (sent, failed).
+    /// Queues a message once per `key`, in the caller's transaction.
+    pub(crate) async fn queue_once(
+        &self,
+        tx: &mut Tx,
+        key: &str,
+        message: Envelope<'_>,
+    ) -> Result<bool, AppError> {
+        let now = self.now();
+        let id = MessageId::new(now, self.random_id_bits()).to_string();
+        Ok(outbox::queue_once(tx, key, &id, message, now).await?)
+    }
+
+    /// Delivers up to `max` due e-mails; returns (sent, failed).
     pub async fn deliver_outbox(
         &self,
         mailer: &Mailer,
         max: usize,
     ) -> Result<(usize, usize), AppError> {
+        self.deliver("email", max, |m| async move {
+            let to = m
+                .recipient
+                .parse::<Mailbox>()
+                .map_err(|_| "the recipient address is not valid".to_string())?;
+            let message = Message::builder()
+                .from(mailer.from.clone())
+                .to(to)
+                .subject(m.subject.clone())
+                .message_id(Some(format!("<{}@kerato.invalid>", m.id)))
+                .header(ContentType::TEXT_PLAIN)
+                .body(m.body.clone())
+                .map_err(|e| format!("message: {e}"))?;
+            mailer
+                .transport
+                .send(message)
+                .await
+                .map(|_| ())
+                .map_err(|e| format!("smtp: {e}"))
+        })
+        .await
+    }
+
+    /// Delivers up to `max` due SMS through the gateway; returns (sent,
+    /// failed).
+    pub async fn deliver_sms(
+        &self,
+        gateway: &SmsGateway,
+        max: usize,
+    ) -> Result<(usize, usize), AppError> {
+        self.deliver("sms", max, |m| async move { gateway.send(&m).await })
+            .await
+    }
+
+    /// The delivery loop shared by the channels: claim, send outside any
+    /// transaction, then record the outcome or the retry time.
+    async fn deliver<F, Fut>(
+        &self,
+        channel: &str,
+        max: usize,
+        send: F,
+    ) -> Result<(usize, usize), AppError>
+    where
+        F: Fn(OutgoingEmail) -> Fut,
+        Fut: std::future::Future<Output = Result<(), String>>,
+    {
         let (mut sent, mut failed) = (0, 0);
         for _ in 0..max {
             let mut tx = self.store.write().await?;
-            let claimed = outbox::claim_next(&mut tx, self.now(), LEASE_MICROS).await?;
+            let claimed = outbox::claim_next(&mut tx, channel, self.now(), LEASE_MICROS).await?;
             tx.commit().await?;
             let Some(m) = claimed else { break };
-            let result = match m.recipient.parse::<Mailbox>() {
-                Ok(to) => {
-                    let message = Message::builder()
-                        .from(mailer.from.clone())
-                        .to(to)
-                        .subject(m.subject.clone())
-                        .message_id(Some(format!("<{}@kerato.invalid>", m.id)))
-                        .header(ContentType::TEXT_PLAIN)
-                        .body(m.body.clone());
-                    match message {
-                        Ok(msg) => mailer
-                            .transport
-                            .send(msg)
-                            .await
-                            .map(|_| ())
-                            .map_err(|e| format!("smtp: {e}")),
-                        Err(e) => Err(format!("message: {e}")),
-                    }
-                }
-                Err(_) => Err("the recipient address is not valid".into()),
-            };
+            let (id, attempts) = (m.id.clone(), m.attempts);
+            let result = send(m).await;
             let mut tx = self.store.write().await?;
             match result {
                 Ok(()) => {
-                    outbox::mark_sent(&mut tx, &m.id, self.now()).await?;
+                    outbox::mark_sent(&mut tx, &id, self.now()).await?;
                     sent += 1;
                 }
                 Err(error) => {
-                    let retry_at = if m.attempts >= MAX_ATTEMPTS {
+                    let retry_at = if attempts >= MAX_ATTEMPTS {
                         kerato_domain::time::Timestamp::from_micros(i64::MAX)
                     } else {
-                        self.now().plus_micros(backoff_micros(m.attempts))
+                        self.now().plus_micros(backoff_micros(attempts))
                     };
                     let error: String = error.chars().take(200).collect();
-                    tracing::warn!(message = %m.id, attempts = m.attempts, "e-mail delivery failed");
-                    outbox::mark_failed(&mut tx, &m.id, retry_at, &error).await?;
+                    tracing::warn!(message = %id, attempts, channel, "delivery failed");
+                    outbox::mark_failed(&mut tx, &id, retry_at, &error).await?;
                     failed += 1;
                 }
             }

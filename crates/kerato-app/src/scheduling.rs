@@ -1,14 +1,27 @@
 //! Scheduling: practice set-up (providers, appointment types, weekly
 //! windows) and booking, which is atomic per provider on both backends.
 
+use std::collections::BTreeSet;
+
 use jiff::civil::{Date, Time};
 use kerato_domain::ValidationErrors;
 use kerato_domain::identity::{Action, Resource, Target};
-use kerato_domain::ids::{AppointmentId, AppointmentTypeId, LocationId, PatientId, ProviderId};
-use kerato_domain::scheduling::{RepeatedHour, Window, resolve_local_time, window_for};
+use kerato_domain::ids::{
+    AppointmentId, AppointmentTypeId, BlockId, LocationId, PatientId, ProviderId, ResourceId,
+    SeriesId,
+};
+use kerato_domain::scheduling::{
+    Break, Recurrence, RepeatedHour, ResourceKind, SlotSearch, Window, breaks_between,
+    first_block, overlaps, resolve_local_time, window_for,
+};
+use kerato_domain::tenancy::{Location, Specialty};
+use kerato_domain::time::Timestamp;
 use kerato_store::scheduling as store;
-pub use kerato_store::scheduling::{AppointmentRow, AppointmentTypeRow, ProviderRow};
-use kerato_store::{patients as patient_store, tenancy};
+pub use kerato_store::scheduling::{
+    AppointmentRow, AppointmentTypeRow, ProviderRow, ResourceRow, TimeOffRow,
+};
+use kerato_store::waitlist::{self, WaitlistRow};
+use kerato_store::{Tx, patients as patient_store, tenancy};
 
 use crate::authz::{Act, Caller};
 use crate::{App, AppError};
@@ -36,6 +49,84 @@ pub struct BookingRequest {
     /// Overrides the type's duration.
     #[serde(default)]
     pub duration_minutes: Option<i64>,
+    /// Particular rooms or devices; the type's other needs are assigned.
+    #[serde(default)]
+    pub resource_ids: Vec<String>,
+}
+
+/// An appointment type as the practice defines it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TypeInput {
+    pub name: String,
+    pub duration_minutes: i64,
+    pub specialty: Option<Specialty>,
+    /// `#rrggbb`; a default when absent.
+    pub colour: Option<String>,
+    pub new_patient: bool,
+    pub resources: BTreeSet<ResourceKind>,
+}
+
+/// What the booking checks found for a slot: whether it double-books
+/// and which resources it takes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct SlotPlan {
+    overbooked: bool,
+    resources: Vec<ResourceId>,
+}
+
+/// A slot being checked, before anything is written.
+struct SlotCheck<'a> {
+    provider: &'a ProviderRow,
+    location: &'a Location,
+    kind: &'a AppointmentTypeRow,
+    starts_at: Timestamp,
+    ends_at: Timestamp,
+    /// The appointment being moved, whose own times do not clash.
+    moving: Option<AppointmentId>,
+    chosen: &'a [ResourceId],
+}
+
+/// A free slot that find-next-available offers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SlotOffer {
+    pub provider_id: ProviderId,
+    pub provider_name: String,
+    pub location_id: LocationId,
+    pub location_name: String,
+    pub starts_at: Timestamp,
+    /// The clinic's local date and time, as a booking names them.
+    pub date: Date,
+    pub time: Time,
+}
+
+/// What find-next-available searches: a type, optionally one provider or
+/// one location, from a local date on.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SlotQuery {
+    pub appointment_type: Option<AppointmentTypeId>,
+    pub provider: Option<ProviderId>,
+    pub location: Option<LocationId>,
+    pub from: Option<Date>,
+    pub limit: usize,
+}
+
+/// How far ahead find-next-available looks.
+pub const HORIZON_DAYS: i64 = 60;
+/// The grid on which slots are offered.
+const STEP_MINUTES: i64 = 15;
+
+pub(crate) fn parse_id<T: std::str::FromStr>(field: &str, raw: &str, e: &mut ValidationErrors) -> Option<T> {
+    let raw = raw.trim();
+    if uuid::Uuid::try_parse(raw).is_ok() && raw.len() == 36 {
+        raw.to_ascii_lowercase().parse().ok()
+    } else {
+        e.add(field, "not a valid ID");
+        None
+    }
+}
+
+fn valid_colour(c: &str) -> bool {
+    c.len() == 7 && c.starts_with('#') && c[1..].bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 fn config_target(caller: &Caller) -> Target {
@@ -47,11 +138,25 @@ fn config_target(caller: &Caller) -> Target {
 }
 
 impl App {
+    /// A provider who sees every kind of appointment.
     pub async fn create_provider(
         &self,
         caller: &Caller,
         name: &str,
         locations: &[LocationId],
+    ) -> Result<ProviderRow, AppError> {
+        self.create_provider_with(caller, name, locations, &BTreeSet::new())
+            .await
+    }
+
+    /// A provider of some specialties: appointment types of another
+    /// specialty cannot be booked with them.
+    pub async fn create_provider_with(
+        &self,
+        caller: &Caller,
+        name: &str,
+        locations: &[LocationId],
+        specialties: &BTreeSet<Specialty>,
     ) -> Result<ProviderRow, AppError> {
         self.require(caller, Resource::Organisation, Action::Update, None)
             .await?;
@@ -75,6 +180,7 @@ impl App {
             organisation_id: caller.actor.organisation_id,
             name,
             locations: locations.to_vec(),
+            specialties: specialties.clone(),
         };
         let act =
             Act::new(Action::Update, config_target(caller), "scheduling set-up").id(provider.id);
@@ -84,21 +190,52 @@ impl App {
         Ok(provider)
     }
 
+    /// A plain appointment type: no specialty, no resources.
     pub async fn create_appointment_type(
         &self,
         caller: &Caller,
         name: &str,
         duration_minutes: i64,
     ) -> Result<AppointmentTypeRow, AppError> {
+        self.define_appointment_type(
+            caller,
+            &TypeInput {
+                name: name.into(),
+                duration_minutes,
+                specialty: None,
+                colour: None,
+                new_patient: false,
+                resources: BTreeSet::new(),
+            },
+        )
+        .await
+    }
+
+    pub async fn define_appointment_type(
+        &self,
+        caller: &Caller,
+        input: &TypeInput,
+    ) -> Result<AppointmentTypeRow, AppError> {
         self.require(caller, Resource::Organisation, Action::Update, None)
             .await?;
         let mut errors = ValidationErrors::new();
-        let name = kerato_domain::tenancy::validate_name(&mut errors, "name", name);
+        let name = kerato_domain::tenancy::validate_name(&mut errors, "name", &input.name);
+        let duration_minutes = input.duration_minutes;
         if !(5..=MAX_DURATION_MINUTES).contains(&duration_minutes) || duration_minutes % 5 != 0 {
             errors.add(
                 "duration_minutes",
                 format!("a duration is 5 to {MAX_DURATION_MINUTES} minutes, in steps of 5"),
             );
+        }
+        let colour = input
+            .colour
+            .as_deref()
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .unwrap_or("#3b6ea5")
+            .to_ascii_lowercase();
+        if !valid_colour(&colour) {
+            errors.add("colour", "write the colour as #rrggbb, e.g. #3b6ea5");
         }
         let name = errors.into_result(name)?.unwrap_or_default();
         let t = AppointmentTypeRow {
@@ -106,6 +243,10 @@ impl App {
             organisation_id: caller.actor.organisation_id,
             name,
             duration_minutes,
+            specialty: input.specialty,
+            colour,
+            new_patient: input.new_patient,
+            resources: input.resources.clone(),
         };
         let tx = self.store.write().await?;
         let act = Act::new(Action::Update, config_target(caller), "scheduling set-up").id(t.id);
@@ -113,6 +254,134 @@ impl App {
         store::insert_type(&mut tx, &t, self.now()).await?;
         tx.commit().await?;
         Ok(t)
+    }
+
+    /// Adds a room, lane or device at a location.
+    pub async fn create_resource(
+        &self,
+        caller: &Caller,
+        location: LocationId,
+        kind: ResourceKind,
+        name: &str,
+    ) -> Result<ResourceRow, AppError> {
+        self.require(caller, Resource::Organisation, Action::Update, None)
+            .await?;
+        let mut errors = ValidationErrors::new();
+        let name = kerato_domain::tenancy::validate_name(&mut errors, "name", name);
+        let mut tx = self.store.write().await?;
+        if tenancy::get_location(&mut tx, caller.actor.organisation_id, location)
+            .await?
+            .is_none()
+        {
+            errors.add("location_id", "no such location in this practice");
+        }
+        let name = errors.into_result(name)?.unwrap_or_default();
+        let r = ResourceRow {
+            id: ResourceId::new(self.now(), self.random_id_bits()),
+            organisation_id: caller.actor.organisation_id,
+            location_id: location,
+            kind,
+            name,
+        };
+        let act = Act::new(Action::Update, config_target(caller), "scheduling set-up").id(r.id);
+        let mut tx = self.guard(tx, caller, act).await?;
+        store::insert_resource(&mut tx, &r, self.now()).await?;
+        tx.commit().await?;
+        Ok(r)
+    }
+
+    /// Adds a weekly break (lunch, admin time) to a provider's template.
+    pub async fn add_break(
+        &self,
+        caller: &Caller,
+        provider: ProviderId,
+        b: Break,
+    ) -> Result<(), AppError> {
+        self.require(caller, Resource::Organisation, Action::Update, None)
+            .await?;
+        let mut errors = ValidationErrors::new();
+        if b.end <= b.start {
+            errors.add("end", "the break must end after it starts");
+        }
+        let label = kerato_domain::tenancy::validate_name(&mut errors, "label", &b.label);
+        let label = errors.into_result(label)?.unwrap_or_default();
+        let mut tx = self.store.write().await?;
+        store::find_provider(&mut tx, provider)
+            .await?
+            .filter(|p| p.organisation_id == caller.actor.organisation_id)
+            .ok_or(AppError::NotFound("provider"))?;
+        let act = Act::new(Action::Update, config_target(caller), "scheduling set-up").id(provider);
+        let mut tx = self.guard(tx, caller, act).await?;
+        let id = BlockId::new(self.now(), self.random_id_bits());
+        store::insert_break(&mut tx, id, provider, &Break { label, ..b }).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Closes whole local days, `first` to `last` inclusive: a provider's
+    /// time off (at one location, or all of theirs) or a location's holiday
+    /// (every provider there). Days are the location's midnights, so a
+    /// closure is right across a DST change.
+    pub async fn close_days(
+        &self,
+        caller: &Caller,
+        provider: Option<ProviderId>,
+        location: Option<LocationId>,
+        first: Date,
+        last: Date,
+        reason: &str,
+    ) -> Result<TimeOffRow, AppError> {
+        self.require(caller, Resource::Organisation, Action::Update, None)
+            .await?;
+        let org = caller.actor.organisation_id;
+        let mut errors = ValidationErrors::new();
+        let reason = kerato_domain::tenancy::validate_name(&mut errors, "reason", reason);
+        if last < first {
+            errors.add("last", "the last day comes before the first");
+        } else if (last - first).get_days() > 366 {
+            errors.add("last", "close at most a year at a time");
+        }
+        if provider.is_none() && location.is_none() {
+            errors.add("location_id", "choose a provider, a location, or both");
+        }
+        let reason = errors.into_result(reason)?.unwrap_or_default();
+        let mut tx = self.store.write().await?;
+        let p = match provider {
+            Some(id) => Some(
+                store::find_provider(&mut tx, id)
+                    .await?
+                    .filter(|p| p.organisation_id == org)
+                    .ok_or(AppError::NotFound("provider"))?,
+            ),
+            None => None,
+        };
+        // The days are the named location's, or, for time off wherever the
+        // provider works, those of the provider's first location.
+        let days_of = match (location, &p) {
+            (Some(l), _) => Some(l),
+            (None, Some(p)) => p.locations.first().copied(),
+            (None, None) => None,
+        }
+        .ok_or_else(|| ValidationErrors::single("location_id", "the provider works nowhere yet"))?;
+        let loc = tenancy::get_location(&mut tx, org, days_of)
+            .await?
+            .ok_or(AppError::NotFound("location"))?;
+        let now = self.now();
+        let row = TimeOffRow {
+            id: BlockId::new(now, self.random_id_bits()),
+            organisation_id: org,
+            provider_id: provider,
+            location_id: location,
+            kind: if provider.is_some() { "time_off" } else { "holiday" }.into(),
+            starts_at: day_bounds(&loc, first)?.0,
+            ends_at: day_bounds(&loc, last)?.1,
+            reason,
+        };
+        let act = Act::new(Action::Update, config_target(caller), "scheduling set-up");
+        let mut tx = self.guard(tx, caller, act).await?;
+        store::insert_time_off(&mut tx, &row, now).await?;
+        tx.commit().await?;
+        Ok(row)
     }
 
     /// Adds a weekly window in which `provider` sees patients at `location`.
@@ -145,76 +414,158 @@ impl App {
     }
 
     /// Books an appointment. Everything is checked inside one transaction
-    /// that first takes the provider's booking lock, so of many requests for
-    /// the same slot exactly one succeeds; the rest get a conflict.
+    /// that first takes the provider's booking lock (then its resources'),
+    /// so of many requests for the same slot exactly one succeeds; the rest
+    /// get a conflict.
     pub async fn book_appointment(
         &self,
         caller: &Caller,
         req: &BookingRequest,
     ) -> Result<AppointmentRow, AppError> {
+        self.book(caller, req, None).await
+    }
+
+    /// Books `req`; when it takes up a waitlist offer, the entry is closed
+    /// in the same transaction.
+    pub(crate) async fn book(
+        &self,
+        caller: &Caller,
+        req: &BookingRequest,
+        from_waitlist: Option<&WaitlistRow>,
+    ) -> Result<AppointmentRow, AppError> {
         self.require(caller, Resource::Appointment, Action::Create, None)
             .await?;
-        let mut e = ValidationErrors::new();
-        let id = |field: &str, raw: &str, e: &mut ValidationErrors| -> Option<String> {
-            if uuid::Uuid::try_parse(raw.trim()).is_ok() && raw.trim().len() == 36 {
-                Some(raw.trim().to_ascii_lowercase())
-            } else {
-                e.add(field, "not a valid ID");
-                None
-            }
-        };
-        let provider_id =
-            id("provider_id", &req.provider_id, &mut e).and_then(|s| s.parse::<ProviderId>().ok());
-        let patient_id =
-            id("patient_id", &req.patient_id, &mut e).and_then(|s| s.parse::<PatientId>().ok());
-        let location_id =
-            id("location_id", &req.location_id, &mut e).and_then(|s| s.parse::<LocationId>().ok());
-        let type_id = id("appointment_type_id", &req.appointment_type_id, &mut e)
-            .and_then(|s| s.parse::<AppointmentTypeId>().ok());
-        let date = req
-            .date
-            .trim()
-            .parse::<Date>()
-            .map_err(|_| e.add("date", "write the date as YYYY-MM-DD"))
-            .ok();
-        let time = req
-            .time
-            .trim()
-            .parse::<Time>()
-            .map_err(|_| e.add("time", "write the time as HH:MM, 24-hour"))
-            .ok();
-        if let Some(d) = req.duration_minutes
-            && !(1..=MAX_DURATION_MINUTES).contains(&d)
-        {
-            e.add(
-                "duration_minutes",
-                format!("a duration is 1 to {MAX_DURATION_MINUTES} minutes"),
-            );
-        }
-        let (
-            Some(provider_id),
-            Some(patient_id),
-            Some(location_id),
-            Some(type_id),
-            Some(date),
-            Some(time),
-        ) = (provider_id, patient_id, location_id, type_id, date, time)
-        else {
-            return Err(e.into());
-        };
-        e.into_result(())?;
-        let org = caller.actor.organisation_id;
+        let parsed = parse_booking(caller.actor.organisation_id, req)?;
         let mut tx = self.store.write().await?;
-        store::lock_provider(&mut tx, provider_id).await?;
+        let planned = self.book_in(&mut tx, &parsed, parsed.date, None).await?;
+        let mut tx = self.guard(tx, caller, booking_act(&planned)).await?;
+        store::insert_appointment(&mut tx, &planned.row).await?;
+        for r in &planned.resources {
+            store::hold_resource(&mut tx, &planned.row, *r).await?;
+        }
+        if let Some(entry) = from_waitlist
+            && !waitlist::close(&mut tx, entry, "booked", Some(planned.row.id), self.now()).await?
+        {
+            return Err(AppError::Conflict(
+                "the waitlist entry changed meanwhile; reload".into(),
+            ));
+        }
+        tx.commit().await?;
+        Ok(planned.row)
+    }
+
+    /// Whether `req` could be booked now, checked in `tx` (which then holds
+    /// the provider's lock); nothing is written.
+    pub(crate) async fn check_booking(
+        &self,
+        tx: &mut Tx,
+        org: kerato_domain::ids::OrganisationId,
+        req: &BookingRequest,
+    ) -> Result<(), AppError> {
+        let parsed = parse_booking(org, req)?;
+        self.book_in(tx, &parsed, parsed.date, None).await.map(|_| ())
+    }
+
+    /// Books a recurring series (phototherapy three times a week for eight
+    /// weeks): every occurrence at the same local time, all or nothing. If
+    /// any date cannot be booked, nothing is, and the error lists every
+    /// such date with its reason.
+    pub async fn book_series(
+        &self,
+        caller: &Caller,
+        req: &BookingRequest,
+        weekdays: &str,
+        weeks: i64,
+    ) -> Result<Vec<AppointmentRow>, AppError> {
+        self.require(caller, Resource::Appointment, Action::Create, None)
+            .await?;
+        let recurrence =
+            Recurrence::parse(weekdays, weeks).map_err(|m| ValidationErrors::single("weekdays", m))?;
+        let parsed = parse_booking(caller.actor.organisation_id, req)?;
+        let series = SeriesId::new(self.now(), self.random_id_bits());
+        let mut tx = self.store.write().await?;
+        let mut planned = Vec::new();
+        let mut refused = Vec::new();
+        for date in recurrence.dates(parsed.date) {
+            match self.book_in(&mut tx, &parsed, date, Some(series)).await {
+                Ok(a) => {
+                    // Occurrences of the series must not clash with each
+                    // other either; none is written until all are checked.
+                    let clash = planned.iter().any(|p: &Planned| {
+                        overlaps(
+                            (p.row.starts_at, p.row.ends_at),
+                            (a.row.starts_at, a.row.ends_at),
+                        )
+                    });
+                    if clash {
+                        refused.push(format!("{date}: clashes with another occurrence"));
+                    } else {
+                        planned.push(a);
+                    }
+                }
+                Err(AppError::Validation(v)) => refused.push(format!("{date}: {v}")),
+                Err(AppError::Conflict(m)) => refused.push(format!("{date}: {m}")),
+                Err(other) => return Err(other),
+            }
+        }
+        if !refused.is_empty() {
+            return Err(AppError::Conflict(format!(
+                "{} of {} dates cannot be booked, so none was: {}",
+                refused.len(),
+                refused.len() + planned.len(),
+                refused.join("; ")
+            )));
+        }
+        let Some(first) = planned.first() else {
+            return Err(ValidationErrors::single("weekdays", "the series has no dates").into());
+        };
+        let mut act = booking_act(first);
+        act.new = serde_json::to_string(&serde_json::json!({
+            "series": series.to_string(), "pattern": recurrence.describe(), "count": planned.len(),
+        }))
+        .ok();
+        let mut tx = self.guard(tx, caller, act).await?;
+        store::insert_series(
+            &mut tx,
+            series,
+            caller.actor.organisation_id,
+            parsed.patient_id,
+            &recurrence.describe(),
+            self.now(),
+        )
+        .await?;
+        // A series' own occurrences are not checked against each other by
+        // the store, so they are inserted only after the loop above.
+        for p in &planned {
+            store::insert_appointment(&mut tx, &p.row).await?;
+            for r in &p.resources {
+                store::hold_resource(&mut tx, &p.row, *r).await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(planned.into_iter().map(|p| p.row).collect())
+    }
+
+    /// Checks a booking of `parsed` on `date` inside `tx` (holding the
+    /// locks) and returns what would be written; nothing is written.
+    async fn book_in(
+        &self,
+        tx: &mut Tx,
+        parsed: &ParsedBooking,
+        date: Date,
+        series: Option<SeriesId>,
+    ) -> Result<Planned, AppError> {
+        let org = parsed.organisation;
+        store::lock_provider(tx, parsed.provider_id).await?;
         let mut e = ValidationErrors::new();
-        let provider = store::find_provider(&mut tx, provider_id)
+        let provider = store::find_provider(tx, parsed.provider_id)
             .await?
             .filter(|p| p.organisation_id == org);
-        let location = tenancy::get_location(&mut tx, org, location_id).await?;
-        let kind = store::find_type(&mut tx, type_id)
+        let location = tenancy::get_location(tx, org, parsed.location_id).await?;
+        let kind = store::find_type(tx, parsed.type_id)
             .await?
             .filter(|t| t.organisation_id == org);
-        let patient = patient_store::find_patient(&mut tx, patient_id)
+        let patient = patient_store::find_patient(tx, parsed.patient_id)
             .await?
             .filter(|p| p.organisation_id == org && p.merged_into.is_none());
         if provider.is_none() {
@@ -237,84 +588,327 @@ impl App {
         else {
             return Err(e.into());
         };
-        if !provider.locations.contains(&location_id) {
-            return Err(ValidationErrors::single(
-                "location_id",
-                format!("{} does not work at {}", provider.name, location.name),
-            )
-            .into());
-        }
         let starts_at = resolve_local_time(
             location.time_zone.zone(),
             location.time_zone.as_str(),
             date,
-            time,
-            req.repeated_hour,
+            parsed.time,
+            parsed.repeated_hour,
         )
         .map_err(|m| ValidationErrors::single("time", m))?;
-        if starts_at < self.now() {
+        let minutes = parsed.duration_minutes.unwrap_or(kind.duration_minutes);
+        let ends_at = starts_at.plus_micros(minutes * MINUTE);
+        let plan = self
+            .plan_slot(
+                tx,
+                &SlotCheck {
+                    provider: &provider,
+                    location: &location,
+                    kind: &kind,
+                    starts_at,
+                    ends_at,
+                    moving: None,
+                    chosen: &parsed.resources,
+                },
+            )
+            .await?;
+        let now = self.now();
+        Ok(Planned {
+            row: AppointmentRow {
+                id: AppointmentId::new(now, self.random_id_bits()),
+                organisation_id: org,
+                location_id: parsed.location_id,
+                provider_id: parsed.provider_id,
+                patient_id: parsed.patient_id,
+                appointment_type_id: parsed.type_id,
+                starts_at,
+                ends_at,
+                status: "booked".into(),
+                overbooked: plan.overbooked,
+                version: 1,
+                created_at: now,
+                series_id: series,
+            },
+            resources: plan.resources,
+            minutes,
+        })
+    }
+
+    /// Every rule a slot must meet, checked under the provider's lock: the
+    /// type's specialty, the future, the template, breaks and closures, the
+    /// provider's other appointments, and one free resource of each kind
+    /// the type needs (locked in ID order) or the ones chosen.
+    async fn plan_slot(&self, tx: &mut Tx, c: &SlotCheck<'_>) -> Result<SlotPlan, AppError> {
+        let (p, loc, kind) = (c.provider, c.location, c.kind);
+        if !p.locations.contains(&loc.id) {
+            return Err(ValidationErrors::single(
+                "location_id",
+                format!("{} does not work at {}", p.name, loc.name),
+            )
+            .into());
+        }
+        if let Some(sp) = kind.specialty
+            && !p.specialties.is_empty()
+            && !p.specialties.contains(&sp)
+        {
+            return Err(ValidationErrors::single(
+                "appointment_type_id",
+                format!(
+                    "{} is a {} appointment and {} does not practise {}",
+                    kind.name,
+                    sp.label().to_lowercase(),
+                    p.name,
+                    sp.label().to_lowercase()
+                ),
+            )
+            .into());
+        }
+        if c.starts_at < self.now() {
             return Err(ValidationErrors::single(
                 "date",
                 "that time has passed; choose a time in the future",
             )
             .into());
         }
-        let minutes = req.duration_minutes.unwrap_or(kind.duration_minutes);
-        let ends_at = starts_at.plus_micros(minutes * MINUTE);
-        let windows = store::windows_of(&mut tx, provider_id, location_id).await?;
-        let Some(window) = window_for(&windows, location.time_zone.zone(), starts_at, ends_at)
-        else {
+        let tz = loc.time_zone.zone();
+        let windows = store::windows_of(tx, p.id, loc.id).await?;
+        let Some(window) = window_for(&windows, tz, c.starts_at, c.ends_at) else {
             return Err(ValidationErrors::single(
                 "time",
                 format!(
                     "{} does not see patients at {} then; use find next available",
-                    provider.name, location.name
+                    p.name, loc.name
                 ),
             )
             .into());
         };
-        let clash = store::busy(&mut tx, provider_id, starts_at, ends_at).await?;
-        if !clash.is_empty() && !window.overbook {
+        let day = c.starts_at.to_jiff().to_zoned_datetime(tz.clone()).date();
+        let mut blocked = breaks_between(&store::breaks_of(tx, p.id).await?, tz, day, 1);
+        blocked.extend(store::closures(tx, p.id, loc.id, c.starts_at, c.ends_at).await?);
+        if let Some(b) = first_block(&blocked, c.starts_at, c.ends_at) {
+            return Err(ValidationErrors::single(
+                "time",
+                format!("{} is not available then ({})", p.name, b.reason),
+            )
+            .into());
+        }
+        let own = c.moving;
+        let clash = store::busy_except(tx, p.id, c.starts_at, c.ends_at, own).await?;
+        if clash && !window.overbook {
             return Err(AppError::Conflict(format!(
                 "{} is already booked at that time; choose another time",
-                provider.name
+                p.name
             )));
         }
-        let now = self.now();
-        let appointment = AppointmentRow {
-            id: AppointmentId::new(now, self.random_id_bits()),
-            organisation_id: org,
-            location_id,
-            provider_id,
-            patient_id,
-            appointment_type_id: type_id,
-            starts_at,
-            ends_at,
-            status: "booked".into(),
-            overbooked: !clash.is_empty(),
-            version: 1,
-            created_at: now,
+        let mut overbooked = clash;
+        // Resources: the chosen ones must be here; each kind the type needs
+        // and no chosen resource covers gets the first free one.
+        let all = store::resources_of(tx, loc.organisation_id).await?;
+        let mut chosen = Vec::new();
+        for id in c.chosen {
+            match all.iter().find(|r| r.id == *id) {
+                Some(r) if r.location_id == loc.id => chosen.push(r.clone()),
+                Some(r) => {
+                    return Err(ValidationErrors::single(
+                        "resource_ids",
+                        format!("{} is not at {}; choose one there", r.name, loc.name),
+                    )
+                    .into());
+                }
+                None => {
+                    return Err(ValidationErrors::single(
+                        "resource_ids",
+                        "no such resource in this practice",
+                    )
+                    .into());
+                }
+            }
+        }
+        let needed: Vec<ResourceKind> = kind
+            .resources
+            .iter()
+            .copied()
+            .filter(|k| !chosen.iter().any(|r| r.kind == *k))
+            .collect();
+        let mut candidates: Vec<&ResourceRow> = all
+            .iter()
+            .filter(|r| r.location_id == loc.id && needed.contains(&r.kind))
+            .chain(chosen.iter())
+            .collect();
+        candidates.sort_by_key(|r| r.id);
+        candidates.dedup_by_key(|r| r.id);
+        for r in &candidates {
+            store::lock_resource(tx, r.id).await?;
+        }
+        let held = if candidates.is_empty() {
+            Vec::new()
+        } else {
+            store::resources_busy(tx, loc.id, c.starts_at, c.ends_at).await?
         };
-        let mut act = Act::new(
-            Action::Create,
-            Target {
-                organisation: org,
-                location: Some(location_id),
-                resource: Resource::Appointment,
-            },
-            "appointment",
-        )
-        .id(appointment.id);
-        act.patient_id = Some(patient_id.to_string());
-        act.new = serde_json::to_string(&serde_json::json!({
-            "provider": provider_id.to_string(), "starts_at": starts_at.to_string(), "minutes": minutes,
-        }))
-        .ok();
-        let mut tx = self.guard(tx, caller, act).await?;
-        store::insert_appointment(&mut tx, &appointment).await?;
-        tx.commit().await?;
-        Ok(appointment)
+        let in_use = |id: ResourceId| {
+            held.iter()
+                .any(|(r, _, _, a)| *r == id && Some(*a) != own)
+        };
+        let mut taken: Vec<ResourceId> = Vec::new();
+        for r in &chosen {
+            if in_use(r.id) {
+                if !window.overbook {
+                    return Err(AppError::Conflict(format!(
+                        "{} is in use at that time; choose another time or resource",
+                        r.name
+                    )));
+                }
+                overbooked = true;
+            }
+            taken.push(r.id);
+        }
+        for k in needed {
+            let of_kind: Vec<&&ResourceRow> = candidates.iter().filter(|r| r.kind == k).collect();
+            let Some(first) = of_kind.first() else {
+                return Err(ValidationErrors::single(
+                    "appointment_type_id",
+                    format!(
+                        "{} needs a {} and {} has none",
+                        kind.name,
+                        k.label().to_lowercase(),
+                        loc.name
+                    ),
+                )
+                .into());
+            };
+            match of_kind.iter().find(|r| !in_use(r.id)) {
+                Some(free) => taken.push(free.id),
+                None if window.overbook => {
+                    overbooked = true;
+                    taken.push(first.id);
+                }
+                None => {
+                    return Err(AppError::Conflict(format!(
+                        "every {} at {} is in use at that time; choose another time",
+                        k.label().to_lowercase(),
+                        loc.name
+                    )));
+                }
+            }
+        }
+        Ok(SlotPlan {
+            overbooked,
+            resources: taken,
+        })
     }
+}
+
+/// A booking request with its fields parsed.
+struct ParsedBooking {
+    organisation: kerato_domain::ids::OrganisationId,
+    provider_id: ProviderId,
+    patient_id: PatientId,
+    location_id: LocationId,
+    type_id: AppointmentTypeId,
+    date: Date,
+    time: Time,
+    repeated_hour: Option<RepeatedHour>,
+    duration_minutes: Option<i64>,
+    resources: Vec<ResourceId>,
+}
+
+/// An appointment checked and ready to write.
+struct Planned {
+    row: AppointmentRow,
+    resources: Vec<ResourceId>,
+    minutes: i64,
+}
+
+fn booking_act(p: &Planned) -> Act {
+    let a = &p.row;
+    let mut act = Act::new(
+        Action::Create,
+        Target {
+            organisation: a.organisation_id,
+            location: Some(a.location_id),
+            resource: Resource::Appointment,
+        },
+        "appointment",
+    )
+    .id(a.id);
+    act.patient_id = Some(a.patient_id.to_string());
+    act.new = serde_json::to_string(&serde_json::json!({
+        "provider": a.provider_id.to_string(), "starts_at": a.starts_at.to_string(), "minutes": p.minutes,
+        "resources": p.resources.iter().map(ToString::to_string).collect::<Vec<_>>(),
+    }))
+    .ok();
+    act
+}
+
+fn parse_booking(
+    organisation: kerato_domain::ids::OrganisationId,
+    req: &BookingRequest,
+) -> Result<ParsedBooking, ValidationErrors> {
+    let mut e = ValidationErrors::new();
+    let provider_id = parse_id("provider_id", &req.provider_id, &mut e);
+    let patient_id = parse_id("patient_id", &req.patient_id, &mut e);
+    let location_id = parse_id("location_id", &req.location_id, &mut e);
+    let type_id = parse_id("appointment_type_id", &req.appointment_type_id, &mut e);
+    let date = req
+        .date
+        .trim()
+        .parse::<Date>()
+        .map_err(|_| e.add("date", "write the date as YYYY-MM-DD"))
+        .ok();
+    let time = req
+        .time
+        .trim()
+        .parse::<Time>()
+        .map_err(|_| e.add("time", "write the time as HH:MM, 24-hour"))
+        .ok();
+    if let Some(d) = req.duration_minutes
+        && !(1..=MAX_DURATION_MINUTES).contains(&d)
+    {
+        e.add(
+            "duration_minutes",
+            format!("a duration is 1 to {MAX_DURATION_MINUTES} minutes"),
+        );
+    }
+    if req.resource_ids.len() > 8 {
+        e.add("resource_ids", "choose at most 8 resources");
+    }
+    let resources: Vec<ResourceId> = req
+        .resource_ids
+        .iter()
+        .filter_map(|r| parse_id("resource_ids", r, &mut e))
+        .collect();
+    let (Some(provider_id), Some(patient_id), Some(location_id), Some(type_id), Some(date), Some(time)) =
+        (provider_id, patient_id, location_id, type_id, date, time)
+    else {
+        return Err(e);
+    };
+    e.into_result(())?;
+    Ok(ParsedBooking {
+        organisation,
+        provider_id,
+        patient_id,
+        location_id,
+        type_id,
+        date,
+        time,
+        repeated_hour: req.repeated_hour,
+        duration_minutes: req.duration_minutes,
+        resources,
+    })
+}
+
+/// The instants a location's local day `date` starts and ends (the next
+/// midnight), which DST can make 23 or 25 hours apart.
+fn day_bounds(loc: &Location, date: Date) -> Result<(Timestamp, Timestamp), AppError> {
+    let tz = loc.time_zone.zone();
+    let start = resolve_local_time(tz, "", date, Time::midnight(), Some(RepeatedHour::First))
+        .map_err(AppError::NotReady)?;
+    let next = date
+        .tomorrow()
+        .map_err(|e| AppError::NotReady(e.to_string()))?;
+    let end = resolve_local_time(tz, "", next, Time::midnight(), Some(RepeatedHour::First))
+        .map_err(AppError::NotReady)?;
+    Ok((start, end))
 }
 
 /// One line of the day's schedule, with what the front desk needs to see.
@@ -409,6 +1003,9 @@ impl App {
                 "the appointment changed meanwhile; reload".into(),
             ));
         }
+        if to == VisitStatus::Cancelled {
+            self.offer_freed_slot(&mut tx, &a).await?;
+        }
         tx.commit().await?;
         Ok(AppointmentRow {
             status: to.as_str().into(),
@@ -418,7 +1015,9 @@ impl App {
     }
 
     /// Moves a booked appointment to another local date and time, with the
-    /// same checks as a new booking, under the provider's booking lock.
+    /// same checks as a new booking, under the provider's booking lock; the
+    /// appointment keeps its resources when they are free, else gets others.
+    /// The slot it leaves is offered to the waitlist.
     pub async fn reschedule_appointment(
         &self,
         caller: &Caller,
@@ -456,6 +1055,12 @@ impl App {
         let location = tenancy::get_location(&mut tx, a.organisation_id, a.location_id)
             .await?
             .ok_or(AppError::NotFound("location"))?;
+        let provider = store::find_provider(&mut tx, a.provider_id)
+            .await?
+            .ok_or(AppError::NotFound("provider"))?;
+        let kind = store::find_type(&mut tx, a.appointment_type_id)
+            .await?
+            .ok_or(AppError::NotFound("appointment type"))?;
         let starts_at = resolve_local_time(
             location.time_zone.zone(),
             location.time_zone.as_str(),
@@ -464,45 +1069,174 @@ impl App {
             repeated_hour,
         )
         .map_err(|m| ValidationErrors::single("time", m))?;
-        if starts_at < self.now() {
-            return Err(ValidationErrors::single(
-                "date",
-                "that time has passed; choose a time in the future",
-            )
-            .into());
-        }
         let ends_at = starts_at.plus_micros(a.ends_at.as_micros() - a.starts_at.as_micros());
-        let windows = store::windows_of(&mut tx, a.provider_id, a.location_id).await?;
-        let window = window_for(&windows, location.time_zone.zone(), starts_at, ends_at)
-            .ok_or_else(|| {
-                ValidationErrors::single(
-                    "time",
-                    "the provider does not see patients then; use find next available",
-                )
-            })?;
-        let others: Vec<_> = store::busy(&mut tx, a.provider_id, starts_at, ends_at)
-            .await?
-            .into_iter()
-            .filter(|b| *b != (a.starts_at, a.ends_at))
-            .collect();
-        if !others.is_empty() && !window.overbook {
-            return Err(AppError::Conflict(
-                "the provider is already booked at that time; choose another time".into(),
-            ));
-        }
+        let plan = self
+            .plan_slot(
+                &mut tx,
+                &SlotCheck {
+                    provider: &provider,
+                    location: &location,
+                    kind: &kind,
+                    starts_at,
+                    ends_at,
+                    moving: Some(a.id),
+                    chosen: &[],
+                },
+            )
+            .await?;
         let mut tx = self.guard(tx, caller, act).await?;
-        if !store::move_appointment(&mut tx, &a, starts_at, ends_at, self.now()).await? {
+        if !store::move_appointment(&mut tx, &a, starts_at, ends_at, plan.overbooked, self.now())
+            .await?
+        {
             return Err(AppError::Conflict(
                 "the appointment changed meanwhile; reload".into(),
             ));
         }
-        tx.commit().await?;
-        Ok(AppointmentRow {
+        store::release_resources(&mut tx, a.id).await?;
+        let moved = AppointmentRow {
             starts_at,
             ends_at,
+            overbooked: plan.overbooked,
             version: a.version + 1,
-            ..a
-        })
+            ..a.clone()
+        };
+        for r in &plan.resources {
+            store::hold_resource(&mut tx, &moved, *r).await?;
+        }
+        self.offer_freed_slot(&mut tx, &a).await?;
+        tx.commit().await?;
+        Ok(moved)
+    }
+
+    /// Free slots, earliest first, for an appointment type across the
+    /// practice's providers and locations (or the one provider or location
+    /// asked for), honouring templates, breaks, closures, other bookings
+    /// and the type's resources.
+    pub async fn find_slots(
+        &self,
+        caller: &Caller,
+        q: &SlotQuery,
+    ) -> Result<Vec<SlotOffer>, AppError> {
+        let org = caller.actor.organisation_id;
+        let tx = self.store.write().await?;
+        let act = Act::new(
+            Action::Query,
+            Target {
+                organisation: org,
+                location: q.location,
+                resource: Resource::Appointment,
+            },
+            "schedule",
+        );
+        let mut tx = self.guard(tx, caller, act).await?;
+        let offers = self.slots_in(&mut tx, org, q).await?;
+        tx.commit().await?;
+        Ok(offers)
+    }
+
+    async fn slots_in(
+        &self,
+        tx: &mut Tx,
+        org: kerato_domain::ids::OrganisationId,
+        q: &SlotQuery,
+    ) -> Result<Vec<SlotOffer>, AppError> {
+        let kind = match q.appointment_type {
+            Some(t) => store::find_type(tx, t)
+                .await?
+                .filter(|k| k.organisation_id == org)
+                .ok_or(AppError::NotFound("appointment type"))?,
+            None => {
+                return Err(
+                    ValidationErrors::single("appointment_type_id", "choose an appointment type")
+                        .into(),
+                );
+            }
+        };
+        let providers: Vec<ProviderRow> = store::providers_of(tx, org)
+            .await?
+            .into_iter()
+            .filter(|p| q.provider.is_none_or(|id| id == p.id))
+            .filter(|p| {
+                kind.specialty
+                    .is_none_or(|s| p.specialties.is_empty() || p.specialties.contains(&s))
+            })
+            .collect();
+        if q.provider.is_some() && providers.is_empty() {
+            return Err(AppError::NotFound("provider"));
+        }
+        let locations = tenancy::list_locations(tx, org).await?;
+        if let Some(l) = q.location
+            && !locations.iter().any(|x| x.id == l)
+        {
+            return Err(AppError::NotFound("location"));
+        }
+        let resources = store::resources_of(tx, org).await?;
+        let now = self.now();
+        let limit = q.limit.clamp(1, 50);
+        let mut offers = Vec::new();
+        for loc in locations.iter().filter(|l| q.location.is_none_or(|id| id == l.id)) {
+            let tz = loc.time_zone.zone();
+            let from = match q.from {
+                Some(d) => day_bounds(loc, d)?.0.max(now),
+                None => now,
+            };
+            let until = from.plus_micros(HORIZON_DAYS * 24 * 60 * MINUTE);
+            let first_day = from.to_jiff().to_zoned_datetime(tz.clone()).date();
+            let held = store::resources_busy(tx, loc.id, from, until).await?;
+            let here: Vec<&ResourceRow> =
+                resources.iter().filter(|r| r.location_id == loc.id).collect();
+            if kind.resources.iter().any(|k| !here.iter().any(|r| r.kind == *k)) {
+                // This location lacks a device the type needs.
+                continue;
+            }
+            for p in providers.iter().filter(|p| p.locations.contains(&loc.id)) {
+                let windows = store::windows_of(tx, p.id, loc.id).await?;
+                if windows.is_empty() {
+                    continue;
+                }
+                let busy = store::busy(tx, p.id, from, until).await?;
+                let mut blocked =
+                    breaks_between(&store::breaks_of(tx, p.id).await?, tz, first_day, HORIZON_DAYS + 1);
+                blocked.extend(store::closures(tx, p.id, loc.id, from, until).await?);
+                let search = SlotSearch {
+                    windows: &windows,
+                    tz,
+                    from,
+                    duration_minutes: kind.duration_minutes,
+                    step_minutes: STEP_MINUTES,
+                    busy: &busy,
+                    blocked: &blocked,
+                    horizon_days: HORIZON_DAYS,
+                };
+                let resources_free = |s: Timestamp, e: Timestamp, overbook: bool| {
+                    overbook
+                        || kind.resources.iter().all(|k| {
+                            here.iter().filter(|r| r.kind == *k).any(|r| {
+                                !held
+                                    .iter()
+                                    .any(|(id, hs, he, _)| *id == r.id && overlaps((s, e), (*hs, *he)))
+                            })
+                        })
+                };
+                for start in search.starts(resources_free, limit) {
+                    let local = start.to_jiff().to_zoned_datetime(tz.clone());
+                    offers.push(SlotOffer {
+                        provider_id: p.id,
+                        provider_name: p.name.clone(),
+                        location_id: loc.id,
+                        location_name: loc.name.clone(),
+                        starts_at: start,
+                        date: local.date(),
+                        time: local.time(),
+                    });
+                }
+            }
+        }
+        offers.sort_by(|a, b| {
+            (a.starts_at, &a.provider_name, a.location_id).cmp(&(b.starts_at, &b.provider_name, b.location_id))
+        });
+        offers.truncate(limit);
+        Ok(offers)
     }
 
     /// The first free start for `provider` at `location` for an appointment
@@ -513,50 +1247,20 @@ impl App {
         provider: ProviderId,
         location: LocationId,
         kind: AppointmentTypeId,
-    ) -> Result<Option<kerato_domain::time::Timestamp>, AppError> {
-        let org = caller.actor.organisation_id;
-        let tx = self.store.write().await?;
-        let act = Act::new(
-            Action::Query,
-            Target {
-                organisation: org,
-                location: Some(location),
-                resource: Resource::Appointment,
-            },
-            "schedule",
-        );
-        let mut tx = self.guard(tx, caller, act).await?;
-        let loc = tenancy::get_location(&mut tx, org, location)
-            .await?
-            .ok_or(AppError::NotFound("location"))?;
-        let kind = store::find_type(&mut tx, kind)
-            .await?
-            .filter(|k| k.organisation_id == org)
-            .ok_or(AppError::NotFound("appointment type"))?;
-        let p = store::find_provider(&mut tx, provider)
-            .await?
-            .filter(|p| p.organisation_id == org)
-            .ok_or(AppError::NotFound("provider"))?;
-        let windows = store::windows_of(&mut tx, p.id, location).await?;
-        let now = self.now();
-        let horizon = 60;
-        let busy = store::busy(
-            &mut tx,
-            p.id,
-            now,
-            now.plus_micros(horizon * 24 * 3600 * 1_000_000),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(kerato_domain::scheduling::next_free(
-            &windows,
-            loc.time_zone.zone(),
-            now,
-            kind.duration_minutes,
-            15,
-            &busy,
-            horizon,
-        ))
+    ) -> Result<Option<Timestamp>, AppError> {
+        let offers = self
+            .find_slots(
+                caller,
+                &SlotQuery {
+                    appointment_type: Some(kind),
+                    provider: Some(provider),
+                    location: Some(location),
+                    from: None,
+                    limit: 1,
+                },
+            )
+            .await?;
+        Ok(offers.first().map(|o| o.starts_at))
     }
 
     /// A location's appointments on a local date, with names, for the
@@ -582,25 +1286,7 @@ impl App {
         let loc = tenancy::get_location(&mut tx, org, location)
             .await?
             .ok_or(AppError::NotFound("location"))?;
-        let start = resolve_local_time(
-            loc.time_zone.zone(),
-            "",
-            date,
-            Time::midnight(),
-            Some(RepeatedHour::First),
-        )
-        .map_err(AppError::NotReady)?;
-        let next = date
-            .tomorrow()
-            .map_err(|e| AppError::NotReady(e.to_string()))?;
-        let end = resolve_local_time(
-            loc.time_zone.zone(),
-            "",
-            next,
-            Time::midnight(),
-            Some(RepeatedHour::First),
-        )
-        .map_err(AppError::NotReady)?;
+        let (start, end) = day_bounds(&loc, date)?;
         let now = self.now();
         let mut lines = Vec::new();
         // Two queries for the whole day, not four per appointment.

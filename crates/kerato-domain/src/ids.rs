@@ -150,6 +150,36 @@ typed_id!(
     EmergencyGrantId,
     "emergency grant"
 );
+typed_id!(
+    /// A room, pretest lane or device an appointment occupies.
+    ResourceId,
+    "resource"
+);
+typed_id!(
+    /// A weekly break or a dated closure in a schedule.
+    BlockId,
+    "schedule block"
+);
+typed_id!(
+    /// A recurring series of appointments.
+    SeriesId,
+    "appointment series"
+);
+typed_id!(
+    /// A patient's place on the waitlist.
+    WaitlistEntryId,
+    "waitlist entry"
+);
+typed_id!(
+    /// A kind of recall (annual eye exam, full-skin check, …).
+    RecallTypeId,
+    "recall type"
+);
+typed_id!(
+    /// One patient's recall, due on a date.
+    RecallId,
+    "recall"
+);
 
 #[cfg(test)]
 mod tests {

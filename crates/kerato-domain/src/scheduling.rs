@@ -106,8 +106,135 @@ pub fn window_for(
     })
 }
 
-/// The first start at or after `from`, on a `step_minutes` grid inside a
-/// window, where `[start, start + duration)` meets none of `busy`; looks
+/// A weekly break inside a provider's template: lunch, admin time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Break {
+    pub weekday: Weekday,
+    pub start: Time,
+    pub end: Time,
+    pub label: String,
+}
+
+/// A span of time in which nobody can be booked, with the reason shown to
+/// the front desk: a break on a given day, time off, a holiday.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Blocked {
+    pub starts_at: Timestamp,
+    pub ends_at: Timestamp,
+    pub reason: String,
+}
+
+/// The instants of `breaks` on every local day from `first_day` for `days`
+/// days; a break whose times do not exist that day (DST) is skipped.
+pub fn breaks_between(
+    breaks: &[Break],
+    tz: &TimeZone,
+    first_day: Date,
+    days: i64,
+) -> Vec<Blocked> {
+    let mut out = Vec::new();
+    for offset in 0..days {
+        let Ok(day) = first_day.checked_add(jiff::Span::new().days(offset)) else {
+            break;
+        };
+        for b in breaks.iter().filter(|b| b.weekday == day.weekday()) {
+            let start = resolve_local_time(tz, "", day, b.start, Some(RepeatedHour::First));
+            let end = resolve_local_time(tz, "", day, b.end, Some(RepeatedHour::Second));
+            if let (Ok(starts_at), Ok(ends_at)) = (start, end) {
+                out.push(Blocked {
+                    starts_at,
+                    ends_at,
+                    reason: b.label.clone(),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The first block that `[start, end)` runs into, if any.
+pub fn first_block(blocked: &[Blocked], start: Timestamp, end: Timestamp) -> Option<&Blocked> {
+    blocked
+        .iter()
+        .find(|b| overlaps((start, end), (b.starts_at, b.ends_at)))
+}
+
+/// What a search for a free slot looks at, for one provider at one
+/// location.
+#[derive(Debug, Clone, Copy)]
+pub struct SlotSearch<'a> {
+    pub windows: &'a [Window],
+    pub tz: &'a TimeZone,
+    pub from: Timestamp,
+    pub duration_minutes: i64,
+    pub step_minutes: i64,
+    /// The provider's appointments; an overbooking window may ignore them.
+    pub busy: &'a [(Timestamp, Timestamp)],
+    /// Breaks, time off and holidays, which nothing overrides.
+    pub blocked: &'a [Blocked],
+    pub horizon_days: i64,
+}
+
+impl SlotSearch<'_> {
+    /// Every free start at or after `from`, in time order, on a
+    /// `step_minutes` grid inside a window, where `[start, start +
+    /// duration)` meets no block, no booking (unless the window allows
+    /// overbooking) and passes `also` (given the start, the end and whether
+    /// the window allows overbooking: the resources' check).
+    pub fn starts(
+        &self,
+        mut also: impl FnMut(Timestamp, Timestamp, bool) -> bool,
+        limit: usize,
+    ) -> Vec<Timestamp> {
+        let mut found = Vec::new();
+        let first_day = self.from.to_jiff().to_zoned_datetime(self.tz.clone()).date();
+        for offset in 0..self.horizon_days {
+            let Ok(day) = first_day.checked_add(jiff::Span::new().days(offset)) else {
+                break;
+            };
+            for w in self.windows.iter().filter(|w| w.weekday == day.weekday()) {
+                let mut t = w.start;
+                loop {
+                    let Ok(end_time) =
+                        t.checked_add(jiff::Span::new().minutes(self.duration_minutes))
+                    else {
+                        break;
+                    };
+                    if end_time > w.end || end_time < t {
+                        break;
+                    }
+                    // Times skipped or repeated by DST are not offered.
+                    if let Ok(start) = resolve_local_time(self.tz, "", day, t, None) {
+                        let end = start.plus_micros(self.duration_minutes * MINUTE);
+                        let free = start >= self.from
+                            && first_block(self.blocked, start, end).is_none()
+                            && (w.overbook
+                                || !self.busy.iter().any(|b| overlaps((start, end), *b)))
+                            && also(start, end, w.overbook);
+                        if free {
+                            found.push(start);
+                            if found.len() >= limit {
+                                return found;
+                            }
+                        }
+                    }
+                    let Ok(next) = t.checked_add(jiff::Span::new().minutes(self.step_minutes))
+                    else {
+                        break;
+                    };
+                    if next <= t {
+                        break;
+                    }
+                    t = next;
+                }
+            }
+        }
+        found
+    }
+}
+
+/// The first free start at or after `from`, on a `step_minutes` grid inside
+/// a window, where `[start, start + duration)` meets none of `busy`; looks
 /// `horizon_days` ahead in the location's time zone.
 pub fn next_free(
     windows: &[Window],
@@ -118,38 +245,151 @@ pub fn next_free(
     busy: &[(Timestamp, Timestamp)],
     horizon_days: i64,
 ) -> Option<Timestamp> {
-    let first_day = from.to_jiff().to_zoned_datetime(tz.clone()).date();
-    for offset in 0..horizon_days {
-        let day = first_day.checked_add(jiff::Span::new().days(offset)).ok()?;
-        for w in windows.iter().filter(|w| w.weekday == day.weekday()) {
-            let mut t = w.start;
-            loop {
-                let Ok(end_time) = t.checked_add(jiff::Span::new().minutes(duration_minutes))
-                else {
-                    break;
-                };
-                if end_time > w.end || end_time < t {
-                    break;
-                }
-                // Times skipped or repeated by DST are not offered.
-                if let Ok(start) = resolve_local_time(tz, "", day, t, None) {
-                    let end = start.plus_micros(duration_minutes * MINUTE);
-                    let free = w.overbook || !busy.iter().any(|b| overlaps((start, end), *b));
-                    if start >= from && free {
-                        return Some(start);
-                    }
-                }
-                let Ok(next) = t.checked_add(jiff::Span::new().minutes(step_minutes)) else {
-                    break;
-                };
-                if next <= t {
-                    break;
-                }
-                t = next;
-            }
+    SlotSearch {
+        windows,
+        tz,
+        from,
+        duration_minutes,
+        step_minutes,
+        busy,
+        blocked: &[],
+        horizon_days,
+    }
+    .starts(|_, _, _| true, 1)
+    .first()
+    .copied()
+}
+
+/// What an appointment can occupy besides its provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ResourceKind {
+    ExamRoom,
+    PretestLane,
+    Oct,
+    VisualField,
+    PhototherapyBooth,
+    Laser,
+}
+
+impl ResourceKind {
+    pub const ALL: [ResourceKind; 6] = [
+        Self::ExamRoom,
+        Self::PretestLane,
+        Self::Oct,
+        Self::VisualField,
+        Self::PhototherapyBooth,
+        Self::Laser,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ExamRoom => "exam_room",
+            Self::PretestLane => "pretest_lane",
+            Self::Oct => "oct",
+            Self::VisualField => "visual_field",
+            Self::PhototherapyBooth => "phototherapy_booth",
+            Self::Laser => "laser",
         }
     }
-    None
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::ExamRoom => "Exam room",
+            Self::PretestLane => "Pretest lane",
+            Self::Oct => "OCT",
+            Self::VisualField => "Visual field",
+            Self::PhototherapyBooth => "Phototherapy booth",
+            Self::Laser => "Laser",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s.trim())
+    }
+}
+
+/// How a recurring series repeats: on some weekdays, for some weeks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recurrence {
+    pub weekdays: Vec<Weekday>,
+    pub weeks: i64,
+}
+
+/// The longest series that can be booked at once, in weeks.
+pub const MAX_SERIES_WEEKS: i64 = 26;
+
+impl Recurrence {
+    /// Reads weekdays as `mon,wed,fri` and checks the number of weeks.
+    pub fn parse(weekdays: &str, weeks: i64) -> Result<Self, String> {
+        let mut days = Vec::new();
+        for part in weekdays.split([',', ' ']).filter(|p| !p.trim().is_empty()) {
+            let day = match part.trim().to_ascii_lowercase().get(..3) {
+                Some("mon") => Weekday::Monday,
+                Some("tue") => Weekday::Tuesday,
+                Some("wed") => Weekday::Wednesday,
+                Some("thu") => Weekday::Thursday,
+                Some("fri") => Weekday::Friday,
+                Some("sat") => Weekday::Saturday,
+                Some("sun") => Weekday::Sunday,
+                _ => return Err(format!("{part:?} is not a weekday; write e.g. mon,wed,fri")),
+            };
+            if !days.contains(&day) {
+                days.push(day);
+            }
+        }
+        if days.is_empty() {
+            return Err("choose at least one weekday, e.g. mon,wed,fri".into());
+        }
+        if !(1..=MAX_SERIES_WEEKS).contains(&weeks) {
+            return Err(format!("a series runs 1 to {MAX_SERIES_WEEKS} weeks"));
+        }
+        days.sort_by_key(|d| d.to_monday_one_offset());
+        Ok(Self {
+            weekdays: days,
+            weeks,
+        })
+    }
+
+    /// The local dates of the series, in order, starting with the first
+    /// chosen weekday on or after `first`: `weeks` weeks of the chosen days.
+    pub fn dates(&self, first: Date) -> Vec<Date> {
+        let mut out = Vec::new();
+        for offset in 0..self.weeks * 7 {
+            let Ok(day) = first.checked_add(jiff::Span::new().days(offset)) else {
+                break;
+            };
+            if self.weekdays.contains(&day.weekday()) {
+                out.push(day);
+            }
+        }
+        out
+    }
+
+    /// A short description kept with the series, e.g. `mon,wed,fri x 8 weeks`.
+    pub fn describe(&self) -> String {
+        let days: Vec<_> = self
+            .weekdays
+            .iter()
+            .map(|d| match d {
+                Weekday::Monday => "mon",
+                Weekday::Tuesday => "tue",
+                Weekday::Wednesday => "wed",
+                Weekday::Thursday => "thu",
+                Weekday::Friday => "fri",
+                Weekday::Saturday => "sat",
+                Weekday::Sunday => "sun",
+            })
+            .collect();
+        format!("{} x {} weeks", days.join(","), self.weeks)
+    }
+}
+
+/// When a recall falls due: `months` after `from`, clamped to the end of a
+/// shorter month (a year after 29 February is 28 February).
+pub fn recall_due(from: Date, months: i64) -> Option<Date> {
+    from.checked_add(jiff::Span::new().months(months)).ok()
 }
 
 /// Where a patient is in the visit, as the flow board shows it.
@@ -326,6 +566,59 @@ mod tests {
     }
 
     #[test]
+    fn breaks_and_time_off_block_the_slot_search() {
+        let windows = [Window::new(Weekday::Monday, at(8, 0), at(14, 0), true).unwrap()];
+        let monday = Date::new(2026, 11, 30).unwrap();
+        let t = |h, m| resolve_local_time(&ny(), "", monday, at(h, m), None).unwrap();
+        let lunch = [Break {
+            weekday: Weekday::Monday,
+            start: at(8, 0),
+            end: at(12, 30),
+            label: "Lunch".into(),
+        }];
+        let blocked = breaks_between(&lunch, &ny(), monday, 7);
+        assert_eq!(blocked.len(), 1, "one Monday in the week");
+        assert_eq!(first_block(&blocked, t(12, 0), t(12, 45)).map(|b| b.reason.as_str()), Some("Lunch"));
+        assert!(first_block(&blocked, t(12, 30), t(13, 0)).is_none());
+        let search = SlotSearch {
+            windows: &windows,
+            tz: &ny(),
+            from: t(7, 0),
+            duration_minutes: 30,
+            step_minutes: 15,
+            busy: &[],
+            blocked: &blocked,
+            horizon_days: 1,
+        };
+        // The window allows overbooking, but not over a break.
+        assert_eq!(search.starts(|_, _, _| true, 1), vec![t(12, 30)]);
+        // A resource check that refuses 12:30 moves the answer on.
+        assert_eq!(search.starts(|s, _, _| s != t(12, 30), 1), vec![t(12, 45)]);
+        assert_eq!(search.starts(|_, _, _| true, 100).len(), 5, "12:30 to 13:30 by 15 minutes");
+    }
+
+    #[test]
+    fn a_series_lists_its_dates_and_refuses_nonsense() {
+        let r = Recurrence::parse("mon, wed,fri", 8).unwrap();
+        let sunday = Date::new(2026, 11, 29).unwrap();
+        let dates = r.dates(sunday);
+        assert_eq!(dates.len(), 24);
+        assert_eq!(dates[0], Date::new(2026, 11, 30).unwrap());
+        assert_eq!(r.describe(), "mon,wed,fri x 8 weeks");
+        assert!(Recurrence::parse("mon,funday", 8).unwrap_err().contains("funday"));
+        assert!(Recurrence::parse("", 8).is_err());
+        assert!(Recurrence::parse("mon", 0).is_err());
+        assert!(Recurrence::parse("mon", MAX_SERIES_WEEKS + 1).is_err());
+    }
+
+    #[test]
+    fn a_recall_a_year_after_a_leap_day_is_the_last_of_february() {
+        let leap = Date::new(2028, 2, 29).unwrap();
+        assert_eq!(recall_due(leap, 12), Some(Date::new(2029, 2, 28).unwrap()));
+        assert_eq!(recall_due(leap, 3), Some(Date::new(2028, 5, 29).unwrap()));
+    }
+
+    #[test]
     fn the_flow_only_moves_forward() {
         use VisitStatus::*;
         assert!(
@@ -346,6 +639,25 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn a_series_has_one_date_per_chosen_weekday_per_week(mask in 1u8..128, weeks in 1i64..=MAX_SERIES_WEEKS, start in 0i64..400) {
+            let all = [Weekday::Monday, Weekday::Tuesday, Weekday::Wednesday, Weekday::Thursday, Weekday::Friday, Weekday::Saturday, Weekday::Sunday];
+            let chosen: Vec<_> = all.iter().enumerate().filter(|(i, _)| mask & (1 << i) != 0).map(|(_, d)| *d).collect();
+            let names: Vec<_> = chosen.iter().map(|d| format!("{d:?}")).collect();
+            let r = Recurrence::parse(&names.join(","), weeks).unwrap();
+            let first = Date::new(2026, 1, 1).unwrap().checked_add(jiff::Span::new().days(start)).unwrap();
+            let dates = r.dates(first);
+            prop_assert_eq!(dates.len() as i64, chosen.len() as i64 * weeks);
+            prop_assert!(dates.windows(2).all(|w| w[0] < w[1]));
+            prop_assert!(dates.iter().all(|d| chosen.contains(&d.weekday()) && *d >= first));
+        }
+
+        #[test]
+        fn resource_kinds_round_trip(i in 0usize..6) {
+            let k = ResourceKind::ALL[i];
+            prop_assert_eq!(ResourceKind::parse(k.as_str()), Some(k));
+        }
+
         #[test]
         fn overlap_is_symmetric_and_touching_is_free(a in 0i64..1000, la in 1i64..200, b in 0i64..1000, lb in 1i64..200) {
             let iv = |s: i64, l: i64| (Timestamp::from_micros(s * MINUTE), Timestamp::from_micros((s + l) * MINUTE));

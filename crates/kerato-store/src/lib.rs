@@ -19,6 +19,7 @@ pub mod patients;
 pub mod privacy;
 pub mod scheduling;
 pub mod tenancy;
+pub mod waitlist;
 pub mod testing;
 
 pub use backend::{Backend, OpenMode, SqliteOptions, Store, Tx};

@@ -93,6 +93,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0007_scheduling.sql"),
         dialect: None,
     },
+    Migration {
+        version: 8,
+        name: "front_desk",
+        sql: include_str!("../migrations/0008_front_desk.sql"),
+        dialect: None,
+    },
 ];
 
 const CREATE_LEDGER: &str = "CREATE TABLE IF NOT EXISTS kerato_migrations (

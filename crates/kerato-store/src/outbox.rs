@@ -1,4 +1,4 @@
-//! The e-mail outbox: messages are queued inside the transaction that
+//! The outbox (e-mail and SMS): messages are queued inside the transaction that
 //! decides to send them, then delivered by a worker that claims one at a
 //! time, so a message is neither lost nor sent twice by two workers.
 
@@ -38,27 +38,39 @@ pub async fn queue_email(
     Ok(())
 }
 
+/// A message for one recipient on one channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Envelope<'a> {
+    /// `email` or `sms`.
+    pub channel: &'a str,
+    /// An e-mail address or an E.164 phone number.
+    pub recipient: &'a str,
+    /// E-mail only; an SMS has none.
+    pub subject: &'a str,
+    pub body: &'a str,
+}
+
 /// Queues a message unless one with the same key was ever queued; returns
 /// whether it was queued now.
-pub async fn queue_email_once(
+pub async fn queue_once(
     tx: &mut Tx,
     key: &str,
     id: &str,
-    recipient: &str,
-    subject: &str,
-    body: &str,
+    m: Envelope<'_>,
     now: Timestamp,
 ) -> Result<bool, StoreError> {
+    let (recipient, subject, body) = (m.recipient, m.subject, m.body);
     let n = execute!(tx, sqlx::query(
-        "INSERT INTO email_outbox (id, recipient, subject, body, created_at, sent_at, attempts, next_attempt_at, idempotency_key) \
-         VALUES ($1, $2, $3, $4, $5, NULL, 0, $5, $6) ON CONFLICT (idempotency_key) DO NOTHING"
+        "INSERT INTO email_outbox (id, recipient, subject, body, created_at, sent_at, attempts, next_attempt_at, idempotency_key, channel) \
+         VALUES ($1, $2, $3, $4, $5, NULL, 0, $5, $6, $7) ON CONFLICT (idempotency_key) DO NOTHING"
     )
     .bind(id)
     .bind(recipient)
     .bind(subject)
     .bind(body)
     .bind(now.as_micros())
-    .bind(key))?;
+    .bind(key)
+    .bind(m.channel))?;
     Ok(n == 1)
 }
 
@@ -76,17 +88,19 @@ pub async fn queued_emails(tx: &mut Tx) -> Result<Vec<(String, String)>, StoreEr
 /// be retried when the lease ends.
 pub async fn claim_next(
     tx: &mut Tx,
+    channel: &str,
     now: Timestamp,
     lease_micros: i64,
 ) -> Result<Option<OutgoingEmail>, StoreError> {
     let row: Option<(String, String, String, String, i64)> = on_tx!(tx, c => sqlx::query_as(
         "UPDATE email_outbox SET claimed_until = $1, attempts = attempts + 1 WHERE id = ( \
-             SELECT id FROM email_outbox WHERE sent_at IS NULL AND next_attempt_at <= $2 \
+             SELECT id FROM email_outbox WHERE sent_at IS NULL AND next_attempt_at <= $2 AND channel = $3 \
              AND (claimed_until IS NULL OR claimed_until <= $2) ORDER BY next_attempt_at, created_at, id LIMIT 1) \
          RETURNING id, recipient, subject, body, attempts"
     )
     .bind(now.plus_micros(lease_micros).as_micros())
     .bind(now.as_micros())
+    .bind(channel)
     .fetch_optional(&mut **c)
     .await)?;
     Ok(

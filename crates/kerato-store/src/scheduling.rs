@@ -1,10 +1,14 @@
 //! Providers, appointment types, weekly windows and appointments.
 
 use jiff::civil::{Time, Weekday};
+use std::collections::BTreeSet;
+
 use kerato_domain::ids::{
-    AppointmentId, AppointmentTypeId, LocationId, OrganisationId, PatientId, ProviderId,
+    AppointmentId, AppointmentTypeId, BlockId, LocationId, OrganisationId, PatientId, ProviderId,
+    ResourceId, SeriesId,
 };
-use kerato_domain::scheduling::Window;
+use kerato_domain::scheduling::{Blocked, Break, ResourceKind, Window};
+use kerato_domain::tenancy::{Specialty, specialties_from_column, specialties_to_column};
 use kerato_domain::time::Timestamp;
 
 use crate::backend::Tx;
@@ -21,6 +25,7 @@ pub struct ProviderRow {
     pub organisation_id: OrganisationId,
     pub name: String,
     pub locations: Vec<LocationId>,
+    pub specialties: BTreeSet<Specialty>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,6 +34,13 @@ pub struct AppointmentTypeRow {
     pub organisation_id: OrganisationId,
     pub name: String,
     pub duration_minutes: i64,
+    /// Only providers of this specialty take it, when set.
+    pub specialty: Option<Specialty>,
+    /// `#rrggbb`, for the schedule grid.
+    pub colour: String,
+    pub new_patient: bool,
+    /// One resource of each kind is held for the whole appointment.
+    pub resources: BTreeSet<ResourceKind>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,6 +57,7 @@ pub struct AppointmentRow {
     pub overbooked: bool,
     pub version: i64,
     pub created_at: Timestamp,
+    pub series_id: Option<SeriesId>,
 }
 
 pub async fn insert_provider(
@@ -52,11 +65,12 @@ pub async fn insert_provider(
     p: &ProviderRow,
     now: Timestamp,
 ) -> Result<(), StoreError> {
-    execute!(tx, sqlx::query("INSERT INTO providers (id, organisation_id, name, booking_seq, created_at) VALUES ($1, $2, $3, 0, $4)")
+    execute!(tx, sqlx::query("INSERT INTO providers (id, organisation_id, name, booking_seq, created_at, specialties) VALUES ($1, $2, $3, 0, $4, $5)")
         .bind(p.id.to_string())
         .bind(p.organisation_id.to_string())
         .bind(&p.name)
-        .bind(now.as_micros()))?;
+        .bind(now.as_micros())
+        .bind(specialties_to_column(&p.specialties)))?;
     for loc in &p.locations {
         execute!(
             tx,
@@ -71,13 +85,13 @@ pub async fn insert_provider(
 }
 
 pub async fn find_provider(tx: &mut Tx, id: ProviderId) -> Result<Option<ProviderRow>, StoreError> {
-    let row: Option<(String, String, String)> = on_tx!(tx, c => sqlx::query_as(
-        "SELECT id, organisation_id, name FROM providers WHERE id = $1"
+    let row: Option<(String, String, String, String)> = on_tx!(tx, c => sqlx::query_as(
+        "SELECT id, organisation_id, name, specialties FROM providers WHERE id = $1"
     )
     .bind(id.to_string())
     .fetch_optional(&mut **c)
     .await)?;
-    let Some((id, org, name)) = row else {
+    let Some((id, org, name, specialties)) = row else {
         return Ok(None);
     };
     let locs: Vec<(String,)> = on_tx!(tx, c => sqlx::query_as(
@@ -94,6 +108,7 @@ pub async fn find_provider(tx: &mut Tx, id: ProviderId) -> Result<Option<Provide
             .into_iter()
             .map(|(l,)| l.parse().map_err(corrupt))
             .collect::<Result<_, _>>()?,
+        specialties: specialties_from_column(&specialties).map_err(corrupt)?,
     }))
 }
 
@@ -112,34 +127,70 @@ pub async fn insert_type(
     t: &AppointmentTypeRow,
     now: Timestamp,
 ) -> Result<(), StoreError> {
-    execute!(tx, sqlx::query("INSERT INTO appointment_types (id, organisation_id, name, duration_minutes, created_at) VALUES ($1, $2, $3, $4, $5)")
+    execute!(tx, sqlx::query("INSERT INTO appointment_types (id, organisation_id, name, duration_minutes, created_at, specialty, colour, new_patient) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
         .bind(t.id.to_string())
         .bind(t.organisation_id.to_string())
         .bind(&t.name)
         .bind(t.duration_minutes)
-        .bind(now.as_micros()))?;
+        .bind(now.as_micros())
+        .bind(t.specialty.map(Specialty::as_str))
+        .bind(&t.colour)
+        .bind(i64::from(t.new_patient)))?;
+    for kind in &t.resources {
+        execute!(tx, sqlx::query("INSERT INTO appointment_type_resources (appointment_type_id, kind) VALUES ($1, $2)")
+            .bind(t.id.to_string())
+            .bind(kind.as_str()))?;
+    }
     Ok(())
+}
+
+type TypeTuple = (String, String, String, i64, Option<String>, String, i64);
+
+macro_rules! type_columns {
+    () => {
+        "id, organisation_id, name, duration_minutes, specialty, colour, new_patient"
+    };
+}
+
+async fn type_from(tx: &mut Tx, r: TypeTuple) -> Result<AppointmentTypeRow, StoreError> {
+    let (id, org, name, duration_minutes, specialty, colour, new_patient) = r;
+    let kinds: Vec<(String,)> = on_tx!(tx, c => sqlx::query_as(
+        "SELECT kind FROM appointment_type_resources WHERE appointment_type_id = $1"
+    )
+    .bind(&id)
+    .fetch_all(&mut **c)
+    .await)?;
+    Ok(AppointmentTypeRow {
+        id: id.parse().map_err(corrupt)?,
+        organisation_id: org.parse().map_err(corrupt)?,
+        name,
+        duration_minutes,
+        specialty: specialty
+            .map(|s| s.parse::<Specialty>())
+            .transpose()
+            .map_err(corrupt)?,
+        colour,
+        new_patient: new_patient != 0,
+        resources: kinds
+            .into_iter()
+            .map(|(k,)| ResourceKind::parse(&k).ok_or_else(|| corrupt(format!("resource kind {k}"))))
+            .collect::<Result<_, _>>()?,
+    })
 }
 
 pub async fn find_type(
     tx: &mut Tx,
     id: AppointmentTypeId,
 ) -> Result<Option<AppointmentTypeRow>, StoreError> {
-    let row: Option<(String, String, String, i64)> = on_tx!(tx, c => sqlx::query_as(
-        "SELECT id, organisation_id, name, duration_minutes FROM appointment_types WHERE id = $1"
-    )
-    .bind(id.to_string())
-    .fetch_optional(&mut **c)
-    .await)?;
-    row.map(|(id, org, name, d)| {
-        Ok(AppointmentTypeRow {
-            id: id.parse().map_err(corrupt)?,
-            organisation_id: org.parse().map_err(corrupt)?,
-            name,
-            duration_minutes: d,
-        })
-    })
-    .transpose()
+    let sql = concat!("SELECT ", type_columns!(), " FROM appointment_types WHERE id = $1");
+    let row: Option<TypeTuple> = on_tx!(tx, c => sqlx::query_as(sql)
+        .bind(id.to_string())
+        .fetch_optional(&mut **c)
+        .await)?;
+    match row {
+        Some(r) => Ok(Some(type_from(tx, r).await?)),
+        None => Ok(None),
+    }
 }
 
 fn minute_of(t: Time) -> i64 {
@@ -241,8 +292,8 @@ pub async fn busy(
 pub async fn insert_appointment(tx: &mut Tx, a: &AppointmentRow) -> Result<(), StoreError> {
     execute!(tx, sqlx::query(
         "INSERT INTO appointments (id, organisation_id, location_id, provider_id, patient_id, appointment_type_id, \
-         starts_at, ends_at, status, overbooked, version, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)"
+         starts_at, ends_at, status, overbooked, version, created_at, updated_at, series_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13)"
     )
     .bind(a.id.to_string())
     .bind(a.organisation_id.to_string())
@@ -255,7 +306,8 @@ pub async fn insert_appointment(tx: &mut Tx, a: &AppointmentRow) -> Result<(), S
     .bind(&a.status)
     .bind(i64::from(a.overbooked))
     .bind(a.version)
-    .bind(a.created_at.as_micros()))?;
+    .bind(a.created_at.as_micros())
+    .bind(a.series_id.map(|s| s.to_string())))?;
     Ok(())
 }
 
@@ -280,10 +332,11 @@ type AppointmentTuple = (
     i64,
     i64,
     i64,
+    Option<String>,
 );
 
 fn appointment_from(r: AppointmentTuple) -> Result<AppointmentRow, StoreError> {
-    let (id, org, loc, prov, pat, kind, start, end, status, over, version, created) = r;
+    let (id, org, loc, prov, pat, kind, start, end, status, over, version, created, series) = r;
     Ok(AppointmentRow {
         id: id.parse().map_err(corrupt)?,
         organisation_id: org.parse().map_err(corrupt)?,
@@ -297,13 +350,14 @@ fn appointment_from(r: AppointmentTuple) -> Result<AppointmentRow, StoreError> {
         overbooked: over != 0,
         version,
         created_at: Timestamp::from_micros(created),
+        series_id: series.map(|s| s.parse()).transpose().map_err(corrupt)?,
     })
 }
 
 macro_rules! appointment_columns {
     () => {
         "id, organisation_id, location_id, provider_id, patient_id, appointment_type_id, starts_at, ends_at, \
-         status, overbooked, version, created_at"
+         status, overbooked, version, created_at, series_id"
     };
 }
 
@@ -377,16 +431,19 @@ pub async fn move_appointment(
     a: &AppointmentRow,
     starts_at: Timestamp,
     ends_at: Timestamp,
+    overbooked: bool,
     now: Timestamp,
 ) -> Result<bool, StoreError> {
     let n = execute!(tx, sqlx::query(
-        "UPDATE appointments SET starts_at = $1, ends_at = $2, version = version + 1, updated_at = $3 WHERE id = $4 AND version = $5"
+        "UPDATE appointments SET starts_at = $1, ends_at = $2, version = version + 1, updated_at = $3, overbooked = $6 \
+         WHERE id = $4 AND version = $5"
     )
     .bind(starts_at.as_micros())
     .bind(ends_at.as_micros())
     .bind(now.as_micros())
     .bind(a.id.to_string())
-    .bind(a.version))?;
+    .bind(a.version)
+    .bind(i64::from(overbooked)))?;
     Ok(n == 1)
 }
 
@@ -415,22 +472,20 @@ pub async fn types_of(
     tx: &mut Tx,
     org: OrganisationId,
 ) -> Result<Vec<AppointmentTypeRow>, StoreError> {
-    let rows: Vec<(String, String, String, i64)> = on_tx!(tx, c => sqlx::query_as(
-        "SELECT id, organisation_id, name, duration_minutes FROM appointment_types WHERE organisation_id = $1 ORDER BY name, id"
-    )
-    .bind(org.to_string())
-    .fetch_all(&mut **c)
-    .await)?;
-    rows.into_iter()
-        .map(|(id, org, name, d)| {
-            Ok(AppointmentTypeRow {
-                id: id.parse().map_err(corrupt)?,
-                organisation_id: org.parse().map_err(corrupt)?,
-                name,
-                duration_minutes: d,
-            })
-        })
-        .collect()
+    let sql = concat!(
+        "SELECT ",
+        type_columns!(),
+        " FROM appointment_types WHERE organisation_id = $1 ORDER BY name, id"
+    );
+    let rows: Vec<TypeTuple> = on_tx!(tx, c => sqlx::query_as(sql)
+        .bind(org.to_string())
+        .fetch_all(&mut **c)
+        .await)?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        out.push(type_from(tx, r).await?);
+    }
+    Ok(out)
 }
 
 /// A booked appointment due for a reminder, with what the reminder needs
@@ -444,6 +499,7 @@ pub struct ReminderDue {
     pub first_name: String,
     pub preferred_name: Option<String>,
     pub email: Option<String>,
+    pub mobile_phone: Option<String>,
     pub channel: String,
     pub location_name: String,
     pub time_zone: String,
@@ -463,12 +519,13 @@ pub async fn due_for_reminder(
         String,
         Option<String>,
         Option<String>,
+        Option<String>,
         String,
         String,
         String,
     );
     let rows: Vec<Row> = on_tx!(tx, c => sqlx::query_as(
-        "SELECT a.id, a.organisation_id, a.patient_id, a.starts_at, p.legal_first_name, p.preferred_name, p.email, \
+        "SELECT a.id, a.organisation_id, a.patient_id, a.starts_at, p.legal_first_name, p.preferred_name, p.email, p.mobile_phone, \
          p.reminder_channel, l.name, l.time_zone FROM appointments a \
          JOIN patients p ON p.id = a.patient_id JOIN locations l ON l.id = a.location_id \
          WHERE a.status = 'booked' AND a.starts_at >= $1 AND a.starts_at < $2 ORDER BY a.starts_at, a.id"
@@ -479,7 +536,7 @@ pub async fn due_for_reminder(
     .await)?;
     rows.into_iter()
         .map(
-            |(id, org, patient, start, first, preferred, email, channel, loc, tz)| {
+            |(id, org, patient, start, first, preferred, email, mobile, channel, loc, tz)| {
                 Ok(ReminderDue {
                     appointment_id: id.parse().map_err(corrupt)?,
                     organisation_id: org.parse().map_err(corrupt)?,
@@ -488,6 +545,7 @@ pub async fn due_for_reminder(
                     first_name: first,
                     preferred_name: preferred,
                     email,
+                    mobile_phone: mobile,
                     channel,
                     location_name: loc,
                     time_zone: tz,
@@ -541,4 +599,357 @@ pub async fn day_names(
             ))
         })
         .collect()
+}
+
+/// A room, lane or device at a location.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResourceRow {
+    pub id: ResourceId,
+    pub organisation_id: OrganisationId,
+    pub location_id: LocationId,
+    pub kind: ResourceKind,
+    pub name: String,
+}
+
+pub async fn insert_resource(
+    tx: &mut Tx,
+    r: &ResourceRow,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    execute!(tx, sqlx::query(
+        "INSERT INTO resources (id, organisation_id, location_id, kind, name, booking_seq, created_at) \
+         VALUES ($1, $2, $3, $4, $5, 0, $6)"
+    )
+    .bind(r.id.to_string())
+    .bind(r.organisation_id.to_string())
+    .bind(r.location_id.to_string())
+    .bind(r.kind.as_str())
+    .bind(&r.name)
+    .bind(now.as_micros()))?;
+    Ok(())
+}
+
+fn resource_from(
+    (id, org, loc, kind, name): (String, String, String, String, String),
+) -> Result<ResourceRow, StoreError> {
+    Ok(ResourceRow {
+        id: id.parse().map_err(corrupt)?,
+        organisation_id: org.parse().map_err(corrupt)?,
+        location_id: loc.parse().map_err(corrupt)?,
+        kind: ResourceKind::parse(&kind).ok_or_else(|| corrupt(format!("resource kind {kind}")))?,
+        name,
+    })
+}
+
+/// Every resource of an organisation, by location, kind and name.
+pub async fn resources_of(
+    tx: &mut Tx,
+    org: OrganisationId,
+) -> Result<Vec<ResourceRow>, StoreError> {
+    let rows: Vec<(String, String, String, String, String)> = on_tx!(tx, c => sqlx::query_as(
+        "SELECT id, organisation_id, location_id, kind, name FROM resources WHERE organisation_id = $1 \
+         ORDER BY location_id, kind, name, id"
+    )
+    .bind(org.to_string())
+    .fetch_all(&mut **c)
+    .await)?;
+    rows.into_iter().map(resource_from).collect()
+}
+
+pub async fn find_resource(
+    tx: &mut Tx,
+    id: ResourceId,
+) -> Result<Option<ResourceRow>, StoreError> {
+    let row: Option<(String, String, String, String, String)> = on_tx!(tx, c => sqlx::query_as(
+        "SELECT id, organisation_id, location_id, kind, name FROM resources WHERE id = $1"
+    )
+    .bind(id.to_string())
+    .fetch_optional(&mut **c)
+    .await)?;
+    row.map(resource_from).transpose()
+}
+
+/// Takes a resource's booking lock for the rest of the transaction. Callers
+/// take the provider's lock first, then resources in ID order, so two
+/// bookings never wait on each other in a cycle.
+pub async fn lock_resource(tx: &mut Tx, id: ResourceId) -> Result<(), StoreError> {
+    execute!(
+        tx,
+        sqlx::query("UPDATE resources SET booking_seq = booking_seq + 1 WHERE id = $1")
+            .bind(id.to_string())
+    )?;
+    Ok(())
+}
+
+/// Times held on the resources of `location` by live appointments that
+/// end after `from` and start before `until`.
+pub async fn resources_busy(
+    tx: &mut Tx,
+    location: LocationId,
+    from: Timestamp,
+    until: Timestamp,
+) -> Result<Vec<(ResourceId, Timestamp, Timestamp, AppointmentId)>, StoreError> {
+    let rows: Vec<(String, i64, i64, String)> = on_tx!(tx, c => sqlx::query_as(
+        "SELECT ar.resource_id, ar.starts_at, ar.ends_at, ar.appointment_id FROM appointment_resources ar \
+         JOIN resources r ON r.id = ar.resource_id JOIN appointments a ON a.id = ar.appointment_id \
+         WHERE r.location_id = $1 AND ar.starts_at < $3 AND ar.ends_at > $2 \
+         AND a.status NOT IN ('cancelled', 'no_show') ORDER BY ar.starts_at"
+    )
+    .bind(location.to_string())
+    .bind(from.as_micros())
+    .bind(until.as_micros())
+    .fetch_all(&mut **c)
+    .await)?;
+    rows.into_iter()
+        .map(|(r, s, e, a)| {
+            Ok((
+                r.parse().map_err(corrupt)?,
+                Timestamp::from_micros(s),
+                Timestamp::from_micros(e),
+                a.parse().map_err(corrupt)?,
+            ))
+        })
+        .collect()
+}
+
+pub async fn hold_resource(
+    tx: &mut Tx,
+    appointment: &AppointmentRow,
+    resource: ResourceId,
+) -> Result<(), StoreError> {
+    execute!(tx, sqlx::query(
+        "INSERT INTO appointment_resources (appointment_id, resource_id, starts_at, ends_at) VALUES ($1, $2, $3, $4)"
+    )
+    .bind(appointment.id.to_string())
+    .bind(resource.to_string())
+    .bind(appointment.starts_at.as_micros())
+    .bind(appointment.ends_at.as_micros()))?;
+    Ok(())
+}
+
+/// Lets go of an appointment's resources, before it takes others.
+pub async fn release_resources(tx: &mut Tx, appointment: AppointmentId) -> Result<(), StoreError> {
+    execute!(
+        tx,
+        sqlx::query("DELETE FROM appointment_resources WHERE appointment_id = $1")
+            .bind(appointment.to_string())
+    )?;
+    Ok(())
+}
+
+/// The resources each appointment at `location` in `[from, until)` holds.
+pub async fn held_resources(
+    tx: &mut Tx,
+    location: LocationId,
+    from: Timestamp,
+    until: Timestamp,
+) -> Result<Vec<(AppointmentId, ResourceId)>, StoreError> {
+    let rows: Vec<(String, String)> = on_tx!(tx, c => sqlx::query_as(
+        "SELECT ar.appointment_id, ar.resource_id FROM appointment_resources ar \
+         JOIN appointments a ON a.id = ar.appointment_id \
+         WHERE a.location_id = $1 AND a.starts_at >= $2 AND a.starts_at < $3"
+    )
+    .bind(location.to_string())
+    .bind(from.as_micros())
+    .bind(until.as_micros())
+    .fetch_all(&mut **c)
+    .await)?;
+    rows.into_iter()
+        .map(|(a, r)| Ok((a.parse().map_err(corrupt)?, r.parse().map_err(corrupt)?)))
+        .collect()
+}
+
+pub async fn insert_break(
+    tx: &mut Tx,
+    id: BlockId,
+    provider: ProviderId,
+    b: &Break,
+) -> Result<(), StoreError> {
+    execute!(tx, sqlx::query(
+        "INSERT INTO provider_breaks (id, provider_id, weekday, start_minute, end_minute, label) VALUES ($1, $2, $3, $4, $5, $6)"
+    )
+    .bind(id.to_string())
+    .bind(provider.to_string())
+    .bind(i64::from(b.weekday.to_monday_one_offset()))
+    .bind(minute_of(b.start))
+    .bind(minute_of(b.end))
+    .bind(&b.label))?;
+    Ok(())
+}
+
+pub async fn breaks_of(tx: &mut Tx, provider: ProviderId) -> Result<Vec<Break>, StoreError> {
+    let rows: Vec<(i64, i64, i64, String)> = on_tx!(tx, c => sqlx::query_as(
+        "SELECT weekday, start_minute, end_minute, label FROM provider_breaks WHERE provider_id = $1 \
+         ORDER BY weekday, start_minute"
+    )
+    .bind(provider.to_string())
+    .fetch_all(&mut **c)
+    .await)?;
+    rows.into_iter()
+        .map(|(day, start, end, label)| {
+            Ok(Break {
+                weekday: Weekday::from_monday_one_offset(i8::try_from(day).map_err(corrupt)?)
+                    .map_err(corrupt)?,
+                start: time_of(start)?,
+                end: time_of(end)?,
+                label,
+            })
+        })
+        .collect()
+}
+
+/// A dated closure: a provider's time off or a location's holiday.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimeOffRow {
+    pub id: BlockId,
+    pub organisation_id: OrganisationId,
+    pub provider_id: Option<ProviderId>,
+    pub location_id: Option<LocationId>,
+    pub kind: String,
+    pub starts_at: Timestamp,
+    pub ends_at: Timestamp,
+    pub reason: String,
+}
+
+pub async fn insert_time_off(
+    tx: &mut Tx,
+    t: &TimeOffRow,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    execute!(tx, sqlx::query(
+        "INSERT INTO time_off (id, organisation_id, provider_id, location_id, kind, starts_at, ends_at, reason, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+    )
+    .bind(t.id.to_string())
+    .bind(t.organisation_id.to_string())
+    .bind(t.provider_id.map(|p| p.to_string()))
+    .bind(t.location_id.map(|l| l.to_string()))
+    .bind(&t.kind)
+    .bind(t.starts_at.as_micros())
+    .bind(t.ends_at.as_micros())
+    .bind(&t.reason)
+    .bind(now.as_micros()))?;
+    Ok(())
+}
+
+/// Closures that keep `provider` from seeing patients at `location` in
+/// `[from, until)`: the provider's own time off anywhere or there, and the
+/// location's holidays.
+pub async fn closures(
+    tx: &mut Tx,
+    provider: ProviderId,
+    location: LocationId,
+    from: Timestamp,
+    until: Timestamp,
+) -> Result<Vec<Blocked>, StoreError> {
+    let rows: Vec<(i64, i64, String)> = on_tx!(tx, c => sqlx::query_as(
+        "SELECT starts_at, ends_at, reason FROM time_off WHERE starts_at < $4 AND ends_at > $3 AND \
+         ((provider_id = $1 AND (location_id IS NULL OR location_id = $2)) OR (provider_id IS NULL AND location_id = $2)) \
+         ORDER BY starts_at"
+    )
+    .bind(provider.to_string())
+    .bind(location.to_string())
+    .bind(from.as_micros())
+    .bind(until.as_micros())
+    .fetch_all(&mut **c)
+    .await)?;
+    Ok(rows
+        .into_iter()
+        .map(|(s, e, reason)| Blocked {
+            starts_at: Timestamp::from_micros(s),
+            ends_at: Timestamp::from_micros(e),
+            reason,
+        })
+        .collect())
+}
+
+/// Every closure of an organisation that has not ended by `now`.
+pub async fn upcoming_time_off(
+    tx: &mut Tx,
+    org: OrganisationId,
+    now: Timestamp,
+) -> Result<Vec<TimeOffRow>, StoreError> {
+    type Row = (String, String, Option<String>, Option<String>, String, i64, i64, String);
+    let rows: Vec<Row> = on_tx!(tx, c => sqlx::query_as(
+        "SELECT id, organisation_id, provider_id, location_id, kind, starts_at, ends_at, reason FROM time_off \
+         WHERE organisation_id = $1 AND ends_at > $2 ORDER BY starts_at, id"
+    )
+    .bind(org.to_string())
+    .bind(now.as_micros())
+    .fetch_all(&mut **c)
+    .await)?;
+    rows.into_iter()
+        .map(|(id, org, p, l, kind, s, e, reason)| {
+            Ok(TimeOffRow {
+                id: id.parse().map_err(corrupt)?,
+                organisation_id: org.parse().map_err(corrupt)?,
+                provider_id: p.map(|p| p.parse()).transpose().map_err(corrupt)?,
+                location_id: l.map(|l| l.parse()).transpose().map_err(corrupt)?,
+                kind,
+                starts_at: Timestamp::from_micros(s),
+                ends_at: Timestamp::from_micros(e),
+                reason,
+            })
+        })
+        .collect()
+}
+
+pub async fn insert_series(
+    tx: &mut Tx,
+    id: SeriesId,
+    org: OrganisationId,
+    patient: PatientId,
+    pattern: &str,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    execute!(tx, sqlx::query(
+        "INSERT INTO appointment_series (id, organisation_id, patient_id, pattern, created_at) VALUES ($1, $2, $3, $4, $5)"
+    )
+    .bind(id.to_string())
+    .bind(org.to_string())
+    .bind(patient.to_string())
+    .bind(pattern)
+    .bind(now.as_micros()))?;
+    Ok(())
+}
+
+/// The booked appointments of a series that start at or after `from`.
+pub async fn series_from(
+    tx: &mut Tx,
+    series: SeriesId,
+    from: Timestamp,
+) -> Result<Vec<AppointmentRow>, StoreError> {
+    let sql = concat!(
+        "SELECT ",
+        appointment_columns!(),
+        " FROM appointments WHERE series_id = $1 AND starts_at >= $2 AND status = 'booked' ORDER BY starts_at"
+    );
+    let rows: Vec<AppointmentTuple> = on_tx!(tx, c => sqlx::query_as(sql)
+        .bind(series.to_string())
+        .bind(from.as_micros())
+        .fetch_all(&mut **c)
+        .await)?;
+    rows.into_iter().map(appointment_from).collect()
+}
+
+/// Whether `provider` has a live appointment overlapping `[from, until)`
+/// other than `except` (the one being moved).
+pub async fn busy_except(
+    tx: &mut Tx,
+    provider: ProviderId,
+    from: Timestamp,
+    until: Timestamp,
+    except: Option<AppointmentId>,
+) -> Result<bool, StoreError> {
+    let (n,): (i64,) = on_tx!(tx, c => sqlx::query_as(
+        "SELECT count(*) FROM appointments WHERE provider_id = $1 AND status NOT IN ('cancelled', 'no_show') \
+         AND ends_at > $2 AND starts_at < $3 AND id <> $4"
+    )
+    .bind(provider.to_string())
+    .bind(from.as_micros())
+    .bind(until.as_micros())
+    .bind(except.map(|a| a.to_string()).unwrap_or_default())
+    .fetch_one(&mut **c)
+    .await)?;
+    Ok(n > 0)
 }

@@ -521,6 +521,7 @@ pub async fn front_desk(patients: u32, providers: u32, pg_url: Option<&str>) -> 
                     overbooked: false,
                     version: 1,
                     created_at: now,
+                    series_id: None,
                 };
                 kerato_store::scheduling::insert_appointment(&mut tx, &a).await?;
                 count += 1;

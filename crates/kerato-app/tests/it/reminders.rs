@@ -169,7 +169,7 @@ async fn a_worker_that_dies_mid_send_does_not_lose_or_double_a_message() {
     w.app.queue_reminders().await.unwrap();
     // A first worker claims the message and dies before sending it.
     let mut tx = w.app.store().write().await.unwrap();
-    let claimed = kerato_store::outbox::claim_next(&mut tx, w.clock.now(), 60_000_000)
+    let claimed = kerato_store::outbox::claim_next(&mut tx, "email", w.clock.now(), 60_000_000)
         .await
         .unwrap();
     tx.commit().await.unwrap();
