@@ -1,0 +1,519 @@
+//! Resources, breaks and closures, find-next-available across providers,
+//! recurring series and the waitlist.
+
+use std::collections::BTreeSet;
+
+use jiff::civil::{Date, Time, Weekday};
+use kerato_app::AppError;
+use kerato_app::scheduling::{BookingRequest, ProviderRow, SlotQuery, TypeInput};
+use kerato_app::waitlist::WaitlistInput;
+use kerato_domain::ids::LocationId;
+use kerato_domain::patients::PatientInput;
+use kerato_domain::scheduling::{Break, ResourceKind, VisitStatus, Window};
+use kerato_domain::tenancy::{LocationInput, Specialty};
+
+use crate::{World, world};
+
+const DAYS: [Weekday; 7] = [
+    Weekday::Monday,
+    Weekday::Tuesday,
+    Weekday::Wednesday,
+    Weekday::Thursday,
+    Weekday::Friday,
+    Weekday::Saturday,
+    Weekday::Sunday,
+];
+
+fn at(h: i8, m: i8) -> Time {
+    Time::new(h, m, 0, 0).unwrap()
+}
+
+async fn location(w: &World, name: &str) -> LocationId {
+    w.app
+        .create_location(
+            &w.admin,
+            &LocationInput {
+                ..crate::location_input(name)
+            },
+        )
+        .await
+        .unwrap()
+        .id
+}
+
+/// A provider working 08:00–12:00 every day at `loc`.
+async fn provider(w: &World, name: &str, loc: LocationId, specialty: Option<Specialty>) -> ProviderRow {
+    let p = w
+        .app
+        .create_provider_with(&w.admin, name, &[loc], &specialty.into_iter().collect())
+        .await
+        .unwrap();
+    for day in DAYS {
+        w.app
+            .add_window(&w.admin, p.id, loc, Window::new(day, at(8, 0), at(12, 0), false).unwrap())
+            .await
+            .unwrap();
+    }
+    p
+}
+
+async fn patient(w: &World, last: &str, email: Option<&str>) -> String {
+    w.app
+        .register_patient(
+            &w.admin,
+            &PatientInput {
+                legal_first_name: "Pat".into(),
+                legal_last_name: last.into(),
+                date_of_birth: "1970-01-01".into(),
+                email: email.map(Into::into),
+                reminder_channel: email.map(|_| "email".into()),
+                ..Default::default()
+            },
+            false,
+        )
+        .await
+        .unwrap()
+        .id
+        .to_string()
+}
+
+async fn appointments(w: &World) -> i64 {
+    let mut tx = w.app.store().read().await.unwrap();
+    kerato_store::scheduling::count_appointments(&mut tx, w.admin.actor.organisation_id)
+        .await
+        .unwrap()
+}
+
+fn validation(err: &AppError) -> String {
+    match err {
+        AppError::Validation(e) => format!("{}: {}", e.errors[0].field, e.errors[0].message),
+        other => panic!("not a validation error: {other}"),
+    }
+}
+
+const MONDAY: &str = "2027-06-07";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_is_never_double_booked_and_must_be_at_the_location() {
+    let w = world().await;
+    let main = location(&w, "Main").await;
+    let annex = location(&w, "Annex").await;
+    let a = provider(&w, "Dr. Sato", main, None).await;
+    let b = provider(&w, "Dr. Patel", main, None).await;
+    let oct = w
+        .app
+        .create_resource(&w.admin, main, ResourceKind::Oct, "OCT 1")
+        .await
+        .unwrap();
+    let far = w
+        .app
+        .create_resource(&w.admin, annex, ResourceKind::ExamRoom, "Annex room 1")
+        .await
+        .unwrap();
+    let kind = w
+        .app
+        .define_appointment_type(
+            &w.admin,
+            &TypeInput {
+                name: "Glaucoma follow-up".into(),
+                duration_minutes: 30,
+                specialty: None,
+                colour: Some("#AA3300".into()),
+                new_patient: false,
+                resources: BTreeSet::from([ResourceKind::Oct]),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(kind.colour, "#aa3300");
+    let p1 = patient(&w, "One", None).await;
+    let p2 = patient(&w, "Two", None).await;
+    let req = |provider: &ProviderRow, patient: &str| BookingRequest {
+        provider_id: provider.id.to_string(),
+        patient_id: patient.into(),
+        location_id: main.to_string(),
+        appointment_type_id: kind.id.to_string(),
+        date: MONDAY.into(),
+        time: "09:00".into(),
+        ..Default::default()
+    };
+    w.app.book_appointment(&w.admin, &req(&a, &p1)).await.unwrap();
+    // Another provider, the same time: the only OCT is taken.
+    let err = w.app.book_appointment(&w.admin, &req(&b, &p2)).await.unwrap_err();
+    assert!(
+        matches!(&err, AppError::Conflict(m) if m.contains("every oct at Main is in use")),
+        "{err}"
+    );
+    // A resource of another location: a clear 4xx, nothing written.
+    let before = appointments(&w).await;
+    let err = w
+        .app
+        .book_appointment(
+            &w.admin,
+            &BookingRequest {
+                time: "10:00".into(),
+                resource_ids: vec![far.id.to_string()],
+                ..req(&b, &p2)
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(validation(&err), "resource_ids: Annex room 1 is not at Main; choose one there");
+    assert_eq!(appointments(&w).await, before);
+    // Find next available moves past the OCT's busy half hour.
+    let offers = w
+        .app
+        .find_slots(
+            &w.admin,
+            &SlotQuery {
+                appointment_type: Some(kind.id),
+                provider: Some(b.id),
+                location: Some(main),
+                from: Some(Date::new(2027, 6, 7).unwrap()),
+                limit: 3,
+            },
+        )
+        .await
+        .unwrap();
+    let times: Vec<_> = offers.iter().map(|o| o.time.strftime("%H:%M").to_string()).collect();
+    assert_eq!(times, ["08:00", "08:15", "08:30"], "09:00 is the OCT's");
+    let offers = w
+        .app
+        .find_slots(
+            &w.admin,
+            &SlotQuery {
+                appointment_type: Some(kind.id),
+                provider: Some(b.id),
+                location: Some(main),
+                from: Some(Date::new(2027, 6, 7).unwrap()),
+                limit: 50,
+            },
+        )
+        .await
+        .unwrap();
+    assert!(offers.iter().all(|o| !(o.date.to_string() == MONDAY
+        && o.time >= at(8, 45)
+        && o.time < at(9, 30))));
+    // With the device explicitly chosen and the slot taken, the device is named.
+    let err = w
+        .app
+        .book_appointment(
+            &w.admin,
+            &BookingRequest {
+                resource_ids: vec![oct.id.to_string()],
+                ..req(&b, &p2)
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(&err, AppError::Conflict(m) if m.contains("OCT 1 is in use")), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lunch_and_holidays_close_the_schedule_and_the_search_skips_them() {
+    let w = world().await;
+    let main = location(&w, "Main").await;
+    let p = provider(&w, "Dr. Okafor", main, None).await;
+    let kind = w.app.create_appointment_type(&w.admin, "Skin check", 30).await.unwrap();
+    let pat = patient(&w, "Lunch", None).await;
+    w.app
+        .add_break(
+            &w.admin,
+            p.id,
+            Break { weekday: Weekday::Monday, start: at(8, 0), end: at(11, 0), label: "Lunch".into() },
+        )
+        .await
+        .unwrap();
+    let req = BookingRequest {
+        provider_id: p.id.to_string(),
+        patient_id: pat.clone(),
+        location_id: main.to_string(),
+        appointment_type_id: kind.id.to_string(),
+        date: MONDAY.into(),
+        time: "10:45".into(),
+        ..Default::default()
+    };
+    let err = w.app.book_appointment(&w.admin, &req).await.unwrap_err();
+    assert_eq!(validation(&err), "time: Dr. Okafor is not available then (Lunch)");
+    // The practice closes Tuesday for a holiday.
+    w.app
+        .close_days(
+            &w.admin,
+            None,
+            Some(main),
+            Date::new(2027, 6, 8).unwrap(),
+            Date::new(2027, 6, 8).unwrap(),
+            "Staff training day",
+        )
+        .await
+        .unwrap();
+    let err = w
+        .app
+        .book_appointment(&w.admin, &BookingRequest { date: "2027-06-08".into(), time: "09:00".into(), ..req.clone() })
+        .await
+        .unwrap_err();
+    assert!(validation(&err).contains("Staff training day"), "{err}");
+    assert_eq!(appointments(&w).await, 0, "nothing written");
+    let offers = w
+        .app
+        .find_slots(
+            &w.admin,
+            &SlotQuery {
+                appointment_type: Some(kind.id),
+                from: Some(Date::new(2027, 6, 7).unwrap()),
+                limit: 50,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let first = &offers[0];
+    assert_eq!((first.date.to_string(), first.time), (MONDAY.to_string(), at(11, 0)));
+    assert!(offers.iter().all(|o| o.date.to_string() != "2027-06-08"), "the holiday is skipped");
+    assert_eq!(offers[3].date.to_string(), "2027-06-09", "Monday 11:00–12:00 holds 3; then Wednesday");
+    // Time off for the provider, wherever they work.
+    w.app
+        .close_days(&w.admin, Some(p.id), None, Date::new(2027, 6, 9).unwrap(), Date::new(2027, 6, 10).unwrap(), "Conference")
+        .await
+        .unwrap();
+    let err = w
+        .app
+        .book_appointment(&w.admin, &BookingRequest { date: "2027-06-10".into(), time: "09:00".into(), ..req.clone() })
+        .await
+        .unwrap_err();
+    assert!(validation(&err).contains("Conference"), "{err}");
+    let err = w
+        .app
+        .close_days(&w.admin, None, None, Date::new(2027, 6, 9).unwrap(), Date::new(2027, 6, 8).unwrap(), "x")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AppError::Validation(_)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn next_available_looks_across_providers_and_honours_specialty() {
+    let w = world().await;
+    let main = location(&w, "Main").await;
+    let derm = provider(&w, "Dr. Derm", main, Some(Specialty::Dermatology)).await;
+    let eye = provider(&w, "Dr. Eye", main, Some(Specialty::EyeCare)).await;
+    let kind = w
+        .app
+        .define_appointment_type(
+            &w.admin,
+            &TypeInput {
+                name: "Full-skin check".into(),
+                duration_minutes: 240,
+                specialty: Some(Specialty::Dermatology),
+                colour: None,
+                new_patient: true,
+                resources: BTreeSet::new(),
+            },
+        )
+        .await
+        .unwrap();
+    let pat = patient(&w, "Spec", None).await;
+    let err = w
+        .app
+        .book_appointment(
+            &w.admin,
+            &BookingRequest {
+                provider_id: eye.id.to_string(),
+                patient_id: pat.clone(),
+                location_id: main.to_string(),
+                appointment_type_id: kind.id.to_string(),
+                date: MONDAY.into(),
+                time: "08:00".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(validation(&err).contains("does not practise dermatology"), "{err}");
+    let q = SlotQuery {
+        appointment_type: Some(kind.id),
+        from: Some(Date::new(2027, 6, 7).unwrap()),
+        limit: 2,
+        ..Default::default()
+    };
+    let offers = w.app.find_slots(&w.admin, &q).await.unwrap();
+    assert!(offers.iter().all(|o| o.provider_id == derm.id), "only the dermatologist");
+    // Fill Monday for the dermatologist: the search moves to Tuesday.
+    w.app
+        .book_appointment(
+            &w.admin,
+            &BookingRequest {
+                provider_id: derm.id.to_string(),
+                patient_id: pat.clone(),
+                location_id: main.to_string(),
+                appointment_type_id: kind.id.to_string(),
+                date: MONDAY.into(),
+                time: "08:00".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let offers = w.app.find_slots(&w.admin, &q).await.unwrap();
+    assert_eq!(offers[0].date.to_string(), "2027-06-08");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_series_books_every_date_or_none() {
+    let w = world().await;
+    let main = location(&w, "Main").await;
+    let p = provider(&w, "Dr. Light", main, None).await;
+    w.app
+        .create_resource(&w.admin, main, ResourceKind::PhototherapyBooth, "Booth")
+        .await
+        .unwrap();
+    let kind = w
+        .app
+        .define_appointment_type(
+            &w.admin,
+            &TypeInput {
+                name: "Phototherapy".into(),
+                duration_minutes: 15,
+                specialty: None,
+                colour: None,
+                new_patient: false,
+                resources: BTreeSet::from([ResourceKind::PhototherapyBooth]),
+            },
+        )
+        .await
+        .unwrap();
+    let pat = patient(&w, "Series", None).await;
+    let other = patient(&w, "Other", None).await;
+    let req = BookingRequest {
+        provider_id: p.id.to_string(),
+        patient_id: pat.clone(),
+        location_id: main.to_string(),
+        appointment_type_id: kind.id.to_string(),
+        date: MONDAY.into(),
+        time: "08:30".into(),
+        ..Default::default()
+    };
+    // Someone else holds the booth on the second Wednesday.
+    w.app
+        .book_appointment(
+            &w.admin,
+            &BookingRequest { patient_id: other, date: "2027-06-16".into(), ..req.clone() },
+        )
+        .await
+        .unwrap();
+    let err = w.app.book_series(&w.admin, &req, "mon,wed,fri", 8).await.unwrap_err();
+    assert!(
+        matches!(&err, AppError::Conflict(m) if m.starts_with("1 of 24 dates cannot be booked, so none was: 2027-06-16")),
+        "{err}"
+    );
+    assert_eq!(appointments(&w).await, 1, "nothing of the series was written");
+    let series = w
+        .app
+        .book_series(&w.admin, &BookingRequest { time: "09:00".into(), ..req.clone() }, "mon,wed,fri", 8)
+        .await
+        .unwrap();
+    assert_eq!(series.len(), 24);
+    let id = series[0].series_id.expect("a series ID");
+    assert!(series.iter().all(|a| a.series_id == Some(id)));
+    assert_eq!(series.last().unwrap().starts_at.to_string(), "2027-07-30T13:00:00Z");
+    assert_eq!(appointments(&w).await, 25);
+    let err = w.app.book_series(&w.admin, &req, "someday", 8).await.unwrap_err();
+    assert!(validation(&err).contains("not a weekday"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancellation_offers_the_slot_to_the_waitlist_and_the_offer_books() {
+    let w = world().await;
+    let main = location(&w, "Main").await;
+    let p = provider(&w, "Dr. Okafor", main, None).await;
+    let kind = w.app.create_appointment_type(&w.admin, "Skin check", 30).await.unwrap();
+    let first = patient(&w, "First", None).await;
+    let waiting = patient(&w, "Waiting", Some("waiting@example.com")).await;
+    let too_late = patient(&w, "Later", Some("later@example.com")).await;
+    let a = w
+        .app
+        .book_appointment(
+            &w.admin,
+            &BookingRequest {
+                provider_id: p.id.to_string(),
+                patient_id: first,
+                location_id: main.to_string(),
+                appointment_type_id: kind.id.to_string(),
+                date: MONDAY.into(),
+                time: "09:00".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    // One wants any day in June of next month only; the other only later.
+    let later = w
+        .app
+        .add_to_waitlist(
+            &w.admin,
+            &WaitlistInput {
+                patient_id: too_late,
+                appointment_type_id: kind.id.to_string(),
+                earliest_date: "2027-07-01".into(),
+                latest_date: "2027-07-31".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let entry = w
+        .app
+        .add_to_waitlist(
+            &w.admin,
+            &WaitlistInput {
+                patient_id: waiting,
+                appointment_type_id: kind.id.to_string(),
+                provider_id: Some(p.id.to_string()),
+                earliest_date: "2027-06-01".into(),
+                latest_date: "2027-06-30".into(),
+                note: "prefers mornings".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let err = w
+        .app
+        .add_to_waitlist(
+            &w.admin,
+            &WaitlistInput {
+                patient_id: "nope".into(),
+                appointment_type_id: kind.id.to_string(),
+                earliest_date: "2027-06-30".into(),
+                latest_date: "2027-06-01".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(&err, AppError::Validation(v) if v.errors.len() == 2), "{err}");
+    w.app
+        .set_visit_status(&w.admin, a.id, VisitStatus::Cancelled, Some("patient is travelling"))
+        .await
+        .unwrap();
+    let lines = w.app.waitlist(&w.admin).await.unwrap();
+    let offered = lines.iter().find(|l| l.entry.id == entry.id).unwrap();
+    assert_eq!(offered.entry.status, "offered");
+    assert_eq!(offered.entry.offer.as_ref().unwrap().starts_at, a.starts_at);
+    let untouched = lines.iter().find(|l| l.entry.id == later.id).unwrap();
+    assert_eq!(untouched.entry.status, "waiting", "July does not suit a June slot");
+    let mut tx = w.app.store().read().await.unwrap();
+    let queued = kerato_store::outbox::queued_emails(&mut tx).await.unwrap();
+    drop(tx);
+    assert_eq!(
+        queued,
+        [("waiting@example.com".to_string(), "An earlier appointment is available".to_string())]
+    );
+    let booked = w.app.accept_offer(&w.admin, entry.id).await.unwrap();
+    assert_eq!(booked.starts_at, a.starts_at);
+    let lines = w.app.waitlist(&w.admin).await.unwrap();
+    assert!(lines.iter().all(|l| l.entry.id != entry.id), "the entry is closed");
+    let err = w.app.accept_offer(&w.admin, later.id).await.unwrap_err();
+    assert!(matches!(err, AppError::Conflict(_)));
+    w.app.remove_from_waitlist(&w.admin, later.id).await.unwrap();
+    assert!(w.app.waitlist(&w.admin).await.unwrap().is_empty());
+}
