@@ -126,6 +126,10 @@ pub struct MailConfig {
     pub from: String,
     /// How often the outbox worker runs, in seconds.
     pub interval_seconds: u64,
+    /// The HTTP gateway that sends SMS; unset keeps SMS queued.
+    pub sms_gateway_url: Option<String>,
+    /// The gateway's bearer token.
+    pub sms_token: Option<Secret>,
 }
 
 impl Default for MailConfig {
@@ -134,6 +138,8 @@ impl Default for MailConfig {
             smtp_url: None,
             from: "Kerato <no-reply@localhost>".into(),
             interval_seconds: 30,
+            sms_gateway_url: None,
+            sms_token: None,
         }
     }
 }
@@ -208,6 +214,12 @@ auto_migrate = true
 from = "Kerato <no-reply@localhost>"
 # How often reminders are queued and the outbox is delivered, in seconds.
 interval_seconds = 30
+# The HTTP gateway that sends SMS reminders (https://, or http:// on
+# loopback): each message is POSTed as JSON {"to", "body", "reference"} with
+# the token as a bearer token. Unset keeps SMS queued in the outbox. Prefer
+# KERATO_MAIL__SMS_TOKEN_FILE for the token.
+# sms_gateway_url = "https://sms.example.com/v1/messages"
+# sms_token = "..."
 
 [log]
 # A tracing filter; RUST_LOG overrides it. Logs carry IDs, never PHI.

@@ -161,15 +161,31 @@ async fn ready_store(config: &Config, store: &Store, clock: &dyn Clock) -> Resul
     Ok(())
 }
 
-/// Queues reminders and delivers the outbox on a timer, when an SMTP
-/// server is configured.
+/// Queues reminders and delivers the outbox on a timer: e-mail when an
+/// SMTP server is configured, SMS when a gateway is.
 fn start_mail_worker(config: &Config, app: &App) -> Result<()> {
-    let Some(url) = &config.mail.smtp_url else {
-        tracing::info!("no mail.smtp_url: e-mail stays queued in the outbox");
-        return Ok(());
+    let mailer = match &config.mail.smtp_url {
+        Some(url) => Some(
+            kerato_app::reminders::Mailer::from_url(url.expose(), &config.mail.from)
+                .map_err(anyhow::Error::msg)?,
+        ),
+        None => {
+            tracing::info!("no mail.smtp_url: e-mail stays queued in the outbox");
+            None
+        }
     };
-    let mailer = kerato_app::reminders::Mailer::from_url(url.expose(), &config.mail.from)
-        .map_err(anyhow::Error::msg)?;
+    let sms = match &config.mail.sms_gateway_url {
+        Some(url) => {
+            let token = config.mail.sms_token.as_ref().map(|t| t.expose()).ok_or_else(|| {
+                anyhow::anyhow!("mail.sms_gateway_url is set but mail.sms_token is not; set both")
+            })?;
+            Some(kerato_app::reminders::SmsGateway::new(url, token).map_err(anyhow::Error::msg)?)
+        }
+        None => None,
+    };
+    if mailer.is_none() && sms.is_none() {
+        return Ok(());
+    }
     let app = app.clone();
     let every = Duration::from_secs(config.mail.interval_seconds.max(1));
     tokio::spawn(async move {
@@ -177,12 +193,22 @@ fn start_mail_worker(config: &Config, app: &App) -> Result<()> {
             if let Err(e) = app.queue_reminders().await {
                 tracing::error!(error = %e, "queueing reminders failed");
             }
-            match app.deliver_outbox(&mailer, 100).await {
-                Ok((sent, failed)) if sent + failed > 0 => {
-                    tracing::info!(sent, failed, "outbox delivered")
+            let email = match &mailer {
+                Some(m) => app.deliver_outbox(m, 100).await,
+                None => Ok((0, 0)),
+            };
+            let text = match &sms {
+                Some(g) => app.deliver_sms(g, 100).await,
+                None => Ok((0, 0)),
+            };
+            for (channel, outcome) in [("email", email), ("sms", text)] {
+                match outcome {
+                    Ok((sent, failed)) if sent + failed > 0 => {
+                        tracing::info!(channel, sent, failed, "outbox delivered")
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::error!(channel, error = %e, "outbox delivery failed"),
                 }
-                Ok(_) => {}
-                Err(e) => tracing::error!(error = %e, "outbox delivery failed"),
             }
             tokio::time::sleep(every).await;
         }
