@@ -10,6 +10,7 @@ mod error;
 pub mod identity;
 pub mod patients;
 pub mod privacy;
+pub mod recalls;
 pub mod reminders;
 pub mod scheduling;
 pub mod tenancy;

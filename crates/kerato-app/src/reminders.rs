@@ -78,7 +78,8 @@ impl SmsGateway {
     /// `https://…` (or `http://` on loopback, for a gateway on the same host
     /// or a test double) and the bearer token.
     pub fn new(url: &str, token: &str) -> Result<Self, String> {
-        let url = reqwest::Url::parse(url).map_err(|e| format!("the SMS gateway URL is not valid: {e}"))?;
+        let url = reqwest::Url::parse(url)
+            .map_err(|e| format!("the SMS gateway URL is not valid: {e}"))?;
         let loopback = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
         if url.scheme() != "https" && !(url.scheme() == "http" && loopback) {
             return Err("the SMS gateway URL must be https:// (http:// only on loopback)".into());
@@ -163,7 +164,9 @@ impl App {
                 local.strftime("%-I:%M %p")
             );
             let body = if channel == "sms" {
-                format!("Reminder: {name}, your appointment is at {when}. Call the practice to change it.")
+                format!(
+                    "Reminder: {name}, your appointment is at {when}. Call the practice to change it."
+                )
             } else {
                 format!(
                     "Hello {name},\n\nThis is a reminder of your appointment at {when}.\n\nIf you cannot come, please call the practice to change it.\n"

@@ -11,8 +11,8 @@ use kerato_domain::ids::{
     SeriesId,
 };
 use kerato_domain::scheduling::{
-    Break, Recurrence, RepeatedHour, ResourceKind, SlotSearch, Window, breaks_between,
-    first_block, overlaps, resolve_local_time, window_for,
+    Break, Recurrence, RepeatedHour, ResourceKind, SlotSearch, Window, breaks_between, first_block,
+    overlaps, resolve_local_time, window_for,
 };
 use kerato_domain::tenancy::{Location, Specialty};
 use kerato_domain::time::Timestamp;
@@ -115,7 +115,11 @@ pub const HORIZON_DAYS: i64 = 60;
 /// The grid on which slots are offered.
 const STEP_MINUTES: i64 = 15;
 
-pub(crate) fn parse_id<T: std::str::FromStr>(field: &str, raw: &str, e: &mut ValidationErrors) -> Option<T> {
+pub(crate) fn parse_id<T: std::str::FromStr>(
+    field: &str,
+    raw: &str,
+    e: &mut ValidationErrors,
+) -> Option<T> {
     let raw = raw.trim();
     if uuid::Uuid::try_parse(raw).is_ok() && raw.len() == 36 {
         raw.to_ascii_lowercase().parse().ok()
@@ -372,7 +376,12 @@ impl App {
             organisation_id: org,
             provider_id: provider,
             location_id: location,
-            kind: if provider.is_some() { "time_off" } else { "holiday" }.into(),
+            kind: if provider.is_some() {
+                "time_off"
+            } else {
+                "holiday"
+            }
+            .into(),
             starts_at: day_bounds(&loc, first)?.0,
             ends_at: day_bounds(&loc, last)?.1,
             reason,
@@ -463,7 +472,9 @@ impl App {
         req: &BookingRequest,
     ) -> Result<(), AppError> {
         let parsed = parse_booking(org, req)?;
-        self.book_in(tx, &parsed, parsed.date, None).await.map(|_| ())
+        self.book_in(tx, &parsed, parsed.date, None)
+            .await
+            .map(|_| ())
     }
 
     /// Books a recurring series (phototherapy three times a week for eight
@@ -479,8 +490,8 @@ impl App {
     ) -> Result<Vec<AppointmentRow>, AppError> {
         self.require(caller, Resource::Appointment, Action::Create, None)
             .await?;
-        let recurrence =
-            Recurrence::parse(weekdays, weeks).map_err(|m| ValidationErrors::single("weekdays", m))?;
+        let recurrence = Recurrence::parse(weekdays, weeks)
+            .map_err(|m| ValidationErrors::single("weekdays", m))?;
         let parsed = parse_booking(caller.actor.organisation_id, req)?;
         let series = SeriesId::new(self.now(), self.random_id_bits());
         let mut tx = self.store.write().await?;
@@ -745,10 +756,7 @@ impl App {
         } else {
             store::resources_busy(tx, loc.id, c.starts_at, c.ends_at).await?
         };
-        let in_use = |id: ResourceId| {
-            held.iter()
-                .any(|(r, _, _, a)| *r == id && Some(*a) != own)
-        };
+        let in_use = |id: ResourceId| held.iter().any(|(r, _, _, a)| *r == id && Some(*a) != own);
         let mut taken: Vec<ResourceId> = Vec::new();
         for r in &chosen {
             if in_use(r.id) {
@@ -877,8 +885,14 @@ fn parse_booking(
         .iter()
         .filter_map(|r| parse_id("resource_ids", r, &mut e))
         .collect();
-    let (Some(provider_id), Some(patient_id), Some(location_id), Some(type_id), Some(date), Some(time)) =
-        (provider_id, patient_id, location_id, type_id, date, time)
+    let (
+        Some(provider_id),
+        Some(patient_id),
+        Some(location_id),
+        Some(type_id),
+        Some(date),
+        Some(time),
+    ) = (provider_id, patient_id, location_id, type_id, date, time)
     else {
         return Err(e);
     };
@@ -1146,10 +1160,11 @@ impl App {
                 .filter(|k| k.organisation_id == org)
                 .ok_or(AppError::NotFound("appointment type"))?,
             None => {
-                return Err(
-                    ValidationErrors::single("appointment_type_id", "choose an appointment type")
-                        .into(),
-                );
+                return Err(ValidationErrors::single(
+                    "appointment_type_id",
+                    "choose an appointment type",
+                )
+                .into());
             }
         };
         let providers: Vec<ProviderRow> = store::providers_of(tx, org)
@@ -1174,7 +1189,10 @@ impl App {
         let now = self.now();
         let limit = q.limit.clamp(1, 50);
         let mut offers = Vec::new();
-        for loc in locations.iter().filter(|l| q.location.is_none_or(|id| id == l.id)) {
+        for loc in locations
+            .iter()
+            .filter(|l| q.location.is_none_or(|id| id == l.id))
+        {
             let tz = loc.time_zone.zone();
             let from = match q.from {
                 Some(d) => day_bounds(loc, d)?.0.max(now),
@@ -1183,9 +1201,15 @@ impl App {
             let until = from.plus_micros(HORIZON_DAYS * 24 * 60 * MINUTE);
             let first_day = from.to_jiff().to_zoned_datetime(tz.clone()).date();
             let held = store::resources_busy(tx, loc.id, from, until).await?;
-            let here: Vec<&ResourceRow> =
-                resources.iter().filter(|r| r.location_id == loc.id).collect();
-            if kind.resources.iter().any(|k| !here.iter().any(|r| r.kind == *k)) {
+            let here: Vec<&ResourceRow> = resources
+                .iter()
+                .filter(|r| r.location_id == loc.id)
+                .collect();
+            if kind
+                .resources
+                .iter()
+                .any(|k| !here.iter().any(|r| r.kind == *k))
+            {
                 // This location lacks a device the type needs.
                 continue;
             }
@@ -1195,8 +1219,12 @@ impl App {
                     continue;
                 }
                 let busy = store::busy(tx, p.id, from, until).await?;
-                let mut blocked =
-                    breaks_between(&store::breaks_of(tx, p.id).await?, tz, first_day, HORIZON_DAYS + 1);
+                let mut blocked = breaks_between(
+                    &store::breaks_of(tx, p.id).await?,
+                    tz,
+                    first_day,
+                    HORIZON_DAYS + 1,
+                );
                 blocked.extend(store::closures(tx, p.id, loc.id, from, until).await?);
                 let search = SlotSearch {
                     windows: &windows,
@@ -1212,9 +1240,9 @@ impl App {
                     overbook
                         || kind.resources.iter().all(|k| {
                             here.iter().filter(|r| r.kind == *k).any(|r| {
-                                !held
-                                    .iter()
-                                    .any(|(id, hs, he, _)| *id == r.id && overlaps((s, e), (*hs, *he)))
+                                !held.iter().any(|(id, hs, he, _)| {
+                                    *id == r.id && overlaps((s, e), (*hs, *he))
+                                })
                             })
                         })
                 };
@@ -1233,7 +1261,11 @@ impl App {
             }
         }
         offers.sort_by(|a, b| {
-            (a.starts_at, &a.provider_name, a.location_id).cmp(&(b.starts_at, &b.provider_name, b.location_id))
+            (a.starts_at, &a.provider_name, a.location_id).cmp(&(
+                b.starts_at,
+                &b.provider_name,
+                b.location_id,
+            ))
         });
         offers.truncate(limit);
         Ok(offers)

@@ -64,7 +64,8 @@ impl App {
             .await?;
         let org = caller.actor.organisation_id;
         let mut e = ValidationErrors::new();
-        let patient: Option<PatientId> = crate::scheduling::parse_id("patient_id", &input.patient_id, &mut e);
+        let patient: Option<PatientId> =
+            crate::scheduling::parse_id("patient_id", &input.patient_id, &mut e);
         let kind: Option<AppointmentTypeId> =
             crate::scheduling::parse_id("appointment_type_id", &input.appointment_type_id, &mut e);
         let provider: Option<ProviderId> = input
@@ -116,7 +117,10 @@ impl App {
             .await?
             .is_none_or(|t| t.organisation_id != org)
         {
-            e.add("appointment_type_id", "no such appointment type in this practice");
+            e.add(
+                "appointment_type_id",
+                "no such appointment type in this practice",
+            );
         }
         if let Some(p) = provider
             && store::find_provider(&mut tx, p)
@@ -147,7 +151,12 @@ impl App {
             appointment_id: None,
             version: 1,
         };
-        let mut act = Act::new(Action::Create, waitlist_target(caller, location), "waitlist").id(row.id);
+        let mut act = Act::new(
+            Action::Create,
+            waitlist_target(caller, location),
+            "waitlist",
+        )
+        .id(row.id);
         act.patient_id = Some(patient.to_string());
         let mut tx = self.guard(tx, caller, act).await?;
         waitlist::insert(&mut tx, &row, now).await?;
@@ -166,7 +175,12 @@ impl App {
         for entry in waitlist::open_entries(&mut tx, org).await? {
             let patient_name = patient_store::find_patient(&mut tx, entry.patient_id)
                 .await?
-                .map(|p| format!("{}, {}", p.fields.legal_last_name, p.fields.legal_first_name))
+                .map(|p| {
+                    format!(
+                        "{}, {}",
+                        p.fields.legal_last_name, p.fields.legal_first_name
+                    )
+                })
                 .unwrap_or_default();
             let type_name = types
                 .iter()
@@ -257,7 +271,7 @@ impl App {
                 if let Some((channel, recipient)) = patient_contact(
                     f.communication.reminders.as_str(),
                     f.email.as_deref(),
-                    mobile.as_deref(),
+                    mobile,
                 ) {
                     let body = format!(
                         "Hello {name}, an earlier appointment is open at {} on {} at {}. Call the practice within {OFFER_HOURS} hours to take it.",
@@ -265,7 +279,11 @@ impl App {
                         local.strftime("%A, %B %-d"),
                         local.strftime("%-I:%M %p"),
                     );
-                    let key = format!("waitlist-offer:{}:{}", entry.id, freed.starts_at.as_micros());
+                    let key = format!(
+                        "waitlist-offer:{}:{}",
+                        entry.id,
+                        freed.starts_at.as_micros()
+                    );
                     let message = Envelope {
                         channel,
                         recipient,
@@ -343,12 +361,18 @@ impl App {
             .await?
             .filter(|w| w.organisation_id == caller.actor.organisation_id)
             .ok_or(AppError::NotFound("waitlist entry"))?;
-        let mut act = Act::new(Action::Update, waitlist_target(caller, entry.location_id), "waitlist")
-            .id(entry.id);
+        let mut act = Act::new(
+            Action::Update,
+            waitlist_target(caller, entry.location_id),
+            "waitlist",
+        )
+        .id(entry.id);
         act.patient_id = Some(entry.patient_id.to_string());
         let mut tx = self.guard(tx, caller, act).await?;
         if !waitlist::close(&mut tx, &entry, "removed", None, self.now()).await? {
-            return Err(AppError::Conflict("the waitlist entry changed meanwhile; reload".into()));
+            return Err(AppError::Conflict(
+                "the waitlist entry changed meanwhile; reload".into(),
+            ));
         }
         tx.commit().await?;
         Ok(())

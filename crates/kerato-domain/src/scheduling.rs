@@ -126,12 +126,7 @@ pub struct Blocked {
 
 /// The instants of `breaks` on every local day from `first_day` for `days`
 /// days; a break whose times do not exist that day (DST) is skipped.
-pub fn breaks_between(
-    breaks: &[Break],
-    tz: &TimeZone,
-    first_day: Date,
-    days: i64,
-) -> Vec<Blocked> {
+pub fn breaks_between(breaks: &[Break], tz: &TimeZone, first_day: Date, days: i64) -> Vec<Blocked> {
     let mut out = Vec::new();
     for offset in 0..days {
         let Ok(day) = first_day.checked_add(jiff::Span::new().days(offset)) else {
@@ -187,7 +182,11 @@ impl SlotSearch<'_> {
         limit: usize,
     ) -> Vec<Timestamp> {
         let mut found = Vec::new();
-        let first_day = self.from.to_jiff().to_zoned_datetime(self.tz.clone()).date();
+        let first_day = self
+            .from
+            .to_jiff()
+            .to_zoned_datetime(self.tz.clone())
+            .date();
         for offset in 0..self.horizon_days {
             let Ok(day) = first_day.checked_add(jiff::Span::new().days(offset)) else {
                 break;
@@ -261,7 +260,9 @@ pub fn next_free(
 }
 
 /// What an appointment can occupy besides its provider.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ResourceKind {
@@ -578,7 +579,10 @@ mod tests {
         }];
         let blocked = breaks_between(&lunch, &ny(), monday, 7);
         assert_eq!(blocked.len(), 1, "one Monday in the week");
-        assert_eq!(first_block(&blocked, t(12, 0), t(12, 45)).map(|b| b.reason.as_str()), Some("Lunch"));
+        assert_eq!(
+            first_block(&blocked, t(12, 0), t(12, 45)).map(|b| b.reason.as_str()),
+            Some("Lunch")
+        );
         assert!(first_block(&blocked, t(12, 30), t(13, 0)).is_none());
         let search = SlotSearch {
             windows: &windows,
@@ -594,7 +598,11 @@ mod tests {
         assert_eq!(search.starts(|_, _, _| true, 1), vec![t(12, 30)]);
         // A resource check that refuses 12:30 moves the answer on.
         assert_eq!(search.starts(|s, _, _| s != t(12, 30), 1), vec![t(12, 45)]);
-        assert_eq!(search.starts(|_, _, _| true, 100).len(), 5, "12:30 to 13:30 by 15 minutes");
+        assert_eq!(
+            search.starts(|_, _, _| true, 100).len(),
+            5,
+            "12:30 to 13:30 by 15 minutes"
+        );
     }
 
     #[test]
@@ -605,7 +613,11 @@ mod tests {
         assert_eq!(dates.len(), 24);
         assert_eq!(dates[0], Date::new(2026, 11, 30).unwrap());
         assert_eq!(r.describe(), "mon,wed,fri x 8 weeks");
-        assert!(Recurrence::parse("mon,funday", 8).unwrap_err().contains("funday"));
+        assert!(
+            Recurrence::parse("mon,funday", 8)
+                .unwrap_err()
+                .contains("funday")
+        );
         assert!(Recurrence::parse("", 8).is_err());
         assert!(Recurrence::parse("mon", 0).is_err());
         assert!(Recurrence::parse("mon", MAX_SERIES_WEEKS + 1).is_err());

@@ -17,10 +17,11 @@ mod migrate;
 pub mod outbox;
 pub mod patients;
 pub mod privacy;
+pub mod recalls;
 pub mod scheduling;
 pub mod tenancy;
-pub mod waitlist;
 pub mod testing;
+pub mod waitlist;
 
 pub use backend::{Backend, OpenMode, SqliteOptions, Store, Tx};
 pub use error::StoreError;

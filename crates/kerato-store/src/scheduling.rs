@@ -137,9 +137,14 @@ pub async fn insert_type(
         .bind(&t.colour)
         .bind(i64::from(t.new_patient)))?;
     for kind in &t.resources {
-        execute!(tx, sqlx::query("INSERT INTO appointment_type_resources (appointment_type_id, kind) VALUES ($1, $2)")
+        execute!(
+            tx,
+            sqlx::query(
+                "INSERT INTO appointment_type_resources (appointment_type_id, kind) VALUES ($1, $2)"
+            )
             .bind(t.id.to_string())
-            .bind(kind.as_str()))?;
+            .bind(kind.as_str())
+        )?;
     }
     Ok(())
 }
@@ -173,7 +178,9 @@ async fn type_from(tx: &mut Tx, r: TypeTuple) -> Result<AppointmentTypeRow, Stor
         new_patient: new_patient != 0,
         resources: kinds
             .into_iter()
-            .map(|(k,)| ResourceKind::parse(&k).ok_or_else(|| corrupt(format!("resource kind {k}"))))
+            .map(|(k,)| {
+                ResourceKind::parse(&k).ok_or_else(|| corrupt(format!("resource kind {k}")))
+            })
             .collect::<Result<_, _>>()?,
     })
 }
@@ -182,7 +189,11 @@ pub async fn find_type(
     tx: &mut Tx,
     id: AppointmentTypeId,
 ) -> Result<Option<AppointmentTypeRow>, StoreError> {
-    let sql = concat!("SELECT ", type_columns!(), " FROM appointment_types WHERE id = $1");
+    let sql = concat!(
+        "SELECT ",
+        type_columns!(),
+        " FROM appointment_types WHERE id = $1"
+    );
     let row: Option<TypeTuple> = on_tx!(tx, c => sqlx::query_as(sql)
         .bind(id.to_string())
         .fetch_optional(&mut **c)
@@ -656,10 +667,7 @@ pub async fn resources_of(
     rows.into_iter().map(resource_from).collect()
 }
 
-pub async fn find_resource(
-    tx: &mut Tx,
-    id: ResourceId,
-) -> Result<Option<ResourceRow>, StoreError> {
+pub async fn find_resource(tx: &mut Tx, id: ResourceId) -> Result<Option<ResourceRow>, StoreError> {
     let row: Option<(String, String, String, String, String)> = on_tx!(tx, c => sqlx::query_as(
         "SELECT id, organisation_id, location_id, kind, name FROM resources WHERE id = $1"
     )
@@ -869,7 +877,16 @@ pub async fn upcoming_time_off(
     org: OrganisationId,
     now: Timestamp,
 ) -> Result<Vec<TimeOffRow>, StoreError> {
-    type Row = (String, String, Option<String>, Option<String>, String, i64, i64, String);
+    type Row = (
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        String,
+        i64,
+        i64,
+        String,
+    );
     let rows: Vec<Row> = on_tx!(tx, c => sqlx::query_as(
         "SELECT id, organisation_id, provider_id, location_id, kind, starts_at, ends_at, reason FROM time_off \
          WHERE organisation_id = $1 AND ends_at > $2 ORDER BY starts_at, id"

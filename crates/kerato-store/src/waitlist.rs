@@ -121,7 +121,8 @@ fn from_row(r: Row) -> Result<WaitlistRow, StoreError> {
 
 pub async fn find(tx: &mut Tx, id: WaitlistEntryId) -> Result<Option<WaitlistRow>, StoreError> {
     let sql = concat!("SELECT ", columns!(), " FROM waitlist WHERE id = $1");
-    let row: Option<Row> = on_tx!(tx, c => sqlx::query_as(sql).bind(id.to_string()).fetch_optional(&mut **c).await)?;
+    let row: Option<Row> =
+        on_tx!(tx, c => sqlx::query_as(sql).bind(id.to_string()).fetch_optional(&mut **c).await)?;
     row.map(from_row).transpose()
 }
 
@@ -136,7 +137,8 @@ pub async fn open_entries(
         columns!(),
         " FROM waitlist WHERE organisation_id = $1 AND status IN ('waiting', 'offered') ORDER BY created_at, id"
     );
-    let rows: Vec<Row> = on_tx!(tx, c => sqlx::query_as(sql).bind(org.to_string()).fetch_all(&mut **c).await)?;
+    let rows: Vec<Row> =
+        on_tx!(tx, c => sqlx::query_as(sql).bind(org.to_string()).fetch_all(&mut **c).await)?;
     rows.into_iter().map(from_row).collect()
 }
 

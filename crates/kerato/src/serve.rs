@@ -176,9 +176,16 @@ fn start_mail_worker(config: &Config, app: &App) -> Result<()> {
     };
     let sms = match &config.mail.sms_gateway_url {
         Some(url) => {
-            let token = config.mail.sms_token.as_ref().map(|t| t.expose()).ok_or_else(|| {
-                anyhow::anyhow!("mail.sms_gateway_url is set but mail.sms_token is not; set both")
-            })?;
+            let token = config
+                .mail
+                .sms_token
+                .as_ref()
+                .map(|t| t.expose())
+                .ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "mail.sms_gateway_url is set but mail.sms_token is not; set both"
+                    )
+                })?;
             Some(kerato_app::reminders::SmsGateway::new(url, token).map_err(anyhow::Error::msg)?)
         }
         None => None,

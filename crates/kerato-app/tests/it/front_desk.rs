@@ -11,6 +11,7 @@ use kerato_domain::ids::LocationId;
 use kerato_domain::patients::PatientInput;
 use kerato_domain::scheduling::{Break, ResourceKind, VisitStatus, Window};
 use kerato_domain::tenancy::{LocationInput, Specialty};
+use kerato_domain::time::Clock;
 
 use crate::{World, world};
 
@@ -42,7 +43,12 @@ async fn location(w: &World, name: &str) -> LocationId {
 }
 
 /// A provider working 08:00–12:00 every day at `loc`.
-async fn provider(w: &World, name: &str, loc: LocationId, specialty: Option<Specialty>) -> ProviderRow {
+async fn provider(
+    w: &World,
+    name: &str,
+    loc: LocationId,
+    specialty: Option<Specialty>,
+) -> ProviderRow {
     let p = w
         .app
         .create_provider_with(&w.admin, name, &[loc], &specialty.into_iter().collect())
@@ -50,7 +56,12 @@ async fn provider(w: &World, name: &str, loc: LocationId, specialty: Option<Spec
         .unwrap();
     for day in DAYS {
         w.app
-            .add_window(&w.admin, p.id, loc, Window::new(day, at(8, 0), at(12, 0), false).unwrap())
+            .add_window(
+                &w.admin,
+                p.id,
+                loc,
+                Window::new(day, at(8, 0), at(12, 0), false).unwrap(),
+            )
             .await
             .unwrap();
     }
@@ -137,9 +148,16 @@ async fn a_device_is_never_double_booked_and_must_be_at_the_location() {
         time: "09:00".into(),
         ..Default::default()
     };
-    w.app.book_appointment(&w.admin, &req(&a, &p1)).await.unwrap();
+    w.app
+        .book_appointment(&w.admin, &req(&a, &p1))
+        .await
+        .unwrap();
     // Another provider, the same time: the only OCT is taken.
-    let err = w.app.book_appointment(&w.admin, &req(&b, &p2)).await.unwrap_err();
+    let err = w
+        .app
+        .book_appointment(&w.admin, &req(&b, &p2))
+        .await
+        .unwrap_err();
     assert!(
         matches!(&err, AppError::Conflict(m) if m.contains("every oct at Main is in use")),
         "{err}"
@@ -158,7 +176,10 @@ async fn a_device_is_never_double_booked_and_must_be_at_the_location() {
         )
         .await
         .unwrap_err();
-    assert_eq!(validation(&err), "resource_ids: Annex room 1 is not at Main; choose one there");
+    assert_eq!(
+        validation(&err),
+        "resource_ids: Annex room 1 is not at Main; choose one there"
+    );
     assert_eq!(appointments(&w).await, before);
     // Find next available moves past the OCT's busy half hour.
     let offers = w
@@ -175,7 +196,10 @@ async fn a_device_is_never_double_booked_and_must_be_at_the_location() {
         )
         .await
         .unwrap();
-    let times: Vec<_> = offers.iter().map(|o| o.time.strftime("%H:%M").to_string()).collect();
+    let times: Vec<_> = offers
+        .iter()
+        .map(|o| o.time.strftime("%H:%M").to_string())
+        .collect();
     assert_eq!(times, ["08:00", "08:15", "08:30"], "09:00 is the OCT's");
     let offers = w
         .app
@@ -191,9 +215,11 @@ async fn a_device_is_never_double_booked_and_must_be_at_the_location() {
         )
         .await
         .unwrap();
-    assert!(offers.iter().all(|o| !(o.date.to_string() == MONDAY
-        && o.time >= at(8, 45)
-        && o.time < at(9, 30))));
+    assert!(
+        offers
+            .iter()
+            .all(|o| !(o.date.to_string() == MONDAY && o.time >= at(8, 45) && o.time < at(9, 30)))
+    );
     // With the device explicitly chosen and the slot taken, the device is named.
     let err = w
         .app
@@ -206,7 +232,10 @@ async fn a_device_is_never_double_booked_and_must_be_at_the_location() {
         )
         .await
         .unwrap_err();
-    assert!(matches!(&err, AppError::Conflict(m) if m.contains("OCT 1 is in use")), "{err}");
+    assert!(
+        matches!(&err, AppError::Conflict(m) if m.contains("OCT 1 is in use")),
+        "{err}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -214,13 +243,22 @@ async fn lunch_and_holidays_close_the_schedule_and_the_search_skips_them() {
     let w = world().await;
     let main = location(&w, "Main").await;
     let p = provider(&w, "Dr. Okafor", main, None).await;
-    let kind = w.app.create_appointment_type(&w.admin, "Skin check", 30).await.unwrap();
+    let kind = w
+        .app
+        .create_appointment_type(&w.admin, "Skin check", 30)
+        .await
+        .unwrap();
     let pat = patient(&w, "Lunch", None).await;
     w.app
         .add_break(
             &w.admin,
             p.id,
-            Break { weekday: Weekday::Monday, start: at(8, 0), end: at(11, 0), label: "Lunch".into() },
+            Break {
+                weekday: Weekday::Monday,
+                start: at(8, 0),
+                end: at(11, 0),
+                label: "Lunch".into(),
+            },
         )
         .await
         .unwrap();
@@ -234,7 +272,10 @@ async fn lunch_and_holidays_close_the_schedule_and_the_search_skips_them() {
         ..Default::default()
     };
     let err = w.app.book_appointment(&w.admin, &req).await.unwrap_err();
-    assert_eq!(validation(&err), "time: Dr. Okafor is not available then (Lunch)");
+    assert_eq!(
+        validation(&err),
+        "time: Dr. Okafor is not available then (Lunch)"
+    );
     // The practice closes Tuesday for a holiday.
     w.app
         .close_days(
@@ -249,7 +290,14 @@ async fn lunch_and_holidays_close_the_schedule_and_the_search_skips_them() {
         .unwrap();
     let err = w
         .app
-        .book_appointment(&w.admin, &BookingRequest { date: "2027-06-08".into(), time: "09:00".into(), ..req.clone() })
+        .book_appointment(
+            &w.admin,
+            &BookingRequest {
+                date: "2027-06-08".into(),
+                time: "09:00".into(),
+                ..req.clone()
+            },
+        )
         .await
         .unwrap_err();
     assert!(validation(&err).contains("Staff training day"), "{err}");
@@ -268,23 +316,54 @@ async fn lunch_and_holidays_close_the_schedule_and_the_search_skips_them() {
         .await
         .unwrap();
     let first = &offers[0];
-    assert_eq!((first.date.to_string(), first.time), (MONDAY.to_string(), at(11, 0)));
-    assert!(offers.iter().all(|o| o.date.to_string() != "2027-06-08"), "the holiday is skipped");
-    assert_eq!(offers[3].date.to_string(), "2027-06-09", "Monday 11:00–12:00 holds 3; then Wednesday");
+    assert_eq!(
+        (first.date.to_string(), first.time),
+        (MONDAY.to_string(), at(11, 0))
+    );
+    assert!(
+        offers.iter().all(|o| o.date.to_string() != "2027-06-08"),
+        "the holiday is skipped"
+    );
+    assert_eq!(
+        offers[3].date.to_string(),
+        "2027-06-09",
+        "Monday 11:00–12:00 holds 3; then Wednesday"
+    );
     // Time off for the provider, wherever they work.
     w.app
-        .close_days(&w.admin, Some(p.id), None, Date::new(2027, 6, 9).unwrap(), Date::new(2027, 6, 10).unwrap(), "Conference")
+        .close_days(
+            &w.admin,
+            Some(p.id),
+            None,
+            Date::new(2027, 6, 9).unwrap(),
+            Date::new(2027, 6, 10).unwrap(),
+            "Conference",
+        )
         .await
         .unwrap();
     let err = w
         .app
-        .book_appointment(&w.admin, &BookingRequest { date: "2027-06-10".into(), time: "09:00".into(), ..req.clone() })
+        .book_appointment(
+            &w.admin,
+            &BookingRequest {
+                date: "2027-06-10".into(),
+                time: "09:00".into(),
+                ..req.clone()
+            },
+        )
         .await
         .unwrap_err();
     assert!(validation(&err).contains("Conference"), "{err}");
     let err = w
         .app
-        .close_days(&w.admin, None, None, Date::new(2027, 6, 9).unwrap(), Date::new(2027, 6, 8).unwrap(), "x")
+        .close_days(
+            &w.admin,
+            None,
+            None,
+            Date::new(2027, 6, 9).unwrap(),
+            Date::new(2027, 6, 8).unwrap(),
+            "x",
+        )
         .await
         .unwrap_err();
     assert!(matches!(err, AppError::Validation(_)));
@@ -328,7 +407,10 @@ async fn next_available_looks_across_providers_and_honours_specialty() {
         )
         .await
         .unwrap_err();
-    assert!(validation(&err).contains("does not practise dermatology"), "{err}");
+    assert!(
+        validation(&err).contains("does not practise dermatology"),
+        "{err}"
+    );
     let q = SlotQuery {
         appointment_type: Some(kind.id),
         from: Some(Date::new(2027, 6, 7).unwrap()),
@@ -336,7 +418,10 @@ async fn next_available_looks_across_providers_and_honours_specialty() {
         ..Default::default()
     };
     let offers = w.app.find_slots(&w.admin, &q).await.unwrap();
-    assert!(offers.iter().all(|o| o.provider_id == derm.id), "only the dermatologist");
+    assert!(
+        offers.iter().all(|o| o.provider_id == derm.id),
+        "only the dermatologist"
+    );
     // Fill Monday for the dermatologist: the search moves to Tuesday.
     w.app
         .book_appointment(
@@ -396,27 +481,54 @@ async fn a_series_books_every_date_or_none() {
     w.app
         .book_appointment(
             &w.admin,
-            &BookingRequest { patient_id: other, date: "2027-06-16".into(), ..req.clone() },
+            &BookingRequest {
+                patient_id: other,
+                date: "2027-06-16".into(),
+                ..req.clone()
+            },
         )
         .await
         .unwrap();
-    let err = w.app.book_series(&w.admin, &req, "mon,wed,fri", 8).await.unwrap_err();
+    let err = w
+        .app
+        .book_series(&w.admin, &req, "mon,wed,fri", 8)
+        .await
+        .unwrap_err();
     assert!(
         matches!(&err, AppError::Conflict(m) if m.starts_with("1 of 24 dates cannot be booked, so none was: 2027-06-16")),
         "{err}"
     );
-    assert_eq!(appointments(&w).await, 1, "nothing of the series was written");
+    assert_eq!(
+        appointments(&w).await,
+        1,
+        "nothing of the series was written"
+    );
     let series = w
         .app
-        .book_series(&w.admin, &BookingRequest { time: "09:00".into(), ..req.clone() }, "mon,wed,fri", 8)
+        .book_series(
+            &w.admin,
+            &BookingRequest {
+                time: "09:00".into(),
+                ..req.clone()
+            },
+            "mon,wed,fri",
+            8,
+        )
         .await
         .unwrap();
     assert_eq!(series.len(), 24);
     let id = series[0].series_id.expect("a series ID");
     assert!(series.iter().all(|a| a.series_id == Some(id)));
-    assert_eq!(series.last().unwrap().starts_at.to_string(), "2027-07-30T13:00:00Z");
+    assert_eq!(
+        series.last().unwrap().starts_at.to_string(),
+        "2027-07-30T13:00:00Z"
+    );
     assert_eq!(appointments(&w).await, 25);
-    let err = w.app.book_series(&w.admin, &req, "someday", 8).await.unwrap_err();
+    let err = w
+        .app
+        .book_series(&w.admin, &req, "someday", 8)
+        .await
+        .unwrap_err();
     assert!(validation(&err).contains("not a weekday"));
 }
 
@@ -425,7 +537,11 @@ async fn a_cancellation_offers_the_slot_to_the_waitlist_and_the_offer_books() {
     let w = world().await;
     let main = location(&w, "Main").await;
     let p = provider(&w, "Dr. Okafor", main, None).await;
-    let kind = w.app.create_appointment_type(&w.admin, "Skin check", 30).await.unwrap();
+    let kind = w
+        .app
+        .create_appointment_type(&w.admin, "Skin check", 30)
+        .await
+        .unwrap();
     let first = patient(&w, "First", None).await;
     let waiting = patient(&w, "Waiting", Some("waiting@example.com")).await;
     let too_late = patient(&w, "Later", Some("later@example.com")).await;
@@ -490,9 +606,17 @@ async fn a_cancellation_offers_the_slot_to_the_waitlist_and_the_offer_books() {
         )
         .await
         .unwrap_err();
-    assert!(matches!(&err, AppError::Validation(v) if v.errors.len() == 2), "{err}");
+    assert!(
+        matches!(&err, AppError::Validation(v) if v.errors.len() == 2),
+        "{err}"
+    );
     w.app
-        .set_visit_status(&w.admin, a.id, VisitStatus::Cancelled, Some("patient is travelling"))
+        .set_visit_status(
+            &w.admin,
+            a.id,
+            VisitStatus::Cancelled,
+            Some("patient is travelling"),
+        )
         .await
         .unwrap();
     let lines = w.app.waitlist(&w.admin).await.unwrap();
@@ -500,20 +624,150 @@ async fn a_cancellation_offers_the_slot_to_the_waitlist_and_the_offer_books() {
     assert_eq!(offered.entry.status, "offered");
     assert_eq!(offered.entry.offer.as_ref().unwrap().starts_at, a.starts_at);
     let untouched = lines.iter().find(|l| l.entry.id == later.id).unwrap();
-    assert_eq!(untouched.entry.status, "waiting", "July does not suit a June slot");
+    assert_eq!(
+        untouched.entry.status, "waiting",
+        "July does not suit a June slot"
+    );
     let mut tx = w.app.store().read().await.unwrap();
     let queued = kerato_store::outbox::queued_emails(&mut tx).await.unwrap();
     drop(tx);
     assert_eq!(
         queued,
-        [("waiting@example.com".to_string(), "An earlier appointment is available".to_string())]
+        [(
+            "waiting@example.com".to_string(),
+            "An earlier appointment is available".to_string()
+        )]
     );
     let booked = w.app.accept_offer(&w.admin, entry.id).await.unwrap();
     assert_eq!(booked.starts_at, a.starts_at);
     let lines = w.app.waitlist(&w.admin).await.unwrap();
-    assert!(lines.iter().all(|l| l.entry.id != entry.id), "the entry is closed");
+    assert!(
+        lines.iter().all(|l| l.entry.id != entry.id),
+        "the entry is closed"
+    );
     let err = w.app.accept_offer(&w.admin, later.id).await.unwrap_err();
     assert!(matches!(err, AppError::Conflict(_)));
-    w.app.remove_from_waitlist(&w.admin, later.id).await.unwrap();
+    w.app
+        .remove_from_waitlist(&w.admin, later.id)
+        .await
+        .unwrap();
     assert!(w.app.waitlist(&w.admin).await.unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recalls_make_a_due_list_and_a_notice_never_names_the_condition() {
+    let w = world().await;
+    location(&w, "Main").await;
+    let types = w.app.install_default_recall_types(&w.admin).await.unwrap();
+    assert_eq!(types.len(), 7);
+    assert_eq!(
+        w.app
+            .install_default_recall_types(&w.admin)
+            .await
+            .unwrap()
+            .len(),
+        7,
+        "idempotent"
+    );
+    let glaucoma = types
+        .iter()
+        .find(|t| t.name.starts_with("Glaucoma"))
+        .unwrap();
+    let skin = types
+        .iter()
+        .find(|t| t.name == "Full-skin check (12-month)")
+        .unwrap();
+    let emailed = patient(&w, "Emailed", Some("due@example.com"))
+        .await
+        .parse()
+        .unwrap();
+    let phoned = patient(&w, "Phoned", None).await.parse().unwrap();
+    // The test clock is 2026-05-28 in New York.
+    let g = w
+        .app
+        .add_recall(&w.admin, emailed, glaucoma.id, "")
+        .await
+        .unwrap();
+    assert_eq!(g.due_date, "2026-08-28", "three months from today");
+    let s = w
+        .app
+        .add_recall(&w.admin, phoned, skin.id, "2026-06-15")
+        .await
+        .unwrap();
+    let err = w
+        .app
+        .add_recall(&w.admin, phoned, skin.id, "15/06/2026")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, AppError::Validation(v) if v.errors[0].field == "due_date"),
+        "{err}"
+    );
+    let june = Date::new(2026, 6, 30).unwrap();
+    let due = w.app.due_recalls(&w.admin, june, None).await.unwrap();
+    assert_eq!(due.iter().map(|d| d.recall.id).collect::<Vec<_>>(), [s.id]);
+    let autumn = Date::new(2026, 9, 30).unwrap();
+    let due = w.app.due_recalls(&w.admin, autumn, None).await.unwrap();
+    assert_eq!(due.len(), 2);
+    let only = w
+        .app
+        .due_recalls(&w.admin, autumn, Some(glaucoma.id))
+        .await
+        .unwrap();
+    assert_eq!(only.len(), 1);
+    // Notices go to whoever chose a written channel; the other waits for a call.
+    assert_eq!(
+        w.app.send_recall_notices(&w.admin, autumn).await.unwrap(),
+        1
+    );
+    assert_eq!(
+        w.app.send_recall_notices(&w.admin, autumn).await.unwrap(),
+        0,
+        "once"
+    );
+    let mut tx = w.app.store().read().await.unwrap();
+    let queued = kerato_store::outbox::queued_emails(&mut tx).await.unwrap();
+    drop(tx);
+    assert_eq!(
+        queued,
+        [(
+            "due@example.com".to_string(),
+            "Time to book your visit".to_string()
+        )]
+    );
+    let bodies = {
+        let mut tx = w.app.store().write().await.unwrap();
+        let m = kerato_store::outbox::claim_next(&mut tx, "email", w.clock.now(), 1)
+            .await
+            .unwrap()
+            .unwrap();
+        m.body
+    };
+    assert!(!bodies.to_lowercase().contains("glaucoma"), "{bodies}");
+    let r = w
+        .app
+        .record_recall_outreach(&w.admin, s.id, "left_voicemail")
+        .await
+        .unwrap();
+    assert_eq!(
+        (r.outreach.as_str(), r.outreach_attempts),
+        ("left_voicemail", 1)
+    );
+    assert!(
+        w.app
+            .record_recall_outreach(&w.admin, s.id, "shouted")
+            .await
+            .is_err()
+    );
+    let next = w
+        .app
+        .complete_recall(&w.admin, s.id, Date::new(2026, 6, 20).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(next.due_date, "2027-06-20");
+    let due = w.app.due_recalls(&w.admin, autumn, None).await.unwrap();
+    assert!(
+        due.iter().all(|d| d.recall.id != s.id),
+        "done recalls leave the list"
+    );
 }

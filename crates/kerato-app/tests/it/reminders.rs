@@ -98,8 +98,13 @@ async fn sms_gateway(status: u16) -> (String, Arc<Mutex<Vec<(String, String)>>>)
                         head.push_str(&line);
                     }
                     let mut body = vec![0u8; length];
-                    tokio::io::AsyncReadExt::read_exact(&mut reader, &mut body).await.unwrap();
-                    store.lock().unwrap().push((head, String::from_utf8(body).unwrap()));
+                    tokio::io::AsyncReadExt::read_exact(&mut reader, &mut body)
+                        .await
+                        .unwrap();
+                    store
+                        .lock()
+                        .unwrap()
+                        .push((head, String::from_utf8(body).unwrap()));
                     let reply = format!("HTTP/1.1 {status} X\r\ncontent-length: 0\r\n\r\n");
                     if write.write_all(reply.as_bytes()).await.is_err() {
                         return;
@@ -117,7 +122,13 @@ async fn an_sms_reminder_goes_through_the_gateway_once_and_retries_after_a_failu
     booked_tomorrow_by(&w, "sms").await;
     assert_eq!(w.app.queue_reminders().await.unwrap(), 1);
     let mut tx = w.app.store().read().await.unwrap();
-    assert!(kerato_store::outbox::queued_emails(&mut tx).await.unwrap().len() == 1);
+    assert!(
+        kerato_store::outbox::queued_emails(&mut tx)
+            .await
+            .unwrap()
+            .len()
+            == 1
+    );
     drop(tx);
     // No SMTP delivery takes an SMS.
     let (url, inbox) = smtp_sink().await;
@@ -128,25 +139,50 @@ async fn an_sms_reminder_goes_through_the_gateway_once_and_retries_after_a_failu
     let (down, _) = sms_gateway(503).await;
     let gateway = SmsGateway::new(&down, "secret-token").unwrap();
     assert_eq!(w.app.deliver_sms(&gateway, 10).await.unwrap(), (0, 1));
-    assert_eq!(w.app.deliver_sms(&gateway, 10).await.unwrap(), (0, 0), "backing off");
+    assert_eq!(
+        w.app.deliver_sms(&gateway, 10).await.unwrap(),
+        (0, 0),
+        "backing off"
+    );
     w.clock.advance_secs(120);
     let (up, seen) = sms_gateway(202).await;
     let gateway = SmsGateway::new(&up, "secret-token").unwrap();
     assert_eq!(w.app.deliver_sms(&gateway, 10).await.unwrap(), (1, 0));
-    assert_eq!(w.app.deliver_sms(&gateway, 10).await.unwrap(), (0, 0), "sent once");
+    assert_eq!(
+        w.app.deliver_sms(&gateway, 10).await.unwrap(),
+        (0, 0),
+        "sent once"
+    );
     let seen = seen.lock().unwrap().clone();
     assert_eq!(seen.len(), 1);
     let (head, body) = &seen[0];
     assert!(head.starts_with("POST /v1/messages HTTP/1.1"), "{head}");
-    assert!(head.to_ascii_lowercase().contains("authorization: bearer secret-token"), "{head}");
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("authorization: bearer secret-token"),
+        "{head}"
+    );
     let json: serde_json::Value = serde_json::from_str(body).unwrap();
     let reference = json["reference"].as_str().unwrap();
-    assert!(head.to_ascii_lowercase().contains(&format!("idempotency-key: {reference}")), "{head}");
+    assert!(
+        head.to_ascii_lowercase()
+            .contains(&format!("idempotency-key: {reference}")),
+        "{head}"
+    );
     assert_eq!(json["to"], "+15185550142");
     let text = json["body"].as_str().unwrap();
-    assert!(text.contains("Jo,") && text.contains("Main") && text.contains("10:15 AM"), "{text}");
-    assert!(!text.contains("Biopsy") && !text.contains("Okafor"), "minimum necessary: {text}");
-    assert!(SmsGateway::new("http://sms.example.com/send", "t").is_err(), "plain HTTP off loopback");
+    assert!(
+        text.contains("Jo,") && text.contains("Main") && text.contains("10:15 AM"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("Biopsy") && !text.contains("Okafor"),
+        "minimum necessary: {text}"
+    );
+    assert!(
+        SmsGateway::new("http://sms.example.com/send", "t").is_err(),
+        "plain HTTP off loopback"
+    );
 }
 
 async fn booked_tomorrow_by(w: &crate::World, channel: &str) {
