@@ -186,24 +186,123 @@ async fn seed_schedule(
     patients: &[kerato_domain::ids::PatientId],
 ) -> Result<(), AppError> {
     use jiff::civil::{Time, Weekday};
-    use kerato_domain::scheduling::Window;
+    use kerato_domain::scheduling::{ResourceKind, Window};
+    use kerato_domain::tenancy::Specialty;
+    use std::collections::BTreeSet;
     let all: Vec<_> = locations.iter().map(|l| l.id).collect();
+    let one = |s: Specialty| BTreeSet::from([s]);
     let providers = [
-        app.create_provider(caller, "Dr. Amara Okafor (dermatology)", &all)
-            .await?,
-        app.create_provider(caller, "Dr. Kenji Sato (ophthalmology)", &all)
-            .await?,
-        app.create_provider(caller, "Dr. Priya Patel, OD", &all)
-            .await?,
+        app.create_provider_with(
+            caller,
+            "Dr. Amara Okafor (dermatology)",
+            &all,
+            &one(Specialty::Dermatology),
+        )
+        .await?,
+        app.create_provider_with(
+            caller,
+            "Dr. Kenji Sato (ophthalmology)",
+            &all,
+            &one(Specialty::EyeCare),
+        )
+        .await?,
+        app.create_provider_with(
+            caller,
+            "Dr. Priya Patel, OD",
+            &all,
+            &one(Specialty::EyeCare),
+        )
+        .await?,
     ];
+    // Rooms and devices: the main clinic has the diagnostic equipment.
+    let rooms: [(usize, ResourceKind, &str); 10] = [
+        (0, ResourceKind::ExamRoom, "Exam 1"),
+        (0, ResourceKind::ExamRoom, "Exam 2"),
+        (0, ResourceKind::ExamRoom, "Exam 3"),
+        (0, ResourceKind::PretestLane, "Pretest lane"),
+        (0, ResourceKind::Oct, "OCT"),
+        (0, ResourceKind::VisualField, "Visual field"),
+        (0, ResourceKind::PhototherapyBooth, "Phototherapy booth"),
+        (0, ResourceKind::Laser, "Vbeam laser"),
+        (1, ResourceKind::ExamRoom, "Mall exam A"),
+        (1, ResourceKind::ExamRoom, "Mall exam B"),
+    ];
+    for (loc, kind, name) in rooms {
+        app.create_resource(caller, all[loc], kind, name).await?;
+    }
+    let kinds = |k: &[ResourceKind]| k.iter().copied().collect::<BTreeSet<_>>();
+    let visit = |name: &str, minutes: i64, s: Specialty, colour: &str, needs: &[ResourceKind]| {
+        crate::scheduling::TypeInput {
+            name: name.into(),
+            duration_minutes: minutes,
+            specialty: Some(s),
+            colour: Some(colour.into()),
+            new_patient: false,
+            resources: kinds(needs),
+        }
+    };
+    let exam = [ResourceKind::ExamRoom];
     let types = [
-        app.create_appointment_type(caller, "Full-skin check", 30)
-            .await?,
-        app.create_appointment_type(caller, "Comprehensive eye exam", 45)
-            .await?,
-        app.create_appointment_type(caller, "Contact lens follow-up", 15)
-            .await?,
+        app.define_appointment_type(
+            caller,
+            &visit(
+                "Full-skin check",
+                30,
+                Specialty::Dermatology,
+                "#b5523b",
+                &exam,
+            ),
+        )
+        .await?,
+        app.define_appointment_type(
+            caller,
+            &visit(
+                "Comprehensive eye exam",
+                45,
+                Specialty::EyeCare,
+                "#3b6ea5",
+                &exam,
+            ),
+        )
+        .await?,
+        app.define_appointment_type(
+            caller,
+            &visit(
+                "Contact lens follow-up",
+                15,
+                Specialty::EyeCare,
+                "#4f8a5b",
+                &exam,
+            ),
+        )
+        .await?,
     ];
+    app.define_appointment_type(
+        caller,
+        &visit(
+            "Glaucoma follow-up",
+            30,
+            Specialty::EyeCare,
+            "#7a4fa3",
+            &[
+                ResourceKind::ExamRoom,
+                ResourceKind::Oct,
+                ResourceKind::VisualField,
+            ],
+        ),
+    )
+    .await?;
+    app.define_appointment_type(
+        caller,
+        &visit(
+            "Phototherapy",
+            15,
+            Specialty::Dermatology,
+            "#c99a2e",
+            &[ResourceKind::PhototherapyBooth],
+        ),
+    )
+    .await?;
     let hour = |h: i8| Time::new(h, 0, 0, 0).map_err(|e| AppError::NotReady(e.to_string()));
     for p in &providers {
         for (i, loc) in all.iter().enumerate() {
@@ -225,11 +324,35 @@ async fn seed_schedule(
             }
         }
     }
+    // A weekly staff meeting, and a holiday after the booked month.
+    app.add_break(
+        caller,
+        providers[1].id,
+        kerato_domain::scheduling::Break {
+            weekday: Weekday::Wednesday,
+            start: hour(11)?,
+            end: hour(12)?,
+            label: "Staff meeting".into(),
+        },
+    )
+    .await?;
     let today = app
         .now()
         .to_jiff()
         .to_zoned_datetime(locations[0].time_zone.zone().clone())
         .date();
+    if let Ok(holiday) = today.checked_add(jiff::Span::new().days(40)) {
+        app.close_days(
+            caller,
+            None,
+            Some(all[0]),
+            holiday,
+            holiday,
+            "Practice closed for staff training",
+        )
+        .await?;
+    }
+    seed_recalls(app, caller, patients, today).await?;
     let mut n = 0usize;
     for offset in 1..=30i64 {
         let Ok(day) = today.checked_add(jiff::Span::new().days(offset)) else {
@@ -256,6 +379,48 @@ async fn seed_schedule(
                 app.book_appointment(caller, &req).await?;
             }
         }
+    }
+    // Three patients hope for something sooner.
+    for (i, patient) in patients.iter().rev().take(3).enumerate() {
+        let later = |d: i64| {
+            today
+                .checked_add(jiff::Span::new().days(d))
+                .map(|d| d.to_string())
+                .unwrap_or_default()
+        };
+        app.add_to_waitlist(
+            caller,
+            &crate::waitlist::WaitlistInput {
+                patient_id: patient.to_string(),
+                appointment_type_id: types[i % types.len()].id.to_string(),
+                provider_id: None,
+                location_id: Some(all[0].to_string()),
+                earliest_date: later(1),
+                latest_date: later(30),
+                note: "Prefers mornings".into(),
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// The standard recall types, and a recall for every fifth patient due
+/// between a month ago and two months ahead.
+async fn seed_recalls(
+    app: &App,
+    caller: &crate::Caller,
+    patients: &[kerato_domain::ids::PatientId],
+    today: jiff::civil::Date,
+) -> Result<(), AppError> {
+    let types = app.install_default_recall_types(caller).await?;
+    for (i, patient) in patients.iter().enumerate().filter(|(i, _)| i % 5 == 0) {
+        let kind = &types[i % types.len()];
+        let due = today
+            .checked_add(jiff::Span::new().days((i as i64 % 90) - 30))
+            .map_err(|e| AppError::NotReady(e.to_string()))?;
+        app.add_recall(caller, *patient, kind.id, &due.to_string())
+            .await?;
     }
     Ok(())
 }

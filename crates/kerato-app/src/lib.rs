@@ -4,6 +4,7 @@
 
 pub mod audit;
 mod authz;
+pub mod board;
 pub mod clock;
 pub mod demo;
 mod error;

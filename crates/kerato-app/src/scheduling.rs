@@ -913,7 +913,7 @@ fn parse_booking(
 
 /// The instants a location's local day `date` starts and ends (the next
 /// midnight), which DST can make 23 or 25 hours apart.
-fn day_bounds(loc: &Location, date: Date) -> Result<(Timestamp, Timestamp), AppError> {
+pub(crate) fn day_bounds(loc: &Location, date: Date) -> Result<(Timestamp, Timestamp), AppError> {
     let tz = loc.time_zone.zone();
     let start = resolve_local_time(tz, "", date, Time::midnight(), Some(RepeatedHour::First))
         .map_err(AppError::NotReady)?;
@@ -1319,18 +1319,30 @@ impl App {
             .await?
             .ok_or(AppError::NotFound("location"))?;
         let (start, end) = day_bounds(&loc, date)?;
+        let lines = self.schedule_lines(&mut tx, location, start, end).await?;
+        tx.commit().await?;
+        Ok(lines)
+    }
+
+    /// The appointments at `location` starting in `[start, end)` with their
+    /// names, in two queries however many there are.
+    pub(crate) async fn schedule_lines(
+        &self,
+        tx: &mut Tx,
+        location: LocationId,
+        start: Timestamp,
+        end: Timestamp,
+    ) -> Result<Vec<ScheduleLine>, AppError> {
         let now = self.now();
         let mut lines = Vec::new();
-        // Two queries for the whole day, not four per appointment.
-        let mut names: std::collections::HashMap<_, _> =
-            store::day_names(&mut tx, location, start, end)
-                .await?
-                .into_iter()
-                .map(|(id, last, first, provider, kind, arrived)| {
-                    (id, (format!("{last}, {first}"), provider, kind, arrived))
-                })
-                .collect();
-        for a in store::at_location(&mut tx, location, start, end).await? {
+        let mut names: std::collections::HashMap<_, _> = store::day_names(tx, location, start, end)
+            .await?
+            .into_iter()
+            .map(|(id, last, first, provider, kind, arrived)| {
+                (id, (format!("{last}, {first}"), provider, kind, arrived))
+            })
+            .collect();
+        for a in store::at_location(tx, location, start, end).await? {
             let (patient_name, provider_name, type_name, arrived) =
                 names.remove(&a.id).unwrap_or_default();
             let waiting = arrived
@@ -1344,12 +1356,42 @@ impl App {
                 appointment: a,
             });
         }
-        tx.commit().await?;
         Ok(lines)
     }
 }
 
 impl App {
+    /// The practice's rooms, lanes and devices.
+    pub async fn resources(&self, caller: &Caller) -> Result<Vec<ResourceRow>, AppError> {
+        let mut tx = self
+            .guard_org(
+                caller,
+                Action::Query,
+                Resource::Appointment,
+                "scheduling set-up",
+            )
+            .await?;
+        let rows = store::resources_of(&mut tx, caller.actor.organisation_id).await?;
+        tx.commit().await?;
+        Ok(rows)
+    }
+
+    /// Closures (time off, holidays) that have not ended yet.
+    pub async fn upcoming_closures(&self, caller: &Caller) -> Result<Vec<TimeOffRow>, AppError> {
+        let mut tx = self
+            .guard_org(
+                caller,
+                Action::Query,
+                Resource::Appointment,
+                "scheduling set-up",
+            )
+            .await?;
+        let rows =
+            store::upcoming_time_off(&mut tx, caller.actor.organisation_id, self.now()).await?;
+        tx.commit().await?;
+        Ok(rows)
+    }
+
     /// The practice's providers and appointment types, for booking forms.
     pub async fn booking_choices(
         &self,

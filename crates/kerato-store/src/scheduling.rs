@@ -970,3 +970,25 @@ pub async fn busy_except(
     .await)?;
     Ok(n > 0)
 }
+
+/// When each appointment at `location` starting in `[from, until)` last
+/// changed status, for the flow board's time-in-step.
+pub async fn last_moves(
+    tx: &mut Tx,
+    location: LocationId,
+    from: Timestamp,
+    until: Timestamp,
+) -> Result<Vec<(AppointmentId, Timestamp)>, StoreError> {
+    let rows: Vec<(String, i64)> = on_tx!(tx, c => sqlx::query_as(
+        "SELECT e.appointment_id, max(e.at) FROM appointment_events e JOIN appointments a ON a.id = e.appointment_id \
+         WHERE a.location_id = $1 AND a.starts_at >= $2 AND a.starts_at < $3 GROUP BY e.appointment_id"
+    )
+    .bind(location.to_string())
+    .bind(from.as_micros())
+    .bind(until.as_micros())
+    .fetch_all(&mut **c)
+    .await)?;
+    rows.into_iter()
+        .map(|(a, t)| Ok((a.parse().map_err(corrupt)?, Timestamp::from_micros(t))))
+        .collect()
+}

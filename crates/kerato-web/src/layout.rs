@@ -35,6 +35,48 @@ pub(crate) struct Layout {
 
 const NAV: &[(&str, &str, &str, Resource, Action)] = &[
     (
+        "/schedule",
+        "Schedule",
+        "schedule",
+        Resource::Appointment,
+        Action::Query,
+    ),
+    (
+        "/schedule/week",
+        "Week",
+        "week",
+        Resource::Appointment,
+        Action::Query,
+    ),
+    (
+        "/flow",
+        "Flow board",
+        "flow",
+        Resource::Appointment,
+        Action::Query,
+    ),
+    (
+        "/waitlist",
+        "Waitlist",
+        "waitlist",
+        Resource::Appointment,
+        Action::Query,
+    ),
+    (
+        "/recalls",
+        "Recalls",
+        "recalls",
+        Resource::Appointment,
+        Action::Query,
+    ),
+    (
+        "/setup/scheduling",
+        "Scheduling set-up",
+        "setup",
+        Resource::Organisation,
+        Action::Update,
+    ),
+    (
         "/locations",
         "Locations",
         "locations",

@@ -11,6 +11,7 @@ mod auth;
 mod csrf;
 mod error;
 mod extract;
+mod front_desk;
 mod headers;
 mod health;
 mod identity;
@@ -62,6 +63,7 @@ fn all_routes(state: Option<WebState>) -> routes::Routes {
     let r = audit::routes(r);
     let r = patients::routes(r);
     let r = scheduling::routes(r);
+    let r = front_desk::routes(r);
     privacy::routes(r)
 }
 

@@ -999,9 +999,12 @@ async fn book_view(
             .into_iter()
             .map(|l| pick(l.id.to_string(), l.name, 0))
             .collect(),
-        providers: providers
-            .into_iter()
-            .map(|p| pick(p.id.to_string(), p.name, 1))
+        providers: std::iter::once(pick(String::new(), "Any provider".into(), 1))
+            .chain(
+                providers
+                    .into_iter()
+                    .map(|p| pick(p.id.to_string(), p.name, 1)),
+            )
             .collect(),
         types: types
             .into_iter()
@@ -1042,38 +1045,59 @@ async fn book_submit(
     );
     let mut page = book_view(&state, &csrf, &caller, id, [&loc, &prov, &kind]).await?;
     if form.get("action") == "find" {
-        let bad = || {
-            WebError::Validation(ValidationErrors::single(
-                "provider_id",
-                "choose a location, provider and visit",
-            ))
+        let bad = |field: &str, what: &str| {
+            WebError::Validation(ValidationErrors::single(field, format!("choose {what}")))
         };
-        let found = state
-            .app
-            .next_available(
-                &caller,
-                prov.parse().map_err(|_| bad())?,
-                loc.parse().map_err(|_| bad())?,
-                kind.parse().map_err(|_| bad())?,
-            )
-            .await?;
-        let zone = state
-            .app
-            .list_locations(&caller)
-            .await?
-            .into_iter()
-            .find(|l| l.id.to_string() == loc)
-            .map(|l| l.time_zone.zone().clone());
-        match (found, zone) {
-            (Some(at), Some(zone)) => {
-                let local = at.to_jiff().to_zoned_datetime(zone);
-                page.date = local.date().to_string();
-                page.time = local.time().strftime("%H:%M").to_string();
-                page.notice = Some(format!("Next available: {} at {}.", page.date, page.time));
+        let query = kerato_app::scheduling::SlotQuery {
+            appointment_type: Some(
+                kind.parse()
+                    .map_err(|_| bad("appointment_type_id", "a visit"))?,
+            ),
+            provider: match prov.as_str() {
+                "" => None,
+                p => Some(p.parse().map_err(|_| bad("provider_id", "a provider"))?),
+            },
+            location: Some(loc.parse().map_err(|_| bad("location_id", "a location"))?),
+            from: None,
+            limit: 5,
+        };
+        let offers = state.app.find_slots(&caller, &query).await?;
+        match offers.first() {
+            Some(first) => {
+                page.date = first.date.to_string();
+                page.time = first.time.strftime("%H:%M").to_string();
+                let chosen = first.provider_id.to_string();
+                for p in &mut page.providers {
+                    p.selected = p.value == chosen;
+                }
+                let others: Vec<String> = offers[1..]
+                    .iter()
+                    .map(|o| {
+                        format!(
+                            "{} {} ({})",
+                            o.date,
+                            o.time.strftime("%H:%M"),
+                            o.provider_name
+                        )
+                    })
+                    .collect();
+                page.notice = Some(format!(
+                    "Next available: {} at {} with {}.{}",
+                    page.date,
+                    page.time,
+                    first.provider_name,
+                    if others.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" Then: {}.", others.join("; "))
+                    }
+                ));
             }
-            _ => {
-                page.problem =
-                    Some("Nothing is free in the next 60 days for that provider there.".into())
+            None => {
+                page.problem = Some(format!(
+                    "Nothing is free in the next {} days for that visit there.",
+                    kerato_app::scheduling::HORIZON_DAYS
+                ))
             }
         }
         return Ok(page.into_response());
@@ -1087,8 +1111,24 @@ async fn book_submit(
         time: form.get("time"),
         ..Default::default()
     };
-    match state.app.book_appointment(&caller, &req).await {
-        Ok(_) => Ok(Redirect::to(&format!(
+    let weekdays = form.get("weekdays");
+    let booked = if weekdays.trim().is_empty() {
+        state.app.book_appointment(&caller, &req).await.map(|_| ())
+    } else {
+        let weeks = form.get("weeks").trim().parse().map_err(|_| {
+            WebError::Validation(ValidationErrors::single(
+                "weeks",
+                "write the number of weeks",
+            ))
+        })?;
+        state
+            .app
+            .book_series(&caller, &req, &weekdays, weeks)
+            .await
+            .map(|_| ())
+    };
+    match booked {
+        Ok(()) => Ok(Redirect::to(&format!(
             "/schedule?location={loc}&date={}",
             req.date.trim()
         ))

@@ -283,7 +283,8 @@ async fn status_form(
         .await?;
     // Back to the day it came from; only our own schedule addresses are followed.
     let back = form.get("back");
-    let back = if back.starts_with("/schedule?") && !back.contains("//") {
+    let ours = back.starts_with("/schedule?") || back.starts_with("/flow?");
+    let back = if ours && !back.contains("//") {
         back
     } else {
         "/schedule".to_string()

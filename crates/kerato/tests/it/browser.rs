@@ -318,6 +318,14 @@ async fn sign_in_enrol_and_add_a_location_in_chromium() {
             .into_iter()
             .map(|v| format!("staff: {v}")),
     );
+    b.go(&format!("{site}/setup/scheduling")).await;
+    b.wait_for("<h1>Scheduling set-up</h1>").await;
+    violations.extend(
+        b.accessibility_violations()
+            .await
+            .into_iter()
+            .map(|v| format!("scheduling set-up: {v}")),
+    );
     assert!(
         violations.is_empty(),
         "WCAG violations found by axe-core:\n{}",
@@ -437,6 +445,76 @@ async fn front_desk_books_and_checks_in_a_patient_in_chromium() {
         .call(reqwest::Method::GET, &format!("/element/{el}/text"), None)
         .await;
     assert_eq!(text.as_str(), Some("Arrived"));
+
+    // The flow board for that day shows the patient as arrived ...
+    let schedule = b.url().await;
+    b.go(&schedule.replace("/schedule?", "/flow?")).await;
+    b.wait_for("<h1>Flow board</h1>").await;
+    let card =
+        format!("//section[@aria-label='{{}}']//article[.//a[normalize-space()='Smith, Amara']]");
+    let in_column = |column: &str| json!({"using": "xpath", "value": card.replace("{}", column)});
+    let found = b
+        .call(
+            reqwest::Method::POST,
+            "/elements",
+            Some(in_column("Arrived")),
+        )
+        .await;
+    assert_eq!(
+        found.as_array().map(Vec::len),
+        Some(1),
+        "one card under Arrived"
+    );
+    let violations = b.accessibility_violations().await;
+    assert!(violations.is_empty(), "the flow board: {violations:?}");
+    // ... and, when the patient moves on elsewhere (another desk, here a
+    // request the page does not make itself), updates without a reload.
+    let moved = b
+        .call(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({"script": "const card = [...document.querySelectorAll('#board article')].find(a => a.textContent.includes('Smith, Amara')); \
+                const form = card.querySelector('form'); \
+                return fetch(form.action, {method: 'POST', body: new URLSearchParams(new FormData(form)), redirect: 'manual'}).then(r => r.type);", "args": []})),
+        )
+        .await;
+    assert_eq!(
+        moved.as_str(),
+        Some("opaqueredirect"),
+        "the move was accepted"
+    );
+    let mut shown = false;
+    for _ in 0..150 {
+        let found = b
+            .call(
+                reqwest::Method::POST,
+                "/elements",
+                Some(in_column("Pretest")),
+            )
+            .await;
+        if found.as_array().map(Vec::len) == Some(1) {
+            shown = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        shown,
+        "the board never moved the card to Pretest: {}",
+        b.source().await
+    );
+    // The other front-desk pages pass the same accessibility checks.
+    for (path, heading) in [
+        ("/schedule/week", "<h1>Week of"),
+        ("/schedule/week?by=resource", "<h1>Week of"),
+        ("/waitlist", "<h1>Waitlist</h1>"),
+        ("/recalls", "<h1>Recalls due</h1>"),
+    ] {
+        b.go(&format!("{site}{path}")).await;
+        b.wait_for(heading).await;
+        let violations = b.accessibility_violations().await;
+        assert!(violations.is_empty(), "{path}: {violations:?}");
+    }
     let errors = b.console_errors().await;
     assert!(errors.is_empty(), "the browser reported errors: {errors:?}");
     b.call(reqwest::Method::DELETE, "", None).await;
