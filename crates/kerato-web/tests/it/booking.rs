@@ -199,3 +199,160 @@ async fn the_schedule_page_moves_a_patient_through_the_visit() {
         "an arrived patient is not a no-show"
     );
 }
+
+/// Two providers, one OCT: 50 requests at once for the same time, half for
+/// each provider, make exactly one appointment, because the device is
+/// locked as well as the provider.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fifty_parallel_bookings_of_one_device_across_providers_make_one_appointment() {
+    use kerato_domain::scheduling::ResourceKind;
+    let t = spawn_app().await;
+    let (admin, first, _, patient) = practice(&t).await;
+    let second = t
+        .app
+        .create_provider(&admin, "Dr. Okafor", &[t.l1.id])
+        .await
+        .unwrap();
+    t.app
+        .add_window(
+            &admin,
+            second.id,
+            t.l1.id,
+            kerato_domain::scheduling::Window::new(
+                Weekday::Monday,
+                Time::new(8, 0, 0, 0).unwrap(),
+                Time::new(17, 0, 0, 0).unwrap(),
+                false,
+            )
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+    t.app
+        .create_resource(&admin, t.l1.id, ResourceKind::Oct, "OCT")
+        .await
+        .unwrap();
+    let kind = t
+        .app
+        .define_appointment_type(
+            &admin,
+            &kerato_app::scheduling::TypeInput {
+                name: "OCT scan".into(),
+                duration_minutes: 15,
+                specialty: None,
+                colour: None,
+                new_patient: false,
+                resources: [ResourceKind::Oct].into_iter().collect(),
+            },
+        )
+        .await
+        .unwrap();
+    let mut requests = Vec::new();
+    for i in 0..50 {
+        let provider = if i % 2 == 0 { first.id } else { second.id };
+        let body = json!({
+            "provider_id": provider.to_string(),
+            "patient_id": patient.id.to_string(),
+            "location_id": t.l1.id.to_string(),
+            "appointment_type_id": kind.id.to_string(),
+            "date": "2026-06-01",
+            "time": "10:00",
+        });
+        requests.push(
+            t.req(
+                Method::POST,
+                "/api/appointments",
+                Who::Role(Role::FrontDesk),
+            )
+            .await
+            .json(&body),
+        );
+    }
+    let handles: Vec<_> = requests
+        .into_iter()
+        .map(|r| tokio::spawn(async move { r.send().await }))
+        .collect();
+    let (mut created, mut conflicts) = (0, 0);
+    for h in handles {
+        let resp = h.await.unwrap().unwrap();
+        match resp.status() {
+            StatusCode::CREATED => created += 1,
+            StatusCode::CONFLICT => conflicts += 1,
+            other => panic!("unexpected {other}: {}", resp.text().await.unwrap()),
+        }
+    }
+    assert_eq!((created, conflicts), (1, 49));
+}
+
+/// Bad input on the set-up and waitlist forms is refused with the field
+/// named, and nothing is written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_front_desk_forms_refuse_bad_input() {
+    let t = spawn_app().await;
+    let (admin, provider, kind, patient) = practice(&t).await;
+    let types = || async { t.app.booking_choices(&admin).await.unwrap().1.len() };
+    let before = types().await;
+    for (fields, needle) in [
+        (
+            vec![("name", "Scan"), ("duration_minutes", "ten")],
+            "whole minutes",
+        ),
+        (
+            vec![("name", "Scan"), ("duration_minutes", "0")],
+            "5 to 480",
+        ),
+        (
+            vec![
+                ("name", "Scan"),
+                ("duration_minutes", "15"),
+                ("colour", "red"),
+            ],
+            "#rrggbb",
+        ),
+        (
+            vec![
+                ("name", "Scan"),
+                ("duration_minutes", "15"),
+                ("resources", "teleporter"),
+            ],
+            "resource kind",
+        ),
+    ] {
+        let resp = t.form("/setup/types", ADMIN, &fields).await;
+        assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let body = resp.text().await.unwrap();
+        assert!(body.contains(needle), "{needle}: {body}");
+    }
+    assert_eq!(types().await, before, "nothing written");
+    let resp = t
+        .form(
+            "/waitlist",
+            Who::Role(Role::FrontDesk),
+            &[
+                ("patient_id", &patient.id.to_string()),
+                ("appointment_type_id", &kind.id.to_string()),
+                ("provider_id", &provider.id.to_string()),
+                ("earliest_date", "2026-07-01"),
+                ("latest_date", "2026-06-01"),
+            ],
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        resp.text()
+            .await
+            .unwrap()
+            .contains("comes before the earliest")
+    );
+    assert!(t.app.waitlist(&admin).await.unwrap().is_empty());
+    // A form without its CSRF token is refused before anything runs.
+    let resp = t
+        .req(Method::POST, "/setup/closures", ADMIN)
+        .await
+        .form(&[("reason", "Holiday"), ("first", "2026-07-04")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    assert!(t.app.upcoming_closures(&admin).await.unwrap().is_empty());
+}
