@@ -450,8 +450,7 @@ async fn front_desk_books_and_checks_in_a_patient_in_chromium() {
     let schedule = b.url().await;
     b.go(&schedule.replace("/schedule?", "/flow?")).await;
     b.wait_for("<h1>Flow board</h1>").await;
-    let card =
-        format!("//section[@aria-label='{{}}']//article[.//a[normalize-space()='Smith, Amara']]");
+    let card = "//section[@aria-label='{}']//article[.//a[normalize-space()='Smith, Amara']]";
     let in_column = |column: &str| json!({"using": "xpath", "value": card.replace("{}", column)});
     let found = b
         .call(
