@@ -80,9 +80,25 @@ pub struct SqliteOptions {
 
 #[derive(Debug, Clone)]
 enum Pool {
-    Sqlite(SqlitePool),
+    Sqlite(SqlitePools),
     Postgres(PgPool),
 }
+
+/// SQLite allows one writer at a time, so writes go through a pool of one
+/// connection: its page cache stays warm from one transaction to the next
+/// (SQLite drops a connection's cache whenever another connection has
+/// written, and with SQLCipher every page read again is decrypted and
+/// authenticated again), and writers queue in the pool instead of spinning
+/// on the busy timeout. Reads have their own pool and run alongside.
+#[derive(Debug, Clone)]
+struct SqlitePools {
+    read: SqlitePool,
+    write: SqlitePool,
+}
+
+/// The writer's page cache, in KiB: enough for the hot B-tree pages of a
+/// registry of millions of patients.
+const WRITER_CACHE_KIB: i64 = 64 * 1024;
 
 /// A handle on the database; cheap to clone.
 #[derive(Debug, Clone)]
@@ -180,14 +196,27 @@ impl Store {
             .map_err(|e| wrong_key(e, &opts.path))?;
         probe.close().await?;
         let connect = sqlite_connect_options(&opts);
-        let pool = SqlitePoolOptions::new()
+        // The writer connects first, so that its journal-mode pragma has
+        // switched the file to WAL before any reader opens it.
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .acquire_timeout(Duration::from_secs(60))
+            .connect_with(
+                connect
+                    .clone()
+                    .pragma("cache_size", format!("-{WRITER_CACHE_KIB}")),
+            )
+            .await
+            .map_err(|e| wrong_key(e, &opts.path))?;
+        let read = SqlitePoolOptions::new()
             .max_connections(opts.max_connections.max(1))
             .min_connections(1)
             .connect_with(connect)
             .await
             .map_err(|e| wrong_key(e, &opts.path))?;
         Ok(Self {
-            pool: Pool::Sqlite(pool),
+            pool: Pool::Sqlite(SqlitePools { read, write }),
             location: opts.path.display().to_string(),
         })
     }
@@ -230,7 +259,7 @@ impl Store {
     /// Begins a read-only unit of work.
     pub async fn read(&self) -> Result<Tx, StoreError> {
         Ok(match &self.pool {
-            Pool::Sqlite(p) => Tx::Sqlite(p.begin().await?),
+            Pool::Sqlite(p) => Tx::Sqlite(p.read.begin().await?),
             Pool::Postgres(p) => Tx::Postgres(p.begin().await?),
         })
     }
@@ -240,7 +269,7 @@ impl Store {
     /// writer can fail with SQLITE_BUSY no matter how long it waits.
     pub async fn write(&self) -> Result<Tx, StoreError> {
         Ok(match &self.pool {
-            Pool::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Pool::Sqlite(p) => Tx::Sqlite(p.write.begin_with("BEGIN IMMEDIATE").await?),
             Pool::Postgres(p) => Tx::Postgres(p.begin().await?),
         })
     }
@@ -267,7 +296,7 @@ impl Store {
         match &self.pool {
             Pool::Sqlite(p) => {
                 let rows: Vec<(String,)> = sqlx::query_as("PRAGMA integrity_check")
-                    .fetch_all(p)
+                    .fetch_all(&p.read)
                     .await?;
                 Ok(rows
                     .into_iter()
@@ -311,7 +340,10 @@ impl Store {
     /// into the main file.
     pub async fn close(&self) {
         match &self.pool {
-            Pool::Sqlite(p) => p.close().await,
+            Pool::Sqlite(p) => {
+                p.read.close().await;
+                p.write.close().await;
+            }
             Pool::Postgres(p) => p.close().await,
         }
     }
@@ -321,7 +353,7 @@ impl Store {
         match &self.pool {
             Pool::Sqlite(p) => {
                 let row: Option<(String,)> = sqlx::query_as("PRAGMA cipher_version")
-                    .fetch_optional(p)
+                    .fetch_optional(&p.read)
                     .await?;
                 Ok(row.map(|(v,)| v))
             }
