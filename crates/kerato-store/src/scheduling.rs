@@ -278,6 +278,12 @@ pub async fn windows_of(
         .collect()
 }
 
+/// No appointment lasts longer than this (the app caps them at 8 hours).
+/// Overlap queries use it as a lower bound on the start, so that finding
+/// what overlaps an interval is a short index range scan instead of a scan
+/// of everything the provider or resource ever had before it.
+const LONGEST_MICROS: i64 = 24 * 3600 * 1_000_000;
+
 /// Booked intervals of a provider that end after `from` and start before `until`.
 pub async fn busy(
     tx: &mut Tx,
@@ -287,11 +293,12 @@ pub async fn busy(
 ) -> Result<Vec<(Timestamp, Timestamp)>, StoreError> {
     let rows: Vec<(i64, i64)> = on_tx!(tx, c => sqlx::query_as(
         "SELECT starts_at, ends_at FROM appointments WHERE provider_id = $1 AND status NOT IN ('cancelled', 'no_show') \
-         AND ends_at > $2 AND starts_at < $3 ORDER BY starts_at"
+         AND ends_at > $2 AND starts_at < $3 AND starts_at > $4 ORDER BY starts_at"
     )
     .bind(provider.to_string())
     .bind(from.as_micros())
     .bind(until.as_micros())
+    .bind(from.as_micros() - LONGEST_MICROS)
     .fetch_all(&mut **c)
     .await)?;
     Ok(rows
@@ -700,12 +707,13 @@ pub async fn resources_busy(
     let rows: Vec<(String, i64, i64, String)> = on_tx!(tx, c => sqlx::query_as(
         "SELECT ar.resource_id, ar.starts_at, ar.ends_at, ar.appointment_id FROM appointment_resources ar \
          JOIN resources r ON r.id = ar.resource_id JOIN appointments a ON a.id = ar.appointment_id \
-         WHERE r.location_id = $1 AND ar.starts_at < $3 AND ar.ends_at > $2 \
+         WHERE r.location_id = $1 AND ar.starts_at < $3 AND ar.ends_at > $2 AND ar.starts_at > $4 \
          AND a.status NOT IN ('cancelled', 'no_show') ORDER BY ar.starts_at"
     )
     .bind(location.to_string())
     .bind(from.as_micros())
     .bind(until.as_micros())
+    .bind(from.as_micros() - LONGEST_MICROS)
     .fetch_all(&mut **c)
     .await)?;
     rows.into_iter()
@@ -960,12 +968,13 @@ pub async fn busy_except(
 ) -> Result<bool, StoreError> {
     let (n,): (i64,) = on_tx!(tx, c => sqlx::query_as(
         "SELECT count(*) FROM appointments WHERE provider_id = $1 AND status NOT IN ('cancelled', 'no_show') \
-         AND ends_at > $2 AND starts_at < $3 AND id <> $4"
+         AND ends_at > $2 AND starts_at < $3 AND starts_at > $5 AND id <> $4"
     )
     .bind(provider.to_string())
     .bind(from.as_micros())
     .bind(until.as_micros())
     .bind(except.map(|a| a.to_string()).unwrap_or_default())
+    .bind(from.as_micros() - LONGEST_MICROS)
     .fetch_one(&mut **c)
     .await)?;
     Ok(n > 0)
