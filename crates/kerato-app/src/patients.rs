@@ -420,3 +420,51 @@ impl App {
         Ok(all)
     }
 }
+
+impl App {
+    /// Records who pays the patient's bills; a minor's guarantor must be
+    /// someone else.
+    pub async fn set_guarantor(
+        &self,
+        caller: &Caller,
+        patient: PatientId,
+        input: &kerato_domain::guarantor::GuarantorInput,
+    ) -> Result<kerato_domain::guarantor::Guarantor, AppError> {
+        self.require(caller, Resource::Patient, Action::Update, None)
+            .await?;
+        let mut tx = self.store.write().await?;
+        let chart = store::find_patient(&mut tx, patient)
+            .await?
+            .filter(|p| p.organisation_id == caller.actor.organisation_id)
+            .ok_or(AppError::NotFound("patient"))?;
+        let guarantor = input.validate(chart.fields.date_of_birth, self.today())?;
+        let mut act = Act::new(Action::Update, target(chart.organisation_id), "guarantor")
+            .new_value(&guarantor);
+        act.patient_id = Some(patient.to_string());
+        let mut tx = self.guard(tx, caller, act).await?;
+        kerato_store::guarantors::set(&mut tx, patient, &guarantor, self.now()).await?;
+        tx.commit().await?;
+        Ok(guarantor)
+    }
+
+    /// The patient's guarantor, if one was recorded; the read is audited.
+    pub async fn guarantor(
+        &self,
+        caller: &Caller,
+        patient: PatientId,
+    ) -> Result<Option<kerato_domain::guarantor::Guarantor>, AppError> {
+        self.require(caller, Resource::Patient, Action::View, None)
+            .await?;
+        let mut tx = self.store.write().await?;
+        let chart = store::find_patient(&mut tx, patient)
+            .await?
+            .filter(|p| p.organisation_id == caller.actor.organisation_id)
+            .ok_or(AppError::NotFound("patient"))?;
+        let mut act = Act::new(Action::View, target(chart.organisation_id), "guarantor");
+        act.patient_id = Some(patient.to_string());
+        let mut tx = self.guard(tx, caller, act).await?;
+        let g = kerato_store::guarantors::get(&mut tx, patient).await?;
+        tx.commit().await?;
+        Ok(g)
+    }
+}

@@ -136,3 +136,13 @@ CREATE INDEX recalls_patient ON recalls (patient_id);
 
 -- Reminders go by e-mail or SMS; the recipient is an address or a number.
 ALTER TABLE email_outbox ADD COLUMN channel TEXT NOT NULL DEFAULT 'email';
+
+-- Who pays a patient's bills, when it is not the patient.
+CREATE TABLE patient_guarantors (
+    patient_id TEXT PRIMARY KEY REFERENCES patients (id),
+    relationship TEXT NOT NULL,
+    name TEXT,
+    phone TEXT,
+    address TEXT,
+    updated_at BIGINT NOT NULL
+);

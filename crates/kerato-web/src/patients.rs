@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post, put};
 use kerato_app::AppError;
 use kerato_domain::ValidationErrors;
+use kerato_domain::guarantor::{Guarantor, Relationship};
 use kerato_domain::identity::{Action, Resource, role_permits};
 use kerato_domain::ids::PatientId;
 use kerato_domain::patients::{Patient, PatientInput};
@@ -73,6 +74,12 @@ pub(crate) fn routes(r: Routes) -> Routes {
             "/patients/{id}/coverages",
             Needs(p, A::Update),
             post(coverage_submit),
+        )
+        .add(
+            "POST",
+            "/patients/{id}/guarantor",
+            Needs(p, A::Update),
+            post(guarantor_submit),
         )
         .add(
             "POST",
@@ -555,6 +562,9 @@ struct ChartPage {
     may_book: bool,
     coverages: Vec<CoverageRow>,
     coverage_errors: Vec<String>,
+    /// Who pays: a sentence, or `None` when nobody was recorded.
+    guarantor: Option<String>,
+    relationships: Vec<crate::view::Choice>,
 }
 
 struct CoverageRow {
@@ -655,7 +665,41 @@ async fn chart_view(
             })
             .collect(),
         coverage_errors: Vec::new(),
+        guarantor: state.app.guarantor(caller, id).await?.map(|g| match g {
+            Guarantor::SelfPay => "The patient".to_string(),
+            Guarantor::Other {
+                relationship,
+                name,
+                phone,
+                address,
+            } => format!("{name} ({}), {phone}, {address}", relationship.label()),
+        }),
+        relationships: Relationship::ALL
+            .iter()
+            .map(|r| crate::view::Choice {
+                value: r.as_str().into(),
+                label: r.label().into(),
+                selected: false,
+            })
+            .collect(),
     })
+}
+
+async fn guarantor_submit(
+    State(state): State<WebState>,
+    CurrentUser(caller): CurrentUser,
+    Path(id): Path<String>,
+    form: FormFields,
+) -> Result<Response, WebError> {
+    let id = parse_id(&id)?;
+    let input = kerato_domain::guarantor::GuarantorInput {
+        relationship: form.get("relationship"),
+        name: form.get("guarantor_name"),
+        phone: form.get("guarantor_phone"),
+        address: form.get("guarantor_address"),
+    };
+    state.app.set_guarantor(&caller, id, &input).await?;
+    Ok(Redirect::to(&format!("/patients/{id}")).into_response())
 }
 
 async fn coverage_submit(

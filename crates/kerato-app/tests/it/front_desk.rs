@@ -771,3 +771,67 @@ async fn recalls_make_a_due_list_and_a_notice_never_names_the_condition() {
         "done recalls leave the list"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_minor_has_a_guarantor_who_is_someone_else() {
+    use kerato_domain::guarantor::{Guarantor, GuarantorInput, Relationship};
+    let w = world().await;
+    let child = w
+        .app
+        .register_patient(
+            &w.admin,
+            &PatientInput {
+                legal_first_name: "Kid".into(),
+                legal_last_name: "Young".into(),
+                date_of_birth: "2015-04-01".into(),
+                ..Default::default()
+            },
+            false,
+        )
+        .await
+        .unwrap()
+        .id;
+    assert_eq!(w.app.guarantor(&w.admin, child).await.unwrap(), None);
+    let err = w
+        .app
+        .set_guarantor(
+            &w.admin,
+            child,
+            &GuarantorInput {
+                relationship: "self".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        validation(&err).starts_with("relationship: the patient is under 18"),
+        "{err}"
+    );
+    assert_eq!(
+        w.app.guarantor(&w.admin, child).await.unwrap(),
+        None,
+        "nothing written"
+    );
+    let parent = GuarantorInput {
+        relationship: "parent".into(),
+        name: "Pat Young".into(),
+        phone: "217-555-0199".into(),
+        address: "4 Oak Ave, Albany, NY 12207".into(),
+    };
+    w.app.set_guarantor(&w.admin, child, &parent).await.unwrap();
+    match w.app.guarantor(&w.admin, child).await.unwrap() {
+        Some(Guarantor::Other {
+            relationship,
+            name,
+            phone,
+            ..
+        }) => {
+            assert_eq!(
+                (relationship, name.as_str(), phone.e164()),
+                (Relationship::Parent, "Pat Young", "+12175550199")
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+}
