@@ -44,8 +44,11 @@ pub async fn set(
     Ok(())
 }
 
+/// (relationship, name, phone, address) as stored.
+type Row = (String, Option<String>, Option<String>, Option<String>);
+
 pub async fn get(tx: &mut Tx, patient: PatientId) -> Result<Option<Guarantor>, StoreError> {
-    let row: Option<(String, Option<String>, Option<String>, Option<String>)> = on_tx!(tx, c => sqlx::query_as(
+    let row: Option<Row> = on_tx!(tx, c => sqlx::query_as(
         "SELECT relationship, name, phone, address FROM patient_guarantors WHERE patient_id = $1"
     )
     .bind(patient.to_string())
