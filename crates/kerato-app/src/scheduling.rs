@@ -21,7 +21,7 @@ pub use kerato_store::scheduling::{
     AppointmentRow, AppointmentTypeRow, ProviderRow, ResourceRow, TimeOffRow,
 };
 use kerato_store::waitlist::{self, WaitlistRow};
-use kerato_store::{Tx, patients as patient_store, tenancy};
+use kerato_store::{Tx, tenancy};
 
 use crate::authz::{Act, Caller};
 use crate::{App, AppError};
@@ -576,9 +576,9 @@ impl App {
         let kind = store::find_type(tx, parsed.type_id)
             .await?
             .filter(|t| t.organisation_id == org);
-        let patient = patient_store::find_patient(tx, parsed.patient_id)
+        let patient = store::patient_bookable(tx, parsed.patient_id, org)
             .await?
-            .filter(|p| p.organisation_id == org && p.merged_into.is_none());
+            .then_some(());
         if provider.is_none() {
             e.add("provider_id", "no such provider in this practice");
         }
@@ -714,7 +714,12 @@ impl App {
         let mut overbooked = clash;
         // Resources: the chosen ones must be here; each kind the type needs
         // and no chosen resource covers gets the first free one.
-        let all = store::resources_of(tx, loc.organisation_id).await?;
+        // Most visits need no room or device: skip the resource queries.
+        let all = if kind.resources.is_empty() && c.chosen.is_empty() {
+            Vec::new()
+        } else {
+            store::resources_of(tx, loc.organisation_id).await?
+        };
         let mut chosen = Vec::new();
         for id in c.chosen {
             match all.iter().find(|r| r.id == *id) {

@@ -84,32 +84,43 @@ pub async fn insert_provider(
     Ok(())
 }
 
-pub async fn find_provider(tx: &mut Tx, id: ProviderId) -> Result<Option<ProviderRow>, StoreError> {
-    let row: Option<(String, String, String, String)> = on_tx!(tx, c => sqlx::query_as(
-        "SELECT id, organisation_id, name, specialties FROM providers WHERE id = $1"
-    )
-    .bind(id.to_string())
-    .fetch_optional(&mut **c)
-    .await)?;
-    let Some((id, org, name, specialties)) = row else {
-        return Ok(None);
+/// (id, organisation, name, specialties, locations comma-separated).
+type ProviderTuple = (String, String, String, String, Option<String>);
+
+// One query per provider or list of providers: the locations come along as
+// one aggregated column rather than a second query per provider.
+macro_rules! provider_select {
+    () => {
+        "SELECT p.id, p.organisation_id, p.name, p.specialties, \
+         (SELECT string_agg(pl.location_id, ',' ORDER BY pl.location_id) FROM provider_locations pl WHERE pl.provider_id = p.id) \
+         FROM providers p "
     };
-    let locs: Vec<(String,)> = on_tx!(tx, c => sqlx::query_as(
-        "SELECT location_id FROM provider_locations WHERE provider_id = $1 ORDER BY location_id"
-    )
-    .bind(&id)
-    .fetch_all(&mut **c)
-    .await)?;
-    Ok(Some(ProviderRow {
+}
+
+fn provider_from(
+    (id, org, name, specialties, locations): ProviderTuple,
+) -> Result<ProviderRow, StoreError> {
+    Ok(ProviderRow {
         id: id.parse().map_err(corrupt)?,
         organisation_id: org.parse().map_err(corrupt)?,
         name,
-        locations: locs
-            .into_iter()
-            .map(|(l,)| l.parse().map_err(corrupt))
+        locations: locations
+            .unwrap_or_default()
+            .split(',')
+            .filter(|l| !l.is_empty())
+            .map(|l| l.parse().map_err(corrupt))
             .collect::<Result<_, _>>()?,
         specialties: specialties_from_column(&specialties).map_err(corrupt)?,
-    }))
+    })
+}
+
+pub async fn find_provider(tx: &mut Tx, id: ProviderId) -> Result<Option<ProviderRow>, StoreError> {
+    let sql = concat!(provider_select!(), "WHERE p.id = $1");
+    let row: Option<ProviderTuple> = on_tx!(tx, c => sqlx::query_as(sql)
+        .bind(id.to_string())
+        .fetch_optional(&mut **c)
+        .await)?;
+    row.map(provider_from).transpose()
 }
 
 /// Takes the provider's booking lock for the rest of the transaction.
@@ -149,22 +160,27 @@ pub async fn insert_type(
     Ok(())
 }
 
-type TypeTuple = (String, String, String, i64, Option<String>, String, i64);
+type TypeTuple = (
+    String,
+    String,
+    String,
+    i64,
+    Option<String>,
+    String,
+    i64,
+    Option<String>,
+);
 
+// The resource kinds come along aggregated, as for providers' locations.
 macro_rules! type_columns {
     () => {
-        "id, organisation_id, name, duration_minutes, specialty, colour, new_patient"
+        "t.id, t.organisation_id, t.name, t.duration_minutes, t.specialty, t.colour, t.new_patient, \
+         (SELECT string_agg(r.kind, ',') FROM appointment_type_resources r WHERE r.appointment_type_id = t.id)"
     };
 }
 
-async fn type_from(tx: &mut Tx, r: TypeTuple) -> Result<AppointmentTypeRow, StoreError> {
-    let (id, org, name, duration_minutes, specialty, colour, new_patient) = r;
-    let kinds: Vec<(String,)> = on_tx!(tx, c => sqlx::query_as(
-        "SELECT kind FROM appointment_type_resources WHERE appointment_type_id = $1"
-    )
-    .bind(&id)
-    .fetch_all(&mut **c)
-    .await)?;
+fn type_from(r: TypeTuple) -> Result<AppointmentTypeRow, StoreError> {
+    let (id, org, name, duration_minutes, specialty, colour, new_patient, kinds) = r;
     Ok(AppointmentTypeRow {
         id: id.parse().map_err(corrupt)?,
         organisation_id: org.parse().map_err(corrupt)?,
@@ -177,10 +193,10 @@ async fn type_from(tx: &mut Tx, r: TypeTuple) -> Result<AppointmentTypeRow, Stor
         colour,
         new_patient: new_patient != 0,
         resources: kinds
-            .into_iter()
-            .map(|(k,)| {
-                ResourceKind::parse(&k).ok_or_else(|| corrupt(format!("resource kind {k}")))
-            })
+            .unwrap_or_default()
+            .split(',')
+            .filter(|k| !k.is_empty())
+            .map(|k| ResourceKind::parse(k).ok_or_else(|| corrupt(format!("resource kind {k}"))))
             .collect::<Result<_, _>>()?,
     })
 }
@@ -192,16 +208,13 @@ pub async fn find_type(
     let sql = concat!(
         "SELECT ",
         type_columns!(),
-        " FROM appointment_types WHERE id = $1"
+        " FROM appointment_types t WHERE t.id = $1"
     );
     let row: Option<TypeTuple> = on_tx!(tx, c => sqlx::query_as(sql)
         .bind(id.to_string())
         .fetch_optional(&mut **c)
         .await)?;
-    match row {
-        Some(r) => Ok(Some(type_from(tx, r).await?)),
-        None => Ok(None),
-    }
+    row.map(type_from).transpose()
 }
 
 fn minute_of(t: Time) -> i64 {
@@ -470,19 +483,15 @@ pub async fn providers_of(
     tx: &mut Tx,
     org: OrganisationId,
 ) -> Result<Vec<ProviderRow>, StoreError> {
-    let ids: Vec<(String,)> = on_tx!(tx, c => sqlx::query_as(
-        "SELECT id FROM providers WHERE organisation_id = $1 ORDER BY name, id"
-    )
-    .bind(org.to_string())
-    .fetch_all(&mut **c)
-    .await)?;
-    let mut out = Vec::with_capacity(ids.len());
-    for (id,) in ids {
-        if let Some(p) = find_provider(tx, id.parse().map_err(corrupt)?).await? {
-            out.push(p);
-        }
-    }
-    Ok(out)
+    let sql = concat!(
+        provider_select!(),
+        "WHERE p.organisation_id = $1 ORDER BY p.name, p.id"
+    );
+    let rows: Vec<ProviderTuple> = on_tx!(tx, c => sqlx::query_as(sql)
+        .bind(org.to_string())
+        .fetch_all(&mut **c)
+        .await)?;
+    rows.into_iter().map(provider_from).collect()
 }
 
 /// Every appointment type of an organisation, by name.
@@ -493,17 +502,13 @@ pub async fn types_of(
     let sql = concat!(
         "SELECT ",
         type_columns!(),
-        " FROM appointment_types WHERE organisation_id = $1 ORDER BY name, id"
+        " FROM appointment_types t WHERE t.organisation_id = $1 ORDER BY t.name, t.id"
     );
     let rows: Vec<TypeTuple> = on_tx!(tx, c => sqlx::query_as(sql)
         .bind(org.to_string())
         .fetch_all(&mut **c)
         .await)?;
-    let mut out = Vec::with_capacity(rows.len());
-    for r in rows {
-        out.push(type_from(tx, r).await?);
-    }
-    Ok(out)
+    rows.into_iter().map(type_from).collect()
 }
 
 /// A booked appointment due for a reminder, with what the reminder needs
@@ -1000,4 +1005,21 @@ pub async fn last_moves(
     rows.into_iter()
         .map(|(a, t)| Ok((a.parse().map_err(corrupt)?, Timestamp::from_micros(t))))
         .collect()
+}
+
+/// Whether `patient` is a live chart (not merged away) of `org`: all a
+/// booking needs to know about the patient.
+pub async fn patient_bookable(
+    tx: &mut Tx,
+    patient: PatientId,
+    org: OrganisationId,
+) -> Result<bool, StoreError> {
+    let (n,): (i64,) = on_tx!(tx, c => sqlx::query_as(
+        "SELECT count(*) FROM patients WHERE id = $1 AND organisation_id = $2 AND merged_into IS NULL"
+    )
+    .bind(patient.to_string())
+    .bind(org.to_string())
+    .fetch_one(&mut **c)
+    .await)?;
+    Ok(n == 1)
 }
