@@ -1366,6 +1366,66 @@ impl App {
 }
 
 impl App {
+    /// One appointment, for its page; the read is audited.
+    pub async fn appointment(
+        &self,
+        caller: &Caller,
+        id: AppointmentId,
+    ) -> Result<AppointmentRow, AppError> {
+        self.require(caller, Resource::Appointment, Action::View, None)
+            .await?;
+        let mut tx = self.store.write().await?;
+        let a = store::find_appointment(&mut tx, id)
+            .await?
+            .filter(|a| a.organisation_id == caller.actor.organisation_id)
+            .ok_or(AppError::NotFound("appointment"))?;
+        let act = Self::appointment_act(&a, Action::View, serde_json::Value::Null);
+        let tx = self.guard(tx, caller, act).await?;
+        tx.commit().await?;
+        Ok(a)
+    }
+
+    /// Cancels the booked appointments of a series from `from` on (the
+    /// patient stops phototherapy early), with one reason; each freed slot
+    /// is offered to the waitlist. Returns how many were cancelled.
+    pub async fn cancel_series(
+        &self,
+        caller: &Caller,
+        from: AppointmentId,
+        reason: &str,
+    ) -> Result<usize, AppError> {
+        let reason = reason.trim();
+        if reason.is_empty() || reason.chars().count() > 200 {
+            return Err(ValidationErrors::single(
+                "reason",
+                "give a reason for the cancellation, up to 200 characters",
+            )
+            .into());
+        }
+        let (tx, first) = self.appointment_for_update(caller, from).await?;
+        let series = first.series_id.ok_or_else(|| {
+            ValidationErrors::single("series", "this appointment is not part of a series")
+        })?;
+        let act = Self::appointment_act(
+            &first,
+            Action::Update,
+            serde_json::json!({ "status": "cancelled", "series": series.to_string(), "reason": reason }),
+        );
+        let mut tx = self.guard(tx, caller, act).await?;
+        let rest = store::series_from(&mut tx, series, first.starts_at).await?;
+        let by = caller.actor.user_id.to_string();
+        for a in &rest {
+            if !store::set_status(&mut tx, a, "cancelled", Some(reason), &by, self.now()).await? {
+                return Err(AppError::Conflict(
+                    "an appointment of the series changed meanwhile; reload".into(),
+                ));
+            }
+            self.offer_freed_slot(&mut tx, a).await?;
+        }
+        tx.commit().await?;
+        Ok(rest.len())
+    }
+
     /// The practice's rooms, lanes and devices.
     pub async fn resources(&self, caller: &Caller) -> Result<Vec<ResourceRow>, AppError> {
         let mut tx = self

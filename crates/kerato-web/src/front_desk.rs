@@ -68,6 +68,24 @@ pub(crate) fn routes(r: Routes) -> Routes {
         )
         .add(
             "GET",
+            "/appointments/{id}",
+            Needs(a, Action::View),
+            get(appointment_page),
+        )
+        .add(
+            "POST",
+            "/appointments/{id}/reschedule",
+            Needs(a, Action::Update),
+            post(reschedule_submit),
+        )
+        .add(
+            "POST",
+            "/appointments/{id}/cancel",
+            Needs(a, Action::Update),
+            post(cancel_submit),
+        )
+        .add(
+            "GET",
             "/recalls",
             Needs(a, Action::Query),
             get(recalls_page),
@@ -968,4 +986,93 @@ async fn setup_recall_defaults(
 ) -> Result<Response, WebError> {
     state.app.install_default_recall_types(&caller).await?;
     Ok(Redirect::to("/setup/scheduling").into_response())
+}
+
+// ------------------------------------------------------------ one appointment
+
+#[derive(Template, WebTemplate)]
+#[template(path = "appointment.html")]
+struct AppointmentPage {
+    layout: Layout,
+    id: String,
+    patient_id: String,
+    when: String,
+    date: String,
+    time: String,
+    status: &'static str,
+    booked: bool,
+    in_series: bool,
+}
+
+async fn appointment_page(
+    State(state): State<WebState>,
+    Extension(csrf): Extension<CsrfToken>,
+    CurrentUser(caller): CurrentUser,
+    Path(id): Path<String>,
+) -> Result<AppointmentPage, WebError> {
+    let id = id.parse().map_err(|_| WebError::NotFound("appointment"))?;
+    let a = state.app.appointment(&caller, id).await?;
+    let locations = state.app.list_locations(&caller).await?;
+    let zone = locations
+        .iter()
+        .find(|l| l.id == a.location_id)
+        .map(|l| l.time_zone.zone().clone())
+        .ok_or(WebError::NotFound("location"))?;
+    let local = a.starts_at.to_jiff().to_zoned_datetime(zone);
+    let status = VisitStatus::parse(&a.status).unwrap_or(VisitStatus::Booked);
+    Ok(AppointmentPage {
+        layout: Layout::signed_in(&state, &csrf, &caller, "schedule").await?,
+        id: a.id.to_string(),
+        patient_id: a.patient_id.to_string(),
+        when: local.strftime("%A %B %-d, %Y at %H:%M").to_string(),
+        date: local.date().to_string(),
+        time: local.time().strftime("%H:%M").to_string(),
+        status: status.label(),
+        booked: status == VisitStatus::Booked,
+        in_series: a.series_id.is_some(),
+    })
+}
+
+async fn reschedule_submit(
+    State(state): State<WebState>,
+    CurrentUser(caller): CurrentUser,
+    Path(id): Path<String>,
+    form: FormFields,
+) -> Result<Response, WebError> {
+    let id = id.parse().map_err(|_| WebError::NotFound("appointment"))?;
+    let repeated = match form.get("repeated_hour").as_str() {
+        "first" => Some(kerato_domain::scheduling::RepeatedHour::First),
+        "second" => Some(kerato_domain::scheduling::RepeatedHour::Second),
+        _ => None,
+    };
+    let a = state
+        .app
+        .reschedule_appointment(&caller, id, &form.get("date"), &form.get("time"), repeated)
+        .await?;
+    Ok(Redirect::to(&format!(
+        "/schedule?location={}&date={}",
+        a.location_id,
+        form.get("date").trim()
+    ))
+    .into_response())
+}
+
+async fn cancel_submit(
+    State(state): State<WebState>,
+    CurrentUser(caller): CurrentUser,
+    Path(id): Path<String>,
+    form: FormFields,
+) -> Result<Response, WebError> {
+    let id = id.parse().map_err(|_| WebError::NotFound("appointment"))?;
+    let reason = form.get("reason");
+    let a = if form.get("scope") == "series" {
+        state.app.cancel_series(&caller, id, &reason).await?;
+        state.app.appointment(&caller, id).await?
+    } else {
+        state
+            .app
+            .set_visit_status(&caller, id, VisitStatus::Cancelled, Some(reason.as_str()))
+            .await?
+    };
+    Ok(Redirect::to(&format!("/schedule?location={}", a.location_id)).into_response())
 }

@@ -524,6 +524,24 @@ async fn a_series_books_every_date_or_none() {
         "2027-07-30T13:00:00Z"
     );
     assert_eq!(appointments(&w).await, 25);
+    // The patient stops after three weeks: the rest is cancelled at once.
+    let err = w
+        .app
+        .cancel_series(&w.admin, series[9].id, " ")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AppError::Validation(_)));
+    assert_eq!(
+        w.app
+            .cancel_series(&w.admin, series[9].id, "stopping treatment")
+            .await
+            .unwrap(),
+        15
+    );
+    let kept = w.app.appointment(&w.admin, series[8].id).await.unwrap();
+    assert_eq!(kept.status, "booked");
+    let gone = w.app.appointment(&w.admin, series[23].id).await.unwrap();
+    assert_eq!(gone.status, "cancelled");
     let err = w
         .app
         .book_series(&w.admin, &req, "someday", 8)

@@ -356,3 +356,79 @@ async fn the_front_desk_forms_refuse_bad_input() {
     assert_eq!(resp.status(), StatusCode::FORBIDDEN);
     assert!(t.app.upcoming_closures(&admin).await.unwrap().is_empty());
 }
+
+/// The appointment page moves and cancels through forms; a cancellation
+/// without a reason is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_appointment_is_moved_and_cancelled_from_its_page() {
+    let t = spawn_app().await;
+    let (admin, provider, kind, patient) = practice(&t).await;
+    let a = t
+        .app
+        .book_appointment(
+            &admin,
+            &kerato_app::scheduling::BookingRequest {
+                provider_id: provider.id.to_string(),
+                patient_id: patient.id.to_string(),
+                location_id: t.l1.id.to_string(),
+                appointment_type_id: kind.id.to_string(),
+                date: "2026-06-01".into(),
+                time: "10:00".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let desk = Who::Role(Role::FrontDesk);
+    let page = t
+        .req(Method::GET, &format!("/appointments/{}", a.id), desk)
+        .await
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(
+        page.text()
+            .await
+            .unwrap()
+            .contains("Monday June 1, 2026 at 10:00")
+    );
+    let moved = t
+        .form(
+            &format!("/appointments/{}/reschedule", a.id),
+            desk,
+            &[("date", "2026-06-01"), ("time", "11:30")],
+        )
+        .await;
+    assert_eq!(moved.status(), StatusCode::SEE_OTHER);
+    let now = t.app.appointment(&admin, a.id).await.unwrap();
+    assert_eq!(
+        now.starts_at.to_string(),
+        "2026-06-01T16:30:00Z",
+        "11:30 in Chicago"
+    );
+    let refused = t
+        .form(
+            &format!("/appointments/{}/cancel", a.id),
+            desk,
+            &[("reason", "")],
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        t.app.appointment(&admin, a.id).await.unwrap().status,
+        "booked"
+    );
+    let cancelled = t
+        .form(
+            &format!("/appointments/{}/cancel", a.id),
+            desk,
+            &[("reason", "patient called")],
+        )
+        .await;
+    assert_eq!(cancelled.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        t.app.appointment(&admin, a.id).await.unwrap().status,
+        "cancelled"
+    );
+}
