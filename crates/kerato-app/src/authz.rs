@@ -144,35 +144,61 @@ impl App {
         caller: &Caller,
         act: Act,
     ) -> Result<Tx, AppError> {
+        match self.guard_in(&mut tx, caller, &act).await? {
+            None => Ok(tx),
+            Some(why) => {
+                drop(tx);
+                Err(self.record_denial(caller, &act, why).await?)
+            }
+        }
+    }
+
+    /// Decides `act` inside `tx`: when allowed, the audit event is written
+    /// there and `None` returned; when denied, nothing is written and the
+    /// reason returned, for [`App::record_denial`] once `tx` is gone.
+    pub(crate) async fn guard_in(
+        &self,
+        tx: &mut Tx,
+        caller: &Caller,
+        act: &Act,
+    ) -> Result<Option<Denial>, AppError> {
         match decide(&caller.actor, act.action, &act.target, self.now()) {
             Decision::Allowed { emergency } => {
                 if emergency || needs_audit(act.action, act.target.resource) {
-                    let mut event = self.act_event(caller, &act, Outcome::Allowed);
+                    let mut event = self.act_event(caller, act, Outcome::Allowed);
                     event.emergency = emergency;
                     if emergency {
                         event.detail = Some("allowed by emergency access".into());
                     }
-                    audit::append(&mut tx, event).await?;
+                    audit::append(tx, event).await?;
                 }
-                Ok(tx)
+                Ok(None)
             }
-            Decision::Denied(why) => {
-                drop(tx);
-                let mut event = self.act_event(caller, &act, Outcome::Denied);
-                event.detail = Some(format!("denied: {}", why.as_str()));
-                let mut tx = self.store.write().await?;
-                audit::append(&mut tx, event).await?;
-                tx.commit().await?;
-                tracing::warn!(
-                    user = %caller.actor.user_id,
-                    action = act.action.as_str(),
-                    resource = act.target.resource.as_str(),
-                    reason = why.as_str(),
-                    "access denied"
-                );
-                Err(AppError::Forbidden(denial_message(why)))
-            }
+            Decision::Denied(why) => Ok(Some(why)),
         }
+    }
+
+    /// Audits a denial in its own transaction and returns the error the
+    /// caller sees.
+    pub(crate) async fn record_denial(
+        &self,
+        caller: &Caller,
+        act: &Act,
+        why: Denial,
+    ) -> Result<AppError, AppError> {
+        let mut event = self.act_event(caller, act, Outcome::Denied);
+        event.detail = Some(format!("denied: {}", why.as_str()));
+        let mut tx = self.store.write().await?;
+        audit::append(&mut tx, event).await?;
+        tx.commit().await?;
+        tracing::warn!(
+            user = %caller.actor.user_id,
+            action = act.action.as_str(),
+            resource = act.target.resource.as_str(),
+            reason = why.as_str(),
+            "access denied"
+        );
+        Ok(AppError::Forbidden(denial_message(why)))
     }
 
     /// Opens a write transaction and guards an action on a resource of the

@@ -4,6 +4,7 @@
 
 pub mod audit;
 mod authz;
+mod batch;
 pub mod board;
 pub mod clock;
 pub mod demo;
@@ -31,6 +32,8 @@ pub struct App {
     store: Store,
     clock: Arc<dyn Clock>,
     limiter: Arc<identity::RateLimiter>,
+    /// Bookings waiting for the SQLite writer, committed together.
+    bookings: Arc<batch::Combiner>,
 }
 
 impl App {
@@ -39,6 +42,7 @@ impl App {
             store,
             clock,
             limiter: Arc::new(identity::RateLimiter::default()),
+            bookings: Arc::new(batch::Combiner::default()),
         }
     }
 

@@ -431,7 +431,30 @@ impl App {
         caller: &Caller,
         req: &BookingRequest,
     ) -> Result<AppointmentRow, AppError> {
-        self.book(caller, req, None).await
+        match self.store.backend() {
+            kerato_store::Backend::Sqlite => self.book_batched(caller, req).await,
+            kerato_store::Backend::Postgres => self.book(caller, req, None).await,
+        }
+    }
+
+    /// One booking of a group commit, inside the batch's transaction: the
+    /// same checks, audit and writes as [`App::book`].
+    pub(crate) async fn book_step(
+        &self,
+        tx: &mut Tx,
+        caller: &Caller,
+        parsed: &ParsedBooking,
+    ) -> Result<crate::batch::Step, AppError> {
+        let planned = self.book_in(tx, parsed, parsed.date, None).await?;
+        let act = booking_act(&planned);
+        if let Some(why) = self.guard_in(tx, caller, &act).await? {
+            return Ok(crate::batch::Step::Denied(act, why));
+        }
+        store::insert_appointment(tx, &planned.row).await?;
+        for r in &planned.resources {
+            store::hold_resource(tx, &planned.row, *r).await?;
+        }
+        Ok(crate::batch::Step::Booked(planned.row))
     }
 
     /// Books `req`; when it takes up a waitlist offer, the entry is closed
@@ -446,21 +469,22 @@ impl App {
             .await?;
         let parsed = parse_booking(caller.actor.organisation_id, req)?;
         let mut tx = self.store.write().await?;
-        let planned = self.book_in(&mut tx, &parsed, parsed.date, None).await?;
-        let mut tx = self.guard(tx, caller, booking_act(&planned)).await?;
-        store::insert_appointment(&mut tx, &planned.row).await?;
-        for r in &planned.resources {
-            store::hold_resource(&mut tx, &planned.row, *r).await?;
-        }
+        let row = match self.book_step(&mut tx, caller, &parsed).await? {
+            crate::batch::Step::Booked(row) => row,
+            crate::batch::Step::Denied(act, why) => {
+                drop(tx);
+                return Err(self.record_denial(caller, &act, why).await?);
+            }
+        };
         if let Some(entry) = from_waitlist
-            && !waitlist::close(&mut tx, entry, "booked", Some(planned.row.id), self.now()).await?
+            && !waitlist::close(&mut tx, entry, "booked", Some(row.id), self.now()).await?
         {
             return Err(AppError::Conflict(
                 "the waitlist entry changed meanwhile; reload".into(),
             ));
         }
         tx.commit().await?;
-        Ok(planned.row)
+        Ok(row)
     }
 
     /// Whether `req` could be booked now, checked in `tx` (which then holds
@@ -812,7 +836,7 @@ impl App {
 }
 
 /// A booking request with its fields parsed.
-struct ParsedBooking {
+pub(crate) struct ParsedBooking {
     organisation: kerato_domain::ids::OrganisationId,
     provider_id: ProviderId,
     patient_id: PatientId,
@@ -853,7 +877,7 @@ fn booking_act(p: &Planned) -> Act {
     act
 }
 
-fn parse_booking(
+pub(crate) fn parse_booking(
     organisation: kerato_domain::ids::OrganisationId,
     req: &BookingRequest,
 ) -> Result<ParsedBooking, ValidationErrors> {

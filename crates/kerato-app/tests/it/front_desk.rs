@@ -853,3 +853,61 @@ async fn a_minor_has_a_guarantor_who_is_someone_else() {
         other => panic!("{other:?}"),
     }
 }
+
+/// Bookings that arrive together are committed together on SQLite: a
+/// refused one undoes only itself, and each kept one is audited once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_bookings_keep_the_good_and_refuse_the_clashes() {
+    let w = world().await;
+    let main = location(&w, "Main").await;
+    let p = provider(&w, "Dr. Busy", main, None).await;
+    let kind = w
+        .app
+        .create_appointment_type(&w.admin, "Skin check", 30)
+        .await
+        .unwrap();
+    let pat = patient(&w, "Batch", None).await;
+    let mut tasks = Vec::new();
+    for i in 0..40 {
+        // Twenty slots, each asked for twice.
+        let minutes = 8 * 60 + (i % 20) * 10;
+        let req = BookingRequest {
+            provider_id: p.id.to_string(),
+            patient_id: pat.clone(),
+            location_id: main.to_string(),
+            appointment_type_id: kind.id.to_string(),
+            date: MONDAY.into(),
+            time: format!("{:02}:{:02}", minutes / 60, minutes % 60),
+            duration_minutes: Some(10),
+            ..Default::default()
+        };
+        let (app, admin) = (w.app.clone(), w.admin.clone());
+        tasks.push(tokio::spawn(async move {
+            app.book_appointment(&admin, &req).await
+        }));
+    }
+    let (mut booked, mut refused) = (0, 0);
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(_) => booked += 1,
+            Err(AppError::Conflict(m)) => {
+                assert!(m.contains("already booked"), "{m}");
+                refused += 1;
+            }
+            Err(other) => panic!("{other}"),
+        }
+    }
+    assert_eq!((booked, refused), (20, 20));
+    assert_eq!(appointments(&w).await, 20);
+    let mut tx = w.app.store().read().await.unwrap();
+    let created = kerato_store::audit::events_after(&mut tx, 0, 100_000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.event.category == "appointment" && e.event.action.as_str() == "create")
+        .count();
+    assert_eq!(
+        created, 20,
+        "one audit event per kept booking, none for the refused"
+    );
+}

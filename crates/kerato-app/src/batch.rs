@@ -1,0 +1,157 @@
+//! Group commit for bookings on SQLite.
+//!
+//! SQLite has one writer, so concurrent bookings queue for it anyway; each
+//! in its own transaction would pay for its own `BEGIN`, `COMMIT` and
+//! `fsync`. Here a booking puts itself in a queue and waits for the writer
+//! token; whoever holds the token books everything queued, one after the
+//! other in one transaction, each inside a savepoint (so a refused booking
+//! undoes only itself), commits once, and answers everyone. Every booking
+//! still sees the ones before it, so the conflict rules hold exactly as
+//! they do one at a time; a failed commit fails every booking of the batch
+//! and writes none. PostgreSQL keeps one transaction per booking: its row
+//! locks let bookings of different providers run in parallel.
+
+use std::sync::{Mutex, PoisonError};
+
+use kerato_domain::identity::{Action, Resource};
+use tokio::sync::oneshot;
+
+use crate::authz::Caller;
+use crate::scheduling::{AppointmentRow, BookingRequest, ParsedBooking};
+use crate::{App, AppError};
+
+/// The most bookings committed together; later ones wait for the next batch.
+const MAX_BATCH: usize = 256;
+
+type Reply = oneshot::Sender<Result<AppointmentRow, AppError>>;
+
+struct Job {
+    caller: Caller,
+    parsed: ParsedBooking,
+    reply: Reply,
+}
+
+/// The queue of bookings waiting for the writer, and the writer token.
+#[derive(Default)]
+pub(crate) struct Combiner {
+    queue: Mutex<Vec<Job>>,
+    token: tokio::sync::Mutex<()>,
+}
+
+impl std::fmt::Debug for Combiner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Combiner").finish_non_exhaustive()
+    }
+}
+
+fn batch_failed() -> AppError {
+    AppError::NotReady("the database could not save the booking; try again".into())
+}
+
+impl App {
+    /// Books through the group commit (SQLite only): see the module comment.
+    pub(crate) async fn book_batched(
+        &self,
+        caller: &Caller,
+        req: &BookingRequest,
+    ) -> Result<AppointmentRow, AppError> {
+        self.require(caller, Resource::Appointment, Action::Create, None)
+            .await?;
+        let parsed = crate::scheduling::parse_booking(caller.actor.organisation_id, req)?;
+        let (reply, mut answer) = oneshot::channel();
+        self.bookings
+            .queue
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(Job {
+                caller: caller.clone(),
+                parsed,
+                reply,
+            });
+        loop {
+            let token = self.bookings.token.lock().await;
+            // A batch that ran while this one waited may have taken it.
+            if let Ok(done) = answer.try_recv() {
+                return done;
+            }
+            let jobs: Vec<Job> = {
+                let mut queue = self
+                    .bookings
+                    .queue
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner);
+                let n = queue.len().min(MAX_BATCH);
+                queue.drain(..n).collect()
+            };
+            self.run_batch(jobs).await;
+            drop(token);
+            if let Ok(done) = answer.try_recv() {
+                return done;
+            }
+        }
+    }
+
+    async fn run_batch(&self, jobs: Vec<Job>) {
+        let mut tx = match self.store.write().await {
+            Ok(tx) => tx,
+            Err(e) => {
+                tracing::error!(error = %e, "a booking batch could not start");
+                for job in jobs {
+                    let _ = job.reply.send(Err(batch_failed()));
+                }
+                return;
+            }
+        };
+        let mut done: Vec<(Reply, Result<AppointmentRow, AppError>)> = Vec::new();
+        let mut denials = Vec::new();
+        let mut broken = false;
+        for job in jobs {
+            if broken {
+                let _ = job.reply.send(Err(batch_failed()));
+                continue;
+            }
+            if let Err(e) = tx.savepoint().await {
+                tracing::error!(error = %e, "a booking batch could not set a savepoint");
+                broken = true;
+                let _ = job.reply.send(Err(batch_failed()));
+                continue;
+            }
+            let outcome = self.book_step(&mut tx, &job.caller, &job.parsed).await;
+            let kept = match &outcome {
+                Ok(Step::Booked(_)) => tx.release_savepoint().await,
+                _ => tx.rollback_to_savepoint().await,
+            };
+            if let Err(e) = kept {
+                tracing::error!(error = %e, "a booking batch lost its savepoint");
+                broken = true;
+            }
+            match outcome {
+                Ok(Step::Booked(row)) => done.push((job.reply, Ok(row))),
+                Ok(Step::Denied(act, why)) => denials.push((job.caller, act, why, job.reply)),
+                Err(e) => done.push((job.reply, Err(e))),
+            }
+        }
+        let committed = !broken && tx.commit().await.is_ok();
+        for (reply, result) in done {
+            let result = match result {
+                Ok(row) if committed => Ok(row),
+                Ok(_) => Err(batch_failed()),
+                Err(e) => Err(e),
+            };
+            let _ = reply.send(result);
+        }
+        for (caller, act, why, reply) in denials {
+            let answer = match self.record_denial(&caller, &act, why).await {
+                Ok(denied) => denied,
+                Err(e) => e,
+            };
+            let _ = reply.send(Err(answer));
+        }
+    }
+}
+
+/// What one booking of a batch came to.
+pub(crate) enum Step {
+    Booked(AppointmentRow),
+    Denied(crate::authz::Act, kerato_domain::identity::Denial),
+}
