@@ -153,6 +153,13 @@ async fn pick_location(
     Ok((locations, chosen))
 }
 
+/// The patient a page was opened for (`?patient=`), if the ID is valid.
+fn patient_param(raw: &str) -> String {
+    raw.parse::<PatientId>()
+        .map(|p| p.to_string())
+        .unwrap_or_default()
+}
+
 fn location_choices(locations: &[Location], chosen: Option<&Location>) -> Vec<Choice> {
     locations
         .iter()
@@ -510,31 +517,15 @@ async fn waitlist_page(
         entries,
         types: types
             .iter()
-            .map(|t| Choice {
-                value: t.id.to_string(),
-                label: t.name.clone(),
-                selected: false,
-            })
+            .map(|t| plain(&t.id.to_string(), &t.name))
             .collect(),
         providers: std::iter::once(none())
-            .chain(providers.iter().map(|p| Choice {
-                value: p.id.to_string(),
-                label: p.name.clone(),
-                selected: false,
-            }))
+            .chain(providers.iter().map(|p| plain(&p.id.to_string(), &p.name)))
             .collect(),
         locations: std::iter::once(none())
-            .chain(locations.iter().map(|l| Choice {
-                value: l.id.to_string(),
-                label: l.name.clone(),
-                selected: false,
-            }))
+            .chain(locations.iter().map(|l| plain(&l.id.to_string(), &l.name)))
             .collect(),
-        patient: q
-            .patient
-            .parse::<PatientId>()
-            .map(|p| p.to_string())
-            .unwrap_or_default(),
+        patient: patient_param(&q.patient),
     })
 }
 
@@ -667,19 +658,8 @@ async fn recalls_page(
                 attempts: d.recall.outreach_attempts,
             })
             .collect(),
-        outcomes: OUTREACH_OUTCOMES
-            .iter()
-            .map(|(v, l)| Choice {
-                value: v.to_string(),
-                label: l.to_string(),
-                selected: false,
-            })
-            .collect(),
-        patient: q
-            .patient
-            .parse::<PatientId>()
-            .map(|p| p.to_string())
-            .unwrap_or_default(),
+        outcomes: OUTREACH_OUTCOMES.iter().map(|(v, l)| plain(v, l)).collect(),
+        patient: patient_param(&q.patient),
     })
 }
 
@@ -769,6 +749,7 @@ const WEEKDAYS: [(Weekday, &str); 7] = [
     (Weekday::Sunday, "Sunday"),
 ];
 
+/// An option that starts unselected.
 fn plain(value: &str, label: &str) -> Choice {
     Choice {
         value: value.into(),
