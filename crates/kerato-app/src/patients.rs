@@ -422,6 +422,24 @@ impl App {
 }
 
 impl App {
+    /// A write transaction and a chart of the caller's practice, for the
+    /// guarantor's use cases (which then guard what they do with it).
+    async fn chart_in_practice(
+        &self,
+        caller: &Caller,
+        patient: PatientId,
+        action: Action,
+    ) -> Result<(kerato_store::Tx, Patient), AppError> {
+        self.require(caller, Resource::Patient, action, None)
+            .await?;
+        let mut tx = self.store.write().await?;
+        let chart = store::find_patient(&mut tx, patient)
+            .await?
+            .filter(|p| p.organisation_id == caller.actor.organisation_id)
+            .ok_or(AppError::NotFound("patient"))?;
+        Ok((tx, chart))
+    }
+
     /// Records who pays the patient's bills; a minor's guarantor must be
     /// someone else.
     pub async fn set_guarantor(
@@ -430,13 +448,9 @@ impl App {
         patient: PatientId,
         input: &kerato_domain::guarantor::GuarantorInput,
     ) -> Result<kerato_domain::guarantor::Guarantor, AppError> {
-        self.require(caller, Resource::Patient, Action::Update, None)
+        let (tx, chart) = self
+            .chart_in_practice(caller, patient, Action::Update)
             .await?;
-        let mut tx = self.store.write().await?;
-        let chart = store::find_patient(&mut tx, patient)
-            .await?
-            .filter(|p| p.organisation_id == caller.actor.organisation_id)
-            .ok_or(AppError::NotFound("patient"))?;
         let guarantor = input.validate(chart.fields.date_of_birth, self.today())?;
         let mut act = Act::new(Action::Update, target(chart.organisation_id), "guarantor")
             .new_value(&guarantor);
@@ -453,13 +467,9 @@ impl App {
         caller: &Caller,
         patient: PatientId,
     ) -> Result<Option<kerato_domain::guarantor::Guarantor>, AppError> {
-        self.require(caller, Resource::Patient, Action::View, None)
+        let (tx, chart) = self
+            .chart_in_practice(caller, patient, Action::View)
             .await?;
-        let mut tx = self.store.write().await?;
-        let chart = store::find_patient(&mut tx, patient)
-            .await?
-            .filter(|p| p.organisation_id == caller.actor.organisation_id)
-            .ok_or(AppError::NotFound("patient"))?;
         let mut act = Act::new(Action::View, target(chart.organisation_id), "guarantor");
         act.patient_id = Some(patient.to_string());
         let mut tx = self.guard(tx, caller, act).await?;
