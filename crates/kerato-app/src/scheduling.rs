@@ -602,30 +602,29 @@ impl App {
         )
         .map_err(AppError::NotReady)?;
         let now = self.now();
-        let mut lines = Vec::new();
-        // Two queries for the whole day, not four per appointment.
-        let mut names: std::collections::HashMap<_, _> =
-            store::day_names(&mut tx, location, start, end)
-                .await?
-                .into_iter()
-                .map(|(id, last, first, provider, kind, arrived)| {
-                    (id, (format!("{last}, {first}"), provider, kind, arrived))
-                })
-                .collect();
-        for a in store::at_location(&mut tx, location, start, end).await? {
-            let (patient_name, provider_name, type_name, arrived) =
-                names.remove(&a.id).unwrap_or_default();
-            let waiting = arrived
-                .filter(|_| !matches!(a.status.as_str(), "done" | "cancelled" | "no_show"))
-                .map(|t| (now.as_micros() - t.as_micros()) / MINUTE);
-            lines.push(ScheduleLine {
-                patient_name,
-                provider_name,
-                type_name,
-                waiting_minutes: waiting,
-                appointment: a,
-            });
-        }
+        // One query for the whole day, not several per appointment.
+        let lines = store::day_lines(&mut tx, location, start, end)
+            .await?
+            .into_iter()
+            .map(|l| {
+                let waiting = l
+                    .arrived_at
+                    .filter(|_| {
+                        !matches!(
+                            l.appointment.status.as_str(),
+                            "done" | "cancelled" | "no_show"
+                        )
+                    })
+                    .map(|t| (now.as_micros() - t.as_micros()) / MINUTE);
+                ScheduleLine {
+                    patient_name: format!("{}, {}", l.patient_last, l.patient_first),
+                    provider_name: l.provider_name,
+                    type_name: l.type_name,
+                    waiting_minutes: waiting,
+                    appointment: l.appointment,
+                }
+            })
+            .collect();
         tx.commit().await?;
         Ok(lines)
     }
