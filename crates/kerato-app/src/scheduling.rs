@@ -1354,7 +1354,7 @@ impl App {
     }
 
     /// The appointments at `location` starting in `[start, end)` with their
-    /// names, in two queries however many there are.
+    /// names, in one query however many there are.
     pub(crate) async fn schedule_lines(
         &self,
         tx: &mut Tx,
@@ -1363,28 +1363,29 @@ impl App {
         end: Timestamp,
     ) -> Result<Vec<ScheduleLine>, AppError> {
         let now = self.now();
-        let mut lines = Vec::new();
-        let mut names: std::collections::HashMap<_, _> = store::day_names(tx, location, start, end)
+        // One query for the whole run of days, not several per appointment.
+        let lines = store::day_lines(tx, location, start, end)
             .await?
             .into_iter()
-            .map(|(id, last, first, provider, kind, arrived)| {
-                (id, (format!("{last}, {first}"), provider, kind, arrived))
+            .map(|l| {
+                let waiting = l
+                    .arrived_at
+                    .filter(|_| {
+                        !matches!(
+                            l.appointment.status.as_str(),
+                            "done" | "cancelled" | "no_show"
+                        )
+                    })
+                    .map(|t| (now.as_micros() - t.as_micros()) / MINUTE);
+                ScheduleLine {
+                    patient_name: format!("{}, {}", l.patient_last, l.patient_first),
+                    provider_name: l.provider_name,
+                    type_name: l.type_name,
+                    waiting_minutes: waiting,
+                    appointment: l.appointment,
+                }
             })
             .collect();
-        for a in store::at_location(tx, location, start, end).await? {
-            let (patient_name, provider_name, type_name, arrived) =
-                names.remove(&a.id).unwrap_or_default();
-            let waiting = arrived
-                .filter(|_| !matches!(a.status.as_str(), "done" | "cancelled" | "no_show"))
-                .map(|t| (now.as_micros() - t.as_micros()) / MINUTE);
-            lines.push(ScheduleLine {
-                patient_name,
-                provider_name,
-                type_name,
-                waiting_minutes: waiting,
-                appointment: a,
-            });
-        }
         Ok(lines)
     }
 }

@@ -614,6 +614,92 @@ pub fn name_match(query: &str, last: &str, first: &str, preferred: Option<&str>)
     Some(total)
 }
 
+/// Which of a chart's names a search word comes from: last-name words rank
+/// above words of the first or preferred name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum NameKind {
+    Last,
+    First,
+}
+
+impl NameKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Last => "last",
+            Self::First => "first",
+        }
+    }
+}
+
+/// The distinct folded words of a chart's names, each once per kind, in the
+/// order the search index stores them. Preferred names count as first names.
+pub fn name_words(last: &str, first: &str, preferred: Option<&str>) -> Vec<(NameKind, String)> {
+    let mut words = std::collections::BTreeSet::new();
+    for w in fold(last).split(' ').filter(|w| !w.is_empty()) {
+        words.insert((NameKind::Last, w.to_string()));
+    }
+    let preferred = preferred.map(fold).unwrap_or_default();
+    for w in fold(first)
+        .split(' ')
+        .chain(preferred.split(' '))
+        .filter(|w| !w.is_empty())
+    {
+        words.insert((NameKind::First, w.to_string()));
+    }
+    words.into_iter().collect()
+}
+
+/// Characters of a name word's beginning that typo keys cover. A longer
+/// query word is looked up by its first `TYPO_KEY_CHARS` characters and the
+/// words found are checked against all of it, which keeps the keys of a
+/// word to about twenty however long the word is.
+pub const TYPO_KEY_CHARS: usize = 5;
+
+/// Shortest query word that tolerates a typo (shorter ones would match
+/// nearly everything).
+pub const MIN_TYPO_CHARS: usize = 3;
+
+/// `s` and every string made by removing one character of `s`.
+fn deletion_neighbourhood(s: &[char], out: &mut std::collections::BTreeSet<String>) {
+    out.insert(s.iter().collect());
+    for i in 0..s.len() {
+        out.insert(s[..i].iter().chain(&s[i + 1..]).collect());
+    }
+}
+
+/// The keys under which a folded name word is found by a query word with
+/// one typo: the deletion neighbourhoods of the word's beginnings of 2 to
+/// `TYPO_KEY_CHARS + 1` characters. A query word within one edit of a
+/// beginning of the word shares a key with it (see [`typo_probe`]), so a
+/// one-typo lookup is an index probe instead of a scan.
+pub fn typo_keys(word: &str) -> std::collections::BTreeSet<String> {
+    let chars: Vec<char> = word.chars().collect();
+    let mut keys = std::collections::BTreeSet::new();
+    for len in 2..=chars.len().min(TYPO_KEY_CHARS + 1) {
+        deletion_neighbourhood(&chars[..len], &mut keys);
+    }
+    keys
+}
+
+/// The keys to look up for a folded query word of at least
+/// [`MIN_TYPO_CHARS`] characters: the deletion neighbourhood of its first
+/// `TYPO_KEY_CHARS` characters. Every word the query matches with one typo
+/// has one of these among its [`typo_keys`]; some words found this way are
+/// further off, so each is checked with [`typo_match`].
+pub fn typo_probe(query_word: &str) -> std::collections::BTreeSet<String> {
+    let chars: Vec<char> = query_word.chars().take(TYPO_KEY_CHARS).collect();
+    let mut keys = std::collections::BTreeSet::new();
+    deletion_neighbourhood(&chars, &mut keys);
+    keys
+}
+
+/// Whether a folded query word matches a folded name word only with a typo
+/// (a beginning of the word is one edit away, and the word does not simply
+/// start with the query).
+pub fn typo_match(query_word: &str, word: &str) -> bool {
+    word_score(query_word, word) == 1
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -732,6 +818,47 @@ mod tests {
     }
 
     #[test]
+    fn name_words_are_folded_distinct_and_kinded() {
+        assert_eq!(
+            name_words("Müller-O'Neil", "Zoë Anne", Some("Zoe")),
+            vec![
+                (NameKind::Last, "muller".to_string()),
+                (NameKind::Last, "oneil".to_string()),
+                (NameKind::First, "anne".to_string()),
+                (NameKind::First, "zoe".to_string()),
+            ]
+        );
+        assert_eq!(name_words("Lee", "Lee", None).len(), 2);
+    }
+
+    #[test]
+    fn typo_keys_cover_beginnings_and_probes_the_typed_start() {
+        let keys = typo_keys("smith");
+        for k in [
+            "sm", "s", "m", "smi", "si", "mi", "smit", "smt", "smith", "smth", "sith",
+        ] {
+            assert!(keys.contains(k), "{k}");
+        }
+        assert!(!keys.contains("smithson"));
+        // Six characters at most, however long the word.
+        assert!(
+            typo_keys("johanssonski")
+                .iter()
+                .all(|k| k.chars().count() <= 6)
+        );
+        assert_eq!(typo_probe("smtih").len(), 6);
+        assert!(
+            typo_probe("smtihers")
+                .iter()
+                .all(|k| k.chars().count() <= 5)
+        );
+        assert!(!typo_probe("smtih").is_disjoint(&typo_keys("smith")));
+        assert!(typo_match("smtih", "smith") && typo_match("smyth", "smithers"));
+        assert!(!typo_match("smi", "smith"), "a plain prefix is not a typo");
+        assert!(!typo_match("sm", "sn"), "too short to tolerate a typo");
+    }
+
+    #[test]
     fn search_ranks_last_name_matches_first() {
         let jo_smith = name_match("smi jo", "Smith", "Jo", None).unwrap();
         let smitty_jones = name_match("smi jo", "Jones", "Smitty", None).unwrap();
@@ -773,6 +900,41 @@ mod tests {
             let p = Phone::parse(&typed).unwrap();
             prop_assert_eq!(p.to_string(), typed);
             prop_assert_eq!(Phone::parse(p.e164()).unwrap(), p);
+        }
+
+        #[test]
+        fn every_one_typo_match_shares_a_key(q in "[abcé]{3,9}", w in "[abcé]{1,11}") {
+            // A small alphabet makes near matches common, so both sides of
+            // the implication are exercised.
+            let (q, w) = (fold(&q), fold(&w));
+            if typo_match(&q, &w) {
+                prop_assert!(!typo_probe(&q).is_disjoint(&typo_keys(&w)), "{} {}", q, w);
+            }
+        }
+
+        #[test]
+        fn a_typed_beginning_with_one_edit_is_found(
+            w in "[a-z]{1,12}",
+            len in 3usize..10,
+            at in 0usize..10,
+            c in "[a-z]",
+            edit in 0u8..4,
+        ) {
+            // What the front desk types: the start of a name with one edit.
+            let mut typed: Vec<char> = w.chars().take(len).collect();
+            let c = c.chars().next().unwrap();
+            let at = at % typed.len();
+            match edit {
+                0 => typed[at] = c,
+                1 => typed.insert(at, c),
+                2 => { typed.remove(at); }
+                _ => if at + 1 < typed.len() { typed.swap(at, at + 1) },
+            }
+            let typed: String = typed.into_iter().collect();
+            if typed.chars().count() >= MIN_TYPO_CHARS && !w.starts_with(&typed) {
+                prop_assert!(typo_match(&typed, &w), "{} {}", typed, w);
+                prop_assert!(!typo_probe(&typed).is_disjoint(&typo_keys(&w)), "{} {}", typed, w);
+            }
         }
 
         #[test]

@@ -80,25 +80,19 @@ pub struct SqliteOptions {
 
 #[derive(Debug, Clone)]
 enum Pool {
-    Sqlite(SqlitePools),
+    /// SQLite admits one writer at a time, so write transactions share one
+    /// connection and queue for it in order instead of polling the file
+    /// lock. That connection also keeps its page cache between
+    /// transactions: SQLite drops a connection's whole cache when it sees
+    /// that another connection has committed, so with writes spread over a
+    /// pool every audited read would start cold and SQLCipher would
+    /// decrypt every page it touches again. Reads use the other connections.
+    Sqlite {
+        writer: SqlitePool,
+        readers: SqlitePool,
+    },
     Postgres(PgPool),
 }
-
-/// SQLite allows one writer at a time, so writes go through a pool of one
-/// connection: its page cache stays warm from one transaction to the next
-/// (SQLite drops a connection's cache whenever another connection has
-/// written, and with SQLCipher every page read again is decrypted and
-/// authenticated again), and writers queue in the pool instead of spinning
-/// on the busy timeout. Reads have their own pool and run alongside.
-#[derive(Debug, Clone)]
-struct SqlitePools {
-    read: SqlitePool,
-    write: SqlitePool,
-}
-
-/// The writer's page cache, in KiB: enough for the hot B-tree pages of a
-/// registry of millions of patients.
-const WRITER_CACHE_KIB: i64 = 64 * 1024;
 
 /// A handle on the database; cheap to clone.
 #[derive(Debug, Clone)]
@@ -182,6 +176,12 @@ fn sqlite_connect_options(opts: &SqliteOptions) -> SqliteConnectOptions {
         .synchronous(SqliteSynchronous::Full)
         .foreign_keys(true)
         .busy_timeout(Duration::from_secs(10))
+        // 64 MiB of page cache per connection (SQLite's default is 2 MiB),
+        // taken only as pages are read. SQLCipher decrypts and checks every
+        // page it reads into the cache, so a page kept there is one not
+        // decrypted again: with a million charts, the indexes that search
+        // and the day's schedule read stay warm.
+        .pragma("cache_size", "-65536")
 }
 
 impl Store {
@@ -216,27 +216,23 @@ impl Store {
             .map_err(|e| wrong_key(e, &opts.path))?;
         probe.close().await?;
         let connect = sqlite_connect_options(&opts);
-        // The writer connects first, so that its journal-mode pragma has
-        // switched the file to WAL before any reader opens it.
-        let write = SqlitePoolOptions::new()
+        // Waiting for the writer as long as SQLite's busy timeout would
+        // have waited for the lock.
+        let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
-            .acquire_timeout(Duration::from_secs(60))
-            .connect_with(
-                connect
-                    .clone()
-                    .pragma("cache_size", format!("-{WRITER_CACHE_KIB}")),
-            )
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(connect.clone())
             .await
             .map_err(|e| wrong_key(e, &opts.path))?;
-        let read = SqlitePoolOptions::new()
-            .max_connections(opts.max_connections.max(1))
+        let readers = SqlitePoolOptions::new()
+            .max_connections(opts.max_connections.saturating_sub(1).max(1))
             .min_connections(1)
             .connect_with(connect)
             .await
             .map_err(|e| wrong_key(e, &opts.path))?;
         Ok(Self {
-            pool: Pool::Sqlite(SqlitePools { read, write }),
+            pool: Pool::Sqlite { writer, readers },
             location: opts.path.display().to_string(),
         })
     }
@@ -266,7 +262,7 @@ impl Store {
 
     pub fn backend(&self) -> Backend {
         match self.pool {
-            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Sqlite { .. } => Backend::Sqlite,
             Pool::Postgres(_) => Backend::Postgres,
         }
     }
@@ -279,7 +275,7 @@ impl Store {
     /// Begins a read-only unit of work.
     pub async fn read(&self) -> Result<Tx, StoreError> {
         Ok(match &self.pool {
-            Pool::Sqlite(p) => Tx::Sqlite(p.read.begin().await?),
+            Pool::Sqlite { readers, .. } => Tx::Sqlite(readers.begin().await?),
             Pool::Postgres(p) => Tx::Postgres(p.begin().await?),
         })
     }
@@ -289,7 +285,7 @@ impl Store {
     /// writer can fail with SQLITE_BUSY no matter how long it waits.
     pub async fn write(&self) -> Result<Tx, StoreError> {
         Ok(match &self.pool {
-            Pool::Sqlite(p) => Tx::Sqlite(p.write.begin_with("BEGIN IMMEDIATE").await?),
+            Pool::Sqlite { writer, .. } => Tx::Sqlite(writer.begin_with("BEGIN IMMEDIATE").await?),
             Pool::Postgres(p) => Tx::Postgres(p.begin().await?),
         })
     }
@@ -314,9 +310,9 @@ impl Store {
     /// Returns the problems found; empty means the database is sound.
     pub async fn integrity_check(&self) -> Result<Vec<String>, StoreError> {
         match &self.pool {
-            Pool::Sqlite(p) => {
+            Pool::Sqlite { readers, .. } => {
                 let rows: Vec<(String,)> = sqlx::query_as("PRAGMA integrity_check")
-                    .fetch_all(&p.read)
+                    .fetch_all(readers)
                     .await?;
                 Ok(rows
                     .into_iter()
@@ -360,9 +356,9 @@ impl Store {
     /// into the main file.
     pub async fn close(&self) {
         match &self.pool {
-            Pool::Sqlite(p) => {
-                p.read.close().await;
-                p.write.close().await;
+            Pool::Sqlite { writer, readers } => {
+                readers.close().await;
+                writer.close().await;
             }
             Pool::Postgres(p) => p.close().await,
         }
@@ -371,9 +367,9 @@ impl Store {
     /// SQLCipher's version, or `None` for a plain SQLite build or PostgreSQL.
     pub async fn cipher_version(&self) -> Result<Option<String>, StoreError> {
         match &self.pool {
-            Pool::Sqlite(p) => {
+            Pool::Sqlite { readers, .. } => {
                 let row: Option<(String,)> = sqlx::query_as("PRAGMA cipher_version")
-                    .fetch_optional(&p.read)
+                    .fetch_optional(readers)
                     .await?;
                 Ok(row.map(|(v,)| v))
             }

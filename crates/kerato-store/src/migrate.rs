@@ -99,6 +99,15 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0008_front_desk.sql"),
         dialect: None,
     },
+    Migration {
+        version: 9,
+        name: "patient search",
+        sql: include_str!("../migrations/0009_patient_search.common.sql"),
+        dialect: Some(Dialect {
+            sqlite: include_str!("../migrations/0009_patient_search.sqlite.sql"),
+            postgres: include_str!("../migrations/0009_patient_search.postgres.sql"),
+        }),
+    },
 ];
 
 const CREATE_LEDGER: &str = "CREATE TABLE IF NOT EXISTS kerato_migrations (
@@ -223,8 +232,8 @@ mod tests {
 
     #[test]
     fn versions_are_dense_and_increasing() {
-        for (i, m) in MIGRATIONS.iter().enumerate() {
-            assert_eq!(m.version, i as i64 + 1, "migration {} out of order", m.name);
+        for (m, v) in MIGRATIONS.iter().zip(1..) {
+            assert_eq!(m.version, v, "migration {} out of order", m.name);
         }
     }
 

@@ -3,7 +3,8 @@
 use jiff::civil::Date;
 use kerato_domain::ids::{OrganisationId, PatientId};
 use kerato_domain::patients::{
-    Channel, CommunicationPrefs, Patient, PatientFields, Phone, SexAtBirth, fold,
+    Channel, CommunicationPrefs, NameKind, Patient, PatientFields, Phone, SexAtBirth, fold,
+    name_words, typo_keys,
 };
 use kerato_domain::tenancy::Address;
 use kerato_domain::time::Timestamp;
@@ -109,49 +110,208 @@ pub async fn next_mrn(tx: &mut Tx, org: OrganisationId) -> Result<String, StoreE
     Ok(format!("{n:07}"))
 }
 
+/// `($1, $2, …), (…)`: the VALUES list of a multi-row insert of `rows` rows
+/// of `cols` parameters each. The SQL built in this module from such lists
+/// holds only placeholders and fixed text; every value is bound, which is
+/// why those texts may be passed as `AssertSqlSafe`.
+fn values_list(rows: usize, cols: usize) -> String {
+    let mut out = String::with_capacity(rows * cols * 5);
+    for r in 0..rows {
+        out.push_str(if r == 0 { "(" } else { ", (" });
+        for c in 0..cols {
+            if c > 0 {
+                out.push_str(", ");
+            }
+            out.push('$');
+            out.push_str(&(r * cols + c + 1).to_string());
+        }
+        out.push(')');
+    }
+    out
+}
+
+/// Rows per multi-row insert: about 2,000 parameters. SQLite looks each
+/// `$n` up among those already seen while it parses, so a statement's
+/// preparation grows with the square of its parameters; most of what a
+/// multi-row insert saves is saved well before that matters.
+fn rows_per_insert(cols: usize) -> usize {
+    2_000 / cols
+}
+
 pub async fn insert_patient(tx: &mut Tx, p: &Patient) -> Result<(), StoreError> {
+    insert_patients(tx, std::slice::from_ref(p)).await
+}
+
+/// Inserts charts with their search index rows, many to a statement; the
+/// rows are exactly those [`insert_patient`] writes one chart at a time.
+pub async fn insert_patients(tx: &mut Tx, patients: &[Patient]) -> Result<(), StoreError> {
+    const COLS: usize = 32;
+    for chunk in patients.chunks(rows_per_insert(COLS)) {
+        let sql = format!(
+            concat!(
+                "INSERT INTO patients (",
+                patient_columns!(),
+                ", last_folded, first_folded, preferred_folded) VALUES {}"
+            ),
+            values_list(chunk.len(), COLS)
+        );
+        execute!(tx, {
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()));
+            for p in chunk {
+                let f = &p.fields;
+                q = q
+                    .bind(p.id.to_string())
+                    .bind(p.organisation_id.to_string())
+                    .bind(&p.mrn)
+                    .bind(&f.legal_first_name)
+                    .bind(f.legal_middle_name.as_deref())
+                    .bind(&f.legal_last_name)
+                    .bind(f.preferred_name.as_deref())
+                    .bind(f.date_of_birth.to_string())
+                    .bind(f.sex_at_birth.map(SexAtBirth::as_str))
+                    .bind(f.gender_identity.as_deref())
+                    .bind(f.mobile_phone.as_ref().map(Phone::e164))
+                    .bind(f.home_phone.as_ref().map(Phone::e164))
+                    .bind(f.email.as_deref())
+                    .bind(f.address.as_ref().map(|a| a.line1.as_str()))
+                    .bind(f.address.as_ref().and_then(|a| a.line2.as_deref()))
+                    .bind(f.address.as_ref().map(|a| a.city.as_str()))
+                    .bind(f.address.as_ref().map(|a| a.state.as_str()))
+                    .bind(f.address.as_ref().map(|a| a.zip.as_str()))
+                    .bind(&f.preferred_language)
+                    .bind(f.emergency_contact.as_ref().map(|(n, _)| n.as_str()))
+                    .bind(f.emergency_contact.as_ref().map(|(_, p)| p.e164()))
+                    .bind(f.communication.reminders.as_str())
+                    .bind(f.communication.results.as_str())
+                    .bind(f.communication.statements.as_str())
+                    .bind(i64::from(f.communication.marketing_consent))
+                    .bind(p.version)
+                    .bind(p.created_at.as_micros())
+                    .bind(p.updated_at.as_micros())
+                    .bind(p.merged_into.map(|m| m.to_string()))
+                    .bind(fold(&f.legal_last_name))
+                    .bind(fold(&f.legal_first_name))
+                    .bind(f.preferred_name.as_deref().map(fold));
+            }
+            q
+        })?;
+    }
+    let searchable: Vec<&Patient> = patients
+        .iter()
+        .filter(|p| p.merged_into.is_none())
+        .collect();
+    index_names(tx, &searchable).await
+}
+
+/// One row of the name index: a word of a chart's names and the names the
+/// result order needs.
+struct TokenRow {
+    patient_id: String,
+    kind: NameKind,
+    token: String,
+    organisation_id: String,
+    last: String,
+    first: String,
+    preferred: Option<String>,
+}
+
+fn token_rows(p: &Patient) -> Vec<TokenRow> {
     let f = &p.fields;
-    let sql = concat!(
-        "INSERT INTO patients (",
-        patient_columns!(),
-        ", last_folded, first_folded, preferred_folded) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
-         $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32)"
-    );
+    name_words(
+        &f.legal_last_name,
+        &f.legal_first_name,
+        f.preferred_name.as_deref(),
+    )
+    .into_iter()
+    .map(|(kind, token)| TokenRow {
+        patient_id: p.id.to_string(),
+        kind,
+        token,
+        organisation_id: p.organisation_id.to_string(),
+        last: fold(&f.legal_last_name),
+        first: fold(&f.legal_first_name),
+        preferred: f.preferred_name.as_deref().map(fold),
+    })
+    .collect()
+}
+
+/// Writes the name index rows of searchable charts, and adds the words not
+/// yet in their organisation's dictionary with their typo keys.
+async fn index_names(tx: &mut Tx, patients: &[&Patient]) -> Result<(), StoreError> {
+    let rows: Vec<TokenRow> = patients.iter().flat_map(|p| token_rows(p)).collect();
+    for chunk in rows.chunks(rows_per_insert(7)) {
+        let sql = format!(
+            "INSERT INTO patient_name_tokens (patient_id, kind, token, organisation_id, last_folded, \
+             first_folded, preferred_folded) VALUES {}",
+            values_list(chunk.len(), 7)
+        );
+        execute!(tx, {
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()));
+            for r in chunk {
+                q = q
+                    .bind(&r.patient_id)
+                    .bind(r.kind.as_str())
+                    .bind(&r.token)
+                    .bind(&r.organisation_id)
+                    .bind(&r.last)
+                    .bind(&r.first)
+                    .bind(r.preferred.as_deref());
+            }
+            q
+        })?;
+    }
+    let words: std::collections::BTreeSet<(&str, &str)> = rows
+        .iter()
+        .map(|r| (r.organisation_id.as_str(), r.token.as_str()))
+        .collect();
+    let words: Vec<(&str, &str)> = words.into_iter().collect();
+    let mut new_words: Vec<(String, String)> = Vec::new();
+    for chunk in words.chunks(rows_per_insert(2)) {
+        let sql = format!(
+            "INSERT INTO patient_name_words (organisation_id, word) VALUES {} \
+             ON CONFLICT (organisation_id, word) DO NOTHING RETURNING organisation_id, word",
+            values_list(chunk.len(), 2)
+        );
+        let inserted: Vec<(String, String)> = on_tx!(tx, c => {
+            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()));
+            for (org, word) in chunk {
+                q = q.bind(*org).bind(*word);
+            }
+            q.fetch_all(&mut **c).await
+        })?;
+        new_words.extend(inserted);
+    }
+    let keys: Vec<(&str, String, &str)> = new_words
+        .iter()
+        .flat_map(|(org, word)| {
+            typo_keys(word)
+                .into_iter()
+                .map(move |k| (org.as_str(), k, word.as_str()))
+        })
+        .collect();
+    for chunk in keys.chunks(rows_per_insert(3)) {
+        let sql = format!(
+            "INSERT INTO patient_name_typo_keys (organisation_id, typo_key, word) VALUES {} \
+             ON CONFLICT (organisation_id, typo_key, word) DO NOTHING",
+            values_list(chunk.len(), 3)
+        );
+        execute!(tx, {
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()));
+            for (org, key, word) in chunk {
+                q = q.bind(*org).bind(key).bind(*word);
+            }
+            q
+        })?;
+    }
+    Ok(())
+}
+
+/// Takes a chart out of name search (before re-indexing it, or when it is
+/// merged into another).
+async fn unindex_names(tx: &mut Tx, id: PatientId) -> Result<(), StoreError> {
     execute!(
         tx,
-        sqlx::query(sql)
-            .bind(p.id.to_string())
-            .bind(p.organisation_id.to_string())
-            .bind(&p.mrn)
-            .bind(&f.legal_first_name)
-            .bind(f.legal_middle_name.as_deref())
-            .bind(&f.legal_last_name)
-            .bind(f.preferred_name.as_deref())
-            .bind(f.date_of_birth.to_string())
-            .bind(f.sex_at_birth.map(SexAtBirth::as_str))
-            .bind(f.gender_identity.as_deref())
-            .bind(f.mobile_phone.as_ref().map(Phone::e164))
-            .bind(f.home_phone.as_ref().map(Phone::e164))
-            .bind(f.email.as_deref())
-            .bind(f.address.as_ref().map(|a| a.line1.as_str()))
-            .bind(f.address.as_ref().and_then(|a| a.line2.as_deref()))
-            .bind(f.address.as_ref().map(|a| a.city.as_str()))
-            .bind(f.address.as_ref().map(|a| a.state.as_str()))
-            .bind(f.address.as_ref().map(|a| a.zip.as_str()))
-            .bind(&f.preferred_language)
-            .bind(f.emergency_contact.as_ref().map(|(n, _)| n.as_str()))
-            .bind(f.emergency_contact.as_ref().map(|(_, p)| p.e164()))
-            .bind(f.communication.reminders.as_str())
-            .bind(f.communication.results.as_str())
-            .bind(f.communication.statements.as_str())
-            .bind(i64::from(f.communication.marketing_consent))
-            .bind(p.version)
-            .bind(p.created_at.as_micros())
-            .bind(p.updated_at.as_micros())
-            .bind(p.merged_into.map(|m| m.to_string()))
-            .bind(fold(&f.legal_last_name))
-            .bind(fold(&f.legal_first_name))
-            .bind(f.preferred_name.as_deref().map(fold))
+        sqlx::query("DELETE FROM patient_name_tokens WHERE patient_id = $1").bind(id.to_string())
     )?;
     Ok(())
 }
@@ -200,6 +360,12 @@ pub async fn update_patient(tx: &mut Tx, p: &Patient) -> Result<bool, StoreError
     .bind(p.id.to_string())
     .bind(p.organisation_id.to_string())
     .bind(p.version - 1))?;
+    if n == 1 {
+        unindex_names(tx, p.id).await?;
+        if p.merged_into.is_none() {
+            index_names(tx, &[p]).await?;
+        }
+    }
     Ok(n == 1)
 }
 
@@ -218,30 +384,146 @@ pub async fn find_patient(tx: &mut Tx, id: PatientId) -> Result<Option<Patient>,
         .and_then(|row| row.as_ref().map(decode).transpose()))?)
 }
 
-/// Charts whose last, first or preferred name starts with `prefix`
-/// (already folded), at most `limit`.
-pub async fn by_name_prefix(
+/// One name-index row a search found: which chart, through which word.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NameHit {
+    pub patient_id: PatientId,
+    /// The word of the chart's names that matched.
+    pub token: String,
+    pub last_folded: String,
+    pub first_folded: String,
+    pub preferred_folded: Option<String>,
+}
+
+/// Which words of the name index a lookup reads.
+#[derive(Debug, Clone, Copy)]
+pub enum WordMatch<'a> {
+    /// Words starting with this folded text.
+    Prefix(&'a str),
+    /// Exactly this folded word.
+    Word(&'a str),
+}
+
+/// Up to `limit` name-index rows of an organisation's searchable charts
+/// whose `kind` word matches `m` and whose folded names also contain a word
+/// starting with each of `also` (folded words), in result order: by the
+/// matching word, then last name, first name and ID. A chart with two
+/// matching words comes twice.
+pub async fn name_hits(
     tx: &mut Tx,
     org: OrganisationId,
-    prefix: &str,
+    kind: NameKind,
+    m: WordMatch<'_>,
+    also: &[&str],
     limit: i64,
-) -> Result<Vec<Patient>, StoreError> {
-    let sql = concat!(
-        "SELECT ",
-        patient_columns!(),
-        " FROM patients WHERE organisation_id = $1 AND merged_into IS NULL AND ((last_folded >= $2 AND last_folded < $3) \
-         OR (first_folded >= $2 AND first_folded < $3) OR (preferred_folded >= $2 AND preferred_folded < $3)) \
-         ORDER BY last_folded, first_folded, id LIMIT $4"
+) -> Result<Vec<NameHit>, StoreError> {
+    let (low, high) = match m {
+        WordMatch::Prefix(p) => (p.to_string(), format!("{p}\u{10FFFF}")),
+        WordMatch::Word(w) => (w.to_string(), w.to_string()),
+    };
+    // Each further query word must begin some name word: a space before it
+    // in the names joined by spaces. Folded words hold no LIKE wildcards.
+    let mut sql = String::from(
+        "SELECT patient_id, token, last_folded, first_folded, preferred_folded FROM patient_name_tokens \
+         WHERE organisation_id = $1 AND kind = $2 AND token >= $3 AND token <= $4",
     );
-    let upper = format!("{prefix}\u{10FFFF}");
-    Ok(on_tx!(tx, c => sqlx::query(sql)
-        .bind(org.to_string())
-        .bind(prefix)
-        .bind(&upper)
-        .bind(limit)
-        .fetch_all(&mut **c)
-        .await
-        .and_then(|rows| rows.iter().map(decode).collect::<Result<Vec<_>, _>>()))?)
+    for i in 0..also.len() {
+        sql.push_str(&format!(
+            " AND (' ' || last_folded || ' ' || first_folded || ' ' || coalesce(preferred_folded, '')) LIKE ${}",
+            i + 5
+        ));
+    }
+    sql.push_str(&format!(
+        " ORDER BY token, last_folded, first_folded, patient_id LIMIT ${}",
+        also.len() + 5
+    ));
+    type Row = (String, String, String, String, Option<String>);
+    let rows: Vec<Row> = on_tx!(tx, c => {
+        let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+            .bind(org.to_string())
+            .bind(kind.as_str())
+            .bind(&low)
+            .bind(&high);
+        for w in also {
+            q = q.bind(format!("% {w}%"));
+        }
+        q.bind(limit).fetch_all(&mut **c).await
+    })?;
+    rows.into_iter()
+        .map(|(id, token, last, first, preferred)| {
+            Ok(NameHit {
+                patient_id: id
+                    .parse()
+                    .map_err(|e| StoreError::Corrupt(format!("{e}")))?,
+                token,
+                last_folded: last,
+                first_folded: first,
+                preferred_folded: preferred,
+            })
+        })
+        .collect()
+}
+
+/// Words of an organisation's name dictionary that have one of `keys`
+/// among their typo keys, in alphabetical order.
+pub async fn words_by_typo_keys(
+    tx: &mut Tx,
+    org: OrganisationId,
+    keys: &[String],
+) -> Result<Vec<String>, StoreError> {
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list: Vec<String> = (0..keys.len()).map(|i| format!("${}", i + 2)).collect();
+    let sql = format!(
+        "SELECT DISTINCT word FROM patient_name_typo_keys WHERE organisation_id = $1 AND typo_key IN ({})",
+        list.join(", ")
+    );
+    let rows: Vec<(String,)> = on_tx!(tx, c => {
+        let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(org.to_string());
+        for k in keys {
+            q = q.bind(k);
+        }
+        q.fetch_all(&mut **c).await
+    })?;
+    let mut words: Vec<String> = rows.into_iter().map(|(w,)| w).collect();
+    words.sort();
+    Ok(words)
+}
+
+/// The charts of an organisation with these IDs, in the order of `ids`.
+pub async fn by_ids(
+    tx: &mut Tx,
+    org: OrganisationId,
+    ids: &[PatientId],
+) -> Result<Vec<Patient>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 1)).collect();
+    // By ID alone, so the primary key answers: with the organisation in the
+    // WHERE clause SQLite may read the organisation's charts through one of
+    // its indexes instead. The organisation is checked on the rows found.
+    let sql = format!(
+        concat!(
+            "SELECT ",
+            patient_columns!(),
+            " FROM patients WHERE id IN ({})"
+        ),
+        list.join(", ")
+    );
+    let mut found: Vec<Patient> = on_tx!(tx, c => {
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()));
+        for id in ids {
+            q = q.bind(id.to_string());
+        }
+        q.fetch_all(&mut **c)
+            .await
+            .and_then(|rows| rows.iter().map(decode).collect::<Result<Vec<_>, _>>())
+    })?;
+    found.retain(|p| p.organisation_id == org);
+    found.sort_by_key(|p| ids.iter().position(|id| *id == p.id));
+    Ok(found)
 }
 
 /// Charts matching one exact field: `mrn`, `date_of_birth`, `phone` (mobile
@@ -267,7 +549,11 @@ pub async fn by_field(
         ExactField::Phone => concat!(
             "SELECT ",
             patient_columns!(),
-            " FROM patients WHERE organisation_id = $1 AND merged_into IS NULL AND (mobile_phone = $2 OR home_phone = $2) ORDER BY last_folded, id LIMIT $3"
+            // The two phone indexes find the IDs; a plain OR would let
+            // SQLite walk the registry in last-name order instead.
+            " FROM patients WHERE id IN (SELECT id FROM patients WHERE organisation_id = $1 AND mobile_phone = $2 \
+             UNION ALL SELECT id FROM patients WHERE organisation_id = $1 AND home_phone = $2) \
+             AND merged_into IS NULL ORDER BY last_folded, id LIMIT $3"
         ),
         ExactField::Email => concat!(
             "SELECT ",
@@ -341,5 +627,8 @@ pub async fn mark_merged(
     .bind(now.as_micros())
     .bind(merged.id.to_string())
     .bind(merged.version))?;
+    if n == 1 {
+        unindex_names(tx, merged.id).await?;
+    }
     Ok(n == 1)
 }

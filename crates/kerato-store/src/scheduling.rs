@@ -406,27 +406,6 @@ pub async fn find_appointment(
     row.map(appointment_from).transpose()
 }
 
-/// Appointments at a location starting in `[from, until)`, by start time.
-pub async fn at_location(
-    tx: &mut Tx,
-    location: LocationId,
-    from: Timestamp,
-    until: Timestamp,
-) -> Result<Vec<AppointmentRow>, StoreError> {
-    let sql = concat!(
-        "SELECT ",
-        appointment_columns!(),
-        " FROM appointments WHERE location_id = $1 AND starts_at >= $2 AND starts_at < $3 ORDER BY starts_at, id"
-    );
-    let rows: Vec<AppointmentTuple> = on_tx!(tx, c => sqlx::query_as(sql)
-        .bind(location.to_string())
-        .bind(from.as_micros())
-        .bind(until.as_micros())
-        .fetch_all(&mut **c)
-        .await)?;
-    rows.into_iter().map(appointment_from).collect()
-}
-
 /// Moves an appointment to a new status (and, for a cancellation, its
 /// reason) if it is still at `version`; records the change with its time.
 pub async fn set_status(
@@ -578,48 +557,63 @@ pub async fn due_for_reminder(
         .collect()
 }
 
-/// Names for a location's appointments in `[from, until)` in one query:
-/// (appointment, patient's last and first name, provider, visit type,
-/// when the patient arrived).
-pub async fn day_names(
+/// One line of a location's day: the appointment with its patient's last
+/// and first names, the provider's and type's names, and when the patient
+/// arrived, if they did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DayLine {
+    pub appointment: AppointmentRow,
+    pub patient_last: String,
+    pub patient_first: String,
+    pub provider_name: String,
+    pub type_name: String,
+    pub arrived_at: Option<Timestamp>,
+}
+
+/// The appointments at a location starting in `[from, until)`, by start
+/// time, with the names the schedule shows: one query for the whole day.
+pub async fn day_lines(
     tx: &mut Tx,
     location: LocationId,
     from: Timestamp,
     until: Timestamp,
-) -> Result<
-    Vec<(
-        AppointmentId,
-        String,
-        String,
-        String,
-        String,
-        Option<Timestamp>,
-    )>,
-    StoreError,
-> {
-    type Row = (String, String, String, String, String, Option<i64>);
-    let rows: Vec<Row> = on_tx!(tx, c => sqlx::query_as(
-        "SELECT a.id, p.legal_last_name, p.legal_first_name, pr.name, t.name, \
+) -> Result<Vec<DayLine>, StoreError> {
+    type Names = (String, String, String, String, Option<i64>);
+    let rows: Vec<(AppointmentTuple, Names)> = on_tx!(tx, c => sqlx::query(
+        "SELECT a.id, a.organisation_id, a.location_id, a.provider_id, a.patient_id, a.appointment_type_id, \
+         a.starts_at, a.ends_at, a.status, a.overbooked, a.version, a.created_at, a.series_id, \
+         p.legal_last_name, p.legal_first_name, pr.name, t.name, \
          (SELECT min(e.at) FROM appointment_events e WHERE e.appointment_id = a.id AND e.status = 'arrived') \
          FROM appointments a JOIN patients p ON p.id = a.patient_id JOIN providers pr ON pr.id = a.provider_id \
          JOIN appointment_types t ON t.id = a.appointment_type_id \
-         WHERE a.location_id = $1 AND a.starts_at >= $2 AND a.starts_at < $3"
+         WHERE a.location_id = $1 AND a.starts_at >= $2 AND a.starts_at < $3 ORDER BY a.starts_at, a.id"
     )
     .bind(location.to_string())
     .bind(from.as_micros())
     .bind(until.as_micros())
     .fetch_all(&mut **c)
-    .await)?;
+    .await
+    .and_then(|rows| rows.iter().map(|r| {
+        use sqlx::Row;
+        Ok((
+            (
+                r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?, r.try_get(4)?,
+                r.try_get(5)?, r.try_get(6)?, r.try_get(7)?, r.try_get(8)?, r.try_get(9)?,
+                r.try_get(10)?, r.try_get(11)?, r.try_get(12)?,
+            ),
+            (r.try_get(13)?, r.try_get(14)?, r.try_get(15)?, r.try_get(16)?, r.try_get(17)?),
+        ))
+    }).collect::<Result<Vec<_>, sqlx::Error>>()))?;
     rows.into_iter()
-        .map(|(id, last, first, provider, kind, arrived)| {
-            Ok((
-                id.parse().map_err(corrupt)?,
-                last,
-                first,
-                provider,
-                kind,
-                arrived.map(Timestamp::from_micros),
-            ))
+        .map(|(a, (last, first, provider, kind, arrived))| {
+            Ok(DayLine {
+                appointment: appointment_from(a)?,
+                patient_last: last,
+                patient_first: first,
+                provider_name: provider,
+                type_name: kind,
+                arrived_at: arrived.map(Timestamp::from_micros),
+            })
         })
         .collect()
 }

@@ -453,6 +453,7 @@ pub async fn front_desk(patients: u32, providers: u32, pg_url: Option<&str>) -> 
         .date();
     while i < patients {
         let mut tx = store.write().await?;
+        let mut rows = Vec::with_capacity(batch as usize);
         for _ in 0..batch.min(patients - i) {
             let input = PatientInput {
                 legal_first_name: FIRST[((i / 128) % 16) as usize].into(),
@@ -472,10 +473,13 @@ pub async fn front_desk(patients: u32, providers: u32, pg_url: Option<&str>) -> 
                 created_at: now,
                 updated_at: now,
             };
-            kerato_store::patients::insert_patient(&mut tx, &p).await?;
             patient_ids.push(p.id);
+            rows.push(p);
             i += 1;
         }
+        // Many charts to a statement, with the same rows (the name index
+        // included) that registering them one by one writes.
+        kerato_store::patients::insert_patients(&mut tx, &rows).await?;
         tx.commit().await?;
     }
     println!(

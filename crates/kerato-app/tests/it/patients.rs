@@ -443,3 +443,172 @@ async fn coverages_in_priority_order_without_clashes() {
     let payers: Vec<&str> = all.iter().map(|c| c.payer.as_str()).collect();
     assert_eq!(payers, vec!["Acme Health", "Old Plan", "VSP"]);
 }
+
+/// What a name search should return, worked out by brute force over every
+/// chart: best score first, then by the first query word's matching name
+/// word (from the best way it matches), last name, first name and ID.
+fn expected_by_brute_force(
+    query: &str,
+    charts: &[kerato_domain::patients::Patient],
+) -> Vec<kerato_domain::ids::PatientId> {
+    use kerato_domain::patients::{NameKind, fold, name_match, name_words, typo_match};
+    let folded = fold(query);
+    let driver = folded.split(' ').next().unwrap();
+    let mut ranked: Vec<_> = charts
+        .iter()
+        .filter_map(|p| {
+            let f = &p.fields;
+            let score = name_match(
+                query,
+                &f.legal_last_name,
+                &f.legal_first_name,
+                f.preferred_name.as_deref(),
+            )?;
+            let words = name_words(
+                &f.legal_last_name,
+                &f.legal_first_name,
+                f.preferred_name.as_deref(),
+            );
+            let token = [
+                (NameKind::Last, false),
+                (NameKind::First, false),
+                (NameKind::Last, true),
+                (NameKind::First, true),
+            ]
+            .iter()
+            .find_map(|(kind, typo)| {
+                words
+                    .iter()
+                    .filter(|(k, w)| {
+                        k == kind
+                            && if *typo {
+                                typo_match(driver, w)
+                            } else {
+                                w.starts_with(driver)
+                            }
+                    })
+                    .map(|(_, w)| w.clone())
+                    .min()
+            })?;
+            Some((
+                std::cmp::Reverse(score),
+                token,
+                fold(&f.legal_last_name),
+                fold(&f.legal_first_name),
+                p.id,
+            ))
+        })
+        .collect();
+    ranked.sort();
+    ranked.into_iter().take(50).map(|r| r.4).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn indexed_name_search_ranks_as_brute_force_does() {
+    use kerato_domain::ids::PatientId;
+    use kerato_domain::patients::Patient;
+
+    let w = world().await;
+    let org = w.admin.actor.organisation_id;
+    let lasts = [
+        "Smith",
+        "Smyth",
+        "Smithers",
+        "Garcia Lopez",
+        "Müller-O'Neil",
+        "Nguyễn",
+        "Sanchez",
+        "Jones",
+        "Lee",
+    ];
+    let firsts = ["Jon", "Joanna", "Smitty", "Elizabeth", "Zoë", "Ana", "Lee"];
+    let charts: Vec<Patient> = (0..180)
+        .map(|i: usize| {
+            let preferred = i
+                .is_multiple_of(5)
+                .then(|| ["Liz", "Jo", "Sam"][i % 3].to_string());
+            Patient {
+                id: PatientId::new(w.app.now(), rand::random()),
+                organisation_id: org,
+                mrn: format!("{:07}", i + 1),
+                fields: PatientInput {
+                    legal_first_name: firsts[i % firsts.len()].into(),
+                    legal_last_name: lasts[(i / 3) % lasts.len()].into(),
+                    preferred_name: preferred,
+                    date_of_birth: format!("19{:02}-01-01", 10 + i % 90),
+                    ..PatientInput::default()
+                }
+                .validate(jiff::civil::date(2026, 1, 1))
+                .unwrap(),
+                merged_into: None,
+                version: 1,
+                created_at: w.app.now(),
+                updated_at: w.app.now(),
+            }
+        })
+        .collect();
+    let mut tx = w.app.store().write().await.unwrap();
+    kerato_store::patients::insert_patients(&mut tx, &charts)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    for q in [
+        "s",
+        "sm",
+        "smi",
+        "smith",
+        "smyth",
+        "smtih",
+        "smithres",
+        "jo",
+        "liz",
+        "lopez",
+        "gacria",
+        "mul",
+        "oneil",
+        "ng",
+        "nguyen",
+        "lee",
+        "lea",
+        "smith jo",
+        "smith jno",
+        "jo smith",
+        "sanchez ana",
+        "zoe mul",
+        "zz",
+    ] {
+        let found: Vec<PatientId> = w
+            .app
+            .search_patients(&w.admin, q)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|p| p.id)
+            .collect();
+        assert_eq!(found, expected_by_brute_force(q, &charts), "query {q:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edited_name_is_found_by_the_new_name_only() {
+    let w = world().await;
+    let p = w
+        .app
+        .register_patient(&w.admin, &input("Jo", "Smith", "1975-07-04"), false)
+        .await
+        .unwrap();
+    w.app
+        .update_patient(&w.admin, p.id, 1, &input("Jo", "Okonkwo", "1975-07-04"))
+        .await
+        .unwrap();
+    let found = |q: &'static str| {
+        let app = &w.app;
+        let admin = &w.admin;
+        async move { app.search_patients(admin, q).await.unwrap().len() }
+    };
+    assert_eq!(found("smith").await, 0);
+    assert_eq!(found("okon").await, 1);
+    assert_eq!(found("okonkow").await, 1, "one typo");
+    assert_eq!(found("jo").await, 1, "the first name stays");
+}

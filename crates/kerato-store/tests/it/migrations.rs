@@ -40,3 +40,125 @@ async fn migrating_twice_does_nothing_the_second_time() {
     assert!(status.pending.is_empty());
     assert_eq!(status.current, status.latest);
 }
+
+type IndexRows = (
+    Vec<(String, String, String, String, String, Option<String>)>,
+    Vec<(String,)>,
+    Vec<(String, String)>,
+);
+
+/// An organisation's name index, with charts named by MRN.
+async fn name_index(db: &TestDb, org: &str) -> IndexRows {
+    let mut tx = db.store.read().await.unwrap();
+    let tokens = kerato_store::on_tx!(&mut tx, c => sqlx::query_as(
+        "SELECT p.mrn, t.kind, t.token, t.last_folded, t.first_folded, t.preferred_folded \
+         FROM patient_name_tokens t JOIN patients p ON p.id = t.patient_id \
+         WHERE t.organisation_id = $1 ORDER BY p.mrn, t.kind, t.token"
+    ).bind(org).fetch_all(&mut **c).await)
+    .unwrap();
+    let words = kerato_store::on_tx!(&mut tx, c => sqlx::query_as(
+        "SELECT word FROM patient_name_words WHERE organisation_id = $1 ORDER BY word"
+    ).bind(org).fetch_all(&mut **c).await)
+    .unwrap();
+    let keys = kerato_store::on_tx!(&mut tx, c => sqlx::query_as(
+        "SELECT typo_key, word FROM patient_name_typo_keys WHERE organisation_id = $1 ORDER BY typo_key, word"
+    ).bind(org).fetch_all(&mut **c).await)
+    .unwrap();
+    (tokens, words, keys)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_name_index_backfill_writes_what_registration_writes() {
+    use kerato_domain::ids::PatientId;
+    use kerato_domain::patients::{Patient, PatientInput};
+
+    let db = TestDb::empty().await;
+    db.store.migrate_to(7, now()).await.unwrap();
+    let (before, after) = (organisation("Before"), organisation("After"));
+    let people = [
+        ("Zoë Anne", "Müller-O'Neil", Some("Zo")),
+        ("Lee", "Lee", None),
+        ("Jo", "Smith Smithers", None),
+        ("Elizabeth", "Nguyễn", Some("Liz")),
+        ("Merged", "Away", None),
+    ];
+    let today = jiff::civil::date(2026, 1, 1);
+    let charts: Vec<Patient> = people
+        .iter()
+        .enumerate()
+        .map(|(i, (first, last, preferred))| Patient {
+            id: PatientId::new(now(), crate::rnd()),
+            organisation_id: before.id,
+            mrn: format!("{:07}", i + 1),
+            fields: PatientInput {
+                legal_first_name: (*first).into(),
+                legal_last_name: (*last).into(),
+                preferred_name: preferred.map(Into::into),
+                date_of_birth: "1980-01-01".into(),
+                ..PatientInput::default()
+            }
+            .validate(today)
+            .unwrap(),
+            merged_into: None,
+            version: 1,
+            created_at: now(),
+            updated_at: now(),
+        })
+        .collect();
+    // Charts as schema version 7 stored them, the last one merged into the first.
+    let mut tx = db.store.write().await.unwrap();
+    tenancy::insert_organisation(&mut tx, &before)
+        .await
+        .unwrap();
+    tenancy::insert_organisation(&mut tx, &after).await.unwrap();
+    for (i, p) in charts.iter().enumerate() {
+        let f = &p.fields;
+        let merged = (i == charts.len() - 1).then(|| charts[0].id.to_string());
+        kerato_store::on_tx!(&mut tx, c => sqlx::query(
+            "INSERT INTO patients (id, organisation_id, mrn, legal_first_name, legal_last_name, preferred_name, \
+             last_folded, first_folded, preferred_folded, date_of_birth, preferred_language, reminder_channel, \
+             results_channel, statement_channel, marketing_consent, version, created_at, updated_at, merged_into) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, '1980-01-01', 'en', 'mail', 'phone', 'mail', 0, 1, 0, 0, $10)"
+        )
+        .bind(p.id.to_string())
+        .bind(before.id.to_string())
+        .bind(&p.mrn)
+        .bind(&f.legal_first_name)
+        .bind(&f.legal_last_name)
+        .bind(f.preferred_name.as_deref())
+        .bind(kerato_domain::patients::fold(&f.legal_last_name))
+        .bind(kerato_domain::patients::fold(&f.legal_first_name))
+        .bind(f.preferred_name.as_deref().map(kerato_domain::patients::fold))
+        .bind(merged)
+        .execute(&mut **c).await.map(|r| r.rows_affected()))
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+    db.store.migrate(now()).await.unwrap();
+
+    // The same people registered after the migration, through the store.
+    let registered: Vec<Patient> = charts
+        .iter()
+        .take(charts.len() - 1)
+        .map(|p| Patient {
+            id: PatientId::new(now(), crate::rnd()),
+            organisation_id: after.id,
+            ..p.clone()
+        })
+        .collect();
+    let mut tx = db.store.write().await.unwrap();
+    kerato_store::patients::insert_patients(&mut tx, &registered)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    let backfilled = name_index(&db, &before.id.to_string()).await;
+    assert_eq!(backfilled, name_index(&db, &after.id.to_string()).await);
+    assert!(
+        backfilled.0.iter().all(|t| t.0 != "0000005"),
+        "a merged chart stays out of search"
+    );
+    assert!(backfilled.0.iter().any(|t| t.2 == "oneil" && t.1 == "last"));
+    assert!(backfilled.0.iter().any(|t| t.2 == "zo" && t.1 == "first"));
+    assert!(backfilled.2.iter().any(|k| k.0 == "smt" && k.1 == "smith"));
+}

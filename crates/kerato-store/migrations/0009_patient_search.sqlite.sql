@@ -1,0 +1,2 @@
+-- SQLite compares TEXT bytewise already, which the prefix ranges and the
+-- result order rely on.
