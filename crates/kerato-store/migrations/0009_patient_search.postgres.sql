@@ -6,9 +6,9 @@ ALTER TABLE patient_name_tokens ALTER COLUMN first_folded TYPE TEXT COLLATE "C";
 ALTER TABLE patient_name_tokens ALTER COLUMN patient_id TYPE TEXT COLLATE "C";
 
 -- The day's schedule names each appointment's patient. A narrow table of
--- names by chart ID answers that from one small page per patient instead
--- of the ID index and a page of the wide patients table, and is small
--- enough to stay in the page cache.
+-- names by chart ID keeps the pages that reads few and small, so they stay
+-- in shared buffers, instead of a page of the wide patients table per
+-- patient.
 CREATE TABLE patient_display_names (
     patient_id TEXT PRIMARY KEY REFERENCES patients (id),
     legal_last_name TEXT NOT NULL,
