@@ -270,14 +270,9 @@ impl App {
         let Some((driver, others)) = words.split_first() else {
             return Ok(Vec::new());
         };
-        let typo_words = if driver.chars().count() >= MIN_TYPO_CHARS {
-            let keys: Vec<String> = typo_probe(driver).into_iter().collect();
-            let mut found = store::words_by_typo_keys(tx, org, &keys).await?;
-            found.retain(|w| typo_match(driver, w));
-            found
-        } else {
-            Vec::new()
-        };
+        // The dictionary's words one typo from the first query word, looked
+        // up only if the search gets as far as the typo tiers.
+        let mut typo_words: Option<Vec<String>> = None;
         let best_possible = 12 + 6 * others.len() as u32;
         let mut found: Vec<Found> = Vec::new();
         let mut seen = std::collections::HashSet::new();
@@ -304,7 +299,10 @@ impl App {
                 break;
             }
             let need = MAX_RESULTS - found.len();
-            let words = typo.then_some(&typo_words[..]);
+            if typo && typo_words.is_none() {
+                typo_words = Some(one_typo_words(tx, org, driver).await?);
+            }
+            let words = typo_words.as_deref().filter(|_| typo);
             let hits = tier_hits(tx, org, kind, driver, words, others, &seen, need).await?;
             keep(hits, &mut found, &mut seen);
         }
@@ -314,7 +312,10 @@ impl App {
                 .all(|f| f.score == best_possible);
         if !others.is_empty() && !all_best {
             for (kind, typo) in TIERS {
-                let words = typo.then_some(&typo_words[..]);
+                if typo && typo_words.is_none() {
+                    typo_words = Some(one_typo_words(tx, org, driver).await?);
+                }
+                let words = typo_words.as_deref().filter(|_| typo);
                 let hits =
                     tier_hits(tx, org, kind, driver, words, &[], &seen, TYPO_SCAN_ROWS).await?;
                 keep(hits, &mut found, &mut seen);
@@ -330,9 +331,26 @@ impl App {
     }
 }
 
+/// The words of the organisation's name dictionary that `driver` (a folded
+/// query word) matches only with one typo, alphabetically; none for a word
+/// too short to tolerate one.
+async fn one_typo_words(
+    tx: &mut kerato_store::Tx,
+    org: kerato_domain::ids::OrganisationId,
+    driver: &str,
+) -> Result<Vec<String>, AppError> {
+    if driver.chars().count() < MIN_TYPO_CHARS {
+        return Ok(Vec::new());
+    }
+    let keys: Vec<String> = typo_probe(driver).into_iter().collect();
+    let mut words = store::words_by_typo_keys(tx, org, &keys).await?;
+    words.retain(|w| typo_match(driver, w));
+    Ok(words)
+}
+
 /// Up to `need` charts not in `seen` whose `kind` name has a word matching
 /// `driver`, by its beginning or (when `typo_words` is given) by being one
-/// of those words one typo away, and whose names also contain a word beginning with each
+/// of those words, and whose names also contain a word beginning with each
 /// of `others`; in the order the name index reads them.
 #[allow(clippy::too_many_arguments)]
 async fn tier_hits(

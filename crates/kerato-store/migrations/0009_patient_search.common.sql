@@ -85,9 +85,3 @@ DROP INDEX patients_dob;
 CREATE INDEX patients_dob_ranked ON patients (organisation_id, date_of_birth, last_folded, id);
 DROP INDEX patients_email;
 CREATE INDEX patients_email_ranked ON patients (organisation_id, email, last_folded, id);
-
--- The day's schedule names each appointment's patient. An index holding the
--- names beside the ID answers that from one small index page per patient,
--- small enough to stay in the page cache, instead of the ID index and a
--- page of the wide patients table.
-CREATE INDEX patients_id_names ON patients (id, legal_last_name, legal_first_name);

@@ -196,6 +196,22 @@ pub async fn insert_patients(tx: &mut Tx, patients: &[Patient]) -> Result<(), St
             q
         })?;
     }
+    for chunk in patients.chunks(rows_per_insert(3)) {
+        let sql = format!(
+            "INSERT INTO patient_display_names (patient_id, legal_last_name, legal_first_name) VALUES {}",
+            values_list(chunk.len(), 3)
+        );
+        execute!(tx, {
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()));
+            for p in chunk {
+                q = q
+                    .bind(p.id.to_string())
+                    .bind(&p.fields.legal_last_name)
+                    .bind(&p.fields.legal_first_name);
+            }
+            q
+        })?;
+    }
     let searchable: Vec<&Patient> = patients
         .iter()
         .filter(|p| p.merged_into.is_none())
@@ -361,6 +377,12 @@ pub async fn update_patient(tx: &mut Tx, p: &Patient) -> Result<bool, StoreError
     .bind(p.organisation_id.to_string())
     .bind(p.version - 1))?;
     if n == 1 {
+        execute!(tx, sqlx::query(
+            "UPDATE patient_display_names SET legal_last_name = $1, legal_first_name = $2 WHERE patient_id = $3"
+        )
+        .bind(&f.legal_last_name)
+        .bind(&f.legal_first_name)
+        .bind(p.id.to_string()))?;
         unindex_names(tx, p.id).await?;
         if p.merged_into.is_none() {
             index_names(tx, &[p]).await?;

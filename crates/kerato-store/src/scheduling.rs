@@ -571,7 +571,8 @@ pub struct DayLine {
 }
 
 /// The appointments at a location starting in `[from, until)`, by start
-/// time, with the names the schedule shows: one query for the whole day.
+/// time, with the names the schedule shows: one query for the whole day,
+/// the patients' names read from the narrow `patient_display_names`.
 pub async fn day_lines(
     tx: &mut Tx,
     location: LocationId,
@@ -584,7 +585,8 @@ pub async fn day_lines(
          a.starts_at, a.ends_at, a.status, a.overbooked, a.version, a.created_at, a.series_id, \
          p.legal_last_name, p.legal_first_name, pr.name, t.name, \
          (SELECT min(e.at) FROM appointment_events e WHERE e.appointment_id = a.id AND e.status = 'arrived') \
-         FROM appointments a JOIN patients p ON p.id = a.patient_id JOIN providers pr ON pr.id = a.provider_id \
+         FROM appointments a JOIN patient_display_names p ON p.patient_id = a.patient_id \
+         JOIN providers pr ON pr.id = a.provider_id \
          JOIN appointment_types t ON t.id = a.appointment_type_id \
          WHERE a.location_id = $1 AND a.starts_at >= $2 AND a.starts_at < $3 ORDER BY a.starts_at, a.id"
     )

@@ -464,7 +464,13 @@ pub async fn front_desk(patients: u32, providers: u32, pg_url: Option<&str>) -> 
             };
             let fields = input.validate(today).map_err(|e| anyhow::anyhow!("{e}"))?;
             let p = Patient {
-                id: kerato_domain::ids::PatientId::new(now, rand::random()),
+                // A microsecond apart, as charts registered over time get
+                // ever later UUIDv7s: the indexes keyed by chart ID then
+                // grow at their end, as they do in a real registry.
+                id: kerato_domain::ids::PatientId::new(
+                    now.plus_micros(i64::from(i)),
+                    rand::random(),
+                ),
                 organisation_id: org.id,
                 mrn: format!("{:07}", i + 1),
                 fields,

@@ -161,4 +161,17 @@ async fn the_name_index_backfill_writes_what_registration_writes() {
     assert!(backfilled.0.iter().any(|t| t.2 == "oneil" && t.1 == "last"));
     assert!(backfilled.0.iter().any(|t| t.2 == "zo" && t.1 == "first"));
     assert!(backfilled.2.iter().any(|k| k.0 == "smt" && k.1 == "smith"));
+
+    // Every chart, merged or not, has its display name.
+    let mut tx = db.store.read().await.unwrap();
+    let names: Vec<(String, String)> = kerato_store::on_tx!(&mut tx, c => sqlx::query_as(
+        "SELECT n.legal_last_name, n.legal_first_name FROM patient_display_names n \
+         JOIN patients p ON p.id = n.patient_id WHERE p.organisation_id = $1 ORDER BY p.mrn"
+    ).bind(before.id.to_string()).fetch_all(&mut **c).await)
+    .unwrap();
+    assert_eq!(names.len(), charts.len());
+    assert_eq!(
+        names[0],
+        ("Müller-O'Neil".to_string(), "Zoë Anne".to_string())
+    );
 }
