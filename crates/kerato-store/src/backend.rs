@@ -387,6 +387,25 @@ impl Store {
         }
     }
 
+    /// Brings the database to a steady state after a bulk load: on SQLite
+    /// the whole write-ahead log is copied into the file and emptied (a
+    /// checkpoint of gigabytes would otherwise compete with every commit's
+    /// fsync for minutes); on PostgreSQL the planner's statistics are
+    /// refreshed. The benchmarks call it between filling and measuring.
+    pub async fn settle(&self) -> Result<(), StoreError> {
+        match &self.pool {
+            Pool::Sqlite { writer, .. } => {
+                sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                    .execute(writer)
+                    .await?;
+            }
+            Pool::Postgres(p) => {
+                sqlx::query("ANALYZE").execute(p).await?;
+            }
+        }
+        Ok(())
+    }
+
     /// Closes every connection; on SQLite the last close checkpoints the WAL
     /// into the main file.
     pub async fn close(&self) {

@@ -543,6 +543,12 @@ pub async fn front_desk(patients: u32, providers: u32, pg_url: Option<&str>) -> 
         "filled {count} appointments in {:.1} s",
         started.elapsed().as_secs_f64()
     );
+    let started = Instant::now();
+    store.settle().await?;
+    println!(
+        "settled (checkpoint, statistics) in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
 
     // Patient search: prefixes of 3 to 6 letters, every fourth with a typo.
     let mut samples = Vec::new();
