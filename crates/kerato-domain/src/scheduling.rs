@@ -232,33 +232,6 @@ impl SlotSearch<'_> {
     }
 }
 
-/// The first free start at or after `from`, on a `step_minutes` grid inside
-/// a window, where `[start, start + duration)` meets none of `busy`; looks
-/// `horizon_days` ahead in the location's time zone.
-pub fn next_free(
-    windows: &[Window],
-    tz: &TimeZone,
-    from: Timestamp,
-    duration_minutes: i64,
-    step_minutes: i64,
-    busy: &[(Timestamp, Timestamp)],
-    horizon_days: i64,
-) -> Option<Timestamp> {
-    SlotSearch {
-        windows,
-        tz,
-        from,
-        duration_minutes,
-        step_minutes,
-        busy,
-        blocked: &[],
-        horizon_days,
-    }
-    .starts(|_, _, _| true, 1)
-    .first()
-    .copied()
-}
-
 /// What an appointment can occupy besides its provider.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
@@ -543,7 +516,28 @@ mod tests {
     }
 
     #[test]
-    fn next_free_skips_busy_slots_and_days() {
+    fn the_slot_search_skips_busy_slots_and_days() {
+        let next_free = |windows: &[Window],
+                         tz: &TimeZone,
+                         from,
+                         minutes,
+                         step,
+                         busy: &[(Timestamp, Timestamp)],
+                         days| {
+            SlotSearch {
+                windows,
+                tz,
+                from,
+                duration_minutes: minutes,
+                step_minutes: step,
+                busy,
+                blocked: &[],
+                horizon_days: days,
+            }
+            .starts(|_, _, _| true, 1)
+            .first()
+            .copied()
+        };
         let windows = [Window::new(Weekday::Monday, at(8, 0), at(9, 0), false).unwrap()];
         let monday = Date::new(2026, 11, 30).unwrap();
         let t = |d: Date, h, m| resolve_local_time(&ny(), "", d, at(h, m), None).unwrap();

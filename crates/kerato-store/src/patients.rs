@@ -13,6 +13,37 @@ use crate::backend::Tx;
 use crate::error::StoreError;
 use crate::{execute, on_tx};
 
+// The demographic fields in the order the INSERT and the UPDATE list them,
+// legal first name to marketing consent, bound once for both.
+macro_rules! bind_demographics {
+    ($query:expr, $f:expr) => {{
+        let f = $f;
+        $query
+            .bind(&f.legal_first_name)
+            .bind(f.legal_middle_name.as_deref())
+            .bind(&f.legal_last_name)
+            .bind(f.preferred_name.as_deref())
+            .bind(f.date_of_birth.to_string())
+            .bind(f.sex_at_birth.map(SexAtBirth::as_str))
+            .bind(f.gender_identity.as_deref())
+            .bind(f.mobile_phone.as_ref().map(Phone::e164))
+            .bind(f.home_phone.as_ref().map(Phone::e164))
+            .bind(f.email.as_deref())
+            .bind(f.address.as_ref().map(|a| a.line1.as_str()))
+            .bind(f.address.as_ref().and_then(|a| a.line2.as_deref()))
+            .bind(f.address.as_ref().map(|a| a.city.as_str()))
+            .bind(f.address.as_ref().map(|a| a.state.as_str()))
+            .bind(f.address.as_ref().map(|a| a.zip.as_str()))
+            .bind(&f.preferred_language)
+            .bind(f.emergency_contact.as_ref().map(|(n, _)| n.as_str()))
+            .bind(f.emergency_contact.as_ref().map(|(_, p)| p.e164()))
+            .bind(f.communication.reminders.as_str())
+            .bind(f.communication.results.as_str())
+            .bind(f.communication.statements.as_str())
+            .bind(i64::from(f.communication.marketing_consent))
+    }};
+}
+
 macro_rules! patient_columns {
     () => {
         "id, organisation_id, mrn, legal_first_name, legal_middle_name, legal_last_name, \
@@ -159,39 +190,19 @@ pub async fn insert_patients(tx: &mut Tx, patients: &[Patient]) -> Result<(), St
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()));
             for p in chunk {
                 let f = &p.fields;
-                q = q
-                    .bind(p.id.to_string())
-                    .bind(p.organisation_id.to_string())
-                    .bind(&p.mrn)
-                    .bind(&f.legal_first_name)
-                    .bind(f.legal_middle_name.as_deref())
-                    .bind(&f.legal_last_name)
-                    .bind(f.preferred_name.as_deref())
-                    .bind(f.date_of_birth.to_string())
-                    .bind(f.sex_at_birth.map(SexAtBirth::as_str))
-                    .bind(f.gender_identity.as_deref())
-                    .bind(f.mobile_phone.as_ref().map(Phone::e164))
-                    .bind(f.home_phone.as_ref().map(Phone::e164))
-                    .bind(f.email.as_deref())
-                    .bind(f.address.as_ref().map(|a| a.line1.as_str()))
-                    .bind(f.address.as_ref().and_then(|a| a.line2.as_deref()))
-                    .bind(f.address.as_ref().map(|a| a.city.as_str()))
-                    .bind(f.address.as_ref().map(|a| a.state.as_str()))
-                    .bind(f.address.as_ref().map(|a| a.zip.as_str()))
-                    .bind(&f.preferred_language)
-                    .bind(f.emergency_contact.as_ref().map(|(n, _)| n.as_str()))
-                    .bind(f.emergency_contact.as_ref().map(|(_, p)| p.e164()))
-                    .bind(f.communication.reminders.as_str())
-                    .bind(f.communication.results.as_str())
-                    .bind(f.communication.statements.as_str())
-                    .bind(i64::from(f.communication.marketing_consent))
-                    .bind(p.version)
-                    .bind(p.created_at.as_micros())
-                    .bind(p.updated_at.as_micros())
-                    .bind(p.merged_into.map(|m| m.to_string()))
-                    .bind(fold(&f.legal_last_name))
-                    .bind(fold(&f.legal_first_name))
-                    .bind(f.preferred_name.as_deref().map(fold));
+                q = bind_demographics!(
+                    q.bind(p.id.to_string())
+                        .bind(p.organisation_id.to_string())
+                        .bind(&p.mrn),
+                    f
+                )
+                .bind(p.version)
+                .bind(p.created_at.as_micros())
+                .bind(p.updated_at.as_micros())
+                .bind(p.merged_into.map(|m| m.to_string()))
+                .bind(fold(&f.legal_last_name))
+                .bind(fold(&f.legal_first_name))
+                .bind(f.preferred_name.as_deref().map(fold));
             }
             q
         })?;
@@ -336,7 +347,7 @@ async fn unindex_names(tx: &mut Tx, id: PatientId) -> Result<(), StoreError> {
 /// false when someone else saved first.
 pub async fn update_patient(tx: &mut Tx, p: &Patient) -> Result<bool, StoreError> {
     let f = &p.fields;
-    let n = execute!(tx, sqlx::query(
+    let n = execute!(tx, bind_demographics!(sqlx::query(
         "UPDATE patients SET legal_first_name = $1, legal_middle_name = $2, legal_last_name = $3, \
          preferred_name = $4, date_of_birth = $5, sex_at_birth = $6, gender_identity = $7, \
          mobile_phone = $8, home_phone = $9, email = $10, address_line1 = $11, address_line2 = $12, \
@@ -345,29 +356,7 @@ pub async fn update_patient(tx: &mut Tx, p: &Patient) -> Result<bool, StoreError
          statement_channel = $21, marketing_consent = $22, version = $23, updated_at = $24, \
          last_folded = $25, first_folded = $26, preferred_folded = $27 \
          WHERE id = $28 AND organisation_id = $29 AND version = $30"
-    )
-    .bind(&f.legal_first_name)
-    .bind(f.legal_middle_name.as_deref())
-    .bind(&f.legal_last_name)
-    .bind(f.preferred_name.as_deref())
-    .bind(f.date_of_birth.to_string())
-    .bind(f.sex_at_birth.map(SexAtBirth::as_str))
-    .bind(f.gender_identity.as_deref())
-    .bind(f.mobile_phone.as_ref().map(Phone::e164))
-    .bind(f.home_phone.as_ref().map(Phone::e164))
-    .bind(f.email.as_deref())
-    .bind(f.address.as_ref().map(|a| a.line1.as_str()))
-    .bind(f.address.as_ref().and_then(|a| a.line2.as_deref()))
-    .bind(f.address.as_ref().map(|a| a.city.as_str()))
-    .bind(f.address.as_ref().map(|a| a.state.as_str()))
-    .bind(f.address.as_ref().map(|a| a.zip.as_str()))
-    .bind(&f.preferred_language)
-    .bind(f.emergency_contact.as_ref().map(|(n, _)| n.as_str()))
-    .bind(f.emergency_contact.as_ref().map(|(_, p)| p.e164()))
-    .bind(f.communication.reminders.as_str())
-    .bind(f.communication.results.as_str())
-    .bind(f.communication.statements.as_str())
-    .bind(i64::from(f.communication.marketing_consent))
+    ), f)
     .bind(p.version)
     .bind(p.updated_at.as_micros())
     .bind(fold(&f.legal_last_name))

@@ -675,16 +675,6 @@ pub async fn resources_of(
     rows.into_iter().map(resource_from).collect()
 }
 
-pub async fn find_resource(tx: &mut Tx, id: ResourceId) -> Result<Option<ResourceRow>, StoreError> {
-    let row: Option<(String, String, String, String, String)> = on_tx!(tx, c => sqlx::query_as(
-        "SELECT id, organisation_id, location_id, kind, name FROM resources WHERE id = $1"
-    )
-    .bind(id.to_string())
-    .fetch_optional(&mut **c)
-    .await)?;
-    row.map(resource_from).transpose()
-}
-
 /// Takes a resource's booking lock for the rest of the transaction. Callers
 /// take the provider's lock first, then resources in ID order, so two
 /// bookings never wait on each other in a cycle.
