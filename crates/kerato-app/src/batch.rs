@@ -4,11 +4,13 @@
 //! in its own transaction would pay for its own `BEGIN`, `COMMIT` and
 //! `fsync`. Here a booking puts itself in a queue and waits for the writer
 //! token; whoever holds the token books everything queued, one after the
-//! other in one transaction, each inside a savepoint (so a refused booking
-//! undoes only itself), commits once, and answers everyone. Every booking
-//! still sees the ones before it, so the conflict rules hold exactly as
-//! they do one at a time; a failed commit fails every booking of the batch
-//! and writes none. PostgreSQL keeps one transaction per booking: its row
+//! other in one transaction, commits once, and answers everyone. Every
+//! booking still sees the ones before it, so the conflict rules hold
+//! exactly as they do one at a time. A refused booking needs no savepoint
+//! to undo it: on SQLite a booking's checks only read, and it writes (its
+//! audit event, the appointment, its resources) only once every check has
+//! passed. A write that fails part-way, or a failed commit, fails every
+//! booking of the batch and writes none. PostgreSQL keeps one transaction per booking: its row
 //! locks let bookings of different providers run in parallel.
 
 use std::sync::{Mutex, PoisonError};
@@ -110,25 +112,17 @@ impl App {
                 let _ = job.reply.send(Err(batch_failed()));
                 continue;
             }
-            if let Err(e) = tx.savepoint().await {
-                tracing::error!(error = %e, "a booking batch could not set a savepoint");
-                broken = true;
-                let _ = job.reply.send(Err(batch_failed()));
-                continue;
-            }
-            let outcome = self.book_step(&mut tx, &job.caller, &job.parsed).await;
-            let kept = match &outcome {
-                Ok(Step::Booked(_)) => tx.release_savepoint().await,
-                _ => tx.rollback_to_savepoint().await,
-            };
-            if let Err(e) = kept {
-                tracing::error!(error = %e, "a booking batch lost its savepoint");
-                broken = true;
-            }
-            match outcome {
+            match self.book_step(&mut tx, &job.caller, &job.parsed).await {
                 Ok(Step::Booked(row)) => done.push((job.reply, Ok(row))),
+                Ok(Step::Refused(e)) => done.push((job.reply, Err(e))),
                 Ok(Step::Denied(act, why)) => denials.push((job.caller, act, why, job.reply)),
-                Err(e) => done.push((job.reply, Err(e))),
+                Err(e) => {
+                    // Part of this booking may be written: nothing of the
+                    // batch may be committed now.
+                    tracing::error!(error = %e, "a booking batch failed while writing");
+                    broken = true;
+                    let _ = job.reply.send(Err(batch_failed()));
+                }
             }
         }
         let committed = !broken && tx.commit().await.is_ok();
@@ -153,5 +147,7 @@ impl App {
 /// What one booking of a batch came to.
 pub(crate) enum Step {
     Booked(AppointmentRow),
+    /// A rule refused it; nothing of it was written.
+    Refused(AppError),
     Denied(crate::authz::Act, kerato_domain::identity::Denial),
 }

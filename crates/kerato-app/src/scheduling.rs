@@ -438,14 +438,22 @@ impl App {
     }
 
     /// One booking of a group commit, inside the batch's transaction: the
-    /// same checks, audit and writes as [`App::book`].
+    /// same checks, audit and writes as [`App::book`]. A refusal (a broken
+    /// rule, a denial) comes back as a [`Step`] and, on SQLite, has written
+    /// nothing, because the checks only read there; an `Err` means a write
+    /// failed part-way and the transaction must not be committed.
+    ///
+    /// [`Step`]: crate::batch::Step
     pub(crate) async fn book_step(
         &self,
         tx: &mut Tx,
         caller: &Caller,
         parsed: &ParsedBooking,
     ) -> Result<crate::batch::Step, AppError> {
-        let planned = self.book_in(tx, parsed, parsed.date, None).await?;
+        let planned = match self.book_in(tx, parsed, parsed.date, None).await {
+            Ok(planned) => planned,
+            Err(refused) => return Ok(crate::batch::Step::Refused(refused)),
+        };
         let act = booking_act(&planned);
         if let Some(why) = self.guard_in(tx, caller, &act).await? {
             return Ok(crate::batch::Step::Denied(act, why));
@@ -471,6 +479,7 @@ impl App {
         let mut tx = self.store.write().await?;
         let row = match self.book_step(&mut tx, caller, &parsed).await? {
             crate::batch::Step::Booked(row) => row,
+            crate::batch::Step::Refused(e) => return Err(e),
             crate::batch::Step::Denied(act, why) => {
                 drop(tx);
                 return Err(self.record_denial(caller, &act, why).await?);

@@ -125,26 +125,6 @@ impl Tx {
             Tx::Postgres(_) => Backend::Postgres,
         }
     }
-
-    /// Marks a point to roll back to, so that one step of a batch can fail
-    /// without undoing the others.
-    pub async fn savepoint(&mut self) -> Result<(), StoreError> {
-        crate::execute!(self, sqlx::query("SAVEPOINT step"))?;
-        Ok(())
-    }
-
-    /// Keeps what was done since [`Tx::savepoint`].
-    pub async fn release_savepoint(&mut self) -> Result<(), StoreError> {
-        crate::execute!(self, sqlx::query("RELEASE SAVEPOINT step"))?;
-        Ok(())
-    }
-
-    /// Undoes what was done since [`Tx::savepoint`], and ends it.
-    pub async fn rollback_to_savepoint(&mut self) -> Result<(), StoreError> {
-        crate::execute!(self, sqlx::query("ROLLBACK TO SAVEPOINT step"))?;
-        crate::execute!(self, sqlx::query("RELEASE SAVEPOINT step"))?;
-        Ok(())
-    }
 }
 
 /// SQLite error code 26, SQLITE_NOTADB: what SQLCipher reports for a wrong key.
