@@ -13,6 +13,7 @@ pub mod identity;
 pub mod patients;
 pub mod privacy;
 pub mod recalls;
+mod reference;
 pub mod reminders;
 pub mod scheduling;
 pub mod tenancy;
@@ -34,6 +35,8 @@ pub struct App {
     limiter: Arc<identity::RateLimiter>,
     /// Bookings waiting for the SQLite writer, committed together.
     bookings: Arc<batch::Combiner>,
+    /// The practice's set-up as bookings last read it.
+    reference: Arc<reference::ReferenceCache>,
 }
 
 impl App {
@@ -43,6 +46,7 @@ impl App {
             clock,
             limiter: Arc::new(identity::RateLimiter::default()),
             bookings: Arc::new(batch::Combiner::default()),
+            reference: Arc::new(reference::ReferenceCache::default()),
         }
     }
 

@@ -24,6 +24,7 @@ use kerato_store::waitlist::{self, WaitlistRow};
 use kerato_store::{Tx, tenancy};
 
 use crate::authz::{Act, Caller};
+use crate::reference::Refs;
 use crate::{App, AppError};
 
 const MINUTE: i64 = 60_000_000;
@@ -76,6 +77,8 @@ struct SlotPlan {
 
 /// A slot being checked, before anything is written.
 struct SlotCheck<'a> {
+    /// The set-up as this transaction sees it.
+    refs: &'a Refs<'a>,
     provider: &'a ProviderRow,
     location: &'a Location,
     kind: &'a AppointmentTypeRow,
@@ -602,11 +605,14 @@ impl App {
         let org = parsed.organisation;
         store::lock_provider(tx, parsed.provider_id).await?;
         let mut e = ValidationErrors::new();
-        let provider = store::find_provider(tx, parsed.provider_id)
+        let refs = self.reference.at(tx).await?;
+        let provider = refs
+            .provider(tx, parsed.provider_id)
             .await?
             .filter(|p| p.organisation_id == org);
-        let location = tenancy::get_location(tx, org, parsed.location_id).await?;
-        let kind = store::find_type(tx, parsed.type_id)
+        let location = refs.location(tx, org, parsed.location_id).await?;
+        let kind = refs
+            .appointment_type(tx, parsed.type_id)
             .await?
             .filter(|t| t.organisation_id == org);
         let patient = store::patient_bookable(tx, parsed.patient_id, org)
@@ -646,6 +652,7 @@ impl App {
             .plan_slot(
                 tx,
                 &SlotCheck {
+                    refs: &refs,
                     provider: &provider,
                     location: &location,
                     kind: &kind,
@@ -715,7 +722,7 @@ impl App {
             .into());
         }
         let tz = loc.time_zone.zone();
-        let windows = store::windows_of(tx, p.id, loc.id).await?;
+        let windows = c.refs.windows(tx, p.id, loc.id).await?;
         let Some(window) = window_for(&windows, tz, c.starts_at, c.ends_at) else {
             return Err(ValidationErrors::single(
                 "time",
@@ -727,7 +734,7 @@ impl App {
             .into());
         };
         let day = c.starts_at.to_jiff().to_zoned_datetime(tz.clone()).date();
-        let mut blocked = breaks_between(&store::breaks_of(tx, p.id).await?, tz, day, 1);
+        let mut blocked = breaks_between(&c.refs.breaks(tx, p.id).await?, tz, day, 1);
         blocked.extend(store::closures(tx, p.id, loc.id, c.starts_at, c.ends_at).await?);
         if let Some(b) = first_block(&blocked, c.starts_at, c.ends_at) {
             return Err(ValidationErrors::single(
@@ -1104,13 +1111,17 @@ impl App {
             ));
         }
         store::lock_provider(&mut tx, a.provider_id).await?;
-        let location = tenancy::get_location(&mut tx, a.organisation_id, a.location_id)
+        let refs = self.reference.at(&mut tx).await?;
+        let location = refs
+            .location(&mut tx, a.organisation_id, a.location_id)
             .await?
             .ok_or(AppError::NotFound("location"))?;
-        let provider = store::find_provider(&mut tx, a.provider_id)
+        let provider = refs
+            .provider(&mut tx, a.provider_id)
             .await?
             .ok_or(AppError::NotFound("provider"))?;
-        let kind = store::find_type(&mut tx, a.appointment_type_id)
+        let kind = refs
+            .appointment_type(&mut tx, a.appointment_type_id)
             .await?
             .ok_or(AppError::NotFound("appointment type"))?;
         let starts_at = resolve_local_time(
@@ -1126,6 +1137,7 @@ impl App {
             .plan_slot(
                 &mut tx,
                 &SlotCheck {
+                    refs: &refs,
                     provider: &provider,
                     location: &location,
                     kind: &kind,

@@ -108,6 +108,15 @@ pub const MIGRATIONS: &[Migration] = &[
             postgres: include_str!("../migrations/0009_patient_search.postgres.sql"),
         }),
     },
+    Migration {
+        version: 10,
+        name: "reference version",
+        sql: include_str!("../migrations/0010_reference_version.common.sql"),
+        dialect: Some(Dialect {
+            sqlite: include_str!("../migrations/0010_reference_version.sqlite.sql"),
+            postgres: include_str!("../migrations/0010_reference_version.postgres.sql"),
+        }),
+    },
 ];
 
 const CREATE_LEDGER: &str = "CREATE TABLE IF NOT EXISTS kerato_migrations (

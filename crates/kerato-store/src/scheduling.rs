@@ -1022,3 +1022,14 @@ pub async fn patient_bookable(
     .await)?;
     Ok(n == 1)
 }
+
+/// The practice's set-up version: it moves (by trigger) with every change
+/// to providers, their locations, windows and breaks, locations,
+/// appointment types and the resources they need, so what was read at one
+/// version may be reused while the version stays.
+pub async fn reference_version(tx: &mut Tx) -> Result<i64, StoreError> {
+    let (n,): (i64,) = on_tx!(tx, c => sqlx::query_as("SELECT n FROM reference_version WHERE id = 1")
+        .fetch_one(&mut **c)
+        .await)?;
+    Ok(n)
+}

@@ -911,3 +911,104 @@ async fn concurrent_bookings_keep_the_good_and_refuse_the_clashes() {
         "one audit event per kept booking, none for the refused"
     );
 }
+
+async fn reference_version(w: &World) -> i64 {
+    let mut tx = w.app.store().read().await.unwrap();
+    kerato_store::scheduling::reference_version(&mut tx)
+        .await
+        .unwrap()
+}
+
+/// Bookings keep the set-up in memory between them; a change to it must
+/// still apply to the very next booking.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_set_up_change_applies_to_the_next_booking() {
+    let w = world().await;
+    let main = location(&w, "Main").await;
+    let p = provider(&w, "Dr. Okafor", main, None).await;
+    let kind = w
+        .app
+        .create_appointment_type(&w.admin, "Skin check", 30)
+        .await
+        .unwrap();
+    let pat = patient(&w, "Setup", None).await;
+    let req = BookingRequest {
+        provider_id: p.id.to_string(),
+        patient_id: pat,
+        location_id: main.to_string(),
+        appointment_type_id: kind.id.to_string(),
+        date: MONDAY.into(),
+        time: "08:00".into(),
+        ..Default::default()
+    };
+    let before = reference_version(&w).await;
+    w.app.book_appointment(&w.admin, &req).await.unwrap();
+    assert_eq!(
+        reference_version(&w).await,
+        before,
+        "a booking (and its provider lock) is not a set-up change"
+    );
+    // A break added after the first booking closes its hour at once.
+    w.app
+        .add_break(
+            &w.admin,
+            p.id,
+            Break {
+                weekday: Weekday::Monday,
+                start: at(10, 0),
+                end: at(11, 0),
+                label: "Team huddle".into(),
+            },
+        )
+        .await
+        .unwrap();
+    assert!(reference_version(&w).await > before);
+    let err = w
+        .app
+        .book_appointment(
+            &w.admin,
+            &BookingRequest {
+                time: "10:00".into(),
+                ..req.clone()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        validation(&err),
+        "time: Dr. Okafor is not available then (Team huddle)"
+    );
+    // An afternoon window added now opens its hour at once.
+    let outside = BookingRequest {
+        time: "13:00".into(),
+        ..req.clone()
+    };
+    let err = w.app.book_appointment(&w.admin, &outside).await.unwrap_err();
+    assert!(validation(&err).contains("does not see patients"), "{err}");
+    w.app
+        .add_window(
+            &w.admin,
+            p.id,
+            main,
+            Window::new(Weekday::Monday, at(13, 0), at(14, 0), false).unwrap(),
+        )
+        .await
+        .unwrap();
+    w.app.book_appointment(&w.admin, &outside).await.unwrap();
+    // A second location for the provider is bookable at once too.
+    let annex = location(&w, "Annex").await;
+    let err = w
+        .app
+        .book_appointment(
+            &w.admin,
+            &BookingRequest {
+                location_id: annex.to_string(),
+                time: "09:00".into(),
+                ..req.clone()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(validation(&err).contains("does not work at Annex"), "{err}");
+    assert_eq!(appointments(&w).await, 2);
+}
