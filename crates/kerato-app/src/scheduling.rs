@@ -1384,29 +1384,33 @@ impl App {
         end: Timestamp,
     ) -> Result<Vec<ScheduleLine>, AppError> {
         let now = self.now();
-        // One query for the whole run of days, not several per appointment.
-        let lines = store::day_lines(tx, location, start, end)
-            .await?
-            .into_iter()
-            .map(|l| {
-                let waiting = l
-                    .arrived_at
-                    .filter(|_| {
-                        !matches!(
-                            l.appointment.status.as_str(),
-                            "done" | "cancelled" | "no_show"
-                        )
-                    })
-                    .map(|t| (now.as_micros() - t.as_micros()) / MINUTE);
-                ScheduleLine {
-                    patient_name: format!("{}, {}", l.patient_last, l.patient_first),
-                    provider_name: l.provider_name,
-                    type_name: l.type_name,
-                    waiting_minutes: waiting,
-                    appointment: l.appointment,
-                }
-            })
-            .collect();
+        // One query for the whole run of days, not several per appointment;
+        // the few providers' and visit types' names come from the set-up.
+        let day = store::day_lines(tx, location, start, end).await?;
+        let refs = self.reference.at(tx).await?;
+        let mut lines = Vec::with_capacity(day.len());
+        for l in day {
+            let a = &l.appointment;
+            let provider_name = refs
+                .provider(tx, a.provider_id)
+                .await?
+                .map_or_else(String::new, |p| p.name);
+            let type_name = refs
+                .appointment_type(tx, a.appointment_type_id)
+                .await?
+                .map_or_else(String::new, |t| t.name);
+            let waiting = l
+                .arrived_at
+                .filter(|_| !matches!(a.status.as_str(), "done" | "cancelled" | "no_show"))
+                .map(|t| (now.as_micros() - t.as_micros()) / MINUTE);
+            lines.push(ScheduleLine {
+                patient_name: format!("{}, {}", l.patient_last, l.patient_first),
+                provider_name,
+                type_name,
+                waiting_minutes: waiting,
+                appointment: l.appointment,
+            });
+        }
         Ok(lines)
     }
 }

@@ -62,13 +62,21 @@ where
 /// transaction: if the change it records rolls back, so does the event.
 /// Moving the head row first serialises appenders on both backends.
 pub async fn append(tx: &mut Tx, event: NewAuditEvent) -> Result<AuditEvent, StoreError> {
-    let (seq, prev_hash): (i64, String) = on_tx!(tx, c => sqlx::query_as(
-        "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash"
-    )
-    .fetch_one(&mut **c)
-    .await)?;
-    let chained = chain(seq - 1, &prev_hash, event);
+    // The first append of a transaction takes the head's row lock (which
+    // orders concurrent appenders on PostgreSQL; SQLite's writer is alone
+    // anyway) and reads it; later ones continue from where this
+    // transaction left it, which nobody else can move meanwhile.
+    let (seq, prev_hash) = match tx.audit_head.take() {
+        Some(head) => head,
+        None => on_tx!(tx, c => sqlx::query_as(
+            "UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash"
+        )
+        .fetch_one(&mut **c)
+        .await)?,
+    };
+    let chained = chain(seq, &prev_hash, event);
     let e = &chained.event;
+    // A trigger moves `audit_head` to this event (migration 11).
     let sql = concat!(
         "INSERT INTO audit_events (",
         event_columns!(),
@@ -96,10 +104,7 @@ pub async fn append(tx: &mut Tx, event: NewAuditEvent) -> Result<AuditEvent, Sto
             .bind(&chained.prev_hash)
             .bind(&chained.hash)
     )?;
-    execute!(
-        tx,
-        sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1").bind(&chained.hash)
-    )?;
+    tx.audit_head = Some((chained.seq, chained.hash.clone()));
     Ok(chained)
 }
 

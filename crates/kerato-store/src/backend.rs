@@ -27,9 +27,9 @@ use crate::migrate;
 #[doc(hidden)]
 macro_rules! on_tx {
     ($tx:expr, $c:ident => $body:expr) => {
-        match $tx {
-            $crate::Tx::Sqlite($c) => $body,
-            $crate::Tx::Postgres($c) => $body,
+        match &mut $tx.conn {
+            $crate::Conn::Sqlite($c) => $body,
+            $crate::Conn::Postgres($c) => $body,
         }
     };
 }
@@ -105,24 +105,43 @@ pub struct Store {
 /// A transaction on either backend. Dropping it without [`Tx::commit`]
 /// rolls it back, so an error anywhere in a use case leaves nothing behind.
 #[derive(Debug)]
-pub enum Tx {
+pub struct Tx {
+    /// The transaction itself; the store's queries reach it through
+    /// `on_tx!`.
+    pub conn: Conn,
+    /// The end of the audit chain as this transaction last appended to it,
+    /// so that a transaction appending many events (a group commit of
+    /// bookings) reads the head once; see `audit::append`.
+    pub(crate) audit_head: Option<(i64, String)>,
+}
+
+/// A transaction on one backend.
+#[derive(Debug)]
+pub enum Conn {
     Sqlite(Transaction<'static, Sqlite>),
     Postgres(Transaction<'static, Postgres>),
 }
 
 impl Tx {
+    fn new(conn: Conn) -> Self {
+        Self {
+            conn,
+            audit_head: None,
+        }
+    }
+
     pub async fn commit(self) -> Result<(), StoreError> {
-        match self {
-            Tx::Sqlite(t) => t.commit().await?,
-            Tx::Postgres(t) => t.commit().await?,
+        match self.conn {
+            Conn::Sqlite(t) => t.commit().await?,
+            Conn::Postgres(t) => t.commit().await?,
         }
         Ok(())
     }
 
     pub fn backend(&self) -> Backend {
-        match self {
-            Tx::Sqlite(_) => Backend::Sqlite,
-            Tx::Postgres(_) => Backend::Postgres,
+        match self.conn {
+            Conn::Sqlite(_) => Backend::Sqlite,
+            Conn::Postgres(_) => Backend::Postgres,
         }
     }
 }
@@ -290,8 +309,8 @@ impl Store {
     /// Begins a read-only unit of work.
     pub async fn read(&self) -> Result<Tx, StoreError> {
         Ok(match &self.pool {
-            Pool::Sqlite { readers, .. } => Tx::Sqlite(readers.begin().await?),
-            Pool::Postgres(p) => Tx::Postgres(p.begin().await?),
+            Pool::Sqlite { readers, .. } => Tx::new(Conn::Sqlite(readers.begin().await?)),
+            Pool::Postgres(p) => Tx::new(Conn::Postgres(p.begin().await?)),
         })
     }
 
@@ -300,8 +319,10 @@ impl Store {
     /// writer can fail with SQLITE_BUSY no matter how long it waits.
     pub async fn write(&self) -> Result<Tx, StoreError> {
         Ok(match &self.pool {
-            Pool::Sqlite { writer, .. } => Tx::Sqlite(writer.begin_with("BEGIN IMMEDIATE").await?),
-            Pool::Postgres(p) => Tx::Postgres(p.begin().await?),
+            Pool::Sqlite { writer, .. } => {
+                Tx::new(Conn::Sqlite(writer.begin_with("BEGIN IMMEDIATE").await?))
+            }
+            Pool::Postgres(p) => Tx::new(Conn::Postgres(p.begin().await?)),
         })
     }
 

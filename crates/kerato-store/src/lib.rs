@@ -24,7 +24,7 @@ pub mod tenancy;
 pub mod testing;
 pub mod waitlist;
 
-pub use backend::{Backend, OpenMode, SqliteOptions, Store, Tx};
+pub use backend::{Backend, Conn, OpenMode, SqliteOptions, Store, Tx};
 pub use error::StoreError;
 pub use key::{DbKey, KeyError};
 pub use migrate::{Dialect, MIGRATIONS, Migration, SchemaStatus};

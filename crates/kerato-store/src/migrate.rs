@@ -117,6 +117,15 @@ pub const MIGRATIONS: &[Migration] = &[
             postgres: include_str!("../migrations/0010_reference_version.postgres.sql"),
         }),
     },
+    Migration {
+        version: 11,
+        name: "audit head follows",
+        sql: include_str!("../migrations/0011_audit_head_follows.common.sql"),
+        dialect: Some(Dialect {
+            sqlite: include_str!("../migrations/0011_audit_head_follows.sqlite.sql"),
+            postgres: include_str!("../migrations/0011_audit_head_follows.postgres.sql"),
+        }),
+    },
 ];
 
 const CREATE_LEDGER: &str = "CREATE TABLE IF NOT EXISTS kerato_migrations (

@@ -983,7 +983,11 @@ async fn a_set_up_change_applies_to_the_next_booking() {
         time: "13:00".into(),
         ..req.clone()
     };
-    let err = w.app.book_appointment(&w.admin, &outside).await.unwrap_err();
+    let err = w
+        .app
+        .book_appointment(&w.admin, &outside)
+        .await
+        .unwrap_err();
     assert!(validation(&err).contains("does not see patients"), "{err}");
     w.app
         .add_window(

@@ -195,3 +195,67 @@ async fn a_fresh_database_passes_the_integrity_check() {
         Vec::<String>::new()
     );
 }
+
+fn audit_event(task: usize, n: usize) -> kerato_domain::audit::NewAuditEvent {
+    use kerato_domain::audit::{AuditAction, NewAuditEvent, Outcome};
+    NewAuditEvent {
+        id: format!("ev-{task}-{n}"),
+        at: now(),
+        organisation_id: None,
+        user_id: Some(format!("user-{task}")),
+        patient_id: None,
+        action: AuditAction::Create,
+        resource: "appointment".into(),
+        resource_id: Some(format!("a-{task}-{n}")),
+        category: "schedule".into(),
+        old_value: None,
+        new_value: None,
+        source_ip: None,
+        outcome: Outcome::Allowed,
+        emergency: false,
+        detail: None,
+    }
+}
+
+/// Transactions appending several events each, side by side, some rolled
+/// back: the chain stays whole and the head (moved by trigger) names its
+/// last event, on both backends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_multi_event_appends_keep_one_chain() {
+    use kerato_store::audit;
+    let db = TestDb::new().await;
+    let mut tasks = Vec::new();
+    for task in 0..12 {
+        let store = db.store.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut tx = store.write().await?;
+            for n in 0..3 {
+                audit::append(&mut tx, audit_event(task, n)).await?;
+            }
+            if task % 4 == 3 {
+                drop(tx); // rolled back: its three events never happened
+                Ok(())
+            } else {
+                tx.commit().await
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    let mut tx = db.store.read().await.unwrap();
+    let events = audit::events_after(&mut tx, 0, 1000).await.unwrap();
+    let (seq, hash) = audit::head(&mut tx).await.unwrap();
+    assert_eq!(events.len(), 27, "nine transactions of three committed");
+    assert_eq!(
+        kerato_domain::audit::verify_chain(&events, seq, &hash),
+        Ok(27)
+    );
+    for t in [3, 7, 11] {
+        assert!(
+            events
+                .iter()
+                .all(|e| e.event.user_id.as_deref() != Some(&format!("user-{t}")))
+        );
+    }
+}

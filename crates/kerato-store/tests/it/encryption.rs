@@ -101,7 +101,7 @@ async fn the_database_is_sqlcipher_in_wal_mode_with_full_sync() {
             .starts_with('4')
     );
     let mut tx = db.store.read().await.unwrap();
-    let kerato_store::Tx::Sqlite(c) = &mut tx else {
+    let kerato_store::Conn::Sqlite(c) = &mut tx.conn else {
         panic!("not sqlite")
     };
     let (mode,): (String,) = sqlx::query_as("PRAGMA journal_mode")

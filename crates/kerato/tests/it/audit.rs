@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use kerato_app::App;
 use kerato_app::clock::SystemClock;
-use kerato_store::{DbKey, OpenMode, SqliteOptions, Store, Tx};
+use kerato_store::{Backend, DbKey, OpenMode, SqliteOptions, Store};
 
 use crate::support::{init_with, run, temp};
 
@@ -74,11 +74,11 @@ fn verify(args: &[String]) -> (bool, String, String) {
 /// as someone with direct database access could.
 async fn tamper(store: &Store, statements: &[&'static str]) {
     let mut tx = store.write().await.unwrap();
-    let unguard: &'static str = match &tx {
-        Tx::Sqlite(_) => {
+    let unguard: &'static str = match tx.backend() {
+        Backend::Sqlite => {
             "DROP TRIGGER audit_events_no_update; DROP TRIGGER audit_events_no_delete;"
         }
-        Tx::Postgres(_) => "ALTER TABLE audit_events DISABLE TRIGGER USER;",
+        Backend::Postgres => "ALTER TABLE audit_events DISABLE TRIGGER USER;",
     };
     for sql in std::iter::once(&unguard).chain(statements) {
         kerato_store::on_tx!(&mut tx, c => sqlx::raw_sql(*sql).execute(&mut **c).await.map(|_| ()))

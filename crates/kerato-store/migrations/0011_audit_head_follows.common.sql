@@ -1,0 +1,4 @@
+-- The audit head follows the events: inserting an event moves audit_head
+-- to it, by trigger, so appending is one statement and a transaction that
+-- appends many events (a group commit of bookings) reads the head once.
+-- The head's own guard (it moves forward one event at a time) still holds.
