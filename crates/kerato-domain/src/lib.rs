@@ -11,6 +11,7 @@ pub mod guarantor;
 pub mod identity;
 pub mod ids;
 pub mod money;
+pub mod optics;
 pub mod password;
 pub mod patients;
 pub mod scheduling;
