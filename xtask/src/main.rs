@@ -161,6 +161,10 @@ fn ensure_debian_packages() -> Result<()> {
     if !Path::new("/usr/bin/chromedriver").exists() {
         missing.extend(["chromium", "chromium-driver"]);
     }
+    // The prescription PDF tests read their output back with poppler's pdftotext and pdfinfo.
+    if !Path::new("/usr/bin/pdftotext").exists() {
+        missing.push("poppler-utils");
+    }
     if Command::new("python3")
         .args(["-m", "venv", "--help"])
         .output()

@@ -2,5 +2,7 @@
 //! 999, 277CA), HL7 v2, Vision Council DCS lab orders, and PDF documents.
 //!
 //! Like `kerato-domain`, this crate does no I/O and never reads the clock.
-//! It is empty until the first area that exchanges a standard document
-//! (prescriptions, claims, pathology results) arrives.
+//! So far it holds `rx_pdf`, eyeglass and contact lens prescriptions as a
+//! one-page PDF; the other standards arrive with the areas that exchange them.
+
+pub mod rx_pdf;
