@@ -9,6 +9,7 @@ pub mod board;
 pub mod clock;
 pub mod demo;
 mod error;
+pub mod eye;
 pub mod identity;
 pub mod patients;
 pub mod privacy;

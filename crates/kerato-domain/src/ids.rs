@@ -181,6 +181,25 @@ typed_id!(
     "recall"
 );
 
+typed_id!(
+    /// One eye exam (a visit's structured record).
+    ExamId,
+    "exam"
+);
+
+typed_id!(
+    /// An issued spectacle or contact lens prescription.
+    PrescriptionId,
+    "prescription"
+);
+
+typed_id!(
+    /// A contact lens seller's verification request or an agent's request
+    /// for a copy of a prescription.
+    RxRequestId,
+    "prescription request"
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,6 +7,7 @@
 pub mod audit;
 pub mod coverage;
 pub mod error;
+pub mod eye_exam;
 pub mod ftc;
 pub mod guarantor;
 pub mod identity;

@@ -516,11 +516,14 @@ impl PatientInput {
 /// `Zoë Müller-O'Neil` becomes `zoe muller oneil`.
 pub fn fold(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for c in text.nfd() {
+    // Lower-case before decomposing: some capitals lower-case to a letter
+    // plus a combining mark (İ to i and a dot above), which decomposition
+    // then exposes for removal, so folding twice changes nothing.
+    for c in text.to_lowercase().nfd() {
         match c {
             '\u{0300}'..='\u{036f}' => {}
             '\'' | '’' | '.' => {}
-            'ß' => out.push_str("ss"),
+            'ß' | 'ẞ' => out.push_str("ss"),
             'æ' | 'Æ' => out.push_str("ae"),
             'ø' | 'Ø' => out.push('o'),
             'ł' | 'Ł' => out.push('l'),

@@ -10,6 +10,7 @@ pub mod audit;
 mod backend;
 pub mod coverage;
 mod error;
+pub mod eye;
 pub mod guarantors;
 pub mod identity;
 mod key;

@@ -126,6 +126,15 @@ pub const MIGRATIONS: &[Migration] = &[
             postgres: include_str!("../migrations/0011_audit_head_follows.postgres.sql"),
         }),
     },
+    Migration {
+        version: 12,
+        name: "eye care",
+        sql: include_str!("../migrations/0012_eye_care.common.sql"),
+        dialect: Some(Dialect {
+            sqlite: include_str!("../migrations/0012_eye_care.sqlite.sql"),
+            postgres: include_str!("../migrations/0012_eye_care.postgres.sql"),
+        }),
+    },
 ];
 
 const CREATE_LEDGER: &str = "CREATE TABLE IF NOT EXISTS kerato_migrations (

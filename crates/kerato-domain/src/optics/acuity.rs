@@ -131,6 +131,15 @@ impl Snellen {
                 "partial-line modifier {letters:+} is outside 1–{MAX_PARTIAL_LETTERS} letters"
             ));
         }
+        // No chart has a line sharper than 20/8 (logMAR -0.4): a fraction
+        // above 2.5 is a typing slip, not a measurement.
+        if u32::from(numerator_tenths) * 10 > u32::from(denominator_tenths) * 25 {
+            return Err(format!(
+                "Snellen {}/{} is sharper than any chart measures (20/8 is the best line)",
+                tenths(numerator_tenths),
+                tenths(denominator_tenths)
+            ));
+        }
         Ok(Self {
             unit,
             numerator_tenths,
