@@ -1105,3 +1105,130 @@ impl App {
         }
     }
 }
+
+/// The columns of each kind of prescription, as (field, heading).
+const SPECTACLE_COLUMNS: [(&str, &str); 4] = [
+    ("sphere", "Sphere"),
+    ("cylinder", "Cylinder"),
+    ("axis", "Axis"),
+    ("add", "Add"),
+];
+const CONTACT_LENS_COLUMNS: [(&str, &str); 7] = [
+    ("brand", "Brand"),
+    ("base_curve", "Base curve"),
+    ("diameter", "Diameter"),
+    ("sphere", "Sphere"),
+    ("cylinder", "Cylinder"),
+    ("axis", "Axis"),
+    ("add", "Add"),
+];
+
+/// The model confirmation statement of 16 CFR 456.4(a).
+pub const CONFIRMATION_STATEMENT: &str = "My eye care professional provided me with a copy of my prescription at the completion of my examination.";
+
+/// A prescription's table: its headings, and one row per eye.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RxTable {
+    pub columns: Vec<String>,
+    /// (OD or OS, one cell per column).
+    pub rows: Vec<(String, Vec<String>)>,
+}
+
+/// The table a prescription prints as.
+pub fn rx_table(rx: &PrescriptionRow) -> Result<RxTable, AppError> {
+    let body = from_json(&rx.body)?;
+    let columns: &[(&str, &str)] = if rx.kind == "contact_lens" {
+        &CONTACT_LENS_COLUMNS
+    } else {
+        &SPECTACLE_COLUMNS
+    };
+    let rows = ["od", "os"]
+        .iter()
+        .map(|eye| {
+            let cells = columns
+                .iter()
+                .map(|(f, _)| body.get(&format!("{eye}.{f}")).cloned().unwrap_or_default())
+                .collect();
+            (eye.to_uppercase(), cells)
+        })
+        .collect();
+    Ok(RxTable {
+        columns: columns.iter().map(|(_, h)| (*h).to_string()).collect(),
+        rows,
+    })
+}
+
+impl App {
+    /// The prescription as a PDF to print or send; audited as a print.
+    pub async fn prescription_pdf(
+        &self,
+        caller: &Caller,
+        id: PrescriptionId,
+    ) -> Result<Vec<u8>, AppError> {
+        use kerato_formats::rx_pdf::{RxPdf, RxPdfKind, RxPdfRow, render};
+        self.require(caller, Resource::Prescription, Action::Print, None)
+            .await?;
+        let mut tx = self.store.write().await?;
+        let rx = self.prescription_in(&mut tx, caller, id).await?;
+        let exam = self.exam_in(&mut tx, caller, rx.exam_id).await?;
+        let org = caller.actor.organisation_id;
+        let loc = tenancy::get_location(&mut tx, org, exam.location_id)
+            .await?
+            .ok_or(AppError::NotFound("location"))?;
+        let practice = tenancy::get_organisation(&mut tx, org)
+            .await?
+            .ok_or(AppError::NotFound("organisation"))?;
+        let patient = patient_store::find_patient(&mut tx, rx.patient_id)
+            .await?
+            .ok_or(AppError::NotFound("patient"))?;
+        let act = self.rx_act(caller, Action::Print, &rx, "prescription");
+        let tx = self.guard(tx, caller, act).await?;
+        tx.commit().await?;
+        let RxTable { columns, rows } = rx_table(&rx)?;
+        let body = from_json(&rx.body)?;
+        let mut notes = Vec::new();
+        if let Some(r) = body.get("replacement") {
+            notes.push(format!("Replacement: {}", r.replace('_', " ")));
+        }
+        if let Some(q) = body.get("quantity") {
+            notes.push(format!("Quantity: {q}"));
+        }
+        if let Some(reason) = &rx.medical_reason {
+            notes.push(format!("Expiry shortened for a medical reason: {reason}"));
+        }
+        let a = &loc.address;
+        let mut address = vec![a.line1.clone()];
+        address.extend(a.line2.clone());
+        address.push(format!("{}, {} {}", a.city, a.state, a.zip));
+        let f = &patient.fields;
+        let pdf = RxPdf {
+            kind: if rx.kind == "contact_lens" {
+                RxPdfKind::ContactLens
+            } else {
+                RxPdfKind::Spectacle
+            },
+            practice_name: format!("{} — {}", practice.name, loc.name),
+            practice_address: address,
+            practice_phone: None,
+            prescriber_name: rx.prescriber_name.clone(),
+            prescriber_license: rx.prescriber_license.clone(),
+            prescriber_npi: rx.prescriber_npi.clone(),
+            patient_name: format!("{} {}", f.legal_first_name, f.legal_last_name),
+            patient_dob: f.date_of_birth.to_string(),
+            issued_on: rx.issued_on.clone(),
+            expires_on: rx.expires_on.clone(),
+            rx_id: rx.id.to_string(),
+            rows: rows
+                .into_iter()
+                .map(|(eye, cells)| RxPdfRow { eye, cells })
+                .collect(),
+            columns,
+            notes,
+            footer: Some(format!(
+                "Patient's confirmation of receipt: \"{CONFIRMATION_STATEMENT}\""
+            )),
+        };
+        render(&pdf)
+            .map_err(|e| AppError::Internal(kerato_store::StoreError::Corrupt(e.to_string())))
+    }
+}

@@ -70,6 +70,13 @@ const NAV: &[(&str, &str, &str, Resource, Action)] = &[
         Action::Query,
     ),
     (
+        "/rx-requests",
+        "Rx requests",
+        "rx-requests",
+        Resource::Prescription,
+        Action::Query,
+    ),
+    (
         "/setup/scheduling",
         "Scheduling set-up",
         "setup",

@@ -11,6 +11,7 @@ mod auth;
 mod csrf;
 mod error;
 mod extract;
+mod eye;
 mod front_desk;
 mod headers;
 mod health;
@@ -64,6 +65,7 @@ fn all_routes(state: Option<WebState>) -> routes::Routes {
     let r = patients::routes(r);
     let r = scheduling::routes(r);
     let r = front_desk::routes(r);
+    let r = eye::routes(r);
     privacy::routes(r)
 }
 

@@ -560,6 +560,7 @@ struct ChartPage {
     notice: Option<String>,
     problem: Option<String>,
     may_book: bool,
+    may_examine: bool,
     coverages: Vec<CoverageRow>,
     coverage_errors: Vec<String>,
     /// Who pays: a sentence, or `None` when nobody was recorded.
@@ -641,6 +642,7 @@ async fn chart_view(
         notice: None,
         problem: None,
         may_book: role_permits(caller.actor.role, Resource::Appointment, Action::Create),
+        may_examine: role_permits(caller.actor.role, Resource::ClinicalNote, Action::Query),
         coverages: state
             .app
             .coverages(caller, id)
