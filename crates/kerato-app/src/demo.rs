@@ -113,6 +113,15 @@ pub async fn seed(app: &App) -> Result<Seeded, AppError> {
         if role.mfa_always_required() {
             store::set_mfa_secret(&mut tx, user.id, Some(DEMO_TOTP_SECRET), app.now()).await?;
         }
+        // The demo's prescribers can sign exams and issue prescriptions at
+        // once: a made-up Illinois licence and a check-digit-valid NPI.
+        if matches!(role, Role::Optometrist | Role::Physician) {
+            let (license, npi) = match role {
+                Role::Optometrist => ("IL 042-000123", "1234567893"),
+                _ => ("IL 036-000456", "1245319599"),
+            };
+            kerato_store::eye::set_credentials(&mut tx, user.id, license, npi, app.now()).await?;
+        }
         tx.commit().await?;
     }
     let patients = seed_patients(app, &caller).await?;

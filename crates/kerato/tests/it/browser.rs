@@ -520,3 +520,181 @@ async fn front_desk_books_and_checks_in_a_patient_in_chromium() {
     drop(server);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Signs in to the demo with a role's account (password only; the demo
+/// relaxes MFA for the roles that allow it).
+async fn demo_sign_in(b: &Browser, site: &str, email: &str) {
+    b.call(reqwest::Method::DELETE, "/cookie", None).await;
+    b.go(&format!("{site}/login")).await;
+    b.type_into("#email", email).await;
+    b.type_into("#password", "kerato demo password").await;
+    b.click("button[type=submit]").await;
+    b.wait_for("<h1>Locations</h1>").await;
+}
+
+/// The value attribute of a section's input in `source`.
+fn input_value(source: &str, section: &str, name: &str) -> String {
+    let id = format!("{section}-{name}");
+    let marker = format!("id=\"{id}\" name=\"{name}\" value=\"");
+    let start = source
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no input {id}"))
+        + marker.len();
+    source[start..].split('"').next().unwrap().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_eye_exam_is_entered_signed_and_its_rx_released_in_chromium() {
+    if !std::path::Path::new(CHROMEDRIVER).exists() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must run the browser test: cargo xtask ci installs chromium-driver"
+        );
+        return;
+    }
+    let dir = temp("browser-eye");
+    let data = dir.join("demo");
+    let server = start(
+        &[
+            "demo",
+            "--data-dir",
+            data.to_str().unwrap(),
+            "--bind",
+            "127.0.0.1:0",
+            "--site-bind",
+            "127.0.0.1:0",
+        ],
+        &[],
+        2,
+    )
+    .await;
+    let site = server.urls[0].clone();
+    let (b, _driver) = open_browser(&dir).await;
+
+    // The technician opens the patient's chart and starts an exam.
+    demo_sign_in(&b, &site, "technician@riverside.example").await;
+    b.type_into("#header-q", "smith amara\n").await;
+    b.wait_for("Smith, Amara").await;
+    b.click("#results tbody tr:first-child a").await;
+    b.wait_for("Eye exams").await;
+    b.click("a[href$='/exams']").await;
+    b.wait_for("<h1>Eye exams</h1>").await;
+    b.click("form[action$='/exams'] button[type=submit]").await;
+    b.wait_for("<h1>Comprehensive eye exam</h1>").await;
+    let exam_url = b.url().await;
+    // Acuity and autorefraction, typed as technicians type them; each
+    // section saves itself when left (no button pressed).
+    b.type_into("#acuity-od\\.distance_sc", "20/40-2").await;
+    b.type_into("#acuity-os\\.distance_sc", "20/30").await;
+    b.type_into("#autorefraction-od\\.sphere", "-225").await;
+    b.type_into("#autorefraction-od\\.cylinder", "-.50").await;
+    b.type_into("#autorefraction-od\\.axis", "90").await;
+    b.type_into("#autorefraction-os\\.sphere", "-2").await;
+    b.click("#autorefraction-os\\.cylinder").await;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    b.go(&exam_url).await;
+    b.wait_for("<h1>Comprehensive eye exam</h1>").await;
+    let source = b.source().await;
+    assert_eq!(input_value(&source, "acuity", "od.distance_sc"), "20/40-2");
+    assert_eq!(
+        input_value(&source, "autorefraction", "od.sphere"),
+        "-2.25",
+        "saved in canonical form"
+    );
+    assert_eq!(
+        input_value(&source, "autorefraction", "od.cylinder"),
+        "-0.50"
+    );
+    assert_eq!(input_value(&source, "autorefraction", "od.axis"), "090");
+    assert_eq!(input_value(&source, "autorefraction", "os.sphere"), "-2.00");
+    assert_eq!(
+        input_value(&source, "lensometry", "od.sphere"),
+        "",
+        "each refraction is its own"
+    );
+    let violations = b.accessibility_violations().await;
+    assert!(violations.is_empty(), "the exam screen: {violations:?}");
+
+    // The optometrist enters the manifest and the final refraction and
+    // signs; the prescription is released at once.
+    demo_sign_in(&b, &site, "optometrist@riverside.example").await;
+    b.go(&exam_url).await;
+    b.wait_for("<h1>Comprehensive eye exam</h1>").await;
+    b.call(
+        reqwest::Method::POST,
+        "/execute/sync",
+        Some(json!({"script": "for (const s of ['manifest', 'final']) { const f = document.querySelector('#' + s + ' form'); \
+            const set = (k, v) => { f.querySelector('[name=\"' + k + '\"]').value = v; }; \
+            set('od.sphere', '-2.50'); set('od.cylinder', '-0.75'); set('od.axis', '85'); set('od.add', '+1.25'); \
+            set('os.sphere', '-2.25'); set('os.add', '+1.25'); } return true;", "args": []})),
+    )
+    .await;
+    b.click("#manifest button[type=submit]").await;
+    b.click("#final button[type=submit]").await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    b.click("form[action$='/sign'] button[type=submit]").await;
+    b.wait_for("<h1>Eyeglass prescription</h1>").await;
+    let rx_url = b.url().await;
+    let source = b.source().await;
+    for value in ["-2.50", "-0.75", "085", "+1.25", "-2.25", "IL 042-000123"] {
+        assert!(source.contains(value), "the prescription shows {value}");
+    }
+    assert!(source.contains("Released"), "released at signing");
+    let violations = b.accessibility_violations().await;
+    assert!(
+        violations.is_empty(),
+        "the prescription page: {violations:?}"
+    );
+
+    // The patient confirms receipt.
+    b.click("#acknowledge").await;
+    b.type_into("#signer_name", "Amara Smith").await;
+    b.click("form[action$='/confirmation'] button[type=submit]")
+        .await;
+    b.wait_for("Receipt confirmed by Amara Smith").await;
+
+    // The PDF downloads and its text carries the values.
+    let pdf = b
+        .call(
+            reqwest::Method::POST,
+            "/execute/async",
+            Some(json!({"script": "const done = arguments[arguments.length - 1]; \
+                fetch(document.querySelector('#rx-pdf').href).then(r => r.arrayBuffer()).then(buf => { \
+                let s = ''; for (const x of new Uint8Array(buf)) s += String.fromCharCode(x); done(btoa(s)); });", "args": []})),
+        )
+        .await;
+    let bytes = data_encoding::BASE64
+        .decode(pdf.as_str().unwrap().as_bytes())
+        .unwrap();
+    assert!(bytes.starts_with(b"%PDF-"), "{rx_url} gave no PDF");
+    let file = dir.join("rx.pdf");
+    std::fs::write(&file, &bytes).unwrap();
+    let text = std::process::Command::new("pdftotext")
+        .arg(&file)
+        .arg("-")
+        .output()
+        .expect("pdftotext is installed by cargo xtask ci (poppler-utils)");
+    let text = String::from_utf8_lossy(&text.stdout);
+    for value in [
+        "Eyeglass prescription",
+        "-2.50",
+        "-0.75",
+        "085",
+        "+1.25",
+        "-2.25",
+        "IL 042-000123",
+        "1234567893",
+        "Smith",
+    ] {
+        assert!(text.contains(value), "the PDF lacks {value}: {text}");
+    }
+    b.go(&format!("{site}/rx-requests")).await;
+    b.wait_for("<h1>Prescription requests</h1>").await;
+    let violations = b.accessibility_violations().await;
+    assert!(violations.is_empty(), "the requests inbox: {violations:?}");
+    let errors = b.console_errors().await;
+    assert!(errors.is_empty(), "the browser reported errors: {errors:?}");
+    b.call(reqwest::Method::DELETE, "", None).await;
+    drop(server);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
