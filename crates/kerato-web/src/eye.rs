@@ -410,12 +410,40 @@ async fn save_section(
     Path((id, section)): Path<(String, String)>,
     form: FormFields,
 ) -> Result<Response, WebError> {
-    let exam: ExamId = id_of(&id, "exam")?;
-    let input = section_input(&section, &form)?;
-    state
-        .app
-        .save_exam_section(&caller, exam, &section, &input)
-        .await?;
+    write_section(&state, &caller, &id, &section, &form, false).await
+}
+
+async fn amend(
+    State(state): State<WebState>,
+    CurrentUser(caller): CurrentUser,
+    Path((id, section)): Path<(String, String)>,
+    form: FormFields,
+) -> Result<Response, WebError> {
+    write_section(&state, &caller, &id, &section, &form, true).await
+}
+
+/// Saves a draft's section, or amends a signed exam's, and returns to it.
+async fn write_section(
+    state: &WebState,
+    caller: &kerato_app::Caller,
+    id: &str,
+    section: &str,
+    form: &FormFields,
+    amend: bool,
+) -> Result<Response, WebError> {
+    let exam: ExamId = id_of(id, "exam")?;
+    let input = section_input(section, form)?;
+    if amend {
+        state
+            .app
+            .amend_exam(caller, exam, section, &input, &form.get("reason"))
+            .await?;
+    } else {
+        state
+            .app
+            .save_exam_section(caller, exam, section, &input)
+            .await?;
+    }
     Ok(Redirect::to(&format!("/exams/{exam}#{section}")).into_response())
 }
 
@@ -427,21 +455,6 @@ async fn pull_forward(
 ) -> Result<Response, WebError> {
     let exam: ExamId = id_of(&id, "exam")?;
     state.app.pull_forward(&caller, exam, &section).await?;
-    Ok(Redirect::to(&format!("/exams/{exam}#{section}")).into_response())
-}
-
-async fn amend(
-    State(state): State<WebState>,
-    CurrentUser(caller): CurrentUser,
-    Path((id, section)): Path<(String, String)>,
-    form: FormFields,
-) -> Result<Response, WebError> {
-    let exam: ExamId = id_of(&id, "exam")?;
-    let input = section_input(&section, &form)?;
-    state
-        .app
-        .amend_exam(&caller, exam, &section, &input, &form.get("reason"))
-        .await?;
     Ok(Redirect::to(&format!("/exams/{exam}#{section}")).into_response())
 }
 

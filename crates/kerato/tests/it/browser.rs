@@ -354,31 +354,9 @@ async fn sign_in_enrol_and_add_a_location_in_chromium() {
 /// schedule show the arrival.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn front_desk_books_and_checks_in_a_patient_in_chromium() {
-    if !std::path::Path::new(CHROMEDRIVER).exists() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must run the browser test: cargo xtask ci installs chromium-driver"
-        );
+    let Some((dir, server, site, b, _driver)) = demo_in_browser("browser-desk").await else {
         return;
-    }
-    let dir = temp("browser-desk");
-    let data = dir.join("demo");
-    let server = start(
-        &[
-            "demo",
-            "--data-dir",
-            data.to_str().unwrap(),
-            "--bind",
-            "127.0.0.1:0",
-            "--site-bind",
-            "127.0.0.1:0",
-        ],
-        &[],
-        2,
-    )
-    .await;
-    let site = server.urls[0].clone();
-    let (b, _driver) = open_browser(&dir).await;
+    };
 
     b.go(&format!("{site}/login")).await;
     b.type_into("#email", "front-desk@riverside.example").await;
@@ -521,6 +499,45 @@ async fn front_desk_books_and_checks_in_a_patient_in_chromium() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// The demo served from a fresh data directory and a browser on it; `None`
+/// (outside CI only) when chromedriver is not installed.
+async fn demo_in_browser(
+    name: &str,
+) -> Option<(
+    std::path::PathBuf,
+    crate::support::Running,
+    String,
+    Browser,
+    tokio::process::Child,
+)> {
+    if !std::path::Path::new(CHROMEDRIVER).exists() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must run the browser test: cargo xtask ci installs chromium-driver"
+        );
+        return None;
+    }
+    let dir = temp(name);
+    let data = dir.join("demo");
+    let server = start(
+        &[
+            "demo",
+            "--data-dir",
+            data.to_str().unwrap(),
+            "--bind",
+            "127.0.0.1:0",
+            "--site-bind",
+            "127.0.0.1:0",
+        ],
+        &[],
+        2,
+    )
+    .await;
+    let site = server.urls[0].clone();
+    let (b, driver) = open_browser(&dir).await;
+    Some((dir, server, site, b, driver))
+}
+
 /// Signs in to the demo with a role's account (password only; the demo
 /// relaxes MFA for the roles that allow it).
 async fn demo_sign_in(b: &Browser, site: &str, email: &str) {
@@ -545,31 +562,9 @@ fn input_value(source: &str, section: &str, name: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_eye_exam_is_entered_signed_and_its_rx_released_in_chromium() {
-    if !std::path::Path::new(CHROMEDRIVER).exists() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must run the browser test: cargo xtask ci installs chromium-driver"
-        );
+    let Some((dir, server, site, b, _driver)) = demo_in_browser("browser-eye").await else {
         return;
-    }
-    let dir = temp("browser-eye");
-    let data = dir.join("demo");
-    let server = start(
-        &[
-            "demo",
-            "--data-dir",
-            data.to_str().unwrap(),
-            "--bind",
-            "127.0.0.1:0",
-            "--site-bind",
-            "127.0.0.1:0",
-        ],
-        &[],
-        2,
-    )
-    .await;
-    let site = server.urls[0].clone();
-    let (b, _driver) = open_browser(&dir).await;
+    };
 
     // The technician opens the patient's chart and starts an exam.
     demo_sign_in(&b, &site, "technician@riverside.example").await;
