@@ -1232,3 +1232,60 @@ impl App {
             .map_err(|e| AppError::Internal(kerato_store::StoreError::Corrupt(e.to_string())))
     }
 }
+
+/// One exam's point on the patient's trend charts: logMAR visual acuity
+/// (with correction when measured, else without) and IOP, per eye.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TrendPoint {
+    pub date: String,
+    pub log_mar: [Option<f64>; 2],
+    pub iop: [Option<i64>; 2],
+}
+
+impl App {
+    /// The patient's acuity and pressure over their exams, oldest first;
+    /// exams that measured neither are left out. The read is audited.
+    pub async fn eye_trends(
+        &self,
+        caller: &Caller,
+        patient: PatientId,
+    ) -> Result<Vec<TrendPoint>, AppError> {
+        use kerato_domain::optics::VisualAcuity;
+        let exams = self.exams_of_patient(caller, patient).await?;
+        let mut tx = self.store.read().await?;
+        let mut points = Vec::new();
+        for exam in exams.into_iter().rev() {
+            let view = self.view_in(&mut tx, exam).await?;
+            let section = |s: Section| view.sections.iter().find(|v| v.section == s);
+            let mut point = TrendPoint {
+                date: view
+                    .exam
+                    .created_at
+                    .to_jiff()
+                    .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+                    .date()
+                    .to_string(),
+                ..TrendPoint::default()
+            };
+            for (i, eye) in ["od", "os"].iter().enumerate() {
+                if let Some(a) = section(Section::Acuity) {
+                    point.log_mar[i] = [format!("{eye}.distance_cc"), format!("{eye}.distance_sc")]
+                        .iter()
+                        .find_map(|k| a.current.get(k))
+                        .and_then(|v| VisualAcuity::parse(v).ok())
+                        .map(|va| va.log_mar().value);
+                }
+                if let Some(p) = section(Section::Iop) {
+                    point.iop[i] = p
+                        .current
+                        .get(&format!("{eye}.pressure"))
+                        .and_then(|v| v.parse().ok());
+                }
+            }
+            if point.log_mar.iter().any(Option::is_some) || point.iop.iter().any(Option::is_some) {
+                points.push(point);
+            }
+        }
+        Ok(points)
+    }
+}

@@ -256,6 +256,17 @@ async fn a_signed_exam_is_amended_never_edited_and_releases_its_rx() {
         "IOP was measured but not entered before signing"
     );
     assert_eq!(view.exam.status, "signed");
+    // An issued prescription cannot be changed in place either.
+    {
+        let mut tx = app.store().write().await.unwrap();
+        let changed = kerato_store::on_tx!(&mut tx, c => sqlx::query(
+            "UPDATE prescriptions SET expires_on = '2099-01-01'"
+        )
+        .execute(&mut **c)
+        .await
+        .map(|r| r.rows_affected()));
+        assert!(changed.is_err(), "the trigger refuses it");
+    }
 
     // Confirmation: recorded once, kept three years, then purged.
     let conf = app
@@ -287,6 +298,32 @@ async fn a_signed_exam_is_amended_never_edited_and_releases_its_rx() {
             .2
             .is_none(),
         "deleted after"
+    );
+    // The next visit copies the history forward from this one.
+    let next = app
+        .start_exam(&c.tech, c.patient, c.location, "comprehensive", None)
+        .await
+        .unwrap();
+    assert_eq!(
+        app.pull_forward(&c.tech, next.id, "history").await.unwrap(),
+        None,
+        "nothing to copy: the last exam had no history"
+    );
+    let copied = app
+        .pull_forward(&c.tech, next.id, "final")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(copied["od.sphere"], "-2.25");
+    let next_view = app.exam(&c.tech, next.id).await.unwrap();
+    let final_next = next_view
+        .sections
+        .iter()
+        .find(|s| s.section.key() == "final")
+        .unwrap();
+    assert_eq!(
+        final_next.original["od.add"], "+1.50",
+        "saved into the new draft"
     );
 }
 

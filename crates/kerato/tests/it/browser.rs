@@ -683,6 +683,19 @@ async fn an_eye_exam_is_entered_signed_and_its_rx_released_in_chromium() {
     ] {
         assert!(text.contains(value), "the PDF lacks {value}: {text}");
     }
+    // The patient's exams show the acuity trend, drawn and as a table.
+    b.go(&exam_url).await;
+    b.wait_for("<h1>Comprehensive eye exam</h1>").await;
+    b.click("a[href$='/exams']").await;
+    b.wait_for("<h1>Eye exams</h1>").await;
+    let source = b.source().await;
+    assert!(source.contains("<polyline"), "the trend is drawn");
+    assert!(
+        source.contains("<td>0.34</td>"),
+        "20/40-2 is logMAR 0.34 in the trend table"
+    );
+    let violations = b.accessibility_violations().await;
+    assert!(violations.is_empty(), "the exams page: {violations:?}");
     b.go(&format!("{site}/rx-requests")).await;
     b.wait_for("<h1>Prescription requests</h1>").await;
     let violations = b.accessibility_violations().await;
