@@ -50,6 +50,13 @@ fn batch_failed() -> AppError {
     AppError::NotReady("the database could not save the booking; try again".into())
 }
 
+/// Answers every booking of a batch that could not run.
+fn fail_all(jobs: Vec<Job>) {
+    for job in jobs {
+        let _ = job.reply.send(Err(batch_failed()));
+    }
+}
+
 impl App {
     /// Books through the group commit (SQLite only): see the module comment.
     pub(crate) async fn book_batched(
@@ -98,10 +105,16 @@ impl App {
             Ok(tx) => tx,
             Err(e) => {
                 tracing::error!(error = %e, "a booking batch could not start");
-                for job in jobs {
-                    let _ = job.reply.send(Err(batch_failed()));
-                }
-                return;
+                return fail_all(jobs);
+            }
+        };
+        // Nothing but these bookings writes while the batch holds the
+        // writer, so the set-up's version is read once for all of them.
+        let refs = match self.reference.at(&mut tx).await {
+            Ok(refs) => refs,
+            Err(e) => {
+                tracing::error!(error = %e, "a booking batch could not read the set-up version");
+                return fail_all(jobs);
             }
         };
         let mut done: Vec<(Reply, Result<AppointmentRow, AppError>)> = Vec::new();
@@ -112,7 +125,10 @@ impl App {
                 let _ = job.reply.send(Err(batch_failed()));
                 continue;
             }
-            match self.book_step(&mut tx, &job.caller, &job.parsed).await {
+            match self
+                .book_step(&mut tx, &refs, &job.caller, &job.parsed)
+                .await
+            {
                 Ok(Step::Booked(row)) => done.push((job.reply, Ok(row))),
                 Ok(Step::Refused(e)) => done.push((job.reply, Err(e))),
                 Ok(Step::Denied(act, why)) => denials.push((job.caller, act, why, job.reply)),

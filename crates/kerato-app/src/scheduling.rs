@@ -450,10 +450,11 @@ impl App {
     pub(crate) async fn book_step(
         &self,
         tx: &mut Tx,
+        refs: &Refs<'_>,
         caller: &Caller,
         parsed: &ParsedBooking,
     ) -> Result<crate::batch::Step, AppError> {
-        let planned = match self.book_in(tx, parsed, parsed.date, None).await {
+        let planned = match self.book_in(tx, refs, parsed, parsed.date, None).await {
             Ok(planned) => planned,
             Err(refused) => return Ok(crate::batch::Step::Refused(refused)),
         };
@@ -480,7 +481,8 @@ impl App {
             .await?;
         let parsed = parse_booking(caller.actor.organisation_id, req)?;
         let mut tx = self.store.write().await?;
-        let row = match self.book_step(&mut tx, caller, &parsed).await? {
+        let refs = self.reference.at(&mut tx).await?;
+        let row = match self.book_step(&mut tx, &refs, caller, &parsed).await? {
             crate::batch::Step::Booked(row) => row,
             crate::batch::Step::Refused(e) => return Err(e),
             crate::batch::Step::Denied(act, why) => {
@@ -508,7 +510,8 @@ impl App {
         req: &BookingRequest,
     ) -> Result<(), AppError> {
         let parsed = parse_booking(org, req)?;
-        self.book_in(tx, &parsed, parsed.date, None)
+        let refs = self.reference.at(tx).await?;
+        self.book_in(tx, &refs, &parsed, parsed.date, None)
             .await
             .map(|_| ())
     }
@@ -531,10 +534,14 @@ impl App {
         let parsed = parse_booking(caller.actor.organisation_id, req)?;
         let series = SeriesId::new(self.now(), self.random_id_bits());
         let mut tx = self.store.write().await?;
+        let refs = self.reference.at(&mut tx).await?;
         let mut planned = Vec::new();
         let mut refused = Vec::new();
         for date in recurrence.dates(parsed.date) {
-            match self.book_in(&mut tx, &parsed, date, Some(series)).await {
+            match self
+                .book_in(&mut tx, &refs, &parsed, date, Some(series))
+                .await
+            {
                 Ok(a) => {
                     // Occurrences of the series must not clash with each
                     // other either; none is written until all are checked.
@@ -598,6 +605,7 @@ impl App {
     async fn book_in(
         &self,
         tx: &mut Tx,
+        refs: &Refs<'_>,
         parsed: &ParsedBooking,
         date: Date,
         series: Option<SeriesId>,
@@ -605,7 +613,6 @@ impl App {
         let org = parsed.organisation;
         store::lock_provider(tx, parsed.provider_id).await?;
         let mut e = ValidationErrors::new();
-        let refs = self.reference.at(tx).await?;
         let provider = refs
             .provider(tx, parsed.provider_id)
             .await?
@@ -652,7 +659,7 @@ impl App {
             .plan_slot(
                 tx,
                 &SlotCheck {
-                    refs: &refs,
+                    refs,
                     provider: &provider,
                     location: &location,
                     kind: &kind,

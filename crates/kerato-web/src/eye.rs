@@ -111,6 +111,18 @@ pub(crate) fn routes(r: Routes) -> Routes {
     )
     .add(
         "GET",
+        "/reports/ftc",
+        Needs(rx, Action::Query),
+        get(ftc_report_page),
+    )
+    .add(
+        "POST",
+        "/patients/{id}/rx-consent",
+        Needs(Resource::Patient, Action::Update),
+        post(digital_consent),
+    )
+    .add(
+        "GET",
         "/settings/prescriber",
         Needs(rx, Action::Create),
         get(prescriber_page),
@@ -833,4 +845,85 @@ async fn save_prescriber(
         .set_prescriber_credentials(&caller, &form.get("license"), &form.get("npi"))
         .await?;
     Ok(Redirect::to("/settings/prescriber").into_response())
+}
+
+// ------------------------------------------------------------ FTC report
+
+#[derive(Template, WebTemplate)]
+#[template(path = "ftc_report.html")]
+struct FtcReportPage {
+    layout: Layout,
+    from: String,
+    until: String,
+    rows: Vec<(&'static str, i64)>,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+struct PeriodQuery {
+    from: String,
+    until: String,
+}
+
+async fn ftc_report_page(
+    State(state): State<WebState>,
+    Extension(csrf): Extension<CsrfToken>,
+    CurrentUser(caller): CurrentUser,
+    axum::extract::Query(q): axum::extract::Query<PeriodQuery>,
+) -> Result<FtcReportPage, WebError> {
+    let today = state
+        .app
+        .now()
+        .to_jiff()
+        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+        .date();
+    let date = |field: &str, raw: &str, default: jiff::civil::Date| match raw.trim() {
+        "" => Ok(default),
+        d => d.parse::<jiff::civil::Date>().map_err(|_| {
+            WebError::Validation(ValidationErrors::single(
+                field,
+                "write the date as YYYY-MM-DD",
+            ))
+        }),
+    };
+    let until = date("until", &q.until, today.tomorrow().unwrap_or(today))?;
+    let from = date("from", &q.from, today.first_of_month())?;
+    let r = state.app.ftc_report(&caller, from, until).await?;
+    Ok(FtcReportPage {
+        layout: Layout::signed_in(&state, &csrf, &caller, "rx-requests").await?,
+        from: r.from.clone(),
+        until: r.until.clone(),
+        rows: vec![
+            ("Prescriptions issued", r.prescriptions),
+            ("Released to the patient", r.released),
+            ("Receipt confirmed by signature", r.confirmations_signed),
+            ("Refusals to sign recorded", r.refusals_recorded),
+            ("Without a confirmation or refusal", r.without_confirmation),
+            ("Seller verification requests", r.verifications),
+            (
+                "Answered within 8 business hours",
+                r.verifications_answered_on_time,
+            ),
+            ("Answered late", r.verifications_answered_late),
+            ("Passively verified", r.passively_verified),
+            ("Still pending", r.verifications_pending),
+            ("Agents' copy requests", r.agent_copies),
+            ("Sent within 40 business hours", r.agent_copies_on_time),
+            ("Late or still open", r.agent_copies_late_or_open),
+        ],
+    })
+}
+
+async fn digital_consent(
+    State(state): State<WebState>,
+    CurrentUser(caller): CurrentUser,
+    Path(id): Path<String>,
+    form: FormFields,
+) -> Result<Response, WebError> {
+    let patient: PatientId = id_of(&id, "patient")?;
+    state
+        .app
+        .record_rx_digital_consent(&caller, patient, &form.get("channel"))
+        .await?;
+    Ok(Redirect::to(&format!("/patients/{patient}/exams")).into_response())
 }

@@ -700,6 +700,18 @@ async fn an_eye_exam_is_entered_signed_and_its_rx_released_in_chromium() {
     b.wait_for("<h1>Prescription requests</h1>").await;
     let violations = b.accessibility_violations().await;
     assert!(violations.is_empty(), "the requests inbox: {violations:?}");
+    b.click("a[href='/reports/ftc']").await;
+    b.wait_for("<h1>FTC compliance report</h1>").await;
+    let source = b.source().await;
+    for row in [
+        "<th scope=\"row\">Prescriptions issued</th><td>1</td>",
+        "<th scope=\"row\">Released to the patient</th><td>1</td>",
+        "<th scope=\"row\">Receipt confirmed by signature</th><td>1</td>",
+    ] {
+        assert!(source.contains(row), "the report lacks {row}");
+    }
+    let violations = b.accessibility_violations().await;
+    assert!(violations.is_empty(), "the FTC report: {violations:?}");
     let errors = b.console_errors().await;
     assert!(errors.is_empty(), "the browser reported errors: {errors:?}");
     b.call(reqwest::Method::DELETE, "", None).await;
