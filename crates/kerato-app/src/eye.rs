@@ -1107,11 +1107,12 @@ impl App {
 }
 
 /// The columns of each kind of prescription, as (field, heading).
-const SPECTACLE_COLUMNS: [(&str, &str); 4] = [
+const SPECTACLE_COLUMNS: [(&str, &str); 5] = [
     ("sphere", "Sphere"),
     ("cylinder", "Cylinder"),
     ("axis", "Axis"),
     ("add", "Add"),
+    ("prism", "Prism"),
 ];
 const CONTACT_LENS_COLUMNS: [(&str, &str); 7] = [
     ("brand", "Brand"),
@@ -1187,6 +1188,9 @@ impl App {
         let RxTable { columns, rows } = rx_table(&rx)?;
         let body = from_json(&rx.body)?;
         let mut notes = Vec::new();
+        if let Some(pd) = body.get("pd") {
+            notes.push(format!("PD {pd} mm"));
+        }
         if let Some(r) = body.get("replacement") {
             notes.push(format!("Replacement: {}", r.replace('_', " ")));
         }

@@ -79,6 +79,10 @@ pub enum FieldKind {
     Cylinder,
     Axis,
     Add,
+    /// Prism amount and base (`2 BI`, `1.5 BU`, `3 @ 45`).
+    Prism,
+    /// Pupillary distance, binocular (`63`) or right/left (`32/31.5`).
+    Pd,
     Acuity,
     /// Intraocular pressure, whole mmHg.
     Pressure,
@@ -135,7 +139,9 @@ const REFRACTION: &[Field] = &[
     eye("cylinder", "Cylinder", FieldKind::Cylinder),
     eye("axis", "Axis", FieldKind::Axis),
     eye("add", "Add", FieldKind::Add),
+    eye("prism", "Prism", FieldKind::Prism),
     eye("va", "VA", FieldKind::Acuity),
+    one("pd", "PD (mm)", FieldKind::Pd),
     NOTES,
 ];
 
@@ -347,6 +353,8 @@ fn canonical(kind: FieldKind, raw: &str) -> Result<String, String> {
         FieldKind::Cylinder => Cylinder::parse(raw).map(|v| v.to_string()),
         FieldKind::Axis => Axis::parse(raw).map(|v| v.to_string()),
         FieldKind::Add => Add::parse(raw).map(|v| v.to_string()),
+        FieldKind::Prism => crate::optics::Prism::parse(raw).map(|v| v.to_string()),
+        FieldKind::Pd => crate::optics::PdSpec::parse(raw).map(|v| v.to_string()),
         FieldKind::Acuity => VisualAcuity::parse(raw).map(|v| v.to_string()),
         FieldKind::Pressure => bounded_integer(raw, 0, 80, "mmHg").map(|n| n.to_string()),
         FieldKind::CupDisc => hundredths(raw, 0, 100, "a ratio from 0.00 to 1.00")
@@ -522,6 +530,8 @@ mod tests {
                 ("os.sphere", "pl"),
                 ("od.va", "20/20-1"),
                 ("os.add", "+2"),
+                ("od.prism", "2 bi"),
+                ("pd", "32/31.5"),
             ]),
         )
         .unwrap();
@@ -531,6 +541,8 @@ mod tests {
         assert_eq!(data["os.sphere"], "plano");
         assert_eq!(data["os.add"], "+2.00");
         assert_eq!(data["od.va"], "20/20-1");
+        assert!(data["od.prism"].starts_with("2.00"), "{}", data["od.prism"]);
+        assert_eq!(data["pd"], "32.0/31.5");
     }
 
     #[test]
@@ -589,7 +601,7 @@ mod tests {
     fn the_tab_order_runs_od_then_os() {
         let keys: Vec<String> = Section::Final.keys().into_iter().map(|k| k.0).collect();
         assert_eq!(&keys[..2], ["od.sphere", "od.cylinder"]);
-        assert_eq!(keys[5], "os.sphere");
+        assert_eq!(keys[6], "os.sphere");
         assert_eq!(keys.last().map(String::as_str), Some("notes"));
     }
 

@@ -234,6 +234,33 @@ async fn a_signed_exam_is_amended_never_edited_and_releases_its_rx() {
         .await
         .unwrap();
     assert_eq!(n, 1);
+    {
+        let mut tx = app.store().read().await.unwrap();
+        let events = kerato_store::audit::events_after(&mut tx, 0, 100_000)
+            .await
+            .unwrap();
+        let amended = events
+            .iter()
+            .find(|e| e.event.category == "eye exam amendment")
+            .expect("the amendment is audited");
+        assert_eq!(
+            amended.event.patient_id.as_deref(),
+            Some(c.patient.to_string().as_str())
+        );
+        assert_eq!(
+            amended.event.old_value.as_deref(),
+            Some("{}"),
+            "nothing was recorded before"
+        );
+        assert!(
+            amended
+                .event
+                .new_value
+                .as_deref()
+                .unwrap()
+                .contains("\"od.pressure\":\"17\"")
+        );
+    }
     let view = app.exam(&c.doctor, exam.id).await.unwrap();
     let iop = view
         .sections

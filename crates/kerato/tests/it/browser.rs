@@ -621,7 +621,7 @@ async fn an_eye_exam_is_entered_signed_and_its_rx_released_in_chromium() {
         Some(json!({"script": "for (const s of ['manifest', 'final']) { const f = document.querySelector('#' + s + ' form'); \
             const set = (k, v) => { f.querySelector('[name=\"' + k + '\"]').value = v; }; \
             set('od.sphere', '-2.50'); set('od.cylinder', '-0.75'); set('od.axis', '85'); set('od.add', '+1.25'); \
-            set('os.sphere', '-2.25'); set('os.add', '+1.25'); } return true;", "args": []})),
+            set('os.sphere', '-2.25'); set('os.add', '+1.25'); set('od.prism', '1 BI'); set('pd', '63'); } return true;", "args": []})),
     )
     .await;
     b.click("#manifest button[type=submit]").await;
@@ -680,6 +680,8 @@ async fn an_eye_exam_is_entered_signed_and_its_rx_released_in_chromium() {
         "IL 042-000123",
         "1234567893",
         "Smith",
+        "PD 63",
+        "BI",
     ] {
         assert!(text.contains(value), "the PDF lacks {value}: {text}");
     }
