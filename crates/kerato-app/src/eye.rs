@@ -565,17 +565,35 @@ impl App {
             )
             .into());
         }
-        if delivery == "digital"
-            && !planned.is_empty()
-            && store::digital_consent(&mut tx, exam.patient_id)
+        // Digital delivery is by e-mail, to the address on the chart, and
+        // only with the patient's recorded consent to it (16 CFR 456.2).
+        let mut send_to = None;
+        if delivery == "digital" && !planned.is_empty() {
+            if store::digital_consent(&mut tx, exam.patient_id)
                 .await?
                 .is_none()
-        {
-            return Err(ValidationErrors::single(
-                "delivery",
-                "the patient has not consented to digital delivery; hand it over on paper or record their consent first",
-            )
-            .into());
+            {
+                return Err(ValidationErrors::single(
+                    "delivery",
+                    "the patient has not consented to digital delivery; hand it over on paper or record their consent first",
+                )
+                .into());
+            }
+            let email = patient_store::find_patient(&mut tx, exam.patient_id)
+                .await?
+                .and_then(|p| p.fields.email);
+            let Some(email) = email else {
+                return Err(ValidationErrors::single(
+                    "delivery",
+                    "the chart has no e-mail address to send the prescription to; add one or hand it over on paper",
+                )
+                .into());
+            };
+            let practice = tenancy::get_organisation(&mut tx, org)
+                .await?
+                .map(|o| o.name)
+                .unwrap_or_default();
+            send_to = Some((email, practice));
         }
         let act = self.exam_act(caller, Action::Update, &exam, "eye exam signature");
         let mut tx = self.guard(tx, caller, act).await?;
@@ -625,6 +643,20 @@ impl App {
             store::insert_prescription(&mut tx, &rx).await?;
             store::insert_release(&mut tx, rx.id, delivery, caller.actor.user_id, self.now())
                 .await?;
+            if let Some((email, practice)) = &send_to {
+                let (subject, body) = rx_message(&rx, practice)?;
+                self.queue_once(
+                    &mut tx,
+                    &format!("rx-release:{}", rx.id),
+                    kerato_store::outbox::Envelope {
+                        channel: "email",
+                        recipient: email,
+                        subject: &subject,
+                        body: &body,
+                    },
+                )
+                .await?;
+            }
             issued_rx.push(rx);
         }
         tx.commit().await?;
@@ -743,7 +775,7 @@ impl App {
     }
 
     /// Records that the patient consents to receive prescriptions
-    /// digitally, on `channel` (`email` or `portal`).
+    /// digitally, on `channel` (`email`, the one method offered now).
     pub async fn record_rx_digital_consent(
         &self,
         caller: &Caller,
@@ -752,10 +784,10 @@ impl App {
     ) -> Result<(), AppError> {
         self.require(caller, Resource::Patient, Action::Update, None)
             .await?;
-        if !matches!(channel, "email" | "portal") {
+        if channel != "email" {
             return Err(ValidationErrors::single(
                 "channel",
-                "digital delivery is by e-mail or the patient portal",
+                "digital delivery is by e-mail (the patient portal is not available yet)",
             )
             .into());
         }
@@ -1157,6 +1189,33 @@ pub fn rx_table(rx: &PrescriptionRow) -> Result<RxTable, AppError> {
         columns: columns.iter().map(|(_, h)| (*h).to_string()).collect(),
         rows,
     })
+}
+
+/// The e-mail that delivers a prescription digitally: its values, dates
+/// and prescriber, as on the printed copy.
+fn rx_message(rx: &PrescriptionRow, practice: &str) -> Result<(String, String), AppError> {
+    let title = if rx.kind == "contact_lens" {
+        "contact lens prescription"
+    } else {
+        "eyeglass prescription"
+    };
+    let table = rx_table(rx)?;
+    let mut body = format!("Here is your {title} from {practice}.\n\n");
+    for (eye, cells) in &table.rows {
+        let values: Vec<String> = table
+            .columns
+            .iter()
+            .zip(cells)
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(c, v)| format!("{c} {v}"))
+            .collect();
+        body.push_str(&format!("{eye}: {}\n", values.join(", ")));
+    }
+    body.push_str(&format!(
+        "\nIssued {} and valid until {}.\nPrescriber: {}, licence {}, NPI {}.\n\nAsk us for a printed copy at any time.\n",
+        rx.issued_on, rx.expires_on, rx.prescriber_name, rx.prescriber_license, rx.prescriber_npi
+    ));
+    Ok((format!("Your {title}"), body))
 }
 
 impl App {

@@ -6,7 +6,7 @@ use kerato_domain::ids::{OrganisationId, PatientId};
 use kerato_domain::time::Timestamp;
 
 use crate::backend::Tx;
-use crate::error::StoreError;
+use crate::error::{StoreError, corrupt};
 use crate::{execute, on_tx};
 
 type CoverageRow = (
@@ -24,10 +24,6 @@ type CoverageRow = (
     Option<String>,
     i64,
 );
-
-fn corrupt<E: std::fmt::Display>(e: E) -> StoreError {
-    StoreError::Corrupt(e.to_string())
-}
 
 fn from_row(r: CoverageRow) -> Result<Coverage, StoreError> {
     let (

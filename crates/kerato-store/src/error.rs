@@ -33,3 +33,9 @@ impl StoreError {
         matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())
     }
 }
+
+/// A stored value that does not decode (an ID that is not a UUID, an
+/// unknown enum text): the database was changed outside Kerato.
+pub(crate) fn corrupt<E: std::fmt::Display>(e: E) -> StoreError {
+    StoreError::Corrupt(e.to_string())
+}

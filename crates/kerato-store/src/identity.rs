@@ -8,12 +8,8 @@ use kerato_domain::ids::{LocationId, OrganisationId, UserId};
 use kerato_domain::time::Timestamp;
 
 use crate::backend::Tx;
-use crate::error::StoreError;
+use crate::error::{StoreError, corrupt};
 use crate::{execute, on_tx};
-
-fn corrupt<E: std::fmt::Display>(e: E) -> StoreError {
-    StoreError::Corrupt(e.to_string())
-}
 
 macro_rules! user_columns {
     () => {

@@ -6,12 +6,8 @@ use kerato_domain::tenancy::Specialty;
 use kerato_domain::time::Timestamp;
 
 use crate::backend::Tx;
-use crate::error::StoreError;
+use crate::error::{StoreError, corrupt};
 use crate::{execute, on_tx};
-
-fn corrupt<E: std::fmt::Display>(e: E) -> StoreError {
-    StoreError::Corrupt(e.to_string())
-}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecallTypeRow {

@@ -8,12 +8,8 @@ use kerato_domain::ids::{
 use kerato_domain::time::Timestamp;
 
 use crate::backend::Tx;
-use crate::error::StoreError;
+use crate::error::{StoreError, corrupt};
 use crate::{execute, on_tx};
-
-fn corrupt<E: std::fmt::Display>(e: E) -> StoreError {
-    StoreError::Corrupt(e.to_string())
-}
 
 /// An offer of a freed slot to a waiting patient.
 #[derive(Debug, Clone, PartialEq, Eq)]

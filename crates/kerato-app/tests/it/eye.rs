@@ -58,6 +58,8 @@ async fn clinic(state: &str) -> Clinic {
                 legal_first_name: "Zoë".into(),
                 legal_last_name: "Müller".into(),
                 date_of_birth: "1980-02-29".into(),
+                email: Some("zoe@example.com".into()),
+                reminder_channel: Some("email".into()),
                 ..Default::default()
             },
             false,
@@ -409,18 +411,39 @@ async fn a_contact_lens_rx_expires_after_a_year_unless_a_reason_is_recorded() {
     app.save_exam_section(&c.doctor, exam.id, "contact_lens", &lens)
         .await
         .unwrap();
+    // Delivered digitally this time: by e-mail, with consent on record.
+    let err = app
+        .record_rx_digital_consent(&c.doctor, c.patient, "fax")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AppError::Validation(_)));
+    app.record_rx_digital_consent(&c.doctor, c.patient, "email")
+        .await
+        .unwrap();
     let issued = app
         .sign_exam(
             &c.doctor,
             exam.id,
             &SignInput {
+                delivery: "digital".into(),
                 cl_months: Some(6),
                 medical_reason: Some("Corneal neovascularisation: re-check fit in 6 months".into()),
-                ..Default::default()
             },
         )
         .await
         .unwrap();
+    let (_, releases, _) = app.prescription(&c.doctor, issued[0].id).await.unwrap();
+    assert_eq!(releases[0].1, "digital");
+    let mut tx = app.store().read().await.unwrap();
+    let queued = kerato_store::outbox::queued_emails(&mut tx).await.unwrap();
+    assert!(
+        queued.contains(&(
+            "zoe@example.com".to_string(),
+            "Your contact lens prescription".to_string()
+        )),
+        "{queued:?}"
+    );
+    drop(tx);
     assert_eq!(issued[0].expires_on, "2028-08-29");
     assert!(issued[0].medical_reason.is_some());
 }
