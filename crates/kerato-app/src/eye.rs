@@ -158,6 +158,37 @@ pub fn valid_npi(npi: &str) -> bool {
     sum.is_multiple_of(10)
 }
 
+/// The fields the federal and state rules require of a prescription that
+/// the exam section is missing, for each eye it prescribes for (one with a
+/// sphere): e.g. "OD base curve". Fields that come from elsewhere (the
+/// prescriber, the practice, the dates) are checked where they are set.
+fn missing_rx_fields(kind: RxKind, state: &str, data: &SectionData) -> Vec<String> {
+    let mut missing = Vec::new();
+    for required in ftc::required_fields(kind, state) {
+        let (key, label, per_eye) = match required {
+            "power" => ("sphere", "sphere", true),
+            "material_or_manufacturer" | "brand_or_model" => ("brand", "brand", true),
+            "base_curve" => ("base_curve", "base curve", true),
+            "diameter" => ("diameter", "diameter", true),
+            "quantity" | "total_lenses_authorized" => ("quantity", "quantity", false),
+            "replacement_interval" => ("replacement", "replacement schedule", false),
+            _ => continue,
+        };
+        if per_eye {
+            for eye in ["od", "os"] {
+                if data.contains_key(&format!("{eye}.sphere"))
+                    && !data.contains_key(&format!("{eye}.{key}"))
+                {
+                    missing.push(format!("{} {label}", eye.to_uppercase()));
+                }
+            }
+        } else if !data.contains_key(key) {
+            missing.push(label.to_string());
+        }
+    }
+    missing
+}
+
 fn local_date(now: Timestamp, loc: &Location) -> Date {
     now.to_jiff()
         .to_zoned_datetime(loc.time_zone.zone().clone())
@@ -555,6 +586,20 @@ impl App {
             };
             let expires = ftc::expiration(issued, kind, &loc.address.state, months, reason)
                 .map_err(|m| ValidationErrors::single("cl_months", m))?;
+            let missing = missing_rx_fields(kind, &loc.address.state, &s.current);
+            if !missing.is_empty() {
+                return Err(ValidationErrors::single(
+                    section.key(),
+                    format!(
+                        "the {} prescription must carry {} ({} rules); complete the {} section",
+                        kind.label().to_lowercase(),
+                        missing.join(", "),
+                        loc.address.state,
+                        section.label()
+                    ),
+                )
+                .into());
+            }
             planned.push((kind, s.current.clone(), expires, reason.map(str::to_string)));
         }
         let credentials = store::credentials(&mut tx, caller.actor.user_id).await?;

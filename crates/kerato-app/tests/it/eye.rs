@@ -383,6 +383,20 @@ async fn a_contact_lens_rx_expires_after_a_year_unless_a_reason_is_recorded() {
     app.save_exam_section(&c.doctor, exam.id, "contact_lens", &lens)
         .await
         .unwrap();
+    // Texas wants the number of lenses on the prescription.
+    let err = app
+        .sign_exam(&c.doctor, exam.id, &SignInput::default())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        format!("{err}"),
+        "invalid input: contact_lens: the contact lens prescription must carry quantity (TX rules); complete the Contact lens fit section"
+    );
+    let mut lens = lens;
+    lens.insert("quantity".into(), "4 boxes of 6 per eye".into());
+    app.save_exam_section(&c.doctor, exam.id, "contact_lens", &lens)
+        .await
+        .unwrap();
     let short = SignInput {
         cl_months: Some(6),
         ..Default::default()
