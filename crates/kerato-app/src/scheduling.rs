@@ -79,6 +79,8 @@ struct SlotPlan {
 struct SlotCheck<'a> {
     /// The set-up as this transaction sees it.
     refs: &'a Refs<'a>,
+    /// Who is booked: they must be a live chart of the practice.
+    patient: PatientId,
     provider: &'a ProviderRow,
     location: &'a Location,
     kind: &'a AppointmentTypeRow,
@@ -622,9 +624,6 @@ impl App {
             .appointment_type(tx, parsed.type_id)
             .await?
             .filter(|t| t.organisation_id == org);
-        let patient = store::patient_bookable(tx, parsed.patient_id, org)
-            .await?
-            .then_some(());
         if provider.is_none() {
             e.add("provider_id", "no such provider in this practice");
         }
@@ -637,12 +636,12 @@ impl App {
                 "no such appointment type in this practice",
             );
         }
-        if patient.is_none() {
-            e.add("patient_id", "no such patient in this practice");
-        }
-        let (Some(provider), Some(location), Some(kind), Some(_)) =
-            (provider, location, kind, patient)
-        else {
+        let (Some(provider), Some(location), Some(kind)) = (provider, location, kind) else {
+            // The patient is checked with the slot (one statement) when the
+            // rest is in order; here, so that every bad field is named.
+            if !store::patient_bookable(tx, parsed.patient_id, org).await? {
+                e.add("patient_id", "no such patient in this practice");
+            }
             return Err(e.into());
         };
         let starts_at = resolve_local_time(
@@ -660,6 +659,7 @@ impl App {
                 tx,
                 &SlotCheck {
                     refs,
+                    patient: parsed.patient_id,
                     provider: &provider,
                     location: &location,
                     kind: &kind,
@@ -698,6 +698,26 @@ impl App {
     /// the type needs (locked in ID order) or the ones chosen.
     async fn plan_slot(&self, tx: &mut Tx, c: &SlotCheck<'_>) -> Result<SlotPlan, AppError> {
         let (p, loc, kind) = (c.provider, c.location, c.kind);
+        // What the slot depends on besides the set-up (the patient, the
+        // closures, the provider's other appointments), in one statement.
+        let facts = store::slot_facts(
+            tx,
+            &store::SlotQuestion {
+                patient: c.patient,
+                organisation: loc.organisation_id,
+                provider: p.id,
+                location: loc.id,
+                from: c.starts_at,
+                until: c.ends_at,
+                except: c.moving,
+            },
+        )
+        .await?;
+        if !facts.patient_ok {
+            return Err(
+                ValidationErrors::single("patient_id", "no such patient in this practice").into(),
+            );
+        }
         if !p.locations.contains(&loc.id) {
             return Err(ValidationErrors::single(
                 "location_id",
@@ -742,7 +762,7 @@ impl App {
         };
         let day = c.starts_at.to_jiff().to_zoned_datetime(tz.clone()).date();
         let mut blocked = breaks_between(&c.refs.breaks(tx, p.id).await?, tz, day, 1);
-        blocked.extend(store::closures(tx, p.id, loc.id, c.starts_at, c.ends_at).await?);
+        blocked.extend(facts.closure);
         if let Some(b) = first_block(&blocked, c.starts_at, c.ends_at) {
             return Err(ValidationErrors::single(
                 "time",
@@ -751,7 +771,7 @@ impl App {
             .into());
         }
         let own = c.moving;
-        let clash = store::busy_except(tx, p.id, c.starts_at, c.ends_at, own).await?;
+        let clash = facts.busy;
         if clash && !window.overbook {
             return Err(AppError::Conflict(format!(
                 "{} is already booked at that time; choose another time",
@@ -1145,6 +1165,7 @@ impl App {
                 &mut tx,
                 &SlotCheck {
                     refs: &refs,
+                    patient: a.patient_id,
                     provider: &provider,
                     location: &location,
                     kind: &kind,

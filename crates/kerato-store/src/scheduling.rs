@@ -953,27 +953,68 @@ pub async fn series_from(
     rows.into_iter().map(appointment_from).collect()
 }
 
-/// Whether `provider` has a live appointment overlapping `[from, until)`
-/// other than `except` (the one being moved).
-pub async fn busy_except(
-    tx: &mut Tx,
-    provider: ProviderId,
-    from: Timestamp,
-    until: Timestamp,
-    except: Option<AppointmentId>,
-) -> Result<bool, StoreError> {
-    let (n,): (i64,) = on_tx!(tx, c => sqlx::query_as(
-        "SELECT count(*) FROM appointments WHERE provider_id = $1 AND status NOT IN ('cancelled', 'no_show') \
-         AND ends_at > $2 AND starts_at < $3 AND starts_at > $5 AND id <> $4"
+/// What a booking's check asks of the database about one slot.
+#[derive(Debug, Clone, Copy)]
+pub struct SlotQuestion {
+    pub patient: PatientId,
+    pub organisation: OrganisationId,
+    pub provider: ProviderId,
+    pub location: LocationId,
+    pub from: Timestamp,
+    pub until: Timestamp,
+    /// The appointment being moved, whose own times do not clash.
+    pub except: Option<AppointmentId>,
+}
+
+/// The answers, read in one statement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SlotFacts {
+    /// The patient is a live (not merged) chart of the organisation.
+    pub patient_ok: bool,
+    /// The earliest closure (time off, holiday) overlapping the slot.
+    pub closure: Option<Blocked>,
+    /// The provider has another live appointment overlapping the slot.
+    pub busy: bool,
+}
+
+/// Answers a booking's three questions about a slot in one round trip:
+/// a booking is short enough that each statement's hand-off to the
+/// database worker costs more than the statement itself.
+pub async fn slot_facts(tx: &mut Tx, q: &SlotQuestion) -> Result<SlotFacts, StoreError> {
+    type Row = (i64, i64, Option<i64>, Option<i64>, Option<String>);
+    let (patients, busy, starts, ends, reason): Row = on_tx!(tx, c => sqlx::query_as(
+        "SELECT \
+         (SELECT count(*) FROM patients WHERE id = $1 AND organisation_id = $2 AND merged_into IS NULL), \
+         (SELECT count(*) FROM appointments WHERE provider_id = $3 AND status NOT IN ('cancelled', 'no_show') \
+          AND ends_at > $5 AND starts_at < $6 AND starts_at > $8 AND id <> $7), \
+         c.starts_at, c.ends_at, c.reason \
+         FROM (SELECT 1 AS one) AS x LEFT JOIN (SELECT starts_at, ends_at, reason FROM time_off \
+          WHERE starts_at < $6 AND ends_at > $5 AND \
+          ((provider_id = $3 AND (location_id IS NULL OR location_id = $4)) OR (provider_id IS NULL AND location_id = $4)) \
+          ORDER BY starts_at LIMIT 1) AS c ON 1 = 1"
     )
-    .bind(provider.to_string())
-    .bind(from.as_micros())
-    .bind(until.as_micros())
-    .bind(except.map(|a| a.to_string()).unwrap_or_default())
-    .bind(from.as_micros() - LONGEST_MICROS)
+    .bind(q.patient.to_string())
+    .bind(q.organisation.to_string())
+    .bind(q.provider.to_string())
+    .bind(q.location.to_string())
+    .bind(q.from.as_micros())
+    .bind(q.until.as_micros())
+    .bind(q.except.map(|a| a.to_string()).unwrap_or_default())
+    .bind(q.from.as_micros() - LONGEST_MICROS)
     .fetch_one(&mut **c)
     .await)?;
-    Ok(n > 0)
+    Ok(SlotFacts {
+        patient_ok: patients == 1,
+        closure: match (starts, ends, reason) {
+            (Some(s), Some(e), Some(reason)) => Some(Blocked {
+                starts_at: Timestamp::from_micros(s),
+                ends_at: Timestamp::from_micros(e),
+                reason,
+            }),
+            _ => None,
+        },
+        busy: busy > 0,
+    })
 }
 
 /// When each appointment at `location` starting in `[from, until)` last
