@@ -5,4 +5,5 @@
 //! So far it holds `rx_pdf`, eyeglass and contact lens prescriptions as a
 //! one-page PDF; the other standards arrive with the areas that exchange them.
 
+pub mod photo;
 pub mod rx_pdf;

@@ -3,4 +3,5 @@
 // A failed unwrap in a test helper is a test failure with its location; that is the point.
 #![allow(clippy::unwrap_used)]
 
+mod photo;
 mod rx_pdf;
