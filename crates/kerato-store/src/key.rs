@@ -40,6 +40,11 @@ impl DbKey {
         Self::from_hex(&text, &path.display().to_string())
     }
 
+    /// The raw key, for deriving the keys of other stores from it.
+    pub(crate) fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+
     pub fn to_hex(&self) -> String {
         hex::encode(self.0)
     }

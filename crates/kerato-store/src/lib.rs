@@ -6,6 +6,7 @@
 //! backends cannot drift apart. Column types are portable: TEXT IDs, BIGINT
 //! timestamps in UTC microseconds, BIGINT money in cents.
 
+pub mod attachments;
 pub mod audit;
 mod backend;
 pub mod coverage;
