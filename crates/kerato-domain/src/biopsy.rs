@@ -32,7 +32,11 @@
 //! | [`AlertKind::PatientNotNotified`] | `Reviewed` | 5 business days after the review |
 //!
 //! Each timer escalates to the medical director when it is still running
-//! [`ESCALATION_BUSINESS_DAYS`] business days after its first alert.
+//! [`ESCALATION_BUSINESS_DAYS`] business days after its first alert. The
+//! interval is counted in business days for every kind, because it is the
+//! time the clinician has had to act on the alert; a first alert that
+//! falls outside business hours (a missing result due on a Sunday) starts
+//! that count at the next opening.
 //!
 //! The brief fixed the 7-day, 2-business-day and 5-day figures; the
 //! research note gives only examples ("no result by day 10", "malignant
