@@ -308,6 +308,51 @@ impl BusinessCalendar {
         }
     }
 
+    /// The instant `days` business days after `from`: the same point of
+    /// the business window, that many open days later.
+    ///
+    /// Clinical follow-up deadlines ("reviewed within two business days")
+    /// are counted in whole open days rather than in hours, so a result
+    /// filed at 16:00 on a Friday is due at 16:00 on the second open day
+    /// after it. Counting starts as in [`Self::add_business_hours`]: a
+    /// start outside business hours counts from the next opening, so a
+    /// result filed on Saturday is due at opening time `days` open days
+    /// after Monday's opening. A target day with a shorter window (a
+    /// Saturday) ends the deadline at its closing time at the latest. Past
+    /// the last date the calendar holds it saturates at the latest instant.
+    pub fn add_business_days(&self, from: Timestamp, days: u32) -> Timestamp {
+        let start = self.add_business_hours(from, 0);
+        let mut federal = YearHolidays::default();
+        let mut day = self.local_date(start);
+        let Some((open, _)) = self.window(day, &mut federal) else {
+            // The first business instant always lies in an open window;
+            // only the saturated end of the calendar has none.
+            return latest_instant();
+        };
+        let into_window = start.as_micros() - open;
+        // An open day needs at least one calendar day, so more open days
+        // than calendar days left cannot fit; saturate at once instead of
+        // walking to the calendar's end.
+        let days_left = day.duration_until(Date::MAX).as_hours() / 24;
+        if i64::from(days) > days_left {
+            return latest_instant();
+        }
+        let mut remaining = days;
+        while remaining > 0 {
+            match day.tomorrow() {
+                Ok(next) => day = next,
+                Err(_) => return latest_instant(),
+            }
+            if self.window(day, &mut federal).is_some() {
+                remaining -= 1;
+            }
+        }
+        match self.window(day, &mut federal) {
+            Some((open, close)) => Timestamp::from_micros((open + into_window).min(close)),
+            None => latest_instant(),
+        }
+    }
+
     /// How much business time lies between `from` and `to`; negative when
     /// `to` is earlier, so that `between(a, b) + between(b, c)` is always
     /// `between(a, c)`.

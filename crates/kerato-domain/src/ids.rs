@@ -101,6 +101,12 @@ typed_id!(
 );
 
 typed_id!(
+    /// A biopsy in the closed-loop biopsy log: one specimen from order to
+    /// closure.
+    BiopsyId,
+    "biopsy"
+);
+typed_id!(
     /// A staff account.
     UserId,
     "user"

@@ -5,6 +5,7 @@
 //! Areas use the same module names in every crate of the workspace.
 
 pub mod audit;
+pub mod biopsy;
 pub mod coverage;
 pub mod error;
 pub mod eye_exam;
