@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod coverage;
+pub mod derm_coding;
 pub mod error;
 pub mod eye_exam;
 pub mod ftc;
