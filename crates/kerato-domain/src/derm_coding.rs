@@ -740,6 +740,80 @@ pub fn repair_coding(group: RepairGroup, total_mm: u32) -> RepairCoding {
     }
 }
 
+// ---------------------------------------------------------------------------
+// Labels for rationales
+// ---------------------------------------------------------------------------
+
+// Rationales are read by coders, so they use plain words rather than the
+// Rust variant names.
+
+impl BiopsyMethod {
+    pub fn label(self) -> &'static str {
+        match self {
+            BiopsyMethod::Tangential => "tangential",
+            BiopsyMethod::Punch => "punch",
+            BiopsyMethod::Incisional => "incisional",
+        }
+    }
+}
+
+impl ExcisionSite {
+    pub fn label(self) -> &'static str {
+        match self {
+            ExcisionSite::TrunkArmsLegs => "trunk/arms/legs",
+            ExcisionSite::ScalpNeckHandsFeetGenitalia => "scalp/neck/hands/feet/genitalia",
+            ExcisionSite::FaceEarsEyelidsNoseLipsMucous => {
+                "face/ears/eyelids/nose/lips/mucous membrane"
+            }
+        }
+    }
+}
+
+impl RepairClass {
+    pub fn label(self) -> &'static str {
+        match self {
+            RepairClass::Simple => "simple",
+            RepairClass::Intermediate => "intermediate",
+            RepairClass::Complex => "complex",
+        }
+    }
+}
+
+impl RepairGroup {
+    pub fn label(self) -> &'static str {
+        match self {
+            RepairGroup::SimpleBodyLimbs => {
+                "simple: scalp/neck/axillae/genitalia/trunk/extremities incl. hands and feet"
+            }
+            RepairGroup::SimpleFace => "simple: face/ears/eyelids/nose/lips/mucous membranes",
+            RepairGroup::IntermediateScalpTrunkLimbs => {
+                "intermediate: scalp/axillae/trunk/extremities excl. hands and feet"
+            }
+            RepairGroup::IntermediateNeckHandsFeetGenitalia => {
+                "intermediate: neck/hands/feet/external genitalia"
+            }
+            RepairGroup::IntermediateFace => {
+                "intermediate: face/ears/eyelids/nose/lips/mucous membranes"
+            }
+            RepairGroup::ComplexTrunk => "complex: trunk",
+            RepairGroup::ComplexScalpArmsLegs => "complex: scalp/arms/legs",
+            RepairGroup::ComplexForeheadCheeksNeckHandsFeet => {
+                "complex: forehead/cheeks/chin/mouth/neck/axillae/genitalia/hands/feet"
+            }
+            RepairGroup::ComplexEyelidsNoseEarsLips => "complex: eyelids/nose/ears/lips",
+        }
+    }
+}
+
+impl MohsSite {
+    pub fn label(self) -> &'static str {
+        match self {
+            MohsSite::HeadNeckHandsFeetGenitalia => "head/neck/hands/feet/genitalia",
+            MohsSite::TrunkArmsLegs => "trunk/arms/legs",
+        }
+    }
+}
+
 /// Millimetres written as centimetres with one decimal, as the CPT bands are.
 fn cm(mm: u32) -> String {
     format!("{}.{} cm", mm / 10, mm % 10)
@@ -832,10 +906,11 @@ pub fn code_session(
         let mut line = ChargeLine::new(
             HELD_CODE,
             1,
-            format!("{class:?} repair of {} at {site:?}", cm(*length)),
+            format!("{} repair of {} at {site:?}", class.label(), cm(*length)),
         );
         line.hold = Some(format!(
-            "CPT has no {class:?} repair group for {site:?}; a coder must choose the code"
+            "CPT has no {} repair group for {site:?}; a coder must choose the code",
+            class.label()
         ));
         line
     }));
@@ -956,8 +1031,9 @@ fn biopsy_lines(
                 primary.code,
                 1,
                 format!(
-                    "{method:?} biopsy ({}) is the primary: one primary biopsy code per session, \
-                     for the highest technique performed (incisional > punch > tangential)",
+                    "Primary: {} biopsy ({}); one primary biopsy code per session, for the \
+                     highest technique performed (incisional > punch > tangential)",
+                    method.label(),
                     sites.first().copied().unwrap_or_default()
                 ),
             ));
@@ -969,9 +1045,11 @@ fn biopsy_lines(
                 add_on.code,
                 add_on_units,
                 format!(
-                    "{add_on_units} further {method:?} biopsy/biopsies ({}) as the {method:?} \
+                    "{add_on_units} further {} biopsy(ies) ({}) as the {} \
                      add-on, one unit each",
-                    listed.join(", ")
+                    method.label(),
+                    listed.join(", "),
+                    method.label()
                 ),
             ));
         }
@@ -1042,10 +1120,11 @@ fn excision_line(
 ) -> ChargeLine {
     let excised = excised_diameter_mm(lesion_mm, margin_mm);
     let arithmetic = format!(
-        "excised diameter {} = {} lesion + 2 × {} margin; {site:?}",
+        "excised diameter {} = {} lesion + 2 × {} margin; {}",
         cm(excised),
         cm(lesion_mm),
-        cm(margin_mm)
+        cm(margin_mm),
+        site.label()
     );
     match malignant {
         Some(malignant) => {
@@ -1082,12 +1161,13 @@ fn repair_lines(repairs: &BTreeMap<RepairGroup, Vec<u32>>) -> Vec<ChargeLine> {
         let parts: Vec<String> = lengths.iter().map(|l| cm(*l)).collect();
         let summed = if lengths.len() > 1 {
             format!(
-                "{} = {} summed within {group:?}",
+                "{} = {} summed within {}",
                 cm(total),
-                parts.join(" + ")
+                parts.join(" + "),
+                group.label()
             )
         } else {
-            format!("{} in {group:?}", cm(total))
+            format!("{} in {}", cm(total), group.label())
         };
         let coding = repair_coding(*group, total);
         match coding.primary {
@@ -1133,8 +1213,9 @@ fn mohs_lines(
         first.code,
         1,
         format!(
-            "Mohs case {} at {site:?}: first stage, up to {MOHS_BLOCKS_PER_STAGE} blocks",
-            case + 1
+            "Mohs case {} at {}: first stage, up to {MOHS_BLOCKS_PER_STAGE} blocks",
+            case + 1,
+            site.label()
         ),
     );
     // A second Mohs lesion the same day would bundle into the first without
