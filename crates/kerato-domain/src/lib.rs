@@ -7,6 +7,7 @@
 pub mod audit;
 pub mod biopsy;
 pub mod coverage;
+pub mod derm_coding;
 pub mod error;
 pub mod eye_exam;
 pub mod ftc;
