@@ -858,7 +858,11 @@ impl App {
 
     /// The business calendar of a location: the FTC's hours in its zone,
     /// closed on federal holidays and on the location's own closures.
-    async fn calendar(&self, tx: &mut Tx, loc: &Location) -> Result<BusinessCalendar, AppError> {
+    pub(crate) async fn calendar(
+        &self,
+        tx: &mut Tx,
+        loc: &Location,
+    ) -> Result<BusinessCalendar, AppError> {
         let zone = loc.time_zone.zone().clone();
         let closed = store::location_closures(tx, loc.id).await?;
         let mut days = Vec::new();

@@ -5,6 +5,7 @@
 pub mod audit;
 mod authz;
 mod batch;
+pub mod biopsies;
 pub mod board;
 pub mod clock;
 pub mod demo;

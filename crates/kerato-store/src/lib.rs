@@ -9,6 +9,7 @@
 pub mod attachments;
 pub mod audit;
 mod backend;
+pub mod biopsies;
 pub mod coverage;
 mod error;
 pub mod eye;

@@ -135,6 +135,12 @@ pub const MIGRATIONS: &[Migration] = &[
             postgres: include_str!("../migrations/0012_eye_care.postgres.sql"),
         }),
     },
+    Migration {
+        version: 13,
+        name: "biopsies",
+        sql: include_str!("../migrations/0013_biopsies.sql"),
+        dialect: None,
+    },
 ];
 
 const CREATE_LEDGER: &str = "CREATE TABLE IF NOT EXISTS kerato_migrations (

@@ -3,6 +3,7 @@
 // A failed unwrap in a test helper is a test failure with its location; that is the point.
 #![allow(clippy::unwrap_used)]
 
+mod biopsies;
 mod eye;
 mod front_desk;
 mod identity;

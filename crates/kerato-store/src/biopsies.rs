@@ -1,0 +1,148 @@
+//! The biopsy log: specimens with their timeline, and the alerts sent.
+
+use kerato_domain::ids::{BiopsyId, LocationId, OrganisationId, PatientId, UserId};
+use kerato_domain::time::Timestamp;
+
+use crate::backend::Tx;
+use crate::error::{StoreError, corrupt};
+use crate::{execute, on_tx};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BiopsyRow {
+    pub id: BiopsyId,
+    pub organisation_id: OrganisationId,
+    pub location_id: LocationId,
+    pub patient_id: PatientId,
+    pub responsible_user_id: UserId,
+    pub site: String,
+    pub method: String,
+    pub state: String,
+    /// The domain's `BiopsyTimeline` as JSON.
+    pub timeline: String,
+    pub version: i64,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+type BiopsyTuple = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    i64,
+    i64,
+);
+
+const COLUMNS: &str = "id, organisation_id, location_id, patient_id, responsible_user_id, site, method, \
+     state, timeline, version, created_at, updated_at";
+
+fn row_from(t: BiopsyTuple) -> Result<BiopsyRow, StoreError> {
+    Ok(BiopsyRow {
+        id: t.0.parse().map_err(corrupt)?,
+        organisation_id: t.1.parse().map_err(corrupt)?,
+        location_id: t.2.parse().map_err(corrupt)?,
+        patient_id: t.3.parse().map_err(corrupt)?,
+        responsible_user_id: t.4.parse().map_err(corrupt)?,
+        site: t.5,
+        method: t.6,
+        state: t.7,
+        timeline: t.8,
+        version: t.9,
+        created_at: Timestamp::from_micros(t.10),
+        updated_at: Timestamp::from_micros(t.11),
+    })
+}
+
+pub async fn insert_biopsy(tx: &mut Tx, b: &BiopsyRow) -> Result<(), StoreError> {
+    let sql = format!(
+        "INSERT INTO biopsies ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+    );
+    execute!(
+        tx,
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(b.id.to_string())
+            .bind(b.organisation_id.to_string())
+            .bind(b.location_id.to_string())
+            .bind(b.patient_id.to_string())
+            .bind(b.responsible_user_id.to_string())
+            .bind(&b.site)
+            .bind(&b.method)
+            .bind(&b.state)
+            .bind(&b.timeline)
+            .bind(b.version)
+            .bind(b.created_at.as_micros())
+            .bind(b.updated_at.as_micros())
+    )?;
+    Ok(())
+}
+
+pub async fn find_biopsy(tx: &mut Tx, id: BiopsyId) -> Result<Option<BiopsyRow>, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM biopsies WHERE id = $1");
+    let row: Option<BiopsyTuple> = on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(id.to_string())
+        .fetch_optional(&mut **c)
+        .await)?;
+    row.map(row_from).transpose()
+}
+
+/// The organisation's biopsies not yet closed, oldest first.
+pub async fn open_biopsies(tx: &mut Tx, org: OrganisationId) -> Result<Vec<BiopsyRow>, StoreError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM biopsies WHERE organisation_id = $1 AND state <> 'closed' ORDER BY created_at, id"
+    );
+    let rows: Vec<BiopsyTuple> = on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(org.to_string())
+        .fetch_all(&mut **c)
+        .await)?;
+    rows.into_iter().map(row_from).collect()
+}
+
+/// Stores a new timeline if the row is still at `version`; false when
+/// someone else moved it meanwhile.
+pub async fn update_timeline(
+    tx: &mut Tx,
+    id: BiopsyId,
+    version: i64,
+    state: &str,
+    timeline: &str,
+    now: Timestamp,
+) -> Result<bool, StoreError> {
+    let n = execute!(tx, sqlx::query(
+        "UPDATE biopsies SET state = $3, timeline = $4, version = version + 1, updated_at = $5 WHERE id = $1 AND version = $2"
+    )
+    .bind(id.to_string())
+    .bind(version)
+    .bind(state)
+    .bind(timeline)
+    .bind(now.as_micros()))?;
+    Ok(n == 1)
+}
+
+/// Records an alert as sent; false when it already was (it fires once).
+pub async fn record_alert(
+    tx: &mut Tx,
+    key: &str,
+    biopsy: BiopsyId,
+    kind: &str,
+    recipient: &str,
+    due_at: Timestamp,
+    now: Timestamp,
+) -> Result<bool, StoreError> {
+    let n = execute!(tx, sqlx::query(
+        "INSERT INTO biopsy_alerts (alert_key, biopsy_id, kind, recipient, due_at, sent_at) VALUES ($1, $2, $3, $4, $5, $6) \
+         ON CONFLICT (alert_key) DO NOTHING"
+    )
+    .bind(key)
+    .bind(biopsy.to_string())
+    .bind(kind)
+    .bind(recipient)
+    .bind(due_at.as_micros())
+    .bind(now.as_micros()))?;
+    Ok(n == 1)
+}
