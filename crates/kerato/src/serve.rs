@@ -161,6 +161,32 @@ async fn ready_store(config: &Config, store: &Store, clock: &dyn Clock) -> Resul
     Ok(())
 }
 
+/// Sends the biopsy log's overdue alerts every minute, whatever the mail
+/// settings (they go to staff inboxes inside Kerato), and hourly deletes
+/// the prescription confirmations whose three years have passed.
+fn start_clinical_timers(app: &App) {
+    let app = app.clone();
+    tokio::spawn(async move {
+        for minute in 0u64.. {
+            match app.send_biopsy_alerts().await {
+                Ok(0) => {}
+                Ok(sent) => tracing::info!(sent, "biopsy alerts sent"),
+                Err(e) => tracing::error!(error = %e, "sending biopsy alerts failed"),
+            }
+            if minute % 60 == 0 {
+                match app.purge_expired_rx_confirmations().await {
+                    Ok(0) => {}
+                    Ok(deleted) => {
+                        tracing::info!(deleted, "expired prescription confirmations deleted")
+                    }
+                    Err(e) => tracing::error!(error = %e, "the confirmation retention step failed"),
+                }
+            }
+            tokio::time::sleep(Duration::from_secs(60)).await;
+        }
+    });
+}
+
 /// Queues reminders and delivers the outbox on a timer: e-mail when an
 /// SMTP server is configured, SMS when a gateway is.
 fn start_mail_worker(config: &Config, app: &App) -> Result<()> {
@@ -230,6 +256,7 @@ pub async fn serve(config: &Config, data: &DataArgs) -> Result<()> {
     ready_store(config, &store, clock.as_ref()).await?;
     let app = App::new(store.clone(), clock);
     start_mail_worker(config, &app)?;
+    start_clinical_timers(&app);
     let options = WebOptions { tls: tls.is_some() };
     let servers = config
         .server
