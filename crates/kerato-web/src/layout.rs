@@ -70,6 +70,13 @@ const NAV: &[(&str, &str, &str, Resource, Action)] = &[
         Action::Query,
     ),
     (
+        "/biopsies",
+        "Biopsies",
+        "biopsies",
+        Resource::Pathology,
+        Action::Query,
+    ),
+    (
         "/rx-requests",
         "Rx requests",
         "rx-requests",

@@ -9,6 +9,7 @@ pub mod assets;
 mod audit;
 mod auth;
 mod csrf;
+mod derm;
 mod error;
 mod extract;
 mod eye;
@@ -66,6 +67,7 @@ fn all_routes(state: Option<WebState>) -> routes::Routes {
     let r = scheduling::routes(r);
     let r = front_desk::routes(r);
     let r = eye::routes(r);
+    let r = derm::routes(r);
     privacy::routes(r)
 }
 

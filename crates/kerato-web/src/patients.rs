@@ -561,6 +561,8 @@ struct ChartPage {
     problem: Option<String>,
     may_book: bool,
     may_examine: bool,
+    /// Locations to order a biopsy at; empty when the role may not.
+    biopsy_locations: Vec<crate::view::Choice>,
     coverages: Vec<CoverageRow>,
     coverage_errors: Vec<String>,
     /// Who pays: a sentence, or `None` when nobody was recorded.
@@ -643,6 +645,21 @@ async fn chart_view(
         problem: None,
         may_book: role_permits(caller.actor.role, Resource::Appointment, Action::Create),
         may_examine: role_permits(caller.actor.role, Resource::ClinicalNote, Action::Query),
+        biopsy_locations: if role_permits(caller.actor.role, Resource::Pathology, Action::Create) {
+            state
+                .app
+                .list_locations(caller)
+                .await?
+                .into_iter()
+                .map(|l| crate::view::Choice {
+                    value: l.id.to_string(),
+                    label: l.name,
+                    selected: false,
+                })
+                .collect()
+        } else {
+            Vec::new()
+        },
         coverages: state
             .app
             .coverages(caller, id)

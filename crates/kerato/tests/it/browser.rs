@@ -720,3 +720,48 @@ async fn an_eye_exam_is_entered_signed_and_its_rx_released_in_chromium() {
     drop(server);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_biopsy_is_logged_and_moved_along_its_loop_in_chromium() {
+    let Some((dir, server, site, b, _driver)) = demo_in_browser("browser-biopsy").await else {
+        return;
+    };
+    demo_sign_in(&b, &site, "physician@riverside.example").await;
+    b.type_into("#header-q", "smith amara\n").await;
+    b.wait_for("Smith, Amara").await;
+    b.click("#results tbody tr:first-child a").await;
+    b.wait_for("<h2>Order a biopsy</h2>").await;
+    b.type_into("#biopsy-site", "left forearm").await;
+    b.click("form[action$='/biopsies'] button[type=submit]")
+        .await;
+    b.wait_for("<h1>Biopsies</h1>").await;
+    b.wait_for("left forearm").await;
+    b.wait_for("Record: send").await;
+    let violations = b.accessibility_violations().await;
+    assert!(violations.is_empty(), "the biopsy queue: {violations:?}");
+    b.click("form[action$='/step'] button[type=submit]").await;
+    b.wait_for("Record: result").await;
+    assert!(
+        b.source().await.contains("no result due"),
+        "the 7-day timer runs"
+    );
+    b.type_into("input[name=text]", "Squamous cell carcinoma in situ")
+        .await;
+    b.call(
+        reqwest::Method::POST,
+        "/execute/sync",
+        Some(json!({"script": "document.querySelector('select[name=diagnosis]').value = 'malignant'; return true;", "args": []})),
+    )
+    .await;
+    b.click("form[action$='/step'] button[type=submit]").await;
+    b.wait_for("Record: review").await;
+    assert!(
+        b.source().await.contains("malignant not reviewed due"),
+        "the 2-business-day timer runs"
+    );
+    let errors = b.console_errors().await;
+    assert!(errors.is_empty(), "the browser reported errors: {errors:?}");
+    b.call(reqwest::Method::DELETE, "", None).await;
+    drop(server);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

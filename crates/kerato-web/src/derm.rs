@@ -1,0 +1,160 @@
+//! Dermatology pages: the biopsy work queue (every open biopsy with the
+//! timer running on it, overdue first), ordering a biopsy from a chart,
+//! and recording each step of the loop.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Extension, Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use kerato_app::biopsies::{BiopsyInput, StepInput};
+use kerato_domain::identity::{Action, Resource};
+use kerato_domain::ids::BiopsyId;
+
+use crate::WebState;
+use crate::auth::CurrentUser;
+use crate::csrf::CsrfToken;
+use crate::error::WebError;
+use crate::extract::FormFields;
+use crate::layout::Layout;
+use crate::routes::{Access, Routes};
+
+pub(crate) fn routes(r: Routes) -> Routes {
+    use Access::Needs;
+    let p = Resource::Pathology;
+    r.add("GET", "/biopsies", Needs(p, Action::Query), get(queue_page))
+        .add(
+            "POST",
+            "/patients/{id}/biopsies",
+            Needs(p, Action::Create),
+            post(order),
+        )
+        .add(
+            "POST",
+            "/biopsies/{id}/step",
+            Needs(p, Action::Update),
+            post(step),
+        )
+}
+
+struct QueueLine {
+    id: String,
+    version: i64,
+    patient_id: String,
+    site: String,
+    method: String,
+    state: String,
+    timer: String,
+    overdue: bool,
+    next: &'static str,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "biopsies.html")]
+struct QueuePage {
+    layout: Layout,
+    lines: Vec<QueueLine>,
+}
+
+async fn queue_page(
+    State(state): State<WebState>,
+    Extension(csrf): Extension<CsrfToken>,
+    CurrentUser(caller): CurrentUser,
+) -> Result<QueuePage, WebError> {
+    use kerato_domain::biopsy::BiopsyState as S;
+    let items = state.app.biopsy_queue(&caller).await?;
+    Ok(QueuePage {
+        layout: Layout::signed_in(&state, &csrf, &caller, "biopsies").await?,
+        lines: items
+            .into_iter()
+            .map(|i| QueueLine {
+                id: i.biopsy.id.to_string(),
+                version: i.biopsy.version,
+                patient_id: i.biopsy.patient_id.to_string(),
+                site: i.biopsy.site.clone(),
+                method: i.biopsy.method.clone(),
+                state: i.biopsy.state.replace('_', " "),
+                timer: i
+                    .timer
+                    .map(|(kind, due)| {
+                        format!(
+                            "{} due {}",
+                            kind.as_str().replace('_', " "),
+                            due.to_jiff()
+                                .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+                                .strftime("%Y-%m-%d %H:%M UTC")
+                        )
+                    })
+                    .unwrap_or_default(),
+                overdue: i.overdue,
+                next: match i.state {
+                    S::Ordered => "send",
+                    S::Sent => "result",
+                    S::Resulted => "review",
+                    S::Reviewed => "notify",
+                    S::PatientNotified => "plan",
+                    S::Planned | S::Closed => "close",
+                },
+            })
+            .collect(),
+    })
+}
+
+async fn order(
+    State(state): State<WebState>,
+    CurrentUser(caller): CurrentUser,
+    Path(id): Path<String>,
+    form: FormFields,
+) -> Result<Response, WebError> {
+    state
+        .app
+        .order_biopsy(
+            &caller,
+            &BiopsyInput {
+                patient_id: id,
+                location_id: form.get("location_id"),
+                site: form.get("site"),
+                method: form.get("method"),
+            },
+        )
+        .await?;
+    Ok(Redirect::to("/biopsies").into_response())
+}
+
+async fn step(
+    State(state): State<WebState>,
+    CurrentUser(caller): CurrentUser,
+    Path(id): Path<String>,
+    form: FormFields,
+) -> Result<Response, WebError> {
+    let id: BiopsyId = id.parse().map_err(|_| WebError::NotFound("biopsy"))?;
+    let step = match form.get("step").as_str() {
+        "send" => StepInput::Send,
+        "result" => StepInput::Result {
+            diagnosis: form.get("diagnosis"),
+            text: form.get("text"),
+        },
+        "review" => StepInput::Review,
+        "notify" => StepInput::Notify {
+            how: form.get("how"),
+            when: None,
+        },
+        "plan" => StepInput::Plan {
+            text: form.get("text"),
+        },
+        "close" => StepInput::Close,
+        _ => {
+            return Err(WebError::Validation(
+                kerato_domain::ValidationErrors::single(
+                    "step",
+                    "choose the step to record: send, result, review, notify, plan or close",
+                ),
+            ));
+        }
+    };
+    state
+        .app
+        .record_biopsy_step(&caller, id, form.version("biopsy")?, &step)
+        .await?;
+    Ok(Redirect::to("/biopsies").into_response())
+}
