@@ -44,6 +44,34 @@ macro_rules! execute {
     };
 }
 
+/// Runs a SELECT with one bound key (formatted SQL, so a column list can
+/// be shared) for at most one row of tuple type `$ty`, and decodes it with
+/// `$map` (a fallible conversion into a record).
+#[macro_export]
+#[doc(hidden)]
+macro_rules! fetch_one_by {
+    ($tx:expr, $sql:expr, $key:expr, $ty:ty, $map:expr) => {{
+        let row: Option<$ty> = $crate::on_tx!($tx, c => sqlx::query_as(sqlx::AssertSqlSafe($sql))
+            .bind($key)
+            .fetch_optional(&mut **c)
+            .await)?;
+        row.map($map).transpose()
+    }};
+}
+
+/// Like [`fetch_one_by!`], for every row.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! fetch_all_by {
+    ($tx:expr, $sql:expr, $key:expr, $ty:ty, $map:expr) => {{
+        let rows: Vec<$ty> = $crate::on_tx!($tx, c => sqlx::query_as(sqlx::AssertSqlSafe($sql))
+            .bind($key)
+            .fetch_all(&mut **c)
+            .await)?;
+        rows.into_iter().map($map).collect()
+    }};
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,

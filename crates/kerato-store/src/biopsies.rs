@@ -5,7 +5,7 @@ use kerato_domain::time::Timestamp;
 
 use crate::backend::Tx;
 use crate::error::{StoreError, corrupt};
-use crate::{execute, on_tx};
+use crate::execute;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BiopsyRow {
@@ -84,11 +84,7 @@ pub async fn insert_biopsy(tx: &mut Tx, b: &BiopsyRow) -> Result<(), StoreError>
 
 pub async fn find_biopsy(tx: &mut Tx, id: BiopsyId) -> Result<Option<BiopsyRow>, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM biopsies WHERE id = $1");
-    let row: Option<BiopsyTuple> = on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(id.to_string())
-        .fetch_optional(&mut **c)
-        .await)?;
-    row.map(row_from).transpose()
+    crate::fetch_one_by!(tx, sql, id.to_string(), BiopsyTuple, row_from)
 }
 
 /// The organisation's biopsies not yet closed, oldest first.
@@ -96,11 +92,7 @@ pub async fn open_biopsies(tx: &mut Tx, org: OrganisationId) -> Result<Vec<Biops
     let sql = format!(
         "SELECT {COLUMNS} FROM biopsies WHERE organisation_id = $1 AND state <> 'closed' ORDER BY created_at, id"
     );
-    let rows: Vec<BiopsyTuple> = on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(org.to_string())
-        .fetch_all(&mut **c)
-        .await)?;
-    rows.into_iter().map(row_from).collect()
+    crate::fetch_all_by!(tx, sql, org.to_string(), BiopsyTuple, row_from)
 }
 
 /// Stores a new timeline if the row is still at `version`; false when

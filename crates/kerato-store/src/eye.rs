@@ -83,11 +83,7 @@ pub async fn insert_exam(tx: &mut Tx, e: &ExamRow) -> Result<(), StoreError> {
 
 pub async fn find_exam(tx: &mut Tx, id: ExamId) -> Result<Option<ExamRow>, StoreError> {
     let sql = format!("SELECT {EXAM_COLUMNS} FROM eye_exams WHERE id = $1");
-    let row: Option<ExamTuple> = on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(id.to_string())
-        .fetch_optional(&mut **c)
-        .await)?;
-    row.map(exam_from).transpose()
+    crate::fetch_one_by!(tx, sql, id.to_string(), ExamTuple, exam_from)
 }
 
 /// A patient's exams, newest first.
@@ -95,11 +91,7 @@ pub async fn exams_of_patient(tx: &mut Tx, patient: PatientId) -> Result<Vec<Exa
     let sql = format!(
         "SELECT {EXAM_COLUMNS} FROM eye_exams WHERE patient_id = $1 ORDER BY created_at DESC, id DESC"
     );
-    let rows: Vec<ExamTuple> = on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(patient.to_string())
-        .fetch_all(&mut **c)
-        .await)?;
-    rows.into_iter().map(exam_from).collect()
+    crate::fetch_all_by!(tx, sql, patient.to_string(), ExamTuple, exam_from)
 }
 
 /// Signs a draft exam; false when it was no longer a draft.
@@ -373,11 +365,7 @@ pub async fn find_prescription(
     id: PrescriptionId,
 ) -> Result<Option<PrescriptionRow>, StoreError> {
     let sql = format!("SELECT {RX_COLUMNS} FROM prescriptions WHERE id = $1");
-    let row: Option<RxTuple> = on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(id.to_string())
-        .fetch_optional(&mut **c)
-        .await)?;
-    row.map(rx_from).transpose()
+    crate::fetch_one_by!(tx, sql, id.to_string(), RxTuple, rx_from)
 }
 
 /// An exam's prescriptions, in the order they were issued.
@@ -388,11 +376,7 @@ pub async fn prescriptions_of_exam(
     let sql = format!(
         "SELECT {RX_COLUMNS} FROM prescriptions WHERE exam_id = $1 ORDER BY created_at, id"
     );
-    let rows: Vec<RxTuple> = on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(exam.to_string())
-        .fetch_all(&mut **c)
-        .await)?;
-    rows.into_iter().map(rx_from).collect()
+    crate::fetch_all_by!(tx, sql, exam.to_string(), RxTuple, rx_from)
 }
 
 pub async fn insert_release(
@@ -616,11 +600,7 @@ pub async fn find_request(
     id: RxRequestId,
 ) -> Result<Option<RxRequestRow>, StoreError> {
     let sql = format!("SELECT {REQUEST_COLUMNS} FROM rx_requests WHERE id = $1");
-    let row: Option<RequestTuple> = on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(id.to_string())
-        .fetch_optional(&mut **c)
-        .await)?;
-    row.map(request_from).transpose()
+    crate::fetch_one_by!(tx, sql, id.to_string(), RequestTuple, request_from)
 }
 
 /// The organisation's requests received in `[from, until)`, or all still
