@@ -12,6 +12,7 @@ pub mod demo;
 mod error;
 pub mod eye;
 pub mod identity;
+pub mod lesions;
 pub mod patients;
 pub mod privacy;
 pub mod recalls;

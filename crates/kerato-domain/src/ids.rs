@@ -206,6 +206,12 @@ typed_id!(
     "prescription request"
 );
 
+typed_id!(
+    /// A skin lesion followed across visits.
+    LesionId,
+    "lesion"
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

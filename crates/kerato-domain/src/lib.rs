@@ -14,6 +14,7 @@ pub mod ftc;
 pub mod guarantor;
 pub mod identity;
 pub mod ids;
+pub mod lesion;
 pub mod money;
 pub mod optics;
 pub mod password;

@@ -16,6 +16,7 @@ pub mod eye;
 pub mod guarantors;
 pub mod identity;
 mod key;
+pub mod lesions;
 pub mod meta;
 mod migrate;
 pub mod outbox;

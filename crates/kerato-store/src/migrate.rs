@@ -141,6 +141,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0013_biopsies.sql"),
         dialect: None,
     },
+    Migration {
+        version: 14,
+        name: "lesions",
+        sql: include_str!("../migrations/0014_lesions.sql"),
+        dialect: None,
+    },
 ];
 
 const CREATE_LEDGER: &str = "CREATE TABLE IF NOT EXISTS kerato_migrations (

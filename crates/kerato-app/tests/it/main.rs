@@ -7,6 +7,7 @@ mod biopsies;
 mod eye;
 mod front_desk;
 mod identity;
+mod lesions;
 mod patients;
 mod reminders;
 mod scheduling;

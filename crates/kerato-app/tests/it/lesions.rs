@@ -1,0 +1,126 @@
+//! A lesion placed once and followed across visits, with change flags.
+
+use kerato_app::AppError;
+use kerato_domain::identity::Role;
+use kerato_domain::lesion::{ChangeFlag, Colour, ObservationInput, SiteInput};
+use kerato_domain::patients::PatientInput;
+
+use crate::world;
+
+fn seen(size: &str, colours: &[&str], disposition: &str) -> ObservationInput {
+    ObservationInput {
+        morphology: "pigmented macule".into(),
+        size_mm: size.into(),
+        colours: colours.iter().map(|c| (*c).to_string()).collect(),
+        abcde: [false, false, colours.len() > 1, false, false],
+        impression: "atypical naevus".into(),
+        disposition: disposition.into(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lesion_is_followed_across_visits_and_its_growth_flagged() {
+    let w = world().await;
+    let app = &w.app;
+    let derm = w.user("derm@capital.example", Role::Physician, &[]).await;
+    let derm = app.unsafe_caller_for(derm.id).await.unwrap();
+    let patient = app
+        .register_patient(
+            &w.admin,
+            &PatientInput {
+                legal_first_name: "Ines".into(),
+                legal_last_name: "Okoro".into(),
+                date_of_birth: "1975-08-19".into(),
+                ..Default::default()
+            },
+            false,
+        )
+        .await
+        .unwrap()
+        .id;
+    let site = SiteInput {
+        region: "upper_back".into(),
+        laterality: "left".into(),
+        view: "posterior".into(),
+        x: "420".into(),
+        y: "310".into(),
+    };
+    // Bad input is refused whole: nothing is written.
+    let err = app
+        .record_lesion(
+            &derm,
+            patient,
+            &SiteInput {
+                x: "1200".into(),
+                ..site.clone()
+            },
+            "",
+            &seen("4", &["brown"], "monitor"),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AppError::Validation(_)));
+    assert!(
+        app.lesions_of_patient(&derm, patient)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    let lesion = app
+        .record_lesion(
+            &derm,
+            patient,
+            &site,
+            "L1",
+            &seen("4", &["brown"], "monitor"),
+        )
+        .await
+        .unwrap();
+    w.clock.advance_secs(180 * 86_400);
+    let flags = app
+        .observe_lesion(
+            &derm,
+            lesion.id,
+            &seen("5.5", &["brown", "black"], "biopsy"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        flags,
+        vec![
+            ChangeFlag::Grew {
+                from_tenths_mm: 40,
+                to_tenths_mm: 55
+            },
+            ChangeFlag::NewColour(Colour::Black)
+        ]
+    );
+    let (_, timeline) = app.lesion_timeline(&derm, lesion.id).await.unwrap();
+    assert_eq!(timeline.len(), 2);
+    assert!(timeline[0].flags.is_empty());
+    assert_eq!(timeline[1].flags.len(), 2);
+    // Excised: the lesion is closed to new observations.
+    app.observe_lesion(
+        &derm,
+        lesion.id,
+        &seen("5.5", &["brown", "black"], "excise"),
+    )
+    .await
+    .unwrap();
+    let lesions = app.lesions_of_patient(&derm, patient).await.unwrap();
+    assert_eq!(lesions[0].status, "excised");
+    assert!(matches!(
+        app.observe_lesion(&derm, lesion.id, &seen("5", &["brown"], "monitor"))
+            .await
+            .unwrap_err(),
+        AppError::Conflict(_)
+    ));
+    // The front desk sees no clinical notes.
+    let desk = w.user("desk@capital.example", Role::FrontDesk, &[]).await;
+    let desk = app.unsafe_caller_for(desk.id).await.unwrap();
+    assert!(matches!(
+        app.lesion_timeline(&desk, lesion.id).await.unwrap_err(),
+        AppError::Forbidden(_)
+    ));
+}
