@@ -10,3 +10,27 @@ document.addEventListener("keydown", function (event) {
     el.click();
   }
 });
+
+// The body map: a click on a drawing places the pin, filling the form's
+// view and coordinates (thousandths of the drawing); the same fields can be
+// typed, so the map is never the only way in.
+document.addEventListener("click", function (event) {
+  var map = event.target.closest && event.target.closest("svg[data-view]");
+  if (!map) return;
+  var box = map.getBoundingClientRect();
+  var x = Math.round(((event.clientX - box.left) / box.width) * 1000);
+  var y = Math.round(((event.clientY - box.top) / box.height) * 1000);
+  var set = function (id, value) {
+    var el = document.getElementById(id);
+    if (el) el.value = String(value);
+  };
+  set("lesion-x", Math.max(0, Math.min(1000, x)));
+  set("lesion-y", Math.max(0, Math.min(1000, y)));
+  set("lesion-view", map.getAttribute("data-view"));
+  var pin = map.querySelector(".new-pin");
+  if (pin) {
+    pin.setAttribute("cx", String(x));
+    pin.setAttribute("cy", String(y));
+    pin.setAttribute("r", "14");
+  }
+});

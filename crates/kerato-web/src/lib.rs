@@ -18,6 +18,7 @@ mod headers;
 mod health;
 mod identity;
 mod layout;
+mod lesions;
 pub mod openapi;
 pub mod patients;
 mod privacy;
@@ -68,6 +69,7 @@ fn all_routes(state: Option<WebState>) -> routes::Routes {
     let r = front_desk::routes(r);
     let r = eye::routes(r);
     let r = derm::routes(r);
+    let r = lesions::routes(r);
     privacy::routes(r)
 }
 

@@ -765,3 +765,58 @@ async fn a_biopsy_is_logged_and_moved_along_its_loop_in_chromium() {
     drop(server);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lesion_is_placed_on_the_body_map_and_its_growth_flagged_in_chromium() {
+    let Some((dir, server, site, b, _driver)) = demo_in_browser("browser-lesion").await else {
+        return;
+    };
+    demo_sign_in(&b, &site, "physician@riverside.example").await;
+    b.type_into("#header-q", "smith amara\n").await;
+    b.wait_for("Smith, Amara").await;
+    b.click("#results tbody tr:first-child a").await;
+    b.wait_for("Lesions").await;
+    b.click("a[href$='/lesions']").await;
+    b.wait_for("<h1>Lesions</h1>").await;
+    let violations = b.accessibility_violations().await;
+    assert!(violations.is_empty(), "the body map: {violations:?}");
+    // A click on the back drawing places the pin there.
+    b.click("svg[data-view=posterior]").await;
+    let view = b
+        .call(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({"script": "return [document.getElementById('lesion-view').value, document.getElementById('lesion-x').value];", "args": []})),
+        )
+        .await;
+    assert_eq!(view[0].as_str(), Some("posterior"), "{view}");
+    b.call(
+        reqwest::Method::POST,
+        "/execute/sync",
+        Some(json!({"script": "document.getElementById('region').value = 'upper_back'; document.getElementById('laterality').value = 'left'; return true;", "args": []})),
+    )
+    .await;
+    b.type_into("#label", "L1").await;
+    b.type_into("#size_mm", "4").await;
+    b.click("#colour-brown").await;
+    b.click("form[action$='/lesions'] button[type=submit]")
+        .await;
+    b.wait_for("<h1>Lesion L1 Upper back, left</h1>").await;
+    // The next visit: bigger, and black has appeared.
+    b.type_into("#size_mm", "5.5").await;
+    b.click("#colour-brown").await;
+    b.click("#colour-black").await;
+    b.click("form[action$='/observations'] button[type=submit]")
+        .await;
+    b.wait_for("Grew from 4.0 mm to 5.5 mm").await;
+    b.wait_for("New colour: Black").await;
+    let violations = b.accessibility_violations().await;
+    assert!(violations.is_empty(), "the lesion timeline: {violations:?}");
+    b.click("a[href$='/lesions']").await;
+    b.wait_for("<title>L1 Upper back, left</title>").await;
+    let errors = b.console_errors().await;
+    assert!(errors.is_empty(), "the browser reported errors: {errors:?}");
+    b.call(reqwest::Method::DELETE, "", None).await;
+    drop(server);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
