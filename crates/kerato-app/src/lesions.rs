@@ -4,12 +4,12 @@
 
 use kerato_domain::ValidationErrors;
 use kerato_domain::identity::{Action, Resource, Target};
-use kerato_domain::ids::{LesionId, PatientId};
+use kerato_domain::ids::{LesionId, PatientId, PhotoId};
 use kerato_domain::lesion::{
     ChangeFlag, Disposition, LesionStatus, Observation, ObservationInput, SiteInput, change_flags,
 };
 use kerato_domain::time::Timestamp;
-pub use kerato_store::lesions::LesionRow;
+pub use kerato_store::lesions::{LesionRow, PhotoRow};
 use kerato_store::{Tx, lesions as store, patients as patient_store};
 
 use crate::authz::{Act, Caller};
@@ -196,5 +196,103 @@ impl App {
         }
         tx.commit().await?;
         Ok((lesion, entries))
+    }
+}
+
+impl App {
+    /// Stores a clinical photo of a patient (of one lesion, optionally):
+    /// only JPEG or PNG, every piece of metadata (EXIF and its GPS
+    /// position, comments, text) stripped first, then encrypted with a key
+    /// of its own. The upload is audited.
+    pub async fn upload_photo(
+        &self,
+        caller: &Caller,
+        patient: PatientId,
+        lesion: Option<LesionId>,
+        bytes: &[u8],
+    ) -> Result<PhotoRow, AppError> {
+        self.require(caller, Resource::ClinicalPhoto, Action::Create, None)
+            .await?;
+        let files = self.attachments.clone().ok_or_else(|| {
+            AppError::NotReady(
+                "photos are stored encrypted with the data directory's key, which this server was not given".into(),
+            )
+        })?;
+        let (kind, clean) = kerato_formats::photo::strip_metadata(bytes)
+            .map_err(|e| ValidationErrors::single("photo", e.to_string()))?;
+        let mut tx = self.store.write().await?;
+        let org = caller.actor.organisation_id;
+        patient_store::find_patient(&mut tx, patient)
+            .await?
+            .filter(|p| p.organisation_id == org && p.merged_into.is_none())
+            .ok_or(AppError::NotFound("patient"))?;
+        if let Some(l) = lesion
+            && self.lesion_in(&mut tx, caller, l).await?.patient_id != patient
+        {
+            return Err(
+                ValidationErrors::single("lesion_id", "that lesion is another patient's").into(),
+            );
+        }
+        let now = self.now();
+        let row = PhotoRow {
+            id: PhotoId::new(now, self.random_id_bits()),
+            organisation_id: org,
+            patient_id: patient,
+            lesion_id: lesion,
+            media_type: kind.media_type().into(),
+            bytes: i64::try_from(clean.len()).unwrap_or(i64::MAX),
+            taken_at: now,
+            uploaded_by: caller.actor.user_id,
+        };
+        let mut act = Act::new(Action::Create, photo_target(caller), "clinical photo").id(row.id);
+        act.patient_id = Some(patient.to_string());
+        let mut tx = self.guard(tx, caller, act).await?;
+        store::insert_photo(&mut tx, &row).await?;
+        let name = row.id.to_string();
+        files
+            .put(&name, &clean)
+            .map_err(|e| AppError::NotReady(e.to_string()))?;
+        // A file without its row would be unreachable and undeletable by
+        // retention; remove it if the row does not commit.
+        if let Err(e) = tx.commit().await {
+            let _ = files.delete(&name);
+            return Err(e.into());
+        }
+        Ok(row)
+    }
+
+    /// A photo's bytes, to show; every view is audited, and roles without
+    /// access to clinical photos (billing, the front desk) are refused.
+    pub async fn view_photo(
+        &self,
+        caller: &Caller,
+        id: PhotoId,
+    ) -> Result<(PhotoRow, Vec<u8>), AppError> {
+        self.require(caller, Resource::ClinicalPhoto, Action::View, None)
+            .await?;
+        let files = self
+            .attachments
+            .clone()
+            .ok_or_else(|| AppError::NotReady("photos are not available on this server".into()))?;
+        let mut tx = self.store.write().await?;
+        let row = store::find_photo(&mut tx, id)
+            .await?
+            .filter(|p| p.organisation_id == caller.actor.organisation_id)
+            .ok_or(AppError::NotFound("photo"))?;
+        let mut act = Act::new(Action::View, photo_target(caller), "clinical photo").id(id);
+        act.patient_id = Some(row.patient_id.to_string());
+        let tx = self.guard(tx, caller, act).await?;
+        tx.commit().await?;
+        let bytes = files
+            .get(&id.to_string())
+            .map_err(|e| AppError::NotReady(e.to_string()))?;
+        Ok((row, bytes))
+    }
+}
+
+fn photo_target(caller: &Caller) -> Target {
+    Target {
+        resource: Resource::ClinicalPhoto,
+        ..note_target(caller)
     }
 }

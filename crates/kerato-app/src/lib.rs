@@ -40,6 +40,9 @@ pub struct App {
     bookings: Arc<batch::Combiner>,
     /// The practice's set-up as bookings last read it.
     reference: Arc<reference::ReferenceCache>,
+    /// Encrypted files beside the database (clinical photos); none when
+    /// the deployment has no data-directory key to derive theirs from.
+    attachments: Option<Arc<kerato_store::attachments::AttachmentStore>>,
 }
 
 impl App {
@@ -50,7 +53,17 @@ impl App {
             limiter: Arc::new(identity::RateLimiter::default()),
             bookings: Arc::new(batch::Combiner::default()),
             reference: Arc::new(reference::ReferenceCache::default()),
+            attachments: None,
         }
+    }
+
+    /// Stores clinical photos and documents in `attachments`.
+    pub fn with_attachments(
+        mut self,
+        attachments: kerato_store::attachments::AttachmentStore,
+    ) -> Self {
+        self.attachments = Some(Arc::new(attachments));
+        self
     }
 
     pub fn store(&self) -> &Store {

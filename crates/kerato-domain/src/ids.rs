@@ -212,6 +212,12 @@ typed_id!(
     "lesion"
 );
 
+typed_id!(
+    /// A clinical photo.
+    PhotoId,
+    "photo"
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,6 +1,6 @@
 //! Lesions and their observations.
 
-use kerato_domain::ids::{LesionId, OrganisationId, PatientId, UserId};
+use kerato_domain::ids::{LesionId, OrganisationId, PatientId, PhotoId, UserId};
 use kerato_domain::time::Timestamp;
 
 use crate::backend::Tx;
@@ -145,4 +145,68 @@ pub async fn observations(
         .into_iter()
         .map(|(n, d, t)| (n, d, Timestamp::from_micros(t)))
         .collect())
+}
+
+/// A clinical photo's record (the image is an encrypted attachment).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PhotoRow {
+    pub id: PhotoId,
+    pub organisation_id: OrganisationId,
+    pub patient_id: PatientId,
+    pub lesion_id: Option<LesionId>,
+    pub media_type: String,
+    pub bytes: i64,
+    pub taken_at: Timestamp,
+    pub uploaded_by: UserId,
+}
+
+type PhotoTuple = (
+    String,
+    String,
+    String,
+    Option<String>,
+    String,
+    i64,
+    i64,
+    String,
+);
+
+const PHOTO_COLUMNS: &str =
+    "id, organisation_id, patient_id, lesion_id, media_type, bytes, taken_at, uploaded_by";
+
+fn photo_from(t: PhotoTuple) -> Result<PhotoRow, StoreError> {
+    Ok(PhotoRow {
+        id: t.0.parse().map_err(corrupt)?,
+        organisation_id: t.1.parse().map_err(corrupt)?,
+        patient_id: t.2.parse().map_err(corrupt)?,
+        lesion_id: t.3.map(|l| l.parse()).transpose().map_err(corrupt)?,
+        media_type: t.4,
+        bytes: t.5,
+        taken_at: Timestamp::from_micros(t.6),
+        uploaded_by: t.7.parse().map_err(corrupt)?,
+    })
+}
+
+pub async fn insert_photo(tx: &mut Tx, p: &PhotoRow) -> Result<(), StoreError> {
+    let sql = format!(
+        "INSERT INTO clinical_photos ({PHOTO_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+    );
+    execute!(
+        tx,
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(p.id.to_string())
+            .bind(p.organisation_id.to_string())
+            .bind(p.patient_id.to_string())
+            .bind(p.lesion_id.map(|l| l.to_string()))
+            .bind(&p.media_type)
+            .bind(p.bytes)
+            .bind(p.taken_at.as_micros())
+            .bind(p.uploaded_by.to_string())
+    )?;
+    Ok(())
+}
+
+pub async fn find_photo(tx: &mut Tx, id: PhotoId) -> Result<Option<PhotoRow>, StoreError> {
+    let sql = format!("SELECT {PHOTO_COLUMNS} FROM clinical_photos WHERE id = $1");
+    crate::fetch_one_by!(tx, sql, id.to_string(), PhotoTuple, photo_from)
 }

@@ -147,6 +147,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0014_lesions.sql"),
         dialect: None,
     },
+    Migration {
+        version: 15,
+        name: "clinical photos",
+        sql: include_str!("../migrations/0015_clinical_photos.sql"),
+        dialect: None,
+    },
 ];
 
 const CREATE_LEDGER: &str = "CREATE TABLE IF NOT EXISTS kerato_migrations (

@@ -306,3 +306,21 @@ pub async fn check(config: &Config, data: &DataArgs) -> Result<()> {
     }
     Ok(())
 }
+
+/// Gives `app` the encrypted attachment store (clinical photos) under the
+/// data directory, its key derived from the database key. Without a key
+/// (a PostgreSQL deployment that never made one) photos are off, and the
+/// photo pages say so.
+pub fn attach_files(app: App, config: &Config, data_dir: &Path) -> App {
+    let Ok(key) = resolve_key(config, data_dir) else {
+        tracing::info!("no database key: clinical photos are off until one is configured");
+        return app;
+    };
+    match kerato_store::attachments::AttachmentStore::new(&data_dir.join("attachments"), &key) {
+        Ok(files) => app.with_attachments(files),
+        Err(e) => {
+            tracing::error!(error = %e, "the attachment store could not be opened; clinical photos are off");
+            app
+        }
+    }
+}

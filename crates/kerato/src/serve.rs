@@ -254,7 +254,7 @@ pub async fn serve(config: &Config, data: &DataArgs) -> Result<()> {
     let clock = Arc::new(SystemClock);
     let store = datadir::open_store(config, data, OpenMode::Existing).await?;
     ready_store(config, &store, clock.as_ref()).await?;
-    let app = App::new(store.clone(), clock);
+    let app = datadir::attach_files(App::new(store.clone(), clock), config, &data.data_dir);
     start_mail_worker(config, &app)?;
     start_clinical_timers(&app);
     let options = WebOptions { tls: tls.is_some() };
@@ -293,7 +293,11 @@ pub async fn demo(config: &Config, data: &DataArgs, site_bind: SocketAddr) -> Re
     }
     let clock = Arc::new(SystemClock);
     let prepared = datadir::prepare(config, data, &[], clock.as_ref()).await?;
-    let app = App::new(prepared.store.clone(), clock);
+    let app = datadir::attach_files(
+        App::new(prepared.store.clone(), clock),
+        config,
+        &data.data_dir,
+    );
     let seeded = kerato_app::demo::seed(&app).await?;
     match &seeded {
         kerato_app::demo::Seeded::Created(org) => {

@@ -9,6 +9,7 @@ mod front_desk;
 mod identity;
 mod lesions;
 mod patients;
+mod photos;
 mod reminders;
 mod scheduling;
 mod tenancy;
