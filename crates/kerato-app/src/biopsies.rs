@@ -81,11 +81,8 @@ fn state_key(state: BiopsyState) -> &'static str {
 }
 
 fn timeline_of(row: &BiopsyRow) -> Result<BiopsyTimeline, AppError> {
-    serde_json::from_str(&row.timeline).map_err(|e| {
-        AppError::Internal(kerato_store::StoreError::Corrupt(format!(
-            "a biopsy timeline is not readable: {e}"
-        )))
-    })
+    serde_json::from_str(&row.timeline)
+        .map_err(|e| AppError::corrupt(format!("a biopsy timeline is not readable: {e}")))
 }
 
 fn alert_text(kind: AlertKind) -> &'static str {
@@ -156,7 +153,7 @@ impl App {
             site: site.to_string(),
             method: input.method.clone(),
             state: state_key(timeline.state()).into(),
-            timeline: serde_json::to_string(&timeline).unwrap_or_default(),
+            timeline: serde_json::to_string(&timeline).map_err(AppError::corrupt)?,
             version: 1,
             created_at: now,
             updated_at: now,
@@ -232,7 +229,7 @@ impl App {
         let timeline = timeline_of(&row)?;
         let next =
             advance(&timeline, event, now).map_err(|m| ValidationErrors::single("step", m))?;
-        let text = serde_json::to_string(&next).unwrap_or_default();
+        let text = serde_json::to_string(&next).map_err(AppError::corrupt)?;
         let mut act = Act::new(
             Action::Update,
             target(caller, Some(row.location_id)),

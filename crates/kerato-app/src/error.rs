@@ -23,6 +23,14 @@ pub enum AppError {
     Internal(#[source] StoreError),
 }
 
+impl AppError {
+    /// Stored data that does not decode (a section that is not JSON, an
+    /// unknown template): only a change outside Kerato can cause it.
+    pub(crate) fn corrupt(what: impl std::fmt::Display) -> Self {
+        Self::Internal(StoreError::Corrupt(what.to_string()))
+    }
+}
+
 impl From<ValidationErrors> for AppError {
     fn from(e: ValidationErrors) -> Self {
         Self::Validation(e)

@@ -46,11 +46,8 @@ fn to_json(data: &SectionData) -> String {
 }
 
 fn from_json(text: &str) -> Result<SectionData, AppError> {
-    serde_json::from_str(text).map_err(|e| {
-        AppError::Internal(kerato_store::StoreError::Corrupt(format!(
-            "an exam section is not JSON: {e}"
-        )))
-    })
+    serde_json::from_str(text)
+        .map_err(|e| AppError::corrupt(format!("an exam section is not JSON: {e}")))
 }
 
 /// One section of an exam as the screen shows it: what was saved (and
@@ -321,8 +318,7 @@ impl App {
     }
 
     async fn view_in(&self, tx: &mut Tx, exam: ExamRow) -> Result<ExamView, AppError> {
-        let template = Template::parse(&exam.template)
-            .map_err(|m| AppError::Internal(kerato_store::StoreError::Corrupt(m)))?;
+        let template = Template::parse(&exam.template).map_err(AppError::corrupt)?;
         let saved = store::sections(tx, exam.id).await?;
         let amendments = store::amendments(tx, exam.id).await?;
         let mut sections = Vec::new();
@@ -395,8 +391,7 @@ impl App {
 
     fn section_of(template: &str, key: &str) -> Result<Section, AppError> {
         let section = Section::parse(key).map_err(|m| ValidationErrors::single("section", m))?;
-        let t = Template::parse(template)
-            .map_err(|m| AppError::Internal(kerato_store::StoreError::Corrupt(m)))?;
+        let t = Template::parse(template).map_err(AppError::corrupt)?;
         if !t.sections().contains(&section) {
             return Err(ValidationErrors::single(
                 "section",
@@ -871,9 +866,7 @@ impl App {
             let last = end.to_jiff().to_zoned_datetime(zone.clone()).date();
             while d < last && days.len() < 1000 {
                 days.push(d);
-                d = d.tomorrow().map_err(|e| {
-                    AppError::Internal(kerato_store::StoreError::Corrupt(e.to_string()))
-                })?;
+                d = d.tomorrow().map_err(AppError::corrupt)?;
             }
         }
         Ok(BusinessCalendar::federal(zone).with_extra_holidays(days))
@@ -1340,8 +1333,7 @@ impl App {
                 "Patient's confirmation of receipt: \"{CONFIRMATION_STATEMENT}\""
             )),
         };
-        render(&pdf)
-            .map_err(|e| AppError::Internal(kerato_store::StoreError::Corrupt(e.to_string())))
+        render(&pdf).map_err(AppError::corrupt)
     }
 }
 

@@ -32,10 +32,6 @@ fn note_target(caller: &Caller) -> Target {
     }
 }
 
-fn corrupt(e: impl std::fmt::Display) -> AppError {
-    AppError::Internal(kerato_store::StoreError::Corrupt(e.to_string()))
-}
-
 impl App {
     async fn lesion_in(
         &self,
@@ -98,7 +94,7 @@ impl App {
             created_at: now,
             created_by: caller.actor.user_id,
         };
-        let data = serde_json::to_string(&observation).map_err(corrupt)?;
+        let data = serde_json::to_string(&observation).map_err(AppError::corrupt)?;
         let mut act = self.lesion_act(caller, Action::Create, &row);
         act.new = Some(data.clone());
         let mut tx = self.guard(tx, caller, act).await?;
@@ -130,12 +126,12 @@ impl App {
         let previous = store::observations(&mut tx, id).await?;
         let flags = match previous.last() {
             Some((_, data, _)) => {
-                let before: Observation = serde_json::from_str(data).map_err(corrupt)?;
+                let before: Observation = serde_json::from_str(data).map_err(AppError::corrupt)?;
                 change_flags(&before, &observation)
             }
             None => Vec::new(),
         };
-        let data = serde_json::to_string(&observation).map_err(corrupt)?;
+        let data = serde_json::to_string(&observation).map_err(AppError::corrupt)?;
         let mut act = self.lesion_act(caller, Action::Update, &lesion);
         act.old = previous.last().map(|(_, d, _)| d.clone());
         act.new = Some(data.clone());
@@ -182,7 +178,8 @@ impl App {
         let mut tx = self.guard(tx, caller, act).await?;
         let mut entries: Vec<TimelineEntry> = Vec::new();
         for (n, data, at) in store::observations(&mut tx, id).await? {
-            let observation: Observation = serde_json::from_str(&data).map_err(corrupt)?;
+            let observation: Observation =
+                serde_json::from_str(&data).map_err(AppError::corrupt)?;
             let flags = entries
                 .last()
                 .map(|prev| change_flags(&prev.observation, &observation))

@@ -3,45 +3,10 @@
 //! observation; comparing two observations flags growth and new colours.
 
 use std::collections::BTreeSet;
-use std::fmt;
 
 use crate::ValidationErrors;
 
-macro_rules! words {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal, $label:literal;)+ }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name { $($variant),+ }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $text),+ }
-            }
-
-            pub fn label(self) -> &'static str {
-                match self { $($name::$variant => $label),+ }
-            }
-
-            pub fn parse(text: &str) -> Result<Self, String> {
-                Self::ALL.iter().copied().find(|v| v.as_str() == text.trim()).ok_or_else(|| {
-                    let all: Vec<&str> = Self::ALL.iter().map(|v| v.as_str()).collect();
-                    format!("choose one of {}", all.join(", "))
-                })
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.label())
-            }
-        }
-    };
-}
-
-words!(
+string_enum!(
     /// The body regions lesions are placed in (the body map's regions).
     Region {
         Scalp = "scalp", "Scalp";
@@ -77,7 +42,7 @@ words!(
     }
 );
 
-words!(
+string_enum!(
     /// Which side of the body.
     Laterality {
         Left = "left", "Left";
@@ -86,7 +51,7 @@ words!(
     }
 );
 
-words!(
+string_enum!(
     /// Which drawing of the body map the pin is on.
     View {
         Anterior = "anterior", "Front";
@@ -94,7 +59,7 @@ words!(
     }
 );
 
-words!(
+string_enum!(
     /// Where a lesion stands.
     LesionStatus {
         Active = "active", "Active";
@@ -103,7 +68,7 @@ words!(
     }
 );
 
-words!(
+string_enum!(
     /// What the clinician decided at a visit.
     Disposition {
         Monitor = "monitor", "Monitor";
@@ -114,7 +79,7 @@ words!(
     }
 );
 
-words!(
+string_enum!(
     /// Colours seen in a lesion (dermoscopy's palette).
     Colour {
         Skin = "skin", "Skin-coloured";
@@ -153,13 +118,24 @@ pub struct SiteInput {
 impl SiteInput {
     pub fn validate(&self) -> Result<LesionSite, ValidationErrors> {
         let mut e = ValidationErrors::new();
-        let region = Region::parse(&self.region)
+        let region = self
+            .region
+            .trim()
+            .parse::<Region>()
             .map_err(|m| e.add("region", m))
             .ok();
-        let laterality = Laterality::parse(&self.laterality)
+        let laterality = self
+            .laterality
+            .trim()
+            .parse::<Laterality>()
             .map_err(|m| e.add("laterality", m))
             .ok();
-        let view = View::parse(&self.view).map_err(|m| e.add("view", m)).ok();
+        let view = self
+            .view
+            .trim()
+            .parse::<View>()
+            .map_err(|m| e.add("view", m))
+            .ok();
         let mut coord = |field: &str, raw: &str| {
             raw.trim()
                 .parse::<u16>()
@@ -238,14 +214,17 @@ impl ObservationInput {
             .ok();
         let mut colours = BTreeSet::new();
         for c in &self.colours {
-            match Colour::parse(c) {
+            match c.trim().parse::<Colour>() {
                 Ok(c) => {
                     colours.insert(c);
                 }
                 Err(m) => e.add("colours", m),
             }
         }
-        let disposition = Disposition::parse(&self.disposition)
+        let disposition = self
+            .disposition
+            .trim()
+            .parse::<Disposition>()
             .map_err(|m| e.add("disposition", m))
             .ok();
         match (size, disposition) {

@@ -108,8 +108,9 @@ struct MapPage {
 }
 
 fn site_text(region: &str, side: &str) -> String {
-    let region = Region::parse(region).map(Region::label).unwrap_or("?");
-    let side = Laterality::parse(side)
+    let region = region.parse::<Region>().map(Region::label).unwrap_or("?");
+    let side = side
+        .parse::<Laterality>()
         .map(Laterality::label)
         .unwrap_or("?");
     format!("{region}, {}", side.to_lowercase())
