@@ -549,6 +549,14 @@ async fn demo_sign_in(b: &Browser, site: &str, email: &str) {
     b.wait_for("<h1>Locations</h1>").await;
 }
 
+/// Finds a patient from the search box on every page and opens the first
+/// chart found.
+async fn open_chart(b: &Browser, query: &str, shown_as: &str) {
+    b.type_into("#header-q", &format!("{query}\n")).await;
+    b.wait_for(shown_as).await;
+    b.click("#results tbody tr:first-child a").await;
+}
+
 /// The value attribute of a section's input in `source`.
 fn input_value(source: &str, section: &str, name: &str) -> String {
     let id = format!("{section}-{name}");
@@ -568,9 +576,7 @@ async fn an_eye_exam_is_entered_signed_and_its_rx_released_in_chromium() {
 
     // The technician opens the patient's chart and starts an exam.
     demo_sign_in(&b, &site, "technician@riverside.example").await;
-    b.type_into("#header-q", "smith amara\n").await;
-    b.wait_for("Smith, Amara").await;
-    b.click("#results tbody tr:first-child a").await;
+    open_chart(&b, "smith amara", "Smith, Amara").await;
     b.wait_for("Eye exams").await;
     b.click("a[href$='/exams']").await;
     b.wait_for("<h1>Eye exams</h1>").await;
@@ -727,9 +733,7 @@ async fn a_biopsy_is_logged_and_moved_along_its_loop_in_chromium() {
         return;
     };
     demo_sign_in(&b, &site, "physician@riverside.example").await;
-    b.type_into("#header-q", "smith amara\n").await;
-    b.wait_for("Smith, Amara").await;
-    b.click("#results tbody tr:first-child a").await;
+    open_chart(&b, "smith amara", "Smith, Amara").await;
     b.wait_for("<h2>Order a biopsy</h2>").await;
     b.type_into("#biopsy-site", "left forearm").await;
     b.click("form[action$='/biopsies'] button[type=submit]")
@@ -772,9 +776,7 @@ async fn a_lesion_is_placed_on_the_body_map_and_its_growth_flagged_in_chromium()
         return;
     };
     demo_sign_in(&b, &site, "physician@riverside.example").await;
-    b.type_into("#header-q", "smith amara\n").await;
-    b.wait_for("Smith, Amara").await;
-    b.click("#results tbody tr:first-child a").await;
+    open_chart(&b, "smith amara", "Smith, Amara").await;
     b.wait_for("Lesions").await;
     b.click("a[href$='/lesions']").await;
     b.wait_for("<h1>Lesions</h1>").await;
