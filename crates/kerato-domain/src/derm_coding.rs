@@ -34,6 +34,18 @@
 //! - **Mohs** (§2.5): 17311/17313 for the first stage by site, 17312/17314
 //!   per additional stage, and 17315 per block beyond the fifth in any
 //!   stage, summed across stages.
+//! - **Intralesional injection**: 11900 for up to and including seven
+//!   lesions, 11901 for more than seven, one unit per session, so rows are
+//!   added together like benign destructions. These two codes are standard
+//!   CPT; the research note does not cover them.
+//! - **Phototherapy** (§1.5): 96900 UV actinotherapy (broadband or
+//!   narrowband UVB), 96910 Goeckerman (tar or petrolatum with UVB), 96912
+//!   PUVA, and the excimer laser by total area treated: 96920 under 250 sq
+//!   cm, 96921 from 250 to 500, 96922 over 500. Since 2024 the excimer
+//!   codes are for psoriasis only, and some payers (Aetna) want the unlisted
+//!   96999 for vitiligo and other conditions, so a non-psoriasis excimer
+//!   session is coded 96999 with a rationale that sends the coder to the
+//!   payer's policy. Each kind is billed once per session.
 //! - **Modifiers** (§2.6): -25 on the E/M only; 59 or XS (a per-payer
 //!   setting) on the column-two code of a pair that would otherwise bundle.
 //!
@@ -143,8 +155,24 @@ pub enum MohsSite {
     TrunkArmsLegs,
 }
 
+/// How a phototherapy session was delivered (§1.5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PhototherapyKind {
+    /// Broadband or narrowband UVB (actinotherapy).
+    Uvb,
+    /// Crude coal tar or petrolatum with UVB.
+    Goeckerman,
+    /// Psoralen with UVA (photochemotherapy).
+    Puva,
+    /// 308 nm excimer laser to targeted plaques; whether the condition
+    /// treated is psoriasis decides the code, because the excimer codes have
+    /// been psoriasis-only since 2024.
+    Excimer { psoriasis: bool },
+}
+
 /// One procedure performed in the session; each row is one lesion or wound,
-/// except destructions, which carry a count.
+/// except destructions and injections, which carry a count, and
+/// phototherapy, which is one treatment of the session.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Procedure {
     Biopsy {
@@ -177,6 +205,17 @@ pub enum Procedure {
         site: MohsSite,
         /// Tissue blocks of each stage, first stage first.
         stages: Vec<u32>,
+    },
+    IntralesionalInjection {
+        /// Lesions injected; several rows are added together because the
+        /// codes count lesions per session.
+        lesions: u32,
+    },
+    Phototherapy {
+        kind: PhototherapyKind,
+        /// Total area treated; required for the excimer laser, whose code
+        /// depends on it, and ignored for the other kinds.
+        area_sq_cm: Option<u32>,
     },
 }
 
@@ -320,6 +359,36 @@ const DESTRUCTION_BENIGN_15: CodeRow = row("17111", "Destroy benign lesions, 15 
 /// Lesion count from which the single "15 or more" code replaces the per
 /// lesion codes.
 pub const DESTRUCTION_MANY: u32 = 15;
+
+const INJECTION_UP_TO_7: CodeRow = row("11900", "Intralesional injection, up to 7 lesions");
+const INJECTION_OVER_7: CodeRow = row("11901", "Intralesional injection, more than 7 lesions");
+
+/// The most lesions 11900 covers; from one more, 11901 replaces it.
+pub const INJECTION_SMALL_MAX: u32 = 7;
+
+const PHOTO_UVB: CodeRow = row("96900", "UV actinotherapy (UVB), per session");
+const PHOTO_GOECKERMAN: CodeRow = row("96910", "Tar or petrolatum with UVB (Goeckerman)");
+const PHOTO_PUVA: CodeRow = row("96912", "Psoralen with UVA (PUVA)");
+const PHOTO_UNLISTED: CodeRow = row("96999", "Unlisted dermatological service");
+
+/// Excimer laser codes for psoriasis by total area treated: (inclusive upper
+/// edge in sq cm, code), the last band open-ended. "Under 250" ends at 249
+/// and "250 to 500" includes 500, so whole square centimetres fall on
+/// exactly one band.
+const EXCIMER: [(Option<u32>, CodeRow); 3] = [
+    (
+        Some(249),
+        row("96920", "Excimer laser for psoriasis, under 250 sq cm"),
+    ),
+    (
+        Some(500),
+        row("96921", "Excimer laser for psoriasis, 250 to 500 sq cm"),
+    ),
+    (
+        None,
+        row("96922", "Excimer laser for psoriasis, over 500 sq cm"),
+    ),
+];
 
 /// The excision diameter bands; the index is the column of the excision
 /// tables.
@@ -564,7 +633,14 @@ pub fn describe(code: &str) -> Option<&'static str> {
         MOHS_TRUNK_FIRST,
         MOHS_TRUNK_STAGE,
         MOHS_BLOCK,
+        INJECTION_UP_TO_7,
+        INJECTION_OVER_7,
+        PHOTO_UVB,
+        PHOTO_GOECKERMAN,
+        PHOTO_PUVA,
+        PHOTO_UNLISTED,
     ]);
+    rows.extend(EXCIMER.iter().map(|(_, r)| *r));
     if let Some(found) = rows.iter().find(|r| r.code == code) {
         return Some(found.summary);
     }
@@ -632,6 +708,14 @@ fn site_row(site: ExcisionSite) -> usize {
         ExcisionSite::ScalpNeckHandsFeetGenitalia => 1,
         ExcisionSite::FaceEarsEyelidsNoseLipsMucous => 2,
     }
+}
+
+/// The excimer laser code for psoriasis over `area_sq_cm` in total.
+pub fn excimer_code(area_sq_cm: u32) -> &'static str {
+    EXCIMER
+        .iter()
+        .find(|(edge, _)| edge.is_none_or(|edge| area_sq_cm <= edge))
+        .map_or(PHOTO_UNLISTED.code, |(_, r)| r.code)
 }
 
 /// The group a repair of `class` at `site` is summed in, or `None` when CPT
@@ -757,6 +841,29 @@ impl BiopsyMethod {
     }
 }
 
+impl DestructionKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            DestructionKind::Premalignant => "premalignant",
+            DestructionKind::BenignOther => "benign",
+        }
+    }
+}
+
+impl PhototherapyKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            PhototherapyKind::Uvb => "UVB phototherapy",
+            PhototherapyKind::Goeckerman => "Goeckerman therapy (tar with UVB)",
+            PhototherapyKind::Puva => "PUVA photochemotherapy",
+            PhototherapyKind::Excimer { psoriasis: true } => "excimer laser for psoriasis",
+            PhototherapyKind::Excimer { psoriasis: false } => {
+                "excimer laser for a condition other than psoriasis"
+            }
+        }
+    }
+}
+
 impl ExcisionSite {
     pub fn label(self) -> &'static str {
         match self {
@@ -826,12 +933,12 @@ fn cm(mm: u32) -> String {
 /// The charge lines for one session.
 ///
 /// Lines come in a fixed family order (E/M, biopsies, destructions,
-/// excisions, repairs, Mohs) so the same session always reads the same; the
+/// injections, excisions, repairs, Mohs, phototherapy) so the same session always reads the same; the
 /// claim builder orders lines by value when it writes the claim.
 ///
 /// Fails when a row cannot describe a real procedure (a count, diameter,
-/// length or block count of zero, or a Mohs case without stages), naming
-/// the row so the form can point at it.
+/// length or block count of zero, a Mohs case without stages, or an excimer
+/// session without its area), naming the row so the form can point at it.
 pub fn code_session(
     session: &Session,
     payer: &PayerCodingSettings,
@@ -844,6 +951,10 @@ pub fn code_session(
     let mut repairs: BTreeMap<RepairGroup, Vec<u32>> = BTreeMap::new();
     let mut ungrouped_repairs = Vec::new();
     let mut mohs = Vec::new();
+    let mut injected_lesions: Option<u32> = None;
+    // Areas are summed per kind because the excimer codes are chosen by the
+    // total area treated in the session; the other kinds ignore them.
+    let mut phototherapy: BTreeMap<PhototherapyKind, u32> = BTreeMap::new();
     for procedure in &session.procedures {
         match procedure {
             Procedure::Biopsy { method, site } => {
@@ -868,6 +979,13 @@ pub fn code_session(
                 None => ungrouped_repairs.push((*class, *site, *length_mm)),
             },
             Procedure::Mohs { site, stages } => mohs.push((*site, stages.as_slice())),
+            Procedure::IntralesionalInjection { lesions } => {
+                injected_lesions = Some(injected_lesions.unwrap_or(0).saturating_add(*lesions));
+            }
+            Procedure::Phototherapy { kind, area_sq_cm } => {
+                let total = phototherapy.entry(*kind).or_insert(0);
+                *total = total.saturating_add(area_sq_cm.unwrap_or(0));
+            }
         }
     }
 
@@ -900,6 +1018,7 @@ pub fn code_session(
         bundles_into(Family::DestructionPremalignant),
         distinct,
     ));
+    procedure_lines.extend(injected_lesions.map(injection_line));
     procedure_lines.extend(excisions.iter().map(|e| excision_line(*e)));
     procedure_lines.extend(repair_lines(&repairs));
     procedure_lines.extend(ungrouped_repairs.iter().map(|(class, site, length)| {
@@ -917,6 +1036,11 @@ pub fn code_session(
     for (index, (site, stages)) in mohs.iter().enumerate() {
         procedure_lines.extend(mohs_lines(*site, stages, index, distinct));
     }
+    procedure_lines.extend(
+        phototherapy
+            .iter()
+            .map(|(kind, area)| phototherapy_line(*kind, *area)),
+    );
 
     let mut lines = Vec::new();
     if let Some(em) = session.separate_em {
@@ -980,6 +1104,27 @@ fn validate(session: &Session) -> Result<(), ValidationErrors> {
                     );
                 }
             }
+            Procedure::IntralesionalInjection { lesions } => {
+                if *lesions == 0 {
+                    errors.add(
+                        field("lesions"),
+                        "Enter how many lesions were injected (at least 1)",
+                    );
+                }
+            }
+            Procedure::Phototherapy {
+                kind: PhototherapyKind::Excimer { .. },
+                area_sq_cm,
+            } => {
+                if area_sq_cm.is_none_or(|area| area == 0) {
+                    errors.add(
+                        field("area_sq_cm"),
+                        "Enter the total area the excimer laser treated in square centimetres \
+                         (at least 1); the code depends on it",
+                    );
+                }
+            }
+            Procedure::Phototherapy { .. } => {}
         }
     }
     errors.into_result(())
@@ -1254,4 +1399,62 @@ fn mohs_lines(
         ));
     }
     lines
+}
+
+fn injection_line(lesions: u32) -> ChargeLine {
+    let (row, rule) = if lesions > INJECTION_SMALL_MAX {
+        (INJECTION_OVER_7, "more than 7")
+    } else {
+        (INJECTION_UP_TO_7, "up to and including 7")
+    };
+    ChargeLine::new(
+        row.code,
+        1,
+        format!(
+            "{lesions} lesion(s) injected intralesionally: {} covers {rule}, one unit per session",
+            row.code
+        ),
+    )
+}
+
+fn phototherapy_line(kind: PhototherapyKind, area_sq_cm: u32) -> ChargeLine {
+    let once = "billed once per session";
+    match kind {
+        PhototherapyKind::Uvb => ChargeLine::new(
+            PHOTO_UVB.code,
+            1,
+            format!("UVB actinotherapy: 96900, {once}"),
+        ),
+        PhototherapyKind::Goeckerman => ChargeLine::new(
+            PHOTO_GOECKERMAN.code,
+            1,
+            format!("Tar or petrolatum with UVB: 96910, {once}"),
+        ),
+        PhototherapyKind::Puva => ChargeLine::new(
+            PHOTO_PUVA.code,
+            1,
+            format!("Psoralen with UVA: 96912, {once}"),
+        ),
+        PhototherapyKind::Excimer { psoriasis: true } => {
+            let code = excimer_code(area_sq_cm);
+            ChargeLine::new(
+                code,
+                1,
+                format!(
+                    "Excimer laser for psoriasis over {area_sq_cm} sq cm in total: {code} \
+                     (under 250, 250 to 500, over 500 sq cm), {once}"
+                ),
+            )
+        }
+        PhototherapyKind::Excimer { psoriasis: false } => ChargeLine::new(
+            PHOTO_UNLISTED.code,
+            1,
+            format!(
+                "Excimer laser over {area_sq_cm} sq cm for a condition other than psoriasis: \
+                 96920 to 96922 are psoriasis-only since 2024, so the unlisted 96999 is used; \
+                 check the payer's policy, since some (Aetna for vitiligo) require 96999 and \
+                 others may not cover it"
+            ),
+        ),
+    }
 }

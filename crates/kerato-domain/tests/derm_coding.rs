@@ -57,6 +57,24 @@ fn mohs(site: MohsSite, stages: &[u32]) -> Procedure {
     }
 }
 
+fn inject(lesions: u32) -> Procedure {
+    Procedure::IntralesionalInjection { lesions }
+}
+
+fn light(kind: PhototherapyKind) -> Procedure {
+    Procedure::Phototherapy {
+        kind,
+        area_sq_cm: None,
+    }
+}
+
+fn excimer(psoriasis: bool, area: u32) -> Procedure {
+    Procedure::Phototherapy {
+        kind: PhototherapyKind::Excimer { psoriasis },
+        area_sq_cm: Some(area),
+    }
+}
+
 /// One expected line: code, units, modifiers, and whether it is held.
 type Expected = (&'static str, u32, &'static [&'static str], bool);
 
@@ -311,6 +329,84 @@ fn scenarios() -> Vec<Scenario> {
                 ("17314", 1, NONE, false),
             ],
         ),
+        // Intralesional injection: one unit per session by lesion count.
+        s(
+            "triamcinolone into 3 keloids",
+            vec![inject(3)],
+            vec![("11900", 1, NONE, false)],
+        ),
+        s(
+            "7 lesions injected is still 11900",
+            vec![inject(7)],
+            vec![("11900", 1, NONE, false)],
+        ),
+        s(
+            "8 lesions injected is 11901",
+            vec![inject(8)],
+            vec![("11901", 1, NONE, false)],
+        ),
+        s(
+            "injections on two rows are counted together: 4 + 4 = 8",
+            vec![inject(4), inject(4)],
+            vec![("11901", 1, NONE, false)],
+        ),
+        // Phototherapy (§1.5): one unit per session per kind.
+        s(
+            "narrowband UVB",
+            vec![light(PhototherapyKind::Uvb)],
+            vec![("96900", 1, NONE, false)],
+        ),
+        s(
+            "two UVB rows in one session are one unit",
+            vec![light(PhototherapyKind::Uvb), light(PhototherapyKind::Uvb)],
+            vec![("96900", 1, NONE, false)],
+        ),
+        s(
+            "Goeckerman",
+            vec![light(PhototherapyKind::Goeckerman)],
+            vec![("96910", 1, NONE, false)],
+        ),
+        s(
+            "PUVA",
+            vec![light(PhototherapyKind::Puva)],
+            vec![("96912", 1, NONE, false)],
+        ),
+        s(
+            "excimer for psoriasis, 249 sq cm",
+            vec![excimer(true, 249)],
+            vec![("96920", 1, NONE, false)],
+        ),
+        s(
+            "excimer for psoriasis, 250 sq cm",
+            vec![excimer(true, 250)],
+            vec![("96921", 1, NONE, false)],
+        ),
+        s(
+            "excimer for psoriasis, 500 sq cm",
+            vec![excimer(true, 500)],
+            vec![("96921", 1, NONE, false)],
+        ),
+        s(
+            "excimer for psoriasis, 501 sq cm",
+            vec![excimer(true, 501)],
+            vec![("96922", 1, NONE, false)],
+        ),
+        s(
+            "excimer areas in one session are summed: 200 + 100 = 300 sq cm",
+            vec![excimer(true, 200), excimer(true, 100)],
+            vec![("96921", 1, NONE, false)],
+        ),
+        s(
+            "excimer for vitiligo is the unlisted 96999",
+            vec![excimer(false, 100)],
+            vec![("96999", 1, NONE, false)],
+        ),
+        s(
+            "a biopsy and an injection of separate lesions take no modifier \
+             (no supported pair)",
+            vec![inject(2), biopsy(Punch)],
+            vec![("11104", 1, NONE, false), ("11900", 1, NONE, false)],
+        ),
         // Modifiers (§2.6).
         s(
             "shave biopsy + cryo of an AK: 11102, 17000-59",
@@ -350,6 +446,34 @@ fn scenarios() -> Vec<Scenario> {
                 "separately identifiable E/M with a biopsy: -25 on the E/M only",
                 vec![biopsy(Punch)],
                 vec![("99213", 1, &["25"], false), ("11104", 1, NONE, false)],
+            )
+        },
+        Scenario {
+            em: Some(EmCode::Established99213),
+            ..s(
+                "E/M on a phototherapy day: -25 on the E/M, none on the light",
+                vec![light(PhototherapyKind::Uvb)],
+                vec![("99213", 1, &["25"], false), ("96900", 1, NONE, false)],
+            )
+        },
+        Scenario {
+            em: Some(EmCode::Established99212),
+            payer: DistinctModifier::Xs,
+            ..s(
+                "E/M, shave, AK cryo, injection and PUVA: each family keeps its place",
+                vec![
+                    light(PhototherapyKind::Puva),
+                    inject(9),
+                    ak(1),
+                    biopsy(Tangential),
+                ],
+                vec![
+                    ("99212", 1, &["25"], false),
+                    ("11102", 1, NONE, false),
+                    ("17000", 1, &["XS"], false),
+                    ("11901", 1, NONE, false),
+                    ("96912", 1, NONE, false),
+                ],
             )
         },
         Scenario {
@@ -485,6 +609,45 @@ fn impossible_rows_are_refused_with_the_field() {
     assert!(errors.for_field("procedures[2].length_mm").is_some());
     assert!(errors.for_field("procedures[3].stages").is_some());
     assert!(errors.for_field("procedures[4].stages").is_some());
+}
+
+#[test]
+fn non_psoriasis_excimer_sends_the_coder_to_the_payer() {
+    let session = Session {
+        procedures: vec![excimer(false, 80)],
+        separate_em: None,
+    };
+    let lines = code_session(&session, &PayerCodingSettings::default()).unwrap();
+    assert_eq!(lines.len(), 1);
+    assert!(lines[0].rationale.contains("psoriasis-only"));
+    assert!(lines[0].rationale.contains("check the payer"));
+}
+
+#[test]
+fn injections_and_excimer_without_area_are_refused_with_the_field() {
+    let session = Session {
+        procedures: vec![
+            inject(0),
+            Procedure::Phototherapy {
+                kind: PhototherapyKind::Excimer { psoriasis: true },
+                area_sq_cm: None,
+            },
+            excimer(false, 0),
+            // The area only matters to the excimer, so UVB without one is fine.
+            light(PhototherapyKind::Uvb),
+        ],
+        separate_em: None,
+    };
+    let errors = code_session(&session, &PayerCodingSettings::default()).unwrap_err();
+    assert_eq!(errors.errors.len(), 3, "{errors}");
+    assert!(errors.for_field("procedures[0].lesions").is_some());
+    assert!(
+        errors
+            .for_field("procedures[1].area_sq_cm")
+            .unwrap()
+            .contains("square centimetres")
+    );
+    assert!(errors.for_field("procedures[2].area_sq_cm").is_some());
 }
 
 #[test]
@@ -687,6 +850,27 @@ proptest! {
                 .collect::<Vec<_>>()
         };
         prop_assert_eq!(code(&repairs), code(&shuffled));
+    }
+
+    #[test]
+    fn excimer_code_rises_with_the_area(a in 1u32..5000, b in 1u32..5000) {
+        let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+        prop_assert!(excimer_code(lo) <= excimer_code(hi));
+        let expected = if lo < 250 { "96920" } else if lo <= 500 { "96921" } else { "96922" };
+        prop_assert_eq!(excimer_code(lo), expected);
+    }
+
+    #[test]
+    fn injection_code_depends_only_on_the_total(rows in prop::collection::vec(1u32..20, 1..6)) {
+        let total: u32 = rows.iter().sum();
+        let session = Session {
+            procedures: rows.iter().map(|n| inject(*n)).collect(),
+            separate_em: None,
+        };
+        let lines = code_session(&session, &PayerCodingSettings::default()).unwrap();
+        prop_assert_eq!(lines.len(), 1);
+        prop_assert_eq!(lines[0].units, 1);
+        prop_assert_eq!(lines[0].code, if total > 7 { "11901" } else { "11900" });
     }
 
     #[test]
