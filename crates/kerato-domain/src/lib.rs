@@ -65,6 +65,7 @@ pub mod money;
 pub mod optics;
 pub mod password;
 pub mod patients;
+pub mod procedure_note;
 pub mod scheduling;
 pub mod tenancy;
 pub mod time;
