@@ -5,5 +5,7 @@
 //! So far it holds `rx_pdf`, eyeglass and contact lens prescriptions as a
 //! one-page PDF; the other standards arrive with the areas that exchange them.
 
+mod pdf;
 pub mod photo;
 pub mod rx_pdf;
+mod wrap;
