@@ -2,8 +2,12 @@
 //! 999, 277CA), HL7 v2, Vision Council DCS lab orders, and PDF documents.
 //!
 //! Like `kerato-domain`, this crate does no I/O and never reads the clock.
-//! So far it holds `rx_pdf`, eyeglass and contact lens prescriptions as a
-//! one-page PDF; the other standards arrive with the areas that exchange them.
+//! So far it holds `photo`, clinical photos cleaned of metadata, shrunk to
+//! thumbnails and watermarked for export; and `rx_pdf`, eyeglass and contact
+//! lens prescriptions as a one-page PDF. The other standards arrive with the
+//! areas that exchange them.
 
+mod pdf;
 pub mod photo;
 pub mod rx_pdf;
+mod wrap;

@@ -8,8 +8,20 @@
 //! kept is the orientation, rewritten as a minimal EXIF block holding that
 //! tag alone, because without it a phone photo taken upright shows on its
 //! side, which matters when comparing a lesion across visits.
+//!
+//! Thumbnails and watermarked exports, by contrast, are new images: they decode the
+//! pixels, turn them upright, and write a JPEG with no metadata at all.
+
+mod glyphs;
+mod pixels;
+mod thumb;
+mod watermark;
 
 use std::fmt;
+
+pub use self::pixels::{MAX_PHOTO_PIXELS, MAX_PHOTO_SIDE};
+pub use self::thumb::thumbnail;
+pub use self::watermark::watermark;
 
 /// The largest photo accepted, in bytes.
 pub const MAX_PHOTO_BYTES: usize = 20 * 1024 * 1024;
@@ -34,9 +46,16 @@ impl PhotoKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PhotoError {
     Empty,
-    TooLarge { bytes: usize },
+    TooLarge {
+        bytes: usize,
+    },
     NotJpegOrPng,
     Malformed(&'static str),
+    /// The image has more pixels than `MAX_PHOTO_PIXELS`, or a side longer than
+    /// `MAX_PHOTO_SIDE`, so decoding it could exhaust memory.
+    TooManyPixels,
+    /// A watermark was asked for with no text to draw.
+    NoWatermarkText,
 }
 
 impl fmt::Display for PhotoError {
@@ -55,6 +74,15 @@ impl fmt::Display for PhotoError {
             PhotoError::Malformed(what) => write!(
                 f,
                 "the file is damaged ({what}); export the photo again and upload that copy"
+            ),
+            PhotoError::TooManyPixels => write!(
+                f,
+                "the photo has more than {} megapixels or is more than {MAX_PHOTO_SIDE} pixels \
+                 on a side; export it at a smaller size",
+                MAX_PHOTO_PIXELS / 1_000_000
+            ),
+            PhotoError::NoWatermarkText => f.write_str(
+                "the watermark has no text; give at least one line, such as the practice name",
             ),
         }
     }

@@ -4,14 +4,12 @@
 //! The input is plain, already formatted text: the caller turns the domain's optics values
 //! into strings ("-2.25", "180", "8.6"), so this module knows about layout, not optics.
 //! The output is a Letter page in the standard Helvetica fonts; the same input always gives
-//! the same bytes, because nothing in the document (no creation date, no random file ID)
-//! depends on when or where it was rendered.
+//! the same bytes (see `crate::pdf`).
 
-mod text;
+use pdf_writer::Content;
 
-use pdf_writer::{Content, Finish, Name, Pdf, Rect, Ref, Str, TextStr};
-
-use self::text::{Font, encode, wrap};
+use crate::pdf::text::{Font, encode, wrap};
+use crate::pdf::{BASELINE, CONTENT_WIDTH, LEADING, MARGIN, Overflow, PAGE_WIDTH, Page, assemble};
 
 /// Which prescription the page is, which sets its title.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,6 +92,12 @@ pub enum RxPdfError {
     DoesNotFit { section: &'static str },
 }
 
+impl From<Overflow> for RxPdfError {
+    fn from(Overflow { section }: Overflow) -> Self {
+        RxPdfError::DoesNotFit { section }
+    }
+}
+
 /// The most columns, after the eye column, that stay legible across a Letter page.
 pub const MAX_COLUMNS: usize = 12;
 
@@ -101,7 +105,7 @@ pub const MAX_COLUMNS: usize = 12;
 pub fn render(rx: &RxPdf) -> Result<Vec<u8>, RxPdfError> {
     validate(rx)?;
     let content = layout(rx)?;
-    Ok(assemble(rx.kind, content))
+    Ok(assemble(rx.kind.title(), content, None))
 }
 
 fn validate(rx: &RxPdf) -> Result<(), RxPdfError> {
@@ -140,17 +144,6 @@ fn validate(rx: &RxPdf) -> Result<(), RxPdfError> {
     Ok(())
 }
 
-const PAGE_WIDTH: f32 = 612.0;
-const PAGE_HEIGHT: f32 = 792.0;
-/// Three quarters of an inch all round, inside every printer's unprintable edge.
-const MARGIN: f32 = 54.0;
-const CONTENT_WIDTH: f32 = PAGE_WIDTH - 2.0 * MARGIN;
-/// Line height as a multiple of the font size.
-const LEADING: f32 = 1.2;
-/// From the top of a line to its baseline, as a multiple of the font size: Helvetica's
-/// ascender (0.718) plus half of the room the leading leaves beyond ascender and descender
-/// ((1.2 - 0.925) / 2), so the text sits centred in its line.
-const BASELINE: f32 = 0.856;
 /// Table font sizes, tried largest first until the columns fit side by side.
 const TABLE_SIZES: [f32; 4] = [10.0, 9.0, 8.0, 7.0];
 const CELL_PAD_X: f32 = 4.0;
@@ -158,105 +151,8 @@ const CELL_PAD_Y: f32 = 3.0;
 const FOOTER_SIZE: f32 = 8.0;
 /// The footer may take at most this much of the page, so the prescription itself keeps room.
 const FOOTER_MAX_HEIGHT: f32 = 160.0;
-const RULE_WIDTH: f32 = 0.5;
-
-const REGULAR: Name<'static> = Name(b"F1");
-const BOLD: Name<'static> = Name(b"F2");
-
-/// The page being drawn, top down, with what space is left above `floor`.
-struct Page {
-    content: Content,
-    y: f32,
-    floor: f32,
-}
-
-impl Page {
-    /// Takes `height` points below the current position, or reports that `section` does not
-    /// fit: a prescription with a line cut off the bottom must never be printed.
-    fn take(&mut self, height: f32, section: &'static str) -> Result<f32, RxPdfError> {
-        if self.y - height < self.floor {
-            return Err(RxPdfError::DoesNotFit { section });
-        }
-        let top = self.y;
-        self.y -= height;
-        Ok(top)
-    }
-
-    fn gap(&mut self, height: f32) {
-        self.y -= height;
-    }
-
-    fn show(&mut self, font: Font, size: f32, x: f32, baseline: f32, text: &[u8]) {
-        if text.is_empty() {
-            return;
-        }
-        let name = match font {
-            Font::Regular => REGULAR,
-            Font::Bold => BOLD,
-        };
-        self.content
-            .begin_text()
-            .set_font(name, size)
-            .next_line(x, baseline)
-            .show(Str(text))
-            .end_text();
-    }
-
-    fn line(&mut self, from: (f32, f32), to: (f32, f32)) {
-        self.content
-            .move_to(from.0, from.1)
-            .line_to(to.0, to.1)
-            .stroke();
-    }
-
-    /// Writes `text` wrapped to `width`, one line under the other.
-    fn paragraph(
-        &mut self,
-        font: Font,
-        size: f32,
-        (x, width): (f32, f32),
-        text: &str,
-        section: &'static str,
-    ) -> Result<(), RxPdfError> {
-        for line in wrap(font, size, &encode(text), width) {
-            let top = self.take(size * LEADING, section)?;
-            self.show(font, size, x, top - size * BASELINE, &line);
-        }
-        Ok(())
-    }
-
-    /// Writes a bold label and its value, the value wrapping under itself rather than under
-    /// the label so that the label stays easy to scan.
-    fn labelled(
-        &mut self,
-        size: f32,
-        (x, width): (f32, f32),
-        label: &str,
-        value: &str,
-        section: &'static str,
-    ) -> Result<(), RxPdfError> {
-        let label = encode(label);
-        let indent = Font::Bold.width(&label, size) + Font::Regular.width(b" ", size);
-        let lines = wrap(Font::Regular, size, &encode(value), width - indent);
-        for (i, line) in lines.iter().enumerate() {
-            let top = self.take(size * LEADING, section)?;
-            let baseline = top - size * BASELINE;
-            if i == 0 {
-                self.show(Font::Bold, size, x, baseline, &label);
-            }
-            self.show(Font::Regular, size, x + indent, baseline, line);
-        }
-        Ok(())
-    }
-}
-
 fn layout(rx: &RxPdf) -> Result<Content, RxPdfError> {
-    let mut page = Page {
-        content: Content::new(),
-        y: PAGE_HEIGHT - MARGIN,
-        floor: MARGIN,
-    };
-    page.content.set_line_width(RULE_WIDTH);
+    let mut page = Page::new();
     let full = (MARGIN, CONTENT_WIDTH);
 
     // The footer is anchored to the bottom of the page, so it is placed first and the body
@@ -284,23 +180,11 @@ fn layout(rx: &RxPdf) -> Result<Content, RxPdfError> {
         page.floor = MARGIN + height + 18.0;
     }
 
-    let header = "the practice header";
-    page.paragraph(Font::Bold, 16.0, full, &rx.practice_name, header)?;
-    page.gap(2.0);
-    for line in rx.practice_address.iter().filter(|l| !l.trim().is_empty()) {
-        page.paragraph(Font::Regular, 10.0, full, line, header)?;
-    }
-    if let Some(phone) = rx
-        .practice_phone
-        .as_deref()
-        .filter(|p| !p.trim().is_empty())
-    {
-        page.labelled(10.0, full, "Phone:", phone, header)?;
-    }
-    page.gap(8.0);
-    let rule = page.take(0.0, header)?;
-    page.line((MARGIN, rule), (PAGE_WIDTH - MARGIN, rule));
-    page.gap(14.0);
+    page.practice_header(
+        &rx.practice_name,
+        &rx.practice_address,
+        rx.practice_phone.as_deref(),
+    )?;
 
     page.paragraph(Font::Bold, 15.0, full, rx.kind.title(), "the title")?;
     page.gap(6.0);
@@ -477,47 +361,6 @@ fn column_widths(rows: &[Vec<Vec<u8>>]) -> (f32, Vec<f32>) {
         remaining -= shared[c];
     }
     (size, shared)
-}
-
-/// Wraps the page's drawing into a PDF file.
-fn assemble(kind: RxPdfKind, content: Content) -> Vec<u8> {
-    let catalog_id = Ref::new(1);
-    let pages_id = Ref::new(2);
-    let page_id = Ref::new(3);
-    let regular_id = Ref::new(4);
-    let bold_id = Ref::new(5);
-    let content_id = Ref::new(6);
-    let info_id = Ref::new(7);
-
-    let mut pdf = Pdf::new();
-    pdf.catalog(catalog_id).pages(pages_id);
-    pdf.pages(pages_id).kids([page_id]).count(1);
-    let mut page = pdf.page(page_id);
-    page.media_box(Rect::new(0.0, 0.0, PAGE_WIDTH, PAGE_HEIGHT));
-    page.parent(pages_id);
-    page.contents(content_id);
-    let mut resources = page.resources();
-    resources
-        .fonts()
-        .pair(REGULAR, regular_id)
-        .pair(BOLD, bold_id);
-    resources.finish();
-    page.finish();
-    // Standard fonts need no embedded file; WinAnsiEncoding makes the bytes `encode`
-    // produces mean the Windows-1252 characters they stand for, accents included.
-    for (id, base) in [(regular_id, "Helvetica"), (bold_id, "Helvetica-Bold")] {
-        pdf.type1_font(id)
-            .base_font(Name(base.as_bytes()))
-            .encoding_predefined(Name(b"WinAnsiEncoding"));
-    }
-    pdf.stream(content_id, &content.finish());
-    // The title names the document kind only: viewers show it in tab titles and file
-    // lists, where the patient's name has no business appearing. No dates are written,
-    // so rendering twice gives the same bytes.
-    pdf.document_info(info_id)
-        .title(TextStr(kind.title()))
-        .producer(TextStr("Kerato"));
-    pdf.finish()
 }
 
 #[cfg(test)]

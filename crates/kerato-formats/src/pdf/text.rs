@@ -6,16 +6,18 @@
 
 use unicode_normalization::UnicodeNormalization;
 
-/// The two fonts the prescription uses.
+use crate::wrap::wrap_by;
+
+/// The two fonts the documents use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Font {
+pub(crate) enum Font {
     Regular,
     Bold,
 }
 
 impl Font {
     /// The width of `text` (WinAnsi bytes) set at `size` points, in points.
-    pub(super) fn width(self, text: &[u8], size: f32) -> f32 {
+    pub(crate) fn width(self, text: &[u8], size: f32) -> f32 {
         let units: u32 = text.iter().map(|&b| u32::from(self.advance(b))).sum();
         // Units are thousandths of the font size, as in the fonts' AFM files.
         units as f32 * size / 1000.0
@@ -46,7 +48,7 @@ impl Font {
 /// prescription that reads "?2.25"; and invisible characters (zero-width spaces and
 /// joiners, soft hyphens, byte order marks) are dropped, because they print nothing
 /// anyway.
-pub(super) fn encode(text: &str) -> Vec<u8> {
+pub(crate) fn encode(text: &str) -> Vec<u8> {
     text.nfc().filter_map(encode_char).collect()
 }
 
@@ -99,49 +101,13 @@ fn encode_char(c: char) -> Option<u8> {
     Some(byte)
 }
 
-/// Breaks `text` into lines no wider than `max_width` points at `size` points.
-///
-/// Lines break at spaces; a word wider than the line on its own is cut between characters,
-/// so that an unbroken string (a long lot number, a pasted URL) still stays inside its
-/// box. Runs of spaces collapse to one. Empty text gives one empty line, so an empty cell
-/// still has the height of a line.
-pub(super) fn wrap(font: Font, size: f32, text: &[u8], max_width: f32) -> Vec<Vec<u8>> {
+/// Breaks `text` into lines no wider than `max_width` points at `size` points, as
+/// `wrap_by` does.
+pub(crate) fn wrap(font: Font, size: f32, text: &[u8], max_width: f32) -> Vec<Vec<u8>> {
     // Widths summed glyph by glyph round differently from the same text measured at once,
     // so a column sized to its widest cell could otherwise wrap that very cell; a
     // hundredth of a point is invisible on paper.
-    let max_width = max_width + 0.01;
-    let space = font.width(b" ", size);
-    let mut lines = Vec::new();
-    let mut line: Vec<u8> = Vec::new();
-    let mut line_width = 0.0;
-    for word in text.split(|&b| b == b' ').filter(|w| !w.is_empty()) {
-        let word_width = font.width(word, size);
-        if !line.is_empty() && line_width + space + word_width <= max_width {
-            line.push(b' ');
-            line.extend_from_slice(word);
-            line_width += space + word_width;
-            continue;
-        }
-        if !line.is_empty() {
-            lines.push(std::mem::take(&mut line));
-        }
-        line_width = 0.0;
-        for &byte in word {
-            let byte_width = font.width(&[byte], size);
-            // Each line takes at least one character, so a box narrower than one glyph
-            // still makes progress instead of looping.
-            if !line.is_empty() && line_width + byte_width > max_width {
-                lines.push(std::mem::take(&mut line));
-                line_width = 0.0;
-            }
-            line.push(byte);
-            line_width += byte_width;
-        }
-    }
-    if !line.is_empty() || lines.is_empty() {
-        lines.push(line);
-    }
-    lines
+    wrap_by(text, max_width + 0.01, |t| font.width(t, size))
 }
 
 // Advance widths of WinAnsi codes 0x20 to 0xFF in thousandths of an em, from the AFM
