@@ -32,6 +32,27 @@ pub struct BiopsyInput {
     pub method: String,
 }
 
+/// `day` at the wall-clock time `now` shows at `loc`: a report said to have
+/// arrived today arrived now, and one from an earlier day keeps the same
+/// time of day, which is as precise as a date typed from a fax header.
+fn same_time_on(
+    now: Timestamp,
+    day: jiff::civil::Date,
+    loc: &kerato_domain::tenancy::Location,
+) -> Result<Timestamp, AppError> {
+    let zone = loc.time_zone.zone().clone();
+    let local = now.to_jiff().to_zoned_datetime(zone.clone());
+    zone.to_timestamp(jiff::civil::DateTime::from_parts(day, local.time()))
+        .map(Timestamp::from_jiff)
+        .map_err(|_| {
+            ValidationErrors::single(
+                "received",
+                "that day does not exist in the practice's time zone; check the date",
+            )
+            .into()
+        })
+}
+
 /// One step of the loop, as entered on the screen.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StepInput {
@@ -39,6 +60,9 @@ pub enum StepInput {
     Result {
         diagnosis: String,
         text: String,
+        /// The day the report reached the practice, in the biopsy's
+        /// location's time zone, if not today.
+        received: Option<jiff::civil::Date>,
     },
     Review,
     Notify {
@@ -58,6 +82,9 @@ pub struct QueueItem {
     pub state: BiopsyState,
     pub timer: Option<(AlertKind, Timestamp)>,
     pub overdue: bool,
+    /// Who has been alerted about the running timer so far: the clinician,
+    /// then the medical director once it escalated.
+    pub alerted: Vec<Recipient>,
 }
 
 fn target(caller: &Caller, location: Option<LocationId>) -> Target {
@@ -99,6 +126,35 @@ fn alert_text(kind: AlertKind) -> &'static str {
 }
 
 impl App {
+    /// A biopsy just ordered by the caller, who becomes the responsible
+    /// clinician; the caller checks the patient, location and method.
+    pub(crate) fn new_biopsy_row(
+        &self,
+        caller: &Caller,
+        location: LocationId,
+        patient: PatientId,
+        site: &str,
+        method: &str,
+    ) -> Result<BiopsyRow, AppError> {
+        let now = self.now();
+        let id = BiopsyId::new(now, self.random_id_bits());
+        let timeline = BiopsyTimeline::new(id, caller.actor.user_id, now);
+        Ok(BiopsyRow {
+            id,
+            organisation_id: caller.actor.organisation_id,
+            location_id: location,
+            patient_id: patient,
+            responsible_user_id: caller.actor.user_id,
+            site: site.to_string(),
+            method: method.to_string(),
+            state: state_key(timeline.state()).into(),
+            timeline: serde_json::to_string(&timeline).map_err(AppError::corrupt)?,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        })
+    }
+
     /// Orders (logs) a biopsy; the caller is the responsible clinician.
     pub async fn order_biopsy(
         &self,
@@ -141,23 +197,8 @@ impl App {
             .ok_or_else(|| {
                 ValidationErrors::single("location_id", "no such location in this practice")
             })?;
-        let now = self.now();
-        let id = BiopsyId::new(now, self.random_id_bits());
-        let timeline = BiopsyTimeline::new(id, caller.actor.user_id, now);
-        let row = BiopsyRow {
-            id,
-            organisation_id: org,
-            location_id: location,
-            patient_id: patient,
-            responsible_user_id: caller.actor.user_id,
-            site: site.to_string(),
-            method: input.method.clone(),
-            state: state_key(timeline.state()).into(),
-            timeline: serde_json::to_string(&timeline).map_err(AppError::corrupt)?,
-            version: 1,
-            created_at: now,
-            updated_at: now,
-        };
+        let row = self.new_biopsy_row(caller, location, patient, site, &input.method)?;
+        let id = row.id;
         let mut act = Act::new(Action::Create, target(caller, Some(location)), "biopsy").id(id);
         act.patient_id = Some(patient.to_string());
         let mut tx = self.guard(tx, caller, act).await?;
@@ -182,7 +223,11 @@ impl App {
         let now = self.now();
         let event = match step {
             StepInput::Send => BiopsyEvent::Send,
-            StepInput::Result { diagnosis, text } => BiopsyEvent::RecordResult {
+            StepInput::Result {
+                diagnosis, text, ..
+            } => BiopsyEvent::RecordResult {
+                // Resolved below, once the location's time zone is known.
+                received: None,
                 diagnosis: match diagnosis.as_str() {
                     "benign" => Diagnosis::Benign,
                     "atypical" => Diagnosis::Atypical,
@@ -227,6 +272,27 @@ impl App {
             .filter(|b| b.organisation_id == caller.actor.organisation_id)
             .ok_or(AppError::NotFound("biopsy"))?;
         let timeline = timeline_of(&row)?;
+        let event = match (event, step) {
+            (
+                BiopsyEvent::RecordResult {
+                    diagnosis, text, ..
+                },
+                StepInput::Result {
+                    received: Some(day),
+                    ..
+                },
+            ) => {
+                let loc = tenancy::get_location(&mut tx, row.organisation_id, row.location_id)
+                    .await?
+                    .ok_or(AppError::NotFound("location"))?;
+                BiopsyEvent::RecordResult {
+                    diagnosis,
+                    text,
+                    received: Some(same_time_on(now, *day, &loc)?),
+                }
+            }
+            (event, _) => event,
+        };
         let next =
             advance(&timeline, event, now).map_err(|m| ValidationErrors::single("step", m))?;
         let text = serde_json::to_string(&next).map_err(AppError::corrupt)?;
@@ -246,14 +312,18 @@ impl App {
                 "the biopsy changed meanwhile; reload and try again".into(),
             ));
         }
-        tx.commit().await?;
-        Ok(BiopsyRow {
+        let updated = BiopsyRow {
             state: state.into(),
             timeline: text,
             version: row.version + 1,
             updated_at: now,
             ..row
-        })
+        };
+        if matches!(step, StepInput::Result { .. }) {
+            self.recode_after_result(&mut tx, &updated).await?;
+        }
+        tx.commit().await?;
+        Ok(updated)
     }
 
     /// The work queue: open biopsies with the timer running on each and
@@ -276,7 +346,19 @@ impl App {
             let calendar = self.calendar(&mut tx, &loc).await?;
             let timeline = timeline_of(&row)?;
             let timer = running_timer(&timeline, &calendar);
+            let running = timer.map(|(kind, _)| kind.as_str());
+            let alerted = store::alerts_sent(&mut tx, row.id)
+                .await?
+                .into_iter()
+                .filter(|(kind, _, _)| Some(kind.as_str()) == running)
+                .filter_map(|(_, level, _)| {
+                    [Recipient::ResponsibleClinician, Recipient::MedicalDirector]
+                        .into_iter()
+                        .find(|r| r.as_str() == level)
+                })
+                .collect();
             items.push(QueueItem {
+                alerted,
                 state: timeline.state(),
                 overdue: timer.is_some_and(|(_, due)| due <= self.now()),
                 timer,

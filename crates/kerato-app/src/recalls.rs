@@ -181,7 +181,7 @@ impl App {
 
     /// Today in the practice's first location (recall dates are days, not
     /// instants).
-    async fn today_at_practice(
+    pub(crate) async fn today_at_practice(
         &self,
         tx: &mut kerato_store::Tx,
         org: kerato_domain::ids::OrganisationId,

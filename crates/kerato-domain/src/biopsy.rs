@@ -126,8 +126,15 @@ pub enum NotifyChannel {
 pub enum BiopsyEvent {
     /// The specimen left for the lab.
     Send,
-    /// The pathology report arrived.
-    RecordResult { diagnosis: Diagnosis, text: String },
+    /// The pathology report arrived. `received` is when it reached the
+    /// practice, which may be earlier than when it is entered (a faxed
+    /// report typed in later); the review clock runs from then, so a
+    /// report left in a tray is already late when it is entered.
+    RecordResult {
+        diagnosis: Diagnosis,
+        text: String,
+        received: Option<Timestamp>,
+    },
     /// A clinician read and signed off the report.
     Review { by: UserId },
     /// Someone told the patient; `when` is when that happened, which may
@@ -277,7 +284,11 @@ pub fn advance(
             }
             next.sent_at = Some(now);
         }
-        BiopsyEvent::RecordResult { diagnosis, text } => {
+        BiopsyEvent::RecordResult {
+            diagnosis,
+            text,
+            received,
+        } => {
             match state {
                 S::Ordered => {
                     return Err(
@@ -293,10 +304,23 @@ pub fn advance(
                 &text,
                 "enter the pathology report text (the diagnosis line at least)",
             )?;
+            let at = received.unwrap_or(now);
+            if at > now {
+                return Err(
+                    "the report's arrival time is in the future; enter when it actually arrived"
+                        .into(),
+                );
+            }
+            let sent_at = current.sent_at.unwrap_or(current.ordered_at);
+            if at < sent_at {
+                return Err(format!(
+                    "the report cannot have arrived ({at}) before the specimen was sent ({sent_at})"
+                ));
+            }
             next.result = Some(PathResult {
                 diagnosis,
                 text,
-                at: now,
+                at,
             });
         }
         BiopsyEvent::Review { by } => {

@@ -84,7 +84,10 @@ pub const HELD_CODE: &str = "HELD";
 // ---------------------------------------------------------------------------
 
 /// How a skin biopsy was taken (§2.1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
 pub enum BiopsyMethod {
     /// Shave, scoop, saucerization or curette: partial thickness.
     Tangential,
@@ -95,7 +98,10 @@ pub enum BiopsyMethod {
 }
 
 /// Which family of benign or premalignant lesions was destroyed (§2.2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
 pub enum DestructionKind {
     /// Premalignant lesions such as actinic keratoses (17000 family).
     Premalignant,
@@ -106,7 +112,10 @@ pub enum DestructionKind {
 
 /// The excision site groups, the same three for benign and malignant
 /// lesions (§2.3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
 pub enum ExcisionSite {
     TrunkArmsLegs,
     ScalpNeckHandsFeetGenitalia,
@@ -114,7 +123,10 @@ pub enum ExcisionSite {
 }
 
 /// How a wound was closed (§2.4).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
 pub enum RepairClass {
     Simple,
     Intermediate,
@@ -125,7 +137,10 @@ pub enum RepairClass {
 /// class (the neck sits with the trunk for simple repairs, with the hands for
 /// intermediate ones and with the cheeks for complex ones), so the input
 /// names the site and [`repair_group`] derives the group for the class.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
 pub enum RepairSite {
     Scalp,
     Neck,
@@ -147,7 +162,10 @@ pub enum RepairSite {
 }
 
 /// The Mohs site categories (§2.5).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
 pub enum MohsSite {
     /// Head, neck, hands, feet, genitalia, or any site directly involving
     /// muscle, cartilage, bone, tendon, major nerves or vessels.
@@ -156,7 +174,10 @@ pub enum MohsSite {
 }
 
 /// How a phototherapy session was delivered (§1.5).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
 pub enum PhototherapyKind {
     /// Broadband or narrowband UVB (actinotherapy).
     Uvb,

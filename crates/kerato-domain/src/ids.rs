@@ -218,6 +218,18 @@ typed_id!(
     "photo"
 );
 
+typed_id!(
+    /// One entry of the consent registry's history.
+    ConsentId,
+    "consent record"
+);
+
+typed_id!(
+    /// A procedure done in a visit, with its note and charge proposal.
+    ProcedureId,
+    "procedure"
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -52,6 +52,7 @@ macro_rules! string_enum {
 
 pub mod audit;
 pub mod biopsy;
+pub mod consent;
 pub mod coverage;
 pub mod derm_coding;
 pub mod error;

@@ -37,7 +37,10 @@ use crate::derm_coding::{
 /// A quantity in tenths of its unit (0.5 mL is `Tenths(5)`): volumes and
 /// concentrations need one decimal, and whole tenths keep arithmetic and
 /// the note text exact where a float would not be.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(transparent)]
 pub struct Tenths(pub u32);
 
 impl fmt::Display for Tenths {
@@ -137,7 +140,7 @@ string_enum!(
 // ---------------------------------------------------------------------------
 
 /// The local anaesthetic given.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Anesthesia {
     /// For example "1% lidocaine with epinephrine".
     pub agent: String,
@@ -145,7 +148,8 @@ pub struct Anesthesia {
 }
 
 /// How bleeding was stopped after a biopsy.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Hemostasis {
     AluminiumChloride,
     Electrocautery,
@@ -159,7 +163,7 @@ pub enum Hemostasis {
 }
 
 /// A skin biopsy as documented.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct BiopsyRecord {
     pub method: BiopsyMethod,
     /// The documented site, for example "left cheek".
@@ -175,7 +179,7 @@ pub struct BiopsyRecord {
 }
 
 /// Destruction of premalignant or benign lesions at one site.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DestructionRecord {
     pub kind: DestructionKind,
     pub method: DestructionMethod,
@@ -186,7 +190,7 @@ pub struct DestructionRecord {
 }
 
 /// The excision of one lesion.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ExcisionRecord {
     pub behaviour: ExcisionBehaviour,
     /// The CPT site group the code is chosen by.
@@ -204,7 +208,7 @@ pub struct ExcisionRecord {
 }
 
 /// The repair of one wound.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RepairRecord {
     pub class: RepairClass,
     /// The site the coding engine derives the repair group from.
@@ -217,7 +221,7 @@ pub struct RepairRecord {
 }
 
 /// One stage of a Mohs case.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct MohsStage {
     pub blocks: u32,
     pub margins_clear: bool,
@@ -227,7 +231,7 @@ pub struct MohsStage {
 }
 
 /// One Mohs case: one tumour, its stages and the final defect.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct MohsRecord {
     pub site_group: MohsSite,
     pub site: String,
@@ -247,7 +251,7 @@ impl MohsRecord {
 }
 
 /// Intralesional injection of one drug into one or more lesions.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct InjectionRecord {
     /// For example "triamcinolone acetonide".
     pub drug: String,
@@ -259,7 +263,7 @@ pub struct InjectionRecord {
 }
 
 /// One phototherapy session of a course.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PhototherapyRecord {
     pub kind: PhototherapyKind,
     /// Area treated; required for the excimer laser, whose code depends on
@@ -275,7 +279,8 @@ pub struct PhototherapyRecord {
 }
 
 /// One documented procedure, one variant per template.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ProcedureRecord {
     Biopsy(BiopsyRecord),
     Destruction(DestructionRecord),

@@ -49,6 +49,7 @@ fn result(diagnosis: Diagnosis) -> BiopsyEvent {
     BiopsyEvent::RecordResult {
         diagnosis,
         text: "Basal cell carcinoma, nodular type".into(),
+        received: None,
     }
 }
 
@@ -200,6 +201,7 @@ fn invalid_transitions_are_refused_with_messages() {
             BiopsyEvent::RecordResult {
                 diagnosis: Diagnosis::Benign,
                 text: "   ".into(),
+                received: None,
             },
             "enter the pathology report text",
         ),
@@ -340,6 +342,52 @@ fn malignant_not_reviewed_counts_business_days_over_a_holiday_weekend() {
     let (kind, due) = running_timer(&plain, &ny()).unwrap();
     assert_eq!(kind, AlertKind::MalignantNotReviewed);
     assert_eq!(due, ny_at(date(2026, 9, 15), 16, 0));
+}
+
+#[test]
+fn a_report_entered_late_runs_its_clock_from_its_arrival() {
+    // Sent Tuesday 1 September, the malignant report arrived Friday 4
+    // September at 16:00 but was typed in on Thursday 10 September: the
+    // review was due Wednesday 9 September, so it is overdue on entry and
+    // both levels of alert are due at once by Friday 11 September.
+    let sent = sent_at(ny_at(date(2026, 9, 1), 10, 0));
+    let arrived = ny_at(date(2026, 9, 4), 16, 0);
+    let entered = ny_at(date(2026, 9, 10), 9, 0);
+    let event = BiopsyEvent::RecordResult {
+        diagnosis: Diagnosis::Malignant,
+        text: "Melanoma in situ".into(),
+        received: Some(arrived),
+    };
+    let b = step(&sent, event.clone(), entered);
+    assert_eq!(b.result.as_ref().map(|r| r.at), Some(arrived));
+    assert_eq!(
+        running_timer(&b, &ny()),
+        Some((
+            AlertKind::MalignantNotReviewed,
+            ny_at(date(2026, 9, 9), 16, 0)
+        ))
+    );
+    assert_eq!(due_alerts(&b, entered, &ny()).len(), 1);
+    assert_eq!(
+        due_alerts(&b, ny_at(date(2026, 9, 11), 16, 0), &ny()).len(),
+        2
+    );
+    // An arrival in the future or before the specimen left is refused.
+    for (received, expected) in [
+        (ny_at(date(2026, 9, 10), 10, 0), "in the future"),
+        (
+            ny_at(date(2026, 8, 31), 10, 0),
+            "before the specimen was sent",
+        ),
+    ] {
+        let event = BiopsyEvent::RecordResult {
+            diagnosis: Diagnosis::Malignant,
+            text: "Melanoma in situ".into(),
+            received: Some(received),
+        };
+        let err = advance(&sent, event, entered).unwrap_err();
+        assert!(err.contains(expected), "{err}");
+    }
 }
 
 #[test]

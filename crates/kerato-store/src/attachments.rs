@@ -65,11 +65,13 @@ fn aes_key(bytes: &[u8]) -> Result<LessSafeKey, AttachmentError> {
         .map_err(|_| AttachmentError::Io("an encryption key could not be made".into()))
 }
 
-/// IDs are what the app makes (UUIDs); anything that could climb out of
-/// the folder or name a hidden file is refused.
+/// Names are what the app makes: a UUID, perhaps with a suffix such as
+/// "-thumb" for a derived file. Only letters, digits and hyphens pass, so
+/// nothing can climb out of the folder or name a hidden file.
 fn check_id(id: &str) -> Result<(), AttachmentError> {
-    let ok =
-        !id.is_empty() && id.len() <= 64 && id.chars().all(|c| c.is_ascii_hexdigit() || c == '-');
+    let ok = !id.is_empty()
+        && id.len() <= 64
+        && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
     if ok {
         Ok(())
     } else {

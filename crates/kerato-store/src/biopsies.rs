@@ -138,3 +138,21 @@ pub async fn record_alert(
     .bind(now.as_micros()))?;
     Ok(n == 1)
 }
+
+/// The alerts sent for a biopsy: (kind, recipient level, when sent), in
+/// the order they went out.
+pub async fn alerts_sent(
+    tx: &mut Tx,
+    biopsy: BiopsyId,
+) -> Result<Vec<(String, String, Timestamp)>, StoreError> {
+    let rows: Vec<(String, String, i64)> = crate::on_tx!(tx, c => sqlx::query_as(
+        "SELECT kind, recipient, sent_at FROM biopsy_alerts WHERE biopsy_id = $1 ORDER BY sent_at, alert_key"
+    )
+    .bind(biopsy.to_string())
+    .fetch_all(&mut **c)
+    .await)?;
+    Ok(rows
+        .into_iter()
+        .map(|(k, r, t)| (k, r, Timestamp::from_micros(t)))
+        .collect())
+}

@@ -210,3 +210,14 @@ pub async fn find_photo(tx: &mut Tx, id: PhotoId) -> Result<Option<PhotoRow>, St
     let sql = format!("SELECT {PHOTO_COLUMNS} FROM clinical_photos WHERE id = $1");
     crate::fetch_one_by!(tx, sql, id.to_string(), PhotoTuple, photo_from)
 }
+
+/// A patient's photos, newest first.
+pub async fn photos_of_patient(
+    tx: &mut Tx,
+    patient: PatientId,
+) -> Result<Vec<PhotoRow>, StoreError> {
+    let sql = format!(
+        "SELECT {PHOTO_COLUMNS} FROM clinical_photos WHERE patient_id = $1 ORDER BY taken_at DESC, id DESC"
+    );
+    crate::fetch_all_by!(tx, sql, patient.to_string(), PhotoTuple, photo_from)
+}

@@ -153,6 +153,15 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0015_clinical_photos.sql"),
         dialect: None,
     },
+    Migration {
+        version: 16,
+        name: "consents and procedures",
+        sql: include_str!("../migrations/0016_consents_procedures.common.sql"),
+        dialect: Some(Dialect {
+            sqlite: include_str!("../migrations/0016_consents_procedures.sqlite.sql"),
+            postgres: include_str!("../migrations/0016_consents_procedures.postgres.sql"),
+        }),
+    },
 ];
 
 const CREATE_LEDGER: &str = "CREATE TABLE IF NOT EXISTS kerato_migrations (

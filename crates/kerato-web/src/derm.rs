@@ -8,6 +8,7 @@ use axum::extract::{Extension, Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use kerato_app::biopsies::{BiopsyInput, StepInput};
+use kerato_domain::biopsy::Recipient;
 use kerato_domain::identity::{Action, Resource};
 use kerato_domain::ids::BiopsyId;
 
@@ -46,6 +47,8 @@ struct QueueLine {
     state: String,
     timer: String,
     overdue: bool,
+    /// Who was alerted about the running timer, for the queue.
+    alerted: String,
     next: &'static str,
 }
 
@@ -87,6 +90,15 @@ async fn queue_page(
                     })
                     .unwrap_or_default(),
                 overdue: i.overdue,
+                alerted: i
+                    .alerted
+                    .iter()
+                    .map(|r| match r {
+                        Recipient::ResponsibleClinician => "the responsible clinician",
+                        Recipient::MedicalDirector => "escalated to the medical director",
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; "),
                 next: match i.state {
                     S::Ordered => "send",
                     S::Sent => "result",
@@ -133,6 +145,15 @@ async fn step(
         "result" => StepInput::Result {
             diagnosis: form.get("diagnosis"),
             text: form.get("text"),
+            received: match form.get("received").trim() {
+                "" => None,
+                day => Some(day.parse().map_err(|_| {
+                    WebError::Validation(kerato_domain::ValidationErrors::single(
+                        "received",
+                        "enter the day the report arrived as YYYY-MM-DD, or leave it empty for today",
+                    ))
+                })?),
+            },
         },
         "review" => StepInput::Review,
         "notify" => StepInput::Notify {
@@ -156,5 +177,12 @@ async fn step(
         .app
         .record_biopsy_step(&caller, id, form.version("biopsy")?, &step)
         .await?;
+    // A report entered days after it arrived can be overdue on entry; its
+    // alert goes out now rather than at the scheduler's next minute. The
+    // step is already committed, so a failure here is only logged and the
+    // scheduler retries it.
+    if let Err(e) = state.app.send_biopsy_alerts().await {
+        tracing::warn!(error = %e, "biopsy alerts after a step failed; the scheduler will retry");
+    }
     Ok(Redirect::to("/biopsies").into_response())
 }

@@ -23,7 +23,8 @@ pub enum WebError {
     NotFound(&'static str),
     BadRequest(String),
     UnsupportedMediaType(String),
-    PayloadTooLarge,
+    /// The body passed the route's limit, in bytes.
+    PayloadTooLarge(usize),
     Validation(ValidationErrors),
     Forbidden(String),
 }
@@ -74,7 +75,11 @@ impl Problem {
                 "method_not_allowed",
                 "this address does not accept that method",
             ),
-            StatusCode::PAYLOAD_TOO_LARGE => Self::new(status, "too_large", too_large_message()),
+            StatusCode::PAYLOAD_TOO_LARGE => Self::new(
+                status,
+                "too_large",
+                too_large_message(crate::MAX_BODY_BYTES),
+            ),
             s if s.is_client_error() => {
                 Self::new(s, "bad_request", "the request could not be understood")
             }
@@ -87,10 +92,10 @@ impl Problem {
     }
 }
 
-fn too_large_message() -> String {
+fn too_large_message(limit: usize) -> String {
     format!(
         "the request body is larger than the limit of {} KiB; send less data",
-        crate::MAX_BODY_BYTES / 1024
+        limit / 1024
     )
 }
 
@@ -138,10 +143,10 @@ impl WebError {
                 "unsupported_media_type",
                 message.clone(),
             ),
-            WebError::PayloadTooLarge => Problem::new(
+            WebError::PayloadTooLarge(limit) => Problem::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "too_large",
-                too_large_message(),
+                too_large_message(*limit),
             ),
             WebError::Forbidden(message) => {
                 Problem::new(StatusCode::FORBIDDEN, "forbidden", message.clone())

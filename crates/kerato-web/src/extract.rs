@@ -32,7 +32,7 @@ fn content_type(req: &Request) -> String {
 async fn body_bytes(req: Request) -> Result<Bytes, WebError> {
     axum::body::to_bytes(req.into_body(), MAX_BODY_BYTES)
         .await
-        .map_err(|_| WebError::PayloadTooLarge)
+        .map_err(|_| WebError::PayloadTooLarge(MAX_BODY_BYTES))
 }
 
 /// The name between the first pair of backticks in a serde message
@@ -151,27 +151,118 @@ impl<S: Send + Sync> FromRequest<S> for FormFields {
                     .into(),
             ));
         }
-        let expected = req
-            .extensions()
-            .get::<CsrfToken>()
-            .map(|t| t.0.clone())
-            .unwrap_or_default();
+        let expected = expected_csrf(&req);
         let bytes = body_bytes(req).await?;
         let pairs: Vec<(String, String)> = form_urlencoded::parse(&bytes).into_owned().collect();
-        let sent = pairs
-            .iter()
-            .find(|(k, _)| k == "csrf")
-            .map(|(_, v)| v.as_str())
-            .unwrap_or("");
-        if expected.is_empty() || !constant_time_eq(sent, &expected) {
-            return Err(WebError::Forbidden(
-                "this form has expired or was sent from another site; reload the page and submit it again"
-                    .into(),
-            ));
-        }
+        check_csrf(&pairs, &expected)?;
         Ok(Self { pairs })
     }
 }
+
+fn expected_csrf(req: &Request) -> String {
+    req.extensions()
+        .get::<CsrfToken>()
+        .map(|t| t.0.clone())
+        .unwrap_or_default()
+}
+
+/// Compares the form's `csrf` field with the request's token.
+fn check_csrf(pairs: &[(String, String)], expected: &str) -> Result<(), WebError> {
+    let sent = pairs
+        .iter()
+        .find(|(k, _)| k == "csrf")
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("");
+    if expected.is_empty() || !constant_time_eq(sent, expected) {
+        return Err(WebError::Forbidden(
+            "this form has expired or was sent from another site; reload the page and submit it again"
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
+/// The body limit of a route that takes one uploaded file of at most
+/// `file_limit` bytes, with room for the form's other fields.
+pub(crate) const fn upload_body_limit(file_limit: usize) -> usize {
+    file_limit + MAX_BODY_BYTES
+}
+
+/// A `multipart/form-data` form with one file, after its CSRF token was
+/// checked. The route sets its own body limit with
+/// [`upload_body_limit`]; every field other than the file is small text.
+#[derive(Debug)]
+pub(crate) struct UploadForm {
+    pub fields: FormFields,
+    /// The file field's name and bytes, if a file was chosen.
+    pub file: Option<(String, Bytes)>,
+}
+
+/// Text fields of an upload form are short: IDs, choices, a caption.
+const MAX_UPLOAD_TEXT_FIELD: usize = 4 * 1024;
+
+impl<S: Send + Sync> FromRequest<S> for UploadForm {
+    type Rejection = WebError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        if content_type(&req) != "multipart/form-data" {
+            return Err(WebError::UnsupportedMediaType(
+                "submit this form from its page (Content-Type: multipart/form-data)".into(),
+            ));
+        }
+        let expected = expected_csrf(&req);
+        let limit = req
+            .extensions()
+            .get::<UploadLimit>()
+            .map_or(MAX_BODY_BYTES, |l| l.0);
+        let mut multipart = axum::extract::Multipart::from_request(req, state)
+            .await
+            .map_err(|e| WebError::BadRequest(format!("the upload could not be read: {e}")))?;
+        let too_large = |e: axum::extract::multipart::MultipartError| {
+            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                WebError::PayloadTooLarge(limit)
+            } else {
+                WebError::BadRequest(format!("the upload could not be read: {e}"))
+            }
+        };
+        let mut pairs = Vec::new();
+        let mut file = None;
+        while let Some(field) = multipart.next_field().await.map_err(too_large)? {
+            let name = field.name().unwrap_or("").to_string();
+            if field.file_name().is_some() {
+                if file.is_some() {
+                    return Err(WebError::BadRequest("send one file at a time".into()));
+                }
+                let bytes = field.bytes().await.map_err(too_large)?;
+                // A file input left empty still sends a part, with no bytes.
+                if !bytes.is_empty() {
+                    file = Some((name, bytes));
+                }
+            } else {
+                let text = field.text().await.map_err(too_large)?;
+                if text.len() > MAX_UPLOAD_TEXT_FIELD {
+                    return Err(WebError::Validation(ValidationErrors::single(
+                        name,
+                        format!(
+                            "this field is longer than {MAX_UPLOAD_TEXT_FIELD} characters; shorten it"
+                        ),
+                    )));
+                }
+                pairs.push((name, text));
+            }
+        }
+        check_csrf(&pairs, &expected)?;
+        Ok(Self {
+            fields: FormFields { pairs },
+            file,
+        })
+    }
+}
+
+/// The body limit a route set for [`UploadForm`], so its 413 message can
+/// name the right figure.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct UploadLimit(pub usize);
 
 #[cfg(test)]
 mod tests {

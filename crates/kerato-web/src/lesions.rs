@@ -8,7 +8,7 @@ use askama_web::WebTemplate;
 use axum::extract::{Extension, Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use kerato_domain::identity::{Action, Resource};
+use kerato_domain::identity::{Action, Resource, role_permits};
 use kerato_domain::ids::{LesionId, PatientId};
 use kerato_domain::lesion::{
     ChangeFlag, Colour, Disposition, Laterality, ObservationInput, Region, SiteInput, View,
@@ -20,6 +20,7 @@ use crate::csrf::CsrfToken;
 use crate::error::WebError;
 use crate::extract::FormFields;
 use crate::layout::Layout;
+use crate::photos::PhotoCard;
 use crate::routes::{Access, Routes};
 use crate::view::Choice;
 
@@ -200,6 +201,8 @@ async fn place(
 struct EntryView {
     n: i64,
     at: String,
+    /// Photos of the lesion taken the same day as the observation.
+    photos: Vec<String>,
     size: String,
     colours: String,
     impression: String,
@@ -217,6 +220,10 @@ struct TimelinePage {
     status: String,
     entries: Vec<EntryView>,
     form: FormChoices,
+    /// The lesion's photos, oldest first; `None` when the role may not see
+    /// photos.
+    photos: Option<Vec<PhotoCard>>,
+    may_upload: bool,
 }
 
 async fn timeline_page(
@@ -227,6 +234,27 @@ async fn timeline_page(
 ) -> Result<TimelinePage, WebError> {
     let id: LesionId = id.parse().map_err(|_| WebError::NotFound("lesion"))?;
     let (lesion, entries) = state.app.lesion_timeline(&caller, id).await?;
+    let role = caller.actor.role;
+    let photos = if role_permits(role, Resource::ClinicalPhoto, Action::Query) {
+        let mut all: Vec<PhotoCard> = state
+            .app
+            .photos_of_patient(&caller, lesion.patient_id)
+            .await?
+            .iter()
+            .filter(|p| p.lesion_id == Some(lesion.id))
+            .map(PhotoCard::of)
+            .collect();
+        all.reverse();
+        Some(all)
+    } else {
+        None
+    };
+    let day = |t: kerato_domain::time::Timestamp| {
+        t.to_jiff()
+            .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+            .date()
+            .to_string()
+    };
     let mm = |t: u32| format!("{}.{} mm", t / 10, t % 10);
     Ok(TimelinePage {
         layout: Layout::signed_in(&state, &csrf, &caller, "patients").await?,
@@ -242,12 +270,13 @@ async fn timeline_page(
             .iter()
             .map(|e| EntryView {
                 n: e.n,
-                at: e
-                    .at
-                    .to_jiff()
-                    .to_zoned_datetime(jiff::tz::TimeZone::UTC)
-                    .date()
-                    .to_string(),
+                at: day(e.at),
+                photos: photos
+                    .iter()
+                    .flatten()
+                    .filter(|p| p.taken == day(e.at))
+                    .map(|p| p.id.clone())
+                    .collect(),
                 size: mm(e.observation.size_tenths_mm),
                 colours: e
                     .observation
@@ -272,6 +301,8 @@ async fn timeline_page(
             })
             .collect(),
         form: form_choices(),
+        photos,
+        may_upload: role_permits(role, Resource::ClinicalPhoto, Action::Create),
     })
 }
 

@@ -21,6 +21,7 @@ mod layout;
 mod lesions;
 pub mod openapi;
 pub mod patients;
+mod photos;
 mod privacy;
 pub mod routes;
 pub mod scheduling;
@@ -70,6 +71,7 @@ fn all_routes(state: Option<WebState>) -> routes::Routes {
     let r = eye::routes(r);
     let r = derm::routes(r);
     let r = lesions::routes(r);
+    let r = photos::routes(r);
     privacy::routes(r)
 }
 

@@ -561,6 +561,7 @@ struct ChartPage {
     problem: Option<String>,
     may_book: bool,
     may_examine: bool,
+    may_see_photos: bool,
     /// Locations to order a biopsy at; empty when the role may not.
     biopsy_locations: Vec<crate::view::Choice>,
     coverages: Vec<CoverageRow>,
@@ -645,6 +646,7 @@ async fn chart_view(
         problem: None,
         may_book: role_permits(caller.actor.role, Resource::Appointment, Action::Create),
         may_examine: role_permits(caller.actor.role, Resource::ClinicalNote, Action::Query),
+        may_see_photos: role_permits(caller.actor.role, Resource::ClinicalPhoto, Action::Query),
         biopsy_locations: if role_permits(caller.actor.role, Resource::Pathology, Action::Create) {
             state
                 .app

@@ -67,6 +67,7 @@ async fn an_unreviewed_malignant_result_alerts_once_escalates_and_the_loop_close
             &StepInput::Result {
                 diagnosis: "malignant".into(),
                 text: "Basal cell carcinoma, nodular".into(),
+                received: None,
             },
         )
         .await

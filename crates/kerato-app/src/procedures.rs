@@ -1,0 +1,430 @@
+//! Procedures done in a visit: the structured record is checked by the
+//! domain, its template writes the note, a biopsy or excision opens its
+//! specimen in the closed-loop biopsy log (the specimen ID is the biopsy's
+//! ID, linked to the lesion and the procedure), a phototherapy session is
+//! checked against its course's cumulative dose, and the coding engine
+//! rewrites the day's charge proposal for the billing capability.
+
+use kerato_domain::ValidationErrors;
+use kerato_domain::biopsy::{BiopsyTimeline, Diagnosis};
+use kerato_domain::derm_coding::{
+    BiopsyMethod, PayerCodingSettings, PhototherapyKind, code_session,
+};
+use kerato_domain::identity::{Action, Resource, Target};
+use kerato_domain::ids::{LesionId, LocationId, PatientId, ProcedureId};
+use kerato_domain::lesion::LesionStatus;
+use kerato_domain::procedure_note::{
+    DoseCheck, ExcisionBehaviour, PhototherapyLimits, ProcedureRecord, check_dose,
+    session_from_records,
+};
+use kerato_store::biopsies::{self as biopsy_store, BiopsyRow};
+pub use kerato_store::procedures::{ChargeProposalRow, ProcedureRow};
+use kerato_store::{
+    Tx, lesions as lesion_store, patients as patient_store, procedures as store, tenancy,
+};
+
+use crate::authz::{Act, Caller};
+use crate::{App, AppError};
+
+/// A procedure as entered: whose, on which lesion, where, and the record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProcedureInput {
+    pub patient: PatientId,
+    pub lesion: Option<LesionId>,
+    /// Where it was done: the biopsy log's location and the service date's
+    /// time zone.
+    pub location: LocationId,
+    pub record: ProcedureRecord,
+    /// A clinician's reason to give a phototherapy dose that an alert
+    /// blocks (the course maximum reached, or erythema of grade 3); it is
+    /// written into the note.
+    pub dose_override: Option<String>,
+}
+
+/// What recording a procedure produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordedProcedure {
+    pub procedure: ProcedureRow,
+    /// The specimen opened in the biopsy log, for a biopsy or excision.
+    pub specimen: Option<BiopsyRow>,
+    /// The course's running dose and its alerts, for phototherapy.
+    pub dose: Option<DoseCheck>,
+}
+
+/// The course limits every practice starts with, per kind of light. The
+/// PUVA figure is the cumulative UVA dose past which the skin cancer risk
+/// is documented to rise (about 1,000–1,500 J/cm²); the UVB figures are
+/// conservative course ceilings for a review, not clinical maxima.
+pub fn default_limits(kind: PhototherapyKind) -> PhototherapyLimits {
+    let max_cumulative_mj_cm2 = match kind {
+        PhototherapyKind::Puva => 1_200_000,
+        PhototherapyKind::Uvb | PhototherapyKind::Goeckerman => 500_000,
+        PhototherapyKind::Excimer { .. } => 200_000,
+    };
+    PhototherapyLimits {
+        max_cumulative_mj_cm2,
+        warn_at_percent: 80,
+        max_increase_percent: 20,
+    }
+}
+
+/// The name a record is stored and listed under.
+pub fn kind_of(record: &ProcedureRecord) -> &'static str {
+    match record {
+        ProcedureRecord::Biopsy(_) => "biopsy",
+        ProcedureRecord::Destruction(_) => "destruction",
+        ProcedureRecord::Excision(_) => "excision",
+        ProcedureRecord::Repair(_) => "repair",
+        ProcedureRecord::Mohs(_) => "mohs",
+        ProcedureRecord::Injection(_) => "injection",
+        ProcedureRecord::Phototherapy(_) => "phototherapy",
+    }
+}
+
+/// Whether two phototherapy kinds belong to the same course: the excimer's
+/// psoriasis flag changes the code, not the light.
+fn same_light(a: PhototherapyKind, b: PhototherapyKind) -> bool {
+    std::mem::discriminant(&a) == std::mem::discriminant(&b)
+}
+
+fn record_of(row: &ProcedureRow) -> Result<ProcedureRecord, AppError> {
+    serde_json::from_str(&row.data)
+        .map_err(|e| AppError::corrupt(format!("a procedure record is not readable: {e}")))
+}
+
+fn note_target(caller: &Caller, location: Option<LocationId>) -> Target {
+    Target {
+        organisation: caller.actor.organisation_id,
+        location,
+        resource: Resource::ClinicalNote,
+    }
+}
+
+/// How an excision is coded once pathology has spoken: a pending
+/// excision takes its behaviour from its specimen's result, so the held
+/// line is released when the report arrives.
+fn behaviour_from(specimen: &BiopsyRow) -> Result<ExcisionBehaviour, AppError> {
+    let timeline: BiopsyTimeline = serde_json::from_str(&specimen.timeline)
+        .map_err(|e| AppError::corrupt(format!("a biopsy timeline is not readable: {e}")))?;
+    Ok(match timeline.result.map(|r| r.diagnosis) {
+        Some(Diagnosis::Malignant) => ExcisionBehaviour::Malignant,
+        // An atypical (dysplastic) naevus is coded as benign.
+        Some(Diagnosis::Benign | Diagnosis::Atypical) => ExcisionBehaviour::Benign,
+        Some(Diagnosis::Nondiagnostic) | None => ExcisionBehaviour::Pending,
+    })
+}
+
+impl App {
+    /// Records a procedure: validates the record, opens the specimen for a
+    /// biopsy or excision, checks a phototherapy dose, stores the record
+    /// with the note its template writes, and rewrites the day's charge
+    /// proposal, all in one audited transaction.
+    pub async fn record_procedure(
+        &self,
+        caller: &Caller,
+        input: ProcedureInput,
+    ) -> Result<RecordedProcedure, AppError> {
+        self.require(caller, Resource::ClinicalNote, Action::Create, None)
+            .await?;
+        // A biopsy or excision sends a specimen to pathology: its site and
+        // the biopsy log's method word.
+        let specimen_of = match &input.record {
+            ProcedureRecord::Biopsy(b) => Some((
+                b.site.trim().to_string(),
+                match b.method {
+                    BiopsyMethod::Tangential => "tangential",
+                    BiopsyMethod::Punch => "punch",
+                    BiopsyMethod::Incisional => "incisional",
+                },
+            )),
+            ProcedureRecord::Excision(x) => Some((x.site.trim().to_string(), "excisional")),
+            _ => None,
+        };
+        if specimen_of.is_some() {
+            self.require(caller, Resource::Pathology, Action::Create, None)
+                .await?;
+        }
+        let org = caller.actor.organisation_id;
+        let mut tx = self.store.write().await?;
+        patient_store::find_patient(&mut tx, input.patient)
+            .await?
+            .filter(|p| p.organisation_id == org && p.merged_into.is_none())
+            .ok_or(AppError::NotFound("patient"))?;
+        let loc = tenancy::get_location(&mut tx, org, input.location)
+            .await?
+            .ok_or_else(|| {
+                ValidationErrors::single("location_id", "no such location in this practice")
+            })?;
+        if let Some(l) = input.lesion {
+            let lesion = lesion_store::find_lesion(&mut tx, l)
+                .await?
+                .filter(|x| x.organisation_id == org && x.patient_id == input.patient)
+                .ok_or_else(|| {
+                    ValidationErrors::single("lesion_id", "that is not a lesion of this patient")
+                })?;
+            if lesion.status != LesionStatus::Active.as_str() {
+                return Err(ValidationErrors::single(
+                    "lesion_id",
+                    "that lesion is no longer active (resolved or excised); record a new lesion",
+                )
+                .into());
+            }
+        }
+        let mut record = input.record;
+        // The specimen ID is the biopsy log's ID, made here, so a label
+        // typed on the form can never point at another specimen.
+        let specimen = match specimen_of {
+            Some((site, method)) => {
+                let row =
+                    self.new_biopsy_row(caller, input.location, input.patient, &site, method)?;
+                match &mut record {
+                    ProcedureRecord::Biopsy(b) => b.specimen_id = row.id.to_string(),
+                    ProcedureRecord::Excision(x) => x.specimen_id = row.id.to_string(),
+                    _ => {}
+                }
+                Some(row)
+            }
+            None => None,
+        };
+        record.validate()?;
+        let mut note = record.note_text();
+        let dose = match &record {
+            ProcedureRecord::Phototherapy(p) => {
+                let prior = self.course_doses(&mut tx, input.patient, p.kind).await?;
+                let check = check_dose(
+                    &prior,
+                    p.dose_mj_cm2,
+                    p.erythema_since_last,
+                    &default_limits(p.kind),
+                );
+                let blocking: Vec<String> = check
+                    .alerts
+                    .iter()
+                    .filter(|a| a.blocks())
+                    .map(|a| a.message())
+                    .collect();
+                let reason = input
+                    .dose_override
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|r| !r.is_empty());
+                match (blocking.is_empty(), reason) {
+                    (true, _) => {}
+                    (false, Some(reason)) => {
+                        note.push_str(&format!(
+                            " Given despite: {}. Reason: {reason}.",
+                            blocking.join("; ")
+                        ));
+                    }
+                    (false, None) => {
+                        return Err(ValidationErrors::single(
+                            "dose_mj_cm2",
+                            format!(
+                                "{}; give a clinician's reason to go ahead, or change the dose",
+                                blocking.join("; ")
+                            ),
+                        )
+                        .into());
+                    }
+                }
+                note.push_str(&format!(
+                    " Cumulative dose of the course: {} mJ/cm².",
+                    check.cumulative_mj_cm2
+                ));
+                Some(check)
+            }
+            _ => None,
+        };
+        let now = self.now();
+        let service_date = now
+            .to_jiff()
+            .to_zoned_datetime(loc.time_zone.zone().clone())
+            .date()
+            .to_string();
+        let row = ProcedureRow {
+            id: ProcedureId::new(now, self.random_id_bits()),
+            organisation_id: org,
+            patient_id: input.patient,
+            lesion_id: input.lesion,
+            biopsy_id: specimen.as_ref().map(|s| s.id),
+            kind: kind_of(&record).into(),
+            service_date: service_date.clone(),
+            data: serde_json::to_string(&record).map_err(AppError::corrupt)?,
+            note,
+            performed_by: caller.actor.user_id,
+            performed_at: now,
+        };
+        let mut act = Act::new(
+            Action::Create,
+            note_target(caller, Some(input.location)),
+            "procedure",
+        )
+        .id(row.id)
+        .new_value(
+            &serde_json::json!({ "kind": row.kind, "lesion": input.lesion.map(|l| l.to_string()) }),
+        );
+        act.patient_id = Some(input.patient.to_string());
+        let mut tx = self.guard(tx, caller, act).await?;
+        if let Some(s) = &specimen {
+            let mut act = Act::new(
+                Action::Create,
+                Target {
+                    resource: Resource::Pathology,
+                    ..note_target(caller, Some(input.location))
+                },
+                "biopsy",
+            )
+            .id(s.id);
+            act.patient_id = Some(input.patient.to_string());
+            tx = self.guard(tx, caller, act).await?;
+            biopsy_store::insert_biopsy(&mut tx, s).await?;
+        }
+        store::insert_procedure(&mut tx, &row).await?;
+        if let (ProcedureRecord::Excision(_), Some(l)) = (&record, input.lesion) {
+            lesion_store::set_status(&mut tx, l, LesionStatus::Excised.as_str()).await?;
+        }
+        self.recode(&mut tx, input.patient, &service_date).await?;
+        tx.commit().await?;
+        Ok(RecordedProcedure {
+            procedure: row,
+            specimen,
+            dose,
+        })
+    }
+
+    /// The doses of a patient's earlier sessions of the same light, oldest
+    /// first.
+    async fn course_doses(
+        &self,
+        tx: &mut Tx,
+        patient: PatientId,
+        kind: PhototherapyKind,
+    ) -> Result<Vec<u32>, AppError> {
+        let mut doses = Vec::new();
+        for row in store::procedures_of_patient(tx, patient).await? {
+            if row.kind != "phototherapy" {
+                continue;
+            }
+            if let ProcedureRecord::Phototherapy(p) = record_of(&row)?
+                && same_light(p.kind, kind)
+            {
+                doses.push(p.dose_mj_cm2);
+            }
+        }
+        Ok(doses)
+    }
+
+    /// Rewrites the charge proposal of a patient's service date from that
+    /// day's procedures, with each pending excision coded by its
+    /// specimen's result if it has one.
+    pub(crate) async fn recode(
+        &self,
+        tx: &mut Tx,
+        patient: PatientId,
+        service_date: &str,
+    ) -> Result<(), AppError> {
+        let mut records = Vec::new();
+        let mut organisation = None;
+        for row in store::procedures_of_patient(tx, patient).await? {
+            if row.service_date != service_date {
+                continue;
+            }
+            organisation = Some(row.organisation_id);
+            let mut record = record_of(&row)?;
+            if let (ProcedureRecord::Excision(x), Some(b)) = (&mut record, row.biopsy_id)
+                && x.behaviour == ExcisionBehaviour::Pending
+                && let Some(specimen) = biopsy_store::find_biopsy(tx, b).await?
+            {
+                x.behaviour = behaviour_from(&specimen)?;
+            }
+            records.push(record);
+        }
+        let Some(organisation) = organisation else {
+            return Ok(());
+        };
+        let session = session_from_records(&records, None)
+            .map_err(|e| AppError::corrupt(format!("stored procedures do not validate: {e}")))?;
+        let lines = code_session(&session, &PayerCodingSettings::default())
+            .map_err(|e| AppError::corrupt(format!("stored procedures do not code: {e}")))?;
+        let rows: Vec<ChargeProposalRow> = lines
+            .iter()
+            .zip(1..)
+            .map(|(l, n)| ChargeProposalRow {
+                n,
+                code: l.code.to_string(),
+                units: i64::from(l.units),
+                modifiers: l.modifiers.join(","),
+                rationale: l.rationale.clone(),
+                hold: l.hold.clone(),
+            })
+            .collect();
+        store::replace_charge_proposals(tx, organisation, patient, service_date, &rows, self.now())
+            .await?;
+        Ok(())
+    }
+
+    /// After a specimen's result is recorded: recodes the day of the
+    /// excision it came from, which releases or keeps its held line.
+    pub(crate) async fn recode_after_result(
+        &self,
+        tx: &mut Tx,
+        specimen: &BiopsyRow,
+    ) -> Result<(), AppError> {
+        if let Some(p) = store::procedure_of_specimen(tx, specimen.id).await? {
+            self.recode(tx, p.patient_id, &p.service_date).await?;
+        }
+        Ok(())
+    }
+
+    /// A patient's procedures with their notes, oldest first; reading them
+    /// is audited.
+    pub async fn procedures_of_patient(
+        &self,
+        caller: &Caller,
+        patient: PatientId,
+    ) -> Result<Vec<ProcedureRow>, AppError> {
+        self.require(caller, Resource::ClinicalNote, Action::Query, None)
+            .await?;
+        let mut tx = self.store.write().await?;
+        patient_store::find_patient(&mut tx, patient)
+            .await?
+            .filter(|p| p.organisation_id == caller.actor.organisation_id)
+            .ok_or(AppError::NotFound("patient"))?;
+        let rows = store::procedures_of_patient(&mut tx, patient).await?;
+        let mut act = Act::new(Action::Query, note_target(caller, None), "procedure");
+        act.patient_id = Some(patient.to_string());
+        let tx = self.guard(tx, caller, act).await?;
+        tx.commit().await?;
+        Ok(rows)
+    }
+
+    /// The charge proposal of a patient's service date (YYYY-MM-DD), for
+    /// billing and the clinician; reading it is audited.
+    pub async fn charge_proposal(
+        &self,
+        caller: &Caller,
+        patient: PatientId,
+        service_date: &str,
+    ) -> Result<Vec<ChargeProposalRow>, AppError> {
+        self.require(caller, Resource::Billing, Action::View, None)
+            .await?;
+        let mut tx = self.store.write().await?;
+        patient_store::find_patient(&mut tx, patient)
+            .await?
+            .filter(|p| p.organisation_id == caller.actor.organisation_id)
+            .ok_or(AppError::NotFound("patient"))?;
+        let rows = store::charge_proposals(&mut tx, patient, service_date).await?;
+        let mut act = Act::new(
+            Action::View,
+            Target {
+                resource: Resource::Billing,
+                ..note_target(caller, None)
+            },
+            "charge proposal",
+        );
+        act.patient_id = Some(patient.to_string());
+        let tx = self.guard(tx, caller, act).await?;
+        tx.commit().await?;
+        Ok(rows)
+    }
+}

@@ -1,0 +1,152 @@
+//! The consent and preference registry: per person and purpose, who said
+//! yes or no, how, under which policy version, and when.
+//!
+//! The history is append-only and the current state is derived from it,
+//! never stored: a withdrawal is a new entry, so the registry can always
+//! show what the person had agreed to at any moment, which is what a
+//! complaint or an audit asks.
+
+use crate::error::ValidationErrors;
+use crate::time::Timestamp;
+
+string_enum!(
+    /// What the consent is for.
+    Purpose {
+        ClinicalPhotography = "clinical_photography", "Clinical photographs for care";
+        PhotoTeaching = "photo_teaching", "Use of photographs for teaching";
+        PhotoMarketing = "photo_marketing", "Use of photographs in marketing";
+        DigitalRx = "digital_rx", "Prescriptions delivered electronically";
+        MarketingEmail = "marketing_email", "Marketing e-mail";
+        Sms = "sms", "Text messages";
+        AnalyticsCookies = "analytics_cookies", "Analytics cookies";
+        PreferenceCookies = "preference_cookies", "Preference cookies";
+        SaleShare = "sale_share", "Sale or sharing of personal information";
+    }
+);
+
+string_enum!(
+    /// How the answer reached us.
+    Source {
+        Form = "form", "Signed form";
+        Staff = "staff", "Told to staff (in person or by phone)";
+        Link = "link", "Link in a message";
+        Portal = "portal", "Portal or kiosk";
+        Gpc = "gpc", "Global Privacy Control signal";
+    }
+);
+
+/// One entry of a person's consent history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsentEntry {
+    pub purpose: Purpose,
+    pub granted: bool,
+    pub source: Source,
+    /// The policy version in force when the answer was given, if a policy
+    /// governs the purpose.
+    pub policy_version: Option<String>,
+    pub at: Timestamp,
+}
+
+/// The current answer for a purpose: the latest entry wins. Entries with
+/// the same instant keep their order in the slice, the order of recording.
+pub fn current(history: &[ConsentEntry], purpose: Purpose) -> Option<&ConsentEntry> {
+    history
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.purpose == purpose)
+        .max_by_key(|(i, e)| (e.at, *i))
+        .map(|(_, e)| e)
+}
+
+/// Whether the person has agreed to the purpose now: only an explicit
+/// grant that was not withdrawn since counts; silence is a no.
+pub fn is_granted(history: &[ConsentEntry], purpose: Purpose) -> bool {
+    current(history, purpose).is_some_and(|e| e.granted)
+}
+
+/// Parses a form's answer for one purpose: "yes" or "no".
+pub fn parse_answer(field: &str, value: &str) -> Result<bool, ValidationErrors> {
+    match value {
+        "yes" => Ok(true),
+        "no" => Ok(false),
+        other => Err(ValidationErrors::single(
+            field,
+            format!(
+                "{:?} is not an answer: choose yes or no",
+                other.chars().take(20).collect::<String>()
+            ),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn entry(purpose: Purpose, granted: bool, at: i64) -> ConsentEntry {
+        ConsentEntry {
+            purpose,
+            granted,
+            source: Source::Staff,
+            policy_version: None,
+            at: Timestamp::from_micros(at),
+        }
+    }
+
+    #[test]
+    fn silence_is_not_consent() {
+        assert!(!is_granted(&[], Purpose::PhotoTeaching));
+        let others = [entry(Purpose::PhotoMarketing, true, 1)];
+        assert!(!is_granted(&others, Purpose::PhotoTeaching));
+    }
+
+    #[test]
+    fn a_withdrawal_after_a_grant_wins() {
+        let h = [
+            entry(Purpose::PhotoTeaching, true, 10),
+            entry(Purpose::PhotoTeaching, false, 20),
+        ];
+        assert!(!is_granted(&h, Purpose::PhotoTeaching));
+        let h = [
+            entry(Purpose::PhotoTeaching, false, 20),
+            entry(Purpose::PhotoTeaching, true, 10),
+        ];
+        assert!(
+            !is_granted(&h, Purpose::PhotoTeaching),
+            "order of rows does not matter, time does"
+        );
+    }
+
+    #[test]
+    fn same_instant_keeps_recording_order() {
+        let h = [
+            entry(Purpose::SaleShare, true, 5),
+            entry(Purpose::SaleShare, false, 5),
+        ];
+        assert!(!is_granted(&h, Purpose::SaleShare));
+    }
+
+    #[test]
+    fn answers_are_yes_or_no() {
+        assert_eq!(parse_answer("teaching", "yes"), Ok(true));
+        assert_eq!(parse_answer("teaching", "no"), Ok(false));
+        let err = parse_answer("teaching", "maybe").unwrap_err();
+        assert!(err.to_string().contains("choose yes or no"), "{err}");
+    }
+
+    proptest! {
+        /// The current answer is the answer of the entry with the latest
+        /// time for that purpose, whatever else is in the history.
+        #[test]
+        fn current_is_the_latest(entries in proptest::collection::vec((0usize..3, any::<bool>(), 0i64..50), 0..30)) {
+            let purposes = [Purpose::PhotoTeaching, Purpose::PhotoMarketing, Purpose::Sms];
+            let h: Vec<ConsentEntry> = entries.iter().map(|(p, g, t)| entry(purposes[*p], *g, *t)).collect();
+            for p in purposes {
+                let latest = h.iter().filter(|e| e.purpose == p).map(|e| e.at).max();
+                let expected = latest.map(|t| h.iter().rev().find(|e| e.purpose == p && e.at == t).map(|e| e.granted).unwrap_or(false));
+                prop_assert_eq!(current(&h, p).map(|e| e.granted), expected);
+            }
+        }
+    }
+}

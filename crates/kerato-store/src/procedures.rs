@@ -1,0 +1,185 @@
+//! Procedures with their notes, and the charge proposals coded from them.
+
+use kerato_domain::ids::{BiopsyId, LesionId, OrganisationId, PatientId, ProcedureId, UserId};
+use kerato_domain::time::Timestamp;
+
+use crate::backend::Tx;
+use crate::error::{StoreError, corrupt};
+use crate::execute;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProcedureRow {
+    pub id: ProcedureId,
+    pub organisation_id: OrganisationId,
+    pub patient_id: PatientId,
+    pub lesion_id: Option<LesionId>,
+    pub biopsy_id: Option<BiopsyId>,
+    pub kind: String,
+    /// The visit's date in the practice's time zone (YYYY-MM-DD): the
+    /// coding engine codes a patient's procedures of one date together.
+    pub service_date: String,
+    /// The structured record as JSON.
+    pub data: String,
+    pub note: String,
+    pub performed_by: UserId,
+    pub performed_at: Timestamp,
+}
+
+type ProcedureTuple = (
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    String,
+    String,
+    String,
+    String,
+    String,
+    i64,
+);
+
+const COLUMNS: &str = "id, organisation_id, patient_id, lesion_id, biopsy_id, kind, service_date, data, note, performed_by, performed_at";
+
+fn procedure_from(t: ProcedureTuple) -> Result<ProcedureRow, StoreError> {
+    Ok(ProcedureRow {
+        id: t.0.parse().map_err(corrupt)?,
+        organisation_id: t.1.parse().map_err(corrupt)?,
+        patient_id: t.2.parse().map_err(corrupt)?,
+        lesion_id: t.3.map(|l| l.parse()).transpose().map_err(corrupt)?,
+        biopsy_id: t.4.map(|b| b.parse()).transpose().map_err(corrupt)?,
+        kind: t.5,
+        service_date: t.6,
+        data: t.7,
+        note: t.8,
+        performed_by: t.9.parse().map_err(corrupt)?,
+        performed_at: Timestamp::from_micros(t.10),
+    })
+}
+
+pub async fn insert_procedure(tx: &mut Tx, p: &ProcedureRow) -> Result<(), StoreError> {
+    let sql = format!(
+        "INSERT INTO procedures ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+    );
+    execute!(
+        tx,
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(p.id.to_string())
+            .bind(p.organisation_id.to_string())
+            .bind(p.patient_id.to_string())
+            .bind(p.lesion_id.map(|l| l.to_string()))
+            .bind(p.biopsy_id.map(|b| b.to_string()))
+            .bind(&p.kind)
+            .bind(&p.service_date)
+            .bind(&p.data)
+            .bind(&p.note)
+            .bind(p.performed_by.to_string())
+            .bind(p.performed_at.as_micros())
+    )?;
+    Ok(())
+}
+
+pub async fn find_procedure(
+    tx: &mut Tx,
+    id: ProcedureId,
+) -> Result<Option<ProcedureRow>, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM procedures WHERE id = $1");
+    crate::fetch_one_by!(tx, sql, id.to_string(), ProcedureTuple, procedure_from)
+}
+
+/// A patient's procedures, oldest first.
+pub async fn procedures_of_patient(
+    tx: &mut Tx,
+    patient: PatientId,
+) -> Result<Vec<ProcedureRow>, StoreError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM procedures WHERE patient_id = $1 ORDER BY service_date, performed_at, id"
+    );
+    crate::fetch_all_by!(tx, sql, patient.to_string(), ProcedureTuple, procedure_from)
+}
+
+/// One line of a charge proposal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChargeProposalRow {
+    pub n: i64,
+    pub code: String,
+    pub units: i64,
+    /// Modifiers in order, comma-separated ("25", "59,XS").
+    pub modifiers: String,
+    pub rationale: String,
+    pub hold: Option<String>,
+}
+
+/// Replaces the proposal for a patient's service date with freshly coded
+/// lines, numbered from 1.
+pub async fn replace_charge_proposals(
+    tx: &mut Tx,
+    organisation: OrganisationId,
+    patient: PatientId,
+    service_date: &str,
+    lines: &[ChargeProposalRow],
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    execute!(
+        tx,
+        sqlx::query("DELETE FROM charge_proposals WHERE patient_id = $1 AND service_date = $2")
+            .bind(patient.to_string())
+            .bind(service_date)
+    )?;
+    for l in lines {
+        execute!(
+            tx,
+            sqlx::query(
+                "INSERT INTO charge_proposals (patient_id, service_date, n, organisation_id, code, units, modifiers, rationale, hold, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+            )
+            .bind(patient.to_string())
+            .bind(service_date)
+            .bind(l.n)
+            .bind(organisation.to_string())
+            .bind(&l.code)
+            .bind(l.units)
+            .bind(&l.modifiers)
+            .bind(&l.rationale)
+            .bind(&l.hold)
+            .bind(now.as_micros())
+        )?;
+    }
+    Ok(())
+}
+
+type ChargeTuple = (i64, String, i64, String, String, Option<String>);
+
+/// The proposal's lines for a patient's service date, in order.
+pub async fn charge_proposals(
+    tx: &mut Tx,
+    patient: PatientId,
+    service_date: &str,
+) -> Result<Vec<ChargeProposalRow>, StoreError> {
+    let rows: Vec<ChargeTuple> = crate::on_tx!(tx, c => sqlx::query_as(
+        "SELECT n, code, units, modifiers, rationale, hold FROM charge_proposals WHERE patient_id = $1 AND service_date = $2 ORDER BY n"
+    )
+    .bind(patient.to_string())
+    .bind(service_date)
+    .fetch_all(&mut **c)
+    .await)?;
+    Ok(rows
+        .into_iter()
+        .map(|t| ChargeProposalRow {
+            n: t.0,
+            code: t.1,
+            units: t.2,
+            modifiers: t.3,
+            rationale: t.4,
+            hold: t.5,
+        })
+        .collect())
+}
+
+/// The procedure that took a specimen, if any.
+pub async fn procedure_of_specimen(
+    tx: &mut Tx,
+    biopsy: BiopsyId,
+) -> Result<Option<ProcedureRow>, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM procedures WHERE biopsy_id = $1");
+    crate::fetch_one_by!(tx, sql, biopsy.to_string(), ProcedureTuple, procedure_from)
+}
