@@ -10,6 +10,7 @@ mod identity;
 mod lesions;
 mod patients;
 mod photos;
+mod procedures;
 mod reminders;
 mod scheduling;
 mod tenancy;

@@ -1,0 +1,279 @@
+//! Procedures: the note written by the template, the specimen opened in
+//! the biopsy log, the day's charge proposal rewritten by the coding
+//! engine (an excision's line held until its pathology arrives), and a
+//! phototherapy course's cumulative dose.
+
+use kerato_app::AppError;
+use kerato_app::biopsies::StepInput;
+use kerato_app::procedures::{ProcedureInput, RecordedProcedure};
+use kerato_domain::derm_coding::{BiopsyMethod, ExcisionSite, PhototherapyKind};
+use kerato_domain::identity::Role;
+use kerato_domain::ids::{LocationId, PatientId};
+use kerato_domain::patients::PatientInput;
+use kerato_domain::procedure_note::{
+    Anesthesia, BiopsyRecord, ErythemaGrade, ExcisionBehaviour, ExcisionClosure, ExcisionRecord,
+    Hemostasis, PhototherapyRecord, ProcedureRecord, TangentialDepth, Tenths,
+};
+
+use crate::World;
+
+async fn setup(w: &World) -> (LocationId, PatientId, kerato_app::Caller) {
+    let loc = w
+        .app
+        .create_location(&w.admin, &crate::location_input("Skin Center"))
+        .await
+        .unwrap();
+    let derm = w.user("derm@capital.example", Role::Physician, &[]).await;
+    let derm = w.app.unsafe_caller_for(derm.id).await.unwrap();
+    let patient = w
+        .app
+        .register_patient(
+            &w.admin,
+            &PatientInput {
+                legal_first_name: "Rosa".into(),
+                legal_last_name: "Quintero".into(),
+                date_of_birth: "1961-04-02".into(),
+                ..Default::default()
+            },
+            false,
+        )
+        .await
+        .unwrap();
+    (loc.id, patient.id, derm)
+}
+
+fn biopsy(method: BiopsyMethod, site: &str) -> ProcedureRecord {
+    ProcedureRecord::Biopsy(BiopsyRecord {
+        method,
+        site: site.into(),
+        punch_mm: (method == BiopsyMethod::Punch).then_some(4),
+        depth: (method == BiopsyMethod::Tangential).then_some(TangentialDepth::PapillaryDermis),
+        anesthesia: Anesthesia {
+            agent: "1% lidocaine with epinephrine".into(),
+            volume_ml: Tenths(10),
+        },
+        hemostasis: if method == BiopsyMethod::Punch {
+            Hemostasis::Sutures {
+                count: 1,
+                material: "4-0 nylon".into(),
+            }
+        } else {
+            Hemostasis::AluminiumChloride
+        },
+        // Whatever the form sends, the app issues the specimen ID.
+        specimen_id: "typed-by-hand".into(),
+    })
+}
+
+fn input(patient: PatientId, location: LocationId, record: ProcedureRecord) -> ProcedureInput {
+    ProcedureInput {
+        patient,
+        lesion: None,
+        location,
+        record,
+        dose_override: None,
+    }
+}
+
+/// Each line's code, units and whether it is held.
+fn codes(lines: &[kerato_app::procedures::ChargeProposalRow]) -> Vec<(&str, i64, bool)> {
+    lines
+        .iter()
+        .map(|l| (l.code.as_str(), l.units, l.hold.is_some()))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn biopsies_open_specimens_write_notes_and_code_the_day() {
+    let w = crate::world().await;
+    let (loc, patient, derm) = setup(&w).await;
+    let app = &w.app;
+    let mut specimens = Vec::new();
+    for (method, site) in [
+        (BiopsyMethod::Punch, "left cheek"),
+        (BiopsyMethod::Tangential, "right forearm"),
+        (BiopsyMethod::Tangential, "upper back"),
+    ] {
+        let RecordedProcedure {
+            procedure,
+            specimen,
+            dose,
+        } = app
+            .record_procedure(&derm, input(patient, loc, biopsy(method, site)))
+            .await
+            .unwrap();
+        let specimen = specimen.expect("a biopsy opens a specimen");
+        assert!(dose.is_none());
+        assert_eq!(procedure.biopsy_id, Some(specimen.id));
+        assert_eq!(specimen.site, site);
+        assert!(
+            procedure.note.contains(&specimen.id.to_string()),
+            "the note names the issued specimen: {}",
+            procedure.note
+        );
+        assert!(!procedure.note.contains("typed-by-hand"));
+        specimens.push(specimen);
+    }
+    assert_eq!(specimens[0].method, "punch");
+    // The queue holds all three, and the day's proposal is 11104 + 11103 x2.
+    assert_eq!(app.biopsy_queue(&derm).await.unwrap().len(), 3);
+    let day = app
+        .procedures_of_patient(&derm, patient)
+        .await
+        .unwrap()
+        .remove(0)
+        .service_date;
+    let lines = app.charge_proposal(&derm, patient, &day).await.unwrap();
+    assert_eq!(
+        codes(&lines),
+        vec![("11104", 1, false), ("11103", 2, false)]
+    );
+    assert!(lines.iter().all(|l| !l.rationale.is_empty()));
+    // A billing user reads the proposal; a technician may not open a
+    // specimen.
+    let biller = w.user("billing@capital.example", Role::Billing, &[]).await;
+    let biller = app.unsafe_caller_for(biller.id).await.unwrap();
+    assert_eq!(
+        app.charge_proposal(&biller, patient, &day).await.unwrap(),
+        lines
+    );
+    let tech = w.user("tech@capital.example", Role::Technician, &[]).await;
+    let tech = app.unsafe_caller_for(tech.id).await.unwrap();
+    assert!(matches!(
+        app.record_procedure(
+            &tech,
+            input(patient, loc, biopsy(BiopsyMethod::Punch, "scalp"))
+        )
+        .await
+        .unwrap_err(),
+        AppError::Forbidden(_)
+    ));
+    // A bad record writes nothing: no procedure, no specimen.
+    let ProcedureRecord::Biopsy(mut bad) = biopsy(BiopsyMethod::Punch, "scalp") else {
+        unreachable!()
+    };
+    bad.punch_mm = Some(30);
+    let err = app
+        .record_procedure(&derm, input(patient, loc, ProcedureRecord::Biopsy(bad)))
+        .await
+        .unwrap_err();
+    assert!(format!("{err}").contains("punch"), "{err}");
+    assert_eq!(
+        app.procedures_of_patient(&derm, patient)
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
+    assert_eq!(app.biopsy_queue(&derm).await.unwrap().len(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_excision_is_held_until_its_pathology_then_coded_malignant() {
+    let w = crate::world().await;
+    let (loc, patient, derm) = setup(&w).await;
+    let app = &w.app;
+    let excision = ProcedureRecord::Excision(ExcisionRecord {
+        behaviour: ExcisionBehaviour::Pending,
+        site_group: ExcisionSite::FaceEarsEyelidsNoseLipsMucous,
+        site: "left cheek".into(),
+        lesion_diameter_mm: 12,
+        margin_mm: 2,
+        orientation_suture: Some("12 o'clock".into()),
+        closure: ExcisionClosure::SeparateRepair,
+        specimen_id: String::new(),
+    });
+    let done = app
+        .record_procedure(&derm, input(patient, loc, excision))
+        .await
+        .unwrap();
+    let day = done.procedure.service_date.clone();
+    let lines = app.charge_proposal(&derm, patient, &day).await.unwrap();
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0].code, "HELD");
+    assert!(lines[0].hold.is_some());
+    // The report arrives: malignant, so 16 mm excised on the face is 11642.
+    let s = done.specimen.unwrap();
+    let s = app
+        .record_biopsy_step(&derm, s.id, s.version, &StepInput::Send)
+        .await
+        .unwrap();
+    app.record_biopsy_step(
+        &derm,
+        s.id,
+        s.version,
+        &StepInput::Result {
+            diagnosis: "malignant".into(),
+            text: "Basal cell carcinoma, margins clear".into(),
+            received: None,
+        },
+    )
+    .await
+    .unwrap();
+    let lines = app.charge_proposal(&derm, patient, &day).await.unwrap();
+    assert_eq!(codes(&lines), vec![("11642", 1, false)]);
+    assert!(
+        lines[0].rationale.contains("excised diameter 1.6 cm")
+            && lines[0].rationale.contains("malignant per pathology"),
+        "{}",
+        lines[0].rationale
+    );
+}
+
+fn uvb(dose: u32, erythema: ErythemaGrade) -> ProcedureRecord {
+    ProcedureRecord::Phototherapy(PhototherapyRecord {
+        kind: PhototherapyKind::Uvb,
+        area_sq_cm: None,
+        dose_mj_cm2: dose,
+        erythema_since_last: erythema,
+        skin_type: None,
+        duration_s: None,
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_phototherapy_course_adds_its_doses_and_severe_erythema_needs_a_reason() {
+    let w = crate::world().await;
+    let (loc, patient, derm) = setup(&w).await;
+    let app = &w.app;
+    let mut total = 0u64;
+    for dose in [300, 360, 430] {
+        let done = app
+            .record_procedure(&derm, input(patient, loc, uvb(dose, ErythemaGrade::Absent)))
+            .await
+            .unwrap();
+        total += u64::from(dose);
+        assert_eq!(done.dose.unwrap().cumulative_mj_cm2, total);
+        assert!(
+            done.procedure
+                .note
+                .contains(&format!("Cumulative dose of the course: {total} mJ/cm²"))
+        );
+    }
+    // Grade 3 erythema blocks the session until a clinician gives a reason.
+    let err = app
+        .record_procedure(&derm, input(patient, loc, uvb(430, ErythemaGrade::Severe)))
+        .await
+        .unwrap_err();
+    assert!(
+        format!("{err}").contains("give a clinician's reason"),
+        "{err}"
+    );
+    let mut with_reason = input(patient, loc, uvb(200, ErythemaGrade::Severe));
+    with_reason.dose_override = Some("erythema resolved on inspection today".into());
+    let done = app.record_procedure(&derm, with_reason).await.unwrap();
+    assert!(
+        done.procedure
+            .note
+            .contains("Reason: erythema resolved on inspection today")
+    );
+    assert_eq!(done.dose.unwrap().cumulative_mj_cm2, total + 200);
+    // Four sessions on one day are one unit of 96900 (one per session
+    // day, as the engine counts).
+    let lines = app
+        .charge_proposal(&derm, patient, &done.procedure.service_date)
+        .await
+        .unwrap();
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0].code, "96900");
+}
