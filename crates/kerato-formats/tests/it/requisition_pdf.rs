@@ -216,6 +216,16 @@ fn a_photo_must_be_the_jpeg_it_claims_to_be() {
         not_jpeg,
         Err(RequisitionError::Photo(PhotoError::NotJpegOrPng))
     );
+    // A frame header claiming four components, as a CMYK JPEG's does: PDF would need
+    // DeviceCMYK and, for Adobe's files, inverted values, so it is refused instead.
+    let mut cmyk = rgb_jpeg(400, 300);
+    let sof = cmyk.windows(2).position(|w| w == [0xFF, 0xC0]).unwrap();
+    cmyk[sof + 9] = 4;
+    let four = render(&Requisition {
+        photo: Some(photo(cmyk, 400, 300)),
+        ..requisition()
+    });
+    assert_eq!(four, Err(RequisitionError::PhotoColour { components: 4 }));
     let cut = rgb_jpeg(400, 300)[..20].to_vec();
     let damaged = render(&Requisition {
         photo: Some(photo(cut, 400, 300)),
