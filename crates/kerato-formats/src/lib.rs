@@ -3,11 +3,13 @@
 //!
 //! Like `kerato-domain`, this crate does no I/O and never reads the clock.
 //! So far it holds `photo`, clinical photos cleaned of metadata, shrunk to
-//! thumbnails and watermarked for export; and `rx_pdf`, eyeglass and contact
-//! lens prescriptions as a one-page PDF. The other standards arrive with the
-//! areas that exchange them.
+//! thumbnails and watermarked for export; `rx_pdf`, eyeglass and contact
+//! lens prescriptions as a one-page PDF; and `requisition_pdf`, the biopsy
+//! requisition that travels with a specimen to the pathology lab. The other
+//! standards arrive with the areas that exchange them.
 
 mod pdf;
 pub mod photo;
+pub mod requisition_pdf;
 pub mod rx_pdf;
 mod wrap;

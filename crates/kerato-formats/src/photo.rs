@@ -114,10 +114,33 @@ pub fn sniff(bytes: &[u8]) -> Result<PhotoKind, PhotoError> {
 pub fn strip_metadata(bytes: &[u8]) -> Result<(PhotoKind, Vec<u8>), PhotoError> {
     let kind = sniff(bytes)?;
     let clean = match kind {
-        PhotoKind::Jpeg => strip_jpeg(bytes)?,
+        PhotoKind::Jpeg => strip_jpeg(bytes)?.0,
         PhotoKind::Png => strip_png(bytes)?,
     };
     Ok((kind, clean))
+}
+
+/// What a JPEG's frame header and EXIF say about its pixels, for placing it in a document
+/// without decoding it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct JpegFrame {
+    pub(crate) width: u32,
+    pub(crate) height: u32,
+    /// Colour components: 1 for greyscale, 3 for colour, 4 for CMYK.
+    pub(crate) components: u8,
+    /// The EXIF orientation, when the file has one other than 1 (upright).
+    pub(crate) turned: bool,
+}
+
+/// The JPEG without its metadata, as `strip_metadata` gives it, and its frame.
+pub(crate) fn jpeg_frame(bytes: &[u8]) -> Result<(Vec<u8>, JpegFrame), PhotoError> {
+    if sniff(bytes)? != PhotoKind::Jpeg {
+        return Err(PhotoError::NotJpegOrPng);
+    }
+    match strip_jpeg(bytes)? {
+        (clean, Some(frame)) => Ok((clean, frame)),
+        (_, None) => Err(PhotoError::Malformed("the JPEG has no frame header")),
+    }
 }
 
 /// JPEG segments kept, a list of what is allowed rather than of what is
@@ -138,10 +161,12 @@ fn keep_jpeg_segment(marker: u8, body: &[u8]) -> bool {
     }
 }
 
-fn strip_jpeg(bytes: &[u8]) -> Result<Vec<u8>, PhotoError> {
+/// Strips the JPEG, and reads its frame header on the way.
+fn strip_jpeg(bytes: &[u8]) -> Result<(Vec<u8>, Option<JpegFrame>), PhotoError> {
     let mut out = Vec::with_capacity(bytes.len());
     out.extend_from_slice(&[0xFF, 0xD8]);
     let mut orientation = None;
+    let mut frame = None;
     let mut i = 2;
     loop {
         // Markers may be padded with extra 0xFF bytes.
@@ -160,7 +185,11 @@ fn strip_jpeg(bytes: &[u8]) -> Result<Vec<u8>, PhotoError> {
                     insert_orientation(&mut out, o);
                 }
                 out.extend_from_slice(&bytes[i..]);
-                return Ok(out);
+                let frame = frame.map(|f: JpegFrame| JpegFrame {
+                    turned: orientation.is_some_and(|o| o != 1),
+                    ..f
+                });
+                return Ok((out, frame));
             }
             0xD9 => return Err(PhotoError::Malformed("the image ends before its data")),
             0x01 | 0xD0..=0xD7 => {
@@ -179,6 +208,18 @@ fn strip_jpeg(bytes: &[u8]) -> Result<Vec<u8>, PhotoError> {
                 let body = &bytes[i + 4..end];
                 if marker == 0xE1 && body.starts_with(b"Exif\0\0") {
                     orientation = orientation.or_else(|| exif_orientation(&body[6..]));
+                }
+                // SOF0 to SOF15 except DHT (C4), the reserved C8 and DAC (CC): sample
+                // precision, height, width and the number of components.
+                if matches!(marker, 0xC0..=0xC3 | 0xC5..=0xC7 | 0xC9..=0xCB | 0xCD..=0xCF)
+                    && let [_, h0, h1, w0, w1, components, ..] = *body
+                {
+                    frame = frame.or(Some(JpegFrame {
+                        width: u32::from(u16::from_be_bytes([w0, w1])),
+                        height: u32::from(u16::from_be_bytes([h0, h1])),
+                        components,
+                        turned: false,
+                    }));
                 }
                 if keep_jpeg_segment(marker, body) {
                     out.extend_from_slice(&bytes[i..end]);

@@ -4,4 +4,6 @@
 #![allow(clippy::unwrap_used)]
 
 mod photo;
+mod poppler;
+mod requisition_pdf;
 mod rx_pdf;

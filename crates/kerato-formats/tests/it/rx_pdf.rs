@@ -1,12 +1,8 @@
 //! Prescription PDFs, read back with poppler's `pdftotext` and `pdfinfo`.
-//!
-//! These tests fail rather than skip when poppler-utils is missing: `cargo xtask ci`
-//! installs it, so a missing tool is a broken machine, not a reason to pass.
-
-use std::io::ErrorKind;
-use std::process::Command;
 
 use kerato_formats::rx_pdf::{MAX_COLUMNS, RxPdf, RxPdfError, RxPdfKind, RxPdfRow, render};
+
+use crate::poppler::{assert_one_letter_page, pdftotext, poppler};
 
 fn row(eye: &str, cells: &[&str]) -> RxPdfRow {
     RxPdfRow {
@@ -98,46 +94,6 @@ fn contact_lens() -> RxPdf {
         ),
         ..spectacle()
     }
-}
-
-/// Runs a poppler tool on the PDF written to a temporary file and returns its output.
-fn poppler(tool: &str, pdf: &[u8], before: &[&str], after: &[&str]) -> String {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("rx.pdf");
-    std::fs::write(&path, pdf).unwrap();
-    let output = match Command::new(tool)
-        .args(before)
-        .arg(&path)
-        .args(after)
-        .output()
-    {
-        Ok(output) => output,
-        Err(e) if e.kind() == ErrorKind::NotFound => panic!(
-            "`{tool}` is not installed: run `apt-get install -y poppler-utils` \
-             (`cargo xtask ci` installs it)"
-        ),
-        Err(e) => panic!("could not run `{tool}`: {e}"),
-    };
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "`{tool}` failed: {stderr}");
-    // Poppler reports a damaged file on stderr even when it recovers and exits 0.
-    assert!(stderr.trim().is_empty(), "`{tool}` complained: {stderr}");
-    String::from_utf8(output.stdout).unwrap()
-}
-
-fn pdftotext(pdf: &[u8]) -> String {
-    poppler("pdftotext", pdf, &["-enc", "UTF-8"], &["-"])
-}
-
-/// Asserts the file is one valid Letter page, as poppler sees it.
-fn assert_one_letter_page(pdf: &[u8]) {
-    let info = poppler("pdfinfo", pdf, &[], &[]);
-    assert!(
-        info.lines()
-            .any(|l| l.starts_with("Pages:") && l.ends_with(" 1")),
-        "{info}"
-    );
-    assert!(info.contains("612 x 792 pts (letter)"), "{info}");
 }
 
 /// Every word's box as `pdftotext -bbox` reports it: (xMin, yMin, xMax, yMax, word).
