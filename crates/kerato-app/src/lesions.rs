@@ -214,7 +214,7 @@ pub const THUMBNAIL_EDGE: u32 = 320;
 /// The largest photo accepted, before metadata is stripped.
 pub use kerato_formats::photo::MAX_PHOTO_BYTES;
 
-fn thumbnail_name(id: PhotoId) -> String {
+pub(crate) fn thumbnail_name(id: PhotoId) -> String {
     format!("{id}-thumb")
 }
 

@@ -37,12 +37,11 @@ pub struct Requisition {
     pub photo: Option<RequisitionPhoto>,
 }
 
-/// A photo of the lesion: a JPEG, its size in pixels, and a caption printed under it.
+/// A photo of the lesion: an upright JPEG (a [`crate::photo::thumbnail`] is one) and a
+/// caption printed under it. Its size in pixels is read from the JPEG itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequisitionPhoto {
     pub jpeg: Vec<u8>,
-    pub width: u32,
-    pub height: u32,
     pub caption: String,
 }
 
@@ -62,16 +61,6 @@ pub enum RequisitionError {
     },
     #[error("the photo cannot be used: {0}")]
     Photo(#[source] PhotoError),
-    #[error(
-        "the photo's JPEG is {actual_width} × {actual_height} pixels, not the \
-         {width} × {height} given; give its real size"
-    )]
-    PhotoSizeMismatch {
-        width: u32,
-        height: u32,
-        actual_width: u32,
-        actual_height: u32,
-    },
     #[error(
         "the photo is stored on its side and turned by EXIF, which PDF readers ignore; \
          make it with photo::thumbnail, which turns it upright"
@@ -189,18 +178,10 @@ struct CheckedPhoto {
     caption: String,
 }
 
-/// Checks the JPEG against its declared size and strips any metadata left in it: the
+/// Reads the JPEG's size and colour and strips any metadata left in it: the
 /// requisition leaves the practice, and a photo's GPS position must not go with it.
 fn check_photo(photo: &RequisitionPhoto) -> Result<CheckedPhoto, RequisitionError> {
     let (clean, frame) = jpeg_frame(&photo.jpeg).map_err(RequisitionError::Photo)?;
-    if (frame.width, frame.height) != (photo.width, photo.height) {
-        return Err(RequisitionError::PhotoSizeMismatch {
-            width: photo.width,
-            height: photo.height,
-            actual_width: frame.width,
-            actual_height: frame.height,
-        });
-    }
     if frame.turned {
         return Err(RequisitionError::PhotoNotUpright);
     }

@@ -156,3 +156,22 @@ pub async fn alerts_sent(
         .map(|(k, r, t)| (k, r, Timestamp::from_micros(t)))
         .collect())
 }
+
+/// The organisation's biopsies ordered in `[from, until)`, oldest first.
+pub async fn biopsies_ordered_between(
+    tx: &mut Tx,
+    org: OrganisationId,
+    from: Timestamp,
+    until: Timestamp,
+) -> Result<Vec<BiopsyRow>, StoreError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM biopsies WHERE organisation_id = $1 AND created_at >= $2 AND created_at < $3 ORDER BY created_at, id"
+    );
+    let rows: Vec<BiopsyTuple> = crate::on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(org.to_string())
+        .bind(from.as_micros())
+        .bind(until.as_micros())
+        .fetch_all(&mut **c)
+        .await)?;
+    rows.into_iter().map(row_from).collect()
+}

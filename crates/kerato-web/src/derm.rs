@@ -5,10 +5,11 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Extension, Path, State};
+use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use kerato_app::biopsies::{BiopsyInput, StepInput};
-use kerato_domain::biopsy::Recipient;
+use kerato_domain::biopsy::{MeasureResult, Recipient};
 use kerato_domain::identity::{Action, Resource};
 use kerato_domain::ids::BiopsyId;
 
@@ -35,6 +36,18 @@ pub(crate) fn routes(r: Routes) -> Routes {
             "/biopsies/{id}/step",
             Needs(p, Action::Update),
             post(step),
+        )
+        .add(
+            "GET",
+            "/reports/biopsies",
+            Needs(p, Action::Query),
+            get(measures_page),
+        )
+        .add(
+            "GET",
+            "/biopsies/{id}/requisition.pdf",
+            Needs(p, Action::Print),
+            get(requisition),
         )
 }
 
@@ -185,4 +198,85 @@ async fn step(
         tracing::warn!(error = %e, "biopsy alerts after a step failed; the scheduler will retry");
     }
     Ok(Redirect::to("/biopsies").into_response())
+}
+
+async fn requisition(
+    State(state): State<WebState>,
+    CurrentUser(caller): CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    let id: BiopsyId = id.parse().map_err(|_| WebError::NotFound("biopsy"))?;
+    let bytes = state.app.biopsy_requisition(&caller, id).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("inline; filename=\"requisition-{id}.pdf\""),
+            ),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+struct MeasureView {
+    name: &'static str,
+    what: &'static str,
+    numerator: usize,
+    denominator: usize,
+    rate: String,
+    gaps: Vec<String>,
+}
+
+impl MeasureView {
+    fn of(name: &'static str, what: &'static str, m: &MeasureResult) -> Self {
+        Self {
+            name,
+            what,
+            numerator: m.numerator,
+            denominator: m.denominator,
+            rate: m
+                .rate()
+                .map_or_else(|| "no cases".into(), |r| format!("{:.1} %", r * 100.0)),
+            gaps: m.gaps.iter().map(ToString::to_string).collect(),
+        }
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "biopsy_measures.html")]
+struct MeasuresPage {
+    layout: Layout,
+    from: String,
+    until: String,
+    measures: Vec<MeasureView>,
+}
+
+async fn measures_page(
+    State(state): State<WebState>,
+    Extension(csrf): Extension<CsrfToken>,
+    CurrentUser(caller): CurrentUser,
+    axum::extract::Query(q): axum::extract::Query<crate::view::PeriodQuery>,
+) -> Result<MeasuresPage, WebError> {
+    let (from, until) = crate::view::period(&q.from, &q.until, state.app.now())?;
+    let m = state.app.biopsy_measures(&caller, from, until).await?;
+    Ok(MeasuresPage {
+        layout: Layout::signed_in(&state, &csrf, &caller, "biopsies").await?,
+        from: from.to_string(),
+        until: until.to_string(),
+        measures: vec![
+            MeasureView::of(
+                "MIPS #440: pathology reported within 7 days",
+                "Malignant biopsies sent in the period whose report arrived within 7 days of sending.",
+                &m.report_within_7_days,
+            ),
+            MeasureView::of(
+                "AAD biopsy follow-up",
+                "Biopsies sent in the period whose result the biopsying clinician reviewed and whose patient was told.",
+                &m.follow_up,
+            ),
+        ],
+    })
 }

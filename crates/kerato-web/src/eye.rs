@@ -858,36 +858,13 @@ struct FtcReportPage {
     rows: Vec<(&'static str, i64)>,
 }
 
-#[derive(Debug, Default, serde::Deserialize)]
-#[serde(default)]
-struct PeriodQuery {
-    from: String,
-    until: String,
-}
-
 async fn ftc_report_page(
     State(state): State<WebState>,
     Extension(csrf): Extension<CsrfToken>,
     CurrentUser(caller): CurrentUser,
-    axum::extract::Query(q): axum::extract::Query<PeriodQuery>,
+    axum::extract::Query(q): axum::extract::Query<crate::view::PeriodQuery>,
 ) -> Result<FtcReportPage, WebError> {
-    let today = state
-        .app
-        .now()
-        .to_jiff()
-        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
-        .date();
-    let date = |field: &str, raw: &str, default: jiff::civil::Date| match raw.trim() {
-        "" => Ok(default),
-        d => d.parse::<jiff::civil::Date>().map_err(|_| {
-            WebError::Validation(ValidationErrors::single(
-                field,
-                "write the date as YYYY-MM-DD",
-            ))
-        }),
-    };
-    let until = date("until", &q.until, today.tomorrow().unwrap_or(today))?;
-    let from = date("from", &q.from, today.first_of_month())?;
+    let (from, until) = crate::view::period(&q.from, &q.until, state.app.now())?;
     let r = state.app.ftc_report(&caller, from, until).await?;
     Ok(FtcReportPage {
         layout: Layout::signed_in(&state, &csrf, &caller, "rx-requests").await?,

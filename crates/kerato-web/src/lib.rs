@@ -23,6 +23,7 @@ pub mod openapi;
 pub mod patients;
 mod photos;
 mod privacy;
+mod procedures;
 pub mod routes;
 pub mod scheduling;
 mod tenancy;
@@ -72,6 +73,7 @@ fn all_routes(state: Option<WebState>) -> routes::Routes {
     let r = derm::routes(r);
     let r = lesions::routes(r);
     let r = photos::routes(r);
+    let r = procedures::routes(r);
     privacy::routes(r)
 }
 

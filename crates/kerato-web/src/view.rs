@@ -34,3 +34,37 @@ pub(crate) struct Choice {
     pub label: String,
     pub selected: bool,
 }
+
+/// A report's period as typed in its query string; empty fields take the
+/// defaults of [`period`].
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub(crate) struct PeriodQuery {
+    pub from: String,
+    pub until: String,
+}
+
+/// A report period from its two fields: by default from the first of this
+/// month until (not including) tomorrow, in UTC days.
+pub(crate) fn period(
+    from: &str,
+    until: &str,
+    now: kerato_domain::time::Timestamp,
+) -> Result<(jiff::civil::Date, jiff::civil::Date), crate::error::WebError> {
+    let today = now
+        .to_jiff()
+        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+        .date();
+    let date = |field: &str, raw: &str, default: jiff::civil::Date| match raw.trim() {
+        "" => Ok(default),
+        d => d.parse::<jiff::civil::Date>().map_err(|_| {
+            crate::error::WebError::Validation(ValidationErrors::single(
+                field,
+                "write the date as YYYY-MM-DD",
+            ))
+        }),
+    };
+    let until = date("until", until, today.tomorrow().unwrap_or(today))?;
+    let from = date("from", from, today.first_of_month())?;
+    Ok((from, until))
+}

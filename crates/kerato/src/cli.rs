@@ -92,6 +92,11 @@ pub enum Command {
         /// Address of the vendor site.
         #[arg(long, default_value = "127.0.0.1:8081", value_name = "ADDR")]
         site_bind: SocketAddr,
+        /// Training mode: run the demo's clock this many days ahead, to see
+        /// timers come due (the biopsy log's alerts, recalls) without
+        /// waiting.
+        #[arg(long, default_value_t = 0, value_name = "DAYS")]
+        days_ahead: u16,
     },
     /// Run the vendor site.
     Site {
@@ -221,6 +226,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             data_dir,
             bind,
             site_bind,
+            days_ahead,
         } => {
             let data = DataArgs {
                 data_dir,
@@ -229,7 +235,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             let mut config = Config::load(cli.config.as_deref(), &data)?;
             config.server.bind = vec![bind];
             telemetry::init(&config.log);
-            serve::demo(&config, &data, site_bind).await
+            serve::demo(&config, &data, site_bind, days_ahead).await
         }
         Command::Site { bind } => {
             let config = Config::default();

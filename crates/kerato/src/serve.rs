@@ -10,7 +10,7 @@ use axum::Router;
 use axum_server::Handle;
 use axum_server::tls_rustls::RustlsConfig;
 use kerato_app::App;
-use kerato_app::clock::SystemClock;
+use kerato_app::clock::{DaysAheadClock, SystemClock};
 use kerato_domain::time::Clock;
 use kerato_store::{OpenMode, Store};
 use kerato_web::WebOptions;
@@ -285,13 +285,18 @@ pub async fn site(bind: SocketAddr) -> Result<()> {
     run_servers(vec![(bind, kerato_site::router(), None, "site")]).await
 }
 
-pub async fn demo(config: &Config, data: &DataArgs, site_bind: SocketAddr) -> Result<()> {
+pub async fn demo(
+    config: &Config,
+    data: &DataArgs,
+    site_bind: SocketAddr,
+    days_ahead: u16,
+) -> Result<()> {
     for addr in config.server.bind.iter().chain([&site_bind]) {
         if !addr.ip().is_loopback() {
             bail!("the demo serves loopback addresses only; {addr} is not one");
         }
     }
-    let clock = Arc::new(SystemClock);
+    let clock = Arc::new(DaysAheadClock::new(days_ahead).map_err(anyhow::Error::msg)?);
     let prepared = datadir::prepare(config, data, &[], clock.as_ref()).await?;
     let app = datadir::attach_files(
         App::new(prepared.store.clone(), clock),
@@ -299,6 +304,10 @@ pub async fn demo(config: &Config, data: &DataArgs, site_bind: SocketAddr) -> Re
         &data.data_dir,
     );
     let seeded = kerato_app::demo::seed(&app).await?;
+    if days_ahead > 0 {
+        println!("training mode: the demo's clock runs {days_ahead} days ahead");
+    }
+    start_clinical_timers(&app);
     match &seeded {
         kerato_app::demo::Seeded::Created(org) => {
             println!(

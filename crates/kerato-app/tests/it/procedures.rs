@@ -277,3 +277,68 @@ async fn a_phototherapy_course_adds_its_doses_and_severe_erythema_needs_a_reason
     assert_eq!(lines.len(), 1);
     assert_eq!(lines[0].code, "96900");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_requisition_carries_the_specimen_and_the_lesions_photo() {
+    use kerato_domain::lesion::{ObservationInput, SiteInput};
+    let w = crate::world().await;
+    let dir = tempfile::tempdir().unwrap();
+    let app = kerato_app::App::new(w.app.store().clone(), w.clock.clone()).with_attachments(
+        kerato_store::attachments::AttachmentStore::new(
+            dir.path(),
+            &kerato_store::DbKey::from_bytes(rand::random()),
+        )
+        .unwrap(),
+    );
+    let w = World { app, ..w };
+    let (loc, patient, derm) = setup(&w).await;
+    let app = &w.app;
+    let lesion = app
+        .record_lesion(
+            &derm,
+            patient,
+            &SiteInput {
+                region: "forearm".into(),
+                laterality: "left".into(),
+                view: "anterior".into(),
+                x: "300".into(),
+                y: "400".into(),
+            },
+            "F1",
+            &ObservationInput {
+                morphology: "irregular macule".into(),
+                size_mm: "6".into(),
+                colours: vec!["brown".into(), "black".into()],
+                abcde: [true, true, false, false, true],
+                // Left blank, as the form allows: printed as "Not stated".
+                impression: String::new(),
+                disposition: "biopsy".into(),
+            },
+        )
+        .await
+        .unwrap();
+    app.upload_photo(
+        &derm,
+        patient,
+        Some(lesion.id),
+        include_bytes!("../../../kerato-formats/tests/fixtures/with-exif-gps.jpg"),
+        true,
+    )
+    .await
+    .unwrap();
+    let mut with_lesion = input(patient, loc, biopsy(BiopsyMethod::Punch, "left forearm"));
+    with_lesion.lesion = Some(lesion.id);
+    let done = app.record_procedure(&derm, with_lesion).await.unwrap();
+    let specimen = done.specimen.unwrap().id;
+    let pdf = app.biopsy_requisition(&derm, specimen).await.unwrap();
+    assert!(pdf.starts_with(b"%PDF"));
+    let has = |needle: &[u8]| pdf.windows(needle.len()).any(|w| w == needle);
+    assert!(has(b"/DCTDecode"), "the lesion photo is on the requisition");
+    // The printed requisition is audited; a biller may not print it.
+    let biller = w.user("billing@capital.example", Role::Billing, &[]).await;
+    let biller = app.unsafe_caller_for(biller.id).await.unwrap();
+    assert!(matches!(
+        app.biopsy_requisition(&biller, specimen).await.unwrap_err(),
+        AppError::Forbidden(_)
+    ));
+}

@@ -111,6 +111,17 @@ impl Browser {
         panic!("the page never showed {needle:?}: {}", self.source().await);
     }
 
+    /// Waits until the page source no longer contains `needle`.
+    async fn wait_without(&self, needle: &str) {
+        for _ in 0..100 {
+            if !self.source().await.contains(needle) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the page still shows {needle:?}: {}", self.source().await);
+    }
+
     /// Presses a key on the page (not in a field).
     async fn press(&self, key: &str) {
         let actions = json!({"actions": [{"type": "key", "id": "kbd", "actions": [
@@ -821,4 +832,213 @@ async fn a_lesion_is_placed_on_the_body_map_and_its_growth_flagged_in_chromium()
     b.call(reqwest::Method::DELETE, "", None).await;
     drop(server);
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The fixture photo: a JPEG with EXIF and a GPS position.
+fn fixture_photo() -> String {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../kerato-formats/tests/fixtures/with-exif-gps.jpg")
+        .canonicalize()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// Reloads the page until its source contains `needle`: for what a
+/// background task produces, which no click of ours brings.
+async fn reload_until(b: &Browser, url: &str, needle: &str) {
+    for _ in 0..60 {
+        b.go(url).await;
+        if b.source().await.contains(needle) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    panic!("{url} never showed {needle:?}: {}", b.source().await);
+}
+
+/// Sets a select's value by script (WebDriver has no "choose option").
+async fn choose(b: &Browser, css: &str, value: &str) {
+    b.call(
+        reqwest::Method::POST,
+        "/execute/sync",
+        Some(json!({"script": "document.querySelector(arguments[0]).value = arguments[1]; return true;", "args": [css, value]})),
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lesion_is_photographed_biopsied_escalated_and_its_loop_closed_in_chromium() {
+    let Some((dir, mut server, site, b, _driver)) = demo_in_browser("browser-derm-loop").await
+    else {
+        return;
+    };
+    demo_sign_in(&b, &site, "physician@riverside.example").await;
+    open_chart(&b, "smith amara", "Smith, Amara").await;
+    b.wait_for("Lesions").await;
+    b.click("a[href$='/lesions']").await;
+    b.wait_for("<h1>Lesions</h1>").await;
+    // Place the lesion on the front drawing.
+    b.click("svg[data-view=anterior]").await;
+    choose(&b, "#region", "forearm").await;
+    choose(&b, "#laterality", "left").await;
+    b.type_into("#label", "F1").await;
+    b.type_into("#size_mm", "6").await;
+    b.click("#colour-brown").await;
+    b.click("form[action$='/lesions'] button[type=submit]")
+        .await;
+    b.wait_for("<h1>Lesion F1 Forearm, left</h1>").await;
+    let lesion_url = b.url().await;
+
+    // A photo with EXIF and GPS, with the patient's consent recorded now.
+    b.type_into("#photo", &fixture_photo()).await;
+    b.click("#consent").await;
+    b.click("form[action$='/photos'] button[type=submit]").await;
+    b.wait_for("/thumbnail\"").await;
+    let shown = b
+        .call(
+            reqwest::Method::POST,
+            "/execute/async",
+            Some(json!({"script": "const img = document.querySelector('#timeline img'); const done = arguments[0]; if (img.complete) { done(img.naturalWidth); } else { img.onload = () => done(img.naturalWidth); img.onerror = () => done(0); }", "args": []})),
+        )
+        .await;
+    assert!(
+        shown.as_u64().unwrap_or(0) > 0,
+        "the thumbnail shows: {shown}"
+    );
+    let violations = b.accessibility_violations().await;
+    assert!(
+        violations.is_empty(),
+        "the lesion with its photo: {violations:?}"
+    );
+
+    // A punch biopsy on the lesion: the note, the specimen, the charge.
+    b.click("a[href*='/procedures?lesion=']").await;
+    b.wait_for("<h1>Procedures</h1>").await;
+    let violations = b.accessibility_violations().await;
+    assert!(violations.is_empty(), "the procedures page: {violations:?}");
+    b.type_into("#biopsy-site", "left forearm").await;
+    b.type_into("#biopsy-punch", "4").await;
+    b.click("#biopsy form button[type=submit]").await;
+    b.wait_for("Punch biopsy, 4 mm, of left forearm.").await;
+    b.wait_for("11104").await;
+    let requisition = b
+        .call(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({"script": "return document.querySelector(\"a[href$='/requisition.pdf']\").getAttribute('href');", "args": []})),
+        )
+        .await;
+    let requisition = requisition.as_str().unwrap().to_string();
+    let specimen = requisition
+        .trim_start_matches("/biopsies/")
+        .trim_end_matches("/requisition.pdf")
+        .to_string();
+    let pdf = b
+        .call(
+            reqwest::Method::POST,
+            "/execute/async",
+            Some(json!({"script": "const done = arguments[1]; fetch(arguments[0]).then(r => r.arrayBuffer().then(buf => done([r.status, r.headers.get('content-type'), new TextDecoder('latin1').decode(buf).includes('/DCTDecode')])));", "args": [requisition]})),
+        )
+        .await;
+    assert_eq!(
+        pdf,
+        json!([200, "application/pdf", true]),
+        "the requisition carries the lesion photo; the server said: {}",
+        server.stderr.lock().unwrap()
+    );
+
+    // The loop: sent, then a malignant result.
+    let step = format!("form[action='/biopsies/{specimen}/step'] button[type=submit]");
+    b.go(&format!("{site}/biopsies")).await;
+    b.wait_for(&specimen).await;
+    b.click(&step).await;
+    b.wait_for(&format!("id=\"text-{specimen}\"")).await;
+    b.type_into(&format!("#text-{specimen}"), "Melanoma in situ")
+        .await;
+    choose(&b, &format!("#diagnosis-{specimen}"), "malignant").await;
+    b.click(&step).await;
+    b.wait_for("malignant not reviewed due").await;
+
+    // Ten days later (the demo's training clock): the review is overdue,
+    // the work queue shows who was alerted and the clinician's inbox has it.
+    server.child.kill().await.unwrap();
+    let data = dir.join("demo");
+    let mut server = start(
+        &[
+            "demo",
+            "--data-dir",
+            data.to_str().unwrap(),
+            "--bind",
+            "127.0.0.1:0",
+            "--site-bind",
+            "127.0.0.1:0",
+            "--days-ahead",
+            "10",
+        ],
+        &[],
+        2,
+    )
+    .await;
+    let site = server.urls[0].clone();
+    demo_sign_in(&b, &site, "physician@riverside.example").await;
+    reload_until(
+        &b,
+        &format!("{site}/biopsies"),
+        "Alerted: the responsible clinician",
+    )
+    .await;
+    assert!(
+        b.source()
+            .await
+            .contains("<strong>Overdue:</strong> malignant not reviewed")
+    );
+    reload_until(
+        &b,
+        &format!("{site}/inbox"),
+        "a malignant result has not been reviewed",
+    )
+    .await;
+
+    // Review, the notification (how, by whom, when), the plan, and close.
+    b.go(&format!("{site}/biopsies")).await;
+    let step = format!("form[action='/biopsies/{specimen}/step'] button[type=submit]");
+    b.wait_for("Record: review").await;
+    b.click(&step).await;
+    b.wait_for(&format!("id=\"how-{specimen}\"")).await;
+    choose(&b, &format!("#how-{specimen}"), "phone").await;
+    b.click(&step).await;
+    b.wait_for(&format!("id=\"plan-{specimen}\"")).await;
+    b.type_into(
+        &format!("#plan-{specimen}"),
+        "Wide local excision, 5 mm margins",
+    )
+    .await;
+    b.click(&step).await;
+    b.wait_for("Record: close").await;
+    b.click(&step).await;
+    b.wait_without(&specimen).await;
+    b.go(&format!("{site}/biopsies")).await;
+    b.wait_for("<h1>Biopsies</h1>").await;
+    assert!(
+        !b.source().await.contains(&specimen),
+        "a closed loop leaves the work queue"
+    );
+    b.go(&lesion_url.replace(&server_origin(&lesion_url), &site))
+        .await;
+    b.wait_for("F1 Forearm, left").await;
+    let errors = b.console_errors().await;
+    assert!(errors.is_empty(), "the browser reported errors: {errors:?}");
+    b.call(reqwest::Method::DELETE, "", None).await;
+    server.child.kill().await.unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The scheme, host and port of `url`.
+fn server_origin(url: &str) -> String {
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    let end = url[after_scheme..]
+        .find('/')
+        .map_or(url.len(), |i| after_scheme + i);
+    url[..end].to_string()
 }
