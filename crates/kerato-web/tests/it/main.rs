@@ -10,5 +10,6 @@ mod idor;
 mod matrix;
 mod openapi;
 mod patients;
+mod photos;
 mod security;
 mod support;

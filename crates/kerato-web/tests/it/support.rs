@@ -44,6 +44,7 @@ pub struct TestApp {
     pub l2: Location,
     pub other_location: Location,
     _db: TestDb,
+    _files: tempfile::TempDir,
 }
 
 static LOGS: Once = Once::new();
@@ -79,7 +80,16 @@ pub async fn spawn_app_with(options: WebOptions) -> TestApp {
     let clock = Arc::new(TestClock::new(Timestamp::from_micros(
         1_780_000_000_000_000,
     )));
-    let app = App::new(db.store.clone(), clock.clone());
+    // Photos are stored as the server stores them: encrypted attachments
+    // in a folder of their own.
+    let files = tempfile::tempdir().unwrap();
+    let app = App::new(db.store.clone(), clock.clone()).with_attachments(
+        kerato_store::attachments::AttachmentStore::new(
+            files.path(),
+            &kerato_store::DbKey::from_bytes(rand::random()),
+        )
+        .unwrap(),
+    );
     let (_, admin) = app
         .bootstrap(
             "Lakeside Eye & Skin",
@@ -176,6 +186,7 @@ pub async fn spawn_app_with(options: WebOptions) -> TestApp {
         l2,
         other_location,
         _db: db,
+        _files: files,
     }
 }
 
