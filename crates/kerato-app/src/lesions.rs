@@ -97,6 +97,7 @@ impl App {
             status: LesionStatus::Active.as_str().into(),
             created_at: now,
             created_by: caller.actor.user_id,
+            landmark: site.landmark.map(|l| (l.name, i64::from(l.distance_mm))),
         };
         let data = serde_json::to_string(&observation).map_err(AppError::corrupt)?;
         let mut act = self.lesion_act(caller, Action::Create, &row);

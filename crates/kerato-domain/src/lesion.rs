@@ -52,10 +52,58 @@ string_enum!(
 );
 
 string_enum!(
-    /// Which drawing of the body map the pin is on.
+    /// Which drawing of the body map the pin is on: the whole body from
+    /// the front or back, or a detail drawing of the face, the hands or
+    /// the feet, where lesions are too close together for the whole-body
+    /// drawing.
     View {
         Anterior = "anterior", "Front";
         Posterior = "posterior", "Back";
+        Face = "face", "Head and face";
+        Hands = "hands", "Hands";
+        Feet = "feet", "Feet";
+    }
+);
+
+impl View {
+    /// The regions a detail drawing shows; `None` for the whole-body
+    /// drawings, which show every region.
+    pub fn regions(self) -> Option<&'static [Region]> {
+        use Region as R;
+        match self {
+            View::Anterior | View::Posterior => None,
+            View::Face => Some(&[
+                R::Scalp,
+                R::Forehead,
+                R::Temple,
+                R::Eyelid,
+                R::Nose,
+                R::Cheek,
+                R::Ear,
+                R::Lip,
+                R::Chin,
+                R::Neck,
+            ]),
+            View::Hands => Some(&[R::Hand, R::Palm, R::Finger]),
+            View::Feet => Some(&[R::Foot, R::Sole, R::Toe]),
+        }
+    }
+}
+
+string_enum!(
+    /// Dermoscopic structures seen, the ones that change a decision
+    /// (the melanoma-specific structures and the common benign clues).
+    Dermoscopy {
+        AtypicalNetwork = "atypical_network", "Atypical pigment network";
+        NegativeNetwork = "negative_network", "Negative network";
+        Streaks = "streaks", "Streaks";
+        IrregularDotsGlobules = "irregular_dots_globules", "Irregular dots and globules";
+        BlueWhiteVeil = "blue_white_veil", "Blue-white veil";
+        Regression = "regression", "Regression structures";
+        AtypicalVessels = "atypical_vessels", "Atypical vascular pattern";
+        ArborizingVessels = "arborizing_vessels", "Arborizing vessels";
+        MiliaLikeCysts = "milia_like_cysts", "Milia-like cysts";
+        ShinyWhiteLines = "shiny_white_lines", "Shiny white lines";
     }
 );
 
@@ -103,7 +151,21 @@ pub struct LesionSite {
     pub view: View,
     pub x: u16,
     pub y: u16,
+    /// A measured distance from an anatomic landmark, which finds the
+    /// lesion again more surely than the pin does.
+    pub landmark: Option<Landmark>,
 }
+
+/// "12 mm from the left lateral canthus".
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Landmark {
+    pub name: String,
+    pub distance_mm: u32,
+}
+
+/// The furthest a landmark is measured from, in mm: past half a metre a
+/// tape measure along the skin finds nothing more exactly than the pin.
+const MAX_LANDMARK_MM: u32 = 500;
 
 /// A site as typed or clicked, before validation.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -113,6 +175,9 @@ pub struct SiteInput {
     pub view: String,
     pub x: String,
     pub y: String,
+    /// The landmark's name and its distance in mm; both or neither.
+    pub landmark: String,
+    pub landmark_mm: String,
 }
 
 impl SiteInput {
@@ -150,14 +215,66 @@ impl SiteInput {
                 .ok()
         };
         let (x, y) = (coord("x", &self.x), coord("y", &self.y));
+        if let (Some(region), Some(view)) = (region, view)
+            && let Some(allowed) = view.regions()
+            && !allowed.contains(&region)
+        {
+            e.add(
+                "region",
+                format!(
+                    "the {} drawing does not show the {}; place the lesion on the front or back drawing",
+                    view.label().to_lowercase(),
+                    region.label().to_lowercase()
+                ),
+            );
+        }
+        let name = self.landmark.trim();
+        let distance = self.landmark_mm.trim();
+        let landmark = match (name.is_empty(), distance.is_empty()) {
+            (true, true) => None,
+            (false, false) => {
+                if name.chars().count() > 100 {
+                    e.add("landmark", "name the landmark in at most 100 characters");
+                }
+                match distance.parse::<u32>() {
+                    Ok(mm) if mm <= MAX_LANDMARK_MM => Some(Landmark {
+                        name: name.to_string(),
+                        distance_mm: mm,
+                    }),
+                    _ => {
+                        e.add(
+                            "landmark_mm",
+                            format!(
+                                "the distance from the landmark in whole mm (0–{MAX_LANDMARK_MM})"
+                            ),
+                        );
+                        None
+                    }
+                }
+            }
+            (true, false) => {
+                e.add(
+                    "landmark",
+                    "name the landmark the distance is measured from",
+                );
+                None
+            }
+            (false, true) => {
+                e.add("landmark_mm", "give the distance from the landmark in mm");
+                None
+            }
+        };
         match (region, laterality, view, x, y) {
-            (Some(region), Some(laterality), Some(view), Some(x), Some(y)) => Ok(LesionSite {
-                region,
-                laterality,
-                view,
-                x,
-                y,
-            }),
+            (Some(region), Some(laterality), Some(view), Some(x), Some(y)) if e.is_empty() => {
+                Ok(LesionSite {
+                    region,
+                    laterality,
+                    view,
+                    x,
+                    y,
+                    landmark,
+                })
+            }
             _ => Err(e),
         }
     }
@@ -173,6 +290,10 @@ pub struct Observation {
     /// ABCDE: asymmetry, border irregularity, colour variegation,
     /// diameter over 6 mm, evolving.
     pub abcde: [bool; 5],
+    /// Dermoscopic structures; absent in observations recorded before
+    /// they were asked for.
+    #[serde(default)]
+    pub dermoscopy: BTreeSet<Dermoscopy>,
     pub impression: String,
     pub disposition: Disposition,
 }
@@ -184,6 +305,7 @@ pub struct ObservationInput {
     pub size_mm: String,
     pub colours: Vec<String>,
     pub abcde: [bool; 5],
+    pub dermoscopy: Vec<String>,
     pub impression: String,
     pub disposition: String,
 }
@@ -221,6 +343,15 @@ impl ObservationInput {
                 Err(m) => e.add("colours", m),
             }
         }
+        let mut dermoscopy = BTreeSet::new();
+        for d in &self.dermoscopy {
+            match d.trim().parse::<Dermoscopy>() {
+                Ok(d) => {
+                    dermoscopy.insert(d);
+                }
+                Err(m) => e.add("dermoscopy", m),
+            }
+        }
         let disposition = self
             .disposition
             .trim()
@@ -233,6 +364,7 @@ impl ObservationInput {
                 size_tenths_mm,
                 colours,
                 abcde: self.abcde,
+                dermoscopy,
                 impression,
                 disposition,
             }),
@@ -304,6 +436,7 @@ mod tests {
             size_tenths_mm: size,
             colours: colours.iter().copied().collect(),
             abcde: [false; 5],
+            dermoscopy: BTreeSet::new(),
             impression: String::new(),
             disposition: Disposition::Monitor,
         }
@@ -351,10 +484,93 @@ mod tests {
             view: "anterior".into(),
             x: "1001".into(),
             y: "20".into(),
+            ..Default::default()
         }
         .validate()
         .unwrap_err();
         assert!(e.for_field("x").is_some());
+    }
+
+    fn site(region: &str, view: &str, landmark: &str, mm: &str) -> SiteInput {
+        SiteInput {
+            region: region.into(),
+            laterality: "left".into(),
+            view: view.into(),
+            x: "500".into(),
+            y: "500".into(),
+            landmark: landmark.into(),
+            landmark_mm: mm.into(),
+        }
+    }
+
+    #[test]
+    fn a_detail_drawing_takes_only_its_regions_and_a_landmark_needs_both_parts() {
+        let ok = site("cheek", "face", "lateral canthus", "12")
+            .validate()
+            .unwrap();
+        assert_eq!(ok.view, View::Face);
+        assert_eq!(
+            ok.landmark,
+            Some(Landmark {
+                name: "lateral canthus".into(),
+                distance_mm: 12
+            })
+        );
+        assert_eq!(
+            site("sole", "feet", "", "").validate().unwrap().landmark,
+            None
+        );
+        // Every region is on the whole-body drawings.
+        for r in Region::ALL {
+            assert!(
+                site(r.as_str(), "anterior", "", "").validate().is_ok(),
+                "{r}"
+            );
+        }
+        let e = site("thigh", "hands", "", "").validate().unwrap_err();
+        assert!(
+            e.for_field("region")
+                .unwrap()
+                .contains("does not show the thigh"),
+            "{e}"
+        );
+        for (landmark, mm, field) in [
+            ("", "12", "landmark"),
+            ("umbilicus", "", "landmark_mm"),
+            ("umbilicus", "501", "landmark_mm"),
+            ("umbilicus", "1.5", "landmark_mm"),
+        ] {
+            let e = site("abdomen", "anterior", landmark, mm)
+                .validate()
+                .unwrap_err();
+            assert!(e.for_field(field).is_some(), "{landmark:?} {mm:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn dermoscopy_is_a_named_set() {
+        let o = ObservationInput {
+            size_mm: "5".into(),
+            dermoscopy: vec!["blue_white_veil".into(), "streaks".into(), "streaks".into()],
+            disposition: "biopsy".into(),
+            ..Default::default()
+        }
+        .validate()
+        .unwrap();
+        assert_eq!(o.dermoscopy.len(), 2);
+        let e = ObservationInput {
+            size_mm: "5".into(),
+            dermoscopy: vec!["sparkles".into()],
+            disposition: "biopsy".into(),
+            ..Default::default()
+        }
+        .validate()
+        .unwrap_err();
+        assert!(e.for_field("dermoscopy").is_some());
+        // Observations stored before dermoscopy was asked for still read.
+        let old = r#"{"morphology":"m","size_tenths_mm":40,"colours":[],"abcde":[false,false,false,false,false],"impression":"","disposition":"monitor"}"#;
+        let o: Observation = serde_json::from_str(old).unwrap();
+        assert!(o.dermoscopy.is_empty());
     }
 
     proptest! {

@@ -21,6 +21,8 @@ pub struct LesionRow {
     pub status: String,
     pub created_at: Timestamp,
     pub created_by: UserId,
+    /// A landmark's name and the lesion's distance from it in mm.
+    pub landmark: Option<(String, i64)>,
 }
 
 type LesionTuple = (
@@ -36,9 +38,11 @@ type LesionTuple = (
     String,
     i64,
     String,
+    Option<String>,
+    Option<i64>,
 );
 
-const COLUMNS: &str = "id, organisation_id, patient_id, region, laterality, map_view, x, y, label, status, created_at, created_by";
+const COLUMNS: &str = "id, organisation_id, patient_id, region, laterality, map_view, x, y, label, status, created_at, created_by, landmark, landmark_mm";
 
 fn lesion_from(t: LesionTuple) -> Result<LesionRow, StoreError> {
     Ok(LesionRow {
@@ -54,12 +58,13 @@ fn lesion_from(t: LesionTuple) -> Result<LesionRow, StoreError> {
         status: t.9,
         created_at: Timestamp::from_micros(t.10),
         created_by: t.11.parse().map_err(corrupt)?,
+        landmark: t.12.zip(t.13),
     })
 }
 
 pub async fn insert_lesion(tx: &mut Tx, l: &LesionRow) -> Result<(), StoreError> {
     let sql = format!(
-        "INSERT INTO lesions ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+        "INSERT INTO lesions ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
     );
     execute!(
         tx,
@@ -76,6 +81,8 @@ pub async fn insert_lesion(tx: &mut Tx, l: &LesionRow) -> Result<(), StoreError>
             .bind(&l.status)
             .bind(l.created_at.as_micros())
             .bind(l.created_by.to_string())
+            .bind(l.landmark.as_ref().map(|(n, _)| n.clone()))
+            .bind(l.landmark.as_ref().map(|(_, mm)| *mm))
     )?;
     Ok(())
 }

@@ -162,6 +162,12 @@ pub const MIGRATIONS: &[Migration] = &[
             postgres: include_str!("../migrations/0016_consents_procedures.postgres.sql"),
         }),
     },
+    Migration {
+        version: 17,
+        name: "dermatology detail",
+        sql: include_str!("../migrations/0017_derm_detail.sql"),
+        dialect: None,
+    },
 ];
 
 const CREATE_LEDGER: &str = "CREATE TABLE IF NOT EXISTS kerato_migrations (

@@ -27,6 +27,16 @@ document.addEventListener("click", function (event) {
   set("lesion-x", Math.max(0, Math.min(1000, x)));
   set("lesion-y", Math.max(0, Math.min(1000, y)));
   set("lesion-view", map.getAttribute("data-view"));
+  // The part clicked names the region, and its side the laterality. On
+  // drawings seen from the front the patient's right is on the viewer's
+  // left, so a click left of the midline is the patient's right.
+  var part = event.target.closest("[data-region]");
+  if (part) set("region", part.getAttribute("data-region"));
+  var sided = event.target.closest("[data-side]");
+  var mirrored = map.getAttribute("data-mirrored") === "yes";
+  var side = sided ? sided.getAttribute("data-side") : (x < 500) === mirrored ? "right" : "left";
+  if (Math.abs(x - 500) < 20 && !sided) side = "midline";
+  set("laterality", side);
   var pin = map.querySelector(".new-pin");
   if (pin) {
     pin.setAttribute("cx", String(x));

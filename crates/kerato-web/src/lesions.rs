@@ -11,7 +11,8 @@ use axum::routing::{get, post};
 use kerato_domain::identity::{Action, Resource, role_permits};
 use kerato_domain::ids::{LesionId, PatientId};
 use kerato_domain::lesion::{
-    ChangeFlag, Colour, Disposition, Laterality, ObservationInput, Region, SiteInput, View,
+    ChangeFlag, Colour, Dermoscopy, Disposition, Laterality, ObservationInput, Region, SiteInput,
+    View,
 };
 
 use crate::WebState;
@@ -84,12 +85,14 @@ struct LesionLine {
 /// The form's choices, shared by the map page and the timeline page.
 struct FormChoices {
     colours: Vec<Choice>,
+    dermoscopy: Vec<Choice>,
     dispositions: Vec<Choice>,
 }
 
 fn form_choices() -> FormChoices {
     FormChoices {
         colours: choices(Colour::ALL, Colour::as_str, Colour::label),
+        dermoscopy: choices(Dermoscopy::ALL, Dermoscopy::as_str, Dermoscopy::label),
         dispositions: choices(Disposition::ALL, Disposition::as_str, Disposition::label),
     }
 }
@@ -101,6 +104,9 @@ struct MapPage {
     patient: String,
     front: Vec<Pin>,
     back: Vec<Pin>,
+    face: Vec<Pin>,
+    hands: Vec<Pin>,
+    feet: Vec<Pin>,
     lesions: Vec<LesionLine>,
     regions: Vec<Choice>,
     sides: Vec<Choice>,
@@ -131,19 +137,15 @@ async fn map_page(
         y: l.y,
         title: format!("{} {}", l.label, site_text(&l.region, &l.laterality)),
     };
+    let pins_on = |view: &str| lesions.iter().filter(|l| l.view == view).map(pin).collect();
     Ok(MapPage {
         layout: Layout::signed_in(&state, &csrf, &caller, "patients").await?,
         patient: patient.to_string(),
-        front: lesions
-            .iter()
-            .filter(|l| l.view == "anterior")
-            .map(pin)
-            .collect(),
-        back: lesions
-            .iter()
-            .filter(|l| l.view == "posterior")
-            .map(pin)
-            .collect(),
+        front: pins_on("anterior"),
+        back: pins_on("posterior"),
+        face: pins_on("face"),
+        hands: pins_on("hands"),
+        feet: pins_on("feet"),
         lesions: lesions
             .iter()
             .map(|l| LesionLine {
@@ -166,6 +168,7 @@ fn observation_input(form: &FormFields) -> ObservationInput {
         morphology: form.get("morphology"),
         size_mm: form.get("size_mm"),
         colours: form.all("colours"),
+        dermoscopy: form.all("dermoscopy"),
         abcde,
         impression: form.get("impression"),
         disposition: form.get("disposition"),
@@ -190,6 +193,8 @@ async fn place(
                 view: form.get("view"),
                 x: form.get("x"),
                 y: form.get("y"),
+                landmark: form.get("landmark"),
+                landmark_mm: form.get("landmark_mm"),
             },
             &form.get("label"),
             &observation_input(&form),
@@ -205,6 +210,7 @@ struct EntryView {
     photos: Vec<String>,
     size: String,
     colours: String,
+    dermoscopy: String,
     impression: String,
     disposition: &'static str,
     flags: Vec<String>,
@@ -217,6 +223,8 @@ struct TimelinePage {
     id: String,
     patient: String,
     title: String,
+    /// "12 mm from the left lateral canthus", if measured.
+    landmark: Option<String>,
     status: String,
     entries: Vec<EntryView>,
     form: FormChoices,
@@ -265,6 +273,10 @@ async fn timeline_page(
             lesion.label,
             site_text(&lesion.region, &lesion.laterality)
         ),
+        landmark: lesion
+            .landmark
+            .as_ref()
+            .map(|(name, mm)| format!("{mm} mm from the {name}")),
         status: lesion.status.clone(),
         entries: entries
             .iter()
@@ -283,6 +295,13 @@ async fn timeline_page(
                     .colours
                     .iter()
                     .map(|c| c.label())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                dermoscopy: e
+                    .observation
+                    .dermoscopy
+                    .iter()
+                    .map(|d| d.label())
                     .collect::<Vec<_>>()
                     .join(", "),
                 impression: e.observation.impression.clone(),

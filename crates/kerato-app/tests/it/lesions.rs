@@ -13,6 +13,12 @@ fn seen(size: &str, colours: &[&str], disposition: &str) -> ObservationInput {
         size_mm: size.into(),
         colours: colours.iter().map(|c| (*c).to_string()).collect(),
         abcde: [false, false, colours.len() > 1, false, false],
+        // Black appearing comes with a blue-white veil in these visits.
+        dermoscopy: if colours.contains(&"black") {
+            vec!["blue_white_veil".into()]
+        } else {
+            Vec::new()
+        },
         impression: "atypical naevus".into(),
         disposition: disposition.into(),
     }
@@ -44,6 +50,8 @@ async fn a_lesion_is_followed_across_visits_and_its_growth_flagged() {
         view: "posterior".into(),
         x: "420".into(),
         y: "310".into(),
+        landmark: "C7 spinous process".into(),
+        landmark_mm: "85".into(),
     };
     // Bad input is refused whole: nothing is written.
     let err = app
@@ -77,6 +85,10 @@ async fn a_lesion_is_followed_across_visits_and_its_growth_flagged() {
         )
         .await
         .unwrap();
+    assert_eq!(
+        lesion.landmark,
+        Some(("C7 spinous process".to_string(), 85))
+    );
     w.clock.advance_secs(180 * 86_400);
     let flags = app
         .observe_lesion(
@@ -96,10 +108,18 @@ async fn a_lesion_is_followed_across_visits_and_its_growth_flagged() {
             ChangeFlag::NewColour(Colour::Black)
         ]
     );
-    let (_, timeline) = app.lesion_timeline(&derm, lesion.id).await.unwrap();
+    let (stored, timeline) = app.lesion_timeline(&derm, lesion.id).await.unwrap();
+    assert_eq!(stored.landmark, lesion.landmark, "the landmark reads back");
     assert_eq!(timeline.len(), 2);
     assert!(timeline[0].flags.is_empty());
     assert_eq!(timeline[1].flags.len(), 2);
+    assert!(timeline[0].observation.dermoscopy.is_empty());
+    assert!(
+        timeline[1]
+            .observation
+            .dermoscopy
+            .contains(&kerato_domain::lesion::Dermoscopy::BlueWhiteVeil)
+    );
     // Excised: the lesion is closed to new observations.
     app.observe_lesion(
         &derm,

@@ -303,6 +303,7 @@ async fn a_requisition_carries_the_specimen_and_the_lesions_photo() {
                 view: "anterior".into(),
                 x: "300".into(),
                 y: "400".into(),
+                ..Default::default()
             },
             "F1",
             &ObservationInput {
@@ -310,6 +311,7 @@ async fn a_requisition_carries_the_specimen_and_the_lesions_photo() {
                 size_mm: "6".into(),
                 colours: vec!["brown".into(), "black".into()],
                 abcde: [true, true, false, false, true],
+                dermoscopy: vec!["atypical_network".into()],
                 // Left blank, as the form allows: printed as "Not stated".
                 impression: String::new(),
                 disposition: "biopsy".into(),

@@ -803,6 +803,18 @@ async fn a_lesion_is_placed_on_the_body_map_and_its_growth_flagged_in_chromium()
         )
         .await;
     assert_eq!(view[0].as_str(), Some("posterior"), "{view}");
+    // The face's detail drawing: a click on the nose names the region and
+    // the drawing, and the midline.
+    b.click("svg[data-view=face]").await;
+    let picked = b
+        .call(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({"script": "return ['lesion-view', 'region', 'laterality'].map(id => document.getElementById(id).value);", "args": []})),
+        )
+        .await;
+    assert_eq!(picked, json!(["face", "nose", "midline"]));
+    b.click("svg[data-view=posterior]").await;
     b.call(
         reqwest::Method::POST,
         "/execute/sync",
