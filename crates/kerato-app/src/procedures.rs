@@ -7,11 +7,12 @@
 
 use kerato_domain::ValidationErrors;
 use kerato_domain::biopsy::{BiopsyTimeline, Diagnosis};
+use kerato_domain::coverage::CoverageKind;
 use kerato_domain::derm_coding::{
-    BiopsyMethod, PayerCodingSettings, PhototherapyKind, code_session,
+    BiopsyMethod, DistinctModifier, EmCode, PayerCodingSettings, PhototherapyKind, code_session,
 };
 use kerato_domain::identity::{Action, Resource, Target};
-use kerato_domain::ids::{LesionId, LocationId, PatientId, ProcedureId};
+use kerato_domain::ids::{LesionId, LocationId, OrganisationId, PatientId, ProcedureId};
 use kerato_domain::lesion::LesionStatus;
 use kerato_domain::procedure_note::{
     DoseCheck, ExcisionBehaviour, PhototherapyLimits, ProcedureRecord, check_dose,
@@ -20,7 +21,8 @@ use kerato_domain::procedure_note::{
 use kerato_store::biopsies::{self as biopsy_store, BiopsyRow};
 pub use kerato_store::procedures::{ChargeProposalRow, ProcedureRow};
 use kerato_store::{
-    Tx, lesions as lesion_store, patients as patient_store, procedures as store, tenancy,
+    Tx, coverage as coverage_store, lesions as lesion_store, patients as patient_store,
+    procedures as store, tenancy,
 };
 
 use crate::authz::{Act, Caller};
@@ -283,7 +285,8 @@ impl App {
         if let (ProcedureRecord::Excision(_), Some(l)) = (&record, input.lesion) {
             lesion_store::set_status(&mut tx, l, LesionStatus::Excised.as_str()).await?;
         }
-        self.recode(&mut tx, input.patient, &service_date).await?;
+        self.recode(&mut tx, org, input.patient, &service_date)
+            .await?;
         tx.commit().await?;
         Ok(RecordedProcedure {
             procedure: row,
@@ -315,21 +318,21 @@ impl App {
     }
 
     /// Rewrites the charge proposal of a patient's service date from that
-    /// day's procedures, with each pending excision coded by its
-    /// specimen's result if it has one.
+    /// day's procedures and its separately identifiable E/M, with each
+    /// pending excision coded by its specimen's result if it has one, and
+    /// the distinct-procedure modifier the patient's medical payer wants.
     pub(crate) async fn recode(
         &self,
         tx: &mut Tx,
+        organisation: OrganisationId,
         patient: PatientId,
         service_date: &str,
     ) -> Result<(), AppError> {
         let mut records = Vec::new();
-        let mut organisation = None;
         for row in store::procedures_of_patient(tx, patient).await? {
             if row.service_date != service_date {
                 continue;
             }
-            organisation = Some(row.organisation_id);
             let mut record = record_of(&row)?;
             if let (ProcedureRecord::Excision(x), Some(b)) = (&mut record, row.biopsy_id)
                 && x.behaviour == ExcisionBehaviour::Pending
@@ -339,12 +342,20 @@ impl App {
             }
             records.push(record);
         }
-        let Some(organisation) = organisation else {
-            return Ok(());
-        };
-        let session = session_from_records(&records, None)
+        let em = store::visit_em(tx, patient, service_date)
+            .await?
+            .map(|code| {
+                EmCode::from_code(&code).ok_or_else(|| {
+                    AppError::corrupt(format!("a stored E/M code {code:?} is unknown"))
+                })
+            })
+            .transpose()?;
+        let session = session_from_records(&records, em)
             .map_err(|e| AppError::corrupt(format!("stored procedures do not validate: {e}")))?;
-        let lines = code_session(&session, &PayerCodingSettings::default())
+        let payer = self
+            .payer_settings(tx, organisation, patient, service_date)
+            .await?;
+        let lines = code_session(&session, &payer)
             .map_err(|e| AppError::corrupt(format!("stored procedures do not code: {e}")))?;
         let rows: Vec<ChargeProposalRow> = lines
             .iter()
@@ -363,6 +374,37 @@ impl App {
         Ok(())
     }
 
+    /// The coding settings of the patient's primary medical payer on the
+    /// service date, or the defaults when the patient has none or the
+    /// practice has not set that payer.
+    async fn payer_settings(
+        &self,
+        tx: &mut Tx,
+        organisation: OrganisationId,
+        patient: PatientId,
+        service_date: &str,
+    ) -> Result<PayerCodingSettings, AppError> {
+        let day: jiff::civil::Date = service_date.parse().map_err(AppError::corrupt)?;
+        let primary = coverage_store::coverages_of(tx, organisation, patient)
+            .await?
+            .into_iter()
+            .filter(|c| c.kind == CoverageKind::Medical)
+            .filter(|c| c.effective_from <= day && c.effective_to.is_none_or(|to| day <= to))
+            .min_by_key(|c| c.priority);
+        let Some(primary) = primary else {
+            return Ok(PayerCodingSettings::default());
+        };
+        let name = normalise_payer(&primary.payer);
+        let chosen = store::payer_modifiers(tx, organisation)
+            .await?
+            .into_iter()
+            .find(|(payer, _)| *payer == name)
+            .and_then(|(_, m)| DistinctModifier::from_code(&m));
+        Ok(PayerCodingSettings {
+            distinct_modifier: chosen.unwrap_or_default(),
+        })
+    }
+
     /// After a specimen's result is recorded: recodes the day of the
     /// excision it came from, which releases or keeps its held line.
     pub(crate) async fn recode_after_result(
@@ -371,7 +413,8 @@ impl App {
         specimen: &BiopsyRow,
     ) -> Result<(), AppError> {
         if let Some(p) = store::procedure_of_specimen(tx, specimen.id).await? {
-            self.recode(tx, p.patient_id, &p.service_date).await?;
+            self.recode(tx, p.organisation_id, p.patient_id, &p.service_date)
+                .await?;
         }
         Ok(())
     }
@@ -609,4 +652,122 @@ fn clip(text: &str, max: usize) -> String {
     let mut cut: String = text.chars().take(max.saturating_sub(1)).collect();
     cut.push('…');
     cut
+}
+
+/// A payer's name as the settings match it: trimmed, spaces collapsed,
+/// lower case, so "Blue Cross " and "blue  cross" are one payer.
+pub fn normalise_payer(name: &str) -> String {
+    name.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+impl App {
+    /// Records (or, with `None`, clears) the E/M of a patient's visit day
+    /// that the note supports as separate from its procedures; the day's
+    /// charge proposal is recoded with it (modifier 25).
+    pub async fn set_visit_em(
+        &self,
+        caller: &Caller,
+        patient: PatientId,
+        service_date: jiff::civil::Date,
+        code: Option<&str>,
+    ) -> Result<(), AppError> {
+        self.require(caller, Resource::ClinicalNote, Action::Update, None)
+            .await?;
+        let em = match code.map(str::trim).filter(|c| !c.is_empty()) {
+            None => None,
+            Some(c) => Some(EmCode::from_code(c).ok_or_else(|| {
+                ValidationErrors::single(
+                    "em",
+                    "choose an office visit code (99202–99205 new, 99212–99215 established) or none",
+                )
+            })?),
+        };
+        let org = caller.actor.organisation_id;
+        let mut tx = self.store.write().await?;
+        patient_store::find_patient(&mut tx, patient)
+            .await?
+            .filter(|p| p.organisation_id == org)
+            .ok_or(AppError::NotFound("patient"))?;
+        let day = service_date.to_string();
+        let mut act = Act::new(Action::Update, note_target(caller, None), "visit E/M")
+            .new_value(&serde_json::json!({ "date": day, "em": em.map(EmCode::code) }));
+        act.patient_id = Some(patient.to_string());
+        let mut tx = self.guard(tx, caller, act).await?;
+        store::set_visit_em(
+            &mut tx,
+            org,
+            patient,
+            &day,
+            em.map(EmCode::code),
+            caller.actor.user_id,
+            self.now(),
+        )
+        .await?;
+        self.recode(&mut tx, org, patient, &day).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Sets which distinct-procedure modifier a payer wants, 59 or XS.
+    pub async fn set_payer_modifier(
+        &self,
+        caller: &Caller,
+        payer: &str,
+        modifier: &str,
+    ) -> Result<(), AppError> {
+        let name = normalise_payer(payer);
+        let mut e = ValidationErrors::new();
+        if name.is_empty() || name.chars().count() > 200 {
+            e.add(
+                "payer",
+                "name the payer as it appears on the coverage (1–200 characters)",
+            );
+        }
+        let chosen = DistinctModifier::from_code(modifier);
+        if chosen.is_none() {
+            e.add("modifier", "choose 59 or XS");
+        }
+        let Some(chosen) = e.into_result(chosen)? else {
+            return Err(ValidationErrors::single("modifier", "choose 59 or XS").into());
+        };
+        let mut tx = self
+            .guard_org(
+                caller,
+                Action::Update,
+                Resource::Organisation,
+                "payer coding settings",
+            )
+            .await?;
+        store::set_payer_modifier(
+            &mut tx,
+            caller.actor.organisation_id,
+            &name,
+            chosen.code(),
+            self.now(),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The payers' modifier choices: (payer, "59" or "XS").
+    pub async fn payer_modifiers(
+        &self,
+        caller: &Caller,
+    ) -> Result<Vec<(String, String)>, AppError> {
+        let mut tx = self
+            .guard_org(
+                caller,
+                Action::View,
+                Resource::Organisation,
+                "payer coding settings",
+            )
+            .await?;
+        let rows = store::payer_modifiers(&mut tx, caller.actor.organisation_id).await?;
+        tx.commit().await?;
+        Ok(rows)
+    }
 }

@@ -255,6 +255,22 @@ pub enum EmCode {
 }
 
 impl EmCode {
+    pub const ALL: [EmCode; 8] = [
+        EmCode::New99202,
+        EmCode::New99203,
+        EmCode::New99204,
+        EmCode::New99205,
+        EmCode::Established99212,
+        EmCode::Established99213,
+        EmCode::Established99214,
+        EmCode::Established99215,
+    ];
+
+    /// The E/M code with this CPT number, if it is an office visit code.
+    pub fn from_code(code: &str) -> Option<EmCode> {
+        EmCode::ALL.into_iter().find(|e| e.code() == code.trim())
+    }
+
     pub fn code(self) -> &'static str {
         match self {
             EmCode::New99202 => "99202",
@@ -279,6 +295,15 @@ pub enum DistinctModifier {
 }
 
 impl DistinctModifier {
+    /// The modifier named by its code, "59" or "XS".
+    pub fn from_code(code: &str) -> Option<DistinctModifier> {
+        match code.trim() {
+            "59" => Some(DistinctModifier::Mod59),
+            "XS" | "xs" => Some(DistinctModifier::Xs),
+            _ => None,
+        }
+    }
+
     pub fn code(self) -> &'static str {
         match self {
             DistinctModifier::Mod59 => "59",

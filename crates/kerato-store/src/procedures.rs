@@ -183,3 +183,90 @@ pub async fn procedure_of_specimen(
     let sql = format!("SELECT {COLUMNS} FROM procedures WHERE biopsy_id = $1");
     crate::fetch_one_by!(tx, sql, biopsy.to_string(), ProcedureTuple, procedure_from)
 }
+
+/// Sets or clears (`None`) the separately identifiable E/M of a patient's
+/// service date.
+pub async fn set_visit_em(
+    tx: &mut Tx,
+    organisation: OrganisationId,
+    patient: PatientId,
+    service_date: &str,
+    code: Option<&str>,
+    by: UserId,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    execute!(
+        tx,
+        sqlx::query("DELETE FROM visit_em WHERE patient_id = $1 AND service_date = $2")
+            .bind(patient.to_string())
+            .bind(service_date)
+    )?;
+    if let Some(code) = code {
+        execute!(
+            tx,
+            sqlx::query(
+                "INSERT INTO visit_em (patient_id, service_date, organisation_id, code, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6)"
+            )
+            .bind(patient.to_string())
+            .bind(service_date)
+            .bind(organisation.to_string())
+            .bind(code)
+            .bind(by.to_string())
+            .bind(now.as_micros())
+        )?;
+    }
+    Ok(())
+}
+
+/// The separately identifiable E/M of a patient's service date, if any.
+pub async fn visit_em(
+    tx: &mut Tx,
+    patient: PatientId,
+    service_date: &str,
+) -> Result<Option<String>, StoreError> {
+    let row: Option<(String,)> = crate::on_tx!(tx, c => sqlx::query_as(
+        "SELECT code FROM visit_em WHERE patient_id = $1 AND service_date = $2"
+    )
+    .bind(patient.to_string())
+    .bind(service_date)
+    .fetch_optional(&mut **c)
+    .await)?;
+    Ok(row.map(|(c,)| c))
+}
+
+/// Sets a payer's choice between modifier 59 and XS; `payer` is the name
+/// as normalised by the caller.
+pub async fn set_payer_modifier(
+    tx: &mut Tx,
+    organisation: OrganisationId,
+    payer: &str,
+    modifier: &str,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    execute!(
+        tx,
+        sqlx::query(
+            "INSERT INTO payer_coding_settings (organisation_id, payer, distinct_modifier, updated_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (organisation_id, payer) DO UPDATE SET distinct_modifier = $3, updated_at = $4"
+        )
+        .bind(organisation.to_string())
+        .bind(payer)
+        .bind(modifier)
+        .bind(now.as_micros())
+    )?;
+    Ok(())
+}
+
+/// Every payer's modifier choice: (payer, "59" or "XS"), by payer.
+pub async fn payer_modifiers(
+    tx: &mut Tx,
+    organisation: OrganisationId,
+) -> Result<Vec<(String, String)>, StoreError> {
+    let rows: Vec<(String, String)> = crate::on_tx!(tx, c => sqlx::query_as(
+        "SELECT payer, distinct_modifier FROM payer_coding_settings WHERE organisation_id = $1 ORDER BY payer"
+    )
+    .bind(organisation.to_string())
+    .fetch_all(&mut **c)
+    .await)?;
+    Ok(rows)
+}

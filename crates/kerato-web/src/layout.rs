@@ -91,6 +91,13 @@ const NAV: &[(&str, &str, &str, Resource, Action)] = &[
         Action::Update,
     ),
     (
+        "/settings/coding",
+        "Payer coding",
+        "setup",
+        Resource::Organisation,
+        Action::Update,
+    ),
+    (
         "/locations",
         "Locations",
         "locations",

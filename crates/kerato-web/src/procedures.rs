@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use kerato_app::procedures::ProcedureInput;
 use kerato_domain::ValidationErrors;
+use kerato_domain::derm_coding::EmCode;
 use kerato_domain::identity::{Action, Resource, role_permits};
 use kerato_domain::ids::{LesionId, PatientId};
 use kerato_domain::procedure_note::{
@@ -42,6 +43,77 @@ pub(crate) fn routes(r: Routes) -> Routes {
         Needs(n, Action::Create),
         axum::routing::post(record),
     )
+    .add(
+        "POST",
+        "/patients/{id}/visit-em",
+        Needs(n, Action::Update),
+        axum::routing::post(visit_em),
+    )
+    .add(
+        "GET",
+        "/settings/coding",
+        Needs(Resource::Organisation, Action::View),
+        get(coding_settings),
+    )
+    .add(
+        "POST",
+        "/settings/coding",
+        Needs(Resource::Organisation, Action::Update),
+        axum::routing::post(save_coding_setting),
+    )
+}
+
+async fn visit_em(
+    State(state): State<WebState>,
+    CurrentUser(caller): CurrentUser,
+    Path(id): Path<String>,
+    form: FormFields,
+) -> Result<Response, WebError> {
+    let patient: PatientId = id.parse().map_err(|_| WebError::NotFound("patient"))?;
+    let day: jiff::civil::Date = form.get("date").trim().parse().map_err(|_| {
+        WebError::Validation(ValidationErrors::single(
+            "date",
+            "the visit day must be a date as YYYY-MM-DD",
+        ))
+    })?;
+    let code = form.get("em");
+    state
+        .app
+        .set_visit_em(&caller, patient, day, Some(code.as_str()))
+        .await?;
+    Ok(Redirect::to(&format!("/patients/{patient}/procedures#charges-heading")).into_response())
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "coding_settings.html")]
+struct CodingSettingsPage {
+    layout: Layout,
+    payers: Vec<(String, String)>,
+    may_edit: bool,
+}
+
+async fn coding_settings(
+    State(state): State<WebState>,
+    Extension(csrf): Extension<CsrfToken>,
+    CurrentUser(caller): CurrentUser,
+) -> Result<CodingSettingsPage, WebError> {
+    Ok(CodingSettingsPage {
+        layout: Layout::signed_in(&state, &csrf, &caller, "setup").await?,
+        payers: state.app.payer_modifiers(&caller).await?,
+        may_edit: role_permits(caller.actor.role, Resource::Organisation, Action::Update),
+    })
+}
+
+async fn save_coding_setting(
+    State(state): State<WebState>,
+    CurrentUser(caller): CurrentUser,
+    form: FormFields,
+) -> Result<Response, WebError> {
+    state
+        .app
+        .set_payer_modifier(&caller, &form.get("payer"), &form.get("modifier"))
+        .await?;
+    Ok(Redirect::to("/settings/coding").into_response())
 }
 
 /// Reads typed values out of a form, collecting every problem so the user
@@ -380,6 +452,26 @@ struct DayView {
     lines: Vec<ChargeLineView>,
 }
 
+/// The office visit codes the E/M form offers.
+fn em_choices() -> Vec<Choice> {
+    let mut all = vec![Choice {
+        value: String::new(),
+        label: "No separate E/M".into(),
+        selected: true,
+    }];
+    all.extend(EmCode::ALL.iter().map(|e| Choice {
+        value: e.code().into(),
+        label: match e {
+            EmCode::New99202 | EmCode::New99203 | EmCode::New99204 | EmCode::New99205 => {
+                format!("{} (new patient)", e.code())
+            }
+            _ => format!("{} (established patient)", e.code()),
+        },
+        selected: false,
+    }));
+    all
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "procedures.html")]
 struct ProceduresPage {
@@ -391,6 +483,9 @@ struct ProceduresPage {
     may_take_specimens: bool,
     locations: Vec<Choice>,
     lesions: Vec<Choice>,
+    em_codes: Vec<Choice>,
+    today: String,
+    may_set_em: bool,
 }
 
 #[derive(serde::Deserialize)]
@@ -477,5 +572,14 @@ async fn page(
             Vec::new()
         },
         lesions,
+        em_codes: em_choices(),
+        today: state
+            .app
+            .now()
+            .to_jiff()
+            .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+            .date()
+            .to_string(),
+        may_set_em: role_permits(role, Resource::ClinicalNote, Action::Update),
     })
 }

@@ -344,3 +344,126 @@ async fn a_requisition_carries_the_specimen_and_the_lesions_photo() {
         AppError::Forbidden(_)
     ));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_separate_em_takes_25_and_the_payer_chooses_59_or_xs() {
+    use kerato_domain::coverage::CoverageInput;
+    use kerato_domain::derm_coding::DestructionKind;
+    use kerato_domain::procedure_note::{DestructionMethod, DestructionRecord};
+    let w = crate::world().await;
+    let (loc, with_xs, derm) = setup(&w).await;
+    let app = &w.app;
+    let plain = app
+        .register_patient(
+            &w.admin,
+            &PatientInput {
+                legal_first_name: "Omar".into(),
+                legal_last_name: "Haddad".into(),
+                date_of_birth: "1958-09-12".into(),
+                ..Default::default()
+            },
+            false,
+        )
+        .await
+        .unwrap()
+        .id;
+    app.add_coverage(
+        &w.admin,
+        with_xs,
+        &CoverageInput {
+            kind: "medical".into(),
+            priority: "1".into(),
+            payer: "Blue Cross ".into(),
+            member_id: "XQ123456".into(),
+            subscriber_relationship: "self".into(),
+            effective_from: "2020-01-01".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    // Refused settings say what to fix; a set name matches whatever its
+    // case and spacing on the coverage.
+    let err = app
+        .set_payer_modifier(&w.admin, "blue  cross", "X9")
+        .await
+        .unwrap_err();
+    assert!(format!("{err}").contains("choose 59 or XS"), "{err}");
+    assert!(matches!(
+        app.set_payer_modifier(&derm, "blue cross", "XS")
+            .await
+            .unwrap_err(),
+        AppError::Forbidden(_)
+    ));
+    app.set_payer_modifier(&w.admin, "blue  cross", "XS")
+        .await
+        .unwrap();
+    assert_eq!(
+        app.payer_modifiers(&w.admin).await.unwrap(),
+        vec![("blue cross".to_string(), "XS".to_string())]
+    );
+    let mut day = String::new();
+    for patient in [with_xs, plain] {
+        app.record_procedure(
+            &derm,
+            input(
+                patient,
+                loc,
+                biopsy(BiopsyMethod::Tangential, "left temple"),
+            ),
+        )
+        .await
+        .unwrap();
+        let done = app
+            .record_procedure(
+                &derm,
+                input(
+                    patient,
+                    loc,
+                    ProcedureRecord::Destruction(DestructionRecord {
+                        kind: DestructionKind::Premalignant,
+                        method: DestructionMethod::Cryotherapy,
+                        site: "scalp".into(),
+                        lesion_count: 3,
+                        freeze_thaw_cycles: Some(2),
+                    }),
+                ),
+            )
+            .await
+            .unwrap();
+        day = done.procedure.service_date;
+        let date: jiff::civil::Date = day.parse().unwrap();
+        let err = app
+            .set_visit_em(&derm, patient, date, Some("99299"))
+            .await
+            .unwrap_err();
+        assert!(format!("{err}").contains("office visit code"), "{err}");
+        app.set_visit_em(&derm, patient, date, Some("99213"))
+            .await
+            .unwrap();
+    }
+    let modifiers = |lines: Vec<kerato_app::procedures::ChargeProposalRow>| {
+        lines
+            .into_iter()
+            .map(|l| (l.code, l.modifiers))
+            .collect::<Vec<_>>()
+    };
+    let xs = modifiers(app.charge_proposal(&derm, with_xs, &day).await.unwrap());
+    let plain_lines = modifiers(app.charge_proposal(&derm, plain, &day).await.unwrap());
+    assert_eq!(xs[0], ("99213".to_string(), "25".to_string()));
+    assert_eq!(plain_lines[0], ("99213".to_string(), "25".to_string()));
+    let distinct = |lines: &[(String, String)]| {
+        lines
+            .iter()
+            .find(|(code, _)| code == "17000")
+            .map(|(_, m)| m.clone())
+    };
+    assert_eq!(distinct(&xs).as_deref(), Some("XS"));
+    assert_eq!(distinct(&plain_lines).as_deref(), Some("59"));
+    // Clearing the E/M takes its line away again.
+    app.set_visit_em(&derm, plain, day.parse().unwrap(), None)
+        .await
+        .unwrap();
+    let cleared = modifiers(app.charge_proposal(&derm, plain, &day).await.unwrap());
+    assert!(cleared.iter().all(|(code, _)| code != "99213"));
+}
