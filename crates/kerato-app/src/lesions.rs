@@ -109,8 +109,10 @@ impl App {
         Ok(row)
     }
 
-    /// Adds this visit's observation; an excision disposition marks the
-    /// lesion excised. Returns the change flags against the visit before.
+    /// Adds this visit's observation; a "resolved" disposition (the lesion
+    /// is gone) closes the lesion. An excision only planned leaves it
+    /// active: recording the excision procedure marks it excised. Returns
+    /// the change flags against the visit before.
     pub async fn observe_lesion(
         &self,
         caller: &Caller,
@@ -142,8 +144,8 @@ impl App {
         act.new = Some(data.clone());
         let mut tx = self.guard(tx, caller, act).await?;
         store::add_observation(&mut tx, id, &data, caller.actor.user_id, self.now()).await?;
-        if observation.disposition == Disposition::Excise {
-            store::set_status(&mut tx, id, LesionStatus::Excised.as_str()).await?;
+        if observation.disposition == Disposition::Resolved {
+            store::set_status(&mut tx, id, LesionStatus::Resolved.as_str()).await?;
         }
         tx.commit().await?;
         Ok(flags)

@@ -124,6 +124,7 @@ string_enum!(
         Treat = "treat", "Treat";
         Excise = "excise", "Excise";
         Refer = "refer", "Refer";
+        Resolved = "resolved", "Resolved (no longer seen)";
     }
 );
 

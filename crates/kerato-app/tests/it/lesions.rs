@@ -120,7 +120,9 @@ async fn a_lesion_is_followed_across_visits_and_its_growth_flagged() {
             .dermoscopy
             .contains(&kerato_domain::lesion::Dermoscopy::BlueWhiteVeil)
     );
-    // Excised: the lesion is closed to new observations.
+    // Planning an excision leaves the lesion active (the excision
+    // procedure closes it); seeing it gone resolves it, which closes it to
+    // new observations.
     app.observe_lesion(
         &derm,
         lesion.id,
@@ -129,7 +131,12 @@ async fn a_lesion_is_followed_across_visits_and_its_growth_flagged() {
     .await
     .unwrap();
     let lesions = app.lesions_of_patient(&derm, patient).await.unwrap();
-    assert_eq!(lesions[0].status, "excised");
+    assert_eq!(lesions[0].status, "active");
+    app.observe_lesion(&derm, lesion.id, &seen("0.5", &["skin"], "resolved"))
+        .await
+        .unwrap();
+    let lesions = app.lesions_of_patient(&derm, patient).await.unwrap();
+    assert_eq!(lesions[0].status, "resolved");
     assert!(matches!(
         app.observe_lesion(&derm, lesion.id, &seen("5", &["brown"], "monitor"))
             .await

@@ -343,6 +343,27 @@ async fn a_requisition_carries_the_specimen_and_the_lesions_photo() {
         app.biopsy_requisition(&biller, specimen).await.unwrap_err(),
         AppError::Forbidden(_)
     ));
+    // Excising the lesion closes it: nothing more is done to it.
+    let mut excision = input(
+        patient,
+        loc,
+        ProcedureRecord::Excision(ExcisionRecord {
+            behaviour: ExcisionBehaviour::Pending,
+            site_group: ExcisionSite::TrunkArmsLegs,
+            site: "left forearm".into(),
+            lesion_diameter_mm: 6,
+            margin_mm: 2,
+            orientation_suture: None,
+            closure: ExcisionClosure::Simple,
+            specimen_id: String::new(),
+        }),
+    );
+    excision.lesion = Some(lesion.id);
+    app.record_procedure(&derm, excision.clone()).await.unwrap();
+    let lesions = app.lesions_of_patient(&derm, patient).await.unwrap();
+    assert_eq!(lesions[0].status, "excised");
+    let err = app.record_procedure(&derm, excision).await.unwrap_err();
+    assert!(format!("{err}").contains("no longer active"), "{err}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
