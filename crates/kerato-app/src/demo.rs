@@ -126,6 +126,13 @@ pub async fn seed(app: &App) -> Result<Seeded, AppError> {
     }
     let patients = seed_patients(app, &caller).await?;
     seed_schedule(app, &caller, &locations, &patients).await?;
+    let physician =
+        store::find_user_by_email(&mut app.store().read().await?, &demo_email(Role::Physician))
+            .await?
+            .ok_or(AppError::NotFound("user"))?
+            .0;
+    let physician = app.unsafe_caller_for(physician.id).await?;
+    seed_dermatology(app, &physician, locations[0].id, &patients).await?;
     let mut tx = app.store().write().await?;
     store::set_mfa_secret(&mut tx, admin.id, Some(DEMO_TOTP_SECRET), app.now()).await?;
     meta::set(&mut tx, SEEDED_KEY, &org.id.to_string(), app.now()).await?;
@@ -430,6 +437,167 @@ async fn seed_recalls(
             .map_err(|e| AppError::NotReady(e.to_string()))?;
         app.add_recall(caller, *patient, kind.id, &due.to_string())
             .await?;
+    }
+    Ok(())
+}
+
+/// A few dermatology charts to look at: lesions on the body map and its
+/// face drawing, a punch biopsy waiting for its result, a shave biopsy
+/// with a malignant result waiting for review (so the work queue shows
+/// both timers), and the first sessions of a UVB course. The first patient
+/// is left without, for the walk-through that places a lesion.
+async fn seed_dermatology(
+    app: &App,
+    physician: &crate::Caller,
+    location: kerato_domain::ids::LocationId,
+    patients: &[kerato_domain::ids::PatientId],
+) -> Result<(), AppError> {
+    use crate::biopsies::StepInput;
+    use crate::procedures::ProcedureInput;
+    use kerato_domain::derm_coding::{BiopsyMethod, PhototherapyKind};
+    use kerato_domain::lesion::{ObservationInput, SiteInput};
+    use kerato_domain::procedure_note::{
+        Anesthesia, BiopsyRecord, ErythemaGrade, Hemostasis, PhototherapyRecord, ProcedureRecord,
+        TangentialDepth, Tenths,
+    };
+    let Some(&[_, back, face, light]) = patients.get(..4).map(<[_]>::as_ref) else {
+        return Ok(());
+    };
+    let place = |region: &str, side: &str, view: &str, x: &str, y: &str| SiteInput {
+        region: region.into(),
+        laterality: side.into(),
+        view: view.into(),
+        x: x.into(),
+        y: y.into(),
+        ..Default::default()
+    };
+    let seen =
+        |size: &str, colours: &[&str], impression: &str, disposition: &str| ObservationInput {
+            morphology: "pigmented macule".into(),
+            size_mm: size.into(),
+            colours: colours.iter().map(|c| (*c).to_string()).collect(),
+            abcde: [true, true, colours.len() > 1, false, false],
+            dermoscopy: vec!["atypical_network".into()],
+            impression: impression.into(),
+            disposition: disposition.into(),
+        };
+    let mole = app
+        .record_lesion(
+            physician,
+            back,
+            &place("upper_back", "left", "posterior", "440", "260"),
+            "L1",
+            &seen(
+                "7",
+                &["brown", "black"],
+                "atypical naevus versus melanoma",
+                "biopsy",
+            ),
+        )
+        .await?;
+    app.record_lesion(
+        physician,
+        back,
+        &place("shoulder", "right", "posterior", "640", "200"),
+        "L2",
+        &seen("4", &["tan"], "benign naevus", "monitor"),
+    )
+    .await?;
+    let cheek = app
+        .record_lesion(
+            physician,
+            face,
+            &place("cheek", "left", "face", "660", "540"),
+            "F1",
+            &seen("5", &["pink", "white"], "basal cell carcinoma", "biopsy"),
+        )
+        .await?;
+    let anesthesia = Anesthesia {
+        agent: "1% lidocaine with epinephrine".into(),
+        volume_ml: Tenths(10),
+    };
+    let punch = app
+        .record_procedure(
+            physician,
+            ProcedureInput {
+                patient: back,
+                lesion: Some(mole.id),
+                location,
+                record: ProcedureRecord::Biopsy(BiopsyRecord {
+                    method: BiopsyMethod::Punch,
+                    site: "left upper back".into(),
+                    punch_mm: Some(4),
+                    depth: None,
+                    anesthesia: anesthesia.clone(),
+                    hemostasis: Hemostasis::Sutures {
+                        count: 2,
+                        material: "4-0 nylon".into(),
+                    },
+                    specimen_id: String::new(),
+                }),
+                dose_override: None,
+            },
+        )
+        .await?;
+    if let Some(s) = punch.specimen {
+        app.record_biopsy_step(physician, s.id, s.version, &StepInput::Send)
+            .await?;
+    }
+    let shave = app
+        .record_procedure(
+            physician,
+            ProcedureInput {
+                patient: face,
+                lesion: Some(cheek.id),
+                location,
+                record: ProcedureRecord::Biopsy(BiopsyRecord {
+                    method: BiopsyMethod::Tangential,
+                    site: "left cheek".into(),
+                    punch_mm: None,
+                    depth: Some(TangentialDepth::PapillaryDermis),
+                    anesthesia,
+                    hemostasis: Hemostasis::AluminiumChloride,
+                    specimen_id: String::new(),
+                }),
+                dose_override: None,
+            },
+        )
+        .await?;
+    if let Some(s) = shave.specimen {
+        let s = app
+            .record_biopsy_step(physician, s.id, s.version, &StepInput::Send)
+            .await?;
+        app.record_biopsy_step(
+            physician,
+            s.id,
+            s.version,
+            &StepInput::Result {
+                diagnosis: "malignant".into(),
+                text: "Basal cell carcinoma, nodular type, extending to the deep margin".into(),
+                received: None,
+            },
+        )
+        .await?;
+    }
+    for dose in [300, 360] {
+        app.record_procedure(
+            physician,
+            ProcedureInput {
+                patient: light,
+                lesion: None,
+                location,
+                record: ProcedureRecord::Phototherapy(PhototherapyRecord {
+                    kind: PhototherapyKind::Uvb,
+                    area_sq_cm: None,
+                    dose_mj_cm2: dose,
+                    erythema_since_last: ErythemaGrade::Absent,
+                    skin_type: None,
+                    duration_s: None,
+                }),
+                dose_override: None,
+            },
+        )
+        .await?;
     }
     Ok(())
 }
