@@ -3,7 +3,7 @@
 //! that needs one, such as taking a clinical photo or exporting it for
 //! teaching.
 
-use kerato_domain::consent::{ConsentEntry, Purpose, Source};
+use kerato_domain::consent::{ConsentEntry, Purpose, Source, next_instant};
 use kerato_domain::identity::{Action, Resource, Target};
 use kerato_domain::ids::{ConsentId, PatientId};
 use kerato_store::consents::{self as store, ConsentRow};
@@ -51,17 +51,17 @@ impl App {
             .collect()
     }
 
-    /// Appends an answer to the patient's history inside the caller's
-    /// transaction (the caller has already been guarded and audited).
+    /// A new answer for the patient's history, recorded after every
+    /// earlier answer for the purpose in `history`.
     pub(crate) fn consent_row(
         &self,
         caller: &Caller,
         patient: PatientId,
-        purpose: Purpose,
-        granted: bool,
-        source: Source,
+        history: &[ConsentEntry],
+        answer: (Purpose, bool, Source),
     ) -> ConsentRow {
-        let now = self.now();
+        let (purpose, granted, source) = answer;
+        let now = next_instant(history, purpose, self.now());
         ConsentRow {
             id: ConsentId::new(now, self.random_id_bits()),
             organisation_id: caller.actor.organisation_id,
@@ -94,7 +94,8 @@ impl App {
             .await?
             .filter(|p| p.organisation_id == caller.actor.organisation_id)
             .ok_or(AppError::NotFound("patient"))?;
-        let row = self.consent_row(caller, patient, purpose, granted, source);
+        let history = self.consent_history(&mut tx, patient).await?;
+        let row = self.consent_row(caller, patient, &history, (purpose, granted, source));
         let mut act = Act::new(Action::Update, consent_target(caller), "consent")
             .id(row.id)
             .new_value(&serde_json::json!({

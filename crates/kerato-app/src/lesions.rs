@@ -309,9 +309,8 @@ impl App {
             let consent = self.consent_row(
                 caller,
                 patient,
-                Purpose::ClinicalPhotography,
-                true,
-                Source::Staff,
+                &history,
+                (Purpose::ClinicalPhotography, true, Source::Staff),
             );
             consent_store::insert_consent(&mut tx, &consent).await?;
         }

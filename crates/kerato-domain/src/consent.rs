@@ -58,6 +58,19 @@ pub fn current(history: &[ConsentEntry], purpose: Purpose) -> Option<&ConsentEnt
         .map(|(_, e)| e)
 }
 
+/// The instant to record a new answer for `purpose` at: `now`, or just
+/// after the latest answer if that is not earlier (two answers in the same
+/// microsecond, or a clock set back), so the latest answer is always the
+/// one recorded last and never depends on how ties are broken.
+pub fn next_instant(history: &[ConsentEntry], purpose: Purpose, now: Timestamp) -> Timestamp {
+    match current(history, purpose) {
+        Some(latest) if latest.at >= now => {
+            Timestamp::from_micros(latest.at.as_micros().saturating_add(1))
+        }
+        _ => now,
+    }
+}
+
 /// Whether the person has agreed to the purpose now: only an explicit
 /// grant that was not withdrawn since counts; silence is a no.
 pub fn is_granted(history: &[ConsentEntry], purpose: Purpose) -> bool {
@@ -125,6 +138,23 @@ mod tests {
             entry(Purpose::SaleShare, false, 5),
         ];
         assert!(!is_granted(&h, Purpose::SaleShare));
+    }
+
+    #[test]
+    fn a_new_answer_is_recorded_after_the_latest() {
+        let h = [entry(Purpose::PhotoTeaching, true, 10)];
+        let now = Timestamp::from_micros(10);
+        let at = next_instant(&h, Purpose::PhotoTeaching, now);
+        assert_eq!(at, Timestamp::from_micros(11));
+        let later = [
+            h[0].clone(),
+            entry(Purpose::PhotoTeaching, false, at.as_micros()),
+        ];
+        assert!(!is_granted(&later, Purpose::PhotoTeaching));
+        // Other purposes and earlier answers leave `now` as it is.
+        assert_eq!(next_instant(&h, Purpose::Sms, now), now);
+        let now = Timestamp::from_micros(99);
+        assert_eq!(next_instant(&h, Purpose::PhotoTeaching, now), now);
     }
 
     #[test]
