@@ -6,6 +6,10 @@ use std::collections::BTreeSet;
 
 use crate::ValidationErrors;
 
+mod snomed;
+
+pub use snomed::SnomedCode;
+
 string_enum!(
     /// The body regions lesions are placed in (the body map's regions).
     Region {
