@@ -67,6 +67,7 @@ pub mod optics;
 pub mod password;
 pub mod patients;
 pub mod procedure_note;
+pub mod retention;
 pub mod rights_request;
 pub mod scheduling;
 pub mod tenancy;
