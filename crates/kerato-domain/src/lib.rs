@@ -66,6 +66,7 @@ pub mod money;
 pub mod optics;
 pub mod password;
 pub mod patients;
+pub mod policy;
 pub mod procedure_note;
 pub mod retention;
 pub mod rights_request;
