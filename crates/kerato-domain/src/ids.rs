@@ -230,6 +230,13 @@ typed_id!(
     "procedure"
 );
 
+typed_id!(
+    /// A privacy rights request (access, correction, deletion, opt-out, …)
+    /// with its legal clock.
+    RightsRequestId,
+    "rights request"
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;
