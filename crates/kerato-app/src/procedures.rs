@@ -13,7 +13,7 @@ use kerato_domain::derm_coding::{
 };
 use kerato_domain::identity::{Action, Resource, Target};
 use kerato_domain::ids::{LesionId, LocationId, OrganisationId, PatientId, ProcedureId};
-use kerato_domain::lesion::LesionStatus;
+use kerato_domain::lesion::{LesionStatus, Region};
 use kerato_domain::procedure_note::{
     DoseCheck, ExcisionBehaviour, PhototherapyLimits, ProcedureRecord, check_dose,
     session_from_records,
@@ -632,7 +632,15 @@ impl App {
             patient_sex: f.sex_at_birth.map(|s| s.as_str().to_string()),
             specimen_id: id.to_string(),
             collected_on: day(specimen.created_at),
-            lesion_site: specimen.site.clone(),
+            // The lab gets the coded site too when the specimen came from
+            // a lesion on the body map.
+            lesion_site: match lesion
+                .as_ref()
+                .and_then(|l| l.region.parse::<Region>().ok())
+            {
+                Some(r) => format!("{} (SNOMED CT {})", specimen.site, r.snomed().code),
+                None => specimen.site.clone(),
+            },
             method,
             clinical_description: clip(&description, MAX_TEXT_CHARS),
             clinical_impression: clip(&impression, MAX_TEXT_CHARS),

@@ -225,6 +225,8 @@ struct TimelinePage {
     title: String,
     /// "12 mm from the left lateral canthus", if measured.
     landmark: Option<String>,
+    /// The region's SNOMED CT body structure, for reference.
+    snomed: String,
     status: String,
     entries: Vec<EntryView>,
     form: FormChoices,
@@ -277,6 +279,14 @@ async fn timeline_page(
             .landmark
             .as_ref()
             .map(|(name, mm)| format!("{mm} mm from the {name}")),
+        snomed: lesion
+            .region
+            .parse::<Region>()
+            .map(|r| {
+                let c = r.snomed();
+                format!("SNOMED CT {} {}", c.code, c.display)
+            })
+            .unwrap_or_default(),
         status: lesion.status.clone(),
         entries: entries
             .iter()

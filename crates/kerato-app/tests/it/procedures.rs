@@ -336,6 +336,10 @@ async fn a_requisition_carries_the_specimen_and_the_lesions_photo() {
     assert!(pdf.starts_with(b"%PDF"));
     let has = |needle: &[u8]| pdf.windows(needle.len()).any(|w| w == needle);
     assert!(has(b"/DCTDecode"), "the lesion photo is on the requisition");
+    assert!(
+        has(b"SNOMED CT 5742000"),
+        "the site goes with its SNOMED CT code (skin of forearm)"
+    );
     // The printed requisition is audited; a biller may not print it.
     let biller = w.user("billing@capital.example", Role::Billing, &[]).await;
     let biller = app.unsafe_caller_for(biller.id).await.unwrap();
