@@ -8,7 +8,8 @@
 use kerato_domain::audit::{AuditAction, NewAuditEvent, Outcome};
 use kerato_domain::identity::{Action, Actor, Decision, Denial, Resource, Target, decide};
 use kerato_domain::ids::AuditEventId;
-use kerato_store::{Tx, audit};
+use kerato_domain::ids::PatientId;
+use kerato_store::{Tx, audit, patients as patient_store};
 
 use crate::{App, AppError};
 
@@ -254,5 +255,37 @@ impl App {
         audit::append(&mut tx, event).await?;
         tx.commit().await?;
         Ok(())
+    }
+}
+
+impl App {
+    /// Reads something of one patient's, audited: the role must allow
+    /// `action` on `resource`, the patient must be the caller's
+    /// organisation's, and the read is audited in the transaction it
+    /// happens in. `fetch` does the reading.
+    pub(crate) async fn read_of_patient<T>(
+        &self,
+        caller: &Caller,
+        patient: PatientId,
+        (resource, action, category): (Resource, Action, &'static str),
+        fetch: impl AsyncFnOnce(&mut Tx) -> Result<T, AppError>,
+    ) -> Result<T, AppError> {
+        self.require(caller, resource, action, None).await?;
+        let mut tx = self.store.write().await?;
+        patient_store::find_patient(&mut tx, patient)
+            .await?
+            .filter(|p| p.organisation_id == caller.actor.organisation_id)
+            .ok_or(AppError::NotFound("patient"))?;
+        let value = fetch(&mut tx).await?;
+        let target = Target {
+            organisation: caller.actor.organisation_id,
+            location: None,
+            resource,
+        };
+        let mut act = Act::new(action, target, category);
+        act.patient_id = Some(patient.to_string());
+        let tx = self.guard(tx, caller, act).await?;
+        tx.commit().await?;
+        Ok(value)
     }
 }

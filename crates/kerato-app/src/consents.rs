@@ -117,18 +117,14 @@ impl App {
         caller: &Caller,
         patient: PatientId,
     ) -> Result<Vec<ConsentLine>, AppError> {
-        self.require(caller, Resource::Patient, Action::View, None)
+        let rows = self
+            .read_of_patient(
+                caller,
+                patient,
+                (Resource::Patient, Action::View, "consent"),
+                async |tx| Ok(store::consents_of_patient(tx, &patient.to_string()).await?),
+            )
             .await?;
-        let mut tx = self.store.write().await?;
-        patient_store::find_patient(&mut tx, patient)
-            .await?
-            .filter(|p| p.organisation_id == caller.actor.organisation_id)
-            .ok_or(AppError::NotFound("patient"))?;
-        let rows = store::consents_of_patient(&mut tx, &patient.to_string()).await?;
-        let mut act = Act::new(Action::View, consent_target(caller), "consent");
-        act.patient_id = Some(patient.to_string());
-        let tx = self.guard(tx, caller, act).await?;
-        tx.commit().await?;
         rows.iter()
             .map(|r| {
                 Ok(ConsentLine {

@@ -448,19 +448,13 @@ impl App {
         caller: &Caller,
         patient: PatientId,
     ) -> Result<Vec<PhotoRow>, AppError> {
-        self.require(caller, Resource::ClinicalPhoto, Action::Query, None)
-            .await?;
-        let mut tx = self.store.write().await?;
-        patient_store::find_patient(&mut tx, patient)
-            .await?
-            .filter(|p| p.organisation_id == caller.actor.organisation_id)
-            .ok_or(AppError::NotFound("patient"))?;
-        let rows = store::photos_of_patient(&mut tx, patient).await?;
-        let mut act = Act::new(Action::Query, photo_target(caller), "clinical photo");
-        act.patient_id = Some(patient.to_string());
-        let tx = self.guard(tx, caller, act).await?;
-        tx.commit().await?;
-        Ok(rows)
+        self.read_of_patient(
+            caller,
+            patient,
+            (Resource::ClinicalPhoto, Action::Query, "clinical photo"),
+            async |tx| Ok(store::photos_of_patient(tx, patient).await?),
+        )
+        .await
     }
 }
 

@@ -426,19 +426,13 @@ impl App {
         caller: &Caller,
         patient: PatientId,
     ) -> Result<Vec<ProcedureRow>, AppError> {
-        self.require(caller, Resource::ClinicalNote, Action::Query, None)
-            .await?;
-        let mut tx = self.store.write().await?;
-        patient_store::find_patient(&mut tx, patient)
-            .await?
-            .filter(|p| p.organisation_id == caller.actor.organisation_id)
-            .ok_or(AppError::NotFound("patient"))?;
-        let rows = store::procedures_of_patient(&mut tx, patient).await?;
-        let mut act = Act::new(Action::Query, note_target(caller, None), "procedure");
-        act.patient_id = Some(patient.to_string());
-        let tx = self.guard(tx, caller, act).await?;
-        tx.commit().await?;
-        Ok(rows)
+        self.read_of_patient(
+            caller,
+            patient,
+            (Resource::ClinicalNote, Action::Query, "procedure"),
+            async |tx| Ok(store::procedures_of_patient(tx, patient).await?),
+        )
+        .await
     }
 
     /// The charge proposal of a patient's service date (YYYY-MM-DD), for
@@ -449,26 +443,13 @@ impl App {
         patient: PatientId,
         service_date: &str,
     ) -> Result<Vec<ChargeProposalRow>, AppError> {
-        self.require(caller, Resource::Billing, Action::View, None)
-            .await?;
-        let mut tx = self.store.write().await?;
-        patient_store::find_patient(&mut tx, patient)
-            .await?
-            .filter(|p| p.organisation_id == caller.actor.organisation_id)
-            .ok_or(AppError::NotFound("patient"))?;
-        let rows = store::charge_proposals(&mut tx, patient, service_date).await?;
-        let mut act = Act::new(
-            Action::View,
-            Target {
-                resource: Resource::Billing,
-                ..note_target(caller, None)
-            },
-            "charge proposal",
-        );
-        act.patient_id = Some(patient.to_string());
-        let tx = self.guard(tx, caller, act).await?;
-        tx.commit().await?;
-        Ok(rows)
+        self.read_of_patient(
+            caller,
+            patient,
+            (Resource::Billing, Action::View, "charge proposal"),
+            async |tx| Ok(store::charge_proposals(tx, patient, service_date).await?),
+        )
+        .await
     }
 }
 

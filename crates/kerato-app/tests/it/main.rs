@@ -61,6 +61,21 @@ pub async fn world() -> World {
     }
 }
 
+/// A world whose app stores photos, as `kerato serve` does, in a
+/// temporary folder that lives as long as the returned guard.
+pub async fn world_with_photos() -> (World, tempfile::TempDir) {
+    let w = world().await;
+    let dir = tempfile::tempdir().unwrap();
+    let app = App::new(w.app.store().clone(), w.clock.clone()).with_attachments(
+        kerato_store::attachments::AttachmentStore::new(
+            dir.path(),
+            &kerato_store::DbKey::from_bytes(rand::random()),
+        )
+        .unwrap(),
+    );
+    (World { app, ..w }, dir)
+}
+
 pub fn location_input(name: &str) -> LocationInput {
     LocationInput {
         name: name.into(),
@@ -75,6 +90,29 @@ pub fn location_input(name: &str) -> LocationInput {
 }
 
 impl World {
+    /// A patient registered by the administrator.
+    pub async fn patient(
+        &self,
+        first: &str,
+        last: &str,
+        born: &str,
+    ) -> kerato_domain::ids::PatientId {
+        self.app
+            .register_patient(
+                &self.admin,
+                &kerato_domain::patients::PatientInput {
+                    legal_first_name: first.into(),
+                    legal_last_name: last.into(),
+                    date_of_birth: born.into(),
+                    ..Default::default()
+                },
+                false,
+            )
+            .await
+            .unwrap()
+            .id
+    }
+
     /// A user with a password, as if the invitation had been accepted.
     pub async fn user(&self, email: &str, role: Role, locations: &[String]) -> User {
         let (user, token) = self

@@ -1,15 +1,12 @@
 //! Clinical photos: metadata stripped, encrypted on disk, every view
 //! audited, and roles without access refused.
 
+use kerato_app::AppError;
 use kerato_app::lesions::PhotoSize;
-use kerato_app::{App, AppError};
 use kerato_domain::consent::{Purpose, Source};
 use kerato_domain::identity::Role;
-use kerato_domain::patients::PatientInput;
-use kerato_store::DbKey;
-use kerato_store::attachments::AttachmentStore;
 
-use crate::world;
+use crate::world_with_photos;
 
 const JPEG: &[u8] = include_bytes!("../../../kerato-formats/tests/fixtures/with-exif-gps.jpg");
 const GIF: &[u8] = include_bytes!("../../../kerato-formats/tests/fixtures/not-an-image.gif");
@@ -20,27 +17,11 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_photo_is_stripped_encrypted_and_every_view_audited() {
-    let w = world().await;
-    let dir = tempfile::tempdir().unwrap();
-    let app = App::new(w.app.store().clone(), w.clock.clone()).with_attachments(
-        AttachmentStore::new(dir.path(), &DbKey::from_bytes(rand::random())).unwrap(),
-    );
+    let (w, dir) = world_with_photos().await;
+    let app = &w.app;
     let derm = w.user("derm@capital.example", Role::Physician, &[]).await;
     let derm = app.unsafe_caller_for(derm.id).await.unwrap();
-    let patient = app
-        .register_patient(
-            &w.admin,
-            &PatientInput {
-                legal_first_name: "Jane".into(),
-                legal_last_name: "Roe".into(),
-                date_of_birth: "1980-01-01".into(),
-                ..Default::default()
-            },
-            false,
-        )
-        .await
-        .unwrap()
-        .id;
+    let patient = w.patient("Jane", "Roe", "1980-01-01").await;
     let err = app
         .upload_photo(&derm, patient, None, GIF, true)
         .await
@@ -148,27 +129,11 @@ async fn a_photo_is_stripped_encrypted_and_every_view_audited() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_export_needs_the_purposes_consent_and_is_watermarked() {
-    let w = world().await;
-    let dir = tempfile::tempdir().unwrap();
-    let app = App::new(w.app.store().clone(), w.clock.clone()).with_attachments(
-        AttachmentStore::new(dir.path(), &DbKey::from_bytes(rand::random())).unwrap(),
-    );
+    let (w, _dir) = world_with_photos().await;
+    let app = &w.app;
     let derm = w.user("derm@capital.example", Role::Physician, &[]).await;
     let derm = app.unsafe_caller_for(derm.id).await.unwrap();
-    let patient = app
-        .register_patient(
-            &w.admin,
-            &PatientInput {
-                legal_first_name: "Jane".into(),
-                legal_last_name: "Roe".into(),
-                date_of_birth: "1980-01-01".into(),
-                ..Default::default()
-            },
-            false,
-        )
-        .await
-        .unwrap()
-        .id;
+    let patient = w.patient("Jane", "Roe", "1980-01-01").await;
     let photo = app
         .upload_photo(&derm, patient, None, JPEG, true)
         .await

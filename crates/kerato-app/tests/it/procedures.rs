@@ -9,7 +9,6 @@ use kerato_app::procedures::{ProcedureInput, RecordedProcedure};
 use kerato_domain::derm_coding::{BiopsyMethod, ExcisionSite, PhototherapyKind};
 use kerato_domain::identity::Role;
 use kerato_domain::ids::{LocationId, PatientId};
-use kerato_domain::patients::PatientInput;
 use kerato_domain::procedure_note::{
     Anesthesia, BiopsyRecord, ErythemaGrade, ExcisionBehaviour, ExcisionClosure, ExcisionRecord,
     Hemostasis, PhototherapyRecord, ProcedureRecord, TangentialDepth, Tenths,
@@ -25,21 +24,8 @@ async fn setup(w: &World) -> (LocationId, PatientId, kerato_app::Caller) {
         .unwrap();
     let derm = w.user("derm@capital.example", Role::Physician, &[]).await;
     let derm = w.app.unsafe_caller_for(derm.id).await.unwrap();
-    let patient = w
-        .app
-        .register_patient(
-            &w.admin,
-            &PatientInput {
-                legal_first_name: "Rosa".into(),
-                legal_last_name: "Quintero".into(),
-                date_of_birth: "1961-04-02".into(),
-                ..Default::default()
-            },
-            false,
-        )
-        .await
-        .unwrap();
-    (loc.id, patient.id, derm)
+    let patient = w.patient("Rosa", "Quintero", "1961-04-02").await;
+    (loc.id, patient, derm)
 }
 
 fn biopsy(method: BiopsyMethod, site: &str) -> ProcedureRecord {
@@ -281,16 +267,7 @@ async fn a_phototherapy_course_adds_its_doses_and_severe_erythema_needs_a_reason
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_requisition_carries_the_specimen_and_the_lesions_photo() {
     use kerato_domain::lesion::{ObservationInput, SiteInput};
-    let w = crate::world().await;
-    let dir = tempfile::tempdir().unwrap();
-    let app = kerato_app::App::new(w.app.store().clone(), w.clock.clone()).with_attachments(
-        kerato_store::attachments::AttachmentStore::new(
-            dir.path(),
-            &kerato_store::DbKey::from_bytes(rand::random()),
-        )
-        .unwrap(),
-    );
-    let w = World { app, ..w };
+    let (w, _dir) = crate::world_with_photos().await;
     let (loc, patient, derm) = setup(&w).await;
     let app = &w.app;
     let lesion = app
@@ -378,20 +355,7 @@ async fn a_separate_em_takes_25_and_the_payer_chooses_59_or_xs() {
     let w = crate::world().await;
     let (loc, with_xs, derm) = setup(&w).await;
     let app = &w.app;
-    let plain = app
-        .register_patient(
-            &w.admin,
-            &PatientInput {
-                legal_first_name: "Omar".into(),
-                legal_last_name: "Haddad".into(),
-                date_of_birth: "1958-09-12".into(),
-                ..Default::default()
-            },
-            false,
-        )
-        .await
-        .unwrap()
-        .id;
+    let plain = w.patient("Omar", "Haddad", "1958-09-12").await;
     app.add_coverage(
         &w.admin,
         with_xs,

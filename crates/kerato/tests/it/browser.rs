@@ -529,24 +529,25 @@ async fn demo_in_browser(
         return None;
     }
     let dir = temp(name);
-    let data = dir.join("demo");
-    let server = start(
-        &[
-            "demo",
-            "--data-dir",
-            data.to_str().unwrap(),
-            "--bind",
-            "127.0.0.1:0",
-            "--site-bind",
-            "127.0.0.1:0",
-        ],
-        &[],
-        2,
-    )
-    .await;
+    let server = start_demo(&dir.join("demo"), &[]).await;
     let site = server.urls[0].clone();
     let (b, driver) = open_browser(&dir).await;
     Some((dir, server, site, b, driver))
+}
+
+/// `kerato demo` on loopback ports from `data`, with `extra` arguments.
+async fn start_demo(data: &std::path::Path, extra: &[&str]) -> crate::support::Running {
+    let mut args = vec![
+        "demo",
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--bind",
+        "127.0.0.1:0",
+        "--site-bind",
+        "127.0.0.1:0",
+    ];
+    args.extend_from_slice(extra);
+    start(&args, &[], 2).await
 }
 
 /// Signs in to the demo with a role's account (password only; the demo
@@ -991,23 +992,7 @@ async fn a_lesion_is_photographed_biopsied_escalated_and_its_loop_closed_in_chro
     // Ten days later (the demo's training clock): the review is overdue,
     // the work queue shows who was alerted and the clinician's inbox has it.
     server.child.kill().await.unwrap();
-    let data = dir.join("demo");
-    let mut server = start(
-        &[
-            "demo",
-            "--data-dir",
-            data.to_str().unwrap(),
-            "--bind",
-            "127.0.0.1:0",
-            "--site-bind",
-            "127.0.0.1:0",
-            "--days-ahead",
-            "10",
-        ],
-        &[],
-        2,
-    )
-    .await;
+    let mut server = start_demo(&dir.join("demo"), &["--days-ahead", "10"]).await;
     let site = server.urls[0].clone();
     demo_sign_in(&b, &site, "physician@riverside.example").await;
     let mut row = String::new();
