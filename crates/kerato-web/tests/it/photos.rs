@@ -280,24 +280,22 @@ async fn the_procedure_form_names_every_bad_field_and_stores_nothing() {
         assert!(text.contains(message), "{message}: {text}");
     }
     // Well-typed but clinically wrong: the domain's bounds answer.
-    let resp = t
-        .form(
-            &path,
-            DERM,
-            &[
-                ("kind", "biopsy"),
-                ("location_id", &l1),
-                ("site", "left cheek"),
-                ("method", "punch"),
-                ("punch_mm", "30"),
-                ("anesthesia", "1% lidocaine"),
-                ("anesthesia_ml", "1"),
-                ("hemostasis", "sutures"),
-                ("suture_count", "1"),
-                ("suture_material", "4-0 nylon"),
-            ],
-        )
-        .await;
+    let punch = |size: &'static str| {
+        vec![
+            ("kind", "biopsy"),
+            ("site", "left cheek"),
+            ("method", "punch"),
+            ("punch_mm", size),
+            ("anesthesia", "1% lidocaine"),
+            ("anesthesia_ml", "0.5"),
+            ("hemostasis", "sutures"),
+            ("suture_count", "1"),
+            ("suture_material", "4-0 nylon"),
+        ]
+    };
+    let mut too_big = punch("30");
+    too_big.push(("location_id", &l1));
+    let resp = t.form(&path, DERM, &too_big).await;
     assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(resp.text().await.unwrap().contains("punch"));
     let resp = t.form(&path, DERM, &[("kind", "tattoo")]).await;
@@ -311,24 +309,9 @@ async fn the_procedure_form_names_every_bad_field_and_stores_nothing() {
             .is_empty()
     );
     // The same biopsy done right is recorded and coded.
-    let resp = t
-        .form(
-            &path,
-            DERM,
-            &[
-                ("kind", "biopsy"),
-                ("location_id", &l1),
-                ("site", "left cheek"),
-                ("method", "punch"),
-                ("punch_mm", "4"),
-                ("anesthesia", "1% lidocaine"),
-                ("anesthesia_ml", "0.5"),
-                ("hemostasis", "sutures"),
-                ("suture_count", "1"),
-                ("suture_material", "4-0 nylon"),
-            ],
-        )
-        .await;
+    let mut right = punch("4");
+    right.push(("location_id", &l1));
+    let resp = t.form(&path, DERM, &right).await;
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);
     let page = t
         .req(Method::GET, &path, DERM)
