@@ -21,6 +21,7 @@ pub mod lesions;
 pub mod meta;
 mod migrate;
 pub mod outbox;
+pub mod patient_data;
 pub mod patients;
 pub mod privacy;
 pub mod procedures;

@@ -8,6 +8,7 @@
 mod conformance;
 mod encryption;
 mod migrations;
+mod patient_data;
 
 use kerato_domain::ids::{LocationId, OrganisationId};
 use kerato_domain::tenancy::{Location, LocationInput, Organisation, OrganisationKind};
