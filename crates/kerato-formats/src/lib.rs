@@ -12,4 +12,5 @@ mod pdf;
 pub mod photo;
 pub mod requisition_pdf;
 pub mod rx_pdf;
+pub mod summary_pdf;
 mod wrap;

@@ -175,34 +175,41 @@ pub(crate) struct Jpeg<'a> {
     pub(crate) gray: bool,
 }
 
-/// Wraps one page's drawing, and the JPEG it shows as `IMAGE` if any, into a PDF file.
-pub(crate) fn assemble(title: &str, content: Content, image: Option<Jpeg<'_>>) -> Vec<u8> {
+/// Wraps the pages' drawings, and the JPEG the first page shows as `IMAGE` if any, into a
+/// PDF file.
+pub(crate) fn assemble(title: &str, pages: Vec<Content>, image: Option<Jpeg<'_>>) -> Vec<u8> {
     let catalog_id = Ref::new(1);
     let pages_id = Ref::new(2);
-    let page_id = Ref::new(3);
-    let regular_id = Ref::new(4);
-    let bold_id = Ref::new(5);
-    let content_id = Ref::new(6);
-    let info_id = Ref::new(7);
-    let image_id = Ref::new(8);
+    let regular_id = Ref::new(3);
+    let bold_id = Ref::new(4);
+    let info_id = Ref::new(5);
+    let image_id = Ref::new(6);
+    // Each page takes two objects after the fixed ones: the page and its content stream.
+    let mut next = Ref::new(7);
+    let page_refs: Vec<(Ref, Ref)> = pages.iter().map(|_| (next.bump(), next.bump())).collect();
 
     let mut pdf = Pdf::new();
     pdf.catalog(catalog_id).pages(pages_id);
-    pdf.pages(pages_id).kids([page_id]).count(1);
-    let mut page = pdf.page(page_id);
-    page.media_box(Rect::new(0.0, 0.0, PAGE_WIDTH, PAGE_HEIGHT));
-    page.parent(pages_id);
-    page.contents(content_id);
-    let mut resources = page.resources();
-    resources
-        .fonts()
-        .pair(REGULAR, regular_id)
-        .pair(BOLD, bold_id);
-    if image.is_some() {
-        resources.x_objects().pair(IMAGE, image_id);
+    pdf.pages(pages_id)
+        .kids(page_refs.iter().map(|(page, _)| *page))
+        .count(i32::try_from(page_refs.len()).unwrap_or(i32::MAX));
+    for (i, ((page_id, content_id), content)) in page_refs.iter().zip(pages).enumerate() {
+        let mut page = pdf.page(*page_id);
+        page.media_box(Rect::new(0.0, 0.0, PAGE_WIDTH, PAGE_HEIGHT));
+        page.parent(pages_id);
+        page.contents(*content_id);
+        let mut resources = page.resources();
+        resources
+            .fonts()
+            .pair(REGULAR, regular_id)
+            .pair(BOLD, bold_id);
+        if i == 0 && image.is_some() {
+            resources.x_objects().pair(IMAGE, image_id);
+        }
+        resources.finish();
+        page.finish();
+        pdf.stream(*content_id, &content.finish());
     }
-    resources.finish();
-    page.finish();
     // Standard fonts need no embedded file; WinAnsiEncoding makes the bytes `encode`
     // produces mean the Windows-1252 characters they stand for, accents included.
     for (id, base) in [(regular_id, "Helvetica"), (bold_id, "Helvetica-Bold")] {
@@ -210,7 +217,6 @@ pub(crate) fn assemble(title: &str, content: Content, image: Option<Jpeg<'_>>) -
             .base_font(Name(base.as_bytes()))
             .encoding_predefined(Name(b"WinAnsiEncoding"));
     }
-    pdf.stream(content_id, &content.finish());
     if let Some(jpeg) = image {
         let mut xobject = pdf.image_xobject(image_id, jpeg.data);
         xobject.filter(Filter::DctDecode);

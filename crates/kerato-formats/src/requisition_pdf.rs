@@ -108,7 +108,7 @@ pub fn render(req: &Requisition) -> Result<Vec<u8>, RequisitionError> {
         height: p.height,
         gray: p.gray,
     });
-    Ok(assemble("Biopsy requisition", content, image))
+    Ok(assemble("Biopsy requisition", vec![content], image))
 }
 
 fn validate(req: &Requisition) -> Result<(), RequisitionError> {

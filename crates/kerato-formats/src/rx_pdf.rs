@@ -105,7 +105,7 @@ pub const MAX_COLUMNS: usize = 12;
 pub fn render(rx: &RxPdf) -> Result<Vec<u8>, RxPdfError> {
     validate(rx)?;
     let content = layout(rx)?;
-    Ok(assemble(rx.kind.title(), content, None))
+    Ok(assemble(rx.kind.title(), vec![content], None))
 }
 
 fn validate(rx: &RxPdf) -> Result<(), RxPdfError> {
