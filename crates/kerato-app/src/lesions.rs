@@ -239,7 +239,7 @@ fn export_purpose_words(purpose: Purpose) -> Result<&'static str, AppError> {
 }
 
 impl App {
-    fn photo_files(&self) -> Result<std::sync::Arc<AttachmentStore>, AppError> {
+    pub(crate) fn photo_files(&self) -> Result<std::sync::Arc<AttachmentStore>, AppError> {
         self.attachments.clone().ok_or_else(|| {
             AppError::NotReady(
                 "photos are stored encrypted with the data directory's key, which this server was not given".into(),

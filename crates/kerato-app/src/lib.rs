@@ -14,6 +14,7 @@ mod error;
 pub mod eye;
 pub mod identity;
 pub mod lesions;
+pub mod patient_data;
 pub mod patients;
 pub mod privacy;
 pub mod procedures;
