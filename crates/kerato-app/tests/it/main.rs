@@ -8,6 +8,7 @@ mod eye;
 mod front_desk;
 mod identity;
 mod lesions;
+mod patient_data;
 mod patients;
 mod photos;
 mod procedures;
