@@ -314,14 +314,15 @@ impl App {
                     .iter()
                     .any(|(e, h)| h.rows > 0 && !CHART_TABLES.contains(&e.table))
         });
-        if others_kept && deleting.iter().any(|g| g.class == clinical) {
-            if let Some(group) = groups.iter().find(|g| g.class == clinical) {
-                kept.push(Kept {
-                    what: group.describe(|t| CHART_TABLES.contains(&t)),
-                    why: "the chart stays while the records kept above refer to it".into(),
-                    until: None,
-                });
-            }
+        if others_kept
+            && deleting.iter().any(|g| g.class == clinical)
+            && let Some(group) = groups.iter().find(|g| g.class == clinical)
+        {
+            kept.push(Kept {
+                what: group.describe(|t| CHART_TABLES.contains(&t)),
+                why: "the chart stays while the records kept above refer to it".into(),
+                until: None,
+            });
         }
 
         let plan: Vec<&str> = deleting.iter().map(|g| g.label()).collect();

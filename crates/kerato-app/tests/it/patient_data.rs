@@ -507,3 +507,74 @@ async fn a_deletion_request_removes_marketing_and_keeps_clinical_records_with_th
     .unwrap();
     assert_eq!(events, 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn past_its_period_a_record_goes_whole_unless_signed_records_hold_it() {
+    let (w, _dir) = world_with_photos().await;
+    let c = clinic(&w).await;
+    let later = today().checked_add(jiff::Span::new().years(11)).unwrap();
+
+    // A chart with only a visit and insurance goes entirely, chart last;
+    // its audit trail stays, to be pseudonymised.
+    let brief = w.patient("Cora", "Lindqvist", "1960-01-01").await;
+    let org = w.admin.actor.organisation_id.to_string();
+    let id = brief.to_string();
+    run(
+        &w,
+        "INSERT INTO appointments (id, organisation_id, location_id, provider_id, patient_id, \
+         appointment_type_id, starts_at, ends_at, status, overbooked, version, created_at, updated_at) \
+         VALUES ('appt-cora', $1, $2, 'prov-1', $3, 'type-1', 1780000000000000, 1780001800000000, \
+         'completed', 0, 1, 1780000000000000, 1780000000000000)",
+        &[&org, &c.location.to_string(), &id],
+    )
+    .await;
+    let report = w
+        .app
+        .delete_patient_data(&c.officer, brief, later, "NY", &[])
+        .await
+        .unwrap();
+    let tables: Vec<&str> = report.deleted.iter().map(|(t, _)| t.as_str()).collect();
+    assert_eq!(
+        tables,
+        [
+            "appointments",
+            "patient_name_tokens",
+            "patient_display_names",
+            "patients"
+        ]
+    );
+    assert_eq!(report.kept.len(), 1, "{:?}", report.kept);
+    assert!(report.kept[0].what.starts_with("Audit trail"));
+    let left = counts(&w, brief).await;
+    assert!(
+        left.iter().all(|(t, n)| *n == 0 || *t == "audit_events"),
+        "{left:?}"
+    );
+
+    // An eye exam cannot be deleted in place, so the clinical record
+    // stays whole and says why; documentation past six years goes.
+    let full = w.patient("Dara", "Okafor", "1975-02-02").await;
+    seed(&w, &c, full).await;
+    let report = w
+        .app
+        .delete_patient_data(&c.officer, full, later, "NY", &[])
+        .await
+        .unwrap();
+    let clinical = report
+        .kept
+        .iter()
+        .find(|k| k.what.starts_with("Clinical record"))
+        .unwrap();
+    assert!(
+        clinical.why.contains("cannot be deleted in place"),
+        "{}",
+        clinical.why
+    );
+    assert!(clinical.why.contains("eye_exams"), "{}", clinical.why);
+    assert!(
+        report.deleted.contains(&("disclosures".to_string(), 1)),
+        "{:?}",
+        report.deleted
+    );
+    assert_eq!(count_of(&counts(&w, full).await, "patients"), 1);
+}
