@@ -133,6 +133,15 @@ pub async fn seed(app: &App) -> Result<Seeded, AppError> {
             .0;
     let physician = app.unsafe_caller_for(physician.id).await?;
     seed_dermatology(app, &physician, locations[0].id, &patients).await?;
+    let officer = store::find_user_by_email(
+        &mut app.store().read().await?,
+        &demo_email(Role::PrivacyOfficer),
+    )
+    .await?
+    .ok_or(AppError::NotFound("user"))?
+    .0;
+    let officer = app.unsafe_caller_for(officer.id).await?;
+    seed_privacy(app, &officer).await?;
     let mut tx = app.store().write().await?;
     store::set_mfa_secret(&mut tx, admin.id, Some(DEMO_TOTP_SECRET), app.now()).await?;
     meta::set(&mut tx, SEEDED_KEY, &org.id.to_string(), app.now()).await?;
@@ -599,5 +608,49 @@ async fn seed_dermatology(
         )
         .await?;
     }
+    Ok(())
+}
+
+/// A request for a copy of the records from the portal, waiting for the
+/// privacy officer, and a new notice of privacy practices announced to
+/// take effect in 31 days (the banner shows it until then).
+async fn seed_privacy(app: &App, officer: &crate::Caller) -> Result<(), AppError> {
+    app.receive_rights_request(
+        None,
+        crate::rights::Channel::Portal,
+        &crate::rights::RequestInput {
+            request_type: "access".into(),
+            jurisdiction: String::new(),
+            first_name: FIRST_NAMES[0].into(),
+            last_name: LAST_NAMES[0].into(),
+            date_of_birth: "1940-01-01".into(),
+            email: "ava.smith@example.net".into(),
+            phone: String::new(),
+            details: "Please send a copy of my skin check records.".into(),
+        },
+        false,
+    )
+    .await?;
+    let effective = app
+        .now()
+        .to_jiff()
+        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+        .date()
+        .checked_add(jiff::Span::new().days(31))
+        .map_err(|e| AppError::NotReady(e.to_string()))?;
+    app.publish_policy(
+        officer,
+        &crate::policies::PolicyInput {
+            kind: "notice_of_privacy_practices".into(),
+            effective_on: effective.to_string(),
+            material: true,
+            summary:
+                "Clinical photos are used for teaching or marketing only with your written consent."
+                    .into(),
+            body: "Riverside Skin & Eye Associates: Notice of Privacy Practices (demo text)."
+                .into(),
+        },
+    )
+    .await?;
     Ok(())
 }

@@ -17,6 +17,9 @@ pub enum AppError {
     Unauthenticated(String),
     #[error("{0}")]
     TooManyRequests(String),
+    /// What was asked for existed but is no more: a used or expired link.
+    #[error("{0}")]
+    Gone(String),
     #[error("not ready: {0}")]
     NotReady(String),
     #[error("internal error: {0}")]

@@ -23,7 +23,7 @@ pub struct DisclosureInput {
     pub description: String,
 }
 
-fn required(
+pub(crate) fn required(
     errors: &mut ValidationErrors,
     field: &str,
     label: &str,

@@ -269,6 +269,32 @@ pub const PATIENT_TABLES: &[PatientTable] = &[
         Some("at"),
         kept
     ),
+    // Privacy requests and what they produced are HIPAA documentation:
+    // the proof of how a right was answered is kept six years.
+    rows!(
+        "download_links",
+        "request_id IN (SELECT id FROM rights_requests WHERE patient_id = $1)",
+        Retention::Schedule(DataClass::HipaaDocumentation),
+        Some("created_at")
+    ),
+    rows!(
+        "rights_request_alarms",
+        "request_id IN (SELECT id FROM rights_requests WHERE patient_id = $1)",
+        Retention::Schedule(DataClass::HipaaDocumentation),
+        Some("sent_at")
+    ),
+    rows!(
+        "rights_requests",
+        "patient_id = $1",
+        Retention::Schedule(DataClass::HipaaDocumentation),
+        Some("created_at")
+    ),
+    rows!(
+        "policy_acceptances",
+        "subject_kind = 'patient' AND subject_id = $1",
+        Retention::Schedule(DataClass::HipaaDocumentation),
+        Some("accepted_at")
+    ),
     rows!("patient_name_tokens", "patient_id = $1", CLINICAL, None),
     rows!("patient_display_names", "patient_id = $1", CLINICAL, None),
     rows!("patients", "id = $1", CLINICAL, Some("created_at")),
@@ -322,6 +348,10 @@ pub const OTHER_TABLES: &[(&str, &str)] = &[
     ("reference_version", "a counter of set-up changes"),
     ("prescriber_credentials", "clinicians' licence numbers"),
     ("payer_coding_settings", "each payer's modifier choice"),
+    (
+        "policy_versions",
+        "the practice's policy documents; who acknowledged them is in policy_acceptances",
+    ),
 ];
 
 /// What an entry holds about a patient: how many rows, and when the newest

@@ -643,3 +643,16 @@ pub async fn mark_merged(
     }
     Ok(n == 1)
 }
+
+/// The distinct e-mail addresses of an organisation's living charts, for
+/// notices every patient must get (a change of the privacy notice).
+pub async fn emails_of(tx: &mut Tx, org: OrganisationId) -> Result<Vec<String>, StoreError> {
+    let rows: Vec<(String,)> = on_tx!(tx, c => sqlx::query_as(
+        "SELECT DISTINCT email FROM patients WHERE organisation_id = $1 AND merged_into IS NULL \
+         AND email IS NOT NULL AND email <> '' ORDER BY email"
+    )
+    .bind(org.to_string())
+    .fetch_all(&mut **c)
+    .await)?;
+    Ok(rows.into_iter().map(|(e,)| e).collect())
+}

@@ -116,6 +116,9 @@ impl WebError {
             WebError::App(AppError::Conflict(message)) => {
                 Problem::new(StatusCode::CONFLICT, "conflict", message.clone())
             }
+            WebError::App(AppError::Gone(message)) => {
+                Problem::new(StatusCode::GONE, "gone", message.clone())
+            }
             WebError::App(AppError::NotReady(message)) => Problem::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "not_ready",

@@ -31,6 +31,8 @@ pub(crate) struct Layout {
     pub nav: Vec<NavItem>,
     /// Whether the header shows the patient search box.
     pub patient_search: bool,
+    /// Policy changes announced and not yet in force, one line each.
+    pub announcements: Vec<String>,
 }
 
 const NAV: &[(&str, &str, &str, Resource, Action)] = &[
@@ -89,6 +91,13 @@ const NAV: &[(&str, &str, &str, Resource, Action)] = &[
         "setup",
         Resource::Organisation,
         Action::Update,
+    ),
+    (
+        "/privacy",
+        "Privacy",
+        "privacy",
+        Resource::PrivacyRequest,
+        Action::Query,
     ),
     (
         "/settings/coding",
@@ -175,7 +184,25 @@ impl Layout {
             user: None,
             nav: Vec::new(),
             patient_search: false,
+            announcements: Vec::new(),
         }
+    }
+
+    /// The frame with the banner of policy changes announced and not yet
+    /// in force.
+    pub fn with_announcements(mut self, list: &[kerato_app::policies::Announcement]) -> Self {
+        self.announcements = list
+            .iter()
+            .map(|a| {
+                format!(
+                    "Our {} changes on {}: {}",
+                    a.kind.label().to_lowercase(),
+                    a.effective_at.to_jiff().strftime("%Y-%m-%d"),
+                    a.summary
+                )
+            })
+            .collect();
+        self
     }
 
     /// The frame for pages seen before signing in.
@@ -211,13 +238,15 @@ impl Layout {
             label: "Account",
             section: "account",
         });
+        let announcements = state.app.announcements(org.id).await?;
         Ok(Self {
             organisation: org.name,
             user: Some(caller.display_name.clone()),
             patient_search: role_permits(role, Resource::Patient, Action::Query),
             nav,
             ..Self::base(csrf, section)
-        })
+        }
+        .with_announcements(&announcements))
     }
 
     /// The frame for error pages, which show no forms and no organisation.

@@ -24,6 +24,7 @@ pub mod patients;
 mod photos;
 mod privacy;
 mod procedures;
+mod rights;
 pub mod routes;
 pub mod scheduling;
 mod tenancy;
@@ -74,6 +75,7 @@ fn all_routes(state: Option<WebState>) -> routes::Routes {
     let r = lesions::routes(r);
     let r = photos::routes(r);
     let r = procedures::routes(r);
+    let r = rights::routes(r);
     privacy::routes(r)
 }
 

@@ -161,9 +161,10 @@ async fn ready_store(config: &Config, store: &Store, clock: &dyn Clock) -> Resul
     Ok(())
 }
 
-/// Sends the biopsy log's overdue alerts every minute, whatever the mail
-/// settings (they go to staff inboxes inside Kerato), and hourly deletes
-/// the prescription confirmations whose three years have passed.
+/// Sends the biopsy log's overdue alerts and the privacy requests' alarms
+/// every minute, whatever the mail settings (they go to staff inboxes
+/// inside Kerato), and hourly deletes the prescription confirmations whose
+/// three years have passed and the access packages whose link expired.
 fn start_clinical_timers(app: &App) {
     let app = app.clone();
     tokio::spawn(async move {
@@ -173,6 +174,11 @@ fn start_clinical_timers(app: &App) {
                 Ok(sent) => tracing::info!(sent, "biopsy alerts sent"),
                 Err(e) => tracing::error!(error = %e, "sending biopsy alerts failed"),
             }
+            match app.send_rights_alarms().await {
+                Ok(0) => {}
+                Ok(sent) => tracing::info!(sent, "privacy request alarms sent"),
+                Err(e) => tracing::error!(error = %e, "sending privacy request alarms failed"),
+            }
             if minute % 60 == 0 {
                 match app.purge_expired_rx_confirmations().await {
                     Ok(0) => {}
@@ -180,6 +186,13 @@ fn start_clinical_timers(app: &App) {
                         tracing::info!(deleted, "expired prescription confirmations deleted")
                     }
                     Err(e) => tracing::error!(error = %e, "the confirmation retention step failed"),
+                }
+                match app.purge_expired_downloads().await {
+                    Ok(0) => {}
+                    Ok(deleted) => tracing::info!(deleted, "expired access packages deleted"),
+                    Err(e) => {
+                        tracing::error!(error = %e, "deleting expired access packages failed")
+                    }
                 }
             }
             tokio::time::sleep(Duration::from_secs(60)).await;

@@ -11,5 +11,6 @@ mod matrix;
 mod openapi;
 mod patients;
 mod photos;
+mod rights;
 mod security;
 mod support;

@@ -1060,3 +1060,109 @@ fn server_origin(url: &str) -> String {
         .map_or(url.len(), |i| after_scheme + i);
     url[..end].to_string()
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_access_request_is_verified_fulfilled_and_downloaded_once_in_chromium() {
+    let Some((dir, server, site, b, _driver)) = demo_in_browser("browser-access").await else {
+        return;
+    };
+    // The patient asks for a copy of their records on the public form.
+    b.go(&format!("{site}/privacy/request")).await;
+    b.wait_for("<h1>Ask about your information</h1>").await;
+    let violations = b.accessibility_violations().await;
+    assert!(violations.is_empty(), "the request form: {violations:?}");
+    choose(&b, "#request_type", "access").await;
+    b.type_into("#first_name", "Amara").await;
+    b.type_into("#last_name", "Smith").await;
+    b.type_into("#date_of_birth", "2010-11-03").await;
+    b.type_into("#email", "amara.smith@example.net").await;
+    b.click("form[action='/privacy/request'] button[type=submit]")
+        .await;
+    b.wait_for("We received your request").await;
+
+    // The privacy officer (MFA always) finds it on the dashboard.
+    b.go(&format!("{site}/login")).await;
+    b.type_into("#email", "privacy-officer@riverside.example")
+        .await;
+    b.type_into("#password", "kerato demo password").await;
+    b.click("button[type=submit]").await;
+    b.wait_for("id=\"code\"").await;
+    use kerato_domain::time::Clock;
+    let secret =
+        kerato_domain::totp::TotpSecret::from_base32(kerato_app::demo::DEMO_TOTP_SECRET).unwrap();
+    let code = kerato_domain::totp::code_for_step(
+        &secret,
+        kerato_domain::totp::step_at(kerato_app::clock::SystemClock.now()),
+        6,
+    );
+    b.type_into("#code", &code).await;
+    b.click("button[type=submit]").await;
+    b.wait_for("<h1>Locations</h1>").await;
+    b.go(&format!("{site}/privacy")).await;
+    b.wait_for("Access to (a copy of) their data").await;
+    let violations = b.accessibility_violations().await;
+    assert!(
+        violations.is_empty(),
+        "the privacy dashboard: {violations:?}"
+    );
+    // The demo has a request of its own; this one is Amara's.
+    let row = b
+        .call(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({"script": "const row = [...document.querySelectorAll('#requests tbody tr')].find(r => r.textContent.includes('Amara Smith')); return [row.querySelector('a').getAttribute('href'), row.lastElementChild.textContent.trim()];", "args": []})),
+        )
+        .await;
+    assert_eq!(row[1], json!("30"), "a HIPAA access request has 30 days");
+    b.click(&format!("#requests a[href='{}']", row[0].as_str().unwrap()))
+        .await;
+    b.wait_for("Verify the requester").await;
+    let violations = b.accessibility_violations().await;
+    assert!(violations.is_empty(), "the request page: {violations:?}");
+    b.type_into("#identity_note", "photo ID at the front desk")
+        .await;
+    b.click("form:has(input[value=verify]) button[type=submit]")
+        .await;
+    b.wait_for("id=\"fulfil\"").await;
+    b.type_into("#summary", "copy of the record provided").await;
+    b.click("#fulfil").await;
+    b.wait_for("id=\"download-link\"").await;
+    let link = b
+        .call(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({"script": "return document.querySelector('#download-link a').getAttribute('href');", "args": []})),
+        )
+        .await;
+    let link = link.as_str().unwrap().to_string();
+    assert!(b.text("#request-state").await.contains("fulfilled"));
+
+    // The requester, signed out, opens the link and downloads once.
+    b.call(reqwest::Method::DELETE, "/cookie", None).await;
+    b.go(&format!("{site}{link}")).await;
+    b.wait_for("<h1>Your records</h1>").await;
+    let violations = b.accessibility_violations().await;
+    assert!(violations.is_empty(), "the download page: {violations:?}");
+    let fetch = json!({"script": "const done = arguments[0]; const f = document.getElementById('download-form'); fetch(f.action, {method: 'POST', body: new URLSearchParams(new FormData(f))}).then(r => r.arrayBuffer().then(buf => done([r.status, r.headers.get('content-type'), String.fromCharCode(...new Uint8Array(buf.slice(0, 2))), buf.byteLength])));", "args": []});
+    let first = b
+        .call(reqwest::Method::POST, "/execute/async", Some(fetch.clone()))
+        .await;
+    assert_eq!(first[0], json!(200), "{first}");
+    assert_eq!(first[1], json!("application/zip"));
+    assert_eq!(first[2], json!("PK"), "a ZIP file");
+    assert!(first[3].as_u64().unwrap() > 1000, "{first}");
+    let second = b
+        .call(reqwest::Method::POST, "/execute/async", Some(fetch))
+        .await;
+    assert_eq!(second[0], json!(410), "the link works once: {second}");
+    b.go(&format!("{site}{link}")).await;
+    b.wait_for("this link has been used").await;
+    let errors = b.console_errors().await;
+    assert!(
+        errors.iter().all(|e| e.contains("410")),
+        "the browser reported errors: {errors:?}"
+    );
+    b.call(reqwest::Method::DELETE, "", None).await;
+    drop(server);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

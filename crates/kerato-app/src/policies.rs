@@ -1,0 +1,294 @@
+//! Versioned policy documents, clinic side: the privacy officer publishes
+//! a new version of the notice of privacy practices or the privacy
+//! statement; a material change can only take effect 30 days after it is
+//! announced (the domain's `policy` rule); the announcement goes to every
+//! patient with an e-mail address through the outbox and shows as a
+//! banner until it takes effect; staff record a patient's acknowledgement
+//! of the version they received.
+
+use kerato_domain::ValidationErrors;
+use kerato_domain::identity::{Action, Resource, Target};
+use kerato_domain::ids::{MessageId, OrganisationId, PatientId};
+use kerato_domain::policy::{PolicyKind, PolicyVersion, check_publication, in_force};
+use kerato_domain::time::Timestamp;
+pub use kerato_store::rights::PolicyRow;
+use kerato_store::{Tx, outbox, patients as patient_store, rights as store};
+
+use crate::authz::{Act, Caller};
+use crate::{App, AppError};
+
+/// A new version as typed by the privacy officer.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PolicyInput {
+    pub kind: String,
+    /// The day it takes effect, `YYYY-MM-DD`, at the start of the day (UTC).
+    pub effective_on: String,
+    pub material: bool,
+    pub summary: String,
+    pub body: String,
+}
+
+/// A change announced and not yet in force, for the banner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Announcement {
+    pub kind: PolicyKind,
+    pub version: i64,
+    pub effective_at: Timestamp,
+    pub summary: String,
+}
+
+fn domain_version(row: &PolicyRow) -> Result<PolicyVersion, AppError> {
+    Ok(PolicyVersion {
+        version: u32::try_from(row.version).map_err(AppError::corrupt)?,
+        kind: row.kind.parse().map_err(AppError::corrupt)?,
+        announced_at: row.announced_at,
+        effective_at: row.effective_at,
+        material: row.material,
+        summary: row.summary.clone(),
+    })
+}
+
+fn policy_target(org: OrganisationId) -> Target {
+    Target {
+        organisation: org,
+        location: None,
+        resource: Resource::PrivacyRequest,
+    }
+}
+
+/// The largest policy text accepted: a notice of privacy practices runs to
+/// a few thousand words.
+const MAX_BODY_CHARS: usize = 100_000;
+
+impl App {
+    /// Publishes the next version of a policy, announced now. Refused,
+    /// with the date it could take effect, when a material change would
+    /// take effect less than 30 days after this announcement. The
+    /// announcement is queued for every patient with an e-mail address in
+    /// the same transaction.
+    pub async fn publish_policy(
+        &self,
+        caller: &Caller,
+        input: &PolicyInput,
+    ) -> Result<PolicyRow, AppError> {
+        // The privacy officer owns the notices, as the privacy program's
+        // documents; the permission is that of the program's requests.
+        self.require(caller, Resource::PrivacyRequest, Action::Create, None)
+            .await?;
+        let mut e = ValidationErrors::new();
+        let kind = input
+            .kind
+            .trim()
+            .parse::<PolicyKind>()
+            .map_err(|m| e.add("kind", m))
+            .ok();
+        let effective = input
+            .effective_on
+            .trim()
+            .parse::<jiff::civil::Date>()
+            .ok()
+            .and_then(|d| d.to_zoned_datetime(jiff::tz::TimeZone::UTC).ok())
+            .map(|z| Timestamp::from_jiff(z.timestamp()));
+        if effective.is_none() {
+            e.add(
+                "effective_on",
+                "write the day it takes effect as YYYY-MM-DD",
+            );
+        }
+        let body = input.body.trim();
+        if body.is_empty() || body.chars().count() > MAX_BODY_CHARS {
+            e.add(
+                "body",
+                format!(
+                    "paste the full text of the new version (at most {MAX_BODY_CHARS} characters)"
+                ),
+            );
+        }
+        if input.summary.trim().chars().count() > 500 {
+            e.add("summary", "summarise the change in at most 500 characters");
+        }
+        let (Some(kind), Some(effective_at)) = e.into_result((kind, effective))? else {
+            return Err(ValidationErrors::single("kind", "choose the policy").into());
+        };
+        let org = caller.actor.organisation_id;
+        let mut tx = self.store.write().await?;
+        let existing = store::policies_of(&mut tx, org).await?;
+        let versions = existing
+            .iter()
+            .map(domain_version)
+            .collect::<Result<Vec<_>, _>>()?;
+        let now = self.now();
+        let next = existing
+            .iter()
+            .filter(|p| p.kind == kind.as_str())
+            .map(|p| p.version)
+            .max()
+            .unwrap_or(0)
+            + 1;
+        let new = PolicyVersion {
+            version: u32::try_from(next).map_err(AppError::corrupt)?,
+            kind,
+            announced_at: now,
+            effective_at,
+            material: input.material,
+            summary: input.summary.trim().to_string(),
+        };
+        check_publication(&new, &versions, now)?;
+        let row = PolicyRow {
+            organisation_id: org,
+            kind: kind.as_str().into(),
+            version: next,
+            announced_at: now,
+            effective_at,
+            material: input.material,
+            summary: new.summary.clone(),
+            body: body.to_string(),
+            published_by: caller.actor.user_id,
+        };
+        let act = Act::new(Action::Create, policy_target(org), "policy version")
+            .id(format!("{}:{next}", kind.as_str()))
+            .new_value(&serde_json::json!({
+                "kind": kind.as_str(), "version": next, "material": input.material,
+                "effective_at": effective_at.to_string(),
+            }));
+        let mut tx = self.guard(tx, caller, act).await?;
+        store::insert_policy(&mut tx, &row).await?;
+        self.announce(&mut tx, &row, kind).await?;
+        tx.commit().await?;
+        Ok(row)
+    }
+
+    /// Queues the announcement of a new version to every patient of the
+    /// organisation who gave an e-mail address.
+    async fn announce(
+        &self,
+        tx: &mut Tx,
+        row: &PolicyRow,
+        kind: PolicyKind,
+    ) -> Result<(), AppError> {
+        let now = self.now();
+        let subject = format!("Changes to our {}", kind.label().to_lowercase());
+        let body = format!(
+            "Our {} changes on {}: {} You can read the new version at the front desk or on our site.",
+            kind.label().to_lowercase(),
+            row.effective_at.to_jiff().strftime("%Y-%m-%d"),
+            row.summary
+        );
+        for email in patient_store::emails_of(tx, row.organisation_id).await? {
+            outbox::queue_email(
+                tx,
+                &MessageId::new(now, self.random_id_bits()).to_string(),
+                &email,
+                &subject,
+                &body,
+                now,
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Every version of every policy, by kind and version.
+    pub async fn policies(&self, caller: &Caller) -> Result<Vec<PolicyRow>, AppError> {
+        let mut tx = self
+            .guard_org(
+                caller,
+                Action::Query,
+                Resource::PrivacyRequest,
+                "policy versions",
+            )
+            .await?;
+        let rows = store::policies_of(&mut tx, caller.actor.organisation_id).await?;
+        tx.commit().await?;
+        Ok(rows)
+    }
+
+    /// Changes announced and not yet in force, for the banner; anyone may
+    /// see them, signed in or not, so no caller is needed.
+    pub async fn announcements(&self, org: OrganisationId) -> Result<Vec<Announcement>, AppError> {
+        let mut tx = self.store.read().await?;
+        let rows = store::policies_of(&mut tx, org).await?;
+        let now = self.now();
+        Ok(rows
+            .into_iter()
+            .filter(|r| r.effective_at > now)
+            .filter_map(|r| {
+                Some(Announcement {
+                    kind: r.kind.parse().ok()?,
+                    version: r.version,
+                    effective_at: r.effective_at,
+                    summary: r.summary,
+                })
+            })
+            .collect())
+    }
+
+    /// The version of a policy in force now, if one was published.
+    pub async fn policy_in_force(
+        &self,
+        org: OrganisationId,
+        kind: PolicyKind,
+    ) -> Result<Option<PolicyRow>, AppError> {
+        let mut tx = self.store.read().await?;
+        let rows = store::policies_of(&mut tx, org).await?;
+        let versions = rows
+            .iter()
+            .map(domain_version)
+            .collect::<Result<Vec<_>, _>>()?;
+        let current = in_force(&versions, kind, self.now()).map(|v| i64::from(v.version));
+        Ok(rows
+            .into_iter()
+            .find(|r| r.kind == kind.as_str() && Some(r.version) == current))
+    }
+
+    /// Records that a patient received (and acknowledged) a version.
+    pub async fn record_policy_acknowledgement(
+        &self,
+        caller: &Caller,
+        patient: PatientId,
+        kind: PolicyKind,
+        version: i64,
+    ) -> Result<(), AppError> {
+        self.require(caller, Resource::Patient, Action::Update, None)
+            .await?;
+        let org = caller.actor.organisation_id;
+        let mut tx = self.store.write().await?;
+        patient_store::find_patient(&mut tx, patient)
+            .await?
+            .filter(|p| p.organisation_id == org)
+            .ok_or(AppError::NotFound("patient"))?;
+        if !store::policies_of(&mut tx, org)
+            .await?
+            .iter()
+            .any(|p| p.kind == kind.as_str() && p.version == version)
+        {
+            return Err(ValidationErrors::single(
+                "version",
+                "that version was never published; choose one from the list",
+            )
+            .into());
+        }
+        let mut act = Act::new(
+            Action::Update,
+            Target {
+                resource: Resource::Patient,
+                ..policy_target(org)
+            },
+            "policy acknowledgement",
+        )
+        .new_value(&serde_json::json!({ "kind": kind.as_str(), "version": version }));
+        act.patient_id = Some(patient.to_string());
+        let mut tx = self.guard(tx, caller, act).await?;
+        store::record_acceptance(
+            &mut tx,
+            org,
+            (kind.as_str(), version),
+            patient,
+            Some(caller.actor.user_id),
+            self.now(),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

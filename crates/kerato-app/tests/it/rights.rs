@@ -1,0 +1,342 @@
+//! Privacy rights requests and policy notices, clinic side, with a
+//! simulated clock: received from the portal (with Global Privacy Control)
+//! or by the privacy officer, verified against a chart, alarmed once when
+//! due soon and overdue, fulfilled into the consent registry; a material
+//! policy change needs 30 days' notice and is announced by e-mail.
+
+use kerato_app::AppError;
+use kerato_app::policies::PolicyInput;
+use kerato_app::rights::{Channel, RequestInput, RequestStep};
+use kerato_domain::consent::{Purpose, Source};
+use kerato_domain::identity::Role;
+use kerato_domain::time::Timestamp;
+
+use crate::World;
+
+fn at(text: &str) -> Timestamp {
+    Timestamp::from_jiff(text.parse::<jiff::ZonedDateTime>().unwrap().timestamp())
+}
+
+fn request(kind: &str) -> RequestInput {
+    RequestInput {
+        request_type: kind.into(),
+        jurisdiction: String::new(),
+        first_name: "Rosa".into(),
+        last_name: "Quintero".into(),
+        date_of_birth: "1961-04-02".into(),
+        email: "rosa@example.net".into(),
+        phone: String::new(),
+        details: String::new(),
+    }
+}
+
+async fn officer(w: &World) -> kerato_app::Caller {
+    let user = w
+        .user("privacy@capital.example", Role::PrivacyOfficer, &[])
+        .await;
+    w.app.unsafe_caller_for(user.id).await.unwrap()
+}
+
+async fn inbox_count(w: &World, user: kerato_domain::ids::UserId, needle: &str) -> usize {
+    let mut tx = w.app.store().read().await.unwrap();
+    kerato_store::identity::inbox(&mut tx, user)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|m| m.0.contains(needle))
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_portal_request_with_gpc_runs_its_clock_alarms_once_and_records_the_opt_out() {
+    let w = crate::world().await;
+    let app = &w.app;
+    app.create_location(&w.admin, &crate::location_input("Skin Center"))
+        .await
+        .unwrap();
+    let patient = w.patient("Rosa", "Quintero", "1961-04-02").await;
+    let po = officer(&w).await;
+    // Monday 7 September 2026 is Labor Day; received the Friday before.
+    w.clock
+        .set(at("2026-09-04T10:00:00-04:00[America/New_York]"));
+    // Bad input is refused whole and stores nothing.
+    let err = app
+        .receive_rights_request(
+            None,
+            Channel::Portal,
+            &RequestInput {
+                request_type: "everything".into(),
+                date_of_birth: "04/02/1961".into(),
+                email: "not an address".into(),
+                ..request("access")
+            },
+            true,
+        )
+        .await
+        .unwrap_err();
+    let text = format!("{err}");
+    for field in ["request_type", "date_of_birth", "email"] {
+        assert!(text.contains(field), "{field}: {text}");
+    }
+    assert!(app.rights_requests(&po).await.unwrap().is_empty());
+    let row = app
+        .receive_rights_request(None, Channel::Portal, &request("do_not_sell_share"), true)
+        .await
+        .unwrap();
+    assert!(row.gpc);
+    assert_eq!(
+        row.regime, "statement",
+        "a PHI opt-out runs on the statement's 45 days"
+    );
+    // The receipt was confirmed by e-mail.
+    {
+        let mut tx = app.store().read().await.unwrap();
+        let queued = kerato_store::outbox::queued_emails(&mut tx).await.unwrap();
+        assert!(queued.iter().any(|(to, subject)| to == "rosa@example.net"
+            && subject.contains("received your privacy request")));
+    }
+    let views = app.rights_requests(&po).await.unwrap();
+    assert_eq!(views[0].days_left, 45);
+    // Nothing alarms until seven days before the deadline; then once.
+    assert_eq!(app.send_rights_alarms().await.unwrap(), 0);
+    w.clock.advance_secs(39 * 86_400);
+    assert_eq!(app.send_rights_alarms().await.unwrap(), 1);
+    assert_eq!(
+        app.send_rights_alarms().await.unwrap(),
+        0,
+        "each alarm goes out once"
+    );
+    assert_eq!(inbox_count(&w, po.actor.user_id, "due soon").await, 1);
+    // Verifying links the chart and applies the GPC signal as an opt-out.
+    let candidates = app.request_candidates(&po, &row).await.unwrap();
+    assert_eq!(candidates.len(), 1);
+    let done = app
+        .rights_request_step(
+            &po,
+            row.id,
+            1,
+            RequestStep::VerifyIdentity {
+                patient,
+                note: "photo ID at the front desk".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let consents = app.consents_of_patient(&po, patient).await;
+    // The privacy officer may read charts; the opt-out came from GPC.
+    let consents = consents.unwrap();
+    assert_eq!(consents.len(), 1);
+    assert_eq!(consents[0].entry.purpose, Purpose::SaleShare);
+    assert!(!consents[0].entry.granted);
+    assert_eq!(consents[0].entry.source, Source::Gpc);
+    // A stale version is a conflict; the overdue alarm follows the deadline.
+    assert!(matches!(
+        app.rights_request_step(&po, row.id, 1, RequestStep::StartWork)
+            .await
+            .unwrap_err(),
+        AppError::Conflict(_)
+    ));
+    w.clock.advance_secs(8 * 86_400);
+    assert_eq!(app.send_rights_alarms().await.unwrap(), 1);
+    assert_eq!(inbox_count(&w, po.actor.user_id, "overdue").await, 1);
+    assert!(app.rights_requests(&po).await.unwrap()[0].overdue);
+    app.rights_request_step(
+        &po,
+        row.id,
+        done.row.version,
+        RequestStep::Fulfil {
+            summary: "opt-out recorded".into(),
+        },
+    )
+    .await
+    .unwrap();
+    let view = app.rights_request(&po, row.id).await.unwrap();
+    assert!(view.state.is_closed());
+    // Closed requests raise no more alarms; the front desk has no access.
+    w.clock.advance_secs(30 * 86_400);
+    assert_eq!(app.send_rights_alarms().await.unwrap(), 0);
+    let desk = w.user("desk@capital.example", Role::FrontDesk, &[]).await;
+    let desk = app.unsafe_caller_for(desk.id).await.unwrap();
+    assert!(matches!(
+        app.rights_requests(&desk).await.unwrap_err(),
+        AppError::Forbidden(_)
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hipaa_access_request_is_due_in_30_days_and_extends_once_with_notice() {
+    let w = crate::world().await;
+    let app = &w.app;
+    app.create_location(&w.admin, &crate::location_input("Skin Center"))
+        .await
+        .unwrap();
+    let po = officer(&w).await;
+    w.clock
+        .set(at("2026-03-02T09:00:00-05:00[America/New_York]"));
+    let row = app
+        .receive_rights_request(Some(&po), Channel::Staff, &request("access"), false)
+        .await
+        .unwrap();
+    assert_eq!(row.regime, "hipaa_access");
+    let view = app.rights_request(&po, row.id).await.unwrap();
+    assert_eq!(view.days_left, 30);
+    // An extension needs a verified identity and a reason, and is told.
+    let err = app
+        .rights_request_step(
+            &po,
+            row.id,
+            1,
+            RequestStep::Extend {
+                reason: "old paper charts".into(),
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AppError::Validation(_)), "{err}");
+    let patient = w.patient("Rosa", "Quintero", "1961-04-02").await;
+    let v = app
+        .rights_request_step(
+            &po,
+            row.id,
+            1,
+            RequestStep::VerifyIdentity {
+                patient,
+                note: "called back on the number in the chart".into(),
+            },
+        )
+        .await
+        .unwrap()
+        .row
+        .version;
+    let err = app
+        .rights_request_step(
+            &po,
+            row.id,
+            v,
+            RequestStep::Extend {
+                reason: "  ".into(),
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AppError::Validation(_)), "{err}");
+    app.rights_request_step(
+        &po,
+        row.id,
+        v,
+        RequestStep::Extend {
+            reason: "records in off-site storage".into(),
+        },
+    )
+    .await
+    .unwrap();
+    let view = app.rights_request(&po, row.id).await.unwrap();
+    assert_eq!(view.days_left, 60, "30 + 30 days");
+    let mut tx = app.store().read().await.unwrap();
+    let queued = kerato_store::outbox::queued_emails(&mut tx).await.unwrap();
+    assert!(queued.iter().any(|(_, s)| s.contains("needs more time")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_material_policy_change_needs_thirty_days_notice_and_is_announced() {
+    let w = crate::world().await;
+    let app = &w.app;
+    let po = officer(&w).await;
+    w.clock
+        .set(at("2026-11-26T12:00:00-05:00[America/New_York]"));
+    let patient = app
+        .register_patient(
+            &w.admin,
+            &kerato_domain::patients::PatientInput {
+                legal_first_name: "Rosa".into(),
+                legal_last_name: "Quintero".into(),
+                date_of_birth: "1961-04-02".into(),
+                email: Some("rosa@example.net".into()),
+                ..Default::default()
+            },
+            false,
+        )
+        .await
+        .unwrap()
+        .id;
+    let input = |effective: &str, material: bool| PolicyInput {
+        kind: "notice_of_privacy_practices".into(),
+        effective_on: effective.into(),
+        material,
+        summary: "Photos may be used for teaching only with your consent.".into(),
+        body: "The full notice.".into(),
+    };
+    // Ten days' notice of a material change is refused, saying how short.
+    let err = app
+        .publish_policy(&po, &input("2026-12-07", true))
+        .await
+        .unwrap_err();
+    assert!(
+        format!("{err}").contains("at least 30 days' notice"),
+        "{err}"
+    );
+    assert!(app.policies(&po).await.unwrap().is_empty());
+    // A clinician may not publish.
+    let derm = w.user("derm@capital.example", Role::Physician, &[]).await;
+    let derm = app.unsafe_caller_for(derm.id).await.unwrap();
+    assert!(matches!(
+        app.publish_policy(&derm, &input("2027-01-05", true))
+            .await
+            .unwrap_err(),
+        AppError::Forbidden(_)
+    ));
+    let v1 = app
+        .publish_policy(&po, &input("2026-12-27", true))
+        .await
+        .unwrap();
+    assert_eq!(v1.version, 1);
+    let org = po.actor.organisation_id;
+    let banner = app.announcements(org).await.unwrap();
+    assert_eq!(banner.len(), 1, "announced and not yet in force");
+    {
+        let mut tx = app.store().read().await.unwrap();
+        let queued = kerato_store::outbox::queued_emails(&mut tx).await.unwrap();
+        assert!(
+            queued.iter().any(
+                |(to, s)| to == "rosa@example.net" && s.contains("notice of privacy practices")
+            )
+        );
+    }
+    // In force from its day: the banner goes, the version is current, and
+    // a patient's acknowledgement of it is kept.
+    w.clock.advance_secs(31 * 86_400);
+    assert!(app.announcements(org).await.unwrap().is_empty());
+    let current = app
+        .policy_in_force(
+            org,
+            kerato_domain::policy::PolicyKind::NoticeOfPrivacyPractices,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(current.version, 1);
+    app.record_policy_acknowledgement(
+        &w.admin,
+        patient,
+        kerato_domain::policy::PolicyKind::NoticeOfPrivacyPractices,
+        1,
+    )
+    .await
+    .unwrap();
+    let err = app
+        .record_policy_acknowledgement(
+            &w.admin,
+            patient,
+            kerato_domain::policy::PolicyKind::NoticeOfPrivacyPractices,
+            7,
+        )
+        .await
+        .unwrap_err();
+    assert!(format!("{err}").contains("never published"), "{err}");
+    // A minor, non-material fix needs no 30 days' notice.
+    let v2 = app
+        .publish_policy(&po, &input("2027-01-02", false))
+        .await
+        .unwrap();
+    assert_eq!(v2.version, 2);
+}
