@@ -340,3 +340,104 @@ async fn a_material_policy_change_needs_thirty_days_notice_and_is_announced() {
         .unwrap();
     assert_eq!(v2.version, 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deletion_request_deletes_what_may_go_and_says_what_is_kept_until_when() {
+    let w = crate::world().await;
+    let app = &w.app;
+    app.create_location(&w.admin, &crate::location_input("Skin Center"))
+        .await
+        .unwrap();
+    let po = officer(&w).await;
+    w.clock
+        .set(at("2026-11-26T10:00:00-05:00[America/New_York]"));
+    let patient = w.patient("Rosa", "Quintero", "1961-04-02").await;
+    // A clinical record inside its retention period, and a marketing
+    // consent that may go at once.
+    let derm = w.user("derm@capital.example", Role::Physician, &[]).await;
+    let derm = app.unsafe_caller_for(derm.id).await.unwrap();
+    app.record_lesion(
+        &derm,
+        patient,
+        &kerato_domain::lesion::SiteInput {
+            region: "cheek".into(),
+            laterality: "left".into(),
+            view: "face".into(),
+            x: "600".into(),
+            y: "500".into(),
+            ..Default::default()
+        },
+        "F1",
+        &kerato_domain::lesion::ObservationInput {
+            size_mm: "4".into(),
+            disposition: "monitor".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    app.record_consent(
+        &w.admin,
+        patient,
+        Purpose::MarketingEmail,
+        true,
+        Source::Form,
+    )
+    .await
+    .unwrap();
+    let row = app
+        .receive_rights_request(Some(&po), Channel::Staff, &request("deletion"), false)
+        .await
+        .unwrap();
+    let v = app
+        .rights_request_step(
+            &po,
+            row.id,
+            1,
+            RequestStep::VerifyIdentity {
+                patient,
+                note: "photo ID at the front desk".into(),
+            },
+        )
+        .await
+        .unwrap()
+        .row
+        .version;
+    let done = app
+        .rights_request_step(
+            &po,
+            row.id,
+            v,
+            RequestStep::Fulfil {
+                summary: "deletion carried out".into(),
+            },
+        )
+        .await
+        .unwrap();
+    // The marketing consent is gone; the lesion stays, and the answer
+    // says why and until when (ten years after the last visit in NY's
+    // default rules, or the state's own).
+    assert!(
+        app.consents_of_patient(&po, patient)
+            .await
+            .unwrap()
+            .iter()
+            .all(|c| c.entry.purpose != Purpose::MarketingEmail)
+    );
+    assert_eq!(
+        app.lesions_of_patient(&derm, patient).await.unwrap().len(),
+        1
+    );
+    let view = app.rights_request(&po, done.row.id).await.unwrap();
+    let Some(kerato_domain::rights_request::Outcome::Fulfilled { summary, .. }) =
+        view.timeline.outcome
+    else {
+        panic!("the request is fulfilled");
+    };
+    assert!(summary.contains("Deleted"), "{summary}");
+    assert!(summary.contains("Kept:"), "{summary}");
+    assert!(
+        summary.contains("until 20"),
+        "a kept class says until when: {summary}"
+    );
+}
