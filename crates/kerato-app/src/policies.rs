@@ -291,4 +291,33 @@ impl App {
         tx.commit().await?;
         Ok(())
     }
+
+    /// The notice of privacy practices in force and whether the patient
+    /// acknowledged receiving it: (version, acknowledged), or `None` when
+    /// no notice was published. Read with the chart, audited with it.
+    pub async fn notice_acknowledgement(
+        &self,
+        caller: &Caller,
+        patient: PatientId,
+    ) -> Result<Option<(i64, bool)>, AppError> {
+        let kind = PolicyKind::NoticeOfPrivacyPractices;
+        let Some(current) = self
+            .policy_in_force(caller.actor.organisation_id, kind)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let acknowledged = self
+            .read_of_patient(
+                caller,
+                patient,
+                (Resource::Patient, Action::View, "policy acknowledgement"),
+                async |tx| Ok(store::acceptances_of(tx, patient, kind.as_str()).await?),
+            )
+            .await?;
+        Ok(Some((
+            current.version,
+            acknowledged.contains(&current.version),
+        )))
+    }
 }

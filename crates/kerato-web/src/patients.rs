@@ -562,6 +562,9 @@ struct ChartPage {
     may_book: bool,
     may_examine: bool,
     may_see_photos: bool,
+    /// The notice of privacy practices in force and whether this patient
+    /// acknowledged it.
+    privacy_notice: Option<(i64, bool)>,
     /// Locations to order a biopsy at; empty when the role may not.
     biopsy_locations: Vec<crate::view::Choice>,
     coverages: Vec<CoverageRow>,
@@ -647,6 +650,11 @@ async fn chart_view(
         may_book: role_permits(caller.actor.role, Resource::Appointment, Action::Create),
         may_examine: role_permits(caller.actor.role, Resource::ClinicalNote, Action::Query),
         may_see_photos: role_permits(caller.actor.role, Resource::ClinicalPhoto, Action::Query),
+        privacy_notice: if role_permits(caller.actor.role, Resource::Patient, Action::Update) {
+            state.app.notice_acknowledgement(caller, p.id).await?
+        } else {
+            None
+        },
         biopsy_locations: if role_permits(caller.actor.role, Resource::Pathology, Action::Create) {
             state
                 .app

@@ -315,6 +315,10 @@ async fn a_material_policy_change_needs_thirty_days_notice_and_is_announced() {
         .unwrap()
         .unwrap();
     assert_eq!(current.version, 1);
+    assert_eq!(
+        app.notice_acknowledgement(&w.admin, patient).await.unwrap(),
+        Some((1, false))
+    );
     app.record_policy_acknowledgement(
         &w.admin,
         patient,
@@ -323,6 +327,10 @@ async fn a_material_policy_change_needs_thirty_days_notice_and_is_announced() {
     )
     .await
     .unwrap();
+    assert_eq!(
+        app.notice_acknowledgement(&w.admin, patient).await.unwrap(),
+        Some((1, true))
+    );
     let err = app
         .record_policy_acknowledgement(
             &w.admin,
