@@ -476,7 +476,10 @@ impl App {
                     ("deletion", Some(patient)) => Some(Prepared::Deleted(
                         self.carry_out_deletion(caller, patient).await?,
                     )),
-                    ("access" | "deletion", None) => {
+                    ("accounting_of_disclosures", Some(patient)) => Some(Prepared::Accounting(
+                        self.accounting_of_disclosures(caller, patient).await?,
+                    )),
+                    ("access" | "deletion" | "accounting_of_disclosures", None) => {
                         return Err(ValidationErrors::single(
                             "step",
                             "verify the requester's identity and link their chart first",
@@ -560,6 +563,9 @@ impl App {
                     }
                     Some(Prepared::Deleted(report)) => {
                         summary_extra = format!(" {}", deletion_summary(report));
+                    }
+                    Some(Prepared::Accounting(list)) => {
+                        summary_extra = format!(" {}", accounting_summary(list));
                     }
                     None => {}
                 }
@@ -833,6 +839,31 @@ impl App {
 enum Prepared {
     Package(crate::patient_data::AccessPackage),
     Deleted(crate::patient_data::DeletionReport),
+    Accounting(Vec<(kerato_store::privacy::DisclosureRow, String)>),
+}
+
+/// The accounting of disclosures in words, for the answer to the
+/// requester: each disclosure's date, recipient and purpose.
+fn accounting_summary(list: &[(kerato_store::privacy::DisclosureRow, String)]) -> String {
+    if list.is_empty() {
+        return "No disclosures to account for in the last six years.".into();
+    }
+    let lines: Vec<String> = list
+        .iter()
+        .map(|(d, _)| {
+            format!(
+                "{} to {} for {}",
+                d.disclosed_at.to_jiff().strftime("%Y-%m-%d"),
+                d.recipient,
+                d.purpose
+            )
+        })
+        .collect();
+    let count = match list.len() {
+        1 => "1 disclosure".to_string(),
+        n => format!("{n} disclosures"),
+    };
+    format!("{count} in the last six years: {}.", lines.join("; "))
 }
 
 /// The answer to a deletion request in words: what went, and what is

@@ -449,3 +449,87 @@ async fn a_deletion_request_deletes_what_may_go_and_says_what_is_kept_until_when
         "a kept class says until when: {summary}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_accounting_request_is_answered_from_the_disclosure_log() {
+    let w = crate::world().await;
+    let app = &w.app;
+    app.create_location(&w.admin, &crate::location_input("Skin Center"))
+        .await
+        .unwrap();
+    let po = officer(&w).await;
+    w.clock
+        .set(at("2026-11-26T10:00:00-05:00[America/New_York]"));
+    let patient = w.patient("Rosa", "Quintero", "1961-04-02").await;
+    app.record_disclosure(
+        &po,
+        patient,
+        &kerato_app::privacy::DisclosureInput {
+            disclosed_on: "2026-10-01".into(),
+            recipient: "County health department".into(),
+            purpose: "required public health report".into(),
+            description: "melanoma registry report".into(),
+        },
+    )
+    .await
+    .unwrap();
+    let row = app
+        .receive_rights_request(
+            Some(&po),
+            Channel::Staff,
+            &request("accounting_of_disclosures"),
+            false,
+        )
+        .await
+        .unwrap();
+    assert_eq!(row.regime, "hipaa_accounting");
+    // Not before the requester's chart is known.
+    let err = app
+        .rights_request_step(
+            &po,
+            row.id,
+            1,
+            RequestStep::Fulfil {
+                summary: String::new(),
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(format!("{err}").contains("verify the requester"), "{err}");
+    let v = app
+        .rights_request_step(
+            &po,
+            row.id,
+            1,
+            RequestStep::VerifyIdentity {
+                patient,
+                note: "signed letter matching the chart's signature".into(),
+            },
+        )
+        .await
+        .unwrap()
+        .row
+        .version;
+    app.rights_request_step(
+        &po,
+        row.id,
+        v,
+        RequestStep::Fulfil {
+            summary: "accounting sent by mail".into(),
+        },
+    )
+    .await
+    .unwrap();
+    let view = app.rights_request(&po, row.id).await.unwrap();
+    let Some(kerato_domain::rights_request::Outcome::Fulfilled { summary, .. }) =
+        view.timeline.outcome
+    else {
+        panic!("the request is fulfilled");
+    };
+    assert!(
+        summary.contains(
+            "1 disclosure in the last six years: 2026-10-01 to County health department"
+        ),
+        "{summary}"
+    );
+}
