@@ -17,7 +17,7 @@ use kerato_domain::rights_request::{
     by_urgency, days_left, due_at, is_overdue, regime_for,
 };
 use kerato_domain::time::Timestamp;
-pub use kerato_store::rights::{DownloadLink, RightsRequestRow};
+pub use kerato_store::rights::{AmendmentRow, DownloadLink, RightsRequestRow};
 use kerato_store::{
     Tx, consents as consent_store, identity as users, outbox, patients as patient_store,
     rights as store, tenancy,
@@ -603,6 +603,43 @@ impl App {
                 });
             }
         }
+        if row.request_type == "correction"
+            && let Some(patient) = row.patient_id
+        {
+            let amendment = match &step {
+                RequestStep::Fulfil { summary } => Some(("accepted", summary.trim(), None)),
+                RequestStep::Deny { reason } => Some((
+                    "denied",
+                    row.details.trim(),
+                    Some(reason.trim().to_string()),
+                )),
+                _ => None,
+            };
+            if let Some((decision, body, reason)) = amendment {
+                if body.is_empty() {
+                    return Err(ValidationErrors::single(
+                        "summary",
+                        "write the amendment as it is to be appended to the record",
+                    )
+                    .into());
+                }
+                store::insert_amendment(
+                    &mut tx,
+                    &AmendmentRow {
+                        id: MessageId::new(now, self.random_id_bits()).to_string(),
+                        organisation_id: org,
+                        patient_id: patient,
+                        request_id: Some(row.id),
+                        decision: decision.into(),
+                        body: body.to_string(),
+                        reason,
+                        recorded_by: caller.actor.user_id,
+                        recorded_at: now,
+                    },
+                )
+                .await?;
+            }
+        }
         let download_token = match prepared {
             Some(Prepared::Package(p)) => Some(self.store_download(&mut tx, &row, p).await?),
             _ => None,
@@ -808,6 +845,81 @@ impl App {
         }
         tx.commit().await?;
         Ok(sent)
+    }
+}
+
+impl App {
+    /// Attaches the patient's statement of disagreement to their record
+    /// after a denied amendment (45 CFR 164.526(d)): it goes with the
+    /// record wherever the denied part goes.
+    pub async fn attach_disagreement(
+        &self,
+        caller: &Caller,
+        request: RightsRequestId,
+        statement: &str,
+    ) -> Result<AmendmentRow, AppError> {
+        self.require(caller, Resource::PrivacyRequest, Action::Update, None)
+            .await?;
+        let statement = statement.trim();
+        if statement.is_empty() || statement.chars().count() > 4000 {
+            return Err(ValidationErrors::single(
+                "statement",
+                "paste the patient's statement of disagreement (1–4000 characters)",
+            )
+            .into());
+        }
+        let org = caller.actor.organisation_id;
+        let mut tx = self.store.write().await?;
+        let row = store::find_request(&mut tx, request)
+            .await?
+            .filter(|r| r.organisation_id == org)
+            .ok_or(AppError::NotFound("privacy request"))?;
+        let (Some(patient), true, RequestState::Denied) = (
+            row.patient_id,
+            row.request_type == "correction",
+            timeline_of(&row)?.state(),
+        ) else {
+            return Err(ValidationErrors::single(
+                "statement",
+                "a statement of disagreement answers a denied amendment request",
+            )
+            .into());
+        };
+        let now = self.now();
+        let amendment = AmendmentRow {
+            id: MessageId::new(now, self.random_id_bits()).to_string(),
+            organisation_id: org,
+            patient_id: patient,
+            request_id: Some(request),
+            decision: "disagreement".into(),
+            body: statement.to_string(),
+            reason: None,
+            recorded_by: caller.actor.user_id,
+            recorded_at: now,
+        };
+        let mut act =
+            Act::new(Action::Update, target(org), "statement of disagreement").id(request);
+        act.patient_id = Some(patient.to_string());
+        let mut tx = self.guard(tx, caller, act).await?;
+        store::insert_amendment(&mut tx, &amendment).await?;
+        tx.commit().await?;
+        Ok(amendment)
+    }
+
+    /// A patient's amendments, denials and statements of disagreement,
+    /// oldest first, shown with the chart.
+    pub async fn amendments_of_patient(
+        &self,
+        caller: &Caller,
+        patient: PatientId,
+    ) -> Result<Vec<AmendmentRow>, AppError> {
+        self.read_of_patient(
+            caller,
+            patient,
+            (Resource::Patient, Action::View, "record amendments"),
+            async |tx| Ok(store::amendments_of(tx, patient).await?),
+        )
+        .await
     }
 }
 

@@ -269,6 +269,14 @@ pub const PATIENT_TABLES: &[PatientTable] = &[
         Some("at"),
         kept
     ),
+    // Amendments, denials and statements of disagreement are part of the
+    // record they amend.
+    rows!(
+        "record_amendments",
+        "patient_id = $1",
+        CLINICAL,
+        Some("recorded_at")
+    ),
     // Privacy requests and what they produced are HIPAA documentation:
     // the proof of how a right was answered is kept six years.
     rows!(

@@ -360,3 +360,78 @@ pub async fn forget_package(tx: &mut Tx, token_hash: &str) -> Result<(), StoreEr
     )?;
     Ok(())
 }
+
+/// One entry of a patient's amendments: an accepted amendment, a denial,
+/// or the patient's statement of disagreement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AmendmentRow {
+    pub id: String,
+    pub organisation_id: OrganisationId,
+    pub patient_id: PatientId,
+    pub request_id: Option<RightsRequestId>,
+    /// `accepted`, `denied` or `disagreement`.
+    pub decision: String,
+    /// The amendment, the change asked for, or the statement.
+    pub body: String,
+    /// Why a denial was made.
+    pub reason: Option<String>,
+    pub recorded_by: UserId,
+    pub recorded_at: Timestamp,
+}
+
+pub async fn insert_amendment(tx: &mut Tx, a: &AmendmentRow) -> Result<(), StoreError> {
+    execute!(tx, sqlx::query(
+        "INSERT INTO record_amendments (id, organisation_id, patient_id, request_id, decision, body, reason, recorded_by, recorded_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+    )
+    .bind(&a.id)
+    .bind(a.organisation_id.to_string())
+    .bind(a.patient_id.to_string())
+    .bind(a.request_id.map(|r| r.to_string()))
+    .bind(&a.decision)
+    .bind(&a.body)
+    .bind(&a.reason)
+    .bind(a.recorded_by.to_string())
+    .bind(a.recorded_at.as_micros()))?;
+    Ok(())
+}
+
+type AmendmentTuple = (
+    String,
+    String,
+    String,
+    Option<String>,
+    String,
+    String,
+    Option<String>,
+    String,
+    i64,
+);
+
+/// A patient's amendments, denials and statements, oldest first.
+pub async fn amendments_of(
+    tx: &mut Tx,
+    patient: PatientId,
+) -> Result<Vec<AmendmentRow>, StoreError> {
+    let sql = "SELECT id, organisation_id, patient_id, request_id, decision, body, reason, recorded_by, recorded_at \
+               FROM record_amendments WHERE patient_id = $1 ORDER BY recorded_at, id";
+    crate::fetch_all_by!(
+        tx,
+        sql,
+        patient.to_string(),
+        AmendmentTuple,
+        |t: AmendmentTuple| {
+            Ok::<_, StoreError>(AmendmentRow {
+                id: t.0,
+                organisation_id: t.1.parse().map_err(corrupt)?,
+                patient_id: t.2.parse().map_err(corrupt)?,
+                request_id: t.3.map(|r| r.parse()).transpose().map_err(corrupt)?,
+                decision: t.4,
+                body: t.5,
+                reason: t.6,
+                recorded_by: t.7.parse().map_err(corrupt)?,
+                recorded_at: Timestamp::from_micros(t.8),
+            })
+        }
+    )
+}

@@ -565,6 +565,8 @@ struct ChartPage {
     /// The notice of privacy practices in force and whether this patient
     /// acknowledged it.
     privacy_notice: Option<(i64, bool)>,
+    /// Amendments, denials and statements of disagreement, oldest first.
+    amendments: Vec<(String, String, String)>,
     /// Locations to order a biopsy at; empty when the role may not.
     biopsy_locations: Vec<crate::view::Choice>,
     coverages: Vec<CoverageRow>,
@@ -650,6 +652,24 @@ async fn chart_view(
         may_book: role_permits(caller.actor.role, Resource::Appointment, Action::Create),
         may_examine: role_permits(caller.actor.role, Resource::ClinicalNote, Action::Query),
         may_see_photos: role_permits(caller.actor.role, Resource::ClinicalPhoto, Action::Query),
+        amendments: state
+            .app
+            .amendments_of_patient(caller, p.id)
+            .await?
+            .into_iter()
+            .map(|a| {
+                let label = match a.decision.as_str() {
+                    "accepted" => "Amendment".to_string(),
+                    "denied" => format!("Amendment denied ({})", a.reason.unwrap_or_default()),
+                    _ => "Patient's statement of disagreement".to_string(),
+                };
+                (
+                    a.recorded_at.to_jiff().strftime("%Y-%m-%d").to_string(),
+                    label,
+                    a.body,
+                )
+            })
+            .collect(),
         privacy_notice: if role_permits(caller.actor.role, Resource::Patient, Action::Update) {
             state.app.notice_acknowledgement(caller, p.id).await?
         } else {

@@ -50,6 +50,12 @@ pub(crate) fn routes(r: Routes) -> Routes {
         )
         .add(
             "POST",
+            "/privacy/requests/{id}/disagreement",
+            Needs(p, Action::Update),
+            post(disagreement),
+        )
+        .add(
+            "POST",
             "/privacy/policies",
             Needs(p, Action::Create),
             post(publish),
@@ -244,6 +250,9 @@ struct RequestPage {
     extended: Option<String>,
     /// A download link made just now, shown this once.
     download: Option<String>,
+    /// A denied amendment request, which can take the patient's statement
+    /// of disagreement.
+    may_attach_disagreement: bool,
 }
 
 async fn render_request(
@@ -310,6 +319,8 @@ async fn render_request(
             .as_ref()
             .map(|e| format!("Extended {}: {}", day(e.at), e.reason)),
         download,
+        may_attach_disagreement: r.request_type == "correction"
+            && view.state == kerato_domain::rights_request::RequestState::Denied,
     })
 }
 
@@ -380,6 +391,22 @@ async fn step(
         .into_response()),
         None => Ok(Redirect::to(&format!("/privacy/requests/{id}")).into_response()),
     }
+}
+
+async fn disagreement(
+    State(state): State<WebState>,
+    CurrentUser(caller): CurrentUser,
+    Path(id): Path<String>,
+    form: FormFields,
+) -> Result<Response, WebError> {
+    let id: RightsRequestId = id
+        .parse()
+        .map_err(|_| WebError::NotFound("privacy request"))?;
+    state
+        .app
+        .attach_disagreement(&caller, id, &form.get("statement"))
+        .await?;
+    Ok(Redirect::to(&format!("/privacy/requests/{id}")).into_response())
 }
 
 async fn publish(

@@ -527,9 +527,77 @@ async fn an_accounting_request_is_answered_from_the_disclosure_log() {
         panic!("the request is fulfilled");
     };
     assert!(
-        summary.contains(
-            "1 disclosure in the last six years: 2026-10-01 to County health department"
-        ),
+        summary
+            .contains("1 disclosure in the last six years: 2026-10-01 to County health department"),
         "{summary}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_amendment_is_appended_or_denied_with_the_patients_disagreement_attached() {
+    let w = crate::world().await;
+    let app = &w.app;
+    app.create_location(&w.admin, &crate::location_input("Skin Center"))
+        .await
+        .unwrap();
+    let po = officer(&w).await;
+    let patient = w.patient("Rosa", "Quintero", "1961-04-02").await;
+    let ask = |details: &str| RequestInput {
+        details: details.into(),
+        ..request("correction")
+    };
+    let mut decided = Vec::new();
+    for (details, accept) in [
+        ("My allergy to penicillin is missing.", true),
+        ("Remove the mole I had in 2019; it never existed.", false),
+    ] {
+        let row = app
+            .receive_rights_request(Some(&po), Channel::Staff, &ask(details), false)
+            .await
+            .unwrap();
+        assert_eq!(row.regime, "hipaa_amendment");
+        let v = app
+            .rights_request_step(
+                &po,
+                row.id,
+                1,
+                RequestStep::VerifyIdentity {
+                    patient,
+                    note: "photo ID".into(),
+                },
+            )
+            .await
+            .unwrap()
+            .row
+            .version;
+        let step = if accept {
+            RequestStep::Fulfil {
+                summary: "Allergy: penicillin (hives), reported by the patient.".into(),
+            }
+        } else {
+            RequestStep::Deny {
+                reason: "the biopsy report of 2019 confirms the lesion".into(),
+            }
+        };
+        app.rights_request_step(&po, row.id, v, step).await.unwrap();
+        decided.push(row.id);
+    }
+    // A statement answers only the denied request.
+    let err = app
+        .attach_disagreement(&po, decided[0], "I disagree.")
+        .await
+        .unwrap_err();
+    assert!(format!("{err}").contains("denied amendment"), "{err}");
+    app.attach_disagreement(&po, decided[1], "I never had that biopsy.")
+        .await
+        .unwrap();
+    let entries = app.amendments_of_patient(&po, patient).await.unwrap();
+    let decisions: Vec<&str> = entries.iter().map(|a| a.decision.as_str()).collect();
+    assert_eq!(decisions, ["accepted", "denied", "disagreement"]);
+    assert!(entries[0].body.contains("penicillin"));
+    assert_eq!(
+        entries[1].reason.as_deref(),
+        Some("the biopsy report of 2019 confirms the lesion")
+    );
+    assert_eq!(entries[2].body, "I never had that biopsy.");
 }
