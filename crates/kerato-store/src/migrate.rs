@@ -168,6 +168,18 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0017_derm_detail.sql"),
         dialect: None,
     },
+    Migration {
+        version: 18,
+        name: "privacy program",
+        sql: include_str!("../migrations/0018_privacy_program.sql"),
+        dialect: None,
+    },
+    Migration {
+        version: 19,
+        name: "retention",
+        sql: include_str!("../migrations/0019_retention.sql"),
+        dialect: None,
+    },
 ];
 
 const CREATE_LEDGER: &str = "CREATE TABLE IF NOT EXISTS kerato_migrations (

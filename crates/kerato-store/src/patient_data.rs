@@ -7,6 +7,7 @@
 //! that is in neither [`PATIENT_TABLES`] nor [`OTHER_TABLES`]. A migration
 //! that adds a table must therefore say how it relates to patients.
 
+use kerato_domain::consent::Purpose;
 use kerato_domain::ids::PatientId;
 use kerato_domain::retention::DataClass;
 use kerato_domain::time::Timestamp;
@@ -252,6 +253,33 @@ pub const PATIENT_TABLES: &[PatientTable] = &[
         Retention::Schedule(DataClass::FtcRxConfirmation),
         Some("recorded_at")
     ),
+    // A rights request, its alarms and the patient's policy
+    // acknowledgements document the privacy program (45 CFR 164.530(j));
+    // a download link only carries a package to the requester.
+    rows!(
+        "rights_request_alarms",
+        "request_id IN (SELECT id FROM rights_requests WHERE patient_id = $1)",
+        Retention::Schedule(DataClass::HipaaDocumentation),
+        Some("sent_at")
+    ),
+    rows!(
+        "download_links",
+        "request_id IN (SELECT id FROM rights_requests WHERE patient_id = $1)",
+        Retention::OnRequest,
+        Some("created_at")
+    ),
+    rows!(
+        "rights_requests",
+        "patient_id = $1",
+        Retention::Schedule(DataClass::HipaaDocumentation),
+        Some("created_at")
+    ),
+    rows!(
+        "policy_acceptances",
+        "subject_kind = 'patient' AND subject_id = $1",
+        Retention::Schedule(DataClass::HipaaDocumentation),
+        Some("accepted_at")
+    ),
     // The accounting of disclosures is owed for six years (45 CFR
     // 164.528), which is the documentation class's period.
     rows!(
@@ -322,7 +350,32 @@ pub const OTHER_TABLES: &[(&str, &str)] = &[
     ("reference_version", "a counter of set-up changes"),
     ("prescriber_credentials", "clinicians' licence numbers"),
     ("payer_coding_settings", "each payer's modifier choice"),
+    ("policy_versions", "the practice's published policy documents"),
+    (
+        "legal_holds",
+        "the practice's litigation and investigation holds; a hold names a chart by ID only and is the practice's record of the matter, kept after the chart goes",
+    ),
+    (
+        "retention_runs",
+        "the retention job's runs, with counts per class and nothing about any record",
+    ),
 ];
+
+/// The consent purposes the registry files under `class`, read from the
+/// consent groups' queries, so that the registry stays the one place that
+/// says which consent is marketing.
+pub fn consent_purposes(class: Retention) -> Vec<Purpose> {
+    Purpose::ALL
+        .iter()
+        .copied()
+        .filter(|p| {
+            let quoted = format!("'{}'", p.as_str());
+            PATIENT_TABLES
+                .iter()
+                .any(|t| t.table == "consents" && t.class == class && t.select.contains(&quoted))
+        })
+        .collect()
+}
 
 /// What an entry holds about a patient: how many rows, and when the newest
 /// was made (per [`PatientTable::dated`]).
