@@ -21,6 +21,7 @@ pub mod procedures;
 pub mod recalls;
 mod reference;
 pub mod reminders;
+pub mod retention;
 pub mod scheduling;
 pub mod tenancy;
 pub mod waitlist;

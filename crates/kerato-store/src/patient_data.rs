@@ -350,7 +350,10 @@ pub const OTHER_TABLES: &[(&str, &str)] = &[
     ("reference_version", "a counter of set-up changes"),
     ("prescriber_credentials", "clinicians' licence numbers"),
     ("payer_coding_settings", "each payer's modifier choice"),
-    ("policy_versions", "the practice's published policy documents"),
+    (
+        "policy_versions",
+        "the practice's published policy documents",
+    ),
     (
         "legal_holds",
         "the practice's litigation and investigation holds; a hold names a chart by ID only and is the practice's record of the matter, kept after the chart goes",

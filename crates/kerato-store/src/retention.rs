@@ -5,7 +5,7 @@
 //! record the job keeps (held, or not yet due) is read once per run and
 //! never stops the pages behind it.
 
-use kerato_domain::ids::{LegalHoldId, OrganisationId, PatientId, RetentionRunId, UserId};
+use kerato_domain::ids::{LegalHoldId, OrganisationId, PatientId, PhotoId, RetentionRunId, UserId};
 use kerato_domain::retention::DataClass;
 use kerato_domain::time::Timestamp;
 
@@ -56,7 +56,8 @@ const HOLD_COLUMNS: &str =
     "id, organisation_id, patient_id, data_class, reason, placed_on, released_on, placed_by";
 
 pub async fn insert_hold(tx: &mut Tx, h: &HoldRow) -> Result<(), StoreError> {
-    let sql = format!("INSERT INTO legal_holds ({HOLD_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)");
+    let sql =
+        format!("INSERT INTO legal_holds ({HOLD_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)");
     execute!(
         tx,
         sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -265,7 +266,8 @@ pub async fn confirmations(
 pub async fn delete_confirmation(tx: &mut Tx, prescription_id: &str) -> Result<u64, StoreError> {
     Ok(execute!(
         tx,
-        sqlx::query("DELETE FROM rx_confirmations WHERE prescription_id = $1").bind(prescription_id)
+        sqlx::query("DELETE FROM rx_confirmations WHERE prescription_id = $1")
+            .bind(prescription_id)
     )?)
 }
 
@@ -312,11 +314,14 @@ pub async fn delete_session(tx: &mut Tx, token_hash: &str) -> Result<u64, StoreE
 
 /// The IDs of a patient's clinical photos, whose encrypted files lie
 /// beside the database and go after the rows.
-pub async fn photo_ids(tx: &mut Tx, patient: PatientId) -> Result<Vec<String>, StoreError> {
-    Ok(on_tx!(tx, c => sqlx::query_scalar("SELECT id FROM clinical_photos WHERE patient_id = $1")
+pub async fn photo_ids(tx: &mut Tx, patient: PatientId) -> Result<Vec<PhotoId>, StoreError> {
+    let ids: Vec<String> = on_tx!(tx, c => sqlx::query_scalar("SELECT id FROM clinical_photos WHERE patient_id = $1")
         .bind(patient.to_string())
         .fetch_all(&mut **c)
-        .await)?)
+        .await)?;
+    ids.into_iter()
+        .map(|id| id.parse().map_err(corrupt))
+        .collect()
 }
 
 /// Records one run of the job for one practice.

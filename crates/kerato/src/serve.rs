@@ -162,8 +162,8 @@ async fn ready_store(config: &Config, store: &Store, clock: &dyn Clock) -> Resul
 }
 
 /// Sends the biopsy log's overdue alerts every minute, whatever the mail
-/// settings (they go to staff inboxes inside Kerato), and hourly deletes
-/// the prescription confirmations whose three years have passed.
+/// settings (they go to staff inboxes inside Kerato), and runs the
+/// retention job at start and then once a day.
 fn start_clinical_timers(app: &App) {
     let app = app.clone();
     tokio::spawn(async move {
@@ -173,13 +173,14 @@ fn start_clinical_timers(app: &App) {
                 Ok(sent) => tracing::info!(sent, "biopsy alerts sent"),
                 Err(e) => tracing::error!(error = %e, "sending biopsy alerts failed"),
             }
-            if minute % 60 == 0 {
-                match app.purge_expired_rx_confirmations().await {
-                    Ok(0) => {}
-                    Ok(deleted) => {
-                        tracing::info!(deleted, "expired prescription confirmations deleted")
-                    }
-                    Err(e) => tracing::error!(error = %e, "the confirmation retention step failed"),
+            if minute % (24 * 60) == 0 {
+                match app.run_retention(false).await {
+                    // Counts only: the report names no record.
+                    Ok(report) => tracing::info!(
+                        summary = %crate::datadir::retention_lines(&report).join(" "),
+                        "retention run"
+                    ),
+                    Err(e) => tracing::error!(error = %e, "the retention run failed"),
                 }
             }
             tokio::time::sleep(Duration::from_secs(60)).await;
