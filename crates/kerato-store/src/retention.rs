@@ -132,8 +132,8 @@ pub async fn charts(
             UNION ALL SELECT max(e.created_at) FROM eye_exams e WHERE e.patient_id = p.id \
             UNION ALL SELECT max(r.performed_at) FROM procedures r WHERE r.patient_id = p.id \
          ) AS v), \
-         CASE WHEN p.merged_into IS NOT NULL \
-           OR EXISTS (SELECT 1 FROM patients m WHERE m.merged_into = p.id) THEN 1 ELSE 0 END \
+         CAST(CASE WHEN p.merged_into IS NOT NULL \
+           OR EXISTS (SELECT 1 FROM patients m WHERE m.merged_into = p.id) THEN 1 ELSE 0 END AS BIGINT) \
          FROM patients p WHERE p.organisation_id = $1 AND p.id > $2 ORDER BY p.id LIMIT $3"
     )
     .bind(organisation.to_string())
