@@ -128,7 +128,8 @@ struct Practice {
     today: Date,
     zone: TimeZone,
     schedule: RetentionSchedule,
-    holds: Vec<HoldRow>,
+    /// Each hold with the patient it is on, `None` for the whole practice.
+    holds: Vec<(Option<PatientId>, LegalHold)>,
     dry_run: bool,
     classes: BTreeMap<DataClass, ClassCounts>,
 }
@@ -142,18 +143,8 @@ impl Practice {
     fn holds_for(&self, patient: Option<PatientId>) -> Vec<LegalHold> {
         self.holds
             .iter()
-            .filter(|h| h.patient_id.is_none() || h.patient_id == patient)
-            .filter_map(|h| {
-                Some(LegalHold {
-                    reason: h.reason.clone(),
-                    placed_on: h.placed_on.parse().ok()?,
-                    released_on: match &h.released_on {
-                        Some(d) => Some(d.parse().ok()?),
-                        None => None,
-                    },
-                    classes: h.data_class.into_iter().collect(),
-                })
-            })
+            .filter(|(on, _)| on.is_none() || *on == patient)
+            .map(|(_, hold)| hold.clone())
             .collect()
     }
 
@@ -179,6 +170,21 @@ impl Practice {
     fn counts(&mut self, class: DataClass) -> &mut ClassCounts {
         self.classes.entry(class).or_default()
     }
+}
+
+/// A stored hold as the domain's rule reads it. A date that does not
+/// parse stops the run rather than letting it delete what the hold covers.
+fn domain_hold(h: HoldRow) -> Result<LegalHold, AppError> {
+    let date = |text: &str| {
+        text.parse::<Date>()
+            .map_err(|_| AppError::corrupt("a legal hold's date"))
+    };
+    Ok(LegalHold {
+        placed_on: date(&h.placed_on)?,
+        released_on: h.released_on.as_deref().map(date).transpose()?,
+        classes: h.data_class.into_iter().collect(),
+        reason: h.reason,
+    })
 }
 
 /// A date of birth as stored; a chart always has one, so a bad one is
@@ -223,7 +229,11 @@ impl App {
         let schedule = first
             .and_then(|l| RetentionSchedule::new(&l.address.state, None).ok())
             .unwrap_or_default();
-        let holds = store::holds(&mut tx, organisation).await?;
+        let holds = store::holds(&mut tx, organisation)
+            .await?
+            .into_iter()
+            .map(|h| Ok((h.patient_id, domain_hold(h)?)))
+            .collect::<Result<Vec<_>, AppError>>()?;
         tx.commit().await?;
         let mut p = Practice {
             organisation,
@@ -269,6 +279,8 @@ impl App {
         run: RetentionRunId,
         action: AuditAction,
     ) -> kerato_domain::audit::NewAuditEvent {
+        // The job is part of the privacy program; its events are filed
+        // under their own resource name so a report can find every run.
         let mut event = self.audit_event(None, action, Resource::PrivacyRequest, Outcome::Allowed);
         event.organisation_id = Some(organisation.to_string());
         event.resource = "retention".into();
@@ -365,14 +377,19 @@ impl App {
             p.counts(class).kept += 1;
             return Ok(());
         }
+        if !p.dry_run {
+            rows = 0;
+            for entry in PATIENT_TABLES {
+                rows += patient_data::delete(&mut tx, entry, patient)
+                    .await?
+                    .unwrap_or(0);
+            }
+        }
         let counts = p.counts(class);
         counts.records += 1;
         counts.rows += rows;
         if p.dry_run {
             return Ok(());
-        }
-        for entry in PATIENT_TABLES {
-            patient_data::delete(&mut tx, entry, patient).await?;
         }
         self.commit_batch(p, tx, &BTreeMap::from([(class, (1, rows))]))
             .await?;
