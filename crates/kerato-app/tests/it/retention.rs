@@ -404,3 +404,76 @@ async fn each_canary_goes_on_its_day_and_not_before() {
         kerato_app::audit::Verification::Intact { .. }
     ));
 }
+
+/// The encrypted files in the attachment folder.
+fn files_in(dir: &std::path::Path) -> usize {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "kra")
+        })
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_charts_photo_files_go_with_it_and_a_practice_wide_hold_keeps_a_class() {
+    let (w, dir) = crate::world_with_photos().await;
+    let app = &w.app;
+    w.clock.set(noon("2020-05-10"));
+    let c = canaries(&w).await;
+    // Never visited: the chart runs from its creation, so it is due on
+    // 2026-05-11.
+    let pia = w.patient("Pia", "Photo", "1970-01-01").await;
+    app.upload_photo(
+        &c.derm,
+        pia,
+        None,
+        include_bytes!("../../../kerato-formats/tests/fixtures/with-exif-gps.jpg"),
+        true,
+    )
+    .await
+    .unwrap();
+    assert_eq!(files_in(dir.path()), 2, "the photo and its thumbnail");
+
+    // A process without the files' key keeps the chart rather than leave
+    // files no row names.
+    w.clock.set(noon("2026-05-11"));
+    let keyless = App::new(app.store().clone(), w.clock.clone());
+    let r = keyless.run_retention(false).await.unwrap();
+    assert_eq!(r.total(DataClass::ClinicalAdult).kept, 1);
+    assert!(chart_exists(app, pia).await);
+
+    // A hold on the whole practice's adult records keeps it too, and one
+    // on another class does not count.
+    app.place_legal_hold(
+        &c.officer,
+        None,
+        Some(DataClass::UsageLogs),
+        "security review",
+    )
+    .await
+    .unwrap();
+    let hold = app
+        .place_legal_hold(
+            &c.officer,
+            None,
+            Some(DataClass::ClinicalAdult),
+            "state board inquiry",
+        )
+        .await
+        .unwrap();
+    let r = run_on(&w, "2026-05-12").await;
+    assert_eq!(r.total(DataClass::ClinicalAdult).held, 1);
+    assert_eq!(r.total(DataClass::ClinicalAdult).records, 0);
+    assert_eq!(files_in(dir.path()), 2);
+
+    app.release_legal_hold(&c.officer, hold.id).await.unwrap();
+    let r = app.run_retention(false).await.unwrap();
+    assert_eq!(r.total(DataClass::ClinicalAdult).records, 1);
+    assert!(!chart_exists(app, pia).await);
+    assert_eq!(files_in(dir.path()), 0, "no file outlives its row");
+}
