@@ -220,10 +220,11 @@ impl App {
         dry_run: bool,
     ) -> Result<PracticeRun, AppError> {
         let mut tx = self.store.write().await?;
-        let today = self.today_at_practice(&mut tx, organisation).await?;
+        // Days are the first location's, as for recalls.
         let first = tenancy::list_locations(&mut tx, organisation).await?;
         let first = first.first();
         let zone = first.map_or(TimeZone::UTC, |l| l.time_zone.zone().clone());
+        let today = self.now().to_jiff().to_zoned_datetime(zone.clone()).date();
         // A practice without an office, or whose state Kerato does not
         // know, gets the default schedule, which keeps records longest.
         let schedule = first
@@ -304,6 +305,9 @@ impl App {
                 let born = birth_date(&chart.date_of_birth)?;
                 let last_visit = chart.last_visit_at.map(|t| p.date(t));
                 let seen = last_visit.unwrap_or(p.date(chart.created_at));
+                // The domain keeps a minor's record past majority whichever
+                // class is asked, given the date of birth; the class chosen
+                // here is the one the report counts and a hold names.
                 let class = if younger_than(born, p.schedule.state().majority_age, seen) {
                     DataClass::ClinicalMinor
                 } else {
