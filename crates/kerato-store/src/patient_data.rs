@@ -253,33 +253,6 @@ pub const PATIENT_TABLES: &[PatientTable] = &[
         Retention::Schedule(DataClass::FtcRxConfirmation),
         Some("recorded_at")
     ),
-    // A rights request, its alarms and the patient's policy
-    // acknowledgements document the privacy program (45 CFR 164.530(j));
-    // a download link only carries a package to the requester.
-    rows!(
-        "rights_request_alarms",
-        "request_id IN (SELECT id FROM rights_requests WHERE patient_id = $1)",
-        Retention::Schedule(DataClass::HipaaDocumentation),
-        Some("sent_at")
-    ),
-    rows!(
-        "download_links",
-        "request_id IN (SELECT id FROM rights_requests WHERE patient_id = $1)",
-        Retention::OnRequest,
-        Some("created_at")
-    ),
-    rows!(
-        "rights_requests",
-        "patient_id = $1",
-        Retention::Schedule(DataClass::HipaaDocumentation),
-        Some("created_at")
-    ),
-    rows!(
-        "policy_acceptances",
-        "subject_kind = 'patient' AND subject_id = $1",
-        Retention::Schedule(DataClass::HipaaDocumentation),
-        Some("accepted_at")
-    ),
     // The accounting of disclosures is owed for six years (45 CFR
     // 164.528), which is the documentation class's period.
     rows!(
@@ -296,6 +269,32 @@ pub const PATIENT_TABLES: &[PatientTable] = &[
         Retention::Schedule(DataClass::AuditTrail),
         Some("at"),
         kept
+    ),
+    // Privacy requests and what they produced are HIPAA documentation:
+    // the proof of how a right was answered is kept six years.
+    rows!(
+        "download_links",
+        "request_id IN (SELECT id FROM rights_requests WHERE patient_id = $1)",
+        Retention::Schedule(DataClass::HipaaDocumentation),
+        Some("created_at")
+    ),
+    rows!(
+        "rights_request_alarms",
+        "request_id IN (SELECT id FROM rights_requests WHERE patient_id = $1)",
+        Retention::Schedule(DataClass::HipaaDocumentation),
+        Some("sent_at")
+    ),
+    rows!(
+        "rights_requests",
+        "patient_id = $1",
+        Retention::Schedule(DataClass::HipaaDocumentation),
+        Some("created_at")
+    ),
+    rows!(
+        "policy_acceptances",
+        "subject_kind = 'patient' AND subject_id = $1",
+        Retention::Schedule(DataClass::HipaaDocumentation),
+        Some("accepted_at")
     ),
     rows!("patient_name_tokens", "patient_id = $1", CLINICAL, None),
     rows!("patient_display_names", "patient_id = $1", CLINICAL, None),
@@ -352,7 +351,7 @@ pub const OTHER_TABLES: &[(&str, &str)] = &[
     ("payer_coding_settings", "each payer's modifier choice"),
     (
         "policy_versions",
-        "the practice's published policy documents",
+        "the practice's policy documents; who acknowledged them is in policy_acceptances",
     ),
     (
         "legal_holds",
