@@ -30,7 +30,6 @@
 //! job's own events name no patient, only counts.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use jiff::Span;
 use jiff::civil::Date;
@@ -38,7 +37,7 @@ use jiff::tz::TimeZone;
 use kerato_domain::ValidationErrors;
 use kerato_domain::audit::{AuditAction, Outcome};
 use kerato_domain::identity::{Action, Resource, Target};
-use kerato_domain::ids::{LegalHoldId, OrganisationId, PatientId, PhotoId, RetentionRunId};
+use kerato_domain::ids::{LegalHoldId, OrganisationId, PatientId, RetentionRunId};
 use kerato_domain::retention::{DataClass, LegalHold, RecordFacts, RetentionSchedule, is_due};
 use kerato_domain::time::Timestamp;
 use kerato_store::patient_data::{self, PATIENT_TABLES, Retention};
@@ -398,7 +397,7 @@ impl App {
         self.commit_batch(p, tx, &BTreeMap::from([(class, (1, rows))]))
             .await?;
         if let Some(files) = files {
-            remove_photo_files(&files, &photos);
+            crate::lesions::remove_photo_files(&files, &photos);
         }
         Ok(())
     }
@@ -550,20 +549,6 @@ impl App {
             counts.rows += deleted;
             self.commit_batch(p, tx, &BTreeMap::from([(class, (deleted, deleted))]))
                 .await?;
-        }
-    }
-}
-
-/// Removes a deleted chart's photo files and their thumbnails. The rows
-/// are gone already, so a file that cannot be removed is unreachable
-/// ciphertext: it is logged by ID (which names no patient) for the
-/// administrator, and the run goes on.
-fn remove_photo_files(files: &Arc<kerato_store::attachments::AttachmentStore>, photos: &[PhotoId]) {
-    for id in photos {
-        for name in [id.to_string(), crate::lesions::thumbnail_name(*id)] {
-            if let Err(e) = files.delete(&name) {
-                tracing::error!(file = %name, error = %e, "a deleted chart's photo file was not removed");
-            }
         }
     }
 }
