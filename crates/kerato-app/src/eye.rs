@@ -30,8 +30,6 @@ use crate::{App, AppError};
 
 /// The longest reason for an amendment or a refusal note.
 const MAX_REASON: usize = 500;
-/// Confirmations the retention job deletes per transaction.
-const PURGE_BATCH: i64 = 500;
 
 fn clinical(caller: &Caller, location: Option<LocationId>, resource: Resource) -> Target {
     Target {
@@ -1142,41 +1140,6 @@ impl App {
         }
         tx.commit().await?;
         Ok(report)
-    }
-
-    /// The retention job's step for FTC confirmations: deletes those whose
-    /// three years have passed, in batches, and audits how many. Nothing
-    /// else deletes a confirmation.
-    pub async fn purge_expired_rx_confirmations(&self) -> Result<u64, AppError> {
-        let today = self
-            .now()
-            .to_jiff()
-            .to_zoned_datetime(jiff::tz::TimeZone::UTC)
-            .date()
-            .to_string();
-        let mut total = 0;
-        loop {
-            let mut tx = self.store.write().await?;
-            let n = store::delete_expired_confirmations(&mut tx, &today, PURGE_BATCH).await?;
-            if n > 0 {
-                let mut event = self.audit_event(
-                    None,
-                    kerato_domain::audit::AuditAction::Delete,
-                    Resource::Prescription,
-                    kerato_domain::audit::Outcome::Allowed,
-                );
-                event.category = "retention".into();
-                event.detail = Some(format!(
-                    "deleted {n} prescription confirmations kept until {today} or earlier"
-                ));
-                kerato_store::audit::append(&mut tx, event).await?;
-            }
-            tx.commit().await?;
-            total += n;
-            if n < PURGE_BATCH.unsigned_abs() {
-                return Ok(total);
-            }
-        }
     }
 }
 

@@ -221,6 +221,20 @@ pub(crate) fn thumbnail_name(id: PhotoId) -> String {
     format!("{id}-thumb")
 }
 
+/// Removes photos' files and thumbnails once their rows are gone for
+/// good. A file left behind is unreadable without its row, so a failure is
+/// logged by file name (a photo ID, which names no patient) and the caller
+/// goes on.
+pub(crate) fn remove_photo_files(files: &AttachmentStore, photos: &[PhotoId]) {
+    for id in photos {
+        for name in [id.to_string(), thumbnail_name(*id)] {
+            if let Err(e) = files.delete(&name) {
+                tracing::warn!(file = %name, error = %e, "a deleted photo's file was not removed");
+            }
+        }
+    }
+}
+
 /// The purposes a photo can be exported for, each needing the patient's
 /// consent for that purpose.
 fn export_purpose_words(purpose: Purpose) -> Result<&'static str, AppError> {

@@ -22,6 +22,7 @@ pub mod procedures;
 pub mod recalls;
 mod reference;
 pub mod reminders;
+pub mod retention;
 pub mod rights;
 pub mod scheduling;
 pub mod tenancy;

@@ -21,7 +21,7 @@ use kerato_store::{lesions as lesion_store, patients as patient_store, tenancy};
 use serde_json::{Map, Value};
 
 use crate::authz::{Act, Caller};
-use crate::lesions::thumbnail_name;
+use crate::lesions::remove_photo_files;
 use crate::{App, AppError};
 
 /// A patient's access package: a ZIP file to hand over.
@@ -367,14 +367,7 @@ impl App {
         // Files go once their rows are gone for good; a file left behind
         // by a failure here is unreadable without its row and is reported.
         if !photos.is_empty() {
-            let store = self.photo_files()?;
-            for id in photos {
-                for name in [id.to_string(), thumbnail_name(id)] {
-                    if let Err(e) = store.delete(&name) {
-                        tracing::warn!(file = %name, error = %e, "a deleted photo's file was not removed");
-                    }
-                }
-            }
+            remove_photo_files(&*self.photo_files()?, &photos);
         }
         Ok(DeletionReport { deleted, kept })
     }

@@ -237,6 +237,18 @@ typed_id!(
     "rights request"
 );
 
+typed_id!(
+    /// A legal hold, which stops the retention job deleting what it covers.
+    LegalHoldId,
+    "legal hold"
+);
+
+typed_id!(
+    /// One run of the retention job for one practice.
+    RetentionRunId,
+    "retention run"
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

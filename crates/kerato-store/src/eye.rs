@@ -465,22 +465,6 @@ pub async fn confirmation(
     .transpose()
 }
 
-/// Deletes the confirmations whose retention ended on or before `today`
-/// (an ISO date), at most `limit` of them; returns how many. This is the
-/// only statement that deletes confirmations.
-pub async fn delete_expired_confirmations(
-    tx: &mut Tx,
-    today: &str,
-    limit: i64,
-) -> Result<u64, StoreError> {
-    Ok(execute!(tx, sqlx::query(
-        "DELETE FROM rx_confirmations WHERE prescription_id IN \
-         (SELECT prescription_id FROM rx_confirmations WHERE keep_until <= $1 ORDER BY keep_until LIMIT $2)"
-    )
-    .bind(today)
-    .bind(limit))?)
-}
-
 pub async fn set_digital_consent(
     tx: &mut Tx,
     patient: PatientId,

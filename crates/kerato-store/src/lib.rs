@@ -26,6 +26,7 @@ pub mod patients;
 pub mod privacy;
 pub mod procedures;
 pub mod recalls;
+pub mod retention;
 pub mod rights;
 pub mod scheduling;
 pub mod tenancy;

@@ -174,6 +174,18 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0018_privacy_program.sql"),
         dialect: None,
     },
+    Migration {
+        version: 19,
+        name: "retention",
+        sql: include_str!("../migrations/0019_retention.sql"),
+        dialect: None,
+    },
+    Migration {
+        version: 20,
+        name: "record amendments",
+        sql: include_str!("../migrations/0020_record_amendments.sql"),
+        dialect: None,
+    },
 ];
 
 const CREATE_LEDGER: &str = "CREATE TABLE IF NOT EXISTS kerato_migrations (

@@ -7,6 +7,7 @@
 //! that is in neither [`PATIENT_TABLES`] nor [`OTHER_TABLES`]. A migration
 //! that adds a table must therefore say how it relates to patients.
 
+use kerato_domain::consent::Purpose;
 use kerato_domain::ids::PatientId;
 use kerato_domain::retention::DataClass;
 use kerato_domain::time::Timestamp;
@@ -360,7 +361,31 @@ pub const OTHER_TABLES: &[(&str, &str)] = &[
         "policy_versions",
         "the practice's policy documents; who acknowledged them is in policy_acceptances",
     ),
+    (
+        "legal_holds",
+        "the practice's litigation and investigation holds; a hold names a chart by ID only and is the practice's record of the matter, kept after the chart goes",
+    ),
+    (
+        "retention_runs",
+        "the retention job's runs, with counts per class and nothing about any record",
+    ),
 ];
+
+/// The consent purposes the registry files under `class`, read from the
+/// consent groups' queries, so that the registry stays the one place that
+/// says which consent is marketing.
+pub fn consent_purposes(class: Retention) -> Vec<Purpose> {
+    Purpose::ALL
+        .iter()
+        .copied()
+        .filter(|p| {
+            let quoted = format!("'{}'", p.as_str());
+            PATIENT_TABLES
+                .iter()
+                .any(|t| t.table == "consents" && t.class == class && t.select.contains(&quoted))
+        })
+        .collect()
+}
 
 /// What an entry holds about a patient: how many rows, and when the newest
 /// was made (per [`PatientTable::dated`]).

@@ -114,6 +114,24 @@ pub enum Command {
         #[command(subcommand)]
         what: AuditCommand,
     },
+    /// Apply the retention schedule.
+    Retention {
+        #[command(subcommand)]
+        what: RetentionCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RetentionCommand {
+    /// Delete what the retention schedule says is due today, except what a
+    /// legal hold covers, and print the counts per class (no record named).
+    Run {
+        #[command(flatten)]
+        data: DataArgs,
+        /// Count what is due without deleting anything.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -262,6 +280,13 @@ pub async fn run(cli: Cli) -> Result<()> {
         } => {
             let config = Config::load(cli.config.as_deref(), &data)?;
             datadir::verify_audit(&config, &data).await
+        }
+        Command::Retention {
+            what: RetentionCommand::Run { data, dry_run },
+        } => {
+            let config = Config::load(cli.config.as_deref(), &data)?;
+            telemetry::init(&config.log);
+            datadir::run_retention(&config, &data, dry_run).await
         }
     }
 }

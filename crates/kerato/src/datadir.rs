@@ -324,3 +324,54 @@ pub fn attach_files(app: App, config: &Config, data_dir: &Path) -> App {
         }
     }
 }
+
+/// `kerato retention run`: applies the retention schedule as of today
+/// and prints the counts per practice and class.
+pub async fn run_retention(config: &Config, data: &DataArgs, dry_run: bool) -> Result<()> {
+    let store = open_store(config, data, OpenMode::Existing).await?;
+    let status = store.schema_status().await?;
+    if !status.pending.is_empty() {
+        store.close().await;
+        bail!("the schema is behind this kerato: run `kerato migrate`");
+    }
+    let app = attach_files(
+        App::new(store.clone(), Arc::new(SystemClock)),
+        config,
+        &data.data_dir,
+    );
+    let result = app.run_retention(dry_run).await;
+    store.close().await;
+    for line in retention_lines(&result?) {
+        println!("{line}");
+    }
+    Ok(())
+}
+
+/// The report as lines of counts; it names practices by ID and no record.
+pub fn retention_lines(report: &kerato_app::retention::RetentionReport) -> Vec<String> {
+    let verb = if report.dry_run {
+        "would delete"
+    } else {
+        "deleted"
+    };
+    let mut lines = Vec::new();
+    for practice in &report.practices {
+        lines.push(format!(
+            "practice {} on {}{}:",
+            practice.organisation,
+            practice.today,
+            if report.dry_run { " (dry run)" } else { "" }
+        ));
+        for (class, n) in &practice.classes {
+            lines.push(format!(
+                "  {}: {verb} {} ({} rows); {} held, {} kept",
+                class.label(),
+                n.records,
+                n.rows,
+                n.held,
+                n.kept
+            ));
+        }
+    }
+    lines
+}

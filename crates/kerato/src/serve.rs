@@ -163,8 +163,8 @@ async fn ready_store(config: &Config, store: &Store, clock: &dyn Clock) -> Resul
 
 /// Sends the biopsy log's overdue alerts and the privacy requests' alarms
 /// every minute, whatever the mail settings (they go to staff inboxes
-/// inside Kerato), and hourly deletes the prescription confirmations whose
-/// three years have passed and the access packages whose link expired.
+/// inside Kerato); hourly deletes the access packages whose link expired;
+/// and runs the retention job at start and then once a day.
 fn start_clinical_timers(app: &App) {
     let app = app.clone();
     tokio::spawn(async move {
@@ -179,14 +179,17 @@ fn start_clinical_timers(app: &App) {
                 Ok(sent) => tracing::info!(sent, "privacy request alarms sent"),
                 Err(e) => tracing::error!(error = %e, "sending privacy request alarms failed"),
             }
-            if minute % 60 == 0 {
-                match app.purge_expired_rx_confirmations().await {
-                    Ok(0) => {}
-                    Ok(deleted) => {
-                        tracing::info!(deleted, "expired prescription confirmations deleted")
-                    }
-                    Err(e) => tracing::error!(error = %e, "the confirmation retention step failed"),
+            if minute % (24 * 60) == 0 {
+                match app.run_retention(false).await {
+                    // Counts only: the report names no record.
+                    Ok(report) => tracing::info!(
+                        summary = %crate::datadir::retention_lines(&report).join(" "),
+                        "retention run"
+                    ),
+                    Err(e) => tracing::error!(error = %e, "the retention run failed"),
                 }
+            }
+            if minute % 60 == 0 {
                 match app.purge_expired_downloads().await {
                     Ok(0) => {}
                     Ok(deleted) => tracing::info!(deleted, "expired access packages deleted"),

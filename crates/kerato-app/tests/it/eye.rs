@@ -308,8 +308,14 @@ async fn a_signed_exam_is_amended_never_edited_and_releases_its_rx() {
         .await
         .unwrap_err();
     assert!(matches!(again, AppError::Conflict(_)));
-    c.w.clock.set(at("2030-03-09T12:00:00+00:00[UTC]"));
-    assert_eq!(app.purge_expired_rx_confirmations().await.unwrap(), 0);
+    // Kept through the third anniversary, deleted by the retention job
+    // the day after.
+    let ftc = kerato_domain::retention::DataClass::FtcRxConfirmation;
+    c.w.clock.set(at("2030-03-10T12:00:00+00:00[UTC]"));
+    assert_eq!(
+        app.run_retention(false).await.unwrap().total(ftc).records,
+        0
+    );
     assert!(
         app.prescription(&c.doctor, rx.id)
             .await
@@ -318,8 +324,11 @@ async fn a_signed_exam_is_amended_never_edited_and_releases_its_rx() {
             .is_some(),
         "kept before three years"
     );
-    c.w.clock.set(at("2030-03-10T12:00:00+00:00[UTC]"));
-    assert_eq!(app.purge_expired_rx_confirmations().await.unwrap(), 1);
+    c.w.clock.set(at("2030-03-11T12:00:00+00:00[UTC]"));
+    assert_eq!(
+        app.run_retention(false).await.unwrap().total(ftc).records,
+        1
+    );
     assert!(
         app.prescription(&c.doctor, rx.id)
             .await

@@ -13,6 +13,7 @@ mod patients;
 mod photos;
 mod procedures;
 mod reminders;
+mod retention;
 mod rights;
 mod scheduling;
 mod tenancy;

@@ -93,6 +93,25 @@ fn every_consent_purpose_has_one_retention_class() {
     }
 }
 
+/// The retention job reads the marketing purposes from the registry.
+#[test]
+fn the_registry_names_the_marketing_purposes() {
+    use kerato_domain::retention::DataClass;
+    use patient_data::Retention;
+    assert_eq!(
+        patient_data::consent_purposes(Retention::Schedule(DataClass::MarketingData)),
+        [
+            Purpose::PhotoMarketing,
+            Purpose::MarketingEmail,
+            Purpose::SaleShare
+        ]
+    );
+    assert_eq!(
+        patient_data::consent_purposes(Retention::Schedule(DataClass::FtcRxConfirmation)),
+        [Purpose::DigitalRx]
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_registry_query_runs_on_this_backend() {
     let db = TestDb::new().await;

@@ -27,6 +27,8 @@ fn every_command_has_help() {
     assert!(ok && out.contains("--events"));
     let (ok, out, _) = run(&["audit", "verify", "--help"]);
     assert!(ok && out.contains("--data-dir"));
+    let (ok, out, _) = run(&["retention", "run", "--help"]);
+    assert!(ok && out.contains("--dry-run"));
     let (ok, out, _) = run(&["--help"]);
     assert!(ok && out.contains("print-config"));
 }
@@ -209,4 +211,23 @@ fn base64_decode(s: &str) -> Vec<u8> {
         }
     }
     out
+}
+
+#[test]
+fn retention_run_prints_counts_per_class() {
+    let dir = temp("retention");
+    let data = dir.join("data");
+    init(&data);
+    let data = data.to_str().unwrap();
+    let (ok, out, err) = run(&["retention", "run", "--dry-run", "--data-dir", data]);
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("(dry run):"), "{out}");
+    assert!(
+        out.contains("Clinical record (adult): would delete 0 (0 rows); 0 held, 0 kept"),
+        "{out}"
+    );
+    let (ok, out, err) = run(&["retention", "run", "--data-dir", data]);
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("Usage logs: deleted 0 (0 rows)"), "{out}");
+    assert!(!out.contains("dry run"), "{out}");
 }

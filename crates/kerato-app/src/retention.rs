@@ -1,0 +1,666 @@
+//! The retention job: each day, for each practice, finds what the
+//! retention schedule says is due, skips what a legal hold covers, and
+//! deletes the rest in small transactions; and the privacy officer's
+//! legal holds.
+//!
+//! What each class deletes:
+//!
+//! - A clinical record (adult or minor) is the whole chart: every row the
+//!   patient data registry lists, in its order, in one transaction per
+//!   patient. The audit trail stays (see below). A chart waits, counted as
+//!   kept, while any of its rows may not go: a signed exam (the schema
+//!   keeps them unchangeable), a merged chart, documentation or an FTC
+//!   confirmation whose own minimum period has not run, or photos when
+//!   this process was not given the key to their files.
+//! - Marketing data is a patient's answers for one marketing purpose (the
+//!   registry says which purposes those are), due three years after the
+//!   last answer or on the day the latest answer is a no.
+//! - Children's non-clinical data is the same marketing answers of a
+//!   patient who was under 13 when the first of them was recorded: they
+//!   go at once. Reminder, photography and prescription consents serve the
+//!   child's care and stay with the chart.
+//! - An FTC confirmation goes three years after it was recorded.
+//! - Usage logs are staff sign-in sessions, which carry the client address,
+//!   due the configured days after their last request.
+//!
+//! The audit trail is not pseudonymised: each event's hash covers its
+//! patient ID and the database refuses to change an event, so rewriting
+//! one would break the chain that proves the trail whole. Old events stay
+//! until a way of ageing them out that keeps the chain is built; the
+//! job's own events name no patient, only counts.
+
+use std::collections::BTreeMap;
+
+use jiff::Span;
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+use kerato_domain::ValidationErrors;
+use kerato_domain::audit::{AuditAction, Outcome};
+use kerato_domain::identity::{Action, Resource, Target};
+use kerato_domain::ids::{LegalHoldId, OrganisationId, PatientId, RetentionRunId};
+use kerato_domain::retention::{DataClass, LegalHold, RecordFacts, RetentionSchedule, is_due};
+use kerato_domain::time::Timestamp;
+use kerato_store::patient_data::{self, PATIENT_TABLES, Retention};
+use kerato_store::retention as store;
+pub use kerato_store::retention::HoldRow;
+use kerato_store::{Tx, audit, tenancy};
+
+use crate::authz::{Act, Caller};
+use crate::{App, AppError};
+
+/// The most records one transaction deletes, so that the job never holds
+/// the writer for long while the practice works.
+const BATCH: i64 = 500;
+
+/// Age below which the Children's Online Privacy Protection Act applies.
+const CHILD_AGE: i16 = 13;
+
+/// The longest reason a hold may give.
+const MAX_REASON: usize = 500;
+
+/// What one class came to in a run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ClassCounts {
+    /// Records deleted (or that a dry run would delete): charts, consent
+    /// histories, confirmations, sessions.
+    pub records: u64,
+    /// The database rows those records took with them.
+    pub rows: u64,
+    /// Records due but covered by a legal hold.
+    pub held: u64,
+    /// Records due but kept because part of them may not go yet.
+    pub kept: u64,
+}
+
+impl ClassCounts {
+    fn add(&mut self, other: ClassCounts) {
+        self.records += other.records;
+        self.rows += other.rows;
+        self.held += other.held;
+        self.kept += other.kept;
+    }
+}
+
+/// One practice's part of a run.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PracticeRun {
+    pub organisation: OrganisationId,
+    /// The practice's date the rules were applied on.
+    pub today: String,
+    pub classes: BTreeMap<DataClass, ClassCounts>,
+}
+
+/// What a run did, or in a dry run would have done.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RetentionReport {
+    pub dry_run: bool,
+    pub practices: Vec<PracticeRun>,
+}
+
+impl RetentionReport {
+    /// The counts of `class` over every practice.
+    pub fn total(&self, class: DataClass) -> ClassCounts {
+        let mut sum = ClassCounts::default();
+        for practice in &self.practices {
+            if let Some(counts) = practice.classes.get(&class) {
+                sum.add(*counts);
+            }
+        }
+        sum
+    }
+}
+
+/// The classes a run weighs, in the order it weighs them.
+pub const RUN_CLASSES: [DataClass; 6] = [
+    DataClass::ClinicalAdult,
+    DataClass::ClinicalMinor,
+    DataClass::MarketingData,
+    DataClass::ChildNonClinical,
+    DataClass::FtcRxConfirmation,
+    DataClass::UsageLogs,
+];
+
+/// One practice's run in progress: its day, rules, holds and counts.
+struct Practice {
+    organisation: OrganisationId,
+    run: RetentionRunId,
+    today: Date,
+    zone: TimeZone,
+    schedule: RetentionSchedule,
+    /// Each hold with the patient it is on, `None` for the whole practice.
+    holds: Vec<(Option<PatientId>, LegalHold)>,
+    dry_run: bool,
+    classes: BTreeMap<DataClass, ClassCounts>,
+}
+
+impl Practice {
+    fn date(&self, at: Timestamp) -> Date {
+        at.to_jiff().to_zoned_datetime(self.zone.clone()).date()
+    }
+
+    /// The holds that apply to a record of `patient` (or of nobody).
+    fn holds_for(&self, patient: Option<PatientId>) -> Vec<LegalHold> {
+        self.holds
+            .iter()
+            .filter(|(on, _)| on.is_none() || *on == patient)
+            .map(|(_, hold)| hold.clone())
+            .collect()
+    }
+
+    /// Whether a record is due today; a due record under a hold is counted
+    /// as held and reported not due.
+    fn weigh(&mut self, class: DataClass, facts: &RecordFacts, patient: Option<PatientId>) -> bool {
+        if !is_due(class, facts, &self.schedule, &[], self.today) {
+            return false;
+        }
+        if is_due(
+            class,
+            facts,
+            &self.schedule,
+            &self.holds_for(patient),
+            self.today,
+        ) {
+            return true;
+        }
+        self.counts(class).held += 1;
+        false
+    }
+
+    fn counts(&mut self, class: DataClass) -> &mut ClassCounts {
+        self.classes.entry(class).or_default()
+    }
+}
+
+/// A stored hold as the domain's rule reads it. A date that does not
+/// parse stops the run rather than letting it delete what the hold covers.
+fn domain_hold(h: HoldRow) -> Result<LegalHold, AppError> {
+    let date = |text: &str| {
+        text.parse::<Date>()
+            .map_err(|_| AppError::corrupt("a legal hold's date"))
+    };
+    Ok(LegalHold {
+        placed_on: date(&h.placed_on)?,
+        released_on: h.released_on.as_deref().map(date).transpose()?,
+        classes: h.data_class.into_iter().collect(),
+        reason: h.reason,
+    })
+}
+
+/// A date of birth as stored; a chart always has one, so a bad one is
+/// only possible through a change outside Kerato.
+fn birth_date(text: &str) -> Result<Date, AppError> {
+    text.parse()
+        .map_err(|_| AppError::corrupt("a chart's date of birth"))
+}
+
+/// Whether someone born on `born` is younger than `years` on `on`.
+fn younger_than(born: Date, years: i16, on: Date) -> bool {
+    born.checked_add(Span::new().years(years))
+        .is_ok_and(|birthday| on < birthday)
+}
+
+impl App {
+    /// Runs the retention job for every practice; see the module comment.
+    /// A dry run deletes nothing and reports what a run would delete.
+    pub async fn run_retention(&self, dry_run: bool) -> Result<RetentionReport, AppError> {
+        let mut tx = self.store.read().await?;
+        let organisations = tenancy::list_organisations(&mut tx).await?;
+        drop(tx);
+        let mut practices = Vec::new();
+        for org in organisations {
+            practices.push(self.run_practice(org.id, dry_run).await?);
+        }
+        Ok(RetentionReport { dry_run, practices })
+    }
+
+    async fn run_practice(
+        &self,
+        organisation: OrganisationId,
+        dry_run: bool,
+    ) -> Result<PracticeRun, AppError> {
+        let mut tx = self.store.write().await?;
+        // Days are the first location's, as for recalls.
+        let first = tenancy::list_locations(&mut tx, organisation).await?;
+        let first = first.first();
+        let zone = first.map_or(TimeZone::UTC, |l| l.time_zone.zone().clone());
+        let today = self.now().to_jiff().to_zoned_datetime(zone.clone()).date();
+        // A practice without an office, or whose state Kerato does not
+        // know, gets the default schedule, which keeps records longest.
+        let schedule = first
+            .and_then(|l| RetentionSchedule::new(&l.address.state, None).ok())
+            .unwrap_or_default();
+        let holds = store::holds(&mut tx, organisation)
+            .await?
+            .into_iter()
+            .map(|h| Ok((h.patient_id, domain_hold(h)?)))
+            .collect::<Result<Vec<_>, AppError>>()?;
+        tx.commit().await?;
+        let mut p = Practice {
+            organisation,
+            run: RetentionRunId::new(self.now(), self.random_id_bits()),
+            today,
+            zone,
+            schedule,
+            holds,
+            dry_run,
+            classes: RUN_CLASSES
+                .iter()
+                .map(|c| (*c, ClassCounts::default()))
+                .collect(),
+        };
+        self.expire_charts(&mut p).await?;
+        self.expire_consents(&mut p).await?;
+        self.expire_confirmations(&mut p).await?;
+        self.expire_sessions(&mut p).await?;
+        let run = PracticeRun {
+            organisation,
+            today: today.to_string(),
+            classes: p.classes,
+        };
+        let report = serde_json::to_string(&run.classes)
+            .map_err(|e| AppError::corrupt(format!("retention report: {e}")))?;
+        let mut tx = self.store.write().await?;
+        store::insert_run(&mut tx, p.run, organisation, self.now(), dry_run, &report).await?;
+        let mut event = self.job_event(organisation, p.run, AuditAction::Query);
+        event.detail = Some(format!(
+            "retention {} for {today}: {report}",
+            if dry_run { "dry run" } else { "run" }
+        ));
+        audit::append(&mut tx, event).await?;
+        tx.commit().await?;
+        Ok(run)
+    }
+
+    /// The audit event of a job step: the practice and the run, no user
+    /// and no patient.
+    fn job_event(
+        &self,
+        organisation: OrganisationId,
+        run: RetentionRunId,
+        action: AuditAction,
+    ) -> kerato_domain::audit::NewAuditEvent {
+        // The job is part of the privacy program; its events are filed
+        // under their own resource name so a report can find every run.
+        let mut event = self.audit_event(None, action, Resource::PrivacyRequest, Outcome::Allowed);
+        event.organisation_id = Some(organisation.to_string());
+        event.resource = "retention".into();
+        event.resource_id = Some(run.to_string());
+        event.category = "retention".into();
+        event
+    }
+
+    /// Clinical records: whole charts, one transaction each.
+    async fn expire_charts(&self, p: &mut Practice) -> Result<(), AppError> {
+        let mut after = String::new();
+        loop {
+            let mut tx = self.store.read().await?;
+            let page = store::charts(&mut tx, p.organisation, &after, BATCH).await?;
+            drop(tx);
+            let Some(last) = page.last() else {
+                return Ok(());
+            };
+            after = last.patient.to_string();
+            for chart in page {
+                let born = birth_date(&chart.date_of_birth)?;
+                let last_visit = chart.last_visit_at.map(|t| p.date(t));
+                let seen = last_visit.unwrap_or(p.date(chart.created_at));
+                // The domain keeps a minor's record past majority whichever
+                // class is asked, given the date of birth; the class chosen
+                // here is the one the report counts and a hold names.
+                let class = if younger_than(born, p.schedule.state().majority_age, seen) {
+                    DataClass::ClinicalMinor
+                } else {
+                    DataClass::ClinicalAdult
+                };
+                let facts = RecordFacts {
+                    last_visit,
+                    date_of_birth: Some(born),
+                    ..RecordFacts::created(p.date(chart.created_at))
+                };
+                if !p.weigh(class, &facts, Some(chart.patient)) {
+                    continue;
+                }
+                if chart.merged {
+                    p.counts(class).kept += 1;
+                    continue;
+                }
+                self.delete_chart(p, class, chart.patient).await?;
+            }
+        }
+    }
+
+    /// Deletes one due chart through the registry, or counts it as kept
+    /// when some of its rows may not go yet.
+    async fn delete_chart(
+        &self,
+        p: &mut Practice,
+        class: DataClass,
+        patient: PatientId,
+    ) -> Result<(), AppError> {
+        let mut tx = self.store.write().await?;
+        let mut rows = 0;
+        let mut blocked = false;
+        for entry in PATIENT_TABLES {
+            let held = patient_data::holding(&mut tx, entry, patient).await?;
+            if held.rows == 0 {
+                continue;
+            }
+            blocked |= match (entry.delete, entry.class) {
+                // The trail outlives the chart by its own rule.
+                (_, Retention::Schedule(DataClass::AuditTrail)) => continue,
+                (None, _) => true,
+                // Documentation and confirmations have minimum periods of
+                // their own, which a chart's end does not cut short.
+                (
+                    Some(_),
+                    Retention::Schedule(
+                        own @ (DataClass::HipaaDocumentation | DataClass::FtcRxConfirmation),
+                    ),
+                ) => {
+                    let created = held.newest.map_or(p.today, |t| p.date(t));
+                    !is_due(
+                        own,
+                        &RecordFacts::created(created),
+                        &p.schedule,
+                        &p.holds_for(Some(patient)),
+                        p.today,
+                    )
+                }
+                (Some(_), _) => false,
+            };
+            rows += held.rows;
+        }
+        let photos = store::photo_ids(&mut tx, patient).await?;
+        let files = if photos.is_empty() {
+            None
+        } else {
+            self.attachments.clone()
+        };
+        if blocked || (!photos.is_empty() && files.is_none()) {
+            p.counts(class).kept += 1;
+            return Ok(());
+        }
+        if !p.dry_run {
+            rows = 0;
+            for entry in PATIENT_TABLES {
+                rows += patient_data::delete(&mut tx, entry, patient)
+                    .await?
+                    .unwrap_or(0);
+            }
+        }
+        let counts = p.counts(class);
+        counts.records += 1;
+        counts.rows += rows;
+        if p.dry_run {
+            return Ok(());
+        }
+        self.commit_batch(p, tx, &BTreeMap::from([(class, (1, rows))]))
+            .await?;
+        if let Some(files) = files {
+            crate::lesions::remove_photo_files(&files, &photos);
+        }
+        Ok(())
+    }
+
+    /// Marketing answers, and those of children under 13.
+    async fn expire_consents(&self, p: &mut Practice) -> Result<(), AppError> {
+        for purpose in patient_data::consent_purposes(Retention::Schedule(DataClass::MarketingData))
+        {
+            let mut after = String::new();
+            loop {
+                let mut tx = self.store.read().await?;
+                let page = store::consent_histories(
+                    &mut tx,
+                    p.organisation,
+                    purpose.as_str(),
+                    &after,
+                    BATCH,
+                )
+                .await?;
+                drop(tx);
+                let Some(last) = page.last() else { break };
+                after = last.patient.to_string();
+                let mut tx = self.store.write().await?;
+                let mut batch: BTreeMap<DataClass, (u64, u64)> = BTreeMap::new();
+                for history in page {
+                    let first = p.date(history.first_at);
+                    let born = birth_date(&history.date_of_birth)?;
+                    let (class, facts) = if younger_than(born, CHILD_AGE, first) {
+                        // We knew the date of birth from the first answer
+                        // on, or from the chart if it came later.
+                        let learned = first.max(p.date(history.chart_created_at));
+                        let facts = RecordFacts {
+                            learned_under_13_on: Some(learned),
+                            ..RecordFacts::created(first)
+                        };
+                        (DataClass::ChildNonClinical, facts)
+                    } else {
+                        let last_answer = p.date(history.last_at);
+                        let facts = RecordFacts {
+                            last_interaction: Some(last_answer),
+                            opted_out_on: (!history.last_granted).then_some(last_answer),
+                            ..RecordFacts::created(first)
+                        };
+                        (DataClass::MarketingData, facts)
+                    };
+                    if !p.weigh(class, &facts, Some(history.patient)) {
+                        continue;
+                    }
+                    let rows = if p.dry_run {
+                        history.rows
+                    } else {
+                        store::delete_consent_history(&mut tx, history.patient, purpose.as_str())
+                            .await?
+                    };
+                    let counts = p.counts(class);
+                    counts.records += 1;
+                    counts.rows += rows;
+                    let b = batch.entry(class).or_default();
+                    b.0 += 1;
+                    b.1 += rows;
+                }
+                self.commit_batch(p, tx, &batch).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Commits a batch of deletions with one event per class that counts
+    /// them; a dry run's transaction is dropped, which undoes nothing
+    /// because it changed nothing.
+    async fn commit_batch(
+        &self,
+        p: &Practice,
+        mut tx: Tx,
+        batch: &BTreeMap<DataClass, (u64, u64)>,
+    ) -> Result<(), AppError> {
+        if p.dry_run || batch.values().all(|(records, _)| *records == 0) {
+            return Ok(());
+        }
+        for (class, (records, rows)) in batch {
+            let mut event = self.job_event(p.organisation, p.run, AuditAction::Delete);
+            event.detail = Some(format!(
+                "retention deleted {records} records ({rows} rows) of class {class}"
+            ));
+            audit::append(&mut tx, event).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Prescription confirmations past their three years.
+    async fn expire_confirmations(&self, p: &mut Practice) -> Result<(), AppError> {
+        let class = DataClass::FtcRxConfirmation;
+        let mut after = String::new();
+        loop {
+            let mut tx = self.store.read().await?;
+            let page = store::confirmations(&mut tx, p.organisation, &after, BATCH).await?;
+            drop(tx);
+            let Some(last) = page.last() else {
+                return Ok(());
+            };
+            after = last.prescription_id.clone();
+            let mut tx = self.store.write().await?;
+            let mut deleted = 0;
+            for c in page {
+                let facts = RecordFacts::created(p.date(c.recorded_at));
+                if !p.weigh(class, &facts, Some(c.patient)) {
+                    continue;
+                }
+                if !p.dry_run {
+                    store::delete_confirmation(&mut tx, &c.prescription_id).await?;
+                }
+                deleted += 1;
+            }
+            let counts = p.counts(class);
+            counts.records += deleted;
+            counts.rows += deleted;
+            self.commit_batch(p, tx, &BTreeMap::from([(class, (deleted, deleted))]))
+                .await?;
+        }
+    }
+
+    /// Staff sessions past the usage log period.
+    async fn expire_sessions(&self, p: &mut Practice) -> Result<(), AppError> {
+        let class = DataClass::UsageLogs;
+        let mut after = String::new();
+        loop {
+            let mut tx = self.store.read().await?;
+            let page = store::sessions(&mut tx, p.organisation, &after, BATCH).await?;
+            drop(tx);
+            let Some(last) = page.last() else {
+                return Ok(());
+            };
+            after = last.token_hash.clone();
+            let mut tx = self.store.write().await?;
+            let mut deleted = 0;
+            for s in page {
+                let facts = RecordFacts::created(p.date(s.last_active_at));
+                if !p.weigh(class, &facts, None) {
+                    continue;
+                }
+                if !p.dry_run {
+                    store::delete_session(&mut tx, &s.token_hash).await?;
+                }
+                deleted += 1;
+            }
+            let counts = p.counts(class);
+            counts.records += deleted;
+            counts.rows += deleted;
+            self.commit_batch(p, tx, &BTreeMap::from([(class, (deleted, deleted))]))
+                .await?;
+        }
+    }
+}
+
+impl App {
+    /// Places a legal hold on one patient's records, or the practice's
+    /// when `patient` is `None`, for one class or all; it applies from
+    /// today in the practice's zone.
+    pub async fn place_legal_hold(
+        &self,
+        caller: &Caller,
+        patient: Option<PatientId>,
+        class: Option<DataClass>,
+        reason: &str,
+    ) -> Result<HoldRow, AppError> {
+        self.require(caller, Resource::PrivacyRequest, Action::Create, None)
+            .await?;
+        let reason = reason.trim();
+        let mut errors = ValidationErrors::new();
+        if reason.is_empty() {
+            errors.add("reason", "say why the records are held (a case or matter)");
+        } else if reason.chars().count() > MAX_REASON {
+            errors.add(
+                "reason",
+                format!(
+                    "the reason is {} characters long; the limit is {MAX_REASON}",
+                    reason.chars().count()
+                ),
+            );
+        }
+        errors.into_result(())?;
+        let org = caller.actor.organisation_id;
+        let mut tx = self.store.write().await?;
+        if let Some(patient) = patient {
+            kerato_store::patients::find_patient(&mut tx, patient)
+                .await?
+                .filter(|p| p.organisation_id == org)
+                .ok_or(AppError::NotFound("patient"))?;
+        }
+        let row = HoldRow {
+            id: LegalHoldId::new(self.now(), self.random_id_bits()),
+            organisation_id: org,
+            patient_id: patient,
+            data_class: class,
+            reason: reason.to_string(),
+            placed_on: self.today_at_practice(&mut tx, org).await?.to_string(),
+            released_on: None,
+            placed_by: caller.actor.user_id,
+        };
+        let mut act = self.hold_act(caller, Action::Create, &row);
+        act.new = serde_json::to_string(&serde_json::json!({
+            "data_class": class.map(DataClass::as_str), "placed_on": row.placed_on,
+        }))
+        .ok();
+        let mut tx = self.guard(tx, caller, act).await?;
+        store::insert_hold(&mut tx, &row).await?;
+        tx.commit().await?;
+        Ok(row)
+    }
+
+    /// Releases a standing hold from today; what it kept falls due again
+    /// at the job's next run.
+    pub async fn release_legal_hold(
+        &self,
+        caller: &Caller,
+        id: LegalHoldId,
+    ) -> Result<HoldRow, AppError> {
+        self.require(caller, Resource::PrivacyRequest, Action::Update, None)
+            .await?;
+        let org = caller.actor.organisation_id;
+        let mut tx = self.store.write().await?;
+        let mut row = store::holds(&mut tx, org)
+            .await?
+            .into_iter()
+            .find(|h| h.id == id)
+            .ok_or(AppError::NotFound("legal hold"))?;
+        let today = self.today_at_practice(&mut tx, org).await?.to_string();
+        let act = self
+            .hold_act(caller, Action::Update, &row)
+            .old(&row.released_on);
+        let mut tx = self.guard(tx, caller, act).await?;
+        if !store::release_hold(&mut tx, org, id, &today).await? {
+            return Err(AppError::Conflict("this hold was released already".into()));
+        }
+        tx.commit().await?;
+        row.released_on = Some(today);
+        Ok(row)
+    }
+
+    /// Every hold of the practice, standing or released, oldest first.
+    pub async fn legal_holds(&self, caller: &Caller) -> Result<Vec<HoldRow>, AppError> {
+        let mut tx = self
+            .guard_org(
+                caller,
+                Action::Query,
+                Resource::PrivacyRequest,
+                "legal hold",
+            )
+            .await?;
+        let holds = store::holds(&mut tx, caller.actor.organisation_id).await?;
+        tx.commit().await?;
+        Ok(holds)
+    }
+
+    fn hold_act(&self, caller: &Caller, action: Action, row: &HoldRow) -> Act {
+        let target = Target {
+            organisation: caller.actor.organisation_id,
+            location: None,
+            resource: Resource::PrivacyRequest,
+        };
+        let mut act = Act::new(action, target, "legal hold").id(row.id);
+        act.patient_id = row.patient_id.map(|p| p.to_string());
+        act
+    }
+}
