@@ -619,6 +619,7 @@ async fn seed_privacy(app: &App, officer: &crate::Caller) -> Result<(), AppError
         None,
         crate::rights::Channel::Portal,
         &crate::rights::RequestInput {
+            practice: String::new(),
             request_type: "access".into(),
             jurisdiction: String::new(),
             first_name: FIRST_NAMES[0].into(),

@@ -36,6 +36,9 @@ pub const LINK_DAYS: i64 = 7;
 /// A request as typed on the form.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RequestInput {
+    /// The practice's organisation ID from the form's link; empty on a
+    /// server with one practice, and ignored when staff enter a request.
+    pub practice: String,
     pub request_type: String,
     /// `us`, `us_ca` or `eu`; empty is `us`.
     pub jurisdiction: String,
@@ -255,7 +258,7 @@ impl App {
         let mut tx = self.store.write().await?;
         let org = match caller {
             Some(c) => c.actor.organisation_id,
-            None => server_practice(&mut tx).await?,
+            None => server_practice(&mut tx, &input.practice).await?,
         };
         let now = self.now();
         let id = RightsRequestId::new(now, self.random_id_bits());
@@ -923,25 +926,47 @@ impl App {
     }
 }
 
-/// The practice this server runs for: the public pages (the request form,
-/// the download page) belong to it. A clinic server holds one practice.
-async fn server_practice(tx: &mut Tx) -> Result<OrganisationId, AppError> {
-    Ok(tenancy::list_organisations(tx)
-        .await?
-        .into_iter()
-        .next()
-        .ok_or_else(|| AppError::NotReady("this server has no practice yet".into()))?
-        .id)
+/// The practice a public page belongs to: the one named by the page's
+/// link (`practice`, an organisation ID), or the server's only practice
+/// when the link names none. A server that holds several practices needs
+/// the name, so a request never lands at the wrong one.
+async fn server_practice(tx: &mut Tx, practice: &str) -> Result<OrganisationId, AppError> {
+    let all = tenancy::list_organisations(tx).await?;
+    let wrong_link = || {
+        AppError::from(ValidationErrors::single(
+            "practice",
+            "this link names no practice of this server; open the form from the link your practice gave you",
+        ))
+    };
+    match practice.trim() {
+        "" => match all.as_slice() {
+            [only] => Ok(only.id),
+            [] => Err(AppError::NotReady("this server has no practice yet".into())),
+            _ => Err(ValidationErrors::single(
+                "practice",
+                "open the form from the link your practice gave you: it names the practice",
+            )
+            .into()),
+        },
+        id => {
+            let id: OrganisationId = id.parse().map_err(|_| wrong_link())?;
+            all.iter()
+                .find(|o| o.id == id)
+                .map(|o| o.id)
+                .ok_or_else(wrong_link)
+        }
+    }
 }
 
 impl App {
-    /// The policy changes announced and not yet in force at this server's
-    /// practice, for the public pages' banner.
+    /// The policy changes announced and not yet in force at the practice a
+    /// public page belongs to (see `server_practice`), for its banner.
     pub async fn practice_announcements(
         &self,
+        practice: &str,
     ) -> Result<Vec<crate::policies::Announcement>, AppError> {
         let mut tx = self.store.read().await?;
-        let org = server_practice(&mut tx).await?;
+        let org = server_practice(&mut tx, practice).await?;
         drop(tx);
         self.announcements(org).await
     }

@@ -101,6 +101,7 @@ fn jurisdictions() -> Vec<Choice> {
 
 fn request_input(form: &FormFields) -> RequestInput {
     RequestInput {
+        practice: form.get("practice"),
         request_type: form.get("request_type"),
         jurisdiction: form.get("jurisdiction"),
         first_name: form.get("first_name"),
@@ -458,20 +459,30 @@ async fn acknowledge(
 #[template(path = "privacy_public_request.html")]
 struct PublicFormPage {
     layout: Layout,
+    /// The practice named by the link, carried by the form.
+    practice: String,
     types: Vec<Choice>,
     jurisdictions: Vec<Choice>,
     gpc: bool,
     received: Option<String>,
 }
 
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+struct PracticeQuery {
+    practice: String,
+}
+
 async fn public_form(
     State(state): State<WebState>,
     Extension(csrf): Extension<CsrfToken>,
     headers: HeaderMap,
+    axum::extract::Query(q): axum::extract::Query<PracticeQuery>,
 ) -> Result<PublicFormPage, WebError> {
     Ok(PublicFormPage {
         layout: Layout::public(&csrf, "privacy")
-            .with_announcements(&state.app.practice_announcements().await?),
+            .with_announcements(&state.app.practice_announcements(&q.practice).await?),
+        practice: q.practice,
         types: request_types(),
         jurisdictions: jurisdictions(),
         gpc: gpc(&headers),
@@ -489,9 +500,11 @@ async fn public_request(
         .app
         .receive_rights_request(None, Channel::Portal, &request_input(&form), gpc(&headers))
         .await?;
+    let practice = form.get("practice");
     Ok(PublicFormPage {
         layout: Layout::public(&csrf, "privacy")
-            .with_announcements(&state.app.practice_announcements().await?),
+            .with_announcements(&state.app.practice_announcements(&practice).await?),
+        practice,
         types: request_types(),
         jurisdictions: jurisdictions(),
         gpc: row.gpc,

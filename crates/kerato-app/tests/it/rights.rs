@@ -19,6 +19,7 @@ fn at(text: &str) -> Timestamp {
 
 fn request(kind: &str) -> RequestInput {
     RequestInput {
+        practice: String::new(),
         request_type: kind.into(),
         jurisdiction: String::new(),
         first_name: "Rosa".into(),
@@ -581,6 +582,8 @@ async fn an_amendment_is_appended_or_denied_with_the_patients_disagreement_attac
         };
         app.rights_request_step(&po, row.id, v, step).await.unwrap();
         decided.push(row.id);
+        // Decisions are days apart, and the chart lists them in order.
+        w.clock.advance_secs(86_400);
     }
     // A statement answers only the denied request.
     let err = app

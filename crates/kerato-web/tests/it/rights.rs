@@ -9,9 +9,10 @@ use crate::support::{CSRF, TestApp, Who, spawn_app};
 
 const PO: Who = Who::Role(Role::PrivacyOfficer);
 
-fn fields(first: &str) -> Vec<(&'static str, String)> {
+fn fields(practice: &str, first: &str) -> Vec<(&'static str, String)> {
     vec![
         ("csrf", CSRF.into()),
+        ("practice", practice.into()),
         ("request_type", "do_not_sell_share".into()),
         ("first_name", first.into()),
         ("last_name", "Roe".into()),
@@ -40,7 +41,11 @@ async fn request_count(t: &TestApp) -> usize {
 async fn the_public_form_records_gpc_and_refuses_bad_input_whole() {
     let t = spawn_app().await;
     let page = t
-        .req(Method::GET, "/privacy/request", Who::Anonymous)
+        .req(
+            Method::GET,
+            &format!("/privacy/request?practice={}", t.l1.organisation_id),
+            Who::Anonymous,
+        )
         .await
         .header("Sec-GPC", "1")
         .send()
@@ -54,11 +59,21 @@ async fn the_public_form_records_gpc_and_refuses_bad_input_whole() {
             .contains("Global Privacy Control")
     );
     // Oversized, wrong type, missing and script-laden input: all named.
-    let mut bad = fields(&"x".repeat(101));
+    let practice = t.l1.organisation_id.to_string();
+    // This server holds two practices: the link must say which.
+    let resp = post(&t, &fields("", "Jane"), false).await;
+    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        resp.text()
+            .await
+            .unwrap()
+            .contains("the link your practice gave you")
+    );
+    let mut bad = fields(&practice, &"x".repeat(101));
     bad.push(("details", "<script>alert(1)</script>".repeat(300)));
-    bad[1].1 = "everything".into();
-    bad[4].1 = "yesterday".into();
-    bad[5].1 = String::new();
+    bad[2].1 = "everything".into();
+    bad[5].1 = "yesterday".into();
+    bad[6].1 = String::new();
     let resp = post(&t, &bad, false).await;
     assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let text = resp.text().await.unwrap();
@@ -77,12 +92,12 @@ async fn the_public_form_records_gpc_and_refuses_bad_input_whole() {
     );
     assert_eq!(request_count(&t).await, 0);
     // With the signal: recorded on the request and said on the answer.
-    let resp = post(&t, &fields("Jane"), true).await;
+    let resp = post(&t, &fields(&practice, "Jane"), true).await;
     assert_eq!(resp.status(), StatusCode::OK);
     let text = resp.text().await.unwrap();
     assert!(text.contains("We received your request"));
     assert!(text.contains("recorded as an opt-out of the sale or sharing"));
-    let resp = post(&t, &fields("John"), false).await;
+    let resp = post(&t, &fields(&practice, "John"), false).await;
     assert_eq!(resp.status(), StatusCode::OK);
     let po = t.app.unsafe_caller_for(t.user(PO).id).await.unwrap();
     let views = t.app.rights_requests(&po).await.unwrap();
