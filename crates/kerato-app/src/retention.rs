@@ -59,7 +59,7 @@ const CHILD_AGE: i16 = 13;
 const MAX_REASON: usize = 500;
 
 /// What one class came to in a run.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ClassCounts {
     /// Records deleted (or that a dry run would delete): charts, consent
     /// histories, confirmations, sessions.
@@ -662,5 +662,70 @@ impl App {
         let mut act = Act::new(action, target, "legal hold").id(row.id);
         act.patient_id = row.patient_id.map(|p| p.to_string());
         act
+    }
+}
+
+/// The holds that cover one patient's records: the patient's own and the
+/// practice-wide ones.
+pub(crate) async fn holds_covering(
+    tx: &mut kerato_store::Tx,
+    organisation: OrganisationId,
+    patient: PatientId,
+) -> Result<Vec<LegalHold>, AppError> {
+    store::holds(tx, organisation)
+        .await?
+        .into_iter()
+        .filter(|h| h.patient_id.is_none_or(|p| p == patient))
+        .map(domain_hold)
+        .collect()
+}
+
+/// The privacy officer's view of retention: the schedule as the practice's
+/// rules make it, the holds, and the latest run's counts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetentionOverview {
+    pub schedule: Vec<kerato_domain::retention::RetentionRule>,
+    pub holds: Vec<HoldRow>,
+    /// When the job last ran, whether it was a dry run, and its counts.
+    pub last_run: Option<(Timestamp, bool, BTreeMap<DataClass, ClassCounts>)>,
+}
+
+impl App {
+    /// The retention schedule, holds and last run of the caller's practice.
+    pub async fn retention_overview(&self, caller: &Caller) -> Result<RetentionOverview, AppError> {
+        let org = caller.actor.organisation_id;
+        let mut tx = self
+            .guard_org(
+                caller,
+                Action::Query,
+                Resource::PrivacyRequest,
+                "retention overview",
+            )
+            .await?;
+        let first = tenancy::list_locations(&mut tx, org).await?;
+        // The same schedule the job applies (see `run_retention`).
+        let schedule = first
+            .first()
+            .and_then(|l| RetentionSchedule::new(&l.address.state, None).ok())
+            .unwrap_or_default();
+        let holds = store::holds(&mut tx, org).await?;
+        let last_run = match store::last_run(&mut tx, org).await? {
+            Some((at, dry, report)) => Some((
+                at,
+                dry,
+                serde_json::from_str(&report)
+                    .map_err(|e| AppError::corrupt(format!("a retention report: {e}")))?,
+            )),
+            None => None,
+        };
+        tx.commit().await?;
+        Ok(RetentionOverview {
+            schedule: DataClass::ALL
+                .iter()
+                .map(|c| kerato_domain::retention::rule(*c, &schedule))
+                .collect(),
+            holds,
+            last_run,
+        })
     }
 }

@@ -1031,10 +1031,12 @@ impl App {
         patient: PatientId,
     ) -> Result<crate::patient_data::DeletionReport, AppError> {
         let mut tx = self.store.read().await?;
-        let first = tenancy::list_locations(&mut tx, caller.actor.organisation_id)
+        let org = caller.actor.organisation_id;
+        let first = tenancy::list_locations(&mut tx, org)
             .await?
             .into_iter()
             .next();
+        let holds = crate::retention::holds_covering(&mut tx, org, patient).await?;
         drop(tx);
         let Some(first) = first else {
             return Err(ValidationErrors::single(
@@ -1048,7 +1050,7 @@ impl App {
             .to_jiff()
             .to_zoned_datetime(first.time_zone.zone().clone())
             .date();
-        self.delete_patient_data(caller, patient, today, &first.address.state, &[])
+        self.delete_patient_data(caller, patient, today, &first.address.state, &holds)
             .await
     }
 }

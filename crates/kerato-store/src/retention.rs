@@ -347,3 +347,18 @@ pub async fn insert_run(
     )?;
     Ok(())
 }
+
+/// The latest run for a practice: (when, dry run, report as JSON).
+pub async fn last_run(
+    tx: &mut Tx,
+    organisation: OrganisationId,
+) -> Result<Option<(Timestamp, bool, String)>, StoreError> {
+    let row: Option<(i64, i64, String)> = crate::on_tx!(tx, c => sqlx::query_as(
+        "SELECT ran_at, dry_run, report FROM retention_runs WHERE organisation_id = $1 \
+         ORDER BY ran_at DESC, id DESC LIMIT 1"
+    )
+    .bind(organisation.to_string())
+    .fetch_optional(&mut **c)
+    .await)?;
+    Ok(row.map(|(at, dry, report)| (Timestamp::from_micros(at), dry != 0, report)))
+}

@@ -56,6 +56,18 @@ pub(crate) fn routes(r: Routes) -> Routes {
         )
         .add(
             "POST",
+            "/privacy/holds",
+            Needs(p, Action::Create),
+            post(place_hold),
+        )
+        .add(
+            "POST",
+            "/privacy/holds/{id}/release",
+            Needs(p, Action::Update),
+            post(release_hold),
+        )
+        .add(
+            "POST",
             "/privacy/policies",
             Needs(p, Action::Create),
             post(publish),
@@ -160,10 +172,56 @@ struct PolicyLine {
     summary: String,
 }
 
+struct ScheduleLine {
+    class: &'static str,
+    rule: String,
+    citation: &'static str,
+}
+
+struct HoldLine {
+    id: String,
+    scope: String,
+    class: &'static str,
+    reason: String,
+    placed_on: String,
+    released_on: Option<String>,
+}
+
+fn schedule_line(r: &kerato_domain::retention::RetentionRule) -> ScheduleLine {
+    use kerato_domain::retention::{Action as Step, Anchor, Keep};
+    let keep = match r.keep {
+        Keep::Years(n) => format!("{n} years"),
+        Keep::Days(n) => format!("{n} days"),
+        Keep::NotAtAll => "no time".to_string(),
+    };
+    let after = match r.after {
+        Anchor::Created => "after it is made",
+        Anchor::LastVisit => "after the last visit",
+        Anchor::LastEffective => "after it was last in effect",
+        Anchor::AccountClosed => "after the account is closed",
+        Anchor::LastInteraction => "after the last interaction, or at opt-out",
+        Anchor::LearnedUnder13 => "after it is learned the person is under 13",
+    };
+    let then = match r.action {
+        Step::Delete => "then deleted",
+        Step::Pseudonymise => "then pseudonymised",
+    };
+    ScheduleLine {
+        class: r.class.label(),
+        rule: format!("Kept {keep} {after}, {then}"),
+        citation: r.citation,
+    }
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "privacy.html")]
 struct DashboardPage {
     layout: Layout,
+    schedule: Vec<ScheduleLine>,
+    holds: Vec<HoldLine>,
+    /// "2026-11-26 (dry run): Marketing data 3 …", or nothing yet.
+    last_run: Option<String>,
+    classes: Vec<Choice>,
     requests: Vec<RequestLine>,
     types: Vec<Choice>,
     jurisdictions: Vec<Choice>,
@@ -178,8 +236,57 @@ async fn dashboard(
 ) -> Result<DashboardPage, WebError> {
     let views = state.app.rights_requests(&caller).await?;
     let policies = state.app.policies(&caller).await?;
+    let retention = state.app.retention_overview(&caller).await?;
     Ok(DashboardPage {
         layout: Layout::signed_in(&state, &csrf, &caller, "privacy").await?,
+        schedule: retention.schedule.iter().map(schedule_line).collect(),
+        holds: retention
+            .holds
+            .iter()
+            .map(|h| HoldLine {
+                id: h.id.to_string(),
+                scope: h.patient_id.map_or_else(
+                    || "the whole practice".to_string(),
+                    |p| format!("chart {p}"),
+                ),
+                class: h.data_class.map_or("every class", |c| c.label()),
+                reason: h.reason.clone(),
+                placed_on: h.placed_on.clone(),
+                released_on: h.released_on.clone(),
+            })
+            .collect(),
+        last_run: retention.last_run.map(|(at, dry, classes)| {
+            let counts: Vec<String> = classes
+                .iter()
+                .map(|(class, c)| {
+                    format!(
+                        "{}: {} deleted, {} held, {} kept",
+                        class.label(),
+                        c.records,
+                        c.held,
+                        c.kept
+                    )
+                })
+                .collect();
+            format!(
+                "{}{}: {}",
+                day(at),
+                if dry { " (dry run)" } else { "" },
+                if counts.is_empty() {
+                    "nothing was due".to_string()
+                } else {
+                    counts.join("; ")
+                }
+            )
+        }),
+        classes: kerato_domain::retention::DataClass::ALL
+            .iter()
+            .map(|c| Choice {
+                value: c.as_str().into(),
+                label: c.label().into(),
+                selected: false,
+            })
+            .collect(),
         requests: views.iter().map(RequestLine::of).collect(),
         types: request_types(),
         jurisdictions: jurisdictions(),
@@ -408,6 +515,45 @@ async fn disagreement(
         .attach_disagreement(&caller, id, &form.get("statement"))
         .await?;
     Ok(Redirect::to(&format!("/privacy/requests/{id}")).into_response())
+}
+
+async fn place_hold(
+    State(state): State<WebState>,
+    CurrentUser(caller): CurrentUser,
+    form: FormFields,
+) -> Result<Response, WebError> {
+    let patient = match form.get("patient_id").trim() {
+        "" => None,
+        id => Some(id.parse::<PatientId>().map_err(|_| {
+            WebError::Validation(ValidationErrors::single(
+                "patient_id",
+                "paste the chart's ID from its address, or leave it empty to hold the whole practice",
+            ))
+        })?),
+    };
+    let class = match form.get("data_class").trim() {
+        "" => None,
+        c => Some(
+            c.parse::<kerato_domain::retention::DataClass>()
+                .map_err(|e| WebError::Validation(ValidationErrors::single("data_class", e)))?,
+        ),
+    };
+    state
+        .app
+        .place_legal_hold(&caller, patient, class, &form.get("reason"))
+        .await?;
+    Ok(Redirect::to("/privacy#holds-heading").into_response())
+}
+
+async fn release_hold(
+    State(state): State<WebState>,
+    CurrentUser(caller): CurrentUser,
+    Path(id): Path<String>,
+    _form: FormFields,
+) -> Result<Response, WebError> {
+    let id = id.parse().map_err(|_| WebError::NotFound("legal hold"))?;
+    state.app.release_legal_hold(&caller, id).await?;
+    Ok(Redirect::to("/privacy#holds-heading").into_response())
 }
 
 async fn publish(

@@ -604,3 +604,35 @@ async fn an_amendment_is_appended_or_denied_with_the_patients_disagreement_attac
     );
     assert_eq!(entries[2].body, "I never had that biopsy.");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_workspace_shows_the_schedule_the_holds_and_the_last_run() {
+    let w = crate::world().await;
+    let app = &w.app;
+    app.create_location(&w.admin, &crate::location_input("Skin Center"))
+        .await
+        .unwrap();
+    let po = officer(&w).await;
+    let overview = app.retention_overview(&po).await.unwrap();
+    assert_eq!(
+        overview.schedule.len(),
+        kerato_domain::retention::DataClass::ALL.len(),
+        "one rule per class"
+    );
+    assert!(overview.schedule.iter().all(|r| !r.citation.is_empty()));
+    assert!(overview.last_run.is_none());
+    app.place_legal_hold(&po, None, None, "subpoena 2026-117")
+        .await
+        .unwrap();
+    app.run_retention(true).await.unwrap();
+    let overview = app.retention_overview(&po).await.unwrap();
+    assert_eq!(overview.holds.len(), 1);
+    let (_, dry, _) = overview.last_run.expect("the run is recorded");
+    assert!(dry);
+    let derm = w.user("derm@capital.example", Role::Physician, &[]).await;
+    let derm = app.unsafe_caller_for(derm.id).await.unwrap();
+    assert!(matches!(
+        app.retention_overview(&derm).await.unwrap_err(),
+        AppError::Forbidden(_)
+    ));
+}
