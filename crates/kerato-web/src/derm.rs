@@ -5,7 +5,6 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Extension, Path, State};
-use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use kerato_app::biopsies::{BiopsyInput, StepInput};
@@ -207,18 +206,12 @@ async fn requisition(
 ) -> Result<Response, WebError> {
     let id: BiopsyId = id.parse().map_err(|_| WebError::NotFound("biopsy"))?;
     let bytes = state.app.biopsy_requisition(&caller, id).await?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/pdf".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("inline; filename=\"requisition-{id}.pdf\""),
-            ),
-            (header::CACHE_CONTROL, "no-store".to_string()),
-        ],
+    Ok(crate::view::file_response(
+        "application/pdf",
+        "inline",
+        &format!("requisition-{id}.pdf"),
         bytes,
-    )
-        .into_response())
+    ))
 }
 
 struct MeasureView {

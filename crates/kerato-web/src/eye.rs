@@ -9,7 +9,6 @@ use std::collections::BTreeMap;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Extension, Path, State};
-use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use kerato_app::eye::{CONFIRMATION_STATEMENT, RxRequestInput, SignInput, rx_table};
@@ -675,18 +674,12 @@ async fn prescription_pdf(
 ) -> Result<Response, WebError> {
     let id: PrescriptionId = id_of(&id, "prescription")?;
     let bytes = state.app.prescription_pdf(&caller, id).await?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/pdf".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"prescription-{id}.pdf\""),
-            ),
-            (header::CACHE_CONTROL, "no-store".to_string()),
-        ],
+    Ok(crate::view::file_response(
+        "application/pdf",
+        "attachment",
+        &format!("prescription-{id}.pdf"),
         bytes,
-    )
-        .into_response())
+    ))
 }
 
 async fn confirmation(

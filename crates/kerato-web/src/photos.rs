@@ -258,14 +258,12 @@ async fn export(
         .parse()
         .map_err(|e: String| WebError::Validation(ValidationErrors::single("purpose", e)))?;
     let bytes = state.app.export_photo(&caller, id, purpose).await?;
-    let mut resp = image_response("image/jpeg", bytes);
-    if let Ok(v) = header::HeaderValue::from_str(&format!(
-        "attachment; filename=\"photo-{id}-{}.jpg\"",
-        purpose.as_str()
-    )) {
-        resp.headers_mut().insert(header::CONTENT_DISPOSITION, v);
-    }
-    Ok(resp)
+    Ok(crate::view::file_response(
+        "image/jpeg",
+        "attachment",
+        &format!("photo-{id}-{}.jpg", purpose.as_str()),
+        bytes,
+    ))
 }
 
 async fn record_consent(

@@ -6,7 +6,7 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Extension, Path, State};
-use axum::http::{HeaderMap, header};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use kerato_app::policies::PolicyInput;
@@ -687,16 +687,10 @@ async fn download(
     _form: FormFields,
 ) -> Result<Response, WebError> {
     let (name, bytes) = state.app.download_package(&token).await?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/zip".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}\""),
-            ),
-            (header::CACHE_CONTROL, "no-store".to_string()),
-        ],
+    Ok(crate::view::file_response(
+        "application/zip",
+        "attachment",
+        &name,
         bytes,
-    )
-        .into_response())
+    ))
 }

@@ -68,3 +68,28 @@ pub(crate) fn period(
     let from = date("from", from, today.first_of_month())?;
     Ok((from, until))
 }
+
+/// A file the browser keeps or shows: its type, how to show it
+/// (`attachment` or `inline`) under which name, never cached (it is a
+/// patient's record).
+pub(crate) fn file_response(
+    content_type: &str,
+    disposition: &str,
+    file_name: &str,
+    bytes: Vec<u8>,
+) -> axum::response::Response {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    (
+        [
+            (header::CONTENT_TYPE, content_type.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("{disposition}; filename=\"{file_name}\""),
+            ),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+        ],
+        bytes,
+    )
+        .into_response()
+}

@@ -31,6 +31,18 @@ fn request(kind: &str) -> RequestInput {
     }
 }
 
+/// A practice with one location and a privacy officer, its clock at `at`.
+async fn practice(at_time: &str) -> (World, kerato_app::Caller) {
+    let w = crate::world().await;
+    w.app
+        .create_location(&w.admin, &crate::location_input("Skin Center"))
+        .await
+        .unwrap();
+    let po = officer(&w).await;
+    w.clock.set(at(at_time));
+    (w, po)
+}
+
 async fn officer(w: &World) -> kerato_app::Caller {
     let user = w
         .user("privacy@capital.example", Role::PrivacyOfficer, &[])
@@ -50,13 +62,9 @@ async fn inbox_count(w: &World, user: kerato_domain::ids::UserId, needle: &str) 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_portal_request_with_gpc_runs_its_clock_alarms_once_and_records_the_opt_out() {
-    let w = crate::world().await;
+    let (w, po) = practice("2026-11-26T10:00:00-05:00[America/New_York]").await;
     let app = &w.app;
-    app.create_location(&w.admin, &crate::location_input("Skin Center"))
-        .await
-        .unwrap();
     let patient = w.patient("Rosa", "Quintero", "1961-04-02").await;
-    let po = officer(&w).await;
     // Monday 7 September 2026 is Labor Day; received the Friday before.
     w.clock
         .set(at("2026-09-04T10:00:00-04:00[America/New_York]"));
@@ -166,14 +174,8 @@ async fn a_portal_request_with_gpc_runs_its_clock_alarms_once_and_records_the_op
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hipaa_access_request_is_due_in_30_days_and_extends_once_with_notice() {
-    let w = crate::world().await;
+    let (w, po) = practice("2026-03-02T09:00:00-05:00[America/New_York]").await;
     let app = &w.app;
-    app.create_location(&w.admin, &crate::location_input("Skin Center"))
-        .await
-        .unwrap();
-    let po = officer(&w).await;
-    w.clock
-        .set(at("2026-03-02T09:00:00-05:00[America/New_York]"));
     let row = app
         .receive_rights_request(Some(&po), Channel::Staff, &request("access"), false)
         .await
@@ -352,14 +354,8 @@ async fn a_material_policy_change_needs_thirty_days_notice_and_is_announced() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_deletion_request_deletes_what_may_go_and_says_what_is_kept_until_when() {
-    let w = crate::world().await;
+    let (w, po) = practice("2026-11-26T10:00:00-05:00[America/New_York]").await;
     let app = &w.app;
-    app.create_location(&w.admin, &crate::location_input("Skin Center"))
-        .await
-        .unwrap();
-    let po = officer(&w).await;
-    w.clock
-        .set(at("2026-11-26T10:00:00-05:00[America/New_York]"));
     let patient = w.patient("Rosa", "Quintero", "1961-04-02").await;
     // A clinical record inside its retention period, and a marketing
     // consent that may go at once.
@@ -453,14 +449,8 @@ async fn a_deletion_request_deletes_what_may_go_and_says_what_is_kept_until_when
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_accounting_request_is_answered_from_the_disclosure_log() {
-    let w = crate::world().await;
+    let (w, po) = practice("2026-11-26T10:00:00-05:00[America/New_York]").await;
     let app = &w.app;
-    app.create_location(&w.admin, &crate::location_input("Skin Center"))
-        .await
-        .unwrap();
-    let po = officer(&w).await;
-    w.clock
-        .set(at("2026-11-26T10:00:00-05:00[America/New_York]"));
     let patient = w.patient("Rosa", "Quintero", "1961-04-02").await;
     app.record_disclosure(
         &po,
@@ -536,12 +526,8 @@ async fn an_accounting_request_is_answered_from_the_disclosure_log() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_amendment_is_appended_or_denied_with_the_patients_disagreement_attached() {
-    let w = crate::world().await;
+    let (w, po) = practice("2026-11-26T10:00:00-05:00[America/New_York]").await;
     let app = &w.app;
-    app.create_location(&w.admin, &crate::location_input("Skin Center"))
-        .await
-        .unwrap();
-    let po = officer(&w).await;
     let patient = w.patient("Rosa", "Quintero", "1961-04-02").await;
     let ask = |details: &str| RequestInput {
         details: details.into(),
@@ -607,12 +593,8 @@ async fn an_amendment_is_appended_or_denied_with_the_patients_disagreement_attac
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_workspace_shows_the_schedule_the_holds_and_the_last_run() {
-    let w = crate::world().await;
+    let (w, po) = practice("2026-11-26T10:00:00-05:00[America/New_York]").await;
     let app = &w.app;
-    app.create_location(&w.admin, &crate::location_input("Skin Center"))
-        .await
-        .unwrap();
-    let po = officer(&w).await;
     let overview = app.retention_overview(&po).await.unwrap();
     assert_eq!(
         overview.schedule.len(),
