@@ -41,8 +41,8 @@ use kerato_domain::ids::{LegalHoldId, OrganisationId, PatientId, RetentionRunId}
 use kerato_domain::retention::{DataClass, LegalHold, RecordFacts, RetentionSchedule, is_due};
 use kerato_domain::time::Timestamp;
 use kerato_store::patient_data::{self, PATIENT_TABLES, Retention};
-use kerato_store::retention as store;
 pub use kerato_store::retention::HoldRow;
+use kerato_store::retention::{self as store, DatedRecords};
 use kerato_store::{Tx, audit, tenancy};
 
 use crate::authz::{Act, Caller};
@@ -111,13 +111,14 @@ impl RetentionReport {
 }
 
 /// The classes a run weighs, in the order it weighs them.
-pub const RUN_CLASSES: [DataClass; 6] = [
+pub const RUN_CLASSES: [DataClass; 7] = [
     DataClass::ClinicalAdult,
     DataClass::ClinicalMinor,
     DataClass::MarketingData,
     DataClass::ChildNonClinical,
     DataClass::FtcRxConfirmation,
     DataClass::UsageLogs,
+    DataClass::HipaaDocumentation,
 ];
 
 /// One practice's run in progress: its day, rules, holds and counts.
@@ -250,8 +251,23 @@ impl App {
         };
         self.expire_charts(&mut p).await?;
         self.expire_consents(&mut p).await?;
-        self.expire_confirmations(&mut p).await?;
-        self.expire_sessions(&mut p).await?;
+        // Confirmations, session logs and the HIPAA documentation that
+        // stands on its own go each on their own date.
+        for (class, kind) in [
+            (DataClass::FtcRxConfirmation, DatedRecords::FtcConfirmations),
+            (DataClass::UsageLogs, DatedRecords::StaffSessions),
+            (DataClass::HipaaDocumentation, DatedRecords::Disclosures),
+            (
+                DataClass::HipaaDocumentation,
+                DatedRecords::ClosedRightsRequests,
+            ),
+            (
+                DataClass::HipaaDocumentation,
+                DatedRecords::PolicyAcceptances,
+            ),
+        ] {
+            self.expire_dated(&mut p, class, kind).await?;
+        }
         let run = PracticeRun {
             organisation,
             today: today.to_string(),
@@ -488,66 +504,42 @@ impl App {
         Ok(())
     }
 
-    /// Prescription confirmations past their three years.
-    async fn expire_confirmations(&self, p: &mut Practice) -> Result<(), AppError> {
-        let class = DataClass::FtcRxConfirmation;
+    /// The records that go on their own by one date: each is weighed on
+    /// its class's rule and deleted, page by page, at most a batch a
+    /// transaction.
+    async fn expire_dated(
+        &self,
+        p: &mut Practice,
+        class: DataClass,
+        kind: DatedRecords,
+    ) -> Result<(), AppError> {
         let mut after = String::new();
         loop {
             let mut tx = self.store.read().await?;
-            let page = store::confirmations(&mut tx, p.organisation, &after, BATCH).await?;
+            let page = store::dated_page(&mut tx, kind, p.organisation, &after, BATCH).await?;
             drop(tx);
             let Some(last) = page.last() else {
                 return Ok(());
             };
-            after = last.prescription_id.clone();
+            after = last.key.clone();
             let mut tx = self.store.write().await?;
-            let mut deleted = 0;
-            for c in page {
-                let facts = RecordFacts::created(p.date(c.recorded_at));
-                if !p.weigh(class, &facts, Some(c.patient)) {
+            let (mut records, mut rows) = (0, 0);
+            for record in page {
+                let facts = RecordFacts::created(p.date(record.at));
+                if !p.weigh(class, &facts, record.patient) {
                     continue;
                 }
-                if !p.dry_run {
-                    store::delete_confirmation(&mut tx, &c.prescription_id).await?;
-                }
-                deleted += 1;
+                rows += if p.dry_run {
+                    1
+                } else {
+                    store::delete_dated(&mut tx, kind, p.organisation, &record.key).await?
+                };
+                records += 1;
             }
             let counts = p.counts(class);
-            counts.records += deleted;
-            counts.rows += deleted;
-            self.commit_batch(p, tx, &BTreeMap::from([(class, (deleted, deleted))]))
-                .await?;
-        }
-    }
-
-    /// Staff sessions past the usage log period.
-    async fn expire_sessions(&self, p: &mut Practice) -> Result<(), AppError> {
-        let class = DataClass::UsageLogs;
-        let mut after = String::new();
-        loop {
-            let mut tx = self.store.read().await?;
-            let page = store::sessions(&mut tx, p.organisation, &after, BATCH).await?;
-            drop(tx);
-            let Some(last) = page.last() else {
-                return Ok(());
-            };
-            after = last.token_hash.clone();
-            let mut tx = self.store.write().await?;
-            let mut deleted = 0;
-            for s in page {
-                let facts = RecordFacts::created(p.date(s.last_active_at));
-                if !p.weigh(class, &facts, None) {
-                    continue;
-                }
-                if !p.dry_run {
-                    store::delete_session(&mut tx, &s.token_hash).await?;
-                }
-                deleted += 1;
-            }
-            let counts = p.counts(class);
-            counts.records += deleted;
-            counts.rows += deleted;
-            self.commit_batch(p, tx, &BTreeMap::from([(class, (deleted, deleted))]))
+            counts.records += records;
+            counts.rows += rows;
+            self.commit_batch(p, tx, &BTreeMap::from([(class, (records, rows))]))
                 .await?;
         }
     }

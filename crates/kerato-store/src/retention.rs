@@ -226,90 +226,140 @@ pub async fn delete_consent_history(
     )?)
 }
 
-/// A prescription confirmation (or refusal) with its patient.
+/// A record the job weighs by one date: its key, its patient (when it
+/// has one, for patient holds), and the date its period runs from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Confirmation {
-    pub prescription_id: String,
-    pub patient: PatientId,
-    pub recorded_at: Timestamp,
+pub struct Dated {
+    pub key: String,
+    pub patient: Option<PatientId>,
+    pub at: Timestamp,
 }
 
-/// A page of the organisation's confirmations, by prescription ID.
-pub async fn confirmations(
+/// The kinds of record that go on their own, each by one date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DatedRecords {
+    /// Prescription release confirmations and refusals, from when they
+    /// were recorded.
+    FtcConfirmations,
+    /// Staff sign-in sessions (the usage logs: client address, pages),
+    /// from their last request or sign-out.
+    StaffSessions,
+    /// The disclosure log's entries, from when they were recorded.
+    Disclosures,
+    /// Answered privacy requests with their links and alarms, from their
+    /// answer; an amendment they produced stays with the chart.
+    ClosedRightsRequests,
+    /// Acknowledgements of a policy version, from when they were given.
+    PolicyAcceptances,
+}
+
+impl DatedRecords {
+    /// Selects (key, patient, date) after key `$2`, at most `$3`, of
+    /// organisation `$1`, by key.
+    fn list(self) -> &'static str {
+        match self {
+            Self::FtcConfirmations => {
+                "SELECT c.prescription_id, p.patient_id, c.recorded_at FROM rx_confirmations c \
+                 JOIN prescriptions p ON p.id = c.prescription_id \
+                 WHERE c.organisation_id = $1 AND c.prescription_id > $2 \
+                 ORDER BY c.prescription_id LIMIT $3"
+            }
+            Self::StaffSessions => {
+                "SELECT s.token_hash, NULL, CASE WHEN s.revoked_at > s.last_seen_at \
+                 THEN s.revoked_at ELSE s.last_seen_at END FROM sessions s \
+                 JOIN users u ON u.id = s.user_id \
+                 WHERE u.organisation_id = $1 AND s.token_hash > $2 ORDER BY s.token_hash LIMIT $3"
+            }
+            Self::Disclosures => {
+                "SELECT id, patient_id, created_at FROM disclosures \
+                 WHERE organisation_id = $1 AND id > $2 ORDER BY id LIMIT $3"
+            }
+            Self::ClosedRightsRequests => {
+                "SELECT id, patient_id, updated_at FROM rights_requests \
+                 WHERE organisation_id = $1 AND state IN ('fulfilled', 'denied') AND id > $2 \
+                 ORDER BY id LIMIT $3"
+            }
+            Self::PolicyAcceptances => {
+                "SELECT kind || '|' || CAST(version AS TEXT) || '|' || subject_id, \
+                 CASE WHEN subject_kind = 'patient' THEN subject_id END, accepted_at \
+                 FROM policy_acceptances WHERE organisation_id = $1 \
+                 AND kind || '|' || CAST(version AS TEXT) || '|' || subject_id > $2 \
+                 ORDER BY 1 LIMIT $3"
+            }
+        }
+    }
+
+    /// Deletes the record with key `$1` of organisation `$2`, dependent
+    /// rows first.
+    fn delete(self) -> &'static [&'static str] {
+        match self {
+            Self::FtcConfirmations => &[
+                "DELETE FROM rx_confirmations WHERE prescription_id = $1 AND organisation_id = $2",
+            ],
+            Self::StaffSessions => &["DELETE FROM sessions WHERE token_hash = $1 \
+                 AND user_id IN (SELECT id FROM users WHERE organisation_id = $2)"],
+            Self::Disclosures => {
+                &["DELETE FROM disclosures WHERE id = $1 AND organisation_id = $2"]
+            }
+            Self::ClosedRightsRequests => &[
+                "UPDATE record_amendments SET request_id = NULL WHERE request_id = $1 AND organisation_id = $2",
+                "DELETE FROM download_links WHERE request_id = $1 AND organisation_id = $2",
+                "DELETE FROM rights_request_alarms WHERE request_id = $1 \
+                 AND request_id IN (SELECT id FROM rights_requests WHERE organisation_id = $2)",
+                "DELETE FROM rights_requests WHERE id = $1 AND organisation_id = $2",
+            ],
+            Self::PolicyAcceptances => {
+                &["DELETE FROM policy_acceptances WHERE organisation_id = $2 \
+                 AND kind || '|' || CAST(version AS TEXT) || '|' || subject_id = $1"]
+            }
+        }
+    }
+}
+
+/// A page of one kind of dated record, by key.
+pub async fn dated_page(
     tx: &mut Tx,
+    kind: DatedRecords,
     organisation: OrganisationId,
     after: &str,
     limit: i64,
-) -> Result<Vec<Confirmation>, StoreError> {
-    let rows: Vec<(String, String, i64)> = on_tx!(tx, c => sqlx::query_as(
-        "SELECT c.prescription_id, p.patient_id, c.recorded_at FROM rx_confirmations c \
-         JOIN prescriptions p ON p.id = c.prescription_id \
-         WHERE c.organisation_id = $1 AND c.prescription_id > $2 \
-         ORDER BY c.prescription_id LIMIT $3"
-    )
-    .bind(organisation.to_string())
-    .bind(after)
-    .bind(limit)
-    .fetch_all(&mut **c)
-    .await)?;
+) -> Result<Vec<Dated>, StoreError> {
+    let rows: Vec<(String, Option<String>, i64)> = on_tx!(tx, c => sqlx::query_as(kind.list())
+        .bind(organisation.to_string())
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&mut **c)
+        .await)?;
     rows.into_iter()
-        .map(|(id, patient, at)| {
-            Ok(Confirmation {
-                prescription_id: id,
-                patient: patient.parse().map_err(corrupt)?,
-                recorded_at: Timestamp::from_micros(at),
+        .map(|(key, patient, at)| {
+            Ok(Dated {
+                key,
+                patient: patient.map(|p| p.parse()).transpose().map_err(corrupt)?,
+                at: Timestamp::from_micros(at),
             })
         })
         .collect()
 }
 
-pub async fn delete_confirmation(tx: &mut Tx, prescription_id: &str) -> Result<u64, StoreError> {
-    Ok(execute!(
-        tx,
-        sqlx::query("DELETE FROM rx_confirmations WHERE prescription_id = $1")
-            .bind(prescription_id)
-    )?)
-}
-
-/// A staff sign-in session: its key and its last sign of life (its last
-/// request, or its sign-out when that came later).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SessionLog {
-    pub token_hash: String,
-    pub last_active_at: Timestamp,
-}
-
-/// A page of the sessions of the organisation's staff, by key.
-pub async fn sessions(
+/// Deletes one dated record; returns the rows that went with it.
+pub async fn delete_dated(
     tx: &mut Tx,
+    kind: DatedRecords,
     organisation: OrganisationId,
-    after: &str,
-    limit: i64,
-) -> Result<Vec<SessionLog>, StoreError> {
-    let rows: Vec<(String, i64, Option<i64>)> = on_tx!(tx, c => sqlx::query_as(
-        "SELECT s.token_hash, s.last_seen_at, s.revoked_at FROM sessions s \
-         JOIN users u ON u.id = s.user_id \
-         WHERE u.organisation_id = $1 AND s.token_hash > $2 ORDER BY s.token_hash LIMIT $3"
-    )
-    .bind(organisation.to_string())
-    .bind(after)
-    .bind(limit)
-    .fetch_all(&mut **c)
-    .await)?;
-    Ok(rows
-        .into_iter()
-        .map(|(token_hash, seen, revoked)| SessionLog {
-            token_hash,
-            last_active_at: Timestamp::from_micros(revoked.map_or(seen, |r| r.max(seen))),
-        })
-        .collect())
-}
-
-pub async fn delete_session(tx: &mut Tx, token_hash: &str) -> Result<u64, StoreError> {
-    Ok(execute!(
-        tx,
-        sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash)
-    )?)
+    key: &str,
+) -> Result<u64, StoreError> {
+    let mut rows = 0;
+    for sql in kind.delete() {
+        let n = execute!(
+            tx,
+            sqlx::query(*sql).bind(key).bind(organisation.to_string())
+        )?;
+        // An update unlinks a row that stays; only deletions are counted.
+        if sql.starts_with("DELETE") {
+            rows += n;
+        }
+    }
+    Ok(rows)
 }
 
 /// The IDs of a patient's clinical photos, whose encrypted files lie

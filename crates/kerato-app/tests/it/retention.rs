@@ -477,3 +477,115 @@ async fn a_charts_photo_files_go_with_it_and_a_practice_wide_hold_keeps_a_class(
     assert!(!chart_exists(app, pia).await);
     assert_eq!(files_in(dir.path()), 0, "no file outlives its row");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hipaa_documentation_goes_six_years_after_it_was_made_and_not_a_day_before() {
+    use kerato_app::rights::{Channel, RequestInput, RequestStep};
+    let w = crate::world().await;
+    let app = &w.app;
+    app.create_location(&w.admin, &crate::location_input("Skin Center"))
+        .await
+        .unwrap();
+    let officer = w
+        .user("privacy@capital.example", Role::PrivacyOfficer, &[])
+        .await;
+    let officer = app.unsafe_caller_for(officer.id).await.unwrap();
+    w.clock.set(noon("2026-03-02"));
+    let patient = w.patient("Rosa", "Quintero", "1961-04-02").await;
+    // A disclosure, an answered opt-out request and an acknowledgement of
+    // the notice, all made on 2 March 2026.
+    app.record_disclosure(
+        &officer,
+        patient,
+        &kerato_app::privacy::DisclosureInput {
+            disclosed_on: "2026-03-02".into(),
+            recipient: "County health department".into(),
+            purpose: "public health report".into(),
+            description: "registry report".into(),
+        },
+    )
+    .await
+    .unwrap();
+    let row = app
+        .receive_rights_request(
+            Some(&officer),
+            Channel::Staff,
+            &RequestInput {
+                request_type: "marketing_opt_out".into(),
+                first_name: "Rosa".into(),
+                last_name: "Quintero".into(),
+                date_of_birth: "1961-04-02".into(),
+                email: "rosa@example.net".into(),
+                ..Default::default()
+            },
+            false,
+        )
+        .await
+        .unwrap();
+    let v = app
+        .rights_request_step(
+            &officer,
+            row.id,
+            1,
+            RequestStep::VerifyIdentity {
+                patient,
+                note: "photo ID".into(),
+            },
+        )
+        .await
+        .unwrap()
+        .row
+        .version;
+    app.rights_request_step(
+        &officer,
+        row.id,
+        v,
+        RequestStep::Fulfil {
+            summary: "opted out".into(),
+        },
+    )
+    .await
+    .unwrap();
+    let documents = async || {
+        let p = patient.to_string();
+        [
+            count(
+                app,
+                "SELECT count(*) FROM disclosures WHERE patient_id = $1",
+                &p,
+            )
+            .await,
+            count(
+                app,
+                "SELECT count(*) FROM rights_requests WHERE patient_id = $1",
+                &p,
+            )
+            .await,
+        ]
+    };
+    assert_eq!(documents().await, [1, 1]);
+    // The chart itself is held (New York keeps it six years too, and it
+    // would take the documents with it): the documents go on their own.
+    app.place_legal_hold(
+        &officer,
+        Some(patient),
+        Some(DataClass::ClinicalAdult),
+        "malpractice claim 2031-88",
+    )
+    .await
+    .unwrap();
+    // Kept through the sixth anniversary, gone the day after, once.
+    let report = run_on(&w, "2032-03-02").await;
+    assert_eq!(records(&report, DataClass::HipaaDocumentation), 0);
+    assert_eq!(documents().await, [1, 1]);
+    let report = run_on(&w, "2032-03-03").await;
+    assert_eq!(records(&report, DataClass::HipaaDocumentation), 2);
+    assert_eq!(documents().await, [0, 0]);
+    assert!(chart_exists(app, patient).await, "the held chart stays");
+    let report = run_on(&w, "2032-03-03").await;
+    assert_eq!(
+        records(&report, DataClass::HipaaDocumentation),
+        0,
+        "a second run does nothing"
+    );
+}
