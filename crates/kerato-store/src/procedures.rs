@@ -79,14 +79,6 @@ pub async fn insert_procedure(tx: &mut Tx, p: &ProcedureRow) -> Result<(), Store
     Ok(())
 }
 
-pub async fn find_procedure(
-    tx: &mut Tx,
-    id: ProcedureId,
-) -> Result<Option<ProcedureRow>, StoreError> {
-    let sql = format!("SELECT {COLUMNS} FROM procedures WHERE id = $1");
-    crate::fetch_one_by!(tx, sql, id.to_string(), ProcedureTuple, procedure_from)
-}
-
 /// A patient's procedures, oldest first.
 pub async fn procedures_of_patient(
     tx: &mut Tx,

@@ -111,6 +111,19 @@ impl Browser {
         panic!("the page never showed {needle:?}: {}", self.source().await);
     }
 
+    /// Runs a script on the page and returns its result as a string.
+    async fn eval_string(&self, script: &str) -> String {
+        self.call(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({"script": script, "args": []})),
+        )
+        .await
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+    }
+
     /// Waits until the page source no longer contains `needle`.
     async fn wait_without(&self, needle: &str) {
         for _ in 0..100 {
@@ -756,14 +769,7 @@ async fn a_biopsy_is_logged_and_moved_along_its_loop_in_chromium() {
     let violations = b.accessibility_violations().await;
     assert!(violations.is_empty(), "the biopsy queue: {violations:?}");
     // The demo's own biopsies share the queue: act on this one's row.
-    let action = b
-        .call(
-            reqwest::Method::POST,
-            "/execute/sync",
-            Some(json!({"script": "return [...document.querySelectorAll('tbody tr')].find(r => r.textContent.includes('left forearm')).querySelector('form[action$=\"/step\"]').getAttribute('action');", "args": []})),
-        )
-        .await;
-    let action = action.as_str().unwrap().to_string();
+    let action = b.eval_string("return [...document.querySelectorAll('tbody tr')].find(r => r.textContent.includes('left forearm')).querySelector('form[action$=\"/step\"]').getAttribute('action');").await;
     let id = action
         .trim_start_matches("/biopsies/")
         .trim_end_matches("/step")
@@ -947,13 +953,10 @@ async fn a_lesion_is_photographed_biopsied_escalated_and_its_loop_closed_in_chro
     b.wait_for("Punch biopsy, 4 mm, of left forearm.").await;
     b.wait_for("11104").await;
     let requisition = b
-        .call(
-            reqwest::Method::POST,
-            "/execute/sync",
-            Some(json!({"script": "return document.querySelector(\"a[href$='/requisition.pdf']\").getAttribute('href');", "args": []})),
+        .eval_string(
+            "return document.querySelector(\"a[href$='/requisition.pdf']\").getAttribute('href');",
         )
         .await;
-    let requisition = requisition.as_str().unwrap().to_string();
     let specimen = requisition
         .trim_start_matches("/biopsies/")
         .trim_end_matches("/requisition.pdf")
@@ -1128,13 +1131,8 @@ async fn an_access_request_is_verified_fulfilled_and_downloaded_once_in_chromium
     b.click("#fulfil").await;
     b.wait_for("id=\"download-link\"").await;
     let link = b
-        .call(
-            reqwest::Method::POST,
-            "/execute/sync",
-            Some(json!({"script": "return document.querySelector('#download-link a').getAttribute('href');", "args": []})),
-        )
+        .eval_string("return document.querySelector('#download-link a').getAttribute('href');")
         .await;
-    let link = link.as_str().unwrap().to_string();
     assert!(b.text("#request-state").await.contains("fulfilled"));
 
     // The requester, signed out, opens the link and downloads once.
