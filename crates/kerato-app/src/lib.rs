@@ -31,7 +31,7 @@ pub mod waitlist;
 use std::sync::Arc;
 
 use kerato_domain::time::{Clock, Timestamp};
-use kerato_store::Store;
+use kerato_store::{ClinicSchema, Store};
 
 pub use authz::Caller;
 pub use error::AppError;

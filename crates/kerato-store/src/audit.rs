@@ -5,9 +5,9 @@ use kerato_domain::audit::{AuditAction, AuditEvent, NewAuditEvent, Outcome, chai
 use kerato_domain::ids::OrganisationId;
 use kerato_domain::time::Timestamp;
 
-use crate::backend::Tx;
-use crate::error::StoreError;
 use crate::{execute, on_tx};
+use kerato_db::StoreError;
+use kerato_db::Tx;
 
 macro_rules! event_columns {
     () => {
