@@ -1,0 +1,10 @@
+//! The HTTP pieces both web front ends share (the clinic's `kerato-web` and
+//! the vendor site): security headers and CSRF protection for HTML forms.
+
+pub mod csrf;
+pub mod headers;
+
+/// Whether the server speaks TLS, which decides `Secure` cookies, the
+/// `__Host-` prefix and HSTS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tls(pub bool);
