@@ -7,7 +7,8 @@ mod authz;
 mod batch;
 pub mod biopsies;
 pub mod board;
-pub mod clock;
+// The wall clock lives in `kerato-db`, shared with the vendor site.
+pub use kerato_db::clock;
 pub mod consents;
 pub mod demo;
 mod error;

@@ -10,6 +10,7 @@
 //! UTC microseconds, BIGINT money in cents.
 
 mod backend;
+pub mod clock;
 mod error;
 mod key;
 mod migrate;
