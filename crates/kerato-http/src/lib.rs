@@ -1,6 +1,8 @@
 //! The HTTP pieces both web front ends share (the clinic's `kerato-web` and
-//! the vendor site): security headers and CSRF protection for HTML forms.
+//! the vendor site): security headers, CSRF protection for HTML forms, and embedded assets
+//! with content-hashed names.
 
+pub mod assets;
 pub mod csrf;
 pub mod headers;
 
