@@ -1,36 +1,92 @@
-//! The vendor site (`kerato site`): the public website, the customer portal
-//! and the privacy center. It never holds PHI, so this crate depends on no
-//! clinical area. For now it is the shell the later work fills in.
+//! The vendor site (`kerato site`): the public website, the customer
+//! portal and the privacy center.
+//!
+//! It never holds protected health information. It depends on no clinical
+//! crate: the shared rules come from `kerato-core`, the storage engine from
+//! `kerato-db` and the HTTP pieces from `kerato-http`; `tests/boundary.rs`
+//! checks the dependency list and scans the schema for PHI-like columns.
+//! Its database is its own (an encrypted SQLite file or PostgreSQL), with
+//! its own migrations in `migrations/`.
+
+pub mod audit;
+pub mod config;
+pub mod demo_requests;
+pub mod outbox;
+mod pages;
+pub mod policies;
+pub mod schema;
+mod web;
+
+use std::sync::Arc;
 
 use axum::Router;
-use axum::http::header;
-use axum::response::IntoResponse;
-use axum::routing::get;
+use axum::extract::DefaultBodyLimit;
+use axum::middleware;
+use kerato_core::time::{Clock, Timestamp};
+use kerato_db::Store;
+use kerato_http::Tls;
 
-const HOME: &str = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-<title>Kerato: practice software for dermatology, eye care and optical shops</title></head>\
-<body><main><h1>Kerato</h1><p>Practice software for dermatology practices, eye care practices \
-and optical shops, run on your own server so your patients' records stay with you.</p></main></body></html>";
+pub use config::SiteConfig;
+pub use web::SiteError;
 
-async fn home() -> impl IntoResponse {
-    (
-        [
-            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-            (
-                header::CONTENT_SECURITY_POLICY,
-                "default-src 'self'; frame-ancestors 'none'",
-            ),
-            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-            (header::REFERRER_POLICY, "no-referrer"),
-        ],
-        HOME,
-    )
+/// The largest request body a form may send: a support ticket's text with
+/// room to spare. Larger bodies are refused before they are read.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// Everything a request handler needs; cheap to clone.
+#[derive(Clone)]
+pub struct Site {
+    pub store: Store,
+    pub clock: Arc<dyn Clock>,
+    pub config: Arc<SiteConfig>,
 }
 
-/// The vendor site's routes.
-pub fn router() -> Router {
-    Router::new()
-        .route("/", get(home))
-        .route("/healthz", get(|| async { "ok" }))
+impl std::fmt::Debug for Site {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Site")
+            .field("store", &self.store.location())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Site {
+    pub fn new(store: Store, clock: Arc<dyn Clock>, config: SiteConfig) -> Self {
+        Self {
+            store,
+            clock,
+            config: Arc::new(config),
+        }
+    }
+
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    /// Brings the schema up to date and puts the first policy documents in
+    /// place; safe to run at every start.
+    pub async fn prepare(&self) -> Result<(), SiteError> {
+        self.store
+            .apply_migrations(schema::MIGRATIONS, None, self.now())
+            .await?;
+        policies::seed(self).await
+    }
+}
+
+/// The vendor site's routes, with its security headers and CSRF layer.
+pub fn router(site: Site, tls: bool) -> Router {
+    let r = Router::new();
+    let r = pages::routes(r);
+    let r = policies::routes(r);
+    let r = demo_requests::routes(r);
+    r.fallback(web::not_found)
+        .layer(middleware::from_fn_with_state(
+            Tls(tls),
+            kerato_http::csrf::layer,
+        ))
+        .layer(middleware::from_fn_with_state(
+            Tls(tls),
+            kerato_http::headers::layer,
+        ))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(site)
 }

@@ -103,6 +103,9 @@ pub enum Command {
         /// Address to listen on (loopback; TLS for the site arrives with its own deployment work).
         #[arg(long, default_value = "127.0.0.1:8081", value_name = "ADDR")]
         bind: SocketAddr,
+        /// The site's data directory (its encrypted database and key).
+        #[arg(long, default_value = "./kerato-site-data", value_name = "DIR")]
+        data_dir: PathBuf,
     },
     /// Measure performance on this machine.
     Bench {
@@ -255,10 +258,14 @@ pub async fn run(cli: Cli) -> Result<()> {
             telemetry::init(&config.log);
             serve::demo(&config, &data, site_bind, days_ahead).await
         }
-        Command::Site { bind } => {
-            let config = Config::default();
+        Command::Site { bind, data_dir } => {
+            let data = DataArgs {
+                data_dir,
+                database_url: None,
+            };
+            let config = Config::load(cli.config.as_deref(), &data)?;
             telemetry::init(&config.log);
-            serve::site(bind).await
+            serve::site(&config, bind, &data.data_dir).await
         }
         Command::Bench { what } => match what {
             BenchCommand::Store { rows, database_url } => {

@@ -152,6 +152,8 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub mail: MailConfig,
     pub log: LogConfig,
+    /// The vendor site (`kerato site`); the clinic ignores it.
+    pub site: kerato_site::SiteConfig,
 }
 
 fn one_or_many<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<SocketAddr>, D::Error> {
@@ -226,6 +228,18 @@ interval_seconds = 30
 level = "info"
 # text or json
 format = "text"
+
+[site]
+# The vendor site (`kerato site`), shown on its pages and in its e-mails.
+# Its database is <site data dir>/site.db, encrypted with site.key beside
+# it; set KERATO_SITE_DATABASE_URL to a postgres:// URL to use PostgreSQL.
+vendor_name = "Kerato Software"
+contact_email = "info@kerato.example"
+contact_phone = "1-800-555-0199"
+# The site's public address, for links in e-mails.
+public_url = "http://127.0.0.1:8081"
+# Days the usage log (IP prefix, browser, pages) is kept for troubleshooting.
+usage_log_days = 30
 "#;
 
 /// Environment variables under the `KERATO_` prefix that are not

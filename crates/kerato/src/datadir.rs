@@ -81,6 +81,41 @@ pub async fn open_store(config: &Config, data: &DataArgs, mode: OpenMode) -> Res
     .await?)
 }
 
+/// Opens the vendor site's own database and prepares it: PostgreSQL when
+/// `KERATO_SITE_DATABASE_URL` is set, otherwise `<dir>/site.db`, encrypted
+/// with `<dir>/site.key`, both made on first start (the site has no init
+/// step: it holds no PHI and starts empty).
+pub async fn open_site(
+    config: &Config,
+    dir: &Path,
+    clock: Arc<dyn Clock>,
+) -> Result<kerato_site::Site> {
+    let store = match std::env::var("KERATO_SITE_DATABASE_URL") {
+        Ok(url) => Store::open_postgres(&url, config.database.max_connections).await?,
+        Err(_) => {
+            create_private_dir(dir)?;
+            let key_path = dir.join(SITE_KEY_FILE);
+            if !key_path.exists() {
+                let key = DbKey::from_bytes(rand::random());
+                create_private_file(&key_path, format!("{}\n", key.to_hex()).as_bytes())?;
+            }
+            Store::open_sqlite(SqliteOptions {
+                path: dir.join(SITE_DB_FILE),
+                key: Some(DbKey::from_file(&key_path)?),
+                mode: OpenMode::CreateIfMissing,
+                max_connections: config.database.max_connections,
+            })
+            .await?
+        }
+    };
+    let site = kerato_site::Site::new(store, clock, config.site.clone());
+    site.prepare().await?;
+    Ok(site)
+}
+
+const SITE_DB_FILE: &str = "site.db";
+const SITE_KEY_FILE: &str = "site.key";
+
 fn create_private_file(path: &Path, contents: &[u8]) -> Result<()> {
     let mut f = OpenOptions::new()
         .write(true)

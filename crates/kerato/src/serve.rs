@@ -292,13 +292,17 @@ pub async fn serve(config: &Config, data: &DataArgs) -> Result<()> {
     result
 }
 
-pub async fn site(bind: SocketAddr) -> Result<()> {
+pub async fn site(config: &Config, bind: SocketAddr, data_dir: &Path) -> Result<()> {
     if !bind.ip().is_loopback() {
         bail!(
             "the vendor site serves only loopback addresses until it has its own TLS setup; use 127.0.0.1"
         );
     }
-    run_servers(vec![(bind, kerato_site::router(), None, "site")]).await
+    let site = datadir::open_site(config, data_dir, Arc::new(SystemClock)).await?;
+    let store = site.store.clone();
+    let result = run_servers(vec![(bind, kerato_site::router(site, false), None, "site")]).await;
+    store.close().await;
+    result
 }
 
 pub async fn demo(
@@ -314,6 +318,7 @@ pub async fn demo(
     }
     let clock = Arc::new(DaysAheadClock::new(days_ahead).map_err(anyhow::Error::msg)?);
     let prepared = datadir::prepare(config, data, &[], clock.as_ref()).await?;
+    let site = datadir::open_site(config, &data.data_dir.join("site"), clock.clone()).await?;
     let app = datadir::attach_files(
         App::new(prepared.store.clone(), clock),
         config,
@@ -369,9 +374,15 @@ pub async fn demo(
             None,
             "clinic",
         ),
-        (site_bind, kerato_site::router(), None, "site"),
+        (
+            site_bind,
+            kerato_site::router(site.clone(), false),
+            None,
+            "site",
+        ),
     ])
     .await;
     prepared.store.close().await;
+    site.store.close().await;
     result
 }

@@ -1,0 +1,33 @@
+//! The vendor site's settings: who the vendor is and how to reach it, shown
+//! on every page from configuration rather than written into templates.
+
+use serde::{Deserialize, Serialize};
+
+/// The `[site]` section of the configuration file.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SiteConfig {
+    /// The vendor's name, as pages and e-mails sign it.
+    pub vendor_name: String,
+    /// Where customers write (shown on the contact page and in e-mails).
+    pub contact_email: String,
+    /// The vendor's phone number, as shown.
+    pub contact_phone: String,
+    /// The site's public address, for links in e-mails.
+    pub public_url: String,
+    /// How long the usage log (IP prefix, browser, pages) is kept for
+    /// troubleshooting, in days. The privacy statement calls it usage data.
+    pub usage_log_days: u32,
+}
+
+impl Default for SiteConfig {
+    fn default() -> Self {
+        Self {
+            vendor_name: "Kerato Software".into(),
+            contact_email: "info@kerato.example".into(),
+            contact_phone: "1-800-555-0199".into(),
+            public_url: "http://127.0.0.1:8081".into(),
+            usage_log_days: 30,
+        }
+    }
+}
