@@ -60,6 +60,7 @@ pub mod consent;
 pub mod error;
 pub mod ids;
 pub mod password;
+pub mod phi_guard;
 pub mod policy;
 pub mod retention;
 pub mod rights_request;
