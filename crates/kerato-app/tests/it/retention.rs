@@ -620,26 +620,31 @@ async fn plant_event(w: &World, id: &str, date: &str, patient: Option<PatientId>
     tx.commit().await.unwrap();
 }
 
+/// A planted event's patient ID, old and new values, detail, resource ID
+/// and the time it was pseudonymised.
+type PlantedRow = (
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+);
+
 /// Whether the planted event `id` still has its patient-bearing values;
 /// when it has not, every one of them is gone, its pseudonymisation is
 /// dated, and the rest of it (here, the resource) is still there.
 async fn has_plaintext(app: &App, id: &str) -> bool {
     let mut tx = app.store().read().await.unwrap();
-    let (patient, old, new, detail, resource, at): (
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<i64>,
-    ) = kerato_store::on_tx!(&mut tx, c => sqlx::query_as(
+    let (patient, old, new, detail, resource, at): PlantedRow =
+        kerato_store::on_tx!(&mut tx, c => sqlx::query_as(
         "SELECT patient_id, old_value, new_value, detail, resource_id, pseudonymised_at \
          FROM audit_events WHERE id = $1"
     )
     .bind(id)
     .fetch_one(&mut **c)
     .await)
-    .unwrap();
+        .unwrap();
     assert_eq!(resource, Some(format!("resource-of-{id}")));
     let gone = old.is_none() && new.is_none() && detail.is_none() && patient.is_none();
     assert_eq!(gone, at.is_some(), "{id}: all or nothing, and dated");
