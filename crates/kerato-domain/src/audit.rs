@@ -193,15 +193,6 @@ fn subject_is_erased(e: &NewAuditEvent) -> bool {
     e.patient_id.is_none() && e.old_value.is_none() && e.new_value.is_none() && e.detail.is_none()
 }
 
-/// Nulls the fields [`subject_digest`] covers, as retention does to a
-/// version 2 event whose period has ended; the digest and the hash stay.
-fn erase_subject(e: &mut NewAuditEvent) {
-    e.patient_id = None;
-    e.old_value = None;
-    e.new_value = None;
-    e.detail = None;
-}
-
 /// The version 1 hash of an event at position `seq` following
 /// `prev_hash`: every field, plaintext included. Only events written
 /// before migration 21 carry it; it is public so tests can plant them.
@@ -232,7 +223,7 @@ pub fn event_hash_v1(seq: i64, e: &NewAuditEvent, prev_hash: &str) -> String {
 /// `subject_digest` stands for, then that digest. The version is covered
 /// by the leading tag, which differs from version 1's, so an event cannot
 /// be passed off as the other version.
-pub fn event_hash_v2(seq: i64, e: &NewAuditEvent, prev_hash: &str, subject_digest: &str) -> String {
+fn event_hash_v2(seq: i64, e: &NewAuditEvent, prev_hash: &str, subject_digest: &str) -> String {
     let mut h = Sha256::new();
     h.update(b"kerato-audit-v2");
     h.update(seq.to_be_bytes());
@@ -291,18 +282,6 @@ impl AuditEvent {
             }
             _ => None,
         }
-    }
-
-    /// Pseudonymises the event as retention does in the store: nulls the
-    /// patient-bearing fields and records when. Only a version 2 event can
-    /// be, so a version 1 event is left as it is and `false` returned.
-    pub fn pseudonymise(&mut self, at: Timestamp) -> bool {
-        if self.hash_version != HASH_V2 || self.pseudonymised_at.is_some() {
-            return false;
-        }
-        erase_subject(&mut self.event);
-        self.pseudonymised_at = Some(at);
-        true
     }
 }
 
@@ -403,6 +382,25 @@ pub fn verify_chain(
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    impl AuditEvent {
+        /// Pseudonymises the event as the store's retention update does:
+        /// nulls the fields the subject digest covers and records when.
+        /// Only a version 2 event not pseudonymised yet changes; for any
+        /// other, `false` is returned, as the store's update matches no row.
+        fn pseudonymise(&mut self, at: Timestamp) -> bool {
+            if self.hash_version != HASH_V2 || self.pseudonymised_at.is_some() {
+                return false;
+            }
+            let e = &mut self.event;
+            e.patient_id = None;
+            e.old_value = None;
+            e.new_value = None;
+            e.detail = None;
+            self.pseudonymised_at = Some(at);
+            true
+        }
+    }
 
     fn event(n: i64) -> NewAuditEvent {
         NewAuditEvent {
