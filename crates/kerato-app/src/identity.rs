@@ -4,8 +4,6 @@
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::Mutex;
 
-use argon2::Argon2;
-use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use kerato_domain::ValidationErrors;
 use kerato_domain::audit::{AuditAction, Outcome};
 use kerato_domain::identity::{
@@ -161,24 +159,16 @@ fn new_recovery_codes() -> Vec<String> {
 /// Hashes a password with argon2id (m=19456 KiB, t=2, p=1: OWASP's minimum)
 /// on the blocking pool, keeping the async workers free.
 pub(crate) async fn hash_password(password: String) -> Result<String, AppError> {
-    tokio::task::spawn_blocking(move || {
-        Argon2::default()
-            .hash_password(password.as_bytes())
-            .map(|h| h.to_string())
-    })
-    .await
-    .map_err(|_| AppError::NotReady("the password hasher stopped".into()))?
-    .map_err(|_| AppError::NotReady("the password could not be hashed".into()))
+    tokio::task::spawn_blocking(move || kerato_domain::password::hash(&password))
+        .await
+        .map_err(|_| AppError::NotReady("the password hasher stopped".into()))?
+        .map_err(|_| AppError::NotReady("the password could not be hashed".into()))
 }
 
 async fn verify_password(password: String, hash: String) -> bool {
-    tokio::task::spawn_blocking(move || {
-        Argon2::default()
-            .verify_password(password.as_bytes(), hash.as_str())
-            .is_ok()
-    })
-    .await
-    .unwrap_or(false)
+    tokio::task::spawn_blocking(move || kerato_domain::password::verify(&password, &hash))
+        .await
+        .unwrap_or(false)
 }
 
 /// A hash of a random password, verified against when the e-mail address is

@@ -7,7 +7,8 @@ mod authz;
 mod batch;
 pub mod biopsies;
 pub mod board;
-pub mod clock;
+// The wall clock lives in `kerato-db`, shared with the vendor site.
+pub use kerato_db::clock;
 pub mod consents;
 pub mod demo;
 mod error;
@@ -31,7 +32,7 @@ pub mod waitlist;
 use std::sync::Arc;
 
 use kerato_domain::time::{Clock, Timestamp};
-use kerato_store::Store;
+use kerato_store::{ClinicSchema, Store};
 
 pub use authz::Caller;
 pub use error::AppError;

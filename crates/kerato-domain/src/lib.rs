@@ -4,58 +4,15 @@
 //! randomness come in as parameters so every rule can be tested exactly.
 //! Areas use the same module names in every crate of the workspace.
 
-/// A closed set of words stored and sent as text: `ALL`, `as_str` (the
-/// stored form, also `Display`), `label` (for people), and `FromStr` with a
-/// message listing the accepted words. Defined before the modules so every
-/// one of them can use it.
-macro_rules! string_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal, $label:literal;)+ }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name { $($variant),+ }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $text),+ }
-            }
-
-            pub fn label(self) -> &'static str {
-                match self { $($name::$variant => $label),+ }
-            }
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl std::str::FromStr for $name {
-            type Err = String;
-            fn from_str(s: &str) -> Result<Self, String> {
-                $name::ALL.iter().copied().find(|v| v.as_str() == s).ok_or_else(|| {
-                    let all: Vec<&str> = $name::ALL.iter().map(|v| v.as_str()).collect();
-                    format!(
-                        "{:?} is not a valid {}: use one of {}",
-                        s.chars().take(40).collect::<String>(),
-                        stringify!($name).to_lowercase(),
-                        all.join(", ")
-                    )
-                })
-            }
-        }
-    };
-}
+// The shared rules' macros (`string_enum!`, `typed_id!`) are used by every
+// module here, as in the core.
+#[macro_use]
+extern crate kerato_core;
 
 pub mod audit;
 pub mod biopsy;
-pub mod consent;
 pub mod coverage;
 pub mod derm_coding;
-pub mod error;
 pub mod eye_exam;
 pub mod ftc;
 pub mod guarantor;
@@ -64,15 +21,14 @@ pub mod ids;
 pub mod lesion;
 pub mod money;
 pub mod optics;
-pub mod password;
 pub mod patients;
-pub mod policy;
 pub mod procedure_note;
-pub mod retention;
-pub mod rights_request;
 pub mod scheduling;
 pub mod tenancy;
-pub mod time;
-pub mod totp;
 
-pub use error::{FieldError, ValidationErrors};
+// The shared rules live in `kerato-core` (the vendor site uses them too and
+// must not depend on the clinical areas); they keep their paths here.
+pub use kerato_core::error::{FieldError, ValidationErrors};
+pub use kerato_core::{
+    calendar, consent, error, password, policy, retention, rights_request, time, totp, us_states,
+};

@@ -9,6 +9,7 @@ use std::str::FromStr;
 use crate::error::ValidationErrors;
 use crate::ids::{LocationId, OrganisationId};
 use crate::time::{TimeZoneName, Timestamp};
+pub use kerato_core::us_states::US_STATES;
 
 /// Longest accepted name of an organisation or location, in characters.
 pub const MAX_NAME_CHARS: usize = 120;
@@ -101,14 +102,6 @@ impl FromStr for Specialty {
             })
     }
 }
-
-/// Two-letter USPS codes for the states, DC and the inhabited territories.
-pub const US_STATES: [&str; 56] = [
-    "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "FL", "GA", "HI", "ID", "IL", "IN", "IA", "KS",
-    "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH", "NJ", "NM", "NY",
-    "NC", "ND", "OH", "OK", "OR", "PA", "RI", "SC", "SD", "TN", "TX", "UT", "VT", "VA", "WA", "WV",
-    "WI", "WY", "DC", "PR", "VI", "GU", "AS", "MP",
-];
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Organisation {

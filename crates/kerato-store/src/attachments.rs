@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use ring::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use ring::hkdf;
 
-use crate::key::DbKey;
+use kerato_db::DbKey;
 
 const MAGIC: &[u8; 4] = b"KRA1";
 const KEY_LEN: usize = 32;

@@ -5,9 +5,9 @@ use kerato_domain::audit::{AuditAction, AuditEvent, NewAuditEvent, Outcome, chai
 use kerato_domain::ids::{OrganisationId, PatientId};
 use kerato_domain::time::Timestamp;
 
-use crate::backend::Tx;
-use crate::error::{StoreError, corrupt};
 use crate::{execute, on_tx};
+use kerato_db::Tx;
+use kerato_db::{StoreError, corrupt};
 
 macro_rules! event_columns {
     () => {

@@ -3,9 +3,9 @@
 use kerato_domain::ids::{BiopsyId, LocationId, OrganisationId, PatientId, UserId};
 use kerato_domain::time::Timestamp;
 
-use crate::backend::Tx;
-use crate::error::{StoreError, corrupt};
 use crate::execute;
+use kerato_db::Tx;
+use kerato_db::{StoreError, corrupt};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BiopsyRow {

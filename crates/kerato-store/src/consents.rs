@@ -3,9 +3,9 @@
 use kerato_domain::ids::{ConsentId, OrganisationId, UserId};
 use kerato_domain::time::Timestamp;
 
-use crate::backend::Tx;
-use crate::error::{StoreError, corrupt};
 use crate::execute;
+use kerato_db::Tx;
+use kerato_db::{StoreError, corrupt};
 
 /// One recorded answer. `subject_kind` is "patient" in the clinic and
 /// "contact" on the vendor site; `subject_id` is that subject's ID.

@@ -12,9 +12,9 @@ use kerato_domain::ids::{
 };
 use kerato_domain::time::Timestamp;
 
-use crate::backend::Tx;
-use crate::error::{StoreError, corrupt};
 use crate::{execute, on_tx};
+use kerato_db::Tx;
+use kerato_db::{StoreError, corrupt};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExamRow {

@@ -5,9 +5,9 @@ use kerato_domain::ids::PatientId;
 use kerato_domain::patients::Phone;
 use kerato_domain::time::Timestamp;
 
-use crate::backend::Tx;
-use crate::error::StoreError;
 use crate::{execute, on_tx};
+use kerato_db::StoreError;
+use kerato_db::Tx;
 
 /// Records (or replaces) a patient's guarantor.
 pub async fn set(

@@ -7,9 +7,9 @@ use kerato_domain::identity::{Credentials, EmergencyGrant, LocationScope, User};
 use kerato_domain::ids::{LocationId, OrganisationId, UserId};
 use kerato_domain::time::Timestamp;
 
-use crate::backend::Tx;
-use crate::error::{StoreError, corrupt};
 use crate::{execute, on_tx};
+use kerato_db::Tx;
+use kerato_db::{StoreError, corrupt};
 
 macro_rules! user_columns {
     () => {

@@ -3,9 +3,9 @@
 use kerato_domain::ids::{LesionId, OrganisationId, PatientId, PhotoId, UserId};
 use kerato_domain::time::Timestamp;
 
-use crate::backend::Tx;
-use crate::error::{StoreError, corrupt};
 use crate::{execute, on_tx};
+use kerato_db::Tx;
+use kerato_db::{StoreError, corrupt};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LesionRow {

@@ -8,15 +8,12 @@
 
 pub mod attachments;
 pub mod audit;
-mod backend;
 pub mod biopsies;
 pub mod consents;
 pub mod coverage;
-mod error;
 pub mod eye;
 pub mod guarantors;
 pub mod identity;
-mod key;
 pub mod lesions;
 pub mod meta;
 mod migrate;
@@ -33,7 +30,10 @@ pub mod tenancy;
 pub mod testing;
 pub mod waitlist;
 
-pub use backend::{Backend, Conn, OpenMode, SqliteOptions, Store, Tx};
-pub use error::StoreError;
-pub use key::{DbKey, KeyError};
-pub use migrate::{Dialect, MIGRATIONS, Migration, SchemaStatus};
+// The storage engine (both backends, the key, the migration runner) is
+// `kerato-db`, shared with the vendor site; its names keep their paths here.
+pub use kerato_db::{
+    Backend, Conn, DbKey, Dialect, KeyError, Migration, OpenMode, SchemaStatus, SqliteOptions,
+    Store, StoreError, Tx, execute, fetch_all_by, fetch_one_by, on_tx,
+};
+pub use migrate::{ClinicSchema, MIGRATIONS};

@@ -2,9 +2,9 @@
 
 use kerato_domain::time::Timestamp;
 
-use crate::backend::Tx;
-use crate::error::StoreError;
 use crate::{execute, on_tx};
+use kerato_db::StoreError;
+use kerato_db::Tx;
 
 pub async fn get(tx: &mut Tx, key: &str) -> Result<Option<String>, StoreError> {
     let row: Option<(String,)> = on_tx!(tx, c => sqlx::query_as(

@@ -4,9 +4,9 @@
 
 use kerato_domain::time::Timestamp;
 
-use crate::backend::Tx;
-use crate::error::StoreError;
 use crate::{execute, on_tx};
+use kerato_db::StoreError;
+use kerato_db::Tx;
 
 /// A message ready to go.
 #[derive(Debug, Clone, PartialEq, Eq)]

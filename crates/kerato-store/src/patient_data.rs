@@ -14,8 +14,8 @@ use kerato_domain::time::Timestamp;
 use serde_json::{Map, Value};
 use sqlx::{Column, Row, TypeInfo, ValueRef};
 
-use crate::error::StoreError;
 use crate::{Tx, on_tx};
+use kerato_db::StoreError;
 
 /// How long a group of rows is kept once the patient asks for deletion.
 ///

@@ -9,9 +9,9 @@ use kerato_domain::patients::{
 use kerato_domain::tenancy::Address;
 use kerato_domain::time::Timestamp;
 
-use crate::backend::Tx;
-use crate::error::StoreError;
 use crate::{execute, on_tx};
+use kerato_db::StoreError;
+use kerato_db::Tx;
 
 // The demographic fields in the order the INSERT and the UPDATE list them,
 // legal first name to marketing consent, bound once for both.

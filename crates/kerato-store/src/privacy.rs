@@ -3,9 +3,9 @@
 use kerato_domain::ids::{OrganisationId, UserId};
 use kerato_domain::time::Timestamp;
 
-use crate::backend::Tx;
-use crate::error::StoreError;
 use crate::{execute, on_tx};
+use kerato_db::StoreError;
+use kerato_db::Tx;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DisclosureRow {

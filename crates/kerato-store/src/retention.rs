@@ -9,9 +9,9 @@ use kerato_domain::ids::{LegalHoldId, OrganisationId, PatientId, PhotoId, Retent
 use kerato_domain::retention::DataClass;
 use kerato_domain::time::Timestamp;
 
-use crate::backend::Tx;
-use crate::error::{StoreError, corrupt};
 use crate::{execute, on_tx};
+use kerato_db::Tx;
+use kerato_db::{StoreError, corrupt};
 
 /// A legal hold as stored; dates are `YYYY-MM-DD` in the practice's zone.
 #[derive(Debug, Clone, PartialEq, Eq)]

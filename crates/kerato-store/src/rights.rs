@@ -4,9 +4,9 @@
 use kerato_domain::ids::{OrganisationId, PatientId, RightsRequestId, UserId};
 use kerato_domain::time::Timestamp;
 
-use crate::backend::Tx;
-use crate::error::{StoreError, corrupt};
 use crate::execute;
+use kerato_db::Tx;
+use kerato_db::{StoreError, corrupt};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RightsRequestRow {

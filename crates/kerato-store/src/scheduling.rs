@@ -11,9 +11,9 @@ use kerato_domain::scheduling::{Blocked, Break, ResourceKind, Window};
 use kerato_domain::tenancy::{Specialty, specialties_from_column, specialties_to_column};
 use kerato_domain::time::Timestamp;
 
-use crate::backend::Tx;
-use crate::error::{StoreError, corrupt};
 use crate::{execute, on_tx};
+use kerato_db::Tx;
+use kerato_db::{StoreError, corrupt};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProviderRow {

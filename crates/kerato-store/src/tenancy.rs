@@ -6,9 +6,9 @@ use kerato_domain::tenancy::{
 };
 use kerato_domain::time::{TimeZoneName, Timestamp};
 
-use crate::backend::Tx;
-use crate::error::StoreError;
 use crate::{execute, on_tx};
+use kerato_db::StoreError;
+use kerato_db::Tx;
 
 type OrganisationRow = (String, String, String, i64, i64);
 

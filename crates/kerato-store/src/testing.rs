@@ -11,9 +11,9 @@ use kerato_domain::time::Timestamp;
 use rand::Rng;
 use sqlx::Connection;
 
-use crate::backend::{OpenMode, SqliteOptions, Store};
-use crate::error::StoreError;
-use crate::key::DbKey;
+use kerato_db::{DbKey, OpenMode, SqliteOptions, Store, StoreError};
+
+use crate::ClinicSchema;
 
 /// The environment variable that switches tests to PostgreSQL.
 pub const PG_URL_VAR: &str = "KERATO_TEST_PG_URL";

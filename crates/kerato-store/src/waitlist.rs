@@ -7,9 +7,9 @@ use kerato_domain::ids::{
 };
 use kerato_domain::time::Timestamp;
 
-use crate::backend::Tx;
-use crate::error::{StoreError, corrupt};
 use crate::{execute, on_tx};
+use kerato_db::Tx;
+use kerato_db::{StoreError, corrupt};
 
 /// An offer of a freed slot to a waiting patient.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,25 +1,15 @@
-//! Static assets, embedded in the binary and served under names that carry
-//! a hash of their content, so browsers may cache them forever and still
-//! pick up a new release at once. Nothing is loaded from a CDN.
+//! The clinic's static assets (see `kerato_http::assets` for how they are
+//! named and served).
 
 use std::sync::LazyLock;
 
 use axum::extract::Path;
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
-use sha2::{Digest, Sha256};
+use axum::response::Response;
+use kerato_http::assets::{AssetSet, Source};
 
 use crate::error::WebError;
 
-#[derive(Debug)]
-struct Asset {
-    name: &'static str,
-    hashed: String,
-    bytes: &'static [u8],
-    content_type: &'static str,
-}
-
-const SOURCES: &[(&str, &[u8], &str)] = &[
+const SOURCES: &[Source] = &[
     (
         "app.css",
         include_bytes!("../assets/app.css"),
@@ -42,44 +32,15 @@ const SOURCES: &[(&str, &[u8], &str)] = &[
     ),
 ];
 
-static ASSETS: LazyLock<Vec<Asset>> = LazyLock::new(|| {
-    SOURCES
-        .iter()
-        .map(|(name, bytes, content_type)| {
-            let digest = hex::encode(Sha256::digest(bytes));
-            let (stem, ext) = name.rsplit_once('.').unwrap_or((name, ""));
-            Asset {
-                name,
-                hashed: format!("{stem}.{}.{ext}", &digest[..12]),
-                bytes,
-                content_type,
-            }
-        })
-        .collect()
-});
+static ASSETS: LazyLock<AssetSet> = LazyLock::new(|| AssetSet::new(SOURCES));
 
 /// The cache-busting URL of an embedded asset.
 pub fn url(name: &str) -> String {
-    ASSETS
-        .iter()
-        .find(|a| a.name == name)
-        .map(|a| format!("/assets/{}", a.hashed))
-        .unwrap_or_else(|| format!("/assets/{name}"))
+    ASSETS.url(name)
 }
 
 pub(crate) async fn serve(Path(file): Path<String>) -> Result<Response, WebError> {
-    let asset = ASSETS
-        .iter()
-        .find(|a| a.hashed == file)
-        .ok_or(WebError::NotFound("asset"))?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, asset.content_type),
-            (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
-        ],
-        asset.bytes,
-    )
-        .into_response())
+    ASSETS.response(&file).ok_or(WebError::NotFound("asset"))
 }
 
 #[cfg(test)]

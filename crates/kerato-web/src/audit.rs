@@ -16,11 +16,11 @@ use serde::Deserialize;
 
 use crate::WebState;
 use crate::auth::CurrentUser;
-use crate::csrf::CsrfToken;
 use crate::error::WebError;
 use crate::layout::Layout;
 use crate::routes::{Access, Routes};
 use crate::view::Choice;
+use kerato_http::csrf::CsrfToken;
 
 const PAGE_SIZE: i64 = 100;
 

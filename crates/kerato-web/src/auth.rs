@@ -39,7 +39,7 @@ pub(crate) fn clear_session_cookie(tls: bool) -> String {
 }
 
 fn cookie(parts: &Parts, name: &str) -> Option<String> {
-    crate::csrf::token_cookie(&parts.headers, name)
+    kerato_http::csrf::token_cookie(&parts.headers, name)
 }
 
 /// The raw session token, if the browser sent one.

@@ -14,11 +14,11 @@ use kerato_domain::ids::BiopsyId;
 
 use crate::WebState;
 use crate::auth::CurrentUser;
-use crate::csrf::CsrfToken;
 use crate::error::WebError;
 use crate::extract::FormFields;
 use crate::layout::Layout;
 use crate::routes::{Access, Routes};
+use kerato_http::csrf::CsrfToken;
 
 pub(crate) fn routes(r: Routes) -> Routes {
     use Access::Needs;

@@ -11,9 +11,8 @@ use kerato_domain::ValidationErrors;
 use serde::de::DeserializeOwned;
 
 use crate::MAX_BODY_BYTES;
-use crate::csrf::CsrfToken;
 use crate::error::WebError;
-use kerato_domain::totp::constant_time_eq;
+use kerato_http::csrf;
 
 fn content_type(req: &Request) -> String {
     req.headers()
@@ -151,7 +150,7 @@ impl<S: Send + Sync> FromRequest<S> for FormFields {
                     .into(),
             ));
         }
-        let expected = expected_csrf(&req);
+        let expected = csrf::expected(&req);
         let bytes = body_bytes(req).await?;
         let pairs: Vec<(String, String)> = form_urlencoded::parse(&bytes).into_owned().collect();
         check_csrf(&pairs, &expected)?;
@@ -159,21 +158,9 @@ impl<S: Send + Sync> FromRequest<S> for FormFields {
     }
 }
 
-fn expected_csrf(req: &Request) -> String {
-    req.extensions()
-        .get::<CsrfToken>()
-        .map(|t| t.0.clone())
-        .unwrap_or_default()
-}
-
-/// Compares the form's `csrf` field with the request's token.
+/// Refuses a form whose `csrf` field does not match the request's token.
 fn check_csrf(pairs: &[(String, String)], expected: &str) -> Result<(), WebError> {
-    let sent = pairs
-        .iter()
-        .find(|(k, _)| k == "csrf")
-        .map(|(_, v)| v.as_str())
-        .unwrap_or("");
-    if expected.is_empty() || !constant_time_eq(sent, expected) {
+    if !csrf::form_matches(pairs, expected) {
         return Err(WebError::Forbidden(
             "this form has expired or was sent from another site; reload the page and submit it again"
                 .into(),
@@ -210,7 +197,7 @@ impl<S: Send + Sync> FromRequest<S> for UploadForm {
                 "submit this form from its page (Content-Type: multipart/form-data)".into(),
             ));
         }
-        let expected = expected_csrf(&req);
+        let expected = csrf::expected(&req);
         let limit = req
             .extensions()
             .get::<UploadLimit>()

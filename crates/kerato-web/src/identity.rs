@@ -17,12 +17,12 @@ use serde::Deserialize;
 
 use crate::WebState;
 use crate::auth::{CurrentUser, SessionCookie, clear_session_cookie, session_cookie};
-use crate::csrf::CsrfToken;
 use crate::error::WebError;
 use crate::extract::FormFields;
 use crate::layout::Layout;
 use crate::routes::{Access, Routes};
 use crate::view::{Choice, FieldView};
+use kerato_http::csrf::CsrfToken;
 
 pub(crate) fn routes(r: Routes) -> Routes {
     use Access::{Needs, Public, SignedIn};

@@ -6,8 +6,8 @@ use kerato_domain::identity::{Action, Resource, role_permits};
 
 use crate::WebState;
 use crate::assets;
-use crate::csrf::CsrfToken;
 use crate::error::WebError;
+use kerato_http::csrf::CsrfToken;
 
 #[derive(Debug, Clone)]
 pub(crate) struct NavItem {

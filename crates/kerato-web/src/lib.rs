@@ -8,13 +8,11 @@
 pub mod assets;
 mod audit;
 mod auth;
-mod csrf;
 mod derm;
 mod error;
 mod extract;
 mod eye;
 mod front_desk;
-mod headers;
 mod health;
 mod identity;
 mod layout;
@@ -35,6 +33,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::middleware;
 use axum::routing::get;
 use kerato_app::App;
+use kerato_http::Tls;
 
 pub use error::{Problem, WebError};
 pub use routes::{Access, RouteSpec};
@@ -87,11 +86,14 @@ pub fn router(app: App, options: WebOptions) -> Router {
     all_routes(Some(state.clone()))
         .router
         .fallback(error::not_found)
-        .layer(middleware::from_fn_with_state(state.clone(), csrf::layer))
+        .layer(middleware::from_fn_with_state(
+            Tls(state.options.tls),
+            kerato_http::csrf::layer,
+        ))
         .layer(middleware::from_fn(error::render))
         .layer(middleware::from_fn_with_state(
-            state.clone(),
-            headers::layer,
+            Tls(state.options.tls),
+            kerato_http::headers::layer,
         ))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn(trace))

@@ -18,11 +18,11 @@ use kerato_domain::ids::{LesionId, PatientId, PhotoId};
 
 use crate::WebState;
 use crate::auth::CurrentUser;
-use crate::csrf::CsrfToken;
 use crate::error::WebError;
 use crate::extract::{FormFields, UploadForm, UploadLimit, upload_body_limit};
 use crate::layout::Layout;
 use crate::routes::{Access, Routes};
+use kerato_http::csrf::CsrfToken;
 
 pub(crate) fn routes(r: Routes) -> Routes {
     use Access::Needs;

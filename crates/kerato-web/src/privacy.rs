@@ -14,12 +14,12 @@ use kerato_domain::ids::PatientId;
 
 use crate::WebState;
 use crate::auth::CurrentUser;
-use crate::csrf::CsrfToken;
 use crate::error::WebError;
 use crate::extract::FormFields;
 use crate::layout::Layout;
 use crate::routes::{Access, Routes};
 use crate::view::FieldView;
+use kerato_http::csrf::CsrfToken;
 
 pub(crate) fn routes(r: Routes) -> Routes {
     r.add(

@@ -21,12 +21,12 @@ use utoipa::ToSchema;
 
 use crate::WebState;
 use crate::auth::CurrentUser;
-use crate::csrf::CsrfToken;
 use crate::error::{Problem, WebError};
 use crate::extract::{ApiJson, FormFields};
 use crate::layout::Layout;
 use crate::routes::{Access, Routes};
 use crate::view::FieldView;
+use kerato_http::csrf::CsrfToken;
 
 pub(crate) fn routes(r: Routes) -> Routes {
     use Access::{Needs, SignedIn};

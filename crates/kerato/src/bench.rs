@@ -10,7 +10,7 @@ use kerato_domain::tenancy::{Location, LocationInput, Organisation, Organisation
 use kerato_domain::time::Timestamp;
 use kerato_store::audit::{ReportFilter, SortBy};
 use kerato_store::testing::{create_pg_database, random_key, temp_dir};
-use kerato_store::{OpenMode, SqliteOptions, Store, audit as audit_store, tenancy};
+use kerato_store::{ClinicSchema, OpenMode, SqliteOptions, Store, audit as audit_store, tenancy};
 
 #[derive(Debug, Clone, Copy)]
 struct Rates {

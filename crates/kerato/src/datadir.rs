@@ -14,7 +14,7 @@ use kerato_app::App;
 use kerato_app::clock::SystemClock;
 use kerato_domain::tenancy::OrganisationKind;
 use kerato_domain::time::Clock;
-use kerato_store::{DbKey, OpenMode, SqliteOptions, Store};
+use kerato_store::{ClinicSchema, DbKey, OpenMode, SqliteOptions, Store};
 use sha2::{Digest, Sha256};
 
 use crate::cli::DataArgs;

@@ -12,7 +12,7 @@ use axum_server::tls_rustls::RustlsConfig;
 use kerato_app::App;
 use kerato_app::clock::{DaysAheadClock, SystemClock};
 use kerato_domain::time::Clock;
-use kerato_store::{OpenMode, Store};
+use kerato_store::{ClinicSchema, OpenMode, Store};
 use kerato_web::WebOptions;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};

@@ -2,7 +2,7 @@ use kerato_app::AppError;
 use kerato_domain::identity::Role;
 use kerato_domain::tenancy::LocationInput;
 use kerato_domain::time::Clock;
-use kerato_store::audit;
+use kerato_store::{ClinicSchema, audit};
 
 use crate::{location_input, world};
 

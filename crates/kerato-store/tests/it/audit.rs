@@ -7,8 +7,8 @@ use kerato_domain::audit::{
     AuditAction, GENESIS_HASH, HASH_V1, HASH_V2, NewAuditEvent, Outcome, event_hash_v1,
     verify_chain,
 };
-use kerato_store::audit;
 use kerato_store::testing::TestDb;
+use kerato_store::{ClinicSchema, audit};
 
 use crate::now;
 

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use kerato_domain::tenancy::Organisation;
 use kerato_store::testing::{TestDb, random_key, temp_dir};
-use kerato_store::{OpenMode, SqliteOptions, Store, StoreError, tenancy};
+use kerato_store::{ClinicSchema, OpenMode, SqliteOptions, Store, StoreError, tenancy};
 
 use crate::{location, now, organisation};
 

@@ -1,5 +1,5 @@
 use kerato_store::testing::TestDb;
-use kerato_store::{MIGRATIONS, meta, tenancy};
+use kerato_store::{ClinicSchema, MIGRATIONS, meta, tenancy};
 
 use crate::{location, now, organisation};
 

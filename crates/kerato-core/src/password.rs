@@ -48,6 +48,25 @@ pub fn check_new_password(password: &str, personal: &[&str]) -> Result<(), Strin
     Ok(())
 }
 
+/// Hashes a password with argon2id at its default parameters (m=19456 KiB,
+/// t=2, p=1: OWASP's minimum) into a PHC string. It takes tens of
+/// milliseconds of CPU, so async callers run it on a blocking thread.
+pub fn hash(password: &str) -> Result<String, argon2::password_hash::Error> {
+    use argon2::password_hash::PasswordHasher;
+    argon2::Argon2::default()
+        .hash_password(password.as_bytes())
+        .map(|h| h.to_string())
+}
+
+/// Whether `password` matches a PHC string made by [`hash`]; a malformed
+/// hash matches nothing.
+pub fn verify(password: &str, phc: &str) -> bool {
+    use argon2::password_hash::PasswordVerifier;
+    argon2::Argon2::default()
+        .verify_password(password.as_bytes(), phc)
+        .is_ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -57,7 +57,7 @@
 use jiff::Span;
 use jiff::civil::{Date, DateTime, Time};
 
-use crate::ftc::BusinessCalendar;
+use crate::calendar::BusinessCalendar;
 use crate::ids::RightsRequestId;
 use crate::time::Timestamp;
 

@@ -5,7 +5,7 @@ use axum::http::{HeaderName, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
 
-use crate::WebState;
+use crate::Tls;
 
 /// Scripts, styles and images only from this origin; no framing, no
 /// plugins, forms post only here. htmx is configured to need no eval.
@@ -15,7 +15,8 @@ pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; 
 
 const HSTS: &str = "max-age=63072000; includeSubDomains";
 
-pub(crate) async fn layer(State(state): State<WebState>, req: Request, next: Next) -> Response {
+/// Sets the headers on every response.
+pub async fn layer(State(Tls(tls)): State<Tls>, req: Request, next: Next) -> Response {
     let mut resp = next.run(req).await;
     let h = resp.headers_mut();
     let set = |h: &mut axum::http::HeaderMap, name: HeaderName, value: &'static str| {
@@ -44,7 +45,7 @@ pub(crate) async fn layer(State(state): State<WebState>, req: Request, next: Nex
     if !h.contains_key(header::CACHE_CONTROL) {
         set(h, header::CACHE_CONTROL, "no-store");
     }
-    if state.options.tls {
+    if tls {
         set(h, header::STRICT_TRANSPORT_SECURITY, HSTS);
     }
     resp

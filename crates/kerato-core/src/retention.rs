@@ -10,7 +10,7 @@
 //! | Clinical record, minor | the adult period, or until majority plus the state's extra years, whichever is later | delete | state law |
 //! | HIPAA documentation | 6 years from creation or the date last in effect, whichever is later | delete | 45 CFR 164.316(b)(2)(i), 164.530(j) |
 //! | Audit trail | 10 years, and never less than the record it is about | pseudonymise | ASTM E2147-18 §4.1 (research note §6) |
-//! | FTC Rx confirmation | 3 years | delete | 16 CFR 456.4(b), 315.3 ([`crate::ftc`]) |
+//! | FTC Rx confirmation | 3 years | delete | 16 CFR 456.4(b), 315.3 (`kerato_domain::ftc`) |
 //! | Account data (vendor site) | while the account is active, plus 1 year after closure | delete | privacy statement §8 |
 //! | Marketing data | 3 years after the last interaction, or until opt-out | delete | privacy statement §8 |
 //! | Usage logs | a short configurable period, 30 days by default | delete | research note §2.5 ("keep logs short-lived") |
@@ -22,7 +22,7 @@
 //!   facts as dates in the practice's zone and asks with today's date.
 //! - "N years after" a date keeps the record through the anniversary and
 //!   makes it due the day after, the same reading as
-//!   [`crate::ftc::confirmation_deletable_after`]: a minimum retention
+//!   [`crate::confirmation_deletable_after`]: a minimum retention
 //!   period is never cut short by a day. An anniversary of 29 February in
 //!   a common year is 28 February, so such a record is due on 1 March.
 //! - A period of days counts the same way: usage logs written on 1 June
@@ -36,7 +36,7 @@ use jiff::Span;
 use jiff::civil::Date;
 
 use crate::error::ValidationErrors;
-use crate::ftc;
+use crate::us_states;
 
 /// Years HIPAA documentation is kept (45 CFR 164.316(b)(2)(i)).
 pub const HIPAA_DOCUMENTATION_YEARS: i16 = 6;
@@ -101,7 +101,7 @@ pub enum Action {
 /// How long a state requires a practitioner to keep clinical records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StateRules {
-    /// The two-letter postal code, or [`ftc::FEDERAL`] for the default.
+    /// The two-letter postal code, or [`us_states::FEDERAL`] for the default.
     pub state: &'static str,
     pub adult_years_after_last_visit: i16,
     pub majority_age: i16,
@@ -115,7 +115,7 @@ pub struct StateRules {
 /// (§6), and majority plus two years matches the audit trail's floor for
 /// minors, so that a record is never kept for less time than its trail.
 pub const DEFAULT_STATE_RULES: StateRules = StateRules {
-    state: ftc::FEDERAL,
+    state: us_states::FEDERAL,
     adult_years_after_last_visit: 10,
     majority_age: 18,
     minor_years_after_majority: 2,
@@ -160,7 +160,7 @@ pub const STATE_RULES: &[StateRules] = &[
 /// The rules for `state`: its row, or the default for a state without one.
 /// An unknown code is refused rather than silently given the default.
 pub fn state_rules(state: &str) -> Result<StateRules, String> {
-    let code = ftc::parse_state_code(state)?;
+    let code = us_states::parse_state_code(state)?;
     Ok(STATE_RULES
         .iter()
         .find(|r| r.state == code)
@@ -282,7 +282,7 @@ pub fn rule(class: DataClass, schedule: &RetentionSchedule) -> RetentionRule {
             "ASTM E2147-18 §4.1",
         ),
         DataClass::FtcRxConfirmation => row(
-            Keep::Years(ftc::CONFIRMATION_RETENTION_YEARS),
+            Keep::Years(CONFIRMATION_RETENTION_YEARS),
             Anchor::Created,
             "16 CFR 456.4(b); 16 CFR 315.3",
         ),
@@ -500,6 +500,26 @@ fn later(a: Option<Date>, b: Option<Date>) -> Option<Date> {
     Some(a?.max(b?))
 }
 
+// ---------------------------------------------------------------------------
+// FTC prescription confirmations
+// ---------------------------------------------------------------------------
+
+/// How long a confirmation of prescription release, the evidence of a
+/// digital delivery, and the patient's consent to it are kept: "not less
+/// than three years" (16 CFR 456.3(c) and 456.4(b) for eyeglasses; 16 CFR
+/// 315.3 for contact lenses).
+pub const CONFIRMATION_RETENTION_YEARS: i16 = 3;
+
+/// The last day a confirmation recorded on `recorded_at` must still be
+/// kept; it may be deleted from the day after. A leap day clamps to 28
+/// February. A date past the calendar's end means "keep it".
+pub fn confirmation_deletable_after(recorded_at: Date) -> Date {
+    jiff::Span::new()
+        .try_years(CONFIRMATION_RETENTION_YEARS)
+        .and_then(|span| recorded_at.checked_add(span))
+        .unwrap_or(Date::MAX)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -625,7 +645,7 @@ mod tests {
     fn ftc_confirmations_follow_the_ftc_module() {
         let s = RetentionSchedule::default();
         for created in [date(2025, 3, 10), date(2024, 2, 29), date(2023, 12, 31)] {
-            let kept_through = ftc::confirmation_deletable_after(created);
+            let kept_through = confirmation_deletable_after(created);
             assert_eq!(
                 due_on(DataClass::FtcRxConfirmation, &facts(created), &s),
                 Due::On(kept_through.tomorrow().unwrap()),

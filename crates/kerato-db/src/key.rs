@@ -41,7 +41,7 @@ impl DbKey {
     }
 
     /// The raw key, for deriving the keys of other stores from it.
-    pub(crate) fn as_bytes(&self) -> &[u8; 32] {
+    pub fn as_bytes(&self) -> &[u8; 32] {
         &self.0
     }
 

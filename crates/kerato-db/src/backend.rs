@@ -15,11 +15,11 @@ use sqlx::sqlite::{
 };
 use sqlx::{ConnectOptions, Connection, Postgres, Sqlite, Transaction};
 
-use kerato_domain::time::Timestamp;
+use kerato_core::time::Timestamp;
 
 use crate::error::StoreError;
 use crate::key::DbKey;
-use crate::migrate;
+use crate::migrate::{self, Migration};
 
 /// Runs `$body` with `$c` bound to the transaction's connection, for
 /// whichever backend the transaction is on. The body is written once.
@@ -140,7 +140,8 @@ pub struct Tx {
     /// The end of the audit chain as this transaction last appended to it,
     /// so that a transaction appending many events (a group commit of
     /// bookings) reads the head once; see `audit::append`.
-    pub(crate) audit_head: Option<(i64, String)>,
+    #[doc(hidden)]
+    pub audit_head: Option<(i64, String)>,
 }
 
 /// A transaction on one backend.
@@ -354,18 +355,23 @@ impl Store {
         })
     }
 
-    /// Applies pending migrations; returns how many ran.
-    pub async fn migrate(&self, now: Timestamp) -> Result<usize, StoreError> {
-        migrate::apply(self, None, now).await
+    /// Applies the pending migrations of `set` up to and including `until`
+    /// (all when `None`); returns how many ran.
+    pub async fn apply_migrations(
+        &self,
+        set: &[Migration],
+        until: Option<i64>,
+        now: Timestamp,
+    ) -> Result<usize, StoreError> {
+        migrate::apply(self, set, until, now).await
     }
 
-    /// Applies migrations up to and including `version` (tests of upgrades).
-    pub async fn migrate_to(&self, version: i64, now: Timestamp) -> Result<usize, StoreError> {
-        migrate::apply(self, Some(version), now).await
-    }
-
-    pub async fn schema_status(&self) -> Result<migrate::SchemaStatus, StoreError> {
-        migrate::status(self).await
+    /// Where the schema stands relative to `set`.
+    pub async fn schema_status_of(
+        &self,
+        set: &[Migration],
+    ) -> Result<migrate::SchemaStatus, StoreError> {
+        migrate::status(self, set).await
     }
 
     /// Checks the database's physical integrity: `PRAGMA integrity_check` on

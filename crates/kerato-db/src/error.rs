@@ -29,13 +29,13 @@ pub enum StoreError {
 
 impl StoreError {
     /// True when the failure was a unique-constraint violation.
-    pub(crate) fn is_unique_violation(err: &sqlx::Error) -> bool {
+    pub fn is_unique_violation(err: &sqlx::Error) -> bool {
         matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())
     }
 }
 
 /// A stored value that does not decode (an ID that is not a UUID, an
 /// unknown enum text): the database was changed outside Kerato.
-pub(crate) fn corrupt<E: std::fmt::Display>(e: E) -> StoreError {
+pub fn corrupt<E: std::fmt::Display>(e: E) -> StoreError {
     StoreError::Corrupt(e.to_string())
 }

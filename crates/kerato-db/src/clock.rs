@@ -1,6 +1,6 @@
 //! The system clock: the one place outside tests that reads the wall clock.
 
-use kerato_domain::time::{Clock, Timestamp};
+use kerato_core::time::{Clock, Timestamp};
 
 #[derive(Debug, Default, Clone, Copy)]
 pub struct SystemClock;

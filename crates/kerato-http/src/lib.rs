@@ -1,0 +1,12 @@
+//! The HTTP pieces both web front ends share (the clinic's `kerato-web` and
+//! the vendor site): security headers, CSRF protection for HTML forms, and embedded assets
+//! with content-hashed names.
+
+pub mod assets;
+pub mod csrf;
+pub mod headers;
+
+/// Whether the server speaks TLS, which decides `Secure` cookies, the
+/// `__Host-` prefix and HSTS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tls(pub bool);
