@@ -22,12 +22,18 @@
 //! - An FTC confirmation goes three years after it was recorded.
 //! - Usage logs are staff sign-in sessions, which carry the client address,
 //!   due the configured days after their last request.
+//! - The audit trail is pseudonymised, never deleted: an event ten years
+//!   old (the domain's rule) that is about no patient, or about a chart
+//!   that is gone, has its patient ID, old and new values and detail
+//!   nulled, a batch a transaction. Its hash (version 2) covers a digest
+//!   of those fields rather than the fields, so the chain still verifies,
+//!   and the database allows that one change and no other (migration 21).
+//!   An event about a chart still kept is not due, because the trail is
+//!   never kept for less time than its record; a legal hold over the
+//!   patient keeps its events. Events written before migration 21 (hash
+//!   version 1) hash the plaintext itself and stay as they are.
 //!
-//! The audit trail is not pseudonymised: each event's hash covers its
-//! patient ID and the database refuses to change an event, so rewriting
-//! one would break the chain that proves the trail whole. Old events stay
-//! until a way of ageing them out that keeps the chain is built; the
-//! job's own events name no patient, only counts.
+//! The job's own events name no patient, only counts.
 
 use std::collections::BTreeMap;
 
@@ -38,7 +44,9 @@ use kerato_domain::ValidationErrors;
 use kerato_domain::audit::{AuditAction, Outcome};
 use kerato_domain::identity::{Action, Resource, Target};
 use kerato_domain::ids::{LegalHoldId, OrganisationId, PatientId, RetentionRunId};
-use kerato_domain::retention::{DataClass, LegalHold, RecordFacts, RetentionSchedule, is_due};
+use kerato_domain::retention::{
+    self, DataClass, Keep, LegalHold, RecordFacts, RetentionSchedule, is_due,
+};
 use kerato_domain::time::Timestamp;
 use kerato_store::patient_data::{self, PATIENT_TABLES, Retention};
 pub use kerato_store::retention::HoldRow;
@@ -110,8 +118,10 @@ impl RetentionReport {
     }
 }
 
-/// The classes a run weighs, in the order it weighs them.
-pub const RUN_CLASSES: [DataClass; 7] = [
+/// The classes a run weighs, in the order it weighs them. The audit trail
+/// comes last, so an event about a chart deleted in this run is weighed
+/// in the same run.
+pub const RUN_CLASSES: [DataClass; 8] = [
     DataClass::ClinicalAdult,
     DataClass::ClinicalMinor,
     DataClass::MarketingData,
@@ -119,6 +129,7 @@ pub const RUN_CLASSES: [DataClass; 7] = [
     DataClass::FtcRxConfirmation,
     DataClass::UsageLogs,
     DataClass::HipaaDocumentation,
+    DataClass::AuditTrail,
 ];
 
 /// One practice's run in progress: its day, rules, holds and counts.
@@ -268,6 +279,7 @@ impl App {
         ] {
             self.expire_dated(&mut p, class, kind).await?;
         }
+        self.pseudonymise_trail(&mut p).await?;
         let run = PracticeRun {
             organisation,
             today: today.to_string(),
@@ -481,9 +493,9 @@ impl App {
         Ok(())
     }
 
-    /// Commits a batch of deletions with one event per class that counts
-    /// them; a dry run's transaction is dropped, which undoes nothing
-    /// because it changed nothing.
+    /// Commits a batch of deletions or pseudonymisations with one event per
+    /// class that counts them; a dry run's transaction is dropped, which
+    /// undoes nothing because it changed nothing.
     async fn commit_batch(
         &self,
         p: &Practice,
@@ -494,9 +506,15 @@ impl App {
             return Ok(());
         }
         for (class, (records, rows)) in batch {
-            let mut event = self.job_event(p.organisation, p.run, AuditAction::Delete);
+            // A pseudonymised event is changed, not removed, and its event
+            // says so.
+            let (action, done) = match retention::action(*class) {
+                retention::Action::Delete => (AuditAction::Delete, "deleted"),
+                retention::Action::Pseudonymise => (AuditAction::Update, "pseudonymised"),
+            };
+            let mut event = self.job_event(p.organisation, p.run, action);
             event.detail = Some(format!(
-                "retention deleted {records} records ({rows} rows) of class {class}"
+                "retention {done} {records} records ({rows} rows) of class {class}"
             ));
             audit::append(&mut tx, event).await?;
         }
@@ -543,6 +561,66 @@ impl App {
                 .await?;
         }
     }
+
+    /// The audit trail: each event that may be pseudonymised is weighed on
+    /// the trail's rule and holds, and the due ones are pseudonymised, page
+    /// by page, at most a batch a transaction. The store lists only events
+    /// about no patient or a chart that is gone (see the module comment),
+    /// and only those older than [`trail_horizon`], so the job does not
+    /// read the whole trail every day.
+    async fn pseudonymise_trail(&self, p: &mut Practice) -> Result<(), AppError> {
+        let class = DataClass::AuditTrail;
+        let before = trail_horizon(p);
+        let mut after = 0;
+        loop {
+            let mut tx = self.store.read().await?;
+            let page =
+                audit::pseudonymisable(&mut tx, p.organisation, before, after, BATCH).await?;
+            drop(tx);
+            let Some(last) = page.last() else {
+                return Ok(());
+            };
+            after = last.seq;
+            let mut tx = self.store.write().await?;
+            let mut records = 0;
+            for event in page {
+                let facts = RecordFacts::created(p.date(event.at));
+                if !p.weigh(class, &facts, event.patient) {
+                    continue;
+                }
+                // The store pseudonymises an event once only, so a run that
+                // overlaps another counts only what it changed itself.
+                if p.dry_run || audit::pseudonymise(&mut tx, event.seq, self.now()).await? {
+                    records += 1;
+                }
+            }
+            let counts = p.counts(class);
+            counts.records += records;
+            counts.rows += records;
+            self.commit_batch(p, tx, &BTreeMap::from([(class, (records, records))]))
+                .await?;
+        }
+    }
+}
+
+/// The start of the day after the latest day an audit event due today can
+/// have been written on, in the practice's zone: the trail's period of
+/// years back from today, plus a day's margin for an anniversary on 29
+/// February, which counts to 28 February. It only narrows what the job
+/// reads; the domain's rule decides each event it does read. When the
+/// period is not in years, or the date is off the calendar, every event is
+/// read.
+fn trail_horizon(p: &Practice) -> Timestamp {
+    let Keep::Years(years) = retention::rule(DataClass::AuditTrail, &p.schedule).keep else {
+        return Timestamp::from_micros(i64::MAX);
+    };
+    p.today
+        .checked_sub(Span::new().years(years))
+        .and_then(|day| day.checked_add(Span::new().days(2)))
+        .and_then(|day| day.to_zoned_datetime(p.zone.clone()))
+        .map_or(Timestamp::from_micros(i64::MAX), |start| {
+            Timestamp::from_jiff(start.timestamp())
+        })
 }
 
 impl App {

@@ -87,10 +87,14 @@ string_enum!(
 #[serde(rename_all = "snake_case")]
 pub enum Action {
     Delete,
-    /// The person's identifiers are replaced and the rest is kept: audit
-    /// rows are never deleted, because the trail must still prove what
-    /// happened (research note §2.5: "Audit rows are never deleted;
-    /// pseudonymise the subject only when retention ends").
+    /// The fields that name or describe the person are nulled and the rest
+    /// is kept: audit rows are never deleted, because the trail must still
+    /// prove what happened (research note §2.5: "Audit rows are never
+    /// deleted; pseudonymise the subject only when retention ends"). The
+    /// hash chain still verifies through the digest of those fields that
+    /// each event's hash covers ([`crate::audit::subject_digest`]); events
+    /// written before that digest existed (hash version 1) cannot be
+    /// pseudonymised and stay as they are.
     Pseudonymise,
 }
 

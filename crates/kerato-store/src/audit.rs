@@ -1,22 +1,23 @@
 //! The audit trail: append inside the caller's transaction, stream for
-//! verification, and filter for reports.
+//! verification, filter for reports, and pseudonymise for retention.
 
 use kerato_domain::audit::{AuditAction, AuditEvent, NewAuditEvent, Outcome, chain};
-use kerato_domain::ids::OrganisationId;
+use kerato_domain::ids::{OrganisationId, PatientId};
 use kerato_domain::time::Timestamp;
 
 use crate::{execute, on_tx};
-use kerato_db::StoreError;
 use kerato_db::Tx;
+use kerato_db::{StoreError, corrupt};
 
 macro_rules! event_columns {
     () => {
         "seq, id, at, organisation_id, user_id, patient_id, action, resource, resource_id, \
-         category, old_value, new_value, source_ip, outcome, emergency, detail, prev_hash, hash"
+         category, old_value, new_value, source_ip, outcome, emergency, detail, prev_hash, hash, \
+         hash_version, subject_digest, pseudonymised_at"
     };
 }
 
-/// Decodes one event row on either backend (18 columns is past sqlx's
+/// Decodes one event row on either backend (21 columns is past sqlx's
 /// tuple limit, so the columns are read by position).
 fn decode<R>(r: &R) -> Result<AuditEvent, sqlx::Error>
 where
@@ -24,6 +25,7 @@ where
     usize: sqlx::ColumnIndex<R>,
     for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<i64>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
 {
     // Unknown action or outcome text can only come from tampering; it is
     // read as a value that breaks the hash, so verification names the event.
@@ -53,6 +55,9 @@ where
             emergency: emergency != 0,
             detail: r.try_get(15)?,
         },
+        hash_version: r.try_get(18)?,
+        subject_digest: r.try_get(19)?,
+        pseudonymised_at: r.try_get::<Option<i64>, _>(20)?.map(Timestamp::from_micros),
         prev_hash: r.try_get(16)?,
         hash: r.try_get(17)?,
     })
@@ -80,7 +85,8 @@ pub async fn append(tx: &mut Tx, event: NewAuditEvent) -> Result<AuditEvent, Sto
     let sql = concat!(
         "INSERT INTO audit_events (",
         event_columns!(),
-        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
+        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
+         $19, $20, $21)"
     );
     execute!(
         tx,
@@ -103,6 +109,9 @@ pub async fn append(tx: &mut Tx, event: NewAuditEvent) -> Result<AuditEvent, Sto
             .bind(e.detail.as_deref())
             .bind(&chained.prev_hash)
             .bind(&chained.hash)
+            .bind(chained.hash_version)
+            .bind(chained.subject_digest.as_deref())
+            .bind(chained.pseudonymised_at.map(Timestamp::as_micros))
     )?;
     tx.audit_head = Some((chained.seq, chained.hash.clone()));
     Ok(chained)
@@ -230,6 +239,70 @@ pub async fn report(tx: &mut Tx, f: &ReportFilter) -> Result<Vec<AuditEvent>, St
             .await
             .and_then(|rows| rows.iter().map(decode).collect::<Result<Vec<_>, _>>())
     })?)
+}
+
+/// An event the retention job may pseudonymise once its period has ended:
+/// version 2, not pseudonymised yet, and about no patient or one whose
+/// chart is gone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pseudonymisable {
+    pub seq: i64,
+    pub patient: Option<PatientId>,
+    pub at: Timestamp,
+}
+
+/// Up to `limit` of the organisation's events after position `after`, in
+/// order, that could be pseudonymised and happened before `before`. An
+/// event about a chart that is still kept is left out: the trail is never
+/// kept for less time than the record it is about.
+pub async fn pseudonymisable(
+    tx: &mut Tx,
+    organisation: OrganisationId,
+    before: Timestamp,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<Pseudonymisable>, StoreError> {
+    let rows: Vec<(i64, Option<String>, i64)> = on_tx!(tx, c => sqlx::query_as(
+        "SELECT a.seq, a.patient_id, a.at FROM audit_events a \
+         WHERE a.organisation_id = $1 AND a.hash_version = 2 AND a.pseudonymised_at IS NULL \
+           AND a.seq > $2 AND a.at < $3 \
+           AND (a.patient_id IS NULL \
+             OR NOT EXISTS (SELECT 1 FROM patients p WHERE p.id = a.patient_id)) \
+         ORDER BY a.seq LIMIT $4"
+    )
+    .bind(organisation.to_string())
+    .bind(after)
+    .bind(before.as_micros())
+    .bind(limit)
+    .fetch_all(&mut **c)
+    .await)?;
+    rows.into_iter()
+        .map(|(seq, patient, at)| {
+            Ok(Pseudonymisable {
+                seq,
+                patient: patient.map(|p| p.parse()).transpose().map_err(corrupt)?,
+                at: Timestamp::from_micros(at),
+            })
+        })
+        .collect()
+}
+
+/// Pseudonymises the event at `seq`: nulls the fields its subject digest
+/// stands for and records when, which is the one change the database
+/// allows (migration 21). Returns false when there was nothing to do: no
+/// such event, a version 1 event, or one pseudonymised already.
+pub async fn pseudonymise(tx: &mut Tx, seq: i64, at: Timestamp) -> Result<bool, StoreError> {
+    let n = execute!(
+        tx,
+        sqlx::query(
+            "UPDATE audit_events SET patient_id = NULL, old_value = NULL, new_value = NULL, \
+             detail = NULL, pseudonymised_at = $2 \
+             WHERE seq = $1 AND hash_version = 2 AND pseudonymised_at IS NULL"
+        )
+        .bind(seq)
+        .bind(at.as_micros())
+    )?;
+    Ok(n == 1)
 }
 
 pub async fn count(tx: &mut Tx) -> Result<i64, StoreError> {

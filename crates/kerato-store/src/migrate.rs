@@ -146,6 +146,15 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0020_record_amendments.sql"),
         dialect: None,
     },
+    Migration {
+        version: 21,
+        name: "audit pseudonymisation",
+        sql: include_str!("../migrations/0021_audit_pseudonymise.common.sql"),
+        dialect: Some(Dialect {
+            sqlite: include_str!("../migrations/0021_audit_pseudonymise.sqlite.sql"),
+            postgres: include_str!("../migrations/0021_audit_pseudonymise.postgres.sql"),
+        }),
+    },
 ];
 
 /// The clinic's schema on a [`Store`]: what `kerato init`, `serve` and

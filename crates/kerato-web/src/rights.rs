@@ -259,8 +259,13 @@ async fn dashboard(
             let counts: Vec<String> = classes
                 .iter()
                 .map(|(class, c)| {
+                    // The audit trail is pseudonymised, not deleted.
+                    let done = match kerato_domain::retention::action(*class) {
+                        kerato_domain::retention::Action::Delete => "deleted",
+                        kerato_domain::retention::Action::Pseudonymise => "pseudonymised",
+                    };
                     format!(
-                        "{}: {} deleted, {} held, {} kept",
+                        "{}: {} {done}, {} held, {} kept",
                         class.label(),
                         c.records,
                         c.held,

@@ -384,10 +384,13 @@ pub async fn run_retention(config: &Config, data: &DataArgs, dry_run: bool) -> R
 
 /// The report as lines of counts; it names practices by ID and no record.
 pub fn retention_lines(report: &kerato_app::retention::RetentionReport) -> Vec<String> {
-    let verb = if report.dry_run {
-        "would delete"
-    } else {
-        "deleted"
+    use kerato_domain::retention::{Action, action};
+    // The audit trail is pseudonymised, not deleted, and its line says so.
+    let verb = |class| match (action(class), report.dry_run) {
+        (Action::Delete, true) => "would delete",
+        (Action::Delete, false) => "deleted",
+        (Action::Pseudonymise, true) => "would pseudonymise",
+        (Action::Pseudonymise, false) => "pseudonymised",
     };
     let mut lines = Vec::new();
     for practice in &report.practices {
@@ -399,8 +402,9 @@ pub fn retention_lines(report: &kerato_app::retention::RetentionReport) -> Vec<S
         ));
         for (class, n) in &practice.classes {
             lines.push(format!(
-                "  {}: {verb} {} ({} rows); {} held, {} kept",
+                "  {}: {} {} ({} rows); {} held, {} kept",
                 class.label(),
+                verb(*class),
                 n.records,
                 n.rows,
                 n.held,

@@ -589,3 +589,235 @@ async fn hipaa_documentation_goes_six_years_after_it_was_made_and_not_a_day_befo
         "a second run does nothing"
     );
 }
+
+/// Plants an audit event of the practice at noon on `date`, about
+/// `patient`, with patient-bearing values, as the app would have written it.
+async fn plant_event(w: &World, id: &str, date: &str, patient: Option<PatientId>) {
+    use kerato_domain::audit::{AuditAction, NewAuditEvent, Outcome};
+    let mut tx = w.app.store().write().await.unwrap();
+    kerato_store::audit::append(
+        &mut tx,
+        NewAuditEvent {
+            id: id.into(),
+            at: noon(date),
+            organisation_id: Some(w.admin.actor.organisation_id.to_string()),
+            user_id: Some(w.admin.actor.user_id.to_string()),
+            patient_id: patient.map(|p| p.to_string()),
+            action: AuditAction::Update,
+            resource: "patient".into(),
+            resource_id: Some(format!("resource-of-{id}")),
+            category: "demographics".into(),
+            old_value: Some("{\"phone\":\"555-0100\"}".into()),
+            new_value: Some("{\"phone\":\"555-0199\"}".into()),
+            source_ip: Some("192.0.2.9".into()),
+            outcome: Outcome::Allowed,
+            emergency: false,
+            detail: Some("called about the bill".into()),
+        },
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+}
+
+/// A planted event's patient ID, old and new values, detail, resource ID
+/// and the time it was pseudonymised.
+type PlantedRow = (
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+);
+
+/// Whether the planted event `id` still has its patient-bearing values;
+/// when it has not, every one of them is gone, its pseudonymisation is
+/// dated, and the rest of it (here, the resource) is still there.
+async fn has_plaintext(app: &App, id: &str) -> bool {
+    let mut tx = app.store().read().await.unwrap();
+    let (patient, old, new, detail, resource, at): PlantedRow =
+        kerato_store::on_tx!(&mut tx, c => sqlx::query_as(
+        "SELECT patient_id, old_value, new_value, detail, resource_id, pseudonymised_at \
+         FROM audit_events WHERE id = $1"
+    )
+    .bind(id)
+    .fetch_one(&mut **c)
+    .await)
+        .unwrap();
+    assert_eq!(resource, Some(format!("resource-of-{id}")));
+    let gone = old.is_none() && new.is_none() && detail.is_none() && patient.is_none();
+    assert_eq!(gone, at.is_some(), "{id}: all or nothing, and dated");
+    !gone
+}
+
+async fn trail_intact(app: &App) {
+    let verification = app.verify_audit_trail().await.unwrap();
+    assert!(
+        matches!(verification, kerato_app::audit::Verification::Intact { .. }),
+        "{verification:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_events_are_pseudonymised_ten_years_on_once_their_chart_is_gone() {
+    let w = crate::world().await;
+    let app = &w.app;
+    // 2020-05-10: the practice (New York: a chart goes six years after the
+    // last visit) registers three patients; an event about each, and one
+    // about nobody, are planted on the day.
+    w.clock.set(noon("2020-05-10"));
+    let c = canaries(&w).await;
+    let dora = w.patient("Dora", "Gone", "1970-01-01").await;
+    let kurt = w.patient("Kurt", "Kept", "1971-01-01").await;
+    let hal = w.patient("Hal", "Held", "1972-01-01").await;
+    plant_event(&w, "about-dora", "2020-05-10", Some(dora)).await;
+    plant_event(&w, "about-kurt", "2020-05-10", Some(kurt)).await;
+    plant_event(&w, "about-hal", "2020-05-10", Some(hal)).await;
+    plant_event(&w, "about-nobody", "2020-05-10", None).await;
+    let about = async |patient: PatientId| {
+        count(
+            app,
+            "SELECT count(*) FROM audit_events WHERE patient_id = $1",
+            &patient.to_string(),
+        )
+        .await
+    };
+    assert!(
+        about(dora).await >= 2,
+        "the registration and the planted one"
+    );
+
+    // Hal's trail is held before his chart goes; the hold names the trail
+    // only, so the chart goes on its day.
+    w.clock.set(noon("2026-05-01"));
+    let hold = app
+        .place_legal_hold(
+            &c.officer,
+            Some(hal),
+            Some(DataClass::AuditTrail),
+            "Held v. Capital Derm, 29-CV-7",
+        )
+        .await
+        .unwrap();
+    // Kurt comes back in 2028, so his chart is kept until 2034.
+    w.clock.set(noon("2028-01-01"));
+    visit(&w, &c, kurt).await;
+    let r = run_on(&w, "2026-05-11").await;
+    assert_eq!(records(&r, DataClass::ClinicalAdult), 2, "Dora's and Hal's");
+    assert!(!chart_exists(app, dora).await && !chart_exists(app, hal).await);
+    assert!(chart_exists(app, kurt).await);
+    assert_eq!(r.total(DataClass::AuditTrail), ClassCounts::default());
+    assert!(about(dora).await >= 2, "the trail outlives the chart");
+
+    // The day before the tenth anniversary is past, nothing planted goes.
+    let r = run_on(&w, "2030-05-10").await;
+    assert_eq!(r.total(DataClass::AuditTrail), ClassCounts::default());
+    for id in ["about-dora", "about-kurt", "about-hal", "about-nobody"] {
+        assert!(has_plaintext(app, id).await, "{id} a day early");
+    }
+
+    // On the day: a dry run counts what the run then does. Dora's events
+    // and those about nobody go; Kurt's chart is still kept, so his stay
+    // and are not even due; Hal's are due and held.
+    w.clock.set(noon("2030-05-11"));
+    let dry = app.run_retention(true).await.unwrap();
+    for id in ["about-dora", "about-kurt", "about-hal", "about-nobody"] {
+        assert!(
+            has_plaintext(app, id).await,
+            "{id}: a dry run changes nothing"
+        );
+    }
+    let real = app.run_retention(false).await.unwrap();
+    assert_eq!(totals(&real), totals(&dry));
+    let trail = real.total(DataClass::AuditTrail);
+    assert!(
+        trail.records >= 3,
+        "{trail:?}: Dora's two and the planted one about nobody at least"
+    );
+    assert_eq!(trail.rows, trail.records, "one row an event");
+    assert_eq!(
+        trail.held,
+        about(hal).await as u64 - 1,
+        "Hal's, but the hold's own event of 2026"
+    );
+    assert!(!has_plaintext(app, "about-dora").await);
+    assert!(!has_plaintext(app, "about-nobody").await);
+    assert!(
+        has_plaintext(app, "about-kurt").await,
+        "the chart is still kept"
+    );
+    assert!(has_plaintext(app, "about-hal").await, "the hold keeps it");
+    assert_eq!(about(dora).await, 0, "no event names Dora any more");
+    assert!(about(kurt).await >= 2);
+    let pseudonymised = count(
+        app,
+        "SELECT count(*) FROM audit_events WHERE pseudonymised_at IS NOT NULL AND category <> $1",
+        "retention",
+    )
+    .await;
+    assert_eq!(
+        pseudonymised as u64, trail.records,
+        "the report counts what changed"
+    );
+    trail_intact(app).await;
+
+    // A second run that day changes nothing.
+    let again = app.run_retention(false).await.unwrap();
+    assert_eq!(again.total(DataClass::AuditTrail).records, 0);
+    assert_eq!(again.total(DataClass::AuditTrail).held, trail.held);
+
+    // Released: Hal's 2020 events go at the next run; the hold's own
+    // events (placed in 2026, released now) wait for their own tenth
+    // anniversaries.
+    w.clock.set(noon("2031-01-05"));
+    app.release_legal_hold(&c.officer, hold.id).await.unwrap();
+    let r = app.run_retention(false).await.unwrap();
+    assert_eq!(records(&r, DataClass::AuditTrail), trail.held);
+    assert_eq!(r.total(DataClass::AuditTrail).held, 0);
+    assert!(!has_plaintext(app, "about-hal").await);
+    assert_eq!(about(hal).await, 2, "the hold's placing and release");
+
+    // Kurt's chart goes in 2034 (six years after the visit of 2028); his
+    // events of 2020, past ten years already, go in the same run, while
+    // those of the visit wait until 2038.
+    let r = run_on(&w, "2034-01-01").await;
+    assert_eq!(records(&r, DataClass::ClinicalAdult), 0);
+    assert!(has_plaintext(app, "about-kurt").await);
+    let r = run_on(&w, "2034-01-02").await;
+    assert_eq!(records(&r, DataClass::ClinicalAdult), 1);
+    assert!(!has_plaintext(app, "about-kurt").await);
+    assert!(about(kurt).await >= 1, "the visit's events of 2028");
+
+    // The hold's placing, on 2026-05-01, is kept through 2036-05-01.
+    let _ = run_on(&w, "2036-05-01").await;
+    assert_eq!(about(hal).await, 2);
+    let r = run_on(&w, "2036-05-02").await;
+    assert!(records(&r, DataClass::AuditTrail) >= 1);
+    assert_eq!(about(hal).await, 1, "the release of 2031 waits");
+    let r = run_on(&w, "2038-01-02").await;
+    assert!(records(&r, DataClass::AuditTrail) >= 1);
+    assert_eq!(about(kurt).await, 0);
+
+    // No event of the job names a patient, and the chain verifies.
+    assert_eq!(
+        count(
+            app,
+            "SELECT count(*) FROM audit_events WHERE category = $1 AND patient_id IS NOT NULL",
+            "retention"
+        )
+        .await,
+        0
+    );
+    assert!(
+        count(
+            app,
+            "SELECT count(*) FROM audit_events WHERE category = $1 AND action = 'update' \
+             AND detail LIKE 'retention pseudonymised%'",
+            "retention"
+        )
+        .await
+            >= 4
+    );
+    trail_intact(app).await;
+}

@@ -5,6 +5,7 @@
 // A failed unwrap in a test helper is a test failure with its location; that is the point.
 #![allow(clippy::unwrap_used)]
 
+mod audit;
 mod conformance;
 mod encryption;
 mod migrations;

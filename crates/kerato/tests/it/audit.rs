@@ -172,3 +172,44 @@ async fn a_removed_tail_is_found() {
     assert!(!ok);
     assert!(err.contains("events at the end were deleted"), "{err}");
 }
+
+/// Pseudonymises event 3 as the retention job does, through the one
+/// update the database allows.
+async fn pseudonymise_third(store: &Store) {
+    let mut tx = store.write().await.unwrap();
+    let at = kerato_domain::time::Timestamp::from_micros(1_900_000_000_000_000);
+    assert!(
+        kerato_store::audit::pseudonymise(&mut tx, 3, at)
+            .await
+            .unwrap()
+    );
+    tx.commit().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pseudonymised_event_verifies() {
+    let (args, store) = trail().await;
+    pseudonymise_third(&store).await;
+    store.close().await;
+    let (ok, out, err) = verify(&args);
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("audit trail intact"), "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pseudonymised_events_digest_cannot_be_changed() {
+    let (args, store) = trail().await;
+    pseudonymise_third(&store).await;
+    tamper(
+        &store,
+        &["UPDATE audit_events SET subject_digest = hash WHERE seq = 3"],
+    )
+    .await;
+    store.close().await;
+    let (ok, _, err) = verify(&args);
+    assert!(!ok);
+    assert!(
+        err.contains("event 3 ") && err.contains("was changed"),
+        "{err}"
+    );
+}

@@ -226,8 +226,16 @@ fn retention_run_prints_counts_per_class() {
         out.contains("Clinical record (adult): would delete 0 (0 rows); 0 held, 0 kept"),
         "{out}"
     );
+    assert!(
+        out.contains("Audit trail: would pseudonymise 0 (0 rows)"),
+        "{out}"
+    );
     let (ok, out, err) = run(&["retention", "run", "--data-dir", data]);
     assert!(ok, "{out}{err}");
     assert!(out.contains("Usage logs: deleted 0 (0 rows)"), "{out}");
+    assert!(
+        out.contains("Audit trail: pseudonymised 0 (0 rows)"),
+        "{out}"
+    );
     assert!(!out.contains("dry run"), "{out}");
 }
