@@ -14,6 +14,7 @@ pub mod clock;
 mod error;
 mod key;
 mod migrate;
+pub mod testing;
 
 pub use backend::{Backend, Conn, OpenMode, SqliteOptions, Store, Tx};
 pub use error::{StoreError, corrupt};

@@ -1,0 +1,113 @@
+//! The vendor site end to end over HTTP, on the backend the run tests
+//! (SQLite, or PostgreSQL when KERATO_TEST_PG_URL is set).
+
+// A failed unwrap in a test helper is a test failure with its location; that is the point.
+#![allow(clippy::unwrap_used)]
+
+mod boundary;
+mod demo_requests;
+mod pages;
+
+use std::sync::Arc;
+
+use kerato_core::time::{TestClock, Timestamp};
+use kerato_db::testing::TestDb;
+use kerato_site::{Site, SiteConfig, schema};
+
+/// 27 November 2026, 12:00 UTC.
+pub const NOW: Timestamp = Timestamp::from_micros(1_795_780_800_000_000);
+
+/// A running site on a loopback port, with its own fresh database.
+pub struct TestSite {
+    pub url: String,
+    pub site: Site,
+    pub clock: Arc<TestClock>,
+    pub client: reqwest::Client,
+    _db: TestDb,
+}
+
+impl std::fmt::Debug for TestSite {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TestSite").field("url", &self.url).finish()
+    }
+}
+
+pub async fn spawn() -> TestSite {
+    let db = TestDb::with(schema::MIGRATIONS).await;
+    let clock = Arc::new(TestClock::new(NOW));
+    let site = Site::new(db.store.clone(), clock.clone(), SiteConfig::default());
+    site.prepare().await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let router = kerato_site::router(site.clone(), false);
+    tokio::spawn(async move {
+        axum::serve(listener, router).await.unwrap();
+    });
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    TestSite {
+        url,
+        site,
+        clock,
+        client,
+        _db: db,
+    }
+}
+
+impl TestSite {
+    pub async fn get(&self, path: &str) -> (u16, String) {
+        let r = self
+            .client
+            .get(format!("{}{path}", self.url))
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    }
+
+    /// The CSRF token a page's forms carry (the page also sets the cookie).
+    pub async fn csrf(&self, path: &str) -> String {
+        let (_, body) = self.get(path).await;
+        let start = body
+            .find("name=\"csrf\" value=\"")
+            .unwrap_or_else(|| panic!("{path} has no form"))
+            + 19;
+        body[start..start + 64].to_string()
+    }
+
+    /// Posts a form from `page` (with its CSRF token) to `path`.
+    pub async fn post(&self, page: &str, path: &str, fields: &[(&str, &str)]) -> (u16, String) {
+        let csrf = self.csrf(page).await;
+        let mut all: Vec<(&str, &str)> = vec![("csrf", csrf.as_str())];
+        all.extend_from_slice(fields);
+        let r = self
+            .client
+            .post(format!("{}{path}", self.url))
+            .form(&all)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        let location = r
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let body = r.text().await.unwrap();
+        (status, location.unwrap_or(body))
+    }
+
+    /// The number of rows in a site table.
+    pub async fn count(&self, table: &str) -> i64 {
+        let mut tx = self.site.store.read().await.unwrap();
+        let sql = format!("SELECT count(*) FROM {table}");
+        let (n,): (i64,) = kerato_db::on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .fetch_one(&mut **c)
+            .await)
+        .unwrap();
+        n
+    }
+}
