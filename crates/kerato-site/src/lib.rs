@@ -10,6 +10,7 @@
 
 pub mod audit;
 pub mod config;
+pub mod consents;
 pub mod demo_requests;
 pub mod outbox;
 mod pages;

@@ -16,6 +16,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0002_demo_requests.sql"),
         dialect: None,
     },
+    Migration {
+        version: 3,
+        name: "consents",
+        sql: include_str!("../migrations/0003_consents.sql"),
+        dialect: None,
+    },
 ];
 
 #[cfg(test)]

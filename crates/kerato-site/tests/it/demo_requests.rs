@@ -102,3 +102,61 @@ async fn bad_input_is_refused_with_clear_messages_and_nothing_is_stored() {
     assert_eq!(t.count("demo_requests").await, 0);
     assert_eq!(t.count("site_outbox").await, 0);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_consent_registry_keeps_history_and_the_latest_answer_wins() {
+    use kerato_core::consent::{Purpose, Source};
+    use kerato_site::consents::{self, Subject};
+    let t = spawn().await;
+    let who = Subject::contact("ann@leeeye.example");
+    let mut tx = t.site.store.write().await.unwrap();
+    assert!(
+        !consents::is_granted(&mut tx, who, Purpose::MarketingEmail)
+            .await
+            .unwrap()
+    );
+    consents::record(
+        &mut tx,
+        who,
+        Purpose::MarketingEmail,
+        true,
+        Source::Form,
+        Some("1"),
+        crate::NOW,
+    )
+    .await
+    .unwrap();
+    assert!(
+        consents::is_granted(&mut tx, who, Purpose::MarketingEmail)
+            .await
+            .unwrap()
+    );
+    // Withdrawn in the same microsecond: still recorded after, so it wins.
+    consents::record(
+        &mut tx,
+        who,
+        Purpose::MarketingEmail,
+        false,
+        Source::Link,
+        None,
+        crate::NOW,
+    )
+    .await
+    .unwrap();
+    assert!(
+        !consents::is_granted(&mut tx, who, Purpose::MarketingEmail)
+            .await
+            .unwrap()
+    );
+    assert_eq!(consents::history(&mut tx, who).await.unwrap().len(), 2);
+    assert!(
+        !consents::is_granted(
+            &mut tx,
+            Subject::visitor("ann@leeeye.example"),
+            Purpose::MarketingEmail
+        )
+        .await
+        .unwrap(),
+        "subjects of another kind are apart"
+    );
+}
