@@ -64,6 +64,7 @@ pub mod phi_guard;
 pub mod policy;
 pub mod retention;
 pub mod rights_request;
+pub mod session;
 pub mod time;
 pub mod totp;
 pub mod us_states;

@@ -246,32 +246,25 @@ pub(crate) fn text(
     v.to_string()
 }
 
-/// Checks an e-mail address: one `@`, a dotted domain, no spaces, at most
-/// 254 characters (RFC 5321's path limit). Returned lower-cased.
+/// Checks an e-mail address with the shared sign-in rule (one `@`, a
+/// dotted domain, no spaces, at most 254 characters) and also refuses the
+/// characters that could smuggle markup or extra recipients into a mail
+/// header. Returned lower-cased.
 pub(crate) fn email(errors: &mut ValidationErrors, field: &str, value: &str) -> String {
-    let v = value.trim().to_ascii_lowercase();
-    let ok = v.len() <= 254
-        && v.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty()
-                && local.len() <= 64
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-                && !domain.contains("..")
-        })
-        && !v
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control() || "<>\"',;()[]\\".contains(c))
-        && v.matches('@').count() == 1;
-    if v.is_empty() {
+    if value.trim().is_empty() {
         errors.add(field, "enter an e-mail address");
-    } else if !ok {
-        errors.add(
-            field,
-            "enter an e-mail address like name@practice.com (no spaces, one @)",
-        );
+        return String::new();
     }
-    v
+    match kerato_core::session::normalise_email(value) {
+        Ok(e) if !e.chars().any(|c| "<>\"',;()[]\\".contains(c)) => e,
+        _ => {
+            errors.add(
+                field,
+                "enter an e-mail address like name@practice.com (no spaces, one @)",
+            );
+            value.trim().to_string()
+        }
+    }
 }
 
 #[cfg(test)]
