@@ -8,14 +8,18 @@
 //! Its database is its own (an encrypted SQLite file or PostgreSQL), with
 //! its own migrations in `migrations/`.
 
+pub mod accounts;
 pub mod audit;
+pub mod auth;
 pub mod config;
 pub mod consents;
 pub mod demo_requests;
 pub mod outbox;
 mod pages;
 pub mod policies;
+mod portal;
 pub mod schema;
+pub mod staff;
 mod web;
 
 use std::sync::Arc;
@@ -40,6 +44,9 @@ pub struct Site {
     pub store: Store,
     pub clock: Arc<dyn Clock>,
     pub config: Arc<SiteConfig>,
+    /// Whether the site is served over TLS (set by [`router`]): it decides
+    /// `Secure` cookies and the `__Host-` prefix.
+    pub tls: bool,
 }
 
 impl std::fmt::Debug for Site {
@@ -56,6 +63,7 @@ impl Site {
             store,
             clock,
             config: Arc::new(config),
+            tls: false,
         }
     }
 
@@ -74,11 +82,15 @@ impl Site {
 }
 
 /// The vendor site's routes, with its security headers and CSRF layer.
-pub fn router(site: Site, tls: bool) -> Router {
+pub fn router(mut site: Site, tls: bool) -> Router {
+    site.tls = tls;
     let r = Router::new();
     let r = pages::routes(r);
     let r = policies::routes(r);
     let r = demo_requests::routes(r);
+    let r = auth::routes(r);
+    let r = portal::routes(r);
+    let r = staff::routes(r);
     r.fallback(web::not_found)
         .layer(middleware::from_fn_with_state(
             Tls(tls),

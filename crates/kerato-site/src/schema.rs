@@ -22,6 +22,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0003_consents.sql"),
         dialect: None,
     },
+    Migration {
+        version: 4,
+        name: "accounts",
+        sql: include_str!("../migrations/0004_accounts.sql"),
+        dialect: None,
+    },
 ];
 
 #[cfg(test)]

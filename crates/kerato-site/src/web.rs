@@ -97,6 +97,8 @@ pub enum SiteError {
     UnsupportedMediaType(String),
     #[error("sign in to continue")]
     SignIn,
+    #[error("enter the code from your authenticator app to finish signing in")]
+    SecondFactor,
     #[error("{0}")]
     Conflict(String),
     #[error("the site could not complete this request; try again in a minute")]
@@ -135,6 +137,7 @@ impl IntoResponse for SiteError {
                 "This form was not sent from its page",
             ),
             Self::SignIn => return Redirect::to("/login").into_response(),
+            Self::SecondFactor => return Redirect::to("/login/mfa").into_response(),
             Self::Conflict(_) => (StatusCode::CONFLICT, "Already done"),
             Self::Store(e) => {
                 tracing::error!(error = %e, "site request failed in the database");

@@ -4,6 +4,7 @@
 // A failed unwrap in a test helper is a test failure with its location; that is the point.
 #![allow(clippy::unwrap_used)]
 
+mod accounts;
 mod boundary;
 mod demo_requests;
 mod pages;
@@ -32,32 +33,26 @@ impl std::fmt::Debug for TestSite {
     }
 }
 
-pub async fn spawn() -> TestSite {
-    let db = TestDb::with(schema::MIGRATIONS).await;
-    let clock = Arc::new(TestClock::new(NOW));
-    let site = Site::new(db.store.clone(), clock.clone(), SiteConfig::default());
-    site.prepare().await.unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let router = kerato_site::router(site.clone(), false);
-    tokio::spawn(async move {
-        axum::serve(listener, router).await.unwrap();
-    });
-    let client = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    TestSite {
-        url,
-        site,
-        clock,
-        client,
-        _db: db,
-    }
+/// One browser: a cookie jar that does not follow redirects.
+#[derive(Debug, Clone)]
+pub struct Agent {
+    pub url: String,
+    pub client: reqwest::Client,
 }
 
-impl TestSite {
+impl Agent {
+    fn new(url: &str) -> Self {
+        Self {
+            url: url.to_string(),
+            client: reqwest::Client::builder()
+                .cookie_store(true)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+        }
+    }
+
+    /// Status and body (or, for a redirect, the Location).
     pub async fn get(&self, path: &str) -> (u16, String) {
         let r = self
             .client
@@ -65,7 +60,14 @@ impl TestSite {
             .send()
             .await
             .unwrap();
-        (r.status().as_u16(), r.text().await.unwrap())
+        let status = r.status().as_u16();
+        let location = r
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let body = r.text().await.unwrap();
+        (status, location.unwrap_or(body))
     }
 
     /// The CSRF token a page's forms carry (the page also sets the cookie).
@@ -73,12 +75,13 @@ impl TestSite {
         let (_, body) = self.get(path).await;
         let start = body
             .find("name=\"csrf\" value=\"")
-            .unwrap_or_else(|| panic!("{path} has no form"))
+            .unwrap_or_else(|| panic!("{path} has no form: {body}"))
             + 19;
         body[start..start + 64].to_string()
     }
 
-    /// Posts a form from `page` (with its CSRF token) to `path`.
+    /// Posts a form from `page` (with its CSRF token) to `path`; status and
+    /// body (or, for a redirect, the Location).
     pub async fn post(&self, page: &str, path: &str, fields: &[(&str, &str)]) -> (u16, String) {
         let csrf = self.csrf(page).await;
         let mut all: Vec<(&str, &str)> = vec![("csrf", csrf.as_str())];
@@ -98,6 +101,53 @@ impl TestSite {
             .map(str::to_string);
         let body = r.text().await.unwrap();
         (status, location.unwrap_or(body))
+    }
+}
+
+pub async fn spawn() -> TestSite {
+    let db = TestDb::with(schema::MIGRATIONS).await;
+    let clock = Arc::new(TestClock::new(NOW));
+    let site = Site::new(db.store.clone(), clock.clone(), SiteConfig::default());
+    site.prepare().await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let router = kerato_site::router(site.clone(), false);
+    tokio::spawn(async move {
+        axum::serve(listener, router).await.unwrap();
+    });
+    let client = Agent::new(&url).client;
+    TestSite {
+        url,
+        site,
+        clock,
+        client,
+        _db: db,
+    }
+}
+
+impl TestSite {
+    /// A second browser: its own cookies, the same site.
+    pub fn agent(&self) -> Agent {
+        Agent::new(&self.url)
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, String) {
+        self.default_agent().get(path).await
+    }
+
+    pub async fn csrf(&self, path: &str) -> String {
+        self.default_agent().csrf(path).await
+    }
+
+    pub async fn post(&self, page: &str, path: &str, fields: &[(&str, &str)]) -> (u16, String) {
+        self.default_agent().post(page, path, fields).await
+    }
+
+    fn default_agent(&self) -> Agent {
+        Agent {
+            url: self.url.clone(),
+            client: self.client.clone(),
+        }
     }
 
     /// The number of rows in a site table.
