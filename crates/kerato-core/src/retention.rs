@@ -92,7 +92,7 @@ pub enum Action {
     /// prove what happened (research note §2.5: "Audit rows are never
     /// deleted; pseudonymise the subject only when retention ends"). The
     /// hash chain still verifies through the digest of those fields that
-    /// each event's hash covers ([`crate::audit::subject_digest`]); events
+    /// each event's hash covers (`kerato_domain::audit::subject_digest`); events
     /// written before that digest existed (hash version 1) cannot be
     /// pseudonymised and stay as they are.
     Pseudonymise,

@@ -18,6 +18,7 @@ pub mod outbox;
 mod pages;
 pub mod policies;
 mod portal;
+pub mod retention;
 pub mod schema;
 pub mod staff;
 mod web;

@@ -28,6 +28,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0004_accounts.sql"),
         dialect: None,
     },
+    Migration {
+        version: 5,
+        name: "retention runs",
+        sql: include_str!("../migrations/0005_retention.sql"),
+        dialect: None,
+    },
 ];
 
 #[cfg(test)]

@@ -1,0 +1,198 @@
+//! The site's retention job: what the privacy statement promises, deleted
+//! when it falls due, by the shared schedule of `kerato_core::retention`.
+//!
+//! | Data | Class | Due |
+//! |---|---|---|
+//! | A closed account, its users, sessions and invitations | account data | 1 year after closure |
+//! | Demo requests | marketing data | 3 years after the last interaction |
+//! | Sent e-mail in the outbox | usage logs | the configured short period |
+//!
+//! Each class is swept in batches, one transaction per batch, so a crash
+//! loses at most a batch of work and a rerun picks up where it stopped; a
+//! second run on the same day finds nothing. Every run is recorded with
+//! its report and audited (counts only). The audit trail itself is kept:
+//! its events name records by kind and ID, never by content.
+
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+use kerato_core::retention::{self, DataClass, RecordFacts, RetentionSchedule};
+use kerato_core::time::Timestamp;
+use kerato_db::{Tx, execute, on_tx};
+use serde::Serialize;
+
+use crate::Site;
+use crate::audit::{self, Event};
+use crate::web::SiteError;
+
+/// Rows handled per transaction.
+const BATCH: usize = 500;
+
+/// What one class's sweep found and did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ClassReport {
+    pub class: DataClass,
+    /// Records due on the run date.
+    pub due: u64,
+    /// Records deleted (0 in a dry run).
+    pub deleted: u64,
+}
+
+/// A run's report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RetentionReport {
+    pub run_date: String,
+    pub dry_run: bool,
+    pub classes: Vec<ClassReport>,
+}
+
+impl RetentionReport {
+    pub fn deleted(&self, class: DataClass) -> u64 {
+        self.classes
+            .iter()
+            .filter(|c| c.class == class)
+            .map(|c| c.deleted)
+            .sum()
+    }
+}
+
+/// The UTC date of an instant: the site's clocks run on UTC.
+pub fn utc_date(t: Timestamp) -> Date {
+    TimeZone::UTC.to_datetime(t.to_jiff()).date()
+}
+
+/// A table the job sweeps: how to list its records with the dates their
+/// rule needs, and how to delete one.
+struct Sweep {
+    class: DataClass,
+    /// `id` and the dates (UTC microseconds) of each candidate: created,
+    /// closed, last interaction.
+    list: &'static str,
+    /// Deletes one record by ID (the schema's cascades take its rows in
+    /// other tables).
+    delete: &'static [&'static str],
+}
+
+const SWEEPS: &[Sweep] = &[
+    Sweep {
+        class: DataClass::AccountData,
+        list: "SELECT id, created_at, closed_at, NULL FROM accounts WHERE closed_at IS NOT NULL",
+        delete: &["DELETE FROM accounts WHERE id = $1"],
+    },
+    Sweep {
+        class: DataClass::MarketingData,
+        list: "SELECT id, received_at, NULL, last_interaction_at FROM demo_requests",
+        delete: &["DELETE FROM demo_requests WHERE id = $1"],
+    },
+    Sweep {
+        class: DataClass::UsageLogs,
+        list: "SELECT id, created_at, NULL, NULL FROM site_outbox WHERE sent_at IS NOT NULL",
+        delete: &["DELETE FROM site_outbox WHERE id = $1"],
+    },
+];
+
+type Candidate = (String, i64, Option<i64>, Option<i64>);
+
+fn facts(c: &Candidate) -> RecordFacts {
+    RecordFacts {
+        closed_on: c.2.map(|t| utc_date(Timestamp::from_micros(t))),
+        last_interaction: c.3.map(|t| utc_date(Timestamp::from_micros(t))),
+        ..RecordFacts::created(utc_date(Timestamp::from_micros(c.1)))
+    }
+}
+
+async fn due_ids(
+    tx: &mut Tx,
+    sweep: &Sweep,
+    schedule: &RetentionSchedule,
+    today: Date,
+) -> Result<Vec<String>, SiteError> {
+    let rows: Vec<Candidate> = on_tx!(tx, c => sqlx::query_as(sweep.list)
+        .fetch_all(&mut **c)
+        .await)?;
+    // The site has no legal holds of its own yet; see ARCHITECTURE.md.
+    Ok(rows
+        .iter()
+        .filter(|c| retention::is_due(sweep.class, &facts(c), schedule, &[], today))
+        .map(|c| c.0.clone())
+        .collect())
+}
+
+/// Runs the job for `today`: deletes what is due (or, in a dry run, only
+/// counts it), records the run and audits it.
+pub async fn run(site: &Site, today: Date, dry_run: bool) -> Result<RetentionReport, SiteError> {
+    let days = i32::try_from(site.config.usage_log_days).unwrap_or(i32::MAX);
+    let schedule = RetentionSchedule::new(retention::DEFAULT_STATE_RULES.state, Some(days))
+        .map_err(SiteError::Validation)?;
+    let mut classes = Vec::new();
+    for sweep in SWEEPS {
+        let mut tx = site.store.read().await?;
+        let due = due_ids(&mut tx, sweep, &schedule, today).await?;
+        drop(tx);
+        let mut deleted = 0;
+        if !dry_run {
+            for batch in due.chunks(BATCH) {
+                let mut tx = site.store.write().await?;
+                for id in batch {
+                    let mut removed = 0;
+                    for sql in sweep.delete {
+                        removed += execute!(&mut tx, sqlx::query(*sql).bind(id))?;
+                    }
+                    deleted += u64::from(removed > 0);
+                }
+                tx.commit().await?;
+            }
+        }
+        classes.push(ClassReport {
+            class: sweep.class,
+            due: due.len() as u64,
+            deleted,
+        });
+    }
+    let report = RetentionReport {
+        run_date: today.to_string(),
+        dry_run,
+        classes,
+    };
+    record_run(site, &report).await?;
+    Ok(report)
+}
+
+async fn record_run(site: &Site, report: &RetentionReport) -> Result<(), SiteError> {
+    let now = site.now();
+    let json = serde_json::to_string(report).map_err(|e| SiteError::Internal(e.to_string()))?;
+    let id = kerato_core::ids::uuid_v7(now, rand::random()).to_string();
+    let mut tx = site.store.write().await?;
+    execute!(
+        &mut tx,
+        sqlx::query("INSERT INTO site_retention_runs (id, ran_at, run_date, dry_run, report) VALUES ($1, $2, $3, $4, $5)")
+            .bind(&id)
+            .bind(now.as_micros())
+            .bind(&report.run_date)
+            .bind(i64::from(report.dry_run))
+            .bind(&json)
+    )?;
+    let detail: Vec<String> = report
+        .classes
+        .iter()
+        .map(|c| format!("{}: {} due, {} deleted", c.class, c.due, c.deleted))
+        .collect();
+    let detail = detail.join("; ");
+    let subject = format!("retention_run:{id}");
+    audit::record(
+        &mut tx,
+        now,
+        Event {
+            actor: Some("system:retention"),
+            action: if report.dry_run {
+                "retention.dry_run"
+            } else {
+                "retention.run"
+            },
+            subject: Some(&subject),
+            detail: Some(&detail),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
