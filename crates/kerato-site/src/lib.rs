@@ -13,6 +13,7 @@ pub mod audit;
 pub mod auth;
 pub mod config;
 pub mod consents;
+pub mod demo;
 pub mod demo_requests;
 pub mod outbox;
 mod pages;
@@ -70,6 +71,26 @@ impl Site {
 
     pub fn now(&self) -> Timestamp {
         self.clock.now()
+    }
+
+    /// Starts the site's timers: the retention job once a day. The first
+    /// run is a minute after start, so a restart does not skip a day.
+    pub fn start_timers(&self) {
+        let site = self.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+            loop {
+                let today = retention::utc_date(site.now());
+                match retention::run(&site, today, false).await {
+                    Ok(report) => tracing::info!(
+                        deleted = report.classes.iter().map(|c| c.deleted).sum::<u64>(),
+                        "site retention run"
+                    ),
+                    Err(e) => tracing::error!(error = %e, "site retention run failed"),
+                }
+                tokio::time::sleep(std::time::Duration::from_secs(24 * 3600)).await;
+            }
+        });
     }
 
     /// Brings the schema up to date and puts the first policy documents in

@@ -107,6 +107,16 @@ pub enum Command {
         #[arg(long, default_value = "./kerato-site-data", value_name = "DIR")]
         data_dir: PathBuf,
     },
+    /// Run the vendor site's retention job now, or show what it would
+    /// delete with --dry-run.
+    SiteRetention {
+        /// The site's data directory.
+        #[arg(long, default_value = "./kerato-site-data", value_name = "DIR")]
+        data_dir: PathBuf,
+        /// Count what is due without deleting it.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Measure performance on this machine.
     Bench {
         #[command(subcommand)]
@@ -257,6 +267,29 @@ pub async fn run(cli: Cli) -> Result<()> {
             config.server.bind = vec![bind];
             telemetry::init(&config.log);
             serve::demo(&config, &data, site_bind, days_ahead).await
+        }
+        Command::SiteRetention { data_dir, dry_run } => {
+            let data = DataArgs {
+                data_dir,
+                database_url: None,
+            };
+            let config = Config::load(cli.config.as_deref(), &data)?;
+            telemetry::init(&config.log);
+            let clock = std::sync::Arc::new(kerato_app::clock::SystemClock);
+            let site = datadir::open_site(&config, &data.data_dir, clock).await?;
+            let today = kerato_site::retention::utc_date(site.now());
+            let report = kerato_site::retention::run(&site, today, dry_run).await?;
+            for c in &report.classes {
+                let verb = if dry_run { "would delete" } else { "deleted" };
+                println!(
+                    "{:<40} {} due, {verb} {}",
+                    c.class.label(),
+                    c.due,
+                    if dry_run { c.due } else { c.deleted }
+                );
+            }
+            site.store.close().await;
+            Ok(())
         }
         Command::Site { bind, data_dir } => {
             let data = DataArgs {

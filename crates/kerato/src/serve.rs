@@ -299,6 +299,7 @@ pub async fn site(config: &Config, bind: SocketAddr, data_dir: &Path) -> Result<
         );
     }
     let site = datadir::open_site(config, data_dir, Arc::new(SystemClock)).await?;
+    site.start_timers();
     let store = site.store.clone();
     let result = run_servers(vec![(bind, kerato_site::router(site, false), None, "site")]).await;
     store.close().await;
@@ -364,6 +365,24 @@ pub async fn demo(
     println!(
         "  authenticator key for admin and privacy_officer: {}",
         kerato_app::demo::DEMO_TOTP_SECRET
+    );
+    kerato_site::demo::seed(&site).await?;
+    site.start_timers();
+    println!(
+        "vendor site: http://{site_bind} (its own database in {})",
+        data.data_dir.join("site").display()
+    );
+    println!(
+        "  vendor staff (password \"{}\", authenticator key {}):",
+        kerato_site::demo::DEMO_PASSWORD,
+        kerato_site::demo::DEMO_TOTP_SECRET
+    );
+    for (email, role) in kerato_site::demo::DEMO_STAFF {
+        println!("    {:<18} {email}", role.as_str());
+    }
+    println!(
+        "  customer portal: {} (same password, no second factor)",
+        kerato_site::demo::DEMO_CUSTOMER
     );
     let options = WebOptions { tls: false };
     let clinic_bind = config.server.bind.first().copied().unwrap_or(site_bind);
