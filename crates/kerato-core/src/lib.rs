@@ -65,6 +65,7 @@ pub mod policy;
 pub mod retention;
 pub mod rights_request;
 pub mod session;
+pub mod telemetry;
 pub mod time;
 pub mod totp;
 pub mod us_states;

@@ -22,6 +22,7 @@ mod portal;
 pub mod retention;
 pub mod schema;
 pub mod staff;
+pub mod telemetry;
 mod web;
 
 use std::sync::Arc;
@@ -113,6 +114,7 @@ pub fn router(mut site: Site, tls: bool) -> Router {
     let r = auth::routes(r);
     let r = portal::routes(r);
     let r = staff::routes(r);
+    let r = telemetry::routes(r);
     r.fallback(web::not_found)
         .layer(middleware::from_fn_with_state(
             Tls(tls),

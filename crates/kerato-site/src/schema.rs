@@ -34,6 +34,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0005_retention.sql"),
         dialect: None,
     },
+    Migration {
+        version: 6,
+        name: "telemetry",
+        sql: include_str!("../migrations/0006_telemetry.sql"),
+        dialect: None,
+    },
 ];
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ mod boundary;
 mod demo_requests;
 mod pages;
 mod retention;
+mod telemetry;
 
 use std::sync::Arc;
 
