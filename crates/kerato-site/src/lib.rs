@@ -8,14 +8,18 @@
 //! Its database is its own (an encrypted SQLite file or PostgreSQL), with
 //! its own migrations in `migrations/`.
 
+pub mod analytics;
 pub mod audit;
 pub mod config;
 pub mod consents;
+mod cookies;
 pub mod demo_requests;
 pub mod outbox;
 mod pages;
 pub mod policies;
+pub mod rights;
 pub mod schema;
+pub mod usage_log;
 mod web;
 
 use std::sync::Arc;
@@ -79,7 +83,14 @@ pub fn router(site: Site, tls: bool) -> Router {
     let r = pages::routes(r);
     let r = policies::routes(r);
     let r = demo_requests::routes(r);
+    let r = cookies::routes(r);
+    let r = analytics::routes(r);
+    let r = rights::routes(r);
     r.fallback(web::not_found)
+        .layer(middleware::from_fn_with_state(
+            (site.clone(), Tls(tls)),
+            cookies::layer,
+        ))
         .layer(middleware::from_fn_with_state(
             Tls(tls),
             kerato_http::csrf::layer,
@@ -87,6 +98,10 @@ pub fn router(site: Site, tls: bool) -> Router {
         .layer(middleware::from_fn_with_state(
             Tls(tls),
             kerato_http::headers::layer,
+        ))
+        .layer(middleware::from_fn_with_state(
+            site.clone(),
+            usage_log::layer,
         ))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(site)

@@ -22,6 +22,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0003_consents.sql"),
         dialect: None,
     },
+    Migration {
+        version: 4,
+        name: "cookie choices, analytics, usage log and rights requests",
+        sql: include_str!("../migrations/0004_privacy.sql"),
+        dialect: None,
+    },
 ];
 
 #[cfg(test)]
