@@ -126,11 +126,26 @@ mod tests {
     #[test]
     fn only_this_sites_pages_may_send_a_beacon() {
         let host = ("host", "site.example");
-        assert!(same_origin(&headers(&[host, ("origin", "http://site.example")]), false));
-        assert!(same_origin(&headers(&[host, ("sec-fetch-site", "same-origin")]), false));
-        assert!(!same_origin(&headers(&[host, ("origin", "http://site.example")]), true));
-        assert!(!same_origin(&headers(&[host, ("origin", "https://evil.example")]), false));
-        assert!(!same_origin(&headers(&[host, ("sec-fetch-site", "cross-site")]), false));
+        assert!(same_origin(
+            &headers(&[host, ("origin", "http://site.example")]),
+            false
+        ));
+        assert!(same_origin(
+            &headers(&[host, ("sec-fetch-site", "same-origin")]),
+            false
+        ));
+        assert!(!same_origin(
+            &headers(&[host, ("origin", "http://site.example")]),
+            true
+        ));
+        assert!(!same_origin(
+            &headers(&[host, ("origin", "https://evil.example")]),
+            false
+        ));
+        assert!(!same_origin(
+            &headers(&[host, ("sec-fetch-site", "cross-site")]),
+            false
+        ));
         assert!(!same_origin(&headers(&[host]), false));
     }
 
@@ -138,7 +153,14 @@ mod tests {
     fn paths_are_checked_not_cut() {
         assert!(valid_path("/pricing"));
         assert!(valid_path(&format!("/{}", "a".repeat(MAX_PATH - 1))));
-        for bad in ["", "pricing", "//evil", "/a?b=1", "/a b", &format!("/{}", "a".repeat(MAX_PATH))] {
+        for bad in [
+            "",
+            "pricing",
+            "//evil",
+            "/a?b=1",
+            "/a b",
+            &format!("/{}", "a".repeat(MAX_PATH)),
+        ] {
             assert!(!valid_path(bad), "{bad:?}");
         }
     }

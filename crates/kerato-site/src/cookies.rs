@@ -321,7 +321,10 @@ fn answers(form: &Form) -> Result<(bool, bool), SiteError> {
     match form.get("choice").as_str() {
         "accept_all" => Ok((true, true)),
         "reject_all" => Ok((false, false)),
-        "custom" => Ok((form.get("analytics") == "yes", form.get("preferences") == "yes")),
+        "custom" => Ok((
+            form.get("analytics") == "yes",
+            form.get("preferences") == "yes",
+        )),
         _ => Err(SiteError::BadRequest(
             "choose Accept all, Reject all, or Save my choices on the cookie settings page".into(),
         )),
@@ -445,7 +448,16 @@ async fn opt_out(
     let mut subjects = vec![Subject::visitor(visitor_id)];
     subjects.extend(email.as_deref().map(Subject::contact));
     for who in &subjects {
-        consents::record(&mut tx, *who, Purpose::SaleShare, false, Source::Form, None, now).await?;
+        consents::record(
+            &mut tx,
+            *who,
+            Purpose::SaleShare,
+            false,
+            Source::Form,
+            None,
+            now,
+        )
+        .await?;
     }
     let subject = format!("visitor:{visitor_id}");
     let detail = if email.is_some() {

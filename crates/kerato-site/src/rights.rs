@@ -420,7 +420,11 @@ pub async fn receive(site: &Site, r: ValidRights) -> Result<(String, Option<Stri
 }
 
 /// Why a verification link does not work, or the request it opens.
-async fn usable_verify_token(tx: &mut Tx, token: &str, now: Timestamp) -> Result<String, SiteError> {
+async fn usable_verify_token(
+    tx: &mut Tx,
+    token: &str,
+    now: Timestamp,
+) -> Result<String, SiteError> {
     let (id, expires_at, used_at) = by_token(tx, token, "verify")
         .await?
         .ok_or(SiteError::NotFound)?;
@@ -553,7 +557,12 @@ struct StatusPage {
     days_left: i64,
 }
 
-fn center(site: &Site, csrf: &CsrfToken, input: RightsInput, errors: ValidationErrors) -> CenterPage {
+fn center(
+    site: &Site,
+    csrf: &CsrfToken,
+    input: RightsInput,
+    errors: ValidationErrors,
+) -> CenterPage {
     CenterPage {
         layout: Layout::new(site, csrf, "Privacy center", Section::Privacy),
         input,
@@ -564,7 +573,12 @@ fn center(site: &Site, csrf: &CsrfToken, input: RightsInput, errors: ValidationE
 }
 
 async fn form(State(site): State<Site>, Extension(csrf): Extension<CsrfToken>) -> CenterPage {
-    center(&site, &csrf, RightsInput::default(), ValidationErrors::new())
+    center(
+        &site,
+        &csrf,
+        RightsInput::default(),
+        ValidationErrors::new(),
+    )
 }
 
 async fn submit(

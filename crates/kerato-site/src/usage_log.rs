@@ -165,7 +165,10 @@ mod tests {
             truncate_ip("2001:db8:abcd:12:1:2:3:4".parse().unwrap()),
             "2001:db8:abcd::"
         );
-        assert_eq!(truncate_ip("::ffff:198.51.100.9".parse().unwrap()), "198.51.100.0");
+        assert_eq!(
+            truncate_ip("::ffff:198.51.100.9".parse().unwrap()),
+            "198.51.100.0"
+        );
     }
 
     #[test]
@@ -174,8 +177,14 @@ mod tests {
         let safari_mac = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_1) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Safari/605.1.15";
         let firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0";
         let edge = "Mozilla/5.0 (Windows NT 10.0) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36 Edg/120.0";
-        assert_eq!((browser(chrome_android), device(chrome_android)), ("Chrome", "mobile"));
-        assert_eq!((browser(safari_mac), device(safari_mac)), ("Safari", "desktop"));
+        assert_eq!(
+            (browser(chrome_android), device(chrome_android)),
+            ("Chrome", "mobile")
+        );
+        assert_eq!(
+            (browser(safari_mac), device(safari_mac)),
+            ("Safari", "desktop")
+        );
         assert_eq!((browser(firefox), device(firefox)), ("Firefox", "desktop"));
         assert_eq!(browser(edge), "Edge");
         assert_eq!((browser(""), device("")), ("other", "other"));
