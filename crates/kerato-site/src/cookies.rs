@@ -199,7 +199,7 @@ pub(crate) async fn layer(
 ) -> Response {
     let mut visitor = Visitor::from_headers(req.headers(), req.uri().path(), tls);
     let mut created = None;
-    if visitor.gpc {
+    if visitor.gpc && crate::usage_log::is_page_request(&visitor.path) {
         match record_gpc(&site, visitor.cookie.as_ref()).await {
             Ok(new) => {
                 if let Some(new) = new {

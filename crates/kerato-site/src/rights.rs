@@ -152,6 +152,19 @@ pub fn state_label(state: RequestState) -> &'static str {
     }
 }
 
+/// How a request type reads to the requester, in the first person (the
+/// engine's labels are written for staff).
+pub fn request_label(kind: RequestType) -> &'static str {
+    match kind {
+        RequestType::Access => "A copy of my personal information",
+        RequestType::Correction => "Correct my personal information",
+        RequestType::Deletion => "Delete my personal information",
+        RequestType::MarketingOptOut => "Stop marketing e-mail to me",
+        RequestType::DoNotSellShare => "Do not sell or share my personal information",
+        other => other.label(),
+    }
+}
+
 fn date(t: Timestamp) -> String {
     t.to_jiff().strftime("%B %-d, %Y").to_string()
 }
@@ -373,7 +386,7 @@ pub async fn receive(site: &Site, r: ValidRights) -> Result<(String, Option<Stri
          {url}/privacy-center/verify/{token}\n\n\
          If you did not make this request, ignore this message and nothing will happen.\n\n{vendor}\n",
         name = r.name,
-        kind = r.kind.label(),
+        kind = request_label(r.kind).to_lowercase(),
         url = site.config.public_url,
         vendor = site.config.vendor_name,
     );
@@ -496,7 +509,7 @@ async fn verify(site: &Site, token: &str) -> Result<(RequestTimeline, String), S
          ({kind}) is {state}. You can follow it at any time here:\n\n\
          {url}/privacy-center/status/{status_token}\n\n{vendor}\n",
         name = r.name,
-        kind = r.timeline.request_type.label(),
+        kind = request_label(r.timeline.request_type).to_lowercase(),
         state = state_label(timeline.state()).to_lowercase(),
         url = site.config.public_url,
         vendor = site.config.vendor_name,
@@ -652,7 +665,7 @@ async fn status(
     let t = &r.timeline;
     Ok(StatusPage {
         layout: Layout::new(&site, &csrf, "Your privacy request", Section::Privacy),
-        kind: t.request_type.label(),
+        kind: request_label(t.request_type),
         state: state_label(t.state()),
         closed: t.state().is_closed(),
         received: date(t.received_at),

@@ -73,9 +73,11 @@ pub fn device(user_agent: &str) -> &'static str {
     }
 }
 
-/// Whether a request is logged: not the static assets (one page loads
-/// several) nor the health check (a monitor calls it every minute).
-fn logged(path: &str) -> bool {
+/// Whether a request is for a page (or a form or beacon) rather than a
+/// static asset (one page loads several) or the health check (a monitor
+/// calls it every minute). Only those are logged, and only those record a
+/// GPC signal.
+pub(crate) fn is_page_request(path: &str) -> bool {
     !path.starts_with("/assets/") && path != "/healthz"
 }
 
@@ -85,7 +87,7 @@ fn logged(path: &str) -> bool {
 /// left empty.
 pub(crate) async fn layer(State(site): State<Site>, req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
-    if !logged(&path) {
+    if !is_page_request(&path) {
         return next.run(req).await;
     }
     let ip = req

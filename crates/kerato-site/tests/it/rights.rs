@@ -184,7 +184,7 @@ async fn the_link_verifies_once_and_the_status_page_runs_the_45_day_clock() {
     let status_page = format!("/privacy-center/status/{status_token}");
     let (status, body) = t.get(&status_page).await;
     assert_eq!(status, 200);
-    assert!(body.contains("Access to (a copy of) their data"), "{body}");
+    assert!(body.contains("A copy of my personal information"), "{body}");
     assert!(body.contains("E-mail verified"));
     assert!(body.contains("November 27, 2026"), "received today");
     assert!(body.contains("January 11, 2027"), "due 45 days later");
