@@ -230,6 +230,21 @@ pub(crate) async fn layer(
     resp
 }
 
+/// The visitor's ID, from their cookie or from a new one (returned, for the
+/// response to set) when they have none yet.
+fn visitor_or_new(
+    cookie: Option<&ConsentCookie>,
+    policy_version: u32,
+) -> (String, Option<ConsentCookie>) {
+    match cookie {
+        Some(c) => (c.visitor.clone(), None),
+        None => {
+            let c = ConsentCookie::new(policy_version);
+            (c.visitor.clone(), Some(c))
+        }
+    }
+}
+
 /// The cookie policy version in force, as the registry records it.
 async fn cookie_policy_version(tx: &mut Tx, now: Timestamp) -> Result<u32, StoreError> {
     let versions: Vec<_> = policies::all(tx)
@@ -260,9 +275,8 @@ async fn record_gpc(
     }
     let mut tx = site.store.write().await?;
     let version = cookie_policy_version(&mut tx, now).await?;
-    let new = cookie.is_none().then(|| ConsentCookie::new(version));
-    let visitor = cookie.or(new.as_ref()).map_or("", |c| c.visitor.as_str());
-    let who = Subject::visitor(visitor);
+    let (visitor, new) = visitor_or_new(cookie, version);
+    let who = Subject::visitor(&visitor);
     let v = version.to_string();
     consents::record(
         &mut tx,
@@ -439,13 +453,8 @@ async fn opt_out(
     let now = site.now();
     let mut tx = site.store.write().await?;
     let version = cookie_policy_version(&mut tx, now).await?;
-    let new = visitor
-        .cookie
-        .is_none()
-        .then(|| ConsentCookie::new(version));
-    let cookie = visitor.cookie.as_ref().or(new.as_ref());
-    let visitor_id = cookie.map_or("", |c| c.visitor.as_str());
-    let mut subjects = vec![Subject::visitor(visitor_id)];
+    let (visitor_id, new) = visitor_or_new(visitor.cookie.as_ref(), version);
+    let mut subjects = vec![Subject::visitor(&visitor_id)];
     subjects.extend(email.as_deref().map(Subject::contact));
     for who in &subjects {
         consents::record(

@@ -21,6 +21,10 @@ use crate::Site;
 use crate::audit::{self, Event};
 use crate::web::SiteError;
 
+/// The longest path stored; a longer one (a probe, most likely) is cut, so
+/// that no request can make a log row large.
+const MAX_PATH: usize = 500;
+
 /// The address with its host part removed: IPv4 to its /24 (the last
 /// octet zeroed), IPv6 to its /48. An IPv4 address mapped into IPv6 is
 /// treated as IPv4.
@@ -115,7 +119,7 @@ pub(crate) async fn layer(State(site): State<Site>, req: Request, next: Next) ->
             .bind(&ip)
             .bind(browser)
             .bind(device)
-            .bind(path.chars().take(500).collect::<String>())
+            .bind(path.chars().take(MAX_PATH).collect::<String>())
             .bind(status)
         )?;
         tx.commit().await
