@@ -9,10 +9,12 @@
 //! its own migrations in `migrations/`.
 
 pub mod accounts;
+pub mod analytics;
 pub mod audit;
 pub mod auth;
 pub mod config;
 pub mod consents;
+mod cookies;
 pub mod demo;
 pub mod demo_requests;
 pub mod outbox;
@@ -20,9 +22,11 @@ mod pages;
 pub mod policies;
 mod portal;
 pub mod retention;
+pub mod rights;
 pub mod schema;
 pub mod staff;
 pub mod telemetry;
+pub mod usage_log;
 mod web;
 
 use std::sync::Arc;
@@ -115,7 +119,14 @@ pub fn router(mut site: Site, tls: bool) -> Router {
     let r = portal::routes(r);
     let r = staff::routes(r);
     let r = telemetry::routes(r);
+    let r = cookies::routes(r);
+    let r = analytics::routes(r);
+    let r = rights::routes(r);
     r.fallback(web::not_found)
+        .layer(middleware::from_fn_with_state(
+            (site.clone(), Tls(tls)),
+            cookies::layer,
+        ))
         .layer(middleware::from_fn_with_state(
             Tls(tls),
             kerato_http::csrf::layer,
@@ -123,6 +134,10 @@ pub fn router(mut site: Site, tls: bool) -> Router {
         .layer(middleware::from_fn_with_state(
             Tls(tls),
             kerato_http::headers::layer,
+        ))
+        .layer(middleware::from_fn_with_state(
+            site.clone(),
+            usage_log::layer,
         ))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(site)

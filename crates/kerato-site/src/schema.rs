@@ -40,6 +40,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0006_telemetry.sql"),
         dialect: None,
     },
+    Migration {
+        version: 7,
+        name: "cookie choices, analytics, usage log and rights requests",
+        sql: include_str!("../migrations/0007_privacy.sql"),
+        dialect: None,
+    },
 ];
 
 #[cfg(test)]

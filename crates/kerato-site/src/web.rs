@@ -14,6 +14,7 @@ use kerato_db::StoreError;
 use kerato_http::assets::{AssetSet, Source};
 use kerato_http::csrf::{self, CsrfToken};
 
+use crate::cookies::{self, Visitor};
 use crate::{MAX_BODY_BYTES, Site};
 
 const SOURCES: &[Source] = &[
@@ -21,6 +22,11 @@ const SOURCES: &[Source] = &[
         "site.css",
         include_bytes!("../assets/site.css"),
         "text/css; charset=utf-8",
+    ),
+    (
+        "analytics.js",
+        include_bytes!("../assets/analytics.js"),
+        "text/javascript; charset=utf-8",
     ),
     (
         "favicon.svg",
@@ -58,6 +64,10 @@ pub(crate) struct Layout {
     pub vendor_name: String,
     pub contact_email: String,
     pub contact_phone: String,
+    /// The visitor's cookie choices and GPC signal: whether to show the
+    /// banner and whether to load the analytics script.
+    pub visitor: Visitor,
+    pub analytics_js: String,
 }
 
 impl Layout {
@@ -71,6 +81,8 @@ impl Layout {
             vendor_name: site.config.vendor_name.clone(),
             contact_email: site.config.contact_email.clone(),
             contact_phone: site.config.contact_phone.clone(),
+            visitor: cookies::current(),
+            analytics_js: ASSETS.url("analytics.js"),
         }
     }
 

@@ -6,9 +6,11 @@
 
 mod accounts;
 mod boundary;
+mod cookies;
 mod demo_requests;
 mod pages;
 mod retention;
+mod rights;
 mod telemetry;
 
 use std::sync::Arc;
@@ -113,9 +115,12 @@ pub async fn spawn() -> TestSite {
     site.prepare().await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
-    let router = kerato_site::router(site.clone(), false);
+    // Served with the peer address, as `kerato site` serves it, so the
+    // usage log sees the client's address.
+    let service = kerato_site::router(site.clone(), false)
+        .into_make_service_with_connect_info::<std::net::SocketAddr>();
     tokio::spawn(async move {
-        axum::serve(listener, router).await.unwrap();
+        axum::serve(listener, service).await.unwrap();
     });
     let client = Agent::new(&url).client;
     TestSite {

@@ -14,6 +14,9 @@ pub const PUBLIC_PAGES: &[&str] = &[
     "/cookies",
     "/privacy/versions/1",
     "/demo",
+    "/cookie-settings",
+    "/privacy-center",
+    "/privacy-center/do-not-sell",
 ];
 
 #[tokio::test(flavor = "multi_thread")]

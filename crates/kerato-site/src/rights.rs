@@ -1,0 +1,727 @@
+//! The privacy center: a self-service rights request (access, correction,
+//! deletion, opt-out of marketing, do not sell or share), verified by an
+//! e-mailed link, with a status page, on the shared legal clock of
+//! `kerato_core::rights_request` (the privacy statement's regime: 45 days,
+//! extendable once to 90 with a reason).
+//!
+//! A request's history is the engine's `RequestTimeline`, stored as JSON;
+//! its state, deadline and days left are derived from it on every read.
+//! Links carry random 32-byte tokens; only their SHA-256 is stored.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::{Extension, Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use kerato_core::ValidationErrors;
+use kerato_core::calendar::BusinessCalendar;
+use kerato_core::consent::{Purpose, Source};
+use kerato_core::ids::RightsRequestId;
+use kerato_core::phi_guard;
+use kerato_core::rights_request::{
+    self, Regime, RequestEvent, RequestState, RequestTimeline, RequestType,
+};
+use kerato_core::time::Timestamp;
+use kerato_db::{StoreError, Tx, execute, on_tx};
+use kerato_http::csrf::CsrfToken;
+use sha2::{Digest, Sha256};
+
+use crate::Site;
+use crate::audit::{self, Event};
+use crate::consents::{self, Subject};
+use crate::outbox::{self, Outgoing};
+use crate::web::{self, Form, Layout, Section, SiteError};
+
+/// The request types the public form offers; the others of the engine
+/// (restriction, accounting of disclosures, …) concern patient records,
+/// which the site does not hold.
+pub const OFFERED: &[RequestType] = &[
+    RequestType::Access,
+    RequestType::Correction,
+    RequestType::Deletion,
+    RequestType::MarketingOptOut,
+    RequestType::DoNotSellShare,
+];
+
+/// How long a verification link works.
+pub const VERIFY_HOURS: i64 = 48;
+const HOUR_MICROS: i64 = 3_600_000_000;
+/// The longest details text, in characters.
+pub const MAX_DETAILS: usize = 2000;
+
+/// The calendar the deadlines are counted on. The statement's regime
+/// counts calendar days, so only the zone matters: UTC, because the site
+/// has no zone of its own and a UTC date is the one staff and requester
+/// both see on the status page.
+fn calendar() -> BusinessCalendar {
+    BusinessCalendar::federal(jiff::tz::TimeZone::UTC)
+}
+
+/// What the requester typed, kept to show the form again.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RightsInput {
+    pub name: String,
+    pub email: String,
+    pub kind: String,
+    pub details: String,
+}
+
+/// A checked request, ready to store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidRights {
+    pub name: String,
+    pub email: String,
+    pub kind: RequestType,
+    pub details: Option<String>,
+}
+
+impl RightsInput {
+    fn from_form(f: &Form) -> Self {
+        Self {
+            name: f.get("name"),
+            email: f.get("email"),
+            kind: f.get("kind"),
+            details: f.get("details"),
+        }
+    }
+
+    /// Every problem at once, by field.
+    pub fn validate(&self) -> Result<ValidRights, ValidationErrors> {
+        let mut e = ValidationErrors::new();
+        let name = web::text(&mut e, "name", "your name", &self.name, true, 100);
+        let email = web::email(&mut e, "email", &self.email);
+        let kind = self
+            .kind
+            .parse::<RequestType>()
+            .ok()
+            .filter(|k| OFFERED.contains(k));
+        if kind.is_none() {
+            e.add("kind", "choose the kind of request");
+        }
+        let details = web::text(
+            &mut e,
+            "details",
+            "the details",
+            &self.details,
+            false,
+            MAX_DETAILS,
+        );
+        match kind {
+            Some(kind) if e.is_empty() => Ok(ValidRights {
+                name,
+                email,
+                kind,
+                details: (!details.is_empty()).then_some(details),
+            }),
+            _ => Err(e),
+        }
+    }
+}
+
+/// A stored request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RightsRequest {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub details: Option<String>,
+    pub timeline: RequestTimeline,
+}
+
+/// A request as staff see it in the list, with its clock computed now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    pub request: RightsRequest,
+    pub state: RequestState,
+    pub due_at: Timestamp,
+    pub days_left: i64,
+    pub overdue: bool,
+}
+
+/// How a state reads on the status page and in the staff list.
+pub fn state_label(state: RequestState) -> &'static str {
+    match state {
+        RequestState::Received => "Received (waiting for e-mail verification)",
+        RequestState::IdentityVerified => "E-mail verified",
+        RequestState::InProgress => "In progress",
+        RequestState::Extended => "Extended",
+        RequestState::Fulfilled => "Fulfilled",
+        RequestState::Denied => "Denied",
+    }
+}
+
+/// How a request type reads to the requester, in the first person (the
+/// engine's labels are written for staff).
+pub fn request_label(kind: RequestType) -> &'static str {
+    match kind {
+        RequestType::Access => "A copy of my personal information",
+        RequestType::Correction => "Correct my personal information",
+        RequestType::Deletion => "Delete my personal information",
+        RequestType::MarketingOptOut => "Stop marketing e-mail to me",
+        RequestType::DoNotSellShare => "Do not sell or share my personal information",
+        other => other.label(),
+    }
+}
+
+fn date(t: Timestamp) -> String {
+    t.to_jiff().strftime("%B %-d, %Y").to_string()
+}
+
+type Row = (String, String, String, Option<String>, String);
+
+fn request(r: Row) -> Result<RightsRequest, StoreError> {
+    Ok(RightsRequest {
+        id: r.0,
+        name: r.1,
+        email: r.2,
+        details: r.3,
+        timeline: serde_json::from_str(&r.4).map_err(kerato_db::corrupt)?,
+    })
+}
+
+const COLUMNS: &str = "id, name, email, details, timeline";
+
+async fn load(tx: &mut Tx, id: &str) -> Result<Option<RightsRequest>, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM site_rights_requests WHERE id = $1");
+    let row: Option<Row> = on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(&mut **c)
+        .await)?;
+    row.map(request).transpose()
+}
+
+async fn save(tx: &mut Tx, timeline: &RequestTimeline) -> Result<(), StoreError> {
+    let json = serde_json::to_string(timeline).map_err(kerato_db::corrupt)?;
+    execute!(
+        tx,
+        sqlx::query("UPDATE site_rights_requests SET timeline = $1 WHERE id = $2")
+            .bind(json)
+            .bind(timeline.id.to_string())
+    )?;
+    Ok(())
+}
+
+/// Every request, the most urgent first (the engine's order: overdue,
+/// then fewest days left; closed ones last).
+pub async fn list_requests(tx: &mut Tx, now: Timestamp) -> Result<Vec<Listed>, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM site_rights_requests");
+    let rows: Vec<Row> = on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .fetch_all(&mut **c)
+        .await)?;
+    let mut all: Vec<RightsRequest> = rows.into_iter().map(request).collect::<Result<_, _>>()?;
+    let cal = calendar();
+    let timelines: Vec<RequestTimeline> = all.iter().map(|r| r.timeline.clone()).collect();
+    let mut listed = Vec::with_capacity(all.len());
+    for t in rights_request::by_urgency(&timelines, now, &cal) {
+        if let Some(i) = all.iter().position(|r| r.timeline.id == t.id) {
+            let request = all.swap_remove(i);
+            listed.push(Listed {
+                state: t.state(),
+                due_at: rights_request::due_at(t, &cal),
+                days_left: rights_request::days_left(t, now, &cal),
+                overdue: rights_request::is_overdue(t, now, &cal),
+                request,
+            });
+        }
+    }
+    Ok(listed)
+}
+
+fn event_name(e: &RequestEvent) -> &'static str {
+    match e {
+        RequestEvent::ConfirmReceipt => "confirm_receipt",
+        RequestEvent::VerifyIdentity => "verify_identity",
+        RequestEvent::StartWork => "start_work",
+        RequestEvent::Extend { .. } => "extend",
+        RequestEvent::RecordExtensionNotice { .. } => "extension_notice",
+        RequestEvent::Fulfil { .. } => "fulfil",
+        RequestEvent::Deny { .. } => "deny",
+    }
+}
+
+/// Applies `event` through the engine and audits it, in the caller's
+/// transaction.
+async fn apply(
+    tx: &mut Tx,
+    actor: &str,
+    timeline: &RequestTimeline,
+    event: RequestEvent,
+    now: Timestamp,
+) -> Result<RequestTimeline, SiteError> {
+    let name = event_name(&event);
+    let next =
+        rights_request::advance(timeline, event, now, &calendar()).map_err(SiteError::Conflict)?;
+    save(tx, &next).await?;
+    let subject = format!("rights_request:{}", next.id);
+    let detail = format!(
+        "{name}: {} -> {}",
+        state_label(timeline.state()),
+        state_label(next.state())
+    );
+    audit::record(
+        tx,
+        now,
+        Event {
+            actor: Some(actor),
+            action: "rights_request.step",
+            subject: Some(&subject),
+            detail: Some(&detail),
+        },
+    )
+    .await?;
+    Ok(next)
+}
+
+/// A staff step (start work, extend with a reason, fulfil, deny with a
+/// reason) on request `id`, through the engine's `advance`, audited.
+pub async fn step(
+    site: &Site,
+    actor: &str,
+    id: &str,
+    event: RequestEvent,
+) -> Result<RequestTimeline, SiteError> {
+    let now = site.now();
+    let mut tx = site.store.write().await?;
+    let current = load(&mut tx, id).await?.ok_or(SiteError::NotFound)?;
+    let next = apply(&mut tx, actor, &current.timeline, event, now).await?;
+    tx.commit().await?;
+    Ok(next)
+}
+
+/// A fresh random token and the hash that is stored for it.
+fn new_token() -> (String, String) {
+    let token = hex::encode(rand::random::<[u8; 32]>());
+    let hash = token_hash(&token);
+    (token, hash)
+}
+
+fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+async fn insert_token(
+    tx: &mut Tx,
+    hash: &str,
+    request_id: &str,
+    purpose: &str,
+    expires_at: Option<Timestamp>,
+) -> Result<(), StoreError> {
+    execute!(
+        tx,
+        sqlx::query(
+            "INSERT INTO site_rights_tokens (token_hash, request_id, purpose, expires_at) \
+             VALUES ($1, $2, $3, $4)"
+        )
+        .bind(hash)
+        .bind(request_id)
+        .bind(purpose)
+        .bind(expires_at.map(Timestamp::as_micros))
+    )?;
+    Ok(())
+}
+
+/// The request a token opens, if the token is known for `purpose`, with
+/// its expiry and use.
+async fn by_token(
+    tx: &mut Tx,
+    token: &str,
+    purpose: &str,
+) -> Result<Option<(String, Option<i64>, Option<i64>)>, StoreError> {
+    Ok(on_tx!(tx, c => sqlx::query_as(
+        "SELECT request_id, expires_at, used_at FROM site_rights_tokens \
+         WHERE token_hash = $1 AND purpose = $2"
+    )
+    .bind(token_hash(token))
+    .bind(purpose)
+    .fetch_optional(&mut **c)
+    .await)?)
+}
+
+/// What a stored request's details say once patient information is taken
+/// out, and the summary of what was taken, if anything.
+fn redact(details: Option<String>) -> (Option<String>, Option<String>) {
+    match details {
+        Some(d) => {
+            let r = phi_guard::redact(&d);
+            let summary = (!r.findings.is_empty()).then(|| phi_guard::summary(&r.findings));
+            (Some(r.text), summary)
+        }
+        None => (None, None),
+    }
+}
+
+/// Stores a checked request with its verification link, queues the
+/// e-mail and audits it, in one transaction. Returns the request's ID and
+/// what was redacted from the details, if anything.
+pub async fn receive(site: &Site, r: ValidRights) -> Result<(String, Option<String>), SiteError> {
+    let now = site.now();
+    let id = RightsRequestId::new(now, rand::random());
+    let timeline = RequestTimeline::new(id, r.kind, Regime::Statement, now);
+    let (details, redacted) = redact(r.details);
+    let id = id.to_string();
+    let json = serde_json::to_string(&timeline).map_err(|e| SiteError::Internal(e.to_string()))?;
+    let mut tx = site.store.write().await?;
+    execute!(
+        &mut tx,
+        sqlx::query(
+            "INSERT INTO site_rights_requests (id, kind, name, email, details, received_at, timeline) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)"
+        )
+        .bind(&id)
+        .bind(r.kind.as_str())
+        .bind(&r.name)
+        .bind(&r.email)
+        .bind(&details)
+        .bind(now.as_micros())
+        .bind(json)
+    )?;
+    let (token, hash) = new_token();
+    let expires = now.plus_micros(VERIFY_HOURS * HOUR_MICROS);
+    insert_token(&mut tx, &hash, &id, "verify", Some(expires)).await?;
+    let body = format!(
+        "Dear {name},\n\nWe received your privacy request ({kind}). To confirm that this \
+         e-mail address is yours, open this link within {VERIFY_HOURS} hours:\n\n\
+         {url}/privacy-center/verify/{token}\n\n\
+         If you did not make this request, ignore this message and nothing will happen.\n\n{vendor}\n",
+        name = r.name,
+        kind = request_label(r.kind).to_lowercase(),
+        url = site.config.public_url,
+        vendor = site.config.vendor_name,
+    );
+    outbox::queue(
+        &mut tx,
+        now,
+        rand::random(),
+        Outgoing {
+            kind: "rights_verify",
+            recipient: &r.email,
+            subject: "Confirm your privacy request",
+            body: &body,
+            headers: &[],
+        },
+    )
+    .await?;
+    let subject = format!("rights_request:{id}");
+    audit::record(
+        &mut tx,
+        now,
+        Event {
+            actor: Some("visitor"),
+            action: "rights_request.received",
+            subject: Some(&subject),
+            detail: Some(r.kind.as_str()),
+        },
+    )
+    .await?;
+    if let Some(summary) = &redacted {
+        audit::record(
+            &mut tx,
+            now,
+            Event {
+                actor: Some("system:phi_guard"),
+                action: "rights_request.redacted",
+                subject: Some(&subject),
+                detail: Some(summary),
+            },
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok((id, redacted))
+}
+
+/// Why a verification link does not work, or the request it opens.
+async fn usable_verify_token(
+    tx: &mut Tx,
+    token: &str,
+    now: Timestamp,
+) -> Result<String, SiteError> {
+    let (id, expires_at, used_at) = by_token(tx, token, "verify")
+        .await?
+        .ok_or(SiteError::NotFound)?;
+    if used_at.is_some() {
+        return Err(SiteError::Conflict(
+            "this link was already used: your e-mail address is verified. The status link is in the confirmation e-mail".into(),
+        ));
+    }
+    if expires_at.is_some_and(|e| now.as_micros() > e) {
+        return Err(SiteError::Forbidden(format!(
+            "this link expired {VERIFY_HOURS} hours after it was sent; send your request again from the privacy center"
+        )));
+    }
+    Ok(id)
+}
+
+/// Verifies the requester's e-mail: marks the link used, records the step,
+/// fulfils an opt-out at once (by recording the "no" in the consent
+/// registry), and e-mails the status link. Returns the status token.
+async fn verify(site: &Site, token: &str) -> Result<(RequestTimeline, String), SiteError> {
+    let now = site.now();
+    let mut tx = site.store.write().await?;
+    let id = usable_verify_token(&mut tx, token, now).await?;
+    execute!(
+        &mut tx,
+        sqlx::query("UPDATE site_rights_tokens SET used_at = $1 WHERE token_hash = $2")
+            .bind(now.as_micros())
+            .bind(token_hash(token))
+    )?;
+    let r = load(&mut tx, &id).await?.ok_or(SiteError::NotFound)?;
+    let mut timeline = apply(
+        &mut tx,
+        "visitor",
+        &r.timeline,
+        RequestEvent::VerifyIdentity,
+        now,
+    )
+    .await?;
+    let opt_out = match r.timeline.request_type {
+        RequestType::MarketingOptOut => Some(Purpose::MarketingEmail),
+        RequestType::DoNotSellShare => Some(Purpose::SaleShare),
+        _ => None,
+    };
+    if let Some(purpose) = opt_out {
+        consents::record(
+            &mut tx,
+            Subject::contact(&r.email),
+            purpose,
+            false,
+            Source::Form,
+            None,
+            now,
+        )
+        .await?;
+        let summary = format!("{} recorded as no in the consent registry", purpose.label());
+        timeline = apply(
+            &mut tx,
+            "system:privacy_center",
+            &timeline,
+            RequestEvent::Fulfil { summary },
+            now,
+        )
+        .await?;
+    }
+    let (status_token, hash) = new_token();
+    insert_token(&mut tx, &hash, &id, "status", None).await?;
+    let body = format!(
+        "Dear {name},\n\nThank you: your e-mail address is verified and your privacy request \
+         ({kind}) is {state}. You can follow it at any time here:\n\n\
+         {url}/privacy-center/status/{status_token}\n\n{vendor}\n",
+        name = r.name,
+        kind = request_label(r.timeline.request_type).to_lowercase(),
+        state = state_label(timeline.state()).to_lowercase(),
+        url = site.config.public_url,
+        vendor = site.config.vendor_name,
+    );
+    outbox::queue(
+        &mut tx,
+        now,
+        rand::random(),
+        Outgoing {
+            kind: "rights_status",
+            recipient: &r.email,
+            subject: "Your privacy request is verified",
+            body: &body,
+            headers: &[],
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((timeline, status_token))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "privacy_center.html")]
+struct CenterPage {
+    layout: Layout,
+    input: RightsInput,
+    errors: ValidationErrors,
+    kinds: &'static [RequestType],
+    max_details: usize,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "rights_sent.html")]
+struct SentPage {
+    layout: Layout,
+    redacted: Option<String>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "rights_verify.html")]
+struct VerifyPage {
+    layout: Layout,
+    token: String,
+    /// The status link's token, once verified.
+    status_token: Option<String>,
+    state: &'static str,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "rights_status.html")]
+struct StatusPage {
+    layout: Layout,
+    kind: &'static str,
+    state: &'static str,
+    closed: bool,
+    received: String,
+    due: String,
+    days_left: i64,
+}
+
+fn center(
+    site: &Site,
+    csrf: &CsrfToken,
+    input: RightsInput,
+    errors: ValidationErrors,
+) -> CenterPage {
+    CenterPage {
+        layout: Layout::new(site, csrf, "Privacy center", Section::Privacy),
+        input,
+        errors,
+        kinds: OFFERED,
+        max_details: MAX_DETAILS,
+    }
+}
+
+async fn form(State(site): State<Site>, Extension(csrf): Extension<CsrfToken>) -> CenterPage {
+    center(
+        &site,
+        &csrf,
+        RightsInput::default(),
+        ValidationErrors::new(),
+    )
+}
+
+async fn submit(
+    State(site): State<Site>,
+    Extension(csrf): Extension<CsrfToken>,
+    form: Form,
+) -> Result<Response, SiteError> {
+    let input = RightsInput::from_form(&form);
+    match input.validate() {
+        Ok(valid) => {
+            let (_, redacted) = receive(&site, valid).await?;
+            Ok(SentPage {
+                layout: Layout::new(&site, &csrf, "Check your e-mail", Section::Privacy),
+                redacted,
+            }
+            .into_response())
+        }
+        Err(errors) => Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            center(&site, &csrf, input, errors),
+        )
+            .into_response()),
+    }
+}
+
+/// The link from the e-mail shows a button rather than verifying at once,
+/// so that a mail filter that opens links to scan them cannot use up the
+/// single-use link before the person does.
+async fn verify_page(
+    State(site): State<Site>,
+    Extension(csrf): Extension<CsrfToken>,
+    Path(token): Path<String>,
+) -> Result<VerifyPage, SiteError> {
+    let mut tx = site.store.read().await?;
+    usable_verify_token(&mut tx, &token, site.now()).await?;
+    Ok(VerifyPage {
+        layout: Layout::new(&site, &csrf, "Verify your e-mail", Section::Privacy),
+        token,
+        status_token: None,
+        state: "",
+    })
+}
+
+async fn verify_submit(
+    State(site): State<Site>,
+    Extension(csrf): Extension<CsrfToken>,
+    Path(token): Path<String>,
+    _form: Form,
+) -> Result<VerifyPage, SiteError> {
+    let (timeline, status_token) = verify(&site, &token).await?;
+    Ok(VerifyPage {
+        layout: Layout::new(&site, &csrf, "E-mail verified", Section::Privacy),
+        token,
+        status_token: Some(status_token),
+        state: state_label(timeline.state()),
+    })
+}
+
+async fn status(
+    State(site): State<Site>,
+    Extension(csrf): Extension<CsrfToken>,
+    Path(token): Path<String>,
+) -> Result<StatusPage, SiteError> {
+    let now = site.now();
+    let mut tx = site.store.read().await?;
+    let (id, _, _) = by_token(&mut tx, &token, "status")
+        .await?
+        .ok_or(SiteError::NotFound)?;
+    let r = load(&mut tx, &id).await?.ok_or(SiteError::NotFound)?;
+    let cal = calendar();
+    let t = &r.timeline;
+    Ok(StatusPage {
+        layout: Layout::new(&site, &csrf, "Your privacy request", Section::Privacy),
+        kind: request_label(t.request_type),
+        state: state_label(t.state()),
+        closed: t.state().is_closed(),
+        received: date(t.received_at),
+        due: date(rights_request::due_at(t, &cal)),
+        days_left: rights_request::days_left(t, now, &cal),
+    })
+}
+
+pub(crate) fn routes(r: Router<Site>) -> Router<Site> {
+    r.route("/privacy-center", get(form).post(submit))
+        .route(
+            "/privacy-center/verify/{token}",
+            get(verify_page).post(verify_submit),
+        )
+        .route("/privacy-center/status/{token}", get(status))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn good() -> RightsInput {
+        RightsInput {
+            name: "Ann Lee".into(),
+            email: "ann@leeeye.example".into(),
+            kind: "access".into(),
+            details: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_complete_request_is_valid() {
+        let v = good().validate().unwrap();
+        assert_eq!(v.kind, RequestType::Access);
+        assert_eq!(v.details, None);
+    }
+
+    #[test]
+    fn every_problem_is_reported_by_field() {
+        let bad = RightsInput {
+            name: String::new(),
+            email: "nope".into(),
+            kind: "accounting_of_disclosures".into(),
+            details: "y".repeat(MAX_DETAILS + 1),
+        };
+        let e = bad.validate().unwrap_err();
+        for field in ["name", "email", "kind", "details"] {
+            assert!(e.for_field(field).is_some(), "{field} not reported");
+        }
+    }
+
+    #[test]
+    fn details_lose_patient_information_and_say_what() {
+        let (text, summary) = redact(Some("My SSN is 123-45-6789.".into()));
+        assert!(!text.unwrap().contains("6789"));
+        assert!(summary.unwrap().contains("Social Security"));
+        assert_eq!(redact(Some("Please send my data".into())).1, None);
+    }
+}

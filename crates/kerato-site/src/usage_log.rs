@@ -1,0 +1,206 @@
+//! The usage log: one row per page request (when, a truncated IP address,
+//! the browser family and device class, the path, the status), kept
+//! `usage_log_days` for troubleshooting and security.
+//!
+//! This is the "usage data" of the privacy statement. It needs no consent:
+//! it is the minimum a site keeps to find errors and abuse, sets no cookie,
+//! and holds nothing that identifies a visitor — the IP address loses its
+//! last octet (IPv6: all but the /48) before it is stored, the browser is
+//! a family name, and the query string (which may hold search terms or
+//! tokens) is dropped.
+
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::header;
+use axum::middleware::Next;
+use axum::response::Response;
+use kerato_db::execute;
+
+use crate::Site;
+use crate::audit::{self, Event};
+use crate::web::SiteError;
+
+/// The longest path stored; a longer one (a probe, most likely) is cut, so
+/// that no request can make a log row large.
+const MAX_PATH: usize = 500;
+
+/// The address with its host part removed: IPv4 to its /24 (the last
+/// octet zeroed), IPv6 to its /48. An IPv4 address mapped into IPv6 is
+/// treated as IPv4.
+pub fn truncate_ip(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, c, _] = v4.octets();
+            format!("{a}.{b}.{c}.0")
+        }
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => truncate_ip(IpAddr::V4(v4)),
+            None => {
+                let s = v6.segments();
+                Ipv6Addr::new(s[0], s[1], s[2], 0, 0, 0, 0, 0).to_string()
+            }
+        },
+    }
+}
+
+/// The browser family, coarsely: the order matters, since Edge and Opera
+/// also say Chrome, and Chrome also says Safari.
+pub fn browser(user_agent: &str) -> &'static str {
+    let has = |s: &str| user_agent.contains(s);
+    if has("Edg/") || has("Edge/") {
+        "Edge"
+    } else if has("OPR/") || has("Opera") {
+        "Opera"
+    } else if has("Firefox/") || has("FxiOS/") {
+        "Firefox"
+    } else if has("Chrome/") || has("CriOS/") || has("Chromium/") {
+        "Chrome"
+    } else if has("Safari/") {
+        "Safari"
+    } else {
+        "other"
+    }
+}
+
+/// The device class, coarsely.
+pub fn device(user_agent: &str) -> &'static str {
+    let has = |s: &str| user_agent.contains(s);
+    if user_agent.is_empty() {
+        "other"
+    } else if has("iPad") || has("Tablet") {
+        "tablet"
+    } else if has("Mobi") || has("iPhone") || has("Android") {
+        "mobile"
+    } else {
+        "desktop"
+    }
+}
+
+/// Whether a request is for a page (or a form or beacon) rather than a
+/// static asset (one page loads several) or the health check (a monitor
+/// calls it every minute). Only those are logged, and only those record a
+/// GPC signal.
+pub(crate) fn is_page_request(path: &str) -> bool {
+    !path.starts_with("/assets/") && path != "/healthz"
+}
+
+/// Appends the request's row once the response is known. The client
+/// address comes from the connection (`ConnectInfo`), never from a
+/// forwarded-for header a client could write; without it the prefix is
+/// left empty.
+pub(crate) async fn layer(State(site): State<Site>, req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_string();
+    if !is_page_request(&path) {
+        return next.run(req).await;
+    }
+    let ip = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(a)| truncate_ip(a.ip()));
+    let ua = req
+        .headers()
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let (browser, device) = (browser(ua), device(ua));
+    let resp = next.run(req).await;
+    let status = i64::from(resp.status().as_u16());
+    let at = site.now().as_micros();
+    let result = async {
+        let mut tx = site.store.write().await?;
+        execute!(
+            &mut tx,
+            sqlx::query(
+                "INSERT INTO usage_log (at, ip_prefix, browser, device, path, status) \
+                 VALUES ($1, $2, $3, $4, $5, $6)"
+            )
+            .bind(at)
+            .bind(&ip)
+            .bind(browser)
+            .bind(device)
+            .bind(path.chars().take(MAX_PATH).collect::<String>())
+            .bind(status)
+        )?;
+        tx.commit().await
+    }
+    .await;
+    // The visitor's page matters more than its log line.
+    if let Err(e) = result {
+        tracing::error!(error = %e, "the usage log could not be written");
+    }
+    resp
+}
+
+/// Deletes the rows older than `older_than_days` days, for the retention
+/// job, and audits how many went. Returns that number.
+pub async fn purge_usage_log(site: &Site, older_than_days: u32) -> Result<u64, SiteError> {
+    let now = site.now();
+    let cutoff = now.plus_micros(-i64::from(older_than_days) * 86_400_000_000);
+    let mut tx = site.store.write().await?;
+    let n = execute!(
+        &mut tx,
+        sqlx::query("DELETE FROM usage_log WHERE at < $1").bind(cutoff.as_micros())
+    )?;
+    let detail = format!("{n} rows older than {older_than_days} days");
+    audit::record(
+        &mut tx,
+        now,
+        Event {
+            actor: Some("system:retention"),
+            action: "usage_log.purged",
+            subject: Some("usage_log:all"),
+            detail: Some(&detail),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::net::Ipv4Addr;
+
+    #[test]
+    fn addresses_lose_their_host_part() {
+        assert_eq!(truncate_ip("203.0.113.77".parse().unwrap()), "203.0.113.0");
+        assert_eq!(
+            truncate_ip("2001:db8:abcd:12:1:2:3:4".parse().unwrap()),
+            "2001:db8:abcd::"
+        );
+        assert_eq!(
+            truncate_ip("::ffff:198.51.100.9".parse().unwrap()),
+            "198.51.100.0"
+        );
+    }
+
+    #[test]
+    fn browsers_and_devices_are_named_coarsely() {
+        let chrome_android = "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Mobile Safari/537.36";
+        let safari_mac = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_1) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Safari/605.1.15";
+        let firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0";
+        let edge = "Mozilla/5.0 (Windows NT 10.0) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36 Edg/120.0";
+        assert_eq!(
+            (browser(chrome_android), device(chrome_android)),
+            ("Chrome", "mobile")
+        );
+        assert_eq!(
+            (browser(safari_mac), device(safari_mac)),
+            ("Safari", "desktop")
+        );
+        assert_eq!((browser(firefox), device(firefox)), ("Firefox", "desktop"));
+        assert_eq!(browser(edge), "Edge");
+        assert_eq!((browser(""), device("")), ("other", "other"));
+    }
+
+    proptest! {
+        #[test]
+        fn any_ipv4_keeps_only_its_first_three_octets(o: [u8; 4]) {
+            let ip = IpAddr::V4(Ipv4Addr::from(o));
+            prop_assert_eq!(truncate_ip(ip), format!("{}.{}.{}.0", o[0], o[1], o[2]));
+        }
+    }
+}

@@ -1,0 +1,327 @@
+//! The privacy center over HTTP: bad input refused with nothing stored,
+//! patient information redacted and the redaction audited, the e-mailed
+//! link verifying once within 48 hours, the status page on the shared
+//! legal clock, opt-outs fulfilled on verification, and the staff steps.
+
+use kerato_core::consent::{Purpose, Source};
+use kerato_core::rights_request::{RequestEvent, RequestState};
+use kerato_site::consents::{self, Subject};
+use kerato_site::rights;
+
+use crate::{TestSite, spawn};
+
+const GOOD: &[(&str, &str)] = &[
+    ("name", "Ann Lee"),
+    ("email", "Ann@LeeEye.example"),
+    ("kind", "access"),
+    ("details", "Please send me what you hold about me."),
+];
+
+fn with(field: &str, value: &'static str) -> Vec<(&'static str, &'static str)> {
+    GOOD.iter()
+        .map(|(k, v)| if *k == field { (*k, value) } else { (*k, *v) })
+        .collect()
+}
+
+async fn submit(t: &TestSite, fields: &[(&str, &str)]) -> (u16, String) {
+    t.post("/privacy-center", "/privacy-center", fields).await
+}
+
+/// The token of the newest link of `kind` in the outbox (`verify` or
+/// `status`), read from the e-mail as the requester would.
+async fn link(t: &TestSite, mail_kind: &str, path: &str) -> String {
+    let mut tx = t.site.store.read().await.unwrap();
+    let bodies: Vec<(String,)> = kerato_db::on_tx!(tx, c => sqlx::query_as(
+        "SELECT body FROM site_outbox WHERE kind = $1 ORDER BY created_at DESC, id DESC"
+    )
+    .bind(mail_kind)
+    .fetch_all(&mut **c)
+    .await)
+    .unwrap();
+    let body = &bodies[0].0;
+    let start = body.find(path).unwrap() + path.len();
+    body[start..start + 64].to_string()
+}
+
+async fn only_request_id(t: &TestSite) -> String {
+    let mut tx = t.site.store.read().await.unwrap();
+    let (id,): (String,) = kerato_db::on_tx!(tx, c => sqlx::query_as(
+        "SELECT id FROM site_rights_requests"
+    )
+    .fetch_one(&mut **c)
+    .await)
+    .unwrap();
+    id
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_input_is_refused_with_clear_messages_and_nothing_is_stored() {
+    let t = spawn().await;
+    let (status, body) = t.get("/privacy-center").await;
+    assert_eq!(status, 200);
+    assert!(body.contains("<h1>Privacy center</h1>"));
+    let long = "x".repeat(2001);
+    let long: &'static str = Box::leak(long.into_boxed_str());
+    for (field, value, message) in [
+        ("name", "", "enter your name"),
+        ("email", "", "enter an e-mail address"),
+        ("email", "ann at leeeye", "enter an e-mail address like"),
+        ("kind", "", "choose the kind of request"),
+        (
+            "kind",
+            "accounting_of_disclosures",
+            "choose the kind of request",
+        ),
+        ("kind", "sell_everything", "choose the kind of request"),
+        ("details", long, "shorten it to 2000"),
+    ] {
+        let (status, body) = submit(&t, &with(field, value)).await;
+        assert_eq!(status, 422, "{field}={value}");
+        assert!(body.contains(message), "{field}: {message} not in the page");
+        assert!(body.contains("Nothing was saved"), "{field}");
+    }
+    let script = "<script>alert(1)</script>";
+    let mut fields = with("email", "bad");
+    fields[0] = ("name", script);
+    let (status, body) = submit(&t, &fields).await;
+    assert_eq!(status, 422);
+    assert!(!body.contains(script), "the name was echoed unescaped");
+    assert!(body.contains("&#60;script&#62;") || body.contains("&lt;script&gt;"));
+    let r = t
+        .client
+        .post(format!("{}/privacy-center", t.url))
+        .form(GOOD)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403, "no CSRF token");
+    for table in ["site_rights_requests", "site_rights_tokens", "site_outbox"] {
+        assert_eq!(t.count(table).await, 0, "{table}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_ssn_in_the_details_is_redacted_and_the_redaction_audited() {
+    let t = spawn().await;
+    let (status, body) = submit(
+        &t,
+        &with(
+            "details",
+            "My SSN is 123-45-6789, please delete everything.",
+        ),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(body.contains("Check your e-mail"));
+    assert!(body.contains("We removed patient information"));
+    let id = only_request_id(&t).await;
+    let mut tx = t.site.store.read().await.unwrap();
+    let (details,): (Option<String>,) = kerato_db::on_tx!(tx, c => sqlx::query_as(
+        "SELECT details FROM site_rights_requests"
+    )
+    .fetch_one(&mut **c)
+    .await)
+    .unwrap();
+    let details = details.unwrap();
+    assert!(!details.contains("6789"), "{details}");
+    assert!(details.contains("[redacted"), "{details}");
+    let events = kerato_site::audit::about(&mut tx, &format!("rights_request:{id}"))
+        .await
+        .unwrap();
+    let actions: Vec<&str> = events.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        ["rights_request.received", "rights_request.redacted"]
+    );
+    let note = events[1].detail.as_deref().unwrap();
+    assert!(note.contains("Social Security"), "{note}");
+    assert!(!note.contains("6789"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_link_verifies_once_and_the_status_page_runs_the_45_day_clock() {
+    let t = spawn().await;
+    let (status, _) = submit(&t, GOOD).await;
+    assert_eq!(status, 200);
+    let mut tx = t.site.store.read().await.unwrap();
+    let (recipient,): (String,) = kerato_db::on_tx!(tx, c => sqlx::query_as(
+        "SELECT recipient FROM site_outbox WHERE kind = 'rights_verify'"
+    )
+    .fetch_one(&mut **c)
+    .await)
+    .unwrap();
+    drop(tx);
+    assert_eq!(recipient, "ann@leeeye.example");
+    let token = link(&t, "rights_verify", "/privacy-center/verify/").await;
+    let (stored,): (String,) = {
+        let mut tx = t.site.store.read().await.unwrap();
+        kerato_db::on_tx!(tx, c => sqlx::query_as("SELECT token_hash FROM site_rights_tokens")
+            .fetch_one(&mut **c)
+            .await)
+        .unwrap()
+    };
+    assert_ne!(stored, token, "only the hash is stored");
+
+    let page = format!("/privacy-center/verify/{token}");
+    let (status, body) = t.get(&page).await;
+    assert_eq!(status, 200);
+    assert!(
+        body.contains("Confirm my request"),
+        "a scanner's GET verifies nothing"
+    );
+    let (status, body) = t.post(&page, &page, &[]).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("E-mail verified"));
+    let status_token = link(&t, "rights_status", "/privacy-center/status/").await;
+    assert!(body.contains(&format!("/privacy-center/status/{status_token}")));
+    // Single use.
+    let (status, body) = t.post("/privacy-center", &page, &[]).await;
+    assert_eq!(status, 409);
+    assert!(body.contains("already used"));
+    assert_eq!(t.get(&page).await.0, 409);
+    assert_eq!(t.get("/privacy-center/verify/00ff").await.0, 404);
+
+    let status_page = format!("/privacy-center/status/{status_token}");
+    let (status, body) = t.get(&status_page).await;
+    assert_eq!(status, 200);
+    assert!(body.contains("A copy of my personal information"), "{body}");
+    assert!(body.contains("E-mail verified"));
+    assert!(body.contains("November 27, 2026"), "received today");
+    assert!(body.contains("January 11, 2027"), "due 45 days later");
+    assert!(body.contains("45 days left"));
+    t.clock.advance_secs(10 * 86_400);
+    let (_, body) = t.get(&status_page).await;
+    assert!(body.contains("35 days left"));
+    assert_eq!(t.get("/privacy-center/status/00ff").await.0, 404);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_link_expires_after_48_hours() {
+    let t = spawn().await;
+    submit(&t, GOOD).await;
+    let token = link(&t, "rights_verify", "/privacy-center/verify/").await;
+    let page = format!("/privacy-center/verify/{token}");
+    t.clock.advance_secs(48 * 3600);
+    assert_eq!(t.get(&page).await.0, 200, "still valid at 48 hours");
+    t.clock.advance_secs(1);
+    let (status, body) = t.get(&page).await;
+    assert_eq!(status, 403);
+    assert!(body.contains("expired 48 hours after it was sent"));
+    let (status, _) = t.post("/privacy-center", &page, &[]).await;
+    assert_eq!(status, 403);
+    let mut tx = t.site.store.read().await.unwrap();
+    let listed = rights::list_requests(&mut tx, t.site.now()).await.unwrap();
+    assert_eq!(listed[0].state, RequestState::Received);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_opt_out_request_records_the_consent_on_verification() {
+    for (kind, purpose) in [
+        ("do_not_sell_share", Purpose::SaleShare),
+        ("marketing_opt_out", Purpose::MarketingEmail),
+    ] {
+        let t = spawn().await;
+        submit(&t, &with("kind", kind)).await;
+        let who = Subject::contact("ann@leeeye.example");
+        {
+            let mut tx = t.site.store.read().await.unwrap();
+            assert!(consents::history(&mut tx, who).await.unwrap().is_empty());
+        }
+        let token = link(&t, "rights_verify", "/privacy-center/verify/").await;
+        let page = format!("/privacy-center/verify/{token}");
+        let (status, body) = t.post(&page, &page, &[]).await;
+        assert_eq!(status, 200);
+        assert!(body.contains("fulfilled"), "{kind}");
+        let mut tx = t.site.store.read().await.unwrap();
+        let history = consents::history(&mut tx, who).await.unwrap();
+        assert_eq!(history.len(), 1, "{kind}");
+        assert_eq!(
+            (history[0].purpose, history[0].granted, history[0].source),
+            (purpose, false, Source::Form)
+        );
+        let listed = rights::list_requests(&mut tx, t.site.now()).await.unwrap();
+        assert_eq!(listed[0].state, RequestState::Fulfilled);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn staff_steps_go_through_the_engine_and_the_list_is_by_urgency() {
+    let t = spawn().await;
+    submit(&t, GOOD).await;
+    let first = only_request_id(&t).await;
+    t.clock.advance_secs(86_400);
+    submit(&t, &with("kind", "deletion")).await;
+    let token = link(&t, "rights_verify", "/privacy-center/verify/").await;
+    let page = format!("/privacy-center/verify/{token}");
+    t.post(&page, &page, &[]).await;
+
+    // The first request is not verified: the engine refuses work on it.
+    let err = rights::step(&t.site, "staff:1", &first, RequestEvent::StartWork)
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("verify the requester's identity"),
+        "{err}"
+    );
+    let err = rights::step(&t.site, "staff:1", "nope", RequestEvent::StartWork)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, kerato_site::SiteError::NotFound));
+
+    let mut tx = t.site.store.read().await.unwrap();
+    let listed = rights::list_requests(&mut tx, t.site.now()).await.unwrap();
+    drop(tx);
+    assert_eq!(listed.len(), 2);
+    assert_eq!(listed[0].request.id, first, "received first, due first");
+    assert_eq!((listed[0].days_left, listed[1].days_left), (44, 45));
+    let second = listed[1].request.id.clone();
+
+    rights::step(&t.site, "staff:1", &second, RequestEvent::StartWork)
+        .await
+        .unwrap();
+    let now = t.site.now();
+    let extended = rights::step(
+        &t.site,
+        "staff:1",
+        &second,
+        RequestEvent::Extend {
+            reason: "Backups must be searched".into(),
+            notice_sent_at: Some(now),
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(extended.state(), RequestState::Extended);
+    let mut tx = t.site.store.read().await.unwrap();
+    let listed = rights::list_requests(&mut tx, t.site.now()).await.unwrap();
+    let second_listed = listed.iter().find(|l| l.request.id == second).unwrap();
+    assert_eq!(second_listed.days_left, 90, "extended once to 90 days");
+    let actions: Vec<String> =
+        kerato_site::audit::about(&mut tx, &format!("rights_request:{second}"))
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.detail.unwrap_or_default())
+            .collect();
+    drop(tx);
+    assert!(
+        actions.iter().any(|d| d.starts_with("start_work:")),
+        "{actions:?}"
+    );
+    assert!(
+        actions.iter().any(|d| d.starts_with("extend:")),
+        "{actions:?}"
+    );
+    let done = rights::step(
+        &t.site,
+        "staff:1",
+        &second,
+        RequestEvent::Fulfil {
+            summary: "Deleted the contact record".into(),
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(done.state(), RequestState::Fulfilled);
+    assert!(kerato_site::audit::verify(&t.site.store).await.is_ok());
+}
