@@ -89,7 +89,7 @@ async fn the_telemetry_table_holds_counts_and_checked_keys_only() {
         .await)
         .unwrap(),
         kerato_db::Backend::Postgres => kerato_db::on_tx!(tx, c => sqlx::query_as(
-            "SELECT column_name::text, data_type::text FROM information_schema.columns WHERE table_name = 'telemetry_reports'"
+            "SELECT column_name::text, data_type::text FROM information_schema.columns WHERE table_name = 'telemetry_reports' ORDER BY ordinal_position"
         )
         .fetch_all(&mut **c)
         .await)
