@@ -12,6 +12,8 @@ pub mod audit;
 pub mod config;
 pub mod consents;
 pub mod demo_requests;
+pub mod mail;
+pub mod marketing;
 pub mod outbox;
 mod pages;
 pub mod policies;
@@ -79,6 +81,7 @@ pub fn router(site: Site, tls: bool) -> Router {
     let r = pages::routes(r);
     let r = policies::routes(r);
     let r = demo_requests::routes(r);
+    let r = marketing::routes(r);
     r.fallback(web::not_found)
         .layer(middleware::from_fn_with_state(
             Tls(tls),

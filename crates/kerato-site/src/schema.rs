@@ -22,6 +22,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0003_consents.sql"),
         dialect: None,
     },
+    Migration {
+        version: 4,
+        name: "marketing contacts and campaigns",
+        sql: include_str!("../migrations/0004_marketing.sql"),
+        dialect: None,
+    },
 ];
 
 #[cfg(test)]
