@@ -95,9 +95,11 @@ pub async fn deliver_outbox(
             Ok(()) => {
                 execute!(
                     &mut tx,
-                    sqlx::query("UPDATE site_outbox SET sent_at = $1, last_error = NULL WHERE id = $2")
-                        .bind(now.as_micros())
-                        .bind(&m.id)
+                    sqlx::query(
+                        "UPDATE site_outbox SET sent_at = $1, last_error = NULL WHERE id = $2"
+                    )
+                    .bind(now.as_micros())
+                    .bind(&m.id)
                 )?;
                 sent += 1;
             }

@@ -284,7 +284,8 @@ pub async fn send_campaign(
         ));
     }
     let kind: CampaignKind = kind.parse().map_err(kerato_db::corrupt)?;
-    let report = queue_to_consenting(&mut tx, site, now, campaign_id, kind, &subject, &body).await?;
+    let report =
+        queue_to_consenting(&mut tx, site, now, campaign_id, kind, &subject, &body).await?;
     let audit_subject = format!("campaign:{campaign_id}");
     let detail = format!(
         "queued {}, skipped {} without consent and {} opted out",
@@ -469,8 +470,16 @@ fn newsletter_page(
     }
 }
 
-async fn newsletter(State(site): State<Site>, Extension(csrf): Extension<CsrfToken>) -> NewsletterPage {
-    newsletter_page(&site, &csrf, SignupInput::default(), ValidationErrors::new())
+async fn newsletter(
+    State(site): State<Site>,
+    Extension(csrf): Extension<CsrfToken>,
+) -> NewsletterPage {
+    newsletter_page(
+        &site,
+        &csrf,
+        SignupInput::default(),
+        ValidationErrors::new(),
+    )
 }
 
 async fn newsletter_submit(
@@ -547,8 +556,8 @@ async fn unsubscribe_post(
     Path(token): Path<String>,
     body: Bytes,
 ) -> Result<Response, SiteError> {
-    let one_click = form_urlencoded::parse(&body)
-        .any(|(k, v)| k == "List-Unsubscribe" && v == "One-Click");
+    let one_click =
+        form_urlencoded::parse(&body).any(|(k, v)| k == "List-Unsubscribe" && v == "One-Click");
     if !one_click {
         return Err(SiteError::BadRequest(format!(
             "an unsubscribe request carries the body {ONE_CLICK}; use the button on the unsubscribe page"
@@ -592,7 +601,10 @@ mod tests {
             let mut i = good();
             i.consent = consent.into();
             let e = i.validate().unwrap_err();
-            assert!(e.for_field("consent").is_some_and(|m| m.contains("tick the box")));
+            assert!(
+                e.for_field("consent")
+                    .is_some_and(|m| m.contains("tick the box"))
+            );
         }
     }
 
