@@ -6,7 +6,7 @@ CREATE TABLE marketing_contacts (
     email TEXT NOT NULL UNIQUE,
     name TEXT NOT NULL,
     practice TEXT,
-    -- Where the contact came from: newsletter, staff, …
+    -- How the agreement was first given (a consent source: form, staff, …).
     source TEXT NOT NULL,
     created_at BIGINT NOT NULL,
     -- The last interaction, which starts the 3-year marketing-data clock.

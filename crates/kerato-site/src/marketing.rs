@@ -115,8 +115,14 @@ impl SignupInput {
 
 /// Adds or updates a contact and records their agreement to marketing
 /// e-mail (unless it is already in force), audited, in one transaction.
-/// Returns the contact's ID.
-pub async fn subscribe(site: &Site, s: &Signup, source: Source) -> Result<String, SiteError> {
+/// `source` is how the agreement was given (the newsletter form, or told
+/// to staff). Returns the contact's ID.
+pub async fn subscribe(
+    site: &Site,
+    actor: &str,
+    s: &Signup,
+    source: Source,
+) -> Result<String, SiteError> {
     let now = site.now();
     let mut tx = site.store.write().await?;
     let new_id = kerato_core::ids::uuid_v7(now, rand::random()).to_string();
@@ -157,7 +163,7 @@ pub async fn subscribe(site: &Site, s: &Signup, source: Source) -> Result<String
         &mut tx,
         now,
         Event {
-            actor: Some("visitor"),
+            actor: Some(actor),
             action: "marketing_contact.subscribed",
             subject: Some(&subject),
             detail: Some(if granted {
@@ -490,7 +496,7 @@ async fn newsletter_submit(
     let input = SignupInput::from_form(&form);
     match input.validate() {
         Ok(valid) => {
-            subscribe(&site, &valid, Source::Form).await?;
+            subscribe(&site, "visitor", &valid, Source::Form).await?;
             Ok(Redirect::to("/newsletter/thanks").into_response())
         }
         Err(errors) => Ok((

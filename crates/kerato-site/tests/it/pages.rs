@@ -14,6 +14,7 @@ pub const PUBLIC_PAGES: &[&str] = &[
     "/cookies",
     "/privacy/versions/1",
     "/demo",
+    "/newsletter",
 ];
 
 #[tokio::test(flavor = "multi_thread")]
