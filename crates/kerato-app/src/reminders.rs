@@ -12,48 +12,17 @@ use kerato_domain::identity::Resource;
 use kerato_domain::ids::MessageId;
 use kerato_store::outbox::{Envelope, OutgoingEmail};
 use kerato_store::{Tx, outbox, scheduling as store};
-use lettre::message::Mailbox;
-use lettre::message::header::ContentType;
-use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+
+// The SMTP mailer and the retry rule are shared with the vendor site's
+// outbox; they are re-exported here where the clinic has always named them.
+pub use kerato_http::mail::{MAX_ATTEMPTS, Mailer, backoff_micros};
 
 use crate::{App, AppError};
 
 /// How long a worker holds a claimed message before another may retry it.
 const LEASE_MICROS: i64 = 60 * 1_000_000;
-/// Attempts before a message is given up on.
-pub const MAX_ATTEMPTS: i64 = 8;
 /// How far ahead reminders are queued.
 const REMINDER_HORIZON_MICROS: i64 = 48 * 3600 * 1_000_000;
-
-/// An SMTP connection to hand mail to.
-#[derive(Clone)]
-pub struct Mailer {
-    transport: AsyncSmtpTransport<Tokio1Executor>,
-    from: Mailbox,
-}
-
-impl std::fmt::Debug for Mailer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Mailer")
-            .field("from", &self.from.to_string())
-            .finish()
-    }
-}
-
-impl Mailer {
-    /// `smtp://host:port` (plain, for a relay on the same host or a test
-    /// sink), `smtp://host?tls=required` (STARTTLS) or `smtps://host` (TLS);
-    /// credentials go in the URL's user and password.
-    pub fn from_url(url: &str, from: &str) -> Result<Self, String> {
-        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
-            .map_err(|e| format!("the SMTP URL is not valid: {e}"))?
-            .build();
-        let from = from
-            .parse::<Mailbox>()
-            .map_err(|e| format!("the sender address {from:?} is not valid: {e}"))?;
-        Ok(Self { transport, from })
-    }
-}
 
 /// An HTTP gateway that sends SMS: each message is POSTed as JSON
 /// (`{"to": "+1…", "body": "…", "reference": "<outbox id>"}`) with the
@@ -126,12 +95,6 @@ pub(crate) fn patient_contact<'a>(
         "sms" => mobile.map(|m| ("sms", m)),
         _ => None,
     }
-}
-
-/// The retry delay after `attempts` failures: 1, 2, 4 … minutes, at most 6 hours.
-pub fn backoff_micros(attempts: i64) -> i64 {
-    let minutes = 1i64 << attempts.clamp(1, 10).saturating_sub(1);
-    (minutes * 60 * 1_000_000).min(6 * 3600 * 1_000_000)
 }
 
 impl App {
@@ -218,24 +181,9 @@ impl App {
         max: usize,
     ) -> Result<(usize, usize), AppError> {
         self.deliver("email", max, |m| async move {
-            let to = m
-                .recipient
-                .parse::<Mailbox>()
-                .map_err(|_| "the recipient address is not valid".to_string())?;
-            let message = Message::builder()
-                .from(mailer.from.clone())
-                .to(to)
-                .subject(m.subject.clone())
-                .message_id(Some(format!("<{}@kerato.invalid>", m.id)))
-                .header(ContentType::TEXT_PLAIN)
-                .body(m.body.clone())
-                .map_err(|e| format!("message: {e}"))?;
             mailer
-                .transport
-                .send(message)
+                .send(&m.recipient, &m.subject, &m.body, &m.id, &[])
                 .await
-                .map(|_| ())
-                .map_err(|e| format!("smtp: {e}"))
         })
         .await
     }
@@ -292,21 +240,5 @@ impl App {
             tx.commit().await?;
         }
         Ok((sent, failed))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::backoff_micros;
-
-    #[test]
-    fn backoff_doubles_and_stops_at_six_hours() {
-        let minutes = |a| backoff_micros(a) / 60_000_000;
-        assert_eq!(
-            (minutes(1), minutes(2), minutes(3), minutes(9)),
-            (1, 2, 4, 256)
-        );
-        assert_eq!((minutes(10), minutes(50)), (360, 360));
-        assert!(backoff_micros(100) <= 6 * 3600 * 1_000_000);
     }
 }

@@ -1,10 +1,11 @@
 //! The HTTP pieces both web front ends share (the clinic's `kerato-web` and
 //! the vendor site): security headers, CSRF protection for HTML forms, and embedded assets
-//! with content-hashed names.
+//! with content-hashed names, and the SMTP mailer both send e-mail with.
 
 pub mod assets;
 pub mod csrf;
 pub mod headers;
+pub mod mail;
 
 /// Whether the server speaks TLS, which decides `Secure` cookies, the
 /// `__Host-` prefix and HSTS.

@@ -17,6 +17,8 @@ pub mod consents;
 mod cookies;
 pub mod demo;
 pub mod demo_requests;
+pub mod mail;
+pub mod marketing;
 pub mod outbox;
 mod pages;
 pub mod policies;
@@ -122,6 +124,7 @@ pub fn router(mut site: Site, tls: bool) -> Router {
     let r = cookies::routes(r);
     let r = analytics::routes(r);
     let r = rights::routes(r);
+    let r = marketing::routes(r);
     r.fallback(web::not_found)
         .layer(middleware::from_fn_with_state(
             (site.clone(), Tls(tls)),

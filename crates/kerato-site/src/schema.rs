@@ -46,6 +46,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0007_privacy.sql"),
         dialect: None,
     },
+    Migration {
+        version: 8,
+        name: "marketing contacts and campaigns",
+        sql: include_str!("../migrations/0008_marketing.sql"),
+        dialect: None,
+    },
 ];
 
 #[cfg(test)]

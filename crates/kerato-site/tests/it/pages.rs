@@ -17,6 +17,7 @@ pub const PUBLIC_PAGES: &[&str] = &[
     "/cookie-settings",
     "/privacy-center",
     "/privacy-center/do-not-sell",
+    "/newsletter",
 ];
 
 #[tokio::test(flavor = "multi_thread")]
