@@ -234,6 +234,36 @@ pub async fn create_campaign(
     Ok(id)
 }
 
+/// A campaign as the staff list shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Campaign {
+    pub id: String,
+    pub kind: CampaignKind,
+    pub subject: String,
+    pub created_at: Timestamp,
+    pub sent_at: Option<Timestamp>,
+}
+
+/// Every campaign, newest first.
+pub async fn campaigns(tx: &mut Tx) -> Result<Vec<Campaign>, StoreError> {
+    let rows: Vec<(String, String, String, i64, Option<i64>)> = on_tx!(tx, c => sqlx::query_as(
+        "SELECT id, kind, subject, created_at, sent_at FROM campaigns ORDER BY created_at DESC"
+    )
+    .fetch_all(&mut **c)
+    .await)?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(Campaign {
+                id: r.0,
+                kind: r.1.parse().map_err(kerato_db::corrupt)?,
+                subject: r.2,
+                created_at: Timestamp::from_micros(r.3),
+                sent_at: r.4.map(Timestamp::from_micros),
+            })
+        })
+        .collect()
+}
+
 /// What sending a campaign did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SendReport {

@@ -13,7 +13,12 @@ use crate::Site;
 use crate::accounts::{Permission, User};
 use crate::auth::SignedIn;
 use crate::demo_requests::{self, DemoRequest, Stage};
+use crate::marketing::{self, Campaign, CampaignInput, SendReport};
+use crate::rights::{self, Listed};
 use crate::web::{Form, Layout, Section, SiteError};
+use axum::http::StatusCode;
+use kerato_core::ValidationErrors;
+use kerato_core::rights_request::RequestEvent;
 
 /// The staff pages and the permission each needs, in the order the home
 /// page lists them.
@@ -98,8 +103,142 @@ async fn move_stage(
     Ok(Redirect::to("/staff/demo-requests").into_response())
 }
 
+#[derive(Template, WebTemplate)]
+#[template(path = "staff_campaigns.html")]
+struct CampaignsPage {
+    layout: Layout,
+    campaigns: Vec<Campaign>,
+    errors: ValidationErrors,
+    report: Option<SendReport>,
+}
+
+async fn campaigns_page(
+    site: &Site,
+    csrf: &CsrfToken,
+    errors: ValidationErrors,
+    report: Option<SendReport>,
+) -> Result<CampaignsPage, SiteError> {
+    let mut tx = site.store.read().await?;
+    Ok(CampaignsPage {
+        layout: Layout::new(site, csrf, "E-mail campaigns", Section::Portal),
+        campaigns: marketing::campaigns(&mut tx).await?,
+        errors,
+        report,
+    })
+}
+
+async fn campaigns(
+    State(site): State<Site>,
+    Extension(csrf): Extension<CsrfToken>,
+    who: SignedIn,
+) -> Result<CampaignsPage, SiteError> {
+    who.require(Permission::Campaigns)?;
+    campaigns_page(&site, &csrf, ValidationErrors::new(), None).await
+}
+
+async fn create_campaign(
+    State(site): State<Site>,
+    Extension(csrf): Extension<CsrfToken>,
+    who: SignedIn,
+    form: Form,
+) -> Result<Response, SiteError> {
+    who.require(Permission::Campaigns)?;
+    let input = CampaignInput {
+        kind: form.get("kind"),
+        subject: form.get("subject"),
+        body: form.get("body"),
+    };
+    match marketing::create_campaign(&site, &who.actor(), &input).await {
+        Ok(_) => Ok(Redirect::to("/staff/campaigns").into_response()),
+        Err(SiteError::Validation(errors)) => Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            campaigns_page(&site, &csrf, errors, None).await?,
+        )
+            .into_response()),
+        Err(e) => Err(e),
+    }
+}
+
+async fn send_campaign(
+    State(site): State<Site>,
+    Extension(csrf): Extension<CsrfToken>,
+    who: SignedIn,
+    Path(id): Path<String>,
+    _form: Form,
+) -> Result<CampaignsPage, SiteError> {
+    who.require(Permission::Campaigns)?;
+    let report = marketing::send_campaign(&site, &who.actor(), &id).await?;
+    campaigns_page(&site, &csrf, ValidationErrors::new(), Some(report)).await
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "staff_privacy.html")]
+struct PrivacyPage {
+    layout: Layout,
+    requests: Vec<Listed>,
+}
+
+async fn privacy(
+    State(site): State<Site>,
+    Extension(csrf): Extension<CsrfToken>,
+    who: SignedIn,
+) -> Result<PrivacyPage, SiteError> {
+    who.require(Permission::PrivacyRequests)?;
+    let mut tx = site.store.read().await?;
+    Ok(PrivacyPage {
+        layout: Layout::new(&site, &csrf, "Privacy rights requests", Section::Portal),
+        requests: rights::list_requests(&mut tx, site.now()).await?,
+    })
+}
+
+/// A staff step on a rights request; the engine refuses steps out of
+/// order, and a reason is required where the requester must be told one.
+async fn privacy_step(
+    State(site): State<Site>,
+    who: SignedIn,
+    Path(id): Path<String>,
+    form: Form,
+) -> Result<Response, SiteError> {
+    who.require(Permission::PrivacyRequests)?;
+    let note = form
+        .get("note")
+        .trim()
+        .chars()
+        .take(500)
+        .collect::<String>();
+    let needs_note = |what: &str| {
+        SiteError::Validation(ValidationErrors::single(
+            "note",
+            format!("write the {what}; the requester is told it"),
+        ))
+    };
+    let event = match form.get("step").as_str() {
+        "start" => RequestEvent::StartWork,
+        "extend" if note.is_empty() => return Err(needs_note("reason for the extension")),
+        "extend" => RequestEvent::Extend {
+            reason: note,
+            notice_sent_at: Some(site.now()),
+        },
+        "fulfil" if note.is_empty() => return Err(needs_note("summary of what was done")),
+        "fulfil" => RequestEvent::Fulfil { summary: note },
+        "deny" if note.is_empty() => return Err(needs_note("reason for the denial")),
+        "deny" => RequestEvent::Deny { reason: note },
+        _ => {
+            return Err(SiteError::BadRequest(
+                "choose start, extend, fulfil or deny".into(),
+            ));
+        }
+    };
+    rights::step(&site, &who.actor(), &id, event).await?;
+    Ok(Redirect::to("/staff/privacy").into_response())
+}
+
 pub(crate) fn routes(r: Router<Site>) -> Router<Site> {
     r.route("/staff", get(home))
         .route("/staff/demo-requests", get(pipeline))
         .route("/staff/demo-requests/{id}/stage", post(move_stage))
+        .route("/staff/campaigns", get(campaigns).post(create_campaign))
+        .route("/staff/campaigns/{id}/send", post(send_campaign))
+        .route("/staff/privacy", get(privacy))
+        .route("/staff/privacy/{id}/step", post(privacy_step))
 }

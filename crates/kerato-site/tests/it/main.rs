@@ -12,6 +12,7 @@ mod marketing;
 mod pages;
 mod retention;
 mod rights;
+mod staff;
 mod telemetry;
 
 use std::sync::{Arc, Mutex};
