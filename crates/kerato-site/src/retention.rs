@@ -5,6 +5,8 @@
 //! |---|---|---|
 //! | A closed account, its users, sessions and invitations | account data | 1 year after closure |
 //! | Demo requests | marketing data | 3 years after the last interaction |
+//! | Newsletter contacts, their sends and their marketing answers | marketing data | 3 years after the last interaction, or at opt-out |
+//! | The usage log (IP prefix, browser, pages) | usage logs | the configured short period |
 //! | Sent e-mail in the outbox | usage logs | the configured short period |
 //!
 //! Each class is swept in batches, one transaction per batch, so a crash
@@ -65,37 +67,67 @@ pub fn utc_date(t: Timestamp) -> Date {
 struct Sweep {
     class: DataClass,
     /// `id` and the dates (UTC microseconds) of each candidate: created,
-    /// closed, last interaction.
+    /// closed, last interaction, opted out.
     list: &'static str,
-    /// Deletes one record by ID (the schema's cascades take its rows in
-    /// other tables).
+    /// Deletes one record by ID, in order (the schema's cascades take its
+    /// rows in other tables).
     delete: &'static [&'static str],
 }
+
+/// A table swept by age alone: rows created before the cutoff go.
+struct AgeSweep {
+    class: DataClass,
+    count: &'static str,
+    delete: &'static str,
+}
+
+const AGE_SWEEPS: &[AgeSweep] = &[AgeSweep {
+    class: DataClass::UsageLogs,
+    count: "SELECT count(*) FROM usage_log WHERE at < $1",
+    delete: "DELETE FROM usage_log WHERE at < $1",
+}];
 
 const SWEEPS: &[Sweep] = &[
     Sweep {
         class: DataClass::AccountData,
-        list: "SELECT id, created_at, closed_at, NULL FROM accounts WHERE closed_at IS NOT NULL",
+        list: "SELECT id, created_at, closed_at, NULL, NULL FROM accounts WHERE closed_at IS NOT NULL",
         delete: &["DELETE FROM accounts WHERE id = $1"],
     },
     Sweep {
         class: DataClass::MarketingData,
-        list: "SELECT id, received_at, NULL, last_interaction_at FROM demo_requests",
+        list: "SELECT id, received_at, NULL, last_interaction_at, NULL FROM demo_requests",
         delete: &["DELETE FROM demo_requests WHERE id = $1"],
     },
     Sweep {
+        class: DataClass::MarketingData,
+        // The fifth column is the opt-out date: when the latest answer
+        // about marketing e-mail is a no, marketing data goes then.
+        list: "SELECT m.id, m.created_at, NULL, m.last_interaction_at, \
+               (SELECT CASE WHEN s.granted = 0 THEN s.recorded_at END FROM site_consents s \
+                WHERE s.subject_kind = 'contact' AND s.subject = m.email AND s.purpose = 'marketing_email' \
+                ORDER BY s.recorded_at DESC, s.id DESC LIMIT 1) \
+               FROM marketing_contacts m",
+        delete: &[
+            "DELETE FROM site_consents WHERE subject_kind = 'contact' AND purpose = 'marketing_email' \
+             AND subject = (SELECT email FROM marketing_contacts WHERE id = $1)",
+            "DELETE FROM campaign_sends WHERE email = (SELECT email FROM marketing_contacts WHERE id = $1)",
+            "DELETE FROM marketing_contacts WHERE id = $1",
+        ],
+    },
+    Sweep {
         class: DataClass::UsageLogs,
-        list: "SELECT id, created_at, NULL, NULL FROM site_outbox WHERE sent_at IS NOT NULL",
+        list: "SELECT id, created_at, NULL, NULL, NULL FROM site_outbox WHERE sent_at IS NOT NULL",
         delete: &["DELETE FROM site_outbox WHERE id = $1"],
     },
 ];
 
-type Candidate = (String, i64, Option<i64>, Option<i64>);
+type Candidate = (String, i64, Option<i64>, Option<i64>, Option<i64>);
 
 fn facts(c: &Candidate) -> RecordFacts {
     RecordFacts {
         closed_on: c.2.map(|t| utc_date(Timestamp::from_micros(t))),
         last_interaction: c.3.map(|t| utc_date(Timestamp::from_micros(t))),
+        opted_out_on: c.4.map(|t| utc_date(Timestamp::from_micros(t))),
         ..RecordFacts::created(utc_date(Timestamp::from_micros(c.1)))
     }
 }
@@ -148,6 +180,25 @@ pub async fn run(site: &Site, today: Date, dry_run: bool) -> Result<RetentionRep
             deleted,
         });
     }
+    for sweep in AGE_SWEEPS {
+        let cutoff = age_cutoff(sweep.class, &schedule, today);
+        let mut tx = site.store.write().await?;
+        let (due,): (i64,) = on_tx!(&mut tx, c => sqlx::query_as(sweep.count)
+            .bind(cutoff)
+            .fetch_one(&mut **c)
+            .await)?;
+        let deleted = if dry_run {
+            0
+        } else {
+            execute!(&mut tx, sqlx::query(sweep.delete).bind(cutoff))?
+        };
+        tx.commit().await?;
+        classes.push(ClassReport {
+            class: sweep.class,
+            due: u64::try_from(due).unwrap_or(0),
+            deleted,
+        });
+    }
     let report = RetentionReport {
         run_date: today.to_string(),
         dry_run,
@@ -155,6 +206,26 @@ pub async fn run(site: &Site, today: Date, dry_run: bool) -> Result<RetentionRep
     };
     record_run(site, &report).await?;
     Ok(report)
+}
+
+/// The instant (UTC microseconds) before which a row of an age-only class
+/// is due on `today`: rows created on a day whose due date has come. The
+/// rule is the schedule's, asked for a row created today.
+fn age_cutoff(class: DataClass, schedule: &RetentionSchedule, today: Date) -> i64 {
+    let lag = match retention::due_on(class, &RecordFacts::created(today), schedule) {
+        retention::Due::On(due) => (due - today).get_days(),
+        retention::Due::Now => 0,
+        retention::Due::Never | retention::Due::KeepWhileActive => return i64::MIN,
+    };
+    // Rows created up to and including `today - lag` are due.
+    let last_due_day = today
+        .checked_sub(jiff::Span::new().days(lag))
+        .unwrap_or(Date::MIN);
+    let next = last_due_day.tomorrow().unwrap_or(Date::MAX);
+    TimeZone::UTC
+        .to_timestamp(next.at(0, 0, 0, 0))
+        .map(|t| t.as_microsecond())
+        .unwrap_or(i64::MIN)
 }
 
 async fn record_run(site: &Site, report: &RetentionReport) -> Result<(), SiteError> {

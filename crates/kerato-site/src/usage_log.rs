@@ -18,8 +18,6 @@ use axum::response::Response;
 use kerato_db::execute;
 
 use crate::Site;
-use crate::audit::{self, Event};
-use crate::web::SiteError;
 
 /// The longest path stored; a longer one (a probe, most likely) is cut, so
 /// that no request can make a log row large.
@@ -130,32 +128,6 @@ pub(crate) async fn layer(State(site): State<Site>, req: Request, next: Next) ->
         tracing::error!(error = %e, "the usage log could not be written");
     }
     resp
-}
-
-/// Deletes the rows older than `older_than_days` days, for the retention
-/// job, and audits how many went. Returns that number.
-pub async fn purge_usage_log(site: &Site, older_than_days: u32) -> Result<u64, SiteError> {
-    let now = site.now();
-    let cutoff = now.plus_micros(-i64::from(older_than_days) * 86_400_000_000);
-    let mut tx = site.store.write().await?;
-    let n = execute!(
-        &mut tx,
-        sqlx::query("DELETE FROM usage_log WHERE at < $1").bind(cutoff.as_micros())
-    )?;
-    let detail = format!("{n} rows older than {older_than_days} days");
-    audit::record(
-        &mut tx,
-        now,
-        Event {
-            actor: Some("system:retention"),
-            action: "usage_log.purged",
-            subject: Some("usage_log:all"),
-            detail: Some(&detail),
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(n)
 }
 
 #[cfg(test)]

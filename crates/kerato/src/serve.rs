@@ -265,6 +265,22 @@ fn start_mail_worker(config: &Config, app: &App) -> Result<()> {
     Ok(())
 }
 
+/// Delivers the vendor site's outbox when an SMTP server is configured
+/// (the same `[mail]` settings as the clinic's); otherwise mail stays
+/// queued.
+fn start_site_mail(config: &Config, site: &kerato_site::Site) -> Result<()> {
+    if let Some(url) = &config.mail.smtp_url {
+        let mailer = kerato_site::mail::Mailer::from_url(url.expose(), &config.mail.from)
+            .map_err(anyhow::Error::msg)?;
+        kerato_site::mail::start_worker(
+            site.clone(),
+            mailer,
+            Duration::from_secs(config.mail.interval_seconds.max(1)),
+        );
+    }
+    Ok(())
+}
+
 pub async fn serve(config: &Config, data: &DataArgs) -> Result<()> {
     let tls = tls_settings(config, &data.data_dir)?;
     let clock = Arc::new(SystemClock);
@@ -300,6 +316,7 @@ pub async fn site(config: &Config, bind: SocketAddr, data_dir: &Path) -> Result<
     }
     let site = datadir::open_site(config, data_dir, Arc::new(SystemClock)).await?;
     site.start_timers();
+    start_site_mail(config, &site)?;
     let store = site.store.clone();
     let result = run_servers(vec![(bind, kerato_site::router(site, false), None, "site")]).await;
     store.close().await;
@@ -368,6 +385,7 @@ pub async fn demo(
     );
     kerato_site::demo::seed(&site).await?;
     site.start_timers();
+    start_site_mail(config, &site)?;
     println!(
         "vendor site: http://{site_bind} (its own database in {})",
         data.data_dir.join("site").display()

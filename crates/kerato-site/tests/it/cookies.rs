@@ -461,28 +461,37 @@ async fn the_usage_log_keeps_a_truncated_address_and_no_query() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn purging_the_usage_log_deletes_only_older_rows_and_is_audited() {
+async fn the_retention_job_keeps_the_usage_log_for_the_configured_days_only() {
+    use kerato_core::retention::DataClass;
+    use kerato_site::retention::{self, utc_date};
     let t = spawn().await;
     t.get("/").await;
     t.clock.advance_secs(10 * 86_400);
     t.get("/pricing").await;
     assert_eq!(t.count("usage_log").await, 2);
-    let gone = kerato_site::usage_log::purge_usage_log(&t.site, 5)
-        .await
-        .unwrap();
-    assert_eq!(gone, 1);
-    assert_eq!(t.count("usage_log").await, 1);
-    let gone = kerato_site::usage_log::purge_usage_log(&t.site, 5)
-        .await
-        .unwrap();
-    assert_eq!(gone, 0, "the newer row is kept");
-    let mut tx = t.site.store.read().await.unwrap();
-    let events = kerato_site::audit::about(&mut tx, "usage_log:all")
-        .await
-        .unwrap();
-    assert_eq!(events.len(), 2);
+    // The default keeps 30 days: the first row goes 31 days after its day.
+    let first_day = utc_date(crate::NOW);
+    let day = |n: i64| first_day.checked_add(jiff::Span::new().days(n)).unwrap();
+    let report = retention::run(&t.site, day(30), false).await.unwrap();
     assert_eq!(
-        events[0].detail.as_deref(),
-        Some("1 rows older than 5 days")
+        report.deleted(DataClass::UsageLogs),
+        0,
+        "kept through its 30th day"
     );
+    let report = retention::run(&t.site, day(31), false).await.unwrap();
+    assert_eq!(report.deleted(DataClass::UsageLogs), 1);
+    assert_eq!(t.count("usage_log").await, 1, "the newer row is kept");
+    let report = retention::run(&t.site, day(31), false).await.unwrap();
+    assert_eq!(
+        report.deleted(DataClass::UsageLogs),
+        0,
+        "a second run does nothing"
+    );
+    let report = retention::run(&t.site, day(41), true).await.unwrap();
+    assert_eq!(
+        report.deleted(DataClass::UsageLogs),
+        0,
+        "a dry run deletes nothing"
+    );
+    assert_eq!(t.count("usage_log").await, 1);
 }

@@ -109,3 +109,55 @@ async fn a_closed_account_goes_a_year_and_a_day_after_closure_and_marketing_data
     assert_eq!(t.count("site_retention_runs").await, 6);
     assert!(kerato_site::audit::verify(&t.site.store).await.is_ok());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_newsletter_contact_goes_at_opt_out_or_three_years_after_the_last_interaction() {
+    use kerato_core::consent::{Purpose, Source};
+    use kerato_site::consents::{self, Subject};
+    let t = spawn().await;
+    for email in ["stays@a.example", "leaves@b.example"] {
+        let fields = [
+            ("name", "Reader"),
+            ("email", email),
+            ("practice", "P"),
+            ("consent", "yes"),
+        ];
+        let (status, _) = t.post("/newsletter", "/newsletter", &fields).await;
+        assert_eq!(status, 303);
+    }
+    let mut tx = t.site.store.write().await.unwrap();
+    consents::record(
+        &mut tx,
+        Subject::contact("leaves@b.example"),
+        Purpose::MarketingEmail,
+        false,
+        Source::Link,
+        None,
+        NOW,
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let today = utc_date(NOW);
+    let report = run(&t, today).await;
+    assert_eq!(
+        report.deleted(DataClass::MarketingData),
+        1,
+        "gone at opt-out"
+    );
+    assert_eq!(t.count("marketing_contacts").await, 1);
+    let three = today.checked_add(3.years()).unwrap();
+    assert_eq!(run(&t, three).await.deleted(DataClass::MarketingData), 0);
+    assert_eq!(
+        run(&t, three.tomorrow().unwrap())
+            .await
+            .deleted(DataClass::MarketingData),
+        1
+    );
+    assert_eq!(t.count("marketing_contacts").await, 0);
+    assert_eq!(
+        t.count("site_consents").await,
+        0,
+        "their marketing answers went with them"
+    );
+}
