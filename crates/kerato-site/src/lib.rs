@@ -14,12 +14,16 @@ pub mod auth;
 pub mod config;
 pub mod consents;
 pub mod demo_requests;
+mod mail;
+pub mod mail_import;
 pub mod outbox;
 mod pages;
 pub mod policies;
 mod portal;
 pub mod schema;
 pub mod staff;
+mod ticket_pages;
+pub mod tickets;
 mod web;
 
 use std::sync::Arc;
@@ -32,6 +36,7 @@ use kerato_db::Store;
 use kerato_http::Tls;
 
 pub use config::SiteConfig;
+pub use mail_import::{ImportReport, import_maildir};
 pub use web::SiteError;
 
 /// The largest request body a form may send: a support ticket's text with
@@ -91,6 +96,7 @@ pub fn router(mut site: Site, tls: bool) -> Router {
     let r = auth::routes(r);
     let r = portal::routes(r);
     let r = staff::routes(r);
+    let r = ticket_pages::routes(r);
     r.fallback(web::not_found)
         .layer(middleware::from_fn_with_state(
             Tls(tls),
