@@ -8,6 +8,7 @@ mod accounts;
 mod boundary;
 mod demo_requests;
 mod pages;
+mod tickets;
 
 use std::sync::Arc;
 
