@@ -216,11 +216,15 @@ fn decode_word(s: &str) -> Option<(String, usize)> {
 }
 
 /// The address in a From value: inside `<…>` when there is one, else the
-/// whole value; checked by the site's e-mail rule.
+/// first word with an `@` (which skips an old-style `(Name)` comment);
+/// checked by the site's e-mail rule.
 fn address(from: &str) -> Result<String, &'static str> {
     let candidate = match (from.rfind('<'), from.rfind('>')) {
         (Some(l), Some(r)) if l < r => &from[l + 1..r],
-        _ => from,
+        _ => from
+            .split_whitespace()
+            .find(|w| w.contains('@'))
+            .unwrap_or(from),
     };
     let mut errors = ValidationErrors::new();
     let email = web::email(&mut errors, "from", candidate);
@@ -353,6 +357,9 @@ mod tests {
         assert_eq!(m.message_id.as_deref(), Some("abc@mail.example"));
         assert_eq!(m.in_reply_to, None);
         assert_eq!(m.body, "Hello,\nthe printer.\n");
+        let m = parse(b"From: bo@clinic.example (Bo Chen)\n\nHi").unwrap();
+        assert_eq!(m.from, "bo@clinic.example");
+        assert_eq!(m.subject, "");
     }
 
     #[test]

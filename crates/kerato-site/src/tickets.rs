@@ -141,9 +141,11 @@ pub struct Intake {
 
 /// Runs the PHI guard over a subject and a message: the one place, for the
 /// web and for e-mail, where text becomes storable.
+/// Browsers send a textarea's line breaks as CRLF; they are stored as `\n`
+/// like e-mail bodies, so threads and outgoing mail read the same.
 pub fn intake(subject: &str, body: &str) -> Intake {
     let subject = phi_guard::redact(subject);
-    let body = phi_guard::redact(body);
+    let body = phi_guard::redact(&body.replace("\r\n", "\n"));
     let found: Vec<Finding> = subject
         .findings
         .iter()
@@ -563,7 +565,7 @@ pub async fn staff_reply(site: &Site, staff: &User, id: &str, body: &str) -> Res
     let t = for_staff(&mut tx, id).await?;
     if t.status == Status::Closed {
         return Err(SiteError::Conflict(
-            "this ticket is closed; reopening is not possible, so write to the customer from a new ticket".into(),
+            "this ticket is closed and takes no more replies; reload the ticket".into(),
         ));
     }
     // The e-mail carries its own Message-ID, stored with the message, so an
@@ -871,7 +873,8 @@ mod tests {
 
     #[test]
     fn intake_redacts_subject_and_body_and_counts_both() {
-        let i = intake("SSN 123-45-6789", "DOB 03/04/1961, MRN 00123456");
+        let i = intake("SSN 123-45-6789", "DOB 03/04/1961,\r\nMRN 00123456");
+        assert!(i.body.contains(",\n") && !i.body.contains('\r'));
         assert!(
             !i.subject.contains("6789") && i.subject.contains("[redacted: Social Security number]")
         );

@@ -237,6 +237,8 @@ async fn staff_answer_by_e_mail_move_and_assign_and_a_customer_reply_reopens() {
     assert_eq!(subject, format!("Re: [ticket #{}] Printer", tk.reference()));
     assert!(mail.contains(SSN_MARKER) && !mail.contains(SSN));
     assert_eq!(tk.status, Status::WaitingOnCustomer);
+    let (_, staff_view) = sue.get(&page).await;
+    assert!(staff_view.contains("Redacted on intake: 1 Social Security number."));
     let (_, customer_view) = ann.get(&format!("/portal/tickets/{id}")).await;
     assert!(customer_view.contains("Support (Sue Support)"));
     assert!(
@@ -591,4 +593,39 @@ async fn the_maildir_importer_opens_threads_decodes_redacts_and_skips() {
     let report = kerato_site::import_maildir(&t.site, dir).await.unwrap();
     assert_eq!(report, kerato_site::ImportReport::default());
     assert_eq!(files(dir, "cur"), 6);
+
+    // An answer to a staff reply threads by the Message-ID the reply was
+    // sent with, and reopens the ticket.
+    let page = format!("/staff/tickets/{}", printer.id);
+    sue.post(
+        &page,
+        &format!("{page}/reply"),
+        &[("message", "Try the new driver.")],
+    )
+    .await;
+    assert_eq!(
+        ticket(&t, &printer.id).await.status,
+        Status::WaitingOnCustomer
+    );
+    let mut tx = t.site.store.read().await.unwrap();
+    let (headers,): (String,) = kerato_db::on_tx!(tx, c => sqlx::query_as(
+        "SELECT headers FROM site_outbox WHERE kind = 'ticket_reply'"
+    )
+    .fetch_one(&mut **c)
+    .await)
+    .unwrap();
+    drop(tx);
+    let headers: Vec<(String, String)> = serde_json::from_str(&headers).unwrap();
+    let (name, sent_id) = &headers[0];
+    assert_eq!(name, "Message-ID");
+    write(
+        dir,
+        "3000.h",
+        &format!(
+            "From: ann@leeeye.example\nSubject: Re: driver\nIn-Reply-To: {sent_id}\n\nThat fixed it... almost.\n"
+        ),
+    );
+    let report = kerato_site::import_maildir(&t.site, dir).await.unwrap();
+    assert_eq!((report.threaded, report.opened), (1, 0), "{report:?}");
+    assert_eq!(ticket(&t, &printer.id).await.status, Status::Open);
 }
