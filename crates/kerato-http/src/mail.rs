@@ -61,13 +61,21 @@ impl Mailer {
         let to = to
             .parse::<Mailbox>()
             .map_err(|_| "the recipient address is not valid".to_string())?;
+        // A message may bring its own Message-ID (a ticket reply does, so
+        // that an answer citing it threads); a message has only one.
+        let is_id = |name: &str| name.eq_ignore_ascii_case("message-id");
+        let message_id = extra_headers
+            .iter()
+            .find(|(name, _)| is_id(name))
+            .map(|(_, value)| (*value).to_string())
+            .unwrap_or_else(|| format!("<{id}@kerato.invalid>"));
         let mut builder = Message::builder()
             .from(self.from.clone())
             .to(to)
             .subject(subject)
-            .message_id(Some(format!("<{id}@kerato.invalid>")))
+            .message_id(Some(message_id))
             .header(ContentType::TEXT_PLAIN);
-        for (name, value) in extra_headers {
+        for (name, value) in extra_headers.iter().filter(|(name, _)| !is_id(name)) {
             let name = HeaderName::new_from_ascii((*name).to_string())
                 .map_err(|_| format!("the header name {name:?} is not valid"))?;
             builder = builder.raw_header(HeaderValue::new(name, (*value).to_string()));

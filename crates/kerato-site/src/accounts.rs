@@ -151,6 +151,16 @@ pub async fn users_of(tx: &mut Tx, account_id: &str) -> Result<Vec<User>, StoreE
     kerato_db::fetch_all_by!(tx, sql, account_id, UserRow, user)
 }
 
+/// Every vendor staff member (users without an account), by name.
+pub async fn staff_users(tx: &mut Tx) -> Result<Vec<User>, StoreError> {
+    let sql =
+        format!("SELECT {USER_COLUMNS} FROM site_users WHERE account_id IS NULL ORDER BY name");
+    let rows: Vec<UserRow> = on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .fetch_all(&mut **c)
+        .await)?;
+    rows.into_iter().map(user).collect()
+}
+
 /// A customer account.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Account {

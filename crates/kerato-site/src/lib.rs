@@ -17,7 +17,9 @@ pub mod consents;
 mod cookies;
 pub mod demo;
 pub mod demo_requests;
+mod inbound;
 pub mod mail;
+pub mod mail_import;
 pub mod marketing;
 pub mod outbox;
 mod pages;
@@ -28,6 +30,8 @@ pub mod rights;
 pub mod schema;
 pub mod staff;
 pub mod telemetry;
+mod ticket_pages;
+pub mod tickets;
 pub mod usage_log;
 mod web;
 
@@ -41,6 +45,7 @@ use kerato_db::Store;
 use kerato_http::Tls;
 
 pub use config::SiteConfig;
+pub use mail_import::{ImportReport, import_maildir};
 pub use web::SiteError;
 
 /// The largest request body a form may send: a support ticket's text with
@@ -125,6 +130,7 @@ pub fn router(mut site: Site, tls: bool) -> Router {
     let r = analytics::routes(r);
     let r = rights::routes(r);
     let r = marketing::routes(r);
+    let r = ticket_pages::routes(r);
     r.fallback(web::not_found)
         .layer(middleware::from_fn_with_state(
             (site.clone(), Tls(tls)),

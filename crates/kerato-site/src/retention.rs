@@ -8,6 +8,10 @@
 //! | Newsletter contacts, their sends and their marketing answers | marketing data | 3 years after the last interaction, or at opt-out |
 //! | The usage log (IP prefix, browser, pages) | usage logs | the configured short period |
 //! | Sent e-mail in the outbox | usage logs | the configured short period |
+//! | Support tickets flagged as from a child under 13, with their messages | children's data | at the next run |
+//! | Support tickets from unknown e-mail senders (no account) | account data | 1 year after their last activity |
+//!
+//! Tickets of an account go with the account (the schema cascades).
 //!
 //! Each class is swept in batches, one transaction per batch, so a crash
 //! loses at most a batch of work and a rerun picks up where it stopped; a
@@ -113,6 +117,18 @@ const SWEEPS: &[Sweep] = &[
             "DELETE FROM campaign_sends WHERE email = (SELECT email FROM marketing_contacts WHERE id = $1)",
             "DELETE FROM marketing_contacts WHERE id = $1",
         ],
+    },
+    Sweep {
+        class: DataClass::ChildNonClinical,
+        list: "SELECT id, created_at, NULL, NULL, NULL FROM tickets WHERE under_13 = 1",
+        delete: &["DELETE FROM tickets WHERE id = $1"],
+    },
+    Sweep {
+        class: DataClass::AccountData,
+        // A ticket without an account is kept like a closed account's data,
+        // its last activity standing for the closure.
+        list: "SELECT id, created_at, last_activity_at, NULL, NULL FROM tickets WHERE account_id IS NULL AND under_13 = 0",
+        delete: &["DELETE FROM tickets WHERE id = $1"],
     },
     Sweep {
         class: DataClass::UsageLogs,

@@ -52,6 +52,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0008_marketing.sql"),
         dialect: None,
     },
+    Migration {
+        version: 9,
+        name: "tickets",
+        sql: include_str!("../migrations/0009_tickets.sql"),
+        dialect: None,
+    },
 ];
 
 #[cfg(test)]

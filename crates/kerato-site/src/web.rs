@@ -33,6 +33,11 @@ const SOURCES: &[Source] = &[
         include_bytes!("../assets/favicon.svg"),
         "image/svg+xml",
     ),
+    (
+        "phi-guard.js",
+        include_bytes!("../assets/phi-guard.js"),
+        "text/javascript; charset=utf-8",
+    ),
 ];
 
 static ASSETS: LazyLock<AssetSet> = LazyLock::new(|| AssetSet::new(SOURCES));
@@ -88,6 +93,12 @@ impl Layout {
 
     pub fn is(&self, section: Section) -> bool {
         self.section == section
+    }
+
+    /// The content-hashed URL of a bundled asset, for pages that load a
+    /// script of their own (such as the PHI guard on ticket forms).
+    pub fn asset(&self, file: &str) -> String {
+        ASSETS.url(file)
     }
 }
 

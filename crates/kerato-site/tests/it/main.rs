@@ -14,6 +14,7 @@ mod retention;
 mod rights;
 mod staff;
 mod telemetry;
+mod tickets;
 
 use std::sync::{Arc, Mutex};
 
