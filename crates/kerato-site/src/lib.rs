@@ -11,6 +11,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod auth;
+pub mod billing;
 pub mod config;
 pub mod consents;
 pub mod demo_requests;
@@ -18,6 +19,8 @@ pub mod outbox;
 mod pages;
 pub mod policies;
 mod portal;
+pub mod processor;
+pub mod processor_double;
 pub mod schema;
 pub mod staff;
 mod web;
@@ -44,6 +47,8 @@ pub struct Site {
     pub store: Store,
     pub clock: Arc<dyn Clock>,
     pub config: Arc<SiteConfig>,
+    /// The card processor invoices are paid through.
+    pub payments: Arc<dyn processor::PaymentProcessor>,
     /// Whether the site is served over TLS (set by [`router`]): it decides
     /// `Secure` cookies and the `__Host-` prefix.
     pub tls: bool,
@@ -62,6 +67,7 @@ impl Site {
         Self {
             store,
             clock,
+            payments: processor::processor_from_config(&config),
             config: Arc::new(config),
             tls: false,
         }
@@ -90,6 +96,7 @@ pub fn router(mut site: Site, tls: bool) -> Router {
     let r = demo_requests::routes(r);
     let r = auth::routes(r);
     let r = portal::routes(r);
+    let r = billing::routes(r);
     let r = staff::routes(r);
     r.fallback(web::not_found)
         .layer(middleware::from_fn_with_state(

@@ -28,6 +28,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0004_accounts.sql"),
         dialect: None,
     },
+    Migration {
+        version: 5,
+        name: "billing",
+        sql: include_str!("../migrations/0005_billing.sql"),
+        dialect: None,
+    },
 ];
 
 #[cfg(test)]
