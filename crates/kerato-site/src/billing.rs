@@ -53,18 +53,18 @@ pub struct Plan {
 pub const PLANS: &[Plan] = &[
     Plan {
         id: PlanId::Solo,
-        location_cents: 149_00,
+        location_cents: 14_900,
         max_locations: 1,
         included_seats: Some(3),
-        extra_seat_cents: 25_00,
+        extra_seat_cents: 2_500,
         points: &["One location", "One specialty", "E-mail support"],
     },
     Plan {
         id: PlanId::Practice,
-        location_cents: 349_00,
+        location_cents: 34_900,
         max_locations: 3,
         included_seats: Some(15),
-        extra_seat_cents: 20_00,
+        extra_seat_cents: 2_000,
         points: &[
             "Up to three locations",
             "Dermatology, eye care and optical",
@@ -73,7 +73,7 @@ pub const PLANS: &[Plan] = &[
     },
     Plan {
         id: PlanId::Group,
-        location_cents: 899_00,
+        location_cents: 89_900,
         max_locations: MAX_LOCATIONS,
         included_seats: None,
         extra_seat_cents: 0,
@@ -125,7 +125,7 @@ pub fn money(cents: i64) -> String {
     let dollars = (c / 100).to_string();
     let mut grouped = String::new();
     for (i, d) in dollars.chars().enumerate() {
-        if i > 0 && (dollars.len() - i) % 3 == 0 {
+        if i > 0 && (dollars.len() - i).is_multiple_of(3) {
             grouped.push(',');
         }
         grouped.push(d);
@@ -662,6 +662,27 @@ const CARD_FIELDS: &[&str] = &[
     "expiration",
 ];
 
+/// Whether a value holds twelve digits or more in a row, with the spaces
+/// and dashes people type between them. A run that touches a letter is part
+/// of a word or a hex token (the CSRF token has long digit runs by chance),
+/// not a card number.
+fn has_card_like_number(v: &str) -> bool {
+    let mut digits = 0;
+    let mut glued = false;
+    for c in v.chars() {
+        if c.is_ascii_digit() {
+            digits += 1;
+        } else if !((c == ' ' || c == '-') && digits > 0) {
+            if digits >= 12 && !glued && !c.is_ascii_alphabetic() {
+                return true;
+            }
+            digits = 0;
+            glued = c.is_ascii_alphabetic();
+        }
+    }
+    digits >= 12 && !glued
+}
+
 /// Refuses a request that carries a card number, expiry or security code,
 /// by field name or by a value with twelve digits or more.
 pub fn refuse_card_data(pairs: &[(String, String)]) -> Result<(), SiteError> {
@@ -671,7 +692,7 @@ pub fn refuse_card_data(pairs: &[(String, String)]) -> Result<(), SiteError> {
             .filter(char::is_ascii_alphanumeric)
             .collect::<String>()
             .to_ascii_lowercase();
-        CARD_FIELDS.contains(&name.as_str()) || v.chars().filter(char::is_ascii_digit).count() >= 12
+        CARD_FIELDS.contains(&name.as_str()) || has_card_like_number(v)
     });
     if carries_card {
         return Err(SiteError::BadRequest(
@@ -1144,8 +1165,8 @@ mod tests {
     #[test]
     fn money_is_shown_in_dollars_with_grouping() {
         assert_eq!(money(0), "$0.00");
-        assert_eq!(money(149_00), "$149.00");
-        assert_eq!(money(1_234_567_89), "$1,234,567.89");
+        assert_eq!(money(14_900), "$149.00");
+        assert_eq!(money(123_456_789), "$1,234,567.89");
         assert_eq!(money(-5), "-$0.05");
     }
 
@@ -1155,7 +1176,7 @@ mod tests {
         assert_eq!(lines(solo, 1, 3).len(), 1);
         let l = lines(solo, 1, 5);
         assert_eq!(l[1].quantity, 2);
-        assert_eq!(total(&l), 149_00 + 2 * 25_00);
+        assert_eq!(total(&l), 14_900 + 2 * 2_500);
         assert_eq!(lines(Plan::of(PlanId::Group), 7, 400).len(), 1);
     }
 
@@ -1210,6 +1231,8 @@ mod tests {
         assert!(refuse_card_data(&p("note", "4242 4242 4242 4242")).is_err());
         assert!(refuse_card_data(&p("payment_method", "tok_visa")).is_ok());
         assert!(refuse_card_data(&p("attempt", "2")).is_ok());
+        assert!(refuse_card_data(&p("csrf", &format!("a{}b", "1".repeat(20)))).is_ok());
+        assert!(refuse_card_data(&p("note", "pay 4242-4242-4242-4242.")).is_err());
     }
 
     proptest! {
