@@ -707,7 +707,8 @@ pub fn refuse_card_data(pairs: &[(String, String)]) -> Result<(), SiteError> {
 pub enum Outcome {
     Paid,
     AlreadyPaid,
-    Declined(String),
+    /// Declined or not completed, with what to tell the payer.
+    Unpaid(String),
 }
 
 pub const DECLINED: &str = "The card was declined; try another card";
@@ -824,7 +825,14 @@ pub async fn pay(
     record_outcome(site, &actor, &inv, attempt, &intent).await?;
     Ok(match intent.status {
         IntentStatus::Succeeded => Outcome::Paid,
-        _ => Outcome::Declined(DECLINED.into()),
+        IntentStatus::RequiresPaymentMethod => Outcome::Unpaid(DECLINED.into()),
+        // A card that needs the processor's own check (3-D Secure) or an
+        // intent still processing cannot finish here without the
+        // processor's script and webhooks, which this build does not have.
+        other => Outcome::Unpaid(format!(
+            "The processor did not complete the payment ({}); the invoice stays open. Try another card, or contact us",
+            other.as_str()
+        )),
     })
 }
 
@@ -1130,7 +1138,7 @@ async fn pay_submit(
         Ok(Outcome::Paid | Outcome::AlreadyPaid) => {
             return Ok(Redirect::to(&format!("/portal/billing/invoices/{id}")).into_response());
         }
-        Ok(Outcome::Declined(m)) => ValidationErrors::single("payment_method", m),
+        Ok(Outcome::Unpaid(m)) => ValidationErrors::single("payment_method", m),
         Err(SiteError::Validation(errors)) => errors,
         Err(e) => return Err(e),
     };

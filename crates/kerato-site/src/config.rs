@@ -23,7 +23,19 @@ pub struct SiteConfig {
     pub payment_processor_url: String,
     /// The processor's secret key. A test key (sk_test_…) puts the pay page
     /// in test mode, where only the test tokens are offered.
-    pub payment_processor_key: String,
+    pub payment_processor_key: Secret,
+}
+
+/// A secret from the configuration: it never shows in `Debug` output, so a
+/// logged configuration does not leak it.
+#[derive(Clone, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(…)")
+    }
 }
 
 impl Default for SiteConfig {
@@ -34,8 +46,8 @@ impl Default for SiteConfig {
             contact_phone: "1-800-555-0199".into(),
             public_url: "http://127.0.0.1:8081".into(),
             usage_log_days: 30,
-            payment_processor_url: "http://127.0.0.1:12111".into(),
-            payment_processor_key: "sk_test_double".into(),
+            payment_processor_url: format!("http://{}", crate::processor_double::DEMO_ADDRESS),
+            payment_processor_key: Secret("sk_test_double".into()),
         }
     }
 }

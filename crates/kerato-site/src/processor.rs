@@ -313,6 +313,65 @@ impl PaymentProcessor for HttpProcessor {
 pub fn processor_from_config(config: &SiteConfig) -> Arc<dyn PaymentProcessor> {
     Arc::new(HttpProcessor::new(
         &config.payment_processor_url,
-        &config.payment_processor_key,
+        &config.payment_processor_key.0,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    // A failed unwrap in a test is a test failure with its location.
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use crate::processor_double::spawn_processor_double;
+
+    #[tokio::test]
+    async fn the_adapter_speaks_the_intents_api_with_the_double() {
+        let double = spawn_processor_double("127.0.0.1:0").await.unwrap();
+        let p = HttpProcessor::new(&double.url, "sk_test_unit");
+        assert!(p.is_test_mode());
+        let a = p
+            .create_payment_intent(1500, "usd", "k1", "invoice:1")
+            .await
+            .unwrap();
+        let again = p
+            .create_payment_intent(1500, "usd", "k1", "invoice:1")
+            .await
+            .unwrap();
+        assert_eq!(a, again, "the same key gives the same intent");
+        assert!(a.id.starts_with("pi_") && a.client_secret.is_some());
+        assert_eq!(a.status, IntentStatus::RequiresPaymentMethod);
+        let declined = p.confirm(&a.id, "tok_chargeDeclined", "k2").await.unwrap();
+        assert_eq!(declined.status, IntentStatus::RequiresPaymentMethod);
+        assert_eq!(
+            declined.last_payment_error.and_then(|e| e.code).as_deref(),
+            Some("card_declined")
+        );
+        let paid = p.confirm(&a.id, "tok_visa", "k3").await.unwrap();
+        assert_eq!(paid.status, IntentStatus::Succeeded);
+        assert_eq!(
+            paid.card,
+            Some(CardSummary {
+                brand: Some("visa".into()),
+                last4: Some("4242".into())
+            })
+        );
+        assert_eq!(
+            p.retrieve(&a.id).await.unwrap().status,
+            IntentStatus::Succeeded
+        );
+        assert_eq!(double.state.charges(), 1);
+        assert!(
+            p.confirm(&a.id, "tok_unknown", "k4").await.is_ok(),
+            "an already paid intent is returned as it stands"
+        );
+        assert!(p.retrieve("pi_missing").await.is_err());
+        let live = HttpProcessor::new(&double.url, "sk_live_nope");
+        assert!(!live.is_test_mode());
+        assert!(
+            live.create_payment_intent(1, "usd", "k5", "r")
+                .await
+                .is_err()
+        );
+    }
 }

@@ -60,9 +60,14 @@ pub struct ProcessorDouble {
     pub handle: tokio::task::JoinHandle<()>,
 }
 
-/// Starts the double on a free loopback port.
-pub async fn spawn_processor_double() -> std::io::Result<ProcessorDouble> {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+/// Where `kerato demo` runs the double; the default
+/// `payment_processor_url` points here.
+pub const DEMO_ADDRESS: &str = "127.0.0.1:12111";
+
+/// Starts the double on a loopback address (`127.0.0.1:0` for a free port,
+/// [`DEMO_ADDRESS`] for the demo).
+pub async fn spawn_processor_double(address: &str) -> std::io::Result<ProcessorDouble> {
+    let listener = tokio::net::TcpListener::bind(address).await?;
     let url = format!("http://{}", listener.local_addr()?);
     let state = DoubleState::default();
     let app = router(state.clone());

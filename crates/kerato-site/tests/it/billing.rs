@@ -17,7 +17,7 @@ const JANUARY: (jiff::civil::Date, jiff::civil::Date) = (date(2027, 1, 1), date(
 
 /// A site paying through a fresh processor double.
 async fn spawn_paying() -> (TestSite, ProcessorDouble) {
-    let double = spawn_processor_double().await.unwrap();
+    let double = spawn_processor_double("127.0.0.1:0").await.unwrap();
     let t = spawn_with(SiteConfig {
         payment_processor_url: double.url.clone(),
         ..SiteConfig::default()
