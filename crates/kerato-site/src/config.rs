@@ -18,6 +18,24 @@ pub struct SiteConfig {
     /// How long the usage log (IP prefix, browser, pages) is kept for
     /// troubleshooting, in days. The privacy statement calls it usage data.
     pub usage_log_days: u32,
+    /// The card processor's API base (Stripe's is https://api.stripe.com);
+    /// the default is where `kerato demo` runs the local double.
+    pub payment_processor_url: String,
+    /// The processor's secret key. A test key (sk_test_…) puts the pay page
+    /// in test mode, where only the test tokens are offered.
+    pub payment_processor_key: Secret,
+}
+
+/// A secret from the configuration: it never shows in `Debug` output, so a
+/// logged configuration does not leak it.
+#[derive(Clone, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(…)")
+    }
 }
 
 impl Default for SiteConfig {
@@ -28,6 +46,8 @@ impl Default for SiteConfig {
             contact_phone: "1-800-555-0199".into(),
             public_url: "http://127.0.0.1:8081".into(),
             usage_log_days: 30,
+            payment_processor_url: format!("http://{}", crate::processor_double::DEMO_ADDRESS),
+            payment_processor_key: Secret("sk_test_double".into()),
         }
     }
 }

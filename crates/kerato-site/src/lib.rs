@@ -12,6 +12,7 @@ pub mod accounts;
 pub mod analytics;
 pub mod audit;
 pub mod auth;
+pub mod billing;
 pub mod config;
 pub mod consents;
 mod cookies;
@@ -25,6 +26,8 @@ pub mod outbox;
 mod pages;
 pub mod policies;
 mod portal;
+pub mod processor;
+pub mod processor_double;
 pub mod retention;
 pub mod rights;
 pub mod schema;
@@ -58,6 +61,8 @@ pub struct Site {
     pub store: Store,
     pub clock: Arc<dyn Clock>,
     pub config: Arc<SiteConfig>,
+    /// The card processor invoices are paid through.
+    pub payments: Arc<dyn processor::PaymentProcessor>,
     /// Whether the site is served over TLS (set by [`router`]): it decides
     /// `Secure` cookies and the `__Host-` prefix.
     pub tls: bool,
@@ -76,6 +81,7 @@ impl Site {
         Self {
             store,
             clock,
+            payments: processor::processor_from_config(&config),
             config: Arc::new(config),
             tls: false,
         }
@@ -124,6 +130,7 @@ pub fn router(mut site: Site, tls: bool) -> Router {
     let r = demo_requests::routes(r);
     let r = auth::routes(r);
     let r = portal::routes(r);
+    let r = billing::routes(r);
     let r = staff::routes(r);
     let r = telemetry::routes(r);
     let r = cookies::routes(r);

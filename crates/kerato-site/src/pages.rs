@@ -91,44 +91,6 @@ pub(crate) const PRODUCTS: &[Product] = &[
     },
 ];
 
-/// A plan on the pricing page, per location per month.
-#[derive(Debug)]
-pub(crate) struct PlanCard {
-    pub name: &'static str,
-    pub price: &'static str,
-    pub seats: &'static str,
-    pub points: &'static [&'static str],
-}
-
-pub(crate) const PLAN_CARDS: &[PlanCard] = &[
-    PlanCard {
-        name: "Solo",
-        price: "$149",
-        seats: "up to 3 users",
-        points: &["One location", "One specialty", "E-mail support"],
-    },
-    PlanCard {
-        name: "Practice",
-        price: "$349",
-        seats: "up to 15 users",
-        points: &[
-            "Up to three locations",
-            "Dermatology, eye care and optical",
-            "Phone and e-mail support",
-        ],
-    },
-    PlanCard {
-        name: "Group",
-        price: "$899",
-        seats: "unlimited users",
-        points: &[
-            "Any number of locations",
-            "PostgreSQL for larger groups",
-            "A named support engineer",
-        ],
-    },
-];
-
 #[derive(Template, WebTemplate)]
 #[template(path = "home.html")]
 struct HomePage {
@@ -147,7 +109,7 @@ struct ProductPage {
 #[template(path = "pricing.html")]
 struct PricingPage {
     layout: Layout,
-    plans: &'static [PlanCard],
+    plans: &'static [crate::billing::Plan],
 }
 
 #[derive(Template, WebTemplate)]
@@ -191,7 +153,7 @@ async fn product(
 async fn pricing(State(site): State<Site>, Extension(csrf): Extension<CsrfToken>) -> PricingPage {
     PricingPage {
         layout: Layout::new(&site, &csrf, "Pricing", Section::Pricing),
-        plans: PLAN_CARDS,
+        plans: crate::billing::PLANS,
     }
 }
 

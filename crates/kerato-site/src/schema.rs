@@ -58,6 +58,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0009_tickets.sql"),
         dialect: None,
     },
+    Migration {
+        version: 10,
+        name: "billing",
+        sql: include_str!("../migrations/0010_billing.sql"),
+        dialect: None,
+    },
 ];
 
 #[cfg(test)]

@@ -199,6 +199,11 @@ impl Form {
             .map(|(_, v)| v.clone())
             .unwrap_or_default()
     }
+
+    /// Every field as sent, for checks that look at all of them.
+    pub fn pairs(&self) -> &[(String, String)] {
+        &self.pairs
+    }
 }
 
 impl<S: Send + Sync> FromRequest<S> for Form {

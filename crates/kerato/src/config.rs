@@ -240,6 +240,11 @@ contact_phone = "1-800-555-0199"
 public_url = "http://127.0.0.1:8081"
 # Days the usage log (IP prefix, browser, pages) is kept for troubleshooting.
 usage_log_days = 30
+# The card payment processor (Stripe's PaymentIntents API shape). The
+# default is the local test double that `kerato demo` starts; set the
+# processor's URL and secret key (prefer KERATO_SITE__PAYMENT_PROCESSOR_KEY_FILE).
+payment_processor_url = "http://127.0.0.1:12111"
+payment_processor_key = "sk_test_double"
 "#;
 
 /// Environment variables under the `KERATO_` prefix that are not

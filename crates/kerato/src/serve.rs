@@ -336,7 +336,12 @@ pub async fn demo(
     }
     let clock = Arc::new(DaysAheadClock::new(days_ahead).map_err(anyhow::Error::msg)?);
     let prepared = datadir::prepare(config, data, &[], clock.as_ref()).await?;
-    let site = datadir::open_site(config, &data.data_dir.join("site"), clock.clone()).await?;
+    // The demo's card payments go to the local processor double, on a free
+    // port so that several demos (and the browser tests) can run at once.
+    let double = kerato_site::processor_double::spawn_processor_double("127.0.0.1:0").await?;
+    let mut site_config = config.clone();
+    site_config.site.payment_processor_url = double.url.clone();
+    let site = datadir::open_site(&site_config, &data.data_dir.join("site"), clock.clone()).await?;
     let app = datadir::attach_files(
         App::new(prepared.store.clone(), clock),
         config,

@@ -30,6 +30,55 @@ pub(crate) async fn sign_up(t: &TestSite, email: &str) -> Agent {
     a
 }
 
+/// The owner invites a user with a role; the user accepts in a fresh
+/// browser, which is then signed in.
+pub(crate) async fn invite_and_accept(
+    t: &TestSite,
+    owner: &Agent,
+    email: &str,
+    role: Role,
+) -> Agent {
+    owner
+        .post(
+            "/portal",
+            "/portal/users",
+            &[
+                ("name", role.label()),
+                ("email", email),
+                ("role", role.as_str()),
+            ],
+        )
+        .await;
+    let mut tx = t.site.store.read().await.unwrap();
+    let (body,): (String,) = kerato_db::on_tx!(tx, c => sqlx::query_as(
+        "SELECT body FROM site_outbox WHERE recipient = $1"
+    )
+    .bind(email)
+    .fetch_one(&mut **c)
+    .await)
+    .unwrap();
+    drop(tx);
+    let token = body
+        .split("/invitations/")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string();
+    let page = format!("/invitations/{token}");
+    let a = t.agent();
+    let (status, _) = a
+        .post(
+            &page,
+            &page,
+            &[("password", PASSWORD), ("confirm", PASSWORD)],
+        )
+        .await;
+    assert_eq!(status, 303, "{email} could not accept the invitation");
+    a
+}
+
 fn code(secret: &TotpSecret, t: &TestSite) -> String {
     totp::code_for_step(secret, totp::step_at(t.site.now()), totp::DIGITS)
 }
@@ -318,6 +367,7 @@ fn guarded() -> Vec<(&'static str, Permission)> {
         ("/portal/close", Permission::CloseAccount),
         ("/portal/tickets", Permission::OpenTickets),
         ("/portal/tickets/new", Permission::OpenTickets),
+        ("/portal/billing", Permission::Billing),
         ("/staff", Permission::StaffHome),
     ];
     // Every staff page the home page lists.
@@ -342,47 +392,7 @@ async fn every_guarded_page_answers_each_role_by_the_matrix() {
             agents.push((role, sign_in(&t, &email, Some(&secret)).await));
         } else {
             let (_, owner) = &agents[0];
-            owner
-                .post(
-                    "/portal",
-                    "/portal/users",
-                    &[
-                        ("name", role.label()),
-                        ("email", &email),
-                        ("role", role.as_str()),
-                    ],
-                )
-                .await;
-            let mut tx = t.site.store.read().await.unwrap();
-            let user = accounts::user_by_email(&mut tx, &email)
-                .await
-                .unwrap()
-                .unwrap();
-            let (body,): (String,) = kerato_db::on_tx!(tx, c => sqlx::query_as(
-                "SELECT body FROM site_outbox WHERE recipient = $1"
-            )
-            .bind(&user.email)
-            .fetch_one(&mut **c)
-            .await)
-            .unwrap();
-            drop(tx);
-            let token = body
-                .split("/invitations/")
-                .nth(1)
-                .unwrap()
-                .split_whitespace()
-                .next()
-                .unwrap()
-                .to_string();
-            let page = format!("/invitations/{token}");
-            let a = t.agent();
-            a.post(
-                &page,
-                &page,
-                &[("password", PASSWORD), ("confirm", PASSWORD)],
-            )
-            .await;
-            agents.push((role, a));
+            agents.push((role, invite_and_accept(&t, owner, &email, role).await));
         }
     }
     assert_eq!(agents.len(), Role::ALL.len());

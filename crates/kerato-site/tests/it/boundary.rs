@@ -1,7 +1,7 @@
 //! The PHI boundary: the site links no clinical crate, and no column of its
 //! schema looks like protected health information.
 
-use crate::spawn;
+use crate::{TestSite, spawn};
 
 /// Crates that hold or handle PHI; the site may depend on none of them.
 const CLINICAL: &[&str] = &[
@@ -106,11 +106,10 @@ fn the_scan_recognises_phi_like_names() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn no_site_column_looks_like_phi() {
-    let t = spawn().await;
+/// Every (table, column) of the site schema, on either backend.
+pub(crate) async fn columns(t: &TestSite) -> Vec<(String, String)> {
     let mut tx = t.site.store.read().await.unwrap();
-    let columns: Vec<(String, String)> = match tx.backend() {
+    match tx.backend() {
         kerato_db::Backend::Sqlite => kerato_db::on_tx!(tx, c => sqlx::query_as(
             "SELECT m.name, p.name FROM sqlite_master m, pragma_table_info(m.name) p WHERE m.type = 'table'"
         )
@@ -123,7 +122,13 @@ async fn no_site_column_looks_like_phi() {
         .fetch_all(&mut **c)
         .await)
         .unwrap(),
-    };
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn no_site_column_looks_like_phi() {
+    let t = spawn().await;
+    let columns = columns(&t).await;
     assert!(columns.len() > 20, "the schema was not read: {columns:?}");
     let bad: Vec<String> = columns
         .iter()

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod accounts;
+mod billing;
 mod boundary;
 mod cookies;
 mod demo_requests;
@@ -113,9 +114,14 @@ impl Agent {
 }
 
 pub async fn spawn() -> TestSite {
+    spawn_with(SiteConfig::default()).await
+}
+
+/// A running site with its own settings (a payment processor's address…).
+pub async fn spawn_with(config: SiteConfig) -> TestSite {
     let db = TestDb::with(schema::MIGRATIONS).await;
     let clock = Arc::new(TestClock::new(NOW));
-    let site = Site::new(db.store.clone(), clock.clone(), SiteConfig::default());
+    let site = Site::new(db.store.clone(), clock.clone(), config);
     site.prepare().await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
