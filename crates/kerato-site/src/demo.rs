@@ -1,12 +1,21 @@
 //! Demo content for `kerato demo`: vendor staff for each role, a customer
-//! practice with its users, and demo requests at different stages. Seeding
-//! is idempotent: a site that already has staff is left as it is.
+//! practice with its users, a subscription with its first invoice, support
+//! tickets (one whose pasted patient data was redacted), demo requests at
+//! different stages, newsletter readers with a sent campaign, and requests
+//! in the privacy center. Seeding is idempotent: a site that already has
+//! staff is left as it is.
 
 use kerato_core::totp::TotpSecret;
 
 use crate::Site;
+use kerato_core::consent::Source;
+
 use crate::accounts::{self, Role, SignupInput};
+use crate::billing::{self, SubscriptionInput};
 use crate::demo_requests::{self, DemoInput, Stage};
+use crate::marketing::{self, CampaignInput};
+use crate::rights::{self, RightsInput};
+use crate::tickets;
 use crate::web::SiteError;
 
 /// The password of every demo user (the clinic's demo uses the same).
@@ -118,6 +127,79 @@ pub async fn seed(site: &Site) -> Result<Seeded, SiteError> {
         for step in path {
             demo_requests::move_to(site, "system:demo", &id, *step).await?;
         }
+    }
+    billing::subscribe(
+        site,
+        &owner,
+        &SubscriptionInput {
+            plan: "practice".into(),
+            locations: "2".into(),
+            seats: "15".into(),
+        },
+    )
+    .await?;
+    let today = crate::retention::utc_date(site.now());
+    let month_start = today.first_of_month();
+    let next_month = month_start
+        .checked_add(jiff::Span::new().months(1))
+        .map_err(|e| SiteError::Internal(e.to_string()))?;
+    billing::issue_invoices(site, (month_start, next_month)).await?;
+    tickets::open(
+        site,
+        &owner,
+        "Label printer stops after 20 labels",
+        "Since the update the label printer at the front desk stops after about 20 labels. \
+         Restarting the printer helps for a while.",
+    )
+    .await?;
+    // Pasted by mistake, as happens: the guard stores it redacted.
+    tickets::open(
+        site,
+        &owner,
+        "Claim rejected",
+        "The claim for Maria Lopez, DOB 03/14/1961, SSN 123-45-6789 was rejected. What do we do?",
+    )
+    .await?;
+    for (name, email) in [
+        ("Lena Fischer", "lena@northside-derm.example"),
+        ("June Park", "june@parkeye.example"),
+    ] {
+        let signup = marketing::SignupInput {
+            name: name.into(),
+            email: email.into(),
+            practice: String::new(),
+            consent: "yes".into(),
+        }
+        .validate()
+        .map_err(SiteError::Validation)?;
+        marketing::subscribe(site, "system:demo", &signup, Source::Form).await?;
+    }
+    let campaign = marketing::create_campaign(
+        site,
+        "system:demo",
+        &CampaignInput {
+            kind: "software_update".into(),
+            subject: "Kerato 0.1: body maps and the biopsy log".into(),
+            body:
+                "This release brings body maps with lesion history and the closed-loop biopsy log."
+                    .into(),
+        },
+    )
+    .await?;
+    marketing::send_campaign(site, "system:demo", &campaign).await?;
+    for (name, email, kind) in [
+        ("Lena Fischer", "lena@northside-derm.example", "access"),
+        ("Omar Haddad", "omar@clearview-optical.example", "deletion"),
+    ] {
+        let valid = RightsInput {
+            name: name.into(),
+            email: email.into(),
+            kind: kind.into(),
+            details: String::new(),
+        }
+        .validate()
+        .map_err(SiteError::Validation)?;
+        rights::receive(site, valid).await?;
     }
     Ok(Seeded::Created)
 }

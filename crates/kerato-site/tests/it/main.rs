@@ -8,6 +8,7 @@ mod accounts;
 mod billing;
 mod boundary;
 mod cookies;
+mod demo;
 mod demo_requests;
 mod marketing;
 mod pages;
