@@ -6,6 +6,7 @@ pub mod assets;
 pub mod csrf;
 pub mod headers;
 pub mod mail;
+pub mod testing;
 
 /// Whether the server speaks TLS, which decides `Secure` cookies, the
 /// `__Host-` prefix and HSTS.

@@ -9,60 +9,10 @@ use kerato_app::scheduling::BookingRequest;
 use kerato_domain::patients::PatientInput;
 use kerato_domain::scheduling::Window;
 use kerato_domain::time::Clock;
+use kerato_http::testing::smtp_sink;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 use crate::world;
-
-/// A minimal SMTP server on loopback that accepts every message and keeps
-/// its raw text.
-async fn smtp_sink() -> (String, Arc<Mutex<Vec<String>>>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let inbox = Arc::new(Mutex::new(Vec::new()));
-    let store = inbox.clone();
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let store = store.clone();
-            tokio::spawn(async move {
-                let (read, mut write) = stream.into_split();
-                let mut lines = BufReader::new(read).lines();
-                write.write_all(b"220 sink ESMTP\r\n").await.unwrap();
-                let mut data = None::<String>;
-                while let Ok(Some(line)) = lines.next_line().await {
-                    if let Some(body) = data.as_mut() {
-                        if line == "." {
-                            store.lock().unwrap().push(data.take().unwrap());
-                            write.write_all(b"250 queued\r\n").await.unwrap();
-                        } else {
-                            body.push_str(&line);
-                            body.push('\n');
-                        }
-                        continue;
-                    }
-                    let verb = line
-                        .split_whitespace()
-                        .next()
-                        .unwrap_or("")
-                        .to_ascii_uppercase();
-                    let reply: &[u8] = match verb.as_str() {
-                        "EHLO" | "HELO" => b"250 sink\r\n",
-                        "DATA" => {
-                            data = Some(String::new());
-                            b"354 go ahead\r\n"
-                        }
-                        "QUIT" => {
-                            let _ = write.write_all(b"221 bye\r\n").await;
-                            break;
-                        }
-                        _ => b"250 ok\r\n",
-                    };
-                    write.write_all(reply).await.unwrap();
-                }
-            });
-        }
-    });
-    (format!("smtp://127.0.0.1:{port}"), inbox)
-}
 
 async fn booked_tomorrow(w: &crate::World) {
     booked_tomorrow_by(w, "email").await;

@@ -12,17 +12,22 @@ use tokio::process::Command;
 
 use crate::support::{ADMIN_EMAIL, admin_password, init, start, temp};
 
-const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+pub(crate) const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const CHROMIUM: &str = "/usr/bin/chromium";
 
 /// A WebDriver session: just the calls this test needs.
-struct Browser {
+pub(crate) struct Browser {
     http: reqwest::Client,
     base: String,
 }
 
 impl Browser {
-    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+    pub(crate) async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Value {
         let mut req = self.http.request(method, format!("{}{path}", self.base));
         if let Some(b) = body {
             req = req.json(&b);
@@ -32,12 +37,12 @@ impl Browser {
         v["value"].clone()
     }
 
-    async fn go(&self, url: &str) {
+    pub(crate) async fn go(&self, url: &str) {
         self.call(reqwest::Method::POST, "/url", Some(json!({"url": url})))
             .await;
     }
 
-    async fn find(&self, css: &str) -> String {
+    pub(crate) async fn find(&self, css: &str) -> String {
         let v = self
             .call(
                 reqwest::Method::POST,
@@ -55,7 +60,7 @@ impl Browser {
             .to_string()
     }
 
-    async fn type_into(&self, css: &str, text: &str) {
+    pub(crate) async fn type_into(&self, css: &str, text: &str) {
         let el = self.find(css).await;
         self.call(
             reqwest::Method::POST,
@@ -65,7 +70,7 @@ impl Browser {
         .await;
     }
 
-    async fn click(&self, css: &str) {
+    pub(crate) async fn click(&self, css: &str) {
         let el = self.find(css).await;
         self.call(
             reqwest::Method::POST,
@@ -75,7 +80,7 @@ impl Browser {
         .await;
     }
 
-    async fn text(&self, css: &str) -> String {
+    pub(crate) async fn text(&self, css: &str) -> String {
         let el = self.find(css).await;
         self.call(reqwest::Method::GET, &format!("/element/{el}/text"), None)
             .await
@@ -84,7 +89,7 @@ impl Browser {
             .to_string()
     }
 
-    async fn source(&self) -> String {
+    pub(crate) async fn source(&self) -> String {
         self.call(reqwest::Method::GET, "/source", None)
             .await
             .as_str()
@@ -92,7 +97,7 @@ impl Browser {
             .to_string()
     }
 
-    async fn url(&self) -> String {
+    pub(crate) async fn url(&self) -> String {
         self.call(reqwest::Method::GET, "/url", None)
             .await
             .as_str()
@@ -101,7 +106,7 @@ impl Browser {
     }
 
     /// Waits until the page source contains `needle`.
-    async fn wait_for(&self, needle: &str) {
+    pub(crate) async fn wait_for(&self, needle: &str) {
         for _ in 0..100 {
             if self.source().await.contains(needle) {
                 return;
@@ -112,7 +117,7 @@ impl Browser {
     }
 
     /// Runs a script on the page and returns its result as a string.
-    async fn eval_string(&self, script: &str) -> String {
+    pub(crate) async fn eval_string(&self, script: &str) -> String {
         self.call(
             reqwest::Method::POST,
             "/execute/sync",
@@ -125,7 +130,7 @@ impl Browser {
     }
 
     /// Waits until the page source no longer contains `needle`.
-    async fn wait_without(&self, needle: &str) {
+    pub(crate) async fn wait_without(&self, needle: &str) {
         for _ in 0..100 {
             if !self.source().await.contains(needle) {
                 return;
@@ -136,7 +141,7 @@ impl Browser {
     }
 
     /// Presses a key on the page (not in a field).
-    async fn press(&self, key: &str) {
+    pub(crate) async fn press(&self, key: &str) {
         let actions = json!({"actions": [{"type": "key", "id": "kbd", "actions": [
             {"type": "keyDown", "value": key}, {"type": "keyUp", "value": key}
         ]}]});
@@ -146,7 +151,7 @@ impl Browser {
 
     /// Runs axe-core (vendored from npm, test-only) on the current page for
     /// WCAG 2.2 A and AA rules; returns a line per violation.
-    async fn accessibility_violations(&self) -> Vec<String> {
+    pub(crate) async fn accessibility_violations(&self) -> Vec<String> {
         let script = format!(
             "{}\n;var done = arguments[arguments.length - 1];\n\
              axe.run(document, {{runOnly: {{type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']}}}})\n\
@@ -167,7 +172,7 @@ impl Browser {
             .collect()
     }
 
-    async fn console_errors(&self) -> Vec<String> {
+    pub(crate) async fn console_errors(&self) -> Vec<String> {
         let v = self
             .call(
                 reqwest::Method::POST,
@@ -186,7 +191,7 @@ impl Browser {
 
 /// Starts chromedriver and a headless Chromium session; the driver process
 /// ends when the returned child is dropped.
-async fn open_browser(dir: &std::path::Path) -> (Browser, tokio::process::Child) {
+pub(crate) async fn open_browser(dir: &std::path::Path) -> (Browser, tokio::process::Child) {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -549,7 +554,7 @@ async fn demo_in_browser(
 }
 
 /// `kerato demo` on loopback ports from `data`, with `extra` arguments.
-async fn start_demo(data: &std::path::Path, extra: &[&str]) -> crate::support::Running {
+pub(crate) async fn start_demo(data: &std::path::Path, extra: &[&str]) -> crate::support::Running {
     let mut args = vec![
         "demo",
         "--data-dir",
@@ -888,7 +893,7 @@ async fn queue_row(b: &Browser, id: &str) -> String {
 }
 
 /// Sets a select's value by script (WebDriver has no "choose option").
-async fn choose(b: &Browser, css: &str, value: &str) {
+pub(crate) async fn choose(b: &Browser, css: &str, value: &str) {
     b.call(
         reqwest::Method::POST,
         "/execute/sync",

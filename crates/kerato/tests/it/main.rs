@@ -11,5 +11,6 @@ mod config;
 mod crash;
 mod demo;
 mod phi;
+mod site_browser;
 mod support;
 mod tls;
