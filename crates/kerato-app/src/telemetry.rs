@@ -71,6 +71,24 @@ impl App {
             counts,
         })
     }
+
+    /// The report of yesterday (UTC), the last whole day, with this
+    /// installation's ID: what the daily task sends and what `kerato
+    /// telemetry preview` shows.
+    pub async fn yesterdays_telemetry_report(&self) -> Result<Report, AppError> {
+        let today = self.now().to_jiff().to_zoned_datetime(TimeZone::UTC).date();
+        let yesterday = today.yesterday().map_err(|e| {
+            AppError::Validation(ValidationErrors::single("day", format!("{today}: {e}")))
+        })?;
+        let installation = self.telemetry_installation().await?;
+        self.telemetry_report(yesterday, installation).await
+    }
+}
+
+/// Checks the endpoint's URL as [`send_report`] will, so that a bad
+/// setting stops the server at start rather than failing every day.
+pub fn check_url(url: &str) -> Result<(), String> {
+    outbound_url(url, "telemetry").map(|_| ())
 }
 
 /// Sends a report to the vendor's `POST /api/telemetry` as JSON. `url`
