@@ -26,6 +26,7 @@ pub mod reminders;
 pub mod retention;
 pub mod rights;
 pub mod scheduling;
+pub mod telemetry;
 pub mod tenancy;
 pub mod waitlist;
 

@@ -43,16 +43,27 @@ impl std::fmt::Debug for SmsGateway {
     }
 }
 
+/// Parses the URL of a service Kerato sends to (`what` names it in the
+/// errors) and refuses plain HTTP unless it stays on this host: what is
+/// sent (a patient's reminder, the usage counts) must be encrypted in
+/// transit, and only a gateway on the same host or a test double may go
+/// without TLS.
+pub(crate) fn outbound_url(url: &str, what: &str) -> Result<reqwest::Url, String> {
+    let url = reqwest::Url::parse(url).map_err(|e| format!("the {what} URL is not valid: {e}"))?;
+    let loopback = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
+    if url.scheme() != "https" && !(url.scheme() == "http" && loopback) {
+        return Err(format!(
+            "the {what} URL must be https:// (http:// only on loopback)"
+        ));
+    }
+    Ok(url)
+}
+
 impl SmsGateway {
     /// `https://…` (or `http://` on loopback, for a gateway on the same host
     /// or a test double) and the bearer token.
     pub fn new(url: &str, token: &str) -> Result<Self, String> {
-        let url = reqwest::Url::parse(url)
-            .map_err(|e| format!("the SMS gateway URL is not valid: {e}"))?;
-        let loopback = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
-        if url.scheme() != "https" && !(url.scheme() == "http" && loopback) {
-            return Err("the SMS gateway URL must be https:// (http:// only on loopback)".into());
-        }
+        let url = outbound_url(url, "SMS gateway")?;
         let client = reqwest::Client::builder()
             .timeout(std::time::Duration::from_secs(20))
             .build()

@@ -26,6 +26,7 @@ pub mod recalls;
 pub mod retention;
 pub mod rights;
 pub mod scheduling;
+pub mod telemetry;
 pub mod tenancy;
 pub mod testing;
 pub mod waitlist;

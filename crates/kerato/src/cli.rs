@@ -132,6 +132,21 @@ pub enum Command {
         #[command(subcommand)]
         what: RetentionCommand,
     },
+    /// The opt-in usage telemetry.
+    Telemetry {
+        #[command(subcommand)]
+        what: TelemetryCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TelemetryCommand {
+    /// Print the JSON report for yesterday (UTC) exactly as it would be
+    /// sent, without sending it.
+    Preview {
+        #[command(flatten)]
+        data: DataArgs,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -327,6 +342,13 @@ pub async fn run(cli: Cli) -> Result<()> {
             let config = Config::load(cli.config.as_deref(), &data)?;
             telemetry::init(&config.log);
             datadir::run_retention(&config, &data, dry_run).await
+        }
+        Command::Telemetry {
+            what: TelemetryCommand::Preview { data },
+        } => {
+            let config = Config::load(cli.config.as_deref(), &data)?;
+            telemetry::init(&config.log);
+            datadir::preview_telemetry(&config, &data).await
         }
     }
 }

@@ -144,6 +144,25 @@ impl Default for MailConfig {
     }
 }
 
+/// The opt-in usage telemetry: off unless the practice turns it on.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TelemetryConfig {
+    /// Send a report of yesterday's counts once a day.
+    pub enabled: bool,
+    /// The vendor's endpoint (https://, or http:// on loopback).
+    pub url: String,
+}
+
+impl Default for TelemetryConfig {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            url: "https://telemetry.kerato.example/api/telemetry".into(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
@@ -152,6 +171,7 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub mail: MailConfig,
     pub log: LogConfig,
+    pub telemetry: TelemetryConfig,
     /// The vendor site (`kerato site`); the clinic ignores it.
     pub site: kerato_site::SiteConfig,
 }
@@ -228,6 +248,15 @@ interval_seconds = 30
 level = "info"
 # text or json
 format = "text"
+
+[telemetry]
+# Opt-in usage telemetry: once a day, send the vendor yesterday's counts
+# (appointments booked, patients registered, eye exams signed, biopsies
+# logged, prescriptions issued, users who signed in), the Kerato version and
+# a random installation ID, never a name or any other record. Run
+# `kerato telemetry preview` to see exactly what would be sent.
+enabled = false
+url = "https://telemetry.kerato.example/api/telemetry"
 
 [site]
 # The vendor site (`kerato site`), shown on its pages and in its e-mails.

@@ -382,6 +382,23 @@ pub async fn run_retention(config: &Config, data: &DataArgs, dry_run: bool) -> R
     Ok(())
 }
 
+/// Prints yesterday's usage report as it would be sent, so that a practice
+/// can see exactly what leaves; nothing is sent. The installation ID is
+/// made now if it does not exist yet, since the report would carry it.
+pub async fn preview_telemetry(config: &Config, data: &DataArgs) -> Result<()> {
+    let store = open_store(config, data, OpenMode::Existing).await?;
+    let status = store.schema_status().await?;
+    if !status.pending.is_empty() {
+        store.close().await;
+        bail!("the schema is behind this kerato: run `kerato migrate`");
+    }
+    let app = App::new(store.clone(), Arc::new(SystemClock));
+    let report = app.yesterdays_telemetry_report().await;
+    store.close().await;
+    println!("{}", serde_json::to_string_pretty(&report?)?);
+    Ok(())
+}
+
 /// The report as lines of counts; it names practices by ID and no record.
 pub fn retention_lines(report: &kerato_app::retention::RetentionReport) -> Vec<String> {
     use kerato_domain::retention::{Action, action};

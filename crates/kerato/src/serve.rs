@@ -265,6 +265,52 @@ fn start_mail_worker(config: &Config, app: &App) -> Result<()> {
     Ok(())
 }
 
+/// When the practice turned telemetry on, sends yesterday's report (UTC)
+/// at start and then shortly after each UTC midnight. A report resent
+/// after a restart replaces the earlier one at the vendor, so sending at
+/// start is harmless and covers a day missed while the server was down.
+/// The log says whether a send worked, never what it carried.
+fn start_telemetry(config: &Config, app: &App) -> Result<()> {
+    if !config.telemetry.enabled {
+        return Ok(());
+    }
+    let url = config.telemetry.url.clone();
+    kerato_app::telemetry::check_url(&url).map_err(anyhow::Error::msg)?;
+    let app = app.clone();
+    tokio::spawn(async move {
+        loop {
+            match app.yesterdays_telemetry_report().await {
+                Ok(report) => match kerato_app::telemetry::send_report(&url, &report).await {
+                    Ok(()) => tracing::info!("usage report sent"),
+                    Err(e) => tracing::warn!(error = %e, "sending the usage report failed"),
+                },
+                Err(e) => tracing::error!(error = %e, "making the usage report failed"),
+            }
+            tokio::time::sleep(until_after_midnight(app.now())).await;
+        }
+    });
+    Ok(())
+}
+
+/// How long from `now` to ten minutes past the next UTC midnight, when
+/// yesterday is whole; a day if the calendar cannot say (the year 9999).
+fn until_after_midnight(now: kerato_domain::time::Timestamp) -> Duration {
+    let day = Duration::from_secs(24 * 3600);
+    let next = now
+        .to_jiff()
+        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+        .date()
+        .tomorrow()
+        .and_then(|d| d.at(0, 10, 0, 0).to_zoned_datetime(jiff::tz::TimeZone::UTC));
+    match next {
+        Ok(at) => {
+            let micros = at.timestamp().as_microsecond() - now.as_micros();
+            u64::try_from(micros).map_or(day, Duration::from_micros)
+        }
+        Err(_) => day,
+    }
+}
+
 /// Delivers the vendor site's outbox when an SMTP server is configured
 /// (the same `[mail]` settings as the clinic's); otherwise mail stays
 /// queued.
@@ -289,6 +335,7 @@ pub async fn serve(config: &Config, data: &DataArgs) -> Result<()> {
     let app = datadir::attach_files(App::new(store.clone(), clock), config, &data.data_dir);
     start_mail_worker(config, &app)?;
     start_clinical_timers(&app);
+    start_telemetry(config, &app)?;
     let options = WebOptions { tls: tls.is_some() };
     let servers = config
         .server
@@ -352,6 +399,8 @@ pub async fn demo(
         println!("training mode: the demo's clock runs {days_ahead} days ahead");
     }
     start_clinical_timers(&app);
+    // The demo sends nothing unless its configuration turns telemetry on.
+    start_telemetry(config, &app)?;
     match &seeded {
         kerato_app::demo::Seeded::Created(org) => {
             println!(

@@ -16,6 +16,7 @@ mod reminders;
 mod retention;
 mod rights;
 mod scheduling;
+mod telemetry;
 mod tenancy;
 
 use std::sync::Arc;

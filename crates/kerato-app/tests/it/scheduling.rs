@@ -10,11 +10,13 @@ use kerato_domain::tenancy::LocationInput;
 
 use crate::{World, world};
 
-struct Setup {
-    req: BookingRequest,
+/// A practice open every morning and one patient to book: shared with the
+/// telemetry tests, which count bookings.
+pub(crate) struct Setup {
+    pub(crate) req: BookingRequest,
 }
 
-async fn setup(w: &World, tz: &str) -> Setup {
+pub(crate) async fn setup(w: &World, tz: &str) -> Setup {
     let loc = w
         .app
         .create_location(

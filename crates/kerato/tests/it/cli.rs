@@ -29,6 +29,8 @@ fn every_command_has_help() {
     assert!(ok && out.contains("--data-dir"));
     let (ok, out, _) = run(&["retention", "run", "--help"]);
     assert!(ok && out.contains("--dry-run"));
+    let (ok, out, _) = run(&["telemetry", "preview", "--help"]);
+    assert!(ok && out.contains("--data-dir"));
     let (ok, out, _) = run(&["--help"]);
     assert!(ok && out.contains("print-config"));
 }
@@ -238,4 +240,35 @@ fn retention_run_prints_counts_per_class() {
         "{out}"
     );
     assert!(!out.contains("dry run"), "{out}");
+}
+
+/// The preview prints exactly the shared schema (`Report` refuses unknown
+/// fields) for yesterday, with the installation ID kept between runs.
+#[test]
+fn telemetry_preview_prints_the_report_that_would_be_sent() {
+    let dir = temp("telemetry");
+    let data = dir.join("data");
+    init(&data);
+    let data = data.to_str().unwrap();
+    let (ok, out, err) = run(&["telemetry", "preview", "--data-dir", data]);
+    assert!(ok, "{out}{err}");
+    let report: kerato_domain::telemetry::Report = serde_json::from_str(&out).unwrap();
+    report.validate().unwrap();
+    let today = kerato_domain::time::Clock::now(&kerato_app::clock::SystemClock)
+        .to_jiff()
+        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+        .date();
+    // A run across UTC midnight reports the day before the one it started on.
+    assert!(
+        [
+            today.yesterday().unwrap(),
+            today.yesterday().unwrap().yesterday().unwrap()
+        ]
+        .contains(&report.day),
+        "{out}"
+    );
+    let (ok, again, err) = run(&["telemetry", "preview", "--data-dir", data]);
+    assert!(ok, "{again}{err}");
+    let again: kerato_domain::telemetry::Report = serde_json::from_str(&again).unwrap();
+    assert_eq!(again.installation, report.installation);
 }
