@@ -107,6 +107,17 @@ pub enum Command {
         #[arg(long, default_value = "./kerato-site-data", value_name = "DIR")]
         data_dir: PathBuf,
     },
+    /// Import support e-mail into the vendor site's tickets from a maildir
+    /// (`DIR/new`), redacting patient data on the way in; processed mail
+    /// moves to `DIR/cur`, unreadable mail to `DIR/bad`.
+    SiteImportMail {
+        /// The site's data directory.
+        #[arg(long, default_value = "./kerato-site-data", value_name = "DIR")]
+        data_dir: PathBuf,
+        /// The maildir to read.
+        #[arg(long, value_name = "DIR")]
+        maildir: PathBuf,
+    },
     /// Run the vendor site's retention job now, or show what it would
     /// delete with --dry-run.
     SiteRetention {
@@ -282,6 +293,27 @@ pub async fn run(cli: Cli) -> Result<()> {
             config.server.bind = vec![bind];
             telemetry::init(&config.log);
             serve::demo(&config, &data, site_bind, days_ahead).await
+        }
+        Command::SiteImportMail { data_dir, maildir } => {
+            let data = DataArgs {
+                data_dir,
+                database_url: None,
+            };
+            let config = Config::load(cli.config.as_deref(), &data)?;
+            telemetry::init(&config.log);
+            let clock = std::sync::Arc::new(kerato_app::clock::SystemClock);
+            let site = datadir::open_site(&config, &data.data_dir, clock).await?;
+            let report = kerato_site::import_maildir(&site, &maildir).await;
+            site.store.close().await;
+            let report = report?;
+            println!(
+                "{} new tickets, {} replies threaded, {} duplicates skipped, {} redacted",
+                report.opened, report.threaded, report.duplicates, report.redacted
+            );
+            for (reason, n) in &report.bad {
+                println!("{n} moved to bad/: {reason}");
+            }
+            Ok(())
         }
         Command::SiteRetention { data_dir, dry_run } => {
             let data = DataArgs {

@@ -16,6 +16,8 @@ fn every_command_has_help() {
         "print-config",
         "demo",
         "site",
+        "site-retention",
+        "site-import-mail",
         "bench",
     ] {
         let (ok, out, err) = run(&[cmd, "--help"]);
@@ -271,4 +273,50 @@ fn telemetry_preview_prints_the_report_that_would_be_sent() {
     assert!(ok, "{again}{err}");
     let again: kerato_domain::telemetry::Report = serde_json::from_str(&again).unwrap();
     assert_eq!(again.installation, report.installation);
+}
+
+#[test]
+fn site_mail_is_imported_redacted_and_the_site_retention_job_runs_dry() {
+    let dir = temp("site-cli");
+    let data = dir.join("site");
+    let maildir = dir.join("mail");
+    std::fs::create_dir_all(maildir.join("new")).unwrap();
+    std::fs::write(
+        maildir.join("new").join("1.eml"),
+        "From: Ann <ann@leeeye.example>\nSubject: Printer\nMessage-ID: <1@leeeye.example>\n\n\
+         The printer jams. Patient SSN 219-09-9999 was on the label.\n",
+    )
+    .unwrap();
+    std::fs::write(maildir.join("new").join("2.eml"), "not a mail at all").unwrap();
+    let args = [
+        "site-import-mail",
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--maildir",
+        maildir.to_str().unwrap(),
+    ];
+    let (ok, out, err) = run(&args);
+    assert!(ok, "{out}{err}");
+    assert!(
+        out.contains("1 new tickets") && out.contains("1 redacted"),
+        "{out}"
+    );
+    assert!(out.contains("1 moved to bad/"), "{out}");
+    let (ok, out, _) = run(&args);
+    assert!(
+        ok && out.contains("0 new tickets"),
+        "a second import finds nothing: {out}"
+    );
+    let (ok, out, err) = run(&[
+        "site-retention",
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--dry-run",
+    ]);
+    assert!(ok, "{out}{err}");
+    assert!(
+        out.contains("Account data (vendor site)") && out.contains("would delete 0"),
+        "{out}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
 }
