@@ -277,16 +277,7 @@ async fn login(
         )));
     }
     if !ok {
-        let (failures, lock) = session::after_failed_login(user.failed_logins, now);
-        execute!(
-            &mut tx,
-            sqlx::query(
-                "UPDATE site_users SET failed_logins = $1, locked_until = $2 WHERE id = $3"
-            )
-            .bind(failures)
-            .bind(lock.map(|l| l.as_micros()))
-            .bind(&user.id)
-        )?;
+        let lock = count_failure(&mut tx, &user, now).await?;
         audit::record(
             &mut tx,
             now,
@@ -354,6 +345,24 @@ async fn login(
         .into_response())
 }
 
+/// Counts a failed password or code towards the lockout; returns the end
+/// of the lock if this failure started one.
+async fn count_failure(
+    tx: &mut Tx,
+    user: &User,
+    now: Timestamp,
+) -> Result<Option<Timestamp>, SiteError> {
+    let (failures, lock) = session::after_failed_login(user.failed_logins, now);
+    execute!(
+        tx,
+        sqlx::query("UPDATE site_users SET failed_logins = $1, locked_until = $2 WHERE id = $3")
+            .bind(failures)
+            .bind(lock.map(|l| l.as_micros()))
+            .bind(&user.id)
+    )?;
+    Ok(lock)
+}
+
 /// Where a person lands after signing in.
 fn landing(user: &User) -> &'static str {
     if user.role.is_vendor() {
@@ -391,16 +400,7 @@ async fn mfa(
     let mut tx = site.store.write().await?;
     let subject = format!("user:{}", user.id);
     let Some(step) = step else {
-        let (failures, lock) = session::after_failed_login(user.failed_logins, now);
-        execute!(
-            &mut tx,
-            sqlx::query(
-                "UPDATE site_users SET failed_logins = $1, locked_until = $2 WHERE id = $3"
-            )
-            .bind(failures)
-            .bind(lock.map(|l| l.as_micros()))
-            .bind(&user.id)
-        )?;
+        let lock = count_failure(&mut tx, &user, now).await?;
         if lock.is_some() {
             execute!(
                 &mut tx,

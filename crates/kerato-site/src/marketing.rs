@@ -25,8 +25,8 @@ use kerato_core::policy::{self, PolicyKind};
 use kerato_core::time::Timestamp;
 use kerato_db::{StoreError, Tx, execute, on_tx};
 use kerato_http::csrf::CsrfToken;
-use sha2::{Digest, Sha256};
 
+use crate::accounts::{new_token, token_hash};
 use crate::audit::{self, Event};
 use crate::consents::{self, Subject};
 use crate::outbox::{self, Outgoing};
@@ -275,10 +275,6 @@ pub struct SendReport {
     pub skipped_opted_out: usize,
 }
 
-fn token_hash(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
-}
-
 /// The link that unsubscribes from one message, with its token.
 fn unsubscribe_url(site: &Site, token: &str) -> String {
     format!(
@@ -367,7 +363,7 @@ async fn queue_to_consenting(
             }
             continue;
         }
-        let token = hex::encode(rand::random::<[u8; 32]>());
+        let token = new_token();
         execute!(
             tx,
             sqlx::query(

@@ -26,9 +26,9 @@ use kerato_core::rights_request::{
 use kerato_core::time::Timestamp;
 use kerato_db::{StoreError, Tx, execute, on_tx};
 use kerato_http::csrf::CsrfToken;
-use sha2::{Digest, Sha256};
 
 use crate::Site;
+use crate::accounts::{new_token, token_hash};
 use crate::audit::{self, Event};
 use crate::consents::{self, Subject};
 use crate::outbox::{self, Outgoing};
@@ -291,14 +291,10 @@ pub async fn step(
 }
 
 /// A fresh random token and the hash that is stored for it.
-fn new_token() -> (String, String) {
-    let token = hex::encode(rand::random::<[u8; 32]>());
+fn token_pair() -> (String, String) {
+    let token = new_token();
     let hash = token_hash(&token);
     (token, hash)
-}
-
-fn token_hash(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
 }
 
 async fn insert_token(
@@ -377,7 +373,7 @@ pub async fn receive(site: &Site, r: ValidRights) -> Result<(String, Option<Stri
         .bind(now.as_micros())
         .bind(json)
     )?;
-    let (token, hash) = new_token();
+    let (token, hash) = token_pair();
     let expires = now.plus_micros(VERIFY_HOURS * HOUR_MICROS);
     insert_token(&mut tx, &hash, &id, "verify", Some(expires)).await?;
     let body = format!(
@@ -502,7 +498,7 @@ async fn verify(site: &Site, token: &str) -> Result<(RequestTimeline, String), S
         )
         .await?;
     }
-    let (status_token, hash) = new_token();
+    let (status_token, hash) = token_pair();
     insert_token(&mut tx, &hash, &id, "status", None).await?;
     let body = format!(
         "Dear {name},\n\nThank you: your e-mail address is verified and your privacy request \

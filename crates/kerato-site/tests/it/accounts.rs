@@ -32,6 +32,27 @@ pub(crate) async fn sign_up(t: &TestSite, email: &str) -> Agent {
 
 /// The owner invites a user with a role; the user accepts in a fresh
 /// browser, which is then signed in.
+/// The path of the invitation link e-mailed to `email`.
+async fn invitation_link(t: &TestSite, email: &str) -> String {
+    let mut tx = t.site.store.read().await.unwrap();
+    let (body,): (String,) = kerato_db::on_tx!(tx, c => sqlx::query_as(
+        "SELECT body FROM site_outbox WHERE recipient = $1 AND kind = 'invitation'"
+    )
+    .bind(email)
+    .fetch_one(&mut **c)
+    .await)
+    .unwrap();
+    let token = body
+        .split("/invitations/")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string();
+    format!("/invitations/{token}")
+}
+
 pub(crate) async fn invite_and_accept(
     t: &TestSite,
     owner: &Agent,
@@ -49,24 +70,7 @@ pub(crate) async fn invite_and_accept(
             ],
         )
         .await;
-    let mut tx = t.site.store.read().await.unwrap();
-    let (body,): (String,) = kerato_db::on_tx!(tx, c => sqlx::query_as(
-        "SELECT body FROM site_outbox WHERE recipient = $1"
-    )
-    .bind(email)
-    .fetch_one(&mut **c)
-    .await)
-    .unwrap();
-    drop(tx);
-    let token = body
-        .split("/invitations/")
-        .nth(1)
-        .unwrap()
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_string();
-    let page = format!("/invitations/{token}");
+    let page = invitation_link(t, email).await;
     let a = t.agent();
     let (status, _) = a
         .post(
@@ -192,24 +196,8 @@ async fn an_owner_invites_a_colleague_who_accepts_once() {
         .await;
     assert_eq!(status, 422);
     assert!(body.contains("choose physician"));
-    let mut tx = t.site.store.read().await.unwrap();
-    let (body,): (String,) = kerato_db::on_tx!(tx, c => sqlx::query_as(
-        "SELECT body FROM site_outbox WHERE kind = 'invitation'"
-    )
-    .fetch_one(&mut **c)
-    .await)
-    .unwrap();
-    drop(tx);
-    let token = body
-        .split("/invitations/")
-        .nth(1)
-        .unwrap()
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_string();
+    let page = invitation_link(&t, "bo@leeeye.example").await;
     let bo = t.agent();
-    let page = format!("/invitations/{token}");
     let (status, _) = bo
         .post(&page, &page, &[("password", "short"), ("confirm", "short")])
         .await;

@@ -50,6 +50,18 @@ pub struct Agent {
     pub client: reqwest::Client,
 }
 
+/// Status and body, or for a redirect its Location.
+async fn answer(r: reqwest::Response) -> (u16, String) {
+    let status = r.status().as_u16();
+    let location = r
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let body = r.text().await.unwrap();
+    (status, location.unwrap_or(body))
+}
+
 impl Agent {
     fn new(url: &str) -> Self {
         Self {
@@ -70,14 +82,7 @@ impl Agent {
             .send()
             .await
             .unwrap();
-        let status = r.status().as_u16();
-        let location = r
-            .headers()
-            .get("location")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
-        let body = r.text().await.unwrap();
-        (status, location.unwrap_or(body))
+        answer(r).await
     }
 
     /// The CSRF token a page's forms carry (the page also sets the cookie).
@@ -103,14 +108,7 @@ impl Agent {
             .send()
             .await
             .unwrap();
-        let status = r.status().as_u16();
-        let location = r
-            .headers()
-            .get("location")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
-        let body = r.text().await.unwrap();
-        (status, location.unwrap_or(body))
+        answer(r).await
     }
 }
 

@@ -152,10 +152,21 @@ impl Browser {
     /// Runs axe-core (vendored from npm, test-only) on the current page for
     /// WCAG 2.2 A and AA rules; returns a line per violation.
     pub(crate) async fn accessibility_violations(&self) -> Vec<String> {
+        self.axe(
+            "{runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']}}",
+            "true",
+        )
+        .await
+    }
+
+    /// Runs axe-core on the page with `options` (a JavaScript object) and
+    /// returns the violations for which the JavaScript expression `keep`
+    /// (over `v`, one violation) is true.
+    pub(crate) async fn axe(&self, options: &str, keep: &str) -> Vec<String> {
         let script = format!(
             "{}\n;var done = arguments[arguments.length - 1];\n\
-             axe.run(document, {{runOnly: {{type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']}}}})\n\
-             .then(function (r) {{ done(r.violations.map(function (v) {{ return v.id + ': ' + v.help + ' (' + v.nodes.map(function (n) {{ return n.target.join(' '); }}).join(', ') + ')'; }})); }});",
+             axe.run(document, {options})\n\
+             .then(function (r) {{ done(r.violations.filter(function (v) {{ return {keep}; }}).map(function (v) {{ return v.impact + ' ' + v.id + ': ' + v.help + ' (' + v.nodes.map(function (n) {{ return n.target.join(' '); }}).join(', ') + ')'; }})); }});",
             include_str!("../fixtures/axe-core-4.14.1.min.js")
         );
         let v = self

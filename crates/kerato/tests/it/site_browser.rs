@@ -78,25 +78,8 @@ async fn wait_for_mail(inbox: &Arc<Mutex<Vec<String>>>, to: &str, needle: &str) 
 
 /// Serious and critical axe-core violations on the current page.
 async fn serious_violations(b: &Browser) -> Vec<String> {
-    let script = format!(
-        "{}\n;var done = arguments[arguments.length - 1];\n\
-         axe.run(document).then(function (r) {{ done(r.violations\
-         .filter(function (v) {{ return v.impact === 'serious' || v.impact === 'critical'; }})\
-         .map(function (v) {{ return v.impact + ' ' + v.id + ': ' + v.help + ' (' + v.nodes.map(function (n) {{ return n.target.join(' '); }}).join(', ') + ')'; }})); }});",
-        include_str!("../fixtures/axe-core-4.14.1.min.js")
-    );
-    let v = b
-        .call(
-            reqwest::Method::POST,
-            "/execute/async",
-            Some(json!({"script": script, "args": []})),
-        )
-        .await;
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_str().unwrap_or("").to_string())
-        .collect()
+    b.axe("{}", "v.impact === 'serious' || v.impact === 'critical'")
+        .await
 }
 
 /// The names of the cookies the browser holds for the site.
