@@ -10,6 +10,7 @@ mod boundary;
 mod cookies;
 mod demo;
 mod demo_requests;
+mod forms;
 mod marketing;
 mod pages;
 mod retention;
