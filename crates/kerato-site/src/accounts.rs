@@ -161,6 +161,17 @@ pub async fn staff_users(tx: &mut Tx) -> Result<Vec<User>, StoreError> {
     rows.into_iter().map(user).collect()
 }
 
+/// The addresses of every active customer user, for service notices such
+/// as a policy change.
+pub async fn active_customer_emails(tx: &mut Tx) -> Result<Vec<String>, StoreError> {
+    let rows: Vec<(String,)> = on_tx!(tx, c => sqlx::query_as(
+        "SELECT email FROM site_users WHERE account_id IS NOT NULL AND status = 'active' ORDER BY email"
+    )
+    .fetch_all(&mut **c)
+    .await)?;
+    Ok(rows.into_iter().map(|(e,)| e).collect())
+}
+
 /// A customer account.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Account {

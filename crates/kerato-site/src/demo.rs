@@ -201,5 +201,28 @@ pub async fn seed(site: &Site) -> Result<Seeded, SiteError> {
         .map_err(SiteError::Validation)?;
         rights::receive(site, valid).await?;
     }
+    // An announced change, so the demo shows the 30-day notice banner.
+    let body = crate::policies::FIRST_STATEMENT
+        .replace(
+            "Through cookies, web beacons, and analytics tools (e.g., Google Analytics) on our website to track usage and preferences.",
+            "Through necessary cookies and, only with your consent, first-party page counts; we use no third-party analytics.",
+        )
+        .replace(
+            "We use third-party tools like Google Analytics, which may collect anonymized data.",
+            "We use no third-party tools; page counts are first-party, aggregated per day, and only with your consent.",
+        );
+    crate::policies::publish(
+        site,
+        "system:demo",
+        crate::policies::NewVersion {
+            kind: kerato_core::policy::PolicyKind::PrivacyStatement,
+            title: "Privacy Statement",
+            body: &body,
+            summary: "We no longer use third-party analytics; page counts are first-party and only with your consent.",
+            material: true,
+            effective_at: site.now().plus_micros(31 * 86_400_000_000),
+        },
+    )
+    .await?;
     Ok(Seeded::Created)
 }

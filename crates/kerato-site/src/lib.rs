@@ -66,6 +66,9 @@ pub struct Site {
     /// Whether the site is served over TLS (set by [`router`]): it decides
     /// `Secure` cookies and the `__Host-` prefix.
     pub tls: bool,
+    /// The announced material policy changes not yet in effect, shown in a
+    /// banner on every page; refreshed at start and on each publication.
+    pub notices: Arc<std::sync::RwLock<Vec<policies::Notice>>>,
 }
 
 impl std::fmt::Debug for Site {
@@ -84,6 +87,7 @@ impl Site {
             payments: processor::processor_from_config(&config),
             config: Arc::new(config),
             tls: false,
+            notices: Arc::default(),
         }
     }
 
@@ -117,7 +121,8 @@ impl Site {
         self.store
             .apply_migrations(schema::MIGRATIONS, None, self.now())
             .await?;
-        policies::seed(self).await
+        policies::seed(self).await?;
+        policies::refresh_notices(self).await
     }
 }
 

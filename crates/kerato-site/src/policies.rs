@@ -30,7 +30,7 @@ pub struct Document {
 
 /// The privacy statement this site started from (the seed), in force
 /// from 16 September 2025.
-const FIRST_STATEMENT: &str = include_str!("../content/privacy-statement-2025-09-16.txt");
+pub const FIRST_STATEMENT: &str = include_str!("../content/privacy-statement-2025-09-16.txt");
 const FIRST_COOKIE_POLICY: &str = include_str!("../content/cookie-policy.txt");
 /// 16 September 2025, 00:00 UTC.
 const FIRST_EFFECTIVE: Timestamp = Timestamp::from_micros(1_757_980_800_000_000);
@@ -181,6 +181,42 @@ pub async fn publish(site: &Site, actor: &str, new: NewVersion<'_>) -> Result<Do
         return Err(SiteError::Validation(errors));
     }
     insert(&mut tx, &doc).await?;
+    let mut told = 0;
+    if material {
+        // The statement promises notice by e-mail or on the site at least
+        // 30 days ahead: every customer user is e-mailed, and the banner
+        // shows it to everyone else.
+        let body = format!(
+            "Our {title} changes on {date}.\n\nWhat changes: {summary}\n\nRead the new version: {url}/{slug}/versions/{next}\n\n{vendor}\n",
+            title = doc.title,
+            date = effective_date(effective_at),
+            summary = doc.version.summary,
+            url = site.config.public_url.trim_end_matches('/'),
+            slug = slug(kind),
+            vendor = site.config.vendor_name,
+        );
+        let subject_line = format!(
+            "Our {} changes on {}",
+            doc.title,
+            effective_date(effective_at)
+        );
+        for email in crate::accounts::active_customer_emails(&mut tx).await? {
+            crate::outbox::queue(
+                &mut tx,
+                now,
+                rand::random(),
+                crate::outbox::Outgoing {
+                    kind: "policy_notice",
+                    recipient: &email,
+                    subject: &subject_line,
+                    body: &body,
+                    headers: &[],
+                },
+            )
+            .await?;
+            told += 1;
+        }
+    }
     let subject = format!("policy:{}:{}", kind.as_str(), next);
     audit::record(
         &mut tx,
@@ -189,16 +225,77 @@ pub async fn publish(site: &Site, actor: &str, new: NewVersion<'_>) -> Result<Do
             actor: Some(actor),
             action: "policy.published",
             subject: Some(&subject),
-            detail: Some(if material {
-                "material change"
+            detail: Some(&if material {
+                format!("material change, {told} customers e-mailed")
             } else {
-                "minor update"
+                "minor update".to_string()
             }),
         },
     )
     .await?;
     tx.commit().await?;
+    refresh_notices(site).await?;
     Ok(doc)
+}
+
+/// A banner line for an announced material change that is not in effect
+/// yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub kind: PolicyKind,
+    pub version: u32,
+    pub title: String,
+    pub summary: String,
+    pub effective_at: Timestamp,
+}
+
+impl Notice {
+    pub fn effective_date(&self) -> String {
+        effective_date(self.effective_at)
+    }
+
+    /// The page of the announced version.
+    pub fn href(&self) -> String {
+        format!("/{}/versions/{}", slug(self.kind), self.version)
+    }
+}
+
+/// The path segment of a document's pages.
+fn slug(kind: PolicyKind) -> &'static str {
+    match kind {
+        PolicyKind::CookiePolicy => "cookies",
+        _ => "privacy",
+    }
+}
+
+/// Reloads the banner's notices from the stored versions.
+pub async fn refresh_notices(site: &Site) -> Result<(), SiteError> {
+    let now = site.now();
+    let mut tx = site.store.read().await?;
+    let notices: Vec<Notice> = all(&mut tx)
+        .await?
+        .into_iter()
+        .filter(|d| d.version.material && d.version.effective_at > now)
+        .map(|d| Notice {
+            kind: d.version.kind,
+            version: d.version.version,
+            title: d.title,
+            summary: d.version.summary,
+            effective_at: d.version.effective_at,
+        })
+        .collect();
+    if let Ok(mut slot) = site.notices.write() {
+        *slot = notices;
+    }
+    Ok(())
+}
+
+/// The notices still ahead at `now`, for the banner.
+pub(crate) fn current_notices(site: &Site, now: Timestamp) -> Vec<Notice> {
+    site.notices
+        .read()
+        .map(|n| n.iter().filter(|x| x.effective_at > now).cloned().collect())
+        .unwrap_or_default()
 }
 
 /// One block of a rendered document.

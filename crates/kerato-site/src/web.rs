@@ -73,6 +73,9 @@ pub(crate) struct Layout {
     /// banner and whether to load the analytics script.
     pub visitor: Visitor,
     pub analytics_js: String,
+    /// Announced material policy changes, shown in a banner until they
+    /// take effect.
+    pub notices: Vec<crate::policies::Notice>,
 }
 
 impl Layout {
@@ -88,6 +91,7 @@ impl Layout {
             contact_phone: site.config.contact_phone.clone(),
             visitor: cookies::current(),
             analytics_js: ASSETS.url("analytics.js"),
+            notices: crate::policies::current_notices(site, site.now()),
         }
     }
 

@@ -17,6 +17,7 @@ async fn the_demo_seed_fills_every_part_once_and_keeps_no_patient_data() {
         ("campaigns", 1),
         ("marketing_contacts", 2),
         ("site_rights_requests", 2),
+        ("site_policies", 3),
     ] {
         assert_eq!(t.count(table).await, n, "{table}");
     }
@@ -28,6 +29,16 @@ async fn the_demo_seed_fills_every_part_once_and_keeps_no_patient_data() {
     .await)
     .unwrap();
     assert_eq!(bodies, 0, "the pasted SSN and date of birth were redacted");
+    let (body,): (String,) = kerato_db::on_tx!(tx, c => sqlx::query_as(
+        "SELECT body FROM site_policies WHERE version = 2"
+    )
+    .fetch_one(&mut **c)
+    .await)
+    .unwrap();
+    assert!(
+        !body.contains("Google Analytics"),
+        "the announced version drops third-party analytics"
+    );
     drop(tx);
     assert_eq!(demo::seed(&t.site).await.unwrap(), Seeded::Reused);
     assert_eq!(t.count("tickets").await, 2);

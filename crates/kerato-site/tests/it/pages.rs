@@ -92,8 +92,32 @@ async fn a_material_change_needs_thirty_days_notice_and_shows_as_upcoming() {
         !body.contains("takes effect on"),
         "a refused version left a trace"
     );
+    // A customer, who is to be told by e-mail.
+    crate::accounts::sign_up(&t, "ann@leeeye.example").await;
     let doc = publish(&t.site, "staff:test", version(30)).await.unwrap();
     assert_eq!(doc.version.version, 2);
+    let mut tx = t.site.store.read().await.unwrap();
+    let told: Vec<(String, String)> = kerato_db::on_tx!(tx, c => sqlx::query_as(
+        "SELECT recipient, subject FROM site_outbox WHERE kind = 'policy_notice'"
+    )
+    .fetch_all(&mut **c)
+    .await)
+    .unwrap();
+    drop(tx);
+    assert_eq!(
+        told,
+        [(
+            "ann@leeeye.example".to_string(),
+            "Our Privacy Statement changes on December 27, 2026".to_string()
+        )]
+    );
+    // Every page carries the notice until the change takes effect.
+    let (_, home) = t.get("/pricing").await;
+    assert!(
+        home.contains("Our Privacy Statement changes on December 27, 2026"),
+        "{home}"
+    );
+    assert!(home.contains("href=\"/privacy/versions/2\""));
     let (_, body) = t.get("/privacy").await;
     assert!(
         body.contains("Version 1, effective"),
@@ -106,4 +130,8 @@ async fn a_material_change_needs_thirty_days_notice_and_shows_as_upcoming() {
     t.clock.advance_secs(30 * 86_400);
     let (_, body) = t.get("/privacy").await;
     assert!(body.contains("Version 2, effective December 27, 2026"));
+    assert!(
+        !body.contains("changes on December 27"),
+        "the banner outlived the change"
+    );
 }
