@@ -24,6 +24,7 @@ pub mod mail_import;
 pub mod marketing;
 pub mod outbox;
 mod pages;
+pub mod person_data;
 pub mod policies;
 mod portal;
 pub mod processor;

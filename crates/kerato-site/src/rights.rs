@@ -27,12 +27,12 @@ use kerato_core::time::Timestamp;
 use kerato_db::{StoreError, Tx, execute, on_tx};
 use kerato_http::csrf::CsrfToken;
 
-use crate::Site;
 use crate::accounts::{new_token, token_hash};
 use crate::audit::{self, Event};
 use crate::consents::{self, Subject};
 use crate::outbox::{self, Outgoing};
 use crate::web::{self, Form, Layout, Section, SiteError};
+use crate::{Site, person_data};
 
 /// The request types the public form offers; the others of the engine
 /// (restriction, accounting of disclosures, …) concern patient records,
@@ -288,6 +288,78 @@ pub async fn step(
     let next = apply(&mut tx, actor, &current.timeline, event, now).await?;
     tx.commit().await?;
     Ok(next)
+}
+
+/// A request whose requester proved their address, or a clear refusal.
+async fn verified(tx: &mut Tx, id: &str, kind: RequestType) -> Result<RightsRequest, SiteError> {
+    let request = load(tx, id).await?.ok_or(SiteError::NotFound)?;
+    if request.timeline.request_type != kind {
+        return Err(SiteError::Conflict(format!(
+            "this is not a request for {}",
+            kind.label().to_lowercase()
+        )));
+    }
+    if request.timeline.identity_verified_at.is_none() {
+        return Err(SiteError::Conflict(
+            "the requester has not verified their e-mail address yet; nothing can be shown or deleted before that"
+                .into(),
+        ));
+    }
+    Ok(request)
+}
+
+/// The copy of everything held about an access request's address, for
+/// staff to send to the requester; the export is audited (by counts).
+pub async fn access_copy(
+    site: &Site,
+    actor: &str,
+    id: &str,
+) -> Result<Vec<person_data::Section>, SiteError> {
+    let now = site.now();
+    let mut tx = site.store.write().await?;
+    let request = verified(&mut tx, id, RequestType::Access).await?;
+    let copy = person_data::export(&mut tx, &request.email).await?;
+    let subject = format!("rights_request:{id}");
+    let rows: usize = copy.iter().map(|s| s.rows.len()).sum();
+    let detail = format!("{rows} records in {} tables", copy.len());
+    audit::record(
+        &mut tx,
+        now,
+        Event {
+            actor: Some(actor),
+            action: "rights_request.exported",
+            subject: Some(&subject),
+            detail: Some(&detail),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(copy)
+}
+
+/// Fulfils a verified deletion request: deletes what no rule keeps about
+/// the address and records, as the outcome the requester sees, what was
+/// deleted and what is kept, why and until when. One transaction.
+pub async fn fulfil_deletion(
+    site: &Site,
+    actor: &str,
+    id: &str,
+) -> Result<person_data::Erasure, SiteError> {
+    let now = site.now();
+    let mut tx = site.store.write().await?;
+    let request = verified(&mut tx, id, RequestType::Deletion).await?;
+    let erasure = person_data::erase(&mut tx, &request.email, now).await?;
+    let summary = erasure.summary();
+    apply(
+        &mut tx,
+        actor,
+        &request.timeline,
+        RequestEvent::Fulfil { summary },
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(erasure)
 }
 
 /// A fresh random token and the hash that is stored for it.

@@ -16,7 +16,7 @@ use crate::demo_requests::{self, DemoRequest, Stage};
 use crate::marketing::{self, Campaign, CampaignInput, SendReport};
 use crate::rights::{self, Listed};
 use crate::web::{Form, Layout, Section, SiteError};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use kerato_core::ValidationErrors;
 use kerato_core::rights_request::RequestEvent;
 
@@ -233,6 +233,45 @@ async fn privacy_step(
     Ok(Redirect::to("/staff/privacy").into_response())
 }
 
+/// The copy of an access request's data, as a JSON file for staff to send
+/// on through the requester's verified channel.
+async fn privacy_export(
+    State(site): State<Site>,
+    who: SignedIn,
+    Path(id): Path<String>,
+) -> Result<Response, SiteError> {
+    who.require(Permission::PrivacyRequests)?;
+    let copy = rights::access_copy(&site, &who.actor(), &id).await?;
+    let json = serde_json::to_vec_pretty(&copy).map_err(|e| SiteError::Internal(e.to_string()))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/json".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!(
+                    "attachment; filename=\"kerato-access-{}.json\"",
+                    id.chars()
+                        .filter(char::is_ascii_alphanumeric)
+                        .collect::<String>()
+                ),
+            ),
+        ],
+        json,
+    )
+        .into_response())
+}
+
+async fn privacy_erase(
+    State(site): State<Site>,
+    who: SignedIn,
+    Path(id): Path<String>,
+    _form: Form,
+) -> Result<Response, SiteError> {
+    who.require(Permission::PrivacyRequests)?;
+    rights::fulfil_deletion(&site, &who.actor(), &id).await?;
+    Ok(Redirect::to("/staff/privacy").into_response())
+}
+
 pub(crate) fn routes(r: Router<Site>) -> Router<Site> {
     r.route("/staff", get(home))
         .route("/staff/demo-requests", get(pipeline))
@@ -241,4 +280,6 @@ pub(crate) fn routes(r: Router<Site>) -> Router<Site> {
         .route("/staff/campaigns/{id}/send", post(send_campaign))
         .route("/staff/privacy", get(privacy))
         .route("/staff/privacy/{id}/step", post(privacy_step))
+        .route("/staff/privacy/{id}/export", get(privacy_export))
+        .route("/staff/privacy/{id}/erase", post(privacy_erase))
 }

@@ -35,6 +35,7 @@ const FORMS: &[(&str, Who)] = &[
     ("/staff/campaigns", Who::Staff),
     ("/staff/campaigns/x/send", Who::Staff),
     ("/staff/privacy/x/step", Who::Staff),
+    ("/staff/privacy/x/erase", Who::Staff),
     ("/staff/tickets/x/reply", Who::Staff),
     ("/staff/tickets/x/status", Who::Staff),
     ("/staff/tickets/x/assign", Who::Staff),

@@ -325,3 +325,141 @@ async fn staff_steps_go_through_the_engine_and_the_list_is_by_urgency() {
     assert_eq!(done.state(), RequestState::Fulfilled);
     assert!(kerato_site::audit::verify(&t.site.store).await.is_ok());
 }
+
+/// Submits a request of `kind` for Ann and verifies it by its e-mailed
+/// link; returns the request's ID.
+async fn verified_request(t: &TestSite, kind: &'static str) -> String {
+    // A second apart, so the newest verification e-mail is this one.
+    t.clock.advance_secs(1);
+    let before: Vec<String> = {
+        let mut tx = t.site.store.read().await.unwrap();
+        let rows: Vec<(String,)> =
+            kerato_db::on_tx!(tx, c => sqlx::query_as("SELECT id FROM site_rights_requests")
+            .fetch_all(&mut **c)
+            .await)
+            .unwrap();
+        rows.into_iter().map(|(id,)| id).collect()
+    };
+    let (status, _) = submit(t, &with("kind", kind)).await;
+    assert_eq!(status, 200);
+    let token = link(t, "rights_verify", "/privacy-center/verify/").await;
+    let page = format!("/privacy-center/verify/{token}");
+    t.post(&page, &page, &[]).await;
+    let mut tx = t.site.store.read().await.unwrap();
+    let rows: Vec<(String,)> =
+        kerato_db::on_tx!(tx, c => sqlx::query_as("SELECT id FROM site_rights_requests")
+        .fetch_all(&mut **c)
+        .await)
+        .unwrap();
+    rows.into_iter()
+        .map(|(id,)| id)
+        .find(|id| !before.contains(id))
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn access_copies_everything_held_and_deletion_keeps_only_what_a_rule_keeps() {
+    let t = spawn().await;
+    // Ann asked for a demo, reads the newsletter and uses the portal.
+    let demo = [
+        ("name", "Ann Lee"),
+        ("email", "ann@leeeye.example"),
+        ("practice_name", "Lee Eye Care"),
+        ("specialty", "eye_care"),
+    ];
+    assert_eq!(t.post("/demo", "/demo", &demo).await.0, 303);
+    let news = [
+        ("name", "Ann Lee"),
+        ("email", "ann@leeeye.example"),
+        ("practice", ""),
+        ("consent", "yes"),
+    ];
+    assert_eq!(t.post("/newsletter", "/newsletter", &news).await.0, 303);
+    crate::accounts::sign_up(&t, "ann@leeeye.example").await;
+    // Someone else's data must not be touched.
+    let other = [
+        ("name", "Bo"),
+        ("email", "bo@x.example"),
+        ("practice_name", "Bo"),
+        ("specialty", "optical"),
+    ];
+    assert_eq!(t.post("/demo", "/demo", &other).await.0, 303);
+
+    let access = verified_request(&t, "access").await;
+    let copy = rights::access_copy(&t.site, "staff:test", &access)
+        .await
+        .unwrap();
+    let tables: Vec<&str> = copy.iter().map(|s| s.table).collect();
+    for table in [
+        "demo_requests",
+        "marketing_contacts",
+        "site_consents",
+        "site_users",
+        "site_outbox",
+        "site_rights_requests",
+    ] {
+        assert!(
+            tables.contains(&table),
+            "{table} missing from the copy: {tables:?}"
+        );
+    }
+    let json = serde_json::to_string(&copy).unwrap();
+    assert!(
+        json.contains("Lee Eye Care") && !json.contains("bo@x.example"),
+        "only Ann's data"
+    );
+    assert!(!json.contains("argon2"), "no password hash in the copy");
+
+    let deletion = verified_request(&t, "deletion").await;
+    let erasure = rights::fulfil_deletion(&t.site, "staff:test", &deletion)
+        .await
+        .unwrap();
+    let deleted: Vec<&str> = erasure.deleted.iter().map(|(t, _)| *t).collect();
+    assert!(
+        deleted.contains(&"demo_requests") && deleted.contains(&"marketing_contacts"),
+        "{deleted:?}"
+    );
+    let summary = erasure.summary();
+    assert!(
+        summary.contains("kept while the account is open"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("record that we answered them"),
+        "{summary}"
+    );
+    assert_eq!(t.count("demo_requests").await, 1, "Bo's request stays");
+    assert_eq!(t.count("marketing_contacts").await, 0);
+    assert_eq!(
+        t.count("site_users").await,
+        1,
+        "the open account's user stays"
+    );
+    let mut tx = t.site.store.read().await.unwrap();
+    let listed = rights::list_requests(&mut tx, t.site.now()).await.unwrap();
+    let done = listed.iter().find(|l| l.request.id == deletion).unwrap();
+    assert_eq!(done.state, RequestState::Fulfilled);
+    drop(tx);
+    // A second fulfilment is refused by the engine.
+    assert!(
+        rights::fulfil_deletion(&t.site, "staff:test", &deletion)
+            .await
+            .is_err()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn nothing_is_shown_or_deleted_before_the_address_is_verified() {
+    let t = spawn().await;
+    let (status, _) = submit(&t, &with("kind", "deletion")).await;
+    assert_eq!(status, 200);
+    let id = only_request_id(&t).await;
+    let err = rights::fulfil_deletion(&t.site, "staff:test", &id)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("not verified"), "{err}");
+    let err = rights::access_copy(&t.site, "staff:test", &id)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("not a request for"), "{err}");
+}
