@@ -515,6 +515,16 @@ pub async fn lines_of(tx: &mut Tx, invoice_id: &str) -> Result<Vec<Line>, StoreE
         .collect())
 }
 
+/// The monthly billing period that holds `day`: its first day and the
+/// first day of the next month (not included).
+pub fn month_of(day: Date) -> (Date, Date) {
+    let start = day.first_of_month();
+    let end = start
+        .checked_add(jiff::Span::new().months(1))
+        .unwrap_or(Date::MAX);
+    (start, end)
+}
+
 /// Issues one invoice per active subscription of an open account for the
 /// period (start included, end excluded). Issuing again for the same
 /// period issues nothing: the unique key on (subscription, start) holds.
@@ -1162,6 +1172,14 @@ pub(crate) fn routes(r: Router<Site>) -> Router<Site> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn a_month_runs_from_its_first_day_to_the_next_months() {
+        let d = |y, m, day| jiff::civil::date(y, m, day);
+        assert_eq!(month_of(d(2026, 11, 27)), (d(2026, 11, 1), d(2026, 12, 1)));
+        assert_eq!(month_of(d(2026, 12, 31)), (d(2026, 12, 1), d(2027, 1, 1)));
+        assert_eq!(month_of(d(2028, 2, 29)), (d(2028, 2, 1), d(2028, 3, 1)));
+    }
 
     #[test]
     fn every_plan_id_has_a_plan() {

@@ -139,11 +139,7 @@ pub async fn seed(site: &Site) -> Result<Seeded, SiteError> {
     )
     .await?;
     let today = crate::retention::utc_date(site.now());
-    let month_start = today.first_of_month();
-    let next_month = month_start
-        .checked_add(jiff::Span::new().months(1))
-        .map_err(|e| SiteError::Internal(e.to_string()))?;
-    billing::issue_invoices(site, (month_start, next_month)).await?;
+    billing::issue_invoices(site, billing::month_of(today)).await?;
     tickets::open(
         site,
         &owner,

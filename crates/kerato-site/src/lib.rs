@@ -96,8 +96,11 @@ impl Site {
         self.clock.now()
     }
 
-    /// Starts the site's timers: the retention job once a day. The first
-    /// run is a minute after start, so a restart does not skip a day.
+    /// Starts the site's timers, once a day: the retention job, and the
+    /// month's invoices (issuing is idempotent, so every day of the month
+    /// after the first finds nothing new, and a subscription started
+    /// mid-month is invoiced the next day). The first run is a minute after
+    /// start, so a restart does not skip a day.
     pub fn start_timers(&self) {
         let site = self.clone();
         tokio::spawn(async move {
@@ -110,6 +113,11 @@ impl Site {
                         "site retention run"
                     ),
                     Err(e) => tracing::error!(error = %e, "site retention run failed"),
+                }
+                match billing::issue_invoices(&site, billing::month_of(today)).await {
+                    Ok(0) => {}
+                    Ok(issued) => tracing::info!(issued, "invoices issued"),
+                    Err(e) => tracing::error!(error = %e, "issuing invoices failed"),
                 }
                 tokio::time::sleep(std::time::Duration::from_secs(24 * 3600)).await;
             }
