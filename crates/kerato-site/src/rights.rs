@@ -337,6 +337,78 @@ pub async fn access_copy(
     Ok(copy)
 }
 
+/// How long the requester's one-time download link works.
+pub const DOWNLOAD_DAYS: i64 = 7;
+
+/// Fulfils a verified access request: e-mails the requester a one-time
+/// link to the copy of their data, valid [`DOWNLOAD_DAYS`] days, and
+/// records the fulfilment, in one transaction. Returns the link's token
+/// (for the tests; the requester gets it by e-mail).
+pub async fn send_access_copy(site: &Site, actor: &str, id: &str) -> Result<String, SiteError> {
+    let now = site.now();
+    let mut tx = site.store.write().await?;
+    let request = verified(&mut tx, id, RequestType::Access).await?;
+    let (token, hash) = token_pair();
+    let expires = now.plus_micros(DOWNLOAD_DAYS * 86_400_000_000);
+    insert_token(&mut tx, &hash, id, "download", Some(expires)).await?;
+    let body = format!(
+        "Dear {name},\n\nThe copy of the personal information we hold about {email} is ready. \
+         This link works once, for {DOWNLOAD_DAYS} days:\n{url}/privacy-center/download/{token}\n\n{vendor}\n",
+        name = request.name,
+        email = request.email,
+        url = site.config.public_url.trim_end_matches('/'),
+        vendor = site.config.vendor_name,
+    );
+    outbox::queue(
+        &mut tx,
+        now,
+        rand::random(),
+        Outgoing {
+            kind: "rights_download",
+            recipient: &request.email,
+            subject: "The copy of your personal information",
+            body: &body,
+            headers: &[],
+        },
+    )
+    .await?;
+    let summary = format!(
+        "A copy of your personal information was sent to you by a one-time link, valid {DOWNLOAD_DAYS} days."
+    );
+    apply(
+        &mut tx,
+        actor,
+        &request.timeline,
+        RequestEvent::Fulfil { summary },
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(token)
+}
+
+/// The request behind an unused, unexpired download token, or why not.
+async fn usable_download(
+    tx: &mut Tx,
+    token: &str,
+    now: Timestamp,
+) -> Result<RightsRequest, SiteError> {
+    let (id, expires, used) = by_token(tx, token, "download")
+        .await?
+        .ok_or(SiteError::NotFound)?;
+    if used.is_some() {
+        return Err(SiteError::Gone(
+            "this link has been used: it downloads the copy once. Make a new request in the privacy center if you need another copy".into(),
+        ));
+    }
+    if expires.is_some_and(|e| now.as_micros() >= e) {
+        return Err(SiteError::Gone(format!(
+            "this link has expired: it worked for {DOWNLOAD_DAYS} days. Make a new request in the privacy center if you need a copy"
+        )));
+    }
+    load(tx, &id).await?.ok_or(SiteError::NotFound)
+}
+
 /// Fulfils a verified deletion request: deletes what no rule keeps about
 /// the address and records, as the outcome the requester sees, what was
 /// deleted and what is kept, why and until when. One transaction.
@@ -742,8 +814,76 @@ async fn status(
     })
 }
 
+#[derive(Template, WebTemplate)]
+#[template(path = "rights_download.html")]
+struct DownloadPage {
+    layout: Layout,
+    token: String,
+}
+
+/// The link shows a button, so that a mail scanner opening it does not
+/// use up the single download.
+async fn download_page(
+    State(site): State<Site>,
+    Extension(csrf): Extension<CsrfToken>,
+    Path(token): Path<String>,
+) -> Result<DownloadPage, SiteError> {
+    let mut tx = site.store.read().await?;
+    usable_download(&mut tx, &token, site.now()).await?;
+    Ok(DownloadPage {
+        layout: Layout::new(&site, &csrf, "Your copy", Section::Privacy),
+        token,
+    })
+}
+
+async fn download(
+    State(site): State<Site>,
+    Path(token): Path<String>,
+    _form: Form,
+) -> Result<Response, SiteError> {
+    let now = site.now();
+    let mut tx = site.store.write().await?;
+    let request = usable_download(&mut tx, &token, now).await?;
+    execute!(
+        &mut tx,
+        sqlx::query("UPDATE site_rights_tokens SET used_at = $1 WHERE token_hash = $2")
+            .bind(now.as_micros())
+            .bind(token_hash(&token))
+    )?;
+    let copy = person_data::export(&mut tx, &request.email).await?;
+    let subject = format!("rights_request:{}", request.id);
+    audit::record(
+        &mut tx,
+        now,
+        Event {
+            actor: Some("visitor"),
+            action: "rights_request.downloaded",
+            subject: Some(&subject),
+            detail: None,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    let json = serde_json::to_vec_pretty(&copy).map_err(|e| SiteError::Internal(e.to_string()))?;
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "application/json"),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                "attachment; filename=\"my-data.json\"",
+            ),
+        ],
+        json,
+    )
+        .into_response())
+}
+
 pub(crate) fn routes(r: Router<Site>) -> Router<Site> {
     r.route("/privacy-center", get(form).post(submit))
+        .route(
+            "/privacy-center/download/{token}",
+            get(download_page).post(download),
+        )
         .route(
             "/privacy-center/verify/{token}",
             get(verify_page).post(verify_submit),

@@ -261,6 +261,17 @@ async fn privacy_export(
         .into_response())
 }
 
+async fn privacy_send_copy(
+    State(site): State<Site>,
+    who: SignedIn,
+    Path(id): Path<String>,
+    _form: Form,
+) -> Result<Response, SiteError> {
+    who.require(Permission::PrivacyRequests)?;
+    rights::send_access_copy(&site, &who.actor(), &id).await?;
+    Ok(Redirect::to("/staff/privacy").into_response())
+}
+
 async fn privacy_erase(
     State(site): State<Site>,
     who: SignedIn,
@@ -282,4 +293,5 @@ pub(crate) fn routes(r: Router<Site>) -> Router<Site> {
         .route("/staff/privacy/{id}/step", post(privacy_step))
         .route("/staff/privacy/{id}/export", get(privacy_export))
         .route("/staff/privacy/{id}/erase", post(privacy_erase))
+        .route("/staff/privacy/{id}/send-copy", post(privacy_send_copy))
 }

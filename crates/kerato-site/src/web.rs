@@ -128,6 +128,8 @@ pub enum SiteError {
     SecondFactor,
     #[error("{0}")]
     Conflict(String),
+    #[error("{0}")]
+    Gone(String),
     #[error("the site could not complete this request; try again in a minute")]
     Store(#[from] StoreError),
     #[error("the site could not complete this request; try again in a minute")]
@@ -166,6 +168,7 @@ impl IntoResponse for SiteError {
             Self::SignIn => return Redirect::to("/login").into_response(),
             Self::SecondFactor => return Redirect::to("/login/mfa").into_response(),
             Self::Conflict(_) => (StatusCode::CONFLICT, "Already done"),
+            Self::Gone(_) => (StatusCode::GONE, "This link no longer works"),
             Self::Store(e) => {
                 tracing::error!(error = %e, "site request failed in the database");
                 (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong")

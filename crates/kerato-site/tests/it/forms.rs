@@ -36,6 +36,8 @@ const FORMS: &[(&str, Who)] = &[
     ("/staff/campaigns/x/send", Who::Staff),
     ("/staff/privacy/x/step", Who::Staff),
     ("/staff/privacy/x/erase", Who::Staff),
+    ("/staff/privacy/x/send-copy", Who::Staff),
+    ("/privacy-center/download/0000", Who::Visitor),
     ("/staff/tickets/x/reply", Who::Staff),
     ("/staff/tickets/x/status", Who::Staff),
     ("/staff/tickets/x/assign", Who::Staff),

@@ -463,3 +463,53 @@ async fn nothing_is_shown_or_deleted_before_the_address_is_verified() {
         .unwrap_err();
     assert!(err.to_string().contains("not a request for"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_requester_downloads_the_copy_once_within_seven_days() {
+    let t = spawn().await;
+    let news = [
+        ("name", "Ann Lee"),
+        ("email", "ann@leeeye.example"),
+        ("practice", ""),
+        ("consent", "yes"),
+    ];
+    assert_eq!(t.post("/newsletter", "/newsletter", &news).await.0, 303);
+    let id = verified_request(&t, "access").await;
+    rights::send_access_copy(&t.site, "staff:test", &id)
+        .await
+        .unwrap();
+    let token = link(&t, "rights_download", "/privacy-center/download/").await;
+    let page = format!("/privacy-center/download/{token}");
+    let (status, body) = t.get(&page).await;
+    assert_eq!(status, 200);
+    assert!(
+        body.contains("Download my data"),
+        "a scanner's GET downloads nothing"
+    );
+    let (status, json) = t.post(&page, &page, &[]).await;
+    assert_eq!(status, 200);
+    let copy: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert!(json.contains("ann@leeeye.example"), "{copy}");
+    // The page itself is gone now, so the form comes from another page.
+    let (status, body) = t.post("/privacy-center", &page, &[]).await;
+    assert_eq!(status, 410, "the link works once");
+    assert!(body.contains("used"));
+    let mut tx = t.site.store.read().await.unwrap();
+    let listed = rights::list_requests(&mut tx, t.site.now()).await.unwrap();
+    assert_eq!(
+        listed.iter().find(|l| l.request.id == id).unwrap().state,
+        RequestState::Fulfilled
+    );
+    drop(tx);
+
+    // A second request's link expires after seven days unused.
+    let id = verified_request(&t, "access").await;
+    rights::send_access_copy(&t.site, "staff:test", &id)
+        .await
+        .unwrap();
+    let token = link(&t, "rights_download", "/privacy-center/download/").await;
+    t.clock.advance_secs(7 * 86_400);
+    let (status, body) = t.get(&format!("/privacy-center/download/{token}")).await;
+    assert_eq!(status, 410);
+    assert!(body.contains("expired"));
+}
