@@ -8,6 +8,7 @@
 //! | Newsletter contacts, their sends and their marketing answers | marketing data | 3 years after the last interaction, or at opt-out |
 //! | The usage log (IP prefix, browser, pages) | usage logs | the configured short period |
 //! | Sent e-mail in the outbox | usage logs | the configured short period |
+//! | Expired privacy-center links (their hashes) | usage logs | the configured period after expiry |
 //! | Support tickets flagged as from a child under 13, with their messages | children's data | at the next run |
 //! | Support tickets from unknown e-mail senders (no account) | account data | 1 year after their last activity |
 //!
@@ -85,11 +86,21 @@ struct AgeSweep {
     delete: &'static str,
 }
 
-const AGE_SWEEPS: &[AgeSweep] = &[AgeSweep {
-    class: DataClass::UsageLogs,
-    count: "SELECT count(*) FROM usage_log WHERE at < $1",
-    delete: "DELETE FROM usage_log WHERE at < $1",
-}];
+const AGE_SWEEPS: &[AgeSweep] = &[
+    AgeSweep {
+        class: DataClass::UsageLogs,
+        count: "SELECT count(*) FROM usage_log WHERE at < $1",
+        delete: "DELETE FROM usage_log WHERE at < $1",
+    },
+    // Verification and download links of the privacy center, once they
+    // have expired, are kept like logs and then go; status links have no
+    // expiry and stay with their request.
+    AgeSweep {
+        class: DataClass::UsageLogs,
+        count: "SELECT count(*) FROM site_rights_tokens WHERE expires_at < $1",
+        delete: "DELETE FROM site_rights_tokens WHERE expires_at < $1",
+    },
+];
 
 const SWEEPS: &[Sweep] = &[
     Sweep {

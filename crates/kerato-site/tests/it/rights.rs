@@ -513,3 +513,40 @@ async fn the_requester_downloads_the_copy_once_within_seven_days() {
     assert_eq!(status, 410);
     assert!(body.contains("expired"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn expired_links_go_with_the_usage_logs_and_status_links_stay() {
+    use kerato_core::retention::DataClass;
+    use kerato_site::retention::{self, utc_date};
+    let t = spawn().await;
+    let id = verified_request(&t, "access").await;
+    rights::send_access_copy(&t.site, "staff:test", &id)
+        .await
+        .unwrap();
+    let tokens = |t: &TestSite| {
+        let site = t.site.clone();
+        async move {
+            let mut tx = site.store.read().await.unwrap();
+            let rows: Vec<(String,)> = kerato_db::on_tx!(tx, c => sqlx::query_as(
+                "SELECT purpose FROM site_rights_tokens ORDER BY purpose"
+            )
+            .fetch_all(&mut **c)
+            .await)
+            .unwrap();
+            rows.into_iter().map(|(p,)| p).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(tokens(&t).await, ["download", "status", "verify"]);
+    let day = |n: i64| {
+        utc_date(crate::NOW)
+            .checked_add(jiff::Span::new().days(n))
+            .unwrap()
+    };
+    // The download link expires after 7 days and the verify link after 2;
+    // each is kept 30 days more.
+    retention::run(&t.site, day(30), false).await.unwrap();
+    assert_eq!(tokens(&t).await, ["download", "status", "verify"]);
+    let report = retention::run(&t.site, day(40), false).await.unwrap();
+    assert_eq!(tokens(&t).await, ["status"]);
+    assert!(report.deleted(DataClass::UsageLogs) >= 2);
+}
