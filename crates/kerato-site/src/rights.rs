@@ -393,20 +393,15 @@ async fn usable_download(
     token: &str,
     now: Timestamp,
 ) -> Result<RightsRequest, SiteError> {
-    let (id, expires, used) = by_token(tx, token, "download")
-        .await?
-        .ok_or(SiteError::NotFound)?;
-    if used.is_some() {
-        return Err(SiteError::Gone(
+    match link_state(tx, token, "download", now).await? {
+        LinkState::Open(id) => load(tx, &id).await?.ok_or(SiteError::NotFound),
+        LinkState::Used => Err(SiteError::Gone(
             "this link has been used: it downloads the copy once. Make a new request in the privacy center if you need another copy".into(),
-        ));
-    }
-    if expires.is_some_and(|e| now.as_micros() >= e) {
-        return Err(SiteError::Gone(format!(
+        )),
+        LinkState::Expired => Err(SiteError::Gone(format!(
             "this link has expired: it worked for {DOWNLOAD_DAYS} days. Make a new request in the privacy center if you need a copy"
-        )));
+        ))),
     }
-    load(tx, &id).await?.ok_or(SiteError::NotFound)
 }
 
 /// Fulfils a verified deletion request: deletes what no rule keeps about
@@ -572,26 +567,47 @@ pub async fn receive(site: &Site, r: ValidRights) -> Result<(String, Option<Stri
     Ok((id, redacted))
 }
 
+/// What a single-use link opens: its request's ID, or why it no longer
+/// works. A link is valid through its expiry instant.
+enum LinkState {
+    Open(String),
+    Used,
+    Expired,
+}
+
+async fn link_state(
+    tx: &mut Tx,
+    token: &str,
+    purpose: &str,
+    now: Timestamp,
+) -> Result<LinkState, SiteError> {
+    let (id, expires_at, used_at) = by_token(tx, token, purpose)
+        .await?
+        .ok_or(SiteError::NotFound)?;
+    Ok(if used_at.is_some() {
+        LinkState::Used
+    } else if expires_at.is_some_and(|e| now.as_micros() > e) {
+        LinkState::Expired
+    } else {
+        LinkState::Open(id)
+    })
+}
+
 /// Why a verification link does not work, or the request it opens.
 async fn usable_verify_token(
     tx: &mut Tx,
     token: &str,
     now: Timestamp,
 ) -> Result<String, SiteError> {
-    let (id, expires_at, used_at) = by_token(tx, token, "verify")
-        .await?
-        .ok_or(SiteError::NotFound)?;
-    if used_at.is_some() {
-        return Err(SiteError::Conflict(
+    match link_state(tx, token, "verify", now).await? {
+        LinkState::Open(id) => Ok(id),
+        LinkState::Used => Err(SiteError::Conflict(
             "this link was already used: your e-mail address is verified. The status link is in the confirmation e-mail".into(),
-        ));
-    }
-    if expires_at.is_some_and(|e| now.as_micros() > e) {
-        return Err(SiteError::Forbidden(format!(
+        )),
+        LinkState::Expired => Err(SiteError::Forbidden(format!(
             "this link expired {VERIFY_HOURS} hours after it was sent; send your request again from the privacy center"
-        )));
+        ))),
     }
-    Ok(id)
 }
 
 /// Verifies the requester's e-mail: marks the link used, records the step,
