@@ -64,6 +64,7 @@ pub mod phi_guard;
 pub mod policy;
 pub mod retention;
 pub mod rights_request;
+pub mod secret;
 pub mod session;
 pub mod telemetry;
 pub mod time;

@@ -1,6 +1,7 @@
 //! The vendor site's settings: who the vendor is and how to reach it, shown
 //! on every page from configuration rather than written into templates.
 
+use kerato_core::secret::Secret;
 use serde::{Deserialize, Serialize};
 
 /// The `[site]` section of the configuration file.
@@ -26,18 +27,6 @@ pub struct SiteConfig {
     pub payment_processor_key: Secret,
 }
 
-/// A secret from the configuration: it never shows in `Debug` output, so a
-/// logged configuration does not leak it.
-#[derive(Clone, Deserialize, Serialize, PartialEq, Eq)]
-#[serde(transparent)]
-pub struct Secret(pub String);
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Secret(…)")
-    }
-}
-
 impl Default for SiteConfig {
     fn default() -> Self {
         Self {
@@ -47,7 +36,7 @@ impl Default for SiteConfig {
             public_url: "http://127.0.0.1:8081".into(),
             usage_log_days: 30,
             payment_processor_url: format!("http://{}", crate::processor_double::DEMO_ADDRESS),
-            payment_processor_key: Secret("sk_test_double".into()),
+            payment_processor_key: Secret::new("sk_test_double"),
         }
     }
 }

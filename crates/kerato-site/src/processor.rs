@@ -313,7 +313,7 @@ impl PaymentProcessor for HttpProcessor {
 pub fn processor_from_config(config: &SiteConfig) -> Arc<dyn PaymentProcessor> {
     Arc::new(HttpProcessor::new(
         &config.payment_processor_url,
-        &config.payment_processor_key.0,
+        config.payment_processor_key.expose(),
     ))
 }
 

@@ -3,7 +3,6 @@
 //! file holds a secret's value (so secrets can come from a mounted file
 //! rather than the environment). Command-line flags override all of these.
 
-use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
@@ -14,22 +13,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::cli::DataArgs;
 
-/// A secret value: `Debug` never shows it.
-#[derive(Clone, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(transparent)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret([redacted])")
-    }
-}
+pub use kerato_domain::secret::Secret;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
@@ -345,7 +329,7 @@ impl Config {
             .extract()
             .map_err(|e| anyhow::anyhow!("configuration: {}", e.to_string().replace('\n', "; ")))?;
         if let Some(url) = &data.database_url {
-            config.database.url = Some(Secret(url.clone()));
+            config.database.url = Some(Secret::new(url.clone()));
         }
         Ok(config)
     }
@@ -367,7 +351,7 @@ mod tests {
     #[test]
     fn secrets_are_redacted_in_debug() {
         let mut config = Config::default();
-        config.database.url = Some(Secret("postgres://u:hunter2@db/k".into()));
+        config.database.url = Some(Secret::new("postgres://u:hunter2@db/k"));
         let shown = format!("{config:?}");
         assert!(!shown.contains("hunter2"), "{shown}");
         assert!(shown.contains("[redacted]"));
