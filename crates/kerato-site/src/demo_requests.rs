@@ -10,6 +10,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use kerato_core::ValidationErrors;
+use kerato_core::phi_guard;
 use kerato_core::time::Timestamp;
 use kerato_db::{StoreError, Tx, execute, on_tx};
 use kerato_http::csrf::CsrfToken;
@@ -198,6 +199,9 @@ pub async fn all(tx: &mut Tx) -> Result<Vec<DemoRequest>, StoreError> {
 /// one transaction.
 pub async fn receive(site: &Site, d: &ValidDemo) -> Result<String, SiteError> {
     let now = site.now();
+    // The message is free text: patient data pasted by mistake is taken
+    // out before it is stored, and the removal audited by counts only.
+    let message = d.message.as_deref().map(phi_guard::redact);
     let id = kerato_core::ids::uuid_v7(now, rand::random()).to_string();
     let mut tx = site.store.write().await?;
     execute!(
@@ -213,7 +217,7 @@ pub async fn receive(site: &Site, d: &ValidDemo) -> Result<String, SiteError> {
         .bind(&d.phone)
         .bind(&d.practice_name)
         .bind(d.specialty.as_str())
-        .bind(&d.message)
+        .bind(message.as_ref().map(|m| m.text.as_str()))
     )?;
     let body = format!(
         "Dear {name},\n\nThank you for asking to see Kerato for {practice}. \
@@ -251,6 +255,20 @@ pub async fn receive(site: &Site, d: &ValidDemo) -> Result<String, SiteError> {
         },
     )
     .await?;
+    if let Some(m) = message.filter(|m| !m.findings.is_empty()) {
+        let summary = phi_guard::summary(&m.findings);
+        audit::record(
+            &mut tx,
+            now,
+            Event {
+                actor: Some("system:phi_guard"),
+                action: "demo_request.redacted",
+                subject: Some(&subject),
+                detail: Some(&summary),
+            },
+        )
+        .await?;
+    }
     tx.commit().await?;
     Ok(id)
 }
@@ -342,11 +360,18 @@ async fn submit(
             receive(&site, &valid).await?;
             Ok(Redirect::to("/demo/thanks").into_response())
         }
-        Err(errors) => Ok((
-            StatusCode::UNPROCESSABLE_ENTITY,
-            page(&site, &csrf, input, errors),
-        )
-            .into_response()),
+        Err(errors) => {
+            // Patient data pasted by mistake is not sent back out.
+            let input = DemoInput {
+                message: phi_guard::redact(&input.message).text,
+                ..input
+            };
+            Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                page(&site, &csrf, input, errors),
+            )
+                .into_response())
+        }
     }
 }
 

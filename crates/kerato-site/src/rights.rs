@@ -765,11 +765,19 @@ async fn submit(
             }
             .into_response())
         }
-        Err(errors) => Ok((
-            StatusCode::UNPROCESSABLE_ENTITY,
-            center(&site, &csrf, input, errors),
-        )
-            .into_response()),
+        Err(errors) => {
+            // The form comes back with patient data taken out: it is not
+            // sent out again, not even to the person who typed it.
+            let input = RightsInput {
+                details: phi_guard::redact(&input.details).text,
+                ..input
+            };
+            Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                center(&site, &csrf, input, errors),
+            )
+                .into_response())
+        }
     }
 }
 

@@ -75,16 +75,21 @@ async fn create(
     let (subject, message) = (form.get("subject"), form.get("message"));
     match tickets::open(&site, me, &subject, &message).await {
         Ok(id) => Ok(Redirect::to(&format!("/portal/tickets/{id}")).into_response()),
-        Err(SiteError::Validation(errors)) => Ok((
-            StatusCode::UNPROCESSABLE_ENTITY,
-            NewPage {
-                layout: Layout::new(&site, &csrf, "Open a support ticket", Section::Portal),
-                subject,
-                message,
-                errors,
-            },
-        )
-            .into_response()),
+        Err(SiteError::Validation(errors)) => {
+            // The form comes back redacted: patient data is not sent out
+            // again, not even to the person who typed it.
+            let shown = tickets::intake(&subject, &message);
+            Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                NewPage {
+                    layout: Layout::new(&site, &csrf, "Open a support ticket", Section::Portal),
+                    subject: shown.subject,
+                    message: shown.body,
+                    errors,
+                },
+            )
+                .into_response())
+        }
         Err(e) => Err(e),
     }
 }
@@ -150,7 +155,15 @@ async fn reply(
         Ok(()) => Ok(Redirect::to(&format!("/portal/tickets/{id}")).into_response()),
         Err(SiteError::Validation(errors)) => Ok((
             StatusCode::UNPROCESSABLE_ENTITY,
-            thread_page(&site, &csrf, me, &id, message, errors).await?,
+            thread_page(
+                &site,
+                &csrf,
+                me,
+                &id,
+                tickets::intake("", &message).body,
+                errors,
+            )
+            .await?,
         )
             .into_response()),
         Err(e) => Err(e),
@@ -251,7 +264,14 @@ async fn staff_reply(
         Ok(()) => Ok(back_to(&id)),
         Err(SiteError::Validation(errors)) => Ok((
             StatusCode::UNPROCESSABLE_ENTITY,
-            staff_thread_page(&site, &csrf, &id, message, errors).await?,
+            staff_thread_page(
+                &site,
+                &csrf,
+                &id,
+                tickets::intake("", &message).body,
+                errors,
+            )
+            .await?,
         )
             .into_response()),
         Err(e) => Err(e),

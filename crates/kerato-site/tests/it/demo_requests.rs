@@ -160,3 +160,80 @@ async fn the_consent_registry_keeps_history_and_the_latest_answer_wins() {
         "subjects of another kind are apart"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pasted_patient_data_is_redacted_when_stored_and_never_sent_back() {
+    let t = spawn().await;
+    let ssn = "219-09-9999";
+    let pasted = "Our patient SSN 219-09-9999 could not be booked.";
+    // Stored redacted, with the removal audited by counts only.
+    let fields: Vec<(&str, &str)> = GOOD
+        .iter()
+        .map(|(k, v)| {
+            if *k == "message" {
+                (*k, pasted)
+            } else {
+                (*k, *v)
+            }
+        })
+        .collect();
+    assert_eq!(t.post("/demo", "/demo", &fields).await.0, 303);
+    let mut tx = t.site.store.read().await.unwrap();
+    let (message,): (Option<String>,) = kerato_db::on_tx!(tx, c => sqlx::query_as(
+        "SELECT message FROM demo_requests"
+    )
+    .fetch_one(&mut **c)
+    .await)
+    .unwrap();
+    let message = message.unwrap();
+    assert!(message.contains("[redacted: Social Security number]") && !message.contains(ssn));
+    let id = kerato_site::demo_requests::all(&mut tx).await.unwrap()[0]
+        .id
+        .clone();
+    let events = kerato_site::audit::about(&mut tx, &format!("demo_request:{id}"))
+        .await
+        .unwrap();
+    assert!(events.iter().any(|e| e.action == "demo_request.redacted"
+        && e.detail.as_deref() == Some("1 Social Security number")));
+    drop(tx);
+
+    // A form refused for another reason comes back without the number.
+    let bad: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| {
+            if *k == "email" {
+                (*k, "nope")
+            } else {
+                (*k, *v)
+            }
+        })
+        .collect();
+    let (status, page) = t.post("/demo", "/demo", &bad).await;
+    assert_eq!(status, 422);
+    assert!(!page.contains(ssn), "the demo form sent the SSN back");
+    let (status, page) = t
+        .post(
+            "/privacy-center",
+            "/privacy-center",
+            &[
+                ("name", "Ann"),
+                ("email", "nope"),
+                ("kind", "access"),
+                ("details", pasted),
+            ],
+        )
+        .await;
+    assert_eq!(status, 422);
+    assert!(!page.contains(ssn), "the privacy center sent the SSN back");
+    let owner = crate::accounts::sign_up(&t, "ann@leeeye.example").await;
+    let (status, page) = owner
+        .post(
+            "/portal/tickets/new",
+            "/portal/tickets/new",
+            &[("subject", ""), ("message", pasted)],
+        )
+        .await;
+    assert_eq!(status, 422);
+    assert!(!page.contains(ssn), "the ticket form sent the SSN back");
+    assert!(page.contains("[redacted: Social Security number]"));
+}
