@@ -331,30 +331,27 @@ async fn staff_steps_go_through_the_engine_and_the_list_is_by_urgency() {
 async fn verified_request(t: &TestSite, kind: &'static str) -> String {
     // A second apart, so the newest verification e-mail is this one.
     t.clock.advance_secs(1);
-    let before: Vec<String> = {
-        let mut tx = t.site.store.read().await.unwrap();
-        let rows: Vec<(String,)> =
-            kerato_db::on_tx!(tx, c => sqlx::query_as("SELECT id FROM site_rights_requests")
-            .fetch_all(&mut **c)
-            .await)
-            .unwrap();
-        rows.into_iter().map(|(id,)| id).collect()
-    };
+    let before = request_ids(t).await;
     let (status, _) = submit(t, &with("kind", kind)).await;
     assert_eq!(status, 200);
     let token = link(t, "rights_verify", "/privacy-center/verify/").await;
     let page = format!("/privacy-center/verify/{token}");
     t.post(&page, &page, &[]).await;
+    request_ids(t)
+        .await
+        .into_iter()
+        .find(|id| !before.contains(id))
+        .unwrap()
+}
+
+async fn request_ids(t: &TestSite) -> Vec<String> {
     let mut tx = t.site.store.read().await.unwrap();
     let rows: Vec<(String,)> =
         kerato_db::on_tx!(tx, c => sqlx::query_as("SELECT id FROM site_rights_requests")
         .fetch_all(&mut **c)
         .await)
         .unwrap();
-    rows.into_iter()
-        .map(|(id,)| id)
-        .find(|id| !before.contains(id))
-        .unwrap()
+    rows.into_iter().map(|(id,)| id).collect()
 }
 
 #[tokio::test(flavor = "multi_thread")]
