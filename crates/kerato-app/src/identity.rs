@@ -477,7 +477,7 @@ impl App {
             .transpose()
             .map_err(AppError::NotReady)?
             .ok_or_else(unauthenticated)?;
-        let accepted = match matching_step(&secret, code, self.now()) {
+        let accepted = match matching_step(&secret, code, self.clock.outside_now()) {
             Some(step) => store::advance_mfa_step(&mut tx, user.id, step)
                 .await?
                 .then_some("totp"),
@@ -553,7 +553,7 @@ impl App {
                 AppError::Conflict("start the enrolment again: no code is waiting".into())
             })?;
         let secret = TotpSecret::from_base32(&pending).map_err(AppError::NotReady)?;
-        let Some(step) = matching_step(&secret, code, self.now()) else {
+        let Some(step) = matching_step(&secret, code, self.clock.outside_now()) else {
             return Err(AppError::Validation(ValidationErrors::single(
                 "code",
                 "that code does not match; enter the 6 digits your app shows now",
@@ -919,7 +919,10 @@ impl App {
             &id,
             &user.email,
             "Your Kerato account",
-            &format!("An account was created for you. Open /invite/{token} on your practice's Kerato server within 7 days to choose your password."),
+            &format!(
+                "An account was created for you. Open {} within 7 days to choose your password.",
+                self.link(&format!("/invite/{token}"))
+            ),
             self.now(),
         )
         .await?;

@@ -51,6 +51,9 @@ pub struct App {
     /// Encrypted files beside the database (clinical photos); none when
     /// the deployment has no data-directory key to derive theirs from.
     attachments: Option<Arc<kerato_store::attachments::AttachmentStore>>,
+    /// Where staff and patients reach this server (`https://host:port`, no
+    /// trailing slash), for the links in e-mail.
+    public_url: Arc<str>,
 }
 
 impl App {
@@ -62,7 +65,20 @@ impl App {
             bookings: Arc::new(batch::Combiner::default()),
             reference: Arc::new(reference::ReferenceCache::default()),
             attachments: None,
+            public_url: Arc::from("http://127.0.0.1:8080"),
         }
+    }
+
+    /// Links in e-mail point to `url` (`https://clinic.example:8443`).
+    pub fn with_public_url(mut self, url: &str) -> Self {
+        self.public_url = Arc::from(url.trim_end_matches('/'));
+        self
+    }
+
+    /// The absolute address of `path` on this server, for a link in an
+    /// e-mail: a mail client has no page to resolve a relative link against.
+    pub fn link(&self, path: &str) -> String {
+        format!("{}{path}", self.public_url)
     }
 
     /// Stores clinical photos and documents in `attachments`.

@@ -54,6 +54,14 @@ impl fmt::Display for Timestamp {
 /// The one source of "now".
 pub trait Clock: Send + Sync + fmt::Debug {
     fn now(&self) -> Timestamp;
+
+    /// The instant the world outside Kerato is at, for what must agree with
+    /// it: the codes an authenticator app shows. It is [`Clock::now`] on
+    /// every clock but the demo's, which can run ahead of the real time
+    /// while a phone's authenticator cannot.
+    fn outside_now(&self) -> Timestamp {
+        self.now()
+    }
 }
 
 /// A clock that shows whatever the test sets; it moves only when told to.

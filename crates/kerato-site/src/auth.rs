@@ -391,11 +391,12 @@ async fn mfa(
     let user = session.user;
     let now = site.now();
     let code = form.get("code").trim().replace(' ', "");
+    // Codes come from the user's phone, which knows only the real time.
     let step = user
         .totp_secret
         .as_deref()
         .and_then(|s| TotpSecret::from_base32(s).ok())
-        .and_then(|secret| totp::matching_step(&secret, &code, now))
+        .and_then(|secret| totp::matching_step(&secret, &code, site.clock.outside_now()))
         .filter(|step| user.totp_last_step.is_none_or(|last| *step > last));
     let mut tx = site.store.write().await?;
     let subject = format!("user:{}", user.id);

@@ -273,7 +273,9 @@ async fn enrol(
         SiteError::BadRequest("the key on the form was changed; reload the page".into())
     })?;
     let now = site.now();
-    let Some(step) = totp::matching_step(&secret, form.get("code").trim(), now) else {
+    // Codes come from the user's phone, which knows only the real time.
+    let outside = site.clock.outside_now();
+    let Some(step) = totp::matching_step(&secret, form.get("code").trim(), outside) else {
         let errors = ValidationErrors::single(
             "code",
             "that code does not match the key; enter the 6-digit code the app shows now",

@@ -97,6 +97,12 @@ pub enum Command {
         /// waiting.
         #[arg(long, default_value_t = 0, value_name = "DAYS")]
         days_ahead: u16,
+        /// Start the demo's clock at this instant (RFC 3339, such as
+        /// 2027-01-13T15:00:00Z) and let it run on from there; a new demo is
+        /// seeded around it, so it shows the same days whatever today is.
+        /// Authenticator codes still follow the real time.
+        #[arg(long, value_name = "INSTANT", value_parser = parse_instant)]
+        clock: Option<kerato_domain::time::Timestamp>,
     },
     /// Run the vendor site.
     Site {
@@ -284,6 +290,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             bind,
             site_bind,
             days_ahead,
+            clock,
         } => {
             let data = DataArgs {
                 data_dir,
@@ -292,7 +299,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             let mut config = Config::load(cli.config.as_deref(), &data)?;
             config.server.bind = vec![bind];
             telemetry::init(&config.log);
-            serve::demo(&config, &data, site_bind, days_ahead).await
+            serve::demo(&config, &data, site_bind, days_ahead, clock).await
         }
         Command::SiteImportMail { data_dir, maildir } => {
             let data = DataArgs {
@@ -383,4 +390,11 @@ pub async fn run(cli: Cli) -> Result<()> {
             datadir::preview_telemetry(&config, &data).await
         }
     }
+}
+
+/// Reads an RFC 3339 instant for `--clock`.
+fn parse_instant(raw: &str) -> Result<kerato_domain::time::Timestamp, String> {
+    raw.parse::<jiff::Timestamp>()
+        .map(kerato_domain::time::Timestamp::from_jiff)
+        .map_err(|e| format!("write an RFC 3339 instant such as 2027-01-13T15:00:00Z ({e})"))
 }

@@ -40,12 +40,17 @@ pub enum LogFormat {
 pub struct ServerConfig {
     #[serde(deserialize_with = "one_or_many")]
     pub bind: Vec<SocketAddr>,
+    /// The address staff reach the server at, for links in e-mail
+    /// (invitations, password resets, records ready); unset means the first
+    /// bind address, with this machine's host name for 0.0.0.0 or [::].
+    pub public_url: Option<String>,
 }
 
 impl Default for ServerConfig {
     fn default() -> Self {
         Self {
             bind: vec![SocketAddr::from(([127, 0, 0, 1], 8080))],
+            public_url: None,
         }
     }
 }
@@ -191,6 +196,10 @@ pub const EXAMPLE: &str = r#"# Kerato configuration.
 # Addresses to listen on. Plain HTTP is allowed only when every address is
 # loopback; anything else needs TLS.
 bind = ["127.0.0.1:8080"]
+# The address staff and patients reach this server at, for the links in
+# e-mail (invitations, password resets, records ready). Unset means the first
+# bind address, with this machine's host name in place of 0.0.0.0 or [::].
+# public_url = "https://clinic.example.internal:8443"
 
 [tls]
 # auto: TLS unless every bind address is loopback; on: always; off: never.

@@ -10,7 +10,7 @@ use axum::Router;
 use axum_server::Handle;
 use axum_server::tls_rustls::RustlsConfig;
 use kerato_app::App;
-use kerato_app::clock::{DaysAheadClock, SystemClock};
+use kerato_app::clock::{DemoClock, SystemClock};
 use kerato_domain::time::Clock;
 use kerato_store::{ClinicSchema, OpenMode, Store};
 use kerato_web::WebOptions;
@@ -80,32 +80,70 @@ pub fn rustls_config(cert_path: &Path, key_path: &Path) -> Result<RustlsConfig> 
     Ok(RustlsConfig::from_config(Arc::new(server)))
 }
 
-/// Binds every address first, so a port in use fails before anything is
-/// served, then serves until SIGINT or SIGTERM and shuts down gracefully.
-async fn run_servers(servers: Vec<(SocketAddr, Router, Option<RustlsConfig>, &str)>) -> Result<()> {
-    let mut bound = Vec::new();
-    for (addr, router, tls, label) in servers {
-        let listener =
-            std::net::TcpListener::bind(addr).with_context(|| format!("listening on {addr}"))?;
-        listener.set_nonblocking(true)?;
-        let local = listener.local_addr()?;
-        let scheme = if tls.is_some() { "https" } else { "http" };
-        println!("{label} listening on {scheme}://{local}");
-        bound.push((listener, router, tls));
+/// A listening socket, bound before anything is served so that a port in
+/// use fails first and the real port (after `:0`) is known for links.
+struct Bound {
+    listener: std::net::TcpListener,
+    local: SocketAddr,
+}
+
+fn bind(addr: SocketAddr) -> Result<Bound> {
+    let listener =
+        std::net::TcpListener::bind(addr).with_context(|| format!("listening on {addr}"))?;
+    listener.set_nonblocking(true)?;
+    let local = listener.local_addr()?;
+    Ok(Bound { listener, local })
+}
+
+/// The address links in e-mail point to: `server.public_url`, or the first
+/// listener's, with this machine's host name in place of an unspecified
+/// address (0.0.0.0 or [::]), which no browser can open.
+fn public_url(config: &Config, first: SocketAddr, tls: bool) -> Result<String> {
+    if let Some(url) = &config.server.public_url {
+        let url = url.trim().trim_end_matches('/');
+        let rest = url
+            .strip_prefix("https://")
+            .or_else(|| url.strip_prefix("http://"));
+        match rest {
+            Some(host) if !host.is_empty() && !host.contains(['/', '?', '#', ' ']) => {
+                return Ok(url.to_string());
+            }
+            _ => bail!(
+                "server.public_url must be http:// or https:// and a host with an optional port, such as https://clinic.example.internal:8443, not {url:?}"
+            ),
+        }
     }
+    let scheme = if tls { "https" } else { "http" };
+    if first.ip().is_unspecified() {
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .map(|h| h.trim().to_string())
+            .ok()
+            .filter(|h| !h.is_empty())
+            .unwrap_or_else(|| "localhost".into());
+        Ok(format!("{scheme}://{host}:{}", first.port()))
+    } else {
+        Ok(format!("{scheme}://{first}"))
+    }
+}
+
+/// Serves each bound listener until SIGINT or SIGTERM and shuts down
+/// gracefully.
+async fn run_servers(servers: Vec<(Bound, Router, Option<RustlsConfig>, &str)>) -> Result<()> {
     let handle: Handle<SocketAddr> = Handle::new();
     let mut tasks = tokio::task::JoinSet::new();
-    for (listener, router, tls) in bound {
+    for (bound, router, tls, label) in servers {
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        println!("{label} listening on {scheme}://{}", bound.local);
         let service = router.into_make_service_with_connect_info::<SocketAddr>();
         let handle = handle.clone();
         match tls {
             Some(tls) => {
                 let server =
-                    axum_server::tls_rustls::from_tcp_rustls(listener, tls)?.handle(handle);
+                    axum_server::tls_rustls::from_tcp_rustls(bound.listener, tls)?.handle(handle);
                 tasks.spawn(async move { server.serve(service).await });
             }
             None => {
-                let server = axum_server::from_tcp(listener)?.handle(handle);
+                let server = axum_server::from_tcp(bound.listener)?.handle(handle);
                 tasks.spawn(async move { server.serve(service).await });
             }
         }
@@ -330,20 +368,34 @@ fn start_site_mail(config: &Config, site: &kerato_site::Site) -> Result<()> {
 pub async fn serve(config: &Config, data: &DataArgs) -> Result<()> {
     let tls = tls_settings(config, &data.data_dir)?;
     let clock = Arc::new(SystemClock);
+    let listeners = config
+        .server
+        .bind
+        .iter()
+        .map(|addr| bind(*addr))
+        .collect::<Result<Vec<_>>>()?;
+    let first = listeners
+        .first()
+        .map(|b| b.local)
+        .context("server.bind lists no address")?;
+    let url = public_url(config, first, tls.is_some())?;
     let store = datadir::open_store(config, data, OpenMode::Existing).await?;
     ready_store(config, &store, clock.as_ref()).await?;
-    let app = datadir::attach_files(App::new(store.clone(), clock), config, &data.data_dir);
+    let app = datadir::attach_files(
+        App::new(store.clone(), clock).with_public_url(&url),
+        config,
+        &data.data_dir,
+    );
+    println!("links in e-mail point to {url} (server.public_url)");
     start_mail_worker(config, &app)?;
     start_clinical_timers(&app);
     start_telemetry(config, &app)?;
     let options = WebOptions { tls: tls.is_some() };
-    let servers = config
-        .server
-        .bind
-        .iter()
-        .map(|addr| {
+    let servers = listeners
+        .into_iter()
+        .map(|bound| {
             (
-                *addr,
+                bound,
                 kerato_web::router(app.clone(), options),
                 tls.clone(),
                 "clinic",
@@ -361,11 +413,18 @@ pub async fn site(config: &Config, bind: SocketAddr, data_dir: &Path) -> Result<
             "the vendor site serves only loopback addresses until it has its own TLS setup; use 127.0.0.1"
         );
     }
+    let bound = self::bind(bind)?;
     let site = datadir::open_site(config, data_dir, Arc::new(SystemClock)).await?;
     site.start_timers();
     start_site_mail(config, &site)?;
     let store = site.store.clone();
-    let result = run_servers(vec![(bind, kerato_site::router(site, false), None, "site")]).await;
+    let result = run_servers(vec![(
+        bound,
+        kerato_site::router(site, false),
+        None,
+        "site",
+    )])
+    .await;
     store.close().await;
     result
 }
@@ -375,26 +434,43 @@ pub async fn demo(
     data: &DataArgs,
     site_bind: SocketAddr,
     days_ahead: u16,
+    start: Option<kerato_domain::time::Timestamp>,
 ) -> Result<()> {
     for addr in config.server.bind.iter().chain([&site_bind]) {
         if !addr.ip().is_loopback() {
             bail!("the demo serves loopback addresses only; {addr} is not one");
         }
     }
-    let clock = Arc::new(DaysAheadClock::new(days_ahead).map_err(anyhow::Error::msg)?);
+    let clock = Arc::new(
+        match start {
+            Some(at) => DemoClock::starting_at(at, days_ahead),
+            None => DemoClock::days_ahead(days_ahead),
+        }
+        .map_err(anyhow::Error::msg)?,
+    );
+    let clinic_bind = config.server.bind.first().copied().unwrap_or(site_bind);
+    // Both listeners first: the ports they really got (`:0` in tests) are
+    // where the links in each deployment's e-mail must point.
+    let clinic_listener = bind(clinic_bind)?;
+    let site_listener = bind(site_bind)?;
     let prepared = datadir::prepare(config, data, &[], clock.as_ref()).await?;
     // The demo's card payments go to the local processor double, on a free
     // port so that several demos (and the browser tests) can run at once.
     let double = kerato_site::processor_double::spawn_processor_double("127.0.0.1:0").await?;
     let mut site_config = config.clone();
     site_config.site.payment_processor_url = double.url.clone();
+    site_config.site.public_url = format!("http://{}", site_listener.local);
     let site = datadir::open_site(&site_config, &data.data_dir.join("site"), clock.clone()).await?;
     let app = datadir::attach_files(
-        App::new(prepared.store.clone(), clock),
+        App::new(prepared.store.clone(), clock)
+            .with_public_url(&format!("http://{}", clinic_listener.local)),
         config,
         &data.data_dir,
     );
     let seeded = kerato_app::demo::seed(&app).await?;
+    if let Some(at) = start {
+        println!("the demo's clock started at {at}");
+    }
     if days_ahead > 0 {
         println!("training mode: the demo's clock runs {days_ahead} days ahead");
     }
@@ -457,16 +533,15 @@ pub async fn demo(
         kerato_site::demo::DEMO_CUSTOMER
     );
     let options = WebOptions { tls: false };
-    let clinic_bind = config.server.bind.first().copied().unwrap_or(site_bind);
     let result = run_servers(vec![
         (
-            clinic_bind,
+            clinic_listener,
             kerato_web::router(app, options),
             None,
             "clinic",
         ),
         (
-            site_bind,
+            site_listener,
             kerato_site::router(site.clone(), false),
             None,
             "site",

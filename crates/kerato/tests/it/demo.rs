@@ -57,6 +57,8 @@ async fn demo_is_ready_in_under_five_seconds_and_reuses_its_data() {
         "127.0.0.1:0",
         "--site-bind",
         "127.0.0.1:0",
+        "--clock",
+        crate::support::DEMO_CLOCK,
     ];
 
     let started = Instant::now();
@@ -114,5 +116,71 @@ async fn demo_is_ready_in_under_five_seconds_and_reuses_its_data() {
     assert_eq!(again, locations);
     drop(second);
     eprintln!("demo ready in {elapsed:?}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// In training mode the demo's clock runs ahead, but an authenticator app
+/// on a phone shows codes for the real time: the administrator, whose role
+/// always needs the second factor, must still get in with such a code.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn training_mode_takes_the_codes_a_real_authenticator_shows() {
+    use kerato_domain::time::Clock;
+    let dir = temp("demo-ahead");
+    let data = dir.join("demo");
+    let running = start(
+        &[
+            "demo",
+            "--data-dir",
+            data.to_str().unwrap(),
+            "--bind",
+            "127.0.0.1:0",
+            "--site-bind",
+            "127.0.0.1:0",
+            "--clock",
+            crate::support::DEMO_CLOCK,
+            "--days-ahead",
+            "10",
+        ],
+        &[],
+        2,
+    )
+    .await;
+    let base = &running.urls[0];
+    let jar = format!("kerato_csrf={CSRF}");
+    let http = client();
+    let resp = http
+        .post(format!("{base}/login"))
+        .header("cookie", &jar)
+        .form(&[
+            ("csrf", CSRF),
+            ("email", "admin@riverside.example"),
+            ("password", "kerato demo password"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 303);
+    assert_eq!(resp.headers()["location"], "/login/code");
+    let pending = resp.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let secret =
+        kerato_domain::totp::TotpSecret::from_base32(kerato_app::demo::DEMO_TOTP_SECRET).unwrap();
+    let real = kerato_app::clock::SystemClock.now();
+    let code = kerato_domain::totp::code_for_step(&secret, kerato_domain::totp::step_at(real), 6);
+    let resp = http
+        .post(format!("{base}/login/code"))
+        .header("cookie", format!("{jar}; {pending}"))
+        .form(&[("csrf", CSRF), ("code", code.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 303, "the real code was refused");
+    assert_eq!(resp.headers()["location"], "/");
+    drop(running);
     std::fs::remove_dir_all(dir).unwrap();
 }

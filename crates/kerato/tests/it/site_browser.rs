@@ -47,6 +47,8 @@ async fn demo_with_mail(data: &std::path::Path, smtp: &str) -> (Running, String)
             "127.0.0.1:0",
             "--site-bind",
             "127.0.0.1:0",
+            "--clock",
+            crate::support::DEMO_CLOCK,
         ],
         &[
             ("KERATO_MAIL__SMTP_URL", smtp),
