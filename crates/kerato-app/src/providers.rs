@@ -114,6 +114,18 @@ impl App {
         Ok(store::hours_of(&mut tx, provider).await?)
     }
 
+    /// One working-hours template of the practice.
+    pub async fn hours_template(
+        &self,
+        caller: &Caller,
+        id: HoursTemplateId,
+    ) -> Result<HoursTemplate, AppError> {
+        self.require(caller, Resource::Appointment, Action::Query, None)
+            .await?;
+        let mut tx = self.store.read().await?;
+        own_hours(&mut tx, caller, id).await
+    }
+
     /// Adds a working-hours template. It must be at one of the provider's
     /// locations and clash with none of their other templates.
     pub async fn add_hours(

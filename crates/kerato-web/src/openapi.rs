@@ -5,7 +5,7 @@ use kerato_domain::FieldError;
 use utoipa::OpenApi;
 
 use crate::error::Problem;
-use crate::{patients, scheduling, tenancy};
+use crate::{patients, providers, scheduling, tenancy};
 
 #[derive(Debug, OpenApi)]
 #[openapi(
@@ -24,6 +24,16 @@ use crate::{patients, scheduling, tenancy};
         scheduling::book,
         scheduling::api_status,
         scheduling::api_next_available,
+        providers::api_list,
+        providers::api_get,
+        providers::api_create,
+        providers::api_update,
+        providers::api_hours,
+        providers::api_get_hours,
+        providers::api_add_hours,
+        providers::api_replace_hours,
+        providers::api_remove_hours,
+        providers::api_time_off,
     ),
     components(schemas(Problem, FieldError, tenancy::LocationView, tenancy::LocationBody,
         tenancy::OrganisationView, tenancy::OrganisationBody, patients::PatientView,
@@ -31,10 +41,14 @@ use crate::{patients, scheduling, tenancy};
         kerato_domain::patients::PatientInput, scheduling::AppointmentView,
         kerato_app::scheduling::BookingRequest, kerato_domain::scheduling::RepeatedHour,
         scheduling::StatusBody, scheduling::NextAvailableBody, scheduling::NextAvailableView,
-        kerato_domain::scheduling::VisitStatus)),
+        kerato_domain::scheduling::VisitStatus, providers::ProviderView, providers::HoursView,
+        providers::WindowView, providers::TimeOffBody, providers::TimeOffView,
+        kerato_domain::providers::ProviderInput, kerato_domain::providers::hours::HoursInput,
+        kerato_domain::providers::hours::DayHoursInput)),
     tags((name = "tenancy", description = "The organisation and its locations"),
         (name = "patients", description = "The patient registry"),
-        (name = "scheduling", description = "Appointments"))
+        (name = "scheduling", description = "Appointments"),
+        (name = "providers", description = "Providers, their working hours and time off"))
 )]
 pub struct ApiDoc;
 

@@ -117,6 +117,7 @@ impl Provider {
                 VisitTypeScope::Only(types) => Some(types.iter().map(|t| t.to_string()).collect()),
             },
             status: Some(self.status.as_str().to_string()),
+            version: Some(self.version),
         }
     }
 }
@@ -154,6 +155,9 @@ pub struct ProviderInput {
     /// `active` (the default) or `inactive`.
     #[serde(default)]
     pub status: Option<String>,
+    /// An edit only: the version it started from, as read.
+    #[serde(default)]
+    pub version: Option<i64>,
 }
 
 /// A validated provider, before the practice's own records are checked
@@ -339,6 +343,7 @@ mod tests {
             location_ids: vec![],
             visit_type_ids: Some(vec![]),
             status: Some("retired".into()),
+            version: None,
         }
         .validate()
         .unwrap_err();
