@@ -164,6 +164,12 @@ pub const MIGRATIONS: &[Migration] = &[
             postgres: include_str!("../migrations/0022_providers.postgres.sql"),
         }),
     },
+    Migration {
+        version: 23,
+        name: "setup",
+        sql: include_str!("../migrations/0023_setup.sql"),
+        dialect: None,
+    },
 ];
 
 /// The clinic's schema on a [`Store`]: what `kerato init`, `serve` and

@@ -342,6 +342,12 @@ pub const OTHER_TABLES: &[(&str, &str)] = &[
     ("appointment_types", "the practice's visit types"),
     ("provider_windows", "clinicians' weekly hours"),
     ("provider_hours", "clinicians' working-hours templates"),
+    ("location_hours", "each location's opening hours"),
+    ("setup_skips", "set-up steps the administrator skipped"),
+    (
+        "messaging_settings",
+        "the server's e-mail and text-message settings",
+    ),
     (
         "provider_visit_types",
         "the visit types each clinician takes",

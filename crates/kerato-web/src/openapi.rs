@@ -5,7 +5,7 @@ use kerato_domain::FieldError;
 use utoipa::OpenApi;
 
 use crate::error::Problem;
-use crate::{patients, providers, scheduling, tenancy};
+use crate::{patients, providers, scheduling, setup, tenancy};
 
 #[derive(Debug, OpenApi)]
 #[openapi(
@@ -34,6 +34,15 @@ use crate::{patients, providers, scheduling, tenancy};
         providers::api_replace_hours,
         providers::api_remove_hours,
         providers::api_time_off,
+        setup::api_progress,
+        setup::api_skip,
+        setup::api_defaults,
+        setup::api_notice,
+        setup::api_opening_hours,
+        setup::api_set_hours,
+        setup::api_messaging,
+        setup::api_save_messaging,
+        setup::api_test_message,
     ),
     components(schemas(Problem, FieldError, tenancy::LocationView, tenancy::LocationBody,
         tenancy::OrganisationView, tenancy::OrganisationBody, patients::PatientView,
@@ -44,11 +53,15 @@ use crate::{patients, providers, scheduling, tenancy};
         kerato_domain::scheduling::VisitStatus, providers::ProviderView, providers::HoursView,
         providers::WindowView, providers::TimeOffBody, providers::TimeOffView,
         kerato_domain::providers::ProviderInput, kerato_domain::providers::hours::HoursInput,
-        kerato_domain::providers::hours::DayHoursInput)),
+        kerato_domain::providers::hours::DayHoursInput, setup::StepView, setup::SetupView,
+        setup::DefaultsBody, setup::DefaultsView, setup::NoticeBody, setup::NoticeView,
+        setup::OpeningHoursBody, kerato_domain::setup::OpeningHoursInput, setup::MessagingView,
+        kerato_domain::setup::MessagingInput, setup::TestBody)),
     tags((name = "tenancy", description = "The organisation and its locations"),
         (name = "patients", description = "The patient registry"),
         (name = "scheduling", description = "Appointments"),
-        (name = "providers", description = "Providers, their working hours and time off"))
+        (name = "providers", description = "Providers, their working hours and time off"),
+        (name = "setup", description = "The first-run set-up, opening hours and messaging"))
 )]
 pub struct ApiDoc;
 

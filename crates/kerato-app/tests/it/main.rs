@@ -17,6 +17,7 @@ mod reminders;
 mod retention;
 mod rights;
 mod scheduling;
+mod setup;
 mod telemetry;
 mod tenancy;
 
