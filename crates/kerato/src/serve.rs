@@ -414,7 +414,13 @@ pub async fn site(config: &Config, bind: SocketAddr, data_dir: &Path) -> Result<
         );
     }
     let bound = self::bind(bind)?;
-    let site = datadir::open_site(config, data_dir, Arc::new(SystemClock)).await?;
+    let site = datadir::open_site(
+        config,
+        data_dir,
+        Arc::new(SystemClock),
+        OpenMode::CreateIfMissing,
+    )
+    .await?;
     site.start_timers();
     start_site_mail(config, &site)?;
     let store = site.store.clone();
@@ -460,7 +466,13 @@ pub async fn demo(
     let mut site_config = config.clone();
     site_config.site.payment_processor_url = double.url.clone();
     site_config.site.public_url = format!("http://{}", site_listener.local);
-    let site = datadir::open_site(&site_config, &data.data_dir.join("site"), clock.clone()).await?;
+    let site = datadir::open_site(
+        &site_config,
+        &data.data_dir.join("site"),
+        clock.clone(),
+        OpenMode::CreateIfMissing,
+    )
+    .await?;
     let app = datadir::attach_files(
         App::new(prepared.store.clone(), clock)
             .with_public_url(&format!("http://{}", clinic_listener.local)),

@@ -9,6 +9,7 @@ mod browser;
 mod cli;
 mod config;
 mod crash;
+mod data_dirs;
 mod demo;
 mod phi;
 mod site_browser;
