@@ -486,6 +486,9 @@ pub async fn demo(
     if days_ahead > 0 {
         println!("training mode: the demo's clock runs {days_ahead} days ahead");
     }
+    // The clinic's mail goes out as under `kerato serve` when an SMTP server
+    // (or SMS gateway) is configured; without one it stays queued.
+    start_mail_worker(config, &app)?;
     start_clinical_timers(&app);
     // The demo sends nothing unless its configuration turns telemetry on.
     start_telemetry(config, &app)?;
@@ -529,7 +532,8 @@ pub async fn demo(
     site.start_timers();
     start_site_mail(config, &site)?;
     println!(
-        "vendor site: http://{site_bind} (its own database in {})",
+        "vendor site: {} (its own database in {})",
+        site.config.public_url,
         data.data_dir.join("site").display()
     );
     println!(

@@ -11,6 +11,7 @@ mod config;
 mod crash;
 mod data_dirs;
 mod demo;
+mod demo_mail;
 mod phi;
 mod site_browser;
 mod support;
