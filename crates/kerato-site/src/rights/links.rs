@@ -29,6 +29,17 @@ async fn usable_download(
     }
 }
 
+/// Spends a single-use link.
+pub(super) async fn mark_used(tx: &mut Tx, token: &str, now: Timestamp) -> Result<(), StoreError> {
+    execute!(
+        tx,
+        sqlx::query("UPDATE site_rights_tokens SET used_at = $1 WHERE token_hash = $2")
+            .bind(now.as_micros())
+            .bind(token_hash(token))
+    )?;
+    Ok(())
+}
+
 /// A fresh random token and the hash that is stored for it.
 pub(super) fn token_pair() -> (String, String) {
     let token = new_token();
@@ -155,12 +166,7 @@ pub(super) async fn take_download(
     let now = site.now();
     let mut tx = site.store.write().await?;
     let request = usable_download(&mut tx, token, now).await?;
-    execute!(
-        &mut tx,
-        sqlx::query("UPDATE site_rights_tokens SET used_at = $1 WHERE token_hash = $2")
-            .bind(now.as_micros())
-            .bind(token_hash(token))
-    )?;
+    mark_used(&mut tx, token, now).await?;
     let copy = person_data::export(&mut tx, &request.email).await?;
     let subject = format!("rights_request:{}", request.id);
     audit::record(

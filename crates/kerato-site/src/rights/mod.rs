@@ -19,7 +19,6 @@ use kerato_core::rights_request::{
 use kerato_core::time::Timestamp;
 use kerato_db::{StoreError, Tx, execute, on_tx};
 
-use crate::accounts::token_hash;
 use crate::audit::{self, Event};
 use crate::consents::{self, Subject};
 use crate::outbox::{self, Outgoing};
@@ -31,7 +30,7 @@ mod links;
 mod pages;
 
 pub use alarms::{Attention, needing_attention, send_alarms};
-use links::{insert_token, token_pair, usable_verify_token};
+use links::{insert_token, mark_used, token_pair, usable_verify_token};
 pub(crate) use pages::routes;
 
 /// The request types the public form offers; the others of the engine
@@ -539,12 +538,7 @@ pub(super) async fn verify(
     let now = site.now();
     let mut tx = site.store.write().await?;
     let id = usable_verify_token(&mut tx, token, now).await?;
-    execute!(
-        &mut tx,
-        sqlx::query("UPDATE site_rights_tokens SET used_at = $1 WHERE token_hash = $2")
-            .bind(now.as_micros())
-            .bind(token_hash(token))
-    )?;
+    mark_used(&mut tx, token, now).await?;
     let r = load(&mut tx, &id).await?.ok_or(SiteError::NotFound)?;
     let mut timeline = apply(
         &mut tx,

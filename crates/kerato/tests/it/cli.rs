@@ -283,19 +283,7 @@ async fn site_mail_is_imported_redacted_and_the_site_retention_job_runs_dry() {
     let dir = temp("site-cli");
     let data = dir.join("site");
     // The site's first start makes its data; the commands then work on it.
-    let site = crate::support::start(
-        &[
-            "site",
-            "--data-dir",
-            data.to_str().unwrap(),
-            "--bind",
-            "127.0.0.1:0",
-        ],
-        &[],
-        1,
-    )
-    .await;
-    drop(site);
+    crate::support::start_site_once(&data).await;
     let maildir = dir.join("mail");
     std::fs::create_dir_all(maildir.join("new")).unwrap();
     std::fs::write(

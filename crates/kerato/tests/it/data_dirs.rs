@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
-use crate::support::{bin, init, run, start, temp};
+use crate::support::{bin, init, run, start_site_once, temp};
 
 /// The clinic's commands that open existing data, without `--data-dir`.
 const CLINIC: &[&[&str]] = &[
@@ -138,19 +138,7 @@ async fn site_commands_refuse_a_directory_that_holds_no_site_data() {
     std::fs::create_dir_all(&empty).unwrap();
     // A site whose key went missing: its database must not get a new one.
     let keyless = dir.join("keyless");
-    let site = start(
-        &[
-            "site",
-            "--data-dir",
-            keyless.to_str().unwrap(),
-            "--bind",
-            "127.0.0.1:0",
-        ],
-        &[],
-        1,
-    )
-    .await;
-    drop(site);
+    start_site_once(&keyless).await;
     std::fs::remove_file(keyless.join("site.key")).unwrap();
     let mail = maildir(&dir);
     for data in [&missing, &empty, &keyless] {
@@ -290,19 +278,7 @@ async fn retention_reports_carry_their_date_and_say_what_each_line_is_about() {
 
     // The site's first start makes its data; then its report.
     let site_dir = dir.join("site");
-    let site = start(
-        &[
-            "site",
-            "--data-dir",
-            site_dir.to_str().unwrap(),
-            "--bind",
-            "127.0.0.1:0",
-        ],
-        &[],
-        1,
-    )
-    .await;
-    drop(site);
+    start_site_once(&site_dir).await;
     let (ok, out, err) = run(&[
         "site-retention",
         "--dry-run",
