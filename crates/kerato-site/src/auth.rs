@@ -7,7 +7,7 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::{Extension, FromRequestParts, State};
+use axum::extract::{Extension, FromRequestParts, OptionalFromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -173,6 +173,22 @@ impl FromRequestParts<Site> for SignedIn {
             Some(_) => Err(SiteError::SecondFactor),
             None => Err(SiteError::SignIn),
         }
+    }
+}
+
+/// The signed-in person on a page anyone may open, or `None` for a visitor
+/// (or a sign-in still waiting for its second factor).
+impl OptionalFromRequestParts<Site> for SignedIn {
+    type Rejection = SiteError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        site: &Site,
+    ) -> Result<Option<Self>, Self::Rejection> {
+        Ok(session_of(site, &parts.headers)
+            .await?
+            .filter(|s| !s.mfa_pending)
+            .map(|s| SignedIn { user: s.user }))
     }
 }
 

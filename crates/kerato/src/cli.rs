@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use kerato_store::OpenMode;
 
 use crate::config::{self, Config, TlsMode};
 use crate::{bench, datadir, serve, telemetry};
@@ -309,7 +310,8 @@ pub async fn run(cli: Cli) -> Result<()> {
             let config = Config::load(cli.config.as_deref(), &data)?;
             telemetry::init(&config.log);
             let clock = std::sync::Arc::new(kerato_app::clock::SystemClock);
-            let site = datadir::open_site(&config, &data.data_dir, clock).await?;
+            let site =
+                datadir::open_site(&config, &data.data_dir, clock, OpenMode::Existing).await?;
             let report = kerato_site::import_maildir(&site, &maildir).await;
             site.store.close().await;
             let report = report?;
@@ -330,19 +332,14 @@ pub async fn run(cli: Cli) -> Result<()> {
             let config = Config::load(cli.config.as_deref(), &data)?;
             telemetry::init(&config.log);
             let clock = std::sync::Arc::new(kerato_app::clock::SystemClock);
-            let site = datadir::open_site(&config, &data.data_dir, clock).await?;
+            let site =
+                datadir::open_site(&config, &data.data_dir, clock, OpenMode::Existing).await?;
             let today = kerato_site::retention::utc_date(site.now());
-            let report = kerato_site::retention::run(&site, today, dry_run).await?;
-            for c in &report.classes {
-                let verb = if dry_run { "would delete" } else { "deleted" };
-                println!(
-                    "{:<40} {} due, {verb} {}",
-                    c.class.label(),
-                    c.due,
-                    if dry_run { c.due } else { c.deleted }
-                );
-            }
+            let report = kerato_site::retention::run(&site, today, dry_run).await;
             site.store.close().await;
+            for line in report?.lines() {
+                println!("{line}");
+            }
             Ok(())
         }
         Command::Site { bind, data_dir } => {

@@ -16,6 +16,7 @@ mod pages;
 mod retention;
 mod rights;
 mod staff;
+mod statement;
 mod telemetry;
 mod tickets;
 

@@ -185,6 +185,24 @@ pub async fn start(args: &[&str], env: &[(&str, &str)], expect_urls: usize) -> R
     }
 }
 
+/// Starts the vendor site once on `dir` and stops it: its first start is
+/// what makes the site's data there.
+pub async fn start_site_once(dir: &Path) {
+    let site = start(
+        &[
+            "site",
+            "--data-dir",
+            dir.to_str().unwrap(),
+            "--bind",
+            "127.0.0.1:0",
+        ],
+        &[],
+        1,
+    )
+    .await;
+    drop(site);
+}
+
 pub fn temp(label: &str) -> PathBuf {
     kerato_store::testing::temp_dir(label)
 }
