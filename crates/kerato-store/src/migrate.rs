@@ -155,6 +155,12 @@ pub const MIGRATIONS: &[Migration] = &[
             postgres: include_str!("../migrations/0021_audit_pseudonymise.postgres.sql"),
         }),
     },
+    Migration {
+        version: 23,
+        name: "password recovery",
+        sql: include_str!("../migrations/0023_password_recovery.sql"),
+        dialect: None,
+    },
 ];
 
 /// The clinic's schema on a [`Store`]: what `kerato init`, `serve` and

@@ -5,7 +5,7 @@ use kerato_domain::FieldError;
 use utoipa::OpenApi;
 
 use crate::error::Problem;
-use crate::{patients, scheduling, tenancy};
+use crate::{identity, patients, scheduling, tenancy};
 
 #[derive(Debug, OpenApi)]
 #[openapi(
@@ -24,6 +24,10 @@ use crate::{patients, scheduling, tenancy};
         scheduling::book,
         scheduling::api_status,
         scheduling::api_next_available,
+        identity::recovery::api_forgot,
+        identity::recovery::api_reset,
+        identity::recovery::api_change,
+        identity::recovery::api_admin_reset,
     ),
     components(schemas(Problem, FieldError, tenancy::LocationView, tenancy::LocationBody,
         tenancy::OrganisationView, tenancy::OrganisationBody, patients::PatientView,
@@ -31,10 +35,14 @@ use crate::{patients, scheduling, tenancy};
         kerato_domain::patients::PatientInput, scheduling::AppointmentView,
         kerato_app::scheduling::BookingRequest, kerato_domain::scheduling::RepeatedHour,
         scheduling::StatusBody, scheduling::NextAvailableBody, scheduling::NextAvailableView,
-        kerato_domain::scheduling::VisitStatus)),
+        kerato_domain::scheduling::VisitStatus,
+        identity::recovery::MessageView, identity::recovery::ForgotBody,
+        identity::recovery::ResetBody, identity::recovery::ChangeBody,
+        identity::recovery::AdminResetBody, identity::recovery::AdminResetView)),
     tags((name = "tenancy", description = "The organisation and its locations"),
         (name = "patients", description = "The patient registry"),
-        (name = "scheduling", description = "Appointments"))
+        (name = "scheduling", description = "Appointments"),
+        (name = "identity", description = "Passwords: recovery, changes and administrators' resets"))
 )]
 pub struct ApiDoc;
 
