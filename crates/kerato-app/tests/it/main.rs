@@ -12,6 +12,7 @@ mod patient_data;
 mod patients;
 mod photos;
 mod procedures;
+mod recovery;
 mod reminders;
 mod retention;
 mod rights;

@@ -45,7 +45,7 @@ pub async fn insert(tx: &mut Tx, r: &ResetRequest) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Self-service requests since `since`: (by this address, by this client).
+/// Self-service requests after `since`: (by this address, by this client).
 pub async fn recent_requests(
     tx: &mut Tx,
     address_key: &str,
@@ -54,8 +54,8 @@ pub async fn recent_requests(
 ) -> Result<(i64, i64), StoreError> {
     let counts: (i64, i64) = on_tx!(tx, c => sqlx::query_as(
         "SELECT \
-           (SELECT count(*) FROM password_resets WHERE address_key = $1 AND requested_at >= $3 AND issued_by IS NULL), \
-           (SELECT count(*) FROM password_resets WHERE client_key = $2 AND requested_at >= $3 AND issued_by IS NULL)"
+           (SELECT count(*) FROM password_resets WHERE address_key = $1 AND requested_at > $3 AND issued_by IS NULL), \
+           (SELECT count(*) FROM password_resets WHERE client_key = $2 AND requested_at > $3 AND issued_by IS NULL)"
     )
     .bind(address_key)
     .bind(client_key)
