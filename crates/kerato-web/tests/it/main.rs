@@ -11,6 +11,7 @@ mod matrix;
 mod openapi;
 mod patients;
 mod photos;
+mod recovery;
 mod rights;
 mod security;
 mod support;
