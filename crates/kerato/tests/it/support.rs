@@ -58,9 +58,17 @@ pub fn admin_password(init_output: &str) -> String {
 
 const CSRF: &str = "5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed";
 
+/// The password a test chooses at the first sign-in in place of the one
+/// `kerato init` printed.
+pub fn own_password(printed: &str) -> String {
+    format!("{printed} made my own")
+}
+
 /// Signs in through the pages as a real browser would, enrolling an
-/// authenticator on the way (administrators must); returns the Cookie
-/// header value of the signed-in session.
+/// authenticator on the way (administrators must) and, when the password
+/// was chosen by someone else (the one `kerato init` printed), choosing
+/// [`own_password`] as asked; returns the Cookie header value of the
+/// signed-in session.
 pub async fn sign_in(base: &str, email: &str, password: &str) -> String {
     use kerato_domain::time::Clock;
     let http = client();
@@ -105,6 +113,31 @@ pub async fn sign_in(base: &str, email: &str, password: &str) -> String {
         .await
         .unwrap();
     assert_eq!(resp.status(), 200, "enrolment refused");
+    let cookie = format!("{jar}; {}", session(&resp));
+    // The change page answers only a session that must change its password.
+    let change = http
+        .get(format!("{base}/login/password"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    if change.status() != 200 {
+        return cookie;
+    }
+    let own = own_password(password);
+    let resp = http
+        .post(format!("{base}/login/password"))
+        .header("cookie", &cookie)
+        .form(&[
+            ("csrf", CSRF),
+            ("current_password", password),
+            ("new_password", own.as_str()),
+            ("new_password_confirmation", own.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 303, "the password change was refused");
     format!("{jar}; {}", session(&resp))
 }
 
