@@ -530,12 +530,7 @@ async fn unknown_users_and_wrong_passwords_take_the_same_time() {
         samples.push(started.elapsed().as_secs_f64());
         assert_eq!(err.to_string(), SIGN_IN_FAILED);
     }
-    let median = |v: &mut Vec<f64>| {
-        v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
-    };
-    let (u, p) = (median(&mut unknown), median(&mut wrong));
-    let diff = (u - p).abs() / u.max(p);
+    let (u, p, diff) = kerato_http::testing::median_gap(&mut unknown, &mut wrong);
     assert!(
         diff < 0.10,
         "unknown user {:.1} ms vs wrong password {:.1} ms: {:.0}% apart",
