@@ -684,17 +684,22 @@ impl App {
         let (user, _) = store::get_user(&mut tx, user_id)
             .await?
             .ok_or(AppError::NotFound("user"))?;
-        let local = user.email.split('@').next().unwrap_or("").to_string();
-        check_new_password(password, &[&local, &user.display_name])
-            .map_err(|m| ValidationErrors::single("new_password", m))?;
+        let mut errors = ValidationErrors::new();
+        NewPassword {
+            password: password.to_string(),
+            confirmation: None,
+        }
+        .check(&mut errors, &user);
+        errors.into_result(())?;
         let hash = hash_password(password.to_string()).await?;
         store::set_password(&mut tx, user.id, &hash, self.now()).await?;
-        let mut e = self.audit_event(None, AuditAction::Update, Resource::User, Outcome::Allowed);
-        e.organisation_id = Some(user.organisation_id.to_string());
+        let mut e = self.password_event(
+            Some(&user),
+            Outcome::Allowed,
+            None,
+            "accepted invitation and set a password",
+        );
         e.user_id = Some(user.id.to_string());
-        e.resource_id = Some(user.id.to_string());
-        e.category = "authentication".into();
-        e.detail = Some("accepted invitation and set a password".into());
         audit::append(&mut tx, e).await?;
         tx.commit().await?;
         Ok(())

@@ -69,7 +69,7 @@ impl NewPassword {
     pub const FIELDS: [&'static str; 2] = ["new_password", "new_password_confirmation"];
 
     /// Adds the password's problems for this user to `errors`.
-    fn check(&self, errors: &mut ValidationErrors, user: &User) {
+    pub(super) fn check(&self, errors: &mut ValidationErrors, user: &User) {
         let local = user.email.split('@').next().unwrap_or("");
         check_new_password_twice(
             errors,
@@ -111,7 +111,7 @@ impl App {
     /// An audit event about a user's password, in the authentication
     /// category; `None` when no account matched. Never the token, never
     /// the password.
-    fn password_event(
+    pub(super) fn password_event(
         &self,
         user: Option<&User>,
         outcome: Outcome,
