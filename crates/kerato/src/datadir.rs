@@ -260,6 +260,21 @@ pub async fn init(
     Ok(())
 }
 
+/// `kerato user reset-password`: prints a temporary password for one
+/// staff member, who must replace it at their next sign-in.
+pub async fn reset_password(config: &Config, data: &DataArgs, email: &str) -> Result<()> {
+    let store = open_store(config, data, OpenMode::Existing).await?;
+    let app = App::new(store.clone(), Arc::new(SystemClock));
+    let result = app.unsafe_set_temporary_password(email).await;
+    store.close().await;
+    let password = result?;
+    println!("{email} now has the temporary password {password}");
+    println!(
+        "  (every session of theirs has ended; they choose their own password at the next sign-in)"
+    );
+    Ok(())
+}
+
 /// `kerato audit verify`: exit status 0 only for an intact chain.
 pub async fn verify_audit(config: &Config, data: &DataArgs) -> Result<()> {
     let store = open_store(config, data, OpenMode::Existing).await?;

@@ -103,6 +103,20 @@ impl std::fmt::Debug for AdminReset {
     }
 }
 
+/// Stores a password someone else chose: the user must change it at their
+/// next sign-in, and any open reset link is spent.
+async fn set_temporary(
+    tx: &mut Tx,
+    user: UserId,
+    hash: &str,
+    now: Timestamp,
+) -> Result<(), AppError> {
+    store::set_password(tx, user, hash, now).await?;
+    store::require_password_change(tx, user).await?;
+    links::spend_user_links(tx, user, now).await?;
+    Ok(())
+}
+
 fn link_unusable() -> AppError {
     AppError::Gone(reset::LINK_UNUSABLE.into())
 }
@@ -399,9 +413,7 @@ impl App {
         store::revoke_user_sessions(&mut tx, id, now).await?;
         let done = match temporary {
             Some((password, hash)) => {
-                store::set_password(&mut tx, id, &hash, now).await?;
-                store::require_password_change(&mut tx, id).await?;
-                links::spend_user_links(&mut tx, id, now).await?;
+                set_temporary(&mut tx, id, &hash, now).await?;
                 AdminReset::TemporaryPassword(password)
             }
             None => {
@@ -417,6 +429,38 @@ impl App {
         };
         tx.commit().await?;
         Ok(done)
+    }
+
+    /// Sets a temporary password for the staff member who signs in with
+    /// `email`, to be changed at their next sign-in, and ends every session
+    /// of theirs; returns the password. For `kerato user reset-password`,
+    /// run by whoever holds the data directory (a sole administrator locked
+    /// out without e-mail has no other way back): named `unsafe_` because
+    /// no signed-in caller vouches for it. Audited.
+    pub async fn unsafe_set_temporary_password(&self, email: &str) -> Result<String, AppError> {
+        let password = one_time_password();
+        let hash = hash_password(password.clone()).await?;
+        let mut tx = self.store.write().await?;
+        let (user, _) = store::find_user_by_email(&mut tx, &email.trim().to_lowercase())
+            .await?
+            .ok_or(AppError::NotFound("staff account with that e-mail address"))?;
+        if !user.active {
+            return Err(AppError::Conflict(
+                "this account is deactivated; an administrator must activate it first".into(),
+            ));
+        }
+        let now = self.now();
+        let ended = store::revoke_user_sessions(&mut tx, user.id, now).await?;
+        set_temporary(&mut tx, user.id, &hash, now).await?;
+        let e = self.password_event(
+            Some(&user),
+            Outcome::Allowed,
+            None,
+            &format!("temporary password set on the command line; {ended} sessions ended"),
+        );
+        audit::append(&mut tx, e).await?;
+        tx.commit().await?;
+        Ok(password)
     }
 
     /// Changes the password of the session's user, who gives the current
