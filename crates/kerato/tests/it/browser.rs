@@ -329,7 +329,7 @@ async fn sign_in_enrol_and_add_a_location_in_chromium() {
     b.type_into("#current_password", &password).await;
     b.type_into("#new_password", &own).await;
     b.type_into("#new_password_confirmation", &own).await;
-    b.click("form button[type=submit]").await;
+    b.click("form.form button[type=submit]").await;
     b.wait_for("No locations yet").await;
 
     // The keyboard shortcut shown on the button opens the form.
