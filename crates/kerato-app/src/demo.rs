@@ -79,8 +79,11 @@ pub async fn seed(app: &App) -> Result<Seeded, AppError> {
             "this data directory holds data that is not a complete demo; remove it and run the demo again".into(),
         ));
     }
+    // Not `bootstrap`, which would make the administrator choose a new
+    // password at the first sign-in: the demo's accounts keep the published
+    // demo password so anyone evaluating it can sign in as any role.
     let (org, admin) = app
-        .bootstrap(
+        .unsafe_add_tenant(
             "Riverside Skin & Eye Associates",
             OrganisationKind::Practice,
             &demo_email(Role::Admin),

@@ -38,7 +38,7 @@ use kerato_domain::time::{Clock, Timestamp};
 use kerato_store::{ClinicSchema, Store};
 
 pub use authz::Caller;
-pub use error::AppError;
+pub use error::{AppError, PASSWORD_CHANGE_REQUIRED};
 
 /// The application: a store and a clock. Cheap to clone.
 #[derive(Debug, Clone)]

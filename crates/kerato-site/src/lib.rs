@@ -29,6 +29,7 @@ pub mod policies;
 mod portal;
 pub mod processor;
 pub mod processor_double;
+mod recovery;
 pub mod retention;
 pub mod rights;
 pub mod schema;
@@ -156,6 +157,7 @@ pub fn router(mut site: Site, tls: bool) -> Router {
     let r = demo_requests::routes(r);
     let r = auth::routes(r);
     let r = portal::routes(r);
+    let r = recovery::routes(r);
     let r = billing::routes(r);
     let r = staff::routes(r);
     let r = telemetry::routes(r);

@@ -328,6 +328,10 @@ pub const OTHER_TABLES: &[(&str, &str)] = &[
     ("sessions", "staff sign-in sessions"),
     ("invitations", "staff invitations"),
     (
+        "password_resets",
+        "staff password reset requests and links, kept a day",
+    ),
+    (
         "emergency_grants",
         "staff break-glass grants to an office; which charts were opened under one is in the audit trail",
     ),

@@ -5,7 +5,7 @@ use kerato_domain::FieldError;
 use utoipa::OpenApi;
 
 use crate::error::Problem;
-use crate::{patients, providers, scheduling, setup, tenancy};
+use crate::{identity, patients, providers, scheduling, setup, tenancy};
 
 #[derive(Debug, OpenApi)]
 #[openapi(
@@ -43,6 +43,10 @@ use crate::{patients, providers, scheduling, setup, tenancy};
         setup::api_messaging,
         setup::api_save_messaging,
         setup::api_test_message,
+        identity::recovery::api_forgot,
+        identity::recovery::api_reset,
+        identity::recovery::api_change,
+        identity::recovery::api_admin_reset,
     ),
     components(schemas(Problem, FieldError, tenancy::LocationView, tenancy::LocationBody,
         tenancy::OrganisationView, tenancy::OrganisationBody, patients::PatientView,
@@ -56,12 +60,16 @@ use crate::{patients, providers, scheduling, setup, tenancy};
         kerato_domain::providers::hours::DayHoursInput, setup::StepView, setup::SetupView,
         setup::DefaultsBody, setup::DefaultsView, setup::NoticeBody, setup::NoticeView,
         setup::OpeningHoursBody, kerato_domain::setup::OpeningHoursInput, setup::MessagingView,
-        kerato_domain::setup::MessagingInput, setup::TestBody)),
+        kerato_domain::setup::MessagingInput, setup::TestBody,
+        identity::recovery::MessageView, identity::recovery::ForgotBody,
+        identity::recovery::ResetBody, identity::recovery::ChangeBody,
+        identity::recovery::AdminResetBody, identity::recovery::AdminResetView)),
     tags((name = "tenancy", description = "The organisation and its locations"),
         (name = "patients", description = "The patient registry"),
         (name = "scheduling", description = "Appointments"),
         (name = "providers", description = "Providers, their working hours and time off"),
-        (name = "setup", description = "The first-run set-up, opening hours and messaging"))
+        (name = "setup", description = "The first-run set-up, opening hours and messaging"),
+        (name = "identity", description = "Passwords: recovery, changes and administrators' resets"))
 )]
 pub struct ApiDoc;
 

@@ -145,6 +145,11 @@ pub enum Command {
         #[command(subcommand)]
         what: AuditCommand,
     },
+    /// Staff accounts, from the box that holds the data.
+    User {
+        #[command(subcommand)]
+        what: UserCommand,
+    },
     /// Apply the retention schedule.
     Retention {
         #[command(subcommand)]
@@ -177,6 +182,21 @@ pub enum RetentionCommand {
         /// Count what is due without deleting anything.
         #[arg(long)]
         dry_run: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Give a staff member a temporary password, printed once, that they
+    /// must replace at their next sign-in; every session of theirs ends. For
+    /// an administrator locked out where e-mail cannot reach them (the
+    /// self-service reset link needs mail.smtp_url).
+    ResetPassword {
+        #[command(flatten)]
+        data: DataArgs,
+        /// The address the staff member signs in with.
+        #[arg(long, value_name = "EMAIL")]
+        email: String,
     },
 }
 
@@ -371,6 +391,12 @@ pub async fn run(cli: Cli) -> Result<()> {
         } => {
             let config = Config::load(cli.config.as_deref(), &data)?;
             datadir::verify_audit(&config, &data).await
+        }
+        Command::User {
+            what: UserCommand::ResetPassword { data, email },
+        } => {
+            let config = Config::load(cli.config.as_deref(), &data)?;
+            datadir::reset_password(&config, &data, &email).await
         }
         Command::Retention {
             what: RetentionCommand::Run { data, dry_run },

@@ -285,21 +285,6 @@ pub struct FirstAdmin {
     pub name: String,
 }
 
-/// A random first password: 4 groups of 5 letters and digits (about 103
-/// bits), printed once; the administrator changes it and enrols MFA at the
-/// first sign-in.
-fn first_password() -> String {
-    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
-    let groups: Vec<String> = (0..4)
-        .map(|_| {
-            (0..5)
-                .map(|_| ALPHABET[rand::random_range(0..ALPHABET.len())] as char)
-                .collect()
-        })
-        .collect();
-    groups.join("-")
-}
-
 pub async fn init(
     config: &Config,
     data: &DataArgs,
@@ -319,7 +304,9 @@ pub async fn init(
     let clock = Arc::new(SystemClock);
     let prepared = prepare(config, data, extra_names, clock.as_ref()).await?;
     let app = App::new(prepared.store.clone(), clock);
-    let password = first_password();
+    // Printed once; the administrator must choose their own at the first
+    // sign-in, after enrolling an authenticator.
+    let password = kerato_app::identity::one_time_password();
     let created = app
         .bootstrap(organisation, kind, &admin.email, &admin.name, &password)
         .await;
@@ -341,7 +328,24 @@ pub async fn init(
         "  administrator: {} with the one-time password {password}",
         user.email
     );
-    println!("  (sign in, set up an authenticator app when asked, then change the password)");
+    println!(
+        "  (sign in, set up an authenticator app when asked, then choose your own password: this one works only for that)"
+    );
+    Ok(())
+}
+
+/// `kerato user reset-password`: prints a temporary password for one
+/// staff member, who must replace it at their next sign-in.
+pub async fn reset_password(config: &Config, data: &DataArgs, email: &str) -> Result<()> {
+    let store = open_store(config, data, OpenMode::Existing).await?;
+    let app = App::new(store.clone(), Arc::new(SystemClock));
+    let result = app.unsafe_set_temporary_password(email).await;
+    store.close().await;
+    let password = result?;
+    println!("{email} now has the temporary password {password}");
+    println!(
+        "  (every session of theirs has ended; they choose their own password at the next sign-in)"
+    );
     Ok(())
 }
 

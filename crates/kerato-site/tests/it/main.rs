@@ -13,6 +13,7 @@ mod demo_requests;
 mod forms;
 mod marketing;
 mod pages;
+mod recovery;
 mod retention;
 mod rights;
 mod staff;

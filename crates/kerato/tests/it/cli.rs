@@ -29,6 +29,8 @@ fn every_command_has_help() {
     assert!(ok && out.contains("--events"));
     let (ok, out, _) = run(&["audit", "verify", "--help"]);
     assert!(ok && out.contains("--data-dir"));
+    let (ok, out, _) = run(&["user", "reset-password", "--help"]);
+    assert!(ok && out.contains("--email"));
     let (ok, out, _) = run(&["retention", "run", "--help"]);
     assert!(ok && out.contains("--dry-run"));
     let (ok, out, _) = run(&["telemetry", "preview", "--help"]);

@@ -12,6 +12,7 @@ mod crash;
 mod data_dirs;
 mod demo;
 mod demo_mail;
+mod first_sign_in;
 mod phi;
 mod site_browser;
 mod support;
