@@ -3,8 +3,7 @@
 //! which grows and darkens and is photographed at the first and last
 //! visits; at the last visit it is biopsied, and the biopsy log holds
 //! those biopsies at every step of the loop (one overdue for its result,
-//! so the alert shows); a UVB course under way. The first patient is left
-//! without, for the walk-through that places a lesion.
+//! so the alert shows); a UVB course under way.
 
 use std::collections::BTreeMap;
 
@@ -118,6 +117,9 @@ const CHARTS: [(i64, Option<&[Step]>); 10] = [
     (0, Some(&[])),
     (30, None),
 ];
+
+/// The first of the clinic's charts, after the walk-throughs' Amara Smith.
+const FIRST_PATIENT: usize = 11;
 
 /// How far apart a patient's visits are, in days.
 const VISIT_GAP: i64 = 90;
@@ -315,7 +317,7 @@ pub(super) async fn seed(
     let physician = staff.as_role(Role::Physician)?;
     let tech = staff.as_role(Role::Technician)?;
     for (k, (last, steps)) in CHARTS.iter().enumerate() {
-        let patient = &patients[1 + k];
+        let patient = &patients[FIRST_PATIENT + k];
         let hour = 8 + (k % 8) as i8;
         let watched = steps.is_none();
         let mut lesions = None;
@@ -372,7 +374,13 @@ pub(super) async fn seed(
             }
         }
     }
-    phototherapy(history, physician, clinic, &patients[1 + CHARTS.len()]).await
+    phototherapy(
+        history,
+        physician,
+        clinic,
+        &patients[FIRST_PATIENT + CHARTS.len()],
+    )
+    .await
 }
 
 /// Records a biopsy's steps at their days: the technician sends the

@@ -89,12 +89,8 @@ pub async fn seed(app: &App) -> Result<Seeded, AppError> {
     history.at(HISTORY_DAYS, 8, 0)?;
     let practice = practice::seed(history.app()).await?;
     let staff = &practice.staff;
-    let patients = front_desk::register_patients(
-        history.app(),
-        staff.as_role(Role::FrontDesk)?,
-        history.today(),
-    )
-    .await?;
+    let patients =
+        front_desk::register_patients(history.app(), staff.as_role(Role::FrontDesk)?).await?;
     let setup =
         schedule::seed_schedule(app, staff.as_role(Role::Admin)?, &practice.locations).await?;
     front_desk::seed(app, staff.as_role(Role::FrontDesk)?, &setup, &patients).await?;
