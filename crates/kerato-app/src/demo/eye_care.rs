@@ -17,7 +17,7 @@ use super::practice::Staff;
 use crate::eye::{RxRequestInput, SignInput};
 use crate::{App, AppError, Caller};
 
-/// How many exams are signed, one every nine days back from a week ago.
+/// How many exams are signed, one every nine days back from yesterday.
 const EXAMS: usize = 24;
 /// The first chart the eye clinic sees; twenty charts from there, so the
 /// four oldest exams are return visits of the four newest's patients.
@@ -37,8 +37,8 @@ enum Visit {
 
 fn visit(i: usize) -> Visit {
     match i % CHARTS {
-        0 | 1 => Visit::Glaucoma,
-        n if n % 4 == 2 => Visit::ContactLens,
+        2 | 3 => Visit::Glaucoma,
+        n if n % 4 == 1 => Visit::ContactLens,
         _ => Visit::Comprehensive,
     }
 }
@@ -267,7 +267,7 @@ pub(super) async fn seed(
     for i in (0..EXAMS).rev() {
         let patient = &patients[FIRST_PATIENT + i % CHARTS];
         let age = today_year - patient.fields.date_of_birth.year();
-        history.at(8 + 9 * i as i64, 9 + (i % 4) as i8 * 2, 0)?;
+        history.at(1 + 9 * i as i64, 9 + (i % 4) as i8 * 2, 0)?;
         let exam = past
             .start_exam(tech, patient.id, clinic, template(visit(i)), None)
             .await?;
@@ -275,7 +275,7 @@ pub(super) async fn seed(
         for (section, data) in &tech_sections {
             past.save_exam_section(tech, exam.id, section, data).await?;
         }
-        history.then(8 + 9 * i as i64, 9 + (i % 4) as i8 * 2, 25)?;
+        history.then(1 + 9 * i as i64, 9 + (i % 4) as i8 * 2, 25)?;
         for (section, data) in &doctor_sections {
             past.save_exam_section(doctor, exam.id, section, data)
                 .await?;
@@ -289,7 +289,7 @@ pub(super) async fn seed(
         // Six patients sign for their copy; one will not.
         if let Some(rx) = issued.first() {
             let outcome = match i {
-                3 | 6 | 9 | 12 | 15 | 18 => "signed",
+                0 | 4 | 6 | 9 | 12 | 15 => "signed",
                 7 => "refused",
                 _ => continue,
             };

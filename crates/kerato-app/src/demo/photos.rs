@@ -12,6 +12,9 @@ const HEIGHT: u32 = 240;
 /// The field shows 25 mm across: 16 pixels to the millimetre.
 const PX_PER_MM: f32 = WIDTH as f32 / 20.0;
 
+/// A naevus's brown at its edge; it darkens towards the centre.
+const PIGMENT: [f32; 3] = [120.0, 75.0, 52.0];
+
 /// A small integer hash: the photo's "noise", the same on every run.
 fn noise(x: u32, y: u32, seed: u32) -> u32 {
     let mut h = x
@@ -77,8 +80,8 @@ pub(super) fn lesion_photo(seed: u32, size_tenths_mm: u32) -> Result<Vec<u8>, Ap
             } else {
                 0.0
             };
-            for base in skin {
-                let spot = base * (0.42 - 0.22 * depth) + mottle;
+            for (base, pigment) in skin.into_iter().zip(PIGMENT) {
+                let spot = pigment * (1.25 - 0.6 * depth) + mottle;
                 pixels.push(channel(
                     base * light * (1.0 - inside) + spot * inside + grain,
                 ));
