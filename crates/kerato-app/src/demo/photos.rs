@@ -7,9 +7,11 @@ use image::codecs::jpeg::JpegEncoder;
 
 use crate::AppError;
 
-const WIDTH: u32 = 320;
-const HEIGHT: u32 = 240;
-/// The field shows 25 mm across: 16 pixels to the millimetre.
+/// The thumbnail's size, so the upload re-encodes the photo without
+/// scaling it, which is slow in a debug build.
+const WIDTH: u32 = crate::lesions::THUMBNAIL_EDGE;
+const HEIGHT: u32 = WIDTH * 3 / 4;
+/// The field shows 20 mm across: 16 pixels to the millimetre.
 const PX_PER_MM: f32 = WIDTH as f32 / 20.0;
 
 /// A naevus's brown at its edge; it darkens towards the centre.
