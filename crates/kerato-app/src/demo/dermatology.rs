@@ -126,47 +126,20 @@ const VISIT_GAP: i64 = 90;
 
 /// Body map sites: region, side, drawing, pin across and down, and the
 /// site as the note names it.
+#[rustfmt::skip]
 const SITES: [(&str, &str, &str, &str, &str, &str); 12] = [
-    (
-        "upper_back",
-        "left",
-        "posterior",
-        "440",
-        "260",
-        "left upper back",
-    ),
-    (
-        "shoulder",
-        "right",
-        "posterior",
-        "640",
-        "200",
-        "right shoulder",
-    ),
+    ("upper_back", "left", "posterior", "440", "260", "left upper back"),
+    ("shoulder", "right", "posterior", "640", "200", "right shoulder"),
     ("cheek", "left", "face", "660", "540", "left cheek"),
     ("chest", "right", "anterior", "440", "250", "right chest"),
     ("forearm", "left", "anterior", "670", "420", "left forearm"),
-    (
-        "lower_back",
-        "right",
-        "posterior",
-        "570",
-        "420",
-        "right lower back",
-    ),
+    ("lower_back", "right", "posterior", "570", "420", "right lower back"),
     ("nose", "midline", "face", "500", "540", "nasal dorsum"),
     ("thigh", "right", "anterior", "440", "640", "right thigh"),
     ("calf", "left", "posterior", "440", "850", "left calf"),
     ("forehead", "right", "face", "420", "280", "right forehead"),
     ("abdomen", "midline", "anterior", "500", "440", "abdomen"),
-    (
-        "upper_arm",
-        "right",
-        "anterior",
-        "330",
-        "260",
-        "right upper arm",
-    ),
+    ("upper_arm", "right", "anterior", "330", "260", "right upper arm"),
 ];
 
 /// How many charts' changing lesions are photographed, at their first

@@ -619,15 +619,13 @@ async fn open_chart(b: &Browser, query: &str, shown_as: &str) {
 
 /// The number on a row of the FTC report's table.
 async fn report_count(b: &Browser, row: &str) -> i64 {
-    b.call(
-        reqwest::Method::POST,
-        "/execute/sync",
-        Some(json!({"script": "const th = [...document.querySelectorAll('th[scope=row]')].find(t => t.textContent === arguments[0]); return th ? th.nextElementSibling.textContent : '';", "args": [row]})),
-    )
+    // `row` is one of the test's own labels, quoted as a JavaScript string.
+    b.eval_string(&format!(
+        "const th = [...document.querySelectorAll('th[scope=row]')].find(t => t.textContent === {row:?}); return th ? th.nextElementSibling.textContent : '';"
+    ))
     .await
-    .as_str()
-    .and_then(|n| n.parse().ok())
-    .unwrap_or_else(|| panic!("the report has no row {row}"))
+    .parse()
+    .unwrap_or_else(|_| panic!("the report has no row {row}"))
 }
 
 /// The value attribute of a section's input in `source`.
