@@ -34,10 +34,6 @@ fn jitter(x: u32, y: u32, seed: u32, amplitude: u32) -> f32 {
     (noise(x, y, seed) % (2 * amplitude + 1)) as f32 - amplitude as f32
 }
 
-fn channel(v: f32) -> u8 {
-    v.clamp(0.0, 255.0) as u8
-}
-
 /// A JPEG of lesion `seed` measuring `size_tenths_mm` across.
 pub(super) fn lesion_photo(seed: u32, size_tenths_mm: u32) -> Result<Vec<u8>, AppError> {
     let radius = size_tenths_mm as f32 / 20.0 * PX_PER_MM;
@@ -82,12 +78,18 @@ pub(super) fn lesion_photo(seed: u32, size_tenths_mm: u32) -> Result<Vec<u8>, Ap
             } else {
                 0.0
             };
-            for (base, pigment) in skin.into_iter().zip(PIGMENT) {
-                let spot = pigment * (1.25 - 0.6 * depth) + mottle;
-                pixels.push(channel(
-                    base * light * (1.0 - inside) + spot * inside + grain,
-                ));
-            }
+            // A float cast to u8 saturates, so no channel wraps. Written
+            // out rather than zipped: a debug build pays for every
+            // iterator call, and this runs for every pixel.
+            let shade = 1.25 - 0.6 * depth;
+            let channel = |base: f32, pigment: f32| {
+                (base * light * (1.0 - inside) + (pigment * shade + mottle) * inside + grain) as u8
+            };
+            pixels.extend_from_slice(&[
+                channel(skin[0], PIGMENT[0]),
+                channel(skin[1], PIGMENT[1]),
+                channel(skin[2], PIGMENT[2]),
+            ]);
         }
     }
     let mut jpeg = Vec::new();
