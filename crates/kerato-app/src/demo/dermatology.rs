@@ -1,9 +1,10 @@
 //! The dermatology clinic's year: ten patients seen three times each,
-//! three months apart, with two lesions each on the body map, one of
-//! which grows and darkens and is photographed at the first and last
-//! visits; at the last visit it is biopsied, and the biopsy log holds
-//! those biopsies at every step of the loop (one overdue for its result,
-//! so the alert shows); a UVB course under way.
+//! three months apart, with two lesions each on the body map. One lesion
+//! grows and darkens, is photographed at the first and last visits and is
+//! biopsied at the last, so the biopsy log holds biopsies at every step of
+//! the loop (one overdue for its result, so the alert shows); on one chart
+//! the lesions are only watched, and the other lesion is gone at the last
+//! visit. And a UVB course under way.
 
 use std::collections::BTreeMap;
 
