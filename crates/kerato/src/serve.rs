@@ -479,6 +479,12 @@ pub async fn demo(
         config,
         &data.data_dir,
     );
+    // The two deployments' databases are apart, so the vendor site is
+    // seeded on another thread while the clinic's year is told.
+    let site_seeded = tokio::spawn({
+        let site = site.clone();
+        async move { kerato_site::demo::seed(&site).await }
+    });
     let seeded = kerato_app::demo::seed(&app).await?;
     if let Some(at) = start {
         println!("the demo's clock started at {at}");
@@ -528,7 +534,7 @@ pub async fn demo(
         "  authenticator key for admin and privacy_officer: {}",
         kerato_app::demo::DEMO_TOTP_SECRET
     );
-    kerato_site::demo::seed(&site).await?;
+    site_seeded.await??;
     site.start_timers();
     start_site_mail(config, &site)?;
     println!(

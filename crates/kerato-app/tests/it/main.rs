@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod biopsies;
+mod demo;
 mod eye;
 mod front_desk;
 mod identity;
