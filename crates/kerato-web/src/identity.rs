@@ -24,11 +24,12 @@ use crate::routes::{Access, Routes};
 use crate::view::{Choice, FieldView};
 use kerato_http::csrf::CsrfToken;
 
+pub(crate) mod api;
 pub(crate) mod recovery;
 
 pub(crate) fn routes(r: Routes) -> Routes {
     use Access::{Needs, Public, SignedIn};
-    recovery::routes(r)
+    api::routes(recovery::routes(r))
         .add("GET", "/login", Public, get(login_page))
         .add("POST", "/login", Public, post(login_submit))
         .add("GET", "/login/code", Public, get(code_page))

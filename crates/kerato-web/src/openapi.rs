@@ -47,6 +47,16 @@ use crate::{identity, patients, providers, scheduling, setup, tenancy};
         identity::recovery::api_reset,
         identity::recovery::api_change,
         identity::recovery::api_admin_reset,
+        identity::api::api_sign_in,
+        identity::api::api_session,
+        identity::api::api_sign_out,
+        identity::api::api_code,
+        identity::api::api_start_enrolment,
+        identity::api::api_confirm_enrolment,
+        identity::api::api_users,
+        identity::api::api_user,
+        identity::api::api_invite,
+        identity::api::api_accept,
     ),
     components(schemas(Problem, FieldError, tenancy::LocationView, tenancy::LocationBody,
         tenancy::OrganisationView, tenancy::OrganisationBody, patients::PatientView,
@@ -63,13 +73,16 @@ use crate::{identity, patients, providers, scheduling, setup, tenancy};
         kerato_domain::setup::MessagingInput, setup::TestBody,
         identity::recovery::MessageView, identity::recovery::ForgotBody,
         identity::recovery::ResetBody, identity::recovery::ChangeBody,
-        identity::recovery::AdminResetBody, identity::recovery::AdminResetView)),
+        identity::recovery::AdminResetBody, identity::recovery::AdminResetView,
+        identity::api::SessionView, identity::api::SignInBody, identity::api::CodeBody,
+        identity::api::EnrolmentView, identity::api::EnrolledView, identity::api::UserView,
+        identity::api::InviteBody, identity::api::AcceptBody)),
     tags((name = "tenancy", description = "The organisation and its locations"),
         (name = "patients", description = "The patient registry"),
         (name = "scheduling", description = "Appointments"),
         (name = "providers", description = "Providers, their working hours and time off"),
         (name = "setup", description = "The first-run set-up, opening hours and messaging"),
-        (name = "identity", description = "Passwords: recovery, changes and administrators' resets"))
+        (name = "identity", description = "Signing in, staff accounts and invitations, and passwords: recovery, changes and administrators' resets"))
 )]
 pub struct ApiDoc;
 

@@ -241,38 +241,35 @@ fn start_clinical_timers(app: &App) {
     });
 }
 
-/// Queues reminders and delivers the outbox on a timer: e-mail when an
-/// SMTP server is configured, SMS when a gateway is.
-fn start_mail_worker(config: &Config, app: &App) -> Result<()> {
-    let mailer = match &config.mail.smtp_url {
-        Some(url) => Some(
-            kerato_app::reminders::Mailer::from_url(url.expose(), &config.mail.from)
-                .map_err(anyhow::Error::msg)?,
-        ),
-        None => {
-            tracing::info!("no mail.smtp_url: e-mail stays queued in the outbox");
-            None
-        }
-    };
-    let sms = match &config.mail.sms_gateway_url {
-        Some(url) => {
-            let token = config
-                .mail
-                .sms_token
-                .as_ref()
-                .map(|t| t.expose())
-                .ok_or_else(|| {
-                    anyhow::anyhow!(
-                        "mail.sms_gateway_url is set but mail.sms_token is not; set both"
-                    )
-                })?;
-            Some(kerato_app::reminders::SmsGateway::new(url, token).map_err(anyhow::Error::msg)?)
-        }
-        None => None,
-    };
-    if mailer.is_none() && sms.is_none() {
-        return Ok(());
+/// The e-mail and SMS settings of the configuration, checked at start so a
+/// mistyped URL stops the server with the reason; set, they win over those
+/// the set-up saves.
+fn configured_messaging(config: &Config) -> Result<kerato_app::setup::ConfiguredMessaging> {
+    let smtp_url = config.mail.smtp_url.as_ref().map(|u| u.expose().to_string());
+    if let Some(url) = &smtp_url {
+        kerato_app::reminders::Mailer::from_url(url, &config.mail.from)
+            .map_err(anyhow::Error::msg)?;
     }
+    let sms_token = config.mail.sms_token.as_ref().map(|t| t.expose().to_string());
+    if let Some(url) = &config.mail.sms_gateway_url {
+        let token = sms_token.as_deref().ok_or_else(|| {
+            anyhow::anyhow!("mail.sms_gateway_url is set but mail.sms_token is not; set both")
+        })?;
+        kerato_app::reminders::SmsGateway::new(url, token).map_err(anyhow::Error::msg)?;
+    }
+    Ok(kerato_app::setup::ConfiguredMessaging {
+        smtp_url,
+        from: config.mail.from.clone(),
+        sms_gateway_url: config.mail.sms_gateway_url.clone(),
+        sms_token,
+    })
+}
+
+/// Queues reminders and delivers the outbox on a timer, through the
+/// channels in force at each round: the configuration's, or those the
+/// set-up saved (so they apply without a restart). With neither, messages
+/// wait in the outbox.
+fn start_mail_worker(config: &Config, app: &App) {
     let app = app.clone();
     let every = Duration::from_secs(config.mail.interval_seconds.max(1));
     tokio::spawn(async move {
@@ -280,27 +277,31 @@ fn start_mail_worker(config: &Config, app: &App) -> Result<()> {
             if let Err(e) = app.queue_reminders().await {
                 tracing::error!(error = %e, "queueing reminders failed");
             }
-            let email = match &mailer {
-                Some(m) => app.deliver_outbox(m, 100).await,
-                None => Ok((0, 0)),
-            };
-            let text = match &sms {
-                Some(g) => app.deliver_sms(g, 100).await,
-                None => Ok((0, 0)),
-            };
-            for (channel, outcome) in [("email", email), ("sms", text)] {
-                match outcome {
-                    Ok((sent, failed)) if sent + failed > 0 => {
-                        tracing::info!(channel, sent, failed, "outbox delivered")
+            match app.messaging_channels().await {
+                Ok(channels) => {
+                    let email = match &channels.mailer {
+                        Some(m) => app.deliver_outbox(m, 100).await,
+                        None => Ok((0, 0)),
+                    };
+                    let text = match &channels.sms {
+                        Some(g) => app.deliver_sms(g, 100).await,
+                        None => Ok((0, 0)),
+                    };
+                    for (channel, outcome) in [("email", email), ("sms", text)] {
+                        match outcome {
+                            Ok((sent, failed)) if sent + failed > 0 => {
+                                tracing::info!(channel, sent, failed, "outbox delivered")
+                            }
+                            Ok(_) => {}
+                            Err(e) => tracing::error!(channel, error = %e, "outbox delivery failed"),
+                        }
                     }
-                    Ok(_) => {}
-                    Err(e) => tracing::error!(channel, error = %e, "outbox delivery failed"),
                 }
+                Err(e) => tracing::error!(error = %e, "the messaging settings cannot be used"),
             }
             tokio::time::sleep(every).await;
         }
     });
-    Ok(())
 }
 
 /// When the practice turned telemetry on, sends yesterday's report (UTC)
@@ -382,12 +383,14 @@ pub async fn serve(config: &Config, data: &DataArgs) -> Result<()> {
     let store = datadir::open_store(config, data, OpenMode::Existing).await?;
     ready_store(config, &store, clock.as_ref()).await?;
     let app = datadir::attach_files(
-        App::new(store.clone(), clock).with_public_url(&url),
+        App::new(store.clone(), clock)
+            .with_public_url(&url)
+            .with_configured_messaging(configured_messaging(config)?),
         config,
         &data.data_dir,
     );
     println!("links in e-mail point to {url} (server.public_url)");
-    start_mail_worker(config, &app)?;
+    start_mail_worker(config, &app);
     start_clinical_timers(&app);
     start_telemetry(config, &app)?;
     let options = WebOptions { tls: tls.is_some() };
@@ -475,7 +478,8 @@ pub async fn demo(
     .await?;
     let app = datadir::attach_files(
         App::new(prepared.store.clone(), clock)
-            .with_public_url(&format!("http://{}", clinic_listener.local)),
+            .with_public_url(&format!("http://{}", clinic_listener.local))
+            .with_configured_messaging(configured_messaging(config)?),
         config,
         &data.data_dir,
     );
@@ -494,7 +498,7 @@ pub async fn demo(
     }
     // The clinic's mail goes out as under `kerato serve` when an SMTP server
     // (or SMS gateway) is configured; without one it stays queued.
-    start_mail_worker(config, &app)?;
+    start_mail_worker(config, &app);
     start_clinical_timers(&app);
     // The demo sends nothing unless its configuration turns telemetry on.
     start_telemetry(config, &app)?;

@@ -13,6 +13,7 @@ mod data_dirs;
 mod demo;
 mod demo_mail;
 mod first_sign_in;
+mod go_live;
 mod phi;
 mod site_browser;
 mod support;
