@@ -27,7 +27,7 @@ use crate::{patients, scheduling, tenancy};
     ),
     components(schemas(Problem, FieldError, tenancy::LocationView, tenancy::LocationBody,
         tenancy::OrganisationView, tenancy::OrganisationBody, patients::PatientView,
-        patients::PatientSearchBody, patients::PatientCreateBody, patients::PatientUpdateBody,
+        patients::PatientSearchPage, kerato_domain::patients::search::PatientSearchInput, patients::PatientCreateBody, patients::PatientUpdateBody,
         kerato_domain::patients::PatientInput, scheduling::AppointmentView,
         kerato_app::scheduling::BookingRequest, kerato_domain::scheduling::RepeatedHour,
         scheduling::StatusBody, scheduling::NextAvailableBody, scheduling::NextAvailableView,
