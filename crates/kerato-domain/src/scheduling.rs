@@ -6,6 +6,8 @@ use jiff::tz::{AmbiguousOffset, TimeZone};
 
 use crate::time::Timestamp;
 
+pub mod queries;
+
 const MINUTE: i64 = 60_000_000;
 
 /// Which of the two instants to take when a clock time happens twice

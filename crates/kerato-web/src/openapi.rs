@@ -24,6 +24,11 @@ use crate::{patients, scheduling, tenancy};
         scheduling::book,
         scheduling::api_status,
         scheduling::api_next_available,
+        scheduling::reads::api_get,
+        scheduling::reads::api_visit_types,
+        scheduling::reads::api_resources,
+        scheduling::reads::api_closures,
+        scheduling::reads::api_schedule,
     ),
     components(schemas(Problem, FieldError, tenancy::LocationView, tenancy::LocationBody,
         tenancy::OrganisationView, tenancy::OrganisationBody, patients::PatientView,
@@ -31,10 +36,12 @@ use crate::{patients, scheduling, tenancy};
         kerato_domain::patients::PatientInput, scheduling::AppointmentView,
         kerato_app::scheduling::BookingRequest, kerato_domain::scheduling::RepeatedHour,
         scheduling::StatusBody, scheduling::NextAvailableBody, scheduling::NextAvailableView,
-        kerato_domain::scheduling::VisitStatus)),
+        kerato_domain::scheduling::VisitStatus, scheduling::reads::VisitTypeView,
+        scheduling::reads::ResourceView, scheduling::reads::ClosureView,
+        scheduling::reads::ScheduleView, scheduling::reads::ScheduleEntryView)),
     tags((name = "tenancy", description = "The organisation and its locations"),
         (name = "patients", description = "The patient registry"),
-        (name = "scheduling", description = "Appointments"))
+        (name = "scheduling", description = "Appointments, and what a booking needs: visit types, rooms and devices, closures, a day's schedule"))
 )]
 pub struct ApiDoc;
 

@@ -12,5 +12,6 @@ mod openapi;
 mod patients;
 mod photos;
 mod rights;
+mod schedule_api;
 mod security;
 mod support;
