@@ -1540,29 +1540,12 @@ impl App {
 
     /// The practice's rooms, lanes and devices.
     pub async fn resources(&self, caller: &Caller) -> Result<Vec<ResourceRow>, AppError> {
-        let mut tx = self
-            .guard_org(
-                caller,
-                Action::Query,
-                Resource::Appointment,
-                "scheduling set-up",
-            )
-            .await?;
-        let rows = store::resources_of(&mut tx, caller.actor.organisation_id).await?;
-        tx.commit().await?;
-        Ok(rows)
+        self.resources_at(caller, &Default::default()).await
     }
 
     /// Closures (time off, holidays) that have not ended yet.
     pub async fn upcoming_closures(&self, caller: &Caller) -> Result<Vec<TimeOffRow>, AppError> {
-        let mut tx = self
-            .guard_org(
-                caller,
-                Action::Query,
-                Resource::Appointment,
-                "scheduling set-up",
-            )
-            .await?;
+        let mut tx = self.set_up_read(caller).await?;
         let rows =
             store::upcoming_time_off(&mut tx, caller.actor.organisation_id, self.now()).await?;
         tx.commit().await?;

@@ -61,16 +61,21 @@ async fn location_of(
 }
 
 impl App {
+    /// A transaction in which `caller` reads the practice's scheduling
+    /// set-up, the read audited.
+    pub(super) async fn set_up_read(&self, caller: &Caller) -> Result<Tx, AppError> {
+        self.guard_org(
+            caller,
+            Action::Query,
+            Resource::Appointment,
+            "scheduling set-up",
+        )
+        .await
+    }
+
     /// The practice's visit types with what each needs, for a booking.
     pub async fn visit_types(&self, caller: &Caller) -> Result<Vec<AppointmentTypeRow>, AppError> {
-        let mut tx = self
-            .guard_org(
-                caller,
-                Action::Query,
-                Resource::Appointment,
-                "scheduling set-up",
-            )
-            .await?;
+        let mut tx = self.set_up_read(caller).await?;
         let types = store::types_of(&mut tx, caller.actor.organisation_id).await?;
         tx.commit().await?;
         Ok(types)
@@ -84,14 +89,7 @@ impl App {
         filter: &ResourceFilter,
     ) -> Result<Vec<ResourceRow>, AppError> {
         let org = caller.actor.organisation_id;
-        let mut tx = self
-            .guard_org(
-                caller,
-                Action::Query,
-                Resource::Appointment,
-                "scheduling set-up",
-            )
-            .await?;
+        let mut tx = self.set_up_read(caller).await?;
         if let Some(l) = filter.location {
             location_of(&mut tx, org, l).await?;
         }
@@ -115,14 +113,7 @@ impl App {
         filter: &ClosureFilter,
     ) -> Result<Vec<ClosureDays>, AppError> {
         let org = caller.actor.organisation_id;
-        let mut tx = self
-            .guard_org(
-                caller,
-                Action::Query,
-                Resource::Appointment,
-                "scheduling set-up",
-            )
-            .await?;
+        let mut tx = self.set_up_read(caller).await?;
         let locations: HashMap<LocationId, Location> = tenancy::list_locations(&mut tx, org)
             .await?
             .into_iter()

@@ -444,6 +444,34 @@ async fn coverages_in_priority_order_without_clashes() {
     assert_eq!(payers, vec!["Acme Health", "Old Plan", "VSP"]);
 }
 
+/// The `i`th chart of a registry filled straight into the store (the fill
+/// is set-up, not what is tested).
+fn chart(
+    w: &crate::World,
+    org: kerato_domain::ids::OrganisationId,
+    i: usize,
+    input: PatientInput,
+) -> kerato_domain::patients::Patient {
+    kerato_domain::patients::Patient {
+        id: kerato_domain::ids::PatientId::new(w.app.now(), rand::random()),
+        organisation_id: org,
+        mrn: format!("{:07}", i + 1),
+        fields: input.validate(jiff::civil::date(2026, 1, 1)).unwrap(),
+        merged_into: None,
+        version: 1,
+        created_at: w.app.now(),
+        updated_at: w.app.now(),
+    }
+}
+
+async fn insert_charts(w: &crate::World, charts: &[kerato_domain::patients::Patient]) {
+    let mut tx = w.app.store().write().await.unwrap();
+    kerato_store::patients::insert_patients(&mut tx, charts)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+}
+
 /// What a name search should return, worked out by brute force over every
 /// chart: best score first, then by the first query word's matching name
 /// word (from the best way it matches), last name, first name and ID.
@@ -537,31 +565,21 @@ async fn indexed_name_search_ranks_as_brute_force_does() {
             let preferred = i
                 .is_multiple_of(5)
                 .then(|| ["Liz", "Jo", "Sam"][i % 3].to_string());
-            Patient {
-                id: PatientId::new(w.app.now(), rand::random()),
-                organisation_id: org,
-                mrn: format!("{:07}", i + 1),
-                fields: PatientInput {
+            chart(
+                &w,
+                org,
+                i,
+                PatientInput {
                     legal_first_name: firsts[i % firsts.len()].into(),
                     legal_last_name: lasts[(i / 3) % lasts.len()].into(),
                     preferred_name: preferred,
                     date_of_birth: format!("19{:02}-01-01", 10 + i % 90),
                     ..PatientInput::default()
-                }
-                .validate(jiff::civil::date(2026, 1, 1))
-                .unwrap(),
-                merged_into: None,
-                version: 1,
-                created_at: w.app.now(),
-                updated_at: w.app.now(),
-            }
+                },
+            )
         })
         .collect();
-    let mut tx = w.app.store().write().await.unwrap();
-    kerato_store::patients::insert_patients(&mut tx, &charts)
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
+    insert_charts(&w, &charts).await;
 
     for q in [
         "s",
@@ -707,7 +725,7 @@ fn the_pages_of_a_search_add_up_to_its_whole_result() {
         "217-555-0100",
         "3",
     ];
-    let chart = (
+    let spec = (
         0..lasts.len(),
         0..firsts.len(),
         0..4usize,
@@ -718,7 +736,7 @@ fn the_pages_of_a_search_add_up_to_its_whole_result() {
         cases: 24,
         ..ProptestConfig::default()
     };
-    proptest!(config, |(specs in proptest::collection::vec(chart, 1..70), q in 0..queries.len(), page in 1usize..9)| {
+    proptest!(config, |(specs in proptest::collection::vec(spec, 1..70), q in 0..queries.len(), page in 1usize..9)| {
         rt.block_on(async {
             let n = tenants.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let (_, admin) = w
@@ -737,31 +755,23 @@ fn the_pages_of_a_search_add_up_to_its_whole_result() {
             let charts: Vec<Patient> = specs
                 .iter()
                 .enumerate()
-                .map(|(i, (last, first, born, phone, preferred))| Patient {
-                    id: PatientId::new(w.app.now(), rand::random()),
-                    organisation_id: org,
-                    mrn: format!("{:07}", i + 1),
-                    fields: PatientInput {
-                        legal_first_name: firsts[*first].into(),
-                        legal_last_name: lasts[*last].into(),
-                        preferred_name: preferred.then(|| "Sam".to_string()),
-                        date_of_birth: format!("196{born}-01-01"),
-                        mobile_phone: Some(format!("217-555-010{phone}")),
-                        ..PatientInput::default()
-                    }
-                    .validate(jiff::civil::date(2026, 1, 1))
-                    .unwrap(),
-                    merged_into: None,
-                    version: 1,
-                    created_at: w.app.now(),
-                    updated_at: w.app.now(),
+                .map(|(i, (last, first, born, phone, preferred))| {
+                    chart(
+                        &w,
+                        org,
+                        i,
+                        PatientInput {
+                            legal_first_name: firsts[*first].into(),
+                            legal_last_name: lasts[*last].into(),
+                            preferred_name: preferred.then(|| "Sam".to_string()),
+                            date_of_birth: format!("196{born}-01-01"),
+                            mobile_phone: Some(format!("217-555-010{phone}")),
+                            ..PatientInput::default()
+                        },
+                    )
                 })
                 .collect();
-            let mut tx = w.app.store().write().await.unwrap();
-            kerato_store::patients::insert_patients(&mut tx, &charts)
-                .await
-                .unwrap();
-            tx.commit().await.unwrap();
+            insert_charts(&w, &charts).await;
 
             let query = queries[q];
             let expected = if query.chars().any(|c| c.is_ascii_digit()) {

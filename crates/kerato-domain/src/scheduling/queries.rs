@@ -33,6 +33,10 @@ fn id<T: std::str::FromStr>(
     }
 }
 
+fn location_id(errors: &mut ValidationErrors, raw: Option<&str>) -> Option<LocationId> {
+    id(errors, "location_id", "location", "GET /api/locations", raw)
+}
+
 fn required<T>(
     errors: &mut ValidationErrors,
     field: &str,
@@ -81,7 +85,7 @@ pub struct ResourcesQuery {
 }
 
 /// Which resources to list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ResourceFilter {
     pub location: Option<LocationId>,
 }
@@ -89,13 +93,7 @@ pub struct ResourceFilter {
 impl ResourcesQuery {
     pub fn validate(&self) -> Result<ResourceFilter, ValidationErrors> {
         let mut errors = ValidationErrors::new();
-        let location = id(
-            &mut errors,
-            "location_id",
-            "location",
-            "GET /api/locations",
-            self.location_id.as_deref(),
-        );
+        let location = location_id(&mut errors, self.location_id.as_deref());
         errors.into_result(ResourceFilter { location })
     }
 }
@@ -160,13 +158,7 @@ impl ClosuresQuery {
                 );
             }
         }
-        let location = id(
-            &mut errors,
-            "location_id",
-            "location",
-            "GET /api/locations",
-            self.location_id.as_deref(),
-        );
+        let location = location_id(&mut errors, self.location_id.as_deref());
         let provider = id(
             &mut errors,
             "provider_id",
@@ -212,13 +204,7 @@ pub struct ScheduleDay {
 impl ScheduleQuery {
     pub fn validate(&self) -> Result<ScheduleDay, ValidationErrors> {
         let mut errors = ValidationErrors::new();
-        let location = id(
-            &mut errors,
-            "location_id",
-            "location",
-            "GET /api/locations",
-            self.location_id.as_deref(),
-        );
+        let location = location_id(&mut errors, self.location_id.as_deref());
         let location = required(
             &mut errors,
             "location_id",
