@@ -211,31 +211,56 @@ async fn seed_schedule(
     patients: &[kerato_domain::ids::PatientId],
 ) -> Result<(), AppError> {
     use jiff::civil::{Time, Weekday};
-    use kerato_domain::scheduling::{ResourceKind, Window};
+    use kerato_domain::providers::ProviderInput;
+    use kerato_domain::providers::hours::HoursInput;
+    use kerato_domain::scheduling::ResourceKind;
     use kerato_domain::tenancy::Specialty;
     use std::collections::BTreeSet;
     let all: Vec<_> = locations.iter().map(|l| l.id).collect();
-    let one = |s: Specialty| BTreeSet::from([s]);
+    let provider =
+        |name: &str, credentials: &str, npi: &str, taxonomy: &str, specialty: Specialty| {
+            ProviderInput {
+                name: name.into(),
+                credentials: Some(credentials.into()),
+                npi: Some(npi.into()),
+                taxonomy_code: Some(taxonomy.into()),
+                specialties: vec![specialty.as_str().into()],
+                location_ids: all.iter().map(|l| l.to_string()).collect(),
+                ..ProviderInput::default()
+            }
+        };
     let providers = [
-        app.create_provider_with(
+        app.create_provider(
             caller,
-            "Dr. Amara Okafor (dermatology)",
-            &all,
-            &one(Specialty::Dermatology),
+            &provider(
+                "Dr. Amara Okafor",
+                "MD, FAAD",
+                "1245319599",
+                "207N00000X",
+                Specialty::Dermatology,
+            ),
         )
         .await?,
-        app.create_provider_with(
+        app.create_provider(
             caller,
-            "Dr. Kenji Sato (ophthalmology)",
-            &all,
-            &one(Specialty::EyeCare),
+            &provider(
+                "Dr. Kenji Sato",
+                "MD",
+                "1679576722",
+                "207W00000X",
+                Specialty::EyeCare,
+            ),
         )
         .await?,
-        app.create_provider_with(
+        app.create_provider(
             caller,
-            "Dr. Priya Patel, OD",
-            &all,
-            &one(Specialty::EyeCare),
+            &provider(
+                "Dr. Priya Patel",
+                "OD",
+                "1234567893",
+                "152W00000X",
+                Specialty::EyeCare,
+            ),
         )
         .await?,
     ];
@@ -329,24 +354,24 @@ async fn seed_schedule(
     )
     .await?;
     let hour = |h: i8| Time::new(h, 0, 0, 0).map_err(|e| AppError::NotReady(e.to_string()));
+    // Mornings at the main clinic, afternoons at the mall, on weekdays, from
+    // a year and more back (the hours are in force for the demo's past visits too).
+    let since = app
+        .now()
+        .to_jiff()
+        .to_zoned_datetime(locations[0].time_zone.zone().clone())
+        .date()
+        .checked_sub(jiff::Span::new().days(400))
+        .map_err(|e| AppError::NotReady(e.to_string()))?;
     for p in &providers {
         for (i, loc) in all.iter().enumerate() {
-            // Mornings at the main clinic, afternoons at the mall.
             let (start, end) = if i == 0 {
-                (hour(8)?, hour(12)?)
+                ("08:00", "12:00")
             } else {
-                (hour(13)?, hour(17)?)
+                ("13:00", "17:00")
             };
-            for day in [
-                Weekday::Monday,
-                Weekday::Tuesday,
-                Weekday::Wednesday,
-                Weekday::Thursday,
-                Weekday::Friday,
-            ] {
-                let window = Window::new(day, start, end, false).map_err(AppError::NotReady)?;
-                app.add_window(caller, p.id, *loc, window).await?;
-            }
+            let hours = HoursInput::weekdays(*loc, since, start, end);
+            app.add_hours(caller, p.id, &hours).await?;
         }
     }
     // A weekly staff meeting, and a holiday after the booked month.

@@ -127,32 +127,6 @@ pub struct FtcReport {
     pub agent_copies_late_or_open: i64,
 }
 
-/// A National Provider Identifier: ten digits whose last is a Luhn check
-/// digit computed over the prefix 80840 and the first nine.
-pub fn valid_npi(npi: &str) -> bool {
-    if npi.len() != 10 || !npi.chars().all(|c| c.is_ascii_digit()) {
-        return false;
-    }
-    let digits: Vec<u32> = format!("80840{npi}")
-        .chars()
-        .filter_map(|c| c.to_digit(10))
-        .collect();
-    let sum: u32 = digits
-        .iter()
-        .rev()
-        .enumerate()
-        .map(|(i, d)| {
-            if i % 2 == 1 {
-                let x = d * 2;
-                if x > 9 { x - 9 } else { x }
-            } else {
-                *d
-            }
-        })
-        .sum();
-    sum.is_multiple_of(10)
-}
-
 /// The fields the federal and state rules require of a prescription that
 /// the exam section is missing, for each eye it prescribes for (one with a
 /// sphere): e.g. "OD base curve". Fields that come from elsewhere (the
@@ -209,14 +183,12 @@ impl App {
                 "write the licence number as on the state licence (1–40 characters)",
             );
         }
-        let npi = npi.trim();
-        if !valid_npi(npi) {
-            e.add(
-                "npi",
-                "an NPI is 10 digits with a valid check digit; copy it from NPPES",
-            );
+        let npi = kerato_domain::providers::Npi::parse(npi);
+        if let Err(m) = &npi {
+            e.add("npi", m.clone());
         }
         e.into_result(())?;
+        let npi = npi.map_err(|m| ValidationErrors::single("npi", m))?;
         let tx = self.store.write().await?;
         let act = Act::new(
             Action::Update,
@@ -225,7 +197,14 @@ impl App {
         )
         .id(caller.actor.user_id);
         let mut tx = self.guard(tx, caller, act).await?;
-        store::set_credentials(&mut tx, caller.actor.user_id, license, npi, self.now()).await?;
+        store::set_credentials(
+            &mut tx,
+            caller.actor.user_id,
+            license,
+            npi.as_str(),
+            self.now(),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }

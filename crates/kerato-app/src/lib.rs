@@ -20,6 +20,7 @@ pub mod patients;
 pub mod policies;
 pub mod privacy;
 pub mod procedures;
+pub mod providers;
 pub mod recalls;
 mod reference;
 pub mod reminders;

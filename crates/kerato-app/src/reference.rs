@@ -1,5 +1,5 @@
-//! The practice's set-up (providers, locations, appointment types, weekly
-//! windows and breaks) kept in memory for bookings.
+//! The practice's set-up (providers, locations, appointment types, working
+//! hours and breaks) kept in memory for bookings.
 //!
 //! Every booking checks its slot against the set-up, and reading it takes
 //! five queries, more than the booking's own checks and writes. The set-up
@@ -16,9 +16,11 @@ use std::hash::Hash;
 use std::sync::{Mutex, PoisonError};
 
 use kerato_domain::ids::{AppointmentTypeId, LocationId, OrganisationId, ProviderId};
-use kerato_domain::scheduling::{Break, Window};
+use kerato_domain::providers::Provider;
+use kerato_domain::scheduling::{Break, WorkingHours};
 use kerato_domain::tenancy::Location;
-use kerato_store::scheduling::{self as store, AppointmentTypeRow, ProviderRow};
+use kerato_store::providers;
+use kerato_store::scheduling::{self as store, AppointmentTypeRow};
 use kerato_store::{StoreError, Tx, tenancy};
 
 /// More entries than this and the cache starts over: a bound on memory
@@ -28,10 +30,10 @@ const MAX_ENTRIES: usize = 20_000;
 #[derive(Default)]
 struct Entries {
     version: i64,
-    providers: HashMap<ProviderId, ProviderRow>,
+    providers: HashMap<ProviderId, Provider>,
     locations: HashMap<(OrganisationId, LocationId), Location>,
     types: HashMap<AppointmentTypeId, AppointmentTypeRow>,
-    windows: HashMap<(ProviderId, LocationId), Vec<Window>>,
+    hours: HashMap<(ProviderId, LocationId), WorkingHours>,
     breaks: HashMap<ProviderId, Vec<Break>>,
 }
 
@@ -40,7 +42,7 @@ impl Entries {
         self.providers.len()
             + self.locations.len()
             + self.types.len()
-            + self.windows.len()
+            + self.hours.len()
             + self.breaks.len()
     }
 }
@@ -116,11 +118,11 @@ impl Refs<'_> {
         &self,
         tx: &mut Tx,
         id: ProviderId,
-    ) -> Result<Option<ProviderRow>, StoreError> {
+    ) -> Result<Option<Provider>, StoreError> {
         if let Some(p) = self.get(|e| &mut e.providers, &id) {
             return Ok(Some(p));
         }
-        let found = store::find_provider(tx, id).await?;
+        let found = providers::find_provider(tx, id).await?;
         if let Some(p) = &found {
             self.put(|e| &mut e.providers, id, p);
         }
@@ -158,18 +160,18 @@ impl Refs<'_> {
         Ok(found)
     }
 
-    pub(crate) async fn windows(
+    pub(crate) async fn hours(
         &self,
         tx: &mut Tx,
         provider: ProviderId,
         location: LocationId,
-    ) -> Result<Vec<Window>, StoreError> {
+    ) -> Result<WorkingHours, StoreError> {
         let key = (provider, location);
-        if let Some(w) = self.get(|e| &mut e.windows, &key) {
+        if let Some(w) = self.get(|e| &mut e.hours, &key) {
             return Ok(w);
         }
-        let found = store::windows_of(tx, provider, location).await?;
-        self.put(|e| &mut e.windows, key, &found);
+        let found = providers::working_hours(tx, provider, location).await?;
+        self.put(|e| &mut e.hours, key, &found);
         Ok(found)
     }
 

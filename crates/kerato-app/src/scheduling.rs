@@ -10,16 +10,16 @@ use kerato_domain::ids::{
     AppointmentId, AppointmentTypeId, BlockId, LocationId, PatientId, ProviderId, ResourceId,
     SeriesId,
 };
+use kerato_domain::providers::Provider;
 use kerato_domain::scheduling::{
-    Break, Recurrence, RepeatedHour, ResourceKind, SlotSearch, Window, breaks_between, first_block,
+    Break, Recurrence, RepeatedHour, ResourceKind, SlotSearch, breaks_between, first_block,
     overlaps, resolve_local_time, window_for,
 };
 use kerato_domain::tenancy::{Location, Specialty};
 use kerato_domain::time::Timestamp;
+use kerato_store::providers;
 use kerato_store::scheduling as store;
-pub use kerato_store::scheduling::{
-    AppointmentRow, AppointmentTypeRow, ProviderRow, ResourceRow, TimeOffRow,
-};
+pub use kerato_store::scheduling::{AppointmentRow, AppointmentTypeRow, ResourceRow, TimeOffRow};
 use kerato_store::waitlist::{self, WaitlistRow};
 use kerato_store::{Tx, tenancy};
 
@@ -85,7 +85,7 @@ struct SlotCheck<'a> {
     refs: &'a Refs<'a>,
     /// Who is booked: they must be a live chart of the practice.
     patient: PatientId,
-    provider: &'a ProviderRow,
+    provider: &'a Provider,
     location: &'a Location,
     kind: &'a AppointmentTypeRow,
     starts_at: Timestamp,
@@ -151,58 +151,6 @@ fn config_target(caller: &Caller) -> Target {
 }
 
 impl App {
-    /// A provider who sees every kind of appointment.
-    pub async fn create_provider(
-        &self,
-        caller: &Caller,
-        name: &str,
-        locations: &[LocationId],
-    ) -> Result<ProviderRow, AppError> {
-        self.create_provider_with(caller, name, locations, &BTreeSet::new())
-            .await
-    }
-
-    /// A provider of some specialties: appointment types of another
-    /// specialty cannot be booked with them.
-    pub async fn create_provider_with(
-        &self,
-        caller: &Caller,
-        name: &str,
-        locations: &[LocationId],
-        specialties: &BTreeSet<Specialty>,
-    ) -> Result<ProviderRow, AppError> {
-        self.require(caller, Resource::Organisation, Action::Update, None)
-            .await?;
-        let mut errors = ValidationErrors::new();
-        let name = kerato_domain::tenancy::validate_name(&mut errors, "name", name);
-        let mut tx = self.store.write().await?;
-        for loc in locations {
-            if tenancy::get_location(&mut tx, caller.actor.organisation_id, *loc)
-                .await?
-                .is_none()
-            {
-                errors.add(
-                    "locations",
-                    "a chosen location does not belong to this practice",
-                );
-            }
-        }
-        let name = errors.into_result(name)?.unwrap_or_default();
-        let provider = ProviderRow {
-            id: ProviderId::new(self.now(), self.random_id_bits()),
-            organisation_id: caller.actor.organisation_id,
-            name,
-            locations: locations.to_vec(),
-            specialties: specialties.clone(),
-        };
-        let act =
-            Act::new(Action::Update, config_target(caller), "scheduling set-up").id(provider.id);
-        let mut tx = self.guard(tx, caller, act).await?;
-        store::insert_provider(&mut tx, &provider, self.now()).await?;
-        tx.commit().await?;
-        Ok(provider)
-    }
-
     /// A plain appointment type: no specialty, no resources.
     pub async fn create_appointment_type(
         &self,
@@ -319,7 +267,7 @@ impl App {
         let label = kerato_domain::tenancy::validate_name(&mut errors, "label", &b.label);
         let label = errors.into_result(label)?.unwrap_or_default();
         let mut tx = self.store.write().await?;
-        store::find_provider(&mut tx, provider)
+        providers::find_provider(&mut tx, provider)
             .await?
             .filter(|p| p.organisation_id == caller.actor.organisation_id)
             .ok_or(AppError::NotFound("provider"))?;
@@ -361,7 +309,7 @@ impl App {
         let mut tx = self.store.write().await?;
         let p = match provider {
             Some(id) => Some(
-                store::find_provider(&mut tx, id)
+                providers::find_provider(&mut tx, id)
                     .await?
                     .filter(|p| p.organisation_id == org)
                     .ok_or(AppError::NotFound("provider"))?,
@@ -400,35 +348,6 @@ impl App {
         store::insert_time_off(&mut tx, &row, now).await?;
         tx.commit().await?;
         Ok(row)
-    }
-
-    /// Adds a weekly window in which `provider` sees patients at `location`.
-    pub async fn add_window(
-        &self,
-        caller: &Caller,
-        provider: ProviderId,
-        location: LocationId,
-        window: Window,
-    ) -> Result<(), AppError> {
-        self.require(caller, Resource::Organisation, Action::Update, None)
-            .await?;
-        let mut tx = self.store.write().await?;
-        let p = store::find_provider(&mut tx, provider)
-            .await?
-            .ok_or(AppError::NotFound("provider"))?;
-        if p.organisation_id != caller.actor.organisation_id || !p.locations.contains(&location) {
-            return Err(ValidationErrors::single(
-                "location_id",
-                "this provider does not work at that location",
-            )
-            .into());
-        }
-        let act = Act::new(Action::Update, config_target(caller), "scheduling set-up").id(provider);
-        let mut tx = self.guard(tx, caller, act).await?;
-        let id = AppointmentId::new(self.now(), self.random_id_bits()).to_string();
-        store::insert_window(&mut tx, &id, provider, location, &window).await?;
-        tx.commit().await?;
-        Ok(())
     }
 
     /// Books an appointment. Everything is checked inside one transaction
@@ -617,7 +536,7 @@ impl App {
         series: Option<SeriesId>,
     ) -> Result<Planned, AppError> {
         let org = parsed.organisation;
-        store::lock_provider(tx, parsed.provider_id).await?;
+        providers::lock_provider(tx, parsed.provider_id).await?;
         let mut e = ValidationErrors::new();
         let provider = refs
             .provider(tx, parsed.provider_id)
@@ -729,21 +648,8 @@ impl App {
             )
             .into());
         }
-        if let Some(sp) = kind.specialty
-            && !p.specialties.is_empty()
-            && !p.specialties.contains(&sp)
-        {
-            return Err(ValidationErrors::single(
-                "appointment_type_id",
-                format!(
-                    "{} is a {} appointment and {} does not practise {}",
-                    kind.name,
-                    sp.label().to_lowercase(),
-                    p.name,
-                    sp.label().to_lowercase()
-                ),
-            )
-            .into());
+        if let Some(why) = p.refuses(kind.id, &kind.name, kind.specialty) {
+            return Err(ValidationErrors::single("appointment_type_id", why).into());
         }
         if c.starts_at < self.now() {
             return Err(ValidationErrors::single(
@@ -753,8 +659,8 @@ impl App {
             .into());
         }
         let tz = loc.time_zone.zone();
-        let windows = c.refs.windows(tx, p.id, loc.id).await?;
-        let Some(window) = window_for(&windows, tz, c.starts_at, c.ends_at) else {
+        let hours = c.refs.hours(tx, p.id, loc.id).await?;
+        let Some(window) = window_for(&hours, tz, c.starts_at, c.ends_at) else {
             return Err(ValidationErrors::single(
                 "time",
                 format!(
@@ -1151,7 +1057,7 @@ impl App {
                 "only a booked appointment can be moved".into(),
             ));
         }
-        store::lock_provider(&mut tx, a.provider_id).await?;
+        providers::lock_provider(&mut tx, a.provider_id).await?;
         let refs = self.reference.at(&mut tx).await?;
         let location = refs
             .location(&mut tx, a.organisation_id, a.location_id)
@@ -1259,18 +1165,27 @@ impl App {
                 .into());
             }
         };
-        let providers: Vec<ProviderRow> = store::providers_of(tx, org)
+        let asked: Vec<Provider> = providers::providers_of(tx, org)
             .await?
             .into_iter()
             .filter(|p| q.provider.is_none_or(|id| id == p.id))
-            .filter(|p| {
-                kind.specialty
-                    .is_none_or(|s| p.specialties.is_empty() || p.specialties.contains(&s))
-            })
             .collect();
-        if q.provider.is_some() && providers.is_empty() {
-            return Err(AppError::NotFound("provider"));
+        if q.provider.is_some() {
+            match asked.first() {
+                None => return Err(AppError::NotFound("provider")),
+                // The one provider asked for says why, rather than nothing
+                // being found.
+                Some(p) => {
+                    if let Some(why) = p.refuses(kind.id, &kind.name, kind.specialty) {
+                        return Err(ValidationErrors::single("provider_id", why).into());
+                    }
+                }
+            }
         }
+        let providers: Vec<Provider> = asked
+            .into_iter()
+            .filter(|p| p.refuses(kind.id, &kind.name, kind.specialty).is_none())
+            .collect();
         let locations = tenancy::list_locations(tx, org).await?;
         if let Some(l) = q.location
             && !locations.iter().any(|x| x.id == l)
@@ -1306,8 +1221,8 @@ impl App {
                 continue;
             }
             for p in providers.iter().filter(|p| p.locations.contains(&loc.id)) {
-                let windows = store::windows_of(tx, p.id, loc.id).await?;
-                if windows.is_empty() {
+                let hours = providers::working_hours(tx, p.id, loc.id).await?;
+                if hours.is_empty() {
                     continue;
                 }
                 let busy = store::busy(tx, p.id, from, until).await?;
@@ -1319,7 +1234,7 @@ impl App {
                 );
                 blocked.extend(store::closures(tx, p.id, loc.id, from, until).await?);
                 let search = SlotSearch {
-                    windows: &windows,
+                    hours: &hours,
                     tz,
                     from,
                     duration_minutes: kind.duration_minutes,
@@ -1556,7 +1471,7 @@ impl App {
     pub async fn booking_choices(
         &self,
         caller: &Caller,
-    ) -> Result<(Vec<ProviderRow>, Vec<AppointmentTypeRow>), AppError> {
+    ) -> Result<(Vec<Provider>, Vec<AppointmentTypeRow>), AppError> {
         let org = caller.actor.organisation_id;
         let tx = self.store.write().await?;
         let act = Act::new(
@@ -1569,7 +1484,7 @@ impl App {
             "scheduling set-up",
         );
         let mut tx = self.guard(tx, caller, act).await?;
-        let providers = store::providers_of(&mut tx, org).await?;
+        let providers = providers::providers_of(&mut tx, org).await?;
         let types = store::types_of(&mut tx, org).await?;
         tx.commit().await?;
         Ok((providers, types))

@@ -123,7 +123,7 @@ impl App {
             );
         }
         if let Some(p) = provider
-            && store::find_provider(&mut tx, p)
+            && kerato_store::providers::find_provider(&mut tx, p)
                 .await?
                 .is_none_or(|p| p.organisation_id != org)
         {

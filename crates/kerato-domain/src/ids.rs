@@ -160,3 +160,27 @@ typed_id!(
     RetentionRunId,
     "retention run"
 );
+
+typed_id!(
+    /// A provider's weekly working-hours template at one location, in force
+    /// between two dates, every week or every other week.
+    HoursTemplateId,
+    "working-hours template"
+);
+
+/// Reads an ID given in a form or API field, noting the problem under
+/// `field` when it is not one. IDs are read in lower case, as they are
+/// written.
+pub fn parse_field<T: std::str::FromStr>(
+    errors: &mut crate::ValidationErrors,
+    field: &str,
+    raw: &str,
+) -> Option<T> {
+    match raw.trim().to_ascii_lowercase().parse() {
+        Ok(id) => Some(id),
+        Err(_) => {
+            errors.add(field, "not a valid ID; give it as Kerato wrote it (a UUID)");
+            None
+        }
+    }
+}

@@ -23,6 +23,7 @@ pub mod money;
 pub mod optics;
 pub mod patients;
 pub mod procedure_note;
+pub mod providers;
 pub mod scheduling;
 pub mod tenancy;
 

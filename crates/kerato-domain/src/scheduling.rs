@@ -4,6 +4,7 @@
 use jiff::civil::{Date, DateTime, Time, Weekday};
 use jiff::tz::{AmbiguousOffset, TimeZone};
 
+pub use crate::providers::hours::WorkingHours;
 use crate::time::Timestamp;
 
 pub mod queries;
@@ -88,10 +89,11 @@ pub fn overlaps(a: (Timestamp, Timestamp), b: (Timestamp, Timestamp)) -> bool {
     a.0 < b.1 && b.0 < a.1
 }
 
-/// The window that holds the whole appointment `[start, end)` in the
-/// location's local time, if any. An appointment never spans midnight.
+/// The window in force that day that holds the whole appointment
+/// `[start, end)` in the location's local time, if any. An appointment never
+/// spans midnight.
 pub fn window_for(
-    windows: &[Window],
+    hours: &WorkingHours,
     tz: &TimeZone,
     start: Timestamp,
     end: Timestamp,
@@ -101,11 +103,10 @@ pub fn window_for(
     if s.date() != e.date() && e.time() != Time::midnight() {
         return None;
     }
-    windows.iter().copied().find(|w| {
-        w.weekday == s.date().weekday()
-            && w.start <= s.time()
-            && (e.time() <= w.end && e.date() == s.date())
-    })
+    hours
+        .on(s.date())
+        .copied()
+        .find(|w| w.start <= s.time() && (e.time() <= w.end && e.date() == s.date()))
 }
 
 /// A weekly break inside a provider's template: lunch, admin time.
@@ -160,7 +161,7 @@ pub fn first_block(blocked: &[Blocked], start: Timestamp, end: Timestamp) -> Opt
 /// location.
 #[derive(Debug, Clone, Copy)]
 pub struct SlotSearch<'a> {
-    pub windows: &'a [Window],
+    pub hours: &'a WorkingHours,
     pub tz: &'a TimeZone,
     pub from: Timestamp,
     pub duration_minutes: i64,
@@ -193,7 +194,7 @@ impl SlotSearch<'_> {
             let Ok(day) = first_day.checked_add(jiff::Span::new().days(offset)) else {
                 break;
             };
-            for w in self.windows.iter().filter(|w| w.weekday == day.weekday()) {
+            for w in self.hours.on(day) {
                 let mut t = w.start;
                 loop {
                     let Ok(end_time) =
@@ -499,7 +500,9 @@ mod tests {
 
     #[test]
     fn appointments_must_fit_a_window() {
-        let windows = [Window::new(Weekday::Monday, at(8, 0), at(12, 0), false).unwrap()];
+        let windows = WorkingHours::weekly(vec![
+            Window::new(Weekday::Monday, at(8, 0), at(12, 0), false).unwrap(),
+        ]);
         let monday = Date::new(2026, 11, 30).unwrap();
         let t = |h, m| resolve_local_time(&ny(), "", monday, at(h, m), None).unwrap();
         assert!(window_for(&windows, &ny(), t(8, 0), t(8, 30)).is_some());
@@ -519,7 +522,7 @@ mod tests {
 
     #[test]
     fn the_slot_search_skips_busy_slots_and_days() {
-        let next_free = |windows: &[Window],
+        let next_free = |hours: &WorkingHours,
                          tz: &TimeZone,
                          from,
                          minutes,
@@ -527,7 +530,7 @@ mod tests {
                          busy: &[(Timestamp, Timestamp)],
                          days| {
             SlotSearch {
-                windows,
+                hours,
                 tz,
                 from,
                 duration_minutes: minutes,
@@ -540,7 +543,9 @@ mod tests {
             .first()
             .copied()
         };
-        let windows = [Window::new(Weekday::Monday, at(8, 0), at(9, 0), false).unwrap()];
+        let windows = WorkingHours::weekly(vec![
+            Window::new(Weekday::Monday, at(8, 0), at(9, 0), false).unwrap(),
+        ]);
         let monday = Date::new(2026, 11, 30).unwrap();
         let t = |d: Date, h, m| resolve_local_time(&ny(), "", d, at(h, m), None).unwrap();
         let busy = [(t(monday, 8, 0), t(monday, 8, 30))];
@@ -563,8 +568,57 @@ mod tests {
     }
 
     #[test]
+    fn the_slot_search_follows_dated_and_alternating_templates() {
+        use crate::providers::hours::{HoursPattern, Repeats};
+        let monday = Date::new(2026, 11, 30).unwrap();
+        let window = Window::new(Weekday::Monday, at(8, 0), at(9, 0), false).unwrap();
+        // Every other Monday from 30 November, and nothing after January.
+        let hours = WorkingHours::new(vec![HoursPattern {
+            effective_from: monday,
+            effective_until: Some(Date::new(2027, 1, 31).unwrap()),
+            repeats: Repeats::EveryOtherWeek,
+            days: vec![window],
+        }]);
+        let t = |d: Date, h, m| resolve_local_time(&ny(), "", d, at(h, m), None).unwrap();
+        let starts = |from| {
+            SlotSearch {
+                hours: &hours,
+                tz: &ny(),
+                from,
+                duration_minutes: 60,
+                step_minutes: 15,
+                busy: &[],
+                blocked: &[],
+                horizon_days: 120,
+            }
+            .starts(|_, _, _| true, 100)
+        };
+        let found = starts(t(Date::new(2026, 11, 1).unwrap(), 12, 0));
+        let days: Vec<Date> = found
+            .iter()
+            .map(|s| s.to_jiff().to_zoned_datetime(ny()).date())
+            .collect();
+        assert_eq!(
+            days,
+            [
+                (2026, 11, 30),
+                (2026, 12, 14),
+                (2026, 12, 28),
+                (2027, 1, 11),
+                (2027, 1, 25)
+            ]
+            .map(|(y, m, d)| Date::new(y, m, d).unwrap())
+        );
+        assert!(window_for(&hours, &ny(), t(monday, 8, 0), t(monday, 9, 0)).is_some());
+        let off_week = Date::new(2026, 12, 7).unwrap();
+        assert!(window_for(&hours, &ny(), t(off_week, 8, 0), t(off_week, 9, 0)).is_none());
+    }
+
+    #[test]
     fn breaks_and_time_off_block_the_slot_search() {
-        let windows = [Window::new(Weekday::Monday, at(8, 0), at(14, 0), true).unwrap()];
+        let windows = WorkingHours::weekly(vec![
+            Window::new(Weekday::Monday, at(8, 0), at(14, 0), true).unwrap(),
+        ]);
         let monday = Date::new(2026, 11, 30).unwrap();
         let t = |h, m| resolve_local_time(&ny(), "", monday, at(h, m), None).unwrap();
         let lunch = [Break {
@@ -581,7 +635,7 @@ mod tests {
         );
         assert!(first_block(&blocked, t(12, 30), t(13, 0)).is_none());
         let search = SlotSearch {
-            windows: &windows,
+            hours: &windows,
             tz: &ny(),
             from: t(7, 0),
             duration_minutes: 30,

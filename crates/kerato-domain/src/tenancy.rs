@@ -165,7 +165,7 @@ pub struct LocationFields {
 
 /// Trims, collapses the empty string to "missing", and enforces a length
 /// limit in characters (not bytes), reporting the limit it applied.
-fn text_field(
+pub(crate) fn text_field(
     errors: &mut ValidationErrors,
     field: &str,
     label: &str,

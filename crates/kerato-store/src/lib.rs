@@ -22,6 +22,7 @@ pub mod patient_data;
 pub mod patients;
 pub mod privacy;
 pub mod procedures;
+pub mod providers;
 pub mod recalls;
 pub mod retention;
 pub mod rights;

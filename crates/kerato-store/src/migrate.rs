@@ -155,6 +155,15 @@ pub const MIGRATIONS: &[Migration] = &[
             postgres: include_str!("../migrations/0021_audit_pseudonymise.postgres.sql"),
         }),
     },
+    Migration {
+        version: 22,
+        name: "providers",
+        sql: include_str!("../migrations/0022_providers.common.sql"),
+        dialect: Some(Dialect {
+            sqlite: include_str!("../migrations/0022_providers.sqlite.sql"),
+            postgres: include_str!("../migrations/0022_providers.postgres.sql"),
+        }),
+    },
 ];
 
 /// The clinic's schema on a [`Store`]: what `kerato init`, `serve` and

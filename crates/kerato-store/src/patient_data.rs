@@ -341,6 +341,11 @@ pub const OTHER_TABLES: &[(&str, &str)] = &[
     ("provider_locations", "where each clinician works"),
     ("appointment_types", "the practice's visit types"),
     ("provider_windows", "clinicians' weekly hours"),
+    ("provider_hours", "clinicians' working-hours templates"),
+    (
+        "provider_visit_types",
+        "the visit types each clinician takes",
+    ),
     ("resources", "rooms and devices"),
     ("appointment_type_resources", "what each visit type needs"),
     ("provider_breaks", "clinicians' weekly breaks"),

@@ -7,22 +7,13 @@ use kerato_domain::ids::{
     AppointmentId, AppointmentTypeId, BlockId, LocationId, OrganisationId, PatientId, ProviderId,
     ResourceId, SeriesId,
 };
-use kerato_domain::scheduling::{Blocked, Break, ResourceKind, Window};
-use kerato_domain::tenancy::{Specialty, specialties_from_column, specialties_to_column};
+use kerato_domain::scheduling::{Blocked, Break, ResourceKind};
+use kerato_domain::tenancy::Specialty;
 use kerato_domain::time::Timestamp;
 
 use crate::{execute, on_tx};
 use kerato_db::Tx;
 use kerato_db::{StoreError, corrupt};
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProviderRow {
-    pub id: ProviderId,
-    pub organisation_id: OrganisationId,
-    pub name: String,
-    pub locations: Vec<LocationId>,
-    pub specialties: BTreeSet<Specialty>,
-}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AppointmentTypeRow {
@@ -54,88 +45,6 @@ pub struct AppointmentRow {
     pub version: i64,
     pub created_at: Timestamp,
     pub series_id: Option<SeriesId>,
-}
-
-pub async fn insert_provider(
-    tx: &mut Tx,
-    p: &ProviderRow,
-    now: Timestamp,
-) -> Result<(), StoreError> {
-    execute!(tx, sqlx::query("INSERT INTO providers (id, organisation_id, name, booking_seq, created_at, specialties) VALUES ($1, $2, $3, 0, $4, $5)")
-        .bind(p.id.to_string())
-        .bind(p.organisation_id.to_string())
-        .bind(&p.name)
-        .bind(now.as_micros())
-        .bind(specialties_to_column(&p.specialties)))?;
-    for loc in &p.locations {
-        execute!(
-            tx,
-            sqlx::query(
-                "INSERT INTO provider_locations (provider_id, location_id) VALUES ($1, $2)"
-            )
-            .bind(p.id.to_string())
-            .bind(loc.to_string())
-        )?;
-    }
-    Ok(())
-}
-
-/// (id, organisation, name, specialties, locations comma-separated).
-type ProviderTuple = (String, String, String, String, Option<String>);
-
-// One query per provider or list of providers: the locations come along as
-// one aggregated column rather than a second query per provider.
-macro_rules! provider_select {
-    () => {
-        "SELECT p.id, p.organisation_id, p.name, p.specialties, \
-         (SELECT string_agg(pl.location_id, ',' ORDER BY pl.location_id) FROM provider_locations pl WHERE pl.provider_id = p.id) \
-         FROM providers p "
-    };
-}
-
-fn provider_from(
-    (id, org, name, specialties, locations): ProviderTuple,
-) -> Result<ProviderRow, StoreError> {
-    Ok(ProviderRow {
-        id: id.parse().map_err(corrupt)?,
-        organisation_id: org.parse().map_err(corrupt)?,
-        name,
-        locations: locations
-            .unwrap_or_default()
-            .split(',')
-            .filter(|l| !l.is_empty())
-            .map(|l| l.parse().map_err(corrupt))
-            .collect::<Result<_, _>>()?,
-        specialties: specialties_from_column(&specialties).map_err(corrupt)?,
-    })
-}
-
-pub async fn find_provider(tx: &mut Tx, id: ProviderId) -> Result<Option<ProviderRow>, StoreError> {
-    let sql = concat!(provider_select!(), "WHERE p.id = $1");
-    let row: Option<ProviderTuple> = on_tx!(tx, c => sqlx::query_as(sql)
-        .bind(id.to_string())
-        .fetch_optional(&mut **c)
-        .await)?;
-    row.map(provider_from).transpose()
-}
-
-/// Takes the provider's booking lock for the rest of the transaction.
-///
-/// On SQLite every write transaction already holds the database's one
-/// write lock from `BEGIN IMMEDIATE`, so a row lock would add nothing but
-/// a write; the statement runs only on PostgreSQL. That also keeps the
-/// checks of a booking read-only on SQLite, which the group commit relies
-/// on (see `kerato-app`'s `batch` module).
-pub async fn lock_provider(tx: &mut Tx, id: ProviderId) -> Result<(), StoreError> {
-    if tx.backend() == crate::Backend::Sqlite {
-        return Ok(());
-    }
-    execute!(
-        tx,
-        sqlx::query("UPDATE providers SET booking_seq = booking_seq + 1 WHERE id = $1")
-            .bind(id.to_string())
-    )?;
-    Ok(())
 }
 
 pub async fn insert_type(
@@ -234,66 +143,6 @@ fn time_of(minute: i64) -> Result<Time, StoreError> {
         0,
     )
     .map_err(corrupt)
-}
-
-pub async fn insert_window(
-    tx: &mut Tx,
-    id: &str,
-    provider: ProviderId,
-    location: LocationId,
-    w: &Window,
-) -> Result<(), StoreError> {
-    // 24:00 closes a window at midnight; stored as minute 1440.
-    let end = if w.end == Time::midnight() {
-        1440
-    } else {
-        minute_of(w.end)
-    };
-    execute!(tx, sqlx::query(
-        "INSERT INTO provider_windows (id, provider_id, location_id, weekday, start_minute, end_minute, overbook) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)"
-    )
-    .bind(id)
-    .bind(provider.to_string())
-    .bind(location.to_string())
-    .bind(i64::from(w.weekday.to_monday_one_offset()))
-    .bind(minute_of(w.start))
-    .bind(end)
-    .bind(i64::from(w.overbook)))?;
-    Ok(())
-}
-
-pub async fn windows_of(
-    tx: &mut Tx,
-    provider: ProviderId,
-    location: LocationId,
-) -> Result<Vec<Window>, StoreError> {
-    let rows: Vec<(i64, i64, i64, i64)> = on_tx!(tx, c => sqlx::query_as(
-        "SELECT weekday, start_minute, end_minute, overbook FROM provider_windows \
-         WHERE provider_id = $1 AND location_id = $2 ORDER BY weekday, start_minute"
-    )
-    .bind(provider.to_string())
-    .bind(location.to_string())
-    .fetch_all(&mut **c)
-    .await)?;
-    rows.into_iter()
-        .map(|(day, start, end, over)| {
-            let weekday = Weekday::from_monday_one_offset(i8::try_from(day).map_err(corrupt)?)
-                .map_err(corrupt)?;
-            // A window running to midnight ends at the last representable minute.
-            let end = if end >= 1440 {
-                Time::new(23, 59, 59, 999_999_999).map_err(corrupt)?
-            } else {
-                time_of(end)?
-            };
-            Ok(Window {
-                weekday,
-                start: time_of(start)?,
-                end,
-                overbook: over != 0,
-            })
-        })
-        .collect()
 }
 
 /// No appointment lasts longer than this (the app caps them at 8 hours).
@@ -460,22 +309,6 @@ pub async fn move_appointment(
     .bind(a.version)
     .bind(i64::from(overbooked)))?;
     Ok(n == 1)
-}
-
-/// Every provider of an organisation, by name.
-pub async fn providers_of(
-    tx: &mut Tx,
-    org: OrganisationId,
-) -> Result<Vec<ProviderRow>, StoreError> {
-    let sql = concat!(
-        provider_select!(),
-        "WHERE p.organisation_id = $1 ORDER BY p.name, p.id"
-    );
-    let rows: Vec<ProviderTuple> = on_tx!(tx, c => sqlx::query_as(sql)
-        .bind(org.to_string())
-        .fetch_all(&mut **c)
-        .await)?;
-    rows.into_iter().map(provider_from).collect()
 }
 
 /// Every appointment type of an organisation, by name.

@@ -86,6 +86,13 @@ const NAV: &[(&str, &str, &str, Resource, Action)] = &[
         Action::Query,
     ),
     (
+        "/setup/providers",
+        "Providers",
+        "providers",
+        Resource::Organisation,
+        Action::Update,
+    ),
+    (
         "/setup/scheduling",
         "Scheduling set-up",
         "setup",

@@ -22,6 +22,7 @@ pub mod patients;
 mod photos;
 mod privacy;
 mod procedures;
+mod providers;
 mod rights;
 pub mod routes;
 pub mod scheduling;
@@ -68,6 +69,7 @@ fn all_routes(state: Option<WebState>) -> routes::Routes {
     let r = audit::routes(r);
     let r = patients::routes(r);
     let r = scheduling::routes(r);
+    let r = providers::routes(r);
     let r = front_desk::routes(r);
     let r = eye::routes(r);
     let r = derm::routes(r);

@@ -5,7 +5,7 @@ use kerato_domain::FieldError;
 use utoipa::OpenApi;
 
 use crate::error::Problem;
-use crate::{patients, scheduling, tenancy};
+use crate::{patients, providers, scheduling, tenancy};
 
 #[derive(Debug, OpenApi)]
 #[openapi(
@@ -29,6 +29,16 @@ use crate::{patients, scheduling, tenancy};
         scheduling::reads::api_resources,
         scheduling::reads::api_closures,
         scheduling::reads::api_schedule,
+        providers::api_list,
+        providers::api_get,
+        providers::api_create,
+        providers::api_update,
+        providers::api_hours,
+        providers::api_get_hours,
+        providers::api_add_hours,
+        providers::api_replace_hours,
+        providers::api_remove_hours,
+        providers::api_time_off,
     ),
     components(schemas(Problem, FieldError, tenancy::LocationView, tenancy::LocationBody,
         tenancy::OrganisationView, tenancy::OrganisationBody, patients::PatientView,
@@ -38,10 +48,15 @@ use crate::{patients, scheduling, tenancy};
         scheduling::StatusBody, scheduling::NextAvailableBody, scheduling::NextAvailableView,
         kerato_domain::scheduling::VisitStatus, scheduling::reads::VisitTypeView,
         scheduling::reads::ResourceView, scheduling::reads::ClosureView,
-        scheduling::reads::ScheduleView, scheduling::reads::ScheduleEntryView)),
+        scheduling::reads::ScheduleView, scheduling::reads::ScheduleEntryView,
+        providers::ProviderView, providers::HoursView,
+        providers::WindowView, providers::TimeOffBody, providers::TimeOffView,
+        kerato_domain::providers::ProviderInput, kerato_domain::providers::hours::HoursInput,
+        kerato_domain::providers::hours::DayHoursInput)),
     tags((name = "tenancy", description = "The organisation and its locations"),
         (name = "patients", description = "The patient registry"),
-        (name = "scheduling", description = "Appointments, and what a booking needs: visit types, rooms and devices, closures, a day's schedule"))
+        (name = "scheduling", description = "Appointments, and what a booking needs: visit types, rooms and devices, closures, a day's schedule"),
+        (name = "providers", description = "Providers, their working hours and time off"))
 )]
 pub struct ApiDoc;
 

@@ -6,6 +6,8 @@ use std::time::Instant;
 use anyhow::Result;
 use kerato_domain::audit::{AuditAction, NewAuditEvent, Outcome};
 use kerato_domain::ids::{LocationId, OrganisationId};
+use kerato_domain::providers::ProviderInput;
+use kerato_domain::providers::hours::HoursInput;
 use kerato_domain::tenancy::{Location, LocationInput, Organisation, OrganisationKind};
 use kerato_domain::time::Timestamp;
 use kerato_store::audit::{ReportFilter, SortBy};
@@ -388,27 +390,19 @@ pub async fn front_desk(patients: u32, providers: u32, pg_url: Option<&str>) -> 
     let mut provider_ids = Vec::new();
     for p in 0..providers {
         let pr = app
-            .create_provider(&caller, &format!("Provider {p:03}"), &[loc.id])
+            .create_provider(
+                &caller,
+                &ProviderInput::new(&format!("Provider {p:03}"), &[loc.id]),
+            )
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
-        for day in [
-            jiff::civil::Weekday::Monday,
-            jiff::civil::Weekday::Tuesday,
-            jiff::civil::Weekday::Wednesday,
-            jiff::civil::Weekday::Thursday,
-            jiff::civil::Weekday::Friday,
-        ] {
-            let w = kerato_domain::scheduling::Window::new(
-                day,
-                jiff::civil::Time::new(8, 0, 0, 0)?,
-                jiff::civil::Time::new(17, 0, 0, 0)?,
-                false,
-            )
-            .map_err(anyhow::Error::msg)?;
-            app.add_window(&caller, pr.id, loc.id, w)
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
-        }
+        app.add_hours(
+            &caller,
+            pr.id,
+            &HoursInput::weekdays(loc.id, jiff::civil::date(2000, 1, 3), "08:00", "17:00"),
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
         provider_ids.push(pr.id);
     }
 

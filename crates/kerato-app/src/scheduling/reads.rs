@@ -7,6 +7,7 @@ use jiff::civil::{Date, Time};
 use jiff::tz::TimeZone;
 use kerato_domain::identity::{Action, Resource};
 use kerato_domain::ids::{LocationId, OrganisationId, ProviderId};
+use kerato_domain::providers::Provider;
 use kerato_domain::scheduling::queries::{
     ClosureFilter, ResourceFilter, ScheduleDay, closure_days,
 };
@@ -16,7 +17,7 @@ use kerato_domain::time::Timestamp;
 use kerato_store::scheduling as store;
 use kerato_store::{Tx, tenancy};
 
-use super::{AppointmentTypeRow, ProviderRow, ResourceRow, ScheduleLine, TimeOffRow};
+use super::{AppointmentTypeRow, ResourceRow, ScheduleLine, TimeOffRow};
 use crate::authz::Caller;
 use crate::{App, AppError};
 
@@ -119,11 +120,12 @@ impl App {
             .into_iter()
             .map(|l| (l.id, l))
             .collect();
-        let providers: HashMap<ProviderId, ProviderRow> = store::providers_of(&mut tx, org)
-            .await?
-            .into_iter()
-            .map(|p| (p.id, p))
-            .collect();
+        let providers: HashMap<ProviderId, Provider> =
+            kerato_store::providers::providers_of(&mut tx, org)
+                .await?
+                .into_iter()
+                .map(|p| (p.id, p))
+                .collect();
         if filter.location.is_some_and(|l| !locations.contains_key(&l)) {
             return Err(AppError::NotFound("location"));
         }

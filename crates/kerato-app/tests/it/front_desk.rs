@@ -5,25 +5,17 @@ use std::collections::BTreeSet;
 
 use jiff::civil::{Date, Time, Weekday};
 use kerato_app::AppError;
-use kerato_app::scheduling::{BookingRequest, ProviderRow, SlotQuery, TypeInput};
+use kerato_app::scheduling::{BookingRequest, SlotQuery, TypeInput};
 use kerato_app::waitlist::WaitlistInput;
 use kerato_domain::ids::LocationId;
 use kerato_domain::patients::PatientInput;
-use kerato_domain::scheduling::{Break, ResourceKind, VisitStatus, Window};
+use kerato_domain::providers::Provider;
+use kerato_domain::providers::hours::{DayHoursInput, HoursInput};
+use kerato_domain::scheduling::{Break, ResourceKind, VisitStatus};
 use kerato_domain::tenancy::{LocationInput, Specialty};
 use kerato_domain::time::Clock;
 
 use crate::{World, world};
-
-const DAYS: [Weekday; 7] = [
-    Weekday::Monday,
-    Weekday::Tuesday,
-    Weekday::Wednesday,
-    Weekday::Thursday,
-    Weekday::Friday,
-    Weekday::Saturday,
-    Weekday::Sunday,
-];
 
 fn at(h: i8, m: i8) -> Time {
     Time::new(h, m, 0, 0).unwrap()
@@ -48,24 +40,8 @@ async fn provider(
     name: &str,
     loc: LocationId,
     specialty: Option<Specialty>,
-) -> ProviderRow {
-    let p = w
-        .app
-        .create_provider_with(&w.admin, name, &[loc], &specialty.into_iter().collect())
-        .await
-        .unwrap();
-    for day in DAYS {
-        w.app
-            .add_window(
-                &w.admin,
-                p.id,
-                loc,
-                Window::new(day, at(8, 0), at(12, 0), false).unwrap(),
-            )
-            .await
-            .unwrap();
-    }
-    p
+) -> Provider {
+    crate::provider_all_week(w, name, loc, specialty, "08:00", "12:00").await
 }
 
 async fn patient(w: &World, last: &str, email: Option<&str>) -> String {
@@ -139,7 +115,7 @@ async fn a_device_is_never_double_booked_and_must_be_at_the_location() {
     assert_eq!(kind.colour, "#aa3300");
     let p1 = patient(&w, "One", None).await;
     let p2 = patient(&w, "Two", None).await;
-    let req = |provider: &ProviderRow, patient: &str| BookingRequest {
+    let req = |provider: &Provider, patient: &str| BookingRequest {
         provider_id: provider.id.to_string(),
         patient_id: patient.into(),
         location_id: main.to_string(),
@@ -990,11 +966,21 @@ async fn a_set_up_change_applies_to_the_next_booking() {
         .unwrap_err();
     assert!(validation(&err).contains("does not see patients"), "{err}");
     w.app
-        .add_window(
+        .add_hours(
             &w.admin,
             p.id,
-            main,
-            Window::new(Weekday::Monday, at(13, 0), at(14, 0), false).unwrap(),
+            &HoursInput {
+                location_id: main.to_string(),
+                effective_from: "2000-01-03".into(),
+                effective_until: None,
+                repeats: None,
+                days: vec![DayHoursInput {
+                    weekday: "monday".into(),
+                    start: "13:00".into(),
+                    end: "14:00".into(),
+                    overbook: false,
+                }],
+            },
         )
         .await
         .unwrap();

@@ -12,6 +12,7 @@ mod patient_data;
 mod patients;
 mod photos;
 mod procedures;
+mod providers;
 mod reminders;
 mod retention;
 mod rights;
@@ -136,4 +137,64 @@ impl World {
         self.app.accept_invitation(&token, PASSWORD).await.unwrap();
         user
     }
+}
+
+/// A provider who works `start` to `end` (`HH:MM`) on every day of the week
+/// at `location`, every week since 2000: set up as an administrator would,
+/// through the use cases.
+pub async fn provider_all_week(
+    w: &World,
+    name: &str,
+    location: kerato_domain::ids::LocationId,
+    specialty: Option<kerato_domain::tenancy::Specialty>,
+    start: &str,
+    end: &str,
+) -> kerato_domain::providers::Provider {
+    use kerato_domain::providers::ProviderInput;
+    use kerato_domain::providers::hours::{DayHoursInput, HoursInput};
+    let p = w
+        .app
+        .create_provider(
+            &w.admin,
+            &ProviderInput {
+                specialties: specialty
+                    .map(|s| s.as_str().to_string())
+                    .into_iter()
+                    .collect(),
+                ..ProviderInput::new(name, &[location])
+            },
+        )
+        .await
+        .unwrap();
+    let days = [
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+    ]
+    .map(|weekday| DayHoursInput {
+        weekday: weekday.into(),
+        start: start.into(),
+        end: end.into(),
+        overbook: false,
+    })
+    .to_vec();
+    w.app
+        .add_hours(
+            &w.admin,
+            p.id,
+            &HoursInput {
+                location_id: location.to_string(),
+                effective_from: "2000-01-03".into(),
+                effective_until: None,
+                repeats: None,
+                days,
+            },
+        )
+        .await
+        .unwrap();
+    p
 }

@@ -3,11 +3,9 @@
 
 use std::sync::{Arc, Mutex};
 
-use jiff::civil::{Time, Weekday};
 use kerato_app::reminders::{Mailer, SmsGateway};
 use kerato_app::scheduling::BookingRequest;
 use kerato_domain::patients::PatientInput;
-use kerato_domain::scheduling::Window;
 use kerato_domain::time::Clock;
 use kerato_http::testing::smtp_sink;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -141,37 +139,12 @@ async fn booked_tomorrow_by(w: &crate::World, channel: &str) {
         .create_location(&w.admin, &crate::location_input("Main"))
         .await
         .unwrap();
-    let provider = w
-        .app
-        .create_provider(&w.admin, "Dr. Okafor", &[loc.id])
-        .await
-        .unwrap();
+    let provider = crate::provider_all_week(w, "Dr. Okafor", loc.id, None, "00:00", "23:00").await;
     let kind = w
         .app
         .create_appointment_type(&w.admin, "Biopsy follow-up", 30)
         .await
         .unwrap();
-    for day in [
-        Weekday::Monday,
-        Weekday::Tuesday,
-        Weekday::Wednesday,
-        Weekday::Thursday,
-        Weekday::Friday,
-        Weekday::Saturday,
-        Weekday::Sunday,
-    ] {
-        let window = Window::new(
-            day,
-            Time::new(0, 0, 0, 0).unwrap(),
-            Time::new(23, 0, 0, 0).unwrap(),
-            false,
-        )
-        .unwrap();
-        w.app
-            .add_window(&w.admin, provider.id, loc.id, window)
-            .await
-            .unwrap();
-    }
     let input = PatientInput {
         legal_first_name: "Josephine".into(),
         legal_last_name: "Smith".into(),

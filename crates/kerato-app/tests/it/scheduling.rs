@@ -1,7 +1,6 @@
 //! Booking rules: DST, template hours, other practices' IDs, the past and
 //! bad durations, each refused with a clear error and nothing written.
 
-use jiff::civil::{Time, Weekday};
 use kerato_app::AppError;
 use kerato_app::scheduling::BookingRequest;
 use kerato_domain::patients::PatientInput;
@@ -28,41 +27,12 @@ pub(crate) async fn setup(w: &World, tz: &str) -> Setup {
         )
         .await
         .unwrap();
-    let provider = w
-        .app
-        .create_provider(&w.admin, "Dr. Okafor", &[loc.id])
-        .await
-        .unwrap();
+    let provider = crate::provider_all_week(w, "Dr. Okafor", loc.id, None, "00:00", "12:00").await;
     let kind = w
         .app
         .create_appointment_type(&w.admin, "Skin check", 30)
         .await
         .unwrap();
-    for day in [
-        Weekday::Monday,
-        Weekday::Tuesday,
-        Weekday::Wednesday,
-        Weekday::Thursday,
-        Weekday::Friday,
-        Weekday::Saturday,
-        Weekday::Sunday,
-    ] {
-        w.app
-            .add_window(
-                &w.admin,
-                provider.id,
-                loc.id,
-                kerato_domain::scheduling::Window::new(
-                    day,
-                    Time::new(0, 0, 0, 0).unwrap(),
-                    Time::new(12, 0, 0, 0).unwrap(),
-                    false,
-                )
-                .unwrap(),
-            )
-            .await
-            .unwrap();
-    }
     let patient = w
         .app
         .register_patient(

@@ -1,6 +1,5 @@
 //! 50 requests for the same slot at once: exactly one books it.
 
-use jiff::civil::{Time, Weekday};
 use kerato_domain::identity::Role;
 use kerato_domain::patients::PatientInput;
 use reqwest::{Method, StatusCode};
@@ -8,40 +7,50 @@ use serde_json::json;
 
 use crate::support::{ADMIN, Who, spawn_app};
 
+/// A provider working Mondays 08:00 to 17:00 at location 1.
+async fn monday_provider(
+    t: &crate::support::TestApp,
+    admin: &kerato_app::Caller,
+    name: &str,
+) -> kerato_domain::providers::Provider {
+    use kerato_domain::providers::ProviderInput;
+    use kerato_domain::providers::hours::{DayHoursInput, HoursInput};
+    let p = t
+        .app
+        .create_provider(admin, &ProviderInput::new(name, &[t.l1.id]))
+        .await
+        .unwrap();
+    let monday = HoursInput {
+        location_id: t.l1.id.to_string(),
+        effective_from: "2000-01-03".into(),
+        effective_until: None,
+        repeats: None,
+        days: vec![DayHoursInput {
+            weekday: "monday".into(),
+            start: "08:00".into(),
+            end: "17:00".into(),
+            overbook: false,
+        }],
+    };
+    t.app.add_hours(admin, p.id, &monday).await.unwrap();
+    p
+}
+
 /// A provider with Monday hours at location 1, a 30-minute visit type and a
 /// patient, set up by the administrator.
 async fn practice(
     t: &crate::support::TestApp,
 ) -> (
     kerato_app::Caller,
-    kerato_app::scheduling::ProviderRow,
+    kerato_domain::providers::Provider,
     kerato_app::scheduling::AppointmentTypeRow,
     kerato_domain::patients::Patient,
 ) {
     let admin = t.app.unsafe_caller_for(t.user(ADMIN).id).await.unwrap();
-    let provider = t
-        .app
-        .create_provider(&admin, "Dr. Rivera", &[t.l1.id])
-        .await
-        .unwrap();
+    let provider = monday_provider(t, &admin, "Dr. Rivera").await;
     let kind = t
         .app
         .create_appointment_type(&admin, "Eye exam", 30)
-        .await
-        .unwrap();
-    t.app
-        .add_window(
-            &admin,
-            provider.id,
-            t.l1.id,
-            kerato_domain::scheduling::Window::new(
-                Weekday::Monday,
-                Time::new(8, 0, 0, 0).unwrap(),
-                Time::new(17, 0, 0, 0).unwrap(),
-                false,
-            )
-            .unwrap(),
-        )
         .await
         .unwrap();
     let patient = t
@@ -208,26 +217,7 @@ async fn fifty_parallel_bookings_of_one_device_across_providers_make_one_appoint
     use kerato_domain::scheduling::ResourceKind;
     let t = spawn_app().await;
     let (admin, first, _, patient) = practice(&t).await;
-    let second = t
-        .app
-        .create_provider(&admin, "Dr. Okafor", &[t.l1.id])
-        .await
-        .unwrap();
-    t.app
-        .add_window(
-            &admin,
-            second.id,
-            t.l1.id,
-            kerato_domain::scheduling::Window::new(
-                Weekday::Monday,
-                Time::new(8, 0, 0, 0).unwrap(),
-                Time::new(17, 0, 0, 0).unwrap(),
-                false,
-            )
-            .unwrap(),
-        )
-        .await
-        .unwrap();
+    let second = monday_provider(&t, &admin, "Dr. Okafor").await;
     t.app
         .create_resource(&admin, t.l1.id, ResourceKind::Oct, "OCT")
         .await

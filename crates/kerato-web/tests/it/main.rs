@@ -11,6 +11,7 @@ mod matrix;
 mod openapi;
 mod patients;
 mod photos;
+mod providers;
 mod rights;
 mod schedule_api;
 mod security;

@@ -5,10 +5,12 @@
 
 use std::collections::BTreeSet;
 
-use jiff::civil::{Time, Weekday, date};
+use jiff::civil::date;
 use kerato_domain::identity::Role;
 use kerato_domain::patients::PatientInput;
-use kerato_domain::scheduling::{ResourceKind, Window};
+use kerato_domain::providers::ProviderInput;
+use kerato_domain::providers::hours::{DayHoursInput, HoursInput};
+use kerato_domain::scheduling::ResourceKind;
 use kerato_store::audit;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -17,7 +19,7 @@ use crate::support::{ADMIN, TestApp, Who, spawn_app};
 
 const DESK: Who = Who::Role(Role::FrontDesk);
 
-/// Dr. Rivera works Mondays at both locations; an OCT visit needs an exam
+/// Dr. Rivera works Monday mornings at location 1 and afternoons at 2; an OCT visit needs an exam
 /// room and an OCT; location 1 has both, location 2 a room; location 1 is
 /// closed 24 to 26 December and Dr. Rivera is off on 2 June.
 struct Practice {
@@ -32,7 +34,10 @@ async fn practice(t: &TestApp) -> Practice {
     let admin = t.app.unsafe_caller_for(t.user(ADMIN).id).await.unwrap();
     let provider = t
         .app
-        .create_provider(&admin, "Dr. Rivera", &[t.l1.id, t.l2.id])
+        .create_provider(
+            &admin,
+            &ProviderInput::new("Dr. Rivera", &[t.l1.id, t.l2.id]),
+        )
         .await
         .unwrap();
     let oct_visit = t
@@ -64,20 +69,21 @@ async fn practice(t: &TestApp) -> Practice {
         .create_resource(&admin, t.l2.id, ResourceKind::ExamRoom, "South room")
         .await
         .unwrap();
-    for loc in [t.l1.id, t.l2.id] {
+    for (loc, start, end) in [(t.l1.id, "08:00", "12:00"), (t.l2.id, "13:00", "17:00")] {
+        let mondays = HoursInput {
+            location_id: loc.to_string(),
+            effective_from: "2000-01-03".into(),
+            effective_until: None,
+            repeats: None,
+            days: vec![DayHoursInput {
+                weekday: "monday".into(),
+                start: start.into(),
+                end: end.into(),
+                overbook: false,
+            }],
+        };
         t.app
-            .add_window(
-                &admin,
-                provider.id,
-                loc,
-                Window::new(
-                    Weekday::Monday,
-                    Time::new(8, 0, 0, 0).unwrap(),
-                    Time::new(17, 0, 0, 0).unwrap(),
-                    false,
-                )
-                .unwrap(),
-            )
+            .add_hours(&admin, provider.id, &mondays)
             .await
             .unwrap();
     }
@@ -380,7 +386,7 @@ async fn an_appointment_and_a_day_are_location_scoped_as_their_pages_are() {
         .await
         .json(
             &json!({"provider_id": p.provider, "patient_id": p.patient, "location_id": l2,
-            "appointment_type_id": p.oct_visit, "date": "2026-06-08", "time": "09:00",
+            "appointment_type_id": p.oct_visit, "date": "2026-06-08", "time": "14:00",
             "resource_ids": []}),
         )
         .send()
@@ -399,7 +405,7 @@ async fn an_appointment_and_a_day_are_location_scoped_as_their_pages_are() {
         .await
         .json(
             &json!({"provider_id": p.provider, "patient_id": p.patient, "location_id": l2,
-            "appointment_type_id": plain.id.to_string(), "date": "2026-06-08", "time": "09:00"}),
+            "appointment_type_id": plain.id.to_string(), "date": "2026-06-08", "time": "14:00"}),
         )
         .send()
         .await
