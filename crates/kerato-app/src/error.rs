@@ -1,6 +1,9 @@
 use kerato_domain::ValidationErrors;
 use kerato_store::StoreError;
 
+/// What a session that must change its password is told, page or API.
+pub const PASSWORD_CHANGE_REQUIRED: &str = "choose a new password before anything else: the one you signed in with was chosen by someone else (on a page, go to /login/password; from the API, POST /api/account/password)";
+
 /// What a use case can fail with. The web layer maps each to a status code
 /// and a body; [`AppError::Internal`] text is logged, never shown.
 #[derive(Debug, thiserror::Error)]
@@ -15,6 +18,11 @@ pub enum AppError {
     Forbidden(String),
     #[error("{0}")]
     Unauthenticated(String),
+    /// Signed in with a password someone else chose (the one `kerato init`
+    /// printed, or an administrator's temporary one): choosing a new one
+    /// is the only thing the session may do.
+    #[error("{PASSWORD_CHANGE_REQUIRED}")]
+    PasswordChangeRequired,
     #[error("{0}")]
     TooManyRequests(String),
     /// What was asked for existed but is no more: a used or expired link.

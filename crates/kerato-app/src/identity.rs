@@ -23,6 +23,9 @@ use sha2::{Digest, Sha256};
 
 pub use kerato_store::identity::SessionStage;
 
+mod recovery;
+pub use recovery::{AdminReset, NewPassword, one_time_password};
+
 use crate::authz::{Act, Caller};
 use crate::{App, AppError};
 
@@ -61,6 +64,9 @@ pub enum SignIn {
     Done(SessionToken),
     NeedsCode(SessionToken),
     NeedsEnrolment(SessionToken),
+    /// Password right (and no second factor due), but someone else chose
+    /// it: the session may only choose a new one.
+    NeedsPasswordChange(SessionToken),
 }
 
 /// What the enrolment page shows.
@@ -144,7 +150,7 @@ fn normalise_recovery(code: &str) -> String {
 }
 
 fn new_recovery_codes() -> Vec<String> {
-    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+    const ALPHABET: &[u8] = recovery::UNAMBIGUOUS;
     let mut rng = rand::rng();
     (0..RECOVERY_CODES)
         .map(|_| {
@@ -292,7 +298,7 @@ impl App {
         let started = std::time::Instant::now();
         let result = self.check_sign_in(email, password, source_ip).await;
         if matches!(result, Err(AppError::Unauthenticated(_))) {
-            tokio::time::sleep(FAILED_SIGN_IN_FLOOR.saturating_sub(started.elapsed())).await;
+            kerato_http::timing::pad_to(started, FAILED_SIGN_IN_FLOOR).await;
         }
         result
     }
@@ -373,6 +379,11 @@ impl App {
                 self.start_session(&mut tx, user.id, SessionStage::Enrol, source_ip)
                     .await?,
             )
+        } else if creds.must_change_password {
+            SignIn::NeedsPasswordChange(
+                self.start_session(&mut tx, user.id, SessionStage::Password, source_ip)
+                    .await?,
+            )
         } else {
             let token = self
                 .start_session(&mut tx, user.id, SessionStage::Full, source_ip.clone())
@@ -435,15 +446,27 @@ impl App {
     }
 
     /// Moves a session that passed MFA to a fresh, fully signed-in one: the
-    /// token changes at sign-in, so one planted before it is worthless.
+    /// token changes at sign-in, so one planted before it is worthless. A
+    /// user who must choose a new password gets a session that may do only
+    /// that; the sign-in is complete (and audited) once they have.
     async fn promote(
         &self,
         tx: &mut Tx,
         session: &SessionRow,
-        user: &User,
+        (user, creds): (&User, &Credentials),
         via: &str,
     ) -> Result<SessionToken, AppError> {
         store::revoke_session(tx, &session.token_hash, self.now()).await?;
+        if creds.must_change_password {
+            return self
+                .start_session(
+                    tx,
+                    user.id,
+                    SessionStage::Password,
+                    session.source_ip.clone(),
+                )
+                .await;
+        }
         let token = self
             .start_session(tx, user.id, SessionStage::Full, session.source_ip.clone())
             .await?;
@@ -491,7 +514,9 @@ impl App {
         match accepted {
             Some(via) => {
                 store::clear_login_failures(&mut tx, user.id).await?;
-                let token = self.promote(&mut tx, &session, &user, via).await?;
+                let token = self
+                    .promote(&mut tx, &session, (&user, &creds), via)
+                    .await?;
                 tx.commit().await?;
                 Ok(token)
             }
@@ -546,7 +571,7 @@ impl App {
         code: &str,
     ) -> Result<(SessionToken, Vec<String>), AppError> {
         let mut tx = self.store.write().await?;
-        let (session, user, _) = self.live_session(&mut tx, token).await?;
+        let (session, user, creds) = self.live_session(&mut tx, token).await?;
         let pending = store::pending_secret(&mut tx, &session.token_hash)
             .await?
             .ok_or_else(|| {
@@ -578,7 +603,7 @@ impl App {
         let token = if session.stage == SessionStage::Full {
             SessionToken(token.to_string())
         } else {
-            self.promote(&mut tx, &session, &user, "enrolled totp")
+            self.promote(&mut tx, &session, (&user, &creds), "enrolled totp")
                 .await?
         };
         tx.commit().await?;
@@ -593,8 +618,13 @@ impl App {
     ) -> Result<Caller, AppError> {
         let mut tx = self.store.write().await?;
         let (session, user, _) = self.live_session(&mut tx, token).await?;
-        if session.stage != SessionStage::Full {
-            return Err(unauthenticated());
+        match session.stage {
+            SessionStage::Full => {}
+            SessionStage::Password => {
+                tx.commit().await?;
+                return Err(AppError::PasswordChangeRequired);
+            }
+            SessionStage::Mfa | SessionStage::Enrol => return Err(unauthenticated()),
         }
         let now = self.now();
         if now.as_micros() - session.last_seen_at.as_micros() >= TOUCH_EVERY_MICROS {
@@ -645,56 +675,6 @@ impl App {
         Ok(n)
     }
 
-    /// Changes the caller's password; every session ends, and a new one is
-    /// returned for the device that made the change.
-    pub async fn change_password(
-        &self,
-        caller: &Caller,
-        current: &str,
-        new: &str,
-    ) -> Result<SessionToken, AppError> {
-        let mut tx = self.store.write().await?;
-        let (user, creds) = store::get_user(&mut tx, caller.actor.user_id)
-            .await?
-            .ok_or(AppError::NotFound("user"))?;
-        let ok = match creds.password_hash.clone() {
-            Some(h) => verify_password(current.to_string(), h).await,
-            None => false,
-        };
-        if !ok {
-            return Err(AppError::Validation(ValidationErrors::single(
-                "current_password",
-                "the current password is not right",
-            )));
-        }
-        let local = user.email.split('@').next().unwrap_or("").to_string();
-        check_new_password(new, &[&local, &user.display_name])
-            .map_err(|m| ValidationErrors::single("new_password", m))?;
-        let hash = hash_password(new.to_string()).await?;
-        store::set_password(&mut tx, user.id, &hash, self.now()).await?;
-        store::revoke_user_sessions(&mut tx, user.id, self.now()).await?;
-        let token = self
-            .start_session(
-                &mut tx,
-                user.id,
-                SessionStage::Full,
-                caller.source_ip.clone(),
-            )
-            .await?;
-        let mut e = self.audit_event(
-            Some(caller),
-            AuditAction::Update,
-            Resource::User,
-            Outcome::Allowed,
-        );
-        e.resource_id = Some(user.id.to_string());
-        e.category = "authentication".into();
-        e.detail = Some("changed password; all sessions ended".into());
-        audit::append(&mut tx, e).await?;
-        tx.commit().await?;
-        Ok(token)
-    }
-
     /// Sets the first password of an invited user.
     pub async fn accept_invitation(&self, token: &str, password: &str) -> Result<(), AppError> {
         let mut tx = self.store.write().await?;
@@ -704,17 +684,22 @@ impl App {
         let (user, _) = store::get_user(&mut tx, user_id)
             .await?
             .ok_or(AppError::NotFound("user"))?;
-        let local = user.email.split('@').next().unwrap_or("").to_string();
-        check_new_password(password, &[&local, &user.display_name])
-            .map_err(|m| ValidationErrors::single("new_password", m))?;
+        let mut errors = ValidationErrors::new();
+        NewPassword {
+            password: password.to_string(),
+            confirmation: None,
+        }
+        .check(&mut errors, &user);
+        errors.into_result(())?;
         let hash = hash_password(password.to_string()).await?;
         store::set_password(&mut tx, user.id, &hash, self.now()).await?;
-        let mut e = self.audit_event(None, AuditAction::Update, Resource::User, Outcome::Allowed);
-        e.organisation_id = Some(user.organisation_id.to_string());
+        let mut e = self.password_event(
+            Some(&user),
+            Outcome::Allowed,
+            None,
+            "accepted invitation and set a password",
+        );
         e.user_id = Some(user.id.to_string());
-        e.resource_id = Some(user.id.to_string());
-        e.category = "authentication".into();
-        e.detail = Some("accepted invitation and set a password".into());
         audit::append(&mut tx, e).await?;
         tx.commit().await?;
         Ok(())
@@ -735,7 +720,9 @@ impl App {
                 "this installation already has an organisation".into(),
             ));
         }
-        self.unsafe_add_tenant(organisation, kind, email, name, password)
+        // The password is printed on the installer's terminal: the
+        // administrator must choose their own at the first sign-in.
+        self.add_tenant(organisation, kind, (email, name, password), true)
             .await
     }
 
@@ -748,6 +735,17 @@ impl App {
         email: &str,
         name: &str,
         password: &str,
+    ) -> Result<(Organisation, User), AppError> {
+        self.add_tenant(organisation, kind, (email, name, password), false)
+            .await
+    }
+
+    async fn add_tenant(
+        &self,
+        organisation: &str,
+        kind: OrganisationKind,
+        (email, name, password): (&str, &str, &str),
+        must_change_password: bool,
     ) -> Result<(Organisation, User), AppError> {
         let mut tx = self.store.write().await?;
         let org = self
@@ -774,6 +772,7 @@ impl App {
             &user,
             &Credentials {
                 password_hash: Some(hash_password(password.to_string()).await?),
+                must_change_password,
                 ..Credentials::default()
             },
         )

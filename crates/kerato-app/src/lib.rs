@@ -27,6 +27,7 @@ pub mod reminders;
 pub mod retention;
 pub mod rights;
 pub mod scheduling;
+pub mod setup;
 pub mod telemetry;
 pub mod tenancy;
 pub mod waitlist;
@@ -37,7 +38,7 @@ use kerato_domain::time::{Clock, Timestamp};
 use kerato_store::{ClinicSchema, Store};
 
 pub use authz::Caller;
-pub use error::AppError;
+pub use error::{AppError, PASSWORD_CHANGE_REQUIRED};
 
 /// The application: a store and a clock. Cheap to clone.
 #[derive(Debug, Clone)]
@@ -55,6 +56,8 @@ pub struct App {
     /// Where staff and patients reach this server (`https://host:port`, no
     /// trailing slash), for the links in e-mail.
     public_url: Arc<str>,
+    /// The e-mail and SMS settings of the server's configuration.
+    configured_messaging: Arc<setup::ConfiguredMessaging>,
 }
 
 impl App {
@@ -67,6 +70,7 @@ impl App {
             reference: Arc::new(reference::ReferenceCache::default()),
             attachments: None,
             public_url: Arc::from("http://127.0.0.1:8080"),
+            configured_messaging: Arc::default(),
         }
     }
 

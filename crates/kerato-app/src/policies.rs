@@ -75,6 +75,60 @@ impl App {
         // documents; the permission is that of the program's requests.
         self.require(caller, Resource::PrivacyRequest, Action::Create, None)
             .await?;
+        let target = policy_target(caller.actor.organisation_id);
+        self.publish(caller, input, (Action::Create, target), |_| Ok(()))
+            .await
+    }
+
+    /// The practice's first notice of privacy practices, published by the
+    /// administrator as part of the set-up (the privacy officer publishes
+    /// every later version): refused once the practice has one.
+    pub async fn publish_first_notice(
+        &self,
+        caller: &Caller,
+        input: &PolicyInput,
+    ) -> Result<PolicyRow, AppError> {
+        self.require(caller, Resource::Organisation, Action::Update, None)
+            .await?;
+        let target = Target {
+            organisation: caller.actor.organisation_id,
+            location: None,
+            resource: Resource::Organisation,
+        };
+        let first = |existing: &[PolicyRow]| {
+            if existing
+                .iter()
+                .any(|p| p.kind == PolicyKind::NoticeOfPrivacyPractices.as_str())
+            {
+                Err(AppError::Conflict(
+                    "the practice already has a notice of privacy practices; the privacy officer publishes new versions"
+                        .into(),
+                ))
+            } else {
+                Ok(())
+            }
+        };
+        let input = PolicyInput {
+            kind: PolicyKind::NoticeOfPrivacyPractices.as_str().into(),
+            ..input.clone()
+        };
+        self.publish(caller, &input, (Action::Update, target), first)
+            .await
+    }
+
+    /// Publishes `input` as the next version, audited as `act` (the action
+    /// on its target), once `allowed` accepts the practice's existing
+    /// versions.
+    async fn publish(
+        &self,
+        caller: &Caller,
+        input: &PolicyInput,
+        (action, target): (Action, Target),
+        allowed: impl FnOnce(&[PolicyRow]) -> Result<(), AppError>,
+    ) -> Result<PolicyRow, AppError> {
+        // One reading of the clock: the announcement and a version that
+        // takes effect at once share it.
+        let now = self.now();
         let mut e = ValidationErrors::new();
         let kind = input
             .kind
@@ -88,7 +142,16 @@ impl App {
             .parse::<jiff::civil::Date>()
             .ok()
             .and_then(|d| d.to_zoned_datetime(jiff::tz::TimeZone::UTC).ok())
-            .map(|z| Timestamp::from_jiff(z.timestamp()));
+            .map(|z| Timestamp::from_jiff(z.timestamp()))
+            // A version that takes effect today does so as it is published,
+            // not at a midnight already past.
+            .map(|at| {
+                if at < now && now.as_micros() - at.as_micros() < 86_400_000_000 {
+                    now
+                } else {
+                    at
+                }
+            });
         if effective.is_none() {
             e.add(
                 "effective_on",
@@ -113,11 +176,12 @@ impl App {
         let org = caller.actor.organisation_id;
         let mut tx = self.store.write().await?;
         let existing = store::policies_of(&mut tx, org).await?;
+        allowed(&existing)?;
         let versions = existing
             .iter()
             .map(domain_version)
             .collect::<Result<Vec<_>, _>>()?;
-        let now = self.now();
+
         let next = existing
             .iter()
             .filter(|p| p.kind == kind.as_str())
@@ -145,7 +209,7 @@ impl App {
             body: body.to_string(),
             published_by: caller.actor.user_id,
         };
-        let act = Act::new(Action::Create, policy_target(org), "policy version")
+        let act = Act::new(action, target, "policy version")
             .id(format!("{}:{next}", kind.as_str()))
             .new_value(&serde_json::json!({
                 "kind": kind.as_str(), "version": next, "material": input.material,

@@ -20,16 +20,7 @@ use crate::authz::{Act, Caller};
 use crate::reminders::patient_contact;
 use crate::{App, AppError};
 
-/// The recall types a practice starts with: (name, months, specialty).
-pub const DEFAULT_RECALL_TYPES: [(&str, i64, Specialty); 7] = [
-    ("Annual eye exam", 12, Specialty::EyeCare),
-    ("Contact lens supply", 12, Specialty::EyeCare),
-    ("Glaucoma check (3-month)", 3, Specialty::EyeCare),
-    ("Full-skin check (6-month)", 6, Specialty::Dermatology),
-    ("Full-skin check (12-month)", 12, Specialty::Dermatology),
-    ("Melanoma follow-up (3-month)", 3, Specialty::Dermatology),
-    ("Diabetic eye exam", 12, Specialty::EyeCare),
-];
+pub use kerato_domain::setup::DEFAULT_RECALL_TYPES;
 
 /// What an outreach attempt can come to.
 pub const OUTREACH_OUTCOMES: [(&str, &str); 7] = [

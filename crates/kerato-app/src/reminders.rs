@@ -76,12 +76,18 @@ impl SmsGateway {
     }
 
     async fn send(&self, m: &OutgoingEmail) -> Result<(), String> {
+        self.send_text(&m.recipient, &m.body, &m.id).await
+    }
+
+    /// Sends one text message; `reference` identifies it to the gateway, so
+    /// a retry after a lost answer is recognised as the same message.
+    pub async fn send_text(&self, to: &str, body: &str, reference: &str) -> Result<(), String> {
         let response = self
             .client
             .post(self.url.clone())
             .bearer_auth(&self.token)
-            .header("Idempotency-Key", &m.id)
-            .json(&serde_json::json!({ "to": m.recipient, "body": m.body, "reference": m.id }))
+            .header("Idempotency-Key", reference)
+            .json(&serde_json::json!({ "to": to, "body": body, "reference": reference }))
             .send()
             .await
             .map_err(|e| format!("sms gateway: {}", e.without_url()))?;

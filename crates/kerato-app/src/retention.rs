@@ -101,6 +101,8 @@ pub struct PracticeRun {
 /// What a run did, or in a dry run would have done.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct RetentionReport {
+    /// When the run started, the date its report carries.
+    pub ran_at: Timestamp,
     pub dry_run: bool,
     pub practices: Vec<PracticeRun>,
 }
@@ -215,6 +217,7 @@ impl App {
     /// Runs the retention job for every practice; see the module comment.
     /// A dry run deletes nothing and reports what a run would delete.
     pub async fn run_retention(&self, dry_run: bool) -> Result<RetentionReport, AppError> {
+        let ran_at = self.now();
         let mut tx = self.store.read().await?;
         let organisations = tenancy::list_organisations(&mut tx).await?;
         drop(tx);
@@ -222,7 +225,11 @@ impl App {
         for org in organisations {
             practices.push(self.run_practice(org.id, dry_run).await?);
         }
-        Ok(RetentionReport { dry_run, practices })
+        Ok(RetentionReport {
+            ran_at,
+            dry_run,
+            practices,
+        })
     }
 
     async fn run_practice(

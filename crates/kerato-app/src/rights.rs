@@ -708,8 +708,9 @@ impl App {
                 email,
                 "Your records are ready",
                 &format!(
-                    "The copy of your records you asked for is ready. Open /privacy/download/{token} \
-                     on our patient site within {LINK_DAYS} days; the link works once."
+                    "The copy of your records you asked for is ready. Open {} \
+                     within {LINK_DAYS} days; the link works once.",
+                    self.link(&format!("/privacy/download/{token}"))
                 ),
                 now,
             )

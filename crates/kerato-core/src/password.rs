@@ -4,6 +4,10 @@
 use std::collections::HashSet;
 use std::sync::LazyLock;
 
+use crate::ValidationErrors;
+
+pub mod reset;
+
 pub const MIN_CHARS: usize = 12;
 /// Long passphrases are welcome; the ceiling only bounds hashing work.
 pub const MAX_CHARS: usize = 128;
@@ -46,6 +50,27 @@ pub fn check_new_password(password: &str, personal: &[&str]) -> Result<(), Strin
         }
     }
     Ok(())
+}
+
+/// Checks a new password chosen on a form that asks for it twice: the
+/// rules of [`check_new_password`] on `fields[0]`, then whether the
+/// confirmation in `fields[1]` matches. An API client that sends the
+/// password once passes no confirmation.
+pub fn check_new_password_twice(
+    errors: &mut ValidationErrors,
+    fields: [&str; 2],
+    password: &str,
+    confirmation: Option<&str>,
+    personal: &[&str],
+) {
+    if let Err(m) = check_new_password(password, personal) {
+        errors.add(fields[0], m);
+    } else if confirmation.is_some_and(|c| c != password) {
+        errors.add(
+            fields[1],
+            "the two passwords differ; type the same password twice",
+        );
+    }
 }
 
 /// Hashes a password with argon2id at its default parameters (m=19456 KiB,
@@ -103,6 +128,26 @@ mod tests {
     fn personal_words_are_refused() {
         let err = check_new_password("dr.okafor-lantern-99", &["okafor"]).unwrap_err();
         assert!(err.contains("your name"));
+    }
+
+    #[test]
+    fn a_confirmation_must_match_a_good_password() {
+        let fields = ["new_password", "confirmation"];
+        let good = "lantern orchard pebble";
+        let mut e = ValidationErrors::new();
+        check_new_password_twice(&mut e, fields, good, Some(good), &[]);
+        check_new_password_twice(&mut e, fields, good, None, &[]);
+        assert!(e.is_empty(), "{e}");
+        check_new_password_twice(&mut e, fields, good, Some("lantern orchard pebbles"), &[]);
+        assert!(
+            e.for_field("confirmation")
+                .is_some_and(|m| m.contains("differ"))
+        );
+        // A bad password is named first; the confirmation is not judged then.
+        let mut e = ValidationErrors::new();
+        check_new_password_twice(&mut e, fields, "short", Some("other"), &[]);
+        assert_eq!(e.errors.len(), 1);
+        assert!(e.for_field("new_password").is_some());
     }
 
     #[test]

@@ -2,8 +2,9 @@
 //! practices, cookie policy): the rules for publishing a new version and
 //! which version is in force at a given instant.
 //!
-//! The privacy statement promises notice "at least 30 days before changes
-//! take effect (except for minor updates)" (§9); a material change is
+//! The privacy statement announces a change that matters "at least 30 days
+//! before it takes effect", while "small corrections ... may take effect at
+//! once" (§9); a material change is
 //! therefore refused unless it takes effect 30 days or more after it is
 //! announced, while a minor one may take effect at once. A day here is 24
 //! hours of instants, so the check needs no time zone; across a daylight

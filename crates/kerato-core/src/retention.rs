@@ -50,12 +50,13 @@ pub const AUDIT_TRAIL_YEARS: i16 = 10;
 pub const AUDIT_YEARS_AFTER_MAJORITY: i16 = 2;
 
 /// Years account data is kept after the account is closed (privacy
-/// statement §8: "While your account is active, plus 1 year after
-/// closure").
+/// statement §8: "while the account is open, and for one year after it is
+/// closed").
 pub const ACCOUNT_YEARS_AFTER_CLOSURE: i16 = 1;
 
 /// Years marketing data is kept after the last interaction (privacy
-/// statement §8: "Until you opt out or 3 years from last interaction").
+/// statement §8: "three years after your last interaction with us, or on
+/// the next daily run after you unsubscribe").
 pub const MARKETING_YEARS_AFTER_INTERACTION: i16 = 3;
 
 /// Days usage logs are kept unless the practice chooses otherwise.

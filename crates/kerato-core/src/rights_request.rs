@@ -6,7 +6,7 @@
 //!
 //! | Regime | Respond within | Extension | Also | Source |
 //! |---|---|---|---|---|
-//! | [`Regime::Statement`] | 45 calendar days | once, +45 (90 in all) | | seed privacy statement §6 |
+//! | [`Regime::Statement`] | 45 calendar days | once, +45 (90 in all) | | privacy statement §6 |
 //! | [`Regime::HipaaAccess`] | 30 calendar days | once, +30 | | 45 CFR 164.524 |
 //! | [`Regime::HipaaAmendment`] | 60 calendar days | once, +30 | | 45 CFR 164.526 |
 //! | [`Regime::HipaaAccounting`] | 60 calendar days | once, +30 | | 45 CFR 164.528 |
@@ -19,7 +19,7 @@
 //! than the original deadline: HIPAA asks for the written reason "within
 //! the 30 days", CCPA for notice "within the first 45-day period", GDPR
 //! "within one month of receipt", and the statement promises 90 days only
-//! "for complex requests", which the requester must be told of.
+//! when "a request is complex", and the requester is told why.
 //!
 //! # How the days are counted (Kerato's choices)
 //!
@@ -133,7 +133,7 @@ impl Regime {
             Self::Statement => rule(
                 Period::Days(45),
                 Some(Period::Days(45)),
-                "privacy statement §6: \"within 45 days (or 90 days for complex requests)\"",
+                "privacy statement §6: \"within 45 days\", extended once \"to 90 days in all\" when a request is complex",
             ),
             Self::HipaaAccess => rule(
                 Period::Days(30),

@@ -374,6 +374,39 @@ impl Store {
         migrate::status(self, set).await
     }
 
+    /// Whether the database holds a schema: a migration ledger with at least
+    /// one migration recorded. It only reads (the catalogue, then the
+    /// ledger), so that a command asked to open existing data can refuse an
+    /// empty database without writing anything to it.
+    pub async fn has_schema(&self) -> Result<bool, StoreError> {
+        // The one question each dialect's catalogue answers its own way.
+        let (ledgers,): (i64,) = match &self.pool {
+            Pool::Sqlite { readers, .. } => {
+                sqlx::query_as(
+                    "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'kerato_migrations'",
+                )
+                .fetch_one(readers)
+                .await?
+            }
+            Pool::Postgres(p) => {
+                sqlx::query_as(
+                    "SELECT count(*) FROM information_schema.tables \
+                     WHERE table_schema = current_schema() AND table_name = 'kerato_migrations'",
+                )
+                .fetch_one(p)
+                .await?
+            }
+        };
+        if ledgers == 0 {
+            return Ok(false);
+        }
+        let mut tx = self.read().await?;
+        let (applied,): (i64,) = on_tx!(tx, c => sqlx::query_as("SELECT count(*) FROM kerato_migrations")
+            .fetch_one(&mut **c)
+            .await)?;
+        Ok(applied > 0)
+    }
+
     /// Checks the database's physical integrity: `PRAGMA integrity_check` on
     /// SQLite; on PostgreSQL, a full read of every table and, where the
     /// amcheck extension is installed, a B-tree check of every index.

@@ -273,6 +273,9 @@ pub struct Credentials {
     pub mfa_last_step: Option<i64>,
     pub failed_logins: i64,
     pub locked_until: Option<Timestamp>,
+    /// Someone else chose the password (`kerato init`, an administrator's
+    /// temporary password): the user must choose their own at sign-in.
+    pub must_change_password: bool,
 }
 
 impl fmt::Debug for Credentials {
@@ -282,6 +285,7 @@ impl fmt::Debug for Credentials {
             .field("mfa_enrolled", &self.mfa_secret.is_some())
             .field("failed_logins", &self.failed_logins)
             .field("locked_until", &self.locked_until)
+            .field("must_change_password", &self.must_change_password)
             .finish()
     }
 }

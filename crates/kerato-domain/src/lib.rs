@@ -25,6 +25,7 @@ pub mod patients;
 pub mod procedure_note;
 pub mod providers;
 pub mod scheduling;
+pub mod setup;
 pub mod tenancy;
 
 // The shared rules live in `kerato-core` (the vendor site uses them too and

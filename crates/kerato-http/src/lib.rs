@@ -1,12 +1,14 @@
 //! The HTTP pieces both web front ends share (the clinic's `kerato-web` and
 //! the vendor site): security headers, CSRF protection for HTML forms, and embedded assets
-//! with content-hashed names, and the SMTP mailer both send e-mail with.
+//! with content-hashed names, the SMTP mailer both send e-mail with, and the
+//! timing floor that keeps sign-in and recovery answers alike.
 
 pub mod assets;
 pub mod csrf;
 pub mod headers;
 pub mod mail;
 pub mod testing;
+pub mod timing;
 
 /// Whether the server speaks TLS, which decides `Secure` cookies, the
 /// `__Host-` prefix and HSTS.

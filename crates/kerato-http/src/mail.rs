@@ -30,6 +30,15 @@ impl std::fmt::Debug for Mailer {
     }
 }
 
+/// Checks a sender address as a mail header names it: `name@host`, or
+/// `Display Name <name@host>`.
+pub fn check_mailbox(address: &str) -> Result<(), String> {
+    address
+        .parse::<Mailbox>()
+        .map(|_| ())
+        .map_err(|_| format!("{address:?} is not an e-mail address; write it as name@example.org or Practice Name <name@example.org>"))
+}
+
 impl Mailer {
     /// `smtp://host:port` (plain, for a relay on the same host or a test
     /// sink), `smtp://host?tls=required` (STARTTLS) or `smtps://host` (TLS);

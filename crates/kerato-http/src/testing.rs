@@ -59,3 +59,16 @@ pub async fn smtp_sink() -> (String, Arc<Mutex<Vec<String>>>) {
     });
     (format!("smtp://127.0.0.1:{port}"), inbox)
 }
+
+/// The medians of two sets of response times, in seconds, and how far
+/// apart they are as a fraction of the larger: tests that two answers take
+/// the same time (an unknown address and a known one) assert the gap is
+/// small. Sorts both sets.
+pub fn median_gap(a: &mut [f64], b: &mut [f64]) -> (f64, f64, f64) {
+    let median = |v: &mut [f64]| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let (ma, mb) = (median(a), median(b));
+    (ma, mb, (ma - mb).abs() / ma.max(mb))
+}

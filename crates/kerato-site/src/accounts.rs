@@ -240,15 +240,19 @@ pub(crate) async fn hash_password(password: String) -> Result<String, SiteError>
         .map_err(|_| SiteError::Internal("the password could not be hashed".into()))
 }
 
-fn check_password(errors: &mut ValidationErrors, password: &str, confirm: &str, personal: &[&str]) {
-    if let Err(m) = kerato_core::password::check_new_password(password, personal) {
-        errors.add("password", m);
-    } else if password != confirm {
-        errors.add(
-            "confirm",
-            "the two passwords differ; type the same password twice",
-        );
-    }
+pub(crate) fn check_password(
+    errors: &mut ValidationErrors,
+    password: &str,
+    confirm: &str,
+    personal: &[&str],
+) {
+    kerato_core::password::check_new_password_twice(
+        errors,
+        ["password", "confirm"],
+        password,
+        Some(confirm),
+        personal,
+    );
 }
 
 /// A user row to insert.

@@ -7,7 +7,7 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::{Extension, FromRequestParts, State};
+use axum::extract::{Extension, FromRequestParts, OptionalFromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -32,7 +32,7 @@ fn cookie_name(tls: bool) -> &'static str {
     }
 }
 
-fn session_cookie(site: &Site, token: &str) -> HeaderValue {
+pub(crate) fn session_cookie(site: &Site, token: &str) -> HeaderValue {
     let secure = if site.tls { "; Secure" } else { "" };
     let value = format!(
         "{}={token}; Path=/; HttpOnly; SameSite=Strict{secure}",
@@ -50,7 +50,7 @@ fn clear_cookie(site: &Site) -> HeaderValue {
     HeaderValue::from_str(&value).unwrap_or(HeaderValue::from_static(""))
 }
 
-async fn create_session(
+pub(crate) async fn create_session(
     tx: &mut Tx,
     user_id: &str,
     mfa_pending: bool,
@@ -176,6 +176,22 @@ impl FromRequestParts<Site> for SignedIn {
     }
 }
 
+/// The signed-in person on a page anyone may open, or `None` for a visitor
+/// (or a sign-in still waiting for its second factor).
+impl OptionalFromRequestParts<Site> for SignedIn {
+    type Rejection = SiteError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        site: &Site,
+    ) -> Result<Option<Self>, Self::Rejection> {
+        Ok(session_of(site, &parts.headers)
+            .await?
+            .filter(|s| !s.mfa_pending)
+            .map(|s| SignedIn { user: s.user }))
+    }
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "login.html")]
 struct LoginPage {
@@ -209,7 +225,7 @@ const WRONG: &str = "the e-mail address or the password is wrong";
 /// the same time as a wrong password and does not reveal who has a user.
 static DUMMY_HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 
-async fn verify_password(password: String, hash: Option<String>) -> bool {
+pub(crate) async fn verify_password(password: String, hash: Option<String>) -> bool {
     let hash = match hash {
         Some(h) => h,
         None => match DUMMY_HASH.get() {

@@ -14,6 +14,9 @@ pub struct SiteConfig {
     pub contact_email: String,
     /// The vendor's phone number, as shown.
     pub contact_phone: String,
+    /// Where letters reach the vendor, on one line; the privacy statement
+    /// gives it as a way to reach us (left out when empty).
+    pub postal_address: String,
     /// The site's public address, for links in e-mails.
     pub public_url: String,
     /// How long the usage log (IP prefix, browser, pages) is kept for
@@ -33,6 +36,7 @@ impl Default for SiteConfig {
             vendor_name: "Kerato Software".into(),
             contact_email: "info@kerato.example".into(),
             contact_phone: "1-800-555-0199".into(),
+            postal_address: "100 Example Avenue, Albany, NY 12207".into(),
             public_url: "http://127.0.0.1:8081".into(),
             usage_log_days: 30,
             payment_processor_url: format!("http://{}", crate::processor_double::DEMO_ADDRESS),

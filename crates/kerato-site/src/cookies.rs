@@ -8,7 +8,10 @@
 //! (to analytics, or to sale and sharing) and would have to ask, or
 //! assume, again on every page. Every answer is also recorded in the
 //! consent registry under `Subject::visitor(id)`, so the registry, not the
-//! cookie, is the record of what the visitor agreed to and when.
+//! cookie, is the record of what the visitor agreed to and when; the cookie
+//! settings and do-not-sell pages show a recorded opt-out of sale and
+//! sharing from it (the visitor's, and the signed-in person's by address),
+//! not from whether this request happens to carry the GPC signal.
 
 use std::future::Future;
 
@@ -30,6 +33,7 @@ use kerato_http::csrf::CsrfToken;
 
 use crate::Site;
 use crate::audit::{self, Event};
+use crate::auth::SignedIn;
 use crate::consents::{self, Subject};
 use crate::policies;
 use crate::web::{self, Form, Layout, Section, SiteError};
@@ -396,16 +400,73 @@ async fn choose(
     Ok(resp)
 }
 
+/// An opt-out of sale and sharing the registry holds, as the pages say it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RecordedOptOut {
+    /// "this browser", or the signed-in person's address.
+    pub who: String,
+    pub since: String,
+    pub how: &'static str,
+}
+
+/// How an answer reached the registry, as the visitor reads it.
+fn how(source: Source) -> &'static str {
+    match source {
+        Source::Gpc => "from the Global Privacy Control signal your browser sent",
+        Source::Form => "from a form on this site",
+        Source::Link => "from a link in an e-mail",
+        Source::Portal => "from the customer portal",
+        Source::Staff => "recorded by our staff",
+    }
+}
+
+/// The opt-outs of sale and sharing in force for this visitor: the one
+/// recorded under their cookie's visitor ID, and the one recorded under
+/// the signed-in person's address.
+async fn recorded_opt_outs(
+    site: &Site,
+    visitor: &Visitor,
+    who: Option<&SignedIn>,
+) -> Result<Vec<RecordedOptOut>, SiteError> {
+    let mut subjects = Vec::new();
+    if let Some(c) = &visitor.cookie {
+        subjects.push(("this browser".to_string(), Subject::visitor(&c.visitor)));
+    }
+    if let Some(s) = who {
+        subjects.push((s.user.email.clone(), Subject::contact(&s.user.email)));
+    }
+    let mut out = Vec::new();
+    let mut tx = site.store.read().await?;
+    for (name, subject) in subjects {
+        let history = consents::history(&mut tx, subject).await?;
+        if let Some(e) = consent::current(&history, Purpose::SaleShare).filter(|e| !e.granted) {
+            out.push(RecordedOptOut {
+                who: name,
+                since: e.at.to_jiff().strftime("%B %-d, %Y").to_string(),
+                how: how(e.source),
+            });
+        }
+    }
+    Ok(out)
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "cookie_settings.html")]
 struct SettingsPage {
     layout: Layout,
+    opt_outs: Vec<RecordedOptOut>,
 }
 
-async fn settings(State(site): State<Site>, Extension(csrf): Extension<CsrfToken>) -> SettingsPage {
-    SettingsPage {
+async fn settings(
+    State(site): State<Site>,
+    Extension(csrf): Extension<CsrfToken>,
+    Extension(visitor): Extension<Visitor>,
+    who: Option<SignedIn>,
+) -> Result<SettingsPage, SiteError> {
+    Ok(SettingsPage {
+        opt_outs: recorded_opt_outs(&site, &visitor, who.as_ref()).await?,
         layout: Layout::new(&site, &csrf, "Cookie settings", Section::Privacy),
-    }
+    })
 }
 
 #[derive(Template, WebTemplate)]
@@ -415,18 +476,22 @@ struct DoNotSellPage {
     email: String,
     errors: ValidationErrors,
     done: bool,
+    opt_outs: Vec<RecordedOptOut>,
 }
 
 async fn do_not_sell(
     State(site): State<Site>,
     Extension(csrf): Extension<CsrfToken>,
-) -> DoNotSellPage {
-    DoNotSellPage {
+    Extension(visitor): Extension<Visitor>,
+    who: Option<SignedIn>,
+) -> Result<DoNotSellPage, SiteError> {
+    Ok(DoNotSellPage {
         layout: Layout::new(&site, &csrf, "Do not sell or share", Section::Privacy),
         email: String::new(),
         errors: ValidationErrors::new(),
         done: false,
-    }
+        opt_outs: recorded_opt_outs(&site, &visitor, who.as_ref()).await?,
+    })
 }
 
 /// Records a visitor's opt-out of sale and sharing, and the contact's when
@@ -446,6 +511,8 @@ async fn opt_out(
         email: typed.clone(),
         errors,
         done,
+        // The form's own answer says what was recorded.
+        opt_outs: Vec::new(),
     };
     if !errors.is_empty() {
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page(errors, false)).into_response());

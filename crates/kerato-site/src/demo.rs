@@ -14,6 +14,7 @@ use crate::accounts::{self, Role, SignupInput};
 use crate::billing::{self, SubscriptionInput};
 use crate::demo_requests::{self, DemoInput, Stage};
 use crate::marketing::{self, CampaignInput};
+use crate::policies::FIRST_STATEMENT;
 use crate::rights::{self, RightsInput};
 use crate::tickets;
 use crate::web::SiteError;
@@ -32,6 +33,11 @@ pub const DEMO_STAFF: &[(&str, Role)] = &[
 
 /// The demo practice's owner, who signs in without a second factor.
 pub const DEMO_CUSTOMER: &str = "owner@riverside.example";
+
+/// The passage of the first statement the demo's second version changes,
+/// and what it says instead.
+const PROVIDERS: &str = "our card processor, for payments; the service that delivers our e-mail; and the company that hosts our servers.";
+const PROVIDERS_NAMED: &str = "our card processor, which receives the amount and, from your browser, the card; the service that delivers our e-mail, which receives the address and the message; and the company that hosts our servers, which stores our database, encrypted.";
 
 /// What seeding did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -197,16 +203,14 @@ pub async fn seed(site: &Site) -> Result<Seeded, SiteError> {
         .map_err(SiteError::Validation)?;
         rights::receive(site, valid).await?;
     }
-    // An announced change, so the demo shows the 30-day notice banner.
-    let body = crate::policies::FIRST_STATEMENT
-        .replace(
-            "Through cookies, web beacons, and analytics tools (e.g., Google Analytics) on our website to track usage and preferences.",
-            "Through necessary cookies and, only with your consent, first-party page counts; we use no third-party analytics.",
-        )
-        .replace(
-            "We use third-party tools like Google Analytics, which may collect anonymized data.",
-            "We use no third-party tools; page counts are first-party, aggregated per day, and only with your consent.",
-        );
+    // An announced change, so the demo shows the 30-day notice banner: the
+    // second version says what each service provider receives.
+    let body = FIRST_STATEMENT.replace(PROVIDERS, PROVIDERS_NAMED);
+    if body == FIRST_STATEMENT {
+        return Err(SiteError::Internal(
+            "the demo's change to the statement no longer applies to its text".into(),
+        ));
+    }
     crate::policies::publish(
         site,
         "system:demo",
@@ -214,7 +218,7 @@ pub async fn seed(site: &Site) -> Result<Seeded, SiteError> {
             kind: kerato_core::policy::PolicyKind::PrivacyStatement,
             title: "Privacy Statement",
             body: &body,
-            summary: "We no longer use third-party analytics; page counts are first-party and only with your consent.",
+            summary: "We now say what each of our service providers receives.",
             material: true,
             effective_at: site.now().plus_micros(31 * 86_400_000_000),
         },

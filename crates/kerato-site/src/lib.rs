@@ -29,6 +29,7 @@ pub mod policies;
 mod portal;
 pub mod processor;
 pub mod processor_double;
+mod recovery;
 pub mod retention;
 pub mod rights;
 pub mod schema;
@@ -96,12 +97,24 @@ impl Site {
         self.clock.now()
     }
 
-    /// Starts the site's timers, once a day: the retention job, and the
-    /// month's invoices (issuing is idempotent, so every day of the month
-    /// after the first finds nothing new, and a subscription started
-    /// mid-month is invoiced the next day). The first run is a minute after
-    /// start, so a restart does not skip a day.
+    /// Starts the site's timers: every minute, the privacy requests'
+    /// alarms; once a day, the retention job and the month's invoices
+    /// (issuing is idempotent, so every day of the month after the first
+    /// finds nothing new, and a subscription started mid-month is invoiced
+    /// the next day). The first daily run is a minute after start, so a
+    /// restart does not skip a day.
     pub fn start_timers(&self) {
+        let site = self.clone();
+        tokio::spawn(async move {
+            loop {
+                match rights::send_alarms(&site).await {
+                    Ok(0) => {}
+                    Ok(sent) => tracing::info!(sent, "privacy request alarms sent"),
+                    Err(e) => tracing::error!(error = %e, "sending privacy request alarms failed"),
+                }
+                tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+            }
+        });
         let site = self.clone();
         tokio::spawn(async move {
             tokio::time::sleep(std::time::Duration::from_secs(60)).await;
@@ -144,6 +157,7 @@ pub fn router(mut site: Site, tls: bool) -> Router {
     let r = demo_requests::routes(r);
     let r = auth::routes(r);
     let r = portal::routes(r);
+    let r = recovery::routes(r);
     let r = billing::routes(r);
     let r = staff::routes(r);
     let r = telemetry::routes(r);

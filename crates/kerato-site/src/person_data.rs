@@ -188,13 +188,38 @@ pub struct Erasure {
 }
 
 impl Erasure {
+    fn deleted_count(&self) -> u64 {
+        self.deleted.iter().map(|(_, n)| n).sum()
+    }
+
     /// The summary recorded as the request's outcome.
     pub fn summary(&self) -> String {
-        let deleted: u64 = self.deleted.iter().map(|(_, n)| n).sum();
-        let mut s = format!("Deleted {deleted} records held about this address.");
+        let mut s = format!(
+            "Deleted {} records held about this address.",
+            self.deleted_count()
+        );
         for k in &self.kept {
             s.push(' ');
             s.push_str(k);
+        }
+        s
+    }
+
+    /// What was deleted and what was kept, why and until when, as a
+    /// letter to the requester says it.
+    pub fn account(&self) -> String {
+        let mut s = format!(
+            "We deleted the {} records we held about your address.",
+            self.deleted_count()
+        );
+        if self.kept.is_empty() {
+            s.push_str(" We kept nothing.");
+        } else {
+            s.push_str("\n\nWhat we kept, why and until when:");
+            for k in &self.kept {
+                s.push_str("\n- ");
+                s.push_str(k);
+            }
         }
         s
     }

@@ -4,6 +4,13 @@
 //!
 //! A new version follows `kerato_core::policy`: a material change takes
 //! effect no sooner than 30 days after it is announced (statement §9).
+//!
+//! A document names the vendor only through placeholders that [`render`]
+//! fills from the `[site]` settings when the page is shown
+//! (`{vendor_name}`, `{contact_email}`, `{contact_phone}`,
+//! `{postal_address}`, and `{usage_log_period}`, the configured usage log
+//! days), so the statement always names the company that runs the site and
+//! the period its retention job really keeps the log.
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -15,10 +22,11 @@ use kerato_core::policy::{self, PolicyKind, PolicyVersion};
 use kerato_core::time::Timestamp;
 use kerato_db::{StoreError, Tx, execute, on_tx};
 use kerato_http::csrf::CsrfToken;
+use sha2::{Digest, Sha256};
 
-use crate::Site;
 use crate::audit::{self, Event};
 use crate::web::{Layout, Section, SiteError};
+use crate::{Site, SiteConfig};
 
 /// A stored version with its text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,12 +36,45 @@ pub struct Document {
     pub body: String,
 }
 
-/// The privacy statement this site started from (the seed), in force
-/// from 16 September 2025.
-pub const FIRST_STATEMENT: &str = include_str!("../content/privacy-statement-2025-09-16.txt");
+/// The first version of our privacy statement, in force from 16 September
+/// 2025 on a new site.
+pub const FIRST_STATEMENT: &str = include_str!("../content/privacy-statement.txt");
 const FIRST_COOKIE_POLICY: &str = include_str!("../content/cookie-policy.txt");
 /// 16 September 2025, 00:00 UTC.
 const FIRST_EFFECTIVE: Timestamp = Timestamp::from_micros(1_757_980_800_000_000);
+
+/// SHA-256 (hex, of the trimmed text) of documents that earlier builds
+/// stored as this site's privacy statement but that were copied from
+/// another company: the seed's first version and the demo's second. They
+/// were never ours, so a site that still holds them has them withdrawn at
+/// start and gets our own statement in their place.
+const NOT_OURS: &[&str] = &[
+    "eec62b15dee0e07362c9ffa335cb0f536e3b138bc01334366e4a5f20274a7754",
+    "fe5baeb656577c848e1d69fe30cef20979d099160986fb66609ed025984e7c03",
+];
+
+/// Fills a document's placeholders from the site's settings. A line that
+/// names the postal address is left out when none is configured, rather
+/// than shown half empty.
+pub fn render(body: &str, config: &SiteConfig) -> String {
+    let period = match config.usage_log_days {
+        1 => "1 day".to_string(),
+        n => format!("{n} days"),
+    };
+    body.lines()
+        .filter(|line| {
+            !(line.contains("{postal_address}") && config.postal_address.trim().is_empty())
+        })
+        .map(|line| {
+            line.replace("{vendor_name}", &config.vendor_name)
+                .replace("{contact_email}", &config.contact_email)
+                .replace("{contact_phone}", &config.contact_phone)
+                .replace("{postal_address}", config.postal_address.trim())
+                .replace("{usage_log_period}", &period)
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
 
 type Row = (String, i64, String, String, String, i64, i64, i64);
 
@@ -82,9 +123,52 @@ async fn insert(tx: &mut Tx, d: &Document) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Puts the first privacy statement and cookie policy in place when the
-/// site has none.
+/// Withdraws every stored version whose text (trimmed) has one of the
+/// SHA-256 digests `not_ours`, audited one by one; returns how many went.
+/// A document copied from another company is not a version of ours, so
+/// it leaves the history rather than staying readable there.
+pub async fn withdraw_copies(site: &Site, not_ours: &[&str]) -> Result<usize, SiteError> {
+    let now = site.now();
+    let mut tx = site.store.write().await?;
+    let mut withdrawn = 0;
+    for doc in all(&mut tx).await? {
+        let digest = hex::encode(Sha256::digest(doc.body.trim().as_bytes()));
+        if !not_ours.contains(&digest.as_str()) {
+            continue;
+        }
+        execute!(
+            &mut tx,
+            sqlx::query("DELETE FROM site_policies WHERE kind = $1 AND version = $2")
+                .bind(doc.version.kind.as_str())
+                .bind(i64::from(doc.version.version))
+        )?;
+        let subject = format!(
+            "policy:{}:{}",
+            doc.version.kind.as_str(),
+            doc.version.version
+        );
+        audit::record(
+            &mut tx,
+            now,
+            Event {
+                actor: Some("system:policies"),
+                action: "policy.withdrawn",
+                subject: Some(&subject),
+                detail: Some("a copy of another company's document, never ours"),
+            },
+        )
+        .await?;
+        withdrawn += 1;
+    }
+    tx.commit().await?;
+    Ok(withdrawn)
+}
+
+/// Withdraws the copied documents earlier builds stored, then puts our
+/// first privacy statement and cookie policy in place as version 1
+/// wherever the site has no version 1 of them.
 pub async fn seed(site: &Site) -> Result<(), SiteError> {
+    withdraw_copies(site, NOT_OURS).await?;
     let mut tx = site.store.write().await?;
     let existing = all(&mut tx).await?;
     for (kind, title, body) in [
@@ -99,7 +183,10 @@ pub async fn seed(site: &Site) -> Result<(), SiteError> {
             FIRST_COOKIE_POLICY,
         ),
     ] {
-        if existing.iter().any(|d| d.version.kind == kind) {
+        if existing
+            .iter()
+            .any(|d| d.version.kind == kind && d.version.version == 1)
+        {
             continue;
         }
         let doc = Document {
@@ -392,7 +479,7 @@ async fn show(
     history.reverse();
     Ok(PolicyPage {
         layout: Layout::new(site, csrf, doc.title.clone(), Section::Privacy),
-        blocks: blocks(&doc.body),
+        blocks: blocks(&render(&doc.body, &site.config)),
         current: Some(chosen) == in_force,
         doc,
         history,
@@ -441,12 +528,35 @@ mod tests {
     #[test]
     fn the_seed_statement_splits_into_headings_paragraphs_and_lists() {
         let b = blocks(FIRST_STATEMENT);
-        assert!(b.contains(&Block::Heading("5. Data Security".into())));
-        assert!(b.iter().any(|x| matches!(x, Block::List(items) if items.iter().any(|i| i.starts_with("Encryption for data in transit")))));
+        assert!(b.contains(&Block::Heading("5. How We Protect It".into())));
+        assert!(b.iter().any(|x| matches!(x, Block::List(items) if items.iter().any(|i| i.starts_with("Every connection to this site")))));
         assert!(
             !b.iter()
                 .any(|x| matches!(x, Block::Heading(h) if h.ends_with('.')))
         );
         assert_eq!(effective_date(FIRST_EFFECTIVE), "September 16, 2025");
+    }
+
+    #[test]
+    fn placeholders_take_the_settings_and_an_empty_address_drops_its_line() {
+        let config = SiteConfig {
+            vendor_name: "Acme Practice Software".into(),
+            postal_address: " ".into(),
+            usage_log_days: 1,
+            ..SiteConfig::default()
+        };
+        let body = "We are {vendor_name}.\n- Post: {vendor_name}, {postal_address}\nKept {usage_log_period}.";
+        assert_eq!(
+            render(body, &config),
+            "We are Acme Practice Software.\nKept 1 day."
+        );
+        let config = SiteConfig {
+            postal_address: "1 Main St, Troy, NY 12180".into(),
+            ..config
+        };
+        assert!(
+            render(body, &config)
+                .contains("- Post: Acme Practice Software, 1 Main St, Troy, NY 12180")
+        );
     }
 }

@@ -34,9 +34,11 @@ use crate::web::SiteError;
 /// Rows handled per transaction.
 const BATCH: usize = 500;
 
-/// What one class's sweep found and did.
+/// What one sweep found and did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ClassReport {
+    /// The records this sweep is about, as the report's line names them.
+    pub what: &'static str,
     pub class: DataClass,
     /// Records due on the run date.
     pub due: u64,
@@ -53,12 +55,48 @@ pub struct RetentionReport {
 }
 
 impl RetentionReport {
+    /// The report as an operator reads it: the run's date first, then one
+    /// line per sweep saying which records it is about, how many were due
+    /// and what was done with them. Counts only; no record is named.
+    pub fn lines(&self) -> Vec<String> {
+        let mut out = vec![format!(
+            "vendor site retention run for {} (UTC{}):",
+            self.run_date,
+            if self.dry_run { ", dry run" } else { "" }
+        )];
+        for c in &self.classes {
+            let done = if self.dry_run {
+                format!("would delete {}", c.due)
+            } else {
+                format!("deleted {}", c.deleted)
+            };
+            out.push(format!(
+                "  {} ({}): {} due, {done}",
+                c.what,
+                class_name(c.class),
+                c.due
+            ));
+        }
+        out
+    }
+
     pub fn deleted(&self, class: DataClass) -> u64 {
         self.classes
             .iter()
             .filter(|c| c.class == class)
             .map(|c| c.deleted)
             .sum()
+    }
+}
+
+/// A class as the report's lines name it.
+fn class_name(class: DataClass) -> &'static str {
+    match class {
+        DataClass::AccountData => "account data",
+        DataClass::MarketingData => "marketing data",
+        DataClass::ChildNonClinical => "children's data",
+        DataClass::UsageLogs => "usage logs",
+        other => other.label(),
     }
 }
 
@@ -70,6 +108,7 @@ pub fn utc_date(t: Timestamp) -> Date {
 /// A table the job sweeps: how to list its records with the dates their
 /// rule needs, and how to delete one.
 struct Sweep {
+    what: &'static str,
     class: DataClass,
     /// `id` and the dates (UTC microseconds) of each candidate: created,
     /// closed, last interaction, opted out.
@@ -81,6 +120,7 @@ struct Sweep {
 
 /// A table swept by age alone: rows created before the cutoff go.
 struct AgeSweep {
+    what: &'static str,
     class: DataClass,
     count: &'static str,
     delete: &'static str,
@@ -88,6 +128,7 @@ struct AgeSweep {
 
 const AGE_SWEEPS: &[AgeSweep] = &[
     AgeSweep {
+        what: "Usage log entries",
         class: DataClass::UsageLogs,
         count: "SELECT count(*) FROM usage_log WHERE at < $1",
         delete: "DELETE FROM usage_log WHERE at < $1",
@@ -96,6 +137,7 @@ const AGE_SWEEPS: &[AgeSweep] = &[
     // have expired, are kept like logs and then go; status links have no
     // expiry and stay with their request.
     AgeSweep {
+        what: "Expired privacy-center links",
         class: DataClass::UsageLogs,
         count: "SELECT count(*) FROM site_rights_tokens WHERE expires_at < $1",
         delete: "DELETE FROM site_rights_tokens WHERE expires_at < $1",
@@ -104,16 +146,19 @@ const AGE_SWEEPS: &[AgeSweep] = &[
 
 const SWEEPS: &[Sweep] = &[
     Sweep {
+        what: "Closed customer accounts, with their users, tickets and invoices",
         class: DataClass::AccountData,
         list: "SELECT id, created_at, closed_at, NULL, NULL FROM accounts WHERE closed_at IS NOT NULL",
         delete: &["DELETE FROM accounts WHERE id = $1"],
     },
     Sweep {
+        what: "Demo requests",
         class: DataClass::MarketingData,
         list: "SELECT id, received_at, NULL, last_interaction_at, NULL FROM demo_requests",
         delete: &["DELETE FROM demo_requests WHERE id = $1"],
     },
     Sweep {
+        what: "Newsletter contacts, with their marketing answers and sends",
         class: DataClass::MarketingData,
         // The fifth column is the opt-out date: when the latest answer
         // about marketing e-mail is a no, marketing data goes then.
@@ -130,11 +175,13 @@ const SWEEPS: &[Sweep] = &[
         ],
     },
     Sweep {
+        what: "Support tickets from children under 13",
         class: DataClass::ChildNonClinical,
         list: "SELECT id, created_at, NULL, NULL, NULL FROM tickets WHERE under_13 = 1",
         delete: &["DELETE FROM tickets WHERE id = $1"],
     },
     Sweep {
+        what: "Support tickets from people without an account",
         class: DataClass::AccountData,
         // A ticket without an account is kept like a closed account's data,
         // its last activity standing for the closure.
@@ -142,6 +189,7 @@ const SWEEPS: &[Sweep] = &[
         delete: &["DELETE FROM tickets WHERE id = $1"],
     },
     Sweep {
+        what: "Copies of sent e-mail",
         class: DataClass::UsageLogs,
         list: "SELECT id, created_at, NULL, NULL, NULL FROM site_outbox WHERE sent_at IS NOT NULL",
         delete: &["DELETE FROM site_outbox WHERE id = $1"],
@@ -202,6 +250,7 @@ pub async fn run(site: &Site, today: Date, dry_run: bool) -> Result<RetentionRep
             }
         }
         classes.push(ClassReport {
+            what: sweep.what,
             class: sweep.class,
             due: due.len() as u64,
             deleted,
@@ -221,6 +270,7 @@ pub async fn run(site: &Site, today: Date, dry_run: bool) -> Result<RetentionRep
         };
         tx.commit().await?;
         classes.push(ClassReport {
+            what: sweep.what,
             class: sweep.class,
             due: u64::try_from(due).unwrap_or(0),
             deleted,

@@ -64,6 +64,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0010_billing.sql"),
         dialect: None,
     },
+    Migration {
+        version: 11,
+        name: "password recovery",
+        sql: include_str!("../migrations/0011_password_recovery.sql"),
+        dialect: None,
+    },
 ];
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! The vendor staff area: a home page with what the person's role may
-//! use, and the demo request pipeline.
+//! use (and, for those who handle privacy requests, the requests whose
+//! deadline is near or past), and the demo request pipeline.
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -14,7 +15,7 @@ use crate::accounts::{Permission, User};
 use crate::auth::SignedIn;
 use crate::demo_requests::{self, DemoRequest, Stage};
 use crate::marketing::{self, Campaign, CampaignInput, SendReport};
-use crate::rights::{self, Listed};
+use crate::rights::{self, Attention, Listed};
 use crate::web::{Form, Layout, Section, SiteError};
 use axum::http::{StatusCode, header};
 use kerato_core::ValidationErrors;
@@ -51,6 +52,8 @@ struct StaffHome {
     layout: Layout,
     me: User,
     links: Vec<(&'static str, &'static str)>,
+    /// Privacy requests with a standing alarm, for those who handle them.
+    attention: Vec<Attention>,
 }
 
 async fn home(
@@ -64,10 +67,17 @@ async fn home(
         .filter(|(_, _, p)| me.role.permits(*p))
         .map(|(href, label, _)| (*href, *label))
         .collect();
+    let attention = if me.role.permits(Permission::PrivacyRequests) {
+        let mut tx = site.store.read().await?;
+        rights::needing_attention(&mut tx, site.now()).await?
+    } else {
+        Vec::new()
+    };
     Ok(StaffHome {
         layout: Layout::new(&site, &csrf, "Vendor staff", Section::Portal),
         me,
         links,
+        attention,
     })
 }
 

@@ -130,6 +130,8 @@ pub enum SiteError {
     Conflict(String),
     #[error("{0}")]
     Gone(String),
+    #[error("{0}")]
+    TooManyRequests(String),
     #[error("the site could not complete this request; try again in a minute")]
     Store(#[from] StoreError),
     #[error("the site could not complete this request; try again in a minute")]
@@ -169,6 +171,7 @@ impl IntoResponse for SiteError {
             Self::SecondFactor => return Redirect::to("/login/mfa").into_response(),
             Self::Conflict(_) => (StatusCode::CONFLICT, "Already done"),
             Self::Gone(_) => (StatusCode::GONE, "This link no longer works"),
+            Self::TooManyRequests(_) => (StatusCode::TOO_MANY_REQUESTS, "Please wait"),
             Self::Store(e) => {
                 tracing::error!(error = %e, "site request failed in the database");
                 (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong")

@@ -1,5 +1,7 @@
 //! Staff accounts, sessions, invitations, break-glass grants, the inbox and
-//! the e-mail outbox.
+//! the e-mail outbox; password reset links in [`recovery`].
+
+pub mod recovery;
 
 use std::collections::BTreeSet;
 
@@ -14,7 +16,8 @@ use kerato_db::{StoreError, corrupt};
 macro_rules! user_columns {
     () => {
         "id, organisation_id, email, display_name, role, all_locations, active, mfa_secret, \
-         version, created_at, updated_at, password_hash, mfa_last_step, failed_logins, locked_until"
+         version, created_at, updated_at, password_hash, mfa_last_step, failed_logins, locked_until, \
+         must_change_password"
     };
 }
 
@@ -34,6 +37,7 @@ type UserRow = (
     Option<i64>,
     i64,
     Option<i64>,
+    i64,
 );
 
 async fn user_locations(tx: &mut Tx, user: &str) -> Result<BTreeSet<LocationId>, StoreError> {
@@ -65,6 +69,7 @@ async fn user_from_row(tx: &mut Tx, row: UserRow) -> Result<(User, Credentials),
         step,
         failed,
         locked,
+        must_change,
     ) = row;
     let locations = if all != 0 {
         LocationScope::All
@@ -90,6 +95,7 @@ async fn user_from_row(tx: &mut Tx, row: UserRow) -> Result<(User, Credentials),
         mfa_last_step: step,
         failed_logins: failed,
         locked_until: locked.map(Timestamp::from_micros),
+        must_change_password: must_change != 0,
     };
     Ok((user, credentials))
 }
@@ -126,7 +132,7 @@ pub async fn insert_user(tx: &mut Tx, user: &User, creds: &Credentials) -> Resul
     let sql = concat!(
         "INSERT INTO users (",
         user_columns!(),
-        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
+        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
     );
     execute!(
         tx,
@@ -146,6 +152,7 @@ pub async fn insert_user(tx: &mut Tx, user: &User, creds: &Credentials) -> Resul
             .bind(creds.mfa_last_step)
             .bind(creds.failed_logins)
             .bind(creds.locked_until.map(Timestamp::as_micros))
+            .bind(i64::from(creds.must_change_password))
     )
     .map_err(|e| email_conflict(e, &user.email))?;
     write_locations(tx, user).await
@@ -223,18 +230,35 @@ pub async fn update_user(tx: &mut Tx, user: &User) -> Result<bool, StoreError> {
     Ok(n == 1)
 }
 
+/// Sets a password the user chose: the lockout and any demand to change
+/// the password are cleared with it.
 pub async fn set_password(
     tx: &mut Tx,
     user: UserId,
     hash: &str,
     now: Timestamp,
 ) -> Result<(), StoreError> {
-    execute!(tx, sqlx::query(
-        "UPDATE users SET password_hash = $1, failed_logins = 0, locked_until = NULL, updated_at = $2 WHERE id = $3"
-    )
-    .bind(hash)
-    .bind(now.as_micros())
-    .bind(user.to_string()))?;
+    execute!(
+        tx,
+        sqlx::query(
+            "UPDATE users SET password_hash = $1, failed_logins = 0, locked_until = NULL, \
+         must_change_password = 0, updated_at = $2 WHERE id = $3"
+        )
+        .bind(hash)
+        .bind(now.as_micros())
+        .bind(user.to_string())
+    )?;
+    Ok(())
+}
+
+/// Demands that the user choose a new password at their next sign-in
+/// (their current one was chosen by someone else).
+pub async fn require_password_change(tx: &mut Tx, user: UserId) -> Result<(), StoreError> {
+    execute!(
+        tx,
+        sqlx::query("UPDATE users SET must_change_password = 1 WHERE id = $1")
+            .bind(user.to_string())
+    )?;
     Ok(())
 }
 
@@ -352,6 +376,9 @@ pub enum SessionStage {
     Mfa,
     /// The password was right; MFA is required and must be enrolled first.
     Enrol,
+    /// Password and second factor passed, but the password was chosen by
+    /// someone else: choosing a new one is all this session may do.
+    Password,
     /// Signed in.
     Full,
 }
@@ -361,6 +388,7 @@ impl SessionStage {
         match self {
             SessionStage::Mfa => "mfa",
             SessionStage::Enrol => "enrol",
+            SessionStage::Password => "password",
             SessionStage::Full => "full",
         }
     }
@@ -369,6 +397,7 @@ impl SessionStage {
         match s {
             "mfa" => Ok(SessionStage::Mfa),
             "enrol" => Ok(SessionStage::Enrol),
+            "password" => Ok(SessionStage::Password),
             "full" => Ok(SessionStage::Full),
             other => Err(StoreError::Corrupt(format!("session stage {other:?}"))),
         }

@@ -27,6 +27,7 @@ pub mod recalls;
 pub mod retention;
 pub mod rights;
 pub mod scheduling;
+pub mod setup;
 pub mod telemetry;
 pub mod tenancy;
 pub mod testing;

@@ -164,6 +164,18 @@ pub const MIGRATIONS: &[Migration] = &[
             postgres: include_str!("../migrations/0022_providers.postgres.sql"),
         }),
     },
+    Migration {
+        version: 23,
+        name: "setup",
+        sql: include_str!("../migrations/0023_setup.sql"),
+        dialect: None,
+    },
+    Migration {
+        version: 24,
+        name: "password recovery",
+        sql: include_str!("../migrations/0024_password_recovery.sql"),
+        dialect: None,
+    },
 ];
 
 /// The clinic's schema on a [`Store`]: what `kerato init`, `serve` and

@@ -328,6 +328,10 @@ pub const OTHER_TABLES: &[(&str, &str)] = &[
     ("sessions", "staff sign-in sessions"),
     ("invitations", "staff invitations"),
     (
+        "password_resets",
+        "staff password reset requests and links, kept a day",
+    ),
+    (
         "emergency_grants",
         "staff break-glass grants to an office; which charts were opened under one is in the audit trail",
     ),
@@ -342,6 +346,12 @@ pub const OTHER_TABLES: &[(&str, &str)] = &[
     ("appointment_types", "the practice's visit types"),
     ("provider_windows", "clinicians' weekly hours"),
     ("provider_hours", "clinicians' working-hours templates"),
+    ("location_hours", "each location's opening hours"),
+    ("setup_skips", "set-up steps the administrator skipped"),
+    (
+        "messaging_settings",
+        "the server's e-mail and text-message settings",
+    ),
     (
         "provider_visit_types",
         "the visit types each clinician takes",

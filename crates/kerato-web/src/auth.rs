@@ -93,6 +93,24 @@ pub(crate) async fn authenticate(state: &WebState, parts: &mut Parts) -> Result<
     Ok(state.app.authenticate(&token, client_ip(parts)).await?)
 }
 
+/// A signed-in user if the request is one's, for public pages that read
+/// differently for them.
+impl<S> axum::extract::OptionalFromRequestParts<S> for CurrentUser
+where
+    WebState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &S,
+    ) -> Result<Option<Self>, Self::Rejection> {
+        let state = WebState::from_ref(state);
+        Ok(authenticate(&state, parts).await.ok().map(Self))
+    }
+}
+
 impl<S> FromRequestParts<S> for CurrentUser
 where
     WebState: FromRef<S>,

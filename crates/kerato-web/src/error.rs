@@ -133,6 +133,11 @@ impl WebError {
             WebError::App(AppError::Unauthenticated(message)) => {
                 Problem::new(StatusCode::UNAUTHORIZED, "unauthenticated", message.clone())
             }
+            WebError::App(AppError::PasswordChangeRequired) => Problem::new(
+                StatusCode::FORBIDDEN,
+                PASSWORD_CHANGE_REQUIRED,
+                kerato_app::PASSWORD_CHANGE_REQUIRED,
+            ),
             WebError::App(AppError::TooManyRequests(message)) => Problem::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "too_many_requests",
@@ -171,6 +176,9 @@ impl IntoResponse for WebError {
         resp
     }
 }
+
+/// The error code of [`AppError::PasswordChangeRequired`].
+const PASSWORD_CHANGE_REQUIRED: &str = "password_change_required";
 
 pub(crate) async fn not_found() -> WebError {
     WebError::NotFound("page")
@@ -289,6 +297,11 @@ pub(crate) async fn render(req: Request, next: Next) -> Response {
     // the API answers 401 for its client to handle.
     if problem.status == StatusCode::UNAUTHORIZED && format == Format::Html {
         return axum::response::Redirect::to("/login").into_response();
+    }
+    // A session that must choose a new password is sent to the one page it
+    // may use; the API answers 403 with the code saying so.
+    if problem.error == PASSWORD_CHANGE_REQUIRED && format == Format::Html {
+        return axum::response::Redirect::to("/login/password").into_response();
     }
     let mut out = body(&problem, format);
     // Keep headers the handler set for the client (Allow on 405, for one).

@@ -24,9 +24,12 @@ use crate::routes::{Access, Routes};
 use crate::view::{Choice, FieldView};
 use kerato_http::csrf::CsrfToken;
 
+pub(crate) mod recovery;
+
 pub(crate) fn routes(r: Routes) -> Routes {
     use Access::{Needs, Public, SignedIn};
-    r.add("GET", "/login", Public, get(login_page))
+    recovery::routes(r)
+        .add("GET", "/login", Public, get(login_page))
         .add("POST", "/login", Public, post(login_submit))
         .add("GET", "/login/code", Public, get(code_page))
         .add("POST", "/login/code", Public, post(code_submit))
@@ -179,6 +182,9 @@ async fn login_submit(
         Ok(SignIn::NeedsCode(t)) => redirect_with_cookie("/login/code", &session_cookie(tls, &t)),
         Ok(SignIn::NeedsEnrolment(t)) => {
             redirect_with_cookie("/login/enrol", &session_cookie(tls, &t))
+        }
+        Ok(SignIn::NeedsPasswordChange(t)) => {
+            redirect_with_cookie("/login/password", &session_cookie(tls, &t))
         }
         Err(err) => {
             let (status, message) = match err {
@@ -444,6 +450,7 @@ struct AccountPage {
     notice: Option<&'static str>,
     current: FieldView,
     new_password: FieldView,
+    confirmation: FieldView,
 }
 
 async fn account_page(
@@ -456,6 +463,7 @@ async fn account_page(
         notice: None,
         current: FieldView::empty(128),
         new_password: FieldView::empty(128),
+        confirmation: FieldView::empty(128),
     })
 }
 
@@ -463,15 +471,17 @@ async fn password_submit(
     State(state): State<WebState>,
     Extension(csrf): Extension<CsrfToken>,
     CurrentUser(caller): CurrentUser,
+    cookie: SessionCookie,
     form: FormFields,
 ) -> Result<Response, WebError> {
     let layout = Layout::signed_in(&state, &csrf, &caller, "account").await?;
     match state
         .app
-        .change_password(
-            &caller,
+        .change_own_password(
+            &cookie.0.unwrap_or_default(),
+            caller.source_ip.clone(),
             &form.get("current_password"),
-            &form.get("new_password"),
+            &recovery::new_password(&form),
         )
         .await
     {
@@ -481,6 +491,7 @@ async fn password_submit(
                 notice: Some("Password changed. Every other session has ended."),
                 current: FieldView::empty(128),
                 new_password: FieldView::empty(128),
+                confirmation: FieldView::empty(128),
             };
             Ok(with_cookie(
                 page.into_response(),
@@ -493,6 +504,7 @@ async fn password_submit(
                 notice: None,
                 current: FieldView::new("", &errors, "current_password", 128),
                 new_password: FieldView::new("", &errors, "new_password", 128),
+                confirmation: FieldView::new("", &errors, "new_password_confirmation", 128),
             };
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }

@@ -86,6 +86,13 @@ const NAV: &[(&str, &str, &str, Resource, Action)] = &[
         Action::Query,
     ),
     (
+        "/setup",
+        "Set-up",
+        "setup-wizard",
+        Resource::Organisation,
+        Action::Update,
+    ),
+    (
         "/setup/providers",
         "Providers",
         "providers",

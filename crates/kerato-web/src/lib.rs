@@ -26,6 +26,7 @@ mod providers;
 mod rights;
 pub mod routes;
 pub mod scheduling;
+mod setup;
 mod tenancy;
 mod view;
 
@@ -70,6 +71,7 @@ fn all_routes(state: Option<WebState>) -> routes::Routes {
     let r = patients::routes(r);
     let r = scheduling::routes(r);
     let r = providers::routes(r);
+    let r = setup::routes(r);
     let r = front_desk::routes(r);
     let r = eye::routes(r);
     let r = derm::routes(r);

@@ -5,7 +5,7 @@ use kerato_domain::FieldError;
 use utoipa::OpenApi;
 
 use crate::error::Problem;
-use crate::{patients, providers, scheduling, tenancy};
+use crate::{identity, patients, providers, scheduling, setup, tenancy};
 
 #[derive(Debug, OpenApi)]
 #[openapi(
@@ -39,6 +39,19 @@ use crate::{patients, providers, scheduling, tenancy};
         providers::api_replace_hours,
         providers::api_remove_hours,
         providers::api_time_off,
+        setup::api_progress,
+        setup::api_skip,
+        setup::api_defaults,
+        setup::api_notice,
+        setup::api_opening_hours,
+        setup::api_set_hours,
+        setup::api_messaging,
+        setup::api_save_messaging,
+        setup::api_test_message,
+        identity::recovery::api_forgot,
+        identity::recovery::api_reset,
+        identity::recovery::api_change,
+        identity::recovery::api_admin_reset,
     ),
     components(schemas(Problem, FieldError, tenancy::LocationView, tenancy::LocationBody,
         tenancy::OrganisationView, tenancy::OrganisationBody, patients::PatientView,
@@ -52,11 +65,19 @@ use crate::{patients, providers, scheduling, tenancy};
         providers::ProviderView, providers::HoursView,
         providers::WindowView, providers::TimeOffBody, providers::TimeOffView,
         kerato_domain::providers::ProviderInput, kerato_domain::providers::hours::HoursInput,
-        kerato_domain::providers::hours::DayHoursInput)),
+        kerato_domain::providers::hours::DayHoursInput, setup::StepView, setup::SetupView,
+        setup::DefaultsBody, setup::DefaultsView, setup::NoticeBody, setup::NoticeView,
+        setup::OpeningHoursBody, kerato_domain::setup::OpeningHoursInput, setup::MessagingView,
+        kerato_domain::setup::MessagingInput, setup::TestBody,
+        identity::recovery::MessageView, identity::recovery::ForgotBody,
+        identity::recovery::ResetBody, identity::recovery::ChangeBody,
+        identity::recovery::AdminResetBody, identity::recovery::AdminResetView)),
     tags((name = "tenancy", description = "The organisation and its locations"),
         (name = "patients", description = "The patient registry"),
         (name = "scheduling", description = "Appointments, and what a booking needs: visit types, rooms and devices, closures, a day's schedule"),
-        (name = "providers", description = "Providers, their working hours and time off"))
+        (name = "providers", description = "Providers, their working hours and time off"),
+        (name = "setup", description = "The first-run set-up, opening hours and messaging"),
+        (name = "identity", description = "Passwords: recovery, changes and administrators' resets"))
 )]
 pub struct ApiDoc;
 

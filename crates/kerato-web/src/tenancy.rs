@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post, put};
 use kerato_app::AppError;
 use kerato_domain::ValidationErrors;
-use kerato_domain::identity::{Action, Resource};
+use kerato_domain::identity::{Action, Resource, role_permits};
 use kerato_domain::ids::LocationId;
 use kerato_domain::tenancy::{
     Location, LocationInput, MAX_ADDRESS_LINE_CHARS, MAX_CITY_CHARS, MAX_NAME_CHARS, Organisation,
@@ -103,8 +103,17 @@ fn parse_location_id(raw: &str) -> Result<LocationId, WebError> {
     raw.parse().map_err(|_| WebError::NotFound("location"))
 }
 
-/// The start page: the locations list, which sends strangers to sign in.
-pub(crate) async fn home() -> Redirect {
+/// The start page. An administrator whose practice is not yet set up
+/// resumes the set-up; everyone else goes to the locations list, which
+/// sends strangers to sign in.
+pub(crate) async fn home(State(state): State<WebState>, user: Option<CurrentUser>) -> Redirect {
+    if let Some(CurrentUser(caller)) = user
+        && role_permits(caller.actor.role, Resource::Organisation, Action::Update)
+        && let Ok(progress) = state.app.setup_progress(&caller).await
+        && progress.next.is_some()
+    {
+        return Redirect::to("/setup");
+    }
     Redirect::to("/locations")
 }
 

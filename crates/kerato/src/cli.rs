@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use kerato_store::OpenMode;
 
 use crate::config::{self, Config, TlsMode};
 use crate::{bench, datadir, serve, telemetry};
@@ -144,6 +145,11 @@ pub enum Command {
         #[command(subcommand)]
         what: AuditCommand,
     },
+    /// Staff accounts, from the box that holds the data.
+    User {
+        #[command(subcommand)]
+        what: UserCommand,
+    },
     /// Apply the retention schedule.
     Retention {
         #[command(subcommand)]
@@ -176,6 +182,21 @@ pub enum RetentionCommand {
         /// Count what is due without deleting anything.
         #[arg(long)]
         dry_run: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Give a staff member a temporary password, printed once, that they
+    /// must replace at their next sign-in; every session of theirs ends. For
+    /// an administrator locked out where e-mail cannot reach them (the
+    /// self-service reset link needs mail.smtp_url).
+    ResetPassword {
+        #[command(flatten)]
+        data: DataArgs,
+        /// The address the staff member signs in with.
+        #[arg(long, value_name = "EMAIL")]
+        email: String,
     },
 }
 
@@ -309,7 +330,8 @@ pub async fn run(cli: Cli) -> Result<()> {
             let config = Config::load(cli.config.as_deref(), &data)?;
             telemetry::init(&config.log);
             let clock = std::sync::Arc::new(kerato_app::clock::SystemClock);
-            let site = datadir::open_site(&config, &data.data_dir, clock).await?;
+            let site =
+                datadir::open_site(&config, &data.data_dir, clock, OpenMode::Existing).await?;
             let report = kerato_site::import_maildir(&site, &maildir).await;
             site.store.close().await;
             let report = report?;
@@ -330,19 +352,14 @@ pub async fn run(cli: Cli) -> Result<()> {
             let config = Config::load(cli.config.as_deref(), &data)?;
             telemetry::init(&config.log);
             let clock = std::sync::Arc::new(kerato_app::clock::SystemClock);
-            let site = datadir::open_site(&config, &data.data_dir, clock).await?;
+            let site =
+                datadir::open_site(&config, &data.data_dir, clock, OpenMode::Existing).await?;
             let today = kerato_site::retention::utc_date(site.now());
-            let report = kerato_site::retention::run(&site, today, dry_run).await?;
-            for c in &report.classes {
-                let verb = if dry_run { "would delete" } else { "deleted" };
-                println!(
-                    "{:<40} {} due, {verb} {}",
-                    c.class.label(),
-                    c.due,
-                    if dry_run { c.due } else { c.deleted }
-                );
-            }
+            let report = kerato_site::retention::run(&site, today, dry_run).await;
             site.store.close().await;
+            for line in report?.lines() {
+                println!("{line}");
+            }
             Ok(())
         }
         Command::Site { bind, data_dir } => {
@@ -374,6 +391,12 @@ pub async fn run(cli: Cli) -> Result<()> {
         } => {
             let config = Config::load(cli.config.as_deref(), &data)?;
             datadir::verify_audit(&config, &data).await
+        }
+        Command::User {
+            what: UserCommand::ResetPassword { data, email },
+        } => {
+            let config = Config::load(cli.config.as_deref(), &data)?;
+            datadir::reset_password(&config, &data, &email).await
         }
         Command::Retention {
             what: RetentionCommand::Run { data, dry_run },

@@ -258,6 +258,8 @@ url = "https://telemetry.kerato.example/api/telemetry"
 vendor_name = "Kerato Software"
 contact_email = "info@kerato.example"
 contact_phone = "1-800-555-0199"
+# Where letters reach the vendor, on one line (the privacy statement gives it).
+postal_address = "100 Example Avenue, Albany, NY 12207"
 # The site's public address, for links in e-mails.
 public_url = "http://127.0.0.1:8081"
 # Days the usage log (IP prefix, browser, pages) is kept for troubleshooting.

@@ -59,53 +59,127 @@ pub fn resolve_key(config: &Config, data_dir: &Path) -> Result<DbKey> {
 
 /// Opens the configured store. `mode` decides whether a missing SQLite file
 /// may be created; an existing one is never touched when the key is wrong.
+/// With [`OpenMode::Existing`] (every command but `init` and `demo`), a
+/// database that holds no Kerato data is refused with the reason, before
+/// anything could be written to it: a mistyped `--data-dir` must not
+/// quietly become a new, empty installation.
 pub async fn open_store(config: &Config, data: &DataArgs, mode: OpenMode) -> Result<Store> {
     if let Some(url) = &config.database.url {
-        return Ok(Store::open_postgres(url.expose(), config.database.max_connections).await?);
+        let store = Store::open_postgres(url.expose(), config.database.max_connections).await?;
+        if mode == OpenMode::Existing && !store.has_schema().await? {
+            let location = store.location().to_string();
+            store.close().await;
+            bail!(
+                "the database at {location} holds no Kerato data: run `kerato init --database-url …` to create an installation there, or point --database-url at the database that holds yours (data directory {})",
+                data.data_dir.display()
+            );
+        }
+        return Ok(store);
     }
     let path = data.data_dir.join(DB_FILE);
-    if mode == OpenMode::Existing && !path.exists() {
-        bail!(
-            "no database at {}: run `kerato init --data-dir {}` first",
-            path.display(),
-            data.data_dir.display()
-        );
+    if mode == OpenMode::Existing {
+        let empty = std::fs::metadata(&path).map(|m| m.len() == 0);
+        match empty {
+            Err(_) => bail!(
+                "no database at {}: run `kerato init --data-dir {}` first, or point --data-dir at the directory that holds your data",
+                path.display(),
+                data.data_dir.display()
+            ),
+            Ok(true) => bail!(
+                "{} is empty and holds no Kerato data: run `kerato init --data-dir {}` for a new installation, or restore the database from a backup",
+                path.display(),
+                data.data_dir.display()
+            ),
+            Ok(false) => {}
+        }
     }
     let key = resolve_key(config, &data.data_dir)?;
-    Ok(Store::open_sqlite(SqliteOptions {
-        path,
+    let store = Store::open_sqlite(SqliteOptions {
+        path: path.clone(),
         key: Some(key),
         mode,
         max_connections: config.database.max_connections,
     })
-    .await?)
+    .await?;
+    if mode == OpenMode::Existing && !store.has_schema().await? {
+        store.close().await;
+        bail!(
+            "{} holds no Kerato data: run `kerato init --data-dir {}` for a new installation, or point --data-dir at the directory that holds your data",
+            path.display(),
+            data.data_dir.display()
+        );
+    }
+    Ok(store)
 }
 
 /// Opens the vendor site's own database and prepares it: PostgreSQL when
 /// `KERATO_SITE_DATABASE_URL` is set, otherwise `<dir>/site.db`, encrypted
-/// with `<dir>/site.key`, both made on first start (the site has no init
-/// step: it holds no PHI and starts empty).
+/// with `<dir>/site.key`. The site has no init step (it holds no PHI and
+/// starts empty), so its first start (`mode` [`OpenMode::CreateIfMissing`]:
+/// `kerato site`, the demo) makes them; every other command
+/// ([`OpenMode::Existing`]) refuses a directory or database that holds no
+/// site data, with the reason, and creates nothing. A database whose key
+/// is missing is refused either way: a new key would never open it.
 pub async fn open_site(
     config: &Config,
     dir: &Path,
     clock: Arc<dyn Clock>,
+    mode: OpenMode,
 ) -> Result<kerato_site::Site> {
     let store = match std::env::var("KERATO_SITE_DATABASE_URL") {
-        Ok(url) => Store::open_postgres(&url, config.database.max_connections).await?,
-        Err(_) => {
-            create_private_dir(dir)?;
-            let key_path = dir.join(SITE_KEY_FILE);
-            if !key_path.exists() {
-                let key = DbKey::from_bytes(rand::random());
-                create_private_file(&key_path, format!("{}\n", key.to_hex()).as_bytes())?;
+        Ok(url) => {
+            let store = Store::open_postgres(&url, config.database.max_connections).await?;
+            if mode == OpenMode::Existing && !store.has_schema().await? {
+                let location = store.location().to_string();
+                store.close().await;
+                bail!(
+                    "the database at {location} (KERATO_SITE_DATABASE_URL) holds no vendor site data: start `kerato site` on it once to create the site there, or point KERATO_SITE_DATABASE_URL at the site's database"
+                );
             }
-            Store::open_sqlite(SqliteOptions {
-                path: dir.join(SITE_DB_FILE),
+            store
+        }
+        Err(_) => {
+            let key_path = dir.join(SITE_KEY_FILE);
+            let db_path = dir.join(SITE_DB_FILE);
+            let has_db = std::fs::metadata(&db_path).is_ok_and(|m| m.len() > 0);
+            if mode == OpenMode::Existing && !has_db {
+                bail!(
+                    "no vendor site data in {}: {} does not exist or is empty. Point --data-dir at the site's data directory, or start `kerato site --data-dir {}` once to create the site",
+                    dir.display(),
+                    db_path.display(),
+                    dir.display()
+                );
+            }
+            if db_path.exists() && !key_path.exists() {
+                bail!(
+                    "{} is there but its key {} is missing: restore the key file; a new key would not open the database",
+                    db_path.display(),
+                    key_path.display()
+                );
+            }
+            if mode == OpenMode::CreateIfMissing {
+                create_private_dir(dir)?;
+                if !key_path.exists() {
+                    let key = DbKey::from_bytes(rand::random());
+                    create_private_file(&key_path, format!("{}\n", key.to_hex()).as_bytes())?;
+                }
+            }
+            let store = Store::open_sqlite(SqliteOptions {
+                path: db_path.clone(),
                 key: Some(DbKey::from_file(&key_path)?),
-                mode: OpenMode::CreateIfMissing,
+                mode,
                 max_connections: config.database.max_connections,
             })
-            .await?
+            .await?;
+            if mode == OpenMode::Existing && !store.has_schema().await? {
+                store.close().await;
+                bail!(
+                    "{} holds no vendor site data: point --data-dir at the site's data directory, or start `kerato site --data-dir {}` once to create the site",
+                    db_path.display(),
+                    dir.display()
+                );
+            }
+            store
         }
     };
     let site = kerato_site::Site::new(store, clock, config.site.clone());
@@ -211,21 +285,6 @@ pub struct FirstAdmin {
     pub name: String,
 }
 
-/// A random first password: 4 groups of 5 letters and digits (about 103
-/// bits), printed once; the administrator changes it and enrols MFA at the
-/// first sign-in.
-fn first_password() -> String {
-    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
-    let groups: Vec<String> = (0..4)
-        .map(|_| {
-            (0..5)
-                .map(|_| ALPHABET[rand::random_range(0..ALPHABET.len())] as char)
-                .collect()
-        })
-        .collect();
-    groups.join("-")
-}
-
 pub async fn init(
     config: &Config,
     data: &DataArgs,
@@ -245,7 +304,9 @@ pub async fn init(
     let clock = Arc::new(SystemClock);
     let prepared = prepare(config, data, extra_names, clock.as_ref()).await?;
     let app = App::new(prepared.store.clone(), clock);
-    let password = first_password();
+    // Printed once; the administrator must choose their own at the first
+    // sign-in, after enrolling an authenticator.
+    let password = kerato_app::identity::one_time_password();
     let created = app
         .bootstrap(organisation, kind, &admin.email, &admin.name, &password)
         .await;
@@ -267,7 +328,24 @@ pub async fn init(
         "  administrator: {} with the one-time password {password}",
         user.email
     );
-    println!("  (sign in, set up an authenticator app when asked, then change the password)");
+    println!(
+        "  (sign in, set up an authenticator app when asked, then choose your own password: this one works only for that)"
+    );
+    Ok(())
+}
+
+/// `kerato user reset-password`: prints a temporary password for one
+/// staff member, who must replace it at their next sign-in.
+pub async fn reset_password(config: &Config, data: &DataArgs, email: &str) -> Result<()> {
+    let store = open_store(config, data, OpenMode::Existing).await?;
+    let app = App::new(store.clone(), Arc::new(SystemClock));
+    let result = app.unsafe_set_temporary_password(email).await;
+    store.close().await;
+    let password = result?;
+    println!("{email} now has the temporary password {password}");
+    println!(
+        "  (every session of theirs has ended; they choose their own password at the next sign-in)"
+    );
     Ok(())
 }
 
@@ -399,9 +477,11 @@ pub async fn preview_telemetry(config: &Config, data: &DataArgs) -> Result<()> {
     Ok(())
 }
 
-/// The report as lines of counts; it names practices by ID and no record.
+/// The report as lines of counts, headed by the run's own date (UTC); each
+/// line says which records it counts. It names practices by ID and no
+/// record.
 pub fn retention_lines(report: &kerato_app::retention::RetentionReport) -> Vec<String> {
-    use kerato_domain::retention::{Action, action};
+    use kerato_domain::retention::{Action, DataClass, action};
     // The audit trail is pseudonymised, not deleted, and its line says so.
     let verb = |class| match (action(class), report.dry_run) {
         (Action::Delete, true) => "would delete",
@@ -409,20 +489,41 @@ pub fn retention_lines(report: &kerato_app::retention::RetentionReport) -> Vec<S
         (Action::Pseudonymise, true) => "would pseudonymise",
         (Action::Pseudonymise, false) => "pseudonymised",
     };
-    let mut lines = Vec::new();
+    // What one record of each class is, as the job counts them.
+    let records = |class| match class {
+        DataClass::ClinicalAdult => "charts of adults",
+        DataClass::ClinicalMinor => "charts of minors",
+        DataClass::MarketingData => "patients' marketing answers",
+        DataClass::ChildNonClinical => "under-13s' marketing answers",
+        DataClass::FtcRxConfirmation => "prescription release confirmations",
+        DataClass::UsageLogs => "staff sign-in sessions",
+        DataClass::HipaaDocumentation => {
+            "disclosures, answered privacy requests and policy acknowledgements"
+        }
+        DataClass::AuditTrail => "audit events",
+        DataClass::AccountData => "vendor site accounts",
+    };
+    let practices = report.practices.len();
+    let mut lines = vec![format!(
+        "retention run on {} UTC{}, {practices} practice{}:",
+        report.ran_at.to_jiff().strftime("%Y-%m-%d %H:%M"),
+        if report.dry_run { " (dry run)" } else { "" },
+        if practices == 1 { "" } else { "s" }
+    )];
     for practice in &report.practices {
         lines.push(format!(
-            "practice {} on {}{}:",
+            "practice {} on its local date {}{}:",
             practice.organisation,
             practice.today,
             if report.dry_run { " (dry run)" } else { "" }
         ));
         for (class, n) in &practice.classes {
             lines.push(format!(
-                "  {}: {} {} ({} rows); {} held, {} kept",
+                "  {}: {} {} {} ({} rows); {} due but under a legal hold; {} due but kept while part must stay",
                 class.label(),
                 verb(*class),
                 n.records,
+                records(*class),
                 n.rows,
                 n.held,
                 n.kept

@@ -414,7 +414,13 @@ pub async fn site(config: &Config, bind: SocketAddr, data_dir: &Path) -> Result<
         );
     }
     let bound = self::bind(bind)?;
-    let site = datadir::open_site(config, data_dir, Arc::new(SystemClock)).await?;
+    let site = datadir::open_site(
+        config,
+        data_dir,
+        Arc::new(SystemClock),
+        OpenMode::CreateIfMissing,
+    )
+    .await?;
     site.start_timers();
     start_site_mail(config, &site)?;
     let store = site.store.clone();
@@ -460,13 +466,25 @@ pub async fn demo(
     let mut site_config = config.clone();
     site_config.site.payment_processor_url = double.url.clone();
     site_config.site.public_url = format!("http://{}", site_listener.local);
-    let site = datadir::open_site(&site_config, &data.data_dir.join("site"), clock.clone()).await?;
+    let site = datadir::open_site(
+        &site_config,
+        &data.data_dir.join("site"),
+        clock.clone(),
+        OpenMode::CreateIfMissing,
+    )
+    .await?;
     let app = datadir::attach_files(
         App::new(prepared.store.clone(), clock)
             .with_public_url(&format!("http://{}", clinic_listener.local)),
         config,
         &data.data_dir,
     );
+    // The two deployments' databases are apart, so the vendor site is
+    // seeded on another thread while the clinic's year is told.
+    let site_seeded = tokio::spawn({
+        let site = site.clone();
+        async move { kerato_site::demo::seed(&site).await }
+    });
     let seeded = kerato_app::demo::seed(&app).await?;
     if let Some(at) = start {
         println!("the demo's clock started at {at}");
@@ -474,6 +492,9 @@ pub async fn demo(
     if days_ahead > 0 {
         println!("training mode: the demo's clock runs {days_ahead} days ahead");
     }
+    // The clinic's mail goes out as under `kerato serve` when an SMTP server
+    // (or SMS gateway) is configured; without one it stays queued.
+    start_mail_worker(config, &app)?;
     start_clinical_timers(&app);
     // The demo sends nothing unless its configuration turns telemetry on.
     start_telemetry(config, &app)?;
@@ -513,11 +534,12 @@ pub async fn demo(
         "  authenticator key for admin and privacy_officer: {}",
         kerato_app::demo::DEMO_TOTP_SECRET
     );
-    kerato_site::demo::seed(&site).await?;
+    site_seeded.await??;
     site.start_timers();
     start_site_mail(config, &site)?;
     println!(
-        "vendor site: http://{site_bind} (its own database in {})",
+        "vendor site: {} (its own database in {})",
+        site.config.public_url,
         data.data_dir.join("site").display()
     );
     println!(

@@ -12,7 +12,10 @@ use crate::{PASSWORD, location_input, world};
 
 fn token(s: SignIn) -> String {
     match s {
-        SignIn::Done(t) | SignIn::NeedsCode(t) | SignIn::NeedsEnrolment(t) => t.0,
+        SignIn::Done(t)
+        | SignIn::NeedsCode(t)
+        | SignIn::NeedsEnrolment(t)
+        | SignIn::NeedsPasswordChange(t) => t.0,
     }
 }
 
@@ -354,15 +357,18 @@ async fn role_and_password_changes_end_sessions() {
             .await
             .unwrap(),
     );
-    let caller = w.app.authenticate(&t1, None).await.unwrap();
+    let new = |p: &str| kerato_app::identity::NewPassword {
+        password: p.into(),
+        confirmation: None,
+    };
     let weak = w
         .app
-        .change_password(&caller, PASSWORD, "password1234")
+        .change_own_password(&t1, None, PASSWORD, &new("password1234"))
         .await;
     assert!(matches!(weak, Err(AppError::Validation(_))));
     let fresh = w
         .app
-        .change_password(&caller, PASSWORD, "a much longer new passphrase")
+        .change_own_password(&t1, None, PASSWORD, &new("a much longer new passphrase"))
         .await
         .unwrap();
     assert!(w.app.authenticate(&t1, None).await.is_err());
@@ -524,12 +530,7 @@ async fn unknown_users_and_wrong_passwords_take_the_same_time() {
         samples.push(started.elapsed().as_secs_f64());
         assert_eq!(err.to_string(), SIGN_IN_FAILED);
     }
-    let median = |v: &mut Vec<f64>| {
-        v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
-    };
-    let (u, p) = (median(&mut unknown), median(&mut wrong));
-    let diff = (u - p).abs() / u.max(p);
+    let (u, p, diff) = kerato_http::testing::median_gap(&mut unknown, &mut wrong);
     assert!(
         diff < 0.10,
         "unknown user {:.1} ms vs wrong password {:.1} ms: {:.0}% apart",

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod biopsies;
+mod demo;
 mod eye;
 mod front_desk;
 mod identity;
@@ -13,10 +14,12 @@ mod patients;
 mod photos;
 mod procedures;
 mod providers;
+mod recovery;
 mod reminders;
 mod retention;
 mod rights;
 mod scheduling;
+mod setup;
 mod telemetry;
 mod tenancy;
 
@@ -116,6 +119,28 @@ impl World {
             .await
             .unwrap()
             .id
+    }
+
+    /// Deactivates a user, keeping their name, role and locations.
+    pub async fn deactivate(&self, id: kerato_domain::ids::UserId) {
+        let u = self.app.get_user(&self.admin, id).await.unwrap();
+        let (all_locations, locations) = match &u.locations {
+            kerato_domain::identity::LocationScope::All => (true, vec![]),
+            kerato_domain::identity::LocationScope::Only(s) => {
+                (false, s.iter().map(ToString::to_string).collect())
+            }
+        };
+        let same = UserInput {
+            email: u.email.clone(),
+            display_name: u.display_name.clone(),
+            role: u.role.as_str().into(),
+            locations,
+            all_locations,
+        };
+        self.app
+            .update_user(&self.admin, id, u.version, &same, false)
+            .await
+            .unwrap();
     }
 
     /// A user with a password, as if the invitation had been accepted.

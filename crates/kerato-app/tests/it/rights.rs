@@ -618,3 +618,68 @@ async fn the_workspace_shows_the_schedule_the_holds_and_the_last_run() {
         AppError::Forbidden(_)
     ));
 }
+
+/// The e-mail that tells a requester their records are ready carries the
+/// whole address of the download page: a mail client has no page to read
+/// a relative link against.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_records_ready_email_links_to_the_download_on_this_servers_address() {
+    let (w, _files) = crate::world_with_photos().await;
+    let app = w
+        .app
+        .clone()
+        .with_public_url("https://clinic.example:8443/");
+    app.create_location(&w.admin, &crate::location_input("Skin Center"))
+        .await
+        .unwrap();
+    let po = officer(&w).await;
+    w.clock
+        .set(at("2026-11-26T10:00:00-05:00[America/New_York]"));
+    let patient = w.patient("Rosa", "Quintero", "1961-04-02").await;
+    let row = app
+        .receive_rights_request(Some(&po), Channel::Staff, &request("access"), false)
+        .await
+        .unwrap();
+    let v = app
+        .rights_request_step(
+            &po,
+            row.id,
+            1,
+            RequestStep::VerifyIdentity {
+                patient,
+                note: "photo ID at the front desk".into(),
+            },
+        )
+        .await
+        .unwrap()
+        .row
+        .version;
+    let done = app
+        .rights_request_step(
+            &po,
+            row.id,
+            v,
+            RequestStep::Fulfil {
+                summary: "package sent".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let token = done.download_token.expect("an access package link");
+    let mut tx = app.store().read().await.unwrap();
+    let bodies: Vec<(String, String)> = kerato_store::on_tx!(tx, c => sqlx::query_as(
+        "SELECT recipient, body FROM email_outbox WHERE subject = 'Your records are ready'"
+    )
+    .fetch_all(&mut **c)
+    .await)
+    .unwrap();
+    assert_eq!(bodies.len(), 1);
+    assert_eq!(bodies[0].0, "rosa@example.net");
+    assert!(
+        bodies[0].1.contains(&format!(
+            "https://clinic.example:8443/privacy/download/{token}"
+        )),
+        "{}",
+        bodies[0].1
+    );
+}

@@ -148,36 +148,6 @@ async fn a_denied_attempt_is_audited_and_changes_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_demo_seed_runs_once() {
-    let db = kerato_store::testing::TestDb::new().await;
-    let app = kerato_app::App::new(
-        db.store.clone(),
-        std::sync::Arc::new(kerato_app::clock::SystemClock),
-    );
-    let kerato_app::demo::Seeded::Created(org) = kerato_app::demo::seed(&app).await.unwrap() else {
-        panic!("not created")
-    };
-    assert_eq!(
-        kerato_app::demo::seed(&app).await.unwrap(),
-        kerato_app::demo::Seeded::Reused(org)
-    );
-    let outcome = app
-        .sign_in(
-            &kerato_app::demo::demo_email(Role::FrontDesk),
-            kerato_app::demo::DEMO_PASSWORD,
-            None,
-        )
-        .await
-        .unwrap();
-    let kerato_app::identity::SignIn::Done(token) = outcome else {
-        panic!("the front desk demo account needs no MFA")
-    };
-    let desk = app.authenticate(&token.0, None).await.unwrap();
-    let found = app.search_patients(&desk, "smith").await.unwrap();
-    assert!(!found.is_empty(), "the demo has patients");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ready_reports_a_schema_behind_the_binary() {
     let db = kerato_store::testing::TestDb::empty().await;
     db.store

@@ -495,3 +495,65 @@ async fn the_retention_job_keeps_the_usage_log_for_the_configured_days_only() {
     );
     assert_eq!(t.count("usage_log").await, 1);
 }
+
+/// A GPC opt-out is recorded in the registry, and the registry, not the
+/// live header, is what the pages show: the browser that sent the signal
+/// once still sees its opt-out when the signal stops, and a customer who
+/// opted out by address sees it on any browser once signed in.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_recorded_opt_out_is_shown_after_the_browser_stops_sending_gpc() {
+    let t = spawn().await;
+    let browser = t.agent();
+    let r = browser
+        .client
+        .get(format!("{}/cookie-settings", t.url))
+        .header("sec-gpc", "1")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("Global Privacy Control detected")
+    );
+    t.clock.advance_secs(3 * 86_400);
+    // The signal is off now; the same browser, with its cookie.
+    for page in ["/cookie-settings", "/privacy-center/do-not-sell"] {
+        let (status, body) = browser.get(page).await;
+        assert_eq!(status, 200);
+        assert!(!body.contains("Global Privacy Control detected"), "{page}");
+        assert!(
+            body.contains(
+                "Your opt-out of sale and sharing is recorded for this browser since November 27, 2026, from the Global Privacy Control signal your browser sent."
+            ),
+            "{page}: {body}"
+        );
+    }
+    // Another browser, without the cookie, has no opt-out to show.
+    let (_, body) = t.agent().get("/cookie-settings").await;
+    assert!(!body.contains("is recorded"), "{body}");
+
+    // A customer opts out by address on one browser …
+    let (status, _) = t
+        .agent()
+        .post(
+            "/privacy-center/do-not-sell",
+            "/privacy-center/do-not-sell",
+            &[("email", "ann@leeeye.example")],
+        )
+        .await;
+    assert_eq!(status, 200);
+    // … and sees it on another once signed in, and not before.
+    let elsewhere = t.agent();
+    let (_, body) = elsewhere.get("/cookie-settings").await;
+    assert!(!body.contains("is recorded"), "{body}");
+    let signed_in = crate::accounts::sign_up(&t, "ann@leeeye.example").await;
+    let (_, body) = signed_in.get("/cookie-settings").await;
+    assert!(
+        body.contains(
+            "Your opt-out of sale and sharing is recorded for ann@leeeye.example since November 30, 2026, from a form on this site."
+        ),
+        "{body}"
+    );
+}

@@ -13,9 +13,11 @@ mod demo_requests;
 mod forms;
 mod marketing;
 mod pages;
+mod recovery;
 mod retention;
 mod rights;
 mod staff;
+mod statement;
 mod telemetry;
 mod tickets;
 

@@ -60,7 +60,7 @@ async fn the_privacy_statement_renders_from_its_versions_with_history() {
     let t = spawn().await;
     let (_, body) = t.get("/privacy").await;
     assert!(
-        body.contains("<h2>5. Data Security</h2>"),
+        body.contains("<h2>5. How We Protect It</h2>"),
         "headings are structured"
     );
     assert!(body.contains("Version 1, effective September 16, 2025"));

@@ -550,3 +550,180 @@ async fn expired_links_go_with_the_usage_logs_and_status_links_stay() {
     assert_eq!(tokens(&t).await, ["status"]);
     assert!(report.deleted(DataClass::UsageLogs) >= 2);
 }
+
+/// The e-mails of `kind` in the outbox, as (recipient, subject, body),
+/// oldest first.
+async fn mails(t: &TestSite, kind: &str) -> Vec<(String, String, String)> {
+    let mut tx = t.site.store.read().await.unwrap();
+    kerato_db::on_tx!(tx, c => sqlx::query_as(
+        "SELECT recipient, subject, body FROM site_outbox WHERE kind = $1 ORDER BY created_at, id"
+    )
+    .bind(kind)
+    .fetch_all(&mut **c)
+    .await)
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_request_near_or_past_its_deadline_alarms_the_privacy_staff_once_each() {
+    use crate::accounts::{PASSWORD, sign_in};
+    use kerato_core::totp::TotpSecret;
+    use kerato_site::accounts::{self, Role};
+    let t = spawn().await;
+    let secret = TotpSecret::from_bytes([9; 20]);
+    for (email, name, role) in [
+        ("admin@kerato.example", "Ada", Role::VendorAdmin),
+        ("support@kerato.example", "Sam", Role::VendorSupport),
+    ] {
+        accounts::create_staff(&t.site, email, name, role, PASSWORD, &secret)
+            .await
+            .unwrap();
+    }
+    let id = verified_request(&t, "access").await;
+    // The staff home page, for a fresh sign-in at the clock's time.
+    let home = |who: &'static str| {
+        let t = &t;
+        async move {
+            let secret = TotpSecret::from_bytes([9; 20]);
+            let agent = sign_in(t, who, Some(&secret)).await;
+            agent.get("/staff").await.1
+        }
+    };
+    // 45 days to answer: nothing to say yet.
+    assert_eq!(rights::send_alarms(&t.site).await.unwrap(), 0);
+    assert!(
+        !home("admin@kerato.example")
+            .await
+            .contains("Privacy request")
+    );
+
+    // A week before the deadline: one alarm, once, to those who handle
+    // privacy requests.
+    t.clock.advance_secs(38 * 86_400);
+    assert_eq!(rights::send_alarms(&t.site).await.unwrap(), 1);
+    assert_eq!(
+        rights::send_alarms(&t.site).await.unwrap(),
+        0,
+        "each alarm goes out once"
+    );
+    let sent = mails(&t, "rights_alarm").await;
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    let (to, subject, body) = &sent[0];
+    assert_eq!(to, "admin@kerato.example");
+    assert_eq!(
+        subject,
+        "Privacy request due soon: answer by January 11, 2027"
+    );
+    assert!(
+        body.contains("http://127.0.0.1:8081/staff/privacy"),
+        "{body}"
+    );
+    assert!(body.contains(&id), "{body}");
+    for private in ["Ann Lee", "ann@leeeye.example"] {
+        assert!(!body.contains(private) && !subject.contains(private));
+    }
+    let page = home("admin@kerato.example").await;
+    assert!(
+        page.contains("Privacy request due soon: answer by January 11, 2027"),
+        "{page}"
+    );
+    assert!(page.contains("href=\"/staff/privacy\""));
+    let page = home("support@kerato.example").await;
+    assert!(
+        !page.contains("Privacy request"),
+        "support staff do not handle privacy requests"
+    );
+
+    // Past the deadline: the overdue alarm, once.
+    t.clock.advance_secs(8 * 86_400);
+    assert_eq!(rights::send_alarms(&t.site).await.unwrap(), 1);
+    assert_eq!(rights::send_alarms(&t.site).await.unwrap(), 0);
+    let sent = mails(&t, "rights_alarm").await;
+    assert_eq!(sent.len(), 2);
+    assert_eq!(
+        sent[1].1,
+        "Privacy request overdue: it was due by January 11, 2027"
+    );
+    let page = home("admin@kerato.example").await;
+    assert!(page.contains("Privacy request overdue"), "{page}");
+    assert!(!page.contains("due soon"), "the alarm that stands is shown");
+
+    // Answered: no more alarms, and nothing on the home page.
+    rights::step(&t.site, "staff:1", &id, RequestEvent::StartWork)
+        .await
+        .unwrap();
+    rights::step(
+        &t.site,
+        "staff:1",
+        &id,
+        RequestEvent::Fulfil {
+            summary: "Copy sent".into(),
+        },
+    )
+    .await
+    .unwrap();
+    t.clock.advance_secs(86_400);
+    assert_eq!(rights::send_alarms(&t.site).await.unwrap(), 0);
+    assert!(
+        !home("admin@kerato.example")
+            .await
+            .contains("Privacy request")
+    );
+    let mut tx = t.site.store.read().await.unwrap();
+    let listed = rights::list_requests(&mut tx, t.site.now()).await.unwrap();
+    let id: kerato_core::ids::RightsRequestId = id.parse().unwrap();
+    let events = kerato_site::audit::about(
+        &mut tx,
+        &kerato_core::rights_request::alarm_key(
+            id,
+            kerato_core::rights_request::AlarmKind::DueSoon,
+            listed[0].due_at,
+        ),
+    )
+    .await
+    .unwrap();
+    assert_eq!(events.len(), 1, "the due-soon alarm is audited once");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_done_deletion_tells_the_requester_what_was_kept_why_and_until_when() {
+    let t = spawn().await;
+    let news = [
+        ("name", "Ann Lee"),
+        ("email", "ann@leeeye.example"),
+        ("practice", ""),
+        ("consent", "yes"),
+    ];
+    assert_eq!(t.post("/newsletter", "/newsletter", &news).await.0, 303);
+    // Ann's practice closed its account today: its data stays a year.
+    let owner = crate::accounts::sign_up(&t, "ann@leeeye.example").await;
+    let (status, _) = owner
+        .post(
+            "/portal/close",
+            "/portal/close",
+            &[("confirm", "Lee Eye Care")],
+        )
+        .await;
+    assert_eq!(status, 303);
+    let id = verified_request(&t, "deletion").await;
+    assert!(mails(&t, "rights_outcome").await.is_empty());
+    rights::fulfil_deletion(&t.site, "staff:test", &id)
+        .await
+        .unwrap();
+    let told = mails(&t, "rights_outcome").await;
+    assert_eq!(told.len(), 1, "{told:?}");
+    let (to, subject, body) = &told[0];
+    assert_eq!(to, "ann@leeeye.example");
+    assert_eq!(subject, "Your deletion request is done");
+    assert!(body.contains("Dear Ann Lee"), "{body}");
+    assert!(body.contains("We deleted"), "{body}");
+    assert!(body.contains("What we kept, why and until when"), "{body}");
+    assert!(
+        body.contains("kept until 2027-11-27, one year after the account was closed"),
+        "{body}"
+    );
+    assert!(
+        body.contains("kept as the record that we answered them"),
+        "{body}"
+    );
+}

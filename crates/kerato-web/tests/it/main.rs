@@ -12,6 +12,7 @@ mod openapi;
 mod patients;
 mod photos;
 mod providers;
+mod recovery;
 mod rights;
 mod schedule_api;
 mod security;

@@ -29,6 +29,8 @@ fn every_command_has_help() {
     assert!(ok && out.contains("--events"));
     let (ok, out, _) = run(&["audit", "verify", "--help"]);
     assert!(ok && out.contains("--data-dir"));
+    let (ok, out, _) = run(&["user", "reset-password", "--help"]);
+    assert!(ok && out.contains("--email"));
     let (ok, out, _) = run(&["retention", "run", "--help"]);
     assert!(ok && out.contains("--dry-run"));
     let (ok, out, _) = run(&["telemetry", "preview", "--help"]);
@@ -227,18 +229,21 @@ fn retention_run_prints_counts_per_class() {
     assert!(ok, "{out}{err}");
     assert!(out.contains("(dry run):"), "{out}");
     assert!(
-        out.contains("Clinical record (adult): would delete 0 (0 rows); 0 held, 0 kept"),
+        out.contains("Clinical record (adult): would delete 0 charts of adults (0 rows); 0 due but under a legal hold; 0 due but kept while part must stay"),
         "{out}"
     );
     assert!(
-        out.contains("Audit trail: would pseudonymise 0 (0 rows)"),
+        out.contains("Audit trail: would pseudonymise 0 audit events (0 rows)"),
         "{out}"
     );
     let (ok, out, err) = run(&["retention", "run", "--data-dir", data]);
     assert!(ok, "{out}{err}");
-    assert!(out.contains("Usage logs: deleted 0 (0 rows)"), "{out}");
     assert!(
-        out.contains("Audit trail: pseudonymised 0 (0 rows)"),
+        out.contains("Usage logs: deleted 0 staff sign-in sessions (0 rows)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Audit trail: pseudonymised 0 audit events (0 rows)"),
         "{out}"
     );
     assert!(!out.contains("dry run"), "{out}");
@@ -275,10 +280,12 @@ fn telemetry_preview_prints_the_report_that_would_be_sent() {
     assert_eq!(again.installation, report.installation);
 }
 
-#[test]
-fn site_mail_is_imported_redacted_and_the_site_retention_job_runs_dry() {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn site_mail_is_imported_redacted_and_the_site_retention_job_runs_dry() {
     let dir = temp("site-cli");
     let data = dir.join("site");
+    // The site's first start makes its data; the commands then work on it.
+    crate::support::start_site_once(&data).await;
     let maildir = dir.join("mail");
     std::fs::create_dir_all(maildir.join("new")).unwrap();
     std::fs::write(
@@ -315,7 +322,7 @@ fn site_mail_is_imported_redacted_and_the_site_retention_job_runs_dry() {
     ]);
     assert!(ok, "{out}{err}");
     assert!(
-        out.contains("Account data (vendor site)") && out.contains("would delete 0"),
+        out.contains("Closed customer accounts") && out.contains("would delete 0"),
         "{out}"
     );
     std::fs::remove_dir_all(&dir).unwrap();

@@ -58,33 +58,54 @@ pub fn admin_password(init_output: &str) -> String {
 
 const CSRF: &str = "5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed";
 
-/// Signs in through the pages as a real browser would, enrolling an
-/// authenticator on the way (administrators must); returns the Cookie
-/// header value of the signed-in session.
-pub async fn sign_in(base: &str, email: &str, password: &str) -> String {
-    use kerato_domain::time::Clock;
-    let http = client();
-    let jar = format!("kerato_csrf={CSRF}");
-    let resp = http
-        .post(format!("{base}/login"))
-        .header("cookie", &jar)
-        .form(&[("csrf", CSRF), ("email", email), ("password", password)])
+/// The password a test chooses at the first sign-in in place of the one
+/// `kerato init` printed.
+pub fn own_password(printed: &str) -> String {
+    format!("{printed} made my own")
+}
+
+/// The session a response's `Set-Cookie` starts, as a Cookie header value
+/// with the CSRF cookie the test forms carry.
+pub fn session_of(resp: &reqwest::Response) -> String {
+    let set = resp.headers()["set-cookie"].to_str().unwrap();
+    format!("kerato_csrf={CSRF}; {}", set.split(';').next().unwrap())
+}
+
+/// Posts a sign-in form as a browser would, with the CSRF cookie and field.
+pub async fn post_form(
+    base: &str,
+    path: &str,
+    cookie: &str,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    let mut all = vec![("csrf", CSRF)];
+    all.extend_from_slice(fields);
+    client()
+        .post(format!("{base}{path}"))
+        .header("cookie", cookie)
+        .form(&all)
         .send()
         .await
-        .unwrap();
+        .unwrap()
+}
+
+/// The first two steps of a first sign-in: the password, then enrolling
+/// an authenticator (administrators must); returns the Cookie header value
+/// of the session enrolment left.
+pub async fn password_and_enrolment(base: &str, email: &str, password: &str) -> String {
+    use kerato_domain::time::Clock;
+    let jar = format!("kerato_csrf={CSRF}");
+    let resp = post_form(
+        base,
+        "/login",
+        &jar,
+        &[("email", email), ("password", password)],
+    )
+    .await;
     assert_eq!(resp.status(), 303, "sign-in refused");
-    let session = |resp: &reqwest::Response| {
-        resp.headers()["set-cookie"]
-            .to_str()
-            .unwrap()
-            .split(';')
-            .next()
-            .unwrap()
-            .to_string()
-    };
-    let pending = format!("{jar}; {}", session(&resp));
     assert_eq!(resp.headers()["location"], "/login/enrol");
-    let html = http
+    let pending = session_of(&resp);
+    let html = client()
         .get(format!("{base}/login/enrol"))
         .header("cookie", &pending)
         .send()
@@ -97,15 +118,51 @@ pub async fn sign_in(base: &str, email: &str, password: &str) -> String {
     let secret = kerato_domain::totp::TotpSecret::from_base32(&html[start..start + 32]).unwrap();
     let now = kerato_app::clock::SystemClock.now();
     let code = kerato_domain::totp::code_for_step(&secret, kerato_domain::totp::step_at(now), 6);
-    let resp = http
-        .post(format!("{base}/login/enrol"))
-        .header("cookie", &pending)
-        .form(&[("csrf", CSRF), ("code", code.as_str())])
+    let resp = post_form(base, "/login/enrol", &pending, &[("code", code.as_str())]).await;
+    assert_eq!(resp.status(), 200, "enrolment refused");
+    session_of(&resp)
+}
+
+/// Submits the forced password change from `current` to `new`.
+pub async fn change_password(
+    base: &str,
+    cookie: &str,
+    current: &str,
+    new: &str,
+) -> reqwest::Response {
+    post_form(
+        base,
+        "/login/password",
+        cookie,
+        &[
+            ("current_password", current),
+            ("new_password", new),
+            ("new_password_confirmation", new),
+        ],
+    )
+    .await
+}
+
+/// Signs in through the pages as a real browser would, enrolling an
+/// authenticator on the way (administrators must) and, when the password
+/// was chosen by someone else (the one `kerato init` printed), choosing
+/// [`own_password`] as asked; returns the Cookie header value of the
+/// signed-in session.
+pub async fn sign_in(base: &str, email: &str, password: &str) -> String {
+    let cookie = password_and_enrolment(base, email, password).await;
+    // The change page answers only a session that must change its password.
+    let change = client()
+        .get(format!("{base}/login/password"))
+        .header("cookie", &cookie)
         .send()
         .await
         .unwrap();
-    assert_eq!(resp.status(), 200, "enrolment refused");
-    format!("{jar}; {}", session(&resp))
+    if change.status() != 200 {
+        return cookie;
+    }
+    let resp = change_password(base, &cookie, password, &own_password(password)).await;
+    assert_eq!(resp.status(), 303, "the password change was refused");
+    session_of(&resp)
 }
 
 /// The instant every demo a test starts begins at (a Wednesday, 09:00 in
@@ -183,6 +240,24 @@ pub async fn start(args: &[&str], env: &[(&str, &str)], expect_urls: usize) -> R
         stdout: seen,
         stderr,
     }
+}
+
+/// Starts the vendor site once on `dir` and stops it: its first start is
+/// what makes the site's data there.
+pub async fn start_site_once(dir: &Path) {
+    let site = start(
+        &[
+            "site",
+            "--data-dir",
+            dir.to_str().unwrap(),
+            "--bind",
+            "127.0.0.1:0",
+        ],
+        &[],
+        1,
+    )
+    .await;
+    drop(site);
 }
 
 pub fn temp(label: &str) -> PathBuf {

@@ -8,13 +8,6 @@
 //! its state, deadline and days left are derived from it on every read.
 //! Links carry random 32-byte tokens; only their SHA-256 is stored.
 
-use askama::Template;
-use askama_web::WebTemplate;
-use axum::Router;
-use axum::extract::{Extension, Path, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use kerato_core::ValidationErrors;
 use kerato_core::calendar::BusinessCalendar;
 use kerato_core::consent::{Purpose, Source};
@@ -25,14 +18,20 @@ use kerato_core::rights_request::{
 };
 use kerato_core::time::Timestamp;
 use kerato_db::{StoreError, Tx, execute, on_tx};
-use kerato_http::csrf::CsrfToken;
 
-use crate::accounts::{new_token, token_hash};
 use crate::audit::{self, Event};
 use crate::consents::{self, Subject};
 use crate::outbox::{self, Outgoing};
-use crate::web::{self, Form, Layout, Section, SiteError};
+use crate::web::{self, Form, SiteError};
 use crate::{Site, person_data};
+
+mod alarms;
+mod links;
+mod pages;
+
+pub use alarms::{Attention, needing_attention, send_alarms};
+use links::{insert_token, mark_used, token_pair, usable_verify_token};
+pub(crate) use pages::routes;
 
 /// The request types the public form offers; the others of the engine
 /// (restriction, accounting of disclosures, …) concern patient records,
@@ -55,7 +54,7 @@ pub const MAX_DETAILS: usize = 2000;
 /// counts calendar days, so only the zone matters: UTC, because the site
 /// has no zone of its own and a UTC date is the one staff and requester
 /// both see on the status page.
-fn calendar() -> BusinessCalendar {
+pub(super) fn calendar() -> BusinessCalendar {
     BusinessCalendar::federal(jiff::tz::TimeZone::UTC)
 }
 
@@ -78,7 +77,7 @@ pub struct ValidRights {
 }
 
 impl RightsInput {
-    fn from_form(f: &Form) -> Self {
+    pub(super) fn from_form(f: &Form) -> Self {
         Self {
             name: f.get("name"),
             email: f.get("email"),
@@ -165,7 +164,7 @@ pub fn request_label(kind: RequestType) -> &'static str {
     }
 }
 
-fn date(t: Timestamp) -> String {
+pub(super) fn date(t: Timestamp) -> String {
     t.to_jiff().strftime("%B %-d, %Y").to_string()
 }
 
@@ -183,7 +182,7 @@ fn request(r: Row) -> Result<RightsRequest, StoreError> {
 
 const COLUMNS: &str = "id, name, email, details, timeline";
 
-async fn load(tx: &mut Tx, id: &str) -> Result<Option<RightsRequest>, StoreError> {
+pub(super) async fn load(tx: &mut Tx, id: &str) -> Result<Option<RightsRequest>, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM site_rights_requests WHERE id = $1");
     let row: Option<Row> = on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(id)
@@ -387,26 +386,10 @@ pub async fn send_access_copy(site: &Site, actor: &str, id: &str) -> Result<Stri
     Ok(token)
 }
 
-/// The request behind an unused, unexpired download token, or why not.
-async fn usable_download(
-    tx: &mut Tx,
-    token: &str,
-    now: Timestamp,
-) -> Result<RightsRequest, SiteError> {
-    match link_state(tx, token, "download", now).await? {
-        LinkState::Open(id) => load(tx, &id).await?.ok_or(SiteError::NotFound),
-        LinkState::Used => Err(SiteError::Gone(
-            "this link has been used: it downloads the copy once. Make a new request in the privacy center if you need another copy".into(),
-        )),
-        LinkState::Expired => Err(SiteError::Gone(format!(
-            "this link has expired: it worked for {DOWNLOAD_DAYS} days. Make a new request in the privacy center if you need a copy"
-        ))),
-    }
-}
-
 /// Fulfils a verified deletion request: deletes what no rule keeps about
-/// the address and records, as the outcome the requester sees, what was
-/// deleted and what is kept, why and until when. One transaction.
+/// the address, records what was deleted and what is kept, why and until
+/// when, as the request's outcome, and e-mails the requester that account.
+/// One transaction.
 pub async fn fulfil_deletion(
     site: &Site,
     actor: &str,
@@ -417,6 +400,29 @@ pub async fn fulfil_deletion(
     let request = verified(&mut tx, id, RequestType::Deletion).await?;
     let erasure = person_data::erase(&mut tx, &request.email, now).await?;
     let summary = erasure.summary();
+    // Queued after the erasure, which took the address's earlier mail
+    // with it.
+    let body = format!(
+        "Dear {name},\n\nYour request to delete your personal information is done.\n\n{account}\n\n\
+         Questions? Write to {contact}.\n\n{vendor}\n",
+        name = request.name,
+        account = erasure.account(),
+        contact = site.config.contact_email,
+        vendor = site.config.vendor_name,
+    );
+    outbox::queue(
+        &mut tx,
+        now,
+        rand::random(),
+        Outgoing {
+            kind: "rights_outcome",
+            recipient: &request.email,
+            subject: "Your deletion request is done",
+            body: &body,
+            headers: &[],
+        },
+    )
+    .await?;
     apply(
         &mut tx,
         actor,
@@ -427,51 +433,6 @@ pub async fn fulfil_deletion(
     .await?;
     tx.commit().await?;
     Ok(erasure)
-}
-
-/// A fresh random token and the hash that is stored for it.
-fn token_pair() -> (String, String) {
-    let token = new_token();
-    let hash = token_hash(&token);
-    (token, hash)
-}
-
-async fn insert_token(
-    tx: &mut Tx,
-    hash: &str,
-    request_id: &str,
-    purpose: &str,
-    expires_at: Option<Timestamp>,
-) -> Result<(), StoreError> {
-    execute!(
-        tx,
-        sqlx::query(
-            "INSERT INTO site_rights_tokens (token_hash, request_id, purpose, expires_at) \
-             VALUES ($1, $2, $3, $4)"
-        )
-        .bind(hash)
-        .bind(request_id)
-        .bind(purpose)
-        .bind(expires_at.map(Timestamp::as_micros))
-    )?;
-    Ok(())
-}
-
-/// The request a token opens, if the token is known for `purpose`, with
-/// its expiry and use.
-async fn by_token(
-    tx: &mut Tx,
-    token: &str,
-    purpose: &str,
-) -> Result<Option<(String, Option<i64>, Option<i64>)>, StoreError> {
-    Ok(on_tx!(tx, c => sqlx::query_as(
-        "SELECT request_id, expires_at, used_at FROM site_rights_tokens \
-         WHERE token_hash = $1 AND purpose = $2"
-    )
-    .bind(token_hash(token))
-    .bind(purpose)
-    .fetch_optional(&mut **c)
-    .await)?)
 }
 
 /// What a stored request's details say once patient information is taken
@@ -567,62 +528,17 @@ pub async fn receive(site: &Site, r: ValidRights) -> Result<(String, Option<Stri
     Ok((id, redacted))
 }
 
-/// What a single-use link opens: its request's ID, or why it no longer
-/// works. A link is valid through its expiry instant.
-enum LinkState {
-    Open(String),
-    Used,
-    Expired,
-}
-
-async fn link_state(
-    tx: &mut Tx,
-    token: &str,
-    purpose: &str,
-    now: Timestamp,
-) -> Result<LinkState, SiteError> {
-    let (id, expires_at, used_at) = by_token(tx, token, purpose)
-        .await?
-        .ok_or(SiteError::NotFound)?;
-    Ok(if used_at.is_some() {
-        LinkState::Used
-    } else if expires_at.is_some_and(|e| now.as_micros() > e) {
-        LinkState::Expired
-    } else {
-        LinkState::Open(id)
-    })
-}
-
-/// Why a verification link does not work, or the request it opens.
-async fn usable_verify_token(
-    tx: &mut Tx,
-    token: &str,
-    now: Timestamp,
-) -> Result<String, SiteError> {
-    match link_state(tx, token, "verify", now).await? {
-        LinkState::Open(id) => Ok(id),
-        LinkState::Used => Err(SiteError::Conflict(
-            "this link was already used: your e-mail address is verified. The status link is in the confirmation e-mail".into(),
-        )),
-        LinkState::Expired => Err(SiteError::Forbidden(format!(
-            "this link expired {VERIFY_HOURS} hours after it was sent; send your request again from the privacy center"
-        ))),
-    }
-}
-
 /// Verifies the requester's e-mail: marks the link used, records the step,
 /// fulfils an opt-out at once (by recording the "no" in the consent
 /// registry), and e-mails the status link. Returns the status token.
-async fn verify(site: &Site, token: &str) -> Result<(RequestTimeline, String), SiteError> {
+pub(super) async fn verify(
+    site: &Site,
+    token: &str,
+) -> Result<(RequestTimeline, String), SiteError> {
     let now = site.now();
     let mut tx = site.store.write().await?;
     let id = usable_verify_token(&mut tx, token, now).await?;
-    execute!(
-        &mut tx,
-        sqlx::query("UPDATE site_rights_tokens SET used_at = $1 WHERE token_hash = $2")
-            .bind(now.as_micros())
-            .bind(token_hash(token))
-    )?;
+    mark_used(&mut tx, token, now).await?;
     let r = load(&mut tx, &id).await?.ok_or(SiteError::NotFound)?;
     let mut timeline = apply(
         &mut tx,
@@ -685,234 +601,6 @@ async fn verify(site: &Site, token: &str) -> Result<(RequestTimeline, String), S
     .await?;
     tx.commit().await?;
     Ok((timeline, status_token))
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "privacy_center.html")]
-struct CenterPage {
-    layout: Layout,
-    input: RightsInput,
-    errors: ValidationErrors,
-    kinds: &'static [RequestType],
-    max_details: usize,
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "rights_sent.html")]
-struct SentPage {
-    layout: Layout,
-    redacted: Option<String>,
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "rights_verify.html")]
-struct VerifyPage {
-    layout: Layout,
-    token: String,
-    /// The status link's token, once verified.
-    status_token: Option<String>,
-    state: &'static str,
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "rights_status.html")]
-struct StatusPage {
-    layout: Layout,
-    kind: &'static str,
-    state: &'static str,
-    closed: bool,
-    received: String,
-    due: String,
-    days_left: i64,
-}
-
-fn center(
-    site: &Site,
-    csrf: &CsrfToken,
-    input: RightsInput,
-    errors: ValidationErrors,
-) -> CenterPage {
-    CenterPage {
-        layout: Layout::new(site, csrf, "Privacy center", Section::Privacy),
-        input,
-        errors,
-        kinds: OFFERED,
-        max_details: MAX_DETAILS,
-    }
-}
-
-async fn form(State(site): State<Site>, Extension(csrf): Extension<CsrfToken>) -> CenterPage {
-    center(
-        &site,
-        &csrf,
-        RightsInput::default(),
-        ValidationErrors::new(),
-    )
-}
-
-async fn submit(
-    State(site): State<Site>,
-    Extension(csrf): Extension<CsrfToken>,
-    form: Form,
-) -> Result<Response, SiteError> {
-    let input = RightsInput::from_form(&form);
-    match input.validate() {
-        Ok(valid) => {
-            let (_, redacted) = receive(&site, valid).await?;
-            Ok(SentPage {
-                layout: Layout::new(&site, &csrf, "Check your e-mail", Section::Privacy),
-                redacted,
-            }
-            .into_response())
-        }
-        Err(errors) => {
-            // The form comes back with patient data taken out: it is not
-            // sent out again, not even to the person who typed it.
-            let input = RightsInput {
-                details: phi_guard::redact(&input.details).text,
-                ..input
-            };
-            Ok((
-                StatusCode::UNPROCESSABLE_ENTITY,
-                center(&site, &csrf, input, errors),
-            )
-                .into_response())
-        }
-    }
-}
-
-/// The link from the e-mail shows a button rather than verifying at once,
-/// so that a mail filter that opens links to scan them cannot use up the
-/// single-use link before the person does.
-async fn verify_page(
-    State(site): State<Site>,
-    Extension(csrf): Extension<CsrfToken>,
-    Path(token): Path<String>,
-) -> Result<VerifyPage, SiteError> {
-    let mut tx = site.store.read().await?;
-    usable_verify_token(&mut tx, &token, site.now()).await?;
-    Ok(VerifyPage {
-        layout: Layout::new(&site, &csrf, "Verify your e-mail", Section::Privacy),
-        token,
-        status_token: None,
-        state: "",
-    })
-}
-
-async fn verify_submit(
-    State(site): State<Site>,
-    Extension(csrf): Extension<CsrfToken>,
-    Path(token): Path<String>,
-    _form: Form,
-) -> Result<VerifyPage, SiteError> {
-    let (timeline, status_token) = verify(&site, &token).await?;
-    Ok(VerifyPage {
-        layout: Layout::new(&site, &csrf, "E-mail verified", Section::Privacy),
-        token,
-        status_token: Some(status_token),
-        state: state_label(timeline.state()),
-    })
-}
-
-async fn status(
-    State(site): State<Site>,
-    Extension(csrf): Extension<CsrfToken>,
-    Path(token): Path<String>,
-) -> Result<StatusPage, SiteError> {
-    let now = site.now();
-    let mut tx = site.store.read().await?;
-    let (id, _, _) = by_token(&mut tx, &token, "status")
-        .await?
-        .ok_or(SiteError::NotFound)?;
-    let r = load(&mut tx, &id).await?.ok_or(SiteError::NotFound)?;
-    let cal = calendar();
-    let t = &r.timeline;
-    Ok(StatusPage {
-        layout: Layout::new(&site, &csrf, "Your privacy request", Section::Privacy),
-        kind: request_label(t.request_type),
-        state: state_label(t.state()),
-        closed: t.state().is_closed(),
-        received: date(t.received_at),
-        due: date(rights_request::due_at(t, &cal)),
-        days_left: rights_request::days_left(t, now, &cal),
-    })
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "rights_download.html")]
-struct DownloadPage {
-    layout: Layout,
-    token: String,
-}
-
-/// The link shows a button, so that a mail scanner opening it does not
-/// use up the single download.
-async fn download_page(
-    State(site): State<Site>,
-    Extension(csrf): Extension<CsrfToken>,
-    Path(token): Path<String>,
-) -> Result<DownloadPage, SiteError> {
-    let mut tx = site.store.read().await?;
-    usable_download(&mut tx, &token, site.now()).await?;
-    Ok(DownloadPage {
-        layout: Layout::new(&site, &csrf, "Your copy", Section::Privacy),
-        token,
-    })
-}
-
-async fn download(
-    State(site): State<Site>,
-    Path(token): Path<String>,
-    _form: Form,
-) -> Result<Response, SiteError> {
-    let now = site.now();
-    let mut tx = site.store.write().await?;
-    let request = usable_download(&mut tx, &token, now).await?;
-    execute!(
-        &mut tx,
-        sqlx::query("UPDATE site_rights_tokens SET used_at = $1 WHERE token_hash = $2")
-            .bind(now.as_micros())
-            .bind(token_hash(&token))
-    )?;
-    let copy = person_data::export(&mut tx, &request.email).await?;
-    let subject = format!("rights_request:{}", request.id);
-    audit::record(
-        &mut tx,
-        now,
-        Event {
-            actor: Some("visitor"),
-            action: "rights_request.downloaded",
-            subject: Some(&subject),
-            detail: None,
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    let json = serde_json::to_vec_pretty(&copy).map_err(|e| SiteError::Internal(e.to_string()))?;
-    Ok((
-        [
-            (axum::http::header::CONTENT_TYPE, "application/json"),
-            (
-                axum::http::header::CONTENT_DISPOSITION,
-                "attachment; filename=\"my-data.json\"",
-            ),
-        ],
-        json,
-    )
-        .into_response())
-}
-
-pub(crate) fn routes(r: Router<Site>) -> Router<Site> {
-    r.route("/privacy-center", get(form).post(submit))
-        .route(
-            "/privacy-center/download/{token}",
-            get(download_page).post(download),
-        )
-        .route(
-            "/privacy-center/verify/{token}",
-            get(verify_page).post(verify_submit),
-        )
-        .route("/privacy-center/status/{token}", get(status))
 }
 
 #[cfg(test)]
