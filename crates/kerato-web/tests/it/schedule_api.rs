@@ -7,9 +7,7 @@ use std::collections::BTreeSet;
 
 use jiff::civil::date;
 use kerato_domain::identity::Role;
-use kerato_domain::patients::PatientInput;
 use kerato_domain::providers::ProviderInput;
-use kerato_domain::providers::hours::{DayHoursInput, HoursInput};
 use kerato_domain::scheduling::ResourceKind;
 use kerato_store::audit;
 use reqwest::{Method, StatusCode};
@@ -70,18 +68,7 @@ async fn practice(t: &TestApp) -> Practice {
         .await
         .unwrap();
     for (loc, start, end) in [(t.l1.id, "08:00", "12:00"), (t.l2.id, "13:00", "17:00")] {
-        let mondays = HoursInput {
-            location_id: loc.to_string(),
-            effective_from: "2000-01-03".into(),
-            effective_until: None,
-            repeats: None,
-            days: vec![DayHoursInput {
-                weekday: "monday".into(),
-                start: start.into(),
-                end: end.into(),
-                overbook: false,
-            }],
-        };
+        let mondays = crate::support::mondays(loc, start, end);
         t.app
             .add_hours(&admin, provider.id, &mondays)
             .await
@@ -109,20 +96,7 @@ async fn practice(t: &TestApp) -> Practice {
         )
         .await
         .unwrap();
-    let patient = t
-        .app
-        .register_patient(
-            &admin,
-            &PatientInput {
-                legal_first_name: "Ria".into(),
-                legal_last_name: "Shah".into(),
-                date_of_birth: "1990-03-03".into(),
-                ..Default::default()
-            },
-            false,
-        )
-        .await
-        .unwrap();
+    let patient = crate::support::ria_shah(t, &admin).await;
     Practice {
         provider: provider.id.to_string(),
         oct_visit: oct_visit.id.to_string(),

@@ -392,6 +392,43 @@ impl TestApp {
 
 pub const ADMIN: Who = Who::Role(Role::Admin);
 
+/// Working hours every Monday from `start` to `end` (`HH:MM`) at `location`.
+pub fn mondays(
+    location: kerato_domain::ids::LocationId,
+    start: &str,
+    end: &str,
+) -> kerato_domain::providers::hours::HoursInput {
+    kerato_domain::providers::hours::HoursInput {
+        location_id: location.to_string(),
+        effective_from: "2000-01-03".into(),
+        effective_until: None,
+        repeats: None,
+        days: vec![kerato_domain::providers::hours::DayHoursInput {
+            weekday: "monday".into(),
+            start: start.into(),
+            end: end.into(),
+            overbook: false,
+        }],
+    }
+}
+
+/// Ria Shah, registered by `admin`.
+pub async fn ria_shah(t: &TestApp, admin: &kerato_app::Caller) -> kerato_domain::patients::Patient {
+    t.app
+        .register_patient(
+            admin,
+            &kerato_domain::patients::PatientInput {
+                legal_first_name: "Ria".into(),
+                legal_last_name: "Shah".into(),
+                date_of_birth: "1990-03-03".into(),
+                ..Default::default()
+            },
+            false,
+        )
+        .await
+        .unwrap()
+}
+
 pub fn location_json(name: &str) -> serde_json::Value {
     serde_json::json!({
         "name": name,
