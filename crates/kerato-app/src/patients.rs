@@ -1,53 +1,19 @@
 //! The patient registry: registration with duplicate detection, charts,
-//! edits and the search the front desk types into all day.
+//! edits, merges, coverages and guarantors; the search the front desk types
+//! into all day is in `search`.
 
 use jiff::civil::Date;
 use kerato_domain::identity::{Action, Resource, Target};
 use kerato_domain::ids::PatientId;
-use kerato_domain::patients::{
-    MIN_TYPO_CHARS, NameKind, Patient, PatientInput, Phone, fold, name_match, parse_date_of_birth,
-    typo_match, typo_probe,
-};
-use kerato_store::patients::{self as store, ExactField, NameHit, WordMatch};
+use kerato_domain::patients::{Patient, PatientInput};
+use kerato_store::patients::{self as store, ExactField};
 
 use crate::authz::{Act, Caller};
 use crate::{App, AppError};
 
-/// Most results one search returns.
-pub const MAX_RESULTS: usize = 50;
-/// Name-index rows read per tier when a query of several words may hide a
-/// typo in a word after the first (see `name_search`).
-const TYPO_SCAN_ROWS: usize = 500;
+mod search;
 
-/// The ways the first query word can match a chart, best first: the
-/// beginning of a last-name word, of a first or preferred name word, then
-/// the same with one typo. The score a word earns falls in this order.
-const TIERS: [(NameKind, bool); 4] = [
-    (NameKind::Last, false),
-    (NameKind::First, false),
-    (NameKind::Last, true),
-    (NameKind::First, true),
-];
-
-/// A chart a name search found, with what it is ranked by.
-struct Found {
-    score: u32,
-    hit: NameHit,
-}
-
-impl Found {
-    /// Best score first; then by the name word that matched, last name,
-    /// first name and ID, the order the name index reads in.
-    fn rank(&self) -> (std::cmp::Reverse<u32>, &str, &str, &str, PatientId) {
-        (
-            std::cmp::Reverse(self.score),
-            &self.hit.token,
-            &self.hit.last_folded,
-            &self.hit.first_folded,
-            self.hit.patient_id,
-        )
-    }
-}
+pub use search::{MAX_RESULTS, SearchPage};
 
 fn target(org: kerato_domain::ids::OrganisationId) -> Target {
     Target {
@@ -200,206 +166,6 @@ impl App {
         tx.commit().await?;
         Ok(updated)
     }
-
-    /// Finds charts by name (prefix of last, first or preferred name,
-    /// accents and case ignored, one typo tolerated), date of birth, phone,
-    /// e-mail or MRN; best matches first. The search, with what was typed,
-    /// is audited as a query of PHI.
-    pub async fn search_patients(
-        &self,
-        caller: &Caller,
-        query: &str,
-    ) -> Result<Vec<Patient>, AppError> {
-        let q = query.trim();
-        let org = caller.actor.organisation_id;
-        let tx = self.store.write().await?;
-        let mut act = Act::new(Action::Query, target(org), "patient search");
-        act.new = serde_json::to_string(
-            &serde_json::json!({ "query": q.chars().take(100).collect::<String>() }),
-        )
-        .ok();
-        let mut tx = self.guard(tx, caller, act).await?;
-        let limit = MAX_RESULTS as i64;
-        let digits: String = q.chars().filter(char::is_ascii_digit).collect();
-        let results = if q.is_empty() {
-            Vec::new()
-        } else if q.contains('@') {
-            store::by_field(&mut tx, org, ExactField::Email, &q.to_lowercase(), limit).await?
-        } else if let Ok(dob) = parse_date_of_birth(q, self.today()) {
-            store::by_field(
-                &mut tx,
-                org,
-                ExactField::DateOfBirth,
-                &dob.to_string(),
-                limit,
-            )
-            .await?
-        } else if digits.len() >= 10
-            && digits.len() == q.chars().filter(|c| c.is_ascii_alphanumeric()).count()
-        {
-            match Phone::parse(q) {
-                Ok(p) => store::by_field(&mut tx, org, ExactField::Phone, p.e164(), limit).await?,
-                Err(_) => Vec::new(),
-            }
-        } else if !digits.is_empty() && digits.len() == q.len() {
-            let mrn = format!("{:0>7}", digits);
-            store::by_field(&mut tx, org, ExactField::Mrn, &mrn, limit).await?
-        } else {
-            self.name_search(&mut tx, org, q).await?
-        };
-        tx.commit().await?;
-        Ok(results)
-    }
-
-    /// Name search over the name index. The first query word drives it,
-    /// tier by tier (see [`TIERS`]); for a one-word query each tier is read
-    /// in result order and the search stops once a page is full, so the
-    /// answer is exact and costs a few index probes whatever the size of
-    /// the registry. Further words must each begin a name word (checked in
-    /// SQL as the rows are read); only if that leaves fewer than a page of
-    /// best-possible matches are up to [`TYPO_SCAN_ROWS`] rows per tier also
-    /// read without that check, to let a later word carry a typo.
-    async fn name_search(
-        &self,
-        tx: &mut kerato_store::Tx,
-        org: kerato_domain::ids::OrganisationId,
-        q: &str,
-    ) -> Result<Vec<Patient>, AppError> {
-        let folded = fold(q);
-        let words: Vec<&str> = folded.split(' ').filter(|w| !w.is_empty()).collect();
-        let Some((driver, others)) = words.split_first() else {
-            return Ok(Vec::new());
-        };
-        // The dictionary's words one typo from the first query word, looked
-        // up only if the search gets as far as the typo tiers.
-        let mut typo_words: Option<Vec<String>> = None;
-        let best_possible = 12 + 6 * others.len() as u32;
-        let mut found: Vec<Found> = Vec::new();
-        let mut seen = std::collections::HashSet::new();
-        let keep = |hits: Vec<NameHit>,
-                    found: &mut Vec<Found>,
-                    seen: &mut std::collections::HashSet<PatientId>| {
-            for hit in hits {
-                if !seen.insert(hit.patient_id) {
-                    continue;
-                }
-                let score = name_match(
-                    q,
-                    &hit.last_folded,
-                    &hit.first_folded,
-                    hit.preferred_folded.as_deref(),
-                );
-                if let Some(score) = score {
-                    found.push(Found { score, hit });
-                }
-            }
-        };
-        for (kind, typo) in TIERS {
-            if found.len() >= MAX_RESULTS {
-                break;
-            }
-            let need = MAX_RESULTS - found.len();
-            if typo && typo_words.is_none() {
-                typo_words = Some(one_typo_words(tx, org, driver).await?);
-            }
-            let words = typo_words.as_deref().filter(|_| typo);
-            let hits = tier_hits(tx, org, kind, driver, words, others, &seen, need).await?;
-            keep(hits, &mut found, &mut seen);
-        }
-        let all_best = found.len() >= MAX_RESULTS
-            && found[..MAX_RESULTS]
-                .iter()
-                .all(|f| f.score == best_possible);
-        if !others.is_empty() && !all_best {
-            for (kind, typo) in TIERS {
-                if typo && typo_words.is_none() {
-                    typo_words = Some(one_typo_words(tx, org, driver).await?);
-                }
-                let words = typo_words.as_deref().filter(|_| typo);
-                let hits =
-                    tier_hits(tx, org, kind, driver, words, &[], &seen, TYPO_SCAN_ROWS).await?;
-                keep(hits, &mut found, &mut seen);
-            }
-        }
-        found.sort_by(|a, b| a.rank().cmp(&b.rank()));
-        let ids: Vec<PatientId> = found
-            .iter()
-            .take(MAX_RESULTS)
-            .map(|f| f.hit.patient_id)
-            .collect();
-        Ok(store::by_ids(tx, org, &ids).await?)
-    }
-}
-
-/// The words of the organisation's name dictionary that `driver` (a folded
-/// query word) matches only with one typo, alphabetically; none for a word
-/// too short to tolerate one.
-async fn one_typo_words(
-    tx: &mut kerato_store::Tx,
-    org: kerato_domain::ids::OrganisationId,
-    driver: &str,
-) -> Result<Vec<String>, AppError> {
-    if driver.chars().count() < MIN_TYPO_CHARS {
-        return Ok(Vec::new());
-    }
-    let keys: Vec<String> = typo_probe(driver).into_iter().collect();
-    let mut words = store::words_by_typo_keys(tx, org, &keys).await?;
-    words.retain(|w| typo_match(driver, w));
-    Ok(words)
-}
-
-/// Up to `need` charts not in `seen` whose `kind` name has a word matching
-/// `driver`, by its beginning or (when `typo_words` is given) by being one
-/// of those words, and whose names also contain a word beginning with each
-/// of `others`; in the order the name index reads them.
-#[allow(clippy::too_many_arguments)]
-async fn tier_hits(
-    tx: &mut kerato_store::Tx,
-    org: kerato_domain::ids::OrganisationId,
-    kind: NameKind,
-    driver: &str,
-    typo_words: Option<&[String]>,
-    others: &[&str],
-    seen: &std::collections::HashSet<PatientId>,
-    need: usize,
-) -> Result<Vec<NameHit>, AppError> {
-    let matches: Vec<WordMatch<'_>> = match typo_words {
-        None => vec![WordMatch::Prefix(driver)],
-        Some(words) => words.iter().map(|w| WordMatch::Word(w)).collect(),
-    };
-    let mut out: Vec<NameHit> = Vec::new();
-    let mut taken = std::collections::HashSet::new();
-    for m in matches {
-        // Charts already found, or with two matching words, come back
-        // again; read further until enough new ones are in hand or the
-        // index runs out.
-        let mut limit = need - out.len();
-        loop {
-            let hits = store::name_hits(tx, org, kind, m, others, limit as i64).await?;
-            let exhausted = hits.len() < limit;
-            let fresh: Vec<NameHit> = hits
-                .into_iter()
-                .filter(|h| !seen.contains(&h.patient_id) && !taken.contains(&h.patient_id))
-                .fold(Vec::new(), |mut v: Vec<NameHit>, h| {
-                    if !v.iter().any(|x| x.patient_id == h.patient_id) {
-                        v.push(h);
-                    }
-                    v
-                });
-            if exhausted || out.len() + fresh.len() >= need {
-                for h in fresh.into_iter().take(need - out.len()) {
-                    taken.insert(h.patient_id);
-                    out.push(h);
-                }
-                break;
-            }
-            limit *= 2;
-        }
-        if out.len() >= need {
-            break;
-        }
-    }
-    Ok(out)
 }
 
 impl App {

@@ -27,6 +27,10 @@ use crate::authz::{Act, Caller};
 use crate::reference::Refs;
 use crate::{App, AppError};
 
+mod reads;
+
+pub use reads::{ClosureDays, DaySchedule, ScheduledVisit};
+
 const MINUTE: i64 = 60_000_000;
 /// The longest appointment that can be booked, in minutes.
 pub const MAX_DURATION_MINUTES: i64 = 8 * 60;
@@ -903,6 +907,16 @@ pub(crate) fn day_bounds(loc: &Location, date: Date) -> Result<(Timestamp, Times
     Ok((start, end))
 }
 
+/// A location's day read inside a transaction that audited the read; the
+/// caller may read more in it before committing.
+pub(crate) struct GuardedDay {
+    pub tx: Tx,
+    pub location: Location,
+    /// The instants the day starts and ends.
+    pub bounds: (Timestamp, Timestamp),
+    pub lines: Vec<ScheduleLine>,
+}
+
 /// One line of the day's schedule, with what the front desk needs to see.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScheduleLine {
@@ -1296,8 +1310,25 @@ impl App {
         location: LocationId,
         date: Date,
     ) -> Result<Vec<ScheduleLine>, AppError> {
+        let day = self.guarded_day(caller, location, date).await?;
+        day.tx.commit().await?;
+        Ok(day.lines)
+    }
+
+    /// Reads a location's day for `caller` in a transaction that has
+    /// audited it as a query of the schedule (location-scoped). A location
+    /// of another practice is not found.
+    pub(crate) async fn guarded_day(
+        &self,
+        caller: &Caller,
+        location: LocationId,
+        date: Date,
+    ) -> Result<GuardedDay, AppError> {
         let org = caller.actor.organisation_id;
-        let tx = self.store.write().await?;
+        let mut tx = self.store.write().await?;
+        let loc = tenancy::get_location(&mut tx, org, location)
+            .await?
+            .ok_or(AppError::NotFound("location"))?;
         let act = Act::new(
             Action::Query,
             Target {
@@ -1308,13 +1339,16 @@ impl App {
             "schedule",
         );
         let mut tx = self.guard(tx, caller, act).await?;
-        let loc = tenancy::get_location(&mut tx, org, location)
-            .await?
-            .ok_or(AppError::NotFound("location"))?;
-        let (start, end) = day_bounds(&loc, date)?;
-        let lines = self.schedule_lines(&mut tx, location, start, end).await?;
-        tx.commit().await?;
-        Ok(lines)
+        let bounds = day_bounds(&loc, date)?;
+        let lines = self
+            .schedule_lines(&mut tx, location, bounds.0, bounds.1)
+            .await?;
+        Ok(GuardedDay {
+            tx,
+            location: loc,
+            bounds,
+            lines,
+        })
     }
 
     /// The appointments at `location` starting in `[start, end)` with their
@@ -1421,29 +1455,12 @@ impl App {
 
     /// The practice's rooms, lanes and devices.
     pub async fn resources(&self, caller: &Caller) -> Result<Vec<ResourceRow>, AppError> {
-        let mut tx = self
-            .guard_org(
-                caller,
-                Action::Query,
-                Resource::Appointment,
-                "scheduling set-up",
-            )
-            .await?;
-        let rows = store::resources_of(&mut tx, caller.actor.organisation_id).await?;
-        tx.commit().await?;
-        Ok(rows)
+        self.resources_at(caller, &Default::default()).await
     }
 
     /// Closures (time off, holidays) that have not ended yet.
     pub async fn upcoming_closures(&self, caller: &Caller) -> Result<Vec<TimeOffRow>, AppError> {
-        let mut tx = self
-            .guard_org(
-                caller,
-                Action::Query,
-                Resource::Appointment,
-                "scheduling set-up",
-            )
-            .await?;
+        let mut tx = self.set_up_read(caller).await?;
         let rows =
             store::upcoming_time_off(&mut tx, caller.actor.organisation_id, self.now()).await?;
         tx.commit().await?;

@@ -13,6 +13,8 @@ use crate::ids::{OrganisationId, PatientId};
 use crate::tenancy::{Address, US_STATES, is_zip};
 use crate::time::Timestamp;
 
+pub mod search;
+
 pub const MAX_NAME_PART_CHARS: usize = 100;
 /// The oldest documented human lived 122 years; anything past this is a typo.
 pub const MAX_AGE_YEARS: i16 = 130;
@@ -565,11 +567,26 @@ pub fn within_one_edit(a: &str, b: &str) -> bool {
     }
 }
 
-/// How well one query word matches one name word: 3 for a prefix, 1 for a
-/// prefix with one typo, 0 for no match.
+/// What a query word earns for beginning a name word.
+pub const PREFIX_SCORE: u32 = 3;
+/// What a query word earns for beginning a name word with one typo.
+pub const TYPO_SCORE: u32 = 1;
+
+/// How much a match counts: the first query word's match in a last name
+/// weighs most, every other match the same.
+pub fn match_weight(first_query_word: bool, kind: NameKind) -> u32 {
+    if first_query_word && kind == NameKind::Last {
+        4
+    } else {
+        2
+    }
+}
+
+/// How well one query word matches one name word: [`PREFIX_SCORE`] for a
+/// prefix, [`TYPO_SCORE`] for a prefix with one typo, 0 for no match.
 fn word_score(query: &str, word: &str) -> u32 {
     if word.starts_with(query) {
-        return 3;
+        return PREFIX_SCORE;
     }
     let q = query.chars().count();
     if q < 3 {
@@ -581,7 +598,7 @@ fn word_score(query: &str, word: &str) -> u32 {
     let close = (q.saturating_sub(1)..=q + 1)
         .filter(|n| *n <= chars.len() && *n > 0)
         .any(|n| within_one_edit(query, &chars[..n].iter().collect::<String>()));
-    if close { 1 } else { 0 }
+    if close { TYPO_SCORE } else { 0 }
 }
 
 /// Ranks a patient's names against a query; `None` when some query word
@@ -599,13 +616,13 @@ pub fn name_match(query: &str, last: &str, first: &str, preferred: Option<&str>)
     for (i, qw) in q.split(' ').enumerate() {
         let best = last
             .split(' ')
-            .map(|w| word_score(qw, w) * if i == 0 { 4 } else { 2 })
+            .map(|w| word_score(qw, w) * match_weight(i == 0, NameKind::Last))
             .chain(
                 first
                     .split(' ')
                     .chain(preferred.split(' '))
                     .filter(|w| !w.is_empty())
-                    .map(|w| word_score(qw, w) * 2),
+                    .map(|w| word_score(qw, w) * match_weight(i == 0, NameKind::First)),
             )
             .max()
             .unwrap_or(0);

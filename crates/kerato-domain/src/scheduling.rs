@@ -7,6 +7,8 @@ use jiff::tz::{AmbiguousOffset, TimeZone};
 pub use crate::providers::hours::WorkingHours;
 use crate::time::Timestamp;
 
+pub mod queries;
+
 const MINUTE: i64 = 60_000_000;
 
 /// Which of the two instants to take when a clock time happens twice

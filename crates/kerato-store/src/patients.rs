@@ -2,6 +2,7 @@
 
 use jiff::civil::Date;
 use kerato_domain::ids::{OrganisationId, PatientId};
+use kerato_domain::patients::search::NameOrder;
 use kerato_domain::patients::{
     Channel, CommunicationPrefs, NameKind, Patient, PatientFields, Phone, SexAtBirth, fold,
     name_words, typo_keys,
@@ -419,19 +420,27 @@ pub enum WordMatch<'a> {
 /// whose `kind` word matches `m` and whose folded names also contain a word
 /// starting with each of `also` (folded words), in result order: by the
 /// matching word, then last name, first name and ID. A chart with two
-/// matching words comes twice.
+/// matching words comes twice. With `after`, only the rows that come after
+/// its word, last name, first name and ID in that order (its score is not
+/// looked at): where the read before stopped.
 pub async fn name_hits(
     tx: &mut Tx,
     org: OrganisationId,
     kind: NameKind,
     m: WordMatch<'_>,
     also: &[&str],
+    after: Option<&NameOrder>,
     limit: i64,
 ) -> Result<Vec<NameHit>, StoreError> {
-    let (low, high) = match m {
+    let (mut low, high) = match m {
         WordMatch::Prefix(p) => (p.to_string(), format!("{p}\u{10FFFF}")),
         WordMatch::Word(w) => (w.to_string(), w.to_string()),
     };
+    if let Some(a) = after
+        && a.token > low
+    {
+        low.clone_from(&a.token);
+    }
     // Each further query word must begin some name word: a space before it
     // in the names joined by spaces. Folded words hold no LIKE wildcards.
     let mut sql = String::from(
@@ -444,9 +453,21 @@ pub async fn name_hits(
             i + 5
         ));
     }
+    let next = also.len() + 5;
+    if after.is_some() {
+        // A row value, so both backends read on from the index position
+        // rather than filtering the range from its start.
+        sql.push_str(&format!(
+            " AND (token, last_folded, first_folded, patient_id) > (${}, ${}, ${}, ${})",
+            next,
+            next + 1,
+            next + 2,
+            next + 3
+        ));
+    }
+    let next = next + if after.is_some() { 4 } else { 0 };
     sql.push_str(&format!(
-        " ORDER BY token, last_folded, first_folded, patient_id LIMIT ${}",
-        also.len() + 5
+        " ORDER BY token, last_folded, first_folded, patient_id LIMIT ${next}"
     ));
     type Row = (String, String, String, String, Option<String>);
     let rows: Vec<Row> = on_tx!(tx, c => {
@@ -457,6 +478,13 @@ pub async fn name_hits(
             .bind(&high);
         for w in also {
             q = q.bind(format!("% {w}%"));
+        }
+        if let Some(a) = after {
+            q = q
+                .bind(&a.token)
+                .bind(&a.last)
+                .bind(&a.first)
+                .bind(a.id.to_string());
         }
         q.bind(limit).fetch_all(&mut **c).await
     })?;
@@ -546,39 +574,69 @@ pub async fn by_field(
     value: &str,
     limit: i64,
 ) -> Result<Vec<Patient>, StoreError> {
-    let sql = match field {
-        ExactField::Mrn => concat!(
-            "SELECT ",
-            patient_columns!(),
-            " FROM patients WHERE organisation_id = $1 AND mrn = $2 ORDER BY id LIMIT $3"
+    by_field_after(tx, org, field, value, None, limit).await
+}
+
+/// Like [`by_field`], in its order (by ID for an MRN, otherwise by folded
+/// last name and ID), starting after the chart `after` names: its folded
+/// last name and ID.
+pub async fn by_field_after(
+    tx: &mut Tx,
+    org: OrganisationId,
+    field: ExactField,
+    value: &str,
+    after: Option<(&str, PatientId)>,
+    limit: i64,
+) -> Result<Vec<Patient>, StoreError> {
+    let (filter, order) = match field {
+        ExactField::Mrn => ("organisation_id = $1 AND mrn = $2", "id"),
+        ExactField::DateOfBirth => (
+            "organisation_id = $1 AND merged_into IS NULL AND date_of_birth = $2",
+            "last_folded, id",
         ),
-        ExactField::DateOfBirth => concat!(
-            "SELECT ",
-            patient_columns!(),
-            " FROM patients WHERE organisation_id = $1 AND merged_into IS NULL AND date_of_birth = $2 ORDER BY last_folded, id LIMIT $3"
-        ),
-        ExactField::Phone => concat!(
-            "SELECT ",
-            patient_columns!(),
-            // The two phone indexes find the IDs; a plain OR would let
-            // SQLite walk the registry in last-name order instead.
-            " FROM patients WHERE id IN (SELECT id FROM patients WHERE organisation_id = $1 AND mobile_phone = $2 \
+        // The two phone indexes find the IDs; a plain OR would let SQLite
+        // walk the registry in last-name order instead.
+        ExactField::Phone => (
+            "id IN (SELECT id FROM patients WHERE organisation_id = $1 AND mobile_phone = $2 \
              UNION ALL SELECT id FROM patients WHERE organisation_id = $1 AND home_phone = $2) \
-             AND merged_into IS NULL ORDER BY last_folded, id LIMIT $3"
+             AND merged_into IS NULL",
+            "last_folded, id",
         ),
-        ExactField::Email => concat!(
-            "SELECT ",
-            patient_columns!(),
-            " FROM patients WHERE organisation_id = $1 AND merged_into IS NULL AND email = $2 ORDER BY last_folded, id LIMIT $3"
+        ExactField::Email => (
+            "organisation_id = $1 AND merged_into IS NULL AND email = $2",
+            "last_folded, id",
         ),
     };
-    Ok(on_tx!(tx, c => sqlx::query(sql)
-        .bind(org.to_string())
-        .bind(value)
-        .bind(limit)
-        .fetch_all(&mut **c)
-        .await
-        .and_then(|rows| rows.iter().map(decode).collect::<Result<Vec<_>, _>>()))?)
+    // An MRN's order does not look at the last name, so it binds only the ID.
+    let mrn = field == ExactField::Mrn;
+    let (start, limit_at) = match after {
+        None => ("", "$3"),
+        Some(_) if mrn => (" AND id > $3", "$4"),
+        Some(_) => (" AND (last_folded, id) > ($3, $4)", "$5"),
+    };
+    let sql = format!(
+        concat!(
+            "SELECT ",
+            patient_columns!(),
+            " FROM patients WHERE {}{} ORDER BY {} LIMIT {}"
+        ),
+        filter, start, order, limit_at
+    );
+    Ok(on_tx!(tx, c => {
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+            .bind(org.to_string())
+            .bind(value);
+        if let Some((last, id)) = after {
+            if !mrn {
+                q = q.bind(last);
+            }
+            q = q.bind(id.to_string());
+        }
+        q.bind(limit)
+            .fetch_all(&mut **c)
+            .await
+            .and_then(|rows| rows.iter().map(decode).collect::<Result<Vec<_>, _>>())
+    })?)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

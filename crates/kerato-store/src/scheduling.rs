@@ -708,44 +708,75 @@ pub async fn closures(
         .collect())
 }
 
+/// (id, organisation, provider, location, kind, starts_at, ends_at, reason).
+type TimeOffTuple = (
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    String,
+    i64,
+    i64,
+    String,
+);
+
+macro_rules! time_off_select {
+    () => {
+        "SELECT id, organisation_id, provider_id, location_id, kind, starts_at, ends_at, reason FROM time_off "
+    };
+}
+
+fn time_off_from(
+    (id, org, p, l, kind, s, e, reason): TimeOffTuple,
+) -> Result<TimeOffRow, StoreError> {
+    Ok(TimeOffRow {
+        id: id.parse().map_err(corrupt)?,
+        organisation_id: org.parse().map_err(corrupt)?,
+        provider_id: p.map(|p| p.parse()).transpose().map_err(corrupt)?,
+        location_id: l.map(|l| l.parse()).transpose().map_err(corrupt)?,
+        kind,
+        starts_at: Timestamp::from_micros(s),
+        ends_at: Timestamp::from_micros(e),
+        reason,
+    })
+}
+
 /// Every closure of an organisation that has not ended by `now`.
 pub async fn upcoming_time_off(
     tx: &mut Tx,
     org: OrganisationId,
     now: Timestamp,
 ) -> Result<Vec<TimeOffRow>, StoreError> {
-    type Row = (
-        String,
-        String,
-        Option<String>,
-        Option<String>,
-        String,
-        i64,
-        i64,
-        String,
+    let sql = concat!(
+        time_off_select!(),
+        "WHERE organisation_id = $1 AND ends_at > $2 ORDER BY starts_at, id"
     );
-    let rows: Vec<Row> = on_tx!(tx, c => sqlx::query_as(
-        "SELECT id, organisation_id, provider_id, location_id, kind, starts_at, ends_at, reason FROM time_off \
-         WHERE organisation_id = $1 AND ends_at > $2 ORDER BY starts_at, id"
-    )
-    .bind(org.to_string())
-    .bind(now.as_micros())
-    .fetch_all(&mut **c)
-    .await)?;
-    rows.into_iter()
-        .map(|(id, org, p, l, kind, s, e, reason)| {
-            Ok(TimeOffRow {
-                id: id.parse().map_err(corrupt)?,
-                organisation_id: org.parse().map_err(corrupt)?,
-                provider_id: p.map(|p| p.parse()).transpose().map_err(corrupt)?,
-                location_id: l.map(|l| l.parse()).transpose().map_err(corrupt)?,
-                kind,
-                starts_at: Timestamp::from_micros(s),
-                ends_at: Timestamp::from_micros(e),
-                reason,
-            })
-        })
-        .collect()
+    let rows: Vec<TimeOffTuple> = on_tx!(tx, c => sqlx::query_as(sql)
+        .bind(org.to_string())
+        .bind(now.as_micros())
+        .fetch_all(&mut **c)
+        .await)?;
+    rows.into_iter().map(time_off_from).collect()
+}
+
+/// Every closure of an organisation that overlaps `[from, until)`, by start.
+pub async fn time_off_between(
+    tx: &mut Tx,
+    org: OrganisationId,
+    from: Timestamp,
+    until: Timestamp,
+) -> Result<Vec<TimeOffRow>, StoreError> {
+    let sql = concat!(
+        time_off_select!(),
+        "WHERE organisation_id = $1 AND starts_at < $3 AND ends_at > $2 ORDER BY starts_at, id"
+    );
+    let rows: Vec<TimeOffTuple> = on_tx!(tx, c => sqlx::query_as(sql)
+        .bind(org.to_string())
+        .bind(from.as_micros())
+        .bind(until.as_micros())
+        .fetch_all(&mut **c)
+        .await)?;
+    rows.into_iter().map(time_off_from).collect()
 }
 
 pub async fn insert_series(

@@ -5,8 +5,9 @@
 //! renderer so the body matches the route's format.
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::header;
+use axum::http::request::Parts;
 use kerato_domain::ValidationErrors;
 use serde::de::DeserializeOwned;
 
@@ -63,44 +64,68 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
         }
         let bytes = body_bytes(req).await?;
         let de = &mut serde_json::Deserializer::from_slice(&bytes);
-        match serde_path_to_error::deserialize::<_, T>(de) {
-            Ok(value) => Ok(ApiJson(value)),
-            Err(err) => {
-                let path = err.path().to_string();
-                let inner = err.into_inner();
-                if inner.is_syntax() || inner.is_eof() {
-                    return Err(WebError::BadRequest(format!(
-                        "the body is not valid JSON: {inner}"
-                    )));
+        serde_path_to_error::deserialize::<_, T>(de)
+            .map(ApiJson)
+            .map_err(|err| {
+                if err.inner().is_syntax() || err.inner().is_eof() {
+                    return WebError::BadRequest(format!(
+                        "the body is not valid JSON: {}",
+                        err.inner()
+                    ));
                 }
-                let message = inner.to_string();
-                // serde names unknown and missing fields in backticks; the path
-                // points at the parent for a missing one, at the field itself
-                // for an unknown one.
-                let field = if message.starts_with("unknown field")
-                    || message.starts_with("missing field")
-                {
-                    let name = backticked(&message).unwrap_or("?");
-                    if path == "." {
-                        name.to_string()
-                    } else if path == name || path.ends_with(&format!(".{name}")) {
-                        path
-                    } else {
-                        format!("{path}.{name}")
-                    }
-                } else {
-                    path
-                };
-                let message = message
-                    .split(" at line ")
-                    .next()
-                    .unwrap_or(&message)
-                    .to_string();
-                Err(WebError::Validation(ValidationErrors::single(
-                    field, message,
-                )))
+                field_error(err)
+            })
+    }
+}
+
+/// A value that did not deserialize, as a validation error naming the field.
+fn field_error(err: serde_path_to_error::Error<serde_json::Error>) -> WebError {
+    let path = err.path().to_string();
+    let message = err.into_inner().to_string();
+    // serde names unknown and missing fields in backticks; the path points
+    // at the parent for a missing one, at the field itself for an unknown one.
+    let field = if message.starts_with("unknown field") || message.starts_with("missing field") {
+        let name = backticked(&message).unwrap_or("?");
+        if path == "." {
+            name.to_string()
+        } else if path == name || path.ends_with(&format!(".{name}")) {
+            path
+        } else {
+            format!("{path}.{name}")
+        }
+    } else {
+        path
+    };
+    let message = message
+        .split(" at line ")
+        .next()
+        .unwrap_or(&message)
+        .to_string();
+    WebError::Validation(ValidationErrors::single(field, message))
+}
+
+/// The query string of an API `GET`, deserialized into `T` (whose fields
+/// are text, validated by `T` itself): an unknown or repeated parameter is
+/// refused by name, so a misspelt filter is never silently ignored.
+#[derive(Debug)]
+pub(crate) struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let mut map = serde_json::Map::new();
+        for (k, v) in form_urlencoded::parse(parts.uri.query().unwrap_or("").as_bytes()) {
+            if map.insert(k.to_string(), v.into_owned().into()).is_some() {
+                return Err(WebError::Validation(ValidationErrors::single(
+                    k,
+                    "give this parameter once",
+                )));
             }
         }
+        serde_path_to_error::deserialize::<_, T>(serde_json::Value::Object(map))
+            .map(ApiQuery)
+            .map_err(field_error)
     }
 }
 

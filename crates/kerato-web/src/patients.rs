@@ -13,6 +13,7 @@ use kerato_domain::ValidationErrors;
 use kerato_domain::guarantor::{Guarantor, Relationship};
 use kerato_domain::identity::{Action, Resource, role_permits};
 use kerato_domain::ids::PatientId;
+use kerato_domain::patients::search::PatientSearchInput;
 use kerato_domain::patients::{Patient, PatientInput};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -879,11 +880,14 @@ async fn edit_submit(
 
 // ------------------------------------------------------------ API
 
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PatientSearchBody {
-    /// A name (prefix, one typo tolerated), date of birth, phone, e-mail or MRN.
-    pub query: String,
+/// One page of a search's results.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PatientSearchPage {
+    /// Best matches first.
+    pub patients: Vec<PatientView>,
+    /// Send this back as `cursor`, with the same query, for the next page;
+    /// absent on the last page.
+    pub next_cursor: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -973,24 +977,25 @@ impl From<&Patient> for PatientView {
     }
 }
 
-#[utoipa::path(post, path = "/api/patients/search", tag = "patients", operation_id = "search_patients", request_body = PatientSearchBody,
-    responses((status = 200, description = "Best matches first, at most 50", body = Vec<PatientView>),
+#[utoipa::path(post, path = "/api/patients/search", tag = "patients", operation_id = "search_patients", request_body = PatientSearchInput,
+    description = "A page of the charts matching the query, best matches first. Pages follow each other without repeats or gaps while no chart changes: send `next_cursor` back as `cursor`, with the same query, for the next page. A search is a POST so that nothing typed into it lands in a URL.",
+    responses((status = 200, description = "One page, `page_size` charts at most (25 unless asked, 100 at most)", body = PatientSearchPage),
         (status = 400, description = "The body is not valid JSON", body = Problem),
         (status = 415, description = "The body is not sent as application/json", body = Problem),
-        (status = 422, description = "A field is missing, unknown or not valid", body = Problem)))]
+        (status = 422, description = "A field is missing, unknown or not valid: a query over 100 characters, a page size outside 1 to 100, a cursor edited, sent with another query, or pointing at a chart changed since", body = Problem)))]
 pub(crate) async fn api_search(
     State(state): State<WebState>,
     CurrentUser(caller): CurrentUser,
-    ApiJson(body): ApiJson<PatientSearchBody>,
-) -> Result<Json<Vec<PatientView>>, WebError> {
-    if body.query.chars().count() > 100 {
-        return Err(WebError::Validation(ValidationErrors::single(
-            "query",
-            "search with at most 100 characters",
-        )));
-    }
-    let found = state.app.search_patients(&caller, &body.query).await?;
-    Ok(Json(found.iter().map(PatientView::from).collect()))
+    ApiJson(body): ApiJson<PatientSearchInput>,
+) -> Result<Json<PatientSearchPage>, WebError> {
+    let page = state
+        .app
+        .search_patients_page(&caller, &body.validate()?)
+        .await?;
+    Ok(Json(PatientSearchPage {
+        patients: page.patients.iter().map(PatientView::from).collect(),
+        next_cursor: page.next_cursor.map(|c| c.encode()),
+    }))
 }
 
 #[utoipa::path(post, path = "/api/patients", tag = "patients", operation_id = "register_patient", request_body = PatientCreateBody,

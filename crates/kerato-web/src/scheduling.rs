@@ -1,5 +1,6 @@
 //! Appointments: booking, the visit flow and next-available over the API,
-//! and the day's schedule page, which refreshes itself as the flow moves.
+//! and the day's schedule page, which refreshes itself as the flow moves;
+//! the API's reads for a booking script are in `reads`.
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -26,6 +27,8 @@ use crate::routes::{Access, Routes};
 use crate::view::Choice;
 use kerato_http::csrf::CsrfToken;
 
+pub(crate) mod reads;
+
 pub(crate) fn routes(r: Routes) -> Routes {
     use Access::Needs;
     let a = Resource::Appointment;
@@ -46,6 +49,36 @@ pub(crate) fn routes(r: Routes) -> Routes {
         "/api/appointments/{id}/status",
         Needs(a, Action::Update),
         post(api_status),
+    )
+    .add(
+        "GET",
+        "/api/appointments/{id}",
+        Needs(a, Action::View),
+        get(reads::api_get),
+    )
+    .add(
+        "GET",
+        "/api/visit-types",
+        Needs(a, Action::Query),
+        get(reads::api_visit_types),
+    )
+    .add(
+        "GET",
+        "/api/resources",
+        Needs(a, Action::Query),
+        get(reads::api_resources),
+    )
+    .add(
+        "GET",
+        "/api/closures",
+        Needs(a, Action::Query),
+        get(reads::api_closures),
+    )
+    .add(
+        "GET",
+        "/api/schedule",
+        Needs(a, Action::Query),
+        get(reads::api_schedule),
     )
     .add(
         "GET",

@@ -444,10 +444,48 @@ async fn coverages_in_priority_order_without_clashes() {
     assert_eq!(payers, vec!["Acme Health", "Old Plan", "VSP"]);
 }
 
+/// The `i`th chart of a registry filled straight into the store (the fill
+/// is set-up, not what is tested).
+fn chart(
+    w: &crate::World,
+    org: kerato_domain::ids::OrganisationId,
+    i: usize,
+    input: PatientInput,
+) -> kerato_domain::patients::Patient {
+    kerato_domain::patients::Patient {
+        id: kerato_domain::ids::PatientId::new(w.app.now(), rand::random()),
+        organisation_id: org,
+        mrn: format!("{:07}", i + 1),
+        fields: input.validate(jiff::civil::date(2026, 1, 1)).unwrap(),
+        merged_into: None,
+        version: 1,
+        created_at: w.app.now(),
+        updated_at: w.app.now(),
+    }
+}
+
+async fn insert_charts(w: &crate::World, charts: &[kerato_domain::patients::Patient]) {
+    let mut tx = w.app.store().write().await.unwrap();
+    kerato_store::patients::insert_patients(&mut tx, charts)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+}
+
 /// What a name search should return, worked out by brute force over every
 /// chart: best score first, then by the first query word's matching name
 /// word (from the best way it matches), last name, first name and ID.
 fn expected_by_brute_force(
+    query: &str,
+    charts: &[kerato_domain::patients::Patient],
+) -> Vec<kerato_domain::ids::PatientId> {
+    let mut all = ranked_by_brute_force(query, charts);
+    all.truncate(50);
+    all
+}
+
+/// Every chart a name search matches, in result order, by brute force.
+fn ranked_by_brute_force(
     query: &str,
     charts: &[kerato_domain::patients::Patient],
 ) -> Vec<kerato_domain::ids::PatientId> {
@@ -500,7 +538,7 @@ fn expected_by_brute_force(
         })
         .collect();
     ranked.sort();
-    ranked.into_iter().take(50).map(|r| r.4).collect()
+    ranked.into_iter().map(|r| r.4).collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -527,31 +565,21 @@ async fn indexed_name_search_ranks_as_brute_force_does() {
             let preferred = i
                 .is_multiple_of(5)
                 .then(|| ["Liz", "Jo", "Sam"][i % 3].to_string());
-            Patient {
-                id: PatientId::new(w.app.now(), rand::random()),
-                organisation_id: org,
-                mrn: format!("{:07}", i + 1),
-                fields: PatientInput {
+            chart(
+                &w,
+                org,
+                i,
+                PatientInput {
                     legal_first_name: firsts[i % firsts.len()].into(),
                     legal_last_name: lasts[(i / 3) % lasts.len()].into(),
                     preferred_name: preferred,
                     date_of_birth: format!("19{:02}-01-01", 10 + i % 90),
                     ..PatientInput::default()
-                }
-                .validate(jiff::civil::date(2026, 1, 1))
-                .unwrap(),
-                merged_into: None,
-                version: 1,
-                created_at: w.app.now(),
-                updated_at: w.app.now(),
-            }
+                },
+            )
         })
         .collect();
-    let mut tx = w.app.store().write().await.unwrap();
-    kerato_store::patients::insert_patients(&mut tx, &charts)
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
+    insert_charts(&w, &charts).await;
 
     for q in [
         "s",
@@ -611,4 +639,250 @@ async fn an_edited_name_is_found_by_the_new_name_only() {
     assert_eq!(found("okon").await, 1);
     assert_eq!(found("okonkow").await, 1, "one typo");
     assert_eq!(found("jo").await, 1, "the first name stays");
+}
+
+/// Every chart an exact-field search (date of birth, phone or MRN) matches,
+/// in result order, by brute force: by folded last name and ID, or by ID
+/// for an MRN.
+fn exact_by_brute_force(
+    query: &str,
+    charts: &[kerato_domain::patients::Patient],
+) -> Vec<kerato_domain::ids::PatientId> {
+    use kerato_domain::patients::fold;
+    let mut hits: Vec<(String, kerato_domain::ids::PatientId)> = charts
+        .iter()
+        .filter(|p| {
+            let f = &p.fields;
+            if query.starts_with("19") {
+                f.date_of_birth.to_string() == query
+            } else if query.len() >= 10 {
+                let digits: String = query.chars().filter(char::is_ascii_digit).collect();
+                f.mobile_phone
+                    .as_ref()
+                    .is_some_and(|m| m.e164().ends_with(&digits))
+            } else {
+                p.mrn == format!("{query:0>7}")
+            }
+        })
+        .map(|p| {
+            let key = if query.len() < 8 {
+                String::new()
+            } else {
+                fold(&p.fields.legal_last_name)
+            };
+            (key, p.id)
+        })
+        .collect();
+    hits.sort();
+    hits.into_iter().map(|(_, id)| id).collect()
+}
+
+/// Paging through a search with any page size gives, page after page,
+/// exactly the unpaged ordered result, with nothing repeated or skipped;
+/// and the first 50 are what the unpaged search answers.
+#[test]
+fn the_pages_of_a_search_add_up_to_its_whole_result() {
+    use kerato_domain::ids::PatientId;
+    use kerato_domain::patients::Patient;
+    use kerato_domain::patients::search::{PatientSearch, PatientSearchInput};
+    use proptest::prelude::*;
+
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let w = rt.block_on(world());
+    let tenants = std::sync::atomic::AtomicUsize::new(0);
+    let lasts = [
+        "Smith",
+        "Smyth",
+        "Smithers",
+        "Sm Ith",
+        "Lee",
+        "Garcia Lopez",
+        "Jones",
+    ];
+    let firsts = ["Jo", "Jon", "Joanna", "Ana", "Lee", "Smitty"];
+    let queries = [
+        "s",
+        "sm",
+        "smi",
+        "smith",
+        "smyth",
+        "smtih",
+        "jo",
+        "lee",
+        "lea",
+        "ana",
+        "smith jo",
+        "smith jno",
+        "jo smith",
+        "sm jo",
+        "lee lee",
+        "1960-01-01",
+        "1961-01-01",
+        "217-555-0100",
+        "3",
+    ];
+    let spec = (
+        0..lasts.len(),
+        0..firsts.len(),
+        0..4usize,
+        0..2usize,
+        any::<bool>(),
+    );
+    let config = ProptestConfig {
+        cases: 24,
+        ..ProptestConfig::default()
+    };
+    proptest!(config, |(specs in proptest::collection::vec(spec, 1..70), q in 0..queries.len(), page in 1usize..9)| {
+        rt.block_on(async {
+            let n = tenants.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let (_, admin) = w
+                .app
+                .unsafe_add_tenant(
+                    "Paging Practice",
+                    kerato_domain::tenancy::OrganisationKind::Practice,
+                    &format!("admin{n}@paging.example"),
+                    "Pat Paging",
+                    crate::PASSWORD,
+                )
+                .await
+                .unwrap();
+            let caller = w.app.unsafe_caller_for(admin.id).await.unwrap();
+            let org = caller.actor.organisation_id;
+            let charts: Vec<Patient> = specs
+                .iter()
+                .enumerate()
+                .map(|(i, (last, first, born, phone, preferred))| {
+                    chart(
+                        &w,
+                        org,
+                        i,
+                        PatientInput {
+                            legal_first_name: firsts[*first].into(),
+                            legal_last_name: lasts[*last].into(),
+                            preferred_name: preferred.then(|| "Sam".to_string()),
+                            date_of_birth: format!("196{born}-01-01"),
+                            mobile_phone: Some(format!("217-555-010{phone}")),
+                            ..PatientInput::default()
+                        },
+                    )
+                })
+                .collect();
+            insert_charts(&w, &charts).await;
+
+            let query = queries[q];
+            let expected = if query.chars().any(|c| c.is_ascii_digit()) {
+                exact_by_brute_force(query, &charts)
+            } else {
+                ranked_by_brute_force(query, &charts)
+            };
+            let mut paged: Vec<PatientId> = Vec::new();
+            let mut cursor: Option<String> = None;
+            let mut pages = 0;
+            loop {
+                let search: PatientSearch = PatientSearchInput {
+                    query: query.into(),
+                    page_size: Some(page as i64),
+                    cursor: cursor.take(),
+                }
+                .validate()
+                .unwrap();
+                let got = w.app.search_patients_page(&caller, &search).await.unwrap();
+                assert!(got.patients.len() <= page);
+                paged.extend(got.patients.iter().map(|p| p.id));
+                pages += 1;
+                match got.next_cursor {
+                    Some(c) => {
+                        assert_eq!(got.patients.len(), page, "only the last page is short");
+                        cursor = Some(c.encode());
+                    }
+                    None => break,
+                }
+                assert!(pages <= charts.len() + 1, "the pages never end");
+            }
+            assert_eq!(paged, expected, "query {query:?}, pages of {page}");
+            let unpaged: Vec<PatientId> = w
+                .app
+                .search_patients(&caller, query)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|p| p.id)
+                .collect();
+            assert_eq!(unpaged, expected.iter().take(50).copied().collect::<Vec<_>>());
+        });
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cursor_from_elsewhere_or_a_changed_chart_is_refused() {
+    use kerato_domain::patients::search::{PatientSearchInput, SearchCursor};
+    let w = world().await;
+    for first in ["Ann", "Bea", "Cy"] {
+        w.patient(first, "Smith", "1970-01-01").await;
+    }
+    let page = |query: &str, cursor: Option<String>| PatientSearchInput {
+        query: query.into(),
+        page_size: Some(1),
+        cursor,
+    };
+    let first = w
+        .app
+        .search_patients_page(&w.admin, &page("smith", None).validate().unwrap())
+        .await
+        .unwrap();
+    let cursor = first.next_cursor.unwrap().encode();
+    // The same cursor with another query, or edited, does not validate.
+    assert!(page("smit", Some(cursor.clone())).validate().is_err());
+    let mut edited = cursor.clone().into_bytes();
+    edited[10] = if edited[10] == b'A' { b'B' } else { b'A' };
+    let edited = String::from_utf8(edited).unwrap();
+    assert!(page("smith", Some(edited)).validate().is_err());
+    // A well-formed cursor naming another practice's chart, or a chart
+    // renamed since, is refused by the search.
+    let (_, other) = w
+        .app
+        .unsafe_add_tenant(
+            "Elsewhere",
+            kerato_domain::tenancy::OrganisationKind::Practice,
+            "admin@elsewhere.example",
+            "Else Where",
+            crate::PASSWORD,
+        )
+        .await
+        .unwrap();
+    let other = w.app.unsafe_caller_for(other.id).await.unwrap();
+    let theirs = page("smith", Some(cursor.clone())).validate().unwrap();
+    let err = w
+        .app
+        .search_patients_page(&other, &theirs)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, AppError::Validation(e) if e.for_field("cursor").is_some()),
+        "{err}"
+    );
+    let ann = first.patients[0].clone();
+    w.app
+        .update_patient(
+            &w.admin,
+            ann.id,
+            ann.version,
+            &input("Ann", "Jones", "1970-01-01"),
+        )
+        .await
+        .unwrap();
+    let err = w
+        .app
+        .search_patients_page(&w.admin, &theirs)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, AppError::Validation(e) if e.for_field("cursor").is_some()),
+        "{err}"
+    );
+    assert_eq!(SearchCursor::decode(&cursor).unwrap().after, ann.id);
 }

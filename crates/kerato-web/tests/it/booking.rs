@@ -1,7 +1,6 @@
 //! 50 requests for the same slot at once: exactly one books it.
 
 use kerato_domain::identity::Role;
-use kerato_domain::patients::PatientInput;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
@@ -14,24 +13,12 @@ async fn monday_provider(
     name: &str,
 ) -> kerato_domain::providers::Provider {
     use kerato_domain::providers::ProviderInput;
-    use kerato_domain::providers::hours::{DayHoursInput, HoursInput};
     let p = t
         .app
         .create_provider(admin, &ProviderInput::new(name, &[t.l1.id]))
         .await
         .unwrap();
-    let monday = HoursInput {
-        location_id: t.l1.id.to_string(),
-        effective_from: "2000-01-03".into(),
-        effective_until: None,
-        repeats: None,
-        days: vec![DayHoursInput {
-            weekday: "monday".into(),
-            start: "08:00".into(),
-            end: "17:00".into(),
-            overbook: false,
-        }],
-    };
+    let monday = crate::support::mondays(t.l1.id, "08:00", "17:00");
     t.app.add_hours(admin, p.id, &monday).await.unwrap();
     p
 }
@@ -53,20 +40,7 @@ async fn practice(
         .create_appointment_type(&admin, "Eye exam", 30)
         .await
         .unwrap();
-    let patient = t
-        .app
-        .register_patient(
-            &admin,
-            &PatientInput {
-                legal_first_name: "Ria".into(),
-                legal_last_name: "Shah".into(),
-                date_of_birth: "1990-03-03".into(),
-                ..Default::default()
-            },
-            false,
-        )
-        .await
-        .unwrap();
+    let patient = crate::support::ria_shah(t, &admin).await;
     (admin, provider, kind, patient)
 }
 

@@ -14,5 +14,6 @@ mod photos;
 mod providers;
 mod recovery;
 mod rights;
+mod schedule_api;
 mod security;
 mod support;

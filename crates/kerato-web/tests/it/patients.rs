@@ -4,7 +4,7 @@ use kerato_domain::identity::Role;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::support::{Who, spawn_app};
+use crate::support::{TestApp, Who, spawn_app};
 
 const DESK: Who = Who::Role(Role::FrontDesk);
 
@@ -136,7 +136,7 @@ async fn bad_registrations_name_their_fields_and_write_nothing() {
         .json()
         .await
         .unwrap();
-    assert_eq!(found, json!([]));
+    assert_eq!(found, json!({"patients": [], "next_cursor": null}));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -171,7 +171,7 @@ async fn the_api_registers_searches_and_updates() {
         .json()
         .await
         .unwrap();
-    assert_eq!(found[0]["id"], created["id"]);
+    assert_eq!(found["patients"][0]["id"], created["id"]);
     let id = created["id"].as_str().unwrap();
     let update = json!({"version": 1, "patient": {"legal_first_name": "Joanna", "legal_last_name": "Smith", "date_of_birth": "1975-07-04"}});
     let resp = t
@@ -293,4 +293,87 @@ async fn insurance_is_added_on_the_chart() {
             .unwrap()
             .contains("priority is 1 (primary)")
     );
+}
+
+async fn api_search(t: &TestApp, body: Value) -> (StatusCode, Value) {
+    let resp = t
+        .req(Method::POST, "/api/patients/search", DESK)
+        .await
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status();
+    (status, resp.json::<Value>().await.unwrap())
+}
+
+/// The API's search pages: a page size, a cursor that leads on to the
+/// next page, and clear refusals of a bad size or an edited cursor.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_search_pages_with_a_cursor() {
+    let t = spawn_app().await;
+    for first in ["Ann", "Bea", "Cy", "Di", "Ed"] {
+        let body = json!({"patient": {"legal_first_name": first, "legal_last_name": "Okafor", "date_of_birth": "1980-01-01"}, "allow_duplicate": true});
+        let resp = t
+            .req(Method::POST, "/api/patients", DESK)
+            .await
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::CREATED);
+    }
+    let search = |body: Value| api_search(&t, body);
+    let mut names = Vec::new();
+    let mut cursor = Value::Null;
+    loop {
+        let (status, page) =
+            search(json!({"query": "okafor", "page_size": 2, "cursor": cursor})).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        for p in page["patients"].as_array().unwrap() {
+            names.push(p["legal_first_name"].as_str().unwrap().to_string());
+        }
+        cursor = page["next_cursor"].clone();
+        if cursor.is_null() {
+            break;
+        }
+    }
+    assert_eq!(names, ["Ann", "Bea", "Cy", "Di", "Ed"]);
+    // Without a size, one page of up to 25.
+    let (_, all) = search(json!({"query": "1980-01-01"})).await;
+    assert_eq!(all["patients"].as_array().unwrap().len(), 5);
+    assert!(all["next_cursor"].is_null());
+
+    let (status, problem) = search(json!({"query": "okafor", "page_size": 101})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem["fields"][0]["field"], "page_size");
+    assert!(
+        problem["fields"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("1 to 100")
+    );
+    let (_, first) = search(json!({"query": "okafor", "page_size": 1})).await;
+    let good = first["next_cursor"].as_str().unwrap().to_string();
+    let mut tampered = good.clone().into_bytes();
+    tampered[5] = if tampered[5] == b'x' { b'y' } else { b'x' };
+    let tampered = String::from_utf8(tampered).unwrap();
+    for (query, cursor) in [
+        ("okafor", tampered.as_str()),
+        ("okaf", good.as_str()),
+        ("okafor", "nonsense"),
+    ] {
+        let (status, problem) = search(json!({"query": query, "cursor": cursor})).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+        assert_eq!(problem["fields"][0]["field"], "cursor");
+    }
+    // Another practice cannot page on from this practice's cursor.
+    let resp = t
+        .req(Method::POST, "/api/patients/search", Who::OtherOrgAdmin)
+        .await
+        .json(&json!({"query": "okafor", "cursor": good}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }

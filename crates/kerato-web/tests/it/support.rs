@@ -4,7 +4,8 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, Once};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, Once};
 
 use kerato_app::App;
 use kerato_app::identity::UserInput;
@@ -14,6 +15,7 @@ use kerato_domain::time::{TestClock, Timestamp};
 use kerato_store::testing::TestDb;
 use kerato_web::WebOptions;
 use reqwest::Method;
+use reqwest::header;
 
 pub const PASSWORD: &str = "correct horse battery staple";
 /// The CSRF token the test client uses: any 64 hex digits, sent both as the
@@ -43,6 +45,8 @@ pub struct TestApp {
     pub l1: Location,
     pub l2: Location,
     pub other_location: Location,
+    /// Every `Location` header the server sent, followed.
+    pub followed: Arc<Followed>,
     _db: TestDb,
     _files: tempfile::TempDir,
 }
@@ -164,7 +168,8 @@ pub async fn spawn_app_with(options: WebOptions) -> TestApp {
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let router = kerato_web::router(app.clone(), options);
+    let followed = Arc::new(Followed::default());
+    let router = follow_every_location(kerato_web::router(app.clone(), options), &followed);
     tokio::spawn(async move {
         axum::serve(
             listener,
@@ -185,8 +190,147 @@ pub async fn spawn_app_with(options: WebOptions) -> TestApp {
         l1,
         l2,
         other_location,
+        followed,
         _db: db,
         _files: files,
+    }
+}
+
+/// The `Location` headers the server sent during a test, each followed.
+#[derive(Debug, Default)]
+pub struct Followed {
+    /// How many were followed.
+    pub count: AtomicUsize,
+    /// Those that did not lead to a page or document: what was asked, where
+    /// it pointed and what that answered.
+    pub failures: Mutex<Vec<String>>,
+}
+
+/// Serves `router` so that every response carrying a `Location` header is
+/// followed before it goes back to the test: a `GET` of that address with
+/// the cookies the client would then hold (the request's, updated by the
+/// response's `Set-Cookie`), through any further redirects, must end in a
+/// 200. A route answering with an address nobody serves is recorded in
+/// `followed`, and the test fails when its `TestApp` is dropped.
+pub fn follow_every_location(router: axum::Router, followed: &Arc<Followed>) -> axum::Router {
+    let inner = router.clone();
+    let followed = followed.clone();
+    router.layer(axum::middleware::from_fn(
+        move |req: axum::extract::Request, next: axum::middleware::Next| {
+            let inner = inner.clone();
+            let followed = followed.clone();
+            async move {
+                let asked = format!("{} {}", req.method(), req.uri());
+                let cookies = req
+                    .headers()
+                    .get_all(header::COOKIE)
+                    .iter()
+                    .filter_map(|v| v.to_str().ok())
+                    .flat_map(|v| v.split(';'))
+                    .filter_map(|c| c.trim().split_once('='))
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect::<HashMap<_, _>>();
+                let peer = req
+                    .extensions()
+                    .get::<axum::extract::ConnectInfo<SocketAddr>>()
+                    .cloned();
+                let path = req.uri().path().to_string();
+                let resp = next.run(req).await;
+                if let Some(location) = resp.headers().get(header::LOCATION) {
+                    let location = location.to_str().unwrap_or("").to_string();
+                    let headers = resp.headers().clone();
+                    followed.count.fetch_add(1, Ordering::Relaxed);
+                    if let Err(why) = follow(inner, cookies, peer, &headers, &path, &location).await
+                    {
+                        followed
+                            .failures
+                            .lock()
+                            .unwrap()
+                            .push(format!("{asked} sent Location {location}: {why}"));
+                    }
+                }
+                resp
+            }
+        },
+    ))
+}
+
+/// Follows `location` (sent with the headers `first` to a request for `path`) to the
+/// page it leads to; `Err` says why it does not resolve.
+async fn follow(
+    router: axum::Router,
+    mut cookies: HashMap<String, String>,
+    peer: Option<axum::extract::ConnectInfo<SocketAddr>>,
+    first: &axum::http::HeaderMap,
+    path: &str,
+    location: &str,
+) -> Result<(), String> {
+    use tower::ServiceExt;
+    let keep = |cookies: &mut HashMap<String, String>, headers: &axum::http::HeaderMap| {
+        for set in headers.get_all(header::SET_COOKIE) {
+            let set = set.to_str().unwrap_or("");
+            let Some((name, rest)) = set.split_once('=') else {
+                continue;
+            };
+            let value = rest.split(';').next().unwrap_or("");
+            let gone = value.is_empty() || set.to_ascii_lowercase().contains("max-age=0");
+            if gone {
+                cookies.remove(name.trim());
+            } else {
+                cookies.insert(name.trim().to_string(), value.to_string());
+            }
+        }
+    };
+    keep(&mut cookies, first);
+    let mut from = path.to_string();
+    let mut target = location.to_string();
+    for _ in 0..5 {
+        let address = if target.starts_with('/') {
+            target.clone()
+        } else if let Some(rest) = target.strip_prefix("http://") {
+            rest.find('/')
+                .map_or("/".to_string(), |i| rest[i..].to_string())
+        } else if target.starts_with('?') {
+            format!("{from}{target}")
+        } else {
+            let dir = from.rsplit_once('/').map_or("", |(d, _)| d);
+            format!("{dir}/{target}")
+        };
+        let mut req = axum::http::Request::get(&address);
+        let jar: Vec<String> = cookies.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        if !jar.is_empty() {
+            req = req.header(header::COOKIE, jar.join("; "));
+        }
+        let mut req = req.body(axum::body::Body::empty()).unwrap();
+        if let Some(peer) = peer {
+            req.extensions_mut().insert(peer);
+        }
+        let resp = router.clone().oneshot(req).await.unwrap();
+        keep(&mut cookies, resp.headers());
+        let status = resp.status();
+        if status == reqwest::StatusCode::OK {
+            return Ok(());
+        }
+        match resp.headers().get(header::LOCATION) {
+            Some(next) if status.is_redirection() => {
+                from = address.split('?').next().unwrap_or("").to_string();
+                target = next.to_str().unwrap_or("").to_string();
+            }
+            _ => return Err(format!("GET {address} answered {status}")),
+        }
+    }
+    Err("more than five redirects".into())
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let failures = self.followed.failures.lock().unwrap();
+        if !failures.is_empty() && !std::thread::panicking() {
+            panic!(
+                "Location headers that do not resolve:\n{}",
+                failures.join("\n")
+            );
+        }
     }
 }
 
@@ -247,6 +391,43 @@ impl TestApp {
 }
 
 pub const ADMIN: Who = Who::Role(Role::Admin);
+
+/// Working hours every Monday from `start` to `end` (`HH:MM`) at `location`.
+pub fn mondays(
+    location: kerato_domain::ids::LocationId,
+    start: &str,
+    end: &str,
+) -> kerato_domain::providers::hours::HoursInput {
+    kerato_domain::providers::hours::HoursInput {
+        location_id: location.to_string(),
+        effective_from: "2000-01-03".into(),
+        effective_until: None,
+        repeats: None,
+        days: vec![kerato_domain::providers::hours::DayHoursInput {
+            weekday: "monday".into(),
+            start: start.into(),
+            end: end.into(),
+            overbook: false,
+        }],
+    }
+}
+
+/// Ria Shah, registered by `admin`.
+pub async fn ria_shah(t: &TestApp, admin: &kerato_app::Caller) -> kerato_domain::patients::Patient {
+    t.app
+        .register_patient(
+            admin,
+            &kerato_domain::patients::PatientInput {
+                legal_first_name: "Ria".into(),
+                legal_last_name: "Shah".into(),
+                date_of_birth: "1990-03-03".into(),
+                ..Default::default()
+            },
+            false,
+        )
+        .await
+        .unwrap()
+}
 
 pub fn location_json(name: &str) -> serde_json::Value {
     serde_json::json!({
