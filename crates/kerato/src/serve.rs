@@ -245,12 +245,20 @@ fn start_clinical_timers(app: &App) {
 /// mistyped URL stops the server with the reason; set, they win over those
 /// the set-up saves.
 fn configured_messaging(config: &Config) -> Result<kerato_app::setup::ConfiguredMessaging> {
-    let smtp_url = config.mail.smtp_url.as_ref().map(|u| u.expose().to_string());
+    let smtp_url = config
+        .mail
+        .smtp_url
+        .as_ref()
+        .map(|u| u.expose().to_string());
     if let Some(url) = &smtp_url {
         kerato_app::reminders::Mailer::from_url(url, &config.mail.from)
             .map_err(anyhow::Error::msg)?;
     }
-    let sms_token = config.mail.sms_token.as_ref().map(|t| t.expose().to_string());
+    let sms_token = config
+        .mail
+        .sms_token
+        .as_ref()
+        .map(|t| t.expose().to_string());
     if let Some(url) = &config.mail.sms_gateway_url {
         let token = sms_token.as_deref().ok_or_else(|| {
             anyhow::anyhow!("mail.sms_gateway_url is set but mail.sms_token is not; set both")
@@ -293,7 +301,9 @@ fn start_mail_worker(config: &Config, app: &App) {
                                 tracing::info!(channel, sent, failed, "outbox delivered")
                             }
                             Ok(_) => {}
-                            Err(e) => tracing::error!(channel, error = %e, "outbox delivery failed"),
+                            Err(e) => {
+                                tracing::error!(channel, error = %e, "outbox delivery failed")
+                            }
                         }
                     }
                 }

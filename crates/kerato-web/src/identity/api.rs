@@ -24,9 +24,19 @@ pub(crate) fn routes(r: Routes) -> Routes {
     use Access::{Needs, Public};
     r.add("POST", "/api/session", Public, post(api_sign_in))
         .add("GET", "/api/session", Public, get(api_session))
-        .add("DELETE", "/api/session", Public, axum::routing::delete(api_sign_out))
+        .add(
+            "DELETE",
+            "/api/session",
+            Public,
+            axum::routing::delete(api_sign_out),
+        )
         .add("POST", "/api/session/code", Public, post(api_code))
-        .add("POST", "/api/session/enrolment", Public, post(api_start_enrolment))
+        .add(
+            "POST",
+            "/api/session/enrolment",
+            Public,
+            post(api_start_enrolment),
+        )
         .add(
             "POST",
             "/api/session/enrolment/confirm",
@@ -51,12 +61,7 @@ pub(crate) fn routes(r: Routes) -> Routes {
             Needs(Resource::User, Action::View),
             get(api_user),
         )
-        .add(
-            "POST",
-            "/api/invitations/{token}",
-            Public,
-            post(api_accept),
-        )
+        .add("POST", "/api/invitations/{token}", Public, post(api_accept))
 }
 
 /// Where a sign-in stands.
@@ -83,7 +88,10 @@ fn with_session(state: &WebState, token: &str, stage: SessionStage) -> Response 
         next: next_of(stage).into(),
     })
     .into_response();
-    let cookie = session_cookie(state.options.tls, &kerato_app::identity::SessionToken(token.into()));
+    let cookie = session_cookie(
+        state.options.tls,
+        &kerato_app::identity::SessionToken(token.into()),
+    );
     if let Ok(v) = HeaderValue::from_str(&cookie) {
         resp.headers_mut().append(header::SET_COOKIE, v);
     }
@@ -360,7 +368,8 @@ pub(crate) async fn api_invite(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AcceptBody {
-    pub password: String,
+    /// 12 to 128 characters, not a common password, not the person's name.
+    pub new_password: String,
 }
 
 #[utoipa::path(post, path = "/api/invitations/{token}", tag = "identity", operation_id = "accept_invitation", request_body = AcceptBody,
@@ -373,6 +382,9 @@ pub(crate) async fn api_accept(
     Path(token): Path<String>,
     ApiJson(body): ApiJson<AcceptBody>,
 ) -> Result<StatusCode, WebError> {
-    state.app.accept_invitation(&token, &body.password).await?;
+    state
+        .app
+        .accept_invitation(&token, &body.new_password)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

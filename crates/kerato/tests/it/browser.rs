@@ -331,7 +331,8 @@ async fn sign_in_enrol_and_add_a_location_in_chromium() {
     b.type_into("#new_password_confirmation", &own).await;
     b.click("form.form button[type=submit]").await;
     // A practice with nothing set up starts its administrator on the set-up.
-    b.wait_for("<h2 id=\"step-title\">Practice and locations</h2>").await;
+    b.wait_for("<h2 id=\"step-title\">Practice and locations</h2>")
+        .await;
     b.go(&format!("{site}/locations")).await;
     b.wait_for("No locations yet").await;
 

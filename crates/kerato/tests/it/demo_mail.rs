@@ -12,7 +12,7 @@ use crate::support::{DEMO_CLOCK, FORM_CSRF, client, start, temp};
 
 /// Waits up to 30 seconds for a message to `to` whose text contains
 /// `needle`; returns its decoded text.
-async fn mail_to(inbox: &Arc<Mutex<Vec<String>>>, to: &str, needle: &str) -> String {
+pub(crate) async fn mail_to(inbox: &Arc<Mutex<Vec<String>>>, to: &str, needle: &str) -> String {
     for _ in 0..300 {
         let found = inbox
             .lock()
@@ -35,7 +35,7 @@ async fn mail_to(inbox: &Arc<Mutex<Vec<String>>>, to: &str, needle: &str) -> Str
 /// A message's headers and body as text: a base64 body decoded, and the
 /// soft line breaks of a quoted-printable one joined, so a long link reads
 /// whole.
-fn text_of(raw: &str) -> String {
+pub(crate) fn text_of(raw: &str) -> String {
     let raw = raw.replace("\r\n", "\n");
     let (head, body) = raw.split_once("\n\n").unwrap_or((&raw, ""));
     let body = if head.contains("Content-Transfer-Encoding: base64") {
