@@ -14,6 +14,7 @@ pub mod demo;
 mod error;
 pub mod eye;
 pub mod identity;
+pub mod import;
 pub mod lesions;
 pub mod patient_data;
 pub mod patients;
@@ -54,6 +55,8 @@ pub struct App {
     /// Where staff and patients reach this server (`https://host:port`, no
     /// trailing slash), for the links in e-mail.
     public_url: Arc<str>,
+    /// Imports running or done in the background.
+    imports: Arc<import::ImportJobs>,
 }
 
 impl App {
@@ -66,6 +69,7 @@ impl App {
             reference: Arc::new(reference::ReferenceCache::default()),
             attachments: None,
             public_url: Arc::from("http://127.0.0.1:8080"),
+            imports: Arc::new(import::ImportJobs::default()),
         }
     }
 

@@ -5,12 +5,12 @@ use jiff::civil::Date;
 use kerato_domain::identity::{Action, Resource, Target};
 use kerato_domain::ids::PatientId;
 use kerato_domain::patients::{
-    MIN_TYPO_CHARS, NameKind, Patient, PatientInput, Phone, fold, name_match, parse_date_of_birth,
-    typo_match, typo_probe,
+    MIN_TYPO_CHARS, NameKind, Patient, PatientFields, PatientInput, Phone, fold, name_match,
+    parse_date_of_birth, typo_match, typo_probe,
 };
 use kerato_store::patients::{self as store, ExactField, NameHit, WordMatch};
 
-use crate::authz::{Act, Caller};
+use crate::authz::{Act, Caller, Guarded};
 use crate::{App, AppError};
 
 /// Most results one search returns.
@@ -67,7 +67,7 @@ fn summary(p: &Patient) -> String {
 impl App {
     /// Today's date for date-of-birth checks. UTC is at most a day ahead
     /// of any US practice, so a baby born today is never refused.
-    fn today(&self) -> Date {
+    pub(crate) fn today(&self) -> Date {
         self.now()
             .to_jiff()
             .to_zoned_datetime(jiff::tz::TimeZone::UTC)
@@ -113,11 +113,36 @@ impl App {
                 )));
             }
         }
+        let patient = match self.new_chart_in(&mut tx, caller, fields).await? {
+            Guarded::Allowed(p) => p,
+            Guarded::Denied(act, why) => {
+                drop(tx);
+                return Err(self.record_denial(caller, &act, why).await?);
+            }
+        };
+        store::insert_patient(&mut tx, &patient).await?;
+        tx.commit().await?;
+        Ok(patient)
+    }
+
+    /// A new chart of the caller's practice from validated demographics,
+    /// with its MRN taken and its creation audited in `tx`, exactly as
+    /// registration does; the caller writes it, alone with
+    /// `insert_patient` or with others by `insert_patients`, which write
+    /// the same rows. A denial has written nothing, and the caller records
+    /// it once `tx` is gone.
+    pub(crate) async fn new_chart_in(
+        &self,
+        tx: &mut kerato_store::Tx,
+        caller: &Caller,
+        fields: PatientFields,
+    ) -> Result<Guarded<Patient>, AppError> {
+        let org = caller.actor.organisation_id;
         let now = self.now();
         let patient = Patient {
             id: PatientId::new(now, self.random_id_bits()),
             organisation_id: org,
-            mrn: store::next_mrn(&mut tx, org).await?,
+            mrn: store::next_mrn(tx, org).await?,
             fields,
             merged_into: None,
             version: 1,
@@ -128,10 +153,10 @@ impl App {
             .id(patient.id)
             .new_value(&patient.fields);
         act.patient_id = Some(patient.id.to_string());
-        let mut tx = self.guard(tx, caller, act).await?;
-        store::insert_patient(&mut tx, &patient).await?;
-        tx.commit().await?;
-        Ok(patient)
+        Ok(match self.guard_in(tx, caller, &act).await? {
+            None => Guarded::Allowed(patient),
+            Some(why) => Guarded::Denied(act, why),
+        })
     }
 
     /// A chart's demographics; the read is audited.

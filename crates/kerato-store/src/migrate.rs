@@ -155,6 +155,12 @@ pub const MIGRATIONS: &[Migration] = &[
             postgres: include_str!("../migrations/0021_audit_pseudonymise.postgres.sql"),
         }),
     },
+    Migration {
+        version: 24,
+        name: "imports",
+        sql: include_str!("../migrations/0024_imports.sql"),
+        dialect: None,
+    },
 ];
 
 /// The clinic's schema on a [`Store`]: what `kerato init`, `serve` and

@@ -145,7 +145,7 @@ pub async fn next_mrn(tx: &mut Tx, org: OrganisationId) -> Result<String, StoreE
 /// of `cols` parameters each. The SQL built in this module from such lists
 /// holds only placeholders and fixed text; every value is bound, which is
 /// why those texts may be passed as `AssertSqlSafe`.
-fn values_list(rows: usize, cols: usize) -> String {
+pub(crate) fn values_list(rows: usize, cols: usize) -> String {
     let mut out = String::with_capacity(rows * cols * 5);
     for r in 0..rows {
         out.push_str(if r == 0 { "(" } else { ", (" });
@@ -165,7 +165,7 @@ fn values_list(rows: usize, cols: usize) -> String {
 /// `$n` up among those already seen while it parses, so a statement's
 /// preparation grows with the square of its parameters; most of what a
 /// multi-row insert saves is saved well before that matters.
-fn rows_per_insert(cols: usize) -> usize {
+pub(crate) fn rows_per_insert(cols: usize) -> usize {
     2_000 / cols
 }
 
