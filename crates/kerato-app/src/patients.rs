@@ -113,7 +113,8 @@ impl App {
                 )));
             }
         }
-        let patient = match self.new_chart_in(&mut tx, caller, fields).await? {
+        let mrn = store::next_mrn(&mut tx, org).await?;
+        let patient = match self.new_chart_in(&mut tx, caller, fields, mrn).await? {
             Guarded::Allowed(p) => p,
             Guarded::Denied(act, why) => {
                 drop(tx);
@@ -125,8 +126,8 @@ impl App {
         Ok(patient)
     }
 
-    /// A new chart of the caller's practice from validated demographics,
-    /// with its MRN taken and its creation audited in `tx`, exactly as
+    /// A new chart of the caller's practice from validated demographics
+    /// and an MRN taken for it, its creation audited in `tx`, exactly as
     /// registration does; the caller writes it, alone with
     /// `insert_patient` or with others by `insert_patients`, which write
     /// the same rows. A denial has written nothing, and the caller records
@@ -136,13 +137,14 @@ impl App {
         tx: &mut kerato_store::Tx,
         caller: &Caller,
         fields: PatientFields,
+        mrn: String,
     ) -> Result<Guarded<Patient>, AppError> {
         let org = caller.actor.organisation_id;
         let now = self.now();
         let patient = Patient {
             id: PatientId::new(now, self.random_id_bits()),
             organisation_id: org,
-            mrn: store::next_mrn(tx, org).await?,
+            mrn,
             fields,
             merged_into: None,
             version: 1,

@@ -67,7 +67,8 @@ struct Taken {
 
 impl Taken {
     /// The first earlier row of this provider overlapping `[from, until)`.
-    fn clash(&self, provider: ProviderId, from: i64, until: i64) -> Option<u64> {
+    fn clash(&self, provider: ProviderId, from: Timestamp, until: Timestamp) -> Option<u64> {
+        let (from, until) = (from.as_micros(), until.as_micros());
         let starts = self.by_provider.get(&provider)?;
         starts
             .range((from - MAX_MINUTES * MINUTE, 0)..(until, 0))
@@ -75,18 +76,43 @@ impl Taken {
             .map(|((_, row), _)| *row)
     }
 
-    fn take(&mut self, provider: ProviderId, from: i64, until: i64, row: u64) {
+    fn take(&mut self, provider: ProviderId, from: Timestamp, until: Timestamp, row: u64) {
         self.by_provider
             .entry(provider)
             .or_default()
-            .insert((from, row), until);
+            .insert((from.as_micros(), row), until.as_micros());
     }
 }
 
-/// An appointment row checked against the practice and ready to write.
-struct Placed {
+/// An appointment row checked against the practice, to be checked for
+/// clashes and written.
+struct Resolved<'s> {
     row: AppointmentRow,
     cancel_reason: Option<String>,
+    holds_slot: bool,
+    location: &'s Location,
+    provider_name: &'s str,
+}
+
+/// The live appointments Kerato already has for the providers of a batch's
+/// rows, over the span of those rows, asked for once per provider.
+async fn booked_around(
+    tx: &mut Tx,
+    rows: &[(&MappedRow, Resolved<'_>)],
+) -> Result<HashMap<ProviderId, Vec<(Timestamp, Timestamp)>>, AppError> {
+    let mut spans: HashMap<ProviderId, (Timestamp, Timestamp)> = HashMap::new();
+    for (_, r) in rows.iter().filter(|(_, r)| r.holds_slot) {
+        let span = spans
+            .entry(r.row.provider_id)
+            .or_insert((r.row.starts_at, r.row.ends_at));
+        span.0 = span.0.min(r.row.starts_at);
+        span.1 = span.1.max(r.row.ends_at);
+    }
+    let mut out = HashMap::new();
+    for (provider, (from, until)) in spans {
+        out.insert(provider, store::busy(tx, provider, from, until).await?);
+    }
+    Ok(out)
 }
 
 fn local(t: Timestamp, loc: &Location) -> String {
@@ -140,27 +166,62 @@ impl App {
                 })
                 .collect();
             let patients = ledger::patients_by_key(&mut tx, org, &source, &patient_keys).await?;
-            let mut placed = Vec::new();
-            let mut remembered = Vec::new();
+            let mut resolved = Vec::new();
             for (row, draft) in drafts {
-                let p = match self
-                    .place(&mut tx, run, &setup, &patients, row, &draft, &mut taken)
+                match self
+                    .resolve(&mut tx, run, &setup, &patients, &draft)
                     .await?
                 {
-                    Ok(p) => p,
-                    Err(e) => {
-                        run.report.refused.extend(row.issues(&e));
-                        continue;
+                    Ok(r) => resolved.push((row, r)),
+                    Err(e) => run.report.refused.extend(row.issues(&e)),
+                }
+            }
+            let booked = booked_around(&mut tx, &resolved).await?;
+            let mut placed = Vec::new();
+            let mut remembered = Vec::new();
+            for (row, mut r) in resolved {
+                if r.holds_slot {
+                    let (from, until) = (r.row.starts_at, r.row.ends_at);
+                    let clash = match taken.clash(r.row.provider_id, from, until) {
+                        Some(earlier) => Some(format!("row {earlier} of this file")),
+                        None => booked
+                            .get(&r.row.provider_id)
+                            .into_iter()
+                            .flatten()
+                            .find(|(s, e)| *s < until && *e > from)
+                            .map(|(s, e)| {
+                                format!(
+                                    "an appointment in Kerato from {} to {}",
+                                    local(*s, r.location),
+                                    local(*e, r.location)
+                                )
+                            }),
+                    };
+                    if let Some(clash) = clash {
+                        match run.mapping().double_booking {
+                            DoubleBooking::Refuse => {
+                                run.report.refused.push(row.issue(
+                                    "start_time",
+                                    format!(
+                                        "{} is already booked then ({clash}); the import does not double-book: remove one of the two, or set double_booking = \"overbook\" in the mapping to import it as a double booking",
+                                        r.provider_name
+                                    ),
+                                ));
+                                continue;
+                            }
+                            DoubleBooking::Overbook => r.row.overbooked = true,
+                        }
                     }
-                };
+                    taken.take(r.row.provider_id, from, until, row.number);
+                }
                 run.report.created += 1;
-                if p.row.overbooked {
+                if r.row.overbooked {
                     run.report.overbooked.push(row.number);
                 }
                 if run.dry_run {
                     continue;
                 }
-                let act = import_act(&p.row, &source);
+                let act = import_act(&r.row, &source);
                 if let Some(why) = self.guard_in(&mut tx, run.caller, &act).await? {
                     drop(tx);
                     return Err(self.record_denial(run.caller, &act, why).await?);
@@ -170,12 +231,12 @@ impl App {
                     record_kind: record,
                     source: source.clone(),
                     source_key: row.key.clone(),
-                    record_id: p.row.id.to_string(),
-                    patient_id: p.row.patient_id,
-                    imported_at: p.row.created_at,
+                    record_id: r.row.id.to_string(),
+                    patient_id: r.row.patient_id,
+                    imported_at: r.row.created_at,
                     imported_by: run.caller.actor.user_id,
                 });
-                placed.push((p.row, p.cancel_reason));
+                placed.push((r.row, r.cancel_reason));
             }
             if !run.dry_run {
                 ledger::insert_appointments(&mut tx, &placed).await?;
@@ -188,19 +249,16 @@ impl App {
     }
 
     /// Checks one drafted appointment against the practice: its patient,
-    /// provider, location and visit type by name, its local times in the
-    /// location's zone, and the provider's other appointments then.
-    #[allow(clippy::too_many_arguments)]
-    async fn place(
+    /// provider, location and visit type by name, and its local times in
+    /// the location's zone. Clashes are checked with the batch's others.
+    async fn resolve<'s>(
         &self,
         tx: &mut Tx,
         run: &Run<'_>,
-        setup: &SetUp,
+        setup: &'s SetUp,
         patients: &HashMap<String, PatientId>,
-        row: &MappedRow,
         d: &AppointmentDraft,
-        taken: &mut Taken,
-    ) -> Result<Result<Placed, ValidationErrors>, AppError> {
+    ) -> Result<Result<Resolved<'s>, ValidationErrors>, AppError> {
         let mapping = run.mapping();
         let org = run.caller.actor.organisation_id;
         let mut e = ValidationErrors::new();
@@ -316,41 +374,8 @@ impl App {
             );
             return Ok(Err(e));
         }
-        let mut overbooked = false;
-        if holds_slot(d.status) {
-            let (from, until) = (starts_at.as_micros(), ends_at.as_micros());
-            let clash = match taken.clash(provider.id, from, until) {
-                Some(earlier) => Some(format!("row {earlier} of this file")),
-                None => store::busy(tx, provider.id, starts_at, ends_at)
-                    .await?
-                    .first()
-                    .map(|(s, end)| {
-                        format!(
-                            "an appointment in Kerato from {} to {}",
-                            local(*s, location),
-                            local(*end, location)
-                        )
-                    }),
-            };
-            if let Some(clash) = clash {
-                match mapping.double_booking {
-                    DoubleBooking::Refuse => {
-                        e.add(
-                            "start_time",
-                            format!(
-                                "{} is already booked then ({clash}); the import does not double-book: remove one of the two, or set double_booking = \"overbook\" in the mapping to import it as a double booking",
-                                provider.name
-                            ),
-                        );
-                        return Ok(Err(e));
-                    }
-                    DoubleBooking::Overbook => overbooked = true,
-                }
-            }
-            taken.take(provider.id, from, until, row.number);
-        }
         let now = self.now();
-        Ok(Ok(Placed {
+        Ok(Ok(Resolved {
             row: AppointmentRow {
                 id: AppointmentId::new(now, self.random_id_bits()),
                 organisation_id: org,
@@ -361,12 +386,15 @@ impl App {
                 starts_at,
                 ends_at,
                 status: d.status.as_str().into(),
-                overbooked,
+                overbooked: false,
                 version: 1,
                 created_at: now,
                 series_id: None,
             },
             cancel_reason: d.cancel_reason.clone(),
+            holds_slot: holds_slot(d.status),
+            location,
+            provider_name: &provider.name,
         }))
     }
 }

@@ -25,7 +25,10 @@ const KEPT_PER_PRACTICE: usize = 10;
 /// Where a job stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ImportJobState {
-    Running { done: u64, total: u64 },
+    Running {
+        done: u64,
+        total: u64,
+    },
     Finished(Box<ImportReport>),
     /// It stopped; the sentence says why and what to do.
     Failed(String),
@@ -85,9 +88,8 @@ impl Entry {
                 total: self.counter.total.load(Ordering::Relaxed),
             };
         }
-        job.can_run = job.dry_run
-            && self.input.is_some()
-            && matches!(job.state, ImportJobState::Finished(_));
+        job.can_run =
+            job.dry_run && self.input.is_some() && matches!(job.state, ImportJobState::Finished(_));
         job
     }
 }
@@ -123,7 +125,8 @@ impl App {
     ) -> Result<ImportJob, AppError> {
         self.require(caller, Resource::Organisation, Action::Update, None)
             .await?;
-        let table = read_table(&file).map_err(|e| ValidationErrors::single("file", e.to_string()))?;
+        let table =
+            read_table(&file).map_err(|e| ValidationErrors::single("file", e.to_string()))?;
         mapping.bind(&table.header).map_err(mapping_errors)?;
         drop(table);
         Ok(self.spawn_import(caller, Arc::new(Input { mapping, file }), dry_run))
@@ -214,7 +217,11 @@ impl App {
     }
 
     /// One of the practice's import jobs.
-    pub async fn import_job(&self, caller: &Caller, id: ImportJobId) -> Result<ImportJob, AppError> {
+    pub async fn import_job(
+        &self,
+        caller: &Caller,
+        id: ImportJobId,
+    ) -> Result<ImportJob, AppError> {
         self.require(caller, Resource::Organisation, Action::Update, None)
             .await?;
         let org = caller.actor.organisation_id;

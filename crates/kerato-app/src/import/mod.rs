@@ -22,7 +22,7 @@ pub use jobs::{ImportJob, ImportJobState, ImportJobs};
 use kerato_domain::ValidationErrors;
 use kerato_domain::identity::{Action, Resource, Role, Target};
 use kerato_domain::import::{
-    ImportKind, ImportReport, Mapping, MappingError, MappedRow, RowIssue, RowRead, SourceRow,
+    ImportKind, ImportReport, MappedRow, Mapping, MappingError, RowIssue, RowRead, SourceRow,
     read_table,
 };
 use kerato_store::Tx;
@@ -122,7 +122,10 @@ impl App {
             dry_run: req.dry_run,
         };
         match req.mapping.kind {
-            ImportKind::Patients => self.import_patients(&mut run, &table.rows, progress).await?,
+            ImportKind::Patients => {
+                self.import_patients(&mut run, &table.rows, progress)
+                    .await?
+            }
             ImportKind::Appointments => {
                 self.import_appointments(&mut run, &table.rows, progress)
                     .await?

@@ -26,7 +26,7 @@ impl App {
         let record = ImportKind::Patients.record();
         // The people this run has taken in so far, to find a person the
         // file lists twice under different IDs.
-        let mut people: HashMap<PersonKey, Vec<(u64, PatientFields)>> = HashMap::new();
+        let mut taken: HashMap<PersonKey, Vec<(u64, PatientFields)>> = HashMap::new();
         let mut keys: HashMap<String, u64> = HashMap::new();
         for batch in rows.chunks(BATCH_ROWS) {
             let mut tx = self.batch_tx(run.dry_run).await?;
@@ -35,45 +35,46 @@ impl App {
             let done =
                 ledger::already_imported(&mut tx, org, record, &run.mapping().source, &wanted)
                     .await?;
-            let mut charts = Vec::new();
-            let mut remembered = Vec::new();
+            let mut valid = Vec::new();
             for row in &mapped {
                 if done.contains_key(&row.key) {
                     run.report.already_imported += 1;
-                    continue;
-                }
-                if run.repeated_key(&mut keys, row) {
-                    continue;
-                }
-                let fields = match patient_fields(row, run.mapping(), today) {
-                    Ok(f) => f,
-                    Err(e) => {
-                        run.report.refused.extend(row.issues(&e));
-                        continue;
+                } else if !run.repeated_key(&mut keys, row) {
+                    match patient_fields(row, run.mapping(), today) {
+                        Ok(f) => valid.push((row, f)),
+                        Err(e) => run.report.refused.extend(row.issues(&e)),
                     }
-                };
+                }
+            }
+            // The registry's charts that any of the batch's people may be,
+            // asked for at once.
+            let people: Vec<(&str, &str, jiff::civil::Date)> = valid
+                .iter()
+                .map(|(_, f)| {
+                    (
+                        f.legal_last_name.as_str(),
+                        f.legal_first_name.as_str(),
+                        f.date_of_birth,
+                    )
+                })
+                .collect();
+            let registered = store::same_names_and_births(&mut tx, org, &people).await?;
+            let mut accepted = Vec::new();
+            for (row, fields) in valid {
                 let key = person_key(&fields);
-                let mut matches: Vec<String> = people
+                let matches: Vec<String> = taken
                     .get(&key)
                     .into_iter()
                     .flatten()
                     .filter(|(_, earlier)| same_person(&fields, earlier))
                     .map(|(n, _)| format!("row {n}"))
+                    .chain(
+                        registered
+                            .iter()
+                            .filter(|p| same_person(&fields, &p.fields))
+                            .map(|p| format!("MRN {}", p.mrn)),
+                    )
                     .collect();
-                let registered = store::same_name_and_birth(
-                    &mut tx,
-                    org,
-                    &fields.legal_last_name,
-                    &fields.legal_first_name,
-                    fields.date_of_birth,
-                )
-                .await?;
-                matches.extend(
-                    registered
-                        .iter()
-                        .filter(|p| same_person(&fields, &p.fields))
-                        .map(|p| format!("MRN {}", p.mrn)),
-                );
                 if !matches.is_empty() {
                     run.report.duplicates.push(DuplicateRow {
                         row: row.number,
@@ -81,41 +82,59 @@ impl App {
                     });
                     continue;
                 }
-                people
+                taken
                     .entry(key)
                     .or_default()
                     .push((row.number, fields.clone()));
                 run.report.created += 1;
-                if run.dry_run {
-                    continue;
-                }
-                match self.new_chart_in(&mut tx, run.caller, fields).await? {
-                    Guarded::Allowed(chart) => {
-                        remembered.push(LedgerRow {
-                            organisation_id: org,
-                            record_kind: record,
-                            source: run.mapping().source.clone(),
-                            source_key: row.key.clone(),
-                            record_id: chart.id.to_string(),
-                            patient_id: chart.id,
-                            imported_at: chart.created_at,
-                            imported_by: run.caller.actor.user_id,
-                        });
-                        charts.push(chart);
-                    }
-                    Guarded::Denied(act, why) => {
-                        drop(tx);
-                        return Err(self.record_denial(run.caller, &act, why).await?);
-                    }
-                }
+                accepted.push((row, fields));
             }
             if !run.dry_run {
-                store::insert_patients(&mut tx, &charts).await?;
-                ledger::remember(&mut tx, &remembered).await?;
+                if let Guarded::Denied(act, why) = self.write_charts(&mut tx, run, accepted).await?
+                {
+                    drop(tx);
+                    return Err(self.record_denial(run.caller, &act, why).await?);
+                }
                 tx.commit().await?;
             }
             progress.advance(batch.len() as u64);
         }
         Ok(())
+    }
+
+    /// Writes a batch's new charts as registration writes them, each with
+    /// its MRN and audit event, and remembers the rows they came from. A
+    /// denial stops it; the caller records that once `tx` is gone.
+    async fn write_charts(
+        &self,
+        tx: &mut kerato_store::Tx,
+        run: &Run<'_>,
+        accepted: Vec<(&kerato_domain::import::MappedRow, PatientFields)>,
+    ) -> Result<Guarded<()>, AppError> {
+        let org = run.caller.actor.organisation_id;
+        let mrns = store::take_mrns(tx, org, accepted.len()).await?;
+        let mut charts = Vec::with_capacity(accepted.len());
+        let mut remembered = Vec::with_capacity(accepted.len());
+        for ((row, fields), mrn) in accepted.into_iter().zip(mrns) {
+            match self.new_chart_in(tx, run.caller, fields, mrn).await? {
+                Guarded::Allowed(chart) => {
+                    remembered.push(LedgerRow {
+                        organisation_id: org,
+                        record_kind: ImportKind::Patients.record(),
+                        source: run.mapping().source.clone(),
+                        source_key: row.key.clone(),
+                        record_id: chart.id.to_string(),
+                        patient_id: chart.id,
+                        imported_at: chart.created_at,
+                        imported_by: run.caller.actor.user_id,
+                    });
+                    charts.push(chart);
+                }
+                Guarded::Denied(act, why) => return Ok(Guarded::Denied(act, why)),
+            }
+        }
+        store::insert_patients(tx, &charts).await?;
+        ledger::remember(tx, &remembered).await?;
+        Ok(Guarded::Allowed(()))
     }
 }

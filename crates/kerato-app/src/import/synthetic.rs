@@ -11,8 +11,22 @@ const FIRST: [&str; 16] = [
     "Kenji", "Priya", "Omar", "Ingrid", "Jose",
 ];
 const LAST: [&str; 16] = [
-    "Smith", "Garcia", "Nguyen", "Johnson", "Muller", "Obrien", "Kowalski", "Patel", "Kim",
-    "Okafor", "Rossi", "Haddad", "Johansson", "Martinez", "Brown", "Lee",
+    "Smith",
+    "Garcia",
+    "Nguyen",
+    "Johnson",
+    "Muller",
+    "Obrien",
+    "Kowalski",
+    "Patel",
+    "Kim",
+    "Okafor",
+    "Rossi",
+    "Haddad",
+    "Johansson",
+    "Martinez",
+    "Brown",
+    "Lee",
 ];
 
 /// `n` written in letters (`Ba`, `Bb`, …), so that a name can carry a

@@ -7,6 +7,7 @@ mod biopsies;
 mod eye;
 mod front_desk;
 mod identity;
+mod import;
 mod lesions;
 mod patient_data;
 mod patients;
