@@ -1,5 +1,6 @@
 //! `kerato bench store`: how fast the store commits and reads on this
-//! machine, for SQLCipher, plain SQLite and PostgreSQL.
+//! machine, for SQLCipher, plain SQLite and PostgreSQL; and the other
+//! benchmarks' shared set-up.
 
 use std::time::Instant;
 
@@ -96,6 +97,24 @@ async fn temp_sqlite(encrypted: bool) -> Result<(Store, std::path::PathBuf)> {
     Ok((store, dir))
 }
 
+/// A fresh database for a benchmark: a new database on the PostgreSQL
+/// server at `pg_url`, or an encrypted SQLite file in a temporary
+/// directory (returned, for the caller to remove).
+pub(crate) async fn bench_store(
+    pg_url: Option<&str>,
+) -> Result<(Store, Option<std::path::PathBuf>)> {
+    Ok(match pg_url {
+        Some(url) => (
+            Store::open_postgres(&create_pg_database(url).await?, 8).await?,
+            None,
+        ),
+        None => {
+            let (s, d) = temp_sqlite(true).await?;
+            (s, Some(d))
+        }
+    })
+}
+
 async fn sqlite(rows: u32, encrypted: bool) -> Result<Rates> {
     let (store, dir) = temp_sqlite(encrypted).await?;
     let rates = measure(&store, rows).await;
@@ -180,16 +199,7 @@ fn median_ms(mut samples: Vec<f64>) -> f64 {
 /// report answers over a large trail.
 pub async fn audit(events: u32, writes: u32, pg_url: Option<&str>) -> Result<()> {
     let now = Timestamp::from_micros(1_780_000_000_000_000);
-    let (store, dir) = match pg_url {
-        Some(url) => (
-            Store::open_postgres(&create_pg_database(url).await?, 4).await?,
-            None,
-        ),
-        None => {
-            let (s, d) = temp_sqlite(true).await?;
-            (s, Some(d))
-        }
-    };
+    let (store, dir) = bench_store(pg_url).await?;
     println!(
         "kerato bench audit on {}: {writes} writes each way, report over {events} events",
         store.backend().name()
@@ -333,16 +343,7 @@ pub async fn front_desk(patients: u32, providers: u32, pg_url: Option<&str>) -> 
     use kerato_store::scheduling::AppointmentRow;
     use std::sync::Arc;
 
-    let (store, dir) = match pg_url {
-        Some(url) => (
-            Store::open_postgres(&create_pg_database(url).await?, 8).await?,
-            None,
-        ),
-        None => {
-            let (s, d) = temp_sqlite(true).await?;
-            (s, Some(d))
-        }
-    };
+    let (store, dir) = bench_store(pg_url).await?;
     println!(
         "kerato bench front-desk on {}: {patients} patients, {providers} providers, a year of appointments",
         store.backend().name()

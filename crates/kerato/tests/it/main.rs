@@ -10,6 +10,7 @@ mod cli;
 mod config;
 mod crash;
 mod demo;
+mod import;
 mod phi;
 mod site_browser;
 mod support;
