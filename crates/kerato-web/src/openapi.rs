@@ -5,7 +5,7 @@ use kerato_domain::FieldError;
 use utoipa::OpenApi;
 
 use crate::error::Problem;
-use crate::{patients, scheduling, tenancy};
+use crate::{import, patients, scheduling, tenancy};
 
 #[derive(Debug, OpenApi)]
 #[openapi(
@@ -24,6 +24,8 @@ use crate::{patients, scheduling, tenancy};
         scheduling::book,
         scheduling::api_status,
         scheduling::api_next_available,
+        import::api_start,
+        import::api_job,
     ),
     components(schemas(Problem, FieldError, tenancy::LocationView, tenancy::LocationBody,
         tenancy::OrganisationView, tenancy::OrganisationBody, patients::PatientView,
@@ -31,10 +33,13 @@ use crate::{patients, scheduling, tenancy};
         kerato_domain::patients::PatientInput, scheduling::AppointmentView,
         kerato_app::scheduling::BookingRequest, kerato_domain::scheduling::RepeatedHour,
         scheduling::StatusBody, scheduling::NextAvailableBody, scheduling::NextAvailableView,
-        kerato_domain::scheduling::VisitStatus)),
+        kerato_domain::scheduling::VisitStatus, import::ImportBody, import::ImportJobView,
+        kerato_domain::import::ImportReport, kerato_domain::import::RowIssue,
+        kerato_domain::import::DuplicateRow, kerato_domain::import::SkippedRows)),
     tags((name = "tenancy", description = "The organisation and its locations"),
         (name = "patients", description = "The patient registry"),
-        (name = "scheduling", description = "Appointments"))
+        (name = "scheduling", description = "Appointments"),
+        (name = "imports", description = "Imports from another system's CSV export (administrators)"))
 )]
 pub struct ApiDoc;
 

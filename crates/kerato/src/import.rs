@@ -74,22 +74,8 @@ fn mapping(kind: ImportKind, preset: Option<PresetArg>, file: Option<&Path>) -> 
                 .with_context(|| format!("reading the mapping file {}", f.display()))
         })
         .transpose()?;
-    let mapping = match (preset, text) {
-        (None, Some(text)) => Mapping::parse(&text),
-        (preset, text) => Mapping::preset(
-            preset.map_or(Preset::Generic, Preset::from),
-            kind,
-            text.as_deref(),
-        ),
-    };
-    let mapping = mapping.map_err(|e| anyhow::anyhow!("the mapping: {e}"))?;
-    if mapping.kind != kind {
-        bail!(
-            "the mapping is for {} but this command imports {kind}",
-            mapping.kind
-        );
-    }
-    Ok(mapping)
+    Mapping::choose(kind, preset.map(Preset::from), text.as_deref())
+        .map_err(|e| anyhow::anyhow!("the mapping: {e}"))
 }
 
 /// The progress bar on standard error (drawn only on a terminal).

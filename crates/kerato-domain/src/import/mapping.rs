@@ -283,6 +283,27 @@ impl Mapping {
         Self::check(file, Some(kind))
     }
 
+    /// The mapping an import asks for: a preset (generic when none is
+    /// named and no file is given), a practice's file laid over it, or the
+    /// file alone; in every case one for `kind`.
+    pub fn choose(
+        kind: ImportKind,
+        preset: Option<Preset>,
+        file: Option<&str>,
+    ) -> Result<Self, MappingError> {
+        let mapping = match (preset, file) {
+            (None, Some(text)) => Self::parse(text)?,
+            (preset, file) => Self::preset(preset.unwrap_or(Preset::Generic), kind, file)?,
+        };
+        if mapping.kind != kind {
+            return Err(MappingError::one(format!(
+                "kind: the mapping is for {} but {kind} are being imported; use a mapping for {kind}",
+                mapping.kind
+            )));
+        }
+        Ok(mapping)
+    }
+
     /// Checks a whole mapping and reports every problem at once.
     fn check(file: MappingFile, expected: Option<ImportKind>) -> Result<Self, MappingError> {
         let mut problems = Vec::new();

@@ -294,6 +294,9 @@ async fn what_cannot_be_imported_is_refused_with_the_reason() {
         "--mapping",
         write(&dir, "p.toml", "kind = \"patients\"\nsource = \"x\"\n[columns]\nlegal_first_name = \"a\"\nlegal_last_name = \"b\"\ndate_of_birth = \"c\"\n").to_str().unwrap(),
     ]);
-    assert!(!ok && err.contains("the mapping is for patients"), "{err}");
+    assert!(
+        !ok && err.contains("the mapping is for patients but appointments"),
+        "{err}"
+    );
     let _ = std::fs::remove_dir_all(dir);
 }
