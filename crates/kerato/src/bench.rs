@@ -332,6 +332,42 @@ fn percentile(samples: &mut [f64], p: f64) -> f64 {
     samples[i.min(samples.len() - 1)]
 }
 
+/// A practice for a benchmark, set up through the application as a new
+/// one is: its administrator, as a caller, and one location in Chicago.
+pub(crate) async fn bench_practice(
+    app: &kerato_app::App,
+) -> Result<(kerato_app::Caller, Location)> {
+    let fail = |e: kerato_app::AppError| anyhow::anyhow!("{e}");
+    let (_, admin) = app
+        .bootstrap(
+            "Bench practice",
+            OrganisationKind::Practice,
+            "bench@bench.example",
+            "Bench Admin",
+            "a long passphrase for measuring",
+        )
+        .await
+        .map_err(fail)?;
+    let caller = app.unsafe_caller_for(admin.id).await.map_err(fail)?;
+    let loc = app
+        .create_location(
+            &caller,
+            &LocationInput {
+                name: "Main".into(),
+                time_zone: "America/Chicago".into(),
+                address_line1: "1 Main St".into(),
+                address_line2: None,
+                city: "Springfield".into(),
+                state: "IL".into(),
+                zip: "62701".into(),
+                specialties: vec!["eye_care".into(), "dermatology".into()],
+            },
+        )
+        .await
+        .map_err(fail)?;
+    Ok((caller, loc))
+}
+
 /// `kerato bench front-desk`: a registry of `patients` and a year of
 /// weekday appointments for `providers`, filled in bulk through the store
 /// (the fill is set-up, not what is measured); then patient search, the day
@@ -352,36 +388,7 @@ pub async fn front_desk(patients: u32, providers: u32, pg_url: Option<&str>) -> 
     let now = kerato_domain::time::Clock::now(clock.as_ref());
     store.migrate(now).await?;
     let app = App::new(store.clone(), clock);
-    let (org, admin) = app
-        .bootstrap(
-            "Bench practice",
-            OrganisationKind::Practice,
-            "bench@bench.example",
-            "Bench Admin",
-            "a long passphrase for measuring",
-        )
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let caller = app
-        .unsafe_caller_for(admin.id)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let loc = app
-        .create_location(
-            &caller,
-            &LocationInput {
-                name: "Main".into(),
-                time_zone: "America/Chicago".into(),
-                address_line1: "1 Main St".into(),
-                address_line2: None,
-                city: "Springfield".into(),
-                state: "IL".into(),
-                zip: "62701".into(),
-                specialties: vec!["eye_care".into(), "dermatology".into()],
-            },
-        )
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let (caller, loc) = bench_practice(&app).await?;
     let kind = app
         .create_appointment_type(&caller, "Visit", 30)
         .await
@@ -413,28 +420,7 @@ pub async fn front_desk(patients: u32, providers: u32, pg_url: Option<&str>) -> 
         provider_ids.push(pr.id);
     }
 
-    const FIRST: [&str; 16] = [
-        "Ava", "Liam", "Sofia", "Noah", "Mia", "Mateo", "Chloe", "Ethan", "Zoe", "Lucas", "Amara",
-        "Kenji", "Priya", "Omar", "Ingrid", "Jose",
-    ];
-    const LAST: [&str; 16] = [
-        "Smith",
-        "Garcia",
-        "Nguyen",
-        "Johnson",
-        "Muller",
-        "Obrien",
-        "Kowalski",
-        "Patel",
-        "Kim",
-        "Okafor",
-        "Rossi",
-        "Haddad",
-        "Johansson",
-        "Martinez",
-        "Brown",
-        "Lee",
-    ];
+    use kerato_app::import::synthetic::{FIRST_NAMES as FIRST, LAST_NAMES as LAST};
     // Distinct-looking surnames: a base name plus a number-derived suffix,
     // so prefixes fan out the way a real registry's do.
     let surname = |i: u32| {
@@ -472,7 +458,7 @@ pub async fn front_desk(patients: u32, providers: u32, pg_url: Option<&str>) -> 
                     now.plus_micros(i64::from(i)),
                     rand::random(),
                 ),
-                organisation_id: org.id,
+                organisation_id: caller.actor.organisation_id,
                 mrn: format!("{:07}", i + 1),
                 fields,
                 merged_into: None,
@@ -521,7 +507,7 @@ pub async fn front_desk(patients: u32, providers: u32, pg_url: Option<&str>) -> 
                 .plus_micros(slot * 30 * 60_000_000);
                 let a = AppointmentRow {
                     id: kerato_domain::ids::AppointmentId::new(now, rand::random()),
-                    organisation_id: org.id,
+                    organisation_id: caller.actor.organisation_id,
                     location_id: loc.id,
                     provider_id: *provider,
                     patient_id: patient_ids[((count as usize) * 7919 + pi) % patient_ids.len()],

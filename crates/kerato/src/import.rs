@@ -14,7 +14,6 @@ use kerato_app::clock::SystemClock;
 use kerato_app::import::synthetic::{self, Book};
 use kerato_app::import::{ImportRequest, Progress};
 use kerato_domain::import::{ImportKind, ImportReport, Mapping, Preset};
-use kerato_domain::tenancy::{LocationInput, OrganisationKind};
 use kerato_store::{ClinicSchema, OpenMode, Store};
 
 use crate::cli::DataArgs;
@@ -275,33 +274,7 @@ pub async fn bench(patients: u32, pg_url: Option<&str>) -> Result<()> {
         .await?;
     let app = App::new(store.clone(), clock);
     let fail = |e: kerato_app::AppError| anyhow::anyhow!("{e}");
-    let (_, admin) = app
-        .bootstrap(
-            "Bench practice",
-            OrganisationKind::Practice,
-            "bench@bench.example",
-            "Bench Admin",
-            "a long passphrase for measuring",
-        )
-        .await
-        .map_err(fail)?;
-    let caller = app.unsafe_caller_for(admin.id).await.map_err(fail)?;
-    let loc = app
-        .create_location(
-            &caller,
-            &LocationInput {
-                name: "Main Street".into(),
-                time_zone: "America/Chicago".into(),
-                address_line1: "1 Main St".into(),
-                address_line2: None,
-                city: "Springfield".into(),
-                state: "IL".into(),
-                zip: "62701".into(),
-                specialties: vec!["eye_care".into(), "dermatology".into()],
-            },
-        )
-        .await
-        .map_err(fail)?;
+    let (caller, loc) = crate::bench::bench_practice(&app).await?;
     let mut providers = Vec::new();
     for i in 1..=8 {
         let name = format!("Dr. Bench {i}");
@@ -315,7 +288,7 @@ pub async fn bench(patients: u32, pg_url: Option<&str>) -> Result<()> {
         .map_err(fail)?;
     let book = Book {
         providers,
-        location: "Main Street".into(),
+        location: loc.name.clone(),
         visit_type: "Office visit".into(),
         first_day: jiff::civil::Date::constant(2026, 1, 5),
     };

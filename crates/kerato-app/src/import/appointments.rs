@@ -27,7 +27,7 @@ use kerato_store::import::{self as ledger, LedgerRow};
 use kerato_store::patients::{self as patient_store, ExactField};
 use kerato_store::scheduling::{self as store, AppointmentRow, AppointmentTypeRow, ProviderRow};
 
-use super::{BATCH_ROWS, Progress, Run, mapped_rows};
+use super::{BATCH_ROWS, Progress, Run};
 use crate::authz::Act;
 use crate::{App, AppError};
 
@@ -142,20 +142,13 @@ impl App {
         let mut taken = Taken::default();
         let mut keys: HashMap<String, u64> = HashMap::new();
         for batch in rows.chunks(BATCH_ROWS) {
-            let mut tx = self.batch_tx(run.dry_run).await?;
-            let mapped = mapped_rows(run.binding, batch, run.report);
+            let (mut tx, rows) = self.open_batch(run, batch, &mut keys).await?;
             let source = run.mapping().source.clone();
-            let wanted: Vec<&str> = mapped.iter().map(|m| m.key.as_str()).collect();
-            let done = ledger::already_imported(&mut tx, org, record, &source, &wanted).await?;
             let mut drafts = Vec::new();
-            for row in &mapped {
-                if done.contains_key(&row.key) {
-                    run.report.already_imported += 1;
-                } else if !run.repeated_key(&mut keys, row) {
-                    match appointment_draft(row, run.mapping()) {
-                        Ok(d) => drafts.push((row, d)),
-                        Err(e) => run.report.refused.extend(row.issues(&e)),
-                    }
+            for row in &rows {
+                match appointment_draft(row, run.mapping()) {
+                    Ok(d) => drafts.push((row, d)),
+                    Err(e) => run.report.refused.extend(row.issues(&e)),
                 }
             }
             let patient_keys: Vec<&str> = drafts

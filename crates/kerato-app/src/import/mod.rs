@@ -19,6 +19,8 @@ pub mod synthetic;
 
 pub use jobs::{ImportJob, ImportJobState, ImportJobs};
 
+use std::collections::HashMap;
+
 use kerato_domain::ValidationErrors;
 use kerato_domain::identity::{Action, Resource, Role, Target};
 use kerato_domain::import::{
@@ -69,25 +71,6 @@ pub fn mapping_errors(e: MappingError) -> ValidationErrors {
         errors.add("mapping", p);
     }
     errors
-}
-
-/// The rows of one batch as the mapping reads them; blank, skipped and
-/// unreadable rows are counted in the report on the way.
-fn mapped_rows(
-    binding: &kerato_domain::import::Binding<'_>,
-    rows: &[SourceRow],
-    report: &mut ImportReport,
-) -> Vec<MappedRow> {
-    let mut out = Vec::with_capacity(rows.len());
-    for row in rows {
-        let read = binding.read(row);
-        if !report.left_out(&read)
-            && let RowRead::Mapped(m) = read
-        {
-            out.push(m);
-        }
-    }
-    out
 }
 
 impl App {
@@ -158,14 +141,50 @@ impl App {
         Ok(())
     }
 
-    /// A transaction for one batch: a read for a dry run, which writes
-    /// nothing, a write otherwise.
-    async fn batch_tx(&self, dry_run: bool) -> Result<Tx, AppError> {
-        Ok(if dry_run {
+    /// One batch's transaction (a read for a dry run, which writes
+    /// nothing, a write otherwise) and its rows still to import: read
+    /// through the mapping (blank, skipped and unreadable rows counted in
+    /// the report on the way), less those an earlier import of the same
+    /// source brought in (counted) and those whose ID an earlier row of the
+    /// file had (refused).
+    async fn open_batch(
+        &self,
+        run: &mut Run<'_>,
+        batch: &[SourceRow],
+        keys: &mut HashMap<String, u64>,
+    ) -> Result<(Tx, Vec<MappedRow>), AppError> {
+        let mut tx = if run.dry_run {
             self.store.read().await?
         } else {
             self.store.write().await?
-        })
+        };
+        let mut mapped = Vec::with_capacity(batch.len());
+        for row in batch {
+            let read = run.binding.read(row);
+            if !run.report.left_out(&read)
+                && let RowRead::Mapped(m) = read
+            {
+                mapped.push(m);
+            }
+        }
+        let wanted: Vec<&str> = mapped.iter().map(|m| m.key.as_str()).collect();
+        let done = kerato_store::import::already_imported(
+            &mut tx,
+            run.caller.actor.organisation_id,
+            run.mapping().kind.record(),
+            &run.mapping().source,
+            &wanted,
+        )
+        .await?;
+        let mut fresh = Vec::with_capacity(mapped.len());
+        for row in mapped {
+            if done.contains_key(&row.key) {
+                run.report.already_imported += 1;
+            } else if !run.repeated_key(keys, &row) {
+                fresh.push(row);
+            }
+        }
+        Ok((tx, fresh))
     }
 
     /// The caller the command line imports as: an active administrator of
@@ -217,11 +236,7 @@ impl Run<'_> {
 
     /// Refuses a row whose ID already appeared earlier in the file;
     /// `true` when it did.
-    fn repeated_key(
-        &mut self,
-        seen: &mut std::collections::HashMap<String, u64>,
-        row: &MappedRow,
-    ) -> bool {
+    fn repeated_key(&mut self, seen: &mut HashMap<String, u64>, row: &MappedRow) -> bool {
         match seen.get(&row.key) {
             Some(first) => {
                 let key = self.mapping().key.clone();

@@ -10,7 +10,7 @@ use kerato_domain::patients::PatientFields;
 use kerato_store::import::{self as ledger, LedgerRow};
 use kerato_store::patients as store;
 
-use super::{BATCH_ROWS, Progress, Run, mapped_rows};
+use super::{BATCH_ROWS, Progress, Run};
 use crate::authz::Guarded;
 use crate::{App, AppError};
 
@@ -23,27 +23,17 @@ impl App {
     ) -> Result<(), AppError> {
         let org = run.caller.actor.organisation_id;
         let today = self.today();
-        let record = ImportKind::Patients.record();
         // The people this run has taken in so far, to find a person the
         // file lists twice under different IDs.
         let mut taken: HashMap<PersonKey, Vec<(u64, PatientFields)>> = HashMap::new();
         let mut keys: HashMap<String, u64> = HashMap::new();
         for batch in rows.chunks(BATCH_ROWS) {
-            let mut tx = self.batch_tx(run.dry_run).await?;
-            let mapped = mapped_rows(run.binding, batch, run.report);
-            let wanted: Vec<&str> = mapped.iter().map(|m| m.key.as_str()).collect();
-            let done =
-                ledger::already_imported(&mut tx, org, record, &run.mapping().source, &wanted)
-                    .await?;
+            let (mut tx, rows) = self.open_batch(run, batch, &mut keys).await?;
             let mut valid = Vec::new();
-            for row in &mapped {
-                if done.contains_key(&row.key) {
-                    run.report.already_imported += 1;
-                } else if !run.repeated_key(&mut keys, row) {
-                    match patient_fields(row, run.mapping(), today) {
-                        Ok(f) => valid.push((row, f)),
-                        Err(e) => run.report.refused.extend(row.issues(&e)),
-                    }
+            for row in &rows {
+                match patient_fields(row, run.mapping(), today) {
+                    Ok(f) => valid.push((row, f)),
+                    Err(e) => run.report.refused.extend(row.issues(&e)),
                 }
             }
             // The registry's charts that any of the batch's people may be,

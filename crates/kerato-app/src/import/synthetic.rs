@@ -6,11 +6,14 @@ use jiff::civil::Date;
 use kerato_domain::import::Preset;
 use kerato_domain::import::file::csv_line;
 
-const FIRST: [&str; 16] = [
+/// First names the synthetic people (and the front-desk benchmark's) are
+/// given.
+pub const FIRST_NAMES: [&str; 16] = [
     "Ava", "Liam", "Sofia", "Noah", "Mia", "Mateo", "Chloe", "Ethan", "Zoe", "Lucas", "Amara",
     "Kenji", "Priya", "Omar", "Ingrid", "Jose",
 ];
-const LAST: [&str; 16] = [
+/// Last names they start from.
+pub const LAST_NAMES: [&str; 16] = [
     "Smith",
     "Garcia",
     "Nguyen",
@@ -48,8 +51,8 @@ fn letters(mut n: usize) -> String {
 /// The made-up person of row `i`: first and last name, date of birth,
 /// mobile phone and e-mail address, all unique to `i`.
 pub fn person(i: usize) -> (String, String, Date, String, String) {
-    let first = FIRST[i % FIRST.len()].to_string();
-    let last = format!("{}-{}", LAST[(i / 16) % LAST.len()], letters(i));
+    let first = FIRST_NAMES[i % FIRST_NAMES.len()].to_string();
+    let last = format!("{}-{}", LAST_NAMES[(i / 16) % LAST_NAMES.len()], letters(i));
     let dob = Date::new(
         1930 + (i * 7 % 90) as i16,
         1 + (i % 12) as i8,

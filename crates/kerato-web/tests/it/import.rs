@@ -6,9 +6,7 @@ use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
 
-use crate::support::{ADMIN, CSRF, TestApp, Who, spawn_app};
-
-const BOUNDARY: &str = "kerato-import-boundary-51c2";
+use crate::support::{self, ADMIN, BOUNDARY, CSRF, TestApp, Who, spawn_app};
 
 const FILE: &str = "id,legal_first_name,legal_last_name,date_of_birth,mobile_phone\r\n\
     1,Ann,Lee,04/01/1980,(217) 555-0123\r\n\
@@ -17,24 +15,7 @@ const FILE: &str = "id,legal_first_name,legal_last_name,date_of_birth,mobile_pho
 
 /// A multipart body: text fields, then the CSV as `file`.
 fn multipart(fields: &[(&str, &str)], file: Option<&[u8]>) -> Vec<u8> {
-    let mut body = Vec::new();
-    for (name, value) in fields {
-        body.extend_from_slice(
-            format!(
-                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
-            )
-            .as_bytes(),
-        );
-    }
-    if let Some(bytes) = file {
-        body.extend_from_slice(
-            format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"p.csv\"\r\nContent-Type: text/csv\r\n\r\n").as_bytes(),
-        );
-        body.extend_from_slice(bytes);
-        body.extend_from_slice(b"\r\n");
-    }
-    body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
-    body
+    support::multipart(fields, ("file", "p.csv", "text/csv"), file)
 }
 
 async fn upload(t: &TestApp, who: Who, body: Vec<u8>) -> reqwest::Response {
