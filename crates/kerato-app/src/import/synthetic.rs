@@ -1,6 +1,6 @@
 //! Synthetic exports shaped like another system's, for the import
-//! benchmark and tests: every person is made up, every name unique, and
-//! the appointments never overlap.
+//! benchmark and tests: every person is made up and no two are the same
+//! person, and the appointments never overlap.
 
 use jiff::civil::Date;
 use kerato_domain::import::Preset;
@@ -32,8 +32,8 @@ pub const LAST_NAMES: [&str; 16] = [
     "Lee",
 ];
 
-/// `n` written in letters (`Ba`, `Bb`, …), so that a name can carry a
-/// number and still be a name.
+/// `n` written in letters (`Ba`, `Bb`, …), so that an address can carry
+/// a number without looking like one.
 fn letters(mut n: usize) -> String {
     let mut out = Vec::new();
     loop {
@@ -49,16 +49,16 @@ fn letters(mut n: usize) -> String {
 }
 
 /// The made-up person of row `i`: first and last name, date of birth,
-/// mobile phone and e-mail address, all unique to `i`.
+/// mobile phone and e-mail address. Names repeat as in a real registry
+/// (256 pairs of names); the date of birth tells the people who share a
+/// pair apart, so no two are the same person.
 pub fn person(i: usize) -> (String, String, Date, String, String) {
     let first = FIRST_NAMES[i % FIRST_NAMES.len()].to_string();
-    let last = format!("{}-{}", LAST_NAMES[(i / 16) % LAST_NAMES.len()], letters(i));
-    let dob = Date::new(
-        1930 + (i * 7 % 90) as i16,
-        1 + (i % 12) as i8,
-        1 + (i / 12 % 28) as i8,
-    )
-    .unwrap_or(Date::constant(1980, 1, 1));
+    let last = LAST_NAMES[(i / FIRST_NAMES.len()) % LAST_NAMES.len()].to_string();
+    let pairs = FIRST_NAMES.len() * LAST_NAMES.len();
+    let dob = Date::constant(1940, 1, 1)
+        .checked_add(jiff::Span::new().days((i / pairs) as i64))
+        .unwrap_or(Date::constant(1980, 1, 1));
     let phone = format!(
         "({}) {:03}-{:04}",
         217 + (i / 8_000_000) % 700,
