@@ -114,6 +114,9 @@ impl App {
                     .await?
             }
         }
+        // Rows are refused at different steps; the report lists them in
+        // the file's order (a row's own problems keep theirs).
+        report.refused.sort_by_key(|i| i.row);
         Ok(report)
     }
 

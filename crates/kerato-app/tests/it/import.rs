@@ -592,7 +592,8 @@ async fn the_openemr_preset_reads_a_sample_export() {
         8,5,0,2,2,Office Visit,2026-06-03,2026-06-03,900,0,10:00:00,,0,-,0,3,\r\n\
         9,2,0,1,0,In Office,2026-06-03,2026-06-03,28800,0,08:00:00,17:00:00,0,-,0,3,\r\n\
         10,5,0,1,1,Office Visit,2026-04-01,2026-04-01,1800,0,11:00:00,11:30:00,0,x,0,3,\r\n\
-        11,5,0,1,3,Office Visit,2026-06-04,2026-06-04,1800,0,11:00:00,11:30:00,0,-,0,3,\r\n";
+        11,5,0,1,3,Office Visit,2026-06-04,2026-06-04,1800,0,11:00:00,11:30:00,0,-,0,3,\r\n\
+        12,5,0,2,2,Weekly review,2026-06-05,2026-08-28,1800,1,15:00:00,15:30:00,0,-,0,3,\r\n";
     let pm = mapping(Preset::OpenEmr, ImportKind::Patients, &book, "");
     let r = import(&w, &w.admin, &pm, patients.as_bytes(), false)
         .await
@@ -640,11 +641,16 @@ async fn the_openemr_preset_reads_a_sample_export() {
         .unwrap();
     assert_eq!(r.created, 3, "{r:#?}");
     assert_eq!(r.skipped[0].rows, 1);
-    assert_eq!(r.refused.len(), 1, "patient 3 was never imported");
+    assert_eq!(r.refused.len(), 2, "{r:#?}");
     assert!(
         r.refused[0]
             .message
-            .contains("no patient with the ID \"3\"")
+            .contains("no patient with the ID \"3\""),
+        "patient 3 was never imported"
+    );
+    assert_eq!(
+        (r.refused[1].row, r.refused[1].field.as_str()),
+        (7, "repeats")
     );
     let statuses: BTreeMap<String, i64> = {
         let mut tx = w.app.store().read().await.unwrap();

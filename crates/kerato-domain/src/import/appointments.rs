@@ -185,6 +185,14 @@ pub fn appointment_draft(
             None
         }),
     };
+    if let Some(r) = row.get("repeats")
+        && !matches!(r.to_ascii_lowercase().as_str(), "0" | "no" | "false")
+    {
+        e.add(
+            "repeats",
+            "the row stands for a repeating series in the other system, and an import takes one appointment a row: export the series' occurrences one per row",
+        );
+    }
     let cancel_reason = match (status, row.get("cancel_reason")) {
         (Some(VisitStatus::Cancelled), reason) => {
             let reason = reason.map_or_else(

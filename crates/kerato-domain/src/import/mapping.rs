@@ -99,6 +99,11 @@ pub const APPOINTMENT_FIELDS: &[FieldSpec] = &[
         false,
         "why a cancelled appointment was cancelled",
     ),
+    field(
+        "repeats",
+        false,
+        "whether the row stands for a repeating series (empty, 0 or no for a single appointment)",
+    ),
 ];
 
 impl ImportKind {

@@ -99,8 +99,7 @@ pub struct ImportReport {
 impl ImportReport {
     /// How many distinct rows were refused.
     pub fn refused_rows(&self) -> usize {
-        let mut rows: Vec<u64> = self.refused.iter().map(|i| i.row).collect();
-        rows.dedup();
+        let rows: std::collections::BTreeSet<u64> = self.refused.iter().map(|i| i.row).collect();
         rows.len()
     }
 
