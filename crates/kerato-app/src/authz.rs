@@ -67,6 +67,15 @@ impl Act {
     }
 }
 
+/// What guarding one step of a shared transaction decided: the step's
+/// result, or the denial the caller records once the transaction is gone
+/// (see [`App::record_denial`]).
+#[derive(Debug)]
+pub(crate) enum Guarded<T> {
+    Allowed(T),
+    Denied(Act, Denial),
+}
+
 /// Resources whose reads are PHI and so are audited even when only viewed.
 fn reads_are_audited(resource: Resource) -> bool {
     !matches!(

@@ -14,6 +14,7 @@ pub mod demo;
 mod error;
 pub mod eye;
 pub mod identity;
+pub mod import;
 pub mod lesions;
 pub mod patient_data;
 pub mod patients;
@@ -58,6 +59,8 @@ pub struct App {
     public_url: Arc<str>,
     /// The e-mail and SMS settings of the server's configuration.
     configured_messaging: Arc<setup::ConfiguredMessaging>,
+    /// Imports running or done in the background.
+    imports: Arc<import::ImportJobs>,
 }
 
 impl App {
@@ -71,6 +74,7 @@ impl App {
             attachments: None,
             public_url: Arc::from("http://127.0.0.1:8080"),
             configured_messaging: Arc::default(),
+            imports: Arc::new(import::ImportJobs::default()),
         }
     }
 

@@ -5,10 +5,10 @@
 use jiff::civil::Date;
 use kerato_domain::identity::{Action, Resource, Target};
 use kerato_domain::ids::PatientId;
-use kerato_domain::patients::{Patient, PatientInput};
+use kerato_domain::patients::{Patient, PatientFields, PatientInput};
 use kerato_store::patients::{self as store, ExactField};
 
-use crate::authz::{Act, Caller};
+use crate::authz::{Act, Caller, Guarded};
 use crate::{App, AppError};
 
 mod search;
@@ -33,7 +33,7 @@ fn summary(p: &Patient) -> String {
 impl App {
     /// Today's date for date-of-birth checks. UTC is at most a day ahead
     /// of any US practice, so a baby born today is never refused.
-    fn today(&self) -> Date {
+    pub(crate) fn today(&self) -> Date {
         self.now()
             .to_jiff()
             .to_zoned_datetime(jiff::tz::TimeZone::UTC)
@@ -79,11 +79,38 @@ impl App {
                 )));
             }
         }
+        let mrn = store::next_mrn(&mut tx, org).await?;
+        let patient = match self.new_chart_in(&mut tx, caller, fields, mrn).await? {
+            Guarded::Allowed(p) => p,
+            Guarded::Denied(act, why) => {
+                drop(tx);
+                return Err(self.record_denial(caller, &act, why).await?);
+            }
+        };
+        store::insert_patient(&mut tx, &patient).await?;
+        tx.commit().await?;
+        Ok(patient)
+    }
+
+    /// A new chart of the caller's practice from validated demographics
+    /// and an MRN taken for it, its creation audited in `tx`, exactly as
+    /// registration does; the caller writes it, alone with
+    /// `insert_patient` or with others by `insert_patients`, which write
+    /// the same rows. A denial has written nothing, and the caller records
+    /// it once `tx` is gone.
+    pub(crate) async fn new_chart_in(
+        &self,
+        tx: &mut kerato_store::Tx,
+        caller: &Caller,
+        fields: PatientFields,
+        mrn: String,
+    ) -> Result<Guarded<Patient>, AppError> {
+        let org = caller.actor.organisation_id;
         let now = self.now();
         let patient = Patient {
             id: PatientId::new(now, self.random_id_bits()),
             organisation_id: org,
-            mrn: store::next_mrn(&mut tx, org).await?,
+            mrn,
             fields,
             merged_into: None,
             version: 1,
@@ -94,10 +121,10 @@ impl App {
             .id(patient.id)
             .new_value(&patient.fields);
         act.patient_id = Some(patient.id.to_string());
-        let mut tx = self.guard(tx, caller, act).await?;
-        store::insert_patient(&mut tx, &patient).await?;
-        tx.commit().await?;
-        Ok(patient)
+        Ok(match self.guard_in(tx, caller, &act).await? {
+            None => Guarded::Allowed(patient),
+            Some(why) => Guarded::Denied(act, why),
+        })
     }
 
     /// A chart's demographics; the read is audited.

@@ -18,6 +18,7 @@ pub mod ftc;
 pub mod guarantor;
 pub mod identity;
 pub mod ids;
+pub mod import;
 pub mod lesion;
 pub mod money;
 pub mod optics;

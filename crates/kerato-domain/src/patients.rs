@@ -265,11 +265,10 @@ fn name_part(
     }
 }
 
-/// Parses a date of birth in `YYYY-MM-DD` or `MM/DD/YYYY` and checks it is
-/// a real day, not in the future and not impossibly long ago.
-pub fn parse_date_of_birth(text: &str, today: Date) -> Result<Date, String> {
+/// A day written `YYYY-MM-DD` or `MM/DD/YYYY`, if it exists.
+pub fn parse_us_or_iso_date(text: &str) -> Option<Date> {
     let t = text.trim();
-    let parsed = if let Some((m, rest)) = t.split_once('/') {
+    if let Some((m, rest)) = t.split_once('/') {
         rest.split_once('/').and_then(|(d, y)| {
             let (y, m, d) = (
                 y.parse::<i16>().ok()?,
@@ -280,8 +279,14 @@ pub fn parse_date_of_birth(text: &str, today: Date) -> Result<Date, String> {
         })
     } else {
         t.parse::<Date>().ok()
-    };
-    let Some(date) = parsed else {
+    }
+}
+
+/// Parses a date of birth in `YYYY-MM-DD` or `MM/DD/YYYY` and checks it is
+/// a real day, not in the future and not impossibly long ago.
+pub fn parse_date_of_birth(text: &str, today: Date) -> Result<Date, String> {
+    let t = text.trim();
+    let Some(date) = parse_us_or_iso_date(t) else {
         return Err(format!(
             "{:?} is not a date: write it as MM/DD/YYYY or YYYY-MM-DD, and check the day exists",
             t.chars().take(20).collect::<String>()

@@ -14,6 +14,7 @@ pub mod coverage;
 pub mod eye;
 pub mod guarantors;
 pub mod identity;
+pub mod import;
 pub mod lesions;
 pub mod meta;
 mod migrate;

@@ -176,6 +176,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0024_password_recovery.sql"),
         dialect: None,
     },
+    Migration {
+        version: 25,
+        name: "imports",
+        sql: include_str!("../migrations/0025_imports.sql"),
+        dialect: None,
+    },
 ];
 
 /// The clinic's schema on a [`Store`]: what `kerato init`, `serve` and

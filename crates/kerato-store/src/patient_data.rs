@@ -206,6 +206,14 @@ pub const PATIENT_TABLES: &[PatientTable] = &[
         Some("observed_at")
     ),
     rows!("lesions", "patient_id = $1", CLINICAL, Some("created_at")),
+    // Which row of another system's export became which of the
+    // patient's records: part of the chart's history.
+    rows!(
+        "import_rows",
+        "patient_id = $1",
+        CLINICAL,
+        Some("imported_at")
+    ),
     rows!(
         "appointments",
         "patient_id = $1",

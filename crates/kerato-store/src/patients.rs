@@ -129,24 +129,43 @@ where
 /// The next medical record number of an organisation: seven digits,
 /// handed out under the counter row's lock so two registrations never share one.
 pub async fn next_mrn(tx: &mut Tx, org: OrganisationId) -> Result<String, StoreError> {
+    take_mrns(tx, org, 1)
+        .await?
+        .pop()
+        .ok_or_else(|| StoreError::Corrupt("no MRN was handed out".into()))
+}
+
+/// The next `n` medical record numbers of an organisation, in order, taken
+/// with one move of the counter (an import takes a batch's at once).
+pub async fn take_mrns(
+    tx: &mut Tx,
+    org: OrganisationId,
+    n: usize,
+) -> Result<Vec<String>, StoreError> {
+    if n == 0 {
+        return Ok(Vec::new());
+    }
     execute!(tx, sqlx::query(
         "INSERT INTO mrn_counters (organisation_id, next_mrn) VALUES ($1, 1) ON CONFLICT (organisation_id) DO NOTHING"
     )
     .bind(org.to_string()))?;
-    let (n,): (i64,) = on_tx!(tx, c => sqlx::query_as(
-        "UPDATE mrn_counters SET next_mrn = next_mrn + 1 WHERE organisation_id = $1 RETURNING next_mrn - 1"
+    let (first,): (i64,) = on_tx!(tx, c => sqlx::query_as(
+        "UPDATE mrn_counters SET next_mrn = next_mrn + $2 WHERE organisation_id = $1 RETURNING next_mrn - $2"
     )
     .bind(org.to_string())
+    .bind(n as i64)
     .fetch_one(&mut **c)
     .await)?;
-    Ok(format!("{n:07}"))
+    Ok((first..first + n as i64)
+        .map(|m| format!("{m:07}"))
+        .collect())
 }
 
 /// `($1, $2, …), (…)`: the VALUES list of a multi-row insert of `rows` rows
 /// of `cols` parameters each. The SQL built in this module from such lists
 /// holds only placeholders and fixed text; every value is bound, which is
 /// why those texts may be passed as `AssertSqlSafe`.
-fn values_list(rows: usize, cols: usize) -> String {
+pub(crate) fn values_list(rows: usize, cols: usize) -> String {
     let mut out = String::with_capacity(rows * cols * 5);
     for r in 0..rows {
         out.push_str(if r == 0 { "(" } else { ", (" });
@@ -166,7 +185,7 @@ fn values_list(rows: usize, cols: usize) -> String {
 /// `$n` up among those already seen while it parses, so a statement's
 /// preparation grows with the square of its parameters; most of what a
 /// multi-row insert saves is saved well before that matters.
-fn rows_per_insert(cols: usize) -> usize {
+pub(crate) fn rows_per_insert(cols: usize) -> usize {
     2_000 / cols
 }
 
@@ -656,20 +675,51 @@ pub async fn same_name_and_birth(
     first: &str,
     dob: Date,
 ) -> Result<Vec<Patient>, StoreError> {
-    let sql = concat!(
-        "SELECT ",
-        patient_columns!(),
-        " FROM patients WHERE organisation_id = $1 AND merged_into IS NULL AND last_folded = $2 \
-         AND first_folded = $3 AND date_of_birth = $4 ORDER BY id"
-    );
-    Ok(on_tx!(tx, c => sqlx::query(sql)
-        .bind(org.to_string())
-        .bind(fold(last))
-        .bind(fold(first))
-        .bind(dob.to_string())
-        .fetch_all(&mut **c)
-        .await
-        .and_then(|rows| rows.iter().map(decode).collect::<Result<Vec<_>, _>>()))?)
+    same_names_and_births(tx, org, &[(last, first, dob)]).await
+}
+
+/// Live charts sharing folded last and first name and date of birth with
+/// any of `people`, in one statement (an import asks for a batch at once).
+pub async fn same_names_and_births(
+    tx: &mut Tx,
+    org: OrganisationId,
+    people: &[(&str, &str, Date)],
+) -> Result<Vec<Patient>, StoreError> {
+    let mut out = Vec::new();
+    // Three parameters a person, and the organisation's.
+    for chunk in people.chunks(rows_per_insert(3)) {
+        let any = (0..chunk.len())
+            .map(|i| {
+                format!(
+                    "(last_folded = ${} AND first_folded = ${} AND date_of_birth = ${})",
+                    3 * i + 2,
+                    3 * i + 3,
+                    3 * i + 4
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" OR ");
+        // Only placeholders are formatted into the text; every value is bound.
+        let sql = format!(
+            concat!(
+                "SELECT ",
+                patient_columns!(),
+                " FROM patients WHERE organisation_id = $1 AND merged_into IS NULL AND ({}) ORDER BY id"
+            ),
+            any
+        );
+        let rows = on_tx!(tx, c => {
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone())).bind(org.to_string());
+            for (last, first, dob) in chunk {
+                q = q.bind(fold(last)).bind(fold(first)).bind(dob.to_string());
+            }
+            q.fetch_all(&mut **c)
+                .await
+                .and_then(|rows| rows.iter().map(decode).collect::<Result<Vec<_>, _>>())
+        })?;
+        out.extend(rows);
+    }
+    Ok(out)
 }
 
 pub async fn count_patients(tx: &mut Tx, org: OrganisationId) -> Result<i64, StoreError> {

@@ -29,10 +29,16 @@ fn content_type(req: &Request) -> String {
         .unwrap_or_default()
 }
 
+/// The body, up to the route's limit: [`MAX_BODY_BYTES`], or what a route
+/// that takes a file set with [`UploadLimit`].
 async fn body_bytes(req: Request) -> Result<Bytes, WebError> {
-    axum::body::to_bytes(req.into_body(), MAX_BODY_BYTES)
+    let limit = req
+        .extensions()
+        .get::<UploadLimit>()
+        .map_or(MAX_BODY_BYTES, |l| l.0);
+    axum::body::to_bytes(req.into_body(), limit)
         .await
-        .map_err(|_| WebError::PayloadTooLarge(MAX_BODY_BYTES))
+        .map_err(|_| WebError::PayloadTooLarge(limit))
 }
 
 /// The name between the first pair of backticks in a serde message

@@ -177,6 +177,13 @@ const NAV: &[(&str, &str, &str, Resource, Action)] = &[
         Action::Query,
     ),
     (
+        "/admin/import",
+        "Import",
+        "import",
+        Resource::Organisation,
+        Action::Update,
+    ),
+    (
         "/admin/security",
         "Security",
         "security",

@@ -15,6 +15,7 @@ mod eye;
 mod front_desk;
 mod health;
 mod identity;
+mod import;
 mod layout;
 mod lesions;
 pub mod openapi;
@@ -79,6 +80,7 @@ fn all_routes(state: Option<WebState>) -> routes::Routes {
     let r = photos::routes(r);
     let r = procedures::routes(r);
     let r = rights::routes(r);
+    let r = import::routes(r);
     privacy::routes(r)
 }
 

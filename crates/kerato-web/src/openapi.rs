@@ -5,7 +5,7 @@ use kerato_domain::FieldError;
 use utoipa::OpenApi;
 
 use crate::error::Problem;
-use crate::{identity, patients, providers, scheduling, setup, tenancy};
+use crate::{identity, import, patients, providers, scheduling, setup, tenancy};
 
 #[derive(Debug, OpenApi)]
 #[openapi(
@@ -62,6 +62,8 @@ use crate::{identity, patients, providers, scheduling, setup, tenancy};
         identity::api::api_user,
         identity::api::api_invite,
         identity::api::api_accept,
+        import::api_start,
+        import::api_job,
     ),
     components(schemas(Problem, FieldError, tenancy::LocationView, tenancy::LocationBody,
         tenancy::OrganisationView, tenancy::OrganisationBody, patients::PatientView,
@@ -84,13 +86,17 @@ use crate::{identity, patients, providers, scheduling, setup, tenancy};
         identity::recovery::AdminResetBody, identity::recovery::AdminResetView,
         identity::api::SessionView, identity::api::SignInBody, identity::api::CodeBody,
         identity::api::EnrolmentView, identity::api::EnrolledView, identity::api::UserView,
-        identity::api::InviteBody, identity::api::AcceptBody)),
+        identity::api::InviteBody, identity::api::AcceptBody, import::ImportBody,
+        import::ImportJobView, kerato_domain::import::ImportReport,
+        kerato_domain::import::RowIssue, kerato_domain::import::DuplicateRow,
+        kerato_domain::import::SkippedRows)),
     tags((name = "tenancy", description = "The organisation and its locations"),
         (name = "patients", description = "The patient registry"),
         (name = "scheduling", description = "Appointments, and what a booking needs: visit types, rooms and devices, closures, a day's schedule"),
         (name = "providers", description = "Providers, their working hours and time off"),
         (name = "setup", description = "The first-run set-up, opening hours and messaging"),
-        (name = "identity", description = "Signing in, staff accounts and invitations, and passwords: recovery, changes and administrators' resets"))
+        (name = "identity", description = "Signing in, staff accounts and invitations, and passwords: recovery, changes and administrators' resets"),
+        (name = "imports", description = "Imports from another system's CSV export (administrators)"))
 )]
 pub struct ApiDoc;
 

@@ -1,5 +1,6 @@
 //! `kerato bench store`: how fast the store commits and reads on this
-//! machine, for SQLCipher, plain SQLite and PostgreSQL.
+//! machine, for SQLCipher, plain SQLite and PostgreSQL; and the other
+//! benchmarks' shared set-up.
 
 use std::time::Instant;
 
@@ -98,6 +99,24 @@ async fn temp_sqlite(encrypted: bool) -> Result<(Store, std::path::PathBuf)> {
     Ok((store, dir))
 }
 
+/// A fresh database for a benchmark: a new database on the PostgreSQL
+/// server at `pg_url`, or an encrypted SQLite file in a temporary
+/// directory (returned, for the caller to remove).
+pub(crate) async fn bench_store(
+    pg_url: Option<&str>,
+) -> Result<(Store, Option<std::path::PathBuf>)> {
+    Ok(match pg_url {
+        Some(url) => (
+            Store::open_postgres(&create_pg_database(url).await?, 8).await?,
+            None,
+        ),
+        None => {
+            let (s, d) = temp_sqlite(true).await?;
+            (s, Some(d))
+        }
+    })
+}
+
 async fn sqlite(rows: u32, encrypted: bool) -> Result<Rates> {
     let (store, dir) = temp_sqlite(encrypted).await?;
     let rates = measure(&store, rows).await;
@@ -182,16 +201,7 @@ fn median_ms(mut samples: Vec<f64>) -> f64 {
 /// report answers over a large trail.
 pub async fn audit(events: u32, writes: u32, pg_url: Option<&str>) -> Result<()> {
     let now = Timestamp::from_micros(1_780_000_000_000_000);
-    let (store, dir) = match pg_url {
-        Some(url) => (
-            Store::open_postgres(&create_pg_database(url).await?, 4).await?,
-            None,
-        ),
-        None => {
-            let (s, d) = temp_sqlite(true).await?;
-            (s, Some(d))
-        }
-    };
+    let (store, dir) = bench_store(pg_url).await?;
     println!(
         "kerato bench audit on {}: {writes} writes each way, report over {events} events",
         store.backend().name()
@@ -324,36 +334,13 @@ fn percentile(samples: &mut [f64], p: f64) -> f64 {
     samples[i.min(samples.len() - 1)]
 }
 
-/// `kerato bench front-desk`: a registry of `patients` and a year of
-/// weekday appointments for `providers`, filled in bulk through the store
-/// (the fill is set-up, not what is measured); then patient search, the day
-/// view and booking, each through the application with its authorization
-/// and audit, as the front desk uses them.
-pub async fn front_desk(patients: u32, providers: u32, pg_url: Option<&str>) -> Result<()> {
-    use kerato_app::App;
-    use kerato_domain::patients::{Patient, PatientInput};
-    use kerato_store::scheduling::AppointmentRow;
-    use std::sync::Arc;
-
-    let (store, dir) = match pg_url {
-        Some(url) => (
-            Store::open_postgres(&create_pg_database(url).await?, 8).await?,
-            None,
-        ),
-        None => {
-            let (s, d) = temp_sqlite(true).await?;
-            (s, Some(d))
-        }
-    };
-    println!(
-        "kerato bench front-desk on {}: {patients} patients, {providers} providers, a year of appointments",
-        store.backend().name()
-    );
-    let clock = Arc::new(kerato_app::clock::SystemClock);
-    let now = kerato_domain::time::Clock::now(clock.as_ref());
-    store.migrate(now).await?;
-    let app = App::new(store.clone(), clock);
-    let (org, admin) = app
+/// A practice for a benchmark, set up through the application as a new
+/// one is: its administrator, as a caller, and one location in Chicago.
+pub(crate) async fn bench_practice(
+    app: &kerato_app::App,
+) -> Result<(kerato_app::Caller, Location)> {
+    let fail = |e: kerato_app::AppError| anyhow::anyhow!("{e}");
+    let (_, admin) = app
         .bootstrap(
             "Bench practice",
             OrganisationKind::Practice,
@@ -362,11 +349,8 @@ pub async fn front_desk(patients: u32, providers: u32, pg_url: Option<&str>) -> 
             "a long passphrase for measuring",
         )
         .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let caller = app
-        .unsafe_caller_for(admin.id)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        .map_err(fail)?;
+    let caller = app.unsafe_caller_for(admin.id).await.map_err(fail)?;
     let loc = app
         .create_location(
             &caller,
@@ -382,7 +366,31 @@ pub async fn front_desk(patients: u32, providers: u32, pg_url: Option<&str>) -> 
             },
         )
         .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        .map_err(fail)?;
+    Ok((caller, loc))
+}
+
+/// `kerato bench front-desk`: a registry of `patients` and a year of
+/// weekday appointments for `providers`, filled in bulk through the store
+/// (the fill is set-up, not what is measured); then patient search, the day
+/// view and booking, each through the application with its authorization
+/// and audit, as the front desk uses them.
+pub async fn front_desk(patients: u32, providers: u32, pg_url: Option<&str>) -> Result<()> {
+    use kerato_app::App;
+    use kerato_domain::patients::{Patient, PatientInput};
+    use kerato_store::scheduling::AppointmentRow;
+    use std::sync::Arc;
+
+    let (store, dir) = bench_store(pg_url).await?;
+    println!(
+        "kerato bench front-desk on {}: {patients} patients, {providers} providers, a year of appointments",
+        store.backend().name()
+    );
+    let clock = Arc::new(kerato_app::clock::SystemClock);
+    let now = kerato_domain::time::Clock::now(clock.as_ref());
+    store.migrate(now).await?;
+    let app = App::new(store.clone(), clock);
+    let (caller, loc) = bench_practice(&app).await?;
     let kind = app
         .create_appointment_type(&caller, "Visit", 30)
         .await
@@ -406,28 +414,7 @@ pub async fn front_desk(patients: u32, providers: u32, pg_url: Option<&str>) -> 
         provider_ids.push(pr.id);
     }
 
-    const FIRST: [&str; 16] = [
-        "Ava", "Liam", "Sofia", "Noah", "Mia", "Mateo", "Chloe", "Ethan", "Zoe", "Lucas", "Amara",
-        "Kenji", "Priya", "Omar", "Ingrid", "Jose",
-    ];
-    const LAST: [&str; 16] = [
-        "Smith",
-        "Garcia",
-        "Nguyen",
-        "Johnson",
-        "Muller",
-        "Obrien",
-        "Kowalski",
-        "Patel",
-        "Kim",
-        "Okafor",
-        "Rossi",
-        "Haddad",
-        "Johansson",
-        "Martinez",
-        "Brown",
-        "Lee",
-    ];
+    use kerato_app::import::synthetic::{FIRST_NAMES as FIRST, LAST_NAMES as LAST};
     // Distinct-looking surnames: a base name plus a number-derived suffix,
     // so prefixes fan out the way a real registry's do.
     let surname = |i: u32| {
@@ -465,7 +452,7 @@ pub async fn front_desk(patients: u32, providers: u32, pg_url: Option<&str>) -> 
                     now.plus_micros(i64::from(i)),
                     rand::random(),
                 ),
-                organisation_id: org.id,
+                organisation_id: caller.actor.organisation_id,
                 mrn: format!("{:07}", i + 1),
                 fields,
                 merged_into: None,
@@ -514,7 +501,7 @@ pub async fn front_desk(patients: u32, providers: u32, pg_url: Option<&str>) -> 
                 .plus_micros(slot * 30 * 60_000_000);
                 let a = AppointmentRow {
                     id: kerato_domain::ids::AppointmentId::new(now, rand::random()),
-                    organisation_id: org.id,
+                    organisation_id: caller.actor.organisation_id,
                     location_id: loc.id,
                     provider_id: *provider,
                     patient_id: patient_ids[((count as usize) * 7919 + pi) % patient_ids.len()],

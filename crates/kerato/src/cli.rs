@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use kerato_store::OpenMode;
 
 use crate::config::{self, Config, TlsMode};
-use crate::{bench, datadir, serve, telemetry};
+use crate::{bench, datadir, import, serve, telemetry};
 
 #[derive(Debug, Parser)]
 #[command(name = "kerato", version, about = "Practice management for dermatology, eye care and optical shops", long_about = None)]
@@ -140,6 +140,12 @@ pub enum Command {
         #[command(subcommand)]
         what: BenchCommand,
     },
+    /// Import patients or appointments from another system's CSV export,
+    /// as an administrator; --dry-run reports every row without writing.
+    Import {
+        #[command(subcommand)]
+        what: ImportCommand,
+    },
     /// Work with the audit trail.
     Audit {
         #[command(subcommand)]
@@ -160,6 +166,14 @@ pub enum Command {
         #[command(subcommand)]
         what: TelemetryCommand,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Patients, each written as registration writes a chart.
+    Patients(import::ImportArgs),
+    /// Appointments, for patients imported before (or named by MRN).
+    Appointments(import::ImportArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -228,6 +242,15 @@ pub enum BenchCommand {
         /// Providers, each with a year of weekday appointments.
         #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=200))]
         providers: u32,
+        /// PostgreSQL server to run on instead of SQLCipher; a fresh database is created on it.
+        #[arg(long, env = "KERATO_BENCH_PG_URL", value_name = "URL")]
+        database_url: Option<String>,
+    },
+    /// Imported patients/s and appointments/s from synthetic OpenEMR exports.
+    Import {
+        /// Patients to import (and twice as many appointments).
+        #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(10..=2_000_000))]
+        patients: u32,
         /// PostgreSQL server to run on instead of SQLCipher; a fresh database is created on it.
         #[arg(long, env = "KERATO_BENCH_PG_URL", value_name = "URL")]
         database_url: Option<String>,
@@ -385,7 +408,22 @@ pub async fn run(cli: Cli) -> Result<()> {
                 providers,
                 database_url,
             } => bench::front_desk(patients, providers, database_url.as_deref()).await,
+            BenchCommand::Import {
+                patients,
+                database_url,
+            } => import::bench(patients, database_url.as_deref()).await,
         },
+        Command::Import { what } => {
+            let (kind, args) = match &what {
+                ImportCommand::Patients(a) => (kerato_domain::import::ImportKind::Patients, a),
+                ImportCommand::Appointments(a) => {
+                    (kerato_domain::import::ImportKind::Appointments, a)
+                }
+            };
+            let config = Config::load(cli.config.as_deref(), &args.data)?;
+            telemetry::init(&config.log);
+            import::run(&config, kind, args).await
+        }
         Command::Audit {
             what: AuditCommand::Verify { data },
         } => {

@@ -5,6 +5,7 @@ mod bench;
 mod cli;
 mod config;
 mod datadir;
+mod import;
 mod serve;
 mod telemetry;
 

@@ -8,6 +8,7 @@ mod demo;
 mod eye;
 mod front_desk;
 mod identity;
+mod import;
 mod lesions;
 mod patient_data;
 mod patients;

@@ -7,6 +7,7 @@ mod api;
 mod booking;
 mod forms;
 mod idor;
+mod import;
 mod matrix;
 mod openapi;
 mod patients;

@@ -8,34 +8,15 @@ use kerato_domain::ids::PatientId;
 use kerato_domain::patients::PatientInput;
 use reqwest::{Method, StatusCode};
 
-use crate::support::{ADMIN, CSRF, TestApp, Who, spawn_app};
+use crate::support::{self, ADMIN, BOUNDARY, CSRF, TestApp, Who, spawn_app};
 
 const JPEG: &[u8] = include_bytes!("../../../kerato-formats/tests/fixtures/with-exif-gps.jpg");
 const GIF: &[u8] = include_bytes!("../../../kerato-formats/tests/fixtures/not-an-image.gif");
 const DERM: Who = Who::Role(Role::Physician);
 const BILLING: Who = Who::Role(Role::Billing);
-const BOUNDARY: &str = "kerato-test-boundary-7d1f";
-
 /// A multipart body: text fields, then the file (if any) as `photo`.
 fn multipart(fields: &[(&str, &str)], file: Option<&[u8]>) -> Vec<u8> {
-    let mut body = Vec::new();
-    for (name, value) in fields {
-        body.extend_from_slice(
-            format!(
-                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
-            )
-            .as_bytes(),
-        );
-    }
-    if let Some(bytes) = file {
-        body.extend_from_slice(
-            format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"p.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n").as_bytes(),
-        );
-        body.extend_from_slice(bytes);
-        body.extend_from_slice(b"\r\n");
-    }
-    body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
-    body
+    support::multipart(fields, ("photo", "p.jpg", "image/jpeg"), file)
 }
 
 async fn upload(t: &TestApp, patient: PatientId, body: Vec<u8>) -> reqwest::Response {

@@ -440,3 +440,35 @@ pub fn location_json(name: &str) -> serde_json::Value {
         "specialties": ["dermatology", "eye_care"]
     })
 }
+
+/// The boundary of the multipart bodies [`multipart`] writes.
+pub const BOUNDARY: &str = "kerato-test-boundary-7d1f";
+
+/// A `multipart/form-data` body as a browser sends a form with one file
+/// input: the text fields, then the file (if one was chosen) as the
+/// field `file_field` with the given name and media type.
+pub fn multipart(
+    fields: &[(&str, &str)],
+    file_field: (&str, &str, &str),
+    file: Option<&[u8]>,
+) -> Vec<u8> {
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    if let Some(bytes) = file {
+        let (field, filename, media) = file_field;
+        body.extend_from_slice(
+            format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{filename}\"\r\nContent-Type: {media}\r\n\r\n").as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+    body
+}

@@ -14,6 +14,7 @@ mod demo;
 mod demo_mail;
 mod first_sign_in;
 mod go_live;
+mod import;
 mod phi;
 mod site_browser;
 mod support;
