@@ -91,8 +91,7 @@ pub async fn seed(app: &App) -> Result<Seeded, AppError> {
     let staff = &practice.staff;
     let patients =
         front_desk::register_patients(history.app(), staff.as_role(Role::FrontDesk)?).await?;
-    let setup =
-        schedule::seed_schedule(app, staff.as_role(Role::Admin)?, &practice.locations).await?;
+    let setup = schedule::seed_schedule(app, staff, &practice.locations).await?;
     front_desk::seed(app, staff.as_role(Role::FrontDesk)?, &setup, &patients).await?;
     let clinic = practice.locations[0].id;
     eye_care::seed(&history, app, staff, clinic, &patients).await?;

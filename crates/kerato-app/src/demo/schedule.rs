@@ -26,9 +26,17 @@ pub(super) struct Setup {
 /// booked month, and the standard recall types.
 pub(super) async fn seed_schedule(
     app: &App,
-    caller: &Caller,
+    staff: &super::practice::Staff,
     locations: &[Location],
 ) -> Result<Setup, AppError> {
+    let caller = staff.as_role(kerato_domain::identity::Role::Admin)?;
+    // The dermatologist and the optometrist sign in as themselves; the
+    // ophthalmologist is a visiting provider without a login.
+    let login = |role| {
+        staff
+            .as_role(role)
+            .map(|c| Some(c.actor.user_id.to_string()))
+    };
     use jiff::civil::{Time, Weekday};
     use kerato_domain::providers::ProviderInput;
     use kerato_domain::providers::hours::HoursInput;
@@ -36,10 +44,15 @@ pub(super) async fn seed_schedule(
     use kerato_domain::tenancy::Specialty;
     use std::collections::BTreeSet;
     let all: Vec<_> = locations.iter().map(|l| l.id).collect();
-    let provider =
-        |name: &str, credentials: &str, npi: &str, taxonomy: &str, specialty: Specialty| {
-            ProviderInput {
+    let provider = |name: &str,
+                    user_id: Option<String>,
+                    credentials: &str,
+                    npi: &str,
+                    taxonomy: &str,
+                    specialty: Specialty| {
+        ProviderInput {
                 name: name.into(),
+                user_id,
                 credentials: Some(credentials.into()),
                 npi: Some(npi.into()),
                 taxonomy_code: Some(taxonomy.into()),
@@ -53,6 +66,7 @@ pub(super) async fn seed_schedule(
             caller,
             &provider(
                 "Dr. Amara Okafor",
+                login(kerato_domain::identity::Role::Physician)?,
                 "MD, FAAD",
                 "1245319599",
                 "207N00000X",
@@ -64,6 +78,7 @@ pub(super) async fn seed_schedule(
             caller,
             &provider(
                 "Dr. Kenji Sato",
+                None,
                 "MD",
                 "1679576722",
                 "207W00000X",
@@ -75,6 +90,7 @@ pub(super) async fn seed_schedule(
             caller,
             &provider(
                 "Dr. Priya Patel",
+                login(kerato_domain::identity::Role::Optometrist)?,
                 "OD",
                 "1234567893",
                 "152W00000X",
@@ -222,6 +238,7 @@ pub(super) async fn seed_schedule(
         .await?;
     }
     let recall_types = app.install_default_recall_types(caller).await?;
+    open_hours(app, caller, locations).await?;
     Ok(Setup {
         locations: all,
         providers,
@@ -229,4 +246,32 @@ pub(super) async fn seed_schedule(
         recall_types,
         today,
     })
+}
+
+/// The locations' opening hours (the clinic on weekdays, the shop in the
+/// mall six days a week); and messaging left for later, so the demo's
+/// set-up is complete and shows a skipped step.
+async fn open_hours(app: &App, caller: &Caller, locations: &[Location]) -> Result<(), AppError> {
+    use kerato_domain::setup::{OpeningHoursInput, SetupStep};
+    let week = |days: &[&str], opens: &str, closes: &str| -> Vec<OpeningHoursInput> {
+        days.iter()
+            .map(|d| OpeningHoursInput {
+                weekday: (*d).into(),
+                opens: opens.into(),
+                closes: closes.into(),
+            })
+            .collect()
+    };
+    let weekdays = ["monday", "tuesday", "wednesday", "thursday", "friday"];
+    for (i, l) in locations.iter().enumerate() {
+        let hours = if i == 0 {
+            week(&weekdays, "07:30", "17:30")
+        } else {
+            let mut six = weekdays.to_vec();
+            six.push("saturday");
+            week(&six, "10:00", "20:00")
+        };
+        app.set_opening_hours(caller, l.id, &hours).await?;
+    }
+    app.skip_setup_step(caller, SetupStep::Messaging).await
 }

@@ -192,6 +192,38 @@ async fn the_demo_at(now: &str) {
     );
     assert_eq!(app.waitlist(&desk).await.unwrap().len(), 3);
 
+    // The demo's practice is set up as a practice sets itself up: every
+    // step done but messaging, left for later; its dermatologist and
+    // optometrist see patients as themselves, its ophthalmologist has no
+    // login.
+    let admin = sign_in(&app, Role::Admin).await;
+    let progress = app.setup_progress(&admin).await.unwrap();
+    assert_eq!(progress.next, None, "{progress:?}");
+    let skipped: Vec<_> = progress
+        .steps
+        .iter()
+        .filter(|(_, s)| *s != kerato_domain::setup::StepState::Done)
+        .collect();
+    assert_eq!(
+        skipped,
+        [&(
+            kerato_domain::setup::SetupStep::Messaging,
+            kerato_domain::setup::StepState::Skipped
+        )]
+    );
+    let providers = app.providers(&desk).await.unwrap();
+    let linked: Vec<_> = providers
+        .iter()
+        .filter_map(|p| p.user_id.map(|u| (p.name.as_str(), u)))
+        .collect();
+    assert_eq!(
+        linked,
+        [
+            ("Dr. Amara Okafor", derm.actor.user_id),
+            ("Dr. Priya Patel", od.actor.user_id)
+        ]
+    );
+
     // The trail of a year told out of order still verifies.
     assert!(matches!(
         app.verify_audit_trail().await.unwrap(),
