@@ -516,19 +516,45 @@ async fn new_page(
     })
 }
 
-/// The provider's page: details, hours, time off; with the problems of a
-/// refused form (`errors`) next to their fields.
-#[allow(clippy::too_many_arguments)]
+/// Which of the provider page's forms was refused, with what was typed and
+/// why.
+enum Refused<'a> {
+    None,
+    Details(&'a ProviderInput, &'a ValidationErrors),
+    Hours(&'a HoursInput, &'a ValidationErrors),
+    TimeOff(&'a ValidationErrors),
+}
+
+/// The provider's page (details, hours, time off), with the problems of a
+/// refused form next to its fields.
 async fn page_for(
     state: &WebState,
     csrf: &CsrfToken,
     caller: &kerato_app::Caller,
     provider: &Provider,
-    input: &ProviderInput,
-    errors: &ValidationErrors,
-    hours_input: Option<(&HoursInput, &ValidationErrors)>,
-    time_off_error: Option<String>,
+    refused: Refused<'_>,
 ) -> Result<ProviderPage, WebError> {
+    let saved = provider.to_input();
+    let no_errors = ValidationErrors::new();
+    let (input, errors) = match refused {
+        Refused::Details(input, errors) => (input, errors),
+        _ => (&saved, &no_errors),
+    };
+    let hours_input = match refused {
+        Refused::Hours(input, errors) => Some((input, errors)),
+        _ => None,
+    };
+    let time_off_error = match refused {
+        Refused::TimeOff(errors) => Some(
+            errors
+                .errors
+                .iter()
+                .map(|e| e.message.clone())
+                .collect::<Vec<_>>()
+                .join("; "),
+        ),
+        _ => None,
+    };
     let c = choices(state, caller).await?;
     let templates = state.app.provider_hours(caller, provider.id).await?;
     let closures = state.app.upcoming_closures(caller).await?;
@@ -543,7 +569,6 @@ async fn page_for(
     let default_hours = here
         .first()
         .map(|l| HoursInput::weekdays(l.id, today(state, &c.locations), "08:00", "17:00"));
-    let no_errors = ValidationErrors::new();
     let new_hours = match (hours_input, &default_hours) {
         (Some((given, errors)), _) => Some(hours_form(given, &here, errors)),
         (None, Some(default)) => Some(hours_form(default, &here, &no_errors)),
@@ -655,17 +680,7 @@ async fn provider_page(
     Path(id): Path<String>,
 ) -> Result<ProviderPage, WebError> {
     let p = state.app.provider(&caller, provider_id(&id)?).await?;
-    page_for(
-        &state,
-        &csrf,
-        &caller,
-        &p,
-        &p.to_input(),
-        &ValidationErrors::new(),
-        None,
-        None,
-    )
-    .await
+    page_for(&state, &csrf, &caller, &p, Refused::None).await
 }
 
 async fn update_form(
@@ -686,7 +701,14 @@ async fn update_form(
         Ok(p) => Ok(Redirect::to(&format!("/setup/providers/{}", p.id)).into_response()),
         Err(AppError::Validation(errors)) => {
             let p = state.app.provider(&caller, id).await?;
-            let page = page_for(&state, &csrf, &caller, &p, &input, &errors, None, None).await?;
+            let page = page_for(
+                &state,
+                &csrf,
+                &caller,
+                &p,
+                Refused::Details(&input, &errors),
+            )
+            .await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
         Err(other) => Err(other.into()),
@@ -706,17 +728,8 @@ async fn add_hours_form(
         Ok(_) => Ok(Redirect::to(&format!("/setup/providers/{id}")).into_response()),
         Err(AppError::Validation(errors)) => {
             let p = state.app.provider(&caller, id).await?;
-            let page = page_for(
-                &state,
-                &csrf,
-                &caller,
-                &p,
-                &p.to_input(),
-                &ValidationErrors::new(),
-                Some((&input, &errors)),
-                None,
-            )
-            .await?;
+            let page =
+                page_for(&state, &csrf, &caller, &p, Refused::Hours(&input, &errors)).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
         Err(other) => Err(other.into()),
@@ -741,23 +754,7 @@ async fn time_off_form(
         Ok(_) => Ok(Redirect::to(&format!("/setup/providers/{id}")).into_response()),
         Err(WebError::App(AppError::Validation(errors))) => {
             let p = state.app.provider(&caller, id).await?;
-            let message = errors
-                .errors
-                .iter()
-                .map(|e| e.message.clone())
-                .collect::<Vec<_>>()
-                .join("; ");
-            let page = page_for(
-                &state,
-                &csrf,
-                &caller,
-                &p,
-                &p.to_input(),
-                &ValidationErrors::new(),
-                None,
-                Some(message),
-            )
-            .await?;
+            let page = page_for(&state, &csrf, &caller, &p, Refused::TimeOff(&errors)).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
         Err(other) => Err(other),

@@ -51,16 +51,16 @@ pub(super) async fn seed_schedule(
                     taxonomy: &str,
                     specialty: Specialty| {
         ProviderInput {
-                name: name.into(),
-                user_id,
-                credentials: Some(credentials.into()),
-                npi: Some(npi.into()),
-                taxonomy_code: Some(taxonomy.into()),
-                specialties: vec![specialty.as_str().into()],
-                location_ids: all.iter().map(|l| l.to_string()).collect(),
-                ..ProviderInput::default()
-            }
-        };
+            name: name.into(),
+            user_id,
+            credentials: Some(credentials.into()),
+            npi: Some(npi.into()),
+            taxonomy_code: Some(taxonomy.into()),
+            specialties: vec![specialty.as_str().into()],
+            location_ids: all.iter().map(|l| l.to_string()).collect(),
+            ..ProviderInput::default()
+        }
+    };
     let providers = [
         app.create_provider(
             caller,
