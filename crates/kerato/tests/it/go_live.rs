@@ -504,6 +504,9 @@ async fn sign_in_page(
             b.type_into("#code", second_factor.expect("a second factor is asked"))
                 .await;
             b.click("form button[type=submit]").await;
+            // Signed in only once the code's page has gone: leaving it
+            // sooner would cancel the form.
+            b.wait_without("id=\"code\"").await;
             return None;
         }
         if !source.contains("<h1>Sign in") {
