@@ -59,6 +59,7 @@ pub mod calendar;
 pub mod consent;
 pub mod error;
 pub mod ids;
+pub mod input;
 pub mod password;
 pub mod phi_guard;
 pub mod policy;

@@ -67,12 +67,15 @@ pub fn expected(req: &Request) -> String {
         .unwrap_or_default()
 }
 
+/// The name of the form field that carries the token.
+pub const FIELD: &str = "csrf";
+
 /// Whether a form's `csrf` field matches the request's token, compared in
 /// constant time. An empty expectation never matches.
 pub fn form_matches(pairs: &[(String, String)], expected: &str) -> bool {
     let sent = pairs
         .iter()
-        .find(|(k, _)| k == "csrf")
+        .find(|(k, _)| k == FIELD)
         .map(|(_, v)| v.as_str())
         .unwrap_or("");
     !expected.is_empty() && constant_time_eq(sent, expected)

@@ -9,6 +9,7 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::header;
 use axum::http::request::Parts;
 use kerato_domain::ValidationErrors;
+use kerato_domain::input::ParseInput;
 use serde::de::DeserializeOwned;
 
 use crate::MAX_BODY_BYTES;
@@ -84,8 +85,48 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     }
 }
 
+/// A JSON body parsed once into the domain input `T`: its text shape is
+/// deserialized strictly, then `T` checks every field, and a refusal names
+/// each problem (422) before the handler runs.
+#[derive(Debug)]
+pub(crate) struct ApiInput<T>(pub T);
+
+impl<T: ParseInput, S: Send + Sync> FromRequest<S> for ApiInput<T> {
+    type Rejection = WebError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let ApiJson(raw) = ApiJson::<T::Raw>::from_request(req, state).await?;
+        T::parse(raw).map(ApiInput).map_err(WebError::Validation)
+    }
+}
+
+/// An HTML form parsed once into the domain input `T`, after its CSRF token
+/// was checked. A form the rules refuse is not an error here: the handler
+/// renders its page again with `input`'s problems beside their fields and
+/// `fields` to refill them, and builds that page only then.
+#[derive(Debug)]
+pub(crate) struct Form<T> {
+    pub input: Result<T, ValidationErrors>,
+    pub fields: FormFields,
+}
+
+impl<T: ParseInput, S: Send + Sync> FromRequest<S> for Form<T> {
+    type Rejection = WebError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let fields = FormFields::from_request(req, state).await?;
+        let input = fields.parse::<T>();
+        Ok(Self { input, fields })
+    }
+}
+
 /// A value that did not deserialize, as a validation error naming the field.
 fn field_error(err: serde_path_to_error::Error<serde_json::Error>) -> WebError {
+    WebError::Validation(field_problem(err))
+}
+
+/// The problem of a value that did not deserialize, named by its field.
+fn field_problem(err: serde_path_to_error::Error<serde_json::Error>) -> ValidationErrors {
     let path = err.path().to_string();
     let message = err.into_inner().to_string();
     // serde names unknown and missing fields in backticks; the path points
@@ -107,7 +148,7 @@ fn field_error(err: serde_path_to_error::Error<serde_json::Error>) -> WebError {
         .next()
         .unwrap_or(&message)
         .to_string();
-    WebError::Validation(ValidationErrors::single(field, message))
+    ValidationErrors::single(field, message)
 }
 
 /// The query string of an API `GET`, deserialized into `T` (whose fields
@@ -159,6 +200,25 @@ impl FormFields {
                 "the form is missing the {what}'s version; reload the page"
             ))
         })
+    }
+
+    /// The fields parsed into the domain input `T`. A field sent more than
+    /// once arrives as a list (see `kerato_domain::input::one_or_many`); the
+    /// CSRF token is not one of `T`'s fields.
+    pub fn parse<T: ParseInput>(&self) -> Result<T, ValidationErrors> {
+        let mut map = serde_json::Map::new();
+        for (k, v) in self.pairs.iter().filter(|(k, _)| k != csrf::FIELD) {
+            match map.get_mut(k) {
+                None => {
+                    map.insert(k.clone(), v.clone().into());
+                }
+                Some(serde_json::Value::Array(list)) => list.push(v.clone().into()),
+                Some(first) => *first = vec![first.take(), v.clone().into()].into(),
+            }
+        }
+        let raw = serde_path_to_error::deserialize::<_, T::Raw>(serde_json::Value::Object(map))
+            .map_err(field_problem)?;
+        T::parse(raw)
     }
 
     /// Every value of a repeated field (checkboxes).
