@@ -180,7 +180,7 @@ impl App {
                     if emergency {
                         event.detail = Some("allowed by emergency access".into());
                     }
-                    audit::append(tx, event).await?;
+                    audit::record(tx, event).await?;
                 }
                 Ok(None)
             }
@@ -211,8 +211,11 @@ impl App {
         Ok(AppError::Forbidden(denial_message(why)))
     }
 
-    /// Opens a write transaction and guards an action on a resource of the
-    /// caller's whole organisation (a list, a setting), the common case.
+    /// Opens a transaction and guards an action on a resource of the
+    /// caller's whole organisation (a list, a setting), the common case. A
+    /// view or a query gets a read transaction, whose audit event is made
+    /// durable by its commit, shared with the reads beside it; anything else
+    /// gets the writer.
     pub(crate) async fn guard_org(
         &self,
         caller: &Caller,
@@ -220,7 +223,11 @@ impl App {
         resource: Resource,
         category: &'static str,
     ) -> Result<Tx, AppError> {
-        let tx = self.store.write().await?;
+        let tx = if matches!(action, Action::View | Action::Query) {
+            self.store.read().await?
+        } else {
+            self.store.write().await?
+        };
         let target = Target {
             organisation: caller.actor.organisation_id,
             location: None,
@@ -280,7 +287,7 @@ impl App {
         fetch: impl AsyncFnOnce(&mut Tx) -> Result<T, AppError>,
     ) -> Result<T, AppError> {
         self.require(caller, resource, action, None).await?;
-        let mut tx = self.store.write().await?;
+        let mut tx = self.store.read().await?;
         patient_store::find_patient(&mut tx, patient)
             .await?
             .filter(|p| p.organisation_id == caller.actor.organisation_id)

@@ -2,14 +2,14 @@
 //! accounts and break-glass access.
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
-use std::sync::Mutex;
+use std::sync::{Mutex, PoisonError};
 
 use kerato_domain::ValidationErrors;
 use kerato_domain::audit::{AuditAction, Outcome};
 use kerato_domain::identity::{
-    Action, Actor, Credentials, EMERGENCY_ACCESS_MICROS, LocationScope, Resource, Role,
-    SessionPolicy, SessionState, Target, User, after_failed_login, normalise_email, role_permits,
-    session_state,
+    Action, Actor, Credentials, EMERGENCY_ACCESS_MICROS, LocationScope, MAX_IDLE_MINUTES,
+    MINUTE_MICROS, Resource, Role, SessionPolicy, SessionState, Target, User, after_failed_login,
+    normalise_email, role_permits, session_state,
 };
 use kerato_domain::ids::{EmergencyGrantId, LocationId, MessageId, OrganisationId, UserId};
 use kerato_domain::password::check_new_password;
@@ -45,8 +45,10 @@ const IP_WINDOW_MICROS: i64 = 5 * 60 * 1_000_000;
 /// and anything else the host's load adds, behind one fixed response time.
 const FAILED_SIGN_IN_FLOOR: std::time::Duration = std::time::Duration::from_millis(200);
 
-/// Sessions record activity at most this often, to spare a write per request.
-const TOUCH_EVERY_MICROS: i64 = 15 * 1_000_000;
+/// Sessions record activity at most this often, to spare a write per
+/// request; the record is written after the request, which never waits for
+/// it. Idle timeouts are minutes long, so a minute's lag is immaterial.
+const TOUCH_EVERY_MICROS: i64 = 60 * 1_000_000;
 
 /// A session token for the cookie. Only its SHA-256 is stored.
 #[derive(Clone, PartialEq, Eq)]
@@ -98,6 +100,36 @@ pub struct UserInput {
     /// Empty with `all_locations` false means no location yet.
     pub locations: Vec<String>,
     pub all_locations: bool,
+}
+
+/// When each session was last seen by this server, for the idle timeout:
+/// the record in the database is written after the request that saw it
+/// (see `TOUCH_EVERY_MICROS`), so the next request may arrive before it has
+/// landed.
+#[derive(Debug, Default)]
+pub(crate) struct SeenSessions(Mutex<HashMap<String, Timestamp>>);
+
+/// Entries are pruned once there are this many; a session unseen for
+/// longer than the longest idle limit needs no entry.
+const SEEN_PRUNE_AT: usize = 4096;
+
+impl SeenSessions {
+    /// The later of `stored` and when this server last saw the session.
+    fn latest(&self, token_hash: &str, stored: Timestamp) -> Timestamp {
+        let seen = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        seen.get(token_hash)
+            .copied()
+            .filter(|t| *t > stored)
+            .unwrap_or(stored)
+    }
+
+    fn saw(&self, token_hash: &str, now: Timestamp) {
+        let mut seen = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if seen.len() >= SEEN_PRUNE_AT {
+            seen.retain(|_, t| now.as_micros() - t.as_micros() < MAX_IDLE_MINUTES * MINUTE_MICROS);
+        }
+        seen.insert(token_hash.to_string(), now);
+    }
 }
 
 /// Sliding-window limit of sign-in attempts per client address.
@@ -422,10 +454,20 @@ impl App {
             return Err(unauthenticated());
         }
         let policy = self.session_policy(tx, user.organisation_id).await?;
-        match session_state(policy, session.created_at, session.last_seen_at, self.now()) {
+        let last_seen = self.seen.latest(&hash, session.last_seen_at);
+        match session_state(policy, session.created_at, last_seen, self.now()) {
             SessionState::Active => Ok((session, user, creds)),
             SessionState::IdleExpired | SessionState::AbsoluteExpired => {
-                store::revoke_session(tx, &hash, self.now()).await?;
+                // The session is refused either way; a reader leaves the
+                // record of it to the next shared commit.
+                let now = self.now();
+                if tx.is_read_only() {
+                    self.store.write_later(Box::new(move |w: &mut Tx| {
+                        Box::pin(async move { store::revoke_session(w, &hash, now).await })
+                    }));
+                } else {
+                    store::revoke_session(tx, &hash, now).await?;
+                }
                 Err(AppError::Unauthenticated(
                     "your session has expired; sign in again".into(),
                 ))
@@ -616,22 +658,25 @@ impl App {
         token: &str,
         source_ip: Option<String>,
     ) -> Result<Caller, AppError> {
-        let mut tx = self.store.write().await?;
+        // Authentication only reads; it never waits for the writer.
+        let mut tx = self.store.read().await?;
         let (session, user, _) = self.live_session(&mut tx, token).await?;
         match session.stage {
             SessionStage::Full => {}
-            SessionStage::Password => {
-                tx.commit().await?;
-                return Err(AppError::PasswordChangeRequired);
-            }
+            SessionStage::Password => return Err(AppError::PasswordChangeRequired),
             SessionStage::Mfa | SessionStage::Enrol => return Err(unauthenticated()),
         }
         let now = self.now();
-        if now.as_micros() - session.last_seen_at.as_micros() >= TOUCH_EVERY_MICROS {
-            store::touch_session(&mut tx, &session.token_hash, now).await?;
+        let last_seen = self.seen.latest(&session.token_hash, session.last_seen_at);
+        if now.as_micros() - last_seen.as_micros() >= TOUCH_EVERY_MICROS {
+            self.seen.saw(&session.token_hash, now);
+            let hash = session.token_hash.clone();
+            self.store.write_later(Box::new(move |w: &mut Tx| {
+                Box::pin(async move { store::touch_session(w, &hash, now).await })
+            }));
         }
         let grants = store::active_grants(&mut tx, user.id, now).await?;
-        tx.commit().await?;
+        drop(tx);
         Ok(Caller {
             actor: actor_of(&user, grants),
             display_name: user.display_name.clone(),

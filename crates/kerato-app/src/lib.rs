@@ -47,6 +47,9 @@ pub struct App {
     store: Store,
     clock: Arc<dyn Clock>,
     limiter: Arc<identity::RateLimiter>,
+    /// When each session was last seen, ahead of the deferred writes that
+    /// record it.
+    seen: Arc<identity::SeenSessions>,
     /// Bookings waiting for the SQLite writer, committed together.
     bookings: Arc<batch::Combiner>,
     /// The practice's set-up as bookings last read it.
@@ -69,6 +72,7 @@ impl App {
             store,
             clock,
             limiter: Arc::new(identity::RateLimiter::default()),
+            seen: Arc::default(),
             bookings: Arc::new(batch::Combiner::default()),
             reference: Arc::new(reference::ReferenceCache::default()),
             attachments: None,

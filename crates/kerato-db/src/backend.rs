@@ -7,6 +7,7 @@
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
@@ -18,6 +19,7 @@ use sqlx::{ConnectOptions, Connection, Postgres, Sqlite, Transaction};
 use kerato_core::time::Timestamp;
 
 use crate::error::StoreError;
+use crate::group::{Combiner, DeferredWrite};
 use crate::key::DbKey;
 use crate::migrate::{self, Migration};
 
@@ -126,13 +128,14 @@ enum Pool {
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: Pool,
+    /// Where read transactions' deferred writes are committed together.
+    commits: Arc<Combiner>,
     /// Where an SQLite store lives, for messages and integrity reports.
     location: String,
 }
 
 /// A transaction on either backend. Dropping it without [`Tx::commit`]
 /// rolls it back, so an error anywhere in a use case leaves nothing behind.
-#[derive(Debug)]
 pub struct Tx {
     /// The transaction itself; the store's queries reach it through
     /// `on_tx!`.
@@ -142,6 +145,20 @@ pub struct Tx {
     /// bookings) reads the head once; see `audit::append`.
     #[doc(hidden)]
     pub audit_head: Option<(i64, String)>,
+    /// For a read transaction: the store, whose shared commit carries the
+    /// writes it owes ([`Tx::defer`]); `None` for a write transaction.
+    read_of: Option<Store>,
+    deferred: Vec<DeferredWrite>,
+}
+
+impl std::fmt::Debug for Tx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tx")
+            .field("conn", &self.conn)
+            .field("read_only", &self.read_of.is_some())
+            .field("deferred", &self.deferred.len())
+            .finish_non_exhaustive()
+    }
 }
 
 /// A transaction on one backend.
@@ -151,20 +168,52 @@ pub enum Conn {
     Postgres(Transaction<'static, Postgres>),
 }
 
-impl Tx {
-    fn new(conn: Conn) -> Self {
-        Self {
-            conn,
-            audit_head: None,
-        }
-    }
-
-    pub async fn commit(self) -> Result<(), StoreError> {
-        match self.conn {
+impl Conn {
+    /// Commits the transaction itself; the shared commit of a read's
+    /// deferred writes uses it for its own write transaction.
+    pub(crate) async fn commit(self) -> Result<(), StoreError> {
+        match self {
             Conn::Sqlite(t) => t.commit().await?,
             Conn::Postgres(t) => t.commit().await?,
         }
         Ok(())
+    }
+}
+
+impl Tx {
+    fn new(conn: Conn, read_of: Option<Store>) -> Self {
+        Self {
+            conn,
+            audit_head: None,
+            read_of,
+            deferred: Vec::new(),
+        }
+    }
+
+    /// Ends the transaction. A read transaction then waits until the writes
+    /// it owes are durable in a shared commit (see [`crate::group`]): its
+    /// caller may answer only after that.
+    pub async fn commit(self) -> Result<(), StoreError> {
+        self.conn.commit().await?;
+        match self.read_of {
+            Some(store) if !self.deferred.is_empty() => {
+                store.commits.submit(&store, self.deferred).await
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Whether this transaction only reads: its writes go through
+    /// [`Tx::defer`].
+    pub fn is_read_only(&self) -> bool {
+        self.read_of.is_some()
+    }
+
+    /// Queues a write this read transaction owes; [`Tx::commit`] makes it
+    /// durable in a shared commit before it returns. Dropping the
+    /// transaction drops the write too.
+    pub fn defer(&mut self, write: DeferredWrite) {
+        self.deferred.push(write);
     }
 
     pub fn backend(&self) -> Backend {
@@ -206,6 +255,13 @@ fn sqlite_connect_options(opts: &SqliteOptions) -> SqliteConnectOptions {
         .busy_timeout(Duration::from_secs(10))
         // Read connections keep 16 MiB of pages (SQLite's default is 2 MiB).
         .pragma("cache_size", "-16384")
+}
+
+/// A read connection refuses writes (`query_only`), so a use case that
+/// writes on a read transaction fails in every test rather than racing the
+/// writer; checkpoints still run on it.
+fn sqlite_reader_options(opts: &SqliteOptions) -> SqliteConnectOptions {
+    sqlite_connect_options(opts).pragma("query_only", "ON")
 }
 
 /// The writer connection: every audited use case runs on it, so it keeps a
@@ -290,11 +346,12 @@ impl Store {
         let readers = SqlitePoolOptions::new()
             .max_connections(opts.max_connections.saturating_sub(1).max(1))
             .min_connections(1)
-            .connect_with(sqlite_connect_options(&opts))
+            .connect_with(sqlite_reader_options(&opts))
             .await
             .map_err(|e| wrong_key(e, &opts.path))?;
         checkpoint_in_background(readers.clone());
         Ok(Self {
+            commits: Arc::default(),
             pool: Pool::Sqlite { writer, readers },
             location: opts.path.display().to_string(),
         })
@@ -318,6 +375,7 @@ impl Store {
             .await
             .map_err(|e| StoreError::Connect(redact_url_error(&e)))?;
         Ok(Self {
+            commits: Arc::default(),
             pool: Pool::Postgres(pool),
             location,
         })
@@ -335,12 +393,27 @@ impl Store {
         &self.location
     }
 
-    /// Begins a read-only unit of work.
+    /// Begins a read-only unit of work. It runs beside the writer, never
+    /// waiting for it; the database refuses a write in it on both backends
+    /// (the writes a read owes go through [`Tx::defer`]).
     pub async fn read(&self) -> Result<Tx, StoreError> {
-        Ok(match &self.pool {
-            Pool::Sqlite { readers, .. } => Tx::new(Conn::Sqlite(readers.begin().await?)),
-            Pool::Postgres(p) => Tx::new(Conn::Postgres(p.begin().await?)),
-        })
+        let conn = match &self.pool {
+            Pool::Sqlite { readers, .. } => Conn::Sqlite(readers.begin().await?),
+            Pool::Postgres(p) => Conn::Postgres(p.begin_with("BEGIN READ ONLY").await?),
+        };
+        Ok(Tx::new(conn, Some(self.clone())))
+    }
+
+    /// Runs `write` in the next shared commit without waiting for it: for
+    /// bookkeeping a request need not wait for, such as when a session was
+    /// last seen. A failure is logged.
+    pub fn write_later(&self, write: DeferredWrite) {
+        let store = self.clone();
+        tokio::spawn(async move {
+            if let Err(e) = store.commits.submit(&store, vec![write]).await {
+                tracing::warn!(error = %e, "a deferred write failed");
+            }
+        });
     }
 
     /// Begins a unit of work that writes. On SQLite it takes the write lock
@@ -348,10 +421,11 @@ impl Store {
     /// writer can fail with SQLITE_BUSY no matter how long it waits.
     pub async fn write(&self) -> Result<Tx, StoreError> {
         Ok(match &self.pool {
-            Pool::Sqlite { writer, .. } => {
-                Tx::new(Conn::Sqlite(writer.begin_with("BEGIN IMMEDIATE").await?))
-            }
-            Pool::Postgres(p) => Tx::new(Conn::Postgres(p.begin().await?)),
+            Pool::Sqlite { writer, .. } => Tx::new(
+                Conn::Sqlite(writer.begin_with("BEGIN IMMEDIATE").await?),
+                None,
+            ),
+            Pool::Postgres(p) => Tx::new(Conn::Postgres(p.begin().await?), None),
         })
     }
 

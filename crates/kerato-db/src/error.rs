@@ -23,6 +23,10 @@ pub enum StoreError {
     Conflict(String),
     #[error("stored data is not valid: {0}")]
     Corrupt(String),
+    /// The shared commit that carried this unit of work's deferred writes
+    /// failed; nothing of them was kept.
+    #[error("the database could not record this request; try again ({0})")]
+    SharedCommit(String),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
 }

@@ -12,11 +12,13 @@
 mod backend;
 pub mod clock;
 mod error;
+mod group;
 mod key;
 mod migrate;
 pub mod testing;
 
 pub use backend::{Backend, Conn, OpenMode, SqliteOptions, Store, Tx};
 pub use error::{StoreError, corrupt};
+pub use group::DeferredWrite;
 pub use key::{DbKey, KeyError};
 pub use migrate::{Dialect, Migration, SchemaStatus};

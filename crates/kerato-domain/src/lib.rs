@@ -33,6 +33,6 @@ pub mod tenancy;
 // must not depend on the clinical areas); they keep their paths here.
 pub use kerato_core::error::{FieldError, ValidationErrors};
 pub use kerato_core::{
-    calendar, consent, error, input, password, policy, retention, rights_request, secret, telemetry, time,
-    totp, us_states,
+    calendar, consent, error, input, password, policy, retention, rights_request, secret,
+    telemetry, time, totp, us_states,
 };

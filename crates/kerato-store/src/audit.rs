@@ -117,6 +117,22 @@ pub async fn append(tx: &mut Tx, event: NewAuditEvent) -> Result<AuditEvent, Sto
     Ok(chained)
 }
 
+/// Records an event for the unit of work `tx` is: in a write transaction
+/// it is appended there, with the change it records; a read transaction
+/// owes it, and its commit returns only once the event is durable in a
+/// commit shared with the reads running beside it (see `kerato_db`'s
+/// `group` module). Either way the chain and its verification are those
+/// of [`append`].
+pub async fn record(tx: &mut Tx, event: NewAuditEvent) -> Result<(), StoreError> {
+    if tx.is_read_only() {
+        tx.defer(Box::new(move |w: &mut Tx| {
+            Box::pin(async move { append(w, event).await.map(drop) })
+        }));
+        return Ok(());
+    }
+    append(tx, event).await.map(drop)
+}
+
 /// The recorded end of the chain: (seq, hash).
 pub async fn head(tx: &mut Tx) -> Result<(i64, String), StoreError> {
     Ok(

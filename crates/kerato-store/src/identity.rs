@@ -464,6 +464,9 @@ pub async fn get_session(tx: &mut Tx, token_hash: &str) -> Result<Option<Session
     row.map(session_from).transpose()
 }
 
+/// Records that a session was seen at `now`. Touches are written after the
+/// request that saw the session, so one may land after a later one: the
+/// time only ever moves forward.
 pub async fn touch_session(
     tx: &mut Tx,
     token_hash: &str,
@@ -471,9 +474,11 @@ pub async fn touch_session(
 ) -> Result<(), StoreError> {
     execute!(
         tx,
-        sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2")
-            .bind(now.as_micros())
-            .bind(token_hash)
+        sqlx::query(
+            "UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2 AND last_seen_at < $1"
+        )
+        .bind(now.as_micros())
+        .bind(token_hash)
     )?;
     Ok(())
 }

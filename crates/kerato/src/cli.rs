@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use kerato_store::OpenMode;
 
 use crate::config::{self, Config, TlsMode};
-use crate::{bench, datadir, import, serve, telemetry};
+use crate::{bench, bench_http, datadir, import, serve, telemetry};
 
 #[derive(Debug, Parser)]
 #[command(name = "kerato", version, about = "Practice management for dermatology, eye care and optical shops", long_about = None)]
@@ -246,6 +246,23 @@ pub enum BenchCommand {
         #[arg(long, env = "KERATO_BENCH_PG_URL", value_name = "URL")]
         database_url: Option<String>,
     },
+    /// Requests/s through the real server on loopback: authenticated patient
+    /// reads, searches, day listings, registrations and bookings against an
+    /// unauthenticated baseline, with bytes written per request and memory.
+    Http {
+        /// Patients in the registry.
+        #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u32).range(1000..=5_000_000))]
+        patients: u32,
+        /// Concurrent keep-alive clients.
+        #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=256))]
+        clients: u32,
+        /// Seconds each kind of request runs.
+        #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=600))]
+        seconds: u32,
+        /// PostgreSQL server to run on instead of SQLCipher; a fresh database is created on it.
+        #[arg(long, env = "KERATO_BENCH_PG_URL", value_name = "URL")]
+        database_url: Option<String>,
+    },
     /// Imported patients/s and appointments/s from synthetic OpenEMR exports.
     Import {
         /// Patients to import (and twice as many appointments).
@@ -412,6 +429,12 @@ pub async fn run(cli: Cli) -> Result<()> {
                 patients,
                 database_url,
             } => import::bench(patients, database_url.as_deref()).await,
+            BenchCommand::Http {
+                patients,
+                clients,
+                seconds,
+                database_url,
+            } => bench_http::run(patients, clients, seconds, database_url.as_deref()).await,
         },
         Command::Import { what } => {
             let (kind, args) = match &what {

@@ -2,6 +2,7 @@
 //! and their operations (init, migrate, check, demo, bench).
 
 mod bench;
+mod bench_http;
 mod cli;
 mod config;
 mod datadir;
