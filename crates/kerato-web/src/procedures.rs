@@ -10,10 +10,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use kerato_app::procedures::ProcedureInput;
 use kerato_domain::ValidationErrors;
-use kerato_domain::derm_coding::EmCode;
 use kerato_domain::identity::{Action, Resource, role_permits};
 use kerato_domain::ids::{LesionId, PatientId};
-use kerato_domain::procedure_note::{
+use kerato_domain::procedures::coding::EmCode;
+use kerato_domain::procedures::note::{
     Anesthesia, BiopsyRecord, DestructionRecord, ExcisionRecord, Hemostasis, InjectionRecord,
     MohsRecord, MohsStage, PhototherapyRecord, ProcedureRecord, RepairRecord, Tenths,
 };

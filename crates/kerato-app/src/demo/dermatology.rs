@@ -8,12 +8,12 @@
 
 use std::collections::BTreeMap;
 
-use kerato_domain::derm_coding::{BiopsyMethod, PhototherapyKind};
 use kerato_domain::identity::Role;
 use kerato_domain::ids::{LesionId, LocationId};
-use kerato_domain::lesion::{ObservationInput, SiteInput};
+use kerato_domain::lesions::{ObservationInput, SiteInput};
 use kerato_domain::patients::Patient;
-use kerato_domain::procedure_note::{
+use kerato_domain::procedures::coding::{BiopsyMethod, PhototherapyKind};
+use kerato_domain::procedures::note::{
     Anesthesia, BiopsyRecord, ErythemaGrade, Hemostasis, PhototherapyRecord, ProcedureRecord,
     TangentialDepth, Tenths,
 };

@@ -2,7 +2,7 @@
 
 use kerato_app::AppError;
 use kerato_domain::identity::Role;
-use kerato_domain::lesion::{ChangeFlag, Colour, ObservationInput, SiteInput};
+use kerato_domain::lesions::{ChangeFlag, Colour, ObservationInput, SiteInput};
 use kerato_domain::patients::PatientInput;
 
 use crate::world;
@@ -118,7 +118,7 @@ async fn a_lesion_is_followed_across_visits_and_its_growth_flagged() {
         timeline[1]
             .observation
             .dermoscopy
-            .contains(&kerato_domain::lesion::Dermoscopy::BlueWhiteVeil)
+            .contains(&kerato_domain::lesions::Dermoscopy::BlueWhiteVeil)
     );
     // Planning an excision leaves the lesion active (the excision
     // procedure closes it); seeing it gone resolves it, which closes it to

@@ -10,10 +10,10 @@ use kerato_app::lesions::PhotoSize;
 use kerato_app::privacy::DisclosureInput;
 use kerato_app::procedures::ProcedureInput;
 use kerato_domain::consent::{Purpose, Source};
-use kerato_domain::derm_coding::BiopsyMethod;
 use kerato_domain::identity::Role;
 use kerato_domain::ids::{LocationId, PatientId, PhotoId};
-use kerato_domain::procedure_note::{
+use kerato_domain::procedures::coding::BiopsyMethod;
+use kerato_domain::procedures::note::{
     Anesthesia, BiopsyRecord, Hemostasis, ProcedureRecord, Tenths,
 };
 use kerato_domain::retention::LegalHold;

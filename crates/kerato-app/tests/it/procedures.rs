@@ -6,10 +6,10 @@
 use kerato_app::AppError;
 use kerato_app::biopsies::StepInput;
 use kerato_app::procedures::{ProcedureInput, RecordedProcedure};
-use kerato_domain::derm_coding::{BiopsyMethod, ExcisionSite, PhototherapyKind};
 use kerato_domain::identity::Role;
 use kerato_domain::ids::{LocationId, PatientId};
-use kerato_domain::procedure_note::{
+use kerato_domain::procedures::coding::{BiopsyMethod, ExcisionSite, PhototherapyKind};
+use kerato_domain::procedures::note::{
     Anesthesia, BiopsyRecord, ErythemaGrade, ExcisionBehaviour, ExcisionClosure, ExcisionRecord,
     Hemostasis, PhototherapyRecord, ProcedureRecord, TangentialDepth, Tenths,
 };
@@ -266,7 +266,7 @@ async fn a_phototherapy_course_adds_its_doses_and_severe_erythema_needs_a_reason
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_requisition_carries_the_specimen_and_the_lesions_photo() {
-    use kerato_domain::lesion::{ObservationInput, SiteInput};
+    use kerato_domain::lesions::{ObservationInput, SiteInput};
     let (w, _dir) = crate::world_with_photos().await;
     let (loc, patient, derm) = setup(&w).await;
     let app = &w.app;
@@ -350,8 +350,8 @@ async fn a_requisition_carries_the_specimen_and_the_lesions_photo() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_separate_em_takes_25_and_the_payer_chooses_59_or_xs() {
     use kerato_domain::coverage::CoverageInput;
-    use kerato_domain::derm_coding::DestructionKind;
-    use kerato_domain::procedure_note::{DestructionMethod, DestructionRecord};
+    use kerato_domain::procedures::coding::DestructionKind;
+    use kerato_domain::procedures::note::{DestructionMethod, DestructionRecord};
     let w = crate::world().await;
     let (loc, with_xs, derm) = setup(&w).await;
     let app = &w.app;

@@ -11,10 +11,10 @@ use kerato_app::procedures::ProcedureInput;
 use kerato_app::retention::{ClassCounts, RUN_CLASSES, RetentionReport};
 use kerato_app::{App, AppError, Caller};
 use kerato_domain::consent::{Purpose, Source};
-use kerato_domain::derm_coding::BiopsyMethod;
 use kerato_domain::identity::Role;
 use kerato_domain::ids::{LocationId, PatientId};
-use kerato_domain::procedure_note::{
+use kerato_domain::procedures::coding::BiopsyMethod;
+use kerato_domain::procedures::note::{
     Anesthesia, BiopsyRecord, Hemostasis, ProcedureRecord, TangentialDepth, Tenths,
 };
 use kerato_domain::retention::DataClass;

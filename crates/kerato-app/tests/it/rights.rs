@@ -364,7 +364,7 @@ async fn a_deletion_request_deletes_what_may_go_and_says_what_is_kept_until_when
     app.record_lesion(
         &derm,
         patient,
-        &kerato_domain::lesion::SiteInput {
+        &kerato_domain::lesions::SiteInput {
             region: "cheek".into(),
             laterality: "left".into(),
             view: "face".into(),
@@ -373,7 +373,7 @@ async fn a_deletion_request_deletes_what_may_go_and_says_what_is_kept_until_when
             ..Default::default()
         },
         "F1",
-        &kerato_domain::lesion::ObservationInput {
+        &kerato_domain::lesions::ObservationInput {
             size_mm: "4".into(),
             disposition: "monitor".into(),
             ..Default::default()

@@ -6,7 +6,7 @@
 //! director's (the organisation's administrators).
 
 use kerato_domain::ValidationErrors;
-use kerato_domain::biopsy::{
+use kerato_domain::biopsies::{
     AlertKind, BiopsyEvent, BiopsyState, BiopsyTimeline, Diagnosis, MeasureResult, NotifyChannel,
     Period, Recipient, advance, biopsy_follow_up, due_alerts, report_within_7_days, running_timer,
 };

@@ -6,15 +6,15 @@
 //! rewrites the day's charge proposal for the billing capability.
 
 use kerato_domain::ValidationErrors;
-use kerato_domain::biopsy::{BiopsyTimeline, Diagnosis};
+use kerato_domain::biopsies::{BiopsyTimeline, Diagnosis};
 use kerato_domain::coverage::CoverageKind;
-use kerato_domain::derm_coding::{
-    BiopsyMethod, DistinctModifier, EmCode, PayerCodingSettings, PhototherapyKind, code_session,
-};
 use kerato_domain::identity::{Action, Resource, Target};
 use kerato_domain::ids::{LesionId, LocationId, OrganisationId, PatientId, ProcedureId};
-use kerato_domain::lesion::{LesionStatus, Region};
-use kerato_domain::procedure_note::{
+use kerato_domain::lesions::{LesionStatus, Region};
+use kerato_domain::procedures::coding::{
+    BiopsyMethod, DistinctModifier, EmCode, PayerCodingSettings, PhototherapyKind, code_session,
+};
+use kerato_domain::procedures::note::{
     DoseCheck, ExcisionBehaviour, PhototherapyLimits, ProcedureRecord, check_dose,
     session_from_records,
 };
@@ -501,7 +501,7 @@ impl App {
                 .await?
                 .pop()
                 .map(|(_, data, _)| {
-                    serde_json::from_str::<kerato_domain::lesion::Observation>(&data)
+                    serde_json::from_str::<kerato_domain::lesions::Observation>(&data)
                         .map_err(AppError::corrupt)
                 })
                 .transpose()?,

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use kerato_domain::identity::{Action, Resource, role_permits};
 use kerato_domain::ids::{LesionId, PatientId};
-use kerato_domain::lesion::{
+use kerato_domain::lesions::{
     ChangeFlag, Colour, Dermoscopy, Disposition, Laterality, ObservationInput, Region, SiteInput,
     View,
 };
@@ -20,38 +20,41 @@ use crate::auth::CurrentUser;
 use crate::error::WebError;
 use crate::extract::FormFields;
 use crate::layout::Layout;
-use crate::photos::PhotoCard;
 use crate::routes::{Access, Routes};
 use crate::view::Choice;
 use kerato_http::csrf::CsrfToken;
+use photos::PhotoCard;
+
+mod photos;
 
 pub(crate) fn routes(r: Routes) -> Routes {
     use Access::Needs;
     let n = Resource::ClinicalNote;
-    r.add(
-        "GET",
-        "/patients/{id}/lesions",
-        Needs(n, Action::Query),
-        get(map_page),
-    )
-    .add(
-        "POST",
-        "/patients/{id}/lesions",
-        Needs(n, Action::Create),
-        post(place),
-    )
-    .add(
-        "GET",
-        "/lesions/{id}",
-        Needs(n, Action::View),
-        get(timeline_page),
-    )
-    .add(
-        "POST",
-        "/lesions/{id}/observations",
-        Needs(n, Action::Update),
-        post(observe),
-    )
+    photos::routes(r)
+        .add(
+            "GET",
+            "/patients/{id}/lesions",
+            Needs(n, Action::Query),
+            get(map_page),
+        )
+        .add(
+            "POST",
+            "/patients/{id}/lesions",
+            Needs(n, Action::Create),
+            post(place),
+        )
+        .add(
+            "GET",
+            "/lesions/{id}",
+            Needs(n, Action::View),
+            get(timeline_page),
+        )
+        .add(
+            "POST",
+            "/lesions/{id}/observations",
+            Needs(n, Action::Update),
+            post(observe),
+        )
 }
 
 fn choices<T: Copy>(

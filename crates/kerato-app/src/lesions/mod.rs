@@ -6,7 +6,7 @@ use kerato_domain::ValidationErrors;
 use kerato_domain::consent::{Purpose, Source, is_granted};
 use kerato_domain::identity::{Action, Resource, Target};
 use kerato_domain::ids::{LesionId, PatientId, PhotoId};
-use kerato_domain::lesion::{
+use kerato_domain::lesions::{
     ChangeFlag, Disposition, LesionStatus, Observation, ObservationInput, SiteInput, change_flags,
 };
 use kerato_domain::time::Timestamp;

@@ -8,7 +8,7 @@ use axum::extract::{Extension, Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use kerato_app::biopsies::{BiopsyInput, StepInput};
-use kerato_domain::biopsy::{MeasureResult, Recipient};
+use kerato_domain::biopsies::{MeasureResult, Recipient};
 use kerato_domain::identity::{Action, Resource};
 use kerato_domain::ids::BiopsyId;
 
@@ -76,7 +76,7 @@ async fn queue_page(
     Extension(csrf): Extension<CsrfToken>,
     CurrentUser(caller): CurrentUser,
 ) -> Result<QueuePage, WebError> {
-    use kerato_domain::biopsy::BiopsyState as S;
+    use kerato_domain::biopsies::BiopsyState as S;
     let items = state.app.biopsy_queue(&caller).await?;
     Ok(QueuePage {
         layout: Layout::signed_in(&state, &csrf, &caller, "biopsies").await?,
