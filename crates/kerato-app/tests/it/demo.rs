@@ -145,7 +145,7 @@ async fn the_demo_at(now: &str) {
         .unwrap()
     };
     assert!(biopsies.len() >= 8, "{} biopsies", biopsies.len());
-    let states: BTreeSet<&str> = biopsies.iter().map(|b| b.state.as_str()).collect();
+    let states: BTreeSet<&str> = biopsies.iter().map(|b| b.state().as_str()).collect();
     assert_eq!(
         states,
         BTreeSet::from([

@@ -15,6 +15,13 @@ pub enum AlertKind {
 }
 
 impl AlertKind {
+    pub const ALL: [AlertKind; 4] = [
+        Self::NoResult,
+        Self::MalignantNotReviewed,
+        Self::ResultNotReviewed,
+        Self::PatientNotNotified,
+    ];
+
     /// The name used in alert keys; fixed, because stored keys must keep
     /// matching after a rename in code.
     pub fn as_str(self) -> &'static str {
@@ -51,6 +58,8 @@ pub enum Recipient {
 }
 
 impl Recipient {
+    pub const ALL: [Recipient; 2] = [Self::ResponsibleClinician, Self::MedicalDirector];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::ResponsibleClinician => "clinician",

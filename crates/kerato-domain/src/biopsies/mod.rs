@@ -409,7 +409,11 @@ fn required(text: &str, message: &str) -> Result<String, String> {
 }
 
 mod alerts;
+mod input;
 mod measures;
+mod record;
 
 pub use alerts::*;
+pub use input::*;
 pub use measures::*;
+pub use record::*;

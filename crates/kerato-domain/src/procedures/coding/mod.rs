@@ -312,6 +312,15 @@ impl DistinctModifier {
     }
 }
 
+/// A payer's name as the settings match it: trimmed, spaces collapsed,
+/// lower case, so "Blue Cross " and "blue  cross" are one payer.
+pub fn normalise_payer(name: &str) -> String {
+    name.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
 /// The payer's coding preferences that change the lines.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct PayerCodingSettings {
