@@ -179,7 +179,7 @@ impl App {
                 let bytes = store
                     .get(&photo.id.to_string())
                     .map_err(|e| AppError::NotReady(e.to_string()))?;
-                let ext = if photo.media_type == "image/png" {
+                let ext = if photo.media_type == kerato_domain::lesions::PhotoMediaType::Png {
                     "png"
                 } else {
                     "jpg"

@@ -10,20 +10,19 @@
 extern crate kerato_core;
 
 pub mod audit;
-pub mod biopsy;
+pub mod biopsies;
 pub mod coverage;
-pub mod derm_coding;
 pub mod eye_exam;
 pub mod ftc;
 pub mod guarantor;
 pub mod identity;
 pub mod ids;
 pub mod import;
-pub mod lesion;
+pub mod lesions;
 pub mod money;
 pub mod optics;
 pub mod patients;
-pub mod procedure_note;
+pub mod procedures;
 pub mod providers;
 pub mod scheduling;
 pub mod setup;

@@ -1,28 +1,12 @@
 //! The biopsy log: specimens with their timeline, and the alerts sent.
 
-use kerato_domain::ids::{BiopsyId, LocationId, OrganisationId, PatientId, UserId};
+use kerato_domain::biopsies::{AlertKind, Biopsy, Recipient};
+use kerato_domain::ids::{BiopsyId, OrganisationId};
 use kerato_domain::time::Timestamp;
 
 use crate::execute;
 use kerato_db::Tx;
 use kerato_db::{StoreError, corrupt};
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BiopsyRow {
-    pub id: BiopsyId,
-    pub organisation_id: OrganisationId,
-    pub location_id: LocationId,
-    pub patient_id: PatientId,
-    pub responsible_user_id: UserId,
-    pub site: String,
-    pub method: String,
-    pub state: String,
-    /// The domain's `BiopsyTimeline` as JSON.
-    pub timeline: String,
-    pub version: i64,
-    pub created_at: Timestamp,
-    pub updated_at: Timestamp,
-}
 
 type BiopsyTuple = (
     String,
@@ -42,24 +26,26 @@ type BiopsyTuple = (
 const COLUMNS: &str = "id, organisation_id, location_id, patient_id, responsible_user_id, site, method, \
      state, timeline, version, created_at, updated_at";
 
-fn row_from(t: BiopsyTuple) -> Result<BiopsyRow, StoreError> {
-    Ok(BiopsyRow {
+/// The biopsy of a row; its `state` column is the timeline's state, kept
+/// beside it so the open biopsies can be found without reading each one.
+fn row_from(t: BiopsyTuple) -> Result<Biopsy, StoreError> {
+    Ok(Biopsy {
         id: t.0.parse().map_err(corrupt)?,
         organisation_id: t.1.parse().map_err(corrupt)?,
         location_id: t.2.parse().map_err(corrupt)?,
         patient_id: t.3.parse().map_err(corrupt)?,
         responsible_user_id: t.4.parse().map_err(corrupt)?,
         site: t.5,
-        method: t.6,
-        state: t.7,
-        timeline: t.8,
+        method: t.6.parse().map_err(corrupt)?,
+        timeline: serde_json::from_str(&t.8).map_err(corrupt)?,
         version: t.9,
         created_at: Timestamp::from_micros(t.10),
         updated_at: Timestamp::from_micros(t.11),
     })
 }
 
-pub async fn insert_biopsy(tx: &mut Tx, b: &BiopsyRow) -> Result<(), StoreError> {
+pub async fn insert_biopsy(tx: &mut Tx, b: &Biopsy) -> Result<(), StoreError> {
+    let timeline = serde_json::to_string(&b.timeline).map_err(corrupt)?;
     let sql = format!(
         "INSERT INTO biopsies ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
     );
@@ -72,9 +58,9 @@ pub async fn insert_biopsy(tx: &mut Tx, b: &BiopsyRow) -> Result<(), StoreError>
             .bind(b.patient_id.to_string())
             .bind(b.responsible_user_id.to_string())
             .bind(&b.site)
-            .bind(&b.method)
-            .bind(&b.state)
-            .bind(&b.timeline)
+            .bind(b.method.as_str())
+            .bind(b.state().as_str())
+            .bind(&timeline)
             .bind(b.version)
             .bind(b.created_at.as_micros())
             .bind(b.updated_at.as_micros())
@@ -82,59 +68,50 @@ pub async fn insert_biopsy(tx: &mut Tx, b: &BiopsyRow) -> Result<(), StoreError>
     Ok(())
 }
 
-pub async fn find_biopsy(tx: &mut Tx, id: BiopsyId) -> Result<Option<BiopsyRow>, StoreError> {
+pub async fn find_biopsy(tx: &mut Tx, id: BiopsyId) -> Result<Option<Biopsy>, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM biopsies WHERE id = $1");
     crate::fetch_one_by!(tx, sql, id.to_string(), BiopsyTuple, row_from)
 }
 
 /// The organisation's biopsies not yet closed, oldest first.
-pub async fn open_biopsies(tx: &mut Tx, org: OrganisationId) -> Result<Vec<BiopsyRow>, StoreError> {
+pub async fn open_biopsies(tx: &mut Tx, org: OrganisationId) -> Result<Vec<Biopsy>, StoreError> {
     let sql = format!(
         "SELECT {COLUMNS} FROM biopsies WHERE organisation_id = $1 AND state <> 'closed' ORDER BY created_at, id"
     );
     crate::fetch_all_by!(tx, sql, org.to_string(), BiopsyTuple, row_from)
 }
 
-/// Stores a new timeline if the row is still at `version`; false when
-/// someone else moved it meanwhile.
-pub async fn update_timeline(
-    tx: &mut Tx,
-    id: BiopsyId,
-    version: i64,
-    state: &str,
-    timeline: &str,
-    now: Timestamp,
-) -> Result<bool, StoreError> {
+/// Stores the biopsy's new timeline if its row is still at `version` (the
+/// version the caller read); false when someone else moved it meanwhile.
+/// `b` carries the version after the update and its time.
+pub async fn update_timeline(tx: &mut Tx, b: &Biopsy, version: i64) -> Result<bool, StoreError> {
+    let timeline = serde_json::to_string(&b.timeline).map_err(corrupt)?;
     let n = execute!(tx, sqlx::query(
         "UPDATE biopsies SET state = $3, timeline = $4, version = version + 1, updated_at = $5 WHERE id = $1 AND version = $2"
     )
-    .bind(id.to_string())
+    .bind(b.id.to_string())
     .bind(version)
-    .bind(state)
-    .bind(timeline)
-    .bind(now.as_micros()))?;
+    .bind(b.state().as_str())
+    .bind(&timeline)
+    .bind(b.updated_at.as_micros()))?;
     Ok(n == 1)
 }
 
 /// Records an alert as sent; false when it already was (it fires once).
 pub async fn record_alert(
     tx: &mut Tx,
-    key: &str,
-    biopsy: BiopsyId,
-    kind: &str,
-    recipient: &str,
-    due_at: Timestamp,
+    alert: &kerato_domain::biopsies::Alert,
     now: Timestamp,
 ) -> Result<bool, StoreError> {
     let n = execute!(tx, sqlx::query(
         "INSERT INTO biopsy_alerts (alert_key, biopsy_id, kind, recipient, due_at, sent_at) VALUES ($1, $2, $3, $4, $5, $6) \
          ON CONFLICT (alert_key) DO NOTHING"
     )
-    .bind(key)
-    .bind(biopsy.to_string())
-    .bind(kind)
-    .bind(recipient)
-    .bind(due_at.as_micros())
+    .bind(alert.key())
+    .bind(alert.biopsy.to_string())
+    .bind(alert.kind.as_str())
+    .bind(alert.escalate_to.as_str())
+    .bind(alert.due_at.as_micros())
     .bind(now.as_micros()))?;
     Ok(n == 1)
 }
@@ -144,17 +121,26 @@ pub async fn record_alert(
 pub async fn alerts_sent(
     tx: &mut Tx,
     biopsy: BiopsyId,
-) -> Result<Vec<(String, String, Timestamp)>, StoreError> {
+) -> Result<Vec<(AlertKind, Recipient, Timestamp)>, StoreError> {
     let rows: Vec<(String, String, i64)> = crate::on_tx!(tx, c => sqlx::query_as(
         "SELECT kind, recipient, sent_at FROM biopsy_alerts WHERE biopsy_id = $1 ORDER BY sent_at, alert_key"
     )
     .bind(biopsy.to_string())
     .fetch_all(&mut **c)
     .await)?;
-    Ok(rows
-        .into_iter()
-        .map(|(k, r, t)| (k, r, Timestamp::from_micros(t)))
-        .collect())
+    rows.into_iter()
+        .map(|(k, r, t)| {
+            let kind = AlertKind::ALL
+                .into_iter()
+                .find(|a| a.as_str() == k)
+                .ok_or_else(|| corrupt(format!("unknown biopsy alert kind {k:?}")))?;
+            let level = Recipient::ALL
+                .into_iter()
+                .find(|l| l.as_str() == r)
+                .ok_or_else(|| corrupt(format!("unknown biopsy alert recipient {r:?}")))?;
+            Ok((kind, level, Timestamp::from_micros(t)))
+        })
+        .collect()
 }
 
 /// The organisation's biopsies ordered in `[from, until)`, oldest first.
@@ -163,7 +149,7 @@ pub async fn biopsies_ordered_between(
     org: OrganisationId,
     from: Timestamp,
     until: Timestamp,
-) -> Result<Vec<BiopsyRow>, StoreError> {
+) -> Result<Vec<Biopsy>, StoreError> {
     let sql = format!(
         "SELECT {COLUMNS} FROM biopsies WHERE organisation_id = $1 AND created_at >= $2 AND created_at < $3 ORDER BY created_at, id"
     );

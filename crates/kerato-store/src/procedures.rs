@@ -1,29 +1,14 @@
 //! Procedures with their notes, and the charge proposals coded from them.
 
-use kerato_domain::ids::{BiopsyId, LesionId, OrganisationId, PatientId, ProcedureId, UserId};
+use jiff::civil::Date;
+use kerato_domain::ids::{BiopsyId, OrganisationId, PatientId, UserId};
+use kerato_domain::procedures::coding::{DistinctModifier, EmCode};
+use kerato_domain::procedures::{ChargeProposalLine, PayerModifier, Procedure};
 use kerato_domain::time::Timestamp;
 
 use crate::execute;
 use kerato_db::Tx;
 use kerato_db::{StoreError, corrupt};
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProcedureRow {
-    pub id: ProcedureId,
-    pub organisation_id: OrganisationId,
-    pub patient_id: PatientId,
-    pub lesion_id: Option<LesionId>,
-    pub biopsy_id: Option<BiopsyId>,
-    pub kind: String,
-    /// The visit's date in the practice's time zone (YYYY-MM-DD): the
-    /// coding engine codes a patient's procedures of one date together.
-    pub service_date: String,
-    /// The structured record as JSON.
-    pub data: String,
-    pub note: String,
-    pub performed_by: UserId,
-    pub performed_at: Timestamp,
-}
 
 type ProcedureTuple = (
     String,
@@ -41,23 +26,25 @@ type ProcedureTuple = (
 
 const COLUMNS: &str = "id, organisation_id, patient_id, lesion_id, biopsy_id, kind, service_date, data, note, performed_by, performed_at";
 
-fn procedure_from(t: ProcedureTuple) -> Result<ProcedureRow, StoreError> {
-    Ok(ProcedureRow {
+/// The procedure of a row: `kind` is the record's kind, kept beside the
+/// record for listing; `data` is the structured record as JSON.
+fn procedure_from(t: ProcedureTuple) -> Result<Procedure, StoreError> {
+    Ok(Procedure {
         id: t.0.parse().map_err(corrupt)?,
         organisation_id: t.1.parse().map_err(corrupt)?,
         patient_id: t.2.parse().map_err(corrupt)?,
         lesion_id: t.3.map(|l| l.parse()).transpose().map_err(corrupt)?,
         biopsy_id: t.4.map(|b| b.parse()).transpose().map_err(corrupt)?,
-        kind: t.5,
-        service_date: t.6,
-        data: t.7,
+        service_date: t.6.parse().map_err(corrupt)?,
+        record: serde_json::from_str(&t.7).map_err(corrupt)?,
         note: t.8,
         performed_by: t.9.parse().map_err(corrupt)?,
         performed_at: Timestamp::from_micros(t.10),
     })
 }
 
-pub async fn insert_procedure(tx: &mut Tx, p: &ProcedureRow) -> Result<(), StoreError> {
+pub async fn insert_procedure(tx: &mut Tx, p: &Procedure) -> Result<(), StoreError> {
+    let data = serde_json::to_string(&p.record).map_err(corrupt)?;
     let sql = format!(
         "INSERT INTO procedures ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
     );
@@ -69,9 +56,9 @@ pub async fn insert_procedure(tx: &mut Tx, p: &ProcedureRow) -> Result<(), Store
             .bind(p.patient_id.to_string())
             .bind(p.lesion_id.map(|l| l.to_string()))
             .bind(p.biopsy_id.map(|b| b.to_string()))
-            .bind(&p.kind)
-            .bind(&p.service_date)
-            .bind(&p.data)
+            .bind(p.kind().as_str())
+            .bind(p.service_date.to_string())
+            .bind(&data)
             .bind(&p.note)
             .bind(p.performed_by.to_string())
             .bind(p.performed_at.as_micros())
@@ -83,23 +70,11 @@ pub async fn insert_procedure(tx: &mut Tx, p: &ProcedureRow) -> Result<(), Store
 pub async fn procedures_of_patient(
     tx: &mut Tx,
     patient: PatientId,
-) -> Result<Vec<ProcedureRow>, StoreError> {
+) -> Result<Vec<Procedure>, StoreError> {
     let sql = format!(
         "SELECT {COLUMNS} FROM procedures WHERE patient_id = $1 ORDER BY service_date, performed_at, id"
     );
     crate::fetch_all_by!(tx, sql, patient.to_string(), ProcedureTuple, procedure_from)
-}
-
-/// One line of a charge proposal.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ChargeProposalRow {
-    pub n: i64,
-    pub code: String,
-    pub units: i64,
-    /// Modifiers in order, comma-separated ("25", "59,XS").
-    pub modifiers: String,
-    pub rationale: String,
-    pub hold: Option<String>,
 }
 
 /// Replaces the proposal for a patient's service date with freshly coded
@@ -108,15 +83,15 @@ pub async fn replace_charge_proposals(
     tx: &mut Tx,
     organisation: OrganisationId,
     patient: PatientId,
-    service_date: &str,
-    lines: &[ChargeProposalRow],
+    service_date: Date,
+    lines: &[ChargeProposalLine],
     now: Timestamp,
 ) -> Result<(), StoreError> {
     execute!(
         tx,
         sqlx::query("DELETE FROM charge_proposals WHERE patient_id = $1 AND service_date = $2")
             .bind(patient.to_string())
-            .bind(service_date)
+            .bind(service_date.to_string())
     )?;
     for l in lines {
         execute!(
@@ -125,12 +100,12 @@ pub async fn replace_charge_proposals(
                 "INSERT INTO charge_proposals (patient_id, service_date, n, organisation_id, code, units, modifiers, rationale, hold, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
             )
             .bind(patient.to_string())
-            .bind(service_date)
+            .bind(service_date.to_string())
             .bind(l.n)
             .bind(organisation.to_string())
             .bind(&l.code)
             .bind(l.units)
-            .bind(&l.modifiers)
+            .bind(l.modifiers.join(","))
             .bind(&l.rationale)
             .bind(&l.hold)
             .bind(now.as_micros())
@@ -145,22 +120,27 @@ type ChargeTuple = (i64, String, i64, String, String, Option<String>);
 pub async fn charge_proposals(
     tx: &mut Tx,
     patient: PatientId,
-    service_date: &str,
-) -> Result<Vec<ChargeProposalRow>, StoreError> {
+    service_date: Date,
+) -> Result<Vec<ChargeProposalLine>, StoreError> {
     let rows: Vec<ChargeTuple> = crate::on_tx!(tx, c => sqlx::query_as(
         "SELECT n, code, units, modifiers, rationale, hold FROM charge_proposals WHERE patient_id = $1 AND service_date = $2 ORDER BY n"
     )
     .bind(patient.to_string())
-    .bind(service_date)
+    .bind(service_date.to_string())
     .fetch_all(&mut **c)
     .await)?;
     Ok(rows
         .into_iter()
-        .map(|t| ChargeProposalRow {
+        .map(|t| ChargeProposalLine {
             n: t.0,
             code: t.1,
             units: t.2,
-            modifiers: t.3,
+            modifiers: t
+                .3
+                .split(',')
+                .filter(|m| !m.is_empty())
+                .map(str::to_string)
+                .collect(),
             rationale: t.4,
             hold: t.5,
         })
@@ -171,7 +151,7 @@ pub async fn charge_proposals(
 pub async fn procedure_of_specimen(
     tx: &mut Tx,
     biopsy: BiopsyId,
-) -> Result<Option<ProcedureRow>, StoreError> {
+) -> Result<Option<Procedure>, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM procedures WHERE biopsy_id = $1");
     crate::fetch_one_by!(tx, sql, biopsy.to_string(), ProcedureTuple, procedure_from)
 }
@@ -182,8 +162,8 @@ pub async fn set_visit_em(
     tx: &mut Tx,
     organisation: OrganisationId,
     patient: PatientId,
-    service_date: &str,
-    code: Option<&str>,
+    service_date: Date,
+    code: Option<EmCode>,
     by: UserId,
     now: Timestamp,
 ) -> Result<(), StoreError> {
@@ -191,7 +171,7 @@ pub async fn set_visit_em(
         tx,
         sqlx::query("DELETE FROM visit_em WHERE patient_id = $1 AND service_date = $2")
             .bind(patient.to_string())
-            .bind(service_date)
+            .bind(service_date.to_string())
     )?;
     if let Some(code) = code {
         execute!(
@@ -200,9 +180,9 @@ pub async fn set_visit_em(
                 "INSERT INTO visit_em (patient_id, service_date, organisation_id, code, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6)"
             )
             .bind(patient.to_string())
-            .bind(service_date)
+            .bind(service_date.to_string())
             .bind(organisation.to_string())
-            .bind(code)
+            .bind(code.code())
             .bind(by.to_string())
             .bind(now.as_micros())
         )?;
@@ -214,25 +194,28 @@ pub async fn set_visit_em(
 pub async fn visit_em(
     tx: &mut Tx,
     patient: PatientId,
-    service_date: &str,
-) -> Result<Option<String>, StoreError> {
+    service_date: Date,
+) -> Result<Option<EmCode>, StoreError> {
     let row: Option<(String,)> = crate::on_tx!(tx, c => sqlx::query_as(
         "SELECT code FROM visit_em WHERE patient_id = $1 AND service_date = $2"
     )
     .bind(patient.to_string())
-    .bind(service_date)
+    .bind(service_date.to_string())
     .fetch_optional(&mut **c)
     .await)?;
-    Ok(row.map(|(c,)| c))
+    row.map(|(code,)| {
+        EmCode::from_code(&code)
+            .ok_or_else(|| corrupt(format!("a stored E/M code {code:?} is unknown")))
+    })
+    .transpose()
 }
 
-/// Sets a payer's choice between modifier 59 and XS; `payer` is the name
+/// Sets a payer's choice between modifier 59 and XS; the payer's name is
 /// as normalised by the caller.
 pub async fn set_payer_modifier(
     tx: &mut Tx,
     organisation: OrganisationId,
-    payer: &str,
-    modifier: &str,
+    setting: &PayerModifier,
     now: Timestamp,
 ) -> Result<(), StoreError> {
     execute!(
@@ -242,23 +225,31 @@ pub async fn set_payer_modifier(
              ON CONFLICT (organisation_id, payer) DO UPDATE SET distinct_modifier = $3, updated_at = $4"
         )
         .bind(organisation.to_string())
-        .bind(payer)
-        .bind(modifier)
+        .bind(&setting.payer)
+        .bind(setting.modifier.code())
         .bind(now.as_micros())
     )?;
     Ok(())
 }
 
-/// Every payer's modifier choice: (payer, "59" or "XS"), by payer.
+/// Every payer's modifier choice, by payer.
 pub async fn payer_modifiers(
     tx: &mut Tx,
     organisation: OrganisationId,
-) -> Result<Vec<(String, String)>, StoreError> {
+) -> Result<Vec<PayerModifier>, StoreError> {
     let rows: Vec<(String, String)> = crate::on_tx!(tx, c => sqlx::query_as(
         "SELECT payer, distinct_modifier FROM payer_coding_settings WHERE organisation_id = $1 ORDER BY payer"
     )
     .bind(organisation.to_string())
     .fetch_all(&mut **c)
     .await)?;
-    Ok(rows)
+    rows.into_iter()
+        .map(|(payer, code)| {
+            Ok(PayerModifier {
+                modifier: DistinctModifier::from_code(&code)
+                    .ok_or_else(|| corrupt(format!("a stored modifier {code:?} is unknown")))?,
+                payer,
+            })
+        })
+        .collect()
 }

@@ -8,7 +8,7 @@
 pub mod assets;
 mod audit;
 mod auth;
-mod derm;
+mod biopsies;
 mod error;
 mod extract;
 mod eye;
@@ -20,7 +20,6 @@ mod layout;
 mod lesions;
 pub mod openapi;
 pub mod patients;
-mod photos;
 mod privacy;
 mod procedures;
 mod providers;
@@ -75,9 +74,8 @@ fn all_routes(state: Option<WebState>) -> routes::Routes {
     let r = setup::routes(r);
     let r = front_desk::routes(r);
     let r = eye::routes(r);
-    let r = derm::routes(r);
+    let r = biopsies::routes(r);
     let r = lesions::routes(r);
-    let r = photos::routes(r);
     let r = procedures::routes(r);
     let r = rights::routes(r);
     let r = import::routes(r);

@@ -8,12 +8,15 @@
 
 use std::collections::BTreeMap;
 
-use kerato_domain::derm_coding::{BiopsyMethod, PhototherapyKind};
+use kerato_domain::biopsies::{Biopsy, BiopsyStep, BiopsyUpdate, Diagnosis, NotifyChannel};
 use kerato_domain::identity::Role;
 use kerato_domain::ids::{LesionId, LocationId};
-use kerato_domain::lesion::{ObservationInput, SiteInput};
+use kerato_domain::input::ParseInput;
+use kerato_domain::lesions::{NewLesion, NewLesionInput, ObservationInput, PhotoUpload, SiteInput};
 use kerato_domain::patients::Patient;
-use kerato_domain::procedure_note::{
+use kerato_domain::procedures::NewProcedure;
+use kerato_domain::procedures::coding::{BiopsyMethod, PhototherapyKind};
+use kerato_domain::procedures::note::{
     Anesthesia, BiopsyRecord, ErythemaGrade, Hemostasis, PhototherapyRecord, ProcedureRecord,
     TangentialDepth, Tenths,
 };
@@ -21,8 +24,6 @@ use kerato_domain::procedure_note::{
 use super::history::History;
 use super::photos::lesion_photo;
 use super::practice::Staff;
-use crate::biopsies::StepInput;
-use crate::procedures::ProcedureInput;
 use crate::{AppError, Caller};
 
 /// A step of a biopsy's loop after the specimen is taken, and the day
@@ -30,9 +31,9 @@ use crate::{AppError, Caller};
 #[derive(Debug, Clone, Copy)]
 enum Step {
     Send(i64),
-    Result(i64, &'static str, &'static str),
+    Result(i64, Diagnosis, &'static str),
     Review(i64),
-    Notify(i64, &'static str),
+    Notify(i64, NotifyChannel),
     Plan(i64, &'static str),
     Close(i64),
 }
@@ -46,11 +47,11 @@ const CHARTS: [(i64, Option<&[Step]>); 10] = [
             Step::Send(200),
             Step::Result(
                 194,
-                "benign",
+                Diagnosis::Benign,
                 "Compound naevus with mild architectural disorder; margins clear",
             ),
             Step::Review(193),
-            Step::Notify(193, "phone"),
+            Step::Notify(193, NotifyChannel::Phone),
             Step::Plan(193, "Benign: routine full-skin check in 12 months"),
             Step::Close(193),
         ]),
@@ -61,11 +62,11 @@ const CHARTS: [(i64, Option<&[Step]>); 10] = [
             Step::Send(45),
             Step::Result(
                 40,
-                "malignant",
+                Diagnosis::Malignant,
                 "Basal cell carcinoma, nodular type, extending to the deep margin",
             ),
             Step::Review(39),
-            Step::Notify(38, "in_person"),
+            Step::Notify(38, NotifyChannel::InPerson),
             Step::Plan(
                 38,
                 "Excision with 4 mm margins, to be booked with Dr. Okafor",
@@ -78,18 +79,18 @@ const CHARTS: [(i64, Option<&[Step]>); 10] = [
             Step::Send(25),
             Step::Result(
                 20,
-                "atypical",
+                Diagnosis::Atypical,
                 "Dysplastic naevus with moderate atypia; peripheral margin involved",
             ),
             Step::Review(19),
-            Step::Notify(18, "phone"),
+            Step::Notify(18, NotifyChannel::Phone),
         ]),
     ),
     (
         10,
         Some(&[
             Step::Send(10),
-            Step::Result(4, "benign", "Seborrhoeic keratosis, irritated"),
+            Step::Result(4, Diagnosis::Benign, "Seborrhoeic keratosis, irritated"),
             Step::Review(2),
         ]),
     ),
@@ -97,7 +98,7 @@ const CHARTS: [(i64, Option<&[Step]>); 10] = [
         8,
         Some(&[
             Step::Send(8),
-            Step::Result(1, "benign", "Intradermal naevus"),
+            Step::Result(1, Diagnosis::Benign, "Intradermal naevus"),
         ]),
     ),
     (
@@ -106,7 +107,7 @@ const CHARTS: [(i64, Option<&[Step]>); 10] = [
             Step::Send(6),
             Step::Result(
                 0,
-                "malignant",
+                Diagnosis::Malignant,
                 "Superficial spreading melanoma in situ; margins clear",
             ),
         ]),
@@ -240,7 +241,7 @@ fn stable(k: usize, v: usize, watched: bool) -> ObservationInput {
 
 /// The biopsy of chart `k`'s changing lesion, alternately a punch and a
 /// shave.
-fn biopsy(k: usize, patient: &Patient, lesion: LesionId, clinic: LocationId) -> ProcedureInput {
+fn biopsy(k: usize, lesion: LesionId, clinic: LocationId) -> NewProcedure {
     let anesthesia = Anesthesia {
         agent: "1% lidocaine with epinephrine".into(),
         volume_ml: Tenths(10),
@@ -270,13 +271,25 @@ fn biopsy(k: usize, patient: &Patient, lesion: LesionId, clinic: LocationId) -> 
             specimen_id: String::new(),
         }
     };
-    ProcedureInput {
-        patient: patient.id,
+    NewProcedure {
         lesion: Some(lesion),
         location: clinic,
         record: ProcedureRecord::Biopsy(record),
         dose_override: None,
     }
+}
+
+/// A lesion placed as the body map's form would send it.
+fn new_lesion(
+    site: SiteInput,
+    label: &str,
+    first: ObservationInput,
+) -> Result<NewLesion, AppError> {
+    Ok(NewLesion::parse(NewLesionInput {
+        site,
+        label: label.into(),
+        first,
+    })?)
 }
 
 /// Seeds the ten charts and the UVB course; `photos` are uploaded with
@@ -301,27 +314,26 @@ pub(super) async fn seed(
             let (seen, _) = changing(k, v, watched);
             let (changing_id, stable_id) = match lesions {
                 None => {
+                    let a = new_lesion(site(k), "L1", seen)?;
                     let a = history
                         .app()
-                        .record_lesion(physician, patient.id, &site(k), "L1", &seen)
+                        .record_lesion(physician, patient.id, &a)
                         .await?;
+                    let b = new_lesion(site(k + 6), "L2", stable(k, v, watched))?;
                     let b = history
                         .app()
-                        .record_lesion(
-                            physician,
-                            patient.id,
-                            &site(k + 6),
-                            "L2",
-                            &stable(k, v, watched),
-                        )
+                        .record_lesion(physician, patient.id, &b)
                         .await?;
                     (a.id, b.id)
                 }
                 Some((a, b)) => {
-                    history.app().observe_lesion(physician, a, &seen).await?;
                     history
                         .app()
-                        .observe_lesion(physician, b, &stable(k, v, watched))
+                        .observe_lesion(physician, a, &seen.validate()?)
+                        .await?;
+                    history
+                        .app()
+                        .observe_lesion(physician, b, &stable(k, v, watched).validate()?)
                         .await?;
                     (a, b)
                 }
@@ -331,7 +343,15 @@ pub(super) async fn seed(
                 history.then(day, hour, 10)?;
                 history
                     .app()
-                    .upload_photo(tech, patient.id, Some(changing_id), jpeg, v == 0)
+                    .upload_photo(
+                        tech,
+                        patient.id,
+                        &PhotoUpload {
+                            lesion: Some(changing_id),
+                            consent_given_now: v == 0,
+                        },
+                        jpeg,
+                    )
                     .await?;
             }
             if v == 2
@@ -340,7 +360,7 @@ pub(super) async fn seed(
                 history.then(day, hour, 20)?;
                 let done = history
                     .app()
-                    .record_procedure(physician, biopsy(k, patient, changing_id, clinic))
+                    .record_procedure(physician, patient.id, biopsy(k, changing_id, clinic))
                     .await?;
                 if let Some(specimen) = done.specimen {
                     follow(history, physician, tech, specimen, steps).await?;
@@ -363,37 +383,34 @@ async fn follow(
     history: &History,
     physician: &Caller,
     tech: &Caller,
-    mut specimen: crate::biopsies::BiopsyRow,
+    mut specimen: Biopsy,
     steps: &[Step],
 ) -> Result<(), AppError> {
     for step in steps {
         let (day, who, input) = match *step {
-            Step::Send(day) => (day, tech, StepInput::Send),
+            Step::Send(day) => (day, tech, BiopsyStep::Send),
             Step::Result(day, diagnosis, text) => (
                 day,
                 physician,
-                StepInput::Result {
-                    diagnosis: diagnosis.into(),
+                BiopsyStep::Result {
+                    diagnosis,
                     text: text.into(),
                     received: None,
                 },
             ),
-            Step::Review(day) => (day, physician, StepInput::Review),
-            Step::Notify(day, how) => (
-                day,
-                physician,
-                StepInput::Notify {
-                    how: how.into(),
-                    when: None,
-                },
-            ),
-            Step::Plan(day, text) => (day, physician, StepInput::Plan { text: text.into() }),
-            Step::Close(day) => (day, physician, StepInput::Close),
+            Step::Review(day) => (day, physician, BiopsyStep::Review),
+            Step::Notify(day, how) => (day, physician, BiopsyStep::Notify { how }),
+            Step::Plan(day, text) => (day, physician, BiopsyStep::Plan { text: text.into() }),
+            Step::Close(day) => (day, physician, BiopsyStep::Close),
         };
         history.then(day, 13, 0)?;
+        let update = BiopsyUpdate {
+            version: specimen.version,
+            step: input,
+        };
         specimen = history
             .app()
-            .record_biopsy_step(who, specimen.id, specimen.version, &input)
+            .record_biopsy_step(who, specimen.id, &update)
             .await?;
     }
     Ok(())
@@ -413,8 +430,8 @@ async fn phototherapy(
             .app()
             .record_procedure(
                 physician,
-                ProcedureInput {
-                    patient: patient.id,
+                patient.id,
+                NewProcedure {
                     lesion: None,
                     location: clinic,
                     record: ProcedureRecord::Phototherapy(PhototherapyRecord {

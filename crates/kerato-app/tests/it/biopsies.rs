@@ -4,7 +4,9 @@
 //! a recorded notification.
 
 use kerato_app::AppError;
-use kerato_app::biopsies::{BiopsyInput, StepInput};
+use kerato_domain::biopsies::{
+    BiopsyOrder, BiopsyState, BiopsyStep, Diagnosis, NotifyChannel, SpecimenMethod,
+};
 use kerato_domain::identity::Role;
 use kerato_domain::patients::PatientInput;
 use kerato_domain::time::Timestamp;
@@ -43,17 +45,21 @@ async fn an_unreviewed_malignant_result_alerts_once_escalates_and_the_loop_close
     let b = app
         .order_biopsy(
             &derm,
-            &BiopsyInput {
-                patient_id: patient.id.to_string(),
-                location_id: loc.id.to_string(),
+            patient.id,
+            &BiopsyOrder {
+                location: loc.id,
                 site: "left cheek".into(),
-                method: "punch".into(),
+                method: SpecimenMethod::Punch,
             },
         )
         .await
         .unwrap();
     let b = app
-        .record_biopsy_step(&derm, b.id, b.version, &StepInput::Send)
+        .record_biopsy_step(
+            &derm,
+            b.id,
+            &crate::biopsy_step(b.version, BiopsyStep::Send),
+        )
         .await
         .unwrap();
     // Friday 16:00 before Labor Day: two business days end Wednesday 16:00.
@@ -63,12 +69,14 @@ async fn an_unreviewed_malignant_result_alerts_once_escalates_and_the_loop_close
         .record_biopsy_step(
             &derm,
             b.id,
-            b.version,
-            &StepInput::Result {
-                diagnosis: "malignant".into(),
-                text: "Basal cell carcinoma, nodular".into(),
-                received: None,
-            },
+            &crate::biopsy_step(
+                b.version,
+                BiopsyStep::Result {
+                    diagnosis: Diagnosis::Malignant,
+                    text: "Basal cell carcinoma, nodular".into(),
+                    received: None,
+                },
+            ),
         )
         .await
         .unwrap();
@@ -113,12 +121,20 @@ async fn an_unreviewed_malignant_result_alerts_once_escalates_and_the_loop_close
     assert_eq!(inbox(w.admin.actor.user_id).await.len(), 1);
     // The review stops the timer; closing needs the notification first.
     let b = app
-        .record_biopsy_step(&derm, b.id, b.version, &StepInput::Review)
+        .record_biopsy_step(
+            &derm,
+            b.id,
+            &crate::biopsy_step(b.version, BiopsyStep::Review),
+        )
         .await
         .unwrap();
     assert_eq!(app.send_biopsy_alerts().await.unwrap(), 0);
     let err = app
-        .record_biopsy_step(&derm, b.id, b.version, &StepInput::Close)
+        .record_biopsy_step(
+            &derm,
+            b.id,
+            &crate::biopsy_step(b.version, BiopsyStep::Close),
+        )
         .await
         .unwrap_err();
     assert!(
@@ -129,8 +145,7 @@ async fn an_unreviewed_malignant_result_alerts_once_escalates_and_the_loop_close
         .record_biopsy_step(
             &derm,
             b.id,
-            b.version - 1,
-            &StepInput::Plan { text: "x".into() },
+            &crate::biopsy_step(b.version - 1, BiopsyStep::Plan { text: "x".into() }),
         )
         .await
         .unwrap_err();
@@ -142,11 +157,12 @@ async fn an_unreviewed_malignant_result_alerts_once_escalates_and_the_loop_close
         .record_biopsy_step(
             &derm,
             b.id,
-            b.version,
-            &StepInput::Notify {
-                how: "phone".into(),
-                when: None,
-            },
+            &crate::biopsy_step(
+                b.version,
+                BiopsyStep::Notify {
+                    how: NotifyChannel::Phone,
+                },
+            ),
         )
         .await
         .unwrap();
@@ -154,18 +170,24 @@ async fn an_unreviewed_malignant_result_alerts_once_escalates_and_the_loop_close
         .record_biopsy_step(
             &derm,
             b.id,
-            b.version,
-            &StepInput::Plan {
-                text: "Mohs surgery referral".into(),
-            },
+            &crate::biopsy_step(
+                b.version,
+                BiopsyStep::Plan {
+                    text: "Mohs surgery referral".into(),
+                },
+            ),
         )
         .await
         .unwrap();
     let b = app
-        .record_biopsy_step(&derm, b.id, b.version, &StepInput::Close)
+        .record_biopsy_step(
+            &derm,
+            b.id,
+            &crate::biopsy_step(b.version, BiopsyStep::Close),
+        )
         .await
         .unwrap();
-    assert_eq!(b.state, "closed");
+    assert_eq!(b.state(), BiopsyState::Closed);
     assert!(app.biopsy_queue(&derm).await.unwrap().is_empty());
     // Billing sees no pathology.
     let billing = w.user("billing@capital.example", Role::Billing, &[]).await;

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use kerato_app::demo::{self, DEMO_PASSWORD, DEMO_TOTP_SECRET, Seeded, demo_email};
 use kerato_app::identity::SignIn;
 use kerato_app::{App, Caller};
-use kerato_domain::biopsy::AlertKind;
+use kerato_domain::biopsies::AlertKind;
 use kerato_domain::identity::Role;
 use kerato_domain::rights_request::{DUE_SOON_DAYS, RequestState};
 use kerato_domain::time::{TestClock, Timestamp};
@@ -145,7 +145,7 @@ async fn the_demo_at(now: &str) {
         .unwrap()
     };
     assert!(biopsies.len() >= 8, "{} biopsies", biopsies.len());
-    let states: BTreeSet<&str> = biopsies.iter().map(|b| b.state.as_str()).collect();
+    let states: BTreeSet<&str> = biopsies.iter().map(|b| b.state().as_str()).collect();
     assert_eq!(
         states,
         BTreeSet::from([

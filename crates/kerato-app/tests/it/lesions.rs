@@ -2,7 +2,11 @@
 
 use kerato_app::AppError;
 use kerato_domain::identity::Role;
-use kerato_domain::lesion::{ChangeFlag, Colour, ObservationInput, SiteInput};
+use kerato_domain::input::ParseInput;
+use kerato_domain::lesions::{
+    ChangeFlag, Colour, Landmark, LesionStatus, NewLesion, NewLesionInput, ObservationInput,
+    SiteInput,
+};
 use kerato_domain::patients::PatientInput;
 
 use crate::world;
@@ -53,21 +57,28 @@ async fn a_lesion_is_followed_across_visits_and_its_growth_flagged() {
         landmark: "C7 spinous process".into(),
         landmark_mm: "85".into(),
     };
-    // Bad input is refused whole: nothing is written.
-    let err = app
-        .record_lesion(
-            &derm,
-            patient,
-            &SiteInput {
-                x: "1200".into(),
-                ..site.clone()
-            },
-            "",
-            &seen("4", &["brown"], "monitor"),
-        )
-        .await
-        .unwrap_err();
-    assert!(matches!(err, AppError::Validation(_)));
+    // Bad input is refused whole, every problem named with its field, and
+    // nothing is written.
+    let err = NewLesion::parse(NewLesionInput {
+        site: SiteInput {
+            x: "1200".into(),
+            ..site.clone()
+        },
+        label: "L".repeat(101),
+        first: seen("4.55", &["brown"], "monitor"),
+    })
+    .unwrap_err();
+    for field in ["x", "label", "size_mm"] {
+        assert!(err.for_field(field).is_some(), "{field}: {err}");
+    }
+    // The front desk may not place one.
+    let desk = w.user("desk@capital.example", Role::FrontDesk, &[]).await;
+    let desk = app.unsafe_caller_for(desk.id).await.unwrap();
+    let valid = crate::new_lesion(&site, "L1", &seen("4", &["brown"], "monitor"));
+    assert!(matches!(
+        app.record_lesion(&desk, patient, &valid).await.unwrap_err(),
+        AppError::Forbidden(_)
+    ));
     assert!(
         app.lesions_of_patient(&derm, patient)
             .await
@@ -79,22 +90,25 @@ async fn a_lesion_is_followed_across_visits_and_its_growth_flagged() {
         .record_lesion(
             &derm,
             patient,
-            &site,
-            "L1",
-            &seen("4", &["brown"], "monitor"),
+            &crate::new_lesion(&site, "L1", &seen("4", &["brown"], "monitor")),
         )
         .await
         .unwrap();
     assert_eq!(
-        lesion.landmark,
-        Some(("C7 spinous process".to_string(), 85))
+        lesion.site.landmark,
+        Some(Landmark {
+            name: "C7 spinous process".into(),
+            distance_mm: 85
+        })
     );
     w.clock.advance_secs(180 * 86_400);
     let flags = app
         .observe_lesion(
             &derm,
             lesion.id,
-            &seen("5.5", &["brown", "black"], "biopsy"),
+            &seen("5.5", &["brown", "black"], "biopsy")
+                .validate()
+                .unwrap(),
         )
         .await
         .unwrap();
@@ -109,7 +123,7 @@ async fn a_lesion_is_followed_across_visits_and_its_growth_flagged() {
         ]
     );
     let (stored, timeline) = app.lesion_timeline(&derm, lesion.id).await.unwrap();
-    assert_eq!(stored.landmark, lesion.landmark, "the landmark reads back");
+    assert_eq!(stored, lesion, "the lesion reads back, landmark and all");
     assert_eq!(timeline.len(), 2);
     assert!(timeline[0].flags.is_empty());
     assert_eq!(timeline[1].flags.len(), 2);
@@ -118,7 +132,7 @@ async fn a_lesion_is_followed_across_visits_and_its_growth_flagged() {
         timeline[1]
             .observation
             .dermoscopy
-            .contains(&kerato_domain::lesion::Dermoscopy::BlueWhiteVeil)
+            .contains(&kerato_domain::lesions::Dermoscopy::BlueWhiteVeil)
     );
     // Planning an excision leaves the lesion active (the excision
     // procedure closes it); seeing it gone resolves it, which closes it to
@@ -126,26 +140,34 @@ async fn a_lesion_is_followed_across_visits_and_its_growth_flagged() {
     app.observe_lesion(
         &derm,
         lesion.id,
-        &seen("5.5", &["brown", "black"], "excise"),
+        &seen("5.5", &["brown", "black"], "excise")
+            .validate()
+            .unwrap(),
     )
     .await
     .unwrap();
     let lesions = app.lesions_of_patient(&derm, patient).await.unwrap();
-    assert_eq!(lesions[0].status, "active");
-    app.observe_lesion(&derm, lesion.id, &seen("0.5", &["skin"], "resolved"))
-        .await
-        .unwrap();
+    assert_eq!(lesions[0].status, LesionStatus::Active);
+    app.observe_lesion(
+        &derm,
+        lesion.id,
+        &seen("0.5", &["skin"], "resolved").validate().unwrap(),
+    )
+    .await
+    .unwrap();
     let lesions = app.lesions_of_patient(&derm, patient).await.unwrap();
-    assert_eq!(lesions[0].status, "resolved");
+    assert_eq!(lesions[0].status, LesionStatus::Resolved);
     assert!(matches!(
-        app.observe_lesion(&derm, lesion.id, &seen("5", &["brown"], "monitor"))
-            .await
-            .unwrap_err(),
+        app.observe_lesion(
+            &derm,
+            lesion.id,
+            &seen("5", &["brown"], "monitor").validate().unwrap()
+        )
+        .await
+        .unwrap_err(),
         AppError::Conflict(_)
     ));
     // The front desk sees no clinical notes.
-    let desk = w.user("desk@capital.example", Role::FrontDesk, &[]).await;
-    let desk = app.unsafe_caller_for(desk.id).await.unwrap();
     assert!(matches!(
         app.lesion_timeline(&desk, lesion.id).await.unwrap_err(),
         AppError::Forbidden(_)

@@ -224,3 +224,27 @@ pub async fn provider_all_week(
         .unwrap();
     p
 }
+
+/// A biopsy step taken on the version the user saw.
+pub fn biopsy_step(
+    version: i64,
+    step: kerato_domain::biopsies::BiopsyStep,
+) -> kerato_domain::biopsies::BiopsyUpdate {
+    kerato_domain::biopsies::BiopsyUpdate { version, step }
+}
+
+/// A lesion as the body map's form would send it, parsed; the parts must
+/// be valid.
+pub fn new_lesion(
+    site: &kerato_domain::lesions::SiteInput,
+    label: &str,
+    first: &kerato_domain::lesions::ObservationInput,
+) -> kerato_domain::lesions::NewLesion {
+    use kerato_domain::input::ParseInput;
+    kerato_domain::lesions::NewLesion::parse(kerato_domain::lesions::NewLesionInput {
+        site: site.clone(),
+        label: label.into(),
+        first: first.clone(),
+    })
+    .expect("a valid lesion")
+}

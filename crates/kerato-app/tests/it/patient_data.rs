@@ -8,12 +8,12 @@ use jiff::civil::Date;
 use kerato_app::AppError;
 use kerato_app::lesions::PhotoSize;
 use kerato_app::privacy::DisclosureInput;
-use kerato_app::procedures::ProcedureInput;
 use kerato_domain::consent::{Purpose, Source};
-use kerato_domain::derm_coding::BiopsyMethod;
 use kerato_domain::identity::Role;
 use kerato_domain::ids::{LocationId, PatientId, PhotoId};
-use kerato_domain::procedure_note::{
+use kerato_domain::procedures::NewProcedure;
+use kerato_domain::procedures::coding::BiopsyMethod;
+use kerato_domain::procedures::note::{
     Anesthesia, BiopsyRecord, Hemostasis, ProcedureRecord, Tenths,
 };
 use kerato_domain::retention::LegalHold;
@@ -110,7 +110,15 @@ async fn clinic(w: &World) -> Clinic {
 async fn seed(w: &World, c: &Clinic, p: PatientId) -> PhotoId {
     let app = &w.app;
     let photo = app
-        .upload_photo(&c.derm, p, None, JPEG, true)
+        .upload_photo(
+            &c.derm,
+            p,
+            &kerato_domain::lesions::PhotoUpload {
+                lesion: None,
+                consent_given_now: true,
+            },
+            JPEG,
+        )
         .await
         .unwrap()
         .id;
@@ -134,8 +142,8 @@ async fn seed(w: &World, c: &Clinic, p: PatientId) -> PhotoId {
     .unwrap();
     app.record_procedure(
         &c.derm,
-        ProcedureInput {
-            patient: p,
+        p,
+        NewProcedure {
             lesion: None,
             location: c.location,
             record: ProcedureRecord::Biopsy(BiopsyRecord {

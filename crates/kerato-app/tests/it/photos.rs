@@ -23,7 +23,15 @@ async fn a_photo_is_stripped_encrypted_and_every_view_audited() {
     let derm = app.unsafe_caller_for(derm.id).await.unwrap();
     let patient = w.patient("Jane", "Roe", "1980-01-01").await;
     let err = app
-        .upload_photo(&derm, patient, None, GIF, true)
+        .upload_photo(
+            &derm,
+            patient,
+            &kerato_domain::lesions::PhotoUpload {
+                lesion: None,
+                consent_given_now: true,
+            },
+            GIF,
+        )
         .await
         .unwrap_err();
     assert_eq!(
@@ -33,7 +41,15 @@ async fn a_photo_is_stripped_encrypted_and_every_view_audited() {
     // Without the patient's consent to clinical photographs, nothing is
     // stored; with it given now, the consent is recorded with the photo.
     let err = app
-        .upload_photo(&derm, patient, None, JPEG, false)
+        .upload_photo(
+            &derm,
+            patient,
+            &kerato_domain::lesions::PhotoUpload {
+                lesion: None,
+                consent_given_now: false,
+            },
+            JPEG,
+        )
         .await
         .unwrap_err();
     assert!(
@@ -42,18 +58,37 @@ async fn a_photo_is_stripped_encrypted_and_every_view_audited() {
     );
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
     let photo = app
-        .upload_photo(&derm, patient, None, JPEG, true)
+        .upload_photo(
+            &derm,
+            patient,
+            &kerato_domain::lesions::PhotoUpload {
+                lesion: None,
+                consent_given_now: true,
+            },
+            JPEG,
+        )
         .await
         .unwrap();
-    assert_eq!(photo.media_type, "image/jpeg");
+    assert_eq!(
+        photo.media_type,
+        kerato_domain::lesions::PhotoMediaType::Jpeg
+    );
     let consents = app.consents_of_patient(&derm, patient).await.unwrap();
     assert_eq!(consents.len(), 1);
     assert_eq!(consents[0].entry.purpose, Purpose::ClinicalPhotography);
     assert!(consents[0].entry.granted);
     // A second photo needs no new consent, and records none.
-    app.upload_photo(&derm, patient, None, JPEG, false)
-        .await
-        .unwrap();
+    app.upload_photo(
+        &derm,
+        patient,
+        &kerato_domain::lesions::PhotoUpload {
+            lesion: None,
+            consent_given_now: false,
+        },
+        JPEG,
+    )
+    .await
+    .unwrap();
     assert_eq!(
         app.consents_of_patient(&derm, patient).await.unwrap().len(),
         1
@@ -135,7 +170,15 @@ async fn an_export_needs_the_purposes_consent_and_is_watermarked() {
     let derm = app.unsafe_caller_for(derm.id).await.unwrap();
     let patient = w.patient("Jane", "Roe", "1980-01-01").await;
     let photo = app
-        .upload_photo(&derm, patient, None, JPEG, true)
+        .upload_photo(
+            &derm,
+            patient,
+            &kerato_domain::lesions::PhotoUpload {
+                lesion: None,
+                consent_given_now: true,
+            },
+            JPEG,
+        )
         .await
         .unwrap();
     let (_, stored) = app

@@ -4,14 +4,19 @@
 //! phototherapy course's cumulative dose.
 
 use kerato_app::AppError;
-use kerato_app::biopsies::StepInput;
-use kerato_app::procedures::{ProcedureInput, RecordedProcedure};
-use kerato_domain::derm_coding::{BiopsyMethod, ExcisionSite, PhototherapyKind};
+use kerato_app::procedures::RecordedProcedure;
+use kerato_domain::biopsies::{BiopsyStep, Diagnosis, SpecimenMethod};
 use kerato_domain::identity::Role;
 use kerato_domain::ids::{LocationId, PatientId};
-use kerato_domain::procedure_note::{
+use kerato_domain::input::ParseInput;
+use kerato_domain::lesions::LesionStatus;
+use kerato_domain::procedures::coding::{BiopsyMethod, ExcisionSite, PhototherapyKind};
+use kerato_domain::procedures::note::{
     Anesthesia, BiopsyRecord, ErythemaGrade, ExcisionBehaviour, ExcisionClosure, ExcisionRecord,
     Hemostasis, PhototherapyRecord, ProcedureRecord, TangentialDepth, Tenths,
+};
+use kerato_domain::procedures::{
+    ChargeProposalLine, NewProcedure, PayerModifierInput, PayerModifierSetting, VisitEm,
 };
 
 use crate::World;
@@ -51,9 +56,8 @@ fn biopsy(method: BiopsyMethod, site: &str) -> ProcedureRecord {
     })
 }
 
-fn input(patient: PatientId, location: LocationId, record: ProcedureRecord) -> ProcedureInput {
-    ProcedureInput {
-        patient,
+fn input(location: LocationId, record: ProcedureRecord) -> NewProcedure {
+    NewProcedure {
         lesion: None,
         location,
         record,
@@ -62,7 +66,7 @@ fn input(patient: PatientId, location: LocationId, record: ProcedureRecord) -> P
 }
 
 /// Each line's code, units and whether it is held.
-fn codes(lines: &[kerato_app::procedures::ChargeProposalRow]) -> Vec<(&str, i64, bool)> {
+fn codes(lines: &[ChargeProposalLine]) -> Vec<(&str, i64, bool)> {
     lines
         .iter()
         .map(|l| (l.code.as_str(), l.units, l.hold.is_some()))
@@ -85,7 +89,7 @@ async fn biopsies_open_specimens_write_notes_and_code_the_day() {
             specimen,
             dose,
         } = app
-            .record_procedure(&derm, input(patient, loc, biopsy(method, site)))
+            .record_procedure(&derm, patient, input(loc, biopsy(method, site)))
             .await
             .unwrap();
         let specimen = specimen.expect("a biopsy opens a specimen");
@@ -100,7 +104,7 @@ async fn biopsies_open_specimens_write_notes_and_code_the_day() {
         assert!(!procedure.note.contains("typed-by-hand"));
         specimens.push(specimen);
     }
-    assert_eq!(specimens[0].method, "punch");
+    assert_eq!(specimens[0].method, SpecimenMethod::Punch);
     // The queue holds all three, and the day's proposal is 11104 + 11103 x2.
     assert_eq!(app.biopsy_queue(&derm).await.unwrap().len(), 3);
     let day = app
@@ -109,7 +113,7 @@ async fn biopsies_open_specimens_write_notes_and_code_the_day() {
         .unwrap()
         .remove(0)
         .service_date;
-    let lines = app.charge_proposal(&derm, patient, &day).await.unwrap();
+    let lines = app.charge_proposal(&derm, patient, day).await.unwrap();
     assert_eq!(
         codes(&lines),
         vec![("11104", 1, false), ("11103", 2, false)]
@@ -120,7 +124,7 @@ async fn biopsies_open_specimens_write_notes_and_code_the_day() {
     let biller = w.user("billing@capital.example", Role::Billing, &[]).await;
     let biller = app.unsafe_caller_for(biller.id).await.unwrap();
     assert_eq!(
-        app.charge_proposal(&biller, patient, &day).await.unwrap(),
+        app.charge_proposal(&biller, patient, day).await.unwrap(),
         lines
     );
     let tech = w.user("tech@capital.example", Role::Technician, &[]).await;
@@ -128,7 +132,8 @@ async fn biopsies_open_specimens_write_notes_and_code_the_day() {
     assert!(matches!(
         app.record_procedure(
             &tech,
-            input(patient, loc, biopsy(BiopsyMethod::Punch, "scalp"))
+            patient,
+            input(loc, biopsy(BiopsyMethod::Punch, "scalp"))
         )
         .await
         .unwrap_err(),
@@ -140,7 +145,7 @@ async fn biopsies_open_specimens_write_notes_and_code_the_day() {
     };
     bad.punch_mm = Some(30);
     let err = app
-        .record_procedure(&derm, input(patient, loc, ProcedureRecord::Biopsy(bad)))
+        .record_procedure(&derm, patient, input(loc, ProcedureRecord::Biopsy(bad)))
         .await
         .unwrap_err();
     assert!(format!("{err}").contains("punch"), "{err}");
@@ -170,33 +175,39 @@ async fn an_excision_is_held_until_its_pathology_then_coded_malignant() {
         specimen_id: String::new(),
     });
     let done = app
-        .record_procedure(&derm, input(patient, loc, excision))
+        .record_procedure(&derm, patient, input(loc, excision))
         .await
         .unwrap();
-    let day = done.procedure.service_date.clone();
-    let lines = app.charge_proposal(&derm, patient, &day).await.unwrap();
+    let day = done.procedure.service_date;
+    let lines = app.charge_proposal(&derm, patient, day).await.unwrap();
     assert_eq!(lines.len(), 1);
     assert_eq!(lines[0].code, "HELD");
     assert!(lines[0].hold.is_some());
     // The report arrives: malignant, so 16 mm excised on the face is 11642.
     let s = done.specimen.unwrap();
     let s = app
-        .record_biopsy_step(&derm, s.id, s.version, &StepInput::Send)
+        .record_biopsy_step(
+            &derm,
+            s.id,
+            &crate::biopsy_step(s.version, BiopsyStep::Send),
+        )
         .await
         .unwrap();
     app.record_biopsy_step(
         &derm,
         s.id,
-        s.version,
-        &StepInput::Result {
-            diagnosis: "malignant".into(),
-            text: "Basal cell carcinoma, margins clear".into(),
-            received: None,
-        },
+        &crate::biopsy_step(
+            s.version,
+            BiopsyStep::Result {
+                diagnosis: Diagnosis::Malignant,
+                text: "Basal cell carcinoma, margins clear".into(),
+                received: None,
+            },
+        ),
     )
     .await
     .unwrap();
-    let lines = app.charge_proposal(&derm, patient, &day).await.unwrap();
+    let lines = app.charge_proposal(&derm, patient, day).await.unwrap();
     assert_eq!(codes(&lines), vec![("11642", 1, false)]);
     assert!(
         lines[0].rationale.contains("excised diameter 1.6 cm")
@@ -225,7 +236,7 @@ async fn a_phototherapy_course_adds_its_doses_and_severe_erythema_needs_a_reason
     let mut total = 0u64;
     for dose in [300, 360, 430] {
         let done = app
-            .record_procedure(&derm, input(patient, loc, uvb(dose, ErythemaGrade::Absent)))
+            .record_procedure(&derm, patient, input(loc, uvb(dose, ErythemaGrade::Absent)))
             .await
             .unwrap();
         total += u64::from(dose);
@@ -238,16 +249,19 @@ async fn a_phototherapy_course_adds_its_doses_and_severe_erythema_needs_a_reason
     }
     // Grade 3 erythema blocks the session until a clinician gives a reason.
     let err = app
-        .record_procedure(&derm, input(patient, loc, uvb(430, ErythemaGrade::Severe)))
+        .record_procedure(&derm, patient, input(loc, uvb(430, ErythemaGrade::Severe)))
         .await
         .unwrap_err();
     assert!(
         format!("{err}").contains("give a clinician's reason"),
         "{err}"
     );
-    let mut with_reason = input(patient, loc, uvb(200, ErythemaGrade::Severe));
+    let mut with_reason = input(loc, uvb(200, ErythemaGrade::Severe));
     with_reason.dose_override = Some("erythema resolved on inspection today".into());
-    let done = app.record_procedure(&derm, with_reason).await.unwrap();
+    let done = app
+        .record_procedure(&derm, patient, with_reason)
+        .await
+        .unwrap();
     assert!(
         done.procedure
             .note
@@ -257,7 +271,7 @@ async fn a_phototherapy_course_adds_its_doses_and_severe_erythema_needs_a_reason
     // Four sessions on one day are one unit of 96900 (one per session
     // day, as the engine counts).
     let lines = app
-        .charge_proposal(&derm, patient, &done.procedure.service_date)
+        .charge_proposal(&derm, patient, done.procedure.service_date)
         .await
         .unwrap();
     assert_eq!(lines.len(), 1);
@@ -266,7 +280,7 @@ async fn a_phototherapy_course_adds_its_doses_and_severe_erythema_needs_a_reason
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_requisition_carries_the_specimen_and_the_lesions_photo() {
-    use kerato_domain::lesion::{ObservationInput, SiteInput};
+    use kerato_domain::lesions::{ObservationInput, SiteInput};
     let (w, _dir) = crate::world_with_photos().await;
     let (loc, patient, derm) = setup(&w).await;
     let app = &w.app;
@@ -274,40 +288,47 @@ async fn a_requisition_carries_the_specimen_and_the_lesions_photo() {
         .record_lesion(
             &derm,
             patient,
-            &SiteInput {
-                region: "forearm".into(),
-                laterality: "left".into(),
-                view: "anterior".into(),
-                x: "300".into(),
-                y: "400".into(),
-                ..Default::default()
-            },
-            "F1",
-            &ObservationInput {
-                morphology: "irregular macule".into(),
-                size_mm: "6".into(),
-                colours: vec!["brown".into(), "black".into()],
-                abcde: [true, true, false, false, true],
-                dermoscopy: vec!["atypical_network".into()],
-                // Left blank, as the form allows: printed as "Not stated".
-                impression: String::new(),
-                disposition: "biopsy".into(),
-            },
+            &crate::new_lesion(
+                &SiteInput {
+                    region: "forearm".into(),
+                    laterality: "left".into(),
+                    view: "anterior".into(),
+                    x: "300".into(),
+                    y: "400".into(),
+                    ..Default::default()
+                },
+                "F1",
+                &ObservationInput {
+                    morphology: "irregular macule".into(),
+                    size_mm: "6".into(),
+                    colours: vec!["brown".into(), "black".into()],
+                    abcde: [true, true, false, false, true],
+                    dermoscopy: vec!["atypical_network".into()],
+                    // Left blank, as the form allows: printed as "Not stated".
+                    impression: String::new(),
+                    disposition: "biopsy".into(),
+                },
+            ),
         )
         .await
         .unwrap();
     app.upload_photo(
         &derm,
         patient,
-        Some(lesion.id),
+        &kerato_domain::lesions::PhotoUpload {
+            lesion: Some(lesion.id),
+            consent_given_now: true,
+        },
         include_bytes!("../../../kerato-formats/tests/fixtures/with-exif-gps.jpg"),
-        true,
     )
     .await
     .unwrap();
-    let mut with_lesion = input(patient, loc, biopsy(BiopsyMethod::Punch, "left forearm"));
+    let mut with_lesion = input(loc, biopsy(BiopsyMethod::Punch, "left forearm"));
     with_lesion.lesion = Some(lesion.id);
-    let done = app.record_procedure(&derm, with_lesion).await.unwrap();
+    let done = app
+        .record_procedure(&derm, patient, with_lesion)
+        .await
+        .unwrap();
     let specimen = done.specimen.unwrap().id;
     let pdf = app.biopsy_requisition(&derm, specimen).await.unwrap();
     assert!(pdf.starts_with(b"%PDF"));
@@ -326,7 +347,6 @@ async fn a_requisition_carries_the_specimen_and_the_lesions_photo() {
     ));
     // Excising the lesion closes it: nothing more is done to it.
     let mut excision = input(
-        patient,
         loc,
         ProcedureRecord::Excision(ExcisionRecord {
             behaviour: ExcisionBehaviour::Pending,
@@ -340,18 +360,23 @@ async fn a_requisition_carries_the_specimen_and_the_lesions_photo() {
         }),
     );
     excision.lesion = Some(lesion.id);
-    app.record_procedure(&derm, excision.clone()).await.unwrap();
+    app.record_procedure(&derm, patient, excision.clone())
+        .await
+        .unwrap();
     let lesions = app.lesions_of_patient(&derm, patient).await.unwrap();
-    assert_eq!(lesions[0].status, "excised");
-    let err = app.record_procedure(&derm, excision).await.unwrap_err();
+    assert_eq!(lesions[0].status, LesionStatus::Excised);
+    let err = app
+        .record_procedure(&derm, patient, excision)
+        .await
+        .unwrap_err();
     assert!(format!("{err}").contains("no longer active"), "{err}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_separate_em_takes_25_and_the_payer_chooses_59_or_xs() {
     use kerato_domain::coverage::CoverageInput;
-    use kerato_domain::derm_coding::DestructionKind;
-    use kerato_domain::procedure_note::{DestructionMethod, DestructionRecord};
+    use kerato_domain::procedures::coding::DestructionKind;
+    use kerato_domain::procedures::note::{DestructionMethod, DestructionRecord};
     let w = crate::world().await;
     let (loc, with_xs, derm) = setup(&w).await;
     let app = &w.app;
@@ -373,41 +398,43 @@ async fn a_separate_em_takes_25_and_the_payer_chooses_59_or_xs() {
     .unwrap();
     // Refused settings say what to fix; a set name matches whatever its
     // case and spacing on the coverage.
-    let err = app
-        .set_payer_modifier(&w.admin, "blue  cross", "X9")
-        .await
-        .unwrap_err();
+    let setting = |payer: &str, modifier: &str| {
+        PayerModifierSetting::parse(PayerModifierInput {
+            payer: payer.into(),
+            modifier: modifier.into(),
+        })
+    };
+    let err = setting("blue  cross", "X9").unwrap_err();
     assert!(format!("{err}").contains("choose 59 or XS"), "{err}");
+    let xs = setting("blue  cross", "XS").unwrap();
     assert!(matches!(
-        app.set_payer_modifier(&derm, "blue cross", "XS")
-            .await
-            .unwrap_err(),
+        app.set_payer_modifier(&derm, &xs).await.unwrap_err(),
         AppError::Forbidden(_)
     ));
-    app.set_payer_modifier(&w.admin, "blue  cross", "XS")
-        .await
-        .unwrap();
+    app.set_payer_modifier(&w.admin, &xs).await.unwrap();
     assert_eq!(
-        app.payer_modifiers(&w.admin).await.unwrap(),
-        vec![("blue cross".to_string(), "XS".to_string())]
+        app.payer_modifiers(&w.admin)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|p| (p.payer, p.modifier.code()))
+            .collect::<Vec<_>>(),
+        vec![("blue cross".to_string(), "XS")]
     );
-    let mut day = String::new();
+    let mut day = None;
     for patient in [with_xs, plain] {
         app.record_procedure(
             &derm,
-            input(
-                patient,
-                loc,
-                biopsy(BiopsyMethod::Tangential, "left temple"),
-            ),
+            patient,
+            input(loc, biopsy(BiopsyMethod::Tangential, "left temple")),
         )
         .await
         .unwrap();
         let done = app
             .record_procedure(
                 &derm,
+                patient,
                 input(
-                    patient,
                     loc,
                     ProcedureRecord::Destruction(DestructionRecord {
                         kind: DestructionKind::Premalignant,
@@ -420,25 +447,29 @@ async fn a_separate_em_takes_25_and_the_payer_chooses_59_or_xs() {
             )
             .await
             .unwrap();
-        day = done.procedure.service_date;
-        let date: jiff::civil::Date = day.parse().unwrap();
-        let err = app
-            .set_visit_em(&derm, patient, date, Some("99299"))
-            .await
-            .unwrap_err();
+        let date = done.procedure.service_date;
+        day = Some(date);
+        let visit = |em: &str| {
+            VisitEm::parse(kerato_domain::procedures::VisitEmInput {
+                date: date.to_string(),
+                em: Some(em.into()),
+            })
+        };
+        let err = visit("99299").unwrap_err();
         assert!(format!("{err}").contains("office visit code"), "{err}");
-        app.set_visit_em(&derm, patient, date, Some("99213"))
+        app.set_visit_em(&derm, patient, &visit("99213").unwrap())
             .await
             .unwrap();
     }
-    let modifiers = |lines: Vec<kerato_app::procedures::ChargeProposalRow>| {
+    let day = day.expect("a visit day");
+    let modifiers = |lines: Vec<ChargeProposalLine>| {
         lines
             .into_iter()
-            .map(|l| (l.code, l.modifiers))
+            .map(|l| (l.code, l.modifiers.join(",")))
             .collect::<Vec<_>>()
     };
-    let xs = modifiers(app.charge_proposal(&derm, with_xs, &day).await.unwrap());
-    let plain_lines = modifiers(app.charge_proposal(&derm, plain, &day).await.unwrap());
+    let xs = modifiers(app.charge_proposal(&derm, with_xs, day).await.unwrap());
+    let plain_lines = modifiers(app.charge_proposal(&derm, plain, day).await.unwrap());
     assert_eq!(xs[0], ("99213".to_string(), "25".to_string()));
     assert_eq!(plain_lines[0], ("99213".to_string(), "25".to_string()));
     let distinct = |lines: &[(String, String)]| {
@@ -450,9 +481,16 @@ async fn a_separate_em_takes_25_and_the_payer_chooses_59_or_xs() {
     assert_eq!(distinct(&xs).as_deref(), Some("XS"));
     assert_eq!(distinct(&plain_lines).as_deref(), Some("59"));
     // Clearing the E/M takes its line away again.
-    app.set_visit_em(&derm, plain, day.parse().unwrap(), None)
-        .await
-        .unwrap();
-    let cleared = modifiers(app.charge_proposal(&derm, plain, &day).await.unwrap());
+    app.set_visit_em(
+        &derm,
+        plain,
+        &VisitEm {
+            date: day,
+            em: None,
+        },
+    )
+    .await
+    .unwrap();
+    let cleared = modifiers(app.charge_proposal(&derm, plain, day).await.unwrap());
     assert!(cleared.iter().all(|(code, _)| code != "99213"));
 }

@@ -7,14 +7,14 @@
 use std::collections::BTreeMap;
 
 use kerato_app::eye::SignInput;
-use kerato_app::procedures::ProcedureInput;
 use kerato_app::retention::{ClassCounts, RUN_CLASSES, RetentionReport};
 use kerato_app::{App, AppError, Caller};
 use kerato_domain::consent::{Purpose, Source};
-use kerato_domain::derm_coding::BiopsyMethod;
 use kerato_domain::identity::Role;
 use kerato_domain::ids::{LocationId, PatientId};
-use kerato_domain::procedure_note::{
+use kerato_domain::procedures::NewProcedure;
+use kerato_domain::procedures::coding::BiopsyMethod;
+use kerato_domain::procedures::note::{
     Anesthesia, BiopsyRecord, Hemostasis, ProcedureRecord, TangentialDepth, Tenths,
 };
 use kerato_domain::retention::DataClass;
@@ -121,8 +121,8 @@ async fn visit(w: &World, c: &Canaries, patient: PatientId) {
     w.app
         .record_procedure(
             &c.derm,
-            ProcedureInput {
-                patient,
+            patient,
+            NewProcedure {
                 lesion: None,
                 location: c.location,
                 record,
@@ -431,9 +431,11 @@ async fn a_charts_photo_files_go_with_it_and_a_practice_wide_hold_keeps_a_class(
     app.upload_photo(
         &c.derm,
         pia,
-        None,
+        &kerato_domain::lesions::PhotoUpload {
+            lesion: None,
+            consent_given_now: true,
+        },
         include_bytes!("../../../kerato-formats/tests/fixtures/with-exif-gps.jpg"),
-        true,
     )
     .await
     .unwrap();

@@ -364,20 +364,22 @@ async fn a_deletion_request_deletes_what_may_go_and_says_what_is_kept_until_when
     app.record_lesion(
         &derm,
         patient,
-        &kerato_domain::lesion::SiteInput {
-            region: "cheek".into(),
-            laterality: "left".into(),
-            view: "face".into(),
-            x: "600".into(),
-            y: "500".into(),
-            ..Default::default()
-        },
-        "F1",
-        &kerato_domain::lesion::ObservationInput {
-            size_mm: "4".into(),
-            disposition: "monitor".into(),
-            ..Default::default()
-        },
+        &crate::new_lesion(
+            &kerato_domain::lesions::SiteInput {
+                region: "cheek".into(),
+                laterality: "left".into(),
+                view: "face".into(),
+                x: "600".into(),
+                y: "500".into(),
+                ..Default::default()
+            },
+            "F1",
+            &kerato_domain::lesions::ObservationInput {
+                size_mm: "4".into(),
+                disposition: "monitor".into(),
+                ..Default::default()
+            },
+        ),
     )
     .await
     .unwrap();

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod api;
+mod biopsies;
 mod booking;
 mod forms;
 mod idor;

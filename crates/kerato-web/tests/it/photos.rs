@@ -32,7 +32,7 @@ async fn upload(t: &TestApp, patient: PatientId, body: Vec<u8>) -> reqwest::Resp
         .unwrap()
 }
 
-async fn patient(t: &TestApp) -> PatientId {
+pub(crate) async fn patient(t: &TestApp) -> PatientId {
     let admin = t.app.unsafe_caller_for(t.user(ADMIN).id).await.unwrap();
     t.app
         .register_patient(

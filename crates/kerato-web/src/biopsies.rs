@@ -1,21 +1,21 @@
-//! Dermatology pages: the biopsy work queue (every open biopsy with the
-//! timer running on it, overdue first), ordering a biopsy from a chart,
-//! and recording each step of the loop.
+//! The biopsy pages: the work queue (every open biopsy with the timer
+//! running on it, overdue first), ordering a biopsy from a chart,
+//! recording each step of the loop, the quality measures and the
+//! pathology requisition.
 
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Extension, Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use kerato_app::biopsies::{BiopsyInput, StepInput};
-use kerato_domain::biopsy::{MeasureResult, Recipient};
+use kerato_domain::biopsies::{BiopsyOrder, BiopsyUpdate, MeasureResult, Recipient};
 use kerato_domain::identity::{Action, Resource};
-use kerato_domain::ids::BiopsyId;
+use kerato_domain::ids::{BiopsyId, PatientId};
 
 use crate::WebState;
 use crate::auth::CurrentUser;
 use crate::error::WebError;
-use crate::extract::FormFields;
+use crate::extract::Form;
 use crate::layout::Layout;
 use crate::routes::{Access, Routes};
 use kerato_http::csrf::CsrfToken;
@@ -76,7 +76,7 @@ async fn queue_page(
     Extension(csrf): Extension<CsrfToken>,
     CurrentUser(caller): CurrentUser,
 ) -> Result<QueuePage, WebError> {
-    use kerato_domain::biopsy::BiopsyState as S;
+    use kerato_domain::biopsies::BiopsyState as S;
     let items = state.app.biopsy_queue(&caller).await?;
     Ok(QueuePage {
         layout: Layout::signed_in(&state, &csrf, &caller, "biopsies").await?,
@@ -87,8 +87,8 @@ async fn queue_page(
                 version: i.biopsy.version,
                 patient_id: i.biopsy.patient_id.to_string(),
                 site: i.biopsy.site.clone(),
-                method: i.biopsy.method.clone(),
-                state: i.biopsy.state.replace('_', " "),
+                method: i.biopsy.method.as_str().to_string(),
+                state: i.biopsy.state().label().to_string(),
                 timer: i
                     .timer
                     .map(|(kind, due)| {
@@ -111,7 +111,7 @@ async fn queue_page(
                     })
                     .collect::<Vec<_>>()
                     .join("; "),
-                next: match i.state {
+                next: match i.biopsy.state() {
                     S::Ordered => "send",
                     S::Sent => "result",
                     S::Resulted => "review",
@@ -128,19 +128,12 @@ async fn order(
     State(state): State<WebState>,
     CurrentUser(caller): CurrentUser,
     Path(id): Path<String>,
-    form: FormFields,
+    form: Form<BiopsyOrder>,
 ) -> Result<Response, WebError> {
+    let patient: PatientId = id.parse().map_err(|_| WebError::NotFound("patient"))?;
     state
         .app
-        .order_biopsy(
-            &caller,
-            &BiopsyInput {
-                patient_id: id,
-                location_id: form.get("location_id"),
-                site: form.get("site"),
-                method: form.get("method"),
-            },
-        )
+        .order_biopsy(&caller, patient, &form.input?)
         .await?;
     Ok(Redirect::to("/biopsies").into_response())
 }
@@ -149,45 +142,12 @@ async fn step(
     State(state): State<WebState>,
     CurrentUser(caller): CurrentUser,
     Path(id): Path<String>,
-    form: FormFields,
+    form: Form<BiopsyUpdate>,
 ) -> Result<Response, WebError> {
     let id: BiopsyId = id.parse().map_err(|_| WebError::NotFound("biopsy"))?;
-    let step = match form.get("step").as_str() {
-        "send" => StepInput::Send,
-        "result" => StepInput::Result {
-            diagnosis: form.get("diagnosis"),
-            text: form.get("text"),
-            received: match form.get("received").trim() {
-                "" => None,
-                day => Some(day.parse().map_err(|_| {
-                    WebError::Validation(kerato_domain::ValidationErrors::single(
-                        "received",
-                        "enter the day the report arrived as YYYY-MM-DD, or leave it empty for today",
-                    ))
-                })?),
-            },
-        },
-        "review" => StepInput::Review,
-        "notify" => StepInput::Notify {
-            how: form.get("how"),
-            when: None,
-        },
-        "plan" => StepInput::Plan {
-            text: form.get("text"),
-        },
-        "close" => StepInput::Close,
-        _ => {
-            return Err(WebError::Validation(
-                kerato_domain::ValidationErrors::single(
-                    "step",
-                    "choose the step to record: send, result, review, notify, plan or close",
-                ),
-            ));
-        }
-    };
     state
         .app
-        .record_biopsy_step(&caller, id, form.version("biopsy")?, &step)
+        .record_biopsy_step(&caller, id, &form.input?)
         .await?;
     // A report entered days after it arrived can be overdue on entry; its
     // alert goes out now rather than at the scheduler's next minute. The

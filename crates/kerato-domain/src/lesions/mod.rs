@@ -2,12 +2,19 @@
 //! the body map) and followed across visits, each visit adding an
 //! observation; comparing two observations flags growth and new colours.
 
-use std::collections::BTreeSet;
-
 use crate::ValidationErrors;
+use crate::ids::{LesionId, OrganisationId, PatientId, UserId};
+use crate::input::ParseInput;
+use crate::time::Timestamp;
 
+mod observation;
+mod photos;
+mod site;
 mod snomed;
 
+pub use observation::*;
+pub use photos::*;
+pub use site::*;
 pub use snomed::SnomedCode;
 
 string_enum!(
@@ -147,291 +154,81 @@ string_enum!(
     }
 );
 
-/// A lesion's place: region, side, and a pin on the body map in
-/// thousandths of the drawing's width and height.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct LesionSite {
-    pub region: Region,
-    pub laterality: Laterality,
-    pub view: View,
-    pub x: u16,
-    pub y: u16,
-    /// A measured distance from an anatomic landmark, which finds the
-    /// lesion again more surely than the pin does.
-    pub landmark: Option<Landmark>,
+/// A lesion of a patient's, placed once on the body map and followed
+/// across visits by its observations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lesion {
+    pub id: LesionId,
+    pub organisation_id: OrganisationId,
+    pub patient_id: PatientId,
+    pub site: LesionSite,
+    /// The clinician's short name for it ("L1", "left shoulder naevus").
+    pub label: String,
+    pub status: LesionStatus,
+    pub created_at: Timestamp,
+    pub created_by: UserId,
 }
 
-/// "12 mm from the left lateral canthus".
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Landmark {
-    pub name: String,
-    pub distance_mm: u32,
+/// The longest label a lesion takes, in characters.
+const MAX_LABEL_CHARS: usize = 100;
+
+/// A lesion to place: where, its label, and what was seen the first time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewLesion {
+    pub site: LesionSite,
+    pub label: String,
+    pub first: Observation,
 }
 
-/// The furthest a landmark is measured from, in mm: past half a metre a
-/// tape measure along the skin finds nothing more exactly than the pin.
-const MAX_LANDMARK_MM: u32 = 500;
-
-/// A site as typed or clicked, before validation.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SiteInput {
-    pub region: String,
-    pub laterality: String,
-    pub view: String,
-    pub x: String,
-    pub y: String,
-    /// The landmark's name and its distance in mm; both or neither.
-    pub landmark: String,
-    pub landmark_mm: String,
+/// The placing form's fields as sent: the site's, the label, and the
+/// first observation's.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+pub struct NewLesionInput {
+    #[serde(flatten)]
+    pub site: SiteInput,
+    #[serde(default)]
+    pub label: String,
+    #[serde(flatten)]
+    pub first: ObservationInput,
 }
 
-impl SiteInput {
-    pub fn validate(&self) -> Result<LesionSite, ValidationErrors> {
+impl ParseInput for NewLesion {
+    type Raw = NewLesionInput;
+
+    fn parse(raw: NewLesionInput) -> Result<Self, ValidationErrors> {
         let mut e = ValidationErrors::new();
-        let region = self
-            .region
-            .trim()
-            .parse::<Region>()
-            .map_err(|m| e.add("region", m))
+        let site = raw
+            .site
+            .validate()
+            .map_err(|v| e.errors.extend(v.errors))
             .ok();
-        let laterality = self
-            .laterality
-            .trim()
-            .parse::<Laterality>()
-            .map_err(|m| e.add("laterality", m))
+        let first = raw
+            .first
+            .validate()
+            .map_err(|v| e.errors.extend(v.errors))
             .ok();
-        let view = self
-            .view
-            .trim()
-            .parse::<View>()
-            .map_err(|m| e.add("view", m))
-            .ok();
-        let mut coord = |field: &str, raw: &str| {
-            raw.trim()
-                .parse::<u16>()
-                .ok()
-                .filter(|v| *v <= 1000)
-                .ok_or_else(|| {
-                    e.add(
-                        field,
-                        "the pin is placed by clicking the body map (0–1000 across and down)",
-                    )
-                })
-                .ok()
-        };
-        let (x, y) = (coord("x", &self.x), coord("y", &self.y));
-        if let (Some(region), Some(view)) = (region, view)
-            && let Some(allowed) = view.regions()
-            && !allowed.contains(&region)
-        {
+        let label = raw.label.trim();
+        if label.chars().count() > MAX_LABEL_CHARS {
             e.add(
-                "region",
-                format!(
-                    "the {} drawing does not show the {}; place the lesion on the front or back drawing",
-                    view.label().to_lowercase(),
-                    region.label().to_lowercase()
-                ),
+                "label",
+                format!("shorten the label to at most {MAX_LABEL_CHARS} characters"),
             );
         }
-        let name = self.landmark.trim();
-        let distance = self.landmark_mm.trim();
-        let landmark = match (name.is_empty(), distance.is_empty()) {
-            (true, true) => None,
-            (false, false) => {
-                if name.chars().count() > 100 {
-                    e.add("landmark", "name the landmark in at most 100 characters");
-                }
-                match distance.parse::<u32>() {
-                    Ok(mm) if mm <= MAX_LANDMARK_MM => Some(Landmark {
-                        name: name.to_string(),
-                        distance_mm: mm,
-                    }),
-                    _ => {
-                        e.add(
-                            "landmark_mm",
-                            format!(
-                                "the distance from the landmark in whole mm (0–{MAX_LANDMARK_MM})"
-                            ),
-                        );
-                        None
-                    }
-                }
-            }
-            (true, false) => {
-                e.add(
-                    "landmark",
-                    "name the landmark the distance is measured from",
-                );
-                None
-            }
-            (false, true) => {
-                e.add("landmark_mm", "give the distance from the landmark in mm");
-                None
-            }
-        };
-        match (region, laterality, view, x, y) {
-            (Some(region), Some(laterality), Some(view), Some(x), Some(y)) if e.is_empty() => {
-                Ok(LesionSite {
-                    region,
-                    laterality,
-                    view,
-                    x,
-                    y,
-                    landmark,
-                })
-            }
-            _ => Err(e),
-        }
-    }
-}
-
-/// What was seen of a lesion at one visit.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Observation {
-    pub morphology: String,
-    /// Largest diameter, in tenths of a millimetre.
-    pub size_tenths_mm: u32,
-    pub colours: BTreeSet<Colour>,
-    /// ABCDE: asymmetry, border irregularity, colour variegation,
-    /// diameter over 6 mm, evolving.
-    pub abcde: [bool; 5],
-    /// Dermoscopic structures; absent in observations recorded before
-    /// they were asked for.
-    #[serde(default)]
-    pub dermoscopy: BTreeSet<Dermoscopy>,
-    pub impression: String,
-    pub disposition: Disposition,
-}
-
-/// An observation as typed, before validation.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ObservationInput {
-    pub morphology: String,
-    pub size_mm: String,
-    pub colours: Vec<String>,
-    pub abcde: [bool; 5],
-    pub dermoscopy: Vec<String>,
-    pub impression: String,
-    pub disposition: String,
-}
-
-/// The largest lesion measured, in millimetres.
-const MAX_SIZE_MM: u32 = 300;
-
-impl ObservationInput {
-    pub fn validate(&self) -> Result<Observation, ValidationErrors> {
-        let mut e = ValidationErrors::new();
-        let text = |e: &mut ValidationErrors, field: &str, raw: &str, max: usize| {
-            let t = raw.trim();
-            if t.chars().count() > max {
-                e.add(field, format!("at most {max} characters"));
-            }
-            t.to_string()
-        };
-        let morphology = text(&mut e, "morphology", &self.morphology, 200);
-        let impression = text(&mut e, "impression", &self.impression, 500);
-        let size = parse_tenths(&self.size_mm)
-            .filter(|t| *t > 0 && *t <= MAX_SIZE_MM * 10)
-            .ok_or_else(|| {
-                e.add(
-                    "size_mm",
-                    format!("the largest diameter in mm, e.g. 4 or 4.5 (up to {MAX_SIZE_MM})"),
-                )
-            })
-            .ok();
-        let mut colours = BTreeSet::new();
-        for c in &self.colours {
-            match c.trim().parse::<Colour>() {
-                Ok(c) => {
-                    colours.insert(c);
-                }
-                Err(m) => e.add("colours", m),
-            }
-        }
-        let mut dermoscopy = BTreeSet::new();
-        for d in &self.dermoscopy {
-            match d.trim().parse::<Dermoscopy>() {
-                Ok(d) => {
-                    dermoscopy.insert(d);
-                }
-                Err(m) => e.add("dermoscopy", m),
-            }
-        }
-        let disposition = self
-            .disposition
-            .trim()
-            .parse::<Disposition>()
-            .map_err(|m| e.add("disposition", m))
-            .ok();
-        match (size, disposition) {
-            (Some(size_tenths_mm), Some(disposition)) if e.is_empty() => Ok(Observation {
-                morphology,
-                size_tenths_mm,
-                colours,
-                abcde: self.abcde,
-                dermoscopy,
-                impression,
-                disposition,
+        match (site, first) {
+            (Some(site), Some(first)) if e.is_empty() => Ok(NewLesion {
+                site,
+                label: label.to_string(),
+                first,
             }),
             _ => Err(e),
         }
     }
 }
 
-/// "4", "4.5", "12.0" → tenths of a millimetre; one decimal at most.
-fn parse_tenths(raw: &str) -> Option<u32> {
-    let raw = raw.trim().trim_end_matches("mm").trim();
-    let (whole, frac) = raw.split_once('.').unwrap_or((raw, ""));
-    if whole.is_empty() || frac.len() > 1 || !whole.chars().all(|c| c.is_ascii_digit()) {
-        return None;
-    }
-    if !frac.chars().all(|c| c.is_ascii_digit()) {
-        return None;
-    }
-    let w: u32 = whole.parse().ok()?;
-    let f: u32 = if frac.is_empty() {
-        0
-    } else {
-        frac.parse().ok()?
-    };
-    w.checked_mul(10)?.checked_add(f)
-}
-
-/// What changed between two observations of one lesion.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub enum ChangeFlag {
-    /// Grew by at least 1 mm or 20 %, whichever is larger: smaller
-    /// differences are within what two measurements of the same lesion
-    /// disagree by.
-    Grew {
-        from_tenths_mm: u32,
-        to_tenths_mm: u32,
-    },
-    /// A colour not seen before.
-    NewColour(Colour),
-}
-
-/// The flags for `next` against the observation before it.
-pub fn change_flags(previous: &Observation, next: &Observation) -> Vec<ChangeFlag> {
-    let mut flags = Vec::new();
-    let (a, b) = (previous.size_tenths_mm, next.size_tenths_mm);
-    let threshold = (a / 5).max(10);
-    if b >= a.saturating_add(threshold) {
-        flags.push(ChangeFlag::Grew {
-            from_tenths_mm: a,
-            to_tenths_mm: b,
-        });
-    }
-    flags.extend(
-        next.colours
-            .difference(&previous.colours)
-            .map(|c| ChangeFlag::NewColour(*c)),
-    );
-    flags
-}
-
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeSet;
+
     use super::*;
     use proptest::prelude::*;
 
@@ -576,6 +373,43 @@ mod tests {
         let old = r#"{"morphology":"m","size_tenths_mm":40,"colours":[],"abcde":[false,false,false,false,false],"impression":"","disposition":"monitor"}"#;
         let o: Observation = serde_json::from_str(old).unwrap();
         assert!(o.dermoscopy.is_empty());
+    }
+
+    #[test]
+    fn a_new_lesion_names_every_problem_of_its_parts() {
+        let e = NewLesion::parse(NewLesionInput {
+            site: SiteInput {
+                region: "elbow".into(),
+                ..site("cheek", "face", "", "")
+            },
+            label: "x".repeat(MAX_LABEL_CHARS + 1),
+            first: ObservationInput {
+                size_mm: "0".into(),
+                disposition: "monitor".into(),
+                ..Default::default()
+            },
+        })
+        .unwrap_err();
+        for field in ["region", "label", "size_mm"] {
+            assert!(e.for_field(field).is_some(), "{field}: {e}");
+        }
+    }
+
+    #[test]
+    fn the_form_sends_abcde_as_five_boxes_and_colours_as_a_list() {
+        let raw: NewLesionInput = serde_json::from_value(serde_json::json!({
+            "region": "cheek", "laterality": "left", "view": "face", "x": "10", "y": "20",
+            "label": " L1 ", "size_mm": "4.5", "colours": ["brown", "black"],
+            "dermoscopy": "streaks", "abcde_a": "yes", "abcde_e": "yes",
+            "disposition": "biopsy", "csrf_button": "ignored"
+        }))
+        .unwrap();
+        let l = NewLesion::parse(raw).unwrap();
+        assert_eq!(l.label, "L1");
+        assert_eq!(l.first.abcde, [true, false, false, false, true]);
+        assert_eq!(l.first.colours.len(), 2);
+        assert_eq!(l.first.size_tenths_mm, 45);
+        assert_eq!(l.site.x, 10);
     }
 
     proptest! {

@@ -12,14 +12,16 @@ use axum::routing::{get, post};
 use kerato_app::lesions::MAX_PHOTO_BYTES;
 use kerato_app::lesions::PhotoSize;
 use kerato_domain::ValidationErrors;
-use kerato_domain::consent::{Purpose, Source, parse_answer};
+use kerato_domain::consent::Purpose;
 use kerato_domain::identity::{Action, Resource, role_permits};
-use kerato_domain::ids::{LesionId, PatientId, PhotoId};
+use kerato_domain::ids::{PatientId, PhotoId};
+use kerato_domain::input::ParseInput;
+use kerato_domain::lesions::{ConsentAnswer, LesionStatus, Photo, PhotoUpload};
 
 use crate::WebState;
 use crate::auth::CurrentUser;
 use crate::error::WebError;
-use crate::extract::{FormFields, UploadForm, UploadLimit, upload_body_limit};
+use crate::extract::{Form, UploadForm, UploadLimit, upload_body_limit};
 use crate::layout::Layout;
 use crate::routes::{Access, Routes};
 use kerato_http::csrf::CsrfToken;
@@ -78,7 +80,7 @@ pub(crate) struct PhotoCard {
 }
 
 impl PhotoCard {
-    pub fn of(p: &kerato_app::lesions::PhotoRow) -> Self {
+    pub fn of(p: &Photo) -> Self {
         PhotoCard {
             id: p.id.to_string(),
             taken: p
@@ -151,7 +153,7 @@ async fn gallery(
             .lesions_of_patient(&caller, patient)
             .await?
             .into_iter()
-            .filter(|l| l.status == "active")
+            .filter(|l| l.status == LesionStatus::Active)
             .map(|l| (l.id.to_string(), l.label))
             .collect()
     } else {
@@ -182,27 +184,35 @@ async fn upload(
             "choose a photo to upload (JPEG or PNG)",
         )));
     };
-    let lesion_field = form.fields.get("lesion_id");
-    let lesion: Option<LesionId> = if lesion_field.is_empty() {
-        None
-    } else {
-        Some(lesion_field.parse().map_err(|_| {
-            WebError::Validation(ValidationErrors::single(
-                "lesion_id",
-                "that is not a lesion of this patient; choose one from the list",
-            ))
-        })?)
-    };
-    let consent_now = form.fields.get("consent") == "yes";
+    let upload: PhotoUpload = form.fields.parse()?;
+    let to_lesion = form.fields.parse::<BackToLesion>()?.0;
     state
         .app
-        .upload_photo(&caller, patient, lesion, &bytes, consent_now)
+        .upload_photo(&caller, patient, &upload, &bytes)
         .await?;
-    let back = match (lesion, form.fields.get("back").as_str()) {
-        (Some(l), "lesion") => format!("/lesions/{l}"),
+    let back = match upload.lesion {
+        Some(l) if to_lesion => format!("/lesions/{l}"),
         _ => format!("/patients/{patient}/photos"),
     };
     Ok(Redirect::to(&back).into_response())
+}
+
+/// Whether the upload came from a lesion's page (`back=lesion`), to which
+/// the user returns; otherwise the gallery.
+struct BackToLesion(bool);
+
+#[derive(serde::Deserialize)]
+struct BackField {
+    #[serde(default)]
+    back: String,
+}
+
+impl ParseInput for BackToLesion {
+    type Raw = BackField;
+
+    fn parse(raw: BackField) -> Result<Self, ValidationErrors> {
+        Ok(BackToLesion(raw.back == "lesion"))
+    }
 }
 
 fn image_response(media_type: &str, bytes: Vec<u8>) -> Response {
@@ -225,7 +235,7 @@ async fn full(
         .app
         .view_photo(&caller, photo_id(&id)?, PhotoSize::Full)
         .await?;
-    Ok(image_response(&row.media_type, bytes))
+    Ok(image_response(row.media_type.as_str(), bytes))
 }
 
 async fn thumbnail(
@@ -270,21 +280,19 @@ async fn record_consent(
     State(state): State<WebState>,
     CurrentUser(caller): CurrentUser,
     Path(id): Path<String>,
-    form: FormFields,
+    form: Form<ConsentAnswer>,
 ) -> Result<Response, WebError> {
     let patient = patient_id(&id)?;
-    let purpose: Purpose = form
-        .get("purpose")
-        .parse()
-        .map_err(|e: String| WebError::Validation(ValidationErrors::single("purpose", e)))?;
-    let granted = parse_answer("answer", &form.get("answer"))?;
-    let source: Source = form
-        .get("source")
-        .parse()
-        .map_err(|e: String| WebError::Validation(ValidationErrors::single("source", e)))?;
+    let answer = form.input?;
     state
         .app
-        .record_consent(&caller, patient, purpose, granted, source)
+        .record_consent(
+            &caller,
+            patient,
+            answer.purpose,
+            answer.granted,
+            answer.source,
+        )
         .await?;
     Ok(Redirect::to(&format!("/patients/{patient}/photos")).into_response())
 }

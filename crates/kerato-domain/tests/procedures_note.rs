@@ -6,8 +6,8 @@
 // A failed unwrap in a test is a test failure with its location.
 #![allow(clippy::unwrap_used)]
 
-use kerato_domain::derm_coding::*;
-use kerato_domain::procedure_note::*;
+use kerato_domain::procedures::coding::*;
+use kerato_domain::procedures::note::*;
 use proptest::prelude::*;
 
 fn punch(mm: u32, specimen: &str) -> BiopsyRecord {

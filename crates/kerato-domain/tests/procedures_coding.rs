@@ -6,7 +6,7 @@
 // A failed unwrap in a test is a test failure with its location.
 #![allow(clippy::unwrap_used)]
 
-use kerato_domain::derm_coding::*;
+use kerato_domain::procedures::coding::*;
 use proptest::prelude::*;
 
 use BiopsyMethod::*;

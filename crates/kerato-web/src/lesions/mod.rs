@@ -10,48 +10,51 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use kerato_domain::identity::{Action, Resource, role_permits};
 use kerato_domain::ids::{LesionId, PatientId};
-use kerato_domain::lesion::{
-    ChangeFlag, Colour, Dermoscopy, Disposition, Laterality, ObservationInput, Region, SiteInput,
-    View,
+use kerato_domain::lesions::{
+    ChangeFlag, Colour, Dermoscopy, Disposition, Laterality, Lesion, NewLesion, Observation,
+    Region, View,
 };
 
 use crate::WebState;
 use crate::auth::CurrentUser;
 use crate::error::WebError;
-use crate::extract::FormFields;
+use crate::extract::Form;
 use crate::layout::Layout;
-use crate::photos::PhotoCard;
 use crate::routes::{Access, Routes};
 use crate::view::Choice;
 use kerato_http::csrf::CsrfToken;
+use photos::PhotoCard;
+
+mod photos;
 
 pub(crate) fn routes(r: Routes) -> Routes {
     use Access::Needs;
     let n = Resource::ClinicalNote;
-    r.add(
-        "GET",
-        "/patients/{id}/lesions",
-        Needs(n, Action::Query),
-        get(map_page),
-    )
-    .add(
-        "POST",
-        "/patients/{id}/lesions",
-        Needs(n, Action::Create),
-        post(place),
-    )
-    .add(
-        "GET",
-        "/lesions/{id}",
-        Needs(n, Action::View),
-        get(timeline_page),
-    )
-    .add(
-        "POST",
-        "/lesions/{id}/observations",
-        Needs(n, Action::Update),
-        post(observe),
-    )
+    photos::routes(r)
+        .add(
+            "GET",
+            "/patients/{id}/lesions",
+            Needs(n, Action::Query),
+            get(map_page),
+        )
+        .add(
+            "POST",
+            "/patients/{id}/lesions",
+            Needs(n, Action::Create),
+            post(place),
+        )
+        .add(
+            "GET",
+            "/lesions/{id}",
+            Needs(n, Action::View),
+            get(timeline_page),
+        )
+        .add(
+            "POST",
+            "/lesions/{id}/observations",
+            Needs(n, Action::Update),
+            post(observe),
+        )
 }
 
 fn choices<T: Copy>(
@@ -114,13 +117,12 @@ struct MapPage {
     form: FormChoices,
 }
 
-fn site_text(region: &str, side: &str) -> String {
-    let region = region.parse::<Region>().map(Region::label).unwrap_or("?");
-    let side = side
-        .parse::<Laterality>()
-        .map(Laterality::label)
-        .unwrap_or("?");
-    format!("{region}, {}", side.to_lowercase())
+fn site_text(lesion: &Lesion) -> String {
+    format!(
+        "{}, {}",
+        lesion.site.region.label(),
+        lesion.site.laterality.label().to_lowercase()
+    )
 }
 
 async fn map_page(
@@ -131,28 +133,34 @@ async fn map_page(
 ) -> Result<MapPage, WebError> {
     let patient: PatientId = id.parse().map_err(|_| WebError::NotFound("patient"))?;
     let lesions = state.app.lesions_of_patient(&caller, patient).await?;
-    let pin = |l: &kerato_app::lesions::LesionRow| Pin {
+    let pin = |l: &Lesion| Pin {
         id: l.id.to_string(),
-        x: l.x,
-        y: l.y,
-        title: format!("{} {}", l.label, site_text(&l.region, &l.laterality)),
+        x: i64::from(l.site.x),
+        y: i64::from(l.site.y),
+        title: format!("{} {}", l.label, site_text(l)),
     };
-    let pins_on = |view: &str| lesions.iter().filter(|l| l.view == view).map(pin).collect();
+    let pins_on = |view: View| {
+        lesions
+            .iter()
+            .filter(|l| l.site.view == view)
+            .map(pin)
+            .collect()
+    };
     Ok(MapPage {
         layout: Layout::signed_in(&state, &csrf, &caller, "patients").await?,
         patient: patient.to_string(),
-        front: pins_on("anterior"),
-        back: pins_on("posterior"),
-        face: pins_on("face"),
-        hands: pins_on("hands"),
-        feet: pins_on("feet"),
+        front: pins_on(View::Anterior),
+        back: pins_on(View::Posterior),
+        face: pins_on(View::Face),
+        hands: pins_on(View::Hands),
+        feet: pins_on(View::Feet),
         lesions: lesions
             .iter()
             .map(|l| LesionLine {
                 id: l.id.to_string(),
                 label: l.label.clone(),
-                site: site_text(&l.region, &l.laterality),
-                status: l.status.clone(),
+                site: site_text(l),
+                status: l.status.as_str().to_string(),
             })
             .collect(),
         regions: choices(Region::ALL, Region::as_str, Region::label),
@@ -162,43 +170,16 @@ async fn map_page(
     })
 }
 
-fn observation_input(form: &FormFields) -> ObservationInput {
-    let abcde = ["a", "b", "c", "d", "e"].map(|k| form.get(&format!("abcde_{k}")) == "yes");
-    ObservationInput {
-        morphology: form.get("morphology"),
-        size_mm: form.get("size_mm"),
-        colours: form.all("colours"),
-        dermoscopy: form.all("dermoscopy"),
-        abcde,
-        impression: form.get("impression"),
-        disposition: form.get("disposition"),
-    }
-}
-
 async fn place(
     State(state): State<WebState>,
     CurrentUser(caller): CurrentUser,
     Path(id): Path<String>,
-    form: FormFields,
+    form: Form<NewLesion>,
 ) -> Result<Response, WebError> {
     let patient: PatientId = id.parse().map_err(|_| WebError::NotFound("patient"))?;
     let lesion = state
         .app
-        .record_lesion(
-            &caller,
-            patient,
-            &SiteInput {
-                region: form.get("region"),
-                laterality: form.get("laterality"),
-                view: form.get("view"),
-                x: form.get("x"),
-                y: form.get("y"),
-                landmark: form.get("landmark"),
-                landmark_mm: form.get("landmark_mm"),
-            },
-            &form.get("label"),
-            &observation_input(&form),
-        )
+        .record_lesion(&caller, patient, &form.input?)
         .await?;
     Ok(Redirect::to(&format!("/lesions/{}", lesion.id)).into_response())
 }
@@ -270,24 +251,17 @@ async fn timeline_page(
         layout: Layout::signed_in(&state, &csrf, &caller, "patients").await?,
         id: lesion.id.to_string(),
         patient: lesion.patient_id.to_string(),
-        title: format!(
-            "{} {}",
-            lesion.label,
-            site_text(&lesion.region, &lesion.laterality)
-        ),
+        title: format!("{} {}", lesion.label, site_text(&lesion)),
         landmark: lesion
+            .site
             .landmark
             .as_ref()
-            .map(|(name, mm)| format!("{mm} mm from the {name}")),
-        snomed: lesion
-            .region
-            .parse::<Region>()
-            .map(|r| {
-                let c = r.snomed();
-                format!("SNOMED CT {} {}", c.code, c.display)
-            })
-            .unwrap_or_default(),
-        status: lesion.status.clone(),
+            .map(|m| format!("{} mm from the {}", m.distance_mm, m.name)),
+        snomed: {
+            let c = lesion.site.region.snomed();
+            format!("SNOMED CT {} {}", c.code, c.display)
+        },
+        status: lesion.status.as_str().to_string(),
         entries: entries
             .iter()
             .map(|e| EntryView {
@@ -339,12 +313,9 @@ async fn observe(
     State(state): State<WebState>,
     CurrentUser(caller): CurrentUser,
     Path(id): Path<String>,
-    form: FormFields,
+    form: Form<Observation>,
 ) -> Result<Response, WebError> {
     let id: LesionId = id.parse().map_err(|_| WebError::NotFound("lesion"))?;
-    state
-        .app
-        .observe_lesion(&caller, id, &observation_input(&form))
-        .await?;
+    state.app.observe_lesion(&caller, id, &form.input?).await?;
     Ok(Redirect::to(&format!("/lesions/{id}")).into_response())
 }
