@@ -13,15 +13,13 @@ pub mod audit;
 pub mod biopsy;
 pub mod coverage;
 pub mod derm_coding;
-pub mod eye_exam;
-pub mod ftc;
+pub mod eye;
 pub mod guarantor;
 pub mod identity;
 pub mod ids;
 pub mod import;
 pub mod lesion;
 pub mod money;
-pub mod optics;
 pub mod patients;
 pub mod procedure_note;
 pub mod providers;
@@ -33,6 +31,6 @@ pub mod tenancy;
 // must not depend on the clinical areas); they keep their paths here.
 pub use kerato_core::error::{FieldError, ValidationErrors};
 pub use kerato_core::{
-    calendar, consent, error, input, password, policy, retention, rights_request, secret, telemetry, time,
-    totp, us_states,
+    calendar, consent, error, input, password, policy, retention, rights_request, secret,
+    telemetry, time, totp, us_states,
 };

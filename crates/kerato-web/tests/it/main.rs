@@ -5,6 +5,7 @@
 
 mod api;
 mod booking;
+mod eye;
 mod forms;
 mod idor;
 mod import;
