@@ -85,16 +85,22 @@ pub struct Confirmation {
 /// How the prescriptions are handed over when an exam is signed, and a
 /// contact lens expiry shorter than the rule's with the documented
 /// medical reason that allows it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignInput {
     pub delivery: Delivery,
     pub cl_months: Option<u32>,
     pub medical_reason: Option<String>,
 }
 
-impl Default for Delivery {
+/// Paper, the way a prescription is handed over unless the patient
+/// consented to another.
+impl Default for SignInput {
     fn default() -> Self {
-        Self::Paper
+        Self {
+            delivery: Delivery::Paper,
+            cl_months: None,
+            medical_reason: None,
+        }
     }
 }
 
