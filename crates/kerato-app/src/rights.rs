@@ -8,8 +8,8 @@
 
 use kerato_domain::ValidationErrors;
 use kerato_domain::audit::{AuditAction, Outcome as AuditOutcome};
+use kerato_domain::calendar::BusinessCalendar;
 use kerato_domain::consent::{Purpose, Source};
-use kerato_domain::ftc::BusinessCalendar;
 use kerato_domain::identity::{Action, Resource, Role, Target, normalise_email};
 use kerato_domain::ids::{MessageId, OrganisationId, PatientId, RightsRequestId};
 use kerato_domain::rights_request::{

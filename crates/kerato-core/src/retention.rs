@@ -10,7 +10,7 @@
 //! | Clinical record, minor | the adult period, or until majority plus the state's extra years, whichever is later | delete | state law |
 //! | HIPAA documentation | 6 years from creation or the date last in effect, whichever is later | delete | 45 CFR 164.316(b)(2)(i), 164.530(j) |
 //! | Audit trail | 10 years, and never less than the record it is about | pseudonymise | ASTM E2147-18 §4.1 (research note §6) |
-//! | FTC Rx confirmation | 3 years | delete | 16 CFR 456.4(b), 315.3 (`kerato_domain::ftc`) |
+//! | FTC Rx confirmation | 3 years | delete | 16 CFR 456.4(b), 315.3 (`kerato_domain::eye::ftc`) |
 //! | Account data (vendor site) | while the account is active, plus 1 year after closure | delete | privacy statement §8 |
 //! | Marketing data | 3 years after the last interaction, or until opt-out | delete | privacy statement §8 |
 //! | Usage logs | a short configurable period, 30 days by default | delete | research note §2.5 ("keep logs short-lived") |

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use jiff::civil::{Date, date};
 use jiff::tz::TimeZone;
 use kerato_domain::biopsies::*;
-use kerato_domain::ftc::BusinessCalendar;
+use kerato_domain::calendar::BusinessCalendar;
 use kerato_domain::ids::{BiopsyId, UserId};
 use kerato_domain::time::{Clock, TestClock, Timestamp};
 use proptest::prelude::*;

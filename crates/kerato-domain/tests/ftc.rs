@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 use jiff::SignedDuration;
 use jiff::civil::{Date, Time, date};
 use jiff::tz::TimeZone;
-use kerato_domain::ftc::*;
+use kerato_domain::eye::ftc::*;
 use kerato_domain::time::{Clock, TestClock, Timestamp};
 use proptest::prelude::*;
 

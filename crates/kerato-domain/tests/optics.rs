@@ -6,7 +6,7 @@
 // location; that is the point.
 #![allow(clippy::unwrap_used)]
 
-use kerato_domain::optics::*;
+use kerato_domain::eye::optics::*;
 use proptest::prelude::*;
 
 /// Which parser a table row exercises.

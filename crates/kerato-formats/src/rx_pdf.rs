@@ -6,31 +6,17 @@
 //! The output is a Letter page in the standard Helvetica fonts; the same input always gives
 //! the same bytes (see `crate::pdf`).
 
+use kerato_domain::eye::ftc::RxKind;
 use pdf_writer::Content;
 
 use crate::pdf::text::{Font, encode, wrap};
 use crate::pdf::{BASELINE, CONTENT_WIDTH, LEADING, MARGIN, Overflow, PAGE_WIDTH, Page, assemble};
 
-/// Which prescription the page is, which sets its title.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RxPdfKind {
-    Spectacle,
-    ContactLens,
-}
-
-impl RxPdfKind {
-    fn title(self) -> &'static str {
-        match self {
-            RxPdfKind::Spectacle => "Eyeglass prescription",
-            RxPdfKind::ContactLens => "Contact lens prescription",
-        }
-    }
-}
-
 /// A prescription ready to print: every value is already formatted for display.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RxPdf {
-    pub kind: RxPdfKind,
+    /// Which prescription the page is, which sets its title.
+    pub kind: RxKind,
     pub practice_name: String,
     pub practice_address: Vec<String>,
     pub practice_phone: Option<String>,

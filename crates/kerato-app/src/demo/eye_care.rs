@@ -7,14 +7,17 @@
 
 use std::collections::BTreeMap;
 
+use kerato_domain::eye::exam::{SectionEntry, StartExamInput, Template};
+use kerato_domain::eye::prescription::{ConfirmationInput, ConfirmationRaw, SignInput};
+use kerato_domain::eye::requests::{RxAnswerInput, RxRequestAnswer, RxRequestInput, RxRequestRaw};
 use kerato_domain::identity::Role;
 use kerato_domain::ids::LocationId;
+use kerato_domain::input::ParseInput;
 use kerato_domain::patients::Patient;
 
 use super::front_desk::full_name;
 use super::history::History;
 use super::practice::Staff;
-use crate::eye::{RxRequestInput, SignInput};
 use crate::{App, AppError, Caller};
 
 /// How many exams are signed, one every nine days back from yesterday.
@@ -269,16 +272,30 @@ pub(super) async fn seed(
         let age = today_year - patient.fields.date_of_birth.year();
         history.at(1 + 9 * i as i64, 9 + (i % 4) as i8 * 2, 0)?;
         let exam = past
-            .start_exam(tech, patient.id, clinic, template(visit(i)), None)
+            .start_exam(
+                tech,
+                patient.id,
+                &StartExamInput {
+                    location_id: clinic,
+                    template: template(visit(i)),
+                    appointment_id: None,
+                },
+            )
             .await?;
         let (tech_sections, doctor_sections) = sections(i, age);
         for (section, data) in &tech_sections {
-            past.save_exam_section(tech, exam.id, section, data).await?;
+            past.save_exam_section(tech, exam.id, section, &SectionEntry::parse(data.clone())?)
+                .await?;
         }
         history.then(1 + 9 * i as i64, 9 + (i % 4) as i8 * 2, 25)?;
         for (section, data) in &doctor_sections {
-            past.save_exam_section(doctor, exam.id, section, data)
-                .await?;
+            past.save_exam_section(
+                doctor,
+                exam.id,
+                section,
+                &SectionEntry::parse(data.clone())?,
+            )
+            .await?;
         }
         let issued = past
             .sign_exam(doctor, exam.id, &SignInput::default())
@@ -293,7 +310,12 @@ pub(super) async fn seed(
                 7 => "refused",
                 _ => continue,
             };
-            past.record_rx_confirmation(doctor, rx.id, outcome, &full_name(patient))
+            let confirmation = ConfirmationInput::parse(ConfirmationRaw {
+                outcome: outcome.into(),
+                signer_name: Some(full_name(patient)),
+                acknowledge: Some("yes".into()),
+            })?;
+            past.record_rx_confirmation(doctor, rx.id, &confirmation)
                 .await?;
         }
     }
@@ -309,11 +331,11 @@ pub(super) async fn seed(
     Ok(())
 }
 
-fn template(v: Visit) -> &'static str {
+fn template(v: Visit) -> Template {
     match v {
-        Visit::Comprehensive => "comprehensive",
-        Visit::ContactLens => "contact_lens",
-        Visit::Glaucoma => "glaucoma",
+        Visit::Comprehensive => Template::Comprehensive,
+        Visit::ContactLens => Template::ContactLensFit,
+        Visit::Glaucoma => Template::Glaucoma,
     }
 }
 
@@ -327,7 +349,7 @@ async fn seed_verifications(
     patient: &Patient,
     details: &str,
 ) -> Result<(), AppError> {
-    let request = RxRequestInput {
+    let request = RxRequestInput::parse(RxRequestRaw {
         kind: "verification".into(),
         location_id: clinic.to_string(),
         requester: "LensDirect Online (fictional seller)".into(),
@@ -335,13 +357,20 @@ async fn seed_verifications(
         patient_name: full_name(patient),
         details: details.into(),
         received_at: None,
-    };
+    })?;
     history.at(20, 9, 30)?;
     let answered = history.app().receive_rx_request(doctor, &request).await?;
     history.then(20, 11, 0)?;
     history
         .app()
-        .answer_rx_request(doctor, answered.id, "confirmed", "")
+        .answer_rx_request(
+            doctor,
+            answered.id,
+            &RxAnswerInput {
+                answer: RxRequestAnswer::Confirmed,
+                note: String::new(),
+            },
+        )
         .await?;
     app.receive_rx_request(doctor, &request).await?;
     Ok(())

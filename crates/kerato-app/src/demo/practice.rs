@@ -3,7 +3,9 @@
 //! accepting the invitation with the demo password; the prescribers
 //! record their licence and NPI as the prescriber settings page does.
 
+use kerato_domain::eye::prescription::{PrescriberCredentialsInput, PrescriberCredentialsRaw};
 use kerato_domain::identity::Role;
+use kerato_domain::input::ParseInput;
 use kerato_domain::tenancy::{Location, LocationInput, Organisation, OrganisationKind};
 use kerato_domain::time::TimeZoneName;
 use kerato_store::identity as store;
@@ -129,7 +131,11 @@ pub(super) async fn seed(app: &App) -> Result<Practice, AppError> {
         app.accept_invitation(&token, DEMO_PASSWORD).await?;
         let member = app.unsafe_caller_for(user.id).await?;
         if let Some((license, npi)) = credentials(role) {
-            app.set_prescriber_credentials(&member, license, npi)
+            let credentials = PrescriberCredentialsInput::parse(PrescriberCredentialsRaw {
+                license: license.into(),
+                npi: npi.into(),
+            })?;
+            app.set_prescriber_credentials(&member, &credentials)
                 .await?;
         }
         if role.mfa_always_required() {

@@ -79,10 +79,10 @@ async fn the_demo_at(now: &str) {
     let mut rx_kinds = BTreeSet::new();
     for chart in &charts {
         for exam in app.exams_of_patient(&od, chart.patient).await.unwrap() {
-            if exam.status == "signed" {
+            if exam.status == kerato_domain::eye::exam::ExamStatus::Signed {
                 signed += 1;
                 for rx in app.exam(&od, exam.id).await.unwrap().prescriptions {
-                    rx_kinds.insert(rx.kind);
+                    rx_kinds.insert(rx.kind.as_str().to_string());
                 }
             }
         }
@@ -126,9 +126,10 @@ async fn the_demo_at(now: &str) {
     assert!(report.verifications_answered_on_time >= 1, "{report:?}");
     let inbox = app.rx_requests(&od).await.unwrap();
     assert!(
-        inbox
-            .iter()
-            .any(|r| r.status == "pending" && r.minutes_left > 0),
+        inbox.iter().any(
+            |r| r.status == kerato_domain::eye::requests::RxRequestStatus::Pending
+                && r.minutes_left > 0
+        ),
         "a verification waiting with business hours left: {inbox:?}"
     );
 

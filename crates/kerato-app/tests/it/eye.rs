@@ -2,11 +2,20 @@
 //! at signing with their state expiry; confirmations kept three years;
 //! contact lens verification on the business-hour clock.
 
-use std::collections::BTreeMap;
-
 use kerato_app::AppError;
-use kerato_app::eye::{RxRequestInput, SignInput};
+use kerato_domain::eye::exam::{
+    AmendInput, AmendRaw, ExamStatus, Section, SectionData, SectionEntry, StartExamInput, Template,
+};
+use kerato_domain::eye::ftc::RxKind;
+use kerato_domain::eye::prescription::{
+    ConfirmationInput, ConfirmationRaw, Delivery, DigitalConsentInput, DigitalConsentRaw,
+    PrescriberCredentialsInput, PrescriberCredentialsRaw, SignInput,
+};
+use kerato_domain::eye::requests::{
+    RxAnswerInput, RxAnswerRaw, RxRequestInput, RxRequestRaw, RxRequestStatus,
+};
 use kerato_domain::identity::Role;
+use kerato_domain::input::ParseInput;
 use kerato_domain::patients::PatientInput;
 use kerato_domain::tenancy::LocationInput;
 use kerato_domain::time::Timestamp;
@@ -17,11 +26,48 @@ fn at(text: &str) -> Timestamp {
     Timestamp::from_jiff(text.parse::<jiff::ZonedDateTime>().unwrap().timestamp())
 }
 
-fn fields(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+fn values(pairs: &[(&str, &str)]) -> std::collections::BTreeMap<String, String> {
     pairs
         .iter()
         .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
         .collect()
+}
+
+fn fields(pairs: &[(&str, &str)]) -> SectionEntry {
+    SectionEntry::parse(values(pairs)).unwrap()
+}
+
+fn start(location: kerato_domain::ids::LocationId, template: Template) -> StartExamInput {
+    StartExamInput {
+        location_id: location,
+        template,
+        appointment_id: None,
+    }
+}
+
+fn credentials(license: &str, npi: &str) -> Result<PrescriberCredentialsInput, String> {
+    PrescriberCredentialsInput::parse(PrescriberCredentialsRaw {
+        license: license.into(),
+        npi: npi.into(),
+    })
+    .map_err(|e| format!("{e:?}"))
+}
+
+fn confirm(outcome: &str, name: &str) -> ConfirmationInput {
+    ConfirmationInput::parse(ConfirmationRaw {
+        outcome: outcome.into(),
+        signer_name: Some(name.into()),
+        acknowledge: Some("yes".into()),
+    })
+    .unwrap()
+}
+
+fn answer(answer: &str, note: &str) -> Result<RxAnswerInput, String> {
+    RxAnswerInput::parse(RxAnswerRaw {
+        answer: answer.into(),
+        note: Some(note.into()),
+    })
+    .map_err(|e| format!("{e:?}"))
 }
 
 struct Clinic {
@@ -83,7 +129,11 @@ async fn a_signed_exam_is_amended_never_edited_and_releases_its_rx() {
     c.w.clock
         .set(at("2027-03-10T10:00:00-08:00[America/Los_Angeles]"));
     let exam = app
-        .start_exam(&c.tech, c.patient, c.location, "comprehensive", None)
+        .start_exam(
+            &c.tech,
+            c.patient,
+            &start(c.location, Template::Comprehensive),
+        )
         .await
         .unwrap();
     // The technician enters acuity and the autorefraction.
@@ -151,12 +201,9 @@ async fn a_signed_exam_is_amended_never_edited_and_releases_its_rx() {
         format!("{err:?}").contains("licence number and NPI"),
         "{err:?}"
     );
-    let err = app
-        .set_prescriber_credentials(&c.doctor, "OPT 12345", "1234567890")
-        .await
-        .unwrap_err();
-    assert!(format!("{err:?}").contains("check digit"), "{err:?}");
-    app.set_prescriber_credentials(&c.doctor, "OPT 12345", "1234567893")
+    let err = credentials("OPT 12345", "1234567890").unwrap_err();
+    assert!(err.contains("check digit"), "{err}");
+    app.set_prescriber_credentials(&c.doctor, &credentials("OPT 12345", "1234567893").unwrap())
         .await
         .unwrap();
     // Digital delivery needs the patient's consent on record.
@@ -165,7 +212,7 @@ async fn a_signed_exam_is_amended_never_edited_and_releases_its_rx() {
             &c.doctor,
             exam.id,
             &SignInput {
-                delivery: "digital".into(),
+                delivery: Delivery::Digital,
                 ..Default::default()
             },
         )
@@ -182,13 +229,17 @@ async fn a_signed_exam_is_amended_never_edited_and_releases_its_rx() {
         "one spectacle Rx from the final refraction"
     );
     let rx = &issued[0];
-    assert_eq!(rx.kind, "spectacle");
-    assert_eq!(rx.issued_on, "2027-03-10");
-    assert_eq!(rx.expires_on, "2029-03-10", "California: two years");
+    assert_eq!(rx.kind, RxKind::Spectacle);
+    assert_eq!(rx.issued_on, jiff::civil::date(2027, 3, 10));
+    assert_eq!(
+        rx.expires_on,
+        jiff::civil::date(2029, 3, 10),
+        "California: two years"
+    );
     assert_eq!(rx.prescriber_license, "OPT 12345");
     let (_, releases, confirmation) = app.prescription(&c.doctor, rx.id).await.unwrap();
     assert_eq!(releases.len(), 1, "released at signing, unasked");
-    assert_eq!(releases[0].1, "paper");
+    assert_eq!(releases[0].delivery, Delivery::Paper);
     assert!(confirmation.is_none());
 
     // Signed: editing is refused through the app and by the database.
@@ -207,8 +258,8 @@ async fn a_signed_exam_is_amended_never_edited_and_releases_its_rx() {
         let direct = kerato_store::eye::save_section(
             &mut tx,
             exam.id,
-            "final",
-            "{}",
+            Section::Final,
+            &SectionData::new(),
             c.doctor.actor.user_id,
             app.now(),
         )
@@ -216,23 +267,23 @@ async fn a_signed_exam_is_amended_never_edited_and_releases_its_rx() {
         assert!(direct.is_err(), "the trigger refuses a direct write too");
     }
     // An amendment keeps the original visible.
-    let err = app
-        .amend_exam(&c.doctor, exam.id, "final", &final_rx, "  ")
-        .await
-        .unwrap_err();
-    assert!(matches!(err, AppError::Validation(_)));
+    let err = AmendInput::parse(AmendRaw {
+        reason: "  ".into(),
+        values: final_rx.values().clone(),
+    })
+    .unwrap_err();
+    assert!(err.for_field("reason").is_some(), "{err:?}");
+    let iop = AmendInput::parse(AmendRaw {
+        reason: "IOP was measured but not entered before signing".into(),
+        values: values(&[
+            ("od.pressure", "17"),
+            ("os.pressure", "18"),
+            ("method", "goldmann"),
+        ]),
+    })
+    .unwrap();
     let n = app
-        .amend_exam(
-            &c.doctor,
-            exam.id,
-            "iop",
-            &fields(&[
-                ("od.pressure", "17"),
-                ("os.pressure", "18"),
-                ("method", "goldmann"),
-            ]),
-            "IOP was measured but not entered before signing",
-        )
+        .amend_exam(&c.doctor, exam.id, "iop", &iop)
         .await
         .unwrap();
     assert_eq!(n, 1);
@@ -284,7 +335,7 @@ async fn a_signed_exam_is_amended_never_edited_and_releases_its_rx() {
         view.amendments[0].reason,
         "IOP was measured but not entered before signing"
     );
-    assert_eq!(view.exam.status, "signed");
+    assert_eq!(view.exam.status, ExamStatus::Signed);
     // An issued prescription cannot be changed in place either.
     {
         let mut tx = app.store().write().await.unwrap();
@@ -299,12 +350,12 @@ async fn a_signed_exam_is_amended_never_edited_and_releases_its_rx() {
 
     // Confirmation: recorded once, kept three years, then purged.
     let conf = app
-        .record_rx_confirmation(&c.doctor, rx.id, "signed", "Zoë Müller")
+        .record_rx_confirmation(&c.doctor, rx.id, &confirm("signed", "Zoë Müller"))
         .await
         .unwrap();
-    assert_eq!(conf.keep_until, "2030-03-10");
+    assert_eq!(conf.keep_until, jiff::civil::date(2030, 3, 10));
     let again = app
-        .record_rx_confirmation(&c.doctor, rx.id, "refused", "")
+        .record_rx_confirmation(&c.doctor, rx.id, &confirm("refused", ""))
         .await
         .unwrap_err();
     assert!(matches!(again, AppError::Conflict(_)));
@@ -339,7 +390,11 @@ async fn a_signed_exam_is_amended_never_edited_and_releases_its_rx() {
     );
     // The next visit copies the history forward from this one.
     let next = app
-        .start_exam(&c.tech, c.patient, c.location, "comprehensive", None)
+        .start_exam(
+            &c.tech,
+            c.patient,
+            &start(c.location, Template::Comprehensive),
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -371,7 +426,7 @@ async fn a_contact_lens_rx_expires_after_a_year_unless_a_reason_is_recorded() {
     let app = &c.w.app;
     c.w.clock
         .set(at("2028-02-29T09:00:00-06:00[America/Chicago]"));
-    app.set_prescriber_credentials(&c.doctor, "TX 998", "1234567893")
+    app.set_prescriber_credentials(&c.doctor, &credentials("TX 998", "1234567893").unwrap())
         .await
         .unwrap();
     let lens = fields(&[
@@ -386,7 +441,11 @@ async fn a_contact_lens_rx_expires_after_a_year_unless_a_reason_is_recorded() {
         ("replacement", "two_weeks"),
     ]);
     let exam = app
-        .start_exam(&c.doctor, c.patient, c.location, "contact_lens", None)
+        .start_exam(
+            &c.doctor,
+            c.patient,
+            &start(c.location, Template::ContactLensFit),
+        )
         .await
         .unwrap();
     app.save_exam_section(&c.doctor, exam.id, "contact_lens", &lens)
@@ -401,8 +460,9 @@ async fn a_contact_lens_rx_expires_after_a_year_unless_a_reason_is_recorded() {
         format!("{err}"),
         "invalid input: contact_lens: the contact lens prescription must carry quantity (TX rules); complete the Contact lens fit section"
     );
-    let mut lens = lens;
+    let mut lens = lens.values().clone();
     lens.insert("quantity".into(), "4 boxes of 6 per eye".into());
+    let lens = SectionEntry::parse(lens).unwrap();
     app.save_exam_section(&c.doctor, exam.id, "contact_lens", &lens)
         .await
         .unwrap();
@@ -414,33 +474,40 @@ async fn a_contact_lens_rx_expires_after_a_year_unless_a_reason_is_recorded() {
     assert!(matches!(err, AppError::Validation(_)), "{err:?}");
     assert_eq!(
         app.exam(&c.doctor, exam.id).await.unwrap().exam.status,
-        "draft",
+        ExamStatus::Draft,
         "nothing signed"
     );
     let issued = app
         .sign_exam(&c.doctor, exam.id, &SignInput::default())
         .await
         .unwrap();
-    assert_eq!(issued[0].kind, "contact_lens");
+    assert_eq!(issued[0].kind, RxKind::ContactLens);
     assert_eq!(
-        issued[0].expires_on, "2029-02-28",
+        issued[0].expires_on,
+        jiff::civil::date(2029, 2, 28),
         "one year, leap day clamped"
     );
 
     let exam = app
-        .start_exam(&c.doctor, c.patient, c.location, "contact_lens", None)
+        .start_exam(
+            &c.doctor,
+            c.patient,
+            &start(c.location, Template::ContactLensFit),
+        )
         .await
         .unwrap();
     app.save_exam_section(&c.doctor, exam.id, "contact_lens", &lens)
         .await
         .unwrap();
     // Delivered digitally this time: by e-mail, with consent on record.
-    let err = app
-        .record_rx_digital_consent(&c.doctor, c.patient, "fax")
-        .await
-        .unwrap_err();
-    assert!(matches!(err, AppError::Validation(_)));
-    app.record_rx_digital_consent(&c.doctor, c.patient, "email")
+    let consent = |channel: &str| {
+        DigitalConsentInput::parse(DigitalConsentRaw {
+            channel: channel.into(),
+        })
+    };
+    let err = consent("fax").unwrap_err();
+    assert!(err.for_field("channel").is_some(), "{err:?}");
+    app.record_rx_digital_consent(&c.doctor, c.patient, &consent("email").unwrap())
         .await
         .unwrap();
     let issued = app
@@ -448,7 +515,7 @@ async fn a_contact_lens_rx_expires_after_a_year_unless_a_reason_is_recorded() {
             &c.doctor,
             exam.id,
             &SignInput {
-                delivery: "digital".into(),
+                delivery: Delivery::Digital,
                 cl_months: Some(6),
                 medical_reason: Some("Corneal neovascularisation: re-check fit in 6 months".into()),
             },
@@ -456,7 +523,7 @@ async fn a_contact_lens_rx_expires_after_a_year_unless_a_reason_is_recorded() {
         .await
         .unwrap();
     let (_, releases, _) = app.prescription(&c.doctor, issued[0].id).await.unwrap();
-    assert_eq!(releases[0].1, "digital");
+    assert_eq!(releases[0].delivery, Delivery::Digital);
     let mut tx = app.store().read().await.unwrap();
     let queued = kerato_store::outbox::queued_emails(&mut tx).await.unwrap();
     assert!(
@@ -467,7 +534,7 @@ async fn a_contact_lens_rx_expires_after_a_year_unless_a_reason_is_recorded() {
         "{queued:?}"
     );
     drop(tx);
-    assert_eq!(issued[0].expires_on, "2028-08-29");
+    assert_eq!(issued[0].expires_on, jiff::civil::date(2028, 8, 29));
     assert!(issued[0].medical_reason.is_some());
 }
 
@@ -489,7 +556,7 @@ async fn a_verification_not_answered_in_eight_business_hours_is_passively_verifi
     // Friday 15:00 New York: 2 hours Friday, Monday closed, 6 on Tuesday.
     c.w.clock
         .set(at("2027-06-11T15:00:00-04:00[America/New_York]"));
-    let input = RxRequestInput {
+    let input = RxRequestInput::parse(RxRequestRaw {
         kind: "verification".into(),
         location_id: c.location.to_string(),
         requester: "LensMart".into(),
@@ -497,7 +564,8 @@ async fn a_verification_not_answered_in_eight_business_hours_is_passively_verifi
         patient_name: "Zoë Müller".into(),
         details: "Acuvue Oasys -3.00 8.4/14.0 OD, -2.75 OS; 6 boxes".into(),
         received_at: None,
-    };
+    })
+    .unwrap();
     let late = app.receive_rx_request(&c.doctor, &input).await.unwrap();
     assert_eq!(
         late.due_at,
@@ -506,27 +574,30 @@ async fn a_verification_not_answered_in_eight_business_hours_is_passively_verifi
     let on_time = app.receive_rx_request(&c.doctor, &input).await.unwrap();
     let inbox = app.rx_requests(&c.doctor).await.unwrap();
     assert_eq!(inbox.len(), 2);
-    assert_eq!(inbox[0].status, "pending");
+    assert_eq!(inbox[0].status, RxRequestStatus::Pending);
     assert_eq!(inbox[0].minutes_left, 8 * 60);
     // Tuesday 14:59: one answered in time.
     c.w.clock
         .set(at("2027-06-15T14:59:00-04:00[America/New_York]"));
     let answered = app
-        .answer_rx_request(&c.doctor, on_time.id, "confirmed", "")
+        .answer_rx_request(&c.doctor, on_time.id, &answer("confirmed", "").unwrap())
         .await
         .unwrap();
-    assert_eq!(answered.status, "verified");
+    assert_eq!(answered.status, RxRequestStatus::Verified);
+    let err = answer("invalid", "").unwrap_err();
+    assert!(err.contains("say why"), "{err}");
+    // An agent's answer does not fit a seller's verification.
     let err = app
-        .answer_rx_request(&c.doctor, late.id, "invalid", "")
+        .answer_rx_request(&c.doctor, late.id, &answer("sent", "by fax").unwrap())
         .await
         .unwrap_err();
-    assert!(format!("{err:?}").contains("say why"), "{err:?}");
+    assert!(format!("{err:?}").contains("answer with one of"), "{err:?}");
     // Tuesday 15:01: the other lapsed.
     c.w.clock
         .set(at("2027-06-15T15:01:00-04:00[America/New_York]"));
     let inbox = app.rx_requests(&c.doctor).await.unwrap();
     assert_eq!(inbox.len(), 1);
-    assert_eq!(inbox[0].status, "passively verified");
+    assert_eq!(inbox[0].status, RxRequestStatus::PassivelyVerified);
     let report = app
         .ftc_report(
             &c.doctor,

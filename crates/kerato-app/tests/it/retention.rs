@@ -6,12 +6,17 @@
 
 use std::collections::BTreeMap;
 
-use kerato_app::eye::SignInput;
 use kerato_app::retention::{ClassCounts, RUN_CLASSES, RetentionReport};
 use kerato_app::{App, AppError, Caller};
 use kerato_domain::consent::{Purpose, Source};
+use kerato_domain::eye::exam::{SectionEntry, StartExamInput, Template};
+use kerato_domain::eye::prescription::{
+    ConfirmationInput, ConfirmationRaw, PrescriberCredentialsInput, PrescriberCredentialsRaw,
+    SignInput,
+};
 use kerato_domain::identity::Role;
 use kerato_domain::ids::{LocationId, PatientId};
+use kerato_domain::input::ParseInput;
 use kerato_domain::procedures::NewProcedure;
 use kerato_domain::procedures::coding::BiopsyMethod;
 use kerato_domain::procedures::note::{
@@ -138,26 +143,48 @@ async fn visit(w: &World, c: &Canaries, patient: PatientId) {
 async fn confirmed_rx(w: &World, c: &Canaries, patient: PatientId) {
     let app = &w.app;
     let exam = app
-        .start_exam(&c.od, patient, c.location, "comprehensive", None)
+        .start_exam(
+            &c.od,
+            patient,
+            &StartExamInput {
+                location_id: c.location,
+                template: Template::Comprehensive,
+                appointment_id: None,
+            },
+        )
         .await
         .unwrap();
-    let rx: BTreeMap<String, String> = [("od.sphere", "-2.00"), ("os.sphere", "-1.75")]
-        .iter()
-        .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
-        .collect();
+    let rx = SectionEntry::parse(
+        [("od.sphere", "-2.00"), ("os.sphere", "-1.75")]
+            .iter()
+            .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+            .collect(),
+    )
+    .unwrap();
     for section in ["manifest", "final"] {
         app.save_exam_section(&c.od, exam.id, section, &rx)
             .await
             .unwrap();
     }
-    app.set_prescriber_credentials(&c.od, "OPT 12345", "1234567893")
+    let credentials = PrescriberCredentialsInput::parse(PrescriberCredentialsRaw {
+        license: "OPT 12345".into(),
+        npi: "1234567893".into(),
+    })
+    .unwrap();
+    app.set_prescriber_credentials(&c.od, &credentials)
         .await
         .unwrap();
     let issued = app
         .sign_exam(&c.od, exam.id, &SignInput::default())
         .await
         .unwrap();
-    app.record_rx_confirmation(&c.od, issued[0].id, "signed", "Finn Optic")
+    let confirmation = ConfirmationInput::parse(ConfirmationRaw {
+        outcome: "signed".into(),
+        signer_name: Some("Finn Optic".into()),
+        acknowledge: Some("yes".into()),
+    })
+    .unwrap();
+    app.record_rx_confirmation(&c.od, issued[0].id, &confirmation)
         .await
         .unwrap();
 }

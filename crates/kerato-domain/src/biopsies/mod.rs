@@ -52,7 +52,7 @@
 
 use jiff::ToSpan;
 
-use crate::ftc::BusinessCalendar;
+use crate::calendar::BusinessCalendar;
 use crate::ids::{BiopsyId, UserId};
 use crate::time::Timestamp;
 

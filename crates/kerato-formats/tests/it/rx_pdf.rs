@@ -1,6 +1,7 @@
 //! Prescription PDFs, read back with poppler's `pdftotext` and `pdfinfo`.
 
-use kerato_formats::rx_pdf::{MAX_COLUMNS, RxPdf, RxPdfError, RxPdfKind, RxPdfRow, render};
+use kerato_domain::eye::ftc::RxKind;
+use kerato_formats::rx_pdf::{MAX_COLUMNS, RxPdf, RxPdfError, RxPdfRow, render};
 
 use crate::poppler::{assert_one_letter_page, pdftotext, poppler};
 
@@ -17,7 +18,7 @@ fn strings(items: &[&str]) -> Vec<String> {
 
 fn spectacle() -> RxPdf {
     RxPdf {
-        kind: RxPdfKind::Spectacle,
+        kind: RxKind::Spectacle,
         practice_name: "Riverside Skin & Eye".to_owned(),
         practice_address: strings(&["1200 River Road, Suite 4", "Sacramento, CA 95814"]),
         practice_phone: Some("(916) 555-0142".to_owned()),
@@ -45,7 +46,7 @@ fn spectacle() -> RxPdf {
 
 fn contact_lens() -> RxPdf {
     RxPdf {
-        kind: RxPdfKind::ContactLens,
+        kind: RxKind::ContactLens,
         columns: strings(&[
             "Brand",
             "Base curve",

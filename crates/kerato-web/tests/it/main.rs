@@ -6,6 +6,7 @@
 mod api;
 mod biopsies;
 mod booking;
+mod eye;
 mod forms;
 mod idor;
 mod import;

@@ -198,11 +198,42 @@ pub enum RxKind {
 }
 
 impl RxKind {
+    pub const ALL: [RxKind; 2] = [Self::Spectacle, Self::ContactLens];
+
     pub fn label(self) -> &'static str {
         match self {
             Self::Spectacle => "spectacle",
             Self::ContactLens => "contact lens",
         }
+    }
+
+    /// The stored and serialized name, `spectacle` or `contact_lens`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Spectacle => "spectacle",
+            Self::ContactLens => "contact_lens",
+        }
+    }
+
+    /// The prescription's title as printed and shown.
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::Spectacle => "Eyeglass prescription",
+            Self::ContactLens => "Contact lens prescription",
+        }
+    }
+}
+
+impl std::str::FromStr for RxKind {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| {
+                format!("{s:?} is not a prescription kind: use spectacle or contact_lens")
+            })
     }
 }
 
