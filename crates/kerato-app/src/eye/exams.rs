@@ -187,7 +187,7 @@ impl App {
     pub async fn exam(&self, caller: &Caller, id: ExamId) -> Result<ExamView, AppError> {
         self.require(caller, Resource::ClinicalNote, Action::View, None)
             .await?;
-        let mut tx = self.store.write().await?;
+        let mut tx = self.store.read().await?;
         let exam = self.exam_in(&mut tx, caller, id).await?;
         let act = self.exam_act(caller, Action::View, &exam, "eye exam");
         let mut tx = self.guard(tx, caller, act).await?;
@@ -205,7 +205,7 @@ impl App {
     ) -> Result<(kerato_store::Tx, Vec<Exam>), AppError> {
         self.require(caller, Resource::ClinicalNote, Action::Query, None)
             .await?;
-        let tx = self.store.write().await?;
+        let tx = self.store.read().await?;
         let mut act = Act::new(
             Action::Query,
             clinical(caller, None, Resource::ClinicalNote),

@@ -24,7 +24,7 @@ impl App {
     ) -> Result<(Prescription, Vec<Release>, Option<Confirmation>), AppError> {
         self.require(caller, Resource::Prescription, Action::View, None)
             .await?;
-        let mut tx = self.store.write().await?;
+        let mut tx = self.store.read().await?;
         let rx = self.prescription_in(&mut tx, caller, id).await?;
         let act = self.rx_act(caller, Action::View, &rx, "prescription");
         let mut tx = self.guard(tx, caller, act).await?;

@@ -149,7 +149,7 @@ impl App {
     ) -> Result<(Lesion, Vec<TimelineEntry>), AppError> {
         self.require(caller, Resource::ClinicalNote, Action::View, None)
             .await?;
-        let mut tx = self.store.write().await?;
+        let mut tx = self.store.read().await?;
         let lesion = self.lesion_in(&mut tx, caller, id).await?;
         let act = self.lesion_act(caller, Action::View, &lesion);
         let mut tx = self.guard(tx, caller, act).await?;
