@@ -23,8 +23,12 @@ pub mod lesion;
 pub mod money;
 pub mod optics;
 pub mod patients;
+pub mod policy;
+pub mod privacy;
 pub mod procedure_note;
 pub mod providers;
+pub mod retention;
+pub mod rights;
 pub mod scheduling;
 pub mod setup;
 pub mod tenancy;
@@ -33,6 +37,6 @@ pub mod tenancy;
 // must not depend on the clinical areas); they keep their paths here.
 pub use kerato_core::error::{FieldError, ValidationErrors};
 pub use kerato_core::{
-    calendar, consent, error, input, password, policy, retention, rights_request, secret, telemetry, time,
-    totp, us_states,
+    calendar, consent, error, input, password, rights_request, secret, telemetry, time, totp,
+    us_states,
 };
