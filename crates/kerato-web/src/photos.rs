@@ -12,14 +12,14 @@ use axum::routing::{get, post};
 use kerato_app::lesions::MAX_PHOTO_BYTES;
 use kerato_app::lesions::PhotoSize;
 use kerato_domain::ValidationErrors;
-use kerato_domain::consent::{Purpose, Source, parse_answer};
+use kerato_domain::consent::{ConsentInput, Purpose};
 use kerato_domain::identity::{Action, Resource, role_permits};
 use kerato_domain::ids::{LesionId, PatientId, PhotoId};
 
 use crate::WebState;
 use crate::auth::CurrentUser;
 use crate::error::WebError;
-use crate::extract::{FormFields, UploadForm, UploadLimit, upload_body_limit};
+use crate::extract::{Form, UploadForm, UploadLimit, upload_body_limit};
 use crate::layout::Layout;
 use crate::routes::{Access, Routes};
 use kerato_http::csrf::CsrfToken;
@@ -270,21 +270,12 @@ async fn record_consent(
     State(state): State<WebState>,
     CurrentUser(caller): CurrentUser,
     Path(id): Path<String>,
-    form: FormFields,
+    form: Form<ConsentInput>,
 ) -> Result<Response, WebError> {
     let patient = patient_id(&id)?;
-    let purpose: Purpose = form
-        .get("purpose")
-        .parse()
-        .map_err(|e: String| WebError::Validation(ValidationErrors::single("purpose", e)))?;
-    let granted = parse_answer("answer", &form.get("answer"))?;
-    let source: Source = form
-        .get("source")
-        .parse()
-        .map_err(|e: String| WebError::Validation(ValidationErrors::single("source", e)))?;
     state
         .app
-        .record_consent(&caller, patient, purpose, granted, source)
+        .record_consent(&caller, patient, &form.input?)
         .await?;
     Ok(Redirect::to(&format!("/patients/{patient}/photos")).into_response())
 }

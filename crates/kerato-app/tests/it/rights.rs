@@ -5,9 +5,11 @@
 //! policy change needs 30 days' notice and is announced by e-mail.
 
 use kerato_app::AppError;
-use kerato_app::policies::PolicyInput;
-use kerato_app::rights::{Channel, RequestInput, RequestStep};
-use kerato_domain::consent::{Purpose, Source};
+use kerato_domain::consent::{ConsentInput, Purpose, Source};
+use kerato_domain::input::ParseInput;
+use kerato_domain::policy::{AcknowledgementInput, PolicyInput, PolicyKind};
+use kerato_domain::rights::input::RawRequest;
+use kerato_domain::rights::{Channel, DisagreementInput, Regime, RequestInput, RequestStep};
 use kerato_domain::identity::Role;
 use kerato_domain::time::Timestamp;
 
@@ -17,18 +19,19 @@ fn at(text: &str) -> Timestamp {
     Timestamp::from_jiff(text.parse::<jiff::ZonedDateTime>().unwrap().timestamp())
 }
 
-fn request(kind: &str) -> RequestInput {
-    RequestInput {
-        practice: String::new(),
+fn raw_request(kind: &str) -> RawRequest {
+    RawRequest {
         request_type: kind.into(),
-        jurisdiction: String::new(),
         first_name: "Rosa".into(),
         last_name: "Quintero".into(),
         date_of_birth: "1961-04-02".into(),
         email: "rosa@example.net".into(),
-        phone: String::new(),
-        details: String::new(),
+        ..RawRequest::default()
     }
+}
+
+fn request(kind: &str) -> RequestInput {
+    RequestInput::parse(raw_request(kind)).unwrap()
 }
 
 /// A practice with one location and a privacy officer, its clock at `at`.
@@ -68,22 +71,15 @@ async fn a_portal_request_with_gpc_runs_its_clock_alarms_once_and_records_the_op
     // Monday 7 September 2026 is Labor Day; received the Friday before.
     w.clock
         .set(at("2026-09-04T10:00:00-04:00[America/New_York]"));
-    // Bad input is refused whole and stores nothing.
-    let err = app
-        .receive_rights_request(
-            None,
-            Channel::Portal,
-            &RequestInput {
-                request_type: "everything".into(),
-                date_of_birth: "04/02/1961".into(),
-                email: "not an address".into(),
-                ..request("access")
-            },
-            true,
-        )
-        .await
-        .unwrap_err();
-    let text = format!("{err}");
+    // Bad input is refused whole, before anything is stored.
+    let err = RequestInput::parse(RawRequest {
+        request_type: "everything".into(),
+        date_of_birth: "04/02/1961".into(),
+        email: "not an address".into(),
+        ..raw_request("access")
+    })
+    .unwrap_err();
+    let text = format!("{}", AppError::from(err));
     for field in ["request_type", "date_of_birth", "email"] {
         assert!(text.contains(field), "{field}: {text}");
     }
@@ -94,7 +90,7 @@ async fn a_portal_request_with_gpc_runs_its_clock_alarms_once_and_records_the_op
         .unwrap();
     assert!(row.gpc);
     assert_eq!(
-        row.regime, "statement",
+        row.regime(), Regime::Statement,
         "a PHI opt-out runs on the statement's 45 days"
     );
     // The receipt was confirmed by e-mail.
@@ -152,7 +148,7 @@ async fn a_portal_request_with_gpc_runs_its_clock_alarms_once_and_records_the_op
     app.rights_request_step(
         &po,
         row.id,
-        done.row.version,
+        done.request.version,
         RequestStep::Fulfil {
             summary: "opt-out recorded".into(),
         },
@@ -160,7 +156,7 @@ async fn a_portal_request_with_gpc_runs_its_clock_alarms_once_and_records_the_op
     .await
     .unwrap();
     let view = app.rights_request(&po, row.id).await.unwrap();
-    assert!(view.state.is_closed());
+    assert!(view.request.state().is_closed());
     // Closed requests raise no more alarms; the front desk has no access.
     w.clock.advance_secs(30 * 86_400);
     assert_eq!(app.send_rights_alarms().await.unwrap(), 0);
@@ -180,7 +176,7 @@ async fn a_hipaa_access_request_is_due_in_30_days_and_extends_once_with_notice()
         .receive_rights_request(Some(&po), Channel::Staff, &request("access"), false)
         .await
         .unwrap();
-    assert_eq!(row.regime, "hipaa_access");
+    assert_eq!(row.regime(), Regime::HipaaAccess);
     let view = app.rights_request(&po, row.id).await.unwrap();
     assert_eq!(view.days_left, 30);
     // An extension needs a verified identity and a reason, and is told.
@@ -209,7 +205,7 @@ async fn a_hipaa_access_request_is_due_in_30_days_and_extends_once_with_notice()
         )
         .await
         .unwrap()
-        .row
+        .request
         .version;
     let err = app
         .rights_request_step(
@@ -263,8 +259,8 @@ async fn a_material_policy_change_needs_thirty_days_notice_and_is_announced() {
         .unwrap()
         .id;
     let input = |effective: &str, material: bool| PolicyInput {
-        kind: "notice_of_privacy_practices".into(),
-        effective_on: effective.into(),
+        kind: PolicyKind::NoticeOfPrivacyPractices,
+        effective_on: effective.parse().unwrap(),
         material,
         summary: "Photos may be used for teaching only with your consent.".into(),
         body: "The full notice.".into(),
@@ -322,12 +318,11 @@ async fn a_material_policy_change_needs_thirty_days_notice_and_is_announced() {
         app.notice_acknowledgement(&w.admin, patient).await.unwrap(),
         Some((1, false))
     );
-    app.record_policy_acknowledgement(
-        &w.admin,
-        patient,
-        kerato_domain::policy::PolicyKind::NoticeOfPrivacyPractices,
-        1,
-    )
+    let acknowledged = |version| AcknowledgementInput {
+        kind: PolicyKind::NoticeOfPrivacyPractices,
+        version,
+    };
+    app.record_policy_acknowledgement(&w.admin, patient, &acknowledged(1))
     .await
     .unwrap();
     assert_eq!(
@@ -335,12 +330,7 @@ async fn a_material_policy_change_needs_thirty_days_notice_and_is_announced() {
         Some((1, true))
     );
     let err = app
-        .record_policy_acknowledgement(
-            &w.admin,
-            patient,
-            kerato_domain::policy::PolicyKind::NoticeOfPrivacyPractices,
-            7,
-        )
+        .record_policy_acknowledgement(&w.admin, patient, &acknowledged(7))
         .await
         .unwrap_err();
     assert!(format!("{err}").contains("never published"), "{err}");
@@ -384,9 +374,11 @@ async fn a_deletion_request_deletes_what_may_go_and_says_what_is_kept_until_when
     app.record_consent(
         &w.admin,
         patient,
-        Purpose::MarketingEmail,
-        true,
-        Source::Form,
+        &ConsentInput {
+            purpose: Purpose::MarketingEmail,
+            granted: true,
+            source: Source::Form,
+        },
     )
     .await
     .unwrap();
@@ -406,7 +398,7 @@ async fn a_deletion_request_deletes_what_may_go_and_says_what_is_kept_until_when
         )
         .await
         .unwrap()
-        .row
+        .request
         .version;
     let done = app
         .rights_request_step(
@@ -433,9 +425,9 @@ async fn a_deletion_request_deletes_what_may_go_and_says_what_is_kept_until_when
         app.lesions_of_patient(&derm, patient).await.unwrap().len(),
         1
     );
-    let view = app.rights_request(&po, done.row.id).await.unwrap();
+    let view = app.rights_request(&po, done.request.id).await.unwrap();
     let Some(kerato_domain::rights_request::Outcome::Fulfilled { summary, .. }) =
-        view.timeline.outcome
+        view.request.timeline.outcome
     else {
         panic!("the request is fulfilled");
     };
@@ -454,9 +446,9 @@ async fn an_accounting_request_is_answered_from_the_disclosure_log() {
     let patient = w.patient("Rosa", "Quintero", "1961-04-02").await;
     app.record_disclosure(
         &po,
-        patient,
-        &kerato_app::privacy::DisclosureInput {
-            disclosed_on: "2026-10-01".into(),
+        &kerato_domain::privacy::DisclosureInput {
+            patient,
+            disclosed_on: jiff::civil::date(2026, 10, 1),
             recipient: "County health department".into(),
             purpose: "required public health report".into(),
             description: "melanoma registry report".into(),
@@ -473,7 +465,7 @@ async fn an_accounting_request_is_answered_from_the_disclosure_log() {
         )
         .await
         .unwrap();
-    assert_eq!(row.regime, "hipaa_accounting");
+    assert_eq!(row.regime(), Regime::HipaaAccounting);
     // Not before the requester's chart is known.
     let err = app
         .rights_request_step(
@@ -499,7 +491,7 @@ async fn an_accounting_request_is_answered_from_the_disclosure_log() {
         )
         .await
         .unwrap()
-        .row
+        .request
         .version;
     app.rights_request_step(
         &po,
@@ -513,7 +505,7 @@ async fn an_accounting_request_is_answered_from_the_disclosure_log() {
     .unwrap();
     let view = app.rights_request(&po, row.id).await.unwrap();
     let Some(kerato_domain::rights_request::Outcome::Fulfilled { summary, .. }) =
-        view.timeline.outcome
+        view.request.timeline.outcome
     else {
         panic!("the request is fulfilled");
     };
@@ -529,9 +521,12 @@ async fn an_amendment_is_appended_or_denied_with_the_patients_disagreement_attac
     let (w, po) = practice("2026-11-26T10:00:00-05:00[America/New_York]").await;
     let app = &w.app;
     let patient = w.patient("Rosa", "Quintero", "1961-04-02").await;
-    let ask = |details: &str| RequestInput {
-        details: details.into(),
-        ..request("correction")
+    let ask = |details: &str| {
+        RequestInput::parse(RawRequest {
+            details: details.into(),
+            ..raw_request("correction")
+        })
+        .unwrap()
     };
     let mut decided = Vec::new();
     for (details, accept) in [
@@ -542,7 +537,7 @@ async fn an_amendment_is_appended_or_denied_with_the_patients_disagreement_attac
             .receive_rights_request(Some(&po), Channel::Staff, &ask(details), false)
             .await
             .unwrap();
-        assert_eq!(row.regime, "hipaa_amendment");
+        assert_eq!(row.regime(), Regime::HipaaAmendment);
         let v = app
             .rights_request_step(
                 &po,
@@ -555,7 +550,7 @@ async fn an_amendment_is_appended_or_denied_with_the_patients_disagreement_attac
             )
             .await
             .unwrap()
-            .row
+            .request
             .version;
         let step = if accept {
             RequestStep::Fulfil {
@@ -572,12 +567,15 @@ async fn an_amendment_is_appended_or_denied_with_the_patients_disagreement_attac
         w.clock.advance_secs(86_400);
     }
     // A statement answers only the denied request.
+    let statement = |text: &str| DisagreementInput {
+        statement: text.into(),
+    };
     let err = app
-        .attach_disagreement(&po, decided[0], "I disagree.")
+        .attach_disagreement(&po, decided[0], &statement("I disagree."))
         .await
         .unwrap_err();
     assert!(format!("{err}").contains("denied amendment"), "{err}");
-    app.attach_disagreement(&po, decided[1], "I never had that biopsy.")
+    app.attach_disagreement(&po, decided[1], &statement("I never had that biopsy."))
         .await
         .unwrap();
     let entries = app.amendments_of_patient(&po, patient).await.unwrap();
@@ -603,7 +601,7 @@ async fn the_workspace_shows_the_schedule_the_holds_and_the_last_run() {
     );
     assert!(overview.schedule.iter().all(|r| !r.citation.is_empty()));
     assert!(overview.last_run.is_none());
-    app.place_legal_hold(&po, None, None, "subpoena 2026-117")
+    app.place_legal_hold(&po, &kerato_domain::retention::HoldInput { patient: None, class: None, reason: "subpoena 2026-117".into() })
         .await
         .unwrap();
     app.run_retention(true).await.unwrap();
@@ -652,7 +650,7 @@ async fn the_records_ready_email_links_to_the_download_on_this_servers_address()
         )
         .await
         .unwrap()
-        .row
+        .request
         .version;
     let done = app
         .rights_request_step(

@@ -7,10 +7,6 @@ use crate::calendar::BusinessCalendar;
 use crate::ids::RightsRequestId;
 use crate::time::Timestamp;
 
-// ---------------------------------------------------------------------------
-// Alarms
-// ---------------------------------------------------------------------------
-
 /// What an alarm is about.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,

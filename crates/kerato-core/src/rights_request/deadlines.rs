@@ -7,10 +7,6 @@ use super::{Period, RequestTimeline};
 use crate::calendar::BusinessCalendar;
 use crate::time::Timestamp;
 
-// ---------------------------------------------------------------------------
-// Deadlines
-// ---------------------------------------------------------------------------
-
 /// The first deadline, before any extension.
 pub fn original_due_at(request: &RequestTimeline, calendar: &BusinessCalendar) -> Timestamp {
     end_of_day(original_due_date(request, calendar), calendar)

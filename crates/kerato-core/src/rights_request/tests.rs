@@ -603,3 +603,21 @@ proptest! {
         prop_assert_eq!(days_left(&r, day(after), &cal) - 1, days_left(&r, day(after + 1), &cal));
     }
 }
+
+#[test]
+fn a_state_is_stored_under_its_serde_name() {
+    use RequestState::*;
+    for s in [
+        Received,
+        IdentityVerified,
+        InProgress,
+        Extended,
+        Fulfilled,
+        Denied,
+    ] {
+        assert_eq!(
+            serde_json::to_string(&s).unwrap(),
+            format!("\"{}\"", s.as_str())
+        );
+    }
+}

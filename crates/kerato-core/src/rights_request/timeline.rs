@@ -6,10 +6,6 @@ use crate::calendar::BusinessCalendar;
 use crate::ids::RightsRequestId;
 use crate::time::Timestamp;
 
-// ---------------------------------------------------------------------------
-// Timeline
-// ---------------------------------------------------------------------------
-
 /// Where a request stands; the order of the variants is the order of the
 /// steps, so `a < b` means `a` comes first.
 #[derive(
@@ -26,6 +22,18 @@ pub enum RequestState {
 }
 
 impl RequestState {
+    /// The state as stored beside the timeline and shown in lists.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Received => "received",
+            Self::IdentityVerified => "identity_verified",
+            Self::InProgress => "in_progress",
+            Self::Extended => "extended",
+            Self::Fulfilled => "fulfilled",
+            Self::Denied => "denied",
+        }
+    }
+
     pub fn is_closed(self) -> bool {
         matches!(self, Self::Fulfilled | Self::Denied)
     }

@@ -101,7 +101,7 @@ async fn the_public_form_records_gpc_and_refuses_bad_input_whole() {
     assert_eq!(resp.status(), StatusCode::OK);
     let po = t.app.unsafe_caller_for(t.user(PO).id).await.unwrap();
     let views = t.app.rights_requests(&po).await.unwrap();
-    let gpc: Vec<bool> = views.iter().map(|v| v.row.gpc).collect();
+    let gpc: Vec<bool> = views.iter().map(|v| v.request.gpc).collect();
     assert_eq!(views.len(), 2);
     assert_eq!(gpc.iter().filter(|g| **g).count(), 1);
     // An unknown download link is not found, on the page and the button.
