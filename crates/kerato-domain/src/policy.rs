@@ -71,6 +71,14 @@ pub struct RawPolicy {
     pub body: String,
 }
 
+/// The `kind` field: which policy.
+fn kind_field(errors: &mut ValidationErrors, raw: &str) -> Option<PolicyKind> {
+    raw.trim()
+        .parse::<PolicyKind>()
+        .map_err(|m| errors.add("kind", m))
+        .ok()
+}
+
 /// A yes-or-no field as a form's checkbox or a JSON body sends it.
 fn flag(errors: &mut ValidationErrors, field: &str, raw: &str) -> bool {
     match raw.trim() {
@@ -88,12 +96,7 @@ impl ParseInput for PolicyInput {
 
     fn parse(raw: RawPolicy) -> Result<Self, ValidationErrors> {
         let mut e = ValidationErrors::new();
-        let kind = raw
-            .kind
-            .trim()
-            .parse::<PolicyKind>()
-            .map_err(|m| e.add("kind", m))
-            .ok();
+        let kind = kind_field(&mut e, &raw.kind);
         let effective_on = raw
             .effective_on
             .trim()
@@ -154,12 +157,7 @@ impl ParseInput for AcknowledgementInput {
 
     fn parse(raw: RawAcknowledgement) -> Result<Self, ValidationErrors> {
         let mut e = ValidationErrors::new();
-        let kind = raw
-            .kind
-            .trim()
-            .parse::<PolicyKind>()
-            .map_err(|m| e.add("kind", m))
-            .ok();
+        let kind = kind_field(&mut e, &raw.kind);
         let version = raw
             .version
             .trim()

@@ -14,7 +14,7 @@ use crate::patient_data::AccessPackage;
 use crate::{App, AppError};
 
 /// The SHA-256 of a download token, which is all the database keeps.
-pub fn token_hash(token: &str) -> String {
+fn token_hash(token: &str) -> String {
     hex::encode(digest::digest(&digest::SHA256, token.as_bytes()))
 }
 

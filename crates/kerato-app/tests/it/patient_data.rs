@@ -7,13 +7,13 @@ use std::io::Read;
 use jiff::civil::Date;
 use kerato_app::AppError;
 use kerato_app::lesions::PhotoSize;
-use kerato_domain::consent::ConsentInput;
-use kerato_domain::privacy::DisclosureInput;
 use kerato_app::procedures::ProcedureInput;
+use kerato_domain::consent::ConsentInput;
 use kerato_domain::consent::{Purpose, Source};
 use kerato_domain::derm_coding::BiopsyMethod;
 use kerato_domain::identity::Role;
 use kerato_domain::ids::{LocationId, PatientId, PhotoId};
+use kerato_domain::privacy::DisclosureInput;
 use kerato_domain::procedure_note::{
     Anesthesia, BiopsyRecord, Hemostasis, ProcedureRecord, Tenths,
 };

@@ -313,10 +313,7 @@ async fn merging_a_duplicate_keeps_its_trail_and_moves_its_disclosures() {
         purpose: "public health".into(),
         description: "immunisation record".into(),
     };
-    w.app
-        .record_disclosure(&doc, &disclosure)
-        .await
-        .unwrap();
+    w.app.record_disclosure(&doc, &disclosure).await.unwrap();
 
     assert!(matches!(
         w.app.merge_patient(&w.admin, keep.id, &keep.mrn).await,

@@ -257,11 +257,25 @@ async fn each_canary_goes_on_its_day_and_not_before() {
     // 2026-05-11; a hold placed before keeps it past that day.
     w.clock.set(noon("2026-05-01"));
     let hold = app
-        .place_legal_hold(&c.officer, &kerato_domain::retention::HoldInput { patient: Some(ada), class: None, reason: "Adult v. Capital Derm, 26-CV-1".into() })
+        .place_legal_hold(
+            &c.officer,
+            &kerato_domain::retention::HoldInput {
+                patient: Some(ada),
+                class: None,
+                reason: "Adult v. Capital Derm, 26-CV-1".into(),
+            },
+        )
         .await
         .unwrap();
     let err = app
-        .place_legal_hold(&c.derm, &kerato_domain::retention::HoldInput { patient: Some(ada), class: None, reason: "not a privacy officer".into() })
+        .place_legal_hold(
+            &c.derm,
+            &kerato_domain::retention::HoldInput {
+                patient: Some(ada),
+                class: None,
+                reason: "not a privacy officer".into(),
+            },
+        )
         .await
         .unwrap_err();
     assert!(matches!(err, AppError::Forbidden(_)), "{err:?}");
@@ -446,11 +460,25 @@ async fn a_charts_photo_files_go_with_it_and_a_practice_wide_hold_keeps_a_class(
 
     // A hold on the whole practice's adult records keeps it too, and one
     // on another class does not count.
-    app.place_legal_hold(&c.officer, &kerato_domain::retention::HoldInput { patient: None, class: Some(DataClass::UsageLogs), reason: "security review".into() })
+    app.place_legal_hold(
+        &c.officer,
+        &kerato_domain::retention::HoldInput {
+            patient: None,
+            class: Some(DataClass::UsageLogs),
+            reason: "security review".into(),
+        },
+    )
     .await
     .unwrap();
     let hold = app
-        .place_legal_hold(&c.officer, &kerato_domain::retention::HoldInput { patient: None, class: Some(DataClass::ClinicalAdult), reason: "state board inquiry".into() })
+        .place_legal_hold(
+            &c.officer,
+            &kerato_domain::retention::HoldInput {
+                patient: None,
+                class: Some(DataClass::ClinicalAdult),
+                reason: "state board inquiry".into(),
+            },
+        )
         .await
         .unwrap();
     let r = run_on(&w, "2026-05-12").await;
@@ -556,7 +584,14 @@ async fn hipaa_documentation_goes_six_years_after_it_was_made_and_not_a_day_befo
     assert_eq!(documents().await, [1, 1]);
     // The chart itself is held (New York keeps it six years too, and it
     // would take the documents with it): the documents go on their own.
-    app.place_legal_hold(&officer, &kerato_domain::retention::HoldInput { patient: Some(patient), class: Some(DataClass::ClinicalAdult), reason: "malpractice claim 2031-88".into() })
+    app.place_legal_hold(
+        &officer,
+        &kerato_domain::retention::HoldInput {
+            patient: Some(patient),
+            class: Some(DataClass::ClinicalAdult),
+            reason: "malpractice claim 2031-88".into(),
+        },
+    )
     .await
     .unwrap();
     // Kept through the sixth anniversary, gone the day after, once.
@@ -677,7 +712,14 @@ async fn audit_events_are_pseudonymised_ten_years_on_once_their_chart_is_gone() 
     // only, so the chart goes on its day.
     w.clock.set(noon("2026-05-01"));
     let hold = app
-        .place_legal_hold(&c.officer, &kerato_domain::retention::HoldInput { patient: Some(hal), class: Some(DataClass::AuditTrail), reason: "Held v. Capital Derm, 29-CV-7".into() })
+        .place_legal_hold(
+            &c.officer,
+            &kerato_domain::retention::HoldInput {
+                patient: Some(hal),
+                class: Some(DataClass::AuditTrail),
+                reason: "Held v. Capital Derm, 29-CV-7".into(),
+            },
+        )
         .await
         .unwrap();
     // Kurt comes back in 2028, so his chart is kept until 2034.

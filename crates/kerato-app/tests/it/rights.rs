@@ -6,11 +6,11 @@
 
 use kerato_app::AppError;
 use kerato_domain::consent::{ConsentInput, Purpose, Source};
+use kerato_domain::identity::Role;
 use kerato_domain::input::ParseInput;
 use kerato_domain::policy::{AcknowledgementInput, PolicyInput, PolicyKind};
 use kerato_domain::rights::input::RawRequest;
 use kerato_domain::rights::{Channel, DisagreementInput, Regime, RequestInput, RequestStep};
-use kerato_domain::identity::Role;
 use kerato_domain::time::Timestamp;
 
 use crate::World;
@@ -90,7 +90,8 @@ async fn a_portal_request_with_gpc_runs_its_clock_alarms_once_and_records_the_op
         .unwrap();
     assert!(row.gpc);
     assert_eq!(
-        row.regime(), Regime::Statement,
+        row.regime(),
+        Regime::Statement,
         "a PHI opt-out runs on the statement's 45 days"
     );
     // The receipt was confirmed by e-mail.
@@ -323,8 +324,8 @@ async fn a_material_policy_change_needs_thirty_days_notice_and_is_announced() {
         version,
     };
     app.record_policy_acknowledgement(&w.admin, patient, &acknowledged(1))
-    .await
-    .unwrap();
+        .await
+        .unwrap();
     assert_eq!(
         app.notice_acknowledgement(&w.admin, patient).await.unwrap(),
         Some((1, true))
@@ -601,9 +602,16 @@ async fn the_workspace_shows_the_schedule_the_holds_and_the_last_run() {
     );
     assert!(overview.schedule.iter().all(|r| !r.citation.is_empty()));
     assert!(overview.last_run.is_none());
-    app.place_legal_hold(&po, &kerato_domain::retention::HoldInput { patient: None, class: None, reason: "subpoena 2026-117".into() })
-        .await
-        .unwrap();
+    app.place_legal_hold(
+        &po,
+        &kerato_domain::retention::HoldInput {
+            patient: None,
+            class: None,
+            reason: "subpoena 2026-117".into(),
+        },
+    )
+    .await
+    .unwrap();
     app.run_retention(true).await.unwrap();
     let overview = app.retention_overview(&po).await.unwrap();
     assert_eq!(overview.holds.len(), 1);

@@ -5,9 +5,9 @@
 use std::collections::BTreeSet;
 
 use kerato_app::AppError;
-use kerato_domain::policy::{PolicyInput, PolicyKind};
 use kerato_app::scheduling::BookingRequest;
 use kerato_domain::identity::Role;
+use kerato_domain::policy::{PolicyInput, PolicyKind};
 use kerato_domain::providers::ProviderInput;
 use kerato_domain::providers::hours::HoursInput;
 use kerato_domain::setup::{Channel, MessagingInput, OpeningHoursInput, SetupStep, StepState};
