@@ -47,7 +47,7 @@ use kerato_domain::ids::OrganisationId;
 use kerato_domain::retention::{DataClass, Hold, RetentionRule, RetentionSchedule, rule};
 use kerato_domain::time::Timestamp;
 use kerato_store::retention as store;
-use kerato_store::tenancy;
+use kerato_store::{Tx, tenancy};
 
 use crate::authz::Caller;
 use crate::{App, AppError};
@@ -135,7 +135,6 @@ pub struct RetentionOverview {
 impl App {
     /// The retention schedule, holds and last run of the caller's practice.
     pub async fn retention_overview(&self, caller: &Caller) -> Result<RetentionOverview, AppError> {
-        let org = caller.actor.organisation_id;
         let mut tx = self
             .guard_org(
                 caller,
@@ -144,27 +143,36 @@ impl App {
                 "retention overview",
             )
             .await?;
-        let first = tenancy::list_locations(&mut tx, org).await?;
-        // The same schedule the job applies (see `run_retention`).
-        let schedule = first
-            .first()
-            .and_then(|l| RetentionSchedule::new(&l.address.state, None).ok())
-            .unwrap_or_default();
-        let holds = store::holds(&mut tx, org).await?;
-        let last_run = match store::last_run(&mut tx, org).await? {
-            Some((at, dry, report)) => Some((
-                at,
-                dry,
-                serde_json::from_str(&report)
-                    .map_err(|e| AppError::corrupt(format!("a retention report: {e}")))?,
-            )),
-            None => None,
-        };
+        let overview = overview_in(&mut tx, caller.actor.organisation_id).await?;
         tx.commit().await?;
-        Ok(RetentionOverview {
-            schedule: DataClass::ALL.iter().map(|c| rule(*c, &schedule)).collect(),
-            holds,
-            last_run,
-        })
+        Ok(overview)
     }
+}
+
+/// The retention overview of `org`, read in `tx`.
+pub(crate) async fn overview_in(
+    tx: &mut Tx,
+    org: OrganisationId,
+) -> Result<RetentionOverview, AppError> {
+    let first = tenancy::list_locations(tx, org).await?;
+    // The same schedule the job applies (see `run_retention`).
+    let schedule = first
+        .first()
+        .and_then(|l| RetentionSchedule::new(&l.address.state, None).ok())
+        .unwrap_or_default();
+    let holds = store::holds(tx, org).await?;
+    let last_run = match store::last_run(tx, org).await? {
+        Some((at, dry, report)) => Some((
+            at,
+            dry,
+            serde_json::from_str(&report)
+                .map_err(|e| AppError::corrupt(format!("a retention report: {e}")))?,
+        )),
+        None => None,
+    };
+    Ok(RetentionOverview {
+        schedule: DataClass::ALL.iter().map(|c| rule(*c, &schedule)).collect(),
+        holds,
+        last_run,
+    })
 }

@@ -26,9 +26,20 @@ use kerato_domain::rights::{RequestTimeline, days_left, due_at, is_overdue};
 use kerato_domain::time::Timestamp;
 use kerato_store::{Tx, tenancy};
 
+use crate::authz::Caller;
+use crate::retention::RetentionOverview;
 use crate::{App, AppError};
 
 pub use requests::RequestView;
+
+/// The privacy officer's workspace: every request on its clock, the
+/// retention schedule, holds and last run, and every policy version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrivacyWorkspace {
+    pub requests: Vec<RequestView>,
+    pub retention: RetentionOverview,
+    pub policies: Vec<kerato_domain::policy::PublishedPolicy>,
+}
 pub use steps::{Fulfilment, deletion_summary};
 
 fn target(org: OrganisationId) -> Target {
@@ -54,6 +65,27 @@ fn clock(
 }
 
 impl App {
+    /// The privacy officer's workspace, read in one transaction with one
+    /// audit event.
+    pub async fn privacy_workspace(&self, caller: &Caller) -> Result<PrivacyWorkspace, AppError> {
+        let mut tx = self
+            .guard_org(
+                caller,
+                kerato_domain::identity::Action::Query,
+                Resource::PrivacyRequest,
+                "privacy workspace",
+            )
+            .await?;
+        let org = caller.actor.organisation_id;
+        let workspace = PrivacyWorkspace {
+            requests: self.requests_in(&mut tx, org).await?,
+            retention: crate::retention::overview_in(&mut tx, org).await?,
+            policies: kerato_store::rights::policies_of(&mut tx, org).await?,
+        };
+        tx.commit().await?;
+        Ok(workspace)
+    }
+
     /// The business calendar of the practice's first location (federal
     /// holidays in its zone); legal clocks of a whole organisation run on
     /// it.

@@ -4,13 +4,13 @@
 use kerato_domain::ValidationErrors;
 use kerato_domain::audit::{AuditAction, Outcome as AuditOutcome};
 use kerato_domain::identity::{Action, Resource};
-use kerato_domain::ids::{MessageId, RightsRequestId};
+use kerato_domain::ids::{MessageId, OrganisationId, RightsRequestId};
 use kerato_domain::rights::{
     Channel, RequestEvent, RequestInput, RequestTimeline, Requester, RightsRequest, advance,
     by_urgency, due_at, regime_for,
 };
 use kerato_domain::time::Timestamp;
-use kerato_store::{outbox, patients as patient_store, rights as store};
+use kerato_store::{Tx, outbox, patients as patient_store, rights as store};
 
 use super::{clock, server_practice, target};
 use crate::authz::{Act, Caller};
@@ -132,10 +132,22 @@ impl App {
                 "privacy requests",
             )
             .await?;
-        let org = caller.actor.organisation_id;
-        let calendar = self.practice_calendar(&mut tx, org).await?;
-        let requests = store::requests_of(&mut tx, org).await?;
+        let views = self
+            .requests_in(&mut tx, caller.actor.organisation_id)
+            .await?;
         tx.commit().await?;
+        Ok(views)
+    }
+
+    /// Every request of `org` with its clock, read in `tx`, open ones
+    /// first and the most urgent on top.
+    pub(super) async fn requests_in(
+        &self,
+        tx: &mut Tx,
+        org: OrganisationId,
+    ) -> Result<Vec<RequestView>, AppError> {
+        let calendar = self.practice_calendar(tx, org).await?;
+        let requests = store::requests_of(tx, org).await?;
         let now = self.now();
         let timelines: Vec<RequestTimeline> = requests.iter().map(|r| r.timeline.clone()).collect();
         let order: Vec<RightsRequestId> = by_urgency(&timelines, now, &calendar)

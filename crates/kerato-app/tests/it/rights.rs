@@ -615,12 +615,37 @@ async fn the_workspace_shows_the_schedule_the_holds_and_the_last_run() {
     app.run_retention(true).await.unwrap();
     let overview = app.retention_overview(&po).await.unwrap();
     assert_eq!(overview.holds.len(), 1);
+    // The workspace page reads the same in one transaction, and one audit
+    // event says it was read.
+    app.receive_rights_request(Some(&po), Channel::Staff, &request("access"), false)
+        .await
+        .unwrap();
+    let events = |category: &'static str| async move {
+        let mut tx = app.store().read().await.unwrap();
+        kerato_store::audit::events_after(&mut tx, 0, 100_000)
+            .await
+            .unwrap()
+            .iter()
+            .filter(|e| e.event.category == category)
+            .count()
+    };
+    let before = events("privacy workspace").await;
+    let workspace = app.privacy_workspace(&po).await.unwrap();
+    assert_eq!(events("privacy workspace").await, before + 1);
+    assert_eq!(workspace.retention, overview);
+    assert_eq!(workspace.requests, app.rights_requests(&po).await.unwrap());
+    assert_eq!(workspace.policies, app.policies(&po).await.unwrap());
+    assert_eq!(workspace.requests.len(), 1);
     let (_, dry, _) = overview.last_run.expect("the run is recorded");
     assert!(dry);
     let derm = w.user("derm@capital.example", Role::Physician, &[]).await;
     let derm = app.unsafe_caller_for(derm.id).await.unwrap();
     assert!(matches!(
         app.retention_overview(&derm).await.unwrap_err(),
+        AppError::Forbidden(_)
+    ));
+    assert!(matches!(
+        app.privacy_workspace(&derm).await.unwrap_err(),
         AppError::Forbidden(_)
     ));
 }

@@ -172,19 +172,23 @@ pub(super) async fn dashboard(
     Extension(csrf): Extension<CsrfToken>,
     CurrentUser(caller): CurrentUser,
 ) -> Result<DashboardPage, WebError> {
-    let views = state.app.rights_requests(&caller).await?;
-    let policies = state.app.policies(&caller).await?;
-    let retention = state.app.retention_overview(&caller).await?;
+    let workspace = state.app.privacy_workspace(&caller).await?;
+    let retention = &workspace.retention;
     Ok(DashboardPage {
         layout: Layout::signed_in(&state, &csrf, &caller, "privacy").await?,
         schedule: retention.schedule.iter().map(ScheduleLine::of).collect(),
         holds: retention.holds.iter().map(HoldLine::of).collect(),
-        last_run: last_run(&retention),
+        last_run: last_run(retention),
         classes: choices(DataClass::ALL, DataClass::as_str, DataClass::label),
-        requests: views.iter().map(RequestLine::of).collect(),
+        requests: workspace.requests.iter().map(RequestLine::of).collect(),
         types: request_types(),
         jurisdictions: jurisdictions(),
-        policies: policies.iter().rev().map(PolicyLine::of).collect(),
+        policies: workspace
+            .policies
+            .iter()
+            .rev()
+            .map(PolicyLine::of)
+            .collect(),
         kinds: choices(PolicyKind::ALL, PolicyKind::as_str, PolicyKind::label),
     })
 }
