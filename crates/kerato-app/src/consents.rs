@@ -3,7 +3,7 @@
 //! that needs one, such as taking a clinical photo or exporting it for
 //! teaching.
 
-use kerato_domain::consent::{ConsentEntry, Purpose, Source, next_instant};
+use kerato_domain::consent::{ConsentEntry, ConsentInput, Purpose, Source, next_instant};
 use kerato_domain::identity::{Action, Resource, Target};
 use kerato_domain::ids::{ConsentId, PatientId};
 use kerato_store::consents::{self as store, ConsentRow};
@@ -83,10 +83,13 @@ impl App {
         &self,
         caller: &Caller,
         patient: PatientId,
-        purpose: Purpose,
-        granted: bool,
-        source: Source,
+        input: &ConsentInput,
     ) -> Result<(), AppError> {
+        let ConsentInput {
+            purpose,
+            granted,
+            source,
+        } = *input;
         self.require(caller, Resource::Patient, Action::Update, None)
             .await?;
         let mut tx = self.store.write().await?;

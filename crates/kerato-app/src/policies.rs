@@ -9,43 +9,30 @@
 use kerato_domain::ValidationErrors;
 use kerato_domain::identity::{Action, Resource, Target};
 use kerato_domain::ids::{MessageId, OrganisationId, PatientId};
-use kerato_domain::policy::{PolicyKind, PolicyVersion, check_publication, in_force};
+use kerato_domain::policy::{
+    AcknowledgementInput, PolicyInput, PolicyKind, PolicyVersion, PublishedPolicy,
+    check_publication, in_force,
+};
 use kerato_domain::time::Timestamp;
-pub use kerato_store::rights::PolicyRow;
 use kerato_store::{Tx, outbox, patients as patient_store, rights as store};
 
 use crate::authz::{Act, Caller};
 use crate::{App, AppError};
 
-/// A new version as typed by the privacy officer.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct PolicyInput {
-    pub kind: String,
-    /// The day it takes effect, `YYYY-MM-DD`, at the start of the day (UTC).
-    pub effective_on: String,
-    pub material: bool,
-    pub summary: String,
-    pub body: String,
-}
-
 /// A change announced and not yet in force, for the banner.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Announcement {
     pub kind: PolicyKind,
-    pub version: i64,
+    pub version: u32,
     pub effective_at: Timestamp,
     pub summary: String,
 }
 
-fn domain_version(row: &PolicyRow) -> Result<PolicyVersion, AppError> {
-    Ok(PolicyVersion {
-        version: u32::try_from(row.version).map_err(AppError::corrupt)?,
-        kind: row.kind.parse().map_err(AppError::corrupt)?,
-        announced_at: row.announced_at,
-        effective_at: row.effective_at,
-        material: row.material,
-        summary: row.summary.clone(),
-    })
+fn rule_versions(published: &[PublishedPolicy]) -> Vec<PolicyVersion> {
+    published
+        .iter()
+        .map(PublishedPolicy::rule_version)
+        .collect()
 }
 
 fn policy_target(org: OrganisationId) -> Target {
@@ -55,10 +42,6 @@ fn policy_target(org: OrganisationId) -> Target {
         resource: Resource::PrivacyRequest,
     }
 }
-
-/// The largest policy text accepted: a notice of privacy practices runs to
-/// a few thousand words.
-const MAX_BODY_CHARS: usize = 100_000;
 
 impl App {
     /// Publishes the next version of a policy, announced now. Refused,
@@ -70,7 +53,7 @@ impl App {
         &self,
         caller: &Caller,
         input: &PolicyInput,
-    ) -> Result<PolicyRow, AppError> {
+    ) -> Result<PublishedPolicy, AppError> {
         // The privacy officer owns the notices, as the privacy program's
         // documents; the permission is that of the program's requests.
         self.require(caller, Resource::PrivacyRequest, Action::Create, None)
@@ -87,7 +70,7 @@ impl App {
         &self,
         caller: &Caller,
         input: &PolicyInput,
-    ) -> Result<PolicyRow, AppError> {
+    ) -> Result<PublishedPolicy, AppError> {
         self.require(caller, Resource::Organisation, Action::Update, None)
             .await?;
         let target = Target {
@@ -95,10 +78,10 @@ impl App {
             location: None,
             resource: Resource::Organisation,
         };
-        let first = |existing: &[PolicyRow]| {
+        let first = |existing: &[PublishedPolicy]| {
             if existing
                 .iter()
-                .any(|p| p.kind == PolicyKind::NoticeOfPrivacyPractices.as_str())
+                .any(|p| p.kind == PolicyKind::NoticeOfPrivacyPractices)
             {
                 Err(AppError::Conflict(
                     "the practice already has a notice of privacy practices; the privacy officer publishes new versions"
@@ -109,7 +92,7 @@ impl App {
             }
         };
         let input = PolicyInput {
-            kind: PolicyKind::NoticeOfPrivacyPractices.as_str().into(),
+            kind: PolicyKind::NoticeOfPrivacyPractices,
             ..input.clone()
         };
         self.publish(caller, &input, (Action::Update, target), first)
@@ -124,91 +107,54 @@ impl App {
         caller: &Caller,
         input: &PolicyInput,
         (action, target): (Action, Target),
-        allowed: impl FnOnce(&[PolicyRow]) -> Result<(), AppError>,
-    ) -> Result<PolicyRow, AppError> {
+        allowed: impl FnOnce(&[PublishedPolicy]) -> Result<(), AppError>,
+    ) -> Result<PublishedPolicy, AppError> {
         // One reading of the clock: the announcement and a version that
         // takes effect at once share it.
         let now = self.now();
-        let mut e = ValidationErrors::new();
-        let kind = input
-            .kind
-            .trim()
-            .parse::<PolicyKind>()
-            .map_err(|m| e.add("kind", m))
-            .ok();
-        let effective = input
+        let kind = input.kind;
+        let effective_at = input
             .effective_on
-            .trim()
-            .parse::<jiff::civil::Date>()
-            .ok()
-            .and_then(|d| d.to_zoned_datetime(jiff::tz::TimeZone::UTC).ok())
+            .to_zoned_datetime(jiff::tz::TimeZone::UTC)
             .map(|z| Timestamp::from_jiff(z.timestamp()))
-            // A version that takes effect today does so as it is published,
-            // not at a midnight already past.
-            .map(|at| {
-                if at < now && now.as_micros() - at.as_micros() < 86_400_000_000 {
-                    now
-                } else {
-                    at
-                }
-            });
-        if effective.is_none() {
-            e.add(
-                "effective_on",
-                "write the day it takes effect as YYYY-MM-DD",
-            );
-        }
-        let body = input.body.trim();
-        if body.is_empty() || body.chars().count() > MAX_BODY_CHARS {
-            e.add(
-                "body",
-                format!(
-                    "paste the full text of the new version (at most {MAX_BODY_CHARS} characters)"
-                ),
-            );
-        }
-        if input.summary.trim().chars().count() > 500 {
-            e.add("summary", "summarise the change in at most 500 characters");
-        }
-        let (Some(kind), Some(effective_at)) = e.into_result((kind, effective))? else {
-            return Err(ValidationErrors::single("kind", "choose the policy").into());
-        };
+            .map_err(|_| {
+                ValidationErrors::single(
+                    "effective_on",
+                    "write the day it takes effect as YYYY-MM-DD",
+                )
+            })?;
+        // A version that takes effect today does so as it is published,
+        // not at a midnight already past.
+        let effective_at =
+            if effective_at < now && now.as_micros() - effective_at.as_micros() < 86_400_000_000 {
+                now
+            } else {
+                effective_at
+            };
         let org = caller.actor.organisation_id;
         let mut tx = self.store.write().await?;
         let existing = store::policies_of(&mut tx, org).await?;
         allowed(&existing)?;
-        let versions = existing
-            .iter()
-            .map(domain_version)
-            .collect::<Result<Vec<_>, _>>()?;
-
         let next = existing
             .iter()
-            .filter(|p| p.kind == kind.as_str())
+            .filter(|p| p.kind == kind)
             .map(|p| p.version)
             .max()
             .unwrap_or(0)
-            + 1;
-        let new = PolicyVersion {
-            version: u32::try_from(next).map_err(AppError::corrupt)?,
-            kind,
-            announced_at: now,
-            effective_at,
-            material: input.material,
-            summary: input.summary.trim().to_string(),
-        };
-        check_publication(&new, &versions, now)?;
-        let row = PolicyRow {
+            .checked_add(1)
+            .ok_or_else(|| AppError::corrupt("a policy's version number overflowed"))?;
+        let policy = PublishedPolicy {
             organisation_id: org,
-            kind: kind.as_str().into(),
+            kind,
             version: next,
             announced_at: now,
             effective_at,
             material: input.material,
-            summary: new.summary.clone(),
-            body: body.to_string(),
+            summary: input.summary.clone(),
+            body: input.body.clone(),
             published_by: caller.actor.user_id,
         };
+        check_publication(&policy.rule_version(), &rule_versions(&existing), now)?;
         let act = Act::new(action, target, "policy version")
             .id(format!("{}:{next}", kind.as_str()))
             .new_value(&serde_json::json!({
@@ -216,29 +162,25 @@ impl App {
                 "effective_at": effective_at.to_string(),
             }));
         let mut tx = self.guard(tx, caller, act).await?;
-        store::insert_policy(&mut tx, &row).await?;
-        self.announce(&mut tx, &row, kind).await?;
+        store::insert_policy(&mut tx, &policy).await?;
+        self.announce(&mut tx, &policy).await?;
         tx.commit().await?;
-        Ok(row)
+        Ok(policy)
     }
 
     /// Queues the announcement of a new version to every patient of the
     /// organisation who gave an e-mail address.
-    async fn announce(
-        &self,
-        tx: &mut Tx,
-        row: &PolicyRow,
-        kind: PolicyKind,
-    ) -> Result<(), AppError> {
+    async fn announce(&self, tx: &mut Tx, policy: &PublishedPolicy) -> Result<(), AppError> {
         let now = self.now();
+        let kind = policy.kind;
         let subject = format!("Changes to our {}", kind.label().to_lowercase());
         let body = format!(
             "Our {} changes on {}: {} You can read the new version at the front desk or on our site.",
             kind.label().to_lowercase(),
-            row.effective_at.to_jiff().strftime("%Y-%m-%d"),
-            row.summary
+            policy.effective_at.to_jiff().strftime("%Y-%m-%d"),
+            policy.summary
         );
-        for email in patient_store::emails_of(tx, row.organisation_id).await? {
+        for email in patient_store::emails_of(tx, policy.organisation_id).await? {
             outbox::queue_email(
                 tx,
                 &MessageId::new(now, self.random_id_bits()).to_string(),
@@ -253,7 +195,7 @@ impl App {
     }
 
     /// Every version of every policy, by kind and version.
-    pub async fn policies(&self, caller: &Caller) -> Result<Vec<PolicyRow>, AppError> {
+    pub async fn policies(&self, caller: &Caller) -> Result<Vec<PublishedPolicy>, AppError> {
         let mut tx = self
             .guard_org(
                 caller,
@@ -276,13 +218,11 @@ impl App {
         Ok(rows
             .into_iter()
             .filter(|r| r.effective_at > now)
-            .filter_map(|r| {
-                Some(Announcement {
-                    kind: r.kind.parse().ok()?,
-                    version: r.version,
-                    effective_at: r.effective_at,
-                    summary: r.summary,
-                })
+            .map(|r| Announcement {
+                kind: r.kind,
+                version: r.version,
+                effective_at: r.effective_at,
+                summary: r.summary,
             })
             .collect())
     }
@@ -292,17 +232,13 @@ impl App {
         &self,
         org: OrganisationId,
         kind: PolicyKind,
-    ) -> Result<Option<PolicyRow>, AppError> {
+    ) -> Result<Option<PublishedPolicy>, AppError> {
         let mut tx = self.store.read().await?;
-        let rows = store::policies_of(&mut tx, org).await?;
-        let versions = rows
-            .iter()
-            .map(domain_version)
-            .collect::<Result<Vec<_>, _>>()?;
-        let current = in_force(&versions, kind, self.now()).map(|v| i64::from(v.version));
-        Ok(rows
+        let published = store::policies_of(&mut tx, org).await?;
+        let current = in_force(&rule_versions(&published), kind, self.now()).map(|v| v.version);
+        Ok(published
             .into_iter()
-            .find(|r| r.kind == kind.as_str() && Some(r.version) == current))
+            .find(|r| r.kind == kind && Some(r.version) == current))
     }
 
     /// Records that a patient received (and acknowledged) a version.
@@ -310,9 +246,9 @@ impl App {
         &self,
         caller: &Caller,
         patient: PatientId,
-        kind: PolicyKind,
-        version: i64,
+        input: &AcknowledgementInput,
     ) -> Result<(), AppError> {
+        let AcknowledgementInput { kind, version } = *input;
         self.require(caller, Resource::Patient, Action::Update, None)
             .await?;
         let org = caller.actor.organisation_id;
@@ -324,7 +260,7 @@ impl App {
         if !store::policies_of(&mut tx, org)
             .await?
             .iter()
-            .any(|p| p.kind == kind.as_str() && p.version == version)
+            .any(|p| p.kind == kind && p.version == version)
         {
             return Err(ValidationErrors::single(
                 "version",
@@ -346,7 +282,7 @@ impl App {
         store::record_acceptance(
             &mut tx,
             org,
-            (kind.as_str(), version),
+            (kind, version),
             patient,
             Some(caller.actor.user_id),
             self.now(),
@@ -376,11 +312,11 @@ impl App {
                 caller,
                 patient,
                 (Resource::Patient, Action::View, "policy acknowledgement"),
-                async |tx| Ok(store::acceptances_of(tx, patient, kind.as_str()).await?),
+                async |tx| Ok(store::acceptances_of(tx, patient, kind).await?),
             )
             .await?;
         Ok(Some((
-            current.version,
+            i64::from(current.version),
             acknowledged.contains(&current.version),
         )))
     }

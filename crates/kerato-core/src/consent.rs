@@ -92,6 +92,59 @@ pub fn parse_answer(field: &str, value: &str) -> Result<bool, ValidationErrors> 
     }
 }
 
+/// One answer for one purpose, as staff record it from a signed form or
+/// what the patient told them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConsentInput {
+    pub purpose: Purpose,
+    pub granted: bool,
+    pub source: Source,
+}
+
+/// The answer's fields as sent: `answer` is `yes` or `no`.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct RawConsent {
+    pub purpose: String,
+    pub answer: String,
+    pub source: String,
+}
+
+impl crate::input::ParseInput for ConsentInput {
+    type Raw = RawConsent;
+
+    fn parse(raw: RawConsent) -> Result<Self, ValidationErrors> {
+        let mut e = ValidationErrors::new();
+        let purpose = raw
+            .purpose
+            .trim()
+            .parse::<Purpose>()
+            .map_err(|m| e.add("purpose", m))
+            .ok();
+        let granted = parse_answer("answer", raw.answer.trim())
+            .map_err(|errors| {
+                for f in errors.errors {
+                    e.add(f.field, f.message);
+                }
+            })
+            .ok();
+        let source = raw
+            .source
+            .trim()
+            .parse::<Source>()
+            .map_err(|m| e.add("source", m))
+            .ok();
+        match e.into_result((purpose, granted, source))? {
+            (Some(purpose), Some(granted), Some(source)) => Ok(Self {
+                purpose,
+                granted,
+                source,
+            }),
+            _ => Err(ValidationErrors::single("purpose", "choose the purpose")),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -155,6 +208,33 @@ mod tests {
         assert_eq!(next_instant(&h, Purpose::Sms, now), now);
         let now = Timestamp::from_micros(99);
         assert_eq!(next_instant(&h, Purpose::PhotoTeaching, now), now);
+    }
+
+    #[test]
+    fn an_answer_names_each_bad_field() {
+        use crate::input::ParseInput;
+        let e = ConsentInput::parse(RawConsent {
+            purpose: "everything".into(),
+            answer: "maybe".into(),
+            source: "rumour".into(),
+        })
+        .unwrap_err();
+        let names: Vec<&str> = e.errors.iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(names, ["purpose", "answer", "source"]);
+        let ok = ConsentInput::parse(RawConsent {
+            purpose: "photo_teaching".into(),
+            answer: "no".into(),
+            source: "staff".into(),
+        })
+        .unwrap();
+        assert_eq!(
+            ok,
+            ConsentInput {
+                purpose: Purpose::PhotoTeaching,
+                granted: false,
+                source: Source::Staff
+            }
+        );
     }
 
     #[test]

@@ -154,6 +154,12 @@ typed_id!(
     LegalHoldId,
     "legal hold"
 );
+typed_id!(
+    /// One entry of a patient's record amendments (an accepted amendment,
+    /// a denial or a statement of disagreement).
+    RecordAmendmentId,
+    "record amendment"
+);
 
 typed_id!(
     /// One run of the retention job for one practice.

@@ -20,8 +20,12 @@ pub mod import;
 pub mod lesions;
 pub mod money;
 pub mod patients;
+pub mod policy;
+pub mod privacy;
 pub mod procedures;
 pub mod providers;
+pub mod retention;
+pub mod rights;
 pub mod scheduling;
 pub mod setup;
 pub mod tenancy;
@@ -30,6 +34,6 @@ pub mod tenancy;
 // must not depend on the clinical areas); they keep their paths here.
 pub use kerato_core::error::{FieldError, ValidationErrors};
 pub use kerato_core::{
-    calendar, consent, error, input, password, policy, retention, rights_request, secret,
-    telemetry, time, totp, us_states,
+    calendar, consent, error, input, password, rights_request, secret, telemetry, time, totp,
+    us_states,
 };

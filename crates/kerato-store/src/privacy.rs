@@ -1,36 +1,25 @@
 //! Disclosures of PHI, for the accounting HIPAA §164.528 gives patients.
 
-use kerato_domain::ids::{OrganisationId, UserId};
+use kerato_domain::ids::{OrganisationId, PatientId};
+use kerato_domain::privacy::Disclosure;
 use kerato_domain::time::Timestamp;
 
 use crate::{execute, on_tx};
-use kerato_db::StoreError;
 use kerato_db::Tx;
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DisclosureRow {
-    pub id: String,
-    pub patient_id: String,
-    pub disclosed_at: Timestamp,
-    pub recipient: String,
-    pub purpose: String,
-    pub description: String,
-    pub disclosed_by: UserId,
-    pub created_at: Timestamp,
-}
+use kerato_db::{StoreError, corrupt};
 
 pub async fn insert_disclosure(
     tx: &mut Tx,
     org: OrganisationId,
-    d: &DisclosureRow,
+    d: &Disclosure,
 ) -> Result<(), StoreError> {
     execute!(tx, sqlx::query(
         "INSERT INTO disclosures (id, organisation_id, patient_id, disclosed_at, recipient, purpose, \
          description, disclosed_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
     )
-    .bind(&d.id)
+    .bind(d.id.to_string())
     .bind(org.to_string())
-    .bind(&d.patient_id)
+    .bind(d.patient_id.to_string())
     .bind(d.disclosed_at.as_micros())
     .bind(&d.recipient)
     .bind(&d.purpose)
@@ -46,32 +35,30 @@ type DisclosureTuple = (String, String, i64, String, String, String, String, i64
 pub async fn disclosures_for_patient(
     tx: &mut Tx,
     org: OrganisationId,
-    patient_id: &str,
+    patient: PatientId,
     since: Timestamp,
-) -> Result<Vec<DisclosureRow>, StoreError> {
+) -> Result<Vec<Disclosure>, StoreError> {
     let rows: Vec<DisclosureTuple> = on_tx!(tx, c => sqlx::query_as(
         "SELECT id, patient_id, disclosed_at, recipient, purpose, description, disclosed_by, created_at \
          FROM disclosures WHERE organisation_id = $1 AND patient_id = $2 AND disclosed_at >= $3 \
          ORDER BY disclosed_at, id"
     )
     .bind(org.to_string())
-    .bind(patient_id)
+    .bind(patient.to_string())
     .bind(since.as_micros())
     .fetch_all(&mut **c)
     .await)?;
     rows.into_iter()
         .map(
             |(id, patient_id, at, recipient, purpose, description, by, created)| {
-                Ok(DisclosureRow {
-                    id,
-                    patient_id,
+                Ok(Disclosure {
+                    id: id.parse().map_err(corrupt)?,
+                    patient_id: patient_id.parse().map_err(corrupt)?,
                     disclosed_at: Timestamp::from_micros(at),
                     recipient,
                     purpose,
                     description,
-                    disclosed_by: by
-                        .parse()
-                        .map_err(|e| StoreError::Corrupt(format!("{e}")))?,
+                    disclosed_by: by.parse().map_err(corrupt)?,
                     created_at: Timestamp::from_micros(created),
                 })
             },

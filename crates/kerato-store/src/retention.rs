@@ -5,28 +5,14 @@
 //! record the job keeps (held, or not yet due) is read once per run and
 //! never stops the pages behind it.
 
-use kerato_domain::ids::{LegalHoldId, OrganisationId, PatientId, PhotoId, RetentionRunId, UserId};
-use kerato_domain::retention::DataClass;
+use jiff::civil::Date;
+use kerato_domain::ids::{LegalHoldId, OrganisationId, PatientId, PhotoId, RetentionRunId};
+use kerato_domain::retention::{DataClass, Hold};
 use kerato_domain::time::Timestamp;
 
 use crate::{execute, on_tx};
 use kerato_db::Tx;
 use kerato_db::{StoreError, corrupt};
-
-/// A legal hold as stored; dates are `YYYY-MM-DD` in the practice's zone.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HoldRow {
-    pub id: LegalHoldId,
-    pub organisation_id: OrganisationId,
-    /// `None` holds the whole practice.
-    pub patient_id: Option<PatientId>,
-    /// `None` holds every class.
-    pub data_class: Option<DataClass>,
-    pub reason: String,
-    pub placed_on: String,
-    pub released_on: Option<String>,
-    pub placed_by: UserId,
-}
 
 type HoldTuple = (
     String,
@@ -39,15 +25,16 @@ type HoldTuple = (
     String,
 );
 
-fn hold_from(t: HoldTuple) -> Result<HoldRow, StoreError> {
-    Ok(HoldRow {
+/// A hold as stored: its days are `YYYY-MM-DD` in the practice's zone.
+fn hold_from(t: HoldTuple) -> Result<Hold, StoreError> {
+    Ok(Hold {
         id: t.0.parse().map_err(corrupt)?,
         organisation_id: t.1.parse().map_err(corrupt)?,
         patient_id: t.2.map(|p| p.parse()).transpose().map_err(corrupt)?,
         data_class: t.3.map(|c| c.parse()).transpose().map_err(corrupt)?,
         reason: t.4,
-        placed_on: t.5,
-        released_on: t.6,
+        placed_on: t.5.parse().map_err(corrupt)?,
+        released_on: t.6.map(|d| d.parse()).transpose().map_err(corrupt)?,
         placed_by: t.7.parse().map_err(corrupt)?,
     })
 }
@@ -55,7 +42,7 @@ fn hold_from(t: HoldTuple) -> Result<HoldRow, StoreError> {
 const HOLD_COLUMNS: &str =
     "id, organisation_id, patient_id, data_class, reason, placed_on, released_on, placed_by";
 
-pub async fn insert_hold(tx: &mut Tx, h: &HoldRow) -> Result<(), StoreError> {
+pub async fn insert_hold(tx: &mut Tx, h: &Hold) -> Result<(), StoreError> {
     let sql =
         format!("INSERT INTO legal_holds ({HOLD_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)");
     execute!(
@@ -66,8 +53,8 @@ pub async fn insert_hold(tx: &mut Tx, h: &HoldRow) -> Result<(), StoreError> {
             .bind(h.patient_id.map(|p| p.to_string()))
             .bind(h.data_class.map(DataClass::as_str))
             .bind(&h.reason)
-            .bind(&h.placed_on)
-            .bind(&h.released_on)
+            .bind(h.placed_on.to_string())
+            .bind(h.released_on.map(|d| d.to_string()))
             .bind(h.placed_by.to_string())
     )?;
     Ok(())
@@ -79,7 +66,7 @@ pub async fn release_hold(
     tx: &mut Tx,
     organisation: OrganisationId,
     id: LegalHoldId,
-    on: &str,
+    on: Date,
 ) -> Result<bool, StoreError> {
     let n = execute!(
         tx,
@@ -89,13 +76,13 @@ pub async fn release_hold(
         )
         .bind(id.to_string())
         .bind(organisation.to_string())
-        .bind(on)
+        .bind(on.to_string())
     )?;
     Ok(n == 1)
 }
 
 /// Every hold of the organisation, standing or released, oldest first.
-pub async fn holds(tx: &mut Tx, organisation: OrganisationId) -> Result<Vec<HoldRow>, StoreError> {
+pub async fn holds(tx: &mut Tx, organisation: OrganisationId) -> Result<Vec<Hold>, StoreError> {
     let sql = format!(
         "SELECT {HOLD_COLUMNS} FROM legal_holds WHERE organisation_id = $1 ORDER BY placed_on, id"
     );

@@ -1,39 +1,15 @@
 //! Privacy rights requests, their alarms, one-time download links, and
-//! versioned policy documents with their acknowledgements.
+//! versioned policy documents with their acknowledgements, mapped to and
+//! from the domain's records.
 
 use kerato_domain::ids::{OrganisationId, PatientId, RightsRequestId, UserId};
+use kerato_domain::policy::{PolicyKind, PublishedPolicy};
+use kerato_domain::rights::{Amendment, DownloadLink, Requester, RightsRequest};
 use kerato_domain::time::Timestamp;
 
 use crate::execute;
 use kerato_db::Tx;
 use kerato_db::{StoreError, corrupt};
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RightsRequestRow {
-    pub id: RightsRequestId,
-    pub organisation_id: OrganisationId,
-    pub patient_id: Option<PatientId>,
-    pub requester_name: String,
-    /// As the requester typed it, `YYYY-MM-DD`.
-    pub requester_dob: Option<String>,
-    pub requester_email: Option<String>,
-    pub requester_phone: Option<String>,
-    pub details: String,
-    /// `staff`, `portal` (the kiosk or portal form).
-    pub channel: String,
-    /// Whether the request came with a Global Privacy Control signal.
-    pub gpc: bool,
-    pub request_type: String,
-    pub regime: String,
-    pub state: String,
-    /// The domain's timeline as JSON.
-    pub timeline: String,
-    /// How the requester's identity was checked.
-    pub identity_note: Option<String>,
-    pub version: i64,
-    pub created_at: Timestamp,
-    pub updated_at: Timestamp,
-}
 
 type RequestTuple = (
     String,
@@ -45,16 +21,13 @@ type RequestTuple = (
     String,
     i64,
     String,
-    String,
-    String,
-    String,
     Option<String>,
     i64,
     i64,
     i64,
 );
 
-const COLUMNS: &str = "id, organisation_id, patient_id, requester_name, requester_contact, details, channel, gpc, request_type, regime, state, timeline, identity_note, version, created_at, updated_at";
+const COLUMNS: &str = "id, organisation_id, patient_id, requester_name, requester_contact, details, channel, gpc, timeline, identity_note, version, created_at, updated_at";
 
 /// The requester's contact details as stored together.
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -64,55 +37,62 @@ struct Contact {
     phone: Option<String>,
 }
 
-fn request_from(t: RequestTuple) -> Result<RightsRequestRow, StoreError> {
+fn request_from(t: RequestTuple) -> Result<RightsRequest, StoreError> {
     let contact: Contact = serde_json::from_str(&t.4).map_err(corrupt)?;
-    Ok(RightsRequestRow {
+    Ok(RightsRequest {
         id: t.0.parse().map_err(corrupt)?,
         organisation_id: t.1.parse().map_err(corrupt)?,
         patient_id: t.2.map(|p| p.parse()).transpose().map_err(corrupt)?,
-        requester_name: t.3,
-        requester_dob: contact.dob,
-        requester_email: contact.email,
-        requester_phone: contact.phone,
+        requester: Requester {
+            name: t.3,
+            date_of_birth: contact
+                .dob
+                .map(|d| d.parse::<jiff::civil::Date>())
+                .transpose()
+                .map_err(corrupt)?,
+            email: contact.email,
+            phone: contact.phone,
+        },
         details: t.5,
-        channel: t.6,
+        channel: t.6.parse().map_err(corrupt)?,
         gpc: t.7 != 0,
-        request_type: t.8,
-        regime: t.9,
-        state: t.10,
-        timeline: t.11,
-        identity_note: t.12,
-        version: t.13,
-        created_at: Timestamp::from_micros(t.14),
-        updated_at: Timestamp::from_micros(t.15),
+        timeline: serde_json::from_str(&t.8).map_err(corrupt)?,
+        identity_note: t.9,
+        version: t.10,
+        created_at: Timestamp::from_micros(t.11),
+        updated_at: Timestamp::from_micros(t.12),
     })
 }
 
-pub async fn insert_request(tx: &mut Tx, r: &RightsRequestRow) -> Result<(), StoreError> {
-    let sql = format!(
-        "INSERT INTO rights_requests ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
-    );
+/// The timeline as stored, with the state beside it for queries.
+fn timeline_text(r: &RightsRequest) -> Result<String, StoreError> {
+    serde_json::to_string(&r.timeline).map_err(corrupt)
+}
+
+pub async fn insert_request(tx: &mut Tx, r: &RightsRequest) -> Result<(), StoreError> {
+    let sql = "INSERT INTO rights_requests (id, organisation_id, patient_id, requester_name, requester_contact, details, channel, gpc, request_type, regime, state, timeline, identity_note, version, created_at, updated_at) \
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)";
     let contact = serde_json::to_string(&Contact {
-        dob: r.requester_dob.clone(),
-        email: r.requester_email.clone(),
-        phone: r.requester_phone.clone(),
+        dob: r.requester.date_of_birth.map(|d| d.to_string()),
+        email: r.requester.email.clone(),
+        phone: r.requester.phone.clone(),
     })
     .map_err(corrupt)?;
     execute!(
         tx,
-        sqlx::query(sqlx::AssertSqlSafe(sql))
+        sqlx::query(sql)
             .bind(r.id.to_string())
             .bind(r.organisation_id.to_string())
             .bind(r.patient_id.map(|p| p.to_string()))
-            .bind(&r.requester_name)
+            .bind(&r.requester.name)
             .bind(contact)
             .bind(&r.details)
-            .bind(&r.channel)
+            .bind(r.channel.as_str())
             .bind(i64::from(r.gpc))
-            .bind(&r.request_type)
-            .bind(&r.regime)
-            .bind(&r.state)
-            .bind(&r.timeline)
+            .bind(r.request_type().as_str())
+            .bind(r.regime().as_str())
+            .bind(r.state().as_str())
+            .bind(timeline_text(r)?)
             .bind(&r.identity_note)
             .bind(r.version)
             .bind(r.created_at.as_micros())
@@ -124,7 +104,7 @@ pub async fn insert_request(tx: &mut Tx, r: &RightsRequestRow) -> Result<(), Sto
 pub async fn find_request(
     tx: &mut Tx,
     id: RightsRequestId,
-) -> Result<Option<RightsRequestRow>, StoreError> {
+) -> Result<Option<RightsRequest>, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM rights_requests WHERE id = $1");
     crate::fetch_one_by!(tx, sql, id.to_string(), RequestTuple, request_from)
 }
@@ -134,7 +114,7 @@ pub async fn find_request(
 pub async fn requests_of(
     tx: &mut Tx,
     org: OrganisationId,
-) -> Result<Vec<RightsRequestRow>, StoreError> {
+) -> Result<Vec<RightsRequest>, StoreError> {
     let sql = format!(
         "SELECT {COLUMNS} FROM rights_requests WHERE organisation_id = $1 ORDER BY created_at, id"
     );
@@ -143,7 +123,7 @@ pub async fn requests_of(
 
 /// Stores a request's new step if the row is still at `version`; false
 /// when someone else moved it meanwhile.
-pub async fn update_request(tx: &mut Tx, r: &RightsRequestRow) -> Result<bool, StoreError> {
+pub async fn update_request(tx: &mut Tx, r: &RightsRequest) -> Result<bool, StoreError> {
     let n = execute!(tx, sqlx::query(
         "UPDATE rights_requests SET patient_id = $3, state = $4, timeline = $5, identity_note = $6, \
          version = version + 1, updated_at = $7 WHERE id = $1 AND version = $2"
@@ -151,8 +131,8 @@ pub async fn update_request(tx: &mut Tx, r: &RightsRequestRow) -> Result<bool, S
     .bind(r.id.to_string())
     .bind(r.version)
     .bind(r.patient_id.map(|p| p.to_string()))
-    .bind(&r.state)
-    .bind(&r.timeline)
+    .bind(r.state().as_str())
+    .bind(timeline_text(r)?)
     .bind(&r.identity_note)
     .bind(r.updated_at.as_micros()))?;
     Ok(n == 1)
@@ -175,19 +155,6 @@ pub async fn record_alarm(
     .bind(kind)
     .bind(now.as_micros()))?;
     Ok(n == 1)
-}
-
-/// A one-time download link.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DownloadLink {
-    pub token_hash: String,
-    pub request_id: RightsRequestId,
-    pub organisation_id: OrganisationId,
-    pub file_id: String,
-    pub file_name: String,
-    pub created_at: Timestamp,
-    pub expires_at: Timestamp,
-    pub used_at: Option<Timestamp>,
 }
 
 pub async fn insert_link(tx: &mut Tx, l: &DownloadLink) -> Result<(), StoreError> {
@@ -246,28 +213,14 @@ pub async fn use_link(tx: &mut Tx, token_hash: &str, now: Timestamp) -> Result<b
     Ok(n == 1)
 }
 
-/// One version of a policy document.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PolicyRow {
-    pub organisation_id: OrganisationId,
-    pub kind: String,
-    pub version: i64,
-    pub announced_at: Timestamp,
-    pub effective_at: Timestamp,
-    pub material: bool,
-    pub summary: String,
-    pub body: String,
-    pub published_by: UserId,
-}
-
-pub async fn insert_policy(tx: &mut Tx, p: &PolicyRow) -> Result<(), StoreError> {
+pub async fn insert_policy(tx: &mut Tx, p: &PublishedPolicy) -> Result<(), StoreError> {
     execute!(tx, sqlx::query(
         "INSERT INTO policy_versions (organisation_id, kind, version, announced_at, effective_at, material, summary, body, published_by) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
     )
     .bind(p.organisation_id.to_string())
-    .bind(&p.kind)
-    .bind(p.version)
+    .bind(p.kind.as_str())
+    .bind(i64::from(p.version))
     .bind(p.announced_at.as_micros())
     .bind(p.effective_at.as_micros())
     .bind(i64::from(p.material))
@@ -280,14 +233,17 @@ pub async fn insert_policy(tx: &mut Tx, p: &PolicyRow) -> Result<(), StoreError>
 type PolicyTuple = (String, String, i64, i64, i64, i64, String, String, String);
 
 /// Every version of every policy of an organisation, by kind and version.
-pub async fn policies_of(tx: &mut Tx, org: OrganisationId) -> Result<Vec<PolicyRow>, StoreError> {
+pub async fn policies_of(
+    tx: &mut Tx,
+    org: OrganisationId,
+) -> Result<Vec<PublishedPolicy>, StoreError> {
     let sql = "SELECT organisation_id, kind, version, announced_at, effective_at, material, summary, body, published_by \
                FROM policy_versions WHERE organisation_id = $1 ORDER BY kind, version";
     crate::fetch_all_by!(tx, sql, org.to_string(), PolicyTuple, |t: PolicyTuple| {
-        Ok::<_, StoreError>(PolicyRow {
+        Ok::<_, StoreError>(PublishedPolicy {
             organisation_id: t.0.parse().map_err(corrupt)?,
-            kind: t.1,
-            version: t.2,
+            kind: t.1.parse().map_err(corrupt)?,
+            version: u32::try_from(t.2).map_err(corrupt)?,
             announced_at: Timestamp::from_micros(t.3),
             effective_at: Timestamp::from_micros(t.4),
             material: t.5 != 0,
@@ -303,7 +259,7 @@ pub async fn policies_of(tx: &mut Tx, org: OrganisationId) -> Result<Vec<PolicyR
 pub async fn record_acceptance(
     tx: &mut Tx,
     org: OrganisationId,
-    (kind, version): (&str, i64),
+    (kind, version): (PolicyKind, u32),
     patient: PatientId,
     by: Option<UserId>,
     now: Timestamp,
@@ -313,8 +269,8 @@ pub async fn record_acceptance(
          VALUES ($1, $2, $3, 'patient', $4, $5, $6) ON CONFLICT DO NOTHING"
     )
     .bind(org.to_string())
-    .bind(kind)
-    .bind(version)
+    .bind(kind.as_str())
+    .bind(i64::from(version))
     .bind(patient.to_string())
     .bind(now.as_micros())
     .bind(by.map(|u| u.to_string())))?;
@@ -325,16 +281,18 @@ pub async fn record_acceptance(
 pub async fn acceptances_of(
     tx: &mut Tx,
     patient: PatientId,
-    kind: &str,
-) -> Result<Vec<i64>, StoreError> {
+    kind: PolicyKind,
+) -> Result<Vec<u32>, StoreError> {
     let rows: Vec<(i64,)> = crate::on_tx!(tx, c => sqlx::query_as(
         "SELECT version FROM policy_acceptances WHERE subject_kind = 'patient' AND subject_id = $1 AND kind = $2 ORDER BY version"
     )
     .bind(patient.to_string())
-    .bind(kind)
+    .bind(kind.as_str())
     .fetch_all(&mut **c)
     .await)?;
-    Ok(rows.into_iter().map(|(v,)| v).collect())
+    rows.into_iter()
+        .map(|(v,)| u32::try_from(v).map_err(corrupt))
+        .collect()
 }
 
 /// The files of links that expired unused and still have their package:
@@ -361,34 +319,16 @@ pub async fn forget_package(tx: &mut Tx, token_hash: &str) -> Result<(), StoreEr
     Ok(())
 }
 
-/// One entry of a patient's amendments: an accepted amendment, a denial,
-/// or the patient's statement of disagreement.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AmendmentRow {
-    pub id: String,
-    pub organisation_id: OrganisationId,
-    pub patient_id: PatientId,
-    pub request_id: Option<RightsRequestId>,
-    /// `accepted`, `denied` or `disagreement`.
-    pub decision: String,
-    /// The amendment, the change asked for, or the statement.
-    pub body: String,
-    /// Why a denial was made.
-    pub reason: Option<String>,
-    pub recorded_by: UserId,
-    pub recorded_at: Timestamp,
-}
-
-pub async fn insert_amendment(tx: &mut Tx, a: &AmendmentRow) -> Result<(), StoreError> {
+pub async fn insert_amendment(tx: &mut Tx, a: &Amendment) -> Result<(), StoreError> {
     execute!(tx, sqlx::query(
         "INSERT INTO record_amendments (id, organisation_id, patient_id, request_id, decision, body, reason, recorded_by, recorded_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
     )
-    .bind(&a.id)
+    .bind(a.id.to_string())
     .bind(a.organisation_id.to_string())
     .bind(a.patient_id.to_string())
     .bind(a.request_id.map(|r| r.to_string()))
-    .bind(&a.decision)
+    .bind(a.decision.as_str())
     .bind(&a.body)
     .bind(&a.reason)
     .bind(a.recorded_by.to_string())
@@ -409,10 +349,7 @@ type AmendmentTuple = (
 );
 
 /// A patient's amendments, denials and statements, oldest first.
-pub async fn amendments_of(
-    tx: &mut Tx,
-    patient: PatientId,
-) -> Result<Vec<AmendmentRow>, StoreError> {
+pub async fn amendments_of(tx: &mut Tx, patient: PatientId) -> Result<Vec<Amendment>, StoreError> {
     let sql = "SELECT id, organisation_id, patient_id, request_id, decision, body, reason, recorded_by, recorded_at \
                FROM record_amendments WHERE patient_id = $1 ORDER BY recorded_at, id";
     crate::fetch_all_by!(
@@ -421,12 +358,12 @@ pub async fn amendments_of(
         patient.to_string(),
         AmendmentTuple,
         |t: AmendmentTuple| {
-            Ok::<_, StoreError>(AmendmentRow {
-                id: t.0,
+            Ok::<_, StoreError>(Amendment {
+                id: t.0.parse().map_err(corrupt)?,
                 organisation_id: t.1.parse().map_err(corrupt)?,
                 patient_id: t.2.parse().map_err(corrupt)?,
                 request_id: t.3.map(|r| r.parse()).transpose().map_err(corrupt)?,
-                decision: t.4,
+                decision: t.4.parse().map_err(corrupt)?,
                 body: t.5,
                 reason: t.6,
                 recorded_by: t.7.parse().map_err(corrupt)?,

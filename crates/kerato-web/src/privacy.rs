@@ -7,15 +7,14 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use kerato_app::AppError;
-use kerato_app::privacy::DisclosureInput;
 use kerato_domain::ValidationErrors;
 use kerato_domain::identity::{Action, Resource};
-use kerato_domain::ids::PatientId;
+use kerato_domain::privacy::{AccountingQuery, DisclosureInput};
 
 use crate::WebState;
 use crate::auth::CurrentUser;
 use crate::error::WebError;
-use crate::extract::FormFields;
+use crate::extract::{Form, FormFields};
 use crate::layout::Layout;
 use crate::routes::{Access, Routes};
 use crate::view::FieldView;
@@ -90,13 +89,17 @@ impl DisclosuresPage {
     }
 }
 
-fn patient_id(raw: &str, field: &str) -> Result<PatientId, ValidationErrors> {
-    raw.trim().parse().map_err(|_| {
-        ValidationErrors::single(
-            field,
-            "enter the patient's ID as shown on their chart (a UUID)",
-        )
-    })
+impl DisclosuresPage {
+    /// The record form again, with what was typed and each field's problem.
+    fn refused(mut self, fields: &FormFields, errors: &ValidationErrors) -> Response {
+        let field = |name: &str, max: usize| FieldView::new(&fields.get(name), errors, name, max);
+        self.patient = field("patient", 36);
+        self.disclosed_on = field("disclosed_on", 10);
+        self.recipient = field("recipient", 200);
+        self.purpose = field("purpose", 200);
+        self.description = field("description", 2000);
+        (StatusCode::UNPROCESSABLE_ENTITY, self).into_response()
+    }
 }
 
 async fn page(
@@ -104,10 +107,6 @@ async fn page(
     Extension(csrf): Extension<CsrfToken>,
     CurrentUser(caller): CurrentUser,
 ) -> Result<DisclosuresPage, WebError> {
-    state
-        .app
-        .require(&caller, Resource::Disclosure, Action::Query, None)
-        .await?;
     DisclosuresPage::new(&state, &csrf, &caller).await
 }
 
@@ -115,24 +114,11 @@ async fn record(
     State(state): State<WebState>,
     Extension(csrf): Extension<CsrfToken>,
     CurrentUser(caller): CurrentUser,
-    form: FormFields,
+    form: Form<DisclosureInput>,
 ) -> Result<Response, WebError> {
-    let input = DisclosureInput {
-        disclosed_on: form.get("disclosed_on"),
-        recipient: form.get("recipient"),
-        purpose: form.get("purpose"),
-        description: form.get("description"),
-    };
-    let raw_patient = form.get("patient");
-    let result = match patient_id(&raw_patient, "patient") {
-        Ok(p) => state.app.record_disclosure(&caller, p, &input).await,
-        Err(e) => {
-            state
-                .app
-                .require(&caller, Resource::Disclosure, Action::Create, None)
-                .await?;
-            Err(AppError::Validation(e))
-        }
+    let result = match &form.input {
+        Ok(input) => state.app.record_disclosure(&caller, input).await,
+        Err(errors) => Err(AppError::Validation(errors.clone())),
     };
     let mut page = DisclosuresPage::new(&state, &csrf, &caller).await?;
     match result {
@@ -140,14 +126,7 @@ async fn record(
             page.notice = Some("Disclosure recorded.".into());
             Ok(page.into_response())
         }
-        Err(AppError::Validation(errors)) => {
-            page.patient = FieldView::new(&raw_patient, &errors, "patient", 36);
-            page.disclosed_on = FieldView::new(&input.disclosed_on, &errors, "disclosed_on", 10);
-            page.recipient = FieldView::new(&input.recipient, &errors, "recipient", 200);
-            page.purpose = FieldView::new(&input.purpose, &errors, "purpose", 200);
-            page.description = FieldView::new(&input.description, &errors, "description", 2000);
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
-        }
+        Err(AppError::Validation(errors)) => Ok(page.refused(&form.fields, &errors)),
         Err(e) => Err(e.into()),
     }
 }
@@ -156,13 +135,16 @@ async fn accounting(
     State(state): State<WebState>,
     Extension(csrf): Extension<CsrfToken>,
     CurrentUser(caller): CurrentUser,
-    form: FormFields,
+    form: Form<AccountingQuery>,
 ) -> Result<Response, WebError> {
-    let raw = form.get("lookup");
-    let mut page = DisclosuresPage::new(&state, &csrf, &caller).await?;
-    match patient_id(&raw, "lookup") {
-        Ok(p) => {
-            let rows = state.app.accounting_of_disclosures(&caller, p).await?;
+    let raw = form.fields.get("lookup");
+    match form.input {
+        Ok(query) => {
+            let rows = state
+                .app
+                .accounting_of_disclosures(&caller, query.patient)
+                .await?;
+            let mut page = DisclosuresPage::new(&state, &csrf, &caller).await?;
             page.lookup.value = raw;
             page.accounting = Some(
                 rows.into_iter()
@@ -178,10 +160,7 @@ async fn accounting(
             Ok(page.into_response())
         }
         Err(errors) => {
-            state
-                .app
-                .require(&caller, Resource::Disclosure, Action::Query, None)
-                .await?;
+            let mut page = DisclosuresPage::new(&state, &csrf, &caller).await?;
             page.lookup = FieldView::new(&raw, &errors, "lookup", 36);
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }

@@ -13,11 +13,11 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post, put};
 use jiff::civil::Weekday;
 use kerato_app::AppError;
-use kerato_app::policies::PolicyInput;
 use kerato_app::setup::SetupProgress;
 use kerato_domain::ValidationErrors;
 use kerato_domain::identity::{Action, Resource};
 use kerato_domain::ids::LocationId;
+use kerato_domain::policy::{PolicyInput, PolicyKind};
 use kerato_domain::providers::hours::weekday_name;
 use kerato_domain::setup::{
     Channel, MessagingInput, MessagingStatus, OpeningHours, OpeningHoursInput, SetupStep,
@@ -492,8 +492,8 @@ async fn notice_input(
         }
     };
     Ok(PolicyInput {
-        kind: String::new(),
-        effective_on: effective.to_string(),
+        kind: PolicyKind::NoticeOfPrivacyPractices,
+        effective_on: effective,
         material: false,
         summary: "The practice's first notice of privacy practices.".into(),
         body: body.replace("{contact}", contact),
@@ -719,7 +719,7 @@ pub(crate) async fn api_notice(
     Ok((
         StatusCode::CREATED,
         Json(NoticeView {
-            version: row.version,
+            version: i64::from(row.version),
             effective_at: row.effective_at.to_string(),
         }),
     )

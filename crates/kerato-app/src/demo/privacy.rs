@@ -7,9 +7,9 @@ use kerato_domain::patients::{Patient, fold};
 
 use super::front_desk::full_name;
 use super::history::{History, date_error};
-use crate::policies::PolicyInput;
-use crate::rights::{Channel, RequestInput, RequestStep};
 use crate::{App, AppError, Caller};
+use kerato_domain::policy::{PolicyInput, PolicyKind};
+use kerato_domain::rights::{Channel, Jurisdiction, RequestInput, RequestStep, RequestType};
 
 /// A step after receipt, and the day (days ago) it was recorded.
 #[derive(Debug, Clone, Copy)]
@@ -22,24 +22,24 @@ enum Step {
 
 /// Each request: the chart of its requester, its type, the day it came
 /// in (days ago), what it asked, and what has been done since.
-const REQUESTS: [(usize, &str, i64, &str, &[Step]); 5] = [
+const REQUESTS: [(usize, RequestType, i64, &str, &[Step]); 5] = [
     (
         60,
-        "confidential_communications",
+        RequestType::ConfidentialCommunications,
         9,
         "Please send letters to my work address, not home.",
         &[Step::Verify(7)],
     ),
     (
         61,
-        "access",
+        RequestType::Access,
         25,
         "A copy of my eye exams and prescriptions from the last two years.",
         &[Step::Verify(24), Step::StartWork(24)],
     ),
     (
         62,
-        "access",
+        RequestType::Access,
         33,
         "All my records, including the optical shop's orders.",
         &[
@@ -53,14 +53,14 @@ const REQUESTS: [(usize, &str, i64, &str, &[Step]); 5] = [
     ),
     (
         63,
-        "deletion",
+        RequestType::Deletion,
         50,
         "Please delete what you hold about me that you do not have to keep.",
         &[Step::Verify(48), Step::StartWork(47)],
     ),
     (
         64,
-        "marketing_opt_out",
+        RequestType::MarketingOptOut,
         20,
         "No more newsletters or text offers, please.",
         &[
@@ -73,19 +73,19 @@ const REQUESTS: [(usize, &str, i64, &str, &[Step]); 5] = [
     ),
 ];
 
-fn request(patient: &Patient, request_type: &str, details: &str) -> RequestInput {
+fn request(patient: &Patient, request_type: RequestType, details: &str) -> RequestInput {
     RequestInput {
-        practice: String::new(),
-        request_type: request_type.into(),
-        jurisdiction: String::new(),
+        practice: None,
+        request_type,
+        jurisdiction: Jurisdiction::UnitedStates,
         first_name: patient.fields.legal_first_name.clone(),
         last_name: patient.fields.legal_last_name.clone(),
-        date_of_birth: patient.fields.date_of_birth.to_string(),
-        email: format!(
+        date_of_birth: patient.fields.date_of_birth,
+        email: Some(format!(
             "{}@example.net",
             fold(&full_name(patient)).replace(' ', ".")
-        ),
-        phone: String::new(),
+        )),
+        phone: None,
         details: details.into(),
     }
 }
@@ -104,7 +104,7 @@ pub(super) async fn seed(
         Channel::Portal,
         &request(
             &patients[0],
-            "access",
+            RequestType::Access,
             "Please send a copy of my skin check records.",
         ),
         false,
@@ -115,7 +115,7 @@ pub(super) async fn seed(
     for (chart, request_type, received, details, steps) in REQUESTS {
         let patient = &patients[chart];
         history.at(received, 10, 0)?;
-        let mut row = past
+        let mut received = past
             .receive_rights_request(
                 Some(officer),
                 Channel::Staff,
@@ -147,10 +147,10 @@ pub(super) async fn seed(
                 ),
             };
             history.then(day, 11, 0)?;
-            row = past
-                .rights_request_step(officer, row.id, row.version, step)
+            received = past
+                .rights_request_step(officer, received.id, received.version, step)
                 .await?
-                .row;
+                .request;
         }
     }
     // Policies take effect at the start of a UTC day.
@@ -164,8 +164,8 @@ pub(super) async fn seed(
     app.publish_policy(
         officer,
         &PolicyInput {
-            kind: "notice_of_privacy_practices".into(),
-            effective_on: effective.to_string(),
+            kind: PolicyKind::NoticeOfPrivacyPractices,
+            effective_on: effective,
             material: true,
             summary:
                 "Clinical photos are used for teaching or marketing only with your written consent."

@@ -166,7 +166,7 @@ async fn the_demo_at(now: &str) {
 
     // Rights requests at every point of their clocks.
     let requests = app.rights_requests(&officer).await.unwrap();
-    let states: BTreeSet<RequestState> = requests.iter().map(|r| r.state).collect();
+    let states: BTreeSet<RequestState> = requests.iter().map(|r| r.request.state()).collect();
     for state in [
         RequestState::Received,
         RequestState::IdentityVerified,
@@ -180,7 +180,7 @@ async fn the_demo_at(now: &str) {
     assert!(
         requests
             .iter()
-            .any(|r| !r.overdue && !r.state.is_closed() && r.days_left <= DUE_SOON_DAYS),
+            .any(|r| !r.overdue && !r.request.state().is_closed() && r.days_left <= DUE_SOON_DAYS),
         "none due soon"
     );
 

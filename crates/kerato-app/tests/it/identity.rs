@@ -461,24 +461,29 @@ async fn the_accounting_covers_six_years() {
     let biller = w.user("billing@capital.example", Role::Billing, &[]).await;
     let biller = w.app.unsafe_caller_for(biller.id).await.unwrap();
     let patient = PatientId::new(w.clock.now(), [7; 10]);
-    let input = |day: &str, to: &str| kerato_app::privacy::DisclosureInput {
-        disclosed_on: day.into(),
-        recipient: to.into(),
-        purpose: "payment".into(),
-        description: "claim with diagnosis codes".into(),
+    let input = |day: &str, to: &str| {
+        use kerato_domain::input::ParseInput;
+        kerato_domain::privacy::DisclosureInput::parse(kerato_domain::privacy::RawDisclosure {
+            patient: patient.to_string(),
+            disclosed_on: day.into(),
+            recipient: to.into(),
+            purpose: "payment".into(),
+            description: "claim with diagnosis codes".into(),
+        })
+        .unwrap()
     };
     // The test clock stands in mid-2026.
     w.app
-        .record_disclosure(&biller, patient, &input("2019-01-10", "Old Insurer"))
+        .record_disclosure(&biller, &input("2019-01-10", "Old Insurer"))
         .await
         .unwrap();
     w.app
-        .record_disclosure(&biller, patient, &input("2024-03-01", "Acme Health Plan"))
+        .record_disclosure(&biller, &input("2024-03-01", "Acme Health Plan"))
         .await
         .unwrap();
     let future = w
         .app
-        .record_disclosure(&biller, patient, &input("2999-01-01", "Nobody"))
+        .record_disclosure(&biller, &input("2999-01-01", "Nobody"))
         .await;
     assert!(matches!(future, Err(AppError::Validation(_))));
     let rows = w

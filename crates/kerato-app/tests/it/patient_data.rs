@@ -7,10 +7,11 @@ use std::io::Read;
 use jiff::civil::Date;
 use kerato_app::AppError;
 use kerato_app::lesions::PhotoSize;
-use kerato_app::privacy::DisclosureInput;
+use kerato_domain::consent::ConsentInput;
 use kerato_domain::consent::{Purpose, Source};
 use kerato_domain::identity::Role;
 use kerato_domain::ids::{LocationId, PatientId, PhotoId};
+use kerato_domain::privacy::DisclosureInput;
 use kerato_domain::procedures::NewProcedure;
 use kerato_domain::procedures::coding::BiopsyMethod;
 use kerato_domain::procedures::note::{
@@ -122,17 +123,22 @@ async fn seed(w: &World, c: &Clinic, p: PatientId) -> PhotoId {
         .await
         .unwrap()
         .id;
-    app.record_consent(&w.admin, p, Purpose::MarketingEmail, true, Source::Form)
+    let yes = |purpose, source| ConsentInput {
+        purpose,
+        granted: true,
+        source,
+    };
+    app.record_consent(&w.admin, p, &yes(Purpose::MarketingEmail, Source::Form))
         .await
         .unwrap();
-    app.record_consent(&w.admin, p, Purpose::Sms, true, Source::Staff)
+    app.record_consent(&w.admin, p, &yes(Purpose::Sms, Source::Staff))
         .await
         .unwrap();
     app.record_disclosure(
         &c.derm,
-        p,
         &DisclosureInput {
-            disclosed_on: "2026-05-01".into(),
+            patient: p,
+            disclosed_on: jiff::civil::date(2026, 5, 1),
             recipient: "County health department".into(),
             purpose: "Public health reporting".into(),
             description: "Melanoma registry report".into(),

@@ -306,16 +306,14 @@ async fn merging_a_duplicate_keeps_its_trail_and_moves_its_disclosures() {
         .unwrap();
     let doc = w.user("doc@capital.example", Role::Physician, &[]).await;
     let doc = w.app.unsafe_caller_for(doc.id).await.unwrap();
-    let disclosure = kerato_app::privacy::DisclosureInput {
-        disclosed_on: "2026-01-02".into(),
+    let disclosure = kerato_domain::privacy::DisclosureInput {
+        patient: dup.id,
+        disclosed_on: jiff::civil::date(2026, 1, 2),
         recipient: "County Health".into(),
         purpose: "public health".into(),
         description: "immunisation record".into(),
     };
-    w.app
-        .record_disclosure(&doc, dup.id, &disclosure)
-        .await
-        .unwrap();
+    w.app.record_disclosure(&doc, &disclosure).await.unwrap();
 
     assert!(matches!(
         w.app.merge_patient(&w.admin, keep.id, &keep.mrn).await,

@@ -202,7 +202,12 @@ async fn an_export_needs_the_purposes_consent_and_is_watermarked() {
         .await
         .unwrap_err();
     assert!(format!("{err}").contains("teaching or marketing"), "{err}");
-    app.record_consent(&derm, patient, Purpose::PhotoTeaching, true, Source::Form)
+    let answer = |granted, source| kerato_domain::consent::ConsentInput {
+        purpose: Purpose::PhotoTeaching,
+        granted,
+        source,
+    };
+    app.record_consent(&derm, patient, &answer(true, Source::Form))
         .await
         .unwrap();
     let exported = app
@@ -219,7 +224,7 @@ async fn an_export_needs_the_purposes_consent_and_is_watermarked() {
             .await
             .is_err()
     );
-    app.record_consent(&derm, patient, Purpose::PhotoTeaching, false, Source::Staff)
+    app.record_consent(&derm, patient, &answer(false, Source::Staff))
         .await
         .unwrap();
     assert!(

@@ -194,9 +194,11 @@ async fn marketing(w: &World, patient: PatientId, granted: bool) {
         .record_consent(
             &w.admin,
             patient,
-            Purpose::MarketingEmail,
-            granted,
-            Source::Form,
+            &kerato_domain::consent::ConsentInput {
+                purpose: Purpose::MarketingEmail,
+                granted,
+                source: Source::Form,
+            },
         )
         .await
         .unwrap();
@@ -284,14 +286,23 @@ async fn each_canary_goes_on_its_day_and_not_before() {
     let hold = app
         .place_legal_hold(
             &c.officer,
-            Some(ada),
-            None,
-            "Adult v. Capital Derm, 26-CV-1",
+            &kerato_domain::retention::HoldInput {
+                patient: Some(ada),
+                class: None,
+                reason: "Adult v. Capital Derm, 26-CV-1".into(),
+            },
         )
         .await
         .unwrap();
     let err = app
-        .place_legal_hold(&c.derm, Some(ada), None, "not a privacy officer")
+        .place_legal_hold(
+            &c.derm,
+            &kerato_domain::retention::HoldInput {
+                patient: Some(ada),
+                class: None,
+                reason: "not a privacy officer".into(),
+            },
+        )
         .await
         .unwrap_err();
     assert!(matches!(err, AppError::Forbidden(_)), "{err:?}");
@@ -319,7 +330,7 @@ async fn each_canary_goes_on_its_day_and_not_before() {
     assert!(matches!(err, AppError::Conflict(_)), "{err:?}");
     let holds = app.legal_holds(&c.officer).await.unwrap();
     assert_eq!(holds.len(), 1);
-    assert_eq!(holds[0].released_on.as_deref(), Some("2026-06-01"));
+    assert_eq!(holds[0].released_on, Some(jiff::civil::date(2026, 6, 1)));
     let dry = app.run_retention(true).await.unwrap();
     assert!(dry.dry_run);
     assert_eq!(records(&dry, DataClass::ClinicalAdult), 1);
@@ -480,18 +491,22 @@ async fn a_charts_photo_files_go_with_it_and_a_practice_wide_hold_keeps_a_class(
     // on another class does not count.
     app.place_legal_hold(
         &c.officer,
-        None,
-        Some(DataClass::UsageLogs),
-        "security review",
+        &kerato_domain::retention::HoldInput {
+            patient: None,
+            class: Some(DataClass::UsageLogs),
+            reason: "security review".into(),
+        },
     )
     .await
     .unwrap();
     let hold = app
         .place_legal_hold(
             &c.officer,
-            None,
-            Some(DataClass::ClinicalAdult),
-            "state board inquiry",
+            &kerato_domain::retention::HoldInput {
+                patient: None,
+                class: Some(DataClass::ClinicalAdult),
+                reason: "state board inquiry".into(),
+            },
         )
         .await
         .unwrap();
@@ -509,7 +524,9 @@ async fn a_charts_photo_files_go_with_it_and_a_practice_wide_hold_keeps_a_class(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hipaa_documentation_goes_six_years_after_it_was_made_and_not_a_day_before() {
-    use kerato_app::rights::{Channel, RequestInput, RequestStep};
+    use kerato_domain::input::ParseInput;
+    use kerato_domain::rights::input::RawRequest;
+    use kerato_domain::rights::{Channel, RequestInput, RequestStep};
     let w = crate::world().await;
     let app = &w.app;
     app.create_location(&w.admin, &crate::location_input("Skin Center"))
@@ -525,9 +542,9 @@ async fn hipaa_documentation_goes_six_years_after_it_was_made_and_not_a_day_befo
     // the notice, all made on 2 March 2026.
     app.record_disclosure(
         &officer,
-        patient,
-        &kerato_app::privacy::DisclosureInput {
-            disclosed_on: "2026-03-02".into(),
+        &kerato_domain::privacy::DisclosureInput {
+            patient,
+            disclosed_on: jiff::civil::date(2026, 3, 2),
             recipient: "County health department".into(),
             purpose: "public health report".into(),
             description: "registry report".into(),
@@ -539,14 +556,15 @@ async fn hipaa_documentation_goes_six_years_after_it_was_made_and_not_a_day_befo
         .receive_rights_request(
             Some(&officer),
             Channel::Staff,
-            &RequestInput {
+            &RequestInput::parse(RawRequest {
                 request_type: "marketing_opt_out".into(),
                 first_name: "Rosa".into(),
                 last_name: "Quintero".into(),
                 date_of_birth: "1961-04-02".into(),
                 email: "rosa@example.net".into(),
                 ..Default::default()
-            },
+            })
+            .unwrap(),
             false,
         )
         .await
@@ -563,7 +581,7 @@ async fn hipaa_documentation_goes_six_years_after_it_was_made_and_not_a_day_befo
         )
         .await
         .unwrap()
-        .row
+        .request
         .version;
     app.rights_request_step(
         &officer,
@@ -597,9 +615,11 @@ async fn hipaa_documentation_goes_six_years_after_it_was_made_and_not_a_day_befo
     // would take the documents with it): the documents go on their own.
     app.place_legal_hold(
         &officer,
-        Some(patient),
-        Some(DataClass::ClinicalAdult),
-        "malpractice claim 2031-88",
+        &kerato_domain::retention::HoldInput {
+            patient: Some(patient),
+            class: Some(DataClass::ClinicalAdult),
+            reason: "malpractice claim 2031-88".into(),
+        },
     )
     .await
     .unwrap();
@@ -723,9 +743,11 @@ async fn audit_events_are_pseudonymised_ten_years_on_once_their_chart_is_gone() 
     let hold = app
         .place_legal_hold(
             &c.officer,
-            Some(hal),
-            Some(DataClass::AuditTrail),
-            "Held v. Capital Derm, 29-CV-7",
+            &kerato_domain::retention::HoldInput {
+                patient: Some(hal),
+                class: Some(DataClass::AuditTrail),
+                reason: "Held v. Capital Derm, 29-CV-7".into(),
+            },
         )
         .await
         .unwrap();

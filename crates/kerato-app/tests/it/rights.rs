@@ -5,10 +5,12 @@
 //! policy change needs 30 days' notice and is announced by e-mail.
 
 use kerato_app::AppError;
-use kerato_app::policies::PolicyInput;
-use kerato_app::rights::{Channel, RequestInput, RequestStep};
-use kerato_domain::consent::{Purpose, Source};
+use kerato_domain::consent::{ConsentInput, Purpose, Source};
 use kerato_domain::identity::Role;
+use kerato_domain::input::ParseInput;
+use kerato_domain::policy::{AcknowledgementInput, PolicyInput, PolicyKind};
+use kerato_domain::rights::input::RawRequest;
+use kerato_domain::rights::{Channel, DisagreementInput, Regime, RequestInput, RequestStep};
 use kerato_domain::time::Timestamp;
 
 use crate::World;
@@ -17,18 +19,19 @@ fn at(text: &str) -> Timestamp {
     Timestamp::from_jiff(text.parse::<jiff::ZonedDateTime>().unwrap().timestamp())
 }
 
-fn request(kind: &str) -> RequestInput {
-    RequestInput {
-        practice: String::new(),
+fn raw_request(kind: &str) -> RawRequest {
+    RawRequest {
         request_type: kind.into(),
-        jurisdiction: String::new(),
         first_name: "Rosa".into(),
         last_name: "Quintero".into(),
         date_of_birth: "1961-04-02".into(),
         email: "rosa@example.net".into(),
-        phone: String::new(),
-        details: String::new(),
+        ..RawRequest::default()
     }
+}
+
+fn request(kind: &str) -> RequestInput {
+    RequestInput::parse(raw_request(kind)).unwrap()
 }
 
 /// A practice with one location and a privacy officer, its clock at `at`.
@@ -68,22 +71,15 @@ async fn a_portal_request_with_gpc_runs_its_clock_alarms_once_and_records_the_op
     // Monday 7 September 2026 is Labor Day; received the Friday before.
     w.clock
         .set(at("2026-09-04T10:00:00-04:00[America/New_York]"));
-    // Bad input is refused whole and stores nothing.
-    let err = app
-        .receive_rights_request(
-            None,
-            Channel::Portal,
-            &RequestInput {
-                request_type: "everything".into(),
-                date_of_birth: "04/02/1961".into(),
-                email: "not an address".into(),
-                ..request("access")
-            },
-            true,
-        )
-        .await
-        .unwrap_err();
-    let text = format!("{err}");
+    // Bad input is refused whole, before anything is stored.
+    let err = RequestInput::parse(RawRequest {
+        request_type: "everything".into(),
+        date_of_birth: "04/02/1961".into(),
+        email: "not an address".into(),
+        ..raw_request("access")
+    })
+    .unwrap_err();
+    let text = format!("{}", AppError::from(err));
     for field in ["request_type", "date_of_birth", "email"] {
         assert!(text.contains(field), "{field}: {text}");
     }
@@ -94,7 +90,8 @@ async fn a_portal_request_with_gpc_runs_its_clock_alarms_once_and_records_the_op
         .unwrap();
     assert!(row.gpc);
     assert_eq!(
-        row.regime, "statement",
+        row.regime(),
+        Regime::Statement,
         "a PHI opt-out runs on the statement's 45 days"
     );
     // The receipt was confirmed by e-mail.
@@ -152,7 +149,7 @@ async fn a_portal_request_with_gpc_runs_its_clock_alarms_once_and_records_the_op
     app.rights_request_step(
         &po,
         row.id,
-        done.row.version,
+        done.request.version,
         RequestStep::Fulfil {
             summary: "opt-out recorded".into(),
         },
@@ -160,7 +157,7 @@ async fn a_portal_request_with_gpc_runs_its_clock_alarms_once_and_records_the_op
     .await
     .unwrap();
     let view = app.rights_request(&po, row.id).await.unwrap();
-    assert!(view.state.is_closed());
+    assert!(view.request.state().is_closed());
     // Closed requests raise no more alarms; the front desk has no access.
     w.clock.advance_secs(30 * 86_400);
     assert_eq!(app.send_rights_alarms().await.unwrap(), 0);
@@ -180,7 +177,7 @@ async fn a_hipaa_access_request_is_due_in_30_days_and_extends_once_with_notice()
         .receive_rights_request(Some(&po), Channel::Staff, &request("access"), false)
         .await
         .unwrap();
-    assert_eq!(row.regime, "hipaa_access");
+    assert_eq!(row.regime(), Regime::HipaaAccess);
     let view = app.rights_request(&po, row.id).await.unwrap();
     assert_eq!(view.days_left, 30);
     // An extension needs a verified identity and a reason, and is told.
@@ -209,7 +206,7 @@ async fn a_hipaa_access_request_is_due_in_30_days_and_extends_once_with_notice()
         )
         .await
         .unwrap()
-        .row
+        .request
         .version;
     let err = app
         .rights_request_step(
@@ -263,8 +260,8 @@ async fn a_material_policy_change_needs_thirty_days_notice_and_is_announced() {
         .unwrap()
         .id;
     let input = |effective: &str, material: bool| PolicyInput {
-        kind: "notice_of_privacy_practices".into(),
-        effective_on: effective.into(),
+        kind: PolicyKind::NoticeOfPrivacyPractices,
+        effective_on: effective.parse().unwrap(),
         material,
         summary: "Photos may be used for teaching only with your consent.".into(),
         body: "The full notice.".into(),
@@ -322,25 +319,19 @@ async fn a_material_policy_change_needs_thirty_days_notice_and_is_announced() {
         app.notice_acknowledgement(&w.admin, patient).await.unwrap(),
         Some((1, false))
     );
-    app.record_policy_acknowledgement(
-        &w.admin,
-        patient,
-        kerato_domain::policy::PolicyKind::NoticeOfPrivacyPractices,
-        1,
-    )
-    .await
-    .unwrap();
+    let acknowledged = |version| AcknowledgementInput {
+        kind: PolicyKind::NoticeOfPrivacyPractices,
+        version,
+    };
+    app.record_policy_acknowledgement(&w.admin, patient, &acknowledged(1))
+        .await
+        .unwrap();
     assert_eq!(
         app.notice_acknowledgement(&w.admin, patient).await.unwrap(),
         Some((1, true))
     );
     let err = app
-        .record_policy_acknowledgement(
-            &w.admin,
-            patient,
-            kerato_domain::policy::PolicyKind::NoticeOfPrivacyPractices,
-            7,
-        )
+        .record_policy_acknowledgement(&w.admin, patient, &acknowledged(7))
         .await
         .unwrap_err();
     assert!(format!("{err}").contains("never published"), "{err}");
@@ -386,9 +377,11 @@ async fn a_deletion_request_deletes_what_may_go_and_says_what_is_kept_until_when
     app.record_consent(
         &w.admin,
         patient,
-        Purpose::MarketingEmail,
-        true,
-        Source::Form,
+        &ConsentInput {
+            purpose: Purpose::MarketingEmail,
+            granted: true,
+            source: Source::Form,
+        },
     )
     .await
     .unwrap();
@@ -408,7 +401,7 @@ async fn a_deletion_request_deletes_what_may_go_and_says_what_is_kept_until_when
         )
         .await
         .unwrap()
-        .row
+        .request
         .version;
     let done = app
         .rights_request_step(
@@ -435,9 +428,9 @@ async fn a_deletion_request_deletes_what_may_go_and_says_what_is_kept_until_when
         app.lesions_of_patient(&derm, patient).await.unwrap().len(),
         1
     );
-    let view = app.rights_request(&po, done.row.id).await.unwrap();
+    let view = app.rights_request(&po, done.request.id).await.unwrap();
     let Some(kerato_domain::rights_request::Outcome::Fulfilled { summary, .. }) =
-        view.timeline.outcome
+        view.request.timeline.outcome
     else {
         panic!("the request is fulfilled");
     };
@@ -456,9 +449,9 @@ async fn an_accounting_request_is_answered_from_the_disclosure_log() {
     let patient = w.patient("Rosa", "Quintero", "1961-04-02").await;
     app.record_disclosure(
         &po,
-        patient,
-        &kerato_app::privacy::DisclosureInput {
-            disclosed_on: "2026-10-01".into(),
+        &kerato_domain::privacy::DisclosureInput {
+            patient,
+            disclosed_on: jiff::civil::date(2026, 10, 1),
             recipient: "County health department".into(),
             purpose: "required public health report".into(),
             description: "melanoma registry report".into(),
@@ -475,7 +468,7 @@ async fn an_accounting_request_is_answered_from_the_disclosure_log() {
         )
         .await
         .unwrap();
-    assert_eq!(row.regime, "hipaa_accounting");
+    assert_eq!(row.regime(), Regime::HipaaAccounting);
     // Not before the requester's chart is known.
     let err = app
         .rights_request_step(
@@ -501,7 +494,7 @@ async fn an_accounting_request_is_answered_from_the_disclosure_log() {
         )
         .await
         .unwrap()
-        .row
+        .request
         .version;
     app.rights_request_step(
         &po,
@@ -515,7 +508,7 @@ async fn an_accounting_request_is_answered_from_the_disclosure_log() {
     .unwrap();
     let view = app.rights_request(&po, row.id).await.unwrap();
     let Some(kerato_domain::rights_request::Outcome::Fulfilled { summary, .. }) =
-        view.timeline.outcome
+        view.request.timeline.outcome
     else {
         panic!("the request is fulfilled");
     };
@@ -531,9 +524,12 @@ async fn an_amendment_is_appended_or_denied_with_the_patients_disagreement_attac
     let (w, po) = practice("2026-11-26T10:00:00-05:00[America/New_York]").await;
     let app = &w.app;
     let patient = w.patient("Rosa", "Quintero", "1961-04-02").await;
-    let ask = |details: &str| RequestInput {
-        details: details.into(),
-        ..request("correction")
+    let ask = |details: &str| {
+        RequestInput::parse(RawRequest {
+            details: details.into(),
+            ..raw_request("correction")
+        })
+        .unwrap()
     };
     let mut decided = Vec::new();
     for (details, accept) in [
@@ -544,7 +540,7 @@ async fn an_amendment_is_appended_or_denied_with_the_patients_disagreement_attac
             .receive_rights_request(Some(&po), Channel::Staff, &ask(details), false)
             .await
             .unwrap();
-        assert_eq!(row.regime, "hipaa_amendment");
+        assert_eq!(row.regime(), Regime::HipaaAmendment);
         let v = app
             .rights_request_step(
                 &po,
@@ -557,7 +553,7 @@ async fn an_amendment_is_appended_or_denied_with_the_patients_disagreement_attac
             )
             .await
             .unwrap()
-            .row
+            .request
             .version;
         let step = if accept {
             RequestStep::Fulfil {
@@ -574,12 +570,15 @@ async fn an_amendment_is_appended_or_denied_with_the_patients_disagreement_attac
         w.clock.advance_secs(86_400);
     }
     // A statement answers only the denied request.
+    let statement = |text: &str| DisagreementInput {
+        statement: text.into(),
+    };
     let err = app
-        .attach_disagreement(&po, decided[0], "I disagree.")
+        .attach_disagreement(&po, decided[0], &statement("I disagree."))
         .await
         .unwrap_err();
     assert!(format!("{err}").contains("denied amendment"), "{err}");
-    app.attach_disagreement(&po, decided[1], "I never had that biopsy.")
+    app.attach_disagreement(&po, decided[1], &statement("I never had that biopsy."))
         .await
         .unwrap();
     let entries = app.amendments_of_patient(&po, patient).await.unwrap();
@@ -605,18 +604,50 @@ async fn the_workspace_shows_the_schedule_the_holds_and_the_last_run() {
     );
     assert!(overview.schedule.iter().all(|r| !r.citation.is_empty()));
     assert!(overview.last_run.is_none());
-    app.place_legal_hold(&po, None, None, "subpoena 2026-117")
-        .await
-        .unwrap();
+    app.place_legal_hold(
+        &po,
+        &kerato_domain::retention::HoldInput {
+            patient: None,
+            class: None,
+            reason: "subpoena 2026-117".into(),
+        },
+    )
+    .await
+    .unwrap();
     app.run_retention(true).await.unwrap();
     let overview = app.retention_overview(&po).await.unwrap();
     assert_eq!(overview.holds.len(), 1);
+    // The workspace page reads the same in one transaction, and one audit
+    // event says it was read.
+    app.receive_rights_request(Some(&po), Channel::Staff, &request("access"), false)
+        .await
+        .unwrap();
+    let events = |category: &'static str| async move {
+        let mut tx = app.store().read().await.unwrap();
+        kerato_store::audit::events_after(&mut tx, 0, 100_000)
+            .await
+            .unwrap()
+            .iter()
+            .filter(|e| e.event.category == category)
+            .count()
+    };
+    let before = events("privacy workspace").await;
+    let workspace = app.privacy_workspace(&po).await.unwrap();
+    assert_eq!(events("privacy workspace").await, before + 1);
+    assert_eq!(workspace.retention, overview);
+    assert_eq!(workspace.requests, app.rights_requests(&po).await.unwrap());
+    assert_eq!(workspace.policies, app.policies(&po).await.unwrap());
+    assert_eq!(workspace.requests.len(), 1);
     let (_, dry, _) = overview.last_run.expect("the run is recorded");
     assert!(dry);
     let derm = w.user("derm@capital.example", Role::Physician, &[]).await;
     let derm = app.unsafe_caller_for(derm.id).await.unwrap();
     assert!(matches!(
         app.retention_overview(&derm).await.unwrap_err(),
+        AppError::Forbidden(_)
+    ));
+    assert!(matches!(
+        app.privacy_workspace(&derm).await.unwrap_err(),
         AppError::Forbidden(_)
     ));
 }
@@ -654,7 +685,7 @@ async fn the_records_ready_email_links_to_the_download_on_this_servers_address()
         )
         .await
         .unwrap()
-        .row
+        .request
         .version;
     let done = app
         .rights_request_step(

@@ -5,9 +5,9 @@
 use std::collections::BTreeSet;
 
 use kerato_app::AppError;
-use kerato_app::policies::PolicyInput;
 use kerato_app::scheduling::BookingRequest;
 use kerato_domain::identity::Role;
+use kerato_domain::policy::{PolicyInput, PolicyKind};
 use kerato_domain::providers::ProviderInput;
 use kerato_domain::providers::hours::HoursInput;
 use kerato_domain::setup::{Channel, MessagingInput, OpeningHoursInput, SetupStep, StepState};
@@ -153,8 +153,8 @@ async fn the_set_up_resumes_at_each_step_until_the_first_appointment() {
     assert_eq!(progress.steps[3], (SetupStep::Staff, StepState::Skipped));
     assert_eq!(progress.next, Some(SetupStep::PrivacyNotice));
     let notice = PolicyInput {
-        kind: String::new(),
-        effective_on: "2026-05-28".into(),
+        kind: PolicyKind::NoticeOfPrivacyPractices,
+        effective_on: jiff::civil::date(2026, 5, 28),
         material: false,
         summary: "The practice's first notice.".into(),
         body: kerato_domain::setup::notice_of_privacy_practices(

@@ -2,7 +2,6 @@
 //! encrypted beside the database, and the inputs of the gallery's forms.
 
 use crate::ValidationErrors;
-use crate::consent::{Purpose, Source, parse_answer};
 use crate::ids::{LesionId, OrganisationId, PatientId, PhotoId, UserId};
 use crate::input::{ParseInput, non_blank};
 use crate::time::Timestamp;
@@ -70,81 +69,10 @@ impl ParseInput for PhotoUpload {
     }
 }
 
-/// A patient's answer on one consent purpose (clinical photographs,
-/// teaching, marketing), as staff record it on the photos page.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ConsentAnswer {
-    pub purpose: Purpose,
-    pub granted: bool,
-    pub source: Source,
-}
-
-/// The consent form's fields.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
-#[serde(default)]
-pub struct ConsentAnswerInput {
-    pub purpose: String,
-    /// "yes" or "no".
-    pub answer: String,
-    /// Who gave the answer (see [`Source`]).
-    pub source: String,
-}
-
-impl ParseInput for ConsentAnswer {
-    type Raw = ConsentAnswerInput;
-
-    fn parse(raw: ConsentAnswerInput) -> Result<Self, ValidationErrors> {
-        let mut e = ValidationErrors::new();
-        let purpose = raw
-            .purpose
-            .trim()
-            .parse::<Purpose>()
-            .map_err(|m| e.add("purpose", m))
-            .ok();
-        let granted = parse_answer("answer", raw.answer.trim())
-            .map_err(|v| e.errors.extend(v.errors))
-            .ok();
-        let source = raw
-            .source
-            .trim()
-            .parse::<Source>()
-            .map_err(|m| e.add("source", m))
-            .ok();
-        match (purpose, granted, source) {
-            (Some(purpose), Some(granted), Some(source)) if e.is_empty() => Ok(ConsentAnswer {
-                purpose,
-                granted,
-                source,
-            }),
-            _ => Err(e),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
-
-    #[test]
-    fn a_consent_answer_names_each_wrong_field() {
-        let e = ConsentAnswer::parse(ConsentAnswerInput {
-            purpose: "gossip".into(),
-            answer: "maybe".into(),
-            source: "rumour".into(),
-        })
-        .unwrap_err();
-        for field in ["purpose", "answer", "source"] {
-            assert!(e.for_field(field).is_some(), "{field}: {e}");
-        }
-        let ok = ConsentAnswer::parse(ConsentAnswerInput {
-            purpose: Purpose::PhotoTeaching.as_str().into(),
-            answer: "no".into(),
-            source: Source::Staff.as_str().into(),
-        })
-        .unwrap();
-        assert!(!ok.granted);
-    }
 
     proptest! {
         #[test]

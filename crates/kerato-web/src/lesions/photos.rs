@@ -12,11 +12,11 @@ use axum::routing::{get, post};
 use kerato_app::lesions::MAX_PHOTO_BYTES;
 use kerato_app::lesions::PhotoSize;
 use kerato_domain::ValidationErrors;
-use kerato_domain::consent::Purpose;
+use kerato_domain::consent::{ConsentInput, Purpose};
 use kerato_domain::identity::{Action, Resource, role_permits};
 use kerato_domain::ids::{PatientId, PhotoId};
 use kerato_domain::input::ParseInput;
-use kerato_domain::lesions::{ConsentAnswer, LesionStatus, Photo, PhotoUpload};
+use kerato_domain::lesions::{LesionStatus, Photo, PhotoUpload};
 
 use crate::WebState;
 use crate::auth::CurrentUser;
@@ -280,19 +280,12 @@ async fn record_consent(
     State(state): State<WebState>,
     CurrentUser(caller): CurrentUser,
     Path(id): Path<String>,
-    form: Form<ConsentAnswer>,
+    form: Form<ConsentInput>,
 ) -> Result<Response, WebError> {
     let patient = patient_id(&id)?;
-    let answer = form.input?;
     state
         .app
-        .record_consent(
-            &caller,
-            patient,
-            answer.purpose,
-            answer.granted,
-            answer.source,
-        )
+        .record_consent(&caller, patient, &form.input?)
         .await?;
     Ok(Redirect::to(&format!("/patients/{patient}/photos")).into_response())
 }

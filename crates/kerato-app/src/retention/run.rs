@@ -1,59 +1,23 @@
-//! The retention job: each day, for each practice, finds what the
-//! retention schedule says is due, skips what a legal hold covers, and
-//! deletes the rest in small transactions; and the privacy officer's
-//! legal holds.
-//!
-//! What each class deletes:
-//!
-//! - A clinical record (adult or minor) is the whole chart: every row the
-//!   patient data registry lists, in its order, in one transaction per
-//!   patient. The audit trail stays (see below). A chart waits, counted as
-//!   kept, while any of its rows may not go: a signed exam (the schema
-//!   keeps them unchangeable), a merged chart, documentation or an FTC
-//!   confirmation whose own minimum period has not run, or photos when
-//!   this process was not given the key to their files.
-//! - Marketing data is a patient's answers for one marketing purpose (the
-//!   registry says which purposes those are), due three years after the
-//!   last answer or on the day the latest answer is a no.
-//! - Children's non-clinical data is the same marketing answers of a
-//!   patient who was under 13 when the first of them was recorded: they
-//!   go at once. Reminder, photography and prescription consents serve the
-//!   child's care and stay with the chart.
-//! - An FTC confirmation goes three years after it was recorded.
-//! - Usage logs are staff sign-in sessions, which carry the client address,
-//!   due the configured days after their last request.
-//! - The audit trail is pseudonymised, never deleted: an event ten years
-//!   old (the domain's rule) that is about no patient, or about a chart
-//!   that is gone, has its patient ID, old and new values and detail
-//!   nulled, a batch a transaction. Its hash (version 2) covers a digest
-//!   of those fields rather than the fields, so the chain still verifies,
-//!   and the database allows that one change and no other (migration 21).
-//!   An event about a chart still kept is not due, because the trail is
-//!   never kept for less time than its record; a legal hold over the
-//!   patient keeps its events. Events written before migration 21 (hash
-//!   version 1) hash the plaintext itself and stay as they are.
-//!
-//! The job's own events name no patient, only counts.
+//! The retention job: one practice at a time, one class at a time, in
+//! small transactions (see the area's comment for what each class deletes).
 
 use std::collections::BTreeMap;
 
 use jiff::Span;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
-use kerato_domain::ValidationErrors;
 use kerato_domain::audit::{AuditAction, Outcome};
-use kerato_domain::identity::{Action, Resource, Target};
-use kerato_domain::ids::{LegalHoldId, OrganisationId, PatientId, RetentionRunId};
+use kerato_domain::identity::Resource;
+use kerato_domain::ids::{OrganisationId, PatientId, RetentionRunId};
 use kerato_domain::retention::{
     self, DataClass, Keep, LegalHold, RecordFacts, RetentionSchedule, is_due,
 };
 use kerato_domain::time::Timestamp;
 use kerato_store::patient_data::{self, PATIENT_TABLES, Retention};
-pub use kerato_store::retention::HoldRow;
 use kerato_store::retention::{self as store, DatedRecords};
 use kerato_store::{Tx, audit, tenancy};
 
-use crate::authz::{Act, Caller};
+use super::{ClassCounts, PracticeRun, RUN_CLASSES, RetentionReport};
 use crate::{App, AppError};
 
 /// The most records one transaction deletes, so that the job never holds
@@ -62,77 +26,6 @@ const BATCH: i64 = 500;
 
 /// Age below which the Children's Online Privacy Protection Act applies.
 const CHILD_AGE: i16 = 13;
-
-/// The longest reason a hold may give.
-const MAX_REASON: usize = 500;
-
-/// What one class came to in a run.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct ClassCounts {
-    /// Records deleted (or that a dry run would delete): charts, consent
-    /// histories, confirmations, sessions.
-    pub records: u64,
-    /// The database rows those records took with them.
-    pub rows: u64,
-    /// Records due but covered by a legal hold.
-    pub held: u64,
-    /// Records due but kept because part of them may not go yet.
-    pub kept: u64,
-}
-
-impl ClassCounts {
-    fn add(&mut self, other: ClassCounts) {
-        self.records += other.records;
-        self.rows += other.rows;
-        self.held += other.held;
-        self.kept += other.kept;
-    }
-}
-
-/// One practice's part of a run.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct PracticeRun {
-    pub organisation: OrganisationId,
-    /// The practice's date the rules were applied on.
-    pub today: String,
-    pub classes: BTreeMap<DataClass, ClassCounts>,
-}
-
-/// What a run did, or in a dry run would have done.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct RetentionReport {
-    /// When the run started, the date its report carries.
-    pub ran_at: Timestamp,
-    pub dry_run: bool,
-    pub practices: Vec<PracticeRun>,
-}
-
-impl RetentionReport {
-    /// The counts of `class` over every practice.
-    pub fn total(&self, class: DataClass) -> ClassCounts {
-        let mut sum = ClassCounts::default();
-        for practice in &self.practices {
-            if let Some(counts) = practice.classes.get(&class) {
-                sum.add(*counts);
-            }
-        }
-        sum
-    }
-}
-
-/// The classes a run weighs, in the order it weighs them. The audit trail
-/// comes last, so an event about a chart deleted in this run is weighed
-/// in the same run.
-pub const RUN_CLASSES: [DataClass; 8] = [
-    DataClass::ClinicalAdult,
-    DataClass::ClinicalMinor,
-    DataClass::MarketingData,
-    DataClass::ChildNonClinical,
-    DataClass::FtcRxConfirmation,
-    DataClass::UsageLogs,
-    DataClass::HipaaDocumentation,
-    DataClass::AuditTrail,
-];
 
 /// One practice's run in progress: its day, rules, holds and counts.
 struct Practice {
@@ -183,21 +76,6 @@ impl Practice {
     fn counts(&mut self, class: DataClass) -> &mut ClassCounts {
         self.classes.entry(class).or_default()
     }
-}
-
-/// A stored hold as the domain's rule reads it. A date that does not
-/// parse stops the run rather than letting it delete what the hold covers.
-fn domain_hold(h: HoldRow) -> Result<LegalHold, AppError> {
-    let date = |text: &str| {
-        text.parse::<Date>()
-            .map_err(|_| AppError::corrupt("a legal hold's date"))
-    };
-    Ok(LegalHold {
-        placed_on: date(&h.placed_on)?,
-        released_on: h.released_on.as_deref().map(date).transpose()?,
-        classes: h.data_class.into_iter().collect(),
-        reason: h.reason,
-    })
 }
 
 /// A date of birth as stored; a chart always has one, so a bad one is
@@ -251,8 +129,8 @@ impl App {
         let holds = store::holds(&mut tx, organisation)
             .await?
             .into_iter()
-            .map(|h| Ok((h.patient_id, domain_hold(h)?)))
-            .collect::<Result<Vec<_>, AppError>>()?;
+            .map(|h| (h.patient_id, h.rule()))
+            .collect();
         tx.commit().await?;
         let mut p = Practice {
             organisation,
@@ -628,181 +506,4 @@ fn trail_horizon(p: &Practice) -> Timestamp {
         .map_or(Timestamp::from_micros(i64::MAX), |start| {
             Timestamp::from_jiff(start.timestamp())
         })
-}
-
-impl App {
-    /// Places a legal hold on one patient's records, or the practice's
-    /// when `patient` is `None`, for one class or all; it applies from
-    /// today in the practice's zone.
-    pub async fn place_legal_hold(
-        &self,
-        caller: &Caller,
-        patient: Option<PatientId>,
-        class: Option<DataClass>,
-        reason: &str,
-    ) -> Result<HoldRow, AppError> {
-        self.require(caller, Resource::PrivacyRequest, Action::Create, None)
-            .await?;
-        let reason = reason.trim();
-        let mut errors = ValidationErrors::new();
-        if reason.is_empty() {
-            errors.add("reason", "say why the records are held (a case or matter)");
-        } else if reason.chars().count() > MAX_REASON {
-            errors.add(
-                "reason",
-                format!(
-                    "the reason is {} characters long; the limit is {MAX_REASON}",
-                    reason.chars().count()
-                ),
-            );
-        }
-        errors.into_result(())?;
-        let org = caller.actor.organisation_id;
-        let mut tx = self.store.write().await?;
-        if let Some(patient) = patient {
-            kerato_store::patients::find_patient(&mut tx, patient)
-                .await?
-                .filter(|p| p.organisation_id == org)
-                .ok_or(AppError::NotFound("patient"))?;
-        }
-        let row = HoldRow {
-            id: LegalHoldId::new(self.now(), self.random_id_bits()),
-            organisation_id: org,
-            patient_id: patient,
-            data_class: class,
-            reason: reason.to_string(),
-            placed_on: self.today_at_practice(&mut tx, org).await?.to_string(),
-            released_on: None,
-            placed_by: caller.actor.user_id,
-        };
-        let mut act = self.hold_act(caller, Action::Create, &row);
-        act.new = serde_json::to_string(&serde_json::json!({
-            "data_class": class.map(DataClass::as_str), "placed_on": row.placed_on,
-        }))
-        .ok();
-        let mut tx = self.guard(tx, caller, act).await?;
-        store::insert_hold(&mut tx, &row).await?;
-        tx.commit().await?;
-        Ok(row)
-    }
-
-    /// Releases a standing hold from today; what it kept falls due again
-    /// at the job's next run.
-    pub async fn release_legal_hold(
-        &self,
-        caller: &Caller,
-        id: LegalHoldId,
-    ) -> Result<HoldRow, AppError> {
-        self.require(caller, Resource::PrivacyRequest, Action::Update, None)
-            .await?;
-        let org = caller.actor.organisation_id;
-        let mut tx = self.store.write().await?;
-        let mut row = store::holds(&mut tx, org)
-            .await?
-            .into_iter()
-            .find(|h| h.id == id)
-            .ok_or(AppError::NotFound("legal hold"))?;
-        let today = self.today_at_practice(&mut tx, org).await?.to_string();
-        let act = self
-            .hold_act(caller, Action::Update, &row)
-            .old(&row.released_on);
-        let mut tx = self.guard(tx, caller, act).await?;
-        if !store::release_hold(&mut tx, org, id, &today).await? {
-            return Err(AppError::Conflict("this hold was released already".into()));
-        }
-        tx.commit().await?;
-        row.released_on = Some(today);
-        Ok(row)
-    }
-
-    /// Every hold of the practice, standing or released, oldest first.
-    pub async fn legal_holds(&self, caller: &Caller) -> Result<Vec<HoldRow>, AppError> {
-        let mut tx = self
-            .guard_org(
-                caller,
-                Action::Query,
-                Resource::PrivacyRequest,
-                "legal hold",
-            )
-            .await?;
-        let holds = store::holds(&mut tx, caller.actor.organisation_id).await?;
-        tx.commit().await?;
-        Ok(holds)
-    }
-
-    fn hold_act(&self, caller: &Caller, action: Action, row: &HoldRow) -> Act {
-        let target = Target {
-            organisation: caller.actor.organisation_id,
-            location: None,
-            resource: Resource::PrivacyRequest,
-        };
-        let mut act = Act::new(action, target, "legal hold").id(row.id);
-        act.patient_id = row.patient_id.map(|p| p.to_string());
-        act
-    }
-}
-
-/// The holds that cover one patient's records: the patient's own and the
-/// practice-wide ones.
-pub(crate) async fn holds_covering(
-    tx: &mut kerato_store::Tx,
-    organisation: OrganisationId,
-    patient: PatientId,
-) -> Result<Vec<LegalHold>, AppError> {
-    store::holds(tx, organisation)
-        .await?
-        .into_iter()
-        .filter(|h| h.patient_id.is_none_or(|p| p == patient))
-        .map(domain_hold)
-        .collect()
-}
-
-/// The privacy officer's view of retention: the schedule as the practice's
-/// rules make it, the holds, and the latest run's counts.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RetentionOverview {
-    pub schedule: Vec<kerato_domain::retention::RetentionRule>,
-    pub holds: Vec<HoldRow>,
-    /// When the job last ran, whether it was a dry run, and its counts.
-    pub last_run: Option<(Timestamp, bool, BTreeMap<DataClass, ClassCounts>)>,
-}
-
-impl App {
-    /// The retention schedule, holds and last run of the caller's practice.
-    pub async fn retention_overview(&self, caller: &Caller) -> Result<RetentionOverview, AppError> {
-        let org = caller.actor.organisation_id;
-        let mut tx = self
-            .guard_org(
-                caller,
-                Action::Query,
-                Resource::PrivacyRequest,
-                "retention overview",
-            )
-            .await?;
-        let first = tenancy::list_locations(&mut tx, org).await?;
-        // The same schedule the job applies (see `run_retention`).
-        let schedule = first
-            .first()
-            .and_then(|l| RetentionSchedule::new(&l.address.state, None).ok())
-            .unwrap_or_default();
-        let holds = store::holds(&mut tx, org).await?;
-        let last_run = match store::last_run(&mut tx, org).await? {
-            Some((at, dry, report)) => Some((
-                at,
-                dry,
-                serde_json::from_str(&report)
-                    .map_err(|e| AppError::corrupt(format!("a retention report: {e}")))?,
-            )),
-            None => None,
-        };
-        tx.commit().await?;
-        Ok(RetentionOverview {
-            schedule: DataClass::ALL
-                .iter()
-                .map(|c| kerato_domain::retention::rule(*c, &schedule))
-                .collect(),
-            holds,
-            last_run,
-        })
-    }
 }
