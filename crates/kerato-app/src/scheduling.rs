@@ -11,16 +11,18 @@ use kerato_domain::ids::{
     SeriesId,
 };
 use kerato_domain::providers::Provider;
+use kerato_domain::scheduling::booking::cancel_reason;
 use kerato_domain::scheduling::{
-    Break, Recurrence, RepeatedHour, ResourceKind, SlotSearch, breaks_between, first_block,
-    overlaps, resolve_local_time, window_for,
+    Appointment, AppointmentType, BookableResource, BookingInput, Break, Closure, ClosureKind,
+    MAX_DURATION_MINUTES, Recurrence, RepeatedHour, RescheduleInput, ResourceKind, SlotQuery,
+    SlotSearch, VisitStatus, breaks_between, first_block, overlaps, resolve_local_time, window_for,
 };
 use kerato_domain::tenancy::{Location, Specialty};
 use kerato_domain::time::Timestamp;
+use kerato_domain::waitlist::{WaitlistEntry, WaitlistStatus};
 use kerato_store::providers;
 use kerato_store::scheduling as store;
-pub use kerato_store::scheduling::{AppointmentRow, AppointmentTypeRow, ResourceRow, TimeOffRow};
-use kerato_store::waitlist::{self, WaitlistRow};
+use kerato_store::waitlist;
 use kerato_store::{Tx, tenancy};
 
 use crate::authz::{Act, Caller};
@@ -32,32 +34,6 @@ mod reads;
 pub use reads::{ClosureDays, DaySchedule, ScheduledVisit};
 
 const MINUTE: i64 = 60_000_000;
-/// The longest appointment that can be booked, in minutes.
-pub const MAX_DURATION_MINUTES: i64 = 8 * 60;
-
-/// A booking as the front desk asks for it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
-pub struct BookingRequest {
-    pub provider_id: String,
-    pub patient_id: String,
-    pub location_id: String,
-    pub appointment_type_id: String,
-    /// The clinic's local date, `YYYY-MM-DD`.
-    pub date: String,
-    /// The clinic's local time, `HH:MM`.
-    pub time: String,
-    /// Which occurrence, when the time happens twice as DST ends.
-    #[serde(default)]
-    pub repeated_hour: Option<RepeatedHour>,
-    /// Overrides the type's duration.
-    #[serde(default)]
-    pub duration_minutes: Option<i64>,
-    /// Particular rooms or devices; the type's other needs are assigned.
-    #[serde(default)]
-    pub resource_ids: Vec<String>,
-}
 
 /// An appointment type as the practice defines it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,7 +63,7 @@ struct SlotCheck<'a> {
     patient: PatientId,
     provider: &'a Provider,
     location: &'a Location,
-    kind: &'a AppointmentTypeRow,
+    kind: &'a AppointmentType,
     starts_at: Timestamp,
     ends_at: Timestamp,
     /// The appointment being moved, whose own times do not clash.
@@ -108,35 +84,10 @@ pub struct SlotOffer {
     pub time: Time,
 }
 
-/// What find-next-available searches: a type, optionally one provider or
-/// one location, from a local date on.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SlotQuery {
-    pub appointment_type: Option<AppointmentTypeId>,
-    pub provider: Option<ProviderId>,
-    pub location: Option<LocationId>,
-    pub from: Option<Date>,
-    pub limit: usize,
-}
-
 /// How far ahead find-next-available looks.
 pub const HORIZON_DAYS: i64 = 60;
 /// The grid on which slots are offered.
 const STEP_MINUTES: i64 = 15;
-
-pub(crate) fn parse_id<T: std::str::FromStr>(
-    field: &str,
-    raw: &str,
-    e: &mut ValidationErrors,
-) -> Option<T> {
-    let raw = raw.trim();
-    if uuid::Uuid::try_parse(raw).is_ok() && raw.len() == 36 {
-        raw.to_ascii_lowercase().parse().ok()
-    } else {
-        e.add(field, "not a valid ID");
-        None
-    }
-}
 
 fn valid_colour(c: &str) -> bool {
     c.len() == 7 && c.starts_with('#') && c[1..].bytes().all(|b| b.is_ascii_hexdigit())
@@ -157,7 +108,7 @@ impl App {
         caller: &Caller,
         name: &str,
         duration_minutes: i64,
-    ) -> Result<AppointmentTypeRow, AppError> {
+    ) -> Result<AppointmentType, AppError> {
         self.define_appointment_type(
             caller,
             &TypeInput {
@@ -176,7 +127,7 @@ impl App {
         &self,
         caller: &Caller,
         input: &TypeInput,
-    ) -> Result<AppointmentTypeRow, AppError> {
+    ) -> Result<AppointmentType, AppError> {
         self.require(caller, Resource::Organisation, Action::Update, None)
             .await?;
         let mut errors = ValidationErrors::new();
@@ -199,7 +150,7 @@ impl App {
             errors.add("colour", "write the colour as #rrggbb, e.g. #3b6ea5");
         }
         let name = errors.into_result(name)?.unwrap_or_default();
-        let t = AppointmentTypeRow {
+        let t = AppointmentType {
             id: AppointmentTypeId::new(self.now(), self.random_id_bits()),
             organisation_id: caller.actor.organisation_id,
             name,
@@ -224,7 +175,7 @@ impl App {
         location: LocationId,
         kind: ResourceKind,
         name: &str,
-    ) -> Result<ResourceRow, AppError> {
+    ) -> Result<BookableResource, AppError> {
         self.require(caller, Resource::Organisation, Action::Update, None)
             .await?;
         let mut errors = ValidationErrors::new();
@@ -237,7 +188,7 @@ impl App {
             errors.add("location_id", "no such location in this practice");
         }
         let name = errors.into_result(name)?.unwrap_or_default();
-        let r = ResourceRow {
+        let r = BookableResource {
             id: ResourceId::new(self.now(), self.random_id_bits()),
             organisation_id: caller.actor.organisation_id,
             location_id: location,
@@ -291,7 +242,7 @@ impl App {
         first: Date,
         last: Date,
         reason: &str,
-    ) -> Result<TimeOffRow, AppError> {
+    ) -> Result<Closure, AppError> {
         self.require(caller, Resource::Organisation, Action::Update, None)
             .await?;
         let org = caller.actor.organisation_id;
@@ -328,17 +279,16 @@ impl App {
             .await?
             .ok_or(AppError::NotFound("location"))?;
         let now = self.now();
-        let row = TimeOffRow {
+        let row = Closure {
             id: BlockId::new(now, self.random_id_bits()),
             organisation_id: org,
             provider_id: provider,
             location_id: location,
             kind: if provider.is_some() {
-                "time_off"
+                ClosureKind::TimeOff
             } else {
-                "holiday"
-            }
-            .into(),
+                ClosureKind::Holiday
+            },
             starts_at: day_bounds(&loc, first)?.0,
             ends_at: day_bounds(&loc, last)?.1,
             reason,
@@ -354,14 +304,18 @@ impl App {
     /// that first takes the provider's booking lock (then its resources'),
     /// so of many requests for the same slot exactly one succeeds; the rest
     /// get a conflict.
+    ///
+    /// The one permission check is the guard inside the booking's
+    /// transaction, once the slot's checks have passed (they only read), so
+    /// that the audit event and the appointment commit together.
     pub async fn book_appointment(
         &self,
         caller: &Caller,
-        req: &BookingRequest,
-    ) -> Result<AppointmentRow, AppError> {
+        input: &BookingInput,
+    ) -> Result<Appointment, AppError> {
         match self.store.backend() {
-            kerato_store::Backend::Sqlite => self.book_batched(caller, req).await,
-            kerato_store::Backend::Postgres => self.book(caller, req, None).await,
+            kerato_store::Backend::Sqlite => self.book_batched(caller, input).await,
+            kerato_store::Backend::Postgres => self.book(caller, input, None).await,
         }
     }
 
@@ -377,9 +331,13 @@ impl App {
         tx: &mut Tx,
         refs: &Refs<'_>,
         caller: &Caller,
-        parsed: &ParsedBooking,
+        input: &BookingInput,
     ) -> Result<crate::batch::Step, AppError> {
-        let planned = match self.book_in(tx, refs, parsed, parsed.date, None).await {
+        let org = caller.actor.organisation_id;
+        let planned = match self
+            .book_in(tx, refs, org, input, input.slot.date, None)
+            .await
+        {
             Ok(planned) => planned,
             Err(refused) => return Ok(crate::batch::Step::Refused(refused)),
         };
@@ -394,20 +352,17 @@ impl App {
         Ok(crate::batch::Step::Booked(planned.row))
     }
 
-    /// Books `req`; when it takes up a waitlist offer, the entry is closed
+    /// Books `input`; when it takes up a waitlist offer, the entry is closed
     /// in the same transaction.
     pub(crate) async fn book(
         &self,
         caller: &Caller,
-        req: &BookingRequest,
-        from_waitlist: Option<&WaitlistRow>,
-    ) -> Result<AppointmentRow, AppError> {
-        self.require(caller, Resource::Appointment, Action::Create, None)
-            .await?;
-        let parsed = parse_booking(caller.actor.organisation_id, req)?;
+        input: &BookingInput,
+        from_waitlist: Option<&WaitlistEntry>,
+    ) -> Result<Appointment, AppError> {
         let mut tx = self.store.write().await?;
         let refs = self.reference.at(&mut tx).await?;
-        let row = match self.book_step(&mut tx, &refs, caller, &parsed).await? {
+        let row = match self.book_step(&mut tx, &refs, caller, input).await? {
             crate::batch::Step::Booked(row) => row,
             crate::batch::Step::Refused(e) => return Err(e),
             crate::batch::Step::Denied(act, why) => {
@@ -416,7 +371,14 @@ impl App {
             }
         };
         if let Some(entry) = from_waitlist
-            && !waitlist::close(&mut tx, entry, "booked", Some(row.id), self.now()).await?
+            && !waitlist::close(
+                &mut tx,
+                entry,
+                WaitlistStatus::Booked,
+                Some(row.id),
+                self.now(),
+            )
+            .await?
         {
             return Err(AppError::Conflict(
                 "the waitlist entry changed meanwhile; reload".into(),
@@ -426,17 +388,16 @@ impl App {
         Ok(row)
     }
 
-    /// Whether `req` could be booked now, checked in `tx` (which then holds
-    /// the provider's lock); nothing is written.
+    /// Whether `input` could be booked now, checked in `tx` (which then
+    /// holds the provider's lock); nothing is written.
     pub(crate) async fn check_booking(
         &self,
         tx: &mut Tx,
         org: kerato_domain::ids::OrganisationId,
-        req: &BookingRequest,
+        input: &BookingInput,
     ) -> Result<(), AppError> {
-        let parsed = parse_booking(org, req)?;
         let refs = self.reference.at(tx).await?;
-        self.book_in(tx, &refs, &parsed, parsed.date, None)
+        self.book_in(tx, &refs, org, input, input.slot.date, None)
             .await
             .map(|_| ())
     }
@@ -448,23 +409,18 @@ impl App {
     pub async fn book_series(
         &self,
         caller: &Caller,
-        req: &BookingRequest,
-        weekdays: &str,
-        weeks: i64,
-    ) -> Result<Vec<AppointmentRow>, AppError> {
-        self.require(caller, Resource::Appointment, Action::Create, None)
-            .await?;
-        let recurrence = Recurrence::parse(weekdays, weeks)
-            .map_err(|m| ValidationErrors::single("weekdays", m))?;
-        let parsed = parse_booking(caller.actor.organisation_id, req)?;
+        input: &BookingInput,
+        recurrence: &Recurrence,
+    ) -> Result<Vec<Appointment>, AppError> {
+        let org = caller.actor.organisation_id;
         let series = SeriesId::new(self.now(), self.random_id_bits());
         let mut tx = self.store.write().await?;
         let refs = self.reference.at(&mut tx).await?;
         let mut planned = Vec::new();
         let mut refused = Vec::new();
-        for date in recurrence.dates(parsed.date) {
+        for date in recurrence.dates(input.slot.date) {
             match self
-                .book_in(&mut tx, &refs, &parsed, date, Some(series))
+                .book_in(&mut tx, &refs, org, input, date, Some(series))
                 .await
             {
                 Ok(a) => {
@@ -507,8 +463,8 @@ impl App {
         store::insert_series(
             &mut tx,
             series,
-            caller.actor.organisation_id,
-            parsed.patient_id,
+            org,
+            input.patient_id,
             &recurrence.describe(),
             self.now(),
         )
@@ -525,26 +481,28 @@ impl App {
         Ok(planned.into_iter().map(|p| p.row).collect())
     }
 
-    /// Checks a booking of `parsed` on `date` inside `tx` (holding the
-    /// locks) and returns what would be written; nothing is written.
+    /// Checks a booking of `input` on `date` for `org` inside `tx`
+    /// (holding the locks) and returns what would be written; nothing is
+    /// written.
     async fn book_in(
         &self,
         tx: &mut Tx,
         refs: &Refs<'_>,
-        parsed: &ParsedBooking,
+        org: kerato_domain::ids::OrganisationId,
+        input: &BookingInput,
         date: Date,
         series: Option<SeriesId>,
     ) -> Result<Planned, AppError> {
-        let org = parsed.organisation;
-        providers::lock_provider(tx, parsed.provider_id).await?;
+        let slot = &input.slot;
+        providers::lock_provider(tx, slot.provider_id).await?;
         let mut e = ValidationErrors::new();
         let provider = refs
-            .provider(tx, parsed.provider_id)
+            .provider(tx, slot.provider_id)
             .await?
             .filter(|p| p.organisation_id == org);
-        let location = refs.location(tx, org, parsed.location_id).await?;
+        let location = refs.location(tx, org, slot.location_id).await?;
         let kind = refs
-            .appointment_type(tx, parsed.type_id)
+            .appointment_type(tx, slot.appointment_type_id)
             .await?
             .filter(|t| t.organisation_id == org);
         if provider.is_none() {
@@ -562,7 +520,7 @@ impl App {
         let (Some(provider), Some(location), Some(kind)) = (provider, location, kind) else {
             // The patient is checked with the slot (one statement) when the
             // rest is in order; here, so that every bad field is named.
-            if !store::patient_bookable(tx, parsed.patient_id, org).await? {
+            if !store::patient_bookable(tx, input.patient_id, org).await? {
                 e.add("patient_id", "no such patient in this practice");
             }
             return Err(e.into());
@@ -571,40 +529,40 @@ impl App {
             location.time_zone.zone(),
             location.time_zone.as_str(),
             date,
-            parsed.time,
-            parsed.repeated_hour,
+            slot.time,
+            slot.repeated_hour,
         )
         .map_err(|m| ValidationErrors::single("time", m))?;
-        let minutes = parsed.duration_minutes.unwrap_or(kind.duration_minutes);
+        let minutes = slot.duration_minutes.unwrap_or(kind.duration_minutes);
         let ends_at = starts_at.plus_micros(minutes * MINUTE);
         let plan = self
             .plan_slot(
                 tx,
                 &SlotCheck {
                     refs,
-                    patient: parsed.patient_id,
+                    patient: input.patient_id,
                     provider: &provider,
                     location: &location,
                     kind: &kind,
                     starts_at,
                     ends_at,
                     moving: None,
-                    chosen: &parsed.resources,
+                    chosen: &slot.resource_ids,
                 },
             )
             .await?;
         let now = self.now();
         Ok(Planned {
-            row: AppointmentRow {
+            row: Appointment {
                 id: AppointmentId::new(now, self.random_id_bits()),
                 organisation_id: org,
-                location_id: parsed.location_id,
-                provider_id: parsed.provider_id,
-                patient_id: parsed.patient_id,
-                appointment_type_id: parsed.type_id,
+                location_id: slot.location_id,
+                provider_id: slot.provider_id,
+                patient_id: input.patient_id,
+                appointment_type_id: slot.appointment_type_id,
                 starts_at,
                 ends_at,
-                status: "booked".into(),
+                status: VisitStatus::Booked,
                 overbooked: plan.overbooked,
                 version: 1,
                 created_at: now,
@@ -723,7 +681,7 @@ impl App {
             .copied()
             .filter(|k| !chosen.iter().any(|r| r.kind == *k))
             .collect();
-        let mut candidates: Vec<&ResourceRow> = all
+        let mut candidates: Vec<&BookableResource> = all
             .iter()
             .filter(|r| r.location_id == loc.id && needed.contains(&r.kind))
             .chain(chosen.iter())
@@ -753,7 +711,8 @@ impl App {
             taken.push(r.id);
         }
         for k in needed {
-            let of_kind: Vec<&&ResourceRow> = candidates.iter().filter(|r| r.kind == k).collect();
+            let of_kind: Vec<&&BookableResource> =
+                candidates.iter().filter(|r| r.kind == k).collect();
             let Some(first) = of_kind.first() else {
                 return Err(ValidationErrors::single(
                     "appointment_type_id",
@@ -788,23 +747,9 @@ impl App {
     }
 }
 
-/// A booking request with its fields parsed.
-pub(crate) struct ParsedBooking {
-    organisation: kerato_domain::ids::OrganisationId,
-    provider_id: ProviderId,
-    patient_id: PatientId,
-    location_id: LocationId,
-    type_id: AppointmentTypeId,
-    date: Date,
-    time: Time,
-    repeated_hour: Option<RepeatedHour>,
-    duration_minutes: Option<i64>,
-    resources: Vec<ResourceId>,
-}
-
 /// An appointment checked and ready to write.
 struct Planned {
-    row: AppointmentRow,
+    row: Appointment,
     resources: Vec<ResourceId>,
     minutes: i64,
 }
@@ -828,69 +773,6 @@ fn booking_act(p: &Planned) -> Act {
     }))
     .ok();
     act
-}
-
-pub(crate) fn parse_booking(
-    organisation: kerato_domain::ids::OrganisationId,
-    req: &BookingRequest,
-) -> Result<ParsedBooking, ValidationErrors> {
-    let mut e = ValidationErrors::new();
-    let provider_id = parse_id("provider_id", &req.provider_id, &mut e);
-    let patient_id = parse_id("patient_id", &req.patient_id, &mut e);
-    let location_id = parse_id("location_id", &req.location_id, &mut e);
-    let type_id = parse_id("appointment_type_id", &req.appointment_type_id, &mut e);
-    let date = req
-        .date
-        .trim()
-        .parse::<Date>()
-        .map_err(|_| e.add("date", "write the date as YYYY-MM-DD"))
-        .ok();
-    let time = req
-        .time
-        .trim()
-        .parse::<Time>()
-        .map_err(|_| e.add("time", "write the time as HH:MM, 24-hour"))
-        .ok();
-    if let Some(d) = req.duration_minutes
-        && !(1..=MAX_DURATION_MINUTES).contains(&d)
-    {
-        e.add(
-            "duration_minutes",
-            format!("a duration is 1 to {MAX_DURATION_MINUTES} minutes"),
-        );
-    }
-    if req.resource_ids.len() > 8 {
-        e.add("resource_ids", "choose at most 8 resources");
-    }
-    let resources: Vec<ResourceId> = req
-        .resource_ids
-        .iter()
-        .filter_map(|r| parse_id("resource_ids", r, &mut e))
-        .collect();
-    let (
-        Some(provider_id),
-        Some(patient_id),
-        Some(location_id),
-        Some(type_id),
-        Some(date),
-        Some(time),
-    ) = (provider_id, patient_id, location_id, type_id, date, time)
-    else {
-        return Err(e);
-    };
-    e.into_result(())?;
-    Ok(ParsedBooking {
-        organisation,
-        provider_id,
-        patient_id,
-        location_id,
-        type_id,
-        date,
-        time,
-        repeated_hour: req.repeated_hour,
-        duration_minutes: req.duration_minutes,
-        resources,
-    })
 }
 
 /// The instants a location's local day `date` starts and ends (the next
@@ -920,7 +802,7 @@ pub(crate) struct GuardedDay {
 /// One line of the day's schedule, with what the front desk needs to see.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScheduleLine {
-    pub appointment: AppointmentRow,
+    pub appointment: Appointment,
     pub patient_name: String,
     pub provider_name: String,
     pub type_name: String,
@@ -933,7 +815,7 @@ impl App {
         &self,
         caller: &Caller,
         id: AppointmentId,
-    ) -> Result<(kerato_store::Tx, AppointmentRow), AppError> {
+    ) -> Result<(kerato_store::Tx, Appointment), AppError> {
         self.require(caller, Resource::Appointment, Action::Update, None)
             .await?;
         let mut tx = self.store.write().await?;
@@ -943,7 +825,7 @@ impl App {
         Ok((tx, a))
     }
 
-    fn appointment_act(a: &AppointmentRow, action: Action, what: serde_json::Value) -> Act {
+    fn appointment_act(a: &Appointment, action: Action, what: serde_json::Value) -> Act {
         let target = Target {
             organisation: a.organisation_id,
             location: Some(a.location_id),
@@ -965,14 +847,11 @@ impl App {
         &self,
         caller: &Caller,
         id: AppointmentId,
-        to: kerato_domain::scheduling::VisitStatus,
+        to: VisitStatus,
         reason: Option<&str>,
-    ) -> Result<AppointmentRow, AppError> {
-        use kerato_domain::scheduling::VisitStatus;
+    ) -> Result<Appointment, AppError> {
         let (tx, a) = self.appointment_for_update(caller, id).await?;
-        let from = VisitStatus::parse(&a.status).ok_or(AppError::Conflict(
-            "the appointment has an unknown status".into(),
-        ))?;
+        let from = a.status;
         let act = Self::appointment_act(
             &a,
             Action::Update,
@@ -986,20 +865,22 @@ impl App {
                 to.label().to_lowercase()
             )));
         }
-        let reason = reason.map(str::trim).filter(|r| !r.is_empty());
-        if to == VisitStatus::Cancelled && reason.is_none_or(|r| r.chars().count() > 200) {
-            return Err(ValidationErrors::single(
-                "reason",
-                "give a reason for the cancellation, up to 200 characters",
-            )
-            .into());
-        }
+        let reason = if to == VisitStatus::Cancelled {
+            let mut e = ValidationErrors::new();
+            let reason = cancel_reason(&mut e, reason);
+            e.into_result(reason)?
+        } else {
+            reason
+                .map(str::trim)
+                .filter(|r| !r.is_empty())
+                .map(String::from)
+        };
         let now = self.now();
         if !store::set_status(
             &mut tx,
             &a,
-            to.as_str(),
-            reason,
+            to,
+            reason.as_deref(),
             &caller.actor.user_id.to_string(),
             now,
         )
@@ -1013,8 +894,8 @@ impl App {
             self.offer_freed_slot(&mut tx, &a).await?;
         }
         tx.commit().await?;
-        Ok(AppointmentRow {
-            status: to.as_str().into(),
+        Ok(Appointment {
+            status: to,
             version: a.version + 1,
             ..a
         })
@@ -1028,31 +909,15 @@ impl App {
         &self,
         caller: &Caller,
         id: AppointmentId,
-        date: &str,
-        time: &str,
-        repeated_hour: Option<RepeatedHour>,
-    ) -> Result<AppointmentRow, AppError> {
+        to: &RescheduleInput,
+    ) -> Result<Appointment, AppError> {
         let (mut tx, a) = self.appointment_for_update(caller, id).await?;
         let act = Self::appointment_act(
             &a,
             Action::Update,
-            serde_json::json!({ "date": date, "time": time }),
+            serde_json::json!({ "date": to.date.to_string(), "time": to.time.strftime("%H:%M").to_string() }),
         );
-        let mut e = ValidationErrors::new();
-        let date = date
-            .trim()
-            .parse::<Date>()
-            .map_err(|_| e.add("date", "write the date as YYYY-MM-DD"))
-            .ok();
-        let time = time
-            .trim()
-            .parse::<Time>()
-            .map_err(|_| e.add("time", "write the time as HH:MM, 24-hour"))
-            .ok();
-        let (Some(date), Some(time)) = (date, time) else {
-            return Err(e.into());
-        };
-        if a.status != "booked" {
+        if a.status != VisitStatus::Booked {
             return Err(AppError::Conflict(
                 "only a booked appointment can be moved".into(),
             ));
@@ -1074,9 +939,9 @@ impl App {
         let starts_at = resolve_local_time(
             location.time_zone.zone(),
             location.time_zone.as_str(),
-            date,
-            time,
-            repeated_hour,
+            to.date,
+            to.time,
+            to.repeated_hour,
         )
         .map_err(|m| ValidationErrors::single("time", m))?;
         let ends_at = starts_at.plus_micros(a.ends_at.as_micros() - a.starts_at.as_micros());
@@ -1105,7 +970,7 @@ impl App {
             ));
         }
         store::release_resources(&mut tx, a.id).await?;
-        let moved = AppointmentRow {
+        let moved = Appointment {
             starts_at,
             ends_at,
             overbooked: plan.overbooked,
@@ -1208,7 +1073,7 @@ impl App {
             let until = from.plus_micros(HORIZON_DAYS * 24 * 60 * MINUTE);
             let first_day = from.to_jiff().to_zoned_datetime(tz.clone()).date();
             let held = store::resources_busy(tx, loc.id, from, until).await?;
-            let here: Vec<&ResourceRow> = resources
+            let here: Vec<&BookableResource> = resources
                 .iter()
                 .filter(|r| r.location_id == loc.id)
                 .collect();
@@ -1378,7 +1243,7 @@ impl App {
                 .map_or_else(String::new, |t| t.name);
             let waiting = l
                 .arrived_at
-                .filter(|_| !matches!(a.status.as_str(), "done" | "cancelled" | "no_show"))
+                .filter(|_| !a.is_finished())
                 .map(|t| (now.as_micros() - t.as_micros()) / MINUTE);
             lines.push(ScheduleLine {
                 patient_name: format!("{}, {}", l.patient_last, l.patient_first),
@@ -1398,7 +1263,7 @@ impl App {
         &self,
         caller: &Caller,
         id: AppointmentId,
-    ) -> Result<AppointmentRow, AppError> {
+    ) -> Result<Appointment, AppError> {
         self.require(caller, Resource::Appointment, Action::View, None)
             .await?;
         let mut tx = self.store.write().await?;
@@ -1421,14 +1286,10 @@ impl App {
         from: AppointmentId,
         reason: &str,
     ) -> Result<usize, AppError> {
-        let reason = reason.trim();
-        if reason.is_empty() || reason.chars().count() > 200 {
-            return Err(ValidationErrors::single(
-                "reason",
-                "give a reason for the cancellation, up to 200 characters",
-            )
-            .into());
-        }
+        let mut e = ValidationErrors::new();
+        let reason = cancel_reason(&mut e, Some(reason));
+        let reason = e.into_result(reason)?.unwrap_or_default();
+        let reason = reason.as_str();
         let (tx, first) = self.appointment_for_update(caller, from).await?;
         let series = first.series_id.ok_or_else(|| {
             ValidationErrors::single("series", "this appointment is not part of a series")
@@ -1442,7 +1303,16 @@ impl App {
         let rest = store::series_from(&mut tx, series, first.starts_at).await?;
         let by = caller.actor.user_id.to_string();
         for a in &rest {
-            if !store::set_status(&mut tx, a, "cancelled", Some(reason), &by, self.now()).await? {
+            if !store::set_status(
+                &mut tx,
+                a,
+                VisitStatus::Cancelled,
+                Some(reason),
+                &by,
+                self.now(),
+            )
+            .await?
+            {
                 return Err(AppError::Conflict(
                     "an appointment of the series changed meanwhile; reload".into(),
                 ));
@@ -1454,12 +1324,12 @@ impl App {
     }
 
     /// The practice's rooms, lanes and devices.
-    pub async fn resources(&self, caller: &Caller) -> Result<Vec<ResourceRow>, AppError> {
+    pub async fn resources(&self, caller: &Caller) -> Result<Vec<BookableResource>, AppError> {
         self.resources_at(caller, &Default::default()).await
     }
 
     /// Closures (time off, holidays) that have not ended yet.
-    pub async fn upcoming_closures(&self, caller: &Caller) -> Result<Vec<TimeOffRow>, AppError> {
+    pub async fn upcoming_closures(&self, caller: &Caller) -> Result<Vec<Closure>, AppError> {
         let mut tx = self.set_up_read(caller).await?;
         let rows =
             store::upcoming_time_off(&mut tx, caller.actor.organisation_id, self.now()).await?;
@@ -1471,7 +1341,7 @@ impl App {
     pub async fn booking_choices(
         &self,
         caller: &Caller,
-    ) -> Result<(Vec<Provider>, Vec<AppointmentTypeRow>), AppError> {
+    ) -> Result<(Vec<Provider>, Vec<AppointmentType>), AppError> {
         let org = caller.actor.organisation_id;
         let tx = self.store.write().await?;
         let act = Act::new(

@@ -7,7 +7,15 @@ use jiff::tz::{AmbiguousOffset, TimeZone};
 pub use crate::providers::hours::WorkingHours;
 use crate::time::Timestamp;
 
+pub mod booking;
 pub mod queries;
+mod records;
+
+pub use booking::{
+    BookingForm, BookingInput, BookingRequest, CancelInput, MAX_DURATION_MINUTES, RescheduleInput,
+    SlotChoice, SlotQuery,
+};
+pub use records::{Appointment, AppointmentType, BookableResource, Closure, ClosureKind};
 
 const MINUTE: i64 = 60_000_000;
 

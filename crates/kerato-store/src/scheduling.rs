@@ -1,13 +1,15 @@
 //! Providers, appointment types, weekly windows and appointments.
 
 use jiff::civil::{Time, Weekday};
-use std::collections::BTreeSet;
 
 use kerato_domain::ids::{
     AppointmentId, AppointmentTypeId, BlockId, LocationId, OrganisationId, PatientId, ProviderId,
     ResourceId, SeriesId,
 };
-use kerato_domain::scheduling::{Blocked, Break, ResourceKind};
+use kerato_domain::scheduling::{
+    Appointment, AppointmentType, Blocked, BookableResource, Break, Closure, ResourceKind,
+    VisitStatus,
+};
 use kerato_domain::tenancy::Specialty;
 use kerato_domain::time::Timestamp;
 
@@ -15,41 +17,9 @@ use crate::{execute, on_tx};
 use kerato_db::Tx;
 use kerato_db::{StoreError, corrupt};
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AppointmentTypeRow {
-    pub id: AppointmentTypeId,
-    pub organisation_id: OrganisationId,
-    pub name: String,
-    pub duration_minutes: i64,
-    /// Only providers of this specialty take it, when set.
-    pub specialty: Option<Specialty>,
-    /// `#rrggbb`, for the schedule grid.
-    pub colour: String,
-    pub new_patient: bool,
-    /// One resource of each kind is held for the whole appointment.
-    pub resources: BTreeSet<ResourceKind>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AppointmentRow {
-    pub id: AppointmentId,
-    pub organisation_id: OrganisationId,
-    pub location_id: LocationId,
-    pub provider_id: ProviderId,
-    pub patient_id: PatientId,
-    pub appointment_type_id: AppointmentTypeId,
-    pub starts_at: Timestamp,
-    pub ends_at: Timestamp,
-    pub status: String,
-    pub overbooked: bool,
-    pub version: i64,
-    pub created_at: Timestamp,
-    pub series_id: Option<SeriesId>,
-}
-
 pub async fn insert_type(
     tx: &mut Tx,
-    t: &AppointmentTypeRow,
+    t: &AppointmentType,
     now: Timestamp,
 ) -> Result<(), StoreError> {
     execute!(tx, sqlx::query("INSERT INTO appointment_types (id, organisation_id, name, duration_minutes, created_at, specialty, colour, new_patient) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
@@ -93,9 +63,9 @@ macro_rules! type_columns {
     };
 }
 
-fn type_from(r: TypeTuple) -> Result<AppointmentTypeRow, StoreError> {
+fn type_from(r: TypeTuple) -> Result<AppointmentType, StoreError> {
     let (id, org, name, duration_minutes, specialty, colour, new_patient, kinds) = r;
-    Ok(AppointmentTypeRow {
+    Ok(AppointmentType {
         id: id.parse().map_err(corrupt)?,
         organisation_id: org.parse().map_err(corrupt)?,
         name,
@@ -118,7 +88,7 @@ fn type_from(r: TypeTuple) -> Result<AppointmentTypeRow, StoreError> {
 pub async fn find_type(
     tx: &mut Tx,
     id: AppointmentTypeId,
-) -> Result<Option<AppointmentTypeRow>, StoreError> {
+) -> Result<Option<AppointmentType>, StoreError> {
     let sql = concat!(
         "SELECT ",
         type_columns!(),
@@ -174,7 +144,7 @@ pub async fn busy(
         .collect())
 }
 
-pub async fn insert_appointment(tx: &mut Tx, a: &AppointmentRow) -> Result<(), StoreError> {
+pub async fn insert_appointment(tx: &mut Tx, a: &Appointment) -> Result<(), StoreError> {
     execute!(tx, sqlx::query(
         "INSERT INTO appointments (id, organisation_id, location_id, provider_id, patient_id, appointment_type_id, \
          starts_at, ends_at, status, overbooked, version, created_at, updated_at, series_id) \
@@ -188,7 +158,7 @@ pub async fn insert_appointment(tx: &mut Tx, a: &AppointmentRow) -> Result<(), S
     .bind(a.appointment_type_id.to_string())
     .bind(a.starts_at.as_micros())
     .bind(a.ends_at.as_micros())
-    .bind(&a.status)
+    .bind(a.status.as_str())
     .bind(i64::from(a.overbooked))
     .bind(a.version)
     .bind(a.created_at.as_micros())
@@ -220,9 +190,9 @@ type AppointmentTuple = (
     Option<String>,
 );
 
-fn appointment_from(r: AppointmentTuple) -> Result<AppointmentRow, StoreError> {
+fn appointment_from(r: AppointmentTuple) -> Result<Appointment, StoreError> {
     let (id, org, loc, prov, pat, kind, start, end, status, over, version, created, series) = r;
-    Ok(AppointmentRow {
+    Ok(Appointment {
         id: id.parse().map_err(corrupt)?,
         organisation_id: org.parse().map_err(corrupt)?,
         location_id: loc.parse().map_err(corrupt)?,
@@ -231,7 +201,8 @@ fn appointment_from(r: AppointmentTuple) -> Result<AppointmentRow, StoreError> {
         appointment_type_id: kind.parse().map_err(corrupt)?,
         starts_at: Timestamp::from_micros(start),
         ends_at: Timestamp::from_micros(end),
-        status,
+        status: VisitStatus::parse(&status)
+            .ok_or_else(|| corrupt(format!("appointment status {status}")))?,
         overbooked: over != 0,
         version,
         created_at: Timestamp::from_micros(created),
@@ -249,7 +220,7 @@ macro_rules! appointment_columns {
 pub async fn find_appointment(
     tx: &mut Tx,
     id: AppointmentId,
-) -> Result<Option<AppointmentRow>, StoreError> {
+) -> Result<Option<Appointment>, StoreError> {
     let sql = concat!(
         "SELECT ",
         appointment_columns!(),
@@ -264,8 +235,8 @@ pub async fn find_appointment(
 /// reason) if it is still at `version`; records the change with its time.
 pub async fn set_status(
     tx: &mut Tx,
-    a: &AppointmentRow,
-    status: &str,
+    a: &Appointment,
+    status: VisitStatus,
     reason: Option<&str>,
     by: &str,
     now: Timestamp,
@@ -274,7 +245,7 @@ pub async fn set_status(
         "UPDATE appointments SET status = $1, cancel_reason = $2, version = version + 1, updated_at = $3 \
          WHERE id = $4 AND version = $5"
     )
-    .bind(status)
+    .bind(status.as_str())
     .bind(reason)
     .bind(now.as_micros())
     .bind(a.id.to_string())
@@ -282,7 +253,7 @@ pub async fn set_status(
     if n == 1 {
         execute!(tx, sqlx::query("INSERT INTO appointment_events (appointment_id, status, at, by_user) VALUES ($1, $2, $3, $4)")
             .bind(a.id.to_string())
-            .bind(status)
+            .bind(status.as_str())
             .bind(now.as_micros())
             .bind(by))?;
     }
@@ -292,7 +263,7 @@ pub async fn set_status(
 /// Moves an appointment in time if it is still at `version`.
 pub async fn move_appointment(
     tx: &mut Tx,
-    a: &AppointmentRow,
+    a: &Appointment,
     starts_at: Timestamp,
     ends_at: Timestamp,
     overbooked: bool,
@@ -315,7 +286,7 @@ pub async fn move_appointment(
 pub async fn types_of(
     tx: &mut Tx,
     org: OrganisationId,
-) -> Result<Vec<AppointmentTypeRow>, StoreError> {
+) -> Result<Vec<AppointmentType>, StoreError> {
     let sql = concat!(
         "SELECT ",
         type_columns!(),
@@ -400,7 +371,7 @@ pub async fn due_for_reminder(
 /// arrived, if they did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DayLine {
-    pub appointment: AppointmentRow,
+    pub appointment: Appointment,
     pub patient_last: String,
     pub patient_first: String,
     pub arrived_at: Option<Timestamp>,
@@ -454,19 +425,9 @@ pub async fn day_lines(
         .collect()
 }
 
-/// A room, lane or device at a location.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ResourceRow {
-    pub id: ResourceId,
-    pub organisation_id: OrganisationId,
-    pub location_id: LocationId,
-    pub kind: ResourceKind,
-    pub name: String,
-}
-
 pub async fn insert_resource(
     tx: &mut Tx,
-    r: &ResourceRow,
+    r: &BookableResource,
     now: Timestamp,
 ) -> Result<(), StoreError> {
     execute!(tx, sqlx::query(
@@ -484,8 +445,8 @@ pub async fn insert_resource(
 
 fn resource_from(
     (id, org, loc, kind, name): (String, String, String, String, String),
-) -> Result<ResourceRow, StoreError> {
-    Ok(ResourceRow {
+) -> Result<BookableResource, StoreError> {
+    Ok(BookableResource {
         id: id.parse().map_err(corrupt)?,
         organisation_id: org.parse().map_err(corrupt)?,
         location_id: loc.parse().map_err(corrupt)?,
@@ -498,7 +459,7 @@ fn resource_from(
 pub async fn resources_of(
     tx: &mut Tx,
     org: OrganisationId,
-) -> Result<Vec<ResourceRow>, StoreError> {
+) -> Result<Vec<BookableResource>, StoreError> {
     let rows: Vec<(String, String, String, String, String)> = on_tx!(tx, c => sqlx::query_as(
         "SELECT id, organisation_id, location_id, kind, name FROM resources WHERE organisation_id = $1 \
          ORDER BY location_id, kind, name, id"
@@ -559,7 +520,7 @@ pub async fn resources_busy(
 
 pub async fn hold_resource(
     tx: &mut Tx,
-    appointment: &AppointmentRow,
+    appointment: &Appointment,
     resource: ResourceId,
 ) -> Result<(), StoreError> {
     execute!(tx, sqlx::query(
@@ -643,24 +604,7 @@ pub async fn breaks_of(tx: &mut Tx, provider: ProviderId) -> Result<Vec<Break>, 
         .collect()
 }
 
-/// A dated closure: a provider's time off or a location's holiday.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TimeOffRow {
-    pub id: BlockId,
-    pub organisation_id: OrganisationId,
-    pub provider_id: Option<ProviderId>,
-    pub location_id: Option<LocationId>,
-    pub kind: String,
-    pub starts_at: Timestamp,
-    pub ends_at: Timestamp,
-    pub reason: String,
-}
-
-pub async fn insert_time_off(
-    tx: &mut Tx,
-    t: &TimeOffRow,
-    now: Timestamp,
-) -> Result<(), StoreError> {
+pub async fn insert_time_off(tx: &mut Tx, t: &Closure, now: Timestamp) -> Result<(), StoreError> {
     execute!(tx, sqlx::query(
         "INSERT INTO time_off (id, organisation_id, provider_id, location_id, kind, starts_at, ends_at, reason, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
@@ -669,7 +613,7 @@ pub async fn insert_time_off(
     .bind(t.organisation_id.to_string())
     .bind(t.provider_id.map(|p| p.to_string()))
     .bind(t.location_id.map(|l| l.to_string()))
-    .bind(&t.kind)
+    .bind(t.kind.as_str())
     .bind(t.starts_at.as_micros())
     .bind(t.ends_at.as_micros())
     .bind(&t.reason)
@@ -726,15 +670,13 @@ macro_rules! time_off_select {
     };
 }
 
-fn time_off_from(
-    (id, org, p, l, kind, s, e, reason): TimeOffTuple,
-) -> Result<TimeOffRow, StoreError> {
-    Ok(TimeOffRow {
+fn time_off_from((id, org, p, l, kind, s, e, reason): TimeOffTuple) -> Result<Closure, StoreError> {
+    Ok(Closure {
         id: id.parse().map_err(corrupt)?,
         organisation_id: org.parse().map_err(corrupt)?,
         provider_id: p.map(|p| p.parse()).transpose().map_err(corrupt)?,
         location_id: l.map(|l| l.parse()).transpose().map_err(corrupt)?,
-        kind,
+        kind: kind.parse().map_err(corrupt)?,
         starts_at: Timestamp::from_micros(s),
         ends_at: Timestamp::from_micros(e),
         reason,
@@ -746,7 +688,7 @@ pub async fn upcoming_time_off(
     tx: &mut Tx,
     org: OrganisationId,
     now: Timestamp,
-) -> Result<Vec<TimeOffRow>, StoreError> {
+) -> Result<Vec<Closure>, StoreError> {
     let sql = concat!(
         time_off_select!(),
         "WHERE organisation_id = $1 AND ends_at > $2 ORDER BY starts_at, id"
@@ -765,7 +707,7 @@ pub async fn time_off_between(
     org: OrganisationId,
     from: Timestamp,
     until: Timestamp,
-) -> Result<Vec<TimeOffRow>, StoreError> {
+) -> Result<Vec<Closure>, StoreError> {
     let sql = concat!(
         time_off_select!(),
         "WHERE organisation_id = $1 AND starts_at < $3 AND ends_at > $2 ORDER BY starts_at, id"
@@ -803,7 +745,7 @@ pub async fn series_from(
     tx: &mut Tx,
     series: SeriesId,
     from: Timestamp,
-) -> Result<Vec<AppointmentRow>, StoreError> {
+) -> Result<Vec<Appointment>, StoreError> {
     let sql = concat!(
         "SELECT ",
         appointment_columns!(),

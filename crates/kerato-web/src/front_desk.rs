@@ -12,20 +12,20 @@ use axum::routing::{get, post};
 use jiff::civil::{Date, Time, Weekday};
 use kerato_app::Caller;
 use kerato_app::board::FLOW_STEPS;
-use kerato_app::recalls::OUTREACH_OUTCOMES;
 use kerato_app::scheduling::TypeInput;
-use kerato_app::waitlist::WaitlistInput;
 use kerato_domain::ValidationErrors;
 use kerato_domain::identity::{Action, Resource};
 use kerato_domain::ids::{LocationId, PatientId};
-use kerato_domain::scheduling::{Break, ResourceKind, VisitStatus};
+use kerato_domain::recalls::Outreach;
+use kerato_domain::scheduling::{Break, CancelInput, RescheduleInput, ResourceKind, VisitStatus};
 use kerato_domain::tenancy::{Location, Specialty};
+use kerato_domain::waitlist::{WaitlistInput, WaitlistStatus};
 use serde::Deserialize;
 
 use crate::WebState;
 use crate::auth::CurrentUser;
 use crate::error::WebError;
-use crate::extract::FormFields;
+use crate::extract::{Form, FormFields};
 use crate::layout::Layout;
 use crate::routes::{Access, Routes};
 use crate::view::Choice;
@@ -364,7 +364,7 @@ async fn week_page(
         .collect();
     for (date, line) in &week.lines {
         let a = &line.appointment;
-        if matches!(a.status.as_str(), "cancelled") {
+        if a.status == VisitStatus::Cancelled {
             continue;
         }
         let Some(col) = week.days.iter().position(|d| d == date) else {
@@ -395,9 +395,7 @@ async fn week_page(
                         .get(&a.appointment_type_id.to_string())
                         .cloned()
                         .unwrap_or_default(),
-                    status: VisitStatus::parse(&a.status)
-                        .unwrap_or(VisitStatus::Booked)
-                        .label(),
+                    status: a.status.label(),
                 });
             }
         }
@@ -476,7 +474,7 @@ async fn waitlist_page(
             let offer = e
                 .offer
                 .as_ref()
-                .filter(|_| e.status == "offered")
+                .filter(|_| e.status == WaitlistStatus::Offered)
                 .and_then(|o| {
                     let (place, zone) = zone_of(o.location_id)?;
                     let who = providers
@@ -532,18 +530,9 @@ async fn waitlist_page(
 async fn waitlist_add(
     State(state): State<WebState>,
     CurrentUser(caller): CurrentUser,
-    form: FormFields,
+    form: Form<WaitlistInput>,
 ) -> Result<Response, WebError> {
-    let input = WaitlistInput {
-        patient_id: form.get("patient_id"),
-        appointment_type_id: form.get("appointment_type_id"),
-        provider_id: Some(form.get("provider_id")),
-        location_id: Some(form.get("location_id")),
-        earliest_date: form.get("earliest_date"),
-        latest_date: form.get("latest_date"),
-        note: form.get("note"),
-    };
-    state.app.add_to_waitlist(&caller, &input).await?;
+    state.app.add_to_waitlist(&caller, &form.input?).await?;
     Ok(Redirect::to("/waitlist").into_response())
 }
 
@@ -582,7 +571,7 @@ struct RecallView {
     patient: String,
     kind: String,
     channel: String,
-    outreach: String,
+    outreach: &'static str,
     attempts: i64,
 }
 
@@ -627,13 +616,6 @@ async fn recalls_page(
     let kind = q.kind.parse().ok();
     let types = state.app.recall_types(&caller).await?;
     let due = state.app.due_recalls(&caller, until, kind).await?;
-    let label = |o: &str| {
-        OUTREACH_OUTCOMES
-            .iter()
-            .find(|(k, _)| *k == o)
-            .map(|(_, l)| l.to_string())
-            .unwrap_or_else(|| "Not contacted".into())
-    };
     Ok(RecallsPage {
         layout: Layout::signed_in(&state, &csrf, &caller, "recalls").await?,
         until: until.to_string(),
@@ -649,16 +631,18 @@ async fn recalls_page(
             .into_iter()
             .map(|d| RecallView {
                 id: d.recall.id.to_string(),
-                due: d.recall.due_date.clone(),
+                due: d.recall.due_date.to_string(),
                 patient_id: d.recall.patient_id.to_string(),
                 patient: format!("{}, {}", d.last_name, d.first_name),
                 kind: d.type_name,
-                channel: d.reminder_channel,
-                outreach: label(&d.recall.outreach),
+                channel: d.reminder_channel.as_str().to_string(),
+                outreach: d.recall.outreach.label(),
                 attempts: d.recall.outreach_attempts,
             })
             .collect(),
-        outcomes: OUTREACH_OUTCOMES.iter().map(|(v, l)| plain(v, l)).collect(),
+        outcomes: Outreach::outcomes()
+            .map(|o| plain(o.as_str(), o.label()))
+            .collect(),
         patient: patient_param(&q.patient),
     })
 }
@@ -697,12 +681,12 @@ async fn recall_outreach(
     State(state): State<WebState>,
     CurrentUser(caller): CurrentUser,
     Path(id): Path<String>,
-    form: FormFields,
+    form: Form<Outreach>,
 ) -> Result<Response, WebError> {
     let id = id.parse().map_err(|_| WebError::NotFound("recall"))?;
     state
         .app
-        .record_recall_outreach(&caller, id, &form.get("outcome"))
+        .record_recall_outreach(&caller, id, form.input?)
         .await?;
     Ok(Redirect::to("/recalls").into_response())
 }
@@ -1000,7 +984,7 @@ async fn appointment_page(
         .map(|l| l.time_zone.zone().clone())
         .ok_or(WebError::NotFound("location"))?;
     let local = a.starts_at.to_jiff().to_zoned_datetime(zone);
-    let status = VisitStatus::parse(&a.status).unwrap_or(VisitStatus::Booked);
+    let status = a.status;
     Ok(AppointmentPage {
         layout: Layout::signed_in(&state, &csrf, &caller, "schedule").await?,
         id: a.id.to_string(),
@@ -1018,22 +1002,14 @@ async fn reschedule_submit(
     State(state): State<WebState>,
     CurrentUser(caller): CurrentUser,
     Path(id): Path<String>,
-    form: FormFields,
+    form: Form<RescheduleInput>,
 ) -> Result<Response, WebError> {
     let id = id.parse().map_err(|_| WebError::NotFound("appointment"))?;
-    let repeated = match form.get("repeated_hour").as_str() {
-        "first" => Some(kerato_domain::scheduling::RepeatedHour::First),
-        "second" => Some(kerato_domain::scheduling::RepeatedHour::Second),
-        _ => None,
-    };
-    let a = state
-        .app
-        .reschedule_appointment(&caller, id, &form.get("date"), &form.get("time"), repeated)
-        .await?;
+    let to = form.input?;
+    let a = state.app.reschedule_appointment(&caller, id, &to).await?;
     Ok(Redirect::to(&format!(
         "/schedule?location={}&date={}",
-        a.location_id,
-        form.get("date").trim()
+        a.location_id, to.date
     ))
     .into_response())
 }
@@ -1042,17 +1018,17 @@ async fn cancel_submit(
     State(state): State<WebState>,
     CurrentUser(caller): CurrentUser,
     Path(id): Path<String>,
-    form: FormFields,
+    form: Form<CancelInput>,
 ) -> Result<Response, WebError> {
     let id = id.parse().map_err(|_| WebError::NotFound("appointment"))?;
-    let reason = form.get("reason");
-    let a = if form.get("scope") == "series" {
-        state.app.cancel_series(&caller, id, &reason).await?;
+    let cancel = form.input?;
+    let a = if cancel.whole_series {
+        state.app.cancel_series(&caller, id, &cancel.reason).await?;
         state.app.appointment(&caller, id).await?
     } else {
         state
             .app
-            .set_visit_status(&caller, id, VisitStatus::Cancelled, Some(reason.as_str()))
+            .set_visit_status(&caller, id, VisitStatus::Cancelled, Some(&cancel.reason))
             .await?
     };
     Ok(Redirect::to(&format!("/schedule?location={}", a.location_id)).into_response())

@@ -9,11 +9,10 @@ use axum::extract::{Extension, Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use kerato_app::scheduling::{AppointmentRow, BookingRequest};
 use kerato_domain::ValidationErrors;
 use kerato_domain::identity::{Action, Resource};
 use kerato_domain::ids::AppointmentId;
-use kerato_domain::scheduling::VisitStatus;
+use kerato_domain::scheduling::{Appointment, BookingInput, VisitStatus};
 use serde::Deserialize;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -21,12 +20,13 @@ use utoipa::ToSchema;
 use crate::WebState;
 use crate::auth::CurrentUser;
 use crate::error::{Problem, WebError};
-use crate::extract::{ApiJson, FormFields};
+use crate::extract::{ApiInput, ApiJson, FormFields};
 use crate::layout::Layout;
 use crate::routes::{Access, Routes};
 use crate::view::Choice;
 use kerato_http::csrf::CsrfToken;
 
+mod booking;
 pub(crate) mod reads;
 
 pub(crate) fn routes(r: Routes) -> Routes {
@@ -91,6 +91,18 @@ pub(crate) fn routes(r: Routes) -> Routes {
         "/appointments/{id}/status",
         Needs(a, Action::Update),
         post(status_form),
+    )
+    .add(
+        "GET",
+        "/patients/{id}/book",
+        Needs(a, Action::Create),
+        get(booking::book_page),
+    )
+    .add(
+        "POST",
+        "/patients/{id}/book",
+        Needs(a, Action::Create),
+        post(booking::book_submit),
     )
 }
 
@@ -249,7 +261,7 @@ async fn schedule_page(
     let mut lines = Vec::new();
     if let (Some(loc), Some(date)) = (chosen, date) {
         for l in state.app.day_schedule(&caller, loc.id, date).await? {
-            let status = VisitStatus::parse(&l.appointment.status).unwrap_or(VisitStatus::Booked);
+            let status = l.appointment.status;
             lines.push(LineView {
                 id: l.appointment.id.to_string(),
                 time: l
@@ -341,8 +353,8 @@ pub struct AppointmentView {
     pub overbooked: bool,
 }
 
-impl From<&AppointmentRow> for AppointmentView {
-    fn from(a: &AppointmentRow) -> Self {
+impl From<&Appointment> for AppointmentView {
+    fn from(a: &Appointment) -> Self {
         Self {
             id: a.id.to_string(),
             provider_id: a.provider_id.to_string(),
@@ -351,14 +363,14 @@ impl From<&AppointmentRow> for AppointmentView {
             appointment_type_id: a.appointment_type_id.to_string(),
             starts_at: a.starts_at.to_string(),
             ends_at: a.ends_at.to_string(),
-            status: a.status.clone(),
+            status: a.status.as_str().to_string(),
             overbooked: a.overbooked,
         }
     }
 }
 
 #[utoipa::path(post, path = "/api/appointments", tag = "scheduling", operation_id = "book_appointment",
-    request_body = BookingRequest,
+    request_body = kerato_domain::scheduling::BookingRequest,
     responses((status = 201, description = "Booked; the Location header names the appointment", body = AppointmentView),
         (status = 409, description = "The provider is already booked then", body = Problem),
         (status = 415, description = "The body is not sent as application/json", body = Problem),
@@ -366,9 +378,9 @@ impl From<&AppointmentRow> for AppointmentView {
 pub(crate) async fn book(
     State(state): State<WebState>,
     CurrentUser(caller): CurrentUser,
-    ApiJson(body): ApiJson<BookingRequest>,
+    ApiInput(input): ApiInput<BookingInput>,
 ) -> Result<Response, WebError> {
-    let a = state.app.book_appointment(&caller, &body).await?;
+    let a = state.app.book_appointment(&caller, &input).await?;
     Ok((
         StatusCode::CREATED,
         [(header::LOCATION, format!("/api/appointments/{}", a.id))],

@@ -11,13 +11,13 @@ use kerato_domain::providers::Provider;
 use kerato_domain::scheduling::queries::{
     ClosureFilter, ResourceFilter, ScheduleDay, closure_days,
 };
-use kerato_domain::scheduling::resolve_local_time;
+use kerato_domain::scheduling::{AppointmentType, BookableResource, Closure, resolve_local_time};
 use kerato_domain::tenancy::Location;
 use kerato_domain::time::Timestamp;
 use kerato_store::scheduling as store;
 use kerato_store::{Tx, tenancy};
 
-use super::{AppointmentTypeRow, ResourceRow, ScheduleLine, TimeOffRow};
+use super::ScheduleLine;
 use crate::authz::Caller;
 use crate::{App, AppError};
 
@@ -25,7 +25,7 @@ use crate::{App, AppError};
 /// it closes (for time off anywhere, the provider's first location's).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClosureDays {
-    pub closure: TimeOffRow,
+    pub closure: Closure,
     /// The IANA name of the zone the days are counted in.
     pub time_zone: String,
     pub first_day: Date,
@@ -37,7 +37,7 @@ pub struct ClosureDays {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScheduledVisit {
     pub line: ScheduleLine,
-    pub resources: Vec<ResourceRow>,
+    pub resources: Vec<BookableResource>,
 }
 
 /// A location's local day.
@@ -75,7 +75,7 @@ impl App {
     }
 
     /// The practice's visit types with what each needs, for a booking.
-    pub async fn visit_types(&self, caller: &Caller) -> Result<Vec<AppointmentTypeRow>, AppError> {
+    pub async fn visit_types(&self, caller: &Caller) -> Result<Vec<AppointmentType>, AppError> {
         let mut tx = self.set_up_read(caller).await?;
         let types = store::types_of(&mut tx, caller.actor.organisation_id).await?;
         tx.commit().await?;
@@ -88,7 +88,7 @@ impl App {
         &self,
         caller: &Caller,
         filter: &ResourceFilter,
-    ) -> Result<Vec<ResourceRow>, AppError> {
+    ) -> Result<Vec<BookableResource>, AppError> {
         let org = caller.actor.organisation_id;
         let mut tx = self.set_up_read(caller).await?;
         if let Some(l) = filter.location {
@@ -146,7 +146,7 @@ impl App {
         let works_at = |p: ProviderId, l: LocationId| {
             providers.get(&p).is_some_and(|p| p.locations.contains(&l))
         };
-        let applies = |row: &TimeOffRow| match (filter.provider, filter.location) {
+        let applies = |row: &Closure| match (filter.provider, filter.location) {
             (None, None) => true,
             (Some(p), Some(l)) => match row.provider_id {
                 Some(rp) => rp == p && row.location_id.is_none_or(|rl| rl == l),
@@ -162,7 +162,7 @@ impl App {
                 (None, None) => false,
             },
         };
-        let zone_of = |row: &TimeOffRow| {
+        let zone_of = |row: &Closure| {
             row.location_id
                 .or_else(|| {
                     row.provider_id
@@ -200,7 +200,7 @@ impl App {
     ) -> Result<DaySchedule, AppError> {
         let mut d = self.guarded_day(caller, day.location, day.date).await?;
         let held = store::held_resources(&mut d.tx, day.location, d.bounds.0, d.bounds.1).await?;
-        let resources: HashMap<_, ResourceRow> =
+        let resources: HashMap<_, BookableResource> =
             store::resources_of(&mut d.tx, caller.actor.organisation_id)
                 .await?
                 .into_iter()
@@ -211,7 +211,7 @@ impl App {
             .lines
             .into_iter()
             .map(|line| {
-                let mut held: Vec<ResourceRow> = held
+                let mut held: Vec<BookableResource> = held
                     .iter()
                     .filter(|(a, _)| *a == line.appointment.id)
                     .filter_map(|(_, r)| resources.get(r).cloned())
