@@ -9,8 +9,8 @@
 use jiff::civil::Date;
 use kerato_domain::ValidationErrors;
 use kerato_domain::identity::{Action, Resource, Target};
-use kerato_domain::ids::{AppointmentId, PatientId, RecallId, RecallTypeId};
-use kerato_domain::recalls::{DueRecall, Outreach, Recall, RecallStatus, RecallType};
+use kerato_domain::ids::{AppointmentId, RecallId, RecallTypeId};
+use kerato_domain::recalls::{DueRecall, Outreach, Recall, RecallInput, RecallStatus, RecallType};
 use kerato_domain::scheduling::recall_due;
 use kerato_domain::tenancy::Specialty;
 use kerato_store::outbox::Envelope;
@@ -105,10 +105,9 @@ impl App {
     pub async fn add_recall(
         &self,
         caller: &Caller,
-        patient: PatientId,
-        kind: RecallTypeId,
-        due: &str,
+        input: &RecallInput,
     ) -> Result<Recall, AppError> {
+        let (patient, kind) = (input.patient_id, input.recall_type_id);
         self.require(caller, Resource::Appointment, Action::Create, None)
             .await?;
         let org = caller.actor.organisation_id;
@@ -125,14 +124,12 @@ impl App {
         if t.is_none() {
             e.add("recall_type_id", "no such recall type in this practice");
         }
-        let due = if due.trim().is_empty() {
-            let today = self.today_at_practice(&mut tx, org).await?;
-            t.and_then(|t| recall_due(today, t.interval_months))
-        } else {
-            due.trim()
-                .parse::<Date>()
-                .map_err(|_| e.add("due_date", "write the date as YYYY-MM-DD"))
-                .ok()
+        let due = match input.due_date {
+            Some(due) => Some(due),
+            None => {
+                let today = self.today_at_practice(&mut tx, org).await?;
+                t.and_then(|t| recall_due(today, t.interval_months))
+            }
         };
         let due = e
             .into_result(due)?

@@ -4,9 +4,11 @@
 use jiff::civil::Date;
 
 use crate::ValidationErrors;
-use crate::ids::{AppointmentId, OrganisationId, PatientId, RecallId, RecallTypeId};
+use crate::ids::{AppointmentId, OrganisationId, PatientId, RecallId, RecallTypeId, parse_field};
 use crate::input::ParseInput;
+use crate::input::non_blank;
 use crate::patients::Channel;
+use crate::scheduling::booking::{chosen, local_date};
 use crate::tenancy::Specialty;
 use crate::time::Timestamp;
 
@@ -81,6 +83,75 @@ impl ParseInput for Outreach {
     }
 }
 
+/// A patient to put on recall, as sent.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(default)]
+pub struct RecallRequest {
+    pub patient_id: String,
+    pub recall_type_id: String,
+    /// `YYYY-MM-DD`; one interval from today when blank.
+    pub due_date: String,
+}
+
+/// A patient to put on recall, read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecallInput {
+    pub patient_id: PatientId,
+    pub recall_type_id: RecallTypeId,
+    /// One interval from today when absent.
+    pub due_date: Option<Date>,
+}
+
+impl ParseInput for RecallInput {
+    type Raw = RecallRequest;
+
+    fn parse(raw: RecallRequest) -> Result<Self, ValidationErrors> {
+        let mut e = ValidationErrors::new();
+        let patient_id = parse_field(&mut e, "patient_id", &raw.patient_id);
+        let recall_type_id = chosen(
+            &mut e,
+            "recall_type_id",
+            "a recall type",
+            &raw.recall_type_id,
+        );
+        let due_date =
+            non_blank(Some(&raw.due_date)).and_then(|d| local_date(&mut e, "due_date", d));
+        match (patient_id, recall_type_id) {
+            (Some(patient_id), Some(recall_type_id)) if e.is_empty() => Ok(Self {
+                patient_id,
+                recall_type_id,
+                due_date,
+            }),
+            _ => Err(e),
+        }
+    }
+}
+
+/// The recall notices to send, as sent: those due by `until`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(default)]
+pub struct NoticesRequest {
+    pub until: String,
+}
+
+/// The recall notices to send: to every patient due by `until`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NoticesInput {
+    pub until: Date,
+}
+
+impl ParseInput for NoticesInput {
+    type Raw = NoticesRequest;
+
+    fn parse(raw: NoticesRequest) -> Result<Self, ValidationErrors> {
+        let mut e = ValidationErrors::new();
+        let until = local_date(&mut e, "until", &raw.until);
+        e.into_result(until)?
+            .map(|until| Self { until })
+            .ok_or_else(ValidationErrors::new)
+    }
+}
+
 /// One patient's recall: when they are due, and how reaching them went.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Recall {
@@ -122,6 +193,22 @@ mod tests {
             assert_eq!(o.as_str().parse::<Outreach>(), Ok(*o));
         }
         assert!("phoned".parse::<Outreach>().is_err());
+        let recall = |due: &str| {
+            RecallInput::parse(RecallRequest {
+                patient_id: "0190b4a4-7d3c-7cc1-8f1e-5d7a3f0b9c21".into(),
+                recall_type_id: "0190b4a4-7d3c-7cc1-8f1e-5d7a3f0b9c21".into(),
+                due_date: due.into(),
+            })
+        };
+        assert_eq!(recall(" ").unwrap().due_date, None);
+        assert_eq!(
+            recall("2027-06-15").unwrap().due_date,
+            Date::new(2027, 6, 15).ok()
+        );
+        assert_eq!(
+            recall("15/06/2027").unwrap_err().errors[0].field,
+            "due_date"
+        );
         let sent = |o: &str| Outreach::parse(OutreachRequest { outcome: o.into() });
         assert_eq!(sent(" declined "), Ok(Outreach::Declined));
         for refused in ["none", "phoned", ""] {

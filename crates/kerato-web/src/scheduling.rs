@@ -1,6 +1,8 @@
 //! Appointments: booking, the visit flow and next-available over the API,
-//! and the day's schedule page, which refreshes itself as the flow moves;
-//! the API's reads for a booking script are in `reads`.
+//! and the day's schedule page, which refreshes itself as the flow moves.
+//! The API's reads for a booking script are in `reads`, the patient's
+//! booking form in `booking`, one appointment's page in `appointments`,
+//! the flow board and week grid in `board`, the set-up page in `setup`.
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -12,7 +14,7 @@ use axum::routing::{get, post};
 use kerato_domain::ValidationErrors;
 use kerato_domain::identity::{Action, Resource};
 use kerato_domain::ids::AppointmentId;
-use kerato_domain::scheduling::{Appointment, BookingInput, VisitStatus};
+use kerato_domain::scheduling::{Appointment, BookingInput, StatusChange, VisitStatus};
 use serde::Deserialize;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -20,18 +22,23 @@ use utoipa::ToSchema;
 use crate::WebState;
 use crate::auth::CurrentUser;
 use crate::error::{Problem, WebError};
-use crate::extract::{ApiInput, ApiJson, FormFields};
+use crate::extract::{ApiInput, ApiJson, Form};
 use crate::layout::Layout;
 use crate::routes::{Access, Routes};
 use crate::view::Choice;
 use kerato_http::csrf::CsrfToken;
 
+mod appointments;
+mod board;
 mod booking;
+pub(crate) mod pick;
 pub(crate) mod reads;
+mod setup;
 
 pub(crate) fn routes(r: Routes) -> Routes {
     use Access::Needs;
     let a = Resource::Appointment;
+    let set_up = Needs(Resource::Organisation, Action::Update);
     r.add(
         "POST",
         "/api/appointments",
@@ -94,6 +101,57 @@ pub(crate) fn routes(r: Routes) -> Routes {
     )
     .add(
         "GET",
+        "/flow",
+        Needs(a, Action::Query),
+        get(board::flow_page),
+    )
+    .add(
+        "GET",
+        "/schedule/week",
+        Needs(a, Action::Query),
+        get(board::week_page),
+    )
+    .add(
+        "GET",
+        "/appointments/{id}",
+        Needs(a, Action::View),
+        get(appointments::appointment_page),
+    )
+    .add(
+        "POST",
+        "/appointments/{id}/reschedule",
+        Needs(a, Action::Update),
+        post(appointments::reschedule_submit),
+    )
+    .add(
+        "POST",
+        "/appointments/{id}/cancel",
+        Needs(a, Action::Update),
+        post(appointments::cancel_submit),
+    )
+    .add("GET", "/setup/scheduling", set_up, get(setup::setup_page))
+    .add(
+        "POST",
+        "/setup/resources",
+        set_up,
+        post(setup::setup_resource),
+    )
+    .add("POST", "/setup/types", set_up, post(setup::setup_type))
+    .add("POST", "/setup/breaks", set_up, post(setup::setup_break))
+    .add(
+        "POST",
+        "/setup/closures",
+        set_up,
+        post(setup::setup_closure),
+    )
+    .add(
+        "POST",
+        "/setup/recall-types",
+        set_up,
+        post(setup::setup_recall_defaults),
+    )
+    .add(
+        "GET",
         "/patients/{id}/book",
         Needs(a, Action::Create),
         get(booking::book_page),
@@ -108,15 +166,6 @@ pub(crate) fn routes(r: Routes) -> Routes {
 
 fn parse_appointment(raw: &str) -> Result<AppointmentId, WebError> {
     raw.parse().map_err(|_| WebError::NotFound("appointment"))
-}
-
-fn parse_status(raw: &str) -> Result<VisitStatus, WebError> {
-    VisitStatus::parse(raw).ok_or_else(|| {
-        WebError::Validation(ValidationErrors::single(
-            "status",
-            "use booked, arrived, pretest, with_provider, checkout, done, no_show or cancelled",
-        ))
-    })
 }
 
 /// A status change as the API takes it.
@@ -313,21 +362,20 @@ async fn status_form(
     State(state): State<WebState>,
     CurrentUser(caller): CurrentUser,
     Path(id): Path<String>,
-    form: FormFields,
+    form: Form<StatusChange>,
 ) -> Result<Response, WebError> {
-    let status = parse_status(&form.get("status"))?;
-    let reason = form.get("reason");
+    let change = form.input?;
     state
         .app
         .set_visit_status(
             &caller,
             parse_appointment(&id)?,
-            status,
-            Some(reason.as_str()).filter(|r| !r.is_empty()),
+            change.status,
+            change.reason.as_deref(),
         )
         .await?;
     // Back to the day it came from; only our own schedule addresses are followed.
-    let back = form.get("back");
+    let back = form.fields.get("back");
     let ours = back.starts_with("/schedule?") || back.starts_with("/flow?");
     let back = if ours && !back.contains("//") {
         back

@@ -10,6 +10,7 @@ use super::DEMO_PATIENTS;
 use super::history::date_error;
 use super::schedule::Setup;
 use crate::{App, AppError, Caller};
+use kerato_domain::recalls::RecallInput;
 use kerato_domain::scheduling::{BookingInput, SlotChoice};
 use kerato_domain::waitlist::WaitlistInput;
 
@@ -80,8 +81,15 @@ pub(super) async fn seed(
     for (i, patient) in patients.iter().enumerate().filter(|(i, _)| i % 5 == 0) {
         let kind = &setup.recall_types[i % setup.recall_types.len()];
         let due = later((i as i64 % 90) - 30)?;
-        app.add_recall(desk, patient.id, kind.id, &due.to_string())
-            .await?;
+        app.add_recall(
+            desk,
+            &RecallInput {
+                patient_id: patient.id,
+                recall_type_id: kind.id,
+                due_date: Some(due),
+            },
+        )
+        .await?;
     }
     let clinic = setup.locations[0];
     // The month's bookings go in together, as a busy front desk's do: on

@@ -117,7 +117,7 @@ pub(super) async fn seed_schedule(
     }
     let kinds = |k: &[ResourceKind]| k.iter().copied().collect::<BTreeSet<_>>();
     let visit = |name: &str, minutes: i64, s: Specialty, colour: &str, needs: &[ResourceKind]| {
-        crate::scheduling::TypeInput {
+        kerato_domain::scheduling::TypeInput {
             name: name.into(),
             duration_minutes: minutes,
             specialty: Some(s),

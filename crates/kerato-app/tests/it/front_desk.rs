@@ -5,13 +5,13 @@ use std::collections::BTreeSet;
 
 use jiff::civil::{Date, Time, Weekday};
 use kerato_app::AppError;
-use kerato_app::scheduling::TypeInput;
-use kerato_domain::ids::LocationId;
+use kerato_domain::ids::{LocationId, PatientId, RecallTypeId};
 use kerato_domain::input::ParseInput;
 use kerato_domain::patients::PatientInput;
 use kerato_domain::providers::Provider;
 use kerato_domain::providers::hours::{DayHoursInput, HoursInput};
-use kerato_domain::recalls::{Outreach, OutreachRequest};
+use kerato_domain::recalls::{Outreach, OutreachRequest, RecallInput, RecallRequest};
+use kerato_domain::scheduling::TypeInput;
 use kerato_domain::scheduling::{BookingRequest, SlotQuery};
 use kerato_domain::scheduling::{Break, ResourceKind, VisitStatus};
 use kerato_domain::tenancy::{LocationInput, Specialty};
@@ -661,10 +661,17 @@ async fn recalls_make_a_due_list_and_a_notice_never_names_the_condition() {
         .parse()
         .unwrap();
     let phoned = patient(&w, "Phoned", None).await.parse().unwrap();
+    let recall = |patient: &PatientId, kind: &RecallTypeId, due: &str| {
+        RecallInput::parse(RecallRequest {
+            patient_id: patient.to_string(),
+            recall_type_id: kind.to_string(),
+            due_date: due.into(),
+        })
+    };
     // The test clock is 2026-05-28 in New York.
     let g = w
         .app
-        .add_recall(&w.admin, emailed, glaucoma.id, "")
+        .add_recall(&w.admin, &recall(&emailed, &glaucoma.id, "").unwrap())
         .await
         .unwrap();
     assert_eq!(
@@ -674,18 +681,11 @@ async fn recalls_make_a_due_list_and_a_notice_never_names_the_condition() {
     );
     let s = w
         .app
-        .add_recall(&w.admin, phoned, skin.id, "2026-06-15")
+        .add_recall(&w.admin, &recall(&phoned, &skin.id, "2026-06-15").unwrap())
         .await
         .unwrap();
-    let err = w
-        .app
-        .add_recall(&w.admin, phoned, skin.id, "15/06/2026")
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(&err, AppError::Validation(v) if v.errors[0].field == "due_date"),
-        "{err}"
-    );
+    let err = recall(&phoned, &skin.id, "15/06/2026").unwrap_err();
+    assert_eq!(err.errors[0].field, "due_date", "{err}");
     let june = Date::new(2026, 6, 30).unwrap();
     let due = w.app.due_recalls(&w.admin, june, None).await.unwrap();
     assert_eq!(due.iter().map(|d| d.recall.id).collect::<Vec<_>>(), [s.id]);

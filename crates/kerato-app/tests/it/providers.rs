@@ -2,10 +2,10 @@
 //! what they take, and the dated, alternating hours bookings follow.
 
 use kerato_app::AppError;
-use kerato_app::scheduling::TypeInput;
 use kerato_domain::identity::Role;
 use kerato_domain::providers::hours::{DayHoursInput, HoursInput};
 use kerato_domain::providers::{ProviderInput, ProviderStatus, VisitTypeScope};
+use kerato_domain::scheduling::TypeInput;
 use kerato_domain::scheduling::{BookingRequest, SlotQuery};
 use kerato_domain::tenancy::{OrganisationKind, Specialty};
 

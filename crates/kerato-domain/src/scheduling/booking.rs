@@ -9,7 +9,7 @@ use crate::ValidationErrors;
 use crate::ids::{AppointmentTypeId, LocationId, PatientId, ProviderId, ResourceId, parse_field};
 use crate::input::{ParseInput, non_blank};
 
-use super::{Recurrence, RepeatedHour};
+use super::{Recurrence, RepeatedHour, VisitStatus};
 
 /// The longest appointment that can be booked, in minutes.
 pub const MAX_DURATION_MINUTES: i64 = 8 * 60;
@@ -37,7 +37,7 @@ pub(crate) fn optional_id<T: std::str::FromStr>(
 }
 
 /// An ID picked from a list: blank means nothing was chosen.
-fn chosen<T: std::str::FromStr>(
+pub(crate) fn chosen<T: std::str::FromStr>(
     errors: &mut ValidationErrors,
     field: &str,
     what: &str,
@@ -390,6 +390,38 @@ impl ParseInput for CancelInput {
     }
 }
 
+/// A move of an appointment along the visit, as the schedule's buttons
+/// send it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(default)]
+pub struct StatusRequest {
+    pub status: String,
+    /// Required when cancelling.
+    pub reason: Option<String>,
+}
+
+/// A move of an appointment along the visit, read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusChange {
+    pub status: VisitStatus,
+    pub reason: Option<String>,
+}
+
+impl ParseInput for StatusChange {
+    type Raw = StatusRequest;
+
+    fn parse(raw: StatusRequest) -> Result<Self, ValidationErrors> {
+        let status = VisitStatus::parse(raw.status.trim()).ok_or_else(|| {
+            let all: Vec<&str> = VisitStatus::ALL.iter().map(|s| s.as_str()).collect();
+            ValidationErrors::single("status", format!("use one of {}", all.join(", ")))
+        })?;
+        Ok(Self {
+            status,
+            reason: non_blank(raw.reason.as_deref()).map(String::from),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -535,6 +567,20 @@ mod tests {
         })
         .unwrap();
         assert_eq!((c.reason.as_str(), c.whole_series), ("Moved away", true));
+        let moved = |status: &str| {
+            StatusChange::parse(StatusRequest {
+                status: status.into(),
+                reason: Some(" ".into()),
+            })
+        };
+        assert_eq!(
+            moved("with_provider"),
+            Ok(StatusChange {
+                status: VisitStatus::WithProvider,
+                reason: None
+            })
+        );
+        assert_eq!(moved("gone").unwrap_err().errors[0].field, "status");
     }
 
     proptest! {

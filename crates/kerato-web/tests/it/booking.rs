@@ -201,7 +201,7 @@ async fn fifty_parallel_bookings_of_one_device_across_providers_make_one_appoint
         .app
         .define_appointment_type(
             &admin,
-            &kerato_app::scheduling::TypeInput {
+            &kerato_domain::scheduling::TypeInput {
                 name: "OCT scan".into(),
                 duration_minutes: 15,
                 specialty: None,

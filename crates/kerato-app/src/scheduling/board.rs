@@ -10,8 +10,8 @@ use kerato_domain::scheduling::{BookableResource, VisitStatus};
 use kerato_domain::time::Timestamp;
 use kerato_store::{scheduling as store, tenancy};
 
+use super::{ScheduleLine, day_bounds};
 use crate::authz::{Act, Caller};
-use crate::scheduling::{ScheduleLine, day_bounds};
 use crate::{App, AppError};
 
 /// One patient on the flow board.
