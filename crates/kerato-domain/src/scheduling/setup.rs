@@ -37,7 +37,10 @@ fn resource_kind(e: &mut ValidationErrors, field: &str, raw: &str) -> Option<Res
     let kind = ResourceKind::parse(raw);
     if kind.is_none() {
         let all: Vec<&str> = ResourceKind::ALL.iter().map(|k| k.as_str()).collect();
-        e.add(field, format!("choose a kind: one of {}", all.join(", ")));
+        e.add(
+            field,
+            format!("not a resource kind; choose one of {}", all.join(", ")),
+        );
     }
     kind
 }
