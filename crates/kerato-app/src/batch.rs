@@ -15,21 +15,20 @@
 
 use std::sync::{Mutex, PoisonError};
 
-use kerato_domain::identity::{Action, Resource};
+use kerato_domain::scheduling::{Appointment, BookingInput};
 use tokio::sync::oneshot;
 
 use crate::authz::Caller;
-use crate::scheduling::{AppointmentRow, BookingRequest, ParsedBooking};
 use crate::{App, AppError};
 
 /// The most bookings committed together; later ones wait for the next batch.
 const MAX_BATCH: usize = 256;
 
-type Reply = oneshot::Sender<Result<AppointmentRow, AppError>>;
+type Reply = oneshot::Sender<Result<Appointment, AppError>>;
 
 struct Job {
     caller: Caller,
-    parsed: ParsedBooking,
+    input: BookingInput,
     reply: Reply,
 }
 
@@ -62,11 +61,8 @@ impl App {
     pub(crate) async fn book_batched(
         &self,
         caller: &Caller,
-        req: &BookingRequest,
-    ) -> Result<AppointmentRow, AppError> {
-        self.require(caller, Resource::Appointment, Action::Create, None)
-            .await?;
-        let parsed = crate::scheduling::parse_booking(caller.actor.organisation_id, req)?;
+        input: &BookingInput,
+    ) -> Result<Appointment, AppError> {
         let (reply, mut answer) = oneshot::channel();
         self.bookings
             .queue
@@ -74,7 +70,7 @@ impl App {
             .unwrap_or_else(PoisonError::into_inner)
             .push(Job {
                 caller: caller.clone(),
-                parsed,
+                input: input.clone(),
                 reply,
             });
         loop {
@@ -117,7 +113,7 @@ impl App {
                 return fail_all(jobs);
             }
         };
-        let mut done: Vec<(Reply, Result<AppointmentRow, AppError>)> = Vec::new();
+        let mut done: Vec<(Reply, Result<Appointment, AppError>)> = Vec::new();
         let mut denials = Vec::new();
         let mut broken = false;
         for job in jobs {
@@ -126,7 +122,7 @@ impl App {
                 continue;
             }
             match self
-                .book_step(&mut tx, &refs, &job.caller, &job.parsed)
+                .book_step(&mut tx, &refs, &job.caller, &job.input)
                 .await
             {
                 Ok(Step::Booked(row)) => done.push((job.reply, Ok(row))),
@@ -162,7 +158,7 @@ impl App {
 
 /// What one booking of a batch came to.
 pub(crate) enum Step {
-    Booked(AppointmentRow),
+    Booked(Appointment),
     /// A rule refused it; nothing of it was written.
     Refused(AppError),
     Denied(crate::authz::Act, kerato_domain::identity::Denial),

@@ -6,7 +6,6 @@ pub mod audit;
 mod authz;
 mod batch;
 pub mod biopsies;
-pub mod board;
 // The wall clock lives in `kerato-db`, shared with the vendor site.
 pub use kerato_db::clock;
 pub mod consents;

@@ -9,11 +9,11 @@
 use jiff::civil::Date;
 use kerato_domain::ValidationErrors;
 use kerato_domain::identity::{Action, Resource, Target};
-use kerato_domain::ids::{AppointmentId, PatientId, RecallId, RecallTypeId};
+use kerato_domain::ids::{AppointmentId, RecallId, RecallTypeId};
+use kerato_domain::recalls::{DueRecall, Outreach, Recall, RecallInput, RecallStatus, RecallType};
 use kerato_domain::scheduling::recall_due;
 use kerato_domain::tenancy::Specialty;
 use kerato_store::outbox::Envelope;
-pub use kerato_store::recalls::{DueRecall, RecallRow, RecallTypeRow};
 use kerato_store::{patients as patient_store, recalls as store, scheduling, tenancy};
 
 use crate::authz::{Act, Caller};
@@ -21,17 +21,6 @@ use crate::reminders::patient_contact;
 use crate::{App, AppError};
 
 pub use kerato_domain::setup::DEFAULT_RECALL_TYPES;
-
-/// What an outreach attempt can come to.
-pub const OUTREACH_OUTCOMES: [(&str, &str); 7] = [
-    ("message_sent", "Message sent"),
-    ("called_no_answer", "Called, no answer"),
-    ("left_voicemail", "Left voicemail"),
-    ("will_call_back", "Spoke, will call back"),
-    ("letter_sent", "Letter sent"),
-    ("declined", "Declined"),
-    ("unreachable", "Unreachable"),
-];
 
 /// The longest recall interval, in months.
 const MAX_INTERVAL_MONTHS: i64 = 120;
@@ -51,7 +40,7 @@ impl App {
         name: &str,
         interval_months: i64,
         specialty: Option<Specialty>,
-    ) -> Result<RecallTypeRow, AppError> {
+    ) -> Result<RecallType, AppError> {
         self.require(caller, Resource::Organisation, Action::Update, None)
             .await?;
         let mut e = ValidationErrors::new();
@@ -63,7 +52,7 @@ impl App {
             );
         }
         let name = e.into_result(name)?.unwrap_or_default();
-        let t = RecallTypeRow {
+        let t = RecallType {
             id: RecallTypeId::new(self.now(), self.random_id_bits()),
             organisation_id: caller.actor.organisation_id,
             name,
@@ -91,7 +80,7 @@ impl App {
     pub async fn install_default_recall_types(
         &self,
         caller: &Caller,
-    ) -> Result<Vec<RecallTypeRow>, AppError> {
+    ) -> Result<Vec<RecallType>, AppError> {
         let existing = self.recall_types(caller).await?;
         for (name, months, specialty) in DEFAULT_RECALL_TYPES {
             if !existing.iter().any(|t| t.name == name) {
@@ -102,7 +91,7 @@ impl App {
         self.recall_types(caller).await
     }
 
-    pub async fn recall_types(&self, caller: &Caller) -> Result<Vec<RecallTypeRow>, AppError> {
+    pub async fn recall_types(&self, caller: &Caller) -> Result<Vec<RecallType>, AppError> {
         let mut tx = self
             .guard_org(caller, Action::Query, Resource::Appointment, "recalls")
             .await?;
@@ -116,10 +105,9 @@ impl App {
     pub async fn add_recall(
         &self,
         caller: &Caller,
-        patient: PatientId,
-        kind: RecallTypeId,
-        due: &str,
-    ) -> Result<RecallRow, AppError> {
+        input: &RecallInput,
+    ) -> Result<Recall, AppError> {
+        let (patient, kind) = (input.patient_id, input.recall_type_id);
         self.require(caller, Resource::Appointment, Action::Create, None)
             .await?;
         let org = caller.actor.organisation_id;
@@ -136,26 +124,24 @@ impl App {
         if t.is_none() {
             e.add("recall_type_id", "no such recall type in this practice");
         }
-        let due = if due.trim().is_empty() {
-            let today = self.today_at_practice(&mut tx, org).await?;
-            t.and_then(|t| recall_due(today, t.interval_months))
-        } else {
-            due.trim()
-                .parse::<Date>()
-                .map_err(|_| e.add("due_date", "write the date as YYYY-MM-DD"))
-                .ok()
+        let due = match input.due_date {
+            Some(due) => Some(due),
+            None => {
+                let today = self.today_at_practice(&mut tx, org).await?;
+                t.and_then(|t| recall_due(today, t.interval_months))
+            }
         };
         let due = e
             .into_result(due)?
             .ok_or_else(|| ValidationErrors::single("due_date", "the due date is out of range"))?;
-        let r = RecallRow {
+        let r = Recall {
             id: RecallId::new(self.now(), self.random_id_bits()),
             organisation_id: org,
             patient_id: patient,
             recall_type_id: kind,
-            due_date: due.to_string(),
-            status: "open".into(),
-            outreach: "none".into(),
+            due_date: due,
+            status: RecallStatus::Open,
+            outreach: Outreach::None,
             outreach_attempts: 0,
             last_outreach_at: None,
             appointment_id: None,
@@ -195,14 +181,7 @@ impl App {
         let mut tx = self
             .guard_org(caller, Action::Query, Resource::Appointment, "recalls")
             .await?;
-        let due = store::due(
-            &mut tx,
-            caller.actor.organisation_id,
-            &until.to_string(),
-            kind,
-            500,
-        )
-        .await?;
+        let due = store::due(&mut tx, caller.actor.organisation_id, until, kind, 500).await?;
         tx.commit().await?;
         Ok(due)
     }
@@ -212,24 +191,18 @@ impl App {
         &self,
         caller: &Caller,
         id: RecallId,
-        outcome: &str,
-    ) -> Result<RecallRow, AppError> {
-        if !OUTREACH_OUTCOMES.iter().any(|(o, _)| *o == outcome) {
-            return Err(ValidationErrors::single(
-                "outcome",
-                "choose an outcome from the list (e.g. called_no_answer, left_voicemail)",
-            )
-            .into());
-        }
-        let (mut tx, r) = self.recall_for_update(caller, id, outcome).await?;
+        outcome: Outreach,
+    ) -> Result<Recall, AppError> {
+        let outcome = outcome.as_outcome()?;
+        let (mut tx, r) = self.recall_for_update(caller, id, outcome.as_str()).await?;
         if !store::record_outreach(&mut tx, &r, outcome, self.now()).await? {
             return Err(AppError::Conflict(
                 "the recall changed meanwhile; reload".into(),
             ));
         }
         tx.commit().await?;
-        Ok(RecallRow {
-            outreach: outcome.into(),
+        Ok(Recall {
+            outreach: outcome,
             outreach_attempts: r.outreach_attempts + 1,
             last_outreach_at: Some(self.now()),
             version: r.version + 1,
@@ -242,7 +215,7 @@ impl App {
         caller: &Caller,
         id: RecallId,
         what: &str,
-    ) -> Result<(kerato_store::Tx, RecallRow), AppError> {
+    ) -> Result<(kerato_store::Tx, Recall), AppError> {
         self.require(caller, Resource::Appointment, Action::Update, None)
             .await?;
         let mut tx = self.store.write().await?;
@@ -271,7 +244,7 @@ impl App {
             .ok_or_else(|| {
                 ValidationErrors::single("appointment_id", "not an appointment of this patient")
             })?;
-        if !store::set_status(&mut tx, &r, "scheduled", Some(a.id), self.now()).await? {
+        if !store::set_status(&mut tx, &r, RecallStatus::Scheduled, Some(a.id), self.now()).await? {
             return Err(AppError::Conflict(
                 "the recall changed meanwhile; reload".into(),
             ));
@@ -287,7 +260,7 @@ impl App {
         caller: &Caller,
         id: RecallId,
         visit: Date,
-    ) -> Result<RecallRow, AppError> {
+    ) -> Result<Recall, AppError> {
         let (mut tx, r) = self.recall_for_update(caller, id, "done").await?;
         let types = store::types_of(&mut tx, r.organisation_id).await?;
         let t = types
@@ -296,16 +269,24 @@ impl App {
             .ok_or(AppError::NotFound("recall type"))?;
         let due = recall_due(visit, t.interval_months)
             .ok_or_else(|| ValidationErrors::single("visit", "the date is out of range"))?;
-        if !store::set_status(&mut tx, &r, "done", r.appointment_id, self.now()).await? {
+        if !store::set_status(
+            &mut tx,
+            &r,
+            RecallStatus::Done,
+            r.appointment_id,
+            self.now(),
+        )
+        .await?
+        {
             return Err(AppError::Conflict(
                 "the recall changed meanwhile; reload".into(),
             ));
         }
-        let next = RecallRow {
+        let next = Recall {
             id: RecallId::new(self.now(), self.random_id_bits()),
-            due_date: due.to_string(),
-            status: "open".into(),
-            outreach: "none".into(),
+            due_date: due,
+            status: RecallStatus::Open,
+            outreach: Outreach::None,
             outreach_attempts: 0,
             last_outreach_at: None,
             appointment_id: None,
@@ -328,9 +309,12 @@ impl App {
     ) -> Result<usize, AppError> {
         let due = self.due_recalls(caller, until, None).await?;
         let mut queued = 0;
-        for d in due.into_iter().filter(|d| d.recall.outreach == "none") {
+        for d in due
+            .into_iter()
+            .filter(|d| d.recall.outreach == Outreach::None)
+        {
             let Some((channel, recipient)) = patient_contact(
-                &d.reminder_channel,
+                d.reminder_channel.as_str(),
                 d.email.as_deref(),
                 d.mobile_phone.as_deref(),
             ) else {
@@ -341,7 +325,7 @@ impl App {
                 "Hello {name}, it is time to book your next visit with us. Please call the practice or reply to arrange it."
             );
             let (mut tx, r) = self
-                .recall_for_update(caller, d.recall.id, "message_sent")
+                .recall_for_update(caller, d.recall.id, Outreach::MessageSent.as_str())
                 .await?;
             let key = format!("recall:{}:{}", r.id, r.due_date);
             let message = Envelope {
@@ -351,7 +335,7 @@ impl App {
                 body: &body,
             };
             if self.queue_once(&mut tx, &key, message).await?
-                && store::record_outreach(&mut tx, &r, "message_sent", self.now()).await?
+                && store::record_outreach(&mut tx, &r, Outreach::MessageSent, self.now()).await?
             {
                 queued += 1;
                 tx.commit().await?;

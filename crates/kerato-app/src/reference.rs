@@ -17,10 +17,11 @@ use std::sync::{Mutex, PoisonError};
 
 use kerato_domain::ids::{AppointmentTypeId, LocationId, OrganisationId, ProviderId};
 use kerato_domain::providers::Provider;
+use kerato_domain::scheduling::AppointmentType;
 use kerato_domain::scheduling::{Break, WorkingHours};
 use kerato_domain::tenancy::Location;
 use kerato_store::providers;
-use kerato_store::scheduling::{self as store, AppointmentTypeRow};
+use kerato_store::scheduling as store;
 use kerato_store::{StoreError, Tx, tenancy};
 
 /// More entries than this and the cache starts over: a bound on memory
@@ -32,7 +33,7 @@ struct Entries {
     version: i64,
     providers: HashMap<ProviderId, Provider>,
     locations: HashMap<(OrganisationId, LocationId), Location>,
-    types: HashMap<AppointmentTypeId, AppointmentTypeRow>,
+    types: HashMap<AppointmentTypeId, AppointmentType>,
     hours: HashMap<(ProviderId, LocationId), WorkingHours>,
     breaks: HashMap<ProviderId, Vec<Break>>,
 }
@@ -149,7 +150,7 @@ impl Refs<'_> {
         &self,
         tx: &mut Tx,
         id: AppointmentTypeId,
-    ) -> Result<Option<AppointmentTypeRow>, StoreError> {
+    ) -> Result<Option<AppointmentType>, StoreError> {
         if let Some(t) = self.get(|e| &mut e.types, &id) {
             return Ok(Some(t));
         }

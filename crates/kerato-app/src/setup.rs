@@ -20,8 +20,8 @@ use kerato_store::tenancy;
 
 use crate::authz::{Act, Caller};
 use crate::reminders::{Mailer, SmsGateway};
-use crate::scheduling::TypeInput;
 use crate::{App, AppError};
+use kerato_domain::scheduling::TypeInput;
 
 const CATEGORY: &str = "practice set-up";
 

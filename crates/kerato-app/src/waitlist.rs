@@ -4,44 +4,26 @@
 //! their chosen channel. The offer is a first claim, not a hold: the front
 //! desk books it when the patient accepts, with every booking check.
 
-use jiff::civil::Date;
 use kerato_domain::ValidationErrors;
 use kerato_domain::identity::{Action, Resource, Target};
-use kerato_domain::ids::{AppointmentTypeId, LocationId, PatientId, ProviderId, WaitlistEntryId};
+use kerato_domain::ids::{LocationId, WaitlistEntryId};
+use kerato_domain::scheduling::{Appointment, BookingInput, SlotChoice};
+use kerato_domain::waitlist::{Offer, WaitlistEntry, WaitlistInput, WaitlistStatus};
 use kerato_store::outbox::Envelope;
-use kerato_store::waitlist::{Offer, WaitlistRow};
 use kerato_store::{Tx, patients as patient_store, scheduling as store, tenancy, waitlist};
 
 use crate::authz::{Act, Caller};
 use crate::reminders::patient_contact;
-use crate::scheduling::{AppointmentRow, BookingRequest};
 use crate::{App, AppError};
 
 /// How long an offer stands before the next freed slot may go to someone
 /// else.
 pub const OFFER_HOURS: i64 = 24;
 
-/// A request to join the waitlist, as typed.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct WaitlistInput {
-    pub patient_id: String,
-    pub appointment_type_id: String,
-    #[serde(default)]
-    pub provider_id: Option<String>,
-    #[serde(default)]
-    pub location_id: Option<String>,
-    /// Local dates, `YYYY-MM-DD`, inclusive.
-    pub earliest_date: String,
-    pub latest_date: String,
-    #[serde(default)]
-    pub note: String,
-}
-
 /// A waitlist entry with the names the front desk needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WaitlistLine {
-    pub entry: WaitlistRow,
+    pub entry: WaitlistEntry,
     pub patient_name: String,
     pub type_name: String,
 }
@@ -59,52 +41,16 @@ impl App {
         &self,
         caller: &Caller,
         input: &WaitlistInput,
-    ) -> Result<WaitlistRow, AppError> {
+    ) -> Result<WaitlistEntry, AppError> {
         self.require(caller, Resource::Appointment, Action::Create, None)
             .await?;
         let org = caller.actor.organisation_id;
-        let mut e = ValidationErrors::new();
-        let patient: Option<PatientId> =
-            crate::scheduling::parse_id("patient_id", &input.patient_id, &mut e);
-        let kind: Option<AppointmentTypeId> =
-            crate::scheduling::parse_id("appointment_type_id", &input.appointment_type_id, &mut e);
-        let provider: Option<ProviderId> = input
-            .provider_id
-            .as_deref()
-            .filter(|s| !s.trim().is_empty())
-            .and_then(|s| crate::scheduling::parse_id("provider_id", s, &mut e));
-        let location: Option<LocationId> = input
-            .location_id
-            .as_deref()
-            .filter(|s| !s.trim().is_empty())
-            .and_then(|s| crate::scheduling::parse_id("location_id", s, &mut e));
-        let earliest = input
-            .earliest_date
-            .trim()
-            .parse::<Date>()
-            .map_err(|_| e.add("earliest_date", "write the date as YYYY-MM-DD"))
-            .ok();
-        let latest = input
-            .latest_date
-            .trim()
-            .parse::<Date>()
-            .map_err(|_| e.add("latest_date", "write the date as YYYY-MM-DD"))
-            .ok();
-        if let (Some(a), Some(b)) = (earliest, latest)
-            && b < a
-        {
-            e.add("latest_date", "the latest date comes before the earliest");
-        }
-        let note = input.note.trim().to_string();
-        if note.chars().count() > 200 {
-            e.add("note", "keep the note to 200 characters");
-        }
-        let (Some(patient), Some(kind), Some(earliest), Some(latest)) =
-            (patient, kind, earliest, latest)
-        else {
-            return Err(e.into());
-        };
-        e.into_result(())?;
+        let (patient, kind, provider, location) = (
+            input.patient_id,
+            input.appointment_type_id,
+            input.provider_id,
+            input.location_id,
+        );
         let mut tx = self.store.write().await?;
         let mut e = ValidationErrors::new();
         if patient_store::find_patient(&mut tx, patient)
@@ -136,17 +82,17 @@ impl App {
         }
         e.into_result(())?;
         let now = self.now();
-        let row = WaitlistRow {
+        let row = WaitlistEntry {
             id: WaitlistEntryId::new(now, self.random_id_bits()),
             organisation_id: org,
             patient_id: patient,
             appointment_type_id: kind,
             provider_id: provider,
             location_id: location,
-            earliest_date: earliest.to_string(),
-            latest_date: latest.to_string(),
-            note,
-            status: "waiting".into(),
+            earliest_date: input.earliest_date,
+            latest_date: input.latest_date,
+            note: input.note.clone(),
+            status: WaitlistStatus::Waiting,
             offer: None,
             appointment_id: None,
             version: 1,
@@ -204,7 +150,7 @@ impl App {
     pub(crate) async fn offer_freed_slot(
         &self,
         tx: &mut Tx,
-        freed: &AppointmentRow,
+        freed: &Appointment,
     ) -> Result<(), AppError> {
         let now = self.now();
         if freed.starts_at <= now {
@@ -218,7 +164,7 @@ impl App {
             .starts_at
             .to_jiff()
             .to_zoned_datetime(loc.time_zone.zone().clone());
-        let day = local.date().to_string();
+        let day = local.date();
         let gap = freed.ends_at.as_micros() - freed.starts_at.as_micros();
         for entry in waitlist::open_entries(tx, freed.organisation_id).await? {
             let standing = entry.offer.as_ref().is_some_and(|o| o.expires_at > now);
@@ -237,19 +183,21 @@ impl App {
             if kind.duration_minutes * 60_000_000 > gap {
                 continue;
             }
-            let req = BookingRequest {
-                provider_id: freed.provider_id.to_string(),
-                patient_id: entry.patient_id.to_string(),
-                location_id: freed.location_id.to_string(),
-                appointment_type_id: kind.id.to_string(),
-                date: day.clone(),
-                time: local.time().strftime("%H:%M").to_string(),
-                repeated_hour: None,
-                duration_minutes: None,
-                resource_ids: Vec::new(),
+            let input = BookingInput {
+                patient_id: entry.patient_id,
+                slot: SlotChoice {
+                    provider_id: freed.provider_id,
+                    location_id: freed.location_id,
+                    appointment_type_id: kind.id,
+                    date: day,
+                    time: local.time(),
+                    repeated_hour: None,
+                    duration_minutes: None,
+                    resource_ids: Vec::new(),
+                },
             };
             if self
-                .check_booking(tx, freed.organisation_id, &req)
+                .check_booking(tx, freed.organisation_id, &input)
                 .await
                 .is_err()
             {
@@ -317,13 +265,17 @@ impl App {
         &self,
         caller: &Caller,
         id: WaitlistEntryId,
-    ) -> Result<AppointmentRow, AppError> {
+    ) -> Result<Appointment, AppError> {
         let mut tx = self.store.write().await?;
         let entry = waitlist::find(&mut tx, id)
             .await?
             .filter(|w| w.organisation_id == caller.actor.organisation_id)
             .ok_or(AppError::NotFound("waitlist entry"))?;
-        let Some(offer) = entry.offer.clone().filter(|_| entry.status == "offered") else {
+        let Some(offer) = entry
+            .offer
+            .clone()
+            .filter(|_| entry.status == WaitlistStatus::Offered)
+        else {
             return Err(AppError::Conflict("this entry has no open offer".into()));
         };
         let loc = tenancy::get_location(&mut tx, entry.organisation_id, offer.location_id)
@@ -334,18 +286,20 @@ impl App {
             .starts_at
             .to_jiff()
             .to_zoned_datetime(loc.time_zone.zone().clone());
-        let req = BookingRequest {
-            provider_id: offer.provider_id.to_string(),
-            patient_id: entry.patient_id.to_string(),
-            location_id: offer.location_id.to_string(),
-            appointment_type_id: entry.appointment_type_id.to_string(),
-            date: local.date().to_string(),
-            time: local.time().strftime("%H:%M").to_string(),
-            repeated_hour: None,
-            duration_minutes: None,
-            resource_ids: Vec::new(),
+        let input = BookingInput {
+            patient_id: entry.patient_id,
+            slot: SlotChoice {
+                provider_id: offer.provider_id,
+                location_id: offer.location_id,
+                appointment_type_id: entry.appointment_type_id,
+                date: local.date(),
+                time: local.time(),
+                repeated_hour: None,
+                duration_minutes: None,
+                resource_ids: Vec::new(),
+            },
         };
-        self.book(caller, &req, Some(&entry)).await
+        self.book(caller, &input, Some(&entry)).await
     }
 
     /// Takes a patient off the waitlist.
@@ -369,7 +323,7 @@ impl App {
         .id(entry.id);
         act.patient_id = Some(entry.patient_id.to_string());
         let mut tx = self.guard(tx, caller, act).await?;
-        if !waitlist::close(&mut tx, &entry, "removed", None, self.now()).await? {
+        if !waitlist::close(&mut tx, &entry, WaitlistStatus::Removed, None, self.now()).await? {
             return Err(AppError::Conflict(
                 "the waitlist entry changed meanwhile; reload".into(),
             ));

@@ -24,11 +24,13 @@ pub mod policy;
 pub mod privacy;
 pub mod procedures;
 pub mod providers;
+pub mod recalls;
 pub mod retention;
 pub mod rights;
 pub mod scheduling;
 pub mod setup;
 pub mod tenancy;
+pub mod waitlist;
 
 // The shared rules live in `kerato-core` (the vendor site uses them too and
 // must not depend on the clinical areas); they keep their paths here.

@@ -7,7 +7,17 @@ use jiff::tz::{AmbiguousOffset, TimeZone};
 pub use crate::providers::hours::WorkingHours;
 use crate::time::Timestamp;
 
+pub mod booking;
 pub mod queries;
+mod records;
+pub mod setup;
+
+pub use booking::{
+    BookingForm, BookingInput, BookingRequest, CancelInput, MAX_DURATION_MINUTES, RescheduleInput,
+    SlotChoice, SlotQuery, StatusChange,
+};
+pub use records::{Appointment, AppointmentType, BookableResource, Closure, ClosureKind};
+pub use setup::{BreakInput, ClosureInput, ResourceInput, TypeInput};
 
 const MINUTE: i64 = 60_000_000;
 

@@ -7,9 +7,9 @@ use kerato_domain::ids::{OrganisationId, PatientId, UserId};
 use kerato_domain::time::Timestamp;
 
 use crate::patients::{rows_per_insert, values_list};
-use crate::scheduling::AppointmentRow;
 use crate::{execute, on_tx};
 use kerato_db::{StoreError, Tx, corrupt};
+use kerato_domain::scheduling::Appointment;
 
 /// One imported row, as the ledger remembers it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -145,7 +145,7 @@ pub async fn count(
 /// other system's book did not say which.
 pub async fn insert_appointments(
     tx: &mut Tx,
-    rows: &[(AppointmentRow, Option<String>)],
+    rows: &[(Appointment, Option<String>)],
 ) -> Result<(), StoreError> {
     const COLS: usize = 14;
     for chunk in rows.chunks(rows_per_insert(COLS)) {
@@ -166,7 +166,7 @@ pub async fn insert_appointments(
                     .bind(a.appointment_type_id.to_string())
                     .bind(a.starts_at.as_micros())
                     .bind(a.ends_at.as_micros())
-                    .bind(&a.status)
+                    .bind(a.status.as_str())
                     .bind(reason.as_deref())
                     .bind(i64::from(a.overbooked))
                     .bind(a.version)

@@ -1,7 +1,10 @@
 //! Recalls: what a practice brings patients back for, when each patient is
 //! due, and how the outreach went.
 
+use jiff::civil::Date;
 use kerato_domain::ids::{AppointmentId, OrganisationId, PatientId, RecallId, RecallTypeId};
+use kerato_domain::patients::Channel;
+use kerato_domain::recalls::{DueRecall, Outreach, Recall, RecallStatus, RecallType};
 use kerato_domain::tenancy::Specialty;
 use kerato_domain::time::Timestamp;
 
@@ -9,16 +12,7 @@ use crate::{execute, on_tx};
 use kerato_db::Tx;
 use kerato_db::{StoreError, corrupt};
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RecallTypeRow {
-    pub id: RecallTypeId,
-    pub organisation_id: OrganisationId,
-    pub name: String,
-    pub interval_months: i64,
-    pub specialty: Option<Specialty>,
-}
-
-pub async fn insert_type(tx: &mut Tx, t: &RecallTypeRow, now: Timestamp) -> Result<(), StoreError> {
+pub async fn insert_type(tx: &mut Tx, t: &RecallType, now: Timestamp) -> Result<(), StoreError> {
     execute!(tx, sqlx::query(
         "INSERT INTO recall_types (id, organisation_id, name, interval_months, specialty, created_at) VALUES ($1, $2, $3, $4, $5, $6)"
     )
@@ -31,7 +25,7 @@ pub async fn insert_type(tx: &mut Tx, t: &RecallTypeRow, now: Timestamp) -> Resu
     Ok(())
 }
 
-pub async fn types_of(tx: &mut Tx, org: OrganisationId) -> Result<Vec<RecallTypeRow>, StoreError> {
+pub async fn types_of(tx: &mut Tx, org: OrganisationId) -> Result<Vec<RecallType>, StoreError> {
     let rows: Vec<(String, String, String, i64, Option<String>)> = on_tx!(tx, c => sqlx::query_as(
         "SELECT id, organisation_id, name, interval_months, specialty FROM recall_types WHERE organisation_id = $1 ORDER BY name, id"
     )
@@ -40,7 +34,7 @@ pub async fn types_of(tx: &mut Tx, org: OrganisationId) -> Result<Vec<RecallType
     .await)?;
     rows.into_iter()
         .map(|(id, org, name, months, specialty)| {
-            Ok(RecallTypeRow {
+            Ok(RecallType {
                 id: id.parse().map_err(corrupt)?,
                 organisation_id: org.parse().map_err(corrupt)?,
                 name,
@@ -54,25 +48,7 @@ pub async fn types_of(tx: &mut Tx, org: OrganisationId) -> Result<Vec<RecallType
         .collect()
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RecallRow {
-    pub id: RecallId,
-    pub organisation_id: OrganisationId,
-    pub patient_id: PatientId,
-    pub recall_type_id: RecallTypeId,
-    /// A local date, `YYYY-MM-DD`.
-    pub due_date: String,
-    /// `open`, `scheduled`, `done` or `cancelled`.
-    pub status: String,
-    /// The last outreach outcome, `none` before any.
-    pub outreach: String,
-    pub outreach_attempts: i64,
-    pub last_outreach_at: Option<Timestamp>,
-    pub appointment_id: Option<AppointmentId>,
-    pub version: i64,
-}
-
-pub async fn insert(tx: &mut Tx, r: &RecallRow, now: Timestamp) -> Result<(), StoreError> {
+pub async fn insert(tx: &mut Tx, r: &Recall, now: Timestamp) -> Result<(), StoreError> {
     execute!(tx, sqlx::query(
         "INSERT INTO recalls (id, organisation_id, patient_id, recall_type_id, due_date, status, outreach, \
          outreach_attempts, last_outreach_at, appointment_id, version, created_at, updated_at) \
@@ -82,9 +58,9 @@ pub async fn insert(tx: &mut Tx, r: &RecallRow, now: Timestamp) -> Result<(), St
     .bind(r.organisation_id.to_string())
     .bind(r.patient_id.to_string())
     .bind(r.recall_type_id.to_string())
-    .bind(&r.due_date)
-    .bind(&r.status)
-    .bind(&r.outreach)
+    .bind(r.due_date.to_string())
+    .bind(r.status.as_str())
+    .bind(r.outreach.as_str())
     .bind(r.outreach_attempts)
     .bind(r.last_outreach_at.map(Timestamp::as_micros))
     .bind(r.appointment_id.map(|a| a.to_string()))
@@ -114,15 +90,15 @@ macro_rules! columns {
     };
 }
 
-fn from_row(r: Row) -> Result<RecallRow, StoreError> {
-    Ok(RecallRow {
+fn from_row(r: Row) -> Result<Recall, StoreError> {
+    Ok(Recall {
         id: r.0.parse().map_err(corrupt)?,
         organisation_id: r.1.parse().map_err(corrupt)?,
         patient_id: r.2.parse().map_err(corrupt)?,
         recall_type_id: r.3.parse().map_err(corrupt)?,
-        due_date: r.4,
-        status: r.5,
-        outreach: r.6,
+        due_date: r.4.parse().map_err(corrupt)?,
+        status: r.5.parse().map_err(corrupt)?,
+        outreach: r.6.parse().map_err(corrupt)?,
         outreach_attempts: r.7,
         last_outreach_at: r.8.map(Timestamp::from_micros),
         appointment_id: r.9.map(|a| a.parse()).transpose().map_err(corrupt)?,
@@ -130,24 +106,11 @@ fn from_row(r: Row) -> Result<RecallRow, StoreError> {
     })
 }
 
-pub async fn find(tx: &mut Tx, id: RecallId) -> Result<Option<RecallRow>, StoreError> {
+pub async fn find(tx: &mut Tx, id: RecallId) -> Result<Option<Recall>, StoreError> {
     let sql = concat!("SELECT ", columns!(), " FROM recalls r WHERE r.id = $1");
     let row: Option<Row> =
         on_tx!(tx, c => sqlx::query_as(sql).bind(id.to_string()).fetch_optional(&mut **c).await)?;
     row.map(from_row).transpose()
-}
-
-/// A due-list line: the recall, the patient's name and contact, the type.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DueRecall {
-    pub recall: RecallRow,
-    pub last_name: String,
-    pub first_name: String,
-    pub preferred_name: Option<String>,
-    pub email: Option<String>,
-    pub mobile_phone: Option<String>,
-    pub reminder_channel: String,
-    pub type_name: String,
 }
 
 /// Open recalls due on or before `until` (a local date), earliest first,
@@ -155,7 +118,7 @@ pub struct DueRecall {
 pub async fn due(
     tx: &mut Tx,
     org: OrganisationId,
-    until: &str,
+    until: Date,
     kind: Option<RecallTypeId>,
     limit: i64,
 ) -> Result<Vec<DueRecall>, StoreError> {
@@ -188,7 +151,7 @@ pub async fn due(
          AND p.merged_into IS NULL ORDER BY r.due_date, p.legal_last_name, r.id LIMIT $4"
     )
     .bind(org.to_string())
-    .bind(until)
+    .bind(until.to_string())
     .bind(kind.map(|k| k.to_string()).unwrap_or_default())
     .bind(limit)
     .fetch_all(&mut **c)
@@ -196,14 +159,14 @@ pub async fn due(
     rows.into_iter()
         .map(|f| {
             Ok(DueRecall {
-                recall: RecallRow {
+                recall: Recall {
                     id: f.0.parse().map_err(corrupt)?,
                     organisation_id: org,
                     patient_id: f.1.parse().map_err(corrupt)?,
                     recall_type_id: f.2.parse().map_err(corrupt)?,
-                    due_date: f.3,
-                    status: "open".into(),
-                    outreach: f.4,
+                    due_date: f.3.parse().map_err(corrupt)?,
+                    status: RecallStatus::Open,
+                    outreach: f.4.parse().map_err(corrupt)?,
                     outreach_attempts: f.5,
                     last_outreach_at: f.6.map(Timestamp::from_micros),
                     appointment_id: f.7.map(|a| a.parse()).transpose().map_err(corrupt)?,
@@ -214,7 +177,7 @@ pub async fn due(
                 preferred_name: f.11,
                 email: f.12,
                 mobile_phone: f.13,
-                reminder_channel: f.14,
+                reminder_channel: Channel::parse(&f.14).map_err(corrupt)?,
                 type_name: f.15,
             })
         })
@@ -222,7 +185,7 @@ pub async fn due(
 }
 
 /// The recalls of one patient, soonest due first.
-pub async fn of_patient(tx: &mut Tx, patient: PatientId) -> Result<Vec<RecallRow>, StoreError> {
+pub async fn of_patient(tx: &mut Tx, patient: PatientId) -> Result<Vec<Recall>, StoreError> {
     let sql = concat!(
         "SELECT ",
         columns!(),
@@ -236,15 +199,15 @@ pub async fn of_patient(tx: &mut Tx, patient: PatientId) -> Result<Vec<RecallRow
 /// Records an outreach attempt if the recall is still at `version`.
 pub async fn record_outreach(
     tx: &mut Tx,
-    r: &RecallRow,
-    outcome: &str,
+    r: &Recall,
+    outcome: Outreach,
     now: Timestamp,
 ) -> Result<bool, StoreError> {
     let n = execute!(tx, sqlx::query(
         "UPDATE recalls SET outreach = $1, outreach_attempts = outreach_attempts + 1, last_outreach_at = $2, \
          version = version + 1, updated_at = $2 WHERE id = $3 AND version = $4"
     )
-    .bind(outcome)
+    .bind(outcome.as_str())
     .bind(now.as_micros())
     .bind(r.id.to_string())
     .bind(r.version))?;
@@ -255,8 +218,8 @@ pub async fn record_outreach(
 /// is still at `version`.
 pub async fn set_status(
     tx: &mut Tx,
-    r: &RecallRow,
-    status: &str,
+    r: &Recall,
+    status: RecallStatus,
     appointment: Option<AppointmentId>,
     now: Timestamp,
 ) -> Result<bool, StoreError> {
@@ -264,7 +227,7 @@ pub async fn set_status(
         "UPDATE recalls SET status = $1, appointment_id = $2, version = version + 1, updated_at = $3 \
          WHERE id = $4 AND version = $5"
     )
-    .bind(status)
+    .bind(status.as_str())
     .bind(appointment.map(|a| a.to_string()))
     .bind(now.as_micros())
     .bind(r.id.to_string())

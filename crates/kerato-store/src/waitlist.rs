@@ -1,45 +1,15 @@
 //! The waitlist: patients who want an earlier appointment, and the offer
 //! made to one of them when a slot frees.
 
-use kerato_domain::ids::{
-    AppointmentId, AppointmentTypeId, LocationId, OrganisationId, PatientId, ProviderId,
-    WaitlistEntryId,
-};
+use kerato_domain::ids::{AppointmentId, OrganisationId, WaitlistEntryId};
 use kerato_domain::time::Timestamp;
+use kerato_domain::waitlist::{Offer, WaitlistEntry, WaitlistStatus};
 
 use crate::{execute, on_tx};
 use kerato_db::Tx;
 use kerato_db::{StoreError, corrupt};
 
-/// An offer of a freed slot to a waiting patient.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Offer {
-    pub provider_id: ProviderId,
-    pub location_id: LocationId,
-    pub starts_at: Timestamp,
-    pub expires_at: Timestamp,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WaitlistRow {
-    pub id: WaitlistEntryId,
-    pub organisation_id: OrganisationId,
-    pub patient_id: PatientId,
-    pub appointment_type_id: AppointmentTypeId,
-    pub provider_id: Option<ProviderId>,
-    pub location_id: Option<LocationId>,
-    /// Local dates, `YYYY-MM-DD`, inclusive.
-    pub earliest_date: String,
-    pub latest_date: String,
-    pub note: String,
-    /// `waiting`, `offered`, `booked` or `removed`.
-    pub status: String,
-    pub offer: Option<Offer>,
-    pub appointment_id: Option<AppointmentId>,
-    pub version: i64,
-}
-
-pub async fn insert(tx: &mut Tx, w: &WaitlistRow, now: Timestamp) -> Result<(), StoreError> {
+pub async fn insert(tx: &mut Tx, w: &WaitlistEntry, now: Timestamp) -> Result<(), StoreError> {
     execute!(tx, sqlx::query(
         "INSERT INTO waitlist (id, organisation_id, patient_id, appointment_type_id, provider_id, location_id, \
          earliest_date, latest_date, note, status, version, created_at, updated_at) \
@@ -51,10 +21,10 @@ pub async fn insert(tx: &mut Tx, w: &WaitlistRow, now: Timestamp) -> Result<(), 
     .bind(w.appointment_type_id.to_string())
     .bind(w.provider_id.map(|p| p.to_string()))
     .bind(w.location_id.map(|l| l.to_string()))
-    .bind(&w.earliest_date)
-    .bind(&w.latest_date)
+    .bind(w.earliest_date.to_string())
+    .bind(w.latest_date.to_string())
     .bind(&w.note)
-    .bind(&w.status)
+    .bind(w.status.as_str())
     .bind(w.version)
     .bind(now.as_micros()))?;
     Ok(())
@@ -86,7 +56,7 @@ macro_rules! columns {
     };
 }
 
-fn from_row(r: Row) -> Result<WaitlistRow, StoreError> {
+fn from_row(r: Row) -> Result<WaitlistEntry, StoreError> {
     let (id, org, patient, kind, provider, location, earliest, latest, note, status) =
         (r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9);
     let offer = match (r.10, r.11, r.12, r.13) {
@@ -98,24 +68,24 @@ fn from_row(r: Row) -> Result<WaitlistRow, StoreError> {
         }),
         _ => None,
     };
-    Ok(WaitlistRow {
+    Ok(WaitlistEntry {
         id: id.parse().map_err(corrupt)?,
         organisation_id: org.parse().map_err(corrupt)?,
         patient_id: patient.parse().map_err(corrupt)?,
         appointment_type_id: kind.parse().map_err(corrupt)?,
         provider_id: provider.map(|p| p.parse()).transpose().map_err(corrupt)?,
         location_id: location.map(|l| l.parse()).transpose().map_err(corrupt)?,
-        earliest_date: earliest,
-        latest_date: latest,
+        earliest_date: earliest.parse().map_err(corrupt)?,
+        latest_date: latest.parse().map_err(corrupt)?,
         note,
-        status,
+        status: status.parse().map_err(corrupt)?,
         offer,
         appointment_id: r.14.map(|a| a.parse()).transpose().map_err(corrupt)?,
         version: r.15,
     })
 }
 
-pub async fn find(tx: &mut Tx, id: WaitlistEntryId) -> Result<Option<WaitlistRow>, StoreError> {
+pub async fn find(tx: &mut Tx, id: WaitlistEntryId) -> Result<Option<WaitlistEntry>, StoreError> {
     let sql = concat!("SELECT ", columns!(), " FROM waitlist WHERE id = $1");
     let row: Option<Row> =
         on_tx!(tx, c => sqlx::query_as(sql).bind(id.to_string()).fetch_optional(&mut **c).await)?;
@@ -127,7 +97,7 @@ pub async fn find(tx: &mut Tx, id: WaitlistEntryId) -> Result<Option<WaitlistRow
 pub async fn open_entries(
     tx: &mut Tx,
     org: OrganisationId,
-) -> Result<Vec<WaitlistRow>, StoreError> {
+) -> Result<Vec<WaitlistEntry>, StoreError> {
     let sql = concat!(
         "SELECT ",
         columns!(),
@@ -141,7 +111,7 @@ pub async fn open_entries(
 /// Records an offer if the entry is still at `version`.
 pub async fn set_offer(
     tx: &mut Tx,
-    w: &WaitlistRow,
+    w: &WaitlistEntry,
     offer: &Offer,
     now: Timestamp,
 ) -> Result<bool, StoreError> {
@@ -163,8 +133,8 @@ pub async fn set_offer(
 /// still at `version`.
 pub async fn close(
     tx: &mut Tx,
-    w: &WaitlistRow,
-    status: &str,
+    w: &WaitlistEntry,
+    status: WaitlistStatus,
     appointment: Option<AppointmentId>,
     now: Timestamp,
 ) -> Result<bool, StoreError> {
@@ -172,7 +142,7 @@ pub async fn close(
         "UPDATE waitlist SET status = $1, appointment_id = $2, version = version + 1, updated_at = $3 \
          WHERE id = $4 AND version = $5"
     )
-    .bind(status)
+    .bind(status.as_str())
     .bind(appointment.map(|a| a.to_string()))
     .bind(now.as_micros())
     .bind(w.id.to_string())

@@ -69,7 +69,7 @@ use crate::{identity, import, patients, providers, scheduling, setup, tenancy};
         tenancy::OrganisationView, tenancy::OrganisationBody, patients::PatientView,
         patients::PatientSearchPage, kerato_domain::patients::search::PatientSearchInput, patients::PatientCreateBody, patients::PatientUpdateBody,
         kerato_domain::patients::PatientInput, scheduling::AppointmentView,
-        kerato_app::scheduling::BookingRequest, kerato_domain::scheduling::RepeatedHour,
+        kerato_domain::scheduling::BookingRequest, kerato_domain::scheduling::RepeatedHour,
         scheduling::StatusBody, scheduling::NextAvailableBody, scheduling::NextAvailableView,
         kerato_domain::scheduling::VisitStatus, scheduling::reads::VisitTypeView,
         scheduling::reads::ResourceView, scheduling::reads::ClosureView,

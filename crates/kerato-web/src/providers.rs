@@ -293,7 +293,7 @@ struct ProviderPage {
 struct Choices {
     users: Vec<kerato_domain::identity::User>,
     locations: Vec<Location>,
-    types: Vec<kerato_app::scheduling::AppointmentTypeRow>,
+    types: Vec<kerato_domain::scheduling::AppointmentType>,
 }
 
 async fn choices(state: &WebState, caller: &kerato_app::Caller) -> Result<Choices, WebError> {

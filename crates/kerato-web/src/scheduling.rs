@@ -1,6 +1,8 @@
 //! Appointments: booking, the visit flow and next-available over the API,
-//! and the day's schedule page, which refreshes itself as the flow moves;
-//! the API's reads for a booking script are in `reads`.
+//! and the day's schedule page, which refreshes itself as the flow moves.
+//! The API's reads for a booking script are in `reads`, the patient's
+//! booking form in `booking`, one appointment's page in `appointments`,
+//! the flow board and week grid in `board`, the set-up page in `setup`.
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -9,11 +11,10 @@ use axum::extract::{Extension, Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use kerato_app::scheduling::{AppointmentRow, BookingRequest};
 use kerato_domain::ValidationErrors;
 use kerato_domain::identity::{Action, Resource};
 use kerato_domain::ids::AppointmentId;
-use kerato_domain::scheduling::VisitStatus;
+use kerato_domain::scheduling::{Appointment, BookingInput, StatusChange, VisitStatus};
 use serde::Deserialize;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -21,17 +22,23 @@ use utoipa::ToSchema;
 use crate::WebState;
 use crate::auth::CurrentUser;
 use crate::error::{Problem, WebError};
-use crate::extract::{ApiJson, FormFields};
+use crate::extract::{ApiInput, ApiJson, Form};
 use crate::layout::Layout;
 use crate::routes::{Access, Routes};
 use crate::view::Choice;
 use kerato_http::csrf::CsrfToken;
 
+mod appointments;
+mod board;
+mod booking;
+pub(crate) mod pick;
 pub(crate) mod reads;
+mod setup;
 
 pub(crate) fn routes(r: Routes) -> Routes {
     use Access::Needs;
     let a = Resource::Appointment;
+    let set_up = Needs(Resource::Organisation, Action::Update);
     r.add(
         "POST",
         "/api/appointments",
@@ -92,19 +99,73 @@ pub(crate) fn routes(r: Routes) -> Routes {
         Needs(a, Action::Update),
         post(status_form),
     )
+    .add(
+        "GET",
+        "/flow",
+        Needs(a, Action::Query),
+        get(board::flow_page),
+    )
+    .add(
+        "GET",
+        "/schedule/week",
+        Needs(a, Action::Query),
+        get(board::week_page),
+    )
+    .add(
+        "GET",
+        "/appointments/{id}",
+        Needs(a, Action::View),
+        get(appointments::appointment_page),
+    )
+    .add(
+        "POST",
+        "/appointments/{id}/reschedule",
+        Needs(a, Action::Update),
+        post(appointments::reschedule_submit),
+    )
+    .add(
+        "POST",
+        "/appointments/{id}/cancel",
+        Needs(a, Action::Update),
+        post(appointments::cancel_submit),
+    )
+    .add("GET", "/setup/scheduling", set_up, get(setup::setup_page))
+    .add(
+        "POST",
+        "/setup/resources",
+        set_up,
+        post(setup::setup_resource),
+    )
+    .add("POST", "/setup/types", set_up, post(setup::setup_type))
+    .add("POST", "/setup/breaks", set_up, post(setup::setup_break))
+    .add(
+        "POST",
+        "/setup/closures",
+        set_up,
+        post(setup::setup_closure),
+    )
+    .add(
+        "POST",
+        "/setup/recall-types",
+        set_up,
+        post(setup::setup_recall_defaults),
+    )
+    .add(
+        "GET",
+        "/patients/{id}/book",
+        Needs(a, Action::Create),
+        get(booking::book_page),
+    )
+    .add(
+        "POST",
+        "/patients/{id}/book",
+        Needs(a, Action::Create),
+        post(booking::book_submit),
+    )
 }
 
 fn parse_appointment(raw: &str) -> Result<AppointmentId, WebError> {
     raw.parse().map_err(|_| WebError::NotFound("appointment"))
-}
-
-fn parse_status(raw: &str) -> Result<VisitStatus, WebError> {
-    VisitStatus::parse(raw).ok_or_else(|| {
-        WebError::Validation(ValidationErrors::single(
-            "status",
-            "use booked, arrived, pretest, with_provider, checkout, done, no_show or cancelled",
-        ))
-    })
 }
 
 /// A status change as the API takes it.
@@ -249,7 +310,7 @@ async fn schedule_page(
     let mut lines = Vec::new();
     if let (Some(loc), Some(date)) = (chosen, date) {
         for l in state.app.day_schedule(&caller, loc.id, date).await? {
-            let status = VisitStatus::parse(&l.appointment.status).unwrap_or(VisitStatus::Booked);
+            let status = l.appointment.status;
             lines.push(LineView {
                 id: l.appointment.id.to_string(),
                 time: l
@@ -301,21 +362,20 @@ async fn status_form(
     State(state): State<WebState>,
     CurrentUser(caller): CurrentUser,
     Path(id): Path<String>,
-    form: FormFields,
+    form: Form<StatusChange>,
 ) -> Result<Response, WebError> {
-    let status = parse_status(&form.get("status"))?;
-    let reason = form.get("reason");
+    let change = form.input?;
     state
         .app
         .set_visit_status(
             &caller,
             parse_appointment(&id)?,
-            status,
-            Some(reason.as_str()).filter(|r| !r.is_empty()),
+            change.status,
+            change.reason.as_deref(),
         )
         .await?;
     // Back to the day it came from; only our own schedule addresses are followed.
-    let back = form.get("back");
+    let back = form.fields.get("back");
     let ours = back.starts_with("/schedule?") || back.starts_with("/flow?");
     let back = if ours && !back.contains("//") {
         back
@@ -341,8 +401,8 @@ pub struct AppointmentView {
     pub overbooked: bool,
 }
 
-impl From<&AppointmentRow> for AppointmentView {
-    fn from(a: &AppointmentRow) -> Self {
+impl From<&Appointment> for AppointmentView {
+    fn from(a: &Appointment) -> Self {
         Self {
             id: a.id.to_string(),
             provider_id: a.provider_id.to_string(),
@@ -351,14 +411,14 @@ impl From<&AppointmentRow> for AppointmentView {
             appointment_type_id: a.appointment_type_id.to_string(),
             starts_at: a.starts_at.to_string(),
             ends_at: a.ends_at.to_string(),
-            status: a.status.clone(),
+            status: a.status.as_str().to_string(),
             overbooked: a.overbooked,
         }
     }
 }
 
 #[utoipa::path(post, path = "/api/appointments", tag = "scheduling", operation_id = "book_appointment",
-    request_body = BookingRequest,
+    request_body = kerato_domain::scheduling::BookingRequest,
     responses((status = 201, description = "Booked; the Location header names the appointment", body = AppointmentView),
         (status = 409, description = "The provider is already booked then", body = Problem),
         (status = 415, description = "The body is not sent as application/json", body = Problem),
@@ -366,9 +426,9 @@ impl From<&AppointmentRow> for AppointmentView {
 pub(crate) async fn book(
     State(state): State<WebState>,
     CurrentUser(caller): CurrentUser,
-    ApiJson(body): ApiJson<BookingRequest>,
+    ApiInput(input): ApiInput<BookingInput>,
 ) -> Result<Response, WebError> {
-    let a = state.app.book_appointment(&caller, &body).await?;
+    let a = state.app.book_appointment(&caller, &input).await?;
     Ok((
         StatusCode::CREATED,
         [(header::LOCATION, format!("/api/appointments/{}", a.id))],

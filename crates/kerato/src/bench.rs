@@ -378,7 +378,7 @@ pub(crate) async fn bench_practice(
 pub async fn front_desk(patients: u32, providers: u32, pg_url: Option<&str>) -> Result<()> {
     use kerato_app::App;
     use kerato_domain::patients::{Patient, PatientInput};
-    use kerato_store::scheduling::AppointmentRow;
+    use kerato_domain::scheduling::{Appointment, BookingInput, SlotChoice, VisitStatus};
     use std::sync::Arc;
 
     let (store, dir) = bench_store(pg_url).await?;
@@ -499,7 +499,7 @@ pub async fn front_desk(patients: u32, providers: u32, pg_url: Option<&str>) -> 
                 )
                 .map_err(anyhow::Error::msg)?
                 .plus_micros(slot * 30 * 60_000_000);
-                let a = AppointmentRow {
+                let a = Appointment {
                     id: kerato_domain::ids::AppointmentId::new(now, rand::random()),
                     organisation_id: caller.actor.organisation_id,
                     location_id: loc.id,
@@ -508,7 +508,7 @@ pub async fn front_desk(patients: u32, providers: u32, pg_url: Option<&str>) -> 
                     appointment_type_id: kind.id,
                     starts_at: start,
                     ends_at: start.plus_micros(30 * 60_000_000),
-                    status: "booked".into(),
+                    status: VisitStatus::Booked,
                     overbooked: false,
                     version: 1,
                     created_at: now,
@@ -595,15 +595,23 @@ pub async fn front_desk(patients: u32, providers: u32, pg_url: Option<&str>) -> 
         for provider in &provider_ids {
             for slot in 0..16 {
                 let minutes = 8 * 60 + slot * 30;
-                requests.push(kerato_app::scheduling::BookingRequest {
-                    provider_id: provider.to_string(),
-                    patient_id: patient_ids[(requests.len() * 104_729) % patient_ids.len()]
-                        .to_string(),
-                    location_id: loc.id.to_string(),
-                    appointment_type_id: kind.id.to_string(),
-                    date: day.to_string(),
-                    time: format!("{:02}:{:02}", minutes / 60, minutes % 60),
-                    ..Default::default()
+                requests.push(BookingInput {
+                    patient_id: patient_ids[(requests.len() * 104_729) % patient_ids.len()],
+                    slot: SlotChoice {
+                        provider_id: *provider,
+                        location_id: loc.id,
+                        appointment_type_id: kind.id,
+                        date: day,
+                        time: jiff::civil::Time::new(
+                            i8::try_from(minutes / 60)?,
+                            i8::try_from(minutes % 60)?,
+                            0,
+                            0,
+                        )?,
+                        repeated_hour: None,
+                        duration_minutes: None,
+                        resource_ids: Vec::new(),
+                    },
                 });
             }
         }

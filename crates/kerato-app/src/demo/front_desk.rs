@@ -3,15 +3,16 @@
 //! and a waitlist.
 
 use jiff::Span;
-use jiff::civil::Weekday;
+use jiff::civil::{Time, Weekday};
 use kerato_domain::patients::{Patient, PatientInput};
 
 use super::DEMO_PATIENTS;
 use super::history::date_error;
 use super::schedule::Setup;
-use crate::scheduling::BookingRequest;
-use crate::waitlist::WaitlistInput;
 use crate::{App, AppError, Caller};
+use kerato_domain::recalls::RecallInput;
+use kerato_domain::scheduling::{BookingInput, SlotChoice};
+use kerato_domain::waitlist::WaitlistInput;
 
 const FIRST_NAMES: [&str; 20] = [
     "Ava", "Liam", "Sofía", "Noah", "Mia", "Mateo", "Chloé", "Ethan", "Zoë", "Lucas", "Amara",
@@ -80,10 +81,17 @@ pub(super) async fn seed(
     for (i, patient) in patients.iter().enumerate().filter(|(i, _)| i % 5 == 0) {
         let kind = &setup.recall_types[i % setup.recall_types.len()];
         let due = later((i as i64 % 90) - 30)?;
-        app.add_recall(desk, patient.id, kind.id, &due.to_string())
-            .await?;
+        app.add_recall(
+            desk,
+            &RecallInput {
+                patient_id: patient.id,
+                recall_type_id: kind.id,
+                due_date: Some(due),
+            },
+        )
+        .await?;
     }
-    let clinic = setup.locations[0].to_string();
+    let clinic = setup.locations[0];
     // The month's bookings go in together, as a busy front desk's do: on
     // SQLite they share the group commit, on PostgreSQL the pool.
     let mut bookings = tokio::task::JoinSet::new();
@@ -99,14 +107,20 @@ pub(super) async fn seed(
                 n += 1;
                 let kind = &setup.types[pi % setup.types.len()];
                 let minutes = 8 * 60 + slot * 90;
-                let req = BookingRequest {
-                    provider_id: p.id.to_string(),
-                    patient_id: patient.id.to_string(),
-                    location_id: clinic.clone(),
-                    appointment_type_id: kind.id.to_string(),
-                    date: day.to_string(),
-                    time: format!("{:02}:{:02}", minutes / 60, minutes % 60),
-                    ..Default::default()
+                let req = BookingInput {
+                    patient_id: patient.id,
+                    slot: SlotChoice {
+                        provider_id: p.id,
+                        location_id: clinic,
+                        appointment_type_id: kind.id,
+                        date: day,
+                        time: Time::midnight()
+                            .checked_add(Span::new().minutes(minutes))
+                            .map_err(date_error)?,
+                        repeated_hour: None,
+                        duration_minutes: None,
+                        resource_ids: Vec::new(),
+                    },
                 };
                 let (app, desk) = (app.clone(), desk.clone());
                 bookings.spawn(async move { app.book_appointment(&desk, &req).await });
@@ -120,12 +134,12 @@ pub(super) async fn seed(
         app.add_to_waitlist(
             desk,
             &WaitlistInput {
-                patient_id: patient.id.to_string(),
-                appointment_type_id: setup.types[i % setup.types.len()].id.to_string(),
+                patient_id: patient.id,
+                appointment_type_id: setup.types[i % setup.types.len()].id,
                 provider_id: None,
-                location_id: Some(clinic.clone()),
-                earliest_date: later(1)?.to_string(),
-                latest_date: later(30)?.to_string(),
+                location_id: Some(clinic),
+                earliest_date: later(1)?,
+                latest_date: later(30)?,
                 note: "Prefers mornings".into(),
             },
         )

@@ -4,10 +4,10 @@
 
 use kerato_domain::tenancy::Location;
 
-use crate::recalls::RecallTypeRow;
-use crate::scheduling::AppointmentTypeRow;
 use crate::{App, AppError, Caller};
 use kerato_domain::providers::Provider;
+use kerato_domain::recalls::RecallType;
+use kerato_domain::scheduling::AppointmentType;
 
 /// What the front desk books with.
 #[derive(Debug)]
@@ -15,8 +15,8 @@ pub(super) struct Setup {
     pub locations: Vec<kerato_domain::ids::LocationId>,
     pub providers: [Provider; 3],
     /// The visit types booked over the coming month, one per provider.
-    pub types: [AppointmentTypeRow; 3],
-    pub recall_types: Vec<RecallTypeRow>,
+    pub types: [AppointmentType; 3],
+    pub recall_types: Vec<RecallType>,
     /// The main clinic's date today.
     pub today: jiff::civil::Date,
 }
@@ -117,7 +117,7 @@ pub(super) async fn seed_schedule(
     }
     let kinds = |k: &[ResourceKind]| k.iter().copied().collect::<BTreeSet<_>>();
     let visit = |name: &str, minutes: i64, s: Specialty, colour: &str, needs: &[ResourceKind]| {
-        crate::scheduling::TypeInput {
+        kerato_domain::scheduling::TypeInput {
             name: name.into(),
             duration_minutes: minutes,
             specialty: Some(s),

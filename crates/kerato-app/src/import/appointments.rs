@@ -21,12 +21,13 @@ use kerato_domain::import::appointments::{
 use kerato_domain::import::{DoubleBooking, ImportKind, MappedRow, SourceRow};
 use kerato_domain::providers::{Npi, Provider};
 use kerato_domain::scheduling::resolve_local_time;
+use kerato_domain::scheduling::{Appointment, AppointmentType};
 use kerato_domain::tenancy::Location;
 use kerato_domain::time::Timestamp;
 use kerato_store::Tx;
 use kerato_store::import::{self as ledger, LedgerRow};
 use kerato_store::patients::{self as patient_store, ExactField};
-use kerato_store::scheduling::{self as store, AppointmentRow, AppointmentTypeRow};
+use kerato_store::scheduling as store;
 
 use super::{BATCH_ROWS, Progress, Run};
 use crate::authz::Act;
@@ -38,7 +39,7 @@ const MINUTE: i64 = 60_000_000;
 struct SetUp {
     providers: Vec<Provider>,
     locations: Vec<Location>,
-    types: Vec<AppointmentTypeRow>,
+    types: Vec<AppointmentType>,
 }
 
 /// The one item whose name is `name`, or why there is none.
@@ -88,7 +89,7 @@ impl Taken {
 /// An appointment row checked against the practice, to be checked for
 /// clashes and written.
 struct Resolved<'s> {
-    row: AppointmentRow,
+    row: Appointment,
     cancel_reason: Option<String>,
     holds_slot: bool,
     location: &'s Location,
@@ -381,7 +382,7 @@ impl App {
         }
         let now = self.now();
         Ok(Ok(Resolved {
-            row: AppointmentRow {
+            row: Appointment {
                 id: AppointmentId::new(now, self.random_id_bits()),
                 organisation_id: org,
                 location_id: location.id,
@@ -390,7 +391,7 @@ impl App {
                 appointment_type_id: kind.id,
                 starts_at,
                 ends_at,
-                status: d.status.as_str().into(),
+                status: d.status,
                 overbooked: false,
                 version: 1,
                 created_at: now,
@@ -406,7 +407,7 @@ impl App {
 
 /// The audit event of an imported appointment: a creation, as a booking's
 /// is, saying where it came from.
-fn import_act(a: &AppointmentRow, source: &str) -> Act {
+fn import_act(a: &Appointment, source: &str) -> Act {
     let mut act = Act::new(
         Action::Create,
         Target {

@@ -11,13 +11,16 @@ use kerato_domain::providers::Provider;
 use kerato_domain::scheduling::queries::{
     ClosureFilter, ResourceFilter, ScheduleDay, closure_days,
 };
-use kerato_domain::scheduling::resolve_local_time;
+use kerato_domain::scheduling::{AppointmentType, BookableResource, Closure, resolve_local_time};
 use kerato_domain::tenancy::Location;
 use kerato_domain::time::Timestamp;
 use kerato_store::scheduling as store;
-use kerato_store::{Tx, tenancy};
+use kerato_store::{Tx, providers, tenancy};
 
-use super::{AppointmentTypeRow, ResourceRow, ScheduleLine, TimeOffRow};
+use kerato_domain::identity::Target;
+
+use super::{GuardedDay, MINUTE, ScheduleLine, day_bounds};
+use crate::authz::Act;
 use crate::authz::Caller;
 use crate::{App, AppError};
 
@@ -25,7 +28,7 @@ use crate::{App, AppError};
 /// it closes (for time off anywhere, the provider's first location's).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClosureDays {
-    pub closure: TimeOffRow,
+    pub closure: Closure,
     /// The IANA name of the zone the days are counted in.
     pub time_zone: String,
     pub first_day: Date,
@@ -37,7 +40,7 @@ pub struct ClosureDays {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScheduledVisit {
     pub line: ScheduleLine,
-    pub resources: Vec<ResourceRow>,
+    pub resources: Vec<BookableResource>,
 }
 
 /// A location's local day.
@@ -75,7 +78,7 @@ impl App {
     }
 
     /// The practice's visit types with what each needs, for a booking.
-    pub async fn visit_types(&self, caller: &Caller) -> Result<Vec<AppointmentTypeRow>, AppError> {
+    pub async fn visit_types(&self, caller: &Caller) -> Result<Vec<AppointmentType>, AppError> {
         let mut tx = self.set_up_read(caller).await?;
         let types = store::types_of(&mut tx, caller.actor.organisation_id).await?;
         tx.commit().await?;
@@ -88,7 +91,7 @@ impl App {
         &self,
         caller: &Caller,
         filter: &ResourceFilter,
-    ) -> Result<Vec<ResourceRow>, AppError> {
+    ) -> Result<Vec<BookableResource>, AppError> {
         let org = caller.actor.organisation_id;
         let mut tx = self.set_up_read(caller).await?;
         if let Some(l) = filter.location {
@@ -146,7 +149,7 @@ impl App {
         let works_at = |p: ProviderId, l: LocationId| {
             providers.get(&p).is_some_and(|p| p.locations.contains(&l))
         };
-        let applies = |row: &TimeOffRow| match (filter.provider, filter.location) {
+        let applies = |row: &Closure| match (filter.provider, filter.location) {
             (None, None) => true,
             (Some(p), Some(l)) => match row.provider_id {
                 Some(rp) => rp == p && row.location_id.is_none_or(|rl| rl == l),
@@ -162,7 +165,7 @@ impl App {
                 (None, None) => false,
             },
         };
-        let zone_of = |row: &TimeOffRow| {
+        let zone_of = |row: &Closure| {
             row.location_id
                 .or_else(|| {
                     row.provider_id
@@ -200,7 +203,7 @@ impl App {
     ) -> Result<DaySchedule, AppError> {
         let mut d = self.guarded_day(caller, day.location, day.date).await?;
         let held = store::held_resources(&mut d.tx, day.location, d.bounds.0, d.bounds.1).await?;
-        let resources: HashMap<_, ResourceRow> =
+        let resources: HashMap<_, BookableResource> =
             store::resources_of(&mut d.tx, caller.actor.organisation_id)
                 .await?
                 .into_iter()
@@ -211,7 +214,7 @@ impl App {
             .lines
             .into_iter()
             .map(|line| {
-                let mut held: Vec<ResourceRow> = held
+                let mut held: Vec<BookableResource> = held
                     .iter()
                     .filter(|(a, _)| *a == line.appointment.id)
                     .filter_map(|(_, r)| resources.get(r).cloned())
@@ -228,5 +231,133 @@ impl App {
             date: day.date,
             visits,
         })
+    }
+}
+
+impl App {
+    /// A location's appointments on a local date, with names, for the
+    /// schedule and the flow board. Audited as a query of PHI.
+    pub async fn day_schedule(
+        &self,
+        caller: &Caller,
+        location: LocationId,
+        date: Date,
+    ) -> Result<Vec<ScheduleLine>, AppError> {
+        let day = self.guarded_day(caller, location, date).await?;
+        day.tx.commit().await?;
+        Ok(day.lines)
+    }
+
+    /// Reads a location's day for `caller` in a transaction that has
+    /// audited it as a query of the schedule (location-scoped). A location
+    /// of another practice is not found.
+    pub(crate) async fn guarded_day(
+        &self,
+        caller: &Caller,
+        location: LocationId,
+        date: Date,
+    ) -> Result<GuardedDay, AppError> {
+        let org = caller.actor.organisation_id;
+        let mut tx = self.store.write().await?;
+        let loc = tenancy::get_location(&mut tx, org, location)
+            .await?
+            .ok_or(AppError::NotFound("location"))?;
+        let act = Act::new(
+            Action::Query,
+            Target {
+                organisation: org,
+                location: Some(location),
+                resource: Resource::Appointment,
+            },
+            "schedule",
+        );
+        let mut tx = self.guard(tx, caller, act).await?;
+        let bounds = day_bounds(&loc, date)?;
+        let lines = self
+            .schedule_lines(&mut tx, location, bounds.0, bounds.1)
+            .await?;
+        Ok(GuardedDay {
+            tx,
+            location: loc,
+            bounds,
+            lines,
+        })
+    }
+
+    /// The appointments at `location` starting in `[start, end)` with their
+    /// names, in one query however many there are.
+    pub(crate) async fn schedule_lines(
+        &self,
+        tx: &mut Tx,
+        location: LocationId,
+        start: Timestamp,
+        end: Timestamp,
+    ) -> Result<Vec<ScheduleLine>, AppError> {
+        let now = self.now();
+        // One query for the whole run of days, not several per appointment;
+        // the few providers' and visit types' names come from the set-up.
+        let day = store::day_lines(tx, location, start, end).await?;
+        let refs = self.reference.at(tx).await?;
+        let mut lines = Vec::with_capacity(day.len());
+        for l in day {
+            let a = &l.appointment;
+            let provider_name = refs
+                .provider(tx, a.provider_id)
+                .await?
+                .map_or_else(String::new, |p| p.name);
+            let type_name = refs
+                .appointment_type(tx, a.appointment_type_id)
+                .await?
+                .map_or_else(String::new, |t| t.name);
+            let waiting = l
+                .arrived_at
+                .filter(|_| !a.is_finished())
+                .map(|t| (now.as_micros() - t.as_micros()) / MINUTE);
+            lines.push(ScheduleLine {
+                patient_name: format!("{}, {}", l.patient_last, l.patient_first),
+                provider_name,
+                type_name,
+                waiting_minutes: waiting,
+                appointment: l.appointment,
+            });
+        }
+        Ok(lines)
+    }
+
+    /// The practice's rooms, lanes and devices.
+    pub async fn resources(&self, caller: &Caller) -> Result<Vec<BookableResource>, AppError> {
+        self.resources_at(caller, &Default::default()).await
+    }
+
+    /// Closures (time off, holidays) that have not ended yet.
+    pub async fn upcoming_closures(&self, caller: &Caller) -> Result<Vec<Closure>, AppError> {
+        let mut tx = self.set_up_read(caller).await?;
+        let rows =
+            store::upcoming_time_off(&mut tx, caller.actor.organisation_id, self.now()).await?;
+        tx.commit().await?;
+        Ok(rows)
+    }
+
+    /// The practice's providers and appointment types, for booking forms.
+    pub async fn booking_choices(
+        &self,
+        caller: &Caller,
+    ) -> Result<(Vec<Provider>, Vec<AppointmentType>), AppError> {
+        let org = caller.actor.organisation_id;
+        let tx = self.store.write().await?;
+        let act = Act::new(
+            Action::Query,
+            Target {
+                organisation: org,
+                location: None,
+                resource: Resource::Appointment,
+            },
+            "scheduling set-up",
+        );
+        let mut tx = self.guard(tx, caller, act).await?;
+        let providers = providers::providers_of(&mut tx, org).await?;
+        let types = store::types_of(&mut tx, org).await?;
+        tx.commit().await?;
+        Ok((providers, types))
     }
 }

@@ -5,15 +5,18 @@ use std::collections::BTreeSet;
 
 use jiff::civil::{Date, Time, Weekday};
 use kerato_app::AppError;
-use kerato_app::scheduling::{BookingRequest, SlotQuery, TypeInput};
-use kerato_app::waitlist::WaitlistInput;
-use kerato_domain::ids::LocationId;
+use kerato_domain::ids::{LocationId, PatientId, RecallTypeId};
+use kerato_domain::input::ParseInput;
 use kerato_domain::patients::PatientInput;
 use kerato_domain::providers::Provider;
 use kerato_domain::providers::hours::{DayHoursInput, HoursInput};
+use kerato_domain::recalls::{Outreach, OutreachRequest, RecallInput, RecallRequest};
+use kerato_domain::scheduling::TypeInput;
+use kerato_domain::scheduling::{BookingRequest, SlotQuery};
 use kerato_domain::scheduling::{Break, ResourceKind, VisitStatus};
 use kerato_domain::tenancy::{LocationInput, Specialty};
 use kerato_domain::time::Clock;
+use kerato_domain::waitlist::{WaitlistRequest, WaitlistStatus};
 
 use crate::{World, world};
 
@@ -124,14 +127,9 @@ async fn a_device_is_never_double_booked_and_must_be_at_the_location() {
         time: "09:00".into(),
         ..Default::default()
     };
-    w.app
-        .book_appointment(&w.admin, &req(&a, &p1))
-        .await
-        .unwrap();
+    crate::book(&w.app, &w.admin, &req(&a, &p1)).await.unwrap();
     // Another provider, the same time: the only OCT is taken.
-    let err = w
-        .app
-        .book_appointment(&w.admin, &req(&b, &p2))
+    let err = crate::book(&w.app, &w.admin, &req(&b, &p2))
         .await
         .unwrap_err();
     assert!(
@@ -140,18 +138,17 @@ async fn a_device_is_never_double_booked_and_must_be_at_the_location() {
     );
     // A resource of another location: a clear 4xx, nothing written.
     let before = appointments(&w).await;
-    let err = w
-        .app
-        .book_appointment(
-            &w.admin,
-            &BookingRequest {
-                time: "10:00".into(),
-                resource_ids: vec![far.id.to_string()],
-                ..req(&b, &p2)
-            },
-        )
-        .await
-        .unwrap_err();
+    let err = crate::book(
+        &w.app,
+        &w.admin,
+        &BookingRequest {
+            time: "10:00".into(),
+            resource_ids: vec![far.id.to_string()],
+            ..req(&b, &p2)
+        },
+    )
+    .await
+    .unwrap_err();
     assert_eq!(
         validation(&err),
         "resource_ids: Annex room 1 is not at Main; choose one there"
@@ -197,17 +194,16 @@ async fn a_device_is_never_double_booked_and_must_be_at_the_location() {
             .all(|o| !(o.date.to_string() == MONDAY && o.time >= at(8, 45) && o.time < at(9, 30)))
     );
     // With the device explicitly chosen and the slot taken, the device is named.
-    let err = w
-        .app
-        .book_appointment(
-            &w.admin,
-            &BookingRequest {
-                resource_ids: vec![oct.id.to_string()],
-                ..req(&b, &p2)
-            },
-        )
-        .await
-        .unwrap_err();
+    let err = crate::book(
+        &w.app,
+        &w.admin,
+        &BookingRequest {
+            resource_ids: vec![oct.id.to_string()],
+            ..req(&b, &p2)
+        },
+    )
+    .await
+    .unwrap_err();
     assert!(
         matches!(&err, AppError::Conflict(m) if m.contains("OCT 1 is in use")),
         "{err}"
@@ -247,7 +243,7 @@ async fn lunch_and_holidays_close_the_schedule_and_the_search_skips_them() {
         time: "10:45".into(),
         ..Default::default()
     };
-    let err = w.app.book_appointment(&w.admin, &req).await.unwrap_err();
+    let err = crate::book(&w.app, &w.admin, &req).await.unwrap_err();
     assert_eq!(
         validation(&err),
         "time: Dr. Okafor is not available then (Lunch)"
@@ -264,18 +260,17 @@ async fn lunch_and_holidays_close_the_schedule_and_the_search_skips_them() {
         )
         .await
         .unwrap();
-    let err = w
-        .app
-        .book_appointment(
-            &w.admin,
-            &BookingRequest {
-                date: "2027-06-08".into(),
-                time: "09:00".into(),
-                ..req.clone()
-            },
-        )
-        .await
-        .unwrap_err();
+    let err = crate::book(
+        &w.app,
+        &w.admin,
+        &BookingRequest {
+            date: "2027-06-08".into(),
+            time: "09:00".into(),
+            ..req.clone()
+        },
+    )
+    .await
+    .unwrap_err();
     assert!(validation(&err).contains("Staff training day"), "{err}");
     assert_eq!(appointments(&w).await, 0, "nothing written");
     let offers = w
@@ -317,18 +312,17 @@ async fn lunch_and_holidays_close_the_schedule_and_the_search_skips_them() {
         )
         .await
         .unwrap();
-    let err = w
-        .app
-        .book_appointment(
-            &w.admin,
-            &BookingRequest {
-                date: "2027-06-10".into(),
-                time: "09:00".into(),
-                ..req.clone()
-            },
-        )
-        .await
-        .unwrap_err();
+    let err = crate::book(
+        &w.app,
+        &w.admin,
+        &BookingRequest {
+            date: "2027-06-10".into(),
+            time: "09:00".into(),
+            ..req.clone()
+        },
+    )
+    .await
+    .unwrap_err();
     assert!(validation(&err).contains("Conference"), "{err}");
     let err = w
         .app
@@ -367,22 +361,21 @@ async fn next_available_looks_across_providers_and_honours_specialty() {
         .await
         .unwrap();
     let pat = patient(&w, "Spec", None).await;
-    let err = w
-        .app
-        .book_appointment(
-            &w.admin,
-            &BookingRequest {
-                provider_id: eye.id.to_string(),
-                patient_id: pat.clone(),
-                location_id: main.to_string(),
-                appointment_type_id: kind.id.to_string(),
-                date: MONDAY.into(),
-                time: "08:00".into(),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap_err();
+    let err = crate::book(
+        &w.app,
+        &w.admin,
+        &BookingRequest {
+            provider_id: eye.id.to_string(),
+            patient_id: pat.clone(),
+            location_id: main.to_string(),
+            appointment_type_id: kind.id.to_string(),
+            date: MONDAY.into(),
+            time: "08:00".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap_err();
     assert!(
         validation(&err).contains("does not practise dermatology"),
         "{err}"
@@ -399,21 +392,21 @@ async fn next_available_looks_across_providers_and_honours_specialty() {
         "only the dermatologist"
     );
     // Fill Monday for the dermatologist: the search moves to Tuesday.
-    w.app
-        .book_appointment(
-            &w.admin,
-            &BookingRequest {
-                provider_id: derm.id.to_string(),
-                patient_id: pat.clone(),
-                location_id: main.to_string(),
-                appointment_type_id: kind.id.to_string(),
-                date: MONDAY.into(),
-                time: "08:00".into(),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    crate::book(
+        &w.app,
+        &w.admin,
+        &BookingRequest {
+            provider_id: derm.id.to_string(),
+            patient_id: pat.clone(),
+            location_id: main.to_string(),
+            appointment_type_id: kind.id.to_string(),
+            date: MONDAY.into(),
+            time: "08:00".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
     let offers = w.app.find_slots(&w.admin, &q).await.unwrap();
     assert_eq!(offers[0].date.to_string(), "2027-06-08");
 }
@@ -454,20 +447,18 @@ async fn a_series_books_every_date_or_none() {
         ..Default::default()
     };
     // Someone else holds the booth on the second Wednesday.
-    w.app
-        .book_appointment(
-            &w.admin,
-            &BookingRequest {
-                patient_id: other,
-                date: "2027-06-16".into(),
-                ..req.clone()
-            },
-        )
-        .await
-        .unwrap();
-    let err = w
-        .app
-        .book_series(&w.admin, &req, "mon,wed,fri", 8)
+    crate::book(
+        &w.app,
+        &w.admin,
+        &BookingRequest {
+            patient_id: other,
+            date: "2027-06-16".into(),
+            ..req.clone()
+        },
+    )
+    .await
+    .unwrap();
+    let err = crate::book_series(&w.app, &w.admin, &req, "mon,wed,fri", 8)
         .await
         .unwrap_err();
     assert!(
@@ -479,19 +470,18 @@ async fn a_series_books_every_date_or_none() {
         1,
         "nothing of the series was written"
     );
-    let series = w
-        .app
-        .book_series(
-            &w.admin,
-            &BookingRequest {
-                time: "09:00".into(),
-                ..req.clone()
-            },
-            "mon,wed,fri",
-            8,
-        )
-        .await
-        .unwrap();
+    let series = crate::book_series(
+        &w.app,
+        &w.admin,
+        &BookingRequest {
+            time: "09:00".into(),
+            ..req.clone()
+        },
+        "mon,wed,fri",
+        8,
+    )
+    .await
+    .unwrap();
     assert_eq!(series.len(), 24);
     let id = series[0].series_id.expect("a series ID");
     assert!(series.iter().all(|a| a.series_id == Some(id)));
@@ -515,12 +505,10 @@ async fn a_series_books_every_date_or_none() {
         15
     );
     let kept = w.app.appointment(&w.admin, series[8].id).await.unwrap();
-    assert_eq!(kept.status, "booked");
+    assert_eq!(kept.status, VisitStatus::Booked);
     let gone = w.app.appointment(&w.admin, series[23].id).await.unwrap();
-    assert_eq!(gone.status, "cancelled");
-    let err = w
-        .app
-        .book_series(&w.admin, &req, "someday", 8)
+    assert_eq!(gone.status, VisitStatus::Cancelled);
+    let err = crate::book_series(&w.app, &w.admin, &req, "someday", 8)
         .await
         .unwrap_err();
     assert!(validation(&err).contains("not a weekday"));
@@ -539,67 +527,63 @@ async fn a_cancellation_offers_the_slot_to_the_waitlist_and_the_offer_books() {
     let first = patient(&w, "First", None).await;
     let waiting = patient(&w, "Waiting", Some("waiting@example.com")).await;
     let too_late = patient(&w, "Later", Some("later@example.com")).await;
-    let a = w
-        .app
-        .book_appointment(
-            &w.admin,
-            &BookingRequest {
-                provider_id: p.id.to_string(),
-                patient_id: first,
-                location_id: main.to_string(),
-                appointment_type_id: kind.id.to_string(),
-                date: MONDAY.into(),
-                time: "09:00".into(),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    let a = crate::book(
+        &w.app,
+        &w.admin,
+        &BookingRequest {
+            provider_id: p.id.to_string(),
+            patient_id: first,
+            location_id: main.to_string(),
+            appointment_type_id: kind.id.to_string(),
+            date: MONDAY.into(),
+            time: "09:00".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
     // One wants any day in June of next month only; the other only later.
-    let later = w
-        .app
-        .add_to_waitlist(
-            &w.admin,
-            &WaitlistInput {
-                patient_id: too_late,
-                appointment_type_id: kind.id.to_string(),
-                earliest_date: "2027-07-01".into(),
-                latest_date: "2027-07-31".into(),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
-    let entry = w
-        .app
-        .add_to_waitlist(
-            &w.admin,
-            &WaitlistInput {
-                patient_id: waiting,
-                appointment_type_id: kind.id.to_string(),
-                provider_id: Some(p.id.to_string()),
-                earliest_date: "2027-06-01".into(),
-                latest_date: "2027-06-30".into(),
-                note: "prefers mornings".into(),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
-    let err = w
-        .app
-        .add_to_waitlist(
-            &w.admin,
-            &WaitlistInput {
-                patient_id: "nope".into(),
-                appointment_type_id: kind.id.to_string(),
-                earliest_date: "2027-06-30".into(),
-                latest_date: "2027-06-01".into(),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap_err();
+    let later = crate::add_to_waitlist(
+        &w.app,
+        &w.admin,
+        &WaitlistRequest {
+            patient_id: too_late,
+            appointment_type_id: kind.id.to_string(),
+            earliest_date: "2027-07-01".into(),
+            latest_date: "2027-07-31".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let entry = crate::add_to_waitlist(
+        &w.app,
+        &w.admin,
+        &WaitlistRequest {
+            patient_id: waiting,
+            appointment_type_id: kind.id.to_string(),
+            provider_id: Some(p.id.to_string()),
+            earliest_date: "2027-06-01".into(),
+            latest_date: "2027-06-30".into(),
+            note: "prefers mornings".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let err = crate::add_to_waitlist(
+        &w.app,
+        &w.admin,
+        &WaitlistRequest {
+            patient_id: "nope".into(),
+            appointment_type_id: kind.id.to_string(),
+            earliest_date: "2027-06-30".into(),
+            latest_date: "2027-06-01".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap_err();
     assert!(
         matches!(&err, AppError::Validation(v) if v.errors.len() == 2),
         "{err}"
@@ -615,11 +599,12 @@ async fn a_cancellation_offers_the_slot_to_the_waitlist_and_the_offer_books() {
         .unwrap();
     let lines = w.app.waitlist(&w.admin).await.unwrap();
     let offered = lines.iter().find(|l| l.entry.id == entry.id).unwrap();
-    assert_eq!(offered.entry.status, "offered");
+    assert_eq!(offered.entry.status, WaitlistStatus::Offered);
     assert_eq!(offered.entry.offer.as_ref().unwrap().starts_at, a.starts_at);
     let untouched = lines.iter().find(|l| l.entry.id == later.id).unwrap();
     assert_eq!(
-        untouched.entry.status, "waiting",
+        untouched.entry.status,
+        WaitlistStatus::Waiting,
         "July does not suit a June slot"
     );
     let mut tx = w.app.store().read().await.unwrap();
@@ -676,27 +661,31 @@ async fn recalls_make_a_due_list_and_a_notice_never_names_the_condition() {
         .parse()
         .unwrap();
     let phoned = patient(&w, "Phoned", None).await.parse().unwrap();
+    let recall = |patient: &PatientId, kind: &RecallTypeId, due: &str| {
+        RecallInput::parse(RecallRequest {
+            patient_id: patient.to_string(),
+            recall_type_id: kind.to_string(),
+            due_date: due.into(),
+        })
+    };
     // The test clock is 2026-05-28 in New York.
     let g = w
         .app
-        .add_recall(&w.admin, emailed, glaucoma.id, "")
+        .add_recall(&w.admin, &recall(&emailed, &glaucoma.id, "").unwrap())
         .await
         .unwrap();
-    assert_eq!(g.due_date, "2026-08-28", "three months from today");
+    assert_eq!(
+        g.due_date.to_string(),
+        "2026-08-28",
+        "three months from today"
+    );
     let s = w
         .app
-        .add_recall(&w.admin, phoned, skin.id, "2026-06-15")
+        .add_recall(&w.admin, &recall(&phoned, &skin.id, "2026-06-15").unwrap())
         .await
         .unwrap();
-    let err = w
-        .app
-        .add_recall(&w.admin, phoned, skin.id, "15/06/2026")
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(&err, AppError::Validation(v) if v.errors[0].field == "due_date"),
-        "{err}"
-    );
+    let err = recall(&phoned, &skin.id, "15/06/2026").unwrap_err();
+    assert_eq!(err.errors[0].field, "due_date", "{err}");
     let june = Date::new(2026, 6, 30).unwrap();
     let due = w.app.due_recalls(&w.admin, june, None).await.unwrap();
     assert_eq!(due.iter().map(|d| d.recall.id).collect::<Vec<_>>(), [s.id]);
@@ -740,7 +729,7 @@ async fn recalls_make_a_due_list_and_a_notice_never_names_the_condition() {
     assert!(!bodies.to_lowercase().contains("glaucoma"), "{bodies}");
     let r = w
         .app
-        .record_recall_outreach(&w.admin, s.id, "left_voicemail")
+        .record_recall_outreach(&w.admin, s.id, Outreach::LeftVoicemail)
         .await
         .unwrap();
     assert_eq!(
@@ -749,16 +738,23 @@ async fn recalls_make_a_due_list_and_a_notice_never_names_the_condition() {
     );
     assert!(
         w.app
-            .record_recall_outreach(&w.admin, s.id, "shouted")
+            .record_recall_outreach(&w.admin, s.id, Outreach::None)
             .await
             .is_err()
+    );
+    // What a form sends is read once, and an unknown outcome never gets that far.
+    assert!(
+        Outreach::parse(OutreachRequest {
+            outcome: "shouted".into()
+        })
+        .is_err()
     );
     let next = w
         .app
         .complete_recall(&w.admin, s.id, Date::new(2026, 6, 20).unwrap())
         .await
         .unwrap();
-    assert_eq!(next.due_date, "2027-06-20");
+    assert_eq!(next.due_date.to_string(), "2027-06-20");
     let due = w.app.due_recalls(&w.admin, autumn, None).await.unwrap();
     assert!(
         due.iter().all(|d| d.recall.id != s.id),
@@ -859,7 +855,7 @@ async fn concurrent_bookings_keep_the_good_and_refuse_the_clashes() {
         };
         let (app, admin) = (w.app.clone(), w.admin.clone());
         tasks.push(tokio::spawn(async move {
-            app.book_appointment(&admin, &req).await
+            crate::book(&app, &admin, &req).await
         }));
     }
     let (mut booked, mut refused) = (0, 0);
@@ -918,7 +914,7 @@ async fn a_set_up_change_applies_to_the_next_booking() {
         ..Default::default()
     };
     let before = reference_version(&w).await;
-    w.app.book_appointment(&w.admin, &req).await.unwrap();
+    crate::book(&w.app, &w.admin, &req).await.unwrap();
     assert_eq!(
         reference_version(&w).await,
         before,
@@ -939,17 +935,16 @@ async fn a_set_up_change_applies_to_the_next_booking() {
         .await
         .unwrap();
     assert!(reference_version(&w).await > before);
-    let err = w
-        .app
-        .book_appointment(
-            &w.admin,
-            &BookingRequest {
-                time: "10:00".into(),
-                ..req.clone()
-            },
-        )
-        .await
-        .unwrap_err();
+    let err = crate::book(
+        &w.app,
+        &w.admin,
+        &BookingRequest {
+            time: "10:00".into(),
+            ..req.clone()
+        },
+    )
+    .await
+    .unwrap_err();
     assert_eq!(
         validation(&err),
         "time: Dr. Okafor is not available then (Team huddle)"
@@ -959,11 +954,7 @@ async fn a_set_up_change_applies_to_the_next_booking() {
         time: "13:00".into(),
         ..req.clone()
     };
-    let err = w
-        .app
-        .book_appointment(&w.admin, &outside)
-        .await
-        .unwrap_err();
+    let err = crate::book(&w.app, &w.admin, &outside).await.unwrap_err();
     assert!(validation(&err).contains("does not see patients"), "{err}");
     w.app
         .add_hours(
@@ -984,21 +975,20 @@ async fn a_set_up_change_applies_to_the_next_booking() {
         )
         .await
         .unwrap();
-    w.app.book_appointment(&w.admin, &outside).await.unwrap();
+    crate::book(&w.app, &w.admin, &outside).await.unwrap();
     // A second location for the provider is bookable at once too.
     let annex = location(&w, "Annex").await;
-    let err = w
-        .app
-        .book_appointment(
-            &w.admin,
-            &BookingRequest {
-                location_id: annex.to_string(),
-                time: "09:00".into(),
-                ..req.clone()
-            },
-        )
-        .await
-        .unwrap_err();
+    let err = crate::book(
+        &w.app,
+        &w.admin,
+        &BookingRequest {
+            location_id: annex.to_string(),
+            time: "09:00".into(),
+            ..req.clone()
+        },
+    )
+    .await
+    .unwrap_err();
     assert!(validation(&err).contains("does not work at Annex"), "{err}");
     assert_eq!(appointments(&w).await, 2);
 }

@@ -248,3 +248,62 @@ pub fn new_lesion(
     })
     .expect("a valid lesion")
 }
+
+/// Books `req` as a script's `POST /api/appointments` does: the request is
+/// parsed into a booking first, and a refusal of either step comes back.
+pub(crate) async fn book(
+    app: &App,
+    caller: &Caller,
+    req: &kerato_domain::scheduling::BookingRequest,
+) -> Result<kerato_domain::scheduling::Appointment, kerato_app::AppError> {
+    use kerato_domain::input::ParseInput;
+    let input = kerato_domain::scheduling::BookingInput::parse(req.clone())?;
+    app.book_appointment(caller, &input).await
+}
+
+/// Books `req` every `weekdays` for `weeks` weeks, parsed as the booking
+/// form parses a series.
+pub(crate) async fn book_series(
+    app: &App,
+    caller: &Caller,
+    req: &kerato_domain::scheduling::BookingRequest,
+    weekdays: &str,
+    weeks: i64,
+) -> Result<Vec<kerato_domain::scheduling::Appointment>, kerato_app::AppError> {
+    use kerato_domain::input::ParseInput;
+    let input = kerato_domain::scheduling::BookingInput::parse(req.clone())?;
+    let series = kerato_domain::scheduling::Recurrence::parse(weekdays, weeks)
+        .map_err(|m| kerato_domain::ValidationErrors::single("weekdays", m))?;
+    app.book_series(caller, &input, &series).await
+}
+
+/// Moves an appointment to `date` at `time`, parsed as the form parses it.
+pub(crate) async fn reschedule(
+    app: &App,
+    caller: &Caller,
+    id: kerato_domain::ids::AppointmentId,
+    date: &str,
+    time: &str,
+    repeated_hour: Option<&str>,
+) -> Result<kerato_domain::scheduling::Appointment, kerato_app::AppError> {
+    use kerato_domain::input::ParseInput;
+    let to = kerato_domain::scheduling::RescheduleInput::parse(
+        kerato_domain::scheduling::booking::RescheduleRequest {
+            date: date.into(),
+            time: time.into(),
+            repeated_hour: repeated_hour.map(String::from),
+        },
+    )?;
+    app.reschedule_appointment(caller, id, &to).await
+}
+
+/// Puts a patient on the waitlist as the form does: parsed first.
+pub(crate) async fn add_to_waitlist(
+    app: &App,
+    caller: &Caller,
+    req: &kerato_domain::waitlist::WaitlistRequest,
+) -> Result<kerato_domain::waitlist::WaitlistEntry, kerato_app::AppError> {
+    use kerato_domain::input::ParseInput;
+    let input = kerato_domain::waitlist::WaitlistInput::parse(req.clone())?;
+    app.add_to_waitlist(caller, &input).await
+}

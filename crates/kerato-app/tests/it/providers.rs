@@ -2,10 +2,11 @@
 //! what they take, and the dated, alternating hours bookings follow.
 
 use kerato_app::AppError;
-use kerato_app::scheduling::{BookingRequest, SlotQuery, TypeInput};
 use kerato_domain::identity::Role;
 use kerato_domain::providers::hours::{DayHoursInput, HoursInput};
 use kerato_domain::providers::{ProviderInput, ProviderStatus, VisitTypeScope};
+use kerato_domain::scheduling::TypeInput;
+use kerato_domain::scheduling::{BookingRequest, SlotQuery};
 use kerato_domain::tenancy::{OrganisationKind, Specialty};
 
 use crate::{PASSWORD, World, world};
@@ -275,36 +276,28 @@ async fn bookings_follow_dated_alternating_hours_and_what_the_provider_takes() {
         time: "09:00".into(),
         ..Default::default()
     };
-    w.app
-        .book_appointment(&w.admin, &book("2026-06-01", &skin))
+    crate::book(&w.app, &w.admin, &book("2026-06-01", &skin))
         .await
         .unwrap();
-    let off_week = w
-        .app
-        .book_appointment(&w.admin, &book("2026-06-08", &skin))
+    let off_week = crate::book(&w.app, &w.admin, &book("2026-06-08", &skin))
         .await
         .unwrap_err();
     assert!(
         validation(&off_week).contains("does not see patients"),
         "{off_week}"
     );
-    w.app
-        .book_appointment(&w.admin, &book("2026-06-15", &skin))
+    crate::book(&w.app, &w.admin, &book("2026-06-15", &skin))
         .await
         .unwrap();
     // Ten weeks on is one of its weeks, but after its last day.
-    let ended = w
-        .app
-        .book_appointment(&w.admin, &book("2026-08-10", &skin))
+    let ended = crate::book(&w.app, &w.admin, &book("2026-08-10", &skin))
         .await
         .unwrap_err();
     assert!(
         validation(&ended).contains("does not see patients"),
         "{ended}"
     );
-    let not_taken = w
-        .app
-        .book_appointment(&w.admin, &book("2026-06-29", &mohs))
+    let not_taken = crate::book(&w.app, &w.admin, &book("2026-06-29", &mohs))
         .await
         .unwrap_err();
     assert!(
@@ -351,16 +344,16 @@ async fn bookings_follow_dated_alternating_hours_and_what_the_provider_takes() {
         )
         .await
         .unwrap();
-    w.app
-        .book_appointment(
-            &w.admin,
-            &BookingRequest {
-                location_id: annex.id.to_string(),
-                ..book("2026-06-08", &skin)
-            },
-        )
-        .await
-        .unwrap();
+    crate::book(
+        &w.app,
+        &w.admin,
+        &BookingRequest {
+            location_id: annex.id.to_string(),
+            ..book("2026-06-08", &skin)
+        },
+    )
+    .await
+    .unwrap();
     // Next available sees only the weeks that apply, at each location.
     let offers = w
         .app
@@ -418,17 +411,16 @@ async fn bookings_follow_dated_alternating_hours_and_what_the_provider_takes() {
         )
         .await
         .unwrap();
-    let morning = w
-        .app
-        .book_appointment(
-            &w.admin,
-            &BookingRequest {
-                location_id: annex.id.to_string(),
-                ..book("2026-06-22", &skin)
-            },
-        )
-        .await
-        .unwrap_err();
+    let morning = crate::book(
+        &w.app,
+        &w.admin,
+        &BookingRequest {
+            location_id: annex.id.to_string(),
+            ..book("2026-06-22", &skin)
+        },
+    )
+    .await
+    .unwrap_err();
     assert!(validation(&morning).contains("does not see patients"));
     w.app.remove_hours(&w.admin, week_b.id).await.unwrap();
     assert_eq!(w.app.provider_hours(&w.admin, p.id).await.unwrap().len(), 1);
@@ -447,9 +439,7 @@ async fn bookings_follow_dated_alternating_hours_and_what_the_provider_takes() {
         )
         .await
         .unwrap();
-    let gone = w
-        .app
-        .book_appointment(&w.admin, &book("2026-06-29", &skin))
+    let gone = crate::book(&w.app, &w.admin, &book("2026-06-29", &skin))
         .await
         .unwrap_err();
     assert!(

@@ -4,8 +4,8 @@
 use std::sync::{Arc, Mutex};
 
 use kerato_app::reminders::{Mailer, SmsGateway};
-use kerato_app::scheduling::BookingRequest;
 use kerato_domain::patients::PatientInput;
+use kerato_domain::scheduling::BookingRequest;
 use kerato_domain::time::Clock;
 use kerato_http::testing::smtp_sink;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -170,7 +170,7 @@ async fn booked_tomorrow_by(w: &crate::World, channel: &str) {
         time: "10:15".into(),
         ..Default::default()
     };
-    w.app.book_appointment(&w.admin, &req).await.unwrap();
+    crate::book(&w.app, &w.admin, &req).await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

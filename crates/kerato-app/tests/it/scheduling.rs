@@ -2,8 +2,8 @@
 //! bad durations, each refused with a clear error and nothing written.
 
 use kerato_app::AppError;
-use kerato_app::scheduling::BookingRequest;
 use kerato_domain::patients::PatientInput;
+use kerato_domain::scheduling::BookingRequest;
 use kerato_domain::scheduling::RepeatedHour;
 use kerato_domain::tenancy::LocationInput;
 
@@ -79,72 +79,67 @@ async fn dst_days_in_new_york() {
     let w = world().await;
     let s = setup(&w, "America/New_York").await;
     // Spring forward, 2027-03-14: 01:30 exists, 02:30 does not.
-    let a = w
-        .app
-        .book_appointment(
-            &w.admin,
-            &BookingRequest {
-                date: "2027-03-14".into(),
-                time: "01:30".into(),
-                ..s.req.clone()
-            },
-        )
-        .await
-        .unwrap();
+    let a = crate::book(
+        &w.app,
+        &w.admin,
+        &BookingRequest {
+            date: "2027-03-14".into(),
+            time: "01:30".into(),
+            ..s.req.clone()
+        },
+    )
+    .await
+    .unwrap();
     assert_eq!(a.starts_at.to_string(), "2027-03-14T06:30:00Z");
-    let err = w
-        .app
-        .book_appointment(
-            &w.admin,
-            &BookingRequest {
-                date: "2027-03-14".into(),
-                time: "02:30".into(),
-                ..s.req.clone()
-            },
-        )
-        .await
-        .unwrap_err();
+    let err = crate::book(
+        &w.app,
+        &w.admin,
+        &BookingRequest {
+            date: "2027-03-14".into(),
+            time: "02:30".into(),
+            ..s.req.clone()
+        },
+    )
+    .await
+    .unwrap_err();
     assert!(field(&err).contains("does not exist"), "{err}");
     // Fall back, 2027-11-07: 01:30 happens twice and must be chosen.
-    let err = w
-        .app
-        .book_appointment(
-            &w.admin,
-            &BookingRequest {
-                date: "2027-11-07".into(),
-                time: "01:30".into(),
-                ..s.req.clone()
-            },
-        )
-        .await
-        .unwrap_err();
+    let err = crate::book(
+        &w.app,
+        &w.admin,
+        &BookingRequest {
+            date: "2027-11-07".into(),
+            time: "01:30".into(),
+            ..s.req.clone()
+        },
+    )
+    .await
+    .unwrap_err();
     assert!(field(&err).contains("happens twice"), "{err}");
-    let first = w
-        .app
-        .book_appointment(
-            &w.admin,
-            &BookingRequest {
-                date: "2027-11-07".into(),
-                time: "01:30".into(),
-                repeated_hour: Some(RepeatedHour::First),
-                ..s.req.clone()
-            },
-        )
-        .await
-        .unwrap();
-    let second = w
-        .app
-        .book_appointment(
-            &w.admin,
-            &BookingRequest {
-                date: "2027-11-07".into(),
-                time: "01:30".into(),
-                repeated_hour: Some(RepeatedHour::Second),
-                ..s.req.clone()
-            },
-        )
-        .await
-        .unwrap();
+    let first = crate::book(
+        &w.app,
+        &w.admin,
+        &BookingRequest {
+            date: "2027-11-07".into(),
+            time: "01:30".into(),
+            repeated_hour: Some(RepeatedHour::First),
+            ..s.req.clone()
+        },
+    )
+    .await
+    .unwrap();
+    let second = crate::book(
+        &w.app,
+        &w.admin,
+        &BookingRequest {
+            date: "2027-11-07".into(),
+            time: "01:30".into(),
+            repeated_hour: Some(RepeatedHour::Second),
+            ..s.req.clone()
+        },
+    )
+    .await
+    .unwrap();
     assert_eq!(first.starts_at.to_string(), "2027-11-07T05:30:00Z");
     assert_eq!(second.starts_at.to_string(), "2027-11-07T06:30:00Z");
     assert_eq!(count(&w).await, 3);
@@ -258,7 +253,7 @@ async fn bad_bookings_are_refused_and_write_nothing() {
         ),
     ];
     for (req, expected) in cases {
-        let err = w.app.book_appointment(&w.admin, &req).await.unwrap_err();
+        let err = crate::book(&w.app, &w.admin, &req).await.unwrap_err();
         assert!(field(&err).contains(expected), "{expected}: {err}");
     }
     assert!(
@@ -276,29 +271,28 @@ async fn bad_bookings_are_refused_and_write_nothing() {
     assert_eq!(count(&w).await, 0, "a refused booking wrote something");
 
     // The same slot twice: the second is a conflict; back-to-back is fine.
-    w.app.book_appointment(&w.admin, &s.req).await.unwrap();
-    let err = w
-        .app
-        .book_appointment(
-            &w.admin,
-            &BookingRequest {
-                time: "09:15".into(),
-                ..s.req.clone()
-            },
-        )
-        .await
-        .unwrap_err();
+    crate::book(&w.app, &w.admin, &s.req).await.unwrap();
+    let err = crate::book(
+        &w.app,
+        &w.admin,
+        &BookingRequest {
+            time: "09:15".into(),
+            ..s.req.clone()
+        },
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(err, AppError::Conflict(_)), "{err}");
-    w.app
-        .book_appointment(
-            &w.admin,
-            &BookingRequest {
-                time: "09:30".into(),
-                ..s.req.clone()
-            },
-        )
-        .await
-        .unwrap();
+    crate::book(
+        &w.app,
+        &w.admin,
+        &BookingRequest {
+            time: "09:30".into(),
+            ..s.req.clone()
+        },
+    )
+    .await
+    .unwrap();
     assert_eq!(count(&w).await, 2);
 }
 
@@ -307,7 +301,7 @@ async fn the_visit_moves_through_the_flow_and_frees_or_keeps_its_slot() {
     use kerato_domain::scheduling::VisitStatus;
     let w = world().await;
     let s = setup(&w, "America/Chicago").await;
-    let a = w.app.book_appointment(&w.admin, &s.req).await.unwrap();
+    let a = crate::book(&w.app, &w.admin, &s.req).await.unwrap();
     // Cancelling needs a reason; a cancelled slot is free again.
     let err = w
         .app
@@ -324,18 +318,14 @@ async fn the_visit_moves_through_the_flow_and_frees_or_keeps_its_slot() {
         )
         .await
         .unwrap();
-    let b = w.app.book_appointment(&w.admin, &s.req).await.unwrap();
+    let b = crate::book(&w.app, &w.admin, &s.req).await.unwrap();
     // Reschedule within the window, then check in and see the patient.
-    let moved = w
-        .app
-        .reschedule_appointment(&w.admin, b.id, "2027-06-07", "10:30", None)
+    let moved = crate::reschedule(&w.app, &w.admin, b.id, "2027-06-07", "10:30", None)
         .await
         .unwrap();
     assert_eq!(moved.starts_at.to_string(), "2027-06-07T15:30:00Z");
     assert!(matches!(
-        w.app
-            .reschedule_appointment(&w.admin, b.id, "2027-06-07", "13:00", None)
-            .await,
+        crate::reschedule(&w.app, &w.admin, b.id, "2027-06-07", "13:00", None).await,
         Err(AppError::Validation(_))
     ));
     w.app
@@ -349,9 +339,7 @@ async fn the_visit_moves_through_the_flow_and_frees_or_keeps_its_slot() {
         Err(AppError::Conflict(_))
     ));
     assert!(matches!(
-        w.app
-            .reschedule_appointment(&w.admin, b.id, "2027-06-08", "09:00", None)
-            .await,
+        crate::reschedule(&w.app, &w.admin, b.id, "2027-06-08", "09:00", None).await,
         Err(AppError::Conflict(_))
     ));
     w.clock.advance_secs(7 * 60);
@@ -360,7 +348,7 @@ async fn the_visit_moves_through_the_flow_and_frees_or_keeps_its_slot() {
     let lines = w.app.day_schedule(&w.admin, loc, day).await.unwrap();
     let active: Vec<_> = lines
         .iter()
-        .filter(|l| l.appointment.status == "arrived")
+        .filter(|l| l.appointment.status == VisitStatus::Arrived)
         .collect();
     assert_eq!(active.len(), 1);
     assert_eq!(active[0].waiting_minutes, Some(7));
@@ -401,8 +389,7 @@ async fn next_available_skips_what_is_taken() {
         time: time.into(),
         ..s.req.clone()
     };
-    w.app
-        .book_appointment(&w.admin, &book_at("00:00"))
+    crate::book(&w.app, &w.admin, &book_at("00:00"))
         .await
         .unwrap();
     let second = w

@@ -5,11 +5,11 @@
 use std::collections::BTreeSet;
 
 use kerato_app::AppError;
-use kerato_app::scheduling::BookingRequest;
 use kerato_domain::identity::Role;
 use kerato_domain::policy::{PolicyInput, PolicyKind};
 use kerato_domain::providers::ProviderInput;
 use kerato_domain::providers::hours::HoursInput;
+use kerato_domain::scheduling::BookingRequest;
 use kerato_domain::setup::{Channel, MessagingInput, OpeningHoursInput, SetupStep, StepState};
 use kerato_domain::tenancy::Specialty;
 use kerato_http::testing::smtp_sink;
@@ -188,21 +188,21 @@ async fn the_set_up_resumes_at_each_step_until_the_first_appointment() {
     let patient = w.patient("Ria", "Shah", "1990-03-03").await;
     let (_, types) = w.app.booking_choices(&w.admin).await.unwrap();
     let skin = types.iter().find(|t| t.name == "Full-skin check").unwrap();
-    w.app
-        .book_appointment(
-            &w.admin,
-            &BookingRequest {
-                provider_id: p.id.to_string(),
-                patient_id: patient.to_string(),
-                location_id: main.id.to_string(),
-                appointment_type_id: skin.id.to_string(),
-                date: "2026-06-01".into(),
-                time: "09:00".into(),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    crate::book(
+        &w.app,
+        &w.admin,
+        &BookingRequest {
+            provider_id: p.id.to_string(),
+            patient_id: patient.to_string(),
+            location_id: main.id.to_string(),
+            appointment_type_id: skin.id.to_string(),
+            date: "2026-06-01".into(),
+            time: "09:00".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
     assert_eq!(w.app.setup_progress(&w.admin).await.unwrap().next, None);
 
     // The set-up is the administrator's.

@@ -9,8 +9,8 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::post;
-use kerato_app::scheduling::BookingRequest;
 use kerato_app::telemetry::send_report;
+use kerato_domain::scheduling::BookingRequest;
 use kerato_domain::telemetry::{Counts, Report};
 use tokio::sync::mpsc;
 
@@ -35,16 +35,16 @@ async fn a_day_counts_what_happened_that_day_only() {
     w.patient("Ann", "Lee", "1980-01-02").await;
     w.patient("Bo", "Ray", "1990-03-04").await;
     for time in ["09:00", "09:30"] {
-        w.app
-            .book_appointment(
-                &w.admin,
-                &BookingRequest {
-                    time: time.into(),
-                    ..s.req.clone()
-                },
-            )
-            .await
-            .unwrap();
+        crate::book(
+            &w.app,
+            &w.admin,
+            &BookingRequest {
+                time: time.into(),
+                ..s.req.clone()
+            },
+        )
+        .await
+        .unwrap();
     }
     // Two sign-ins of the same user are one active user.
     for _ in 0..2 {
@@ -58,16 +58,16 @@ async fn a_day_counts_what_happened_that_day_only() {
     // The next day: one booking and one patient, counted on that day only.
     w.clock.advance_micros(DAY_MICROS);
     w.patient("Cy", "Day", "1970-05-06").await;
-    w.app
-        .book_appointment(
-            &w.admin,
-            &BookingRequest {
-                time: "10:00".into(),
-                ..s.req.clone()
-            },
-        )
-        .await
-        .unwrap();
+    crate::book(
+        &w.app,
+        &w.admin,
+        &BookingRequest {
+            time: "10:00".into(),
+            ..s.req.clone()
+        },
+    )
+    .await
+    .unwrap();
     let second_day = utc_day(&w);
 
     let installation = w.app.telemetry_installation().await.unwrap();

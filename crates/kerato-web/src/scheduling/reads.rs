@@ -5,7 +5,8 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use kerato_app::scheduling::{ClosureDays, ResourceRow, ScheduledVisit};
+use kerato_app::scheduling::{ClosureDays, ScheduledVisit};
+use kerato_domain::scheduling::BookableResource;
 use kerato_domain::scheduling::queries::{ClosuresQuery, ResourcesQuery, ScheduleQuery};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -86,8 +87,8 @@ pub struct ResourceView {
     pub name: String,
 }
 
-impl From<&ResourceRow> for ResourceView {
-    fn from(r: &ResourceRow) -> Self {
+impl From<&BookableResource> for ResourceView {
+    fn from(r: &BookableResource) -> Self {
         Self {
             id: r.id.to_string(),
             location_id: r.location_id.to_string(),
@@ -141,7 +142,7 @@ impl From<&ClosureDays> for ClosureView {
         let row = &c.closure;
         Self {
             id: row.id.to_string(),
-            kind: row.kind.clone(),
+            kind: row.kind.as_str().to_string(),
             provider_id: row.provider_id.map(|p| p.to_string()),
             location_id: row.location_id.map(|l| l.to_string()),
             reason: row.reason.clone(),
@@ -241,7 +242,7 @@ pub(crate) async fn api_schedule(
             provider_name: v.line.provider_name.clone(),
             appointment_type_id: a.appointment_type_id.to_string(),
             appointment_type_name: v.line.type_name.clone(),
-            status: a.status.clone(),
+            status: a.status.as_str().to_string(),
             overbooked: a.overbooked,
             waiting_minutes: v.line.waiting_minutes,
             resources: v.resources.iter().map(ResourceView::from).collect(),

@@ -1,6 +1,7 @@
 //! 50 requests for the same slot at once: exactly one books it.
 
 use kerato_domain::identity::Role;
+use kerato_domain::scheduling::VisitStatus;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
@@ -30,7 +31,7 @@ async fn practice(
 ) -> (
     kerato_app::Caller,
     kerato_domain::providers::Provider,
-    kerato_app::scheduling::AppointmentTypeRow,
+    kerato_domain::scheduling::AppointmentType,
     kerato_domain::patients::Patient,
 ) {
     let admin = t.app.unsafe_caller_for(t.user(ADMIN).id).await.unwrap();
@@ -200,7 +201,7 @@ async fn fifty_parallel_bookings_of_one_device_across_providers_make_one_appoint
         .app
         .define_appointment_type(
             &admin,
-            &kerato_app::scheduling::TypeInput {
+            &kerato_domain::scheduling::TypeInput {
                 name: "OCT scan".into(),
                 duration_minutes: 15,
                 specialty: None,
@@ -331,14 +332,18 @@ async fn an_appointment_is_moved_and_cancelled_from_its_page() {
         .app
         .book_appointment(
             &admin,
-            &kerato_app::scheduling::BookingRequest {
-                provider_id: provider.id.to_string(),
-                patient_id: patient.id.to_string(),
-                location_id: t.l1.id.to_string(),
-                appointment_type_id: kind.id.to_string(),
-                date: "2026-06-01".into(),
-                time: "10:00".into(),
-                ..Default::default()
+            &kerato_domain::scheduling::BookingInput {
+                patient_id: patient.id,
+                slot: kerato_domain::scheduling::SlotChoice {
+                    provider_id: provider.id,
+                    location_id: t.l1.id,
+                    appointment_type_id: kind.id,
+                    date: "2026-06-01".parse().unwrap(),
+                    time: "10:00".parse().unwrap(),
+                    repeated_hour: None,
+                    duration_minutes: None,
+                    resource_ids: Vec::new(),
+                },
             },
         )
         .await
@@ -381,7 +386,7 @@ async fn an_appointment_is_moved_and_cancelled_from_its_page() {
     assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(
         t.app.appointment(&admin, a.id).await.unwrap().status,
-        "booked"
+        VisitStatus::Booked
     );
     let cancelled = t
         .form(
@@ -393,6 +398,119 @@ async fn an_appointment_is_moved_and_cancelled_from_its_page() {
     assert_eq!(cancelled.status(), StatusCode::SEE_OTHER);
     assert_eq!(
         t.app.appointment(&admin, a.id).await.unwrap().status,
-        "cancelled"
+        VisitStatus::Cancelled
     );
+}
+
+/// What the audit trail holds after `seq`: (action, category, patient).
+async fn events_since(
+    t: &crate::support::TestApp,
+    seq: i64,
+) -> Vec<(String, String, Option<String>)> {
+    let mut tx = t.app.store().read().await.unwrap();
+    kerato_store::audit::events_after(&mut tx, seq, 100_000)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| {
+            (
+                e.event.action.as_str().to_string(),
+                e.event.category,
+                e.event.patient_id,
+            )
+        })
+        .collect()
+}
+
+async fn last_seq(t: &crate::support::TestApp) -> i64 {
+    let mut tx = t.app.store().read().await.unwrap();
+    kerato_store::audit::events_after(&mut tx, 0, 1_000_000)
+        .await
+        .unwrap()
+        .last()
+        .map_or(0, |e| e.seq)
+}
+
+/// A booking from the patient's booking form writes its own audit event
+/// and nothing else: the form page it would show on a refusal (which reads
+/// the patient's chart and the practice's choices) is not built when the
+/// booking succeeds. A refused booking shows the form again, with why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_booking_from_the_form_is_audited_once_and_reads_nothing_else() {
+    let t = spawn_app().await;
+    let (_, provider, kind, patient) = practice(&t).await;
+    let desk = Who::Role(Role::FrontDesk);
+    let cookie = format!(
+        "kerato_csrf={}; kerato_session={}",
+        crate::support::CSRF,
+        t.session(desk).await.unwrap()
+    );
+    let (l1, provider, kind) = (
+        t.l1.id.to_string(),
+        provider.id.to_string(),
+        kind.id.to_string(),
+    );
+    let submit = |time: &'static str| {
+        let fields = [
+            ("csrf", crate::support::CSRF),
+            ("location_id", l1.as_str()),
+            ("provider_id", provider.as_str()),
+            ("appointment_type_id", kind.as_str()),
+            ("date", "2026-06-01"),
+            ("time", time),
+            ("weekdays", ""),
+            ("weeks", ""),
+            ("action", "book"),
+        ];
+        t.client
+            .post(t.url(&format!("/patients/{}/book", patient.id)))
+            .header("cookie", cookie.clone())
+            .form(&fields)
+            .send()
+    };
+    let before = last_seq(&t).await;
+    let booked = submit("10:00").await.unwrap();
+    assert_eq!(booked.status(), StatusCode::SEE_OTHER);
+    let location = booked.headers()["location"].to_str().unwrap().to_string();
+    assert_eq!(location, format!("/schedule?location={l1}&date=2026-06-01"));
+    // The test server follows the redirect before answering, so the
+    // schedule page's own audited read comes after the booking's event.
+    let pid = Some(patient.id.to_string());
+    assert_eq!(
+        events_since(&t, before).await,
+        [
+            ("create".to_string(), "appointment".to_string(), pid.clone()),
+            ("query".to_string(), "schedule".to_string(), None),
+        ]
+    );
+
+    // The same slot again is refused, and only then is the form built:
+    // with the patient's name (an audited view of the chart) and the reason.
+    let before = last_seq(&t).await;
+    let refused = submit("10:00").await.unwrap();
+    assert_eq!(refused.status(), StatusCode::CONFLICT);
+    let page = refused.text().await.unwrap();
+    assert!(page.contains("already booked"), "{page}");
+    assert!(
+        page.contains("value=\"10:00\""),
+        "the form keeps the time: {page}"
+    );
+    let events = events_since(&t, before).await;
+    assert!(
+        !events
+            .iter()
+            .any(|(action, category, _)| action == "create" && category == "appointment"),
+        "{events:?}"
+    );
+    assert!(
+        events
+            .iter()
+            .any(|(action, _, p)| action == "view" && *p == pid),
+        "{events:?}"
+    );
+
+    // A form that does not parse names its problem on the form.
+    let bad = submit("25:00").await.unwrap();
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.text().await.unwrap().contains("HH:MM"));
 }

@@ -42,7 +42,7 @@ async fn practice(t: &TestApp) -> Practice {
         .app
         .define_appointment_type(
             &admin,
-            &kerato_app::scheduling::TypeInput {
+            &kerato_domain::scheduling::TypeInput {
                 name: "OCT visit".into(),
                 duration_minutes: 40,
                 specialty: None,

@@ -6,12 +6,12 @@ use std::collections::HashMap;
 use jiff::civil::Date;
 use kerato_domain::identity::{Action, Resource, Target};
 use kerato_domain::ids::{AppointmentId, LocationId, ResourceId};
-use kerato_domain::scheduling::VisitStatus;
+use kerato_domain::scheduling::{BookableResource, VisitStatus};
 use kerato_domain::time::Timestamp;
 use kerato_store::{scheduling as store, tenancy};
 
+use super::{ScheduleLine, day_bounds};
 use crate::authz::{Act, Caller};
-use crate::scheduling::{ResourceRow, ScheduleLine, day_bounds};
 use crate::{App, AppError};
 
 /// One patient on the flow board.
@@ -49,7 +49,7 @@ pub struct WeekView {
     /// (local date, line) for every appointment of the run.
     pub lines: Vec<(Date, ScheduleLine)>,
     pub held: HashMap<AppointmentId, Vec<ResourceId>>,
-    pub resources: Vec<ResourceRow>,
+    pub resources: Vec<BookableResource>,
     /// Appointment type colours by type ID, for the grid.
     pub colours: HashMap<String, String>,
 }
@@ -97,9 +97,7 @@ impl App {
         let mut columns: Vec<(VisitStatus, Vec<FlowCard>)> =
             FLOW_STEPS.iter().map(|s| (*s, Vec::new())).collect();
         for line in lines {
-            let Some(status) = VisitStatus::parse(&line.appointment.status) else {
-                continue;
-            };
+            let status = line.appointment.status;
             let Some(column) = columns.iter_mut().find(|(s, _)| *s == status) else {
                 // No-shows and cancellations are not on the board.
                 continue;
