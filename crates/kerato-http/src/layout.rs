@@ -57,7 +57,10 @@ pub struct Notice {
 impl Notice {
     /// The date it applies, as people write it ("September 16, 2025", UTC).
     pub fn effective_date(&self) -> String {
-        self.effective_at.to_jiff().strftime("%B %-d, %Y").to_string()
+        self.effective_at
+            .to_jiff()
+            .strftime("%B %-d, %Y")
+            .to_string()
     }
 
     /// The banner's sentence with the date as the clinic's pages write

@@ -50,7 +50,11 @@ impl Problem {
 
     /// A request for something that does not exist; `what` names it.
     pub fn not_found(what: &str) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", format!("no such {what}"))
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("no such {what}"),
+        )
     }
 
     /// A body over the route's limit of `limit` bytes.
@@ -186,10 +190,20 @@ mod tests {
     fn a_handlers_problem_is_kept_and_a_bare_error_gets_the_generic_one() {
         let resp = HttpError::Forbidden("no".into()).into_response();
         let p = problem_of(&resp).expect("a problem");
-        assert_eq!((p.status, p.error, p.message.as_str()), (StatusCode::FORBIDDEN, "forbidden", "no"));
+        assert_eq!(
+            (p.status, p.error, p.message.as_str()),
+            (StatusCode::FORBIDDEN, "forbidden", "no")
+        );
         let bare = StatusCode::METHOD_NOT_ALLOWED.into_response();
-        assert_eq!(problem_of(&bare).map(|p| p.error), Some("method_not_allowed"));
-        let own = (StatusCode::UNPROCESSABLE_ENTITY, axum::response::Html("page")).into_response();
+        assert_eq!(
+            problem_of(&bare).map(|p| p.error),
+            Some("method_not_allowed")
+        );
+        let own = (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            axum::response::Html("page"),
+        )
+            .into_response();
         assert!(problem_of(&own).is_none());
         assert!(problem_of(&StatusCode::OK.into_response()).is_none());
     }

@@ -144,7 +144,7 @@ pub async fn seed(site: &Site) -> Result<Seeded, SiteError> {
         },
     )
     .await?;
-    let today = crate::retention::utc_date(site.now());
+    let today = crate::retention::rules::utc_date(site.now());
     billing::issue_invoices(site, billing::month_of(today)).await?;
     tickets::open(
         site,

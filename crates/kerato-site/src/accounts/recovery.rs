@@ -1,0 +1,351 @@
+//! Use cases: password reset links and password changes.
+
+use crate::Site;
+use crate::accounts;
+use crate::accounts::User;
+use crate::accounts::new_token;
+use crate::accounts::token_hash;
+use crate::audit;
+use crate::audit::Event;
+use crate::mail::outbox;
+use crate::mail::outbox::Outgoing;
+use crate::web::SiteError;
+use kerato_core::ValidationErrors;
+use kerato_core::password::reset;
+use kerato_core::time::Timestamp;
+use kerato_db::Tx;
+use kerato_db::execute;
+use kerato_db::on_tx;
+
+pub(crate) fn link_unusable() -> SiteError {
+    SiteError::Gone(reset::LINK_UNUSABLE.into())
+}
+
+pub(crate) fn subject_of(user: &User) -> String {
+    format!("user:{}", user.id)
+}
+
+/// Ends every open link of a user (a newer link or a new password
+/// replaces them).
+pub(crate) async fn spend_links(
+    tx: &mut Tx,
+    user_id: &str,
+    now: Timestamp,
+) -> Result<(), SiteError> {
+    execute!(
+        tx,
+        sqlx::query(
+            "UPDATE site_password_resets SET used_at = $1 \
+             WHERE user_id = $2 AND token_hash IS NOT NULL AND used_at IS NULL"
+        )
+        .bind(now.as_micros())
+        .bind(user_id)
+    )?;
+    Ok(())
+}
+
+/// Records a request (with its link, if one is sent).
+pub(crate) async fn insert_request(
+    tx: &mut Tx,
+    now: Timestamp,
+    keys: (&str, &str),
+    user_id: Option<&str>,
+    token: Option<&str>,
+) -> Result<(), SiteError> {
+    execute!(
+        tx,
+        sqlx::query(
+            "INSERT INTO site_password_resets (id, requested_at, address_key, client_key, user_id, token_hash, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)"
+        )
+        .bind(kerato_core::ids::uuid_v7(now, rand::random()).to_string())
+        .bind(now.as_micros())
+        .bind(keys.0)
+        .bind(keys.1)
+        .bind(user_id)
+        .bind(token.map(token_hash))
+        .bind(token.map(|_| reset::expires_at(now).as_micros()))
+    )?;
+    Ok(())
+}
+
+/// "Forgot your password?": e-mails a reset link if an active user has the
+/// address. The answer is the same whether or not one does (`Ok`), and
+/// comes no sooner than [`reset::ANSWER_FLOOR`]; over the rate limit it is
+/// [`SiteError::TooManyRequests`], for every address alike.
+pub async fn request_reset(
+    site: &Site,
+    email: &str,
+    client: Option<&str>,
+) -> Result<(), SiteError> {
+    let started = std::time::Instant::now();
+    let result = queue_reset(site, email, client).await;
+    kerato_http::timing::pad_to(started, reset::ANSWER_FLOOR).await;
+    result
+}
+
+pub(crate) async fn queue_reset(
+    site: &Site,
+    email: &str,
+    client: Option<&str>,
+) -> Result<(), SiteError> {
+    let mut errors = ValidationErrors::new();
+    let email = crate::fields::email(&mut errors, "email", email);
+    if !errors.is_empty() {
+        return Err(SiteError::Validation(errors));
+    }
+    let now = site.now();
+    let address_key = reset::address_key(&email);
+    let client_key = reset::client_key(client);
+    let mut tx = site.store.write().await?;
+    execute!(
+        &mut tx,
+        sqlx::query("DELETE FROM site_password_resets WHERE requested_at < $1")
+            .bind(now.plus_micros(-reset::KEEP_MICROS).as_micros())
+    )?;
+    let (by_address, by_client): (i64, i64) = on_tx!(&mut tx, c => sqlx::query_as(
+        "SELECT \
+           (SELECT count(*) FROM site_password_resets WHERE address_key = $1 AND requested_at > $3), \
+           (SELECT count(*) FROM site_password_resets WHERE client_key = $2 AND requested_at > $3)"
+    )
+    .bind(&address_key)
+    .bind(&client_key)
+    .bind(now.plus_micros(-reset::WINDOW_MICROS).as_micros())
+    .fetch_one(&mut **c)
+    .await)?;
+    let user = accounts::user_by_email(&mut tx, &email)
+        .await?
+        .filter(|u| u.status == "active");
+    let subject = user.as_ref().map(subject_of);
+    if !reset::within_limits(by_address, by_client) {
+        let event = Event {
+            actor: Some("visitor"),
+            action: "password_reset.refused",
+            subject: subject.as_deref(),
+            detail: Some("too many requests in the last hour"),
+        };
+        audit::record(&mut tx, now, event).await?;
+        tx.commit().await?;
+        return Err(SiteError::TooManyRequests(reset::TOO_MANY.into()));
+    }
+    let keys = (address_key.as_str(), client_key.as_str());
+    match &user {
+        Some(user) => {
+            spend_links(&mut tx, &user.id, now).await?;
+            let token = new_token();
+            insert_request(&mut tx, now, keys, Some(&user.id), Some(&token)).await?;
+            let link = format!("{}/password/reset/{token}", site.config.public_url);
+            let (subject_line, body) = reset::message(&link, &site.config.vendor_name, false);
+            outbox::queue(
+                &mut tx,
+                now,
+                rand::random(),
+                Outgoing {
+                    kind: "password_reset",
+                    recipient: &user.email,
+                    subject: subject_line,
+                    body: &body,
+                    headers: &[],
+                },
+            )
+            .await?;
+            let event = Event {
+                actor: Some("visitor"),
+                action: "user.password_reset_requested",
+                subject: subject.as_deref(),
+                detail: None,
+            };
+            audit::record(&mut tx, now, event).await?;
+        }
+        None => {
+            // Counted like a sent link, so the limits hold for addresses
+            // without a user too.
+            insert_request(&mut tx, now, keys, None, None).await?;
+            let event = Event {
+                actor: Some("visitor"),
+                action: "password_reset.refused",
+                subject: None,
+                detail: Some("no active user has the address"),
+            };
+            audit::record(&mut tx, now, event).await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The active user behind a link that still works.
+pub(crate) async fn link_owner(
+    tx: &mut Tx,
+    token: &str,
+    now: Timestamp,
+) -> Result<Option<User>, SiteError> {
+    if !reset::token_shape_ok(token) {
+        return Ok(None);
+    }
+    let row: Option<(String, i64, Option<i64>)> = on_tx!(tx, c => sqlx::query_as(
+        "SELECT user_id, expires_at, used_at FROM site_password_resets \
+         WHERE token_hash = $1 AND user_id IS NOT NULL AND expires_at IS NOT NULL"
+    )
+    .bind(token_hash(token))
+    .fetch_optional(&mut **c)
+    .await)?;
+    let Some((user_id, expires, used)) = row else {
+        return Ok(None);
+    };
+    if !reset::usable(
+        Timestamp::from_micros(expires),
+        used.map(Timestamp::from_micros),
+        now,
+    ) {
+        return Ok(None);
+    }
+    Ok(accounts::user_by_id(tx, &user_id)
+        .await?
+        .filter(|u| u.status == "active"))
+}
+
+/// Whether a link still works, for the page it opens; only looks, so a
+/// mail scanner that opens the link does not spend it.
+pub async fn check_link(site: &Site, token: &str) -> Result<(), SiteError> {
+    let mut tx = site.store.read().await?;
+    let owner = link_owner(&mut tx, token, site.now()).await?;
+    drop(tx);
+    owner.map(|_| ()).ok_or_else(link_unusable)
+}
+
+/// Sets a new password with a reset link: the link is spent, every session
+/// of the person ends, the lockout is cleared. A bad password changes
+/// nothing and leaves the link usable.
+pub async fn reset_password(
+    site: &Site,
+    token: &str,
+    password: &str,
+    confirm: &str,
+) -> Result<(), SiteError> {
+    let mut tx = site.store.read().await?;
+    let owner = link_owner(&mut tx, token, site.now()).await?;
+    drop(tx);
+    let Some(user) = owner else {
+        let mut tx = site.store.write().await?;
+        let event = Event {
+            actor: Some("visitor"),
+            action: "password_reset.refused",
+            subject: None,
+            detail: Some("unknown, used or expired link"),
+        };
+        audit::record(&mut tx, site.now(), event).await?;
+        tx.commit().await?;
+        return Err(link_unusable());
+    };
+    let mut errors = ValidationErrors::new();
+    accounts::check_password(&mut errors, password, confirm, &[&user.email, &user.name]);
+    if !errors.is_empty() {
+        return Err(SiteError::Validation(errors));
+    }
+    let hash = accounts::hash_password(password.to_string()).await?;
+    let now = site.now();
+    let mut tx = site.store.write().await?;
+    // Spent in one statement, so two requests racing with one link cannot
+    // both use it.
+    let spent: Option<(String,)> = on_tx!(&mut tx, c => sqlx::query_as(
+        "UPDATE site_password_resets SET used_at = $1 \
+         WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1 RETURNING user_id"
+    )
+    .bind(now.as_micros())
+    .bind(token_hash(token))
+    .fetch_optional(&mut **c)
+    .await)?;
+    if spent.map(|(u,)| u) != Some(user.id.clone()) {
+        // Used or expired while the password was being hashed.
+        let event = Event {
+            actor: Some("visitor"),
+            action: "password_reset.refused",
+            subject: Some(&subject_of(&user)),
+            detail: Some("the link was used or expired meanwhile"),
+        };
+        audit::record(&mut tx, now, event).await?;
+        tx.commit().await?;
+        return Err(link_unusable());
+    }
+    let ended = set_password(&mut tx, &user, &hash, now).await?;
+    let subject = subject_of(&user);
+    let detail = format!("{ended} sessions ended");
+    let event = Event {
+        actor: Some(&subject),
+        action: "user.password_reset",
+        subject: Some(&subject),
+        detail: Some(&detail),
+    };
+    audit::record(&mut tx, now, event).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Stores a password the person chose: the lockout is cleared, open links
+/// are spent and every session ends; returns how many sessions ended.
+pub(crate) async fn set_password(
+    tx: &mut Tx,
+    user: &User,
+    hash: &str,
+    now: Timestamp,
+) -> Result<u64, SiteError> {
+    execute!(
+        tx,
+        sqlx::query(
+            "UPDATE site_users SET password_hash = $1, failed_logins = 0, locked_until = NULL WHERE id = $2"
+        )
+        .bind(hash)
+        .bind(&user.id)
+    )?;
+    spend_links(tx, &user.id, now).await?;
+    Ok(execute!(
+        tx,
+        sqlx::query("DELETE FROM site_sessions WHERE user_id = $1").bind(&user.id)
+    )?)
+}
+
+/// Changes a signed-in person's password, given the current one. Every
+/// session ends; the returned cookie starts a new one for this browser.
+pub async fn change_password(
+    site: &Site,
+    user: &User,
+    current: &str,
+    password: &str,
+    confirm: &str,
+) -> Result<axum::http::HeaderValue, SiteError> {
+    let current_ok = accounts::verify_password(
+        current.chars().take(1024).collect(),
+        user.password_hash.clone(),
+    )
+    .await;
+    let mut errors = ValidationErrors::new();
+    if !current_ok {
+        errors.add("current", "the current password is not right");
+    }
+    accounts::check_password(&mut errors, password, confirm, &[&user.email, &user.name]);
+    if current_ok && errors.is_empty() && password == current {
+        errors.add(
+            "password",
+            "choose a password different from the current one",
+        );
+    }
+    if !errors.is_empty() {
+        return Err(SiteError::Validation(errors));
+    }
+    let hash = accounts::hash_password(password.to_string()).await?;
+    let now = site.now();
+    let mut tx = site.store.write().await?;
+    set_password(&mut tx, user, &hash, now).await?;
+    let token = accounts::create_session(&mut tx, &user.id, false, now).await?;
+    let subject = subject_of(user);
+    let event = Event {
+        actor: Some(&subject),
+        action: "user.password_changed",
+        subject: Some(&subject),
+        detail: Some("every other session ended"),
+    };
+    audit::record(&mut tx, now, event).await?;
+    tx.commit().await?;
+    Ok(accounts::session_cookie(site, &token))
+}

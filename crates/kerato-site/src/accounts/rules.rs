@@ -1,0 +1,173 @@
+//! Rules of customer and staff accounts: roles, permissions, users, tokens and the sign-up input.
+
+use kerato_core::time::Timestamp;
+use sha2::Digest;
+use sha2::Sha256;
+
+kerato_core::string_enum!(
+    /// What a person may do on the site.
+    Role {
+        Owner = "owner", "Practice owner";
+        Physician = "physician", "Physician";
+        Staff = "staff", "Practice staff";
+        Billing = "billing", "Billing contact";
+        VendorAdmin = "vendor_admin", "Vendor administrator";
+        VendorSupport = "vendor_support", "Vendor support";
+        VendorSales = "vendor_sales", "Vendor sales";
+    }
+);
+
+kerato_core::string_enum!(
+    /// What a route needs.
+    Permission {
+        UsePortal = "use_portal", "Use the customer portal";
+        ManageUsers = "manage_users", "Invite and manage the practice's users";
+        CloseAccount = "close_account", "Close the practice's account";
+        Billing = "billing", "See invoices and pay";
+        OpenTickets = "open_tickets", "Open and follow support tickets";
+        StaffHome = "staff_home", "Use the vendor staff area";
+        HandleTickets = "handle_tickets", "Answer and assign support tickets";
+        SalesPipeline = "sales_pipeline", "Work the demo request pipeline";
+        Campaigns = "campaigns", "Write and send e-mail campaigns";
+        PrivacyRequests = "privacy_requests", "Handle privacy rights requests";
+    }
+);
+
+impl Role {
+    /// The roles a practice owner may give when inviting.
+    pub const INVITABLE: &'static [Role] = &[Role::Physician, Role::Staff, Role::Billing];
+
+    pub fn is_vendor(self) -> bool {
+        matches!(
+            self,
+            Role::VendorAdmin | Role::VendorSupport | Role::VendorSales
+        )
+    }
+
+    /// The permission matrix, in one place so the route tests can walk it.
+    pub fn permits(self, p: Permission) -> bool {
+        use Permission as P;
+        use Role as R;
+        match p {
+            P::UsePortal | P::OpenTickets => !self.is_vendor(),
+            P::ManageUsers | P::CloseAccount => self == R::Owner,
+            P::Billing => matches!(self, R::Owner | R::Billing),
+            P::StaffHome => self.is_vendor(),
+            P::HandleTickets => matches!(self, R::VendorAdmin | R::VendorSupport),
+            P::SalesPipeline | P::Campaigns => matches!(self, R::VendorAdmin | R::VendorSales),
+            P::PrivacyRequests => self == R::VendorAdmin,
+        }
+    }
+}
+
+/// A person who signs in.
+#[derive(Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: String,
+    pub account_id: Option<String>,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub status: String,
+    pub password_hash: Option<String>,
+    pub totp_secret: Option<String>,
+    pub totp_last_step: Option<i64>,
+    pub failed_logins: i64,
+    pub locked_until: Option<Timestamp>,
+}
+
+impl std::fmt::Debug for User {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The hash and the second-factor secret never reach a log.
+        f.debug_struct("User")
+            .field("id", &self.id)
+            .field("role", &self.role)
+            .field("status", &self.status)
+            .finish_non_exhaustive()
+    }
+}
+
+/// SHA-256 of a random token, as stored: a leaked table holds no usable
+/// token.
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// A fresh random token (256 bits, hex).
+pub fn new_token() -> String {
+    hex::encode(rand::random::<[u8; 32]>())
+}
+
+pub(crate) fn new_id(now: Timestamp) -> String {
+    kerato_core::ids::uuid_v7(now, rand::random()).to_string()
+}
+
+/// What a practice types to sign up.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SignupInput {
+    pub practice_name: String,
+    pub specialty: String,
+    pub name: String,
+    pub email: String,
+    pub password: String,
+    pub confirm: String,
+}
+
+/// How long an invitation link stays valid.
+pub const INVITATION_DAYS: i64 = 7;
+
+pub(crate) const DAY_MICROS: i64 = 86_400_000_000;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vendor_and_customer_permissions_do_not_mix() {
+        for role in Role::ALL {
+            assert_ne!(
+                role.permits(Permission::UsePortal),
+                role.permits(Permission::StaffHome),
+                "{role}"
+            );
+        }
+        assert!(Role::Owner.permits(Permission::CloseAccount));
+        assert!(!Role::Physician.permits(Permission::CloseAccount));
+        assert!(Role::Billing.permits(Permission::Billing));
+        assert!(!Role::Staff.permits(Permission::Billing));
+        assert!(Role::VendorSales.permits(Permission::SalesPipeline));
+        assert!(!Role::VendorSupport.permits(Permission::SalesPipeline));
+        assert!(
+            Role::INVITABLE
+                .iter()
+                .all(|r| !r.is_vendor() && *r != Role::Owner)
+        );
+    }
+
+    #[test]
+    fn tokens_are_stored_only_as_hashes() {
+        let t = new_token();
+        assert_eq!(t.len(), 64);
+        assert_ne!(token_hash(&t), t);
+        assert_eq!(token_hash(&t), token_hash(&t));
+    }
+}
+
+pub(crate) fn cookie_name(tls: bool) -> &'static str {
+    if tls {
+        "__Host-kerato_site_session"
+    } else {
+        "kerato_site_session"
+    }
+}
+
+pub(crate) const WRONG: &str = "the e-mail address or the password is wrong";
+
+/// Where a person lands after signing in.
+pub(crate) fn landing(user: &User) -> &'static str {
+    if user.role.is_vendor() {
+        "/staff"
+    } else {
+        "/portal"
+    }
+}

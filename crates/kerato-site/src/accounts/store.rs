@@ -1,0 +1,222 @@
+//! The SQL of accounts, users and sessions.
+
+use crate::accounts::User;
+use crate::accounts::new_token;
+use crate::accounts::rules::*;
+use crate::accounts::token_hash;
+use crate::demo_requests::Specialty;
+use crate::web::SiteError;
+use kerato_core::ValidationErrors;
+use kerato_core::session;
+use kerato_core::time::Timestamp;
+use kerato_db::StoreError;
+use kerato_db::Tx;
+use kerato_db::execute;
+use kerato_db::on_tx;
+
+pub(crate) type UserRow = (
+    String,
+    Option<String>,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+    i64,
+    Option<i64>,
+);
+
+pub(crate) const USER_COLUMNS: &str = "id, account_id, email, name, role, status, password_hash, totp_secret, totp_last_step, failed_logins, locked_until";
+
+pub(crate) fn user(r: UserRow) -> Result<User, StoreError> {
+    Ok(User {
+        id: r.0,
+        account_id: r.1,
+        email: r.2,
+        name: r.3,
+        role: r.4.parse().map_err(kerato_db::corrupt)?,
+        status: r.5,
+        password_hash: r.6,
+        totp_secret: r.7,
+        totp_last_step: r.8,
+        failed_logins: r.9,
+        locked_until: r.10.map(Timestamp::from_micros),
+    })
+}
+
+pub async fn user_by_email(tx: &mut Tx, email: &str) -> Result<Option<User>, StoreError> {
+    let sql = format!("SELECT {USER_COLUMNS} FROM site_users WHERE email = $1");
+    kerato_db::fetch_one_by!(tx, sql, email, UserRow, user)
+}
+
+pub async fn user_by_id(tx: &mut Tx, id: &str) -> Result<Option<User>, StoreError> {
+    let sql = format!("SELECT {USER_COLUMNS} FROM site_users WHERE id = $1");
+    kerato_db::fetch_one_by!(tx, sql, id, UserRow, user)
+}
+
+pub async fn users_of(tx: &mut Tx, account_id: &str) -> Result<Vec<User>, StoreError> {
+    let sql =
+        format!("SELECT {USER_COLUMNS} FROM site_users WHERE account_id = $1 ORDER BY created_at");
+    kerato_db::fetch_all_by!(tx, sql, account_id, UserRow, user)
+}
+
+/// Every vendor staff member (users without an account), by name.
+pub async fn staff_users(tx: &mut Tx) -> Result<Vec<User>, StoreError> {
+    let sql =
+        format!("SELECT {USER_COLUMNS} FROM site_users WHERE account_id IS NULL ORDER BY name");
+    let rows: Vec<UserRow> = on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .fetch_all(&mut **c)
+        .await)?;
+    rows.into_iter().map(user).collect()
+}
+
+/// The addresses of every active customer user, for service notices such
+/// as a policy change.
+pub async fn active_customer_emails(tx: &mut Tx) -> Result<Vec<String>, StoreError> {
+    let rows: Vec<(String,)> = on_tx!(tx, c => sqlx::query_as(
+        "SELECT email FROM site_users WHERE account_id IS NOT NULL AND status = 'active' ORDER BY email"
+    )
+    .fetch_all(&mut **c)
+    .await)?;
+    Ok(rows.into_iter().map(|(e,)| e).collect())
+}
+
+/// A customer account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    pub id: String,
+    pub practice_name: String,
+    pub specialty: Specialty,
+    pub created_at: Timestamp,
+    pub status: String,
+    pub closed_at: Option<Timestamp>,
+}
+
+pub(crate) type AccountRow = (String, String, String, i64, String, Option<i64>);
+
+pub(crate) fn account(r: AccountRow) -> Result<Account, StoreError> {
+    Ok(Account {
+        id: r.0,
+        practice_name: r.1,
+        specialty: r.2.parse().map_err(kerato_db::corrupt)?,
+        created_at: Timestamp::from_micros(r.3),
+        status: r.4,
+        closed_at: r.5.map(Timestamp::from_micros),
+    })
+}
+
+pub async fn account_by_id(tx: &mut Tx, id: &str) -> Result<Option<Account>, StoreError> {
+    kerato_db::fetch_one_by!(
+        tx,
+        "SELECT id, practice_name, specialty, created_at, status, closed_at FROM accounts WHERE id = $1"
+            .to_string(),
+        id,
+        AccountRow,
+        account
+    )
+}
+
+/// Every account, newest first, for vendor staff.
+pub async fn all_accounts(tx: &mut Tx) -> Result<Vec<Account>, StoreError> {
+    let rows: Vec<AccountRow> = on_tx!(tx, c => sqlx::query_as(
+        "SELECT id, practice_name, specialty, created_at, status, closed_at FROM accounts ORDER BY created_at DESC"
+    )
+    .fetch_all(&mut **c)
+    .await)?;
+    rows.into_iter().map(account).collect()
+}
+
+/// A user row to insert.
+pub(crate) struct NewUser<'a> {
+    pub(crate) account_id: Option<&'a str>,
+    pub(crate) email: &'a str,
+    pub(crate) name: &'a str,
+    pub(crate) role: Role,
+    pub(crate) status: &'a str,
+    pub(crate) password_hash: Option<&'a str>,
+}
+
+pub(crate) async fn insert_user(
+    tx: &mut Tx,
+    now: Timestamp,
+    u: NewUser<'_>,
+) -> Result<String, SiteError> {
+    let NewUser {
+        account_id,
+        email,
+        name,
+        role,
+        status,
+        password_hash,
+    } = u;
+    let id = new_id(now);
+    let inserted = execute!(
+        tx,
+        sqlx::query(
+            "INSERT INTO site_users (id, account_id, email, name, role, status, password_hash, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (email) DO NOTHING"
+        )
+        .bind(&id)
+        .bind(account_id)
+        .bind(email)
+        .bind(name)
+        .bind(role.as_str())
+        .bind(status)
+        .bind(password_hash)
+        .bind(now.as_micros())
+    )?;
+    if inserted == 0 {
+        return Err(SiteError::Validation(ValidationErrors::single(
+            "email",
+            "this e-mail address already has a user; sign in, or use another address",
+        )));
+    }
+    Ok(id)
+}
+
+pub(crate) async fn create_session(
+    tx: &mut Tx,
+    user_id: &str,
+    mfa_pending: bool,
+    now: Timestamp,
+) -> Result<String, SiteError> {
+    let token = new_token();
+    execute!(
+        tx,
+        sqlx::query(
+            "INSERT INTO site_sessions (token_hash, user_id, created_at, last_seen_at, mfa_pending) VALUES ($1, $2, $3, $3, $4)"
+        )
+        .bind(token_hash(&token))
+        .bind(user_id)
+        .bind(now.as_micros())
+        .bind(i64::from(mfa_pending))
+    )?;
+    Ok(token)
+}
+
+/// The session a request carries, if it is valid.
+pub(crate) struct Session {
+    pub(crate) token_hash: String,
+    pub(crate) user: User,
+    pub(crate) mfa_pending: bool,
+}
+
+/// Counts a failed password or code towards the lockout; returns the end
+/// of the lock if this failure started one.
+pub(crate) async fn count_failure(
+    tx: &mut Tx,
+    user: &User,
+    now: Timestamp,
+) -> Result<Option<Timestamp>, SiteError> {
+    let (failures, lock) = session::after_failed_login(user.failed_logins, now);
+    execute!(
+        tx,
+        sqlx::query("UPDATE site_users SET failed_logins = $1, locked_until = $2 WHERE id = $3")
+            .bind(failures)
+            .bind(lock.map(|l| l.as_micros()))
+            .bind(&user.id)
+    )?;
+    Ok(lock)
+}

@@ -1,0 +1,89 @@
+//! Use cases: recording a visitor's cookie choices, GPC signal and do-not-sell opt-out.
+
+use crate::Site;
+use crate::audit;
+use crate::audit::Event;
+use crate::consents;
+use crate::consents::Subject;
+use crate::consents::store::*;
+use crate::web::SiteError;
+use crate::web::visitor::*;
+use kerato_core::consent;
+use kerato_core::consent::Purpose;
+use kerato_core::consent::Source;
+
+/// The visitor's ID, from their cookie or from a new one (returned, for the
+/// response to set) when they have none yet.
+pub(crate) fn visitor_or_new(
+    cookie: Option<&ConsentCookie>,
+    policy_version: u32,
+) -> (String, Option<ConsentCookie>) {
+    match cookie {
+        Some(c) => (c.visitor.clone(), None),
+        None => {
+            let c = ConsentCookie::new(policy_version);
+            (c.visitor.clone(), Some(c))
+        }
+    }
+}
+
+/// Records a GPC signal as an opt-out of sale and sharing, unless the
+/// visitor's current answer already is that. A visitor without a cookie
+/// gets one (analytics off, banner not answered), with analytics recorded
+/// as off too: the signal is their only answer so far. Returns the new
+/// cookie, if one was made.
+pub(crate) async fn record_gpc(
+    site: &Site,
+    cookie: Option<&ConsentCookie>,
+) -> Result<Option<ConsentCookie>, SiteError> {
+    let now = site.now();
+    if let Some(c) = cookie {
+        let mut tx = site.store.read().await?;
+        let history = consents::history(&mut tx, Subject::visitor(&c.visitor)).await?;
+        let current = consent::current(&history, Purpose::SaleShare);
+        if current.is_some_and(|e| !e.granted && e.source == Source::Gpc) {
+            return Ok(None);
+        }
+    }
+    let mut tx = site.store.write().await?;
+    let version = cookie_policy_version(&mut tx, now).await?;
+    let (visitor, new) = visitor_or_new(cookie, version);
+    let who = Subject::visitor(&visitor);
+    let v = version.to_string();
+    consents::record(
+        &mut tx,
+        who,
+        Purpose::SaleShare,
+        false,
+        Source::Gpc,
+        Some(&v),
+        now,
+    )
+    .await?;
+    if new.is_some() {
+        consents::record(
+            &mut tx,
+            who,
+            Purpose::AnalyticsCookies,
+            false,
+            Source::Gpc,
+            Some(&v),
+            now,
+        )
+        .await?;
+    }
+    let subject = format!("visitor:{visitor}");
+    audit::record(
+        &mut tx,
+        now,
+        Event {
+            actor: Some("visitor"),
+            action: "consent.gpc_opt_out",
+            subject: Some(&subject),
+            detail: Some("sale_share=no"),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(new)
+}

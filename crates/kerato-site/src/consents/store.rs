@@ -1,0 +1,142 @@
+//! The consent registry's SQL.
+
+use crate::Site;
+use crate::accounts::SignedIn;
+use crate::consents;
+use crate::consents::Subject;
+use crate::consents::rules::*;
+use crate::policies;
+use crate::web::SiteError;
+use crate::web::visitor::*;
+use kerato_core::consent;
+use kerato_core::consent::ConsentEntry;
+use kerato_core::consent::Purpose;
+use kerato_core::consent::Source;
+use kerato_core::policy;
+use kerato_core::policy::PolicyKind;
+use kerato_core::time::Timestamp;
+use kerato_db::StoreError;
+use kerato_db::Tx;
+use kerato_db::execute;
+use kerato_db::on_tx;
+
+pub(crate) type Row = (String, i64, String, Option<String>, i64);
+
+/// A subject's whole history, in the order it was recorded.
+pub async fn history(tx: &mut Tx, subject: Subject<'_>) -> Result<Vec<ConsentEntry>, StoreError> {
+    let rows: Vec<Row> = on_tx!(tx, c => sqlx::query_as(
+        "SELECT purpose, granted, source, policy_version, recorded_at FROM site_consents \
+         WHERE subject_kind = $1 AND subject = $2 ORDER BY recorded_at, id"
+    )
+    .bind(subject.kind.as_str())
+    .bind(subject.id)
+    .fetch_all(&mut **c)
+    .await)?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(ConsentEntry {
+                purpose: r.0.parse().map_err(kerato_db::corrupt)?,
+                granted: r.1 != 0,
+                source: r.2.parse().map_err(kerato_db::corrupt)?,
+                policy_version: r.3,
+                at: Timestamp::from_micros(r.4),
+            })
+        })
+        .collect()
+}
+
+/// Appends an answer, at `now` or just after the subject's latest answer
+/// for the purpose (so the latest answer is always the one recorded last).
+pub async fn record(
+    tx: &mut Tx,
+    subject: Subject<'_>,
+    purpose: Purpose,
+    granted: bool,
+    source: Source,
+    policy_version: Option<&str>,
+    now: Timestamp,
+) -> Result<ConsentEntry, StoreError> {
+    let past = history(tx, subject).await?;
+    let at = consent::next_instant(&past, purpose, now);
+    let id = kerato_core::ids::uuid_v7(at, rand::random()).to_string();
+    execute!(
+        tx,
+        sqlx::query(
+            "INSERT INTO site_consents (id, subject_kind, subject, purpose, granted, source, policy_version, recorded_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+        )
+        .bind(&id)
+        .bind(subject.kind.as_str())
+        .bind(subject.id)
+        .bind(purpose.as_str())
+        .bind(i64::from(granted))
+        .bind(source.as_str())
+        .bind(policy_version)
+        .bind(at.as_micros())
+    )?;
+    Ok(ConsentEntry {
+        purpose,
+        granted,
+        source,
+        policy_version: policy_version.map(str::to_string),
+        at,
+    })
+}
+
+/// Whether the subject has agreed to the purpose now.
+pub async fn is_granted(
+    tx: &mut Tx,
+    subject: Subject<'_>,
+    purpose: Purpose,
+) -> Result<bool, StoreError> {
+    Ok(consent::is_granted(&history(tx, subject).await?, purpose))
+}
+
+/// The cookie policy version in force, as the registry records it.
+pub(crate) async fn cookie_policy_version(tx: &mut Tx, now: Timestamp) -> Result<u32, StoreError> {
+    let versions: Vec<_> = policies::all(tx)
+        .await?
+        .into_iter()
+        .map(|d| d.version)
+        .collect();
+    Ok(policy::in_force(&versions, PolicyKind::CookiePolicy, now).map_or(0, |v| v.version))
+}
+
+/// An opt-out of sale and sharing the registry holds, as the pages say it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RecordedOptOut {
+    /// "this browser", or the signed-in person's address.
+    pub who: String,
+    pub since: String,
+    pub how: &'static str,
+}
+
+/// The opt-outs of sale and sharing in force for this visitor: the one
+/// recorded under their cookie's visitor ID, and the one recorded under
+/// the signed-in person's address.
+pub(crate) async fn recorded_opt_outs(
+    site: &Site,
+    visitor: &Visitor,
+    who: Option<&SignedIn>,
+) -> Result<Vec<RecordedOptOut>, SiteError> {
+    let mut subjects = Vec::new();
+    if let Some(c) = &visitor.cookie {
+        subjects.push(("this browser".to_string(), Subject::visitor(&c.visitor)));
+    }
+    if let Some(s) = who {
+        subjects.push((s.user.email.clone(), Subject::contact(&s.user.email)));
+    }
+    let mut out = Vec::new();
+    let mut tx = site.store.read().await?;
+    for (name, subject) in subjects {
+        let history = consents::history(&mut tx, subject).await?;
+        if let Some(e) = consent::current(&history, Purpose::SaleShare).filter(|e| !e.granted) {
+            out.push(RecordedOptOut {
+                who: name,
+                since: e.at.to_jiff().strftime("%B %-d, %Y").to_string(),
+                how: how(e.source),
+            });
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,140 @@
+//! Use cases: subscribing to the newsletter and unsubscribing.
+
+use crate::Site;
+use crate::accounts::token_hash;
+use crate::audit;
+use crate::audit::Event;
+use crate::consents;
+use crate::consents::Subject;
+use crate::marketing::rules::*;
+use crate::policies;
+use crate::web::SiteError;
+use kerato_core::consent::Purpose;
+use kerato_core::consent::Source;
+use kerato_core::policy;
+use kerato_core::policy::PolicyKind;
+use kerato_db::on_tx;
+
+/// Adds or updates a contact and records their agreement to marketing
+/// e-mail (unless it is already in force), audited, in one transaction.
+/// `source` is how the agreement was given (the newsletter form, or told
+/// to staff). Returns the contact's ID.
+pub async fn subscribe(
+    site: &Site,
+    actor: &str,
+    s: &Signup,
+    source: Source,
+) -> Result<String, SiteError> {
+    let now = site.now();
+    let mut tx = site.store.write().await?;
+    let new_id = kerato_core::ids::uuid_v7(now, rand::random()).to_string();
+    let (id,): (String,) = on_tx!(&mut tx, c => sqlx::query_as(
+        "INSERT INTO marketing_contacts (id, email, name, practice, source, created_at, last_interaction_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $6) \
+         ON CONFLICT (email) DO UPDATE SET name = $3, practice = $4, last_interaction_at = $6 \
+         RETURNING id"
+    )
+    .bind(&new_id)
+    .bind(&s.email)
+    .bind(&s.name)
+    .bind(&s.practice)
+    .bind(source.as_str())
+    .bind(now.as_micros())
+    .fetch_one(&mut **c)
+    .await)?;
+    let who = Subject::contact(&s.email);
+    let granted = consents::is_granted(&mut tx, who, Purpose::MarketingEmail).await?;
+    if !granted {
+        let documents = policies::all(&mut tx).await?;
+        let versions: Vec<_> = documents.into_iter().map(|d| d.version).collect();
+        let statement = policy::in_force(&versions, PolicyKind::PrivacyStatement, now)
+            .map(|v| v.version.to_string());
+        consents::record(
+            &mut tx,
+            who,
+            Purpose::MarketingEmail,
+            true,
+            source,
+            statement.as_deref(),
+            now,
+        )
+        .await?;
+    }
+    let subject = format!("marketing_contact:{id}");
+    audit::record(
+        &mut tx,
+        now,
+        Event {
+            actor: Some(actor),
+            action: "marketing_contact.subscribed",
+            subject: Some(&subject),
+            detail: Some(if granted {
+                "details updated; consent already given"
+            } else {
+                "consent to marketing e-mail recorded"
+            }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// The link that unsubscribes from one message, with its token.
+pub(crate) fn unsubscribe_url(site: &Site, token: &str) -> String {
+    format!(
+        "{}/unsubscribe/{token}",
+        site.config.public_url.trim_end_matches('/')
+    )
+}
+
+/// Withdraws the agreement of the contact a token was sent to, if it is in
+/// force, audited. Returns false for an unknown token. Doing it twice
+/// changes nothing the second time.
+pub async fn unsubscribe(site: &Site, token: &str) -> Result<bool, SiteError> {
+    let now = site.now();
+    let mut tx = site.store.write().await?;
+    let found: Option<(String, String, Option<String>)> = on_tx!(&mut tx, c => sqlx::query_as(
+        "SELECT s.campaign_id, s.email, m.id FROM campaign_sends s \
+         LEFT JOIN marketing_contacts m ON m.email = s.email WHERE s.token_hash = $1"
+    )
+    .bind(token_hash(token))
+    .fetch_optional(&mut **c)
+    .await)?;
+    let Some((campaign_id, email, contact_id)) = found else {
+        return Ok(false);
+    };
+    let who = Subject::contact(&email);
+    if consents::is_granted(&mut tx, who, Purpose::MarketingEmail).await? {
+        consents::record(
+            &mut tx,
+            who,
+            Purpose::MarketingEmail,
+            false,
+            Source::Link,
+            None,
+            now,
+        )
+        .await?;
+        // The contact's record when it still exists; otherwise the campaign
+        // the link came from, so the trail never names the address.
+        let audit_subject = match contact_id {
+            Some(id) => format!("marketing_contact:{id}"),
+            None => format!("campaign:{campaign_id}"),
+        };
+        let detail = format!("unsubscribed from campaign {campaign_id}");
+        audit::record(
+            &mut tx,
+            now,
+            Event {
+                actor: Some("visitor"),
+                action: "marketing_contact.unsubscribed",
+                subject: Some(&audit_subject),
+                detail: Some(&detail),
+            },
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(true)
+}

@@ -1,0 +1,59 @@
+//! Use case: an owner closes their practice's account.
+
+use crate::Site;
+use crate::accounts::*;
+use crate::audit;
+use crate::audit::Event;
+use crate::web::SiteError;
+use kerato_core::ValidationErrors;
+use kerato_db::execute;
+
+/// Closes the owner's account: every user is disabled and signed out, and
+/// the closure date starts the account data's retention clock.
+pub async fn close_account(site: &Site, owner: &User, confirm_name: &str) -> Result<(), SiteError> {
+    let Some(account_id) = owner.account_id.as_deref() else {
+        return Err(SiteError::Forbidden(
+            "only a practice account can be closed".into(),
+        ));
+    };
+    let now = site.now();
+    let mut tx = site.store.write().await?;
+    let account = account_by_id(&mut tx, account_id)
+        .await?
+        .ok_or(SiteError::NotFound)?;
+    if confirm_name.trim() != account.practice_name {
+        return Err(SiteError::Validation(ValidationErrors::single(
+            "confirm",
+            format!(
+                "type the practice's name exactly as shown ({}) to confirm",
+                account.practice_name
+            ),
+        )));
+    }
+    if account.status == "closed" {
+        return Err(SiteError::Conflict("this account is already closed".into()));
+    }
+    execute!(&mut tx, sqlx::query("UPDATE accounts SET status = 'closed', closed_at = $1, last_activity_at = $1 WHERE id = $2").bind(now.as_micros()).bind(account_id))?;
+    execute!(
+        &mut tx,
+        sqlx::query("UPDATE site_users SET status = 'disabled' WHERE account_id = $1")
+            .bind(account_id)
+    )?;
+    execute!(&mut tx, sqlx::query("DELETE FROM site_sessions WHERE user_id IN (SELECT id FROM site_users WHERE account_id = $1)").bind(account_id))?;
+    let subject = format!("account:{account_id}");
+    let actor = format!("user:{}", owner.id);
+    crate::billing::cancel(&mut tx, account_id, &actor, now).await?;
+    audit::record(
+        &mut tx,
+        now,
+        Event {
+            actor: Some(&actor),
+            action: "account.closed",
+            subject: Some(&subject),
+            detail: None,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,4 @@
+//! AREA_DOC public
+
+pub(crate) mod pages;
+pub mod rules;
