@@ -4,10 +4,6 @@
 use crate::MAX_BODY_BYTES;
 use crate::Site;
 use crate::SiteError;
-use crate::billing;
-use crate::policies;
-use crate::retention;
-use crate::rights;
 use crate::schema;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -25,7 +21,7 @@ impl Site {
         let site = self.clone();
         tokio::spawn(async move {
             loop {
-                match rights::alarms::send_alarms(&site).await {
+                match crate::rights::alarms::send_alarms(&site).await {
                     Ok(0) => {}
                     Ok(sent) => tracing::info!(sent, "privacy request alarms sent"),
                     Err(e) => tracing::error!(error = %e, "sending privacy request alarms failed"),
@@ -37,16 +33,19 @@ impl Site {
         tokio::spawn(async move {
             tokio::time::sleep(std::time::Duration::from_secs(60)).await;
             loop {
-                let today = retention::rules::utc_date(site.now());
-                match retention::run::run(&site, today, false).await {
+                let today = crate::retention::rules::utc_date(site.now());
+                match crate::retention::run::run(&site, today, false).await {
                     Ok(report) => tracing::info!(
                         deleted = report.classes.iter().map(|c| c.deleted).sum::<u64>(),
                         "site retention run"
                     ),
                     Err(e) => tracing::error!(error = %e, "site retention run failed"),
                 }
-                match billing::invoices::issue_invoices(&site, billing::rules::month_of(today))
-                    .await
+                match crate::billing::invoices::issue_invoices(
+                    &site,
+                    crate::billing::rules::month_of(today),
+                )
+                .await
                 {
                     Ok(0) => {}
                     Ok(issued) => tracing::info!(issued, "invoices issued"),
@@ -63,8 +62,8 @@ impl Site {
         self.store
             .apply_migrations(schema::MIGRATIONS, None, self.now())
             .await?;
-        policies::publishing::seed(self).await?;
-        policies::publishing::refresh_notices(self).await
+        crate::policies::publishing::seed(self).await?;
+        crate::policies::publishing::refresh_notices(self).await
     }
 }
 

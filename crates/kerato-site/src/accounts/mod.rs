@@ -1,4 +1,8 @@
-//! AREA_DOC accounts
+//! Customer and staff accounts: sign-up, invitations, sign-in with a
+//! second factor, sessions and password recovery.
+//!
+//! Layers: `rules` (pure), `store` (SQL), use cases, `pages`; the
+//! re-exports below are the area's API for callers outside the crate.
 
 pub mod invitations;
 pub(crate) mod pages;
@@ -10,10 +14,7 @@ pub mod signup;
 pub mod store;
 
 pub use invitations::*;
-pub(crate) use pages::SignedIn;
-pub(crate) use passwords::*;
 pub use recovery::*;
 pub use rules::*;
-pub(crate) use sessions::*;
 pub use signup::*;
 pub use store::*;

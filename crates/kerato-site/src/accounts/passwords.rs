@@ -1,7 +1,6 @@
 //! Use-case helpers: hashing and checking passwords off the async threads.
 
-use crate::accounts;
-use crate::accounts::new_token;
+use crate::accounts::rules::new_token;
 use crate::web::SiteError;
 use kerato_core::ValidationErrors;
 
@@ -38,7 +37,7 @@ pub(crate) async fn verify_password(password: String, hash: Option<String>) -> b
         None => match DUMMY_HASH.get() {
             Some(h) => h.clone(),
             None => {
-                let h = accounts::hash_password(new_token())
+                let h = crate::accounts::passwords::hash_password(new_token())
                     .await
                     .unwrap_or_default();
                 DUMMY_HASH.get_or_init(|| h).clone()

@@ -1,10 +1,9 @@
 //! Use cases: password reset links and password changes.
 
 use crate::Site;
-use crate::accounts;
-use crate::accounts::User;
-use crate::accounts::new_token;
-use crate::accounts::token_hash;
+use crate::accounts::rules::User;
+use crate::accounts::rules::new_token;
+use crate::accounts::rules::token_hash;
 use crate::audit;
 use crate::audit::Event;
 use crate::mail::outbox;
@@ -113,7 +112,7 @@ pub(crate) async fn queue_reset(
     .bind(now.plus_micros(-reset::WINDOW_MICROS).as_micros())
     .fetch_one(&mut **c)
     .await)?;
-    let user = accounts::user_by_email(&mut tx, &email)
+    let user = crate::accounts::store::user_by_email(&mut tx, &email)
         .await?
         .filter(|u| u.status == "active");
     let subject = user.as_ref().map(subject_of);
@@ -200,7 +199,7 @@ pub(crate) async fn link_owner(
     ) {
         return Ok(None);
     }
-    Ok(accounts::user_by_id(tx, &user_id)
+    Ok(crate::accounts::store::user_by_id(tx, &user_id)
         .await?
         .filter(|u| u.status == "active"))
 }
@@ -239,11 +238,16 @@ pub async fn reset_password(
         return Err(link_unusable());
     };
     let mut errors = ValidationErrors::new();
-    accounts::check_password(&mut errors, password, confirm, &[&user.email, &user.name]);
+    crate::accounts::passwords::check_password(
+        &mut errors,
+        password,
+        confirm,
+        &[&user.email, &user.name],
+    );
     if !errors.is_empty() {
         return Err(SiteError::Validation(errors));
     }
-    let hash = accounts::hash_password(password.to_string()).await?;
+    let hash = crate::accounts::passwords::hash_password(password.to_string()).await?;
     let now = site.now();
     let mut tx = site.store.write().await?;
     // Spent in one statement, so two requests racing with one link cannot
@@ -314,7 +318,7 @@ pub async fn change_password(
     password: &str,
     confirm: &str,
 ) -> Result<axum::http::HeaderValue, SiteError> {
-    let current_ok = accounts::verify_password(
+    let current_ok = crate::accounts::passwords::verify_password(
         current.chars().take(1024).collect(),
         user.password_hash.clone(),
     )
@@ -323,7 +327,12 @@ pub async fn change_password(
     if !current_ok {
         errors.add("current", "the current password is not right");
     }
-    accounts::check_password(&mut errors, password, confirm, &[&user.email, &user.name]);
+    crate::accounts::passwords::check_password(
+        &mut errors,
+        password,
+        confirm,
+        &[&user.email, &user.name],
+    );
     if current_ok && errors.is_empty() && password == current {
         errors.add(
             "password",
@@ -333,11 +342,11 @@ pub async fn change_password(
     if !errors.is_empty() {
         return Err(SiteError::Validation(errors));
     }
-    let hash = accounts::hash_password(password.to_string()).await?;
+    let hash = crate::accounts::passwords::hash_password(password.to_string()).await?;
     let now = site.now();
     let mut tx = site.store.write().await?;
     set_password(&mut tx, user, &hash, now).await?;
-    let token = accounts::create_session(&mut tx, &user.id, false, now).await?;
+    let token = crate::accounts::store::create_session(&mut tx, &user.id, false, now).await?;
     let subject = subject_of(user);
     let event = Event {
         actor: Some(&subject),
@@ -347,5 +356,5 @@ pub async fn change_password(
     };
     audit::record(&mut tx, now, event).await?;
     tx.commit().await?;
-    Ok(accounts::session_cookie(site, &token))
+    Ok(crate::accounts::sessions::session_cookie(site, &token))
 }

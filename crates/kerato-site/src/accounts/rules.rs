@@ -1,5 +1,7 @@
 //! Rules of customer and staff accounts: roles, permissions, users, tokens and the sign-up input.
 
+use kerato_core::ValidationErrors;
+use kerato_core::input::ParseInput;
 use kerato_core::time::Timestamp;
 use sha2::Digest;
 use sha2::Sha256;
@@ -118,6 +120,83 @@ pub const INVITATION_DAYS: i64 = 7;
 
 pub(crate) const DAY_MICROS: i64 = 86_400_000_000;
 
+pub(crate) fn cookie_name(tls: bool) -> &'static str {
+    if tls {
+        "__Host-kerato_site_session"
+    } else {
+        "kerato_site_session"
+    }
+}
+
+pub(crate) const WRONG: &str = "the e-mail address or the password is wrong";
+
+/// Where a person lands after signing in.
+pub(crate) fn landing(user: &User) -> &'static str {
+    if user.role.is_vendor() {
+        "/staff"
+    } else {
+        "/portal"
+    }
+}
+
+/// What the sign-in form sends: the address as typed (compared
+/// lower-cased) and the password, of which at most 1,024 characters are
+/// checked so a huge one cannot hold a hashing thread.
+#[derive(Debug)]
+pub struct Credentials {
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct CredentialsRaw {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+}
+
+impl ParseInput for Credentials {
+    type Raw = CredentialsRaw;
+
+    /// Never refuses: a wrong address or password is answered by the sign-in
+    /// use case in the same words as a wrong pair, so the form cannot tell
+    /// which accounts exist.
+    fn parse(raw: CredentialsRaw) -> Result<Self, ValidationErrors> {
+        Ok(Self {
+            email: raw.email.trim().to_lowercase(),
+            password: raw.password.chars().take(1024).collect(),
+        })
+    }
+}
+
+/// The code of the second step, spaces removed (apps show it in groups).
+#[derive(Debug)]
+pub struct SecondFactorCode(pub String);
+
+#[derive(Debug, serde::Deserialize)]
+pub struct SecondFactorRaw {
+    #[serde(default)]
+    code: String,
+}
+
+impl ParseInput for SecondFactorCode {
+    type Raw = SecondFactorRaw;
+
+    /// Never refuses: a malformed code is a wrong code, counted as such.
+    fn parse(raw: SecondFactorRaw) -> Result<Self, ValidationErrors> {
+        Ok(Self(raw.code.trim().replace(' ', "")))
+    }
+}
+
+/// How a sign-in step ended: refused with the sentence to show, or a
+/// session started (its token) and where to go next.
+#[derive(Debug)]
+pub enum SignIn {
+    Refused(String),
+    Started { token: String, to: &'static str },
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,24 +229,5 @@ mod tests {
         assert_eq!(t.len(), 64);
         assert_ne!(token_hash(&t), t);
         assert_eq!(token_hash(&t), token_hash(&t));
-    }
-}
-
-pub(crate) fn cookie_name(tls: bool) -> &'static str {
-    if tls {
-        "__Host-kerato_site_session"
-    } else {
-        "kerato_site_session"
-    }
-}
-
-pub(crate) const WRONG: &str = "the e-mail address or the password is wrong";
-
-/// Where a person lands after signing in.
-pub(crate) fn landing(user: &User) -> &'static str {
-    if user.role.is_vendor() {
-        "/staff"
-    } else {
-        "/portal"
     }
 }

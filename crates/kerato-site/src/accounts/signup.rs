@@ -6,7 +6,7 @@ use crate::accounts::rules::*;
 use crate::accounts::store::*;
 use crate::audit;
 use crate::audit::Event;
-use crate::demo_requests::Specialty;
+use crate::demo_requests::rules::Specialty;
 use crate::web::SiteError;
 use kerato_core::ValidationErrors;
 use kerato_core::totp::TotpSecret;

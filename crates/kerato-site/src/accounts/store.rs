@@ -1,10 +1,10 @@
 //! The SQL of accounts, users and sessions.
 
-use crate::accounts::User;
-use crate::accounts::new_token;
+use crate::accounts::rules::User;
+use crate::accounts::rules::new_token;
+use crate::accounts::rules::token_hash;
 use crate::accounts::rules::*;
-use crate::accounts::token_hash;
-use crate::demo_requests::Specialty;
+use crate::demo_requests::rules::Specialty;
 use crate::web::SiteError;
 use kerato_core::ValidationErrors;
 use kerato_core::session;
@@ -219,4 +219,83 @@ pub(crate) async fn count_failure(
             .bind(&user.id)
     )?;
     Ok(lock)
+}
+
+/// A successful password: the count of failures starts again.
+pub(crate) async fn clear_failures(tx: &mut Tx, user_id: &str) -> Result<(), StoreError> {
+    execute!(
+        tx,
+        sqlx::query("UPDATE site_users SET failed_logins = 0, locked_until = NULL WHERE id = $1")
+            .bind(user_id)
+    )?;
+    Ok(())
+}
+
+/// A second factor accepted: its time step cannot be used again.
+pub(crate) async fn second_factor_passed(
+    tx: &mut Tx,
+    user_id: &str,
+    step: i64,
+) -> Result<(), StoreError> {
+    execute!(
+        tx,
+        sqlx::query("UPDATE site_users SET totp_last_step = $1, failed_logins = 0 WHERE id = $2")
+            .bind(step)
+            .bind(user_id)
+    )?;
+    Ok(())
+}
+
+/// A stored session: its user, when it began and was last seen, and
+/// whether it still waits for the second factor.
+pub(crate) async fn session_row(
+    tx: &mut Tx,
+    token_hash: &str,
+) -> Result<Option<(String, i64, i64, i64)>, StoreError> {
+    Ok(on_tx!(tx, c => sqlx::query_as(
+        "SELECT user_id, created_at, last_seen_at, mfa_pending FROM site_sessions WHERE token_hash = $1"
+    )
+    .bind(token_hash)
+    .fetch_optional(&mut **c)
+    .await)?)
+}
+
+pub(crate) async fn touch_session(
+    tx: &mut Tx,
+    token_hash: &str,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    execute!(
+        tx,
+        sqlx::query("UPDATE site_sessions SET last_seen_at = $1 WHERE token_hash = $2")
+            .bind(now.as_micros())
+            .bind(token_hash)
+    )?;
+    Ok(())
+}
+
+pub(crate) async fn delete_session(tx: &mut Tx, token_hash: &str) -> Result<(), StoreError> {
+    execute!(
+        tx,
+        sqlx::query("DELETE FROM site_sessions WHERE token_hash = $1").bind(token_hash)
+    )?;
+    Ok(())
+}
+
+/// Turns the second factor on with its secret and the step of the code
+/// that proved it, so that code cannot sign in again.
+pub(crate) async fn set_second_factor(
+    tx: &mut Tx,
+    user_id: &str,
+    secret: &str,
+    step: i64,
+) -> Result<(), StoreError> {
+    execute!(
+        tx,
+        sqlx::query("UPDATE site_users SET totp_secret = $1, totp_last_step = $2 WHERE id = $3")
+            .bind(secret)
+            .bind(step)
+            .bind(user_id)
+    )?;
+    Ok(())
 }

@@ -2,6 +2,7 @@
 
 use crate::Site;
 use crate::analytics::rules::*;
+use crate::analytics::views::count_view;
 use crate::web::SiteError;
 use crate::web::visitor::Visitor;
 use axum::Router;
@@ -13,7 +14,6 @@ use axum::http::HeaderMap;
 use axum::http::StatusCode;
 use axum::http::header;
 use axum::routing::post;
-use kerato_db::execute;
 
 pub(crate) async fn pageview(
     State(site): State<Site>,
@@ -49,18 +49,7 @@ pub(crate) async fn pageview(
             "the path must start with / and be at most {MAX_PATH} characters, without a query or spaces"
         )));
     }
-    let day = site.now().to_jiff().strftime("%Y-%m-%d").to_string();
-    let mut tx = site.store.write().await?;
-    execute!(
-        &mut tx,
-        sqlx::query(
-            "INSERT INTO page_views_daily (day, path, views) VALUES ($1, $2, 1) \
-             ON CONFLICT (day, path) DO UPDATE SET views = page_views_daily.views + 1"
-        )
-        .bind(&day)
-        .bind(&beacon.path)
-    )?;
-    tx.commit().await?;
+    count_view(&site, &beacon.path).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -1,4 +1,8 @@
-//! AREA_DOC billing
+//! Subscriptions, the month's invoices and their payment through the card
+//! processor.
+//!
+//! Layers: `rules` (pure), `store` (SQL), use cases, `pages`; the
+//! re-exports below are the area's API for callers outside the crate.
 
 pub mod invoices;
 pub(crate) mod pages;

@@ -1,8 +1,8 @@
 //! The billing pages of the portal.
 
 use crate::Site;
-use crate::accounts::Permission;
-use crate::accounts::SignedIn;
+use crate::accounts::pages::SignedIn;
+use crate::accounts::rules::Permission;
 use crate::billing::payments::*;
 use crate::billing::rules::*;
 use crate::billing::store::*;

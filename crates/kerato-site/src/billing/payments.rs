@@ -1,7 +1,7 @@
 //! Use case: an invoice is paid through the card processor.
 
 use crate::Site;
-use crate::accounts::User;
+use crate::accounts::rules::User;
 use crate::audit;
 use crate::audit::Event;
 use crate::billing::rules::*;

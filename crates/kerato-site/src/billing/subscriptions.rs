@@ -1,7 +1,7 @@
 //! Use cases: choosing and cancelling a subscription.
 
 use crate::Site;
-use crate::accounts::User;
+use crate::accounts::rules::User;
 use crate::audit;
 use crate::audit::Event;
 use crate::billing::rules::*;

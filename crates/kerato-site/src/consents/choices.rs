@@ -3,8 +3,7 @@
 use crate::Site;
 use crate::audit;
 use crate::audit::Event;
-use crate::consents;
-use crate::consents::Subject;
+use crate::consents::rules::Subject;
 use crate::consents::store::*;
 use crate::web::SiteError;
 use crate::web::visitor::*;
@@ -39,7 +38,8 @@ pub(crate) async fn record_gpc(
     let now = site.now();
     if let Some(c) = cookie {
         let mut tx = site.store.read().await?;
-        let history = consents::history(&mut tx, Subject::visitor(&c.visitor)).await?;
+        let history =
+            crate::consents::store::history(&mut tx, Subject::visitor(&c.visitor)).await?;
         let current = consent::current(&history, Purpose::SaleShare);
         if current.is_some_and(|e| !e.granted && e.source == Source::Gpc) {
             return Ok(None);
@@ -50,7 +50,7 @@ pub(crate) async fn record_gpc(
     let (visitor, new) = visitor_or_new(cookie, version);
     let who = Subject::visitor(&visitor);
     let v = version.to_string();
-    consents::record(
+    crate::consents::store::record(
         &mut tx,
         who,
         Purpose::SaleShare,
@@ -61,7 +61,7 @@ pub(crate) async fn record_gpc(
     )
     .await?;
     if new.is_some() {
-        consents::record(
+        crate::consents::store::record(
             &mut tx,
             who,
             Purpose::AnalyticsCookies,

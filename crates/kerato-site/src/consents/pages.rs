@@ -1,12 +1,11 @@
 //! The cookie settings and do-not-sell pages, and the middleware that reads every request's consent cookie.
 
 use crate::Site;
-use crate::accounts::SignedIn;
+use crate::accounts::pages::SignedIn;
 use crate::audit;
 use crate::audit::Event;
-use crate::consents;
-use crate::consents::Subject;
 use crate::consents::choices::*;
+use crate::consents::rules::Subject;
 use crate::consents::rules::*;
 use crate::consents::store::*;
 use crate::web::Layout;
@@ -98,7 +97,8 @@ pub(crate) async fn choose(
         (Purpose::AnalyticsCookies, analytics),
         (Purpose::PreferenceCookies, preferences),
     ] {
-        consents::record(&mut tx, who, purpose, granted, Source::Form, Some(&v), now).await?;
+        crate::consents::store::record(&mut tx, who, purpose, granted, Source::Form, Some(&v), now)
+            .await?;
     }
     let subject = format!("visitor:{}", cookie.visitor);
     let yes_no = |b: bool| if b { "yes" } else { "no" };
@@ -201,7 +201,7 @@ pub(crate) async fn opt_out(
     let mut subjects = vec![Subject::visitor(&visitor_id)];
     subjects.extend(email.as_deref().map(Subject::contact));
     for who in &subjects {
-        consents::record(
+        crate::consents::store::record(
             &mut tx,
             *who,
             Purpose::SaleShare,

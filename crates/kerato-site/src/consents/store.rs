@@ -1,11 +1,9 @@
 //! The consent registry's SQL.
 
 use crate::Site;
-use crate::accounts::SignedIn;
-use crate::consents;
-use crate::consents::Subject;
+use crate::accounts::pages::SignedIn;
+use crate::consents::rules::Subject;
 use crate::consents::rules::*;
-use crate::policies;
 use crate::web::SiteError;
 use crate::web::visitor::*;
 use kerato_core::consent;
@@ -94,7 +92,7 @@ pub async fn is_granted(
 
 /// The cookie policy version in force, as the registry records it.
 pub(crate) async fn cookie_policy_version(tx: &mut Tx, now: Timestamp) -> Result<u32, StoreError> {
-    let versions: Vec<_> = policies::all(tx)
+    let versions: Vec<_> = crate::policies::store::all(tx)
         .await?
         .into_iter()
         .map(|d| d.version)
@@ -129,7 +127,7 @@ pub(crate) async fn recorded_opt_outs(
     let mut out = Vec::new();
     let mut tx = site.store.read().await?;
     for (name, subject) in subjects {
-        let history = consents::history(&mut tx, subject).await?;
+        let history = crate::consents::store::history(&mut tx, subject).await?;
         if let Some(e) = consent::current(&history, Purpose::SaleShare).filter(|e| !e.granted) {
             out.push(RecordedOptOut {
                 who: name,

@@ -1,4 +1,8 @@
-//! AREA_DOC demo_requests
+//! Demo requests from the public form and the sales pipeline they move
+//! along.
+//!
+//! Layers: `rules` (pure), `store` (SQL), use cases, `pages`; the
+//! re-exports below are the area's API for callers outside the crate.
 
 pub(crate) mod pages;
 pub mod requests;

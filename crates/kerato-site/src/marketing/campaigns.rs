@@ -1,12 +1,11 @@
 //! Use cases: staff write and send campaigns.
 
 use crate::Site;
-use crate::accounts::new_token;
-use crate::accounts::token_hash;
+use crate::accounts::rules::new_token;
+use crate::accounts::rules::token_hash;
 use crate::audit;
 use crate::audit::Event;
-use crate::consents;
-use crate::consents::Subject;
+use crate::consents::rules::Subject;
 use crate::mail::outbox;
 use crate::mail::outbox::Outgoing;
 use crate::marketing::newsletter::*;
@@ -139,7 +138,7 @@ pub(crate) async fn queue_to_consenting(
     .await)?;
     let mut report = SendReport::default();
     for (email,) in contacts {
-        let history = consents::history(tx, Subject::contact(&email)).await?;
+        let history = crate::consents::store::history(tx, Subject::contact(&email)).await?;
         if !kerato_core::consent::is_granted(&history, Purpose::MarketingEmail) {
             if history.iter().any(|e| e.purpose == Purpose::MarketingEmail) {
                 report.skipped_opted_out += 1;

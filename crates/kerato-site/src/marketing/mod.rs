@@ -1,4 +1,7 @@
-//! AREA_DOC marketing
+//! The newsletter, campaigns and one-click unsubscribing.
+//!
+//! Layers: `rules` (pure), `store` (SQL), use cases, `pages`; the
+//! re-exports below are the area's API for callers outside the crate.
 
 pub mod campaigns;
 pub mod newsletter;

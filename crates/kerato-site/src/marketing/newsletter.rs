@@ -1,13 +1,11 @@
 //! Use cases: subscribing to the newsletter and unsubscribing.
 
 use crate::Site;
-use crate::accounts::token_hash;
+use crate::accounts::rules::token_hash;
 use crate::audit;
 use crate::audit::Event;
-use crate::consents;
-use crate::consents::Subject;
+use crate::consents::rules::Subject;
 use crate::marketing::rules::*;
-use crate::policies;
 use crate::web::SiteError;
 use kerato_core::consent::Purpose;
 use kerato_core::consent::Source;
@@ -43,13 +41,13 @@ pub async fn subscribe(
     .fetch_one(&mut **c)
     .await)?;
     let who = Subject::contact(&s.email);
-    let granted = consents::is_granted(&mut tx, who, Purpose::MarketingEmail).await?;
+    let granted = crate::consents::store::is_granted(&mut tx, who, Purpose::MarketingEmail).await?;
     if !granted {
-        let documents = policies::all(&mut tx).await?;
+        let documents = crate::policies::store::all(&mut tx).await?;
         let versions: Vec<_> = documents.into_iter().map(|d| d.version).collect();
         let statement = policy::in_force(&versions, PolicyKind::PrivacyStatement, now)
             .map(|v| v.version.to_string());
-        consents::record(
+        crate::consents::store::record(
             &mut tx,
             who,
             Purpose::MarketingEmail,
@@ -105,8 +103,8 @@ pub async fn unsubscribe(site: &Site, token: &str) -> Result<bool, SiteError> {
         return Ok(false);
     };
     let who = Subject::contact(&email);
-    if consents::is_granted(&mut tx, who, Purpose::MarketingEmail).await? {
-        consents::record(
+    if crate::consents::store::is_granted(&mut tx, who, Purpose::MarketingEmail).await? {
+        crate::consents::store::record(
             &mut tx,
             who,
             Purpose::MarketingEmail,
@@ -137,4 +135,15 @@ pub async fn unsubscribe(site: &Site, token: &str) -> Result<bool, SiteError> {
     }
     tx.commit().await?;
     Ok(true)
+}
+
+/// Whether an unsubscribe link came from one of our campaigns, so its page
+/// can offer the confirmation or say the link is unknown.
+pub(crate) async fn unsubscribe_link_known(site: &Site, token: &str) -> Result<bool, SiteError> {
+    let mut tx = site.store.read().await?;
+    Ok(
+        crate::marketing::store::campaign_of_token(&mut tx, &token_hash(token))
+            .await?
+            .is_some(),
+    )
 }

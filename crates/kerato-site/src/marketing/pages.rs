@@ -1,7 +1,6 @@
 //! The newsletter and unsubscribe pages.
 
 use crate::Site;
-use crate::accounts::token_hash;
 use crate::marketing::newsletter::*;
 use crate::marketing::rules::*;
 use crate::web::Layout;
@@ -21,7 +20,6 @@ use axum::response::Response;
 use axum::routing::get;
 use kerato_core::ValidationErrors;
 use kerato_core::consent::Source;
-use kerato_db::on_tx;
 use kerato_http::csrf::CsrfToken;
 use kerato_http::extract::FormFields;
 
@@ -134,18 +132,8 @@ pub(crate) async fn unsubscribe_confirm(
     Extension(csrf): Extension<CsrfToken>,
     Path(token): Path<String>,
 ) -> Result<Response, SiteError> {
-    let mut tx = site.store.read().await?;
-    let known: Option<(String,)> = on_tx!(&mut tx, c => sqlx::query_as(
-        "SELECT campaign_id FROM campaign_sends WHERE token_hash = $1"
-    )
-    .bind(token_hash(&token))
-    .fetch_optional(&mut **c)
-    .await)?;
-    let step = if known.is_some() {
-        Step::Confirm
-    } else {
-        Step::Unknown
-    };
+    let known = unsubscribe_link_known(&site, &token).await?;
+    let step = if known { Step::Confirm } else { Step::Unknown };
     Ok(unsubscribe_page(&site, &csrf, step, token))
 }
 

@@ -25,3 +25,17 @@ pub async fn campaigns(tx: &mut Tx) -> Result<Vec<Campaign>, StoreError> {
         })
         .collect()
 }
+
+/// The campaign an unsubscribe token was sent with, if it was.
+pub(crate) async fn campaign_of_token(
+    tx: &mut Tx,
+    token_hash: &str,
+) -> Result<Option<String>, StoreError> {
+    let row: Option<(String,)> = on_tx!(tx, c => sqlx::query_as(
+        "SELECT campaign_id FROM campaign_sends WHERE token_hash = $1"
+    )
+    .bind(token_hash)
+    .fetch_optional(&mut **c)
+    .await)?;
+    Ok(row.map(|(id,)| id))
+}

@@ -1,4 +1,8 @@
-//! AREA_DOC policies
+//! The privacy statement and cookie policy: versions, announcements of
+//! material changes, and their pages.
+//!
+//! Layers: `rules` (pure), `store` (SQL), use cases, `pages`; the
+//! re-exports below are the area's API for callers outside the crate.
 
 pub(crate) mod pages;
 pub mod publishing;

@@ -180,7 +180,7 @@ pub async fn publish(site: &Site, actor: &str, new: NewVersion<'_>) -> Result<Do
             doc.title,
             effective_date(effective_at)
         );
-        for email in crate::accounts::active_customer_emails(&mut tx).await? {
+        for email in crate::accounts::store::active_customer_emails(&mut tx).await? {
             crate::mail::outbox::queue(
                 &mut tx,
                 now,

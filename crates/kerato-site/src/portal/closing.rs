@@ -42,7 +42,7 @@ pub async fn close_account(site: &Site, owner: &User, confirm_name: &str) -> Res
     execute!(&mut tx, sqlx::query("DELETE FROM site_sessions WHERE user_id IN (SELECT id FROM site_users WHERE account_id = $1)").bind(account_id))?;
     let subject = format!("account:{account_id}");
     let actor = format!("user:{}", owner.id);
-    crate::billing::cancel(&mut tx, account_id, &actor, now).await?;
+    crate::billing::subscriptions::cancel(&mut tx, account_id, &actor, now).await?;
     audit::record(
         &mut tx,
         now,

@@ -1,16 +1,14 @@
 //! The customer portal's pages: sign-up, colleagues, security and closing the account.
 
 use crate::Site;
-use crate::accounts;
-use crate::accounts::Account;
-use crate::accounts::Permission;
-use crate::accounts::Role;
-use crate::accounts::SignedIn;
-use crate::accounts::SignupInput;
-use crate::accounts::User;
-use crate::audit;
-use crate::audit::Event;
-use crate::demo_requests::Specialty;
+use crate::accounts::pages::SignedIn;
+use crate::accounts::rules::Permission;
+use crate::accounts::rules::Role;
+use crate::accounts::rules::SignupInput;
+use crate::accounts::rules::User;
+use crate::accounts::sessions::enrol_second_factor;
+use crate::accounts::store::Account;
+use crate::demo_requests::rules::Specialty;
 use crate::web::Layout;
 use crate::web::Section;
 use crate::web::SiteError;
@@ -30,7 +28,6 @@ use axum::routing::post;
 use kerato_core::ValidationErrors;
 use kerato_core::totp;
 use kerato_core::totp::TotpSecret;
-use kerato_db::execute;
 use kerato_http::csrf::CsrfToken;
 use kerato_http::extract::FormFields;
 
@@ -82,9 +79,9 @@ pub(crate) async fn signup(
         password: form.get("password"),
         confirm: form.get("confirm"),
     };
-    match accounts::sign_up(&site, &input).await {
+    match crate::accounts::signup::sign_up(&site, &input).await {
         Ok(user_id) => {
-            let cookie = accounts::start_session(&site, &user_id).await?;
+            let cookie = crate::accounts::sessions::start_session(&site, &user_id).await?;
             Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/portal")).into_response())
         }
         Err(SiteError::Validation(errors)) => {
@@ -129,10 +126,10 @@ pub(crate) async fn portal_page(
     let me = who.require(Permission::UsePortal)?.clone();
     let account_id = me.account_id.clone().ok_or(SiteError::NotFound)?;
     let mut tx = site.store.read().await?;
-    let account = accounts::account_by_id(&mut tx, &account_id)
+    let account = crate::accounts::store::account_by_id(&mut tx, &account_id)
         .await?
         .ok_or(SiteError::NotFound)?;
-    let users = accounts::users_of(&mut tx, &account_id).await?;
+    let users = crate::accounts::store::users_of(&mut tx, &account_id).await?;
     Ok(PortalPage {
         layout: Layout::new(site, csrf, "Customer portal", Section::Portal),
         can_manage: me.role.permits(Permission::ManageUsers),
@@ -162,7 +159,7 @@ pub(crate) async fn invite(
     form: FormFields,
 ) -> Result<Response, SiteError> {
     let owner = who.require(Permission::ManageUsers)?;
-    match accounts::invite(
+    match crate::accounts::invitations::invite(
         &site,
         owner,
         &form.get("email"),
@@ -200,7 +197,7 @@ pub(crate) async fn invitation_form(
     Path(token): Path<String>,
 ) -> Result<InvitationPage, SiteError> {
     let mut tx = site.store.read().await?;
-    let user = accounts::invitation(&mut tx, &token, site.now()).await?.ok_or_else(|| {
+    let user = crate::accounts::invitations::invitation(&mut tx, &token, site.now()).await?.ok_or_else(|| {
         SiteError::Forbidden("this invitation link has expired or was already used; ask your practice owner for a new one".into())
     })?;
     Ok(InvitationPage {
@@ -217,11 +214,16 @@ pub(crate) async fn accept_invitation(
     Path(token): Path<String>,
     form: FormFields,
 ) -> Result<Response, SiteError> {
-    match accounts::accept_invitation(&site, &token, &form.get("password"), &form.get("confirm"))
-        .await
+    match crate::accounts::invitations::accept_invitation(
+        &site,
+        &token,
+        &form.get("password"),
+        &form.get("confirm"),
+    )
+    .await
     {
         Ok(user_id) => {
-            let cookie = accounts::start_session(&site, &user_id).await?;
+            let cookie = crate::accounts::sessions::start_session(&site, &user_id).await?;
             Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/portal")).into_response())
         }
         Err(SiteError::Validation(errors)) => {
@@ -286,7 +288,7 @@ pub(crate) async fn enrol(
     let secret = TotpSecret::from_base32(&form.get("secret")).map_err(|_| {
         SiteError::BadRequest("the key on the form was changed; reload the page".into())
     })?;
-    let now = site.now();
+    let _now = site.now();
     // Codes come from the user's phone, which knows only the real time.
     let outside = site.clock.outside_now();
     let Some(step) = totp::matching_step(&secret, form.get("code").trim(), outside) else {
@@ -300,27 +302,7 @@ pub(crate) async fn enrol(
         )
             .into_response());
     };
-    let mut tx = site.store.write().await?;
-    execute!(
-        &mut tx,
-        sqlx::query("UPDATE site_users SET totp_secret = $1, totp_last_step = $2 WHERE id = $3")
-            .bind(secret.to_base32())
-            .bind(step)
-            .bind(&me.id)
-    )?;
-    let subject = format!("user:{}", me.id);
-    audit::record(
-        &mut tx,
-        now,
-        Event {
-            actor: Some(&subject),
-            action: "user.mfa_enrolled",
-            subject: Some(&subject),
-            detail: None,
-        },
-    )
-    .await?;
-    tx.commit().await?;
+    enrol_second_factor(&site, me, &secret, step).await?;
     Ok(Redirect::to("/portal").into_response())
 }
 
@@ -341,7 +323,7 @@ pub(crate) async fn close_page(
     let owner = who.require(Permission::CloseAccount)?;
     let account_id = owner.account_id.clone().ok_or(SiteError::NotFound)?;
     let mut tx = site.store.read().await?;
-    let account = accounts::account_by_id(&mut tx, &account_id)
+    let account = crate::accounts::store::account_by_id(&mut tx, &account_id)
         .await?
         .ok_or(SiteError::NotFound)?;
     Ok(ClosePage {

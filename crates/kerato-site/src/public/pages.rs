@@ -33,7 +33,7 @@ pub(crate) struct ProductPage {
 #[template(path = "pricing.html")]
 pub(crate) struct PricingPage {
     pub(crate) layout: Layout,
-    pub(crate) plans: &'static [crate::billing::Plan],
+    pub(crate) plans: &'static [crate::billing::rules::Plan],
 }
 
 #[derive(Template, WebTemplate)]
@@ -83,7 +83,7 @@ pub(crate) async fn pricing(
 ) -> PricingPage {
     PricingPage {
         layout: Layout::new(&site, &csrf, "Pricing", Section::Pricing),
-        plans: crate::billing::PLANS,
+        plans: crate::billing::rules::PLANS,
     }
 }
 

@@ -1,4 +1,8 @@
-//! AREA_DOC retention
+//! The site's retention job: what is deleted when, and the record of each
+//! run.
+//!
+//! Layers: `rules` (pure), `store` (SQL), use cases, `pages`; the
+//! re-exports below are the area's API for callers outside the crate.
 
 pub mod rules;
 pub mod run;

@@ -1,7 +1,7 @@
 //! Use case: staff are told of privacy requests nearing or past their deadlines.
 
 use crate::Site;
-use crate::accounts::{self, Permission};
+use crate::accounts::rules::Permission;
 use crate::audit::{self, Event};
 use crate::mail::outbox::{self, Outgoing};
 use crate::rights::rules::*;
@@ -15,7 +15,7 @@ use kerato_db::execute;
 pub async fn send_alarms(site: &Site) -> Result<usize, SiteError> {
     let now = site.now();
     let mut tx = site.store.write().await?;
-    let handlers: Vec<String> = accounts::staff_users(&mut tx)
+    let handlers: Vec<String> = crate::accounts::store::staff_users(&mut tx)
         .await?
         .into_iter()
         .filter(|u| u.status == "active" && u.role.permits(Permission::PrivacyRequests))

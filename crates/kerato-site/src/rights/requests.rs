@@ -3,8 +3,7 @@
 use crate::Site;
 use crate::audit;
 use crate::audit::Event;
-use crate::consents;
-use crate::consents::Subject;
+use crate::consents::rules::Subject;
 use crate::mail::outbox;
 use crate::mail::outbox::Outgoing;
 use crate::rights::rules::*;
@@ -325,7 +324,7 @@ pub(crate) async fn verify(
         _ => None,
     };
     if let Some(purpose) = opt_out {
-        consents::record(
+        crate::consents::store::record(
             &mut tx,
             Subject::contact(&r.email),
             purpose,

@@ -178,49 +178,6 @@ pub(crate) fn redact(details: Option<String>) -> (Option<String>, Option<String>
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn good() -> RightsInput {
-        RightsInput {
-            name: "Ann Lee".into(),
-            email: "ann@leeeye.example".into(),
-            kind: "access".into(),
-            details: String::new(),
-        }
-    }
-
-    #[test]
-    fn a_complete_request_is_valid() {
-        let v = good().validate().unwrap();
-        assert_eq!(v.kind, RequestType::Access);
-        assert_eq!(v.details, None);
-    }
-
-    #[test]
-    fn every_problem_is_reported_by_field() {
-        let bad = RightsInput {
-            name: String::new(),
-            email: "nope".into(),
-            kind: "accounting_of_disclosures".into(),
-            details: "y".repeat(MAX_DETAILS + 1),
-        };
-        let e = bad.validate().unwrap_err();
-        for field in ["name", "email", "kind", "details"] {
-            assert!(e.for_field(field).is_some(), "{field} not reported");
-        }
-    }
-
-    #[test]
-    fn details_lose_patient_information_and_say_what() {
-        let (text, summary) = redact(Some("My SSN is 123-45-6789.".into()));
-        assert!(!text.unwrap().contains("6789"));
-        assert!(summary.unwrap().contains("Social Security"));
-        assert_eq!(redact(Some("Please send my data".into())).1, None);
-    }
-}
-
 /// The audit action that records a sent alarm.
 pub(crate) const SENT: &str = "rights_request.alarm";
 
@@ -270,4 +227,47 @@ pub(crate) enum LinkState {
     Open(String),
     Used,
     Expired,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn good() -> RightsInput {
+        RightsInput {
+            name: "Ann Lee".into(),
+            email: "ann@leeeye.example".into(),
+            kind: "access".into(),
+            details: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_complete_request_is_valid() {
+        let v = good().validate().unwrap();
+        assert_eq!(v.kind, RequestType::Access);
+        assert_eq!(v.details, None);
+    }
+
+    #[test]
+    fn every_problem_is_reported_by_field() {
+        let bad = RightsInput {
+            name: String::new(),
+            email: "nope".into(),
+            kind: "accounting_of_disclosures".into(),
+            details: "y".repeat(MAX_DETAILS + 1),
+        };
+        let e = bad.validate().unwrap_err();
+        for field in ["name", "email", "kind", "details"] {
+            assert!(e.for_field(field).is_some(), "{field} not reported");
+        }
+    }
+
+    #[test]
+    fn details_lose_patient_information_and_say_what() {
+        let (text, summary) = redact(Some("My SSN is 123-45-6789.".into()));
+        assert!(!text.unwrap().contains("6789"));
+        assert!(summary.unwrap().contains("Social Security"));
+        assert_eq!(redact(Some("Please send my data".into())).1, None);
+    }
 }

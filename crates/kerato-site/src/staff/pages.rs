@@ -1,19 +1,16 @@
 //! The vendor staff's pages.
 
 use crate::Site;
-use crate::accounts::Permission;
-use crate::accounts::SignedIn;
-use crate::accounts::User;
-use crate::demo_requests;
-use crate::demo_requests::DemoRequest;
-use crate::demo_requests::Stage;
-use crate::marketing;
-use crate::marketing::Campaign;
-use crate::marketing::CampaignInput;
-use crate::marketing::SendReport;
-use crate::rights;
-use crate::rights::Attention;
-use crate::rights::Listed;
+use crate::accounts::pages::SignedIn;
+use crate::accounts::rules::Permission;
+use crate::accounts::rules::User;
+use crate::demo_requests::rules::DemoRequest;
+use crate::demo_requests::rules::Stage;
+use crate::marketing::rules::Campaign;
+use crate::marketing::rules::CampaignInput;
+use crate::marketing::rules::SendReport;
+use crate::rights::rules::Attention;
+use crate::rights::rules::Listed;
 use crate::staff::rules::*;
 use crate::web::Layout;
 use crate::web::Section;
@@ -59,7 +56,7 @@ pub(crate) async fn home(
         .collect();
     let attention = if me.role.permits(Permission::PrivacyRequests) {
         let mut tx = site.store.read().await?;
-        rights::needing_attention(&mut tx, site.now()).await?
+        crate::rights::store::needing_attention(&mut tx, site.now()).await?
     } else {
         Vec::new()
     };
@@ -87,7 +84,7 @@ pub(crate) async fn pipeline(
     let mut tx = site.store.read().await?;
     Ok(PipelinePage {
         layout: Layout::new(&site, &csrf, "Demo requests", Section::Portal),
-        requests: demo_requests::all(&mut tx).await?,
+        requests: crate::demo_requests::store::all(&mut tx).await?,
     })
 }
 
@@ -99,7 +96,7 @@ pub(crate) async fn move_stage(
 ) -> Result<Response, SiteError> {
     who.require(Permission::SalesPipeline)?;
     let to: Stage = form.get("stage").parse().map_err(SiteError::BadRequest)?;
-    demo_requests::move_to(&site, &who.actor(), &id, to).await?;
+    crate::demo_requests::requests::move_to(&site, &who.actor(), &id, to).await?;
     Ok(Redirect::to("/staff/demo-requests").into_response())
 }
 
@@ -121,7 +118,7 @@ pub(crate) async fn campaigns_page(
     let mut tx = site.store.read().await?;
     Ok(CampaignsPage {
         layout: Layout::new(site, csrf, "E-mail campaigns", Section::Portal),
-        campaigns: marketing::campaigns(&mut tx).await?,
+        campaigns: crate::marketing::store::campaigns(&mut tx).await?,
         errors,
         report,
     })
@@ -148,7 +145,7 @@ pub(crate) async fn create_campaign(
         subject: form.get("subject"),
         body: form.get("body"),
     };
-    match marketing::create_campaign(&site, &who.actor(), &input).await {
+    match crate::marketing::campaigns::create_campaign(&site, &who.actor(), &input).await {
         Ok(_) => Ok(Redirect::to("/staff/campaigns").into_response()),
         Err(SiteError::Validation(errors)) => Ok((
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -167,7 +164,7 @@ pub(crate) async fn send_campaign(
     _form: FormFields,
 ) -> Result<CampaignsPage, SiteError> {
     who.require(Permission::Campaigns)?;
-    let report = marketing::send_campaign(&site, &who.actor(), &id).await?;
+    let report = crate::marketing::campaigns::send_campaign(&site, &who.actor(), &id).await?;
     campaigns_page(&site, &csrf, ValidationErrors::new(), Some(report)).await
 }
 
@@ -187,7 +184,7 @@ pub(crate) async fn privacy(
     let mut tx = site.store.read().await?;
     Ok(PrivacyPage {
         layout: Layout::new(&site, &csrf, "Privacy rights requests", Section::Portal),
-        requests: rights::list_requests(&mut tx, site.now()).await?,
+        requests: crate::rights::store::list_requests(&mut tx, site.now()).await?,
     })
 }
 
@@ -229,7 +226,7 @@ pub(crate) async fn privacy_step(
             ));
         }
     };
-    rights::step(&site, &who.actor(), &id, event).await?;
+    crate::rights::requests::step(&site, &who.actor(), &id, event).await?;
     Ok(Redirect::to("/staff/privacy").into_response())
 }
 
@@ -241,7 +238,7 @@ pub(crate) async fn privacy_export(
     Path(id): Path<String>,
 ) -> Result<Response, SiteError> {
     who.require(Permission::PrivacyRequests)?;
-    let copy = rights::access_copy(&site, &who.actor(), &id).await?;
+    let copy = crate::rights::requests::access_copy(&site, &who.actor(), &id).await?;
     let json = serde_json::to_vec_pretty(&copy).map_err(|e| SiteError::Internal(e.to_string()))?;
     Ok((
         [
@@ -268,7 +265,7 @@ pub(crate) async fn privacy_send_copy(
     _form: FormFields,
 ) -> Result<Response, SiteError> {
     who.require(Permission::PrivacyRequests)?;
-    rights::send_access_copy(&site, &who.actor(), &id).await?;
+    crate::rights::requests::send_access_copy(&site, &who.actor(), &id).await?;
     Ok(Redirect::to("/staff/privacy").into_response())
 }
 
@@ -279,7 +276,7 @@ pub(crate) async fn privacy_erase(
     _form: FormFields,
 ) -> Result<Response, SiteError> {
     who.require(Permission::PrivacyRequests)?;
-    rights::fulfil_deletion(&site, &who.actor(), &id).await?;
+    crate::rights::requests::fulfil_deletion(&site, &who.actor(), &id).await?;
     Ok(Redirect::to("/staff/privacy").into_response())
 }
 

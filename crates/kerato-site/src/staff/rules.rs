@@ -1,6 +1,6 @@
 //! The staff pages and what each needs.
 
-use crate::accounts::Permission;
+use crate::accounts::rules::Permission;
 
 /// The staff pages and the permission each needs, in the order the home
 /// page lists them.

@@ -1,8 +1,7 @@
 //! Use case: an e-mail received opens a ticket or joins its thread.
 
 use crate::Site;
-use crate::accounts;
-use crate::accounts::User;
+use crate::accounts::rules::User;
 use crate::mail::inbound::Mail;
 use crate::tickets::rules::*;
 use crate::tickets::store::*;
@@ -61,7 +60,7 @@ pub async fn receive_email(site: &Site, mail: &Mail) -> Result<Received, SiteErr
             return Ok(Received::Duplicate);
         }
     }
-    let sender = accounts::user_by_email(&mut tx, &mail.from)
+    let sender = crate::accounts::store::user_by_email(&mut tx, &mail.from)
         .await?
         .filter(|u| u.account_id.is_some() && !u.role.is_vendor());
     let body = printable(mail.body.trim());

@@ -10,8 +10,7 @@
 use crate::Site;
 use crate::SiteError;
 use crate::mail::inbound;
-use crate::tickets;
-use crate::tickets::Received;
+use crate::tickets::rules::Received;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::path::PathBuf;
@@ -104,7 +103,7 @@ pub async fn import_maildir(site: &Site, dir: &Path) -> Result<ImportReport, Sit
                 continue;
             }
         };
-        match tickets::receive_email(site, &m).await? {
+        match crate::tickets::email::receive_email(site, &m).await? {
             Received::Duplicate => report.duplicates += 1,
             Received::Opened { redacted } => {
                 report.opened += 1;

@@ -1,4 +1,7 @@
-//! AREA_DOC tickets
+//! Support tickets from the portal and by e-mail, and the staff queue.
+//!
+//! Layers: `rules` (pure), `store` (SQL), use cases, `pages`; the
+//! re-exports below are the area's API for callers outside the crate.
 
 pub mod email;
 pub mod import;

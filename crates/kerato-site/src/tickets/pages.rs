@@ -1,13 +1,12 @@
 //! The ticket pages of the portal and the staff queue.
 
 use crate::Site;
-use crate::accounts::Permission;
-use crate::accounts::SignedIn;
-use crate::accounts::User;
-use crate::tickets;
-use crate::tickets::Message;
-use crate::tickets::Status;
-use crate::tickets::Ticket;
+use crate::accounts::pages::SignedIn;
+use crate::accounts::rules::Permission;
+use crate::accounts::rules::User;
+use crate::tickets::rules::Message;
+use crate::tickets::rules::Status;
+use crate::tickets::rules::Ticket;
 use crate::web::Layout;
 use crate::web::Section;
 use crate::web::SiteError;
@@ -46,7 +45,7 @@ pub(crate) async fn list(
     let mut tx = site.store.read().await?;
     Ok(ListPage {
         layout: Layout::new(&site, &csrf, "Support tickets", Section::Portal),
-        tickets: tickets::of_account(&mut tx, account_id).await?,
+        tickets: crate::tickets::store::of_account(&mut tx, account_id).await?,
     })
 }
 
@@ -81,12 +80,12 @@ pub(crate) async fn create(
 ) -> Result<Response, SiteError> {
     let me = who.require(Permission::OpenTickets)?;
     let (subject, message) = (form.get("subject"), form.get("message"));
-    match tickets::open(&site, me, &subject, &message).await {
+    match crate::tickets::threads::open(&site, me, &subject, &message).await {
         Ok(id) => Ok(Redirect::to(&format!("/portal/tickets/{id}")).into_response()),
         Err(SiteError::Validation(errors)) => {
             // The form comes back redacted: patient data is not sent out
             // again, not even to the person who typed it.
-            let shown = tickets::intake(&subject, &message);
+            let shown = crate::tickets::rules::intake(&subject, &message);
             Ok((
                 StatusCode::UNPROCESSABLE_ENTITY,
                 NewPage {
@@ -121,8 +120,8 @@ pub(crate) async fn thread_page(
     errors: ValidationErrors,
 ) -> Result<ThreadPage, SiteError> {
     let mut tx = site.store.read().await?;
-    let ticket = tickets::for_customer(&mut tx, me, id).await?;
-    let messages = tickets::messages(&mut tx, &ticket.id).await?;
+    let ticket = crate::tickets::threads::for_customer(&mut tx, me, id).await?;
+    let messages = crate::tickets::store::messages(&mut tx, &ticket.id).await?;
     Ok(ThreadPage {
         layout: Layout::new(site, csrf, "Support ticket", Section::Portal),
         ticket,
@@ -159,7 +158,7 @@ pub(crate) async fn reply(
 ) -> Result<Response, SiteError> {
     let me = who.require(Permission::OpenTickets)?;
     let message = form.get("message");
-    match tickets::customer_reply(&site, me, &id, &message).await {
+    match crate::tickets::threads::customer_reply(&site, me, &id, &message).await {
         Ok(()) => Ok(Redirect::to(&format!("/portal/tickets/{id}")).into_response()),
         Err(SiteError::Validation(errors)) => Ok((
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -168,7 +167,7 @@ pub(crate) async fn reply(
                 &csrf,
                 me,
                 &id,
-                tickets::intake("", &message).body,
+                crate::tickets::rules::intake("", &message).body,
                 errors,
             )
             .await?,
@@ -207,7 +206,7 @@ pub(crate) async fn queue(
     let mut tx = site.store.read().await?;
     Ok(QueuePage {
         layout: Layout::new(&site, &csrf, "Support tickets", Section::Portal),
-        tickets: tickets::queue(&mut tx, status).await?,
+        tickets: crate::tickets::store::queue(&mut tx, status).await?,
         statuses: Status::ALL,
         filter: f.status,
     })
@@ -232,13 +231,13 @@ pub(crate) async fn staff_thread_page(
     errors: ValidationErrors,
 ) -> Result<StaffThreadPage, SiteError> {
     let mut tx = site.store.read().await?;
-    let ticket = tickets::by_id(&mut tx, id)
+    let ticket = crate::tickets::store::by_id(&mut tx, id)
         .await?
         .ok_or(SiteError::NotFound)?;
     Ok(StaffThreadPage {
         layout: Layout::new(site, csrf, "Support ticket", Section::Portal),
-        messages: tickets::messages(&mut tx, &ticket.id).await?,
-        handlers: tickets::handlers(&mut tx).await?,
+        messages: crate::tickets::store::messages(&mut tx, &ticket.id).await?,
+        handlers: crate::tickets::store::handlers(&mut tx).await?,
         ticket,
         message,
         errors,
@@ -268,7 +267,7 @@ pub(crate) async fn staff_reply(
 ) -> Result<Response, SiteError> {
     let me = who.require(Permission::HandleTickets)?;
     let message = form.get("message");
-    match tickets::staff_reply(&site, me, &id, &message).await {
+    match crate::tickets::threads::staff_reply(&site, me, &id, &message).await {
         Ok(()) => Ok(back_to(&id)),
         Err(SiteError::Validation(errors)) => Ok((
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -276,7 +275,7 @@ pub(crate) async fn staff_reply(
                 &site,
                 &csrf,
                 &id,
-                tickets::intake("", &message).body,
+                crate::tickets::rules::intake("", &message).body,
                 errors,
             )
             .await?,
@@ -294,7 +293,7 @@ pub(crate) async fn set_status(
 ) -> Result<Response, SiteError> {
     who.require(Permission::HandleTickets)?;
     let to: Status = form.get("status").parse().map_err(SiteError::BadRequest)?;
-    tickets::set_status(&site, &who.actor(), &id, to).await?;
+    crate::tickets::threads::set_status(&site, &who.actor(), &id, to).await?;
     Ok(back_to(&id))
 }
 
@@ -307,7 +306,7 @@ pub(crate) async fn assign(
     who.require(Permission::HandleTickets)?;
     let assignee = form.get("assignee");
     let assignee = (!assignee.is_empty()).then_some(assignee.as_str());
-    tickets::assign(&site, &who.actor(), &id, assignee).await?;
+    crate::tickets::threads::assign(&site, &who.actor(), &id, assignee).await?;
     Ok(back_to(&id))
 }
 
@@ -319,7 +318,7 @@ pub(crate) async fn under_13(
     _form: FormFields,
 ) -> Result<Response, SiteError> {
     who.require(Permission::HandleTickets)?;
-    tickets::mark_under_13(&site, &who.actor(), &id).await?;
+    crate::tickets::threads::mark_under_13(&site, &who.actor(), &id).await?;
     Ok(back_to(&id))
 }
 

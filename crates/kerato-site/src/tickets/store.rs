@@ -1,8 +1,7 @@
 //! The SQL of tickets and their messages.
 
-use crate::accounts;
-use crate::accounts::Permission;
-use crate::accounts::User;
+use crate::accounts::rules::Permission;
+use crate::accounts::rules::User;
 use crate::audit;
 use crate::audit::Event;
 use crate::tickets::rules::*;
@@ -148,7 +147,7 @@ pub async fn messages(tx: &mut Tx, ticket_id: &str) -> Result<Vec<Message>, Stor
 
 /// The vendor staff a ticket can be assigned to.
 pub async fn handlers(tx: &mut Tx) -> Result<Vec<User>, StoreError> {
-    Ok(accounts::staff_users(tx)
+    Ok(crate::accounts::store::staff_users(tx)
         .await?
         .into_iter()
         .filter(|u| u.status == "active" && u.role.permits(Permission::HandleTickets))

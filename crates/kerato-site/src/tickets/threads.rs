@@ -1,7 +1,7 @@
 //! Use cases: tickets opened, answered, moved and assigned.
 
 use crate::Site;
-use crate::accounts::User;
+use crate::accounts::rules::User;
 use crate::mail::outbox;
 use crate::mail::outbox::Outgoing;
 use crate::tickets::rules::*;

@@ -1,6 +1,8 @@
 //! The middleware that logs each page request.
 
 use crate::Site;
+use crate::usage_log::logging::record;
+use crate::usage_log::rules::LogLine;
 use crate::usage_log::rules::*;
 use axum::extract::ConnectInfo;
 use axum::extract::Request;
@@ -8,7 +10,6 @@ use axum::extract::State;
 use axum::http::header;
 use axum::middleware::Next;
 use axum::response::Response;
-use kerato_db::execute;
 use std::net::SocketAddr;
 
 /// Appends the request's row once the response is known. The client
@@ -32,25 +33,14 @@ pub(crate) async fn layer(State(site): State<Site>, req: Request, next: Next) ->
     let (browser, device) = (browser(ua), device(ua));
     let resp = next.run(req).await;
     let status = i64::from(resp.status().as_u16());
-    let at = site.now().as_micros();
-    let result = async {
-        let mut tx = site.store.write().await?;
-        execute!(
-            &mut tx,
-            sqlx::query(
-                "INSERT INTO usage_log (at, ip_prefix, browser, device, path, status) \
-                 VALUES ($1, $2, $3, $4, $5, $6)"
-            )
-            .bind(at)
-            .bind(&ip)
-            .bind(browser)
-            .bind(device)
-            .bind(path.chars().take(MAX_PATH).collect::<String>())
-            .bind(status)
-        )?;
-        tx.commit().await
-    }
-    .await;
+    let line = LogLine {
+        ip,
+        browser,
+        device,
+        path,
+        status,
+    };
+    let result = record(&site, line).await;
     // The visitor's page matters more than its log line.
     if let Err(e) = result {
         tracing::error!(error = %e, "the usage log could not be written");

@@ -67,6 +67,17 @@ pub(crate) fn is_page_request(path: &str) -> bool {
     !path.starts_with("/assets/") && path != "/healthz"
 }
 
+/// What the log keeps of a page request: the address's prefix, the
+/// browser's and device's family, the path and the status.
+#[derive(Debug)]
+pub(crate) struct LogLine {
+    pub ip: Option<String>,
+    pub browser: &'static str,
+    pub device: &'static str,
+    pub path: String,
+    pub status: i64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,7 +1,7 @@
 //! The password reset and change pages.
 
 use crate::Site;
-use crate::accounts::SignedIn;
+use crate::accounts::pages::SignedIn;
 use crate::accounts::recovery::*;
 use crate::web::Layout;
 use crate::web::Section;

@@ -1,8 +1,8 @@
 //! The SQL of the privacy center's e-mailed links.
 
 use crate::Site;
-use crate::accounts::new_token;
-use crate::accounts::token_hash;
+use crate::accounts::rules::new_token;
+use crate::accounts::rules::token_hash;
 use crate::rights::rules::*;
 use crate::rights::store::requests::load;
 use crate::web::SiteError;
