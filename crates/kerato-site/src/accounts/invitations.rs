@@ -10,10 +10,6 @@ use crate::mail::outbox;
 use crate::mail::outbox::Outgoing;
 use crate::web::SiteError;
 use kerato_core::ValidationErrors;
-use kerato_core::time::Timestamp;
-use kerato_db::Tx;
-use kerato_db::execute;
-use kerato_db::on_tx;
 
 /// Invites a user to the owner's account and e-mails the link.
 pub async fn invite(
@@ -60,15 +56,13 @@ pub async fn invite(
         },
     )
     .await?;
-    execute!(
+    insert_invitation(
         &mut tx,
-        sqlx::query(
-            "INSERT INTO site_invitations (token_hash, user_id, expires_at) VALUES ($1, $2, $3)"
-        )
-        .bind(token_hash(&token))
-        .bind(&id)
-        .bind(now.plus_micros(INVITATION_DAYS * DAY_MICROS).as_micros())
-    )?;
+        &token_hash(&token),
+        &id,
+        now.plus_micros(INVITATION_DAYS * DAY_MICROS),
+    )
+    .await?;
     let body = format!(
         "Hello {name},\n\n{owner} has invited you to the Kerato customer portal as {role}.\n\
          Choose your password here (the link works for {INVITATION_DAYS} days):\n{url}/invitations/{token}\n\n{vendor}\n",
@@ -107,26 +101,6 @@ pub async fn invite(
     Ok(())
 }
 
-/// The invited user behind a valid, unused invitation token.
-pub async fn invitation(
-    tx: &mut Tx,
-    token: &str,
-    now: Timestamp,
-) -> Result<Option<User>, SiteError> {
-    let row: Option<(String, i64, Option<i64>)> = on_tx!(tx, c => sqlx::query_as(
-        "SELECT user_id, expires_at, used_at FROM site_invitations WHERE token_hash = $1"
-    )
-    .bind(token_hash(token))
-    .fetch_optional(&mut **c)
-    .await)?;
-    match row {
-        Some((user_id, expires_at, None)) if now.as_micros() < expires_at => {
-            Ok(user_by_id(tx, &user_id).await?)
-        }
-        _ => Ok(None),
-    }
-}
-
 /// Accepts an invitation: sets the password and activates the user.
 pub async fn accept_invitation(
     site: &Site,
@@ -145,18 +119,7 @@ pub async fn accept_invitation(
         return Err(SiteError::Validation(e));
     }
     let hash = hash_password(password.to_string()).await?;
-    execute!(
-        &mut tx,
-        sqlx::query("UPDATE site_users SET password_hash = $1, status = 'active' WHERE id = $2")
-            .bind(&hash)
-            .bind(&user.id)
-    )?;
-    execute!(
-        &mut tx,
-        sqlx::query("UPDATE site_invitations SET used_at = $1 WHERE token_hash = $2")
-            .bind(now.as_micros())
-            .bind(token_hash(token))
-    )?;
+    accept_invitation_row(&mut tx, &user.id, &hash, &token_hash(token), now).await?;
     let subject = format!("user:{}", user.id);
     audit::record(
         &mut tx,

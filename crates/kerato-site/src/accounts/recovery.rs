@@ -4,6 +4,7 @@ use crate::Site;
 use crate::accounts::rules::User;
 use crate::accounts::rules::new_token;
 use crate::accounts::rules::token_hash;
+use crate::accounts::store::*;
 use crate::audit;
 use crate::audit::Event;
 use crate::mail::outbox;
@@ -11,10 +12,6 @@ use crate::mail::outbox::Outgoing;
 use crate::web::SiteError;
 use kerato_core::ValidationErrors;
 use kerato_core::password::reset;
-use kerato_core::time::Timestamp;
-use kerato_db::Tx;
-use kerato_db::execute;
-use kerato_db::on_tx;
 
 pub(crate) fn link_unusable() -> SiteError {
     SiteError::Gone(reset::LINK_UNUSABLE.into())
@@ -22,50 +19,6 @@ pub(crate) fn link_unusable() -> SiteError {
 
 pub(crate) fn subject_of(user: &User) -> String {
     format!("user:{}", user.id)
-}
-
-/// Ends every open link of a user (a newer link or a new password
-/// replaces them).
-pub(crate) async fn spend_links(
-    tx: &mut Tx,
-    user_id: &str,
-    now: Timestamp,
-) -> Result<(), SiteError> {
-    execute!(
-        tx,
-        sqlx::query(
-            "UPDATE site_password_resets SET used_at = $1 \
-             WHERE user_id = $2 AND token_hash IS NOT NULL AND used_at IS NULL"
-        )
-        .bind(now.as_micros())
-        .bind(user_id)
-    )?;
-    Ok(())
-}
-
-/// Records a request (with its link, if one is sent).
-pub(crate) async fn insert_request(
-    tx: &mut Tx,
-    now: Timestamp,
-    keys: (&str, &str),
-    user_id: Option<&str>,
-    token: Option<&str>,
-) -> Result<(), SiteError> {
-    execute!(
-        tx,
-        sqlx::query(
-            "INSERT INTO site_password_resets (id, requested_at, address_key, client_key, user_id, token_hash, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)"
-        )
-        .bind(kerato_core::ids::uuid_v7(now, rand::random()).to_string())
-        .bind(now.as_micros())
-        .bind(keys.0)
-        .bind(keys.1)
-        .bind(user_id)
-        .bind(token.map(token_hash))
-        .bind(token.map(|_| reset::expires_at(now).as_micros()))
-    )?;
-    Ok(())
 }
 
 /// "Forgot your password?": e-mails a reset link if an active user has the
@@ -97,21 +50,7 @@ pub(crate) async fn queue_reset(
     let address_key = reset::address_key(&email);
     let client_key = reset::client_key(client);
     let mut tx = site.store.write().await?;
-    execute!(
-        &mut tx,
-        sqlx::query("DELETE FROM site_password_resets WHERE requested_at < $1")
-            .bind(now.plus_micros(-reset::KEEP_MICROS).as_micros())
-    )?;
-    let (by_address, by_client): (i64, i64) = on_tx!(&mut tx, c => sqlx::query_as(
-        "SELECT \
-           (SELECT count(*) FROM site_password_resets WHERE address_key = $1 AND requested_at > $3), \
-           (SELECT count(*) FROM site_password_resets WHERE client_key = $2 AND requested_at > $3)"
-    )
-    .bind(&address_key)
-    .bind(&client_key)
-    .bind(now.plus_micros(-reset::WINDOW_MICROS).as_micros())
-    .fetch_one(&mut **c)
-    .await)?;
+    let (by_address, by_client) = recent_resets(&mut tx, &address_key, &client_key, now).await?;
     let user = crate::accounts::store::user_by_email(&mut tx, &email)
         .await?
         .filter(|u| u.status == "active");
@@ -173,37 +112,6 @@ pub(crate) async fn queue_reset(
     Ok(())
 }
 
-/// The active user behind a link that still works.
-pub(crate) async fn link_owner(
-    tx: &mut Tx,
-    token: &str,
-    now: Timestamp,
-) -> Result<Option<User>, SiteError> {
-    if !reset::token_shape_ok(token) {
-        return Ok(None);
-    }
-    let row: Option<(String, i64, Option<i64>)> = on_tx!(tx, c => sqlx::query_as(
-        "SELECT user_id, expires_at, used_at FROM site_password_resets \
-         WHERE token_hash = $1 AND user_id IS NOT NULL AND expires_at IS NOT NULL"
-    )
-    .bind(token_hash(token))
-    .fetch_optional(&mut **c)
-    .await)?;
-    let Some((user_id, expires, used)) = row else {
-        return Ok(None);
-    };
-    if !reset::usable(
-        Timestamp::from_micros(expires),
-        used.map(Timestamp::from_micros),
-        now,
-    ) {
-        return Ok(None);
-    }
-    Ok(crate::accounts::store::user_by_id(tx, &user_id)
-        .await?
-        .filter(|u| u.status == "active"))
-}
-
 /// Whether a link still works, for the page it opens; only looks, so a
 /// mail scanner that opens the link does not spend it.
 pub async fn check_link(site: &Site, token: &str) -> Result<(), SiteError> {
@@ -252,14 +160,7 @@ pub async fn reset_password(
     let mut tx = site.store.write().await?;
     // Spent in one statement, so two requests racing with one link cannot
     // both use it.
-    let spent: Option<(String,)> = on_tx!(&mut tx, c => sqlx::query_as(
-        "UPDATE site_password_resets SET used_at = $1 \
-         WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1 RETURNING user_id"
-    )
-    .bind(now.as_micros())
-    .bind(token_hash(token))
-    .fetch_optional(&mut **c)
-    .await)?;
+    let spent = spend_link(&mut tx, &token_hash(token), now).await?;
     if spent.map(|(u,)| u) != Some(user.id.clone()) {
         // Used or expired while the password was being hashed.
         let event = Event {
@@ -284,29 +185,6 @@ pub async fn reset_password(
     audit::record(&mut tx, now, event).await?;
     tx.commit().await?;
     Ok(())
-}
-
-/// Stores a password the person chose: the lockout is cleared, open links
-/// are spent and every session ends; returns how many sessions ended.
-pub(crate) async fn set_password(
-    tx: &mut Tx,
-    user: &User,
-    hash: &str,
-    now: Timestamp,
-) -> Result<u64, SiteError> {
-    execute!(
-        tx,
-        sqlx::query(
-            "UPDATE site_users SET password_hash = $1, failed_logins = 0, locked_until = NULL WHERE id = $2"
-        )
-        .bind(hash)
-        .bind(&user.id)
-    )?;
-    spend_links(tx, &user.id, now).await?;
-    Ok(execute!(
-        tx,
-        sqlx::query("DELETE FROM site_sessions WHERE user_id = $1").bind(&user.id)
-    )?)
 }
 
 /// Changes a signed-in person's password, given the current one. Every

@@ -10,7 +10,6 @@ use crate::demo_requests::rules::Specialty;
 use crate::web::SiteError;
 use kerato_core::ValidationErrors;
 use kerato_core::totp::TotpSecret;
-use kerato_db::execute;
 
 /// Creates the account and its owner, who is signed in; returns the
 /// owner's user ID.
@@ -43,17 +42,7 @@ pub async fn sign_up(site: &Site, input: &SignupInput) -> Result<String, SiteErr
     let now = site.now();
     let mut tx = site.store.write().await?;
     let account_id = new_id(now);
-    execute!(
-        &mut tx,
-        sqlx::query(
-            "INSERT INTO accounts (id, practice_name, specialty, created_at, status, last_activity_at) \
-             VALUES ($1, $2, $3, $4, 'active', $4)"
-        )
-        .bind(&account_id)
-        .bind(&practice)
-        .bind(specialty.as_str())
-        .bind(now.as_micros())
-    )?;
+    insert_account(&mut tx, &account_id, &practice, specialty.as_str(), now).await?;
     let user_id = insert_user(
         &mut tx,
         now,
@@ -121,12 +110,7 @@ pub async fn create_staff(
         },
     )
     .await?;
-    execute!(
-        &mut tx,
-        sqlx::query("UPDATE site_users SET totp_secret = $1 WHERE id = $2")
-            .bind(totp.to_base32())
-            .bind(&id)
-    )?;
+    set_totp_secret(&mut tx, &id, &totp.to_base32()).await?;
     let subject = format!("user:{id}");
     audit::record(
         &mut tx,

@@ -7,6 +7,7 @@ use crate::accounts::rules::*;
 use crate::demo_requests::rules::Specialty;
 use crate::web::SiteError;
 use kerato_core::ValidationErrors;
+use kerato_core::password::reset;
 use kerato_core::session;
 use kerato_core::time::Timestamp;
 use kerato_db::StoreError;
@@ -297,5 +298,256 @@ pub(crate) async fn set_second_factor(
             .bind(step)
             .bind(user_id)
     )?;
+    Ok(())
+}
+
+/// Ends every open link of a user (a newer link or a new password
+/// replaces them).
+pub(crate) async fn spend_links(
+    tx: &mut Tx,
+    user_id: &str,
+    now: Timestamp,
+) -> Result<(), SiteError> {
+    execute!(
+        tx,
+        sqlx::query(
+            "UPDATE site_password_resets SET used_at = $1 \
+             WHERE user_id = $2 AND token_hash IS NOT NULL AND used_at IS NULL"
+        )
+        .bind(now.as_micros())
+        .bind(user_id)
+    )?;
+    Ok(())
+}
+
+/// Records a request (with its link, if one is sent).
+pub(crate) async fn insert_request(
+    tx: &mut Tx,
+    now: Timestamp,
+    keys: (&str, &str),
+    user_id: Option<&str>,
+    token: Option<&str>,
+) -> Result<(), SiteError> {
+    execute!(
+        tx,
+        sqlx::query(
+            "INSERT INTO site_password_resets (id, requested_at, address_key, client_key, user_id, token_hash, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)"
+        )
+        .bind(kerato_core::ids::uuid_v7(now, rand::random()).to_string())
+        .bind(now.as_micros())
+        .bind(keys.0)
+        .bind(keys.1)
+        .bind(user_id)
+        .bind(token.map(token_hash))
+        .bind(token.map(|_| reset::expires_at(now).as_micros()))
+    )?;
+    Ok(())
+}
+
+/// The active user behind a link that still works.
+pub(crate) async fn link_owner(
+    tx: &mut Tx,
+    token: &str,
+    now: Timestamp,
+) -> Result<Option<User>, SiteError> {
+    if !reset::token_shape_ok(token) {
+        return Ok(None);
+    }
+    let row: Option<(String, i64, Option<i64>)> = on_tx!(tx, c => sqlx::query_as(
+        "SELECT user_id, expires_at, used_at FROM site_password_resets \
+         WHERE token_hash = $1 AND user_id IS NOT NULL AND expires_at IS NOT NULL"
+    )
+    .bind(token_hash(token))
+    .fetch_optional(&mut **c)
+    .await)?;
+    let Some((user_id, expires, used)) = row else {
+        return Ok(None);
+    };
+    if !reset::usable(
+        Timestamp::from_micros(expires),
+        used.map(Timestamp::from_micros),
+        now,
+    ) {
+        return Ok(None);
+    }
+    Ok(crate::accounts::store::user_by_id(tx, &user_id)
+        .await?
+        .filter(|u| u.status == "active"))
+}
+
+/// Stores a password the person chose: the lockout is cleared, open links
+/// are spent and every session ends; returns how many sessions ended.
+pub(crate) async fn set_password(
+    tx: &mut Tx,
+    user: &User,
+    hash: &str,
+    now: Timestamp,
+) -> Result<u64, SiteError> {
+    execute!(
+        tx,
+        sqlx::query(
+            "UPDATE site_users SET password_hash = $1, failed_logins = 0, locked_until = NULL WHERE id = $2"
+        )
+        .bind(hash)
+        .bind(&user.id)
+    )?;
+    spend_links(tx, &user.id, now).await?;
+    Ok(execute!(
+        tx,
+        sqlx::query("DELETE FROM site_sessions WHERE user_id = $1").bind(&user.id)
+    )?)
+}
+
+/// The invited user behind a valid, unused invitation token.
+pub async fn invitation(
+    tx: &mut Tx,
+    token: &str,
+    now: Timestamp,
+) -> Result<Option<User>, SiteError> {
+    let row: Option<(String, i64, Option<i64>)> = on_tx!(tx, c => sqlx::query_as(
+        "SELECT user_id, expires_at, used_at FROM site_invitations WHERE token_hash = $1"
+    )
+    .bind(token_hash(token))
+    .fetch_optional(&mut **c)
+    .await)?;
+    match row {
+        Some((user_id, expires_at, None)) if now.as_micros() < expires_at => {
+            Ok(user_by_id(tx, &user_id).await?)
+        }
+        _ => Ok(None),
+    }
+}
+
+/// Spends an unused, unexpired reset link; returns its user.
+pub(crate) async fn spend_link(
+    tx: &mut Tx,
+    token_hash: &str,
+    now: Timestamp,
+) -> Result<Option<(String,)>, StoreError> {
+    Ok(on_tx!(tx, c => sqlx::query_as(
+        "UPDATE site_password_resets SET used_at = $1 \
+         WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1 RETURNING user_id"
+    )
+    .bind(now.as_micros())
+    .bind(token_hash)
+    .fetch_optional(&mut **c)
+    .await)?)
+}
+
+/// Forgets reset requests past their keep time, then counts the recent
+/// ones from an address and from a client, for the rate limit.
+pub(crate) async fn recent_resets(
+    tx: &mut Tx,
+    address_key: &str,
+    client_key: &str,
+    now: Timestamp,
+) -> Result<(i64, i64), StoreError> {
+    execute!(
+        tx,
+        sqlx::query("DELETE FROM site_password_resets WHERE requested_at < $1")
+            .bind(now.plus_micros(-reset::KEEP_MICROS).as_micros())
+    )?;
+    Ok(on_tx!(tx, c => sqlx::query_as(
+        "SELECT \
+           (SELECT count(*) FROM site_password_resets WHERE address_key = $1 AND requested_at > $3), \
+           (SELECT count(*) FROM site_password_resets WHERE client_key = $2 AND requested_at > $3)"
+    )
+    .bind(address_key)
+    .bind(client_key)
+    .bind(now.plus_micros(-reset::WINDOW_MICROS).as_micros())
+    .fetch_one(&mut **c)
+    .await)?)
+}
+
+pub(crate) async fn set_totp_secret(
+    tx: &mut Tx,
+    user_id: &str,
+    secret: &str,
+) -> Result<(), StoreError> {
+    execute!(
+        tx,
+        sqlx::query("UPDATE site_users SET totp_secret = $1 WHERE id = $2")
+            .bind(secret)
+            .bind(user_id)
+    )?;
+    Ok(())
+}
+
+pub(crate) async fn insert_account(
+    tx: &mut Tx,
+    id: &str,
+    practice_name: &str,
+    specialty: &str,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    execute!(
+        tx,
+        sqlx::query(
+            "INSERT INTO accounts (id, practice_name, specialty, created_at, status, last_activity_at) \
+             VALUES ($1, $2, $3, $4, 'active', $4)"
+        )
+        .bind(id)
+        .bind(practice_name)
+        .bind(specialty)
+        .bind(now.as_micros())
+    )?;
+    Ok(())
+}
+
+/// An invited user's password is set and their invitation spent.
+pub(crate) async fn accept_invitation_row(
+    tx: &mut Tx,
+    user_id: &str,
+    password_hash: &str,
+    token_hash: &str,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    execute!(
+        tx,
+        sqlx::query("UPDATE site_users SET password_hash = $1, status = 'active' WHERE id = $2")
+            .bind(password_hash)
+            .bind(user_id)
+    )?;
+    execute!(
+        tx,
+        sqlx::query("UPDATE site_invitations SET used_at = $1 WHERE token_hash = $2")
+            .bind(now.as_micros())
+            .bind(token_hash)
+    )?;
+    Ok(())
+}
+
+pub(crate) async fn insert_invitation(
+    tx: &mut Tx,
+    token_hash: &str,
+    user_id: &str,
+    expires_at: Timestamp,
+) -> Result<(), StoreError> {
+    execute!(
+        tx,
+        sqlx::query(
+            "INSERT INTO site_invitations (token_hash, user_id, expires_at) VALUES ($1, $2, $3)"
+        )
+        .bind(token_hash)
+        .bind(user_id)
+        .bind(expires_at.as_micros())
+    )?;
+    Ok(())
+}
+
+/// An account closes: its users are disabled and their sessions end.
+pub(crate) async fn close_account_rows(
+    tx: &mut Tx,
+    account_id: &str,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    execute!(tx, sqlx::query("UPDATE accounts SET status = 'closed', closed_at = $1, last_activity_at = $1 WHERE id = $2").bind(now.as_micros()).bind(account_id))?;
+    execute!(
+        tx,
+        sqlx::query("UPDATE site_users SET status = 'disabled' WHERE account_id = $1")
+            .bind(account_id)
+    )?;
+    execute!(tx, sqlx::query("DELETE FROM site_sessions WHERE user_id IN (SELECT id FROM site_users WHERE account_id = $1)").bind(account_id))?;
     Ok(())
 }

@@ -12,7 +12,6 @@ use crate::processor::PaymentIntent;
 use crate::processor::TEST_TOKENS;
 use crate::web::SiteError;
 use kerato_core::ValidationErrors;
-use kerato_db::execute;
 
 /// Checks a payment method token: one of the test tokens in test mode,
 /// otherwise a processor token (`tok_…` or `pm_…`) as its card form issues.
@@ -187,25 +186,19 @@ pub(crate) async fn record_outcome(
         .as_ref()
         .and_then(|e| e.code.clone());
     let mut tx = site.store.write().await?;
-    execute!(
+    upsert_payment(
         &mut tx,
-        sqlx::query(
-            "INSERT INTO payments (id, invoice_id, attempt, intent_id, amount_cents, currency, status, card_brand, card_last4, error_code, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) \
-             ON CONFLICT (invoice_id, attempt) DO UPDATE SET status = $7, card_brand = $8, card_last4 = $9, error_code = $10, updated_at = $11"
-        )
-        .bind(new_id(now))
-        .bind(&inv.id)
-        .bind(attempt)
-        .bind(&intent.id)
-        .bind(intent.amount)
-        .bind(&intent.currency)
-        .bind(intent.status.as_str())
-        .bind(&brand)
-        .bind(&last4)
-        .bind(&error_code)
-        .bind(now.as_micros())
-    )?;
+        &inv.id,
+        attempt,
+        intent,
+        PaymentCard {
+            brand: brand.as_deref(),
+            last4: last4.as_deref(),
+            error_code: error_code.as_deref(),
+        },
+        now,
+    )
+    .await?;
     let subject = format!("invoice:{}", inv.id);
     let detail = format!(
         "attempt={attempt} intent={} status={}{}",
@@ -233,12 +226,7 @@ pub(crate) async fn record_outcome(
     )
     .await?;
     if succeeded {
-        let changed = execute!(
-            &mut tx,
-            sqlx::query("UPDATE invoices SET status = 'paid', paid_at = $1 WHERE id = $2 AND status = 'open'")
-                .bind(now.as_micros())
-                .bind(&inv.id)
-        )?;
+        let changed = mark_paid(&mut tx, &inv.id, now).await?;
         if changed > 0 {
             audit::record(
                 &mut tx,

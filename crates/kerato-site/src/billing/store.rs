@@ -1,9 +1,13 @@
 //! The SQL of subscriptions, invoices and payments.
 
+use crate::audit::{self, Event};
 use crate::billing::rules::*;
+use crate::processor::PaymentIntent;
+use jiff::civil::Date;
 use kerato_core::time::Timestamp;
 use kerato_db::StoreError;
 use kerato_db::Tx;
+use kerato_db::execute;
 use kerato_db::on_tx;
 
 pub async fn subscription_of(
@@ -129,4 +133,194 @@ pub async fn payments_of(tx: &mut Tx, invoice_id: &str) -> Result<Vec<Payment>, 
             error_code: r.6,
         })
         .collect())
+}
+
+/// Cancels the account's subscription in the caller's transaction (account
+/// closure); no invoice is issued for it afterwards.
+pub async fn cancel(
+    tx: &mut Tx,
+    account_id: &str,
+    actor: &str,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let Some(sub) = subscription_of(tx, account_id)
+        .await?
+        .filter(|s| s.status == "active")
+    else {
+        return Ok(());
+    };
+    execute!(
+        tx,
+        sqlx::query(
+            "UPDATE subscriptions SET status = 'cancelled', cancelled_at = $1, updated_at = $1 WHERE id = $2"
+        )
+        .bind(now.as_micros())
+        .bind(&sub.id)
+    )?;
+    let subject = format!("subscription:{}", sub.id);
+    audit::record(
+        tx,
+        now,
+        Event {
+            actor: Some(actor),
+            action: "subscription.cancelled",
+            subject: Some(&subject),
+            detail: None,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// An open invoice becomes paid; returns how many rows changed (0 when it
+/// was not open).
+pub(crate) async fn mark_paid(
+    tx: &mut Tx,
+    invoice_id: &str,
+    now: Timestamp,
+) -> Result<u64, StoreError> {
+    Ok(execute!(
+        tx,
+        sqlx::query(
+            "UPDATE invoices SET status = 'paid', paid_at = $1 WHERE id = $2 AND status = 'open'"
+        )
+        .bind(now.as_micros())
+        .bind(invoice_id)
+    )?)
+}
+
+/// What the processor said of the card and any error, as stored.
+#[derive(Debug)]
+pub(crate) struct PaymentCard<'a> {
+    pub brand: Option<&'a str>,
+    pub last4: Option<&'a str>,
+    pub error_code: Option<&'a str>,
+}
+
+/// Records an attempt's payment intent, or its new status when the attempt
+/// was recorded before.
+pub(crate) async fn upsert_payment(
+    tx: &mut Tx,
+    invoice_id: &str,
+    attempt: i64,
+    intent: &PaymentIntent,
+    card: PaymentCard<'_>,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    execute!(
+        tx,
+        sqlx::query(
+            "INSERT INTO payments (id, invoice_id, attempt, intent_id, amount_cents, currency, status, card_brand, card_last4, error_code, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) \
+             ON CONFLICT (invoice_id, attempt) DO UPDATE SET status = $7, card_brand = $8, card_last4 = $9, error_code = $10, updated_at = $11"
+        )
+        .bind(new_id(now))
+        .bind(invoice_id)
+        .bind(attempt)
+        .bind(&intent.id)
+        .bind(intent.amount)
+        .bind(&intent.currency)
+        .bind(intent.status.as_str())
+        .bind(card.brand)
+        .bind(card.last4)
+        .bind(card.error_code)
+        .bind(now.as_micros())
+    )?;
+    Ok(())
+}
+
+/// The account's subscription, started or changed to `choice`.
+pub(crate) async fn upsert_subscription(
+    tx: &mut Tx,
+    id: &str,
+    account_id: &str,
+    choice: &Choice,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    execute!(
+        tx,
+        sqlx::query(
+            "INSERT INTO subscriptions (id, account_id, plan, locations, seats, status, started_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, 'active', $6, $6) \
+             ON CONFLICT (account_id) DO UPDATE SET plan = $3, locations = $4, seats = $5, \
+             status = 'active', updated_at = $6, cancelled_at = NULL"
+        )
+        .bind(id)
+        .bind(account_id)
+        .bind(choice.plan.as_str())
+        .bind(choice.locations)
+        .bind(choice.seats)
+        .bind(now.as_micros())
+    )?;
+    Ok(())
+}
+
+pub(crate) async fn insert_invoice_line(
+    tx: &mut Tx,
+    invoice_id: &str,
+    position: i64,
+    l: &Line,
+) -> Result<(), StoreError> {
+    execute!(
+        tx,
+        sqlx::query(
+            "INSERT INTO invoice_lines (invoice_id, position, description, quantity, unit_cents, amount_cents) \
+             VALUES ($1, $2, $3, $4, $5, $6)"
+        )
+        .bind(invoice_id)
+        .bind(position)
+        .bind(&l.description)
+        .bind(l.quantity)
+        .bind(l.unit_cents)
+        .bind(l.amount_cents)
+    )?;
+    Ok(())
+}
+
+/// An invoice to issue for one subscription and period.
+#[derive(Debug)]
+pub(crate) struct NewInvoice<'a> {
+    pub id: &'a str,
+    pub account_id: &'a str,
+    pub subscription_id: &'a str,
+    pub period: (Date, Date),
+    pub total: i64,
+}
+
+/// Issues an open invoice unless the subscription has one for the
+/// period; returns how many rows were inserted (0 or 1).
+pub(crate) async fn insert_invoice(
+    tx: &mut Tx,
+    inv: NewInvoice<'_>,
+    now: Timestamp,
+) -> Result<u64, StoreError> {
+    Ok(execute!(
+        tx,
+        sqlx::query(
+            "INSERT INTO invoices (id, account_id, subscription_id, period_start, period_end, currency, total_cents, status, issued_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'open', $8) ON CONFLICT (subscription_id, period_start) DO NOTHING"
+        )
+        .bind(inv.id)
+        .bind(inv.account_id)
+        .bind(inv.subscription_id)
+        .bind(inv.period.0.to_string())
+        .bind(inv.period.1.to_string())
+        .bind(CURRENCY)
+        .bind(inv.total)
+        .bind(now.as_micros())
+    )?)
+}
+
+/// Every active subscription of an open account: its ID, account, plan,
+/// locations and seats.
+pub(crate) async fn active_subscriptions(
+    tx: &mut Tx,
+) -> Result<Vec<(String, String, String, i64, i64)>, StoreError> {
+    Ok(on_tx!(tx, c => sqlx::query_as(
+        "SELECT s.id, s.account_id, s.plan, s.locations, s.seats FROM subscriptions s \
+         JOIN accounts a ON a.id = s.account_id \
+         WHERE s.status = 'active' AND a.status = 'active' ORDER BY s.id"
+    )
+    .fetch_all(&mut **c)
+    .await)?)
 }

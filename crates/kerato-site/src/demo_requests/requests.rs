@@ -4,12 +4,11 @@ use crate::Site;
 use crate::audit;
 use crate::audit::Event;
 use crate::demo_requests::rules::*;
+use crate::demo_requests::store::*;
 use crate::mail::outbox;
 use crate::mail::outbox::Outgoing;
 use crate::web::SiteError;
 use kerato_core::phi_guard;
-use kerato_db::execute;
-use kerato_db::on_tx;
 
 /// Stores a checked request, queues its acknowledgement and audits it, in
 /// one transaction.
@@ -20,21 +19,14 @@ pub async fn receive(site: &Site, d: &ValidDemo) -> Result<String, SiteError> {
     let message = d.message.as_deref().map(phi_guard::redact);
     let id = kerato_core::ids::uuid_v7(now, rand::random()).to_string();
     let mut tx = site.store.write().await?;
-    execute!(
+    insert_request(
         &mut tx,
-        sqlx::query(
-            "INSERT INTO demo_requests (id, received_at, name, email, phone, practice_name, specialty, message, stage, stage_at, last_interaction_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'new', $2, $2)"
-        )
-        .bind(&id)
-        .bind(now.as_micros())
-        .bind(&d.name)
-        .bind(&d.email)
-        .bind(&d.phone)
-        .bind(&d.practice_name)
-        .bind(d.specialty.as_str())
-        .bind(message.as_ref().map(|m| m.text.as_str()))
-    )?;
+        &id,
+        d,
+        message.as_ref().map(|m| m.text.as_str()),
+        now,
+    )
+    .await?;
     let body = format!(
         "Dear {name},\n\nThank you for asking to see Kerato for {practice}. \
          Someone from our team will contact you within two business days to find a time.\n\n\
@@ -93,12 +85,7 @@ pub async fn receive(site: &Site, d: &ValidDemo) -> Result<String, SiteError> {
 pub async fn move_to(site: &Site, actor: &str, id: &str, to: Stage) -> Result<(), SiteError> {
     let now = site.now();
     let mut tx = site.store.write().await?;
-    let current: Option<(String,)> = on_tx!(&mut tx, c => sqlx::query_as(
-        "SELECT stage FROM demo_requests WHERE id = $1"
-    )
-    .bind(id)
-    .fetch_optional(&mut **c)
-    .await)?;
+    let current = stage_of(&mut tx, id).await?;
     let current: Stage = current
         .ok_or(SiteError::NotFound)?
         .0
@@ -111,15 +98,7 @@ pub async fn move_to(site: &Site, actor: &str, id: &str, to: Stage) -> Result<()
             to.label().to_lowercase()
         )));
     }
-    execute!(
-        &mut tx,
-        sqlx::query(
-            "UPDATE demo_requests SET stage = $1, stage_at = $2, last_interaction_at = $2 WHERE id = $3"
-        )
-        .bind(to.as_str())
-        .bind(now.as_micros())
-        .bind(id)
-    )?;
+    set_stage(&mut tx, id, to, now).await?;
     let subject = format!("demo_request:{id}");
     let detail = format!("{current} -> {to}");
     audit::record(

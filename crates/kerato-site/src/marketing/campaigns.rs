@@ -10,14 +10,13 @@ use crate::mail::outbox;
 use crate::mail::outbox::Outgoing;
 use crate::marketing::newsletter::*;
 use crate::marketing::rules::*;
+use crate::marketing::store::*;
 use crate::web::SiteError;
 use kerato_core::ValidationErrors;
 use kerato_core::consent::Purpose;
 use kerato_core::time::Timestamp;
 use kerato_db::StoreError;
 use kerato_db::Tx;
-use kerato_db::execute;
-use kerato_db::on_tx;
 
 /// Checks a campaign and stores it, unsent; returns its ID.
 pub async fn create_campaign(
@@ -38,19 +37,7 @@ pub async fn create_campaign(
     let now = site.now();
     let id = kerato_core::ids::uuid_v7(now, rand::random()).to_string();
     let mut tx = site.store.write().await?;
-    execute!(
-        &mut tx,
-        sqlx::query(
-            "INSERT INTO campaigns (id, kind, subject, body, created_by, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)"
-        )
-        .bind(&id)
-        .bind(kind.as_str())
-        .bind(&subject)
-        .bind(&body)
-        .bind(actor)
-        .bind(now.as_micros())
-    )?;
+    insert_campaign(&mut tx, &id, kind, &subject, &body, actor, now).await?;
     let audit_subject = format!("campaign:{id}");
     audit::record(
         &mut tx,
@@ -79,18 +66,8 @@ pub async fn send_campaign(
     let mut tx = site.store.write().await?;
     // Marking it sent first takes the row: a second sender waits for this
     // one and then finds it sent.
-    let marked = execute!(
-        &mut tx,
-        sqlx::query("UPDATE campaigns SET sent_at = $1 WHERE id = $2 AND sent_at IS NULL")
-            .bind(now.as_micros())
-            .bind(campaign_id)
-    )?;
-    let campaign: Option<(String, String, String)> = on_tx!(&mut tx, c => sqlx::query_as(
-        "SELECT kind, subject, body FROM campaigns WHERE id = $1"
-    )
-    .bind(campaign_id)
-    .fetch_optional(&mut **c)
-    .await)?;
+    let marked = mark_sent(&mut tx, campaign_id, now).await?;
+    let campaign = campaign_text(&mut tx, campaign_id).await?;
     let (kind, subject, body) = campaign.ok_or(SiteError::NotFound)?;
     if marked == 0 {
         return Err(SiteError::Conflict(
@@ -131,13 +108,9 @@ pub(crate) async fn queue_to_consenting(
     subject: &str,
     body: &str,
 ) -> Result<SendReport, StoreError> {
-    let contacts: Vec<(String,)> = on_tx!(tx, c => sqlx::query_as(
-        "SELECT email FROM marketing_contacts ORDER BY email"
-    )
-    .fetch_all(&mut **c)
-    .await)?;
+    let contacts = crate::marketing::store::contact_emails(tx).await?;
     let mut report = SendReport::default();
-    for (email,) in contacts {
+    for email in contacts {
         let history = crate::consents::store::history(tx, Subject::contact(&email)).await?;
         if !kerato_core::consent::is_granted(&history, Purpose::MarketingEmail) {
             if history.iter().any(|e| e.purpose == Purpose::MarketingEmail) {
@@ -148,16 +121,8 @@ pub(crate) async fn queue_to_consenting(
             continue;
         }
         let token = new_token();
-        execute!(
-            tx,
-            sqlx::query(
-                "INSERT INTO campaign_sends (campaign_id, email, token_hash, queued_at) VALUES ($1, $2, $3, $4)"
-            )
-            .bind(campaign_id)
-            .bind(&email)
-            .bind(token_hash(&token))
-            .bind(now.as_micros())
-        )?;
+        crate::marketing::store::insert_send(tx, campaign_id, &email, &token_hash(&token), now)
+            .await?;
         let url = unsubscribe_url(site, &token);
         let text = format!(
             "{body}\n\n--\nYou receive this because you asked {vendor} for news by e-mail. \

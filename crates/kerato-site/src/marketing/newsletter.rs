@@ -6,12 +6,12 @@ use crate::audit;
 use crate::audit::Event;
 use crate::consents::rules::Subject;
 use crate::marketing::rules::*;
+use crate::marketing::store::*;
 use crate::web::SiteError;
 use kerato_core::consent::Purpose;
 use kerato_core::consent::Source;
 use kerato_core::policy;
 use kerato_core::policy::PolicyKind;
-use kerato_db::on_tx;
 
 /// Adds or updates a contact and records their agreement to marketing
 /// e-mail (unless it is already in force), audited, in one transaction.
@@ -26,20 +26,7 @@ pub async fn subscribe(
     let now = site.now();
     let mut tx = site.store.write().await?;
     let new_id = kerato_core::ids::uuid_v7(now, rand::random()).to_string();
-    let (id,): (String,) = on_tx!(&mut tx, c => sqlx::query_as(
-        "INSERT INTO marketing_contacts (id, email, name, practice, source, created_at, last_interaction_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $6) \
-         ON CONFLICT (email) DO UPDATE SET name = $3, practice = $4, last_interaction_at = $6 \
-         RETURNING id"
-    )
-    .bind(&new_id)
-    .bind(&s.email)
-    .bind(&s.name)
-    .bind(&s.practice)
-    .bind(source.as_str())
-    .bind(now.as_micros())
-    .fetch_one(&mut **c)
-    .await)?;
+    let id = upsert_contact(&mut tx, &new_id, s, source, now).await?;
     let who = Subject::contact(&s.email);
     let granted = crate::consents::store::is_granted(&mut tx, who, Purpose::MarketingEmail).await?;
     if !granted {
@@ -92,13 +79,7 @@ pub(crate) fn unsubscribe_url(site: &Site, token: &str) -> String {
 pub async fn unsubscribe(site: &Site, token: &str) -> Result<bool, SiteError> {
     let now = site.now();
     let mut tx = site.store.write().await?;
-    let found: Option<(String, String, Option<String>)> = on_tx!(&mut tx, c => sqlx::query_as(
-        "SELECT s.campaign_id, s.email, m.id FROM campaign_sends s \
-         LEFT JOIN marketing_contacts m ON m.email = s.email WHERE s.token_hash = $1"
-    )
-    .bind(token_hash(token))
-    .fetch_optional(&mut **c)
-    .await)?;
+    let found = send_of_token(&mut tx, &token_hash(token)).await?;
     let Some((campaign_id, email, contact_id)) = found else {
         return Ok(false);
     };

@@ -11,7 +11,6 @@ use kerato_core::policy;
 use kerato_core::policy::PolicyKind;
 use kerato_core::policy::PolicyVersion;
 use kerato_core::time::Timestamp;
-use kerato_db::execute;
 use kerato_http::layout::Notice;
 use sha2::Digest;
 use sha2::Sha256;
@@ -29,12 +28,7 @@ pub async fn withdraw_copies(site: &Site, not_ours: &[&str]) -> Result<usize, Si
         if !not_ours.contains(&digest.as_str()) {
             continue;
         }
-        execute!(
-            &mut tx,
-            sqlx::query("DELETE FROM site_policies WHERE kind = $1 AND version = $2")
-                .bind(doc.version.kind.as_str())
-                .bind(i64::from(doc.version.version))
-        )?;
+        delete_version(&mut tx, doc.version.kind, doc.version.version).await?;
         let subject = format!(
             "policy:{}:{}",
             doc.version.kind.as_str(),

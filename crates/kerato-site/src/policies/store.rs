@@ -1,6 +1,7 @@
 //! The SQL of policy documents.
 
 use crate::policies::rules::*;
+use kerato_core::policy::PolicyKind;
 use kerato_core::policy::PolicyVersion;
 use kerato_core::time::Timestamp;
 use kerato_db::StoreError;
@@ -51,6 +52,20 @@ pub(crate) async fn insert(tx: &mut Tx, d: &Document) -> Result<(), StoreError> 
         .bind(i64::from(d.version.material))
         .bind(d.version.announced_at.as_micros())
         .bind(d.version.effective_at.as_micros())
+    )?;
+    Ok(())
+}
+
+pub(crate) async fn delete_version(
+    tx: &mut Tx,
+    kind: PolicyKind,
+    version: u32,
+) -> Result<(), StoreError> {
+    execute!(
+        tx,
+        sqlx::query("DELETE FROM site_policies WHERE kind = $1 AND version = $2")
+            .bind(kind.as_str())
+            .bind(i64::from(version))
     )?;
     Ok(())
 }

@@ -6,7 +6,6 @@ use crate::audit;
 use crate::audit::Event;
 use crate::web::SiteError;
 use kerato_core::ValidationErrors;
-use kerato_db::execute;
 
 /// Closes the owner's account: every user is disabled and signed out, and
 /// the closure date starts the account data's retention clock.
@@ -33,16 +32,10 @@ pub async fn close_account(site: &Site, owner: &User, confirm_name: &str) -> Res
     if account.status == "closed" {
         return Err(SiteError::Conflict("this account is already closed".into()));
     }
-    execute!(&mut tx, sqlx::query("UPDATE accounts SET status = 'closed', closed_at = $1, last_activity_at = $1 WHERE id = $2").bind(now.as_micros()).bind(account_id))?;
-    execute!(
-        &mut tx,
-        sqlx::query("UPDATE site_users SET status = 'disabled' WHERE account_id = $1")
-            .bind(account_id)
-    )?;
-    execute!(&mut tx, sqlx::query("DELETE FROM site_sessions WHERE user_id IN (SELECT id FROM site_users WHERE account_id = $1)").bind(account_id))?;
+    crate::accounts::store::close_account_rows(&mut tx, account_id, now).await?;
     let subject = format!("account:{account_id}");
     let actor = format!("user:{}", owner.id);
-    crate::billing::subscriptions::cancel(&mut tx, account_id, &actor, now).await?;
+    crate::billing::store::cancel(&mut tx, account_id, &actor, now).await?;
     audit::record(
         &mut tx,
         now,

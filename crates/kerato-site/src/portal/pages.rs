@@ -197,7 +197,7 @@ pub(crate) async fn invitation_form(
     Path(token): Path<String>,
 ) -> Result<InvitationPage, SiteError> {
     let mut tx = site.store.read().await?;
-    let user = crate::accounts::invitations::invitation(&mut tx, &token, site.now()).await?.ok_or_else(|| {
+    let user = crate::accounts::store::invitation(&mut tx, &token, site.now()).await?.ok_or_else(|| {
         SiteError::Forbidden("this invitation link has expired or was already used; ask your practice owner for a new one".into())
     })?;
     Ok(InvitationPage {

@@ -9,8 +9,6 @@ use crate::web::SiteError;
 use jiff::civil::Date;
 use kerato_core::retention;
 use kerato_core::retention::RetentionSchedule;
-use kerato_db::execute;
-use kerato_db::on_tx;
 
 /// Runs the job for `today`: deletes what is due (or, in a dry run, only
 /// counts it), records the run and audits it.
@@ -30,7 +28,7 @@ pub async fn run(site: &Site, today: Date, dry_run: bool) -> Result<RetentionRep
                 for id in batch {
                     let mut removed = 0;
                     for sql in sweep.delete {
-                        removed += execute!(&mut tx, sqlx::query(*sql).bind(id))?;
+                        removed += delete_row(&mut tx, sql, id).await?;
                     }
                     deleted += u64::from(removed > 0);
                 }
@@ -47,14 +45,11 @@ pub async fn run(site: &Site, today: Date, dry_run: bool) -> Result<RetentionRep
     for sweep in AGE_SWEEPS {
         let cutoff = age_cutoff(sweep.class, &schedule, today);
         let mut tx = site.store.write().await?;
-        let (due,): (i64,) = on_tx!(&mut tx, c => sqlx::query_as(sweep.count)
-            .bind(cutoff)
-            .fetch_one(&mut **c)
-            .await)?;
+        let due = count_older(&mut tx, sweep, cutoff).await?;
         let deleted = if dry_run {
             0
         } else {
-            execute!(&mut tx, sqlx::query(sweep.delete).bind(cutoff))?
+            delete_older(&mut tx, sweep, cutoff).await?
         };
         tx.commit().await?;
         classes.push(ClassReport {
@@ -78,15 +73,7 @@ pub(crate) async fn record_run(site: &Site, report: &RetentionReport) -> Result<
     let json = serde_json::to_string(report).map_err(|e| SiteError::Internal(e.to_string()))?;
     let id = kerato_core::ids::uuid_v7(now, rand::random()).to_string();
     let mut tx = site.store.write().await?;
-    execute!(
-        &mut tx,
-        sqlx::query("INSERT INTO site_retention_runs (id, ran_at, run_date, dry_run, report) VALUES ($1, $2, $3, $4, $5)")
-            .bind(&id)
-            .bind(now.as_micros())
-            .bind(&report.run_date)
-            .bind(i64::from(report.dry_run))
-            .bind(&json)
-    )?;
+    insert_run(&mut tx, &id, now, report, &json).await?;
     let detail: Vec<String> = report
         .classes
         .iter()

@@ -7,7 +7,6 @@ use crate::mail::outbox::{self, Outgoing};
 use crate::rights::rules::*;
 use crate::rights::store::*;
 use crate::web::SiteError;
-use kerato_db::execute;
 
 /// Sends each standing alarm that has not gone yet to every active vendor
 /// staff member whose role handles privacy requests, by e-mail through the
@@ -27,11 +26,7 @@ pub async fn send_alarms(site: &Site) -> Result<usize, SiteError> {
         if alarms.is_empty() {
             continue;
         }
-        execute!(
-            &mut tx,
-            sqlx::query("UPDATE site_rights_requests SET timeline = timeline WHERE id = $1")
-                .bind(&listed.request.id)
-        )?;
+        lock_request(&mut tx, &listed.request.id).await?;
         for alarm in alarms {
             let key = alarm.key();
             let past = audit::about(&mut tx, &key).await?;

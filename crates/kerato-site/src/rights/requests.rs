@@ -20,7 +20,6 @@ use kerato_core::rights_request::RequestTimeline;
 use kerato_core::rights_request::RequestType;
 use kerato_core::time::Timestamp;
 use kerato_db::Tx;
-use kerato_db::execute;
 
 /// Applies `event` through the engine and audits it, in the caller's
 /// transaction.
@@ -229,20 +228,16 @@ pub async fn receive(site: &Site, r: ValidRights) -> Result<(String, Option<Stri
     let id = id.to_string();
     let json = serde_json::to_string(&timeline).map_err(|e| SiteError::Internal(e.to_string()))?;
     let mut tx = site.store.write().await?;
-    execute!(
+    insert_request(
         &mut tx,
-        sqlx::query(
-            "INSERT INTO site_rights_requests (id, kind, name, email, details, received_at, timeline) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)"
-        )
-        .bind(&id)
-        .bind(r.kind.as_str())
-        .bind(&r.name)
-        .bind(&r.email)
-        .bind(&details)
-        .bind(now.as_micros())
-        .bind(json)
-    )?;
+        &id,
+        r.kind,
+        (&r.name, &r.email),
+        details.as_deref(),
+        now,
+        &json,
+    )
+    .await?;
     let (token, hash) = token_pair();
     let expires = now.plus_micros(VERIFY_HOURS * HOUR_MICROS);
     insert_token(&mut tx, &hash, &id, "verify", Some(expires)).await?;

@@ -1,47 +1,10 @@
 //! Use case: an e-mail received opens a ticket or joins its thread.
 
 use crate::Site;
-use crate::accounts::rules::User;
 use crate::mail::inbound::Mail;
 use crate::tickets::rules::*;
 use crate::tickets::store::*;
 use crate::web::SiteError;
-use kerato_db::StoreError;
-use kerato_db::Tx;
-use kerato_db::on_tx;
-
-/// The open ticket an e-mail answers: by the reference in its subject, else
-/// by its In-Reply-To. A sender may only add to a ticket they could read
-/// (the same address, or a user of the ticket's account), so a guessed
-/// reference cannot slip text into someone else's thread.
-pub(crate) async fn thread_of(
-    tx: &mut Tx,
-    mail: &Mail,
-    sender: Option<&User>,
-) -> Result<Option<Ticket>, StoreError> {
-    let mut found = match reference_in(&mail.subject) {
-        Some(r) => by_reference(tx, &r.to_ascii_lowercase()).await?,
-        None => None,
-    };
-    if found.is_none()
-        && let Some(reply_to) = &mail.in_reply_to
-    {
-        let owner: Option<(String,)> = on_tx!(tx, c => sqlx::query_as(
-            "SELECT ticket_id FROM ticket_messages WHERE message_id = $1"
-        )
-        .bind(reply_to)
-        .fetch_optional(&mut **c)
-        .await)?;
-        if let Some((ticket_id,)) = owner {
-            found = by_id(tx, &ticket_id).await?;
-        }
-    }
-    Ok(found.filter(|t| {
-        let same_account =
-            t.account_id.is_some() && sender.is_some_and(|u| u.account_id == t.account_id);
-        t.status != Status::Closed && (t.from_email == mail.from || same_account)
-    }))
-}
 
 /// Stores one e-mail in one transaction: a reply to its ticket, or a new
 /// ticket (on the sender's account when the address is a customer user's,
@@ -50,12 +13,7 @@ pub async fn receive_email(site: &Site, mail: &Mail) -> Result<Received, SiteErr
     let now = site.now();
     let mut tx = site.store.write().await?;
     if let Some(id) = &mail.message_id {
-        let seen: Option<(String,)> = on_tx!(&mut tx, c => sqlx::query_as(
-            "SELECT id FROM ticket_messages WHERE message_id = $1"
-        )
-        .bind(id)
-        .fetch_optional(&mut **c)
-        .await)?;
+        let seen = message_seen(&mut tx, id).await?;
         if seen.is_some() {
             return Ok(Received::Duplicate);
         }

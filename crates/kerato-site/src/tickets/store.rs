@@ -4,6 +4,7 @@ use crate::accounts::rules::Permission;
 use crate::accounts::rules::User;
 use crate::audit;
 use crate::audit::Event;
+use crate::mail::inbound::Mail;
 use crate::tickets::rules::*;
 use kerato_core::time::Timestamp;
 use kerato_db::StoreError;
@@ -304,4 +305,80 @@ pub(crate) async fn touch(
         }
         _ => Ok(()),
     }
+}
+
+/// The open ticket an e-mail answers: by the reference in its subject, else
+/// by its In-Reply-To. A sender may only add to a ticket they could read
+/// (the same address, or a user of the ticket's account), so a guessed
+/// reference cannot slip text into someone else's thread.
+pub(crate) async fn thread_of(
+    tx: &mut Tx,
+    mail: &Mail,
+    sender: Option<&User>,
+) -> Result<Option<Ticket>, StoreError> {
+    let mut found = match reference_in(&mail.subject) {
+        Some(r) => by_reference(tx, &r.to_ascii_lowercase()).await?,
+        None => None,
+    };
+    if found.is_none()
+        && let Some(reply_to) = &mail.in_reply_to
+    {
+        let owner: Option<(String,)> = on_tx!(tx, c => sqlx::query_as(
+            "SELECT ticket_id FROM ticket_messages WHERE message_id = $1"
+        )
+        .bind(reply_to)
+        .fetch_optional(&mut **c)
+        .await)?;
+        if let Some((ticket_id,)) = owner {
+            found = by_id(tx, &ticket_id).await?;
+        }
+    }
+    Ok(found.filter(|t| {
+        let same_account =
+            t.account_id.is_some() && sender.is_some_and(|u| u.account_id == t.account_id);
+        t.status != Status::Closed && (t.from_email == mail.from || same_account)
+    }))
+}
+
+pub(crate) async fn mark_ticket_under_13(
+    tx: &mut Tx,
+    id: &str,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    execute!(
+        tx,
+        sqlx::query("UPDATE tickets SET under_13 = 1, updated_at = $1 WHERE id = $2")
+            .bind(now.as_micros())
+            .bind(id)
+    )?;
+    Ok(())
+}
+
+pub(crate) async fn assign_ticket(
+    tx: &mut Tx,
+    id: &str,
+    assignee: Option<&str>,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    execute!(
+        tx,
+        sqlx::query("UPDATE tickets SET assigned_to = $1, updated_at = $2 WHERE id = $3")
+            .bind(assignee)
+            .bind(now.as_micros())
+            .bind(id)
+    )?;
+    Ok(())
+}
+
+/// Whether a message with this `Message-ID` was already received.
+pub(crate) async fn message_seen(
+    tx: &mut Tx,
+    message_id: &str,
+) -> Result<Option<(String,)>, StoreError> {
+    Ok(on_tx!(tx, c => sqlx::query_as(
+        "SELECT id FROM ticket_messages WHERE message_id = $1"
+    )
+    .bind(message_id)
+    .fetch_optional(&mut **c)
+    .await)?)
 }

@@ -8,7 +8,6 @@ use crate::tickets::rules::*;
 use crate::tickets::store::*;
 use crate::web::SiteError;
 use kerato_db::Tx;
-use kerato_db::execute;
 
 /// Opens a ticket from the portal for the author's account; returns its ID.
 pub async fn open(
@@ -203,13 +202,7 @@ pub async fn assign(
             "choose a staff member who handles tickets".into(),
         ));
     }
-    execute!(
-        &mut tx,
-        sqlx::query("UPDATE tickets SET assigned_to = $1, updated_at = $2 WHERE id = $3")
-            .bind(assignee)
-            .bind(now.as_micros())
-            .bind(&t.id)
-    )?;
+    assign_ticket(&mut tx, &t.id, assignee, now).await?;
     let detail = assignee.map_or_else(|| "unassigned".to_string(), |a| format!("staff:{a}"));
     record(&mut tx, now, actor, "ticket.assigned", &t.id, Some(&detail)).await?;
     tx.commit().await?;
@@ -227,12 +220,7 @@ pub async fn mark_under_13(site: &Site, actor: &str, id: &str) -> Result<(), Sit
             "this ticket is already marked as from a child under 13".into(),
         ));
     }
-    execute!(
-        &mut tx,
-        sqlx::query("UPDATE tickets SET under_13 = 1, updated_at = $1 WHERE id = $2")
-            .bind(now.as_micros())
-            .bind(&t.id)
-    )?;
+    mark_ticket_under_13(&mut tx, &t.id, now).await?;
     record(&mut tx, now, actor, "ticket.under_13", &t.id, None).await?;
     tx.commit().await?;
     Ok(())

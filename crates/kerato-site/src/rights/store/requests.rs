@@ -3,6 +3,7 @@
 use crate::rights::rules::*;
 use kerato_core::rights_request;
 use kerato_core::rights_request::RequestTimeline;
+use kerato_core::rights_request::RequestType;
 use kerato_core::time::Timestamp;
 use kerato_db::StoreError;
 use kerato_db::Tx;
@@ -79,4 +80,40 @@ pub async fn needing_attention(tx: &mut Tx, now: Timestamp) -> Result<Vec<Attent
         }
     }
     Ok(out)
+}
+
+/// Takes the request's row for this transaction, so two alarm runs at once
+/// send each alarm once.
+pub(crate) async fn lock_request(tx: &mut Tx, id: &str) -> Result<(), StoreError> {
+    execute!(
+        tx,
+        sqlx::query("UPDATE site_rights_requests SET timeline = timeline WHERE id = $1").bind(id)
+    )?;
+    Ok(())
+}
+
+pub(crate) async fn insert_request(
+    tx: &mut Tx,
+    id: &str,
+    kind: RequestType,
+    (name, email): (&str, &str),
+    details: Option<&str>,
+    now: Timestamp,
+    timeline_json: &str,
+) -> Result<(), StoreError> {
+    execute!(
+        tx,
+        sqlx::query(
+            "INSERT INTO site_rights_requests (id, kind, name, email, details, received_at, timeline) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)"
+        )
+        .bind(id)
+        .bind(kind.as_str())
+        .bind(name)
+        .bind(email)
+        .bind(details)
+        .bind(now.as_micros())
+        .bind(timeline_json)
+    )?;
+    Ok(())
 }
