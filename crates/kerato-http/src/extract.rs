@@ -213,6 +213,21 @@ impl FormFields {
     /// once arrives as a list (see `kerato_core::input::one_or_many`); the
     /// CSRF token is not one of `T`'s fields.
     pub fn parse<T: ParseInput>(&self) -> Result<T, ValidationErrors> {
+        let raw =
+            serde_path_to_error::deserialize::<_, T::Raw>(self.object()).map_err(field_problem)?;
+        T::parse(raw)
+    }
+
+    /// The fields in their text shape `R` (an input's `Raw`), to refill a
+    /// form the rules refused; the shape's defaults where the fields do
+    /// not fit it.
+    pub fn raw<R: DeserializeOwned + Default>(&self) -> R {
+        serde_json::from_value(self.object()).unwrap_or_default()
+    }
+
+    /// The fields as one JSON object, a repeated field as a list; the CSRF
+    /// token is left out.
+    fn object(&self) -> serde_json::Value {
         let mut map = serde_json::Map::new();
         for (k, v) in self.pairs.iter().filter(|(k, _)| k != csrf::FIELD) {
             match map.get_mut(k) {
@@ -223,9 +238,7 @@ impl FormFields {
                 Some(first) => *first = vec![first.take(), v.clone().into()].into(),
             }
         }
-        let raw = serde_path_to_error::deserialize::<_, T::Raw>(serde_json::Value::Object(map))
-            .map_err(field_problem)?;
-        T::parse(raw)
+        serde_json::Value::Object(map)
     }
 
     /// Every field as sent, for checks that look at all of them.
@@ -356,7 +369,36 @@ pub struct UploadLimit(pub usize);
 
 #[cfg(test)]
 mod tests {
-    use super::backticked;
+    use super::{FormFields, backticked};
+
+    #[derive(Debug, Default, PartialEq, serde::Deserialize)]
+    #[serde(default)]
+    struct Raw {
+        name: String,
+        #[serde(deserialize_with = "kerato_core::input::one_or_many")]
+        tags: Vec<String>,
+    }
+
+    #[test]
+    fn the_raw_shape_refills_a_form_without_its_token() {
+        let pairs = |p: &[(&str, &str)]| FormFields {
+            pairs: p
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        };
+        let fields = pairs(&[("csrf", "t"), ("name", "Ann"), ("tags", "a"), ("tags", "b")]);
+        assert_eq!(
+            fields.raw::<Raw>(),
+            Raw {
+                name: "Ann".into(),
+                tags: vec!["a".into(), "b".into()],
+            }
+        );
+        // A shape the fields do not fit refills nothing rather than failing.
+        let wrong = pairs(&[("name", "Ann"), ("name", "Bob")]);
+        assert_eq!(wrong.raw::<Raw>(), Raw::default());
+    }
 
     #[test]
     fn finds_the_field_in_serde_messages() {

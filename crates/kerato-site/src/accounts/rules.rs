@@ -200,6 +200,39 @@ pub enum SignIn {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn credentials_compare_the_address_lower_cased_and_codes_without_spaces() {
+        let c = Credentials::parse(CredentialsRaw {
+            email: "  Ann@Clinic.Example ".into(),
+            password: "secret".into(),
+        })
+        .expect("credentials always parse");
+        assert_eq!(
+            (c.email.as_str(), c.password.as_str()),
+            ("ann@clinic.example", "secret")
+        );
+        let code = SecondFactorCode::parse(SecondFactorRaw {
+            code: " 123 456 ".into(),
+        })
+        .expect("codes always parse");
+        assert_eq!(code.0, "123456");
+    }
+
+    proptest! {
+        #[test]
+        fn credentials_never_refuse_and_keep_at_most_1024_characters(
+            email in "\\PC{0,80}",
+            password in "\\PC{0,1500}",
+        ) {
+            let c = Credentials::parse(CredentialsRaw { email, password: password.clone() });
+            let c = c.expect("credentials always parse");
+            prop_assert!(c.password.chars().count() <= 1024);
+            prop_assert!(password.starts_with(&c.password));
+            prop_assert_eq!(c.email.trim(), c.email.as_str());
+        }
+    }
 
     #[test]
     fn vendor_and_customer_permissions_do_not_mix() {

@@ -3,7 +3,7 @@
 use crate::Site;
 use crate::audit;
 use crate::audit::Event;
-use crate::consents::rules::Subject;
+use crate::consents::rules::*;
 use crate::consents::store::*;
 use crate::web::SiteError;
 use crate::web::visitor::*;
@@ -86,4 +86,34 @@ pub(crate) async fn record_gpc(
     .await?;
     tx.commit().await?;
     Ok(new)
+}
+
+/// The opt-outs of sale and sharing in force for this visitor: the one
+/// recorded under their cookie's visitor ID, and the one recorded under
+/// the signed-in person's address.
+pub(crate) async fn recorded_opt_outs(
+    site: &Site,
+    visitor: &Visitor,
+    email: Option<&str>,
+) -> Result<Vec<RecordedOptOut>, SiteError> {
+    let mut subjects = Vec::new();
+    if let Some(c) = &visitor.cookie {
+        subjects.push(("this browser".to_string(), Subject::visitor(&c.visitor)));
+    }
+    if let Some(email) = email {
+        subjects.push((email.to_string(), Subject::contact(email)));
+    }
+    let mut out = Vec::new();
+    let mut tx = site.store.read().await?;
+    for (name, subject) in subjects {
+        let history = crate::consents::store::history(&mut tx, subject).await?;
+        if let Some(e) = consent::current(&history, Purpose::SaleShare).filter(|e| !e.granted) {
+            out.push(RecordedOptOut {
+                who: name,
+                since: e.at.to_jiff().strftime("%B %-d, %Y").to_string(),
+                how: how(e.source),
+            });
+        }
+    }
+    Ok(out)
 }

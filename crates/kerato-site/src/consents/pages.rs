@@ -140,7 +140,8 @@ pub(crate) async fn settings(
     who: Option<SignedIn>,
 ) -> Result<SettingsPage, SiteError> {
     Ok(SettingsPage {
-        opt_outs: recorded_opt_outs(&site, &visitor, who.as_ref()).await?,
+        opt_outs: recorded_opt_outs(&site, &visitor, who.as_ref().map(|s| s.user.email.as_str()))
+            .await?,
         layout: Layout::new(&site, &csrf, "Cookie settings", Section::Privacy),
     })
 }
@@ -166,7 +167,8 @@ pub(crate) async fn do_not_sell(
         email: String::new(),
         errors: ValidationErrors::new(),
         done: false,
-        opt_outs: recorded_opt_outs(&site, &visitor, who.as_ref()).await?,
+        opt_outs: recorded_opt_outs(&site, &visitor, who.as_ref().map(|s| s.user.email.as_str()))
+            .await?,
     })
 }
 

@@ -1,11 +1,6 @@
 //! The consent registry's SQL.
 
-use crate::Site;
-use crate::accounts::pages::SignedIn;
 use crate::consents::rules::Subject;
-use crate::consents::rules::*;
-use crate::web::SiteError;
-use crate::web::visitor::*;
 use kerato_core::consent;
 use kerato_core::consent::ConsentEntry;
 use kerato_core::consent::Purpose;
@@ -107,34 +102,4 @@ pub(crate) struct RecordedOptOut {
     pub who: String,
     pub since: String,
     pub how: &'static str,
-}
-
-/// The opt-outs of sale and sharing in force for this visitor: the one
-/// recorded under their cookie's visitor ID, and the one recorded under
-/// the signed-in person's address.
-pub(crate) async fn recorded_opt_outs(
-    site: &Site,
-    visitor: &Visitor,
-    who: Option<&SignedIn>,
-) -> Result<Vec<RecordedOptOut>, SiteError> {
-    let mut subjects = Vec::new();
-    if let Some(c) = &visitor.cookie {
-        subjects.push(("this browser".to_string(), Subject::visitor(&c.visitor)));
-    }
-    if let Some(s) = who {
-        subjects.push((s.user.email.clone(), Subject::contact(&s.user.email)));
-    }
-    let mut out = Vec::new();
-    let mut tx = site.store.read().await?;
-    for (name, subject) in subjects {
-        let history = crate::consents::store::history(&mut tx, subject).await?;
-        if let Some(e) = consent::current(&history, Purpose::SaleShare).filter(|e| !e.granted) {
-            out.push(RecordedOptOut {
-                who: name,
-                since: e.at.to_jiff().strftime("%B %-d, %Y").to_string(),
-                how: how(e.source),
-            });
-        }
-    }
-    Ok(out)
 }

@@ -19,7 +19,7 @@ use axum::routing::get;
 use kerato_core::ValidationErrors;
 use kerato_core::phi_guard;
 use kerato_http::csrf::CsrfToken;
-use kerato_http::extract::FormFields;
+use kerato_http::extract::Form;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "demo.html")]
@@ -60,15 +60,15 @@ pub(crate) async fn form(
 pub(crate) async fn submit(
     State(site): State<Site>,
     Extension(csrf): Extension<CsrfToken>,
-    form: FormFields,
+    form: Form<ValidDemo>,
 ) -> Result<Response, SiteError> {
-    let input = DemoInput::from_form(&form);
-    match input.validate() {
+    match form.input {
         Ok(valid) => {
             receive(&site, &valid).await?;
             Ok(Redirect::to("/demo/thanks").into_response())
         }
         Err(errors) => {
+            let input: DemoInput = form.fields.raw();
             // Patient data pasted by mistake is not sent back out.
             let input = DemoInput {
                 message: phi_guard::redact(&input.message).text,

@@ -1,8 +1,8 @@
 //! Rules of demo requests: the form's input and the pipeline's stages.
 
 use kerato_core::ValidationErrors;
+use kerato_core::input::ParseInput;
 use kerato_core::time::Timestamp;
-use kerato_http::extract::FormFields;
 
 kerato_core::string_enum!(
     /// The practice's kind, as the visitor picks it.
@@ -39,7 +39,8 @@ impl Stage {
 }
 
 /// What the visitor typed, kept to show the form again with their text.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(default)]
 pub struct DemoInput {
     pub name: String,
     pub email: String,
@@ -81,17 +82,6 @@ pub(crate) fn phone(errors: &mut ValidationErrors, field: &str, value: &str) -> 
 }
 
 impl DemoInput {
-    pub(crate) fn from_form(f: &FormFields) -> Self {
-        Self {
-            name: f.get("name"),
-            email: f.get("email"),
-            phone: f.get("phone"),
-            practice_name: f.get("practice_name"),
-            specialty: f.get("specialty"),
-            message: f.get("message"),
-        }
-    }
-
     /// Every problem at once, by field.
     pub fn validate(&self) -> Result<ValidDemo, ValidationErrors> {
         let mut e = ValidationErrors::new();
@@ -141,6 +131,16 @@ pub struct DemoRequest {
     pub specialty: Specialty,
     pub message: Option<String>,
     pub stage: Stage,
+}
+
+/// The form and the JSON body parse once into a checked value: the
+/// text shape is [`DemoInput`], checked by its `validate`.
+impl ParseInput for ValidDemo {
+    type Raw = DemoInput;
+
+    fn parse(raw: DemoInput) -> Result<Self, ValidationErrors> {
+        raw.validate()
+    }
 }
 
 #[cfg(test)]

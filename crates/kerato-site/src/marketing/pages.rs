@@ -21,7 +21,7 @@ use axum::routing::get;
 use kerato_core::ValidationErrors;
 use kerato_core::consent::Source;
 use kerato_http::csrf::CsrfToken;
-use kerato_http::extract::FormFields;
+use kerato_http::extract::Form;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "newsletter.html")]
@@ -81,19 +81,21 @@ pub(crate) async fn newsletter(
 pub(crate) async fn newsletter_submit(
     State(site): State<Site>,
     Extension(csrf): Extension<CsrfToken>,
-    form: FormFields,
+    form: Form<Signup>,
 ) -> Result<Response, SiteError> {
-    let input = SignupInput::from_form(&form);
-    match input.validate() {
+    match form.input {
         Ok(valid) => {
             subscribe(&site, "visitor", &valid, Source::Form).await?;
             Ok(Redirect::to("/newsletter/thanks").into_response())
         }
-        Err(errors) => Ok((
-            StatusCode::UNPROCESSABLE_ENTITY,
-            newsletter_page(&site, &csrf, input, errors),
-        )
-            .into_response()),
+        Err(errors) => {
+            let input: SignupInput = form.fields.raw();
+            Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                newsletter_page(&site, &csrf, input, errors),
+            )
+                .into_response())
+        }
     }
 }
 

@@ -1,8 +1,8 @@
 //! Rules of the newsletter and campaigns.
 
 use kerato_core::ValidationErrors;
+use kerato_core::input::ParseInput;
 use kerato_core::time::Timestamp;
-use kerato_http::extract::FormFields;
 
 kerato_core::string_enum!(
     /// What a campaign announces.
@@ -26,7 +26,8 @@ impl CampaignKind {
 pub(crate) const ONE_CLICK: &str = "List-Unsubscribe=One-Click";
 
 /// What the newsletter form sent, kept to show it again.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(default)]
 pub struct SignupInput {
     pub name: String,
     pub email: String,
@@ -44,15 +45,6 @@ pub struct Signup {
 }
 
 impl SignupInput {
-    pub(crate) fn from_form(f: &FormFields) -> Self {
-        Self {
-            name: f.get("name"),
-            email: f.get("email"),
-            practice: f.get("practice"),
-            consent: f.get("consent"),
-        }
-    }
-
     /// Every problem at once, by field. Without the ticked box there is no
     /// consent, so nothing is kept.
     pub fn validate(&self) -> Result<Signup, ValidationErrors> {
@@ -111,6 +103,16 @@ pub struct SendReport {
     pub skipped_no_consent: usize,
     /// Contacts who agreed once and withdrew.
     pub skipped_opted_out: usize,
+}
+
+/// The form and the JSON body parse once into a checked value: the
+/// text shape is [`SignupInput`], checked by its `validate`.
+impl ParseInput for Signup {
+    type Raw = SignupInput;
+
+    fn parse(raw: SignupInput) -> Result<Self, ValidationErrors> {
+        raw.validate()
+    }
 }
 
 #[cfg(test)]

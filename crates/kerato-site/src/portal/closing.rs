@@ -1,7 +1,8 @@
 //! Use case: an owner closes their practice's account.
 
 use crate::Site;
-use crate::accounts::*;
+use crate::accounts::rules::*;
+use crate::accounts::store::account_by_id;
 use crate::audit;
 use crate::audit::Event;
 use crate::web::SiteError;

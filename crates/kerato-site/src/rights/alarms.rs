@@ -41,7 +41,7 @@ pub async fn send_alarms(site: &Site) -> Result<usize, SiteError> {
                 headline = seen.headline,
                 kind = seen.kind.to_lowercase(),
                 received = seen.received,
-                state = super::state_label(listed.state).to_lowercase(),
+                state = crate::rights::rules::state_label(listed.state).to_lowercase(),
                 url = site.config.public_url.trim_end_matches('/'),
                 id = seen.request_id,
                 vendor = site.config.vendor_name,

@@ -17,11 +17,11 @@ use crate::Site;
 use crate::rights::links::{check_download, check_verify_link, take_download};
 use crate::rights::requests::{receive, verify};
 use crate::rights::rules::{
-    MAX_DETAILS, OFFERED, RightsInput, calendar, date, request_label, state_label,
+    MAX_DETAILS, OFFERED, RightsInput, ValidRights, calendar, date, request_label, state_label,
 };
 use crate::rights::store::links::timeline_by_status_token;
 use crate::web::{Layout, Section, SiteError};
-use kerato_http::extract::FormFields;
+use kerato_http::extract::{Form, FormFields};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "privacy_center.html")]
@@ -89,10 +89,9 @@ async fn form(State(site): State<Site>, Extension(csrf): Extension<CsrfToken>) -
 async fn submit(
     State(site): State<Site>,
     Extension(csrf): Extension<CsrfToken>,
-    form: FormFields,
+    form: Form<ValidRights>,
 ) -> Result<Response, SiteError> {
-    let input = RightsInput::from_form(&form);
-    match input.validate() {
+    match form.input {
         Ok(valid) => {
             let (_, redacted) = receive(&site, valid).await?;
             Ok(SentPage {
@@ -102,6 +101,7 @@ async fn submit(
             .into_response())
         }
         Err(errors) => {
+            let input: RightsInput = form.fields.raw();
             // The form comes back with patient data taken out: it is not
             // sent out again, not even to the person who typed it.
             let input = RightsInput {

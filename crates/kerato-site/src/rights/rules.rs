@@ -2,6 +2,7 @@
 
 use kerato_core::ValidationErrors;
 use kerato_core::calendar::BusinessCalendar;
+use kerato_core::input::ParseInput;
 use kerato_core::phi_guard;
 use kerato_core::rights_request;
 use kerato_core::rights_request::Alarm;
@@ -11,7 +12,6 @@ use kerato_core::rights_request::RequestState;
 use kerato_core::rights_request::RequestTimeline;
 use kerato_core::rights_request::RequestType;
 use kerato_core::time::Timestamp;
-use kerato_http::extract::FormFields;
 
 /// The request types the public form offers; the others of the engine
 /// (restriction, accounting of disclosures, …) concern patient records,
@@ -41,7 +41,8 @@ pub(crate) fn calendar() -> BusinessCalendar {
 }
 
 /// What the requester typed, kept to show the form again.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(default)]
 pub struct RightsInput {
     pub name: String,
     pub email: String,
@@ -59,15 +60,6 @@ pub struct ValidRights {
 }
 
 impl RightsInput {
-    pub(crate) fn from_form(f: &FormFields) -> Self {
-        Self {
-            name: f.get("name"),
-            email: f.get("email"),
-            kind: f.get("kind"),
-            details: f.get("details"),
-        }
-    }
-
     /// Every problem at once, by field.
     pub fn validate(&self) -> Result<ValidRights, ValidationErrors> {
         let mut e = ValidationErrors::new();
@@ -227,6 +219,16 @@ pub(crate) enum LinkState {
     Open(String),
     Used,
     Expired,
+}
+
+/// The form and the JSON body parse once into a checked value: the
+/// text shape is [`RightsInput`], checked by its `validate`.
+impl ParseInput for ValidRights {
+    type Raw = RightsInput;
+
+    fn parse(raw: RightsInput) -> Result<Self, ValidationErrors> {
+        raw.validate()
+    }
 }
 
 #[cfg(test)]
