@@ -5,16 +5,13 @@
 //! in the privacy center. Seeding is idempotent: a site that already has
 //! staff is left as it is.
 
+use kerato_core::consent::Source;
 use kerato_core::totp::TotpSecret;
 
 use crate::Site;
-use kerato_core::consent::Source;
-
-use crate::accounts::rules::Role;
-use crate::accounts::rules::SignupInput;
+use crate::accounts::rules::{Role, SignupInput};
 use crate::billing::rules::SubscriptionInput;
-use crate::demo_requests::rules::DemoInput;
-use crate::demo_requests::rules::Stage;
+use crate::demo_requests::rules::{DemoInput, Stage};
 use crate::marketing::rules::CampaignInput;
 use crate::policies::rules::FIRST_STATEMENT;
 use crate::rights::rules::RightsInput;

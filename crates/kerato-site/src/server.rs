@@ -1,14 +1,11 @@
 //! Wiring: the site's routes with their middleware, its timers and its
 //! start-up. It depends on every area and nothing depends on it.
 
-use crate::MAX_BODY_BYTES;
-use crate::Site;
-use crate::SiteError;
-use crate::schema;
-use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::middleware;
+use axum::{Router, middleware};
 use kerato_http::Tls;
+
+use crate::{MAX_BODY_BYTES, Site, SiteError, schema};
 
 impl Site {
     /// Starts the site's timers: every minute, the privacy requests'

@@ -1,15 +1,14 @@
 //! Use cases: an owner invites a colleague, who accepts.
 
+use kerato_core::ValidationErrors;
+
 use crate::Site;
 use crate::accounts::passwords::*;
 use crate::accounts::rules::*;
 use crate::accounts::store::*;
-use crate::audit;
-use crate::audit::Event;
-use crate::mail::outbox;
-use crate::mail::outbox::Outgoing;
+use crate::audit::{self, Event};
+use crate::mail::outbox::{self, Outgoing};
 use crate::web::SiteError;
-use kerato_core::ValidationErrors;
 
 /// Invites a user to the owner's account and e-mails the link.
 pub async fn invite(

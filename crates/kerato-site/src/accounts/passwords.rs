@@ -1,8 +1,9 @@
 //! Use-case helpers: hashing and checking passwords off the async threads.
 
+use kerato_core::ValidationErrors;
+
 use crate::accounts::rules::new_token;
 use crate::web::SiteError;
-use kerato_core::ValidationErrors;
 
 /// Hashes on a blocking thread: argon2id takes tens of milliseconds.
 pub(crate) async fn hash_password(password: String) -> Result<String, SiteError> {

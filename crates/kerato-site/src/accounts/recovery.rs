@@ -1,17 +1,14 @@
 //! Use cases: password reset links and password changes.
 
-use crate::Site;
-use crate::accounts::rules::User;
-use crate::accounts::rules::new_token;
-use crate::accounts::rules::token_hash;
-use crate::accounts::store::*;
-use crate::audit;
-use crate::audit::Event;
-use crate::mail::outbox;
-use crate::mail::outbox::Outgoing;
-use crate::web::SiteError;
 use kerato_core::ValidationErrors;
 use kerato_core::password::reset;
+
+use crate::Site;
+use crate::accounts::rules::{User, new_token, token_hash};
+use crate::accounts::store::*;
+use crate::audit::{self, Event};
+use crate::mail::outbox::{self, Outgoing};
+use crate::web::SiteError;
 
 pub(crate) fn link_unusable() -> SiteError {
     SiteError::Gone(reset::LINK_UNUSABLE.into())

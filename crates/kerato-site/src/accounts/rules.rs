@@ -3,8 +3,7 @@
 use kerato_core::ValidationErrors;
 use kerato_core::input::ParseInput;
 use kerato_core::time::Timestamp;
-use sha2::Digest;
-use sha2::Sha256;
+use sha2::{Digest, Sha256};
 
 kerato_core::string_enum!(
     /// What a person may do on the site.

@@ -1,20 +1,17 @@
 //! Use cases: sessions start, are found from the cookie, and end.
 
-use crate::Site;
-use crate::accounts::passwords::verify_password;
-use crate::accounts::rules::token_hash;
-use crate::accounts::rules::*;
-use crate::accounts::store::*;
-use crate::audit::{self, Event};
-use crate::web::SiteError;
-use axum::http::HeaderMap;
-use axum::http::HeaderValue;
-use kerato_core::session;
-use kerato_core::session::SessionPolicy;
-use kerato_core::session::SessionState;
+use axum::http::{HeaderMap, HeaderValue};
+use kerato_core::session::{self, SessionPolicy, SessionState};
 use kerato_core::time::Timestamp;
 use kerato_core::totp::{self, TotpSecret};
 use kerato_http::csrf::token_cookie;
+
+use crate::Site;
+use crate::accounts::passwords::verify_password;
+use crate::accounts::rules::{token_hash, *};
+use crate::accounts::store::*;
+use crate::audit::{self, Event};
+use crate::web::SiteError;
 
 pub(crate) fn session_cookie(site: &Site, token: &str) -> HeaderValue {
     let secure = if site.tls { "; Secure" } else { "" };

@@ -1,15 +1,15 @@
 //! Use cases: a practice signs up; the vendor adds staff.
 
+use kerato_core::ValidationErrors;
+use kerato_core::totp::TotpSecret;
+
 use crate::Site;
 use crate::accounts::passwords::*;
 use crate::accounts::rules::*;
 use crate::accounts::store::*;
-use crate::audit;
-use crate::audit::Event;
+use crate::audit::{self, Event};
 use crate::demo_requests::rules::Specialty;
 use crate::web::SiteError;
-use kerato_core::ValidationErrors;
-use kerato_core::totp::TotpSecret;
 
 /// Creates the account and its owner, who is signed in; returns the
 /// owner's user ID.

@@ -1,19 +1,13 @@
 //! The SQL of accounts, users and sessions.
 
-use crate::accounts::rules::User;
-use crate::accounts::rules::new_token;
-use crate::accounts::rules::token_hash;
-use crate::accounts::rules::*;
+use kerato_core::password::reset;
+use kerato_core::time::Timestamp;
+use kerato_core::{ValidationErrors, session};
+use kerato_db::{StoreError, Tx, execute, on_tx};
+
+use crate::accounts::rules::{User, new_token, token_hash, *};
 use crate::demo_requests::rules::Specialty;
 use crate::web::SiteError;
-use kerato_core::ValidationErrors;
-use kerato_core::password::reset;
-use kerato_core::session;
-use kerato_core::time::Timestamp;
-use kerato_db::StoreError;
-use kerato_db::Tx;
-use kerato_db::execute;
-use kerato_db::on_tx;
 
 pub(crate) type UserRow = (
     String,

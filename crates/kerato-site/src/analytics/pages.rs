@@ -1,19 +1,16 @@
 //! The page-view beacon's endpoint.
 
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Extension, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::routing::post;
+
 use crate::Site;
 use crate::analytics::rules::*;
 use crate::analytics::views::count_view;
 use crate::web::SiteError;
 use crate::web::visitor::Visitor;
-use axum::Router;
-use axum::body::Bytes;
-use axum::extract::DefaultBodyLimit;
-use axum::extract::Extension;
-use axum::extract::State;
-use axum::http::HeaderMap;
-use axum::http::StatusCode;
-use axum::http::header;
-use axum::routing::post;
 
 pub(crate) async fn pageview(
     State(site): State<Site>,

@@ -1,12 +1,12 @@
 //! Use case: the month's invoices are issued.
 
+use jiff::civil::Date;
+
 use crate::Site;
-use crate::audit;
-use crate::audit::Event;
+use crate::audit::{self, Event};
 use crate::billing::rules::*;
 use crate::billing::store::*;
 use crate::web::SiteError;
-use jiff::civil::Date;
 
 /// Issues one invoice per active subscription of an open account for the
 /// period (start included, end excluded). Issuing again for the same

@@ -1,5 +1,16 @@
 //! The billing pages of the portal.
 
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::{Extension, Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use kerato_core::ValidationErrors;
+use kerato_http::csrf::CsrfToken;
+use kerato_http::extract::FormFields;
+
 use crate::Site;
 use crate::accounts::pages::SignedIn;
 use crate::accounts::rules::Permission;
@@ -8,23 +19,7 @@ use crate::billing::rules::*;
 use crate::billing::store::*;
 use crate::billing::subscriptions::*;
 use crate::processor::TEST_TOKENS;
-use crate::web::Layout;
-use crate::web::Section;
-use crate::web::SiteError;
-use askama::Template;
-use askama_web::WebTemplate;
-use axum::Router;
-use axum::extract::Extension;
-use axum::extract::Path;
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::IntoResponse;
-use axum::response::Redirect;
-use axum::response::Response;
-use axum::routing::get;
-use kerato_core::ValidationErrors;
-use kerato_http::csrf::CsrfToken;
-use kerato_http::extract::FormFields;
+use crate::web::{Layout, Section, SiteError};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "billing.html")]

@@ -1,17 +1,15 @@
 //! Use case: an invoice is paid through the card processor.
 
+use kerato_core::ValidationErrors;
+
 use crate::Site;
 use crate::accounts::rules::User;
-use crate::audit;
-use crate::audit::Event;
+use crate::audit::{self, Event};
 use crate::billing::rules::*;
 use crate::billing::store::*;
 use crate::billing::subscriptions::*;
-use crate::processor::IntentStatus;
-use crate::processor::PaymentIntent;
-use crate::processor::TEST_TOKENS;
+use crate::processor::{IntentStatus, PaymentIntent, TEST_TOKENS};
 use crate::web::SiteError;
-use kerato_core::ValidationErrors;
 
 /// Checks a payment method token: one of the test tokens in test mode,
 /// otherwise a processor token (`tok_…` or `pm_…`) as its card form issues.

@@ -1,10 +1,11 @@
 //! Rules of plans, prices, invoices and card data: pure, no I/O.
 
-use crate::web::SiteError;
 use jiff::civil::Date;
 use kerato_core::ValidationErrors;
 use kerato_core::time::Timestamp;
 use kerato_http::extract::FormFields;
+
+use crate::web::SiteError;
 
 kerato_core::string_enum!(
     /// The plans on offer.

@@ -1,14 +1,12 @@
 //! The SQL of subscriptions, invoices and payments.
 
+use jiff::civil::Date;
+use kerato_core::time::Timestamp;
+use kerato_db::{StoreError, Tx, execute, on_tx};
+
 use crate::audit::{self, Event};
 use crate::billing::rules::*;
 use crate::processor::PaymentIntent;
-use jiff::civil::Date;
-use kerato_core::time::Timestamp;
-use kerato_db::StoreError;
-use kerato_db::Tx;
-use kerato_db::execute;
-use kerato_db::on_tx;
 
 pub async fn subscription_of(
     tx: &mut Tx,

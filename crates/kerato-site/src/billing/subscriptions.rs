@@ -2,8 +2,7 @@
 
 use crate::Site;
 use crate::accounts::rules::User;
-use crate::audit;
-use crate::audit::Event;
+use crate::audit::{self, Event};
 use crate::billing::rules::*;
 use crate::billing::store::*;
 use crate::web::SiteError;

@@ -1,15 +1,13 @@
 //! Use cases: recording a visitor's cookie choices, GPC signal and do-not-sell opt-out.
 
+use kerato_core::consent::{self, Purpose, Source};
+
 use crate::Site;
-use crate::audit;
-use crate::audit::Event;
+use crate::audit::{self, Event};
 use crate::consents::rules::*;
 use crate::consents::store::*;
 use crate::web::SiteError;
 use crate::web::visitor::*;
-use kerato_core::consent;
-use kerato_core::consent::Purpose;
-use kerato_core::consent::Source;
 
 /// The visitor's ID, from their cookie or from a new one (returned, for the
 /// response to set) when they have none yet.

@@ -1,37 +1,27 @@
 //! The cookie settings and do-not-sell pages, and the middleware that reads every request's consent cookie.
 
-use crate::Site;
-use crate::accounts::pages::SignedIn;
-use crate::audit;
-use crate::audit::Event;
-use crate::consents::choices::*;
-use crate::consents::rules::Subject;
-use crate::consents::rules::*;
-use crate::consents::store::*;
-use crate::web::Layout;
-use crate::web::Section;
-use crate::web::SiteError;
-use crate::web::visitor::*;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::Extension;
-use axum::extract::Request;
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::http::header;
+use axum::extract::{Extension, Request, State};
+use axum::http::{StatusCode, header};
 use axum::middleware::Next;
-use axum::response::IntoResponse;
-use axum::response::Redirect;
-use axum::response::Response;
-use axum::routing::get;
-use axum::routing::post;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
 use kerato_core::ValidationErrors;
-use kerato_core::consent::Purpose;
-use kerato_core::consent::Source;
+use kerato_core::consent::{Purpose, Source};
 use kerato_http::Tls;
 use kerato_http::csrf::CsrfToken;
 use kerato_http::extract::FormFields;
+
+use crate::Site;
+use crate::accounts::pages::SignedIn;
+use crate::audit::{self, Event};
+use crate::consents::choices::*;
+use crate::consents::rules::{Subject, *};
+use crate::consents::store::*;
+use crate::web::visitor::*;
+use crate::web::{Layout, Section, SiteError};
 
 /// Reads the consent cookie and the GPC signal of every request, records a
 /// GPC opt-out the first time a visitor sends one, and makes the visitor

@@ -1,8 +1,9 @@
 //! Rules of consent choices: who answers, where the banner returns to.
 
-use crate::web::SiteError;
 use kerato_core::consent::Source;
 use kerato_http::extract::FormFields;
+
+use crate::web::SiteError;
 
 kerato_core::string_enum!(
     /// Whose answer it is.

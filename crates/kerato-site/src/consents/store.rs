@@ -1,17 +1,11 @@
 //! The consent registry's SQL.
 
-use crate::consents::rules::Subject;
-use kerato_core::consent;
-use kerato_core::consent::ConsentEntry;
-use kerato_core::consent::Purpose;
-use kerato_core::consent::Source;
-use kerato_core::policy;
-use kerato_core::policy::PolicyKind;
+use kerato_core::consent::{self, ConsentEntry, Purpose, Source};
+use kerato_core::policy::{self, PolicyKind};
 use kerato_core::time::Timestamp;
-use kerato_db::StoreError;
-use kerato_db::Tx;
-use kerato_db::execute;
-use kerato_db::on_tx;
+use kerato_db::{StoreError, Tx, execute, on_tx};
+
+use crate::consents::rules::Subject;
 
 pub(crate) type Row = (String, i64, String, Option<String>, i64);
 

@@ -1,25 +1,20 @@
 //! The demo request pages.
 
-use crate::Site;
-use crate::demo_requests::requests::*;
-use crate::demo_requests::rules::*;
-use crate::web::Layout;
-use crate::web::Section;
-use crate::web::SiteError;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::Extension;
-use axum::extract::State;
+use axum::extract::{Extension, State};
 use axum::http::StatusCode;
-use axum::response::IntoResponse;
-use axum::response::Redirect;
-use axum::response::Response;
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
-use kerato_core::ValidationErrors;
-use kerato_core::phi_guard;
+use kerato_core::{ValidationErrors, phi_guard};
 use kerato_http::csrf::CsrfToken;
 use kerato_http::extract::Form;
+
+use crate::Site;
+use crate::demo_requests::requests::*;
+use crate::demo_requests::rules::*;
+use crate::web::{Layout, Section, SiteError};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "demo.html")]

@@ -1,14 +1,13 @@
 //! Use cases: a visitor asks for a demo; staff move it along the pipeline.
 
+use kerato_core::phi_guard;
+
 use crate::Site;
-use crate::audit;
-use crate::audit::Event;
+use crate::audit::{self, Event};
 use crate::demo_requests::rules::*;
 use crate::demo_requests::store::*;
-use crate::mail::outbox;
-use crate::mail::outbox::Outgoing;
+use crate::mail::outbox::{self, Outgoing};
 use crate::web::SiteError;
-use kerato_core::phi_guard;
 
 /// Stores a checked request, queues its acknowledgement and audits it, in
 /// one transaction.

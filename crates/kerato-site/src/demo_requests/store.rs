@@ -1,11 +1,9 @@
 //! The SQL of demo requests.
 
-use crate::demo_requests::rules::*;
 use kerato_core::time::Timestamp;
-use kerato_db::StoreError;
-use kerato_db::Tx;
-use kerato_db::execute;
-use kerato_db::on_tx;
+use kerato_db::{StoreError, Tx, execute, on_tx};
+
+use crate::demo_requests::rules::*;
 
 pub(crate) type Row = (
     String,

@@ -12,15 +12,15 @@
 pub mod inbound;
 pub mod outbox;
 
-use crate::Site;
-use crate::SiteError;
-use kerato_core::time::Timestamp;
-use kerato_db::execute;
-use kerato_db::on_tx;
-use kerato_http::mail::MAX_ATTEMPTS;
-pub use kerato_http::mail::Mailer;
-use kerato_http::mail::backoff_micros;
 use std::time::Duration;
+
+use kerato_core::time::Timestamp;
+use kerato_db::{execute, on_tx};
+use kerato_http::mail::{MAX_ATTEMPTS, backoff_micros};
+
+use crate::{Site, SiteError};
+
+pub use kerato_http::mail::Mailer;
 
 /// How long a worker holds a claimed message before another may try it:
 /// longer than an SMTP exchange can take, so a slow relay does not lead to

@@ -1,9 +1,7 @@
 //! The outbox: e-mail queued in the transaction of the change that sends it.
 
 use kerato_core::time::Timestamp;
-use kerato_db::StoreError;
-use kerato_db::Tx;
-use kerato_db::execute;
+use kerato_db::{StoreError, Tx, execute};
 
 /// A message to queue.
 #[derive(Debug, Clone)]

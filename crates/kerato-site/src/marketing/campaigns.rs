@@ -1,22 +1,19 @@
 //! Use cases: staff write and send campaigns.
 
+use kerato_core::ValidationErrors;
+use kerato_core::consent::Purpose;
+use kerato_core::time::Timestamp;
+use kerato_db::{StoreError, Tx};
+
 use crate::Site;
-use crate::accounts::rules::new_token;
-use crate::accounts::rules::token_hash;
-use crate::audit;
-use crate::audit::Event;
+use crate::accounts::rules::{new_token, token_hash};
+use crate::audit::{self, Event};
 use crate::consents::rules::Subject;
-use crate::mail::outbox;
-use crate::mail::outbox::Outgoing;
+use crate::mail::outbox::{self, Outgoing};
 use crate::marketing::newsletter::*;
 use crate::marketing::rules::*;
 use crate::marketing::store::*;
 use crate::web::SiteError;
-use kerato_core::ValidationErrors;
-use kerato_core::consent::Purpose;
-use kerato_core::time::Timestamp;
-use kerato_db::StoreError;
-use kerato_db::Tx;
 
 /// Checks a campaign and stores it, unsent; returns its ID.
 pub async fn create_campaign(

@@ -1,17 +1,15 @@
 //! Use cases: subscribing to the newsletter and unsubscribing.
 
+use kerato_core::consent::{Purpose, Source};
+use kerato_core::policy::{self, PolicyKind};
+
 use crate::Site;
 use crate::accounts::rules::token_hash;
-use crate::audit;
-use crate::audit::Event;
+use crate::audit::{self, Event};
 use crate::consents::rules::Subject;
 use crate::marketing::rules::*;
 use crate::marketing::store::*;
 use crate::web::SiteError;
-use kerato_core::consent::Purpose;
-use kerato_core::consent::Source;
-use kerato_core::policy;
-use kerato_core::policy::PolicyKind;
 
 /// Adds or updates a contact and records their agreement to marketing
 /// e-mail (unless it is already in force), audited, in one transaction.

@@ -1,27 +1,22 @@
 //! The newsletter and unsubscribe pages.
 
-use crate::Site;
-use crate::marketing::newsletter::*;
-use crate::marketing::rules::*;
-use crate::web::Layout;
-use crate::web::Section;
-use crate::web::SiteError;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::Extension;
-use axum::extract::Path;
-use axum::extract::State;
+use axum::extract::{Extension, Path, State};
 use axum::http::StatusCode;
-use axum::response::IntoResponse;
-use axum::response::Redirect;
-use axum::response::Response;
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use kerato_core::ValidationErrors;
 use kerato_core::consent::Source;
 use kerato_http::csrf::CsrfToken;
 use kerato_http::extract::Form;
+
+use crate::Site;
+use crate::marketing::newsletter::*;
+use crate::marketing::rules::*;
+use crate::web::{Layout, Section, SiteError};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "newsletter.html")]

@@ -1,11 +1,10 @@
 //! The SQL of campaigns.
 
-use crate::marketing::rules::*;
 use kerato_core::consent::Source;
 use kerato_core::time::Timestamp;
-use kerato_db::StoreError;
-use kerato_db::Tx;
-use kerato_db::{execute, on_tx};
+use kerato_db::{StoreError, Tx, execute, on_tx};
+
+use crate::marketing::rules::*;
 
 /// Every campaign, newest first.
 pub async fn campaigns(tx: &mut Tx) -> Result<Vec<Campaign>, StoreError> {

@@ -1,22 +1,17 @@
 //! The policy pages.
 
-use crate::Site;
-use crate::policies::rules::*;
-use crate::policies::store::*;
-use crate::web::Layout;
-use crate::web::Section;
-use crate::web::SiteError;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::Extension;
-use axum::extract::Path;
-use axum::extract::State;
+use axum::extract::{Extension, Path, State};
 use axum::routing::get;
-use kerato_core::policy;
-use kerato_core::policy::PolicyKind;
-use kerato_core::policy::PolicyVersion;
+use kerato_core::policy::{self, PolicyKind, PolicyVersion};
 use kerato_http::csrf::CsrfToken;
+
+use crate::Site;
+use crate::policies::rules::*;
+use crate::policies::store::*;
+use crate::web::{Layout, Section, SiteError};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "policy.html")]

@@ -1,19 +1,16 @@
 //! Use cases: the first documents are seeded, new versions published and announced.
 
+use kerato_core::ValidationErrors;
+use kerato_core::policy::{self, PolicyKind, PolicyVersion};
+use kerato_core::time::Timestamp;
+use kerato_http::layout::Notice;
+use sha2::{Digest, Sha256};
+
 use crate::Site;
-use crate::audit;
-use crate::audit::Event;
+use crate::audit::{self, Event};
 use crate::policies::rules::*;
 use crate::policies::store::*;
 use crate::web::SiteError;
-use kerato_core::ValidationErrors;
-use kerato_core::policy;
-use kerato_core::policy::PolicyKind;
-use kerato_core::policy::PolicyVersion;
-use kerato_core::time::Timestamp;
-use kerato_http::layout::Notice;
-use sha2::Digest;
-use sha2::Sha256;
 
 /// Withdraws every stored version whose text (trimmed) has one of the
 /// SHA-256 digests `not_ours`, audited one by one; returns how many went.

@@ -1,9 +1,9 @@
 //! Rules of policy documents: the first versions, rendering and blocks.
 
-use crate::SiteConfig;
-use kerato_core::policy::PolicyKind;
-use kerato_core::policy::PolicyVersion;
+use kerato_core::policy::{PolicyKind, PolicyVersion};
 use kerato_core::time::Timestamp;
+
+use crate::SiteConfig;
 
 /// A stored version with its text.
 #[derive(Debug, Clone, PartialEq, Eq)]

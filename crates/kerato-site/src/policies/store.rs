@@ -1,13 +1,10 @@
 //! The SQL of policy documents.
 
-use crate::policies::rules::*;
-use kerato_core::policy::PolicyKind;
-use kerato_core::policy::PolicyVersion;
+use kerato_core::policy::{PolicyKind, PolicyVersion};
 use kerato_core::time::Timestamp;
-use kerato_db::StoreError;
-use kerato_db::Tx;
-use kerato_db::execute;
-use kerato_db::on_tx;
+use kerato_db::{StoreError, Tx, execute, on_tx};
+
+use crate::policies::rules::*;
 
 pub(crate) type Row = (String, i64, String, String, String, i64, i64, i64);
 

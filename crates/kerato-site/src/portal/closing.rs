@@ -1,12 +1,12 @@
 //! Use case: an owner closes their practice's account.
 
+use kerato_core::ValidationErrors;
+
 use crate::Site;
 use crate::accounts::rules::*;
 use crate::accounts::store::account_by_id;
-use crate::audit;
-use crate::audit::Event;
+use crate::audit::{self, Event};
 use crate::web::SiteError;
-use kerato_core::ValidationErrors;
 
 /// Closes the owner's account: every user is disabled and signed out, and
 /// the closure date starts the account data's retention clock.

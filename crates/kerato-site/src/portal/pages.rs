@@ -1,35 +1,24 @@
 //! The customer portal's pages: sign-up, colleagues, security and closing the account.
 
-use crate::Site;
-use crate::accounts::pages::SignedIn;
-use crate::accounts::rules::Permission;
-use crate::accounts::rules::Role;
-use crate::accounts::rules::SignupInput;
-use crate::accounts::rules::User;
-use crate::accounts::sessions::enrol_second_factor;
-use crate::accounts::store::Account;
-use crate::demo_requests::rules::Specialty;
-use crate::web::Layout;
-use crate::web::Section;
-use crate::web::SiteError;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::Extension;
-use axum::extract::Path;
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::http::header;
-use axum::response::IntoResponse;
-use axum::response::Redirect;
-use axum::response::Response;
-use axum::routing::get;
-use axum::routing::post;
+use axum::extract::{Extension, Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
 use kerato_core::ValidationErrors;
-use kerato_core::totp;
-use kerato_core::totp::TotpSecret;
+use kerato_core::totp::{self, TotpSecret};
 use kerato_http::csrf::CsrfToken;
 use kerato_http::extract::FormFields;
+
+use crate::Site;
+use crate::accounts::pages::SignedIn;
+use crate::accounts::rules::{Permission, Role, SignupInput, User};
+use crate::accounts::sessions::enrol_second_factor;
+use crate::accounts::store::Account;
+use crate::demo_requests::rules::Specialty;
+use crate::web::{Layout, Section, SiteError};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "signup.html")]

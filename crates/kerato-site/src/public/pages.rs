@@ -1,19 +1,15 @@
 //! The public pages: home, the three products, pricing and contact.
 
-use crate::Site;
-use crate::public::rules::*;
-use crate::web;
-use crate::web::Layout;
-use crate::web::Section;
-use crate::web::SiteError;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::Extension;
-use axum::extract::Path;
-use axum::extract::State;
+use axum::extract::{Extension, Path, State};
 use axum::routing::get;
 use kerato_http::csrf::CsrfToken;
+
+use crate::Site;
+use crate::public::rules::*;
+use crate::web::{self, Layout, Section, SiteError};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "home.html")]

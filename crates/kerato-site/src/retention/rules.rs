@@ -2,10 +2,7 @@
 
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
-use kerato_core::retention;
-use kerato_core::retention::DataClass;
-use kerato_core::retention::RecordFacts;
-use kerato_core::retention::RetentionSchedule;
+use kerato_core::retention::{self, DataClass, RecordFacts, RetentionSchedule};
 use kerato_core::time::Timestamp;
 use serde::Serialize;
 

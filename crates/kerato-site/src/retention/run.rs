@@ -1,14 +1,13 @@
 //! Use case: the daily retention run.
 
+use jiff::civil::Date;
+use kerato_core::retention::{self, RetentionSchedule};
+
 use crate::Site;
-use crate::audit;
-use crate::audit::Event;
+use crate::audit::{self, Event};
 use crate::retention::rules::*;
 use crate::retention::store::*;
 use crate::web::SiteError;
-use jiff::civil::Date;
-use kerato_core::retention;
-use kerato_core::retention::RetentionSchedule;
 
 /// Runs the job for `today`: deletes what is due (or, in a dry run, only
 /// counts it), records the run and audits it.

@@ -1,14 +1,12 @@
 //! The SQL of the retention sweeps.
 
+use jiff::civil::Date;
+use kerato_core::retention::{self, DataClass, RetentionSchedule};
+use kerato_core::time::Timestamp;
+use kerato_db::{StoreError, Tx, execute, on_tx};
+
 use crate::retention::rules::*;
 use crate::web::SiteError;
-use jiff::civil::Date;
-use kerato_core::retention;
-use kerato_core::retention::DataClass;
-use kerato_core::retention::RetentionSchedule;
-use kerato_core::time::Timestamp;
-use kerato_db::Tx;
-use kerato_db::{StoreError, execute, on_tx};
 
 pub(crate) async fn due_ids(
     tx: &mut Tx,

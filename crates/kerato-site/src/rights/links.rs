@@ -2,8 +2,7 @@
 
 use crate::Site;
 use crate::audit::{self, Event};
-use crate::rights::store::person_data;
-use crate::rights::store::*;
+use crate::rights::store::{person_data, *};
 use crate::web::SiteError;
 
 /// Whether a verification link still works, for the page that shows its

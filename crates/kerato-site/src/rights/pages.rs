@@ -8,10 +8,10 @@ use axum::extract::{Extension, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use kerato_core::ValidationErrors;
-use kerato_core::phi_guard;
 use kerato_core::rights_request::{self, RequestType};
+use kerato_core::{ValidationErrors, phi_guard};
 use kerato_http::csrf::CsrfToken;
+use kerato_http::extract::{Form, FormFields};
 
 use crate::Site;
 use crate::rights::links::{check_download, check_verify_link, take_download};
@@ -21,7 +21,6 @@ use crate::rights::rules::{
 };
 use crate::rights::store::links::timeline_by_status_token;
 use crate::web::{Layout, Section, SiteError};
-use kerato_http::extract::{Form, FormFields};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "privacy_center.html")]

@@ -1,25 +1,18 @@
 //! Use cases: a privacy request is received, verified and answered.
 
-use crate::Site;
-use crate::audit;
-use crate::audit::Event;
-use crate::consents::rules::Subject;
-use crate::mail::outbox;
-use crate::mail::outbox::Outgoing;
-use crate::rights::rules::*;
-use crate::rights::store::person_data;
-use crate::rights::store::*;
-use crate::web::SiteError;
-use kerato_core::consent::Purpose;
-use kerato_core::consent::Source;
+use kerato_core::consent::{Purpose, Source};
 use kerato_core::ids::RightsRequestId;
-use kerato_core::rights_request;
-use kerato_core::rights_request::Regime;
-use kerato_core::rights_request::RequestEvent;
-use kerato_core::rights_request::RequestTimeline;
-use kerato_core::rights_request::RequestType;
+use kerato_core::rights_request::{self, Regime, RequestEvent, RequestTimeline, RequestType};
 use kerato_core::time::Timestamp;
 use kerato_db::Tx;
+
+use crate::Site;
+use crate::audit::{self, Event};
+use crate::consents::rules::Subject;
+use crate::mail::outbox::{self, Outgoing};
+use crate::rights::rules::*;
+use crate::rights::store::{person_data, *};
+use crate::web::SiteError;
 
 /// Applies `event` through the engine and audits it, in the caller's
 /// transaction.

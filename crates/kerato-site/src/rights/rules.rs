@@ -1,17 +1,12 @@
 //! Rules of privacy requests: what is offered, deadlines, labels, the form's input.
 
-use kerato_core::ValidationErrors;
 use kerato_core::calendar::BusinessCalendar;
 use kerato_core::input::ParseInput;
-use kerato_core::phi_guard;
-use kerato_core::rights_request;
-use kerato_core::rights_request::Alarm;
-use kerato_core::rights_request::AlarmKind;
-use kerato_core::rights_request::RequestEvent;
-use kerato_core::rights_request::RequestState;
-use kerato_core::rights_request::RequestTimeline;
-use kerato_core::rights_request::RequestType;
+use kerato_core::rights_request::{
+    self, Alarm, AlarmKind, RequestEvent, RequestState, RequestTimeline, RequestType,
+};
 use kerato_core::time::Timestamp;
+use kerato_core::{ValidationErrors, phi_guard};
 
 /// The request types the public form offers; the others of the engine
 /// (restriction, accounting of disclosures, …) concern patient records,

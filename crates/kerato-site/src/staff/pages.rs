@@ -1,37 +1,25 @@
 //! The vendor staff's pages.
 
-use crate::Site;
-use crate::accounts::pages::SignedIn;
-use crate::accounts::rules::Permission;
-use crate::accounts::rules::User;
-use crate::demo_requests::rules::DemoRequest;
-use crate::demo_requests::rules::Stage;
-use crate::marketing::rules::Campaign;
-use crate::marketing::rules::CampaignInput;
-use crate::marketing::rules::SendReport;
-use crate::rights::rules::Attention;
-use crate::rights::rules::Listed;
-use crate::staff::rules::*;
-use crate::web::Layout;
-use crate::web::Section;
-use crate::web::SiteError;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::Extension;
-use axum::extract::Path;
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::http::header;
-use axum::response::IntoResponse;
-use axum::response::Redirect;
-use axum::response::Response;
-use axum::routing::get;
-use axum::routing::post;
+use axum::extract::{Extension, Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
 use kerato_core::ValidationErrors;
 use kerato_core::rights_request::RequestEvent;
 use kerato_http::csrf::CsrfToken;
 use kerato_http::extract::FormFields;
+
+use crate::Site;
+use crate::accounts::pages::SignedIn;
+use crate::accounts::rules::{Permission, User};
+use crate::demo_requests::rules::{DemoRequest, Stage};
+use crate::marketing::rules::{Campaign, CampaignInput, SendReport};
+use crate::rights::rules::{Attention, Listed};
+use crate::staff::rules::*;
+use crate::web::{Layout, Section, SiteError};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "staff.html")]

@@ -1,18 +1,16 @@
 //! The telemetry endpoint clinics report to.
 
-use crate::Site;
-use crate::telemetry::store::*;
-use crate::web::SiteError;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::HeaderMap;
-use axum::http::StatusCode;
-use axum::http::header;
-use axum::response::IntoResponse;
-use axum::response::Response;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use kerato_core::telemetry::Report;
+
+use crate::Site;
+use crate::telemetry::store::*;
+use crate::web::SiteError;
 
 pub(crate) fn refuse(status: StatusCode, message: String) -> Response {
     (status, axum::Json(serde_json::json!({ "error": message }))).into_response()

@@ -1,10 +1,10 @@
 //! The SQL of telemetry reports.
 
+use kerato_core::telemetry::Report;
+use kerato_db::{StoreError, execute};
+
 use crate::Site;
 use crate::web::SiteError;
-use kerato_core::telemetry::Report;
-use kerato_db::StoreError;
-use kerato_db::execute;
 
 /// Stores a checked report.
 pub async fn store(site: &Site, r: &Report) -> Result<(), SiteError> {

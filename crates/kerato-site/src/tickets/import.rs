@@ -7,13 +7,12 @@
 //! is stored twice. Files that cannot be read as e-mail go to `bad/` with
 //! the reason counted in the report, and the rest still import.
 
-use crate::Site;
-use crate::SiteError;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
 use crate::mail::inbound;
 use crate::tickets::rules::Received;
-use std::collections::BTreeMap;
-use std::path::Path;
-use std::path::PathBuf;
+use crate::{Site, SiteError};
 
 /// The largest message file read; support mail is text, and anything
 /// larger is almost certainly an attachment the site must not keep.

@@ -1,32 +1,22 @@
 //! The ticket pages of the portal and the staff queue.
 
-use crate::Site;
-use crate::accounts::pages::SignedIn;
-use crate::accounts::rules::Permission;
-use crate::accounts::rules::User;
-use crate::tickets::rules::Message;
-use crate::tickets::rules::Status;
-use crate::tickets::rules::Ticket;
-use crate::web::Layout;
-use crate::web::Section;
-use crate::web::SiteError;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::Extension;
-use axum::extract::Path;
-use axum::extract::Query;
-use axum::extract::State;
+use axum::extract::{Extension, Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::IntoResponse;
-use axum::response::Redirect;
-use axum::response::Response;
-use axum::routing::get;
-use axum::routing::post;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
 use kerato_core::ValidationErrors;
 use kerato_http::csrf::CsrfToken;
 use kerato_http::extract::FormFields;
 use serde::Deserialize;
+
+use crate::Site;
+use crate::accounts::pages::SignedIn;
+use crate::accounts::rules::{Permission, User};
+use crate::tickets::rules::{Message, Status, Ticket};
+use crate::web::{Layout, Section, SiteError};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "tickets.html")]

@@ -1,8 +1,7 @@
 //! Rules of support tickets: states, references, intake checks.
 
 use kerato_core::ValidationErrors;
-use kerato_core::phi_guard;
-use kerato_core::phi_guard::Finding;
+use kerato_core::phi_guard::{self, Finding};
 use kerato_core::time::Timestamp;
 
 /// The longest subject, in characters.

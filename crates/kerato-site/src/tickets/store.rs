@@ -1,16 +1,12 @@
 //! The SQL of tickets and their messages.
 
-use crate::accounts::rules::Permission;
-use crate::accounts::rules::User;
-use crate::audit;
-use crate::audit::Event;
+use kerato_core::time::Timestamp;
+use kerato_db::{StoreError, Tx, execute, on_tx};
+
+use crate::accounts::rules::{Permission, User};
+use crate::audit::{self, Event};
 use crate::mail::inbound::Mail;
 use crate::tickets::rules::*;
-use kerato_core::time::Timestamp;
-use kerato_db::StoreError;
-use kerato_db::Tx;
-use kerato_db::execute;
-use kerato_db::on_tx;
 
 pub(crate) type TicketRow = (
     String,

@@ -1,13 +1,13 @@
 //! Use cases: tickets opened, answered, moved and assigned.
 
+use kerato_db::Tx;
+
 use crate::Site;
 use crate::accounts::rules::User;
-use crate::mail::outbox;
-use crate::mail::outbox::Outgoing;
+use crate::mail::outbox::{self, Outgoing};
 use crate::tickets::rules::*;
 use crate::tickets::store::*;
 use crate::web::SiteError;
-use kerato_db::Tx;
 
 /// Opens a ticket from the portal for the author's account; returns its ID.
 pub async fn open(

@@ -1,16 +1,15 @@
 //! The middleware that logs each page request.
 
-use crate::Site;
-use crate::usage_log::logging::record;
-use crate::usage_log::rules::LogLine;
-use crate::usage_log::rules::*;
-use axum::extract::ConnectInfo;
-use axum::extract::Request;
-use axum::extract::State;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::header;
 use axum::middleware::Next;
 use axum::response::Response;
-use std::net::SocketAddr;
+
+use crate::Site;
+use crate::usage_log::logging::record;
+use crate::usage_log::rules::{LogLine, *};
 
 /// Appends the request's row once the response is known. The client
 /// address comes from the connection (`ConnectInfo`), never from a

@@ -1,7 +1,6 @@
 //! Rules of the usage log: what is kept of an address and a browser.
 
-use std::net::IpAddr;
-use std::net::Ipv6Addr;
+use std::net::{IpAddr, Ipv6Addr};
 
 /// The longest path stored; a longer one (a probe, most likely) is cut, so
 /// that no request can make a log row large.

@@ -1,11 +1,12 @@
 //! The site's bundled assets, with content-hashed names.
 
-use super::SiteError;
+use std::sync::LazyLock;
+
 use axum::extract::Path;
 use axum::response::Response;
-use kerato_http::assets::AssetSet;
-use kerato_http::assets::Source;
-use std::sync::LazyLock;
+use kerato_http::assets::{AssetSet, Source};
+
+use super::SiteError;
 
 const SOURCES: &[Source] = &[
     (

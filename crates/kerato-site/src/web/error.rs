@@ -5,16 +5,10 @@ use askama::Template;
 use axum::extract::Request;
 use axum::http::StatusCode;
 use axum::middleware::Next;
-use axum::response::Html;
-use axum::response::IntoResponse;
-use axum::response::Redirect;
-use axum::response::Response;
+use axum::response::{Html, IntoResponse, Redirect, Response};
 use kerato_core::ValidationErrors;
 use kerato_db::StoreError;
-use kerato_http::problem::HttpError;
-use kerato_http::problem::Problem;
-use kerato_http::problem::keep_headers;
-use kerato_http::problem::problem_of;
+use kerato_http::problem::{HttpError, Problem, keep_headers, problem_of};
 
 /// What can go wrong in a use case or a request, each with the sentence a
 /// visitor can act on. Internal errors are logged and shown without detail.

@@ -1,12 +1,12 @@
 //! The frame of every page: the shared frame of `kerato_http::layout` and
 //! what only the site shows.
 
-use super::assets::ASSETS;
-use super::visitor;
-use super::visitor::Visitor;
-use crate::Site;
 use kerato_http::csrf::CsrfToken;
 use kerato_http::layout::Frame;
+
+use super::assets::ASSETS;
+use super::visitor::{self, Visitor};
+use crate::Site;
 
 /// Which part of the site a page belongs to, for the navigation's
 /// `aria-current`.

@@ -9,7 +9,5 @@ pub(crate) mod visitor;
 
 pub(crate) use assets::asset;
 pub use error::SiteError;
-pub(crate) use error::not_found;
-pub(crate) use error::render;
-pub(crate) use layout::Layout;
-pub(crate) use layout::Section;
+pub(crate) use error::{not_found, render};
+pub(crate) use layout::{Layout, Section};

@@ -1,9 +1,8 @@
 //! What the site knows about the visitor of the current request: the consent cookie and the GPC signal, kept in a task-local for the layout.
 
-use axum::http::HeaderMap;
-use axum::http::HeaderValue;
-use axum::http::header;
 use std::future::Future;
+
+use axum::http::{HeaderMap, HeaderValue, header};
 
 pub(crate) const COOKIE: &str = "kerato_consent";
 

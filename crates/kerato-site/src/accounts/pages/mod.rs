@@ -1,7 +1,8 @@
 //! The pages of signing in and recovering a password.
 
-use crate::Site;
 use axum::Router;
+
+use crate::Site;
 
 pub(crate) mod recovery;
 pub(crate) mod sign_in;

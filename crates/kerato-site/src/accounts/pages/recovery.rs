@@ -1,30 +1,24 @@
 //! The password reset and change pages.
 
-use crate::Site;
-use crate::accounts::pages::SignedIn;
-use crate::accounts::recovery::*;
-use crate::web::Layout;
-use crate::web::Section;
-use crate::web::SiteError;
+use std::net::SocketAddr;
+
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::ConnectInfo;
-use axum::extract::Extension;
-use axum::extract::FromRequestParts;
-use axum::extract::Path;
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::http::header;
+use axum::extract::{ConnectInfo, Extension, FromRequestParts, Path, State};
 use axum::http::request::Parts;
-use axum::response::IntoResponse;
-use axum::response::Response;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use kerato_core::ValidationErrors;
 use kerato_core::password::reset;
 use kerato_http::csrf::CsrfToken;
 use kerato_http::extract::FormFields;
-use std::net::SocketAddr;
+
+use crate::Site;
+use crate::accounts::pages::SignedIn;
+use crate::accounts::recovery::*;
+use crate::web::{Layout, Section, SiteError};
 
 /// The client's address as the connection gives it (no forwarded-for
 /// header is trusted), for the per-client rate limit.

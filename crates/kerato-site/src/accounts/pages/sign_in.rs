@@ -1,33 +1,21 @@
 //! The sign-in pages and the signed-in extractor.
 
-use crate::Site;
-use crate::accounts::rules::Permission;
-use crate::accounts::rules::User;
-use crate::accounts::rules::*;
-use crate::accounts::sessions::*;
-use crate::web::Layout;
-use crate::web::Section;
-use crate::web::SiteError;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::Extension;
-use axum::extract::FromRequestParts;
-use axum::extract::OptionalFromRequestParts;
-use axum::extract::State;
-use axum::http::HeaderMap;
-use axum::http::StatusCode;
-use axum::http::header;
+use axum::extract::{Extension, FromRequestParts, OptionalFromRequestParts, State};
 use axum::http::request::Parts;
-use axum::response::IntoResponse;
-use axum::response::Redirect;
-use axum::response::Response;
-use axum::routing::get;
-use axum::routing::post;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
 use kerato_core::ValidationErrors;
-use kerato_http::csrf::CsrfToken;
-use kerato_http::csrf::token_cookie;
+use kerato_http::csrf::{CsrfToken, token_cookie};
 use kerato_http::extract::{Form, FormFields};
+
+use crate::Site;
+use crate::accounts::rules::{Permission, User, *};
+use crate::accounts::sessions::*;
+use crate::web::{Layout, Section, SiteError};
 
 /// A signed-in person (second factor done). Anonymous requests are sent
 /// to the sign-in page.

@@ -1,17 +1,14 @@
 //! The SQL of the privacy center's e-mailed links.
 
+use kerato_core::rights_request::RequestTimeline;
+use kerato_core::time::Timestamp;
+use kerato_db::{StoreError, Tx, execute, on_tx};
+
 use crate::Site;
-use crate::accounts::rules::new_token;
-use crate::accounts::rules::token_hash;
+use crate::accounts::rules::{new_token, token_hash};
 use crate::rights::rules::*;
 use crate::rights::store::requests::load;
 use crate::web::SiteError;
-use kerato_core::rights_request::RequestTimeline;
-use kerato_core::time::Timestamp;
-use kerato_db::StoreError;
-use kerato_db::Tx;
-use kerato_db::execute;
-use kerato_db::on_tx;
 
 /// The request behind an unused, unexpired download token, or why not.
 pub(crate) async fn usable_download(

@@ -4,10 +4,7 @@
 //! and the date for what stays.
 
 use kerato_core::time::Timestamp;
-use kerato_db::StoreError;
-use kerato_db::Tx;
-use kerato_db::execute;
-use kerato_db::on_tx;
+use kerato_db::{StoreError, Tx, execute, on_tx};
 use serde::Serialize;
 use sqlx::Row;
 

@@ -1,14 +1,10 @@
 //! The SQL of privacy requests.
 
-use crate::rights::rules::*;
-use kerato_core::rights_request;
-use kerato_core::rights_request::RequestTimeline;
-use kerato_core::rights_request::RequestType;
+use kerato_core::rights_request::{self, RequestTimeline, RequestType};
 use kerato_core::time::Timestamp;
-use kerato_db::StoreError;
-use kerato_db::Tx;
-use kerato_db::execute;
-use kerato_db::on_tx;
+use kerato_db::{StoreError, Tx, execute, on_tx};
+
+use crate::rights::rules::*;
 
 pub(crate) type Row = (String, String, String, Option<String>, String);
 
