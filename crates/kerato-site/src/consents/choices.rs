@@ -115,3 +115,98 @@ pub(crate) async fn recorded_opt_outs(
     }
     Ok(out)
 }
+
+/// Records the banner's or the settings page's answers for the visitor
+/// (a new visitor gets a new cookie) with their audit event; returns the
+/// cookie to set.
+pub(crate) async fn record_cookie_choice(
+    site: &Site,
+    cookie: Option<ConsentCookie>,
+    analytics: bool,
+    preferences: bool,
+) -> Result<ConsentCookie, SiteError> {
+    let now = site.now();
+    let mut tx = site.store.write().await?;
+    let version = cookie_policy_version(&mut tx, now).await?;
+    let mut cookie = cookie.unwrap_or_else(|| ConsentCookie::new(version));
+    cookie.policy_version = version;
+    cookie.analytics = analytics;
+    cookie.preferences = preferences;
+    cookie.chosen = true;
+    let who = Subject::visitor(&cookie.visitor);
+    let v = version.to_string();
+    for (purpose, granted) in [
+        (Purpose::AnalyticsCookies, analytics),
+        (Purpose::PreferenceCookies, preferences),
+    ] {
+        crate::consents::store::record(&mut tx, who, purpose, granted, Source::Form, Some(&v), now)
+            .await?;
+    }
+    let subject = format!("visitor:{}", cookie.visitor);
+    let yes_no = |b: bool| if b { "yes" } else { "no" };
+    let detail = format!(
+        "analytics={} preferences={}",
+        yes_no(analytics),
+        yes_no(preferences)
+    );
+    audit::record(
+        &mut tx,
+        now,
+        Event {
+            actor: Some("visitor"),
+            action: "consent.cookies",
+            subject: Some(&subject),
+            detail: Some(&detail),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(cookie)
+}
+
+/// Records an opt-out of sale and sharing for the visitor's cookie and,
+/// when given, an e-mail address, with its audit event; returns the new
+/// cookie to set when the visitor had none.
+pub(crate) async fn record_opt_out(
+    site: &Site,
+    cookie: Option<&ConsentCookie>,
+    email: Option<&str>,
+) -> Result<Option<ConsentCookie>, SiteError> {
+    let now = site.now();
+    let mut tx = site.store.write().await?;
+    let version = cookie_policy_version(&mut tx, now).await?;
+    let (visitor_id, new) = visitor_or_new(cookie, version);
+    let mut subjects = vec![Subject::visitor(&visitor_id)];
+    subjects.extend(email.map(Subject::contact));
+    for who in &subjects {
+        crate::consents::store::record(
+            &mut tx,
+            *who,
+            Purpose::SaleShare,
+            false,
+            Source::Form,
+            None,
+            now,
+        )
+        .await?;
+    }
+    let subject = format!("visitor:{visitor_id}");
+    let detail = if email.is_some() {
+        "sale_share=no, also for an e-mail address"
+    } else {
+        "sale_share=no"
+    };
+    audit::record(
+        &mut tx,
+        now,
+        Event {
+            actor: Some("visitor"),
+            action: "consent.do_not_sell",
+            subject: Some(&subject),
+            detail: Some(detail),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(new)
+}

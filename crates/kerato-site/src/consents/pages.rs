@@ -9,16 +9,14 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use kerato_core::ValidationErrors;
-use kerato_core::consent::{Purpose, Source};
 use kerato_http::Tls;
 use kerato_http::csrf::CsrfToken;
 use kerato_http::extract::FormFields;
 
 use crate::Site;
 use crate::accounts::pages::SignedIn;
-use crate::audit::{self, Event};
 use crate::consents::choices::*;
-use crate::consents::rules::{Subject, *};
+use crate::consents::rules::*;
 use crate::consents::store::*;
 use crate::web::visitor::*;
 use crate::web::{Layout, Section, SiteError};
@@ -70,45 +68,8 @@ pub(crate) async fn choose(
     form: FormFields,
 ) -> Result<Response, SiteError> {
     let (analytics, preferences) = answers(&form)?;
-    let now = site.now();
-    let mut tx = site.store.write().await?;
-    let version = cookie_policy_version(&mut tx, now).await?;
-    let mut cookie = visitor
-        .cookie
-        .clone()
-        .unwrap_or_else(|| ConsentCookie::new(version));
-    cookie.policy_version = version;
-    cookie.analytics = analytics;
-    cookie.preferences = preferences;
-    cookie.chosen = true;
-    let who = Subject::visitor(&cookie.visitor);
-    let v = version.to_string();
-    for (purpose, granted) in [
-        (Purpose::AnalyticsCookies, analytics),
-        (Purpose::PreferenceCookies, preferences),
-    ] {
-        crate::consents::store::record(&mut tx, who, purpose, granted, Source::Form, Some(&v), now)
-            .await?;
-    }
-    let subject = format!("visitor:{}", cookie.visitor);
-    let yes_no = |b: bool| if b { "yes" } else { "no" };
-    let detail = format!(
-        "analytics={} preferences={}",
-        yes_no(analytics),
-        yes_no(preferences)
-    );
-    audit::record(
-        &mut tx,
-        now,
-        Event {
-            actor: Some("visitor"),
-            action: "consent.cookies",
-            subject: Some(&subject),
-            detail: Some(&detail),
-        },
-    )
-    .await?;
-    tx.commit().await?;
+    let cookie =
+        record_cookie_choice(&site, visitor.cookie.clone(), analytics, preferences).await?;
     let mut resp = Redirect::to(safe_return(&form.get("return"))).into_response();
     if let Some(value) = cookie.set_cookie(visitor.tls) {
         resp.headers_mut().append(header::SET_COOKIE, value);
@@ -186,42 +147,7 @@ pub(crate) async fn opt_out(
     if !errors.is_empty() {
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page(errors, false)).into_response());
     }
-    let now = site.now();
-    let mut tx = site.store.write().await?;
-    let version = cookie_policy_version(&mut tx, now).await?;
-    let (visitor_id, new) = visitor_or_new(visitor.cookie.as_ref(), version);
-    let mut subjects = vec![Subject::visitor(&visitor_id)];
-    subjects.extend(email.as_deref().map(Subject::contact));
-    for who in &subjects {
-        crate::consents::store::record(
-            &mut tx,
-            *who,
-            Purpose::SaleShare,
-            false,
-            Source::Form,
-            None,
-            now,
-        )
-        .await?;
-    }
-    let subject = format!("visitor:{visitor_id}");
-    let detail = if email.is_some() {
-        "sale_share=no, also for an e-mail address"
-    } else {
-        "sale_share=no"
-    };
-    audit::record(
-        &mut tx,
-        now,
-        Event {
-            actor: Some("visitor"),
-            action: "consent.do_not_sell",
-            subject: Some(&subject),
-            detail: Some(detail),
-        },
-    )
-    .await?;
-    tx.commit().await?;
+    let new = record_opt_out(&site, visitor.cookie.as_ref(), email.as_deref()).await?;
     let mut resp = page(ValidationErrors::new(), true).into_response();
     if let Some(value) = new.and_then(|c| c.set_cookie(visitor.tls)) {
         resp.headers_mut().append(header::SET_COOKIE, value);

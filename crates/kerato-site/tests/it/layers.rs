@@ -1,7 +1,9 @@
 //! The site's shape, read from its source tree: areas are folders of
 //! layers, `rules` (pure) → `store` (the only SQL) → use cases → `pages`,
-//! and every reference points down that order, never back; the top-level
-//! modules depend on each other without a cycle; no file is too long.
+//! and every reference points down that order, never back; pages change
+//! nothing themselves (no write transaction: that is a use case's); the
+//! top-level modules depend on each other without a cycle; no file is too
+//! long.
 //!
 //! A module's dependencies are the `crate::…`, `super::…` and `self::…`
 //! paths its files name (comments aside). Inside the crate an area is
@@ -410,6 +412,14 @@ fn rules_do_no_io_and_only_stores_hold_sql() {
             for word in io.iter().filter(|w| names(&code, w)) {
                 wrong.push(format!("{}: rules name `{word}`", f.path.display()));
             }
+        }
+        // Every change is a use case's: pages may read the store in a read
+        // transaction to fill a page, never open a write one.
+        if layer == "pages" && code.contains("store.write()") {
+            wrong.push(format!(
+                "{}: a page opens a write transaction; make the change a use case",
+                f.path.display()
+            ));
         }
         let sql = ["sqlx::query", "execute!", "on_tx!"];
         if layer != "store" {
