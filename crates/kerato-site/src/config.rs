@@ -4,6 +4,10 @@
 use kerato_core::secret::Secret;
 use serde::{Deserialize, Serialize};
 
+/// Where `kerato demo` runs the card processor double; the default
+/// `payment_processor_url` points here.
+pub const DEMO_PROCESSOR_ADDRESS: &str = "127.0.0.1:12111";
+
 /// The `[site]` section of the configuration file.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
@@ -39,7 +43,7 @@ impl Default for SiteConfig {
             postal_address: "100 Example Avenue, Albany, NY 12207".into(),
             public_url: "http://127.0.0.1:8081".into(),
             usage_log_days: 30,
-            payment_processor_url: format!("http://{}", crate::processor_double::DEMO_ADDRESS),
+            payment_processor_url: format!("http://{}", DEMO_PROCESSOR_ADDRESS),
             payment_processor_key: Secret::new("sk_test_double"),
         }
     }

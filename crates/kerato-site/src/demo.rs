@@ -5,18 +5,16 @@
 //! in the privacy center. Seeding is idempotent: a site that already has
 //! staff is left as it is.
 
+use kerato_core::consent::Source;
 use kerato_core::totp::TotpSecret;
 
 use crate::Site;
-use kerato_core::consent::Source;
-
-use crate::accounts::{self, Role, SignupInput};
-use crate::billing::{self, SubscriptionInput};
-use crate::demo_requests::{self, DemoInput, Stage};
-use crate::marketing::{self, CampaignInput};
-use crate::policies::FIRST_STATEMENT;
-use crate::rights::{self, RightsInput};
-use crate::tickets;
+use crate::accounts::rules::{Role, SignupInput};
+use crate::billing::rules::SubscriptionInput;
+use crate::demo_requests::rules::{DemoInput, Stage};
+use crate::marketing::rules::CampaignInput;
+use crate::policies::rules::FIRST_STATEMENT;
+use crate::rights::rules::RightsInput;
 use crate::web::SiteError;
 
 /// The password of every demo user (the clinic's demo uses the same).
@@ -48,16 +46,24 @@ pub enum Seeded {
 
 pub async fn seed(site: &Site) -> Result<Seeded, SiteError> {
     let mut tx = site.store.read().await?;
-    let existing = accounts::user_by_email(&mut tx, DEMO_STAFF[0].0).await?;
+    let existing = crate::accounts::store::user_by_email(&mut tx, DEMO_STAFF[0].0).await?;
     drop(tx);
     if existing.is_some() {
         return Ok(Seeded::Reused);
     }
     let secret = TotpSecret::from_base32(DEMO_TOTP_SECRET).map_err(SiteError::Internal)?;
     for (email, role) in DEMO_STAFF {
-        accounts::create_staff(site, email, role.label(), *role, DEMO_PASSWORD, &secret).await?;
+        crate::accounts::signup::create_staff(
+            site,
+            email,
+            role.label(),
+            *role,
+            DEMO_PASSWORD,
+            &secret,
+        )
+        .await?;
     }
-    let owner_id = accounts::sign_up(
+    let owner_id = crate::accounts::signup::sign_up(
         site,
         &SignupInput {
             practice_name: "Riverside Skin & Eye Associates".into(),
@@ -70,11 +76,11 @@ pub async fn seed(site: &Site) -> Result<Seeded, SiteError> {
     )
     .await?;
     let mut tx = site.store.read().await?;
-    let owner = accounts::user_by_id(&mut tx, &owner_id)
+    let owner = crate::accounts::store::user_by_id(&mut tx, &owner_id)
         .await?
         .ok_or_else(|| SiteError::Internal("the demo owner vanished".into()))?;
     drop(tx);
-    accounts::invite(
+    crate::accounts::invitations::invite(
         site,
         &owner,
         "dr.okafor@riverside.example",
@@ -82,7 +88,7 @@ pub async fn seed(site: &Site) -> Result<Seeded, SiteError> {
         "physician",
     )
     .await?;
-    accounts::invite(
+    crate::accounts::invitations::invite(
         site,
         &owner,
         "billing@riverside.example",
@@ -124,17 +130,17 @@ pub async fn seed(site: &Site) -> Result<Seeded, SiteError> {
         }
         .validate()
         .map_err(SiteError::Validation)?;
-        let id = demo_requests::receive(site, &valid).await?;
+        let id = crate::demo_requests::requests::receive(site, &valid).await?;
         let path: &[Stage] = match stage {
             Stage::Contacted => &[Stage::Contacted],
             Stage::DemoHeld => &[Stage::Contacted, Stage::DemoHeld],
             _ => &[],
         };
         for step in path {
-            demo_requests::move_to(site, "system:demo", &id, *step).await?;
+            crate::demo_requests::requests::move_to(site, "system:demo", &id, *step).await?;
         }
     }
-    billing::subscribe(
+    crate::billing::subscriptions::subscribe(
         site,
         &owner,
         &SubscriptionInput {
@@ -144,9 +150,9 @@ pub async fn seed(site: &Site) -> Result<Seeded, SiteError> {
         },
     )
     .await?;
-    let today = crate::retention::utc_date(site.now());
-    billing::issue_invoices(site, billing::month_of(today)).await?;
-    tickets::open(
+    let today = crate::retention::rules::utc_date(site.now());
+    crate::billing::invoices::issue_invoices(site, crate::billing::rules::month_of(today)).await?;
+    crate::tickets::threads::open(
         site,
         &owner,
         "Label printer stops after 20 labels",
@@ -155,7 +161,7 @@ pub async fn seed(site: &Site) -> Result<Seeded, SiteError> {
     )
     .await?;
     // Pasted by mistake, as happens: the guard stores it redacted.
-    tickets::open(
+    crate::tickets::threads::open(
         site,
         &owner,
         "Claim rejected",
@@ -166,7 +172,7 @@ pub async fn seed(site: &Site) -> Result<Seeded, SiteError> {
         ("Lena Fischer", "lena@northside-derm.example"),
         ("June Park", "june@parkeye.example"),
     ] {
-        let signup = marketing::SignupInput {
+        let signup = crate::marketing::rules::SignupInput {
             name: name.into(),
             email: email.into(),
             practice: String::new(),
@@ -174,9 +180,9 @@ pub async fn seed(site: &Site) -> Result<Seeded, SiteError> {
         }
         .validate()
         .map_err(SiteError::Validation)?;
-        marketing::subscribe(site, "system:demo", &signup, Source::Form).await?;
+        crate::marketing::newsletter::subscribe(site, "system:demo", &signup, Source::Form).await?;
     }
-    let campaign = marketing::create_campaign(
+    let campaign = crate::marketing::campaigns::create_campaign(
         site,
         "system:demo",
         &CampaignInput {
@@ -188,7 +194,7 @@ pub async fn seed(site: &Site) -> Result<Seeded, SiteError> {
         },
     )
     .await?;
-    marketing::send_campaign(site, "system:demo", &campaign).await?;
+    crate::marketing::campaigns::send_campaign(site, "system:demo", &campaign).await?;
     for (name, email, kind) in [
         ("Lena Fischer", "lena@northside-derm.example", "access"),
         ("Omar Haddad", "omar@clearview-optical.example", "deletion"),
@@ -201,7 +207,7 @@ pub async fn seed(site: &Site) -> Result<Seeded, SiteError> {
         }
         .validate()
         .map_err(SiteError::Validation)?;
-        rights::receive(site, valid).await?;
+        crate::rights::requests::receive(site, valid).await?;
     }
     // An announced change, so the demo shows the 30-day notice banner: the
     // second version says what each service provider receives.
@@ -211,10 +217,10 @@ pub async fn seed(site: &Site) -> Result<Seeded, SiteError> {
             "the demo's change to the statement no longer applies to its text".into(),
         ));
     }
-    crate::policies::publish(
+    crate::policies::publishing::publish(
         site,
         "system:demo",
-        crate::policies::NewVersion {
+        crate::policies::publishing::NewVersion {
             kind: kerato_core::policy::PolicyKind::PrivacyStatement,
             title: "Privacy Statement",
             body: &body,

@@ -7,55 +7,57 @@
 //! checks the dependency list and scans the schema for PHI-like columns.
 //! Its database is its own (an encrypted SQLite file or PostgreSQL), with
 //! its own migrations in `migrations/`.
+//!
+//! Each area is a folder of layers: `rules` (pure, no I/O), `store` (its
+//! SQL, the only place with any), its use cases (one module per group,
+//! taking `&Site`), and `pages` (handlers and HTML: extract, one use case,
+//! render). Pages call use cases, use cases call the store and the rules,
+//! never back; areas depend on each other without cycles. The shared
+//! infrastructure sits beside them: `config`, `schema`, `audit`, `mail`
+//! (outbox, delivery, inbound parsing), `web` (layout, error, visitor),
+//! `fields`, the card `processor`, and `server`, which wires the routes and
+//! timers. `tests/it/layers.rs` checks all of this on the source tree.
 
 pub mod accounts;
 pub mod analytics;
 pub mod audit;
-pub mod auth;
 pub mod billing;
 pub mod config;
 pub mod consents;
-mod cookies;
 pub mod demo;
 pub mod demo_requests;
-mod inbound;
+mod fields;
 pub mod mail;
-pub mod mail_import;
 pub mod marketing;
-pub mod outbox;
-mod pages;
-pub mod person_data;
 pub mod policies;
-mod portal;
+pub mod portal;
 pub mod processor;
 pub mod processor_double;
-mod recovery;
+pub mod public;
 pub mod retention;
 pub mod rights;
 pub mod schema;
+mod server;
 pub mod staff;
 pub mod telemetry;
-mod ticket_pages;
 pub mod tickets;
 pub mod usage_log;
 mod web;
 
 use std::sync::Arc;
 
-use axum::Router;
-use axum::extract::DefaultBodyLimit;
-use axum::middleware;
 use kerato_core::time::{Clock, Timestamp};
 use kerato_db::Store;
-use kerato_http::Tls;
+use kerato_http::layout::Notice;
 
 pub use config::SiteConfig;
-pub use mail_import::{ImportReport, import_maildir};
+pub use server::router;
+pub use tickets::import::{ImportReport, import_maildir};
 pub use web::SiteError;
 
 /// The largest request body a form may send: a support ticket's text with
 /// room to spare. Larger bodies are refused before they are read.
-pub const MAX_BODY_BYTES: usize = 64 * 1024;
+pub const MAX_BODY_BYTES: usize = kerato_http::extract::MAX_BODY_BYTES;
 
 /// Everything a request handler needs; cheap to clone.
 #[derive(Clone)]
@@ -70,7 +72,7 @@ pub struct Site {
     pub tls: bool,
     /// The announced material policy changes not yet in effect, shown in a
     /// banner on every page; refreshed at start and on each publication.
-    pub notices: Arc<std::sync::RwLock<Vec<policies::Notice>>>,
+    pub notices: Arc<std::sync::RwLock<Vec<Notice>>>,
 }
 
 impl std::fmt::Debug for Site {
@@ -96,93 +98,4 @@ impl Site {
     pub fn now(&self) -> Timestamp {
         self.clock.now()
     }
-
-    /// Starts the site's timers: every minute, the privacy requests'
-    /// alarms; once a day, the retention job and the month's invoices
-    /// (issuing is idempotent, so every day of the month after the first
-    /// finds nothing new, and a subscription started mid-month is invoiced
-    /// the next day). The first daily run is a minute after start, so a
-    /// restart does not skip a day.
-    pub fn start_timers(&self) {
-        let site = self.clone();
-        tokio::spawn(async move {
-            loop {
-                match rights::send_alarms(&site).await {
-                    Ok(0) => {}
-                    Ok(sent) => tracing::info!(sent, "privacy request alarms sent"),
-                    Err(e) => tracing::error!(error = %e, "sending privacy request alarms failed"),
-                }
-                tokio::time::sleep(std::time::Duration::from_secs(60)).await;
-            }
-        });
-        let site = self.clone();
-        tokio::spawn(async move {
-            tokio::time::sleep(std::time::Duration::from_secs(60)).await;
-            loop {
-                let today = retention::utc_date(site.now());
-                match retention::run(&site, today, false).await {
-                    Ok(report) => tracing::info!(
-                        deleted = report.classes.iter().map(|c| c.deleted).sum::<u64>(),
-                        "site retention run"
-                    ),
-                    Err(e) => tracing::error!(error = %e, "site retention run failed"),
-                }
-                match billing::issue_invoices(&site, billing::month_of(today)).await {
-                    Ok(0) => {}
-                    Ok(issued) => tracing::info!(issued, "invoices issued"),
-                    Err(e) => tracing::error!(error = %e, "issuing invoices failed"),
-                }
-                tokio::time::sleep(std::time::Duration::from_secs(24 * 3600)).await;
-            }
-        });
-    }
-
-    /// Brings the schema up to date and puts the first policy documents in
-    /// place; safe to run at every start.
-    pub async fn prepare(&self) -> Result<(), SiteError> {
-        self.store
-            .apply_migrations(schema::MIGRATIONS, None, self.now())
-            .await?;
-        policies::seed(self).await?;
-        policies::refresh_notices(self).await
-    }
-}
-
-/// The vendor site's routes, with its security headers and CSRF layer.
-pub fn router(mut site: Site, tls: bool) -> Router {
-    site.tls = tls;
-    let r = Router::new();
-    let r = pages::routes(r);
-    let r = policies::routes(r);
-    let r = demo_requests::routes(r);
-    let r = auth::routes(r);
-    let r = portal::routes(r);
-    let r = recovery::routes(r);
-    let r = billing::routes(r);
-    let r = staff::routes(r);
-    let r = telemetry::routes(r);
-    let r = cookies::routes(r);
-    let r = analytics::routes(r);
-    let r = rights::routes(r);
-    let r = marketing::routes(r);
-    let r = ticket_pages::routes(r);
-    r.fallback(web::not_found)
-        .layer(middleware::from_fn_with_state(
-            (site.clone(), Tls(tls)),
-            cookies::layer,
-        ))
-        .layer(middleware::from_fn_with_state(
-            Tls(tls),
-            kerato_http::csrf::layer,
-        ))
-        .layer(middleware::from_fn_with_state(
-            Tls(tls),
-            kerato_http::headers::layer,
-        ))
-        .layer(middleware::from_fn_with_state(
-            site.clone(),
-            usage_log::layer,
-        ))
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .with_state(site)
 }

@@ -62,7 +62,7 @@ pub struct ProcessorDouble {
 
 /// Where `kerato demo` runs the double; the default
 /// `payment_processor_url` points here.
-pub const DEMO_ADDRESS: &str = "127.0.0.1:12111";
+pub use crate::config::DEMO_PROCESSOR_ADDRESS as DEMO_ADDRESS;
 
 /// Starts the double on a loopback address (`127.0.0.1:0` for a free port,
 /// [`DEMO_ADDRESS`] for the demo).

@@ -32,7 +32,7 @@ const SOURCES: &[Source] = &[
     ),
 ];
 
-static ASSETS: LazyLock<AssetSet> = LazyLock::new(|| AssetSet::new(SOURCES));
+pub(crate) static ASSETS: LazyLock<AssetSet> = LazyLock::new(|| AssetSet::new(SOURCES));
 
 /// The cache-busting URL of an embedded asset.
 pub fn url(name: &str) -> String {

@@ -13,7 +13,9 @@ use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 use kerato_app::AppError;
-use kerato_domain::{FieldError, ValidationErrors};
+use kerato_domain::ValidationErrors;
+pub use kerato_http::problem::Problem;
+use kerato_http::problem::{HttpError, keep_headers, problem_of};
 
 use crate::layout::Layout;
 
@@ -41,78 +43,28 @@ impl From<ValidationErrors> for WebError {
     }
 }
 
-/// What went wrong, in words fit for the person or program that asked.
-#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
-pub struct Problem {
-    #[serde(skip)]
-    #[schema(ignore)]
-    pub status: StatusCode,
-    /// A stable machine-readable code.
-    pub error: &'static str,
-    pub message: String,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub fields: Vec<FieldError>,
-}
-
-impl Problem {
-    fn new(status: StatusCode, error: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            error,
-            message: message.into(),
-            fields: Vec::new(),
+/// The shared extractors' refusals, as the variants of the same names.
+impl From<HttpError> for WebError {
+    fn from(e: HttpError) -> Self {
+        match e {
+            HttpError::BadRequest(m) => Self::BadRequest(m),
+            HttpError::UnsupportedMediaType(m) => Self::UnsupportedMediaType(m),
+            HttpError::PayloadTooLarge(limit) => Self::PayloadTooLarge(limit),
+            HttpError::Validation(errors) => Self::Validation(errors),
+            HttpError::Forbidden(m) => Self::Forbidden(m),
         }
     }
-
-    /// The generic problem for a status that arrived without one.
-    fn for_status(status: StatusCode) -> Self {
-        match status {
-            StatusCode::NOT_FOUND => {
-                Self::new(status, "not_found", "there is nothing at this address")
-            }
-            StatusCode::METHOD_NOT_ALLOWED => Self::new(
-                status,
-                "method_not_allowed",
-                "this address does not accept that method",
-            ),
-            StatusCode::PAYLOAD_TOO_LARGE => Self::new(
-                status,
-                "too_large",
-                too_large_message(crate::MAX_BODY_BYTES),
-            ),
-            s if s.is_client_error() => {
-                Self::new(s, "bad_request", "the request could not be understood")
-            }
-            s => Self::new(
-                s,
-                "internal",
-                "something went wrong on our side; it has been logged",
-            ),
-        }
-    }
-}
-
-fn too_large_message(limit: usize) -> String {
-    format!(
-        "the request body is larger than the limit of {} KiB; send less data",
-        limit / 1024
-    )
 }
 
 impl WebError {
     pub fn problem(&self) -> Problem {
         match self {
-            WebError::App(AppError::Validation(errors)) | WebError::Validation(errors) => Problem {
-                status: StatusCode::UNPROCESSABLE_ENTITY,
-                error: "validation",
-                message: format!("some fields are not valid: {errors}"),
-                fields: errors.errors.clone(),
-            },
-            WebError::App(AppError::NotFound(what)) | WebError::NotFound(what) => Problem::new(
-                StatusCode::NOT_FOUND,
-                "not_found",
-                format!("no such {what}"),
-            ),
+            WebError::App(AppError::Validation(errors)) | WebError::Validation(errors) => {
+                Problem::validation(errors)
+            }
+            WebError::App(AppError::NotFound(what)) | WebError::NotFound(what) => {
+                Problem::not_found(what)
+            }
             WebError::App(AppError::Conflict(message)) => {
                 Problem::new(StatusCode::CONFLICT, "conflict", message.clone())
             }
@@ -124,9 +76,7 @@ impl WebError {
                 "not_ready",
                 message.clone(),
             ),
-            WebError::App(AppError::Internal(_)) => {
-                Problem::for_status(StatusCode::INTERNAL_SERVER_ERROR)
-            }
+            WebError::App(AppError::Internal(_)) => Problem::internal(),
             WebError::App(AppError::Forbidden(message)) => {
                 Problem::new(StatusCode::FORBIDDEN, "forbidden", message.clone())
             }
@@ -143,22 +93,12 @@ impl WebError {
                 "too_many_requests",
                 message.clone(),
             ),
-            WebError::BadRequest(message) => {
-                Problem::new(StatusCode::BAD_REQUEST, "bad_request", message.clone())
+            WebError::BadRequest(message) => HttpError::BadRequest(message.clone()).problem(),
+            WebError::UnsupportedMediaType(message) => {
+                HttpError::UnsupportedMediaType(message.clone()).problem()
             }
-            WebError::UnsupportedMediaType(message) => Problem::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
-                message.clone(),
-            ),
-            WebError::PayloadTooLarge(limit) => Problem::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "too_large",
-                too_large_message(*limit),
-            ),
-            WebError::Forbidden(message) => {
-                Problem::new(StatusCode::FORBIDDEN, "forbidden", message.clone())
-            }
+            WebError::PayloadTooLarge(limit) => HttpError::PayloadTooLarge(*limit).problem(),
+            WebError::Forbidden(message) => HttpError::Forbidden(message.clone()).problem(),
         }
     }
 }
@@ -170,10 +110,7 @@ impl IntoResponse for WebError {
             // because queries bind parameters and sqlx does not echo them.
             tracing::error!(error = %cause, source = ?std::error::Error::source(cause), "request failed");
         }
-        let problem = self.problem();
-        let mut resp = problem.status.into_response();
-        resp.extensions_mut().insert(problem);
-        resp
+        self.problem().into_response()
     }
 }
 
@@ -273,25 +210,8 @@ pub(crate) async fn render(req: Request, next: Next) -> Response {
         Format::Html
     };
     let resp = next.run(req).await;
-    let status = resp.status();
-    if !(status.is_client_error() || status.is_server_error()) {
+    let Some(problem) = problem_of(&resp) else {
         return resp;
-    }
-    let problem = match resp.extensions().get::<Problem>() {
-        Some(p) => p.clone(),
-        None => {
-            // A handler that rendered its own page (a form with its errors)
-            // keeps it; only bare or plain-text rejections are replaced.
-            let own_body = resp
-                .headers()
-                .get(header::CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-                .is_some_and(|ct| !ct.starts_with("text/plain"));
-            if own_body {
-                return resp;
-            }
-            Problem::for_status(status)
-        }
     };
     // A page needing a signed-in user sends a browser to the sign-in page;
     // the API answers 401 for its client to handle.
@@ -303,12 +223,5 @@ pub(crate) async fn render(req: Request, next: Next) -> Response {
     if problem.error == PASSWORD_CHANGE_REQUIRED && format == Format::Html {
         return axum::response::Redirect::to("/login/password").into_response();
     }
-    let mut out = body(&problem, format);
-    // Keep headers the handler set for the client (Allow on 405, for one).
-    for (name, value) in resp.headers() {
-        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
-            out.headers_mut().insert(name.clone(), value.clone());
-        }
-    }
-    out
+    keep_headers(body(&problem, format), &resp)
 }

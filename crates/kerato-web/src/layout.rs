@@ -8,6 +8,7 @@ use crate::WebState;
 use crate::assets;
 use crate::error::WebError;
 use kerato_http::csrf::CsrfToken;
+use kerato_http::layout::{Frame, Notice};
 
 #[derive(Debug, Clone)]
 pub(crate) struct NavItem {
@@ -16,13 +17,14 @@ pub(crate) struct NavItem {
     pub section: &'static str,
 }
 
+/// The clinic's page frame: the shared [`Frame`] (stylesheet, icon, CSRF
+/// token, policy notices), which it dereferences to, and what only the
+/// clinic shows.
 #[derive(Debug, Clone)]
 pub(crate) struct Layout {
-    pub css: String,
+    pub frame: Frame,
     pub js: String,
     pub htmx: String,
-    pub icon: String,
-    pub csrf: String,
     pub organisation: String,
     /// The navigation entry to mark as current.
     pub section: &'static str,
@@ -31,8 +33,14 @@ pub(crate) struct Layout {
     pub nav: Vec<NavItem>,
     /// Whether the header shows the patient search box.
     pub patient_search: bool,
-    /// Policy changes announced and not yet in force, one line each.
-    pub announcements: Vec<String>,
+}
+
+impl std::ops::Deref for Layout {
+    type Target = Frame;
+
+    fn deref(&self) -> &Frame {
+        &self.frame
+    }
 }
 
 const NAV: &[(&str, &str, &str, Resource, Action)] = &[
@@ -195,32 +203,27 @@ const NAV: &[(&str, &str, &str, Resource, Action)] = &[
 impl Layout {
     fn base(csrf: &CsrfToken, section: &'static str) -> Self {
         Self {
-            css: assets::url("app.css"),
+            frame: Frame::new(&assets::ASSETS, "app.css", csrf),
             js: assets::url("app.js"),
             htmx: assets::url("htmx.min.js"),
-            icon: assets::url("favicon.svg"),
-            csrf: csrf.0.clone(),
             organisation: String::new(),
             section,
             user: None,
             nav: Vec::new(),
             patient_search: false,
-            announcements: Vec::new(),
         }
     }
 
     /// The frame with the banner of policy changes announced and not yet
     /// in force.
     pub fn with_announcements(mut self, list: &[kerato_app::policies::Announcement]) -> Self {
-        self.announcements = list
+        self.frame.notices = list
             .iter()
-            .map(|a| {
-                format!(
-                    "Our {} changes on {}: {}",
-                    a.kind.label().to_lowercase(),
-                    a.effective_at.to_jiff().strftime("%Y-%m-%d"),
-                    a.summary
-                )
+            .map(|a| Notice {
+                what: a.kind.label().to_lowercase(),
+                effective_at: a.effective_at,
+                summary: a.summary.clone(),
+                href: None,
             })
             .collect();
         self

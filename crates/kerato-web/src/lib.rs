@@ -43,7 +43,7 @@ pub use routes::{Access, RouteSpec};
 
 /// Largest request body accepted anywhere, in bytes. Clinic forms are small;
 /// uploads (photos, imports) get their own, larger limits on their routes.
-pub const MAX_BODY_BYTES: usize = 64 * 1024;
+pub const MAX_BODY_BYTES: usize = kerato_http::extract::MAX_BODY_BYTES;
 
 /// What the web layer needs besides the application.
 #[derive(Debug, Clone, Copy)]

@@ -8,17 +8,19 @@ use axum::extract::{Extension, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use kerato_core::ValidationErrors;
-use kerato_core::phi_guard;
 use kerato_core::rights_request::{self, RequestType};
+use kerato_core::{ValidationErrors, phi_guard};
 use kerato_http::csrf::CsrfToken;
+use kerato_http::extract::{Form, FormFields};
 
-use super::links::{check_download, check_verify_link, take_download, timeline_by_status_token};
-use super::{
-    MAX_DETAILS, OFFERED, RightsInput, calendar, date, receive, request_label, state_label, verify,
-};
 use crate::Site;
-use crate::web::{Form, Layout, Section, SiteError};
+use crate::rights::links::{check_download, check_verify_link, take_download};
+use crate::rights::requests::{receive, verify};
+use crate::rights::rules::{
+    MAX_DETAILS, OFFERED, RightsInput, ValidRights, calendar, date, request_label, state_label,
+};
+use crate::rights::store::links::timeline_by_status_token;
+use crate::web::{Layout, Section, SiteError};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "privacy_center.html")]
@@ -86,10 +88,9 @@ async fn form(State(site): State<Site>, Extension(csrf): Extension<CsrfToken>) -
 async fn submit(
     State(site): State<Site>,
     Extension(csrf): Extension<CsrfToken>,
-    form: Form,
+    form: Form<ValidRights>,
 ) -> Result<Response, SiteError> {
-    let input = RightsInput::from_form(&form);
-    match input.validate() {
+    match form.input {
         Ok(valid) => {
             let (_, redacted) = receive(&site, valid).await?;
             Ok(SentPage {
@@ -99,6 +100,7 @@ async fn submit(
             .into_response())
         }
         Err(errors) => {
+            let input: RightsInput = form.fields.raw();
             // The form comes back with patient data taken out: it is not
             // sent out again, not even to the person who typed it.
             let input = RightsInput {
@@ -135,7 +137,7 @@ async fn verify_submit(
     State(site): State<Site>,
     Extension(csrf): Extension<CsrfToken>,
     Path(token): Path<String>,
-    _form: Form,
+    _form: FormFields,
 ) -> Result<VerifyPage, SiteError> {
     let (timeline, status_token) = verify(&site, &token).await?;
     Ok(VerifyPage {
@@ -189,7 +191,7 @@ async fn download_page(
 async fn download(
     State(site): State<Site>,
     Path(token): Path<String>,
-    _form: Form,
+    _form: FormFields,
 ) -> Result<Response, SiteError> {
     let copy = take_download(&site, &token).await?;
     let json = serde_json::to_vec_pretty(&copy).map_err(|e| SiteError::Internal(e.to_string()))?;

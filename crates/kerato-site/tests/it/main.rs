@@ -11,6 +11,7 @@ mod cookies;
 mod demo;
 mod demo_requests;
 mod forms;
+mod layers;
 mod marketing;
 mod pages;
 mod recovery;
