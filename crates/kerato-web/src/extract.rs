@@ -206,6 +206,20 @@ impl FormFields {
     /// once arrives as a list (see `kerato_domain::input::one_or_many`); the
     /// CSRF token is not one of `T`'s fields.
     pub fn parse<T: ParseInput>(&self) -> Result<T, ValidationErrors> {
+        let raw =
+            serde_path_to_error::deserialize::<_, T::Raw>(self.as_json()).map_err(field_problem)?;
+        T::parse(raw)
+    }
+
+    /// The fields in the text shape `R`, as typed: what the page of a
+    /// refused form is refilled from. None if they do not fit it.
+    pub fn raw<R: DeserializeOwned>(&self) -> Option<R> {
+        serde_json::from_value(self.as_json()).ok()
+    }
+
+    /// The fields as a JSON object, a repeated field as a list; the CSRF
+    /// token is left out.
+    fn as_json(&self) -> serde_json::Value {
         let mut map = serde_json::Map::new();
         for (k, v) in self.pairs.iter().filter(|(k, _)| k != csrf::FIELD) {
             match map.get_mut(k) {
@@ -216,9 +230,7 @@ impl FormFields {
                 Some(first) => *first = vec![first.take(), v.clone().into()].into(),
             }
         }
-        let raw = serde_path_to_error::deserialize::<_, T::Raw>(serde_json::Value::Object(map))
-            .map_err(field_problem)?;
-        T::parse(raw)
+        serde_json::Value::Object(map)
     }
 
     /// Every value of a repeated field (checkboxes).

@@ -7,8 +7,9 @@ use std::time::Instant;
 use anyhow::Result;
 use kerato_domain::audit::{AuditAction, NewAuditEvent, Outcome};
 use kerato_domain::ids::{LocationId, OrganisationId};
+use kerato_domain::input::ParseInput;
 use kerato_domain::providers::ProviderInput;
-use kerato_domain::providers::hours::HoursInput;
+use kerato_domain::providers::hours::{HoursFields, HoursInput};
 use kerato_domain::tenancy::{Location, LocationInput, Organisation, OrganisationKind};
 use kerato_domain::time::Timestamp;
 use kerato_store::audit::{ReportFilter, SortBy};
@@ -400,14 +401,19 @@ pub async fn front_desk(patients: u32, providers: u32, pg_url: Option<&str>) -> 
         let pr = app
             .create_provider(
                 &caller,
-                &ProviderInput::new(&format!("Provider {p:03}"), &[loc.id]),
+                &ProviderInput::new(&format!("Provider {p:03}"), &[loc.id]).validate()?,
             )
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         app.add_hours(
             &caller,
             pr.id,
-            &HoursInput::weekdays(loc.id, jiff::civil::date(2000, 1, 3), "08:00", "17:00"),
+            &HoursFields::parse(HoursInput::weekdays(
+                loc.id,
+                jiff::civil::date(2000, 1, 3),
+                "08:00",
+                "17:00",
+            ))?,
         )
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -969,7 +969,7 @@ async fn a_set_up_change_applies_to_the_next_booking() {
         .add_hours(
             &w.admin,
             p.id,
-            &HoursInput {
+            &kerato_domain::input::ParseInput::parse(HoursInput {
                 location_id: main.to_string(),
                 effective_from: "2000-01-03".into(),
                 effective_until: None,
@@ -980,7 +980,8 @@ async fn a_set_up_change_applies_to_the_next_booking() {
                     end: "14:00".into(),
                     overbook: false,
                 }],
-            },
+            })
+            .unwrap(),
         )
         .await
         .unwrap();

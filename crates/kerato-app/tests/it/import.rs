@@ -57,20 +57,34 @@ async fn practice(w: &World) -> Book {
     for name in PROVIDERS {
         let p = w
             .app
-            .create_provider(&w.admin, &ProviderInput::new(name, &[main.id]))
+            .create_provider(
+                &w.admin,
+                &ProviderInput::new(name, &[main.id]).validate().unwrap(),
+            )
             .await
             .unwrap();
         w.app
             .add_hours(
                 &w.admin,
                 p.id,
-                &HoursInput::weekdays(main.id, Date::constant(2000, 1, 3), "08:00", "17:00"),
+                &kerato_domain::input::ParseInput::parse(HoursInput::weekdays(
+                    main.id,
+                    Date::constant(2000, 1, 3),
+                    "08:00",
+                    "17:00",
+                ))
+                .unwrap(),
             )
             .await
             .unwrap();
     }
     w.app
-        .create_provider(&w.admin, &ProviderInput::new("Dr. Elsewhere", &[north.id]))
+        .create_provider(
+            &w.admin,
+            &ProviderInput::new("Dr. Elsewhere", &[north.id])
+                .validate()
+                .unwrap(),
+        )
         .await
         .unwrap();
     w.app

@@ -117,7 +117,9 @@ async fn the_set_up_resumes_at_each_step_until_the_first_appointment() {
             &ProviderInput {
                 specialties: vec!["dermatology".into()],
                 ..ProviderInput::new("Ada Okafor", &[main.id])
-            },
+            }
+            .validate()
+            .unwrap(),
         )
         .await
         .unwrap();
@@ -129,7 +131,13 @@ async fn the_set_up_resumes_at_each_step_until_the_first_appointment() {
         .add_hours(
             &w.admin,
             p.id,
-            &HoursInput::weekdays(main.id, jiff::civil::date(2026, 5, 25), "08:00", "17:00"),
+            &kerato_domain::input::ParseInput::parse(HoursInput::weekdays(
+                main.id,
+                jiff::civil::date(2026, 5, 25),
+                "08:00",
+                "17:00",
+            ))
+            .unwrap(),
         )
         .await
         .unwrap();
