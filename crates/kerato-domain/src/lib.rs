@@ -28,11 +28,12 @@ pub mod providers;
 pub mod scheduling;
 pub mod setup;
 pub mod tenancy;
+pub mod versioned;
 
 // The shared rules live in `kerato-core` (the vendor site uses them too and
 // must not depend on the clinical areas); they keep their paths here.
 pub use kerato_core::error::{FieldError, ValidationErrors};
 pub use kerato_core::{
-    calendar, consent, error, input, password, policy, retention, rights_request, secret, telemetry, time,
-    totp, us_states,
+    calendar, consent, error, input, password, policy, retention, rights_request, secret,
+    telemetry, time, totp, us_states,
 };

@@ -364,7 +364,9 @@ pub(crate) async fn bench_practice(
                 state: "IL".into(),
                 zip: "62701".into(),
                 specialties: vec!["eye_care".into(), "dermatology".into()],
-            },
+            }
+            .validate()
+            .unwrap(),
         )
         .await
         .map_err(fail)?;

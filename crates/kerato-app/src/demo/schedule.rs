@@ -273,7 +273,10 @@ async fn open_hours(app: &App, caller: &Caller, locations: &[Location]) -> Resul
             six.push("saturday");
             week(&six, "10:00", "20:00")
         };
-        app.set_opening_hours(caller, l.id, &hours).await?;
+        let week = <kerato_domain::setup::OpeningWeek as kerato_domain::input::ParseInput>::parse(
+            kerato_domain::setup::OpeningWeekInput { days: hours },
+        )?;
+        app.set_opening_hours(caller, l.id, &week).await?;
     }
     app.skip_setup_step(caller, SetupStep::Messaging).await
 }

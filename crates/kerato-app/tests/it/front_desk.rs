@@ -27,7 +27,9 @@ async fn location(w: &World, name: &str) -> LocationId {
             &w.admin,
             &LocationInput {
                 ..crate::location_input(name)
-            },
+            }
+            .validate()
+            .unwrap(),
         )
         .await
         .unwrap()

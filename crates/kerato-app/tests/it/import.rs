@@ -39,7 +39,9 @@ async fn practice(w: &World) -> Book {
             &LocationInput {
                 time_zone: "America/Chicago".into(),
                 ..crate::location_input("Main Street")
-            },
+            }
+            .validate()
+            .unwrap(),
         )
         .await
         .unwrap();
@@ -50,7 +52,9 @@ async fn practice(w: &World) -> Book {
             &LocationInput {
                 time_zone: "America/Chicago".into(),
                 ..crate::location_input("North Clinic")
-            },
+            }
+            .validate()
+            .unwrap(),
         )
         .await
         .unwrap();

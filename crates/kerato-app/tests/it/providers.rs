@@ -65,7 +65,7 @@ async fn a_provider_is_set_up_with_identifiers_a_login_and_the_visits_they_take(
     let w = world().await;
     let main = w
         .app
-        .create_location(&w.admin, &crate::location_input("Main"))
+        .create_location(&w.admin, &crate::location_input("Main").validate().unwrap())
         .await
         .unwrap();
     let (skin, _) = derm_types(&w).await;
@@ -240,12 +240,15 @@ async fn bookings_follow_dated_alternating_hours_and_what_the_provider_takes() {
     let w = world().await;
     let main = w
         .app
-        .create_location(&w.admin, &crate::location_input("Main"))
+        .create_location(&w.admin, &crate::location_input("Main").validate().unwrap())
         .await
         .unwrap();
     let annex = w
         .app
-        .create_location(&w.admin, &crate::location_input("Annex"))
+        .create_location(
+            &w.admin,
+            &crate::location_input("Annex").validate().unwrap(),
+        )
         .await
         .unwrap();
     let (skin, mohs) = derm_types(&w).await;
@@ -513,12 +516,15 @@ async fn hours_must_be_at_the_providers_locations_and_valid() {
     let w = world().await;
     let main = w
         .app
-        .create_location(&w.admin, &crate::location_input("Main"))
+        .create_location(&w.admin, &crate::location_input("Main").validate().unwrap())
         .await
         .unwrap();
     let annex = w
         .app
-        .create_location(&w.admin, &crate::location_input("Annex"))
+        .create_location(
+            &w.admin,
+            &crate::location_input("Annex").validate().unwrap(),
+        )
         .await
         .unwrap();
     let p = w

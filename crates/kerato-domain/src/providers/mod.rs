@@ -14,6 +14,7 @@ use crate::ValidationErrors;
 use crate::ids::{AppointmentTypeId, LocationId, OrganisationId, ProviderId, UserId, parse_field};
 use crate::input::{ParseInput, one_or_many};
 use crate::tenancy::{Specialty, text_field, validate_name};
+use crate::versioned::{Versioned, form_version};
 
 pub use npi::{COMMON_TAXONOMIES, Npi, TaxonomyCode};
 
@@ -287,11 +288,7 @@ impl ProviderInput {
 
 /// A provider as the API sends it, checked: the fields, and the version an
 /// edit started from (none for a new provider).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProviderChange {
-    pub fields: ProviderFields,
-    pub version: Option<i64>,
-}
+pub type ProviderChange = Versioned<ProviderFields>;
 
 impl ParseInput for ProviderChange {
     type Raw = ProviderInput;
@@ -302,30 +299,6 @@ impl ParseInput for ProviderChange {
             fields,
             version: raw.version,
         })
-    }
-}
-
-impl ProviderChange {
-    /// The fields of a new provider, which has no version yet.
-    pub fn for_new(self) -> Result<ProviderFields, ValidationErrors> {
-        match self.version {
-            Some(_) => Err(ValidationErrors::single(
-                "version",
-                "a new provider has no version yet; leave version out",
-            )),
-            None => Ok(self.fields),
-        }
-    }
-
-    /// The version an edit started from, and its fields.
-    pub fn for_edit(self) -> Result<(i64, ProviderFields), ValidationErrors> {
-        match self.version {
-            Some(version) => Ok((version, self.fields)),
-            None => Err(ValidationErrors::single(
-                "version",
-                "send the version you edited, as returned by GET",
-            )),
-        }
     }
 }
 
@@ -375,7 +348,7 @@ impl From<ProviderFormInput> for ProviderInput {
             location_ids: f.location_ids,
             visit_type_ids: (f.visit_scope.as_deref() == Some("only")).then_some(f.visit_type_ids),
             status: given(f.status),
-            version: f.version.and_then(|v| v.trim().parse().ok()),
+            version: form_version(&mut ValidationErrors::new(), f.version.as_deref()),
         }
     }
 }
@@ -388,17 +361,16 @@ impl ParseInput for ProviderForm {
     type Raw = ProviderFormInput;
 
     fn parse(raw: ProviderFormInput) -> Result<Self, ValidationErrors> {
-        let bad_version = raw
-            .version
-            .as_deref()
-            .is_some_and(|v| v.trim().parse::<i64>().is_err());
-        let change = ProviderChange::parse(raw.into());
-        if bad_version {
-            let mut errors = change.err().unwrap_or_default();
-            errors.add("version", "the form's version is damaged; reload the page");
-            return Err(errors);
+        let mut errors = ValidationErrors::new();
+        form_version(&mut errors, raw.version.as_deref());
+        match ProviderChange::parse(raw.into()) {
+            Ok(change) if errors.is_empty() => Ok(Self(change)),
+            Ok(_) => Err(errors),
+            Err(mut problems) => {
+                problems.errors.extend(errors.errors);
+                Err(problems)
+            }
         }
-        change.map(Self)
     }
 }
 
@@ -566,14 +538,20 @@ mod tests {
     #[test]
     fn a_new_provider_has_no_version_and_an_edit_needs_one() {
         let new = ProviderChange::parse(valid()).unwrap();
-        assert!(new.clone().for_new().is_ok());
+        assert!(new.clone().for_new("provider").is_ok());
         assert!(new.for_edit().unwrap_err().for_field("version").is_some());
         let edit = ProviderChange::parse(ProviderInput {
             version: Some(2),
             ..valid()
         })
         .unwrap();
-        assert!(edit.clone().for_new().unwrap_err().for_field("version").is_some());
+        assert!(
+            edit.clone()
+                .for_new("provider")
+                .unwrap_err()
+                .for_field("version")
+                .is_some()
+        );
         assert_eq!(edit.for_edit().unwrap().0, 2);
     }
 

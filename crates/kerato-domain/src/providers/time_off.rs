@@ -100,13 +100,19 @@ mod tests {
 
     #[test]
     fn every_field_is_checked_at_once() {
-        let errors = TimeOffFields::parse(input("04/01/2027", "2027-02-30", "north", "")).unwrap_err();
+        let errors =
+            TimeOffFields::parse(input("04/01/2027", "2027-02-30", "north", "")).unwrap_err();
         for field in ["first", "last", "location_id", "reason"] {
             assert!(errors.for_field(field).is_some(), "{field}: {errors:?}");
         }
         let backwards =
             TimeOffFields::parse(input("2027-01-08", "2027-01-04", "", "CME")).unwrap_err();
-        assert!(backwards.for_field("last").unwrap().contains("before the first"));
+        assert!(
+            backwards
+                .for_field("last")
+                .unwrap()
+                .contains("before the first")
+        );
     }
 
     proptest! {

@@ -168,7 +168,7 @@ pub(crate) async fn api_create(
 ) -> Result<Response, WebError> {
     let p = state
         .app
-        .create_provider(&caller, &change.for_new()?)
+        .create_provider(&caller, &change.for_new("provider")?)
         .await?;
     Ok((
         StatusCode::CREATED,

@@ -360,7 +360,10 @@ pub(super) async fn create_form(
     CurrentUser(caller): CurrentUser,
     form: Form<ProviderForm>,
 ) -> Result<Response, WebError> {
-    let created = match form.input.and_then(|ProviderForm(change)| change.for_new()) {
+    let created = match form
+        .input
+        .and_then(|ProviderForm(change)| change.for_new("provider"))
+    {
         Ok(fields) => state.app.create_provider(&caller, &fields).await,
         Err(errors) => Err(errors.into()),
     };

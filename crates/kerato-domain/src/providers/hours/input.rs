@@ -247,7 +247,6 @@ impl HoursTemplate {
     }
 }
 
-
 /// A template's place, dates and windows, checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HoursFields {
