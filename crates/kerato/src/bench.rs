@@ -365,8 +365,7 @@ pub(crate) async fn bench_practice(
                 zip: "62701".into(),
                 specialties: vec!["eye_care".into(), "dermatology".into()],
             }
-            .validate()
-            .unwrap(),
+            .validate()?,
         )
         .await
         .map_err(fail)?;

@@ -149,8 +149,6 @@ pub(super) fn hours_form(
     }
 }
 
-/// The hours form as an [`HoursInput`]: one row per weekday, its start and
-
 #[derive(Template, WebTemplate)]
 #[template(path = "provider_hours.html")]
 pub(super) struct HoursPage {
@@ -185,9 +183,6 @@ async fn hours_page_for(
         form: hours_form(input, &locations, errors),
     })
 }
-
-/// A template of the caller's practice; with `provider`, it must be that
-/// provider's too (as its API address says).
 
 /// The hours as typed into a refused form, to refill it.
 pub(super) fn typed(fields: &FormFields) -> HoursInput {

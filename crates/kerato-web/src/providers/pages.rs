@@ -123,8 +123,6 @@ pub(super) struct ProviderPage {
     time_off_error: Option<String>,
 }
 
-/// What the provider form needs besides the input: the practice's
-
 fn provider_form(
     input: &ProviderInput,
     c: &Choices,
@@ -197,8 +195,6 @@ fn provider_form(
         taxonomies: COMMON_TAXONOMIES.to_vec(),
     }
 }
-
-/// The provider form as a [`ProviderInput`]: its fields carry the input's
 
 pub(super) async fn new_page(
     State(state): State<WebState>,
