@@ -6,8 +6,8 @@
 use kerato_domain::ValidationErrors;
 use kerato_domain::identity::{Action, Resource, Role, Target};
 use kerato_domain::ids::{HoursTemplateId, ProviderId};
-use kerato_domain::providers::hours::{HoursInput, HoursTemplate, weekday_name};
-use kerato_domain::providers::{Provider, ProviderFields, ProviderInput, VisitTypeScope};
+use kerato_domain::providers::hours::{HoursFields, HoursTemplate, weekday_name};
+use kerato_domain::providers::{Provider, ProviderFields, VisitTypeScope};
 use kerato_store::providers as store;
 use kerato_store::{Tx, identity, scheduling, tenancy};
 
@@ -51,11 +51,11 @@ impl App {
     pub async fn create_provider(
         &self,
         caller: &Caller,
-        input: &ProviderInput,
+        fields: &ProviderFields,
     ) -> Result<Provider, AppError> {
         self.require(caller, Resource::Organisation, Action::Update, None)
             .await?;
-        let fields = input.validate()?;
+        let fields = fields.clone();
         let mut tx = self.store.write().await?;
         check_practice_records(&mut tx, caller, &fields, None).await?;
         let provider = from_fields(
@@ -78,11 +78,11 @@ impl App {
         caller: &Caller,
         id: ProviderId,
         version: i64,
-        input: &ProviderInput,
+        fields: &ProviderFields,
     ) -> Result<Provider, AppError> {
         self.require(caller, Resource::Organisation, Action::Update, None)
             .await?;
-        let fields = input.validate()?;
+        let fields = fields.clone();
         let mut tx = self.store.write().await?;
         let before = own_provider(&mut tx, caller, id).await?;
         check_practice_records(&mut tx, caller, &fields, Some(id)).await?;
@@ -114,16 +114,18 @@ impl App {
         Ok(store::hours_of(&mut tx, provider).await?)
     }
 
-    /// One working-hours template of the practice.
+    /// One working-hours template of the practice; with `provider` (as an
+    /// API address names it), it must be that provider's too.
     pub async fn hours_template(
         &self,
         caller: &Caller,
+        provider: Option<ProviderId>,
         id: HoursTemplateId,
     ) -> Result<HoursTemplate, AppError> {
         self.require(caller, Resource::Appointment, Action::Query, None)
             .await?;
         let mut tx = self.store.read().await?;
-        own_hours(&mut tx, caller, id).await
+        own_hours(&mut tx, caller, provider, id).await
     }
 
     /// Adds a working-hours template. It must be at one of the provider's
@@ -132,16 +134,15 @@ impl App {
         &self,
         caller: &Caller,
         provider: ProviderId,
-        input: &HoursInput,
+        hours: &HoursFields,
     ) -> Result<HoursTemplate, AppError> {
         self.require(caller, Resource::Organisation, Action::Update, None)
             .await?;
-        let (location_id, pattern) = input.validate()?;
         let template = HoursTemplate {
             id: HoursTemplateId::new(self.now(), self.random_id_bits()),
             provider_id: provider,
-            location_id,
-            pattern,
+            location_id: hours.location_id,
+            pattern: hours.pattern.clone(),
         };
         let mut tx = self.store.write().await?;
         self.check_hours(&mut tx, caller, &template).await?;
@@ -152,22 +153,23 @@ impl App {
         Ok(template)
     }
 
-    /// Replaces a template's location, dates and windows. Appointments
-    /// already booked stay as they are.
+    /// Replaces a template's location, dates and windows (with
+    /// `provider`, a template of that provider's). Appointments already
+    /// booked stay as they are.
     pub async fn replace_hours(
         &self,
         caller: &Caller,
+        provider: Option<ProviderId>,
         id: HoursTemplateId,
-        input: &HoursInput,
+        hours: &HoursFields,
     ) -> Result<HoursTemplate, AppError> {
         self.require(caller, Resource::Organisation, Action::Update, None)
             .await?;
-        let (location_id, pattern) = input.validate()?;
         let mut tx = self.store.write().await?;
-        let before = own_hours(&mut tx, caller, id).await?;
+        let before = own_hours(&mut tx, caller, provider, id).await?;
         let template = HoursTemplate {
-            location_id,
-            pattern,
+            location_id: hours.location_id,
+            pattern: hours.pattern.clone(),
             ..before.clone()
         };
         self.check_hours(&mut tx, caller, &template).await?;
@@ -180,17 +182,24 @@ impl App {
         Ok(template)
     }
 
-    /// Removes a template. Appointments already booked stay as they are.
-    pub async fn remove_hours(&self, caller: &Caller, id: HoursTemplateId) -> Result<(), AppError> {
+    /// Removes a template (with `provider`, a template of that
+    /// provider's) and gives it back. Appointments already booked stay as
+    /// they are.
+    pub async fn remove_hours(
+        &self,
+        caller: &Caller,
+        provider: Option<ProviderId>,
+        id: HoursTemplateId,
+    ) -> Result<HoursTemplate, AppError> {
         self.require(caller, Resource::Organisation, Action::Update, None)
             .await?;
         let mut tx = self.store.write().await?;
-        let before = own_hours(&mut tx, caller, id).await?;
+        let before = own_hours(&mut tx, caller, provider, id).await?;
         let act = setup_act(caller, before.provider_id).old(&before.to_input());
         let mut tx = self.guard(tx, caller, act).await?;
         store::delete_hours(&mut tx, id).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(before)
     }
 
     /// The template's provider is the practice's, works at its location,
@@ -251,13 +260,17 @@ async fn own_provider(tx: &mut Tx, caller: &Caller, id: ProviderId) -> Result<Pr
         .ok_or(AppError::NotFound("provider"))
 }
 
+/// A template of the caller's practice (and of `provider`, when given), or
+/// not found.
 async fn own_hours(
     tx: &mut Tx,
     caller: &Caller,
+    provider: Option<ProviderId>,
     id: HoursTemplateId,
 ) -> Result<HoursTemplate, AppError> {
     let t = store::find_hours(tx, id)
         .await?
+        .filter(|t| provider.is_none_or(|p| p == t.provider_id))
         .ok_or(AppError::NotFound("working-hours template"))?;
     own_provider(tx, caller, t.provider_id)
         .await

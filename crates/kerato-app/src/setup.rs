@@ -10,17 +10,19 @@ use kerato_domain::ValidationErrors;
 use kerato_domain::identity::{Action, Resource, Target};
 use kerato_domain::ids::{LocationId, MessageId};
 use kerato_domain::setup::{
-    Channel, DEFAULT_RECALL_TYPES, DEFAULT_RESOURCES, DEFAULT_VISIT_TYPES, MessagingInput,
-    MessagingStatus, OpeningHours, OpeningHoursInput, SetupFacts, SetupStep, StepState,
-    hide_password, next_step, parse_opening_hours, progress,
+    Channel, DEFAULT_RECALL_TYPES, DEFAULT_RESOURCES, DEFAULT_VISIT_TYPES, FirstNotice,
+    MessagingSettings, MessagingStatus, OpeningHours, OpeningWeek, SetupFacts, SetupStep,
+    StepState, TestMessage, hide_password, next_step, notice_of_privacy_practices, progress,
 };
-use kerato_domain::tenancy::Specialty;
+use kerato_domain::tenancy::{Location, Specialty};
+use kerato_domain::time::Timestamp;
 use kerato_store::setup::{self as store, MessagingRow};
 use kerato_store::tenancy;
 
 use crate::authz::{Act, Caller};
 use crate::reminders::{Mailer, SmsGateway};
 use crate::{App, AppError};
+use kerato_domain::policy::{PolicyInput, PolicyKind};
 use kerato_domain::scheduling::TypeInput;
 
 const CATEGORY: &str = "practice set-up";
@@ -58,6 +60,19 @@ pub struct DefaultsAdded {
     pub visit_types: usize,
     pub resources: usize,
     pub recall_types: usize,
+}
+
+/// The notice of privacy practices the set-up published.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublishedNotice {
+    pub version: i64,
+    pub effective_at: Timestamp,
+}
+
+/// A location's address on one line, as the notice gives it.
+pub fn one_line_address(l: &Location) -> String {
+    let a = &l.address;
+    format!("{}, {}, {} {}", a.line1, a.city, a.state, a.zip)
 }
 
 /// The channels messages go out through now.
@@ -188,18 +203,11 @@ impl App {
         &self,
         caller: &Caller,
         location: LocationId,
-        days: &[OpeningHoursInput],
+        week: &OpeningWeek,
     ) -> Result<Vec<OpeningHours>, AppError> {
         self.require(caller, Resource::Location, Action::Update, Some(location))
             .await?;
-        let hours = parse_opening_hours(days)?;
-        if hours.is_empty() {
-            return Err(ValidationErrors::single(
-                "days",
-                "give the hours of at least one day the location is open",
-            )
-            .into());
-        }
+        let hours = week.0.clone();
         let mut tx = self.store.write().await?;
         tenancy::get_location(&mut tx, caller.actor.organisation_id, location)
             .await?
@@ -214,7 +222,7 @@ impl App {
             "opening hours",
         )
         .id(location)
-        .new_value(&days);
+        .new_value(&week.to_input());
         let mut tx = self.guard(tx, caller, act).await?;
         store::set_opening_hours(&mut tx, location, &hours).await?;
         tx.commit().await?;
@@ -321,22 +329,16 @@ impl App {
     pub async fn save_messaging(
         &self,
         caller: &Caller,
-        input: &MessagingInput,
+        input: &MessagingSettings,
     ) -> Result<MessagingStatus, AppError> {
         self.require(caller, Resource::Organisation, Action::Update, None)
             .await?;
-        let given = |v: &Option<String>| {
-            v.as_deref()
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_string)
-        };
         let mut errors = ValidationErrors::new();
-        let from = input.from_address.trim().to_string();
+        let from = input.from_address.clone();
         if let Err(m) = kerato_http::mail::check_mailbox(&from) {
             errors.add("from_address", m);
         }
-        let smtp_url = given(&input.smtp_url);
+        let smtp_url = input.smtp_url.clone();
         if let Some(url) = &smtp_url
             && let Err(m) = Mailer::from_url(url, "kerato@localhost")
         {
@@ -344,9 +346,11 @@ impl App {
         }
         let mut tx = self.store.write().await?;
         let saved = store::messaging(&mut tx).await?;
-        let sms_gateway_url = given(&input.sms_gateway_url);
-        let sms_token =
-            given(&input.sms_token).or_else(|| saved.as_ref().and_then(|r| r.sms_token.clone()));
+        let sms_gateway_url = input.sms_gateway_url.clone();
+        let sms_token = input
+            .sms_token
+            .clone()
+            .or_else(|| saved.as_ref().and_then(|r| r.sms_token.clone()));
         if let Some(url) = &sms_gateway_url {
             match &sms_token {
                 None => errors.add("sms_token", "give the SMS gateway's token"),
@@ -399,19 +403,11 @@ impl App {
     pub async fn send_test_message(
         &self,
         caller: &Caller,
-        channel: Channel,
-        to: &str,
+        test: &TestMessage,
     ) -> Result<MessagingStatus, AppError> {
         self.require(caller, Resource::Organisation, Action::Update, None)
             .await?;
-        let to = to.trim();
-        if to.is_empty() || to.chars().count() > 254 {
-            return Err(ValidationErrors::single(
-                "to",
-                "give the e-mail address or mobile number to send the test to",
-            )
-            .into());
-        }
+        let (channel, to) = (test.channel, test.to.as_str());
         let org = self.organisation(caller).await?;
         let id = MessageId::new(self.now(), self.random_id_bits()).to_string();
         let text = format!(
@@ -444,5 +440,50 @@ impl App {
         .await?;
         tx.commit().await?;
         self.messaging_status(caller).await
+    }
+}
+
+impl App {
+    /// Publishes the practice's first notice of privacy practices from the
+    /// set-up: the text as edited, or Kerato's own with the practice's
+    /// name, first address and contact when none is given.
+    pub async fn publish_setup_notice(
+        &self,
+        caller: &Caller,
+        notice: &FirstNotice,
+    ) -> Result<PublishedNotice, AppError> {
+        self.require(caller, Resource::Organisation, Action::Update, None)
+            .await?;
+        let body = match &notice.body {
+            Some(body) => body.clone(),
+            None => {
+                let org = self.organisation(caller).await?;
+                let locations = self.list_locations(caller).await?;
+                notice_of_privacy_practices(
+                    &org.name,
+                    &locations.first().map(one_line_address).unwrap_or_default(),
+                    &notice.contact,
+                    notice.effective_on,
+                )
+            }
+        };
+        let row = self
+            .publish_first_notice(
+                caller,
+                &PolicyInput {
+                    kind: PolicyKind::NoticeOfPrivacyPractices,
+                    effective_on: notice.effective_on,
+                    material: false,
+                    summary: "The practice's first notice of privacy practices.".into(),
+                    // The page's text holds a placeholder for the contact
+                    // until it is published.
+                    body: body.replace("{contact}", &notice.contact),
+                },
+            )
+            .await?;
+        Ok(PublishedNotice {
+            version: i64::from(row.version),
+            effective_at: row.effective_at,
+        })
     }
 }

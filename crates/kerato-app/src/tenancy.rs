@@ -4,7 +4,7 @@ use kerato_domain::ValidationErrors;
 use kerato_domain::identity::{Action, Resource, Target};
 use kerato_domain::ids::{LocationId, OrganisationId};
 use kerato_domain::tenancy::{
-    Location, LocationInput, Organisation, OrganisationKind, validate_name,
+    Location, LocationFields, Organisation, OrganisationKind, OrganisationName, validate_name,
 };
 use kerato_store::Tx;
 use kerato_store::tenancy as store;
@@ -60,13 +60,11 @@ impl App {
     pub async fn rename_organisation(
         &self,
         caller: &Caller,
-        name: &str,
+        name: &OrganisationName,
     ) -> Result<Organisation, AppError> {
         self.require(caller, Resource::Organisation, Action::Update, None)
             .await?;
-        let mut errors = ValidationErrors::new();
-        let name = validate_name(&mut errors, "name", name);
-        let name = errors.into_result(name)?.unwrap_or_default();
+        let name = name.0.clone();
         let org_id = caller.actor.organisation_id;
         let mut tx = self.store.write().await?;
         let current = store::get_organisation(&mut tx, org_id)
@@ -132,14 +130,25 @@ impl App {
         Ok(loc)
     }
 
+    /// A location to edit: the caller must be allowed to change it.
+    pub async fn location_to_edit(
+        &self,
+        caller: &Caller,
+        id: LocationId,
+    ) -> Result<Location, AppError> {
+        self.require(caller, Resource::Location, Action::Update, Some(id))
+            .await?;
+        self.get_location(caller, id).await
+    }
+
     pub async fn create_location(
         &self,
         caller: &Caller,
-        input: &LocationInput,
+        fields: &LocationFields,
     ) -> Result<Location, AppError> {
         self.require(caller, Resource::Location, Action::Create, None)
             .await?;
-        let fields = input.validate()?;
+        let fields = fields.clone();
         let org = caller.actor.organisation_id;
         let now = self.now();
         let location = Location::create(
@@ -166,13 +175,13 @@ impl App {
         caller: &Caller,
         id: LocationId,
         expected_version: i64,
-        input: &LocationInput,
+        fields: &LocationFields,
     ) -> Result<Location, AppError> {
         // The role check first, so a caller without the right learns nothing
-        // from validation; the location check comes with the record below.
+        // from the record; the location check comes with the record below.
         self.require(caller, Resource::Location, Action::Update, None)
             .await?;
-        let fields = input.validate()?;
+        let fields = fields.clone();
         let mut tx = self.store.write().await?;
         let current = store::find_location(&mut tx, id)
             .await?

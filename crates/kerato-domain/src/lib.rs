@@ -30,6 +30,7 @@ pub mod rights;
 pub mod scheduling;
 pub mod setup;
 pub mod tenancy;
+pub mod versioned;
 pub mod waitlist;
 
 // The shared rules live in `kerato-core` (the vendor site uses them too and

@@ -7,8 +7,9 @@ use std::time::Instant;
 use anyhow::Result;
 use kerato_domain::audit::{AuditAction, NewAuditEvent, Outcome};
 use kerato_domain::ids::{LocationId, OrganisationId};
+use kerato_domain::input::ParseInput;
 use kerato_domain::providers::ProviderInput;
-use kerato_domain::providers::hours::HoursInput;
+use kerato_domain::providers::hours::{HoursFields, HoursInput};
 use kerato_domain::tenancy::{Location, LocationInput, Organisation, OrganisationKind};
 use kerato_domain::time::Timestamp;
 use kerato_store::audit::{ReportFilter, SortBy};
@@ -351,23 +352,64 @@ pub(crate) async fn bench_practice(
         .await
         .map_err(fail)?;
     let caller = app.unsafe_caller_for(admin.id).await.map_err(fail)?;
-    let loc = app
-        .create_location(
-            &caller,
-            &LocationInput {
-                name: "Main".into(),
-                time_zone: "America/Chicago".into(),
-                address_line1: "1 Main St".into(),
-                address_line2: None,
-                city: "Springfield".into(),
-                state: "IL".into(),
-                zip: "62701".into(),
-                specialties: vec!["eye_care".into(), "dermatology".into()],
-            },
+    let loc = bench_location(app, &caller).await?;
+    Ok((caller, loc))
+}
+
+/// The benchmarks' one location, in Chicago, for eye care and dermatology.
+pub(crate) async fn bench_location(
+    app: &kerato_app::App,
+    caller: &kerato_app::Caller,
+) -> Result<Location> {
+    app.create_location(
+        caller,
+        &LocationInput {
+            name: "Main".into(),
+            time_zone: "America/Chicago".into(),
+            address_line1: "1 Main St".into(),
+            address_line2: None,
+            city: "Springfield".into(),
+            state: "IL".into(),
+            zip: "62701".into(),
+            specialties: vec!["eye_care".into(), "dermatology".into()],
+        }
+        .validate()?,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// `n` providers at `loc`, each working every weekday from 08:00 to 17:00.
+pub(crate) async fn bench_providers(
+    app: &kerato_app::App,
+    caller: &kerato_app::Caller,
+    loc: LocationId,
+    n: u32,
+) -> Result<Vec<kerato_domain::ids::ProviderId>> {
+    let mut ids = Vec::new();
+    for p in 0..n {
+        let pr = app
+            .create_provider(
+                caller,
+                &ProviderInput::new(&format!("Provider {p:03}"), &[loc]).validate()?,
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        app.add_hours(
+            caller,
+            pr.id,
+            &HoursFields::parse(HoursInput::weekdays(
+                loc,
+                jiff::civil::date(2000, 1, 3),
+                "08:00",
+                "17:00",
+            ))?,
         )
         .await
-        .map_err(fail)?;
-    Ok((caller, loc))
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        ids.push(pr.id);
+    }
+    Ok(ids)
 }
 
 /// `kerato bench front-desk`: a registry of `patients` and a year of
@@ -395,24 +437,7 @@ pub async fn front_desk(patients: u32, providers: u32, pg_url: Option<&str>) -> 
         .create_appointment_type(&caller, "Visit", 30)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let mut provider_ids = Vec::new();
-    for p in 0..providers {
-        let pr = app
-            .create_provider(
-                &caller,
-                &ProviderInput::new(&format!("Provider {p:03}"), &[loc.id]),
-            )
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-        app.add_hours(
-            &caller,
-            pr.id,
-            &HoursInput::weekdays(loc.id, jiff::civil::date(2000, 1, 3), "08:00", "17:00"),
-        )
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-        provider_ids.push(pr.id);
-    }
+    let provider_ids = bench_providers(&app, &caller, loc.id, providers).await?;
 
     use kerato_app::import::synthetic::{FIRST_NAMES as FIRST, LAST_NAMES as LAST};
     // Distinct-looking surnames: a base name plus a number-derived suffix,

@@ -20,9 +20,7 @@ use kerato_app::App;
 use kerato_app::identity::UserInput;
 use kerato_domain::ids::{LocationId, PatientId, ProviderId};
 use kerato_domain::patients::{Patient, PatientInput};
-use kerato_domain::providers::ProviderInput;
-use kerato_domain::providers::hours::HoursInput;
-use kerato_domain::tenancy::{LocationInput, OrganisationKind};
+use kerato_domain::tenancy::OrganisationKind;
 use kerato_domain::time::{Clock, Timestamp};
 use kerato_store::{OpenMode, Store};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
@@ -139,44 +137,12 @@ async fn seed(config: &Config, data: &DataArgs, patients: u32) -> Result<Practic
             .id
     };
     let caller = app.unsafe_caller_for(admin_id).await.map_err(fail)?;
-    let location = app
-        .create_location(
-            &caller,
-            &LocationInput {
-                name: "Main".into(),
-                time_zone: "America/Chicago".into(),
-                address_line1: "1 Main St".into(),
-                address_line2: None,
-                city: "Springfield".into(),
-                state: "IL".into(),
-                zip: "62701".into(),
-                specialties: vec!["eye_care".into(), "dermatology".into()],
-            },
-        )
-        .await
-        .map_err(fail)?;
+    let location = crate::bench::bench_location(&app, &caller).await?;
     let visit_type = app
         .create_appointment_type(&caller, "Visit", 30)
         .await
         .map_err(fail)?;
-    let mut providers = Vec::new();
-    for p in 0..PROVIDERS {
-        let pr = app
-            .create_provider(
-                &caller,
-                &ProviderInput::new(&format!("Provider {p:03}"), &[location.id]),
-            )
-            .await
-            .map_err(fail)?;
-        app.add_hours(
-            &caller,
-            pr.id,
-            &HoursInput::weekdays(location.id, jiff::civil::date(2000, 1, 3), "08:00", "17:00"),
-        )
-        .await
-        .map_err(fail)?;
-        providers.push(pr.id);
-    }
+    let providers = crate::bench::bench_providers(&app, &caller, location.id, PROVIDERS).await?;
     let (desk, invitation) = app
         .invite_user(
             &caller,

@@ -280,7 +280,7 @@ pub async fn bench(patients: u32, pg_url: Option<&str>) -> Result<()> {
         let name = format!("Dr. Bench {i}");
         app.create_provider(
             &caller,
-            &kerato_domain::providers::ProviderInput::new(&name, &[loc.id]),
+            &kerato_domain::providers::ProviderInput::new(&name, &[loc.id]).validate()?,
         )
         .await
         .map_err(fail)?;

@@ -111,7 +111,7 @@ pub(super) async fn seed(app: &App) -> Result<Practice, AppError> {
     app.set_security_settings(&caller, false, 15).await?;
     let mut locations = Vec::new();
     for input in demo_locations() {
-        locations.push(app.create_location(&caller, &input).await?);
+        locations.push(app.create_location(&caller, &input.validate()?).await?);
     }
     let mut staff = vec![(Role::Admin, caller.clone())];
     let mut always_mfa = vec![admin.id];

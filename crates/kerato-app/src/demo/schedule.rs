@@ -38,8 +38,9 @@ pub(super) async fn seed_schedule(
             .map(|c| Some(c.actor.user_id.to_string()))
     };
     use jiff::civil::{Time, Weekday};
+    use kerato_domain::input::ParseInput;
     use kerato_domain::providers::ProviderInput;
-    use kerato_domain::providers::hours::HoursInput;
+    use kerato_domain::providers::hours::{HoursFields, HoursInput};
     use kerato_domain::scheduling::ResourceKind;
     use kerato_domain::tenancy::Specialty;
     use std::collections::BTreeSet;
@@ -60,6 +61,7 @@ pub(super) async fn seed_schedule(
             location_ids: all.iter().map(|l| l.to_string()).collect(),
             ..ProviderInput::default()
         }
+        .validate()
     };
     let providers = [
         app.create_provider(
@@ -71,7 +73,7 @@ pub(super) async fn seed_schedule(
                 "1245319599",
                 "207N00000X",
                 Specialty::Dermatology,
-            ),
+            )?,
         )
         .await?,
         app.create_provider(
@@ -83,7 +85,7 @@ pub(super) async fn seed_schedule(
                 "1679576722",
                 "207W00000X",
                 Specialty::EyeCare,
-            ),
+            )?,
         )
         .await?,
         app.create_provider(
@@ -95,7 +97,7 @@ pub(super) async fn seed_schedule(
                 "1234567893",
                 "152W00000X",
                 Specialty::EyeCare,
-            ),
+            )?,
         )
         .await?,
     ];
@@ -205,7 +207,7 @@ pub(super) async fn seed_schedule(
             } else {
                 ("13:00", "17:00")
             };
-            let hours = HoursInput::weekdays(*loc, since, start, end);
+            let hours = HoursFields::parse(HoursInput::weekdays(*loc, since, start, end))?;
             app.add_hours(caller, p.id, &hours).await?;
         }
     }
@@ -271,7 +273,10 @@ async fn open_hours(app: &App, caller: &Caller, locations: &[Location]) -> Resul
             six.push("saturday");
             week(&six, "10:00", "20:00")
         };
-        app.set_opening_hours(caller, l.id, &hours).await?;
+        let week = <kerato_domain::setup::OpeningWeek as kerato_domain::input::ParseInput>::parse(
+            kerato_domain::setup::OpeningWeekInput { days: hours },
+        )?;
+        app.set_opening_hours(caller, l.id, &week).await?;
     }
     app.skip_setup_step(caller, SetupStep::Messaging).await
 }

@@ -22,7 +22,10 @@ async fn an_unreviewed_malignant_result_alerts_once_escalates_and_the_loop_close
     let w = world().await;
     let app = &w.app;
     let loc = app
-        .create_location(&w.admin, &crate::location_input("Skin Center"))
+        .create_location(
+            &w.admin,
+            &crate::location_input("Skin Center").validate().unwrap(),
+        )
         .await
         .unwrap();
     let derm = w.user("derm@capital.example", Role::Physician, &[]).await;

@@ -88,7 +88,9 @@ async fn clinic(state: &str) -> Clinic {
                 state: state.into(),
                 specialties: vec!["eye_care".into()],
                 ..crate::location_input("Eye Center")
-            },
+            }
+            .validate()
+            .unwrap(),
         )
         .await
         .unwrap();

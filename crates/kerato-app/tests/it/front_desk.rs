@@ -30,7 +30,9 @@ async fn location(w: &World, name: &str) -> LocationId {
             &w.admin,
             &LocationInput {
                 ..crate::location_input(name)
-            },
+            }
+            .validate()
+            .unwrap(),
         )
         .await
         .unwrap()
@@ -960,7 +962,7 @@ async fn a_set_up_change_applies_to_the_next_booking() {
         .add_hours(
             &w.admin,
             p.id,
-            &HoursInput {
+            &kerato_domain::input::ParseInput::parse(HoursInput {
                 location_id: main.to_string(),
                 effective_from: "2000-01-03".into(),
                 effective_until: None,
@@ -971,7 +973,8 @@ async fn a_set_up_change_applies_to_the_next_booking() {
                     end: "14:00".into(),
                     overbook: false,
                 }],
-            },
+            })
+            .unwrap(),
         )
         .await
         .unwrap();

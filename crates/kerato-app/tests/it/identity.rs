@@ -385,12 +385,12 @@ async fn break_glass_opens_a_location_for_an_hour_and_tells_the_privacy_officer(
     let w = world().await;
     let l1 = w
         .app
-        .create_location(&w.admin, &location_input("North"))
+        .create_location(&w.admin, &location_input("North").validate().unwrap())
         .await
         .unwrap();
     let l2 = w
         .app
-        .create_location(&w.admin, &location_input("South"))
+        .create_location(&w.admin, &location_input("South").validate().unwrap())
         .await
         .unwrap();
     let doc = w

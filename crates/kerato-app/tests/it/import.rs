@@ -39,7 +39,9 @@ async fn practice(w: &World) -> Book {
             &LocationInput {
                 time_zone: "America/Chicago".into(),
                 ..crate::location_input("Main Street")
-            },
+            }
+            .validate()
+            .unwrap(),
         )
         .await
         .unwrap();
@@ -50,27 +52,43 @@ async fn practice(w: &World) -> Book {
             &LocationInput {
                 time_zone: "America/Chicago".into(),
                 ..crate::location_input("North Clinic")
-            },
+            }
+            .validate()
+            .unwrap(),
         )
         .await
         .unwrap();
     for name in PROVIDERS {
         let p = w
             .app
-            .create_provider(&w.admin, &ProviderInput::new(name, &[main.id]))
+            .create_provider(
+                &w.admin,
+                &ProviderInput::new(name, &[main.id]).validate().unwrap(),
+            )
             .await
             .unwrap();
         w.app
             .add_hours(
                 &w.admin,
                 p.id,
-                &HoursInput::weekdays(main.id, Date::constant(2000, 1, 3), "08:00", "17:00"),
+                &kerato_domain::input::ParseInput::parse(HoursInput::weekdays(
+                    main.id,
+                    Date::constant(2000, 1, 3),
+                    "08:00",
+                    "17:00",
+                ))
+                .unwrap(),
             )
             .await
             .unwrap();
     }
     w.app
-        .create_provider(&w.admin, &ProviderInput::new("Dr. Elsewhere", &[north.id]))
+        .create_provider(
+            &w.admin,
+            &ProviderInput::new("Dr. Elsewhere", &[north.id])
+                .validate()
+                .unwrap(),
+        )
         .await
         .unwrap();
     w.app

@@ -188,7 +188,9 @@ pub async fn provider_all_week(
                     .into_iter()
                     .collect(),
                 ..ProviderInput::new(name, &[location])
-            },
+            }
+            .validate()
+            .unwrap(),
         )
         .await
         .unwrap();
@@ -212,13 +214,14 @@ pub async fn provider_all_week(
         .add_hours(
             &w.admin,
             p.id,
-            &HoursInput {
+            &kerato_domain::input::ParseInput::parse(HoursInput {
                 location_id: location.to_string(),
                 effective_from: "2000-01-03".into(),
                 effective_until: None,
                 repeats: None,
                 days,
-            },
+            })
+            .unwrap(),
         )
         .await
         .unwrap();

@@ -60,7 +60,10 @@ struct Clinic {
 async fn clinic(w: &World) -> Clinic {
     let location = w
         .app
-        .create_location(&w.admin, &crate::location_input("Skin Center"))
+        .create_location(
+            &w.admin,
+            &crate::location_input("Skin Center").validate().unwrap(),
+        )
         .await
         .unwrap()
         .id;

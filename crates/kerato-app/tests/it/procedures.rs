@@ -24,7 +24,10 @@ use crate::World;
 async fn setup(w: &World) -> (LocationId, PatientId, kerato_app::Caller) {
     let loc = w
         .app
-        .create_location(&w.admin, &crate::location_input("Skin Center"))
+        .create_location(
+            &w.admin,
+            &crate::location_input("Skin Center").validate().unwrap(),
+        )
         .await
         .unwrap();
     let derm = w.user("derm@capital.example", Role::Physician, &[]).await;

@@ -3,7 +3,8 @@
 
 use kerato_app::AppError;
 use kerato_domain::identity::Role;
-use kerato_domain::providers::hours::{DayHoursInput, HoursInput};
+use kerato_domain::input::ParseInput;
+use kerato_domain::providers::hours::{DayHoursInput, HoursFields, HoursInput};
 use kerato_domain::providers::{ProviderInput, ProviderStatus, VisitTypeScope};
 use kerato_domain::scheduling::TypeInput;
 use kerato_domain::scheduling::{BookingRequest, SlotQuery};
@@ -65,7 +66,7 @@ async fn a_provider_is_set_up_with_identifiers_a_login_and_the_visits_they_take(
     let w = world().await;
     let main = w
         .app
-        .create_location(&w.admin, &crate::location_input("Main"))
+        .create_location(&w.admin, &crate::location_input("Main").validate().unwrap())
         .await
         .unwrap();
     let (skin, _) = derm_types(&w).await;
@@ -80,7 +81,11 @@ async fn a_provider_is_set_up_with_identifiers_a_login_and_the_visits_they_take(
         visit_type_ids: Some(vec![skin.clone()]),
         ..ProviderInput::new("Ada Okafor", &[main.id])
     };
-    let p = w.app.create_provider(&w.admin, &input).await.unwrap();
+    let p = w
+        .app
+        .create_provider(&w.admin, &input.validate().unwrap())
+        .await
+        .unwrap();
     assert_eq!(p.display_name(), "Ada Okafor, MD, FAAD");
     assert_eq!(p.npi.as_ref().unwrap().as_str(), "1245319599");
     assert_eq!(p.taxonomy.as_ref().unwrap().label(), Some("Dermatology"));
@@ -94,7 +99,10 @@ async fn a_provider_is_set_up_with_identifiers_a_login_and_the_visits_they_take(
     // Only the administrator sets providers up.
     let refused = w
         .app
-        .create_provider(&desk_caller, &ProviderInput::new("Locum", &[main.id]))
+        .create_provider(
+            &desk_caller,
+            &ProviderInput::new("Locum", &[main.id]).validate().unwrap(),
+        )
         .await
         .unwrap_err();
     assert!(matches!(refused, AppError::Forbidden(_)), "{refused:?}");
@@ -107,7 +115,9 @@ async fn a_provider_is_set_up_with_identifiers_a_login_and_the_visits_they_take(
             &ProviderInput {
                 user_id: Some(doctor.id.to_string()),
                 ..ProviderInput::new("Again", &[main.id])
-            },
+            }
+            .validate()
+            .unwrap(),
         )
         .await
         .unwrap_err();
@@ -122,7 +132,9 @@ async fn a_provider_is_set_up_with_identifiers_a_login_and_the_visits_they_take(
             &ProviderInput {
                 user_id: Some(desk.id.to_string()),
                 ..ProviderInput::new("Desk", &[main.id])
-            },
+            }
+            .validate()
+            .unwrap(),
         )
         .await
         .unwrap_err();
@@ -131,21 +143,18 @@ async fn a_provider_is_set_up_with_identifiers_a_login_and_the_visits_they_take(
         "{clerk}"
     );
     // What is not the practice's own is refused, every field at once.
-    let strangers = w
-        .app
-        .create_provider(
-            &w.admin,
-            &ProviderInput {
-                visit_type_ids: Some(vec!["01890a5d-ac96-774b-bcce-b302099a8060".into()]),
-                npi: Some("1234567890".into()),
-                ..ProviderInput::new(
-                    "Stranger",
-                    &["01890a5d-ac96-774b-bcce-b302099a8057".parse().unwrap()],
-                )
-            },
-        )
-        .await
-        .unwrap_err();
+    let strangers = AppError::from(
+        ProviderInput {
+            visit_type_ids: Some(vec!["01890a5d-ac96-774b-bcce-b302099a8060".into()]),
+            npi: Some("1234567890".into()),
+            ..ProviderInput::new(
+                "Stranger",
+                &["01890a5d-ac96-774b-bcce-b302099a8057".parse().unwrap()],
+            )
+        }
+        .validate()
+        .unwrap_err(),
+    );
     // The domain's own checks come first and stop before the records are
     // looked up: the wrong check digit is reported.
     assert!(validation(&strangers).contains("npi: that NPI's check digit is wrong"));
@@ -159,7 +168,9 @@ async fn a_provider_is_set_up_with_identifiers_a_login_and_the_visits_they_take(
                     "Stranger",
                     &["01890a5d-ac96-774b-bcce-b302099a8057".parse().unwrap()],
                 )
-            },
+            }
+            .validate()
+            .unwrap(),
         )
         .await
         .unwrap_err();
@@ -189,7 +200,9 @@ async fn a_provider_is_set_up_with_identifiers_a_login_and_the_visits_they_take(
                 credentials: Some("MD".into()),
                 visit_type_ids: None,
                 ..p.to_input()
-            },
+            }
+            .validate()
+            .unwrap(),
         )
         .await
         .unwrap();
@@ -197,7 +210,7 @@ async fn a_provider_is_set_up_with_identifiers_a_login_and_the_visits_they_take(
     assert_eq!(edited.visit_types, VisitTypeScope::AllOfSpecialties);
     let stale = w
         .app
-        .update_provider(&w.admin, p.id, p.version, &p.to_input())
+        .update_provider(&w.admin, p.id, p.version, &p.to_input().validate().unwrap())
         .await
         .unwrap_err();
     assert!(matches!(stale, AppError::Conflict(_)), "{stale:?}");
@@ -228,12 +241,15 @@ async fn bookings_follow_dated_alternating_hours_and_what_the_provider_takes() {
     let w = world().await;
     let main = w
         .app
-        .create_location(&w.admin, &crate::location_input("Main"))
+        .create_location(&w.admin, &crate::location_input("Main").validate().unwrap())
         .await
         .unwrap();
     let annex = w
         .app
-        .create_location(&w.admin, &crate::location_input("Annex"))
+        .create_location(
+            &w.admin,
+            &crate::location_input("Annex").validate().unwrap(),
+        )
         .await
         .unwrap();
     let (skin, mohs) = derm_types(&w).await;
@@ -245,7 +261,9 @@ async fn bookings_follow_dated_alternating_hours_and_what_the_provider_takes() {
                 specialties: vec!["dermatology".into()],
                 visit_type_ids: Some(vec![skin.clone()]),
                 ..ProviderInput::new("Ada Okafor", &[main.id, annex.id])
-            },
+            }
+            .validate()
+            .unwrap(),
         )
         .await
         .unwrap();
@@ -257,12 +275,13 @@ async fn bookings_follow_dated_alternating_hours_and_what_the_provider_takes() {
         .add_hours(
             &w.admin,
             p.id,
-            &monday_hours(
+            &kerato_domain::input::ParseInput::parse(monday_hours(
                 &main_id,
                 "2026-06-01",
                 Some("2026-07-31"),
                 "every_other_week",
-            ),
+            ))
+            .unwrap(),
         )
         .await
         .unwrap();
@@ -312,7 +331,7 @@ async fn bookings_follow_dated_alternating_hours_and_what_the_provider_takes() {
         .add_hours(
             &w.admin,
             p.id,
-            &HoursInput {
+            &kerato_domain::input::ParseInput::parse(HoursInput {
                 days: vec![DayHoursInput {
                     weekday: "mon".into(),
                     start: "11:00".into(),
@@ -320,7 +339,8 @@ async fn bookings_follow_dated_alternating_hours_and_what_the_provider_takes() {
                     overbook: false,
                 }],
                 ..monday_hours(&annex.id.to_string(), "2026-06-15", None, "every_week")
-            },
+            })
+            .unwrap(),
         )
         .await
         .unwrap_err();
@@ -335,12 +355,13 @@ async fn bookings_follow_dated_alternating_hours_and_what_the_provider_takes() {
         .add_hours(
             &w.admin,
             p.id,
-            &monday_hours(
+            &kerato_domain::input::ParseInput::parse(monday_hours(
                 &annex.id.to_string(),
                 "2026-06-08",
                 None,
                 "every_other_week",
-            ),
+            ))
+            .unwrap(),
         )
         .await
         .unwrap();
@@ -393,8 +414,9 @@ async fn bookings_follow_dated_alternating_hours_and_what_the_provider_takes() {
     w.app
         .replace_hours(
             &w.admin,
+            Some(p.id),
             week_b.id,
-            &HoursInput {
+            &HoursFields::parse(HoursInput {
                 days: vec![DayHoursInput {
                     weekday: "monday".into(),
                     start: "13:00".into(),
@@ -407,7 +429,8 @@ async fn bookings_follow_dated_alternating_hours_and_what_the_provider_takes() {
                     None,
                     "every_other_week",
                 )
-            },
+            })
+            .unwrap(),
         )
         .await
         .unwrap();
@@ -422,7 +445,20 @@ async fn bookings_follow_dated_alternating_hours_and_what_the_provider_takes() {
     .await
     .unwrap_err();
     assert!(validation(&morning).contains("does not see patients"));
-    w.app.remove_hours(&w.admin, week_b.id).await.unwrap();
+    // A template is found only under its own provider's address.
+    let stranger = "01890a5d-ac96-774b-bcce-b302099a8061".parse().unwrap();
+    let elsewhere = w
+        .app
+        .remove_hours(&w.admin, Some(stranger), week_b.id)
+        .await
+        .unwrap_err();
+    assert!(matches!(elsewhere, AppError::NotFound(_)), "{elsewhere:?}");
+    let removed = w
+        .app
+        .remove_hours(&w.admin, Some(p.id), week_b.id)
+        .await
+        .unwrap();
+    assert_eq!(removed.id, week_b.id);
     assert_eq!(w.app.provider_hours(&w.admin, p.id).await.unwrap().len(), 1);
 
     // A provider who takes no new bookings is neither bookable nor
@@ -435,7 +471,9 @@ async fn bookings_follow_dated_alternating_hours_and_what_the_provider_takes() {
             &ProviderInput {
                 status: Some(ProviderStatus::Inactive.as_str().into()),
                 ..p.to_input()
-            },
+            }
+            .validate()
+            .unwrap(),
         )
         .await
         .unwrap();
@@ -468,17 +506,25 @@ async fn hours_must_be_at_the_providers_locations_and_valid() {
     let w = world().await;
     let main = w
         .app
-        .create_location(&w.admin, &crate::location_input("Main"))
+        .create_location(&w.admin, &crate::location_input("Main").validate().unwrap())
         .await
         .unwrap();
     let annex = w
         .app
-        .create_location(&w.admin, &crate::location_input("Annex"))
+        .create_location(
+            &w.admin,
+            &crate::location_input("Annex").validate().unwrap(),
+        )
         .await
         .unwrap();
     let p = w
         .app
-        .create_provider(&w.admin, &ProviderInput::new("Ada Okafor", &[main.id]))
+        .create_provider(
+            &w.admin,
+            &ProviderInput::new("Ada Okafor", &[main.id])
+                .validate()
+                .unwrap(),
+        )
         .await
         .unwrap();
     let elsewhere = w
@@ -486,7 +532,13 @@ async fn hours_must_be_at_the_providers_locations_and_valid() {
         .add_hours(
             &w.admin,
             p.id,
-            &monday_hours(&annex.id.to_string(), "2026-06-01", None, "every_week"),
+            &kerato_domain::input::ParseInput::parse(monday_hours(
+                &annex.id.to_string(),
+                "2026-06-01",
+                None,
+                "every_week",
+            ))
+            .unwrap(),
         )
         .await
         .unwrap_err();
@@ -494,23 +546,18 @@ async fn hours_must_be_at_the_providers_locations_and_valid() {
         validation(&elsewhere).contains("Ada Okafor does not work at that location"),
         "{elsewhere}"
     );
-    let bad = w
-        .app
-        .add_hours(
-            &w.admin,
-            p.id,
-            &HoursInput {
-                days: vec![DayHoursInput {
-                    weekday: "someday".into(),
-                    start: "9".into(),
-                    end: "08:00".into(),
-                    overbook: false,
-                }],
-                ..monday_hours(&main.id.to_string(), "06/01/2026", None, "fortnightly")
-            },
-        )
-        .await
-        .unwrap_err();
+    let bad = AppError::from(
+        HoursFields::parse(HoursInput {
+            days: vec![DayHoursInput {
+                weekday: "someday".into(),
+                start: "9".into(),
+                end: "08:00".into(),
+                overbook: false,
+            }],
+            ..monday_hours(&main.id.to_string(), "06/01/2026", None, "fortnightly")
+        })
+        .unwrap_err(),
+    );
     let message = validation(&bad);
     for field in [
         "effective_from",

@@ -136,7 +136,7 @@ async fn an_sms_reminder_goes_through_the_gateway_once_and_retries_after_a_failu
 async fn booked_tomorrow_by(w: &crate::World, channel: &str) {
     let loc = w
         .app
-        .create_location(&w.admin, &crate::location_input("Main"))
+        .create_location(&w.admin, &crate::location_input("Main").validate().unwrap())
         .await
         .unwrap();
     let provider = crate::provider_all_week(w, "Dr. Okafor", loc.id, None, "00:00", "23:00").await;

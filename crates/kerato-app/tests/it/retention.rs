@@ -91,7 +91,9 @@ async fn canaries(w: &World) -> Canaries {
             &kerato_domain::tenancy::LocationInput {
                 specialties: vec!["dermatology".into(), "eye_care".into()],
                 ..crate::location_input("Main Street")
-            },
+            }
+            .validate()
+            .unwrap(),
         )
         .await
         .unwrap()
@@ -529,9 +531,12 @@ async fn hipaa_documentation_goes_six_years_after_it_was_made_and_not_a_day_befo
     use kerato_domain::rights::{Channel, RequestInput, RequestStep};
     let w = crate::world().await;
     let app = &w.app;
-    app.create_location(&w.admin, &crate::location_input("Skin Center"))
-        .await
-        .unwrap();
+    app.create_location(
+        &w.admin,
+        &crate::location_input("Skin Center").validate().unwrap(),
+    )
+    .await
+    .unwrap();
     let officer = w
         .user("privacy@capital.example", Role::PrivacyOfficer, &[])
         .await;

@@ -38,7 +38,10 @@ fn request(kind: &str) -> RequestInput {
 async fn practice(at_time: &str) -> (World, kerato_app::Caller) {
     let w = crate::world().await;
     w.app
-        .create_location(&w.admin, &crate::location_input("Skin Center"))
+        .create_location(
+            &w.admin,
+            &crate::location_input("Skin Center").validate().unwrap(),
+        )
         .await
         .unwrap();
     let po = officer(&w).await;
@@ -662,9 +665,12 @@ async fn the_records_ready_email_links_to_the_download_on_this_servers_address()
         .app
         .clone()
         .with_public_url("https://clinic.example:8443/");
-    app.create_location(&w.admin, &crate::location_input("Skin Center"))
-        .await
-        .unwrap();
+    app.create_location(
+        &w.admin,
+        &crate::location_input("Skin Center").validate().unwrap(),
+    )
+    .await
+    .unwrap();
     let po = officer(&w).await;
     w.clock
         .set(at("2026-11-26T10:00:00-05:00[America/New_York]"));

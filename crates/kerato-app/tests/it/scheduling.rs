@@ -23,7 +23,9 @@ pub(crate) async fn setup(w: &World, tz: &str) -> Setup {
             &LocationInput {
                 time_zone: tz.into(),
                 ..crate::location_input("Main")
-            },
+            }
+            .validate()
+            .unwrap(),
         )
         .await
         .unwrap();
@@ -151,7 +153,10 @@ async fn bad_bookings_are_refused_and_write_nothing() {
     let s = setup(&w, "America/Chicago").await;
     let other_loc = w
         .app
-        .create_location(&w.admin, &crate::location_input("Branch"))
+        .create_location(
+            &w.admin,
+            &crate::location_input("Branch").validate().unwrap(),
+        )
         .await
         .unwrap();
     let (_, stranger) = w

@@ -6,11 +6,15 @@ use std::collections::BTreeSet;
 
 use kerato_app::AppError;
 use kerato_domain::identity::Role;
+use kerato_domain::input::ParseInput;
 use kerato_domain::policy::{PolicyInput, PolicyKind};
 use kerato_domain::providers::ProviderInput;
 use kerato_domain::providers::hours::HoursInput;
 use kerato_domain::scheduling::BookingRequest;
-use kerato_domain::setup::{Channel, MessagingInput, OpeningHoursInput, SetupStep, StepState};
+use kerato_domain::setup::{
+    Channel, MessagingInput, MessagingSettings, OpeningHoursInput, OpeningWeek, OpeningWeekInput,
+    SetupStep, StepState, TestMessage,
+};
 use kerato_domain::tenancy::Specialty;
 use kerato_http::testing::smtp_sink;
 
@@ -30,27 +34,22 @@ async fn the_set_up_resumes_at_each_step_until_the_first_appointment() {
     // Practice: a location is not enough without its opening hours.
     let main = w
         .app
-        .create_location(&w.admin, &crate::location_input("Main"))
+        .create_location(&w.admin, &crate::location_input("Main").validate().unwrap())
         .await
         .unwrap();
     assert_eq!(
         w.app.setup_progress(&w.admin).await.unwrap().next,
         Some(SetupStep::Practice)
     );
-    let bad = w
-        .app
-        .set_opening_hours(
-            &w.admin,
-            main.id,
-            &[OpeningHoursInput {
-                weekday: "monday".into(),
-                opens: "17:00".into(),
-                closes: "08:00".into(),
-            }],
-        )
-        .await
-        .unwrap_err();
-    assert!(matches!(bad, AppError::Validation(_)), "{bad:?}");
+    let bad = OpeningWeek::parse(OpeningWeekInput {
+        days: vec![OpeningHoursInput {
+            weekday: "monday".into(),
+            opens: "17:00".into(),
+            closes: "08:00".into(),
+        }],
+    })
+    .unwrap_err();
+    assert!(bad.for_field("days[0].closes").is_some(), "{bad:?}");
     let week: Vec<OpeningHoursInput> = ["mon", "tue", "wed", "thu", "fri"]
         .iter()
         .map(|d| OpeningHoursInput {
@@ -60,7 +59,11 @@ async fn the_set_up_resumes_at_each_step_until_the_first_appointment() {
         })
         .collect();
     w.app
-        .set_opening_hours(&w.admin, main.id, &week)
+        .set_opening_hours(
+            &w.admin,
+            main.id,
+            &OpeningWeek::parse(OpeningWeekInput { days: week }).unwrap(),
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -117,7 +120,9 @@ async fn the_set_up_resumes_at_each_step_until_the_first_appointment() {
             &ProviderInput {
                 specialties: vec!["dermatology".into()],
                 ..ProviderInput::new("Ada Okafor", &[main.id])
-            },
+            }
+            .validate()
+            .unwrap(),
         )
         .await
         .unwrap();
@@ -129,7 +134,13 @@ async fn the_set_up_resumes_at_each_step_until_the_first_appointment() {
         .add_hours(
             &w.admin,
             p.id,
-            &HoursInput::weekdays(main.id, jiff::civil::date(2026, 5, 25), "08:00", "17:00"),
+            &kerato_domain::input::ParseInput::parse(HoursInput::weekdays(
+                main.id,
+                jiff::civil::date(2026, 5, 25),
+                "08:00",
+                "17:00",
+            ))
+            .unwrap(),
         )
         .await
         .unwrap();
@@ -221,7 +232,13 @@ async fn messaging_settings_are_checked_saved_and_tested_with_a_real_message() {
     // Nothing set: a test says why it cannot go, and is recorded.
     let status = w
         .app
-        .send_test_message(&w.admin, Channel::Email, "olive@capital.example")
+        .send_test_message(
+            &w.admin,
+            &TestMessage {
+                channel: Channel::Email,
+                to: "olive@capital.example".into(),
+            },
+        )
         .await
         .unwrap();
     assert!(!status.test_passed);
@@ -231,12 +248,13 @@ async fn messaging_settings_are_checked_saved_and_tested_with_a_real_message() {
         .app
         .save_messaging(
             &w.admin,
-            &MessagingInput {
+            &MessagingSettings::parse(MessagingInput {
                 smtp_url: Some("smtpx://nowhere".into()),
                 from_address: "not an address".into(),
                 sms_gateway_url: Some("http://sms.example.com/send".into()),
                 sms_token: None,
-            },
+            })
+            .unwrap(),
         )
         .await
         .unwrap_err();
@@ -250,12 +268,13 @@ async fn messaging_settings_are_checked_saved_and_tested_with_a_real_message() {
         .app
         .save_messaging(
             &w.admin,
-            &MessagingInput {
+            &MessagingSettings::parse(MessagingInput {
                 smtp_url: None,
                 from_address: "desk@capital.example".into(),
                 sms_gateway_url: Some("http://sms.example.com/send".into()),
                 sms_token: Some("secret-token".into()),
-            },
+            })
+            .unwrap(),
         )
         .await
         .unwrap_err();
@@ -268,12 +287,13 @@ async fn messaging_settings_are_checked_saved_and_tested_with_a_real_message() {
         .app
         .save_messaging(
             &w.admin,
-            &MessagingInput {
+            &MessagingSettings::parse(MessagingInput {
                 smtp_url: Some(url.clone()),
                 from_address: "Capital Derm <desk@capital.example>".into(),
                 sms_gateway_url: None,
                 sms_token: None,
-            },
+            })
+            .unwrap(),
         )
         .await
         .unwrap();
@@ -281,7 +301,13 @@ async fn messaging_settings_are_checked_saved_and_tested_with_a_real_message() {
     assert!(!saved.test_passed, "a save clears the last test");
     let tested = w
         .app
-        .send_test_message(&w.admin, Channel::Email, "olive@capital.example")
+        .send_test_message(
+            &w.admin,
+            &TestMessage {
+                channel: Channel::Email,
+                to: "olive@capital.example".into(),
+            },
+        )
         .await
         .unwrap();
     assert!(tested.test_passed, "{tested:?}");

@@ -1,6 +1,7 @@
 use kerato_app::AppError;
 use kerato_domain::identity::Role;
-use kerato_domain::tenancy::LocationInput;
+use kerato_domain::input::ParseInput;
+use kerato_domain::tenancy::{LocationInput, OrganisationBody, OrganisationName};
 use kerato_domain::time::Clock;
 use kerato_store::{ClinicSchema, audit};
 
@@ -11,14 +12,19 @@ async fn locations_are_created_listed_and_updated_with_the_clock_time() {
     let w = world().await;
     let loc = w
         .app
-        .create_location(&w.admin, &location_input("Albany"))
+        .create_location(&w.admin, &location_input("Albany").validate().unwrap())
         .await
         .unwrap();
     assert_eq!(loc.created_at, w.clock.now());
     w.clock.advance_secs(60);
     let edited = w
         .app
-        .update_location(&w.admin, loc.id, 1, &location_input("Albany Central"))
+        .update_location(
+            &w.admin,
+            loc.id,
+            1,
+            &location_input("Albany Central").validate().unwrap(),
+        )
         .await
         .unwrap();
     assert_eq!((edited.version, edited.updated_at), (2, w.clock.now()));
@@ -34,16 +40,26 @@ async fn a_stale_edit_is_a_conflict_and_changes_nothing() {
     let w = world().await;
     let loc = w
         .app
-        .create_location(&w.admin, &location_input("Albany"))
+        .create_location(&w.admin, &location_input("Albany").validate().unwrap())
         .await
         .unwrap();
     w.app
-        .update_location(&w.admin, loc.id, 1, &location_input("First"))
+        .update_location(
+            &w.admin,
+            loc.id,
+            1,
+            &location_input("First").validate().unwrap(),
+        )
         .await
         .unwrap();
     let err = w
         .app
-        .update_location(&w.admin, loc.id, 1, &location_input("Second"))
+        .update_location(
+            &w.admin,
+            loc.id,
+            1,
+            &location_input("Second").validate().unwrap(),
+        )
         .await
         .unwrap_err();
     assert!(
@@ -63,16 +79,12 @@ async fn invalid_input_writes_nothing() {
         time_zone: "Nowhere/Atlantis".into(),
         ..location_input("X")
     };
-    let err = w.app.create_location(&w.admin, &bad).await.unwrap_err();
-    let AppError::Validation(errors) = err else {
-        panic!("{err}")
-    };
+    // The input is refused before any use case runs, so nothing is written.
+    let errors = bad.validate().unwrap_err();
     assert!(errors.for_field("time_zone").is_some());
     assert!(w.app.list_locations(&w.admin).await.unwrap().is_empty());
-    assert!(matches!(
-        w.app.rename_organisation(&w.admin, "  ").await,
-        Err(AppError::Validation(_))
-    ));
+    let blank = OrganisationName::parse(OrganisationBody { name: "  ".into() }).unwrap_err();
+    assert!(blank.for_field("name").is_some());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -80,11 +92,16 @@ async fn changes_are_audited_with_old_and_new_values_in_the_same_transaction() {
     let w = world().await;
     let loc = w
         .app
-        .create_location(&w.admin, &location_input("Albany"))
+        .create_location(&w.admin, &location_input("Albany").validate().unwrap())
         .await
         .unwrap();
     w.app
-        .update_location(&w.admin, loc.id, 1, &location_input("Albany Central"))
+        .update_location(
+            &w.admin,
+            loc.id,
+            1,
+            &location_input("Albany Central").validate().unwrap(),
+        )
         .await
         .unwrap();
     let mut tx = w.app.store().read().await.unwrap();
@@ -119,7 +136,10 @@ async fn changes_are_audited_with_old_and_new_values_in_the_same_transaction() {
     drop(tx);
     let err = w
         .app
-        .create_location(&w.admin, &location_input("albany central"))
+        .create_location(
+            &w.admin,
+            &location_input("albany central").validate().unwrap(),
+        )
         .await
         .unwrap_err();
     assert!(matches!(err, AppError::Conflict(_)));
@@ -134,7 +154,7 @@ async fn a_denied_attempt_is_audited_and_changes_nothing() {
     let desk = w.app.unsafe_caller_for(desk.id).await.unwrap();
     let err = w
         .app
-        .create_location(&desk, &location_input("Sneaky"))
+        .create_location(&desk, &location_input("Sneaky").validate().unwrap())
         .await
         .unwrap_err();
     assert!(matches!(err, AppError::Forbidden(_)), "{err}");

@@ -6,12 +6,15 @@
 
 pub mod hours;
 pub mod npi;
+pub mod time_off;
 
 use std::collections::BTreeSet;
 
 use crate::ValidationErrors;
 use crate::ids::{AppointmentTypeId, LocationId, OrganisationId, ProviderId, UserId, parse_field};
+use crate::input::{ParseInput, one_or_many};
 use crate::tenancy::{Specialty, text_field, validate_name};
+use crate::versioned::{Versioned, form_version};
 
 pub use npi::{COMMON_TAXONOMIES, Npi, TaxonomyCode};
 
@@ -283,6 +286,94 @@ impl ProviderInput {
     }
 }
 
+/// A provider as the API sends it, checked: the fields, and the version an
+/// edit started from (none for a new provider).
+pub type ProviderChange = Versioned<ProviderFields>;
+
+impl ParseInput for ProviderChange {
+    type Raw = ProviderInput;
+
+    fn parse(raw: ProviderInput) -> Result<Self, ValidationErrors> {
+        let fields = raw.validate()?;
+        Ok(Self {
+            fields,
+            version: raw.version,
+        })
+    }
+}
+
+/// The provider form as the browser sends it: the API's fields, with the
+/// visit types as a choice between all and the ones ticked, and the
+/// version of an edit as text.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+pub struct ProviderFormInput {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub user_id: Option<String>,
+    #[serde(default)]
+    pub credentials: Option<String>,
+    #[serde(default)]
+    pub npi: Option<String>,
+    #[serde(default)]
+    pub taxonomy_code: Option<String>,
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub specialties: Vec<String>,
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub location_ids: Vec<String>,
+    /// `only` for the visit types ticked; anything else for every type of
+    /// their specialties.
+    #[serde(default)]
+    pub visit_scope: Option<String>,
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub visit_type_ids: Vec<String>,
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub version: Option<String>,
+}
+
+impl From<ProviderFormInput> for ProviderInput {
+    /// The form in the API's shape: blank fields are absent. A version
+    /// that is not a number is left out, which [`ProviderForm`] refuses.
+    fn from(f: ProviderFormInput) -> Self {
+        let given = |v: Option<String>| v.filter(|v| !v.trim().is_empty());
+        Self {
+            name: f.name,
+            user_id: given(f.user_id),
+            credentials: given(f.credentials),
+            npi: given(f.npi),
+            taxonomy_code: given(f.taxonomy_code),
+            specialties: f.specialties,
+            location_ids: f.location_ids,
+            visit_type_ids: (f.visit_scope.as_deref() == Some("only")).then_some(f.visit_type_ids),
+            status: given(f.status),
+            version: form_version(&mut ValidationErrors::new(), f.version.as_deref()),
+        }
+    }
+}
+
+/// A provider as the form gives it, checked like the API's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderForm(pub ProviderChange);
+
+impl ParseInput for ProviderForm {
+    type Raw = ProviderFormInput;
+
+    fn parse(raw: ProviderFormInput) -> Result<Self, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        form_version(&mut errors, raw.version.as_deref());
+        match ProviderChange::parse(raw.into()) {
+            Ok(change) if errors.is_empty() => Ok(Self(change)),
+            Ok(_) => Err(errors),
+            Err(mut problems) => {
+                problems.errors.extend(errors.errors);
+                Err(problems)
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -401,6 +492,67 @@ mod tests {
                 .unwrap()
                 .contains("no new bookings")
         );
+    }
+
+    #[test]
+    fn the_form_parses_into_the_same_change_as_the_api() {
+        let form = ProviderFormInput {
+            name: "Ada Okafor".into(),
+            credentials: Some("MD, FAAD".into()),
+            npi: Some("1234567893".into()),
+            taxonomy_code: Some("207n00000x".into()),
+            specialties: vec!["dermatology".into()],
+            location_ids: vec![LOC.into(), LOC.into()],
+            user_id: Some(String::new()),
+            visit_scope: Some("all".into()),
+            visit_type_ids: vec![TYPE.into()],
+            status: Some(String::new()),
+            version: Some("3".into()),
+        };
+        let ProviderForm(change) = ProviderForm::parse(form.clone()).unwrap();
+        let api = ProviderChange::parse(ProviderInput {
+            version: Some(3),
+            ..valid()
+        })
+        .unwrap();
+        assert_eq!(change, api);
+        let only = ProviderForm::parse(ProviderFormInput {
+            visit_scope: Some("only".into()),
+            ..form.clone()
+        })
+        .unwrap();
+        assert_eq!(
+            only.0.fields.visit_types,
+            VisitTypeScope::Only([TYPE.parse().unwrap()].into())
+        );
+        let errors = ProviderForm::parse(ProviderFormInput {
+            name: String::new(),
+            version: Some("x".into()),
+            ..form
+        })
+        .unwrap_err();
+        assert!(errors.for_field("version").is_some(), "{errors:?}");
+        assert!(errors.for_field("name").is_some(), "{errors:?}");
+    }
+
+    #[test]
+    fn a_new_provider_has_no_version_and_an_edit_needs_one() {
+        let new = ProviderChange::parse(valid()).unwrap();
+        assert!(new.clone().for_new("provider").is_ok());
+        assert!(new.for_edit().unwrap_err().for_field("version").is_some());
+        let edit = ProviderChange::parse(ProviderInput {
+            version: Some(2),
+            ..valid()
+        })
+        .unwrap();
+        assert!(
+            edit.clone()
+                .for_new("provider")
+                .unwrap_err()
+                .for_field("version")
+                .is_some()
+        );
+        assert_eq!(edit.for_edit().unwrap().0, 2);
     }
 
     proptest! {

@@ -9,7 +9,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use kerato_app::AppError;
 use kerato_app::identity::{SessionStage, SignIn, UserInput};
-use kerato_domain::identity::{Action, LocationScope, Resource, User};
+use kerato_domain::identity::{
+    AcceptBody, Action, ChosenPassword, CodeBody, LocationScope, OneTimeCode, Resource, SignInBody,
+    SignInCredentials, User,
+};
 use kerato_domain::ids::UserId;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -17,7 +20,7 @@ use utoipa::ToSchema;
 use crate::WebState;
 use crate::auth::{ClientIp, CurrentUser, SessionCookie, clear_session_cookie, session_cookie};
 use crate::error::{Problem, WebError};
-use crate::extract::ApiJson;
+use crate::extract::{ApiInput, ApiJson};
 use crate::routes::{Access, Routes};
 
 pub(crate) fn routes(r: Routes) -> Routes {
@@ -119,14 +122,6 @@ async fn at_stage(
     }
 }
 
-/// An e-mail address and password.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SignInBody {
-    pub email: String,
-    pub password: String,
-}
-
 #[utoipa::path(post, path = "/api/session", tag = "identity", operation_id = "sign_in", request_body = SignInBody,
     responses((status = 200, description = "The password was right; the cookie holds the session and `next` says what it needs", body = SessionView),
         (status = 401, description = "Wrong e-mail address or password (the same answer for both)", body = Problem),
@@ -134,9 +129,9 @@ pub struct SignInBody {
 pub(crate) async fn api_sign_in(
     State(state): State<WebState>,
     ip: ClientIp,
-    ApiJson(body): ApiJson<SignInBody>,
+    ApiInput(c): ApiInput<SignInCredentials>,
 ) -> Result<Response, WebError> {
-    let (token, stage) = match state.app.sign_in(&body.email, &body.password, ip.0).await? {
+    let (token, stage) = match state.app.sign_in(&c.email, &c.password, ip.0).await? {
         SignIn::Done(t) => (t, SessionStage::Full),
         SignIn::NeedsCode(t) => (t, SessionStage::Mfa),
         SignIn::NeedsEnrolment(t) => (t, SessionStage::Enrol),
@@ -180,13 +175,6 @@ pub(crate) async fn api_sign_out(
     Ok(resp)
 }
 
-/// A code from the authenticator app, or a recovery code.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CodeBody {
-    pub code: String,
-}
-
 async fn stage_after(state: &WebState, token: &str) -> Result<SessionStage, WebError> {
     state
         .app
@@ -202,10 +190,10 @@ async fn stage_after(state: &WebState, token: &str) -> Result<SessionStage, WebE
 pub(crate) async fn api_code(
     State(state): State<WebState>,
     cookie: SessionCookie,
-    ApiJson(body): ApiJson<CodeBody>,
+    ApiInput(OneTimeCode(code)): ApiInput<OneTimeCode>,
 ) -> Result<Response, WebError> {
     let token = at_stage(&state, &cookie, SessionStage::Mfa).await?;
-    let next = state.app.submit_code(&token, &body.code).await?;
+    let next = state.app.submit_code(&token, &code).await?;
     let stage = stage_after(&state, &next.0).await?;
     Ok(with_session(&state, &next.0, stage))
 }
@@ -251,10 +239,10 @@ pub struct EnrolledView {
 pub(crate) async fn api_confirm_enrolment(
     State(state): State<WebState>,
     cookie: SessionCookie,
-    ApiJson(body): ApiJson<CodeBody>,
+    ApiInput(OneTimeCode(code)): ApiInput<OneTimeCode>,
 ) -> Result<Response, WebError> {
     let token = at_stage(&state, &cookie, SessionStage::Enrol).await?;
-    let (next, codes) = state.app.confirm_enrolment(&token, &body.code).await?;
+    let (next, codes) = state.app.confirm_enrolment(&token, &code).await?;
     let stage = stage_after(&state, &next.0).await?;
     let mut resp = Json(EnrolledView {
         next: next_of(stage).into(),
@@ -364,14 +352,6 @@ pub(crate) async fn api_invite(
         .into_response())
 }
 
-/// The password the invited person chooses.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AcceptBody {
-    /// 12 to 128 characters, not a common password, not the person's name.
-    pub new_password: String,
-}
-
 #[utoipa::path(post, path = "/api/invitations/{token}", tag = "identity", operation_id = "accept_invitation", request_body = AcceptBody,
     params(("token" = String, Path, description = "the token of the e-mailed link")),
     responses((status = 204, description = "The password is set; sign in with it"),
@@ -380,11 +360,8 @@ pub struct AcceptBody {
 pub(crate) async fn api_accept(
     State(state): State<WebState>,
     Path(token): Path<String>,
-    ApiJson(body): ApiJson<AcceptBody>,
+    ApiInput(ChosenPassword(password)): ApiInput<ChosenPassword>,
 ) -> Result<StatusCode, WebError> {
-    state
-        .app
-        .accept_invitation(&token, &body.new_password)
-        .await?;
+    state.app.accept_invitation(&token, &password).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -16,11 +16,21 @@ async fn monday_provider(
     use kerato_domain::providers::ProviderInput;
     let p = t
         .app
-        .create_provider(admin, &ProviderInput::new(name, &[t.l1.id]))
+        .create_provider(
+            admin,
+            &ProviderInput::new(name, &[t.l1.id]).validate().unwrap(),
+        )
         .await
         .unwrap();
     let monday = crate::support::mondays(t.l1.id, "08:00", "17:00");
-    t.app.add_hours(admin, p.id, &monday).await.unwrap();
+    t.app
+        .add_hours(
+            admin,
+            p.id,
+            &kerato_domain::input::ParseInput::parse(monday).unwrap(),
+        )
+        .await
+        .unwrap();
     p
 }
 

@@ -34,7 +34,9 @@ async fn practice(t: &TestApp) -> Practice {
         .app
         .create_provider(
             &admin,
-            &ProviderInput::new("Dr. Rivera", &[t.l1.id, t.l2.id]),
+            &ProviderInput::new("Dr. Rivera", &[t.l1.id, t.l2.id])
+                .validate()
+                .unwrap(),
         )
         .await
         .unwrap();
@@ -70,7 +72,11 @@ async fn practice(t: &TestApp) -> Practice {
     for (loc, start, end) in [(t.l1.id, "08:00", "12:00"), (t.l2.id, "13:00", "17:00")] {
         let mondays = crate::support::mondays(loc, start, end);
         t.app
-            .add_hours(&admin, provider.id, &mondays)
+            .add_hours(
+                &admin,
+                provider.id,
+                &kerato_domain::input::ParseInput::parse(mondays).unwrap(),
+            )
             .await
             .unwrap();
     }

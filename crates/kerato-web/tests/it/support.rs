@@ -106,11 +106,11 @@ pub async fn spawn_app_with(options: WebOptions) -> TestApp {
         .unwrap();
     let admin_caller = app.unsafe_caller_for(admin.id).await.unwrap();
     let l1 = app
-        .create_location(&admin_caller, &location_input("North"))
+        .create_location(&admin_caller, &location_input("North").validate().unwrap())
         .await
         .unwrap();
     let l2 = app
-        .create_location(&admin_caller, &location_input("South"))
+        .create_location(&admin_caller, &location_input("South").validate().unwrap())
         .await
         .unwrap();
     let mut users = HashMap::new();
@@ -161,7 +161,10 @@ pub async fn spawn_app_with(options: WebOptions) -> TestApp {
         .unwrap();
     let other_caller = app.unsafe_caller_for(other_admin.id).await.unwrap();
     let other_location = app
-        .create_location(&other_caller, &location_input("Hilltop"))
+        .create_location(
+            &other_caller,
+            &location_input("Hilltop").validate().unwrap(),
+        )
         .await
         .unwrap();
     users.insert(Who::OtherOrgAdmin, other_admin);

@@ -59,7 +59,9 @@ async fn trail() -> (Vec<String>, Store) {
             zip: "62701".into(),
             specialties: vec!["eye_care".into()],
         };
-        app.create_location(&caller, &input).await.unwrap();
+        app.create_location(&caller, &input.validate().unwrap())
+            .await
+            .unwrap();
     }
     (args, store)
 }

@@ -10,11 +10,18 @@ pub use kerato_core::session::{
     LOCKOUT_MICROS, LOCKOUT_THRESHOLD, MAX_IDLE_MINUTES, MINUTE_MICROS, SessionPolicy,
     SessionState, after_failed_login, normalise_email, session_state,
 };
+mod input;
+
 use std::collections::BTreeSet;
 use std::fmt;
 
 use crate::ids::{LocationId, OrganisationId, UserId};
 use crate::time::Timestamp;
+
+pub use input::{
+    AcceptBody, ChosenPassword, CodeBody, EmergencyInput, EmergencyRequest, OneTimeCode,
+    SecurityInput, SecuritySettings, SessionKey, SessionKeyInput, SignInBody, SignInCredentials,
+};
 
 string_enum!(
     /// A staff member's role. Each user has exactly one.

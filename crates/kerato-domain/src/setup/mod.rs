@@ -7,8 +7,14 @@ use std::collections::BTreeSet;
 
 use jiff::civil::{Time, Weekday};
 
-use crate::ValidationErrors;
-use crate::providers::hours::{parse_time, parse_weekday, weekday_name};
+pub use input::{
+    FirstNotice, MessagingInput, MessagingSettings, NoticeInput, OpeningHoursFormInput,
+    OpeningHoursInput, OpeningWeek, OpeningWeekForm, OpeningWeekInput, SpecialtyChoice,
+    SpecialtyChoiceInput, TestMessage, TestMessageInput, parse_opening_hours, week_input,
+};
+
+mod input;
+
 use crate::scheduling::ResourceKind;
 use crate::tenancy::Specialty;
 
@@ -283,78 +289,10 @@ pub struct OpeningHours {
     pub closes: Time,
 }
 
-/// One day's hours as a form or the API gives them.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
-pub struct OpeningHoursInput {
-    /// `monday` … `sunday`.
-    pub weekday: String,
-    /// `HH:MM`, 24-hour.
-    pub opens: String,
-    /// `HH:MM`, after `opens`.
-    pub closes: String,
-}
-
-/// Reads a location's week of opening hours: at most one span a day; a
-/// day not given is closed.
-pub fn parse_opening_hours(
-    days: &[OpeningHoursInput],
-) -> Result<Vec<OpeningHours>, ValidationErrors> {
-    let mut errors = ValidationErrors::new();
-    let mut out: Vec<OpeningHours> = Vec::new();
-    if days.len() > 7 {
-        errors.add("days", "give at most one span for each of the 7 days");
-        return Err(errors);
-    }
-    for (i, d) in days.iter().enumerate() {
-        let field = |name: &str| format!("days[{i}].{name}");
-        let weekday = parse_weekday(&d.weekday);
-        if weekday.is_none() {
-            errors.add(field("weekday"), "write the weekday as monday … sunday");
-        }
-        let opens = parse_time(&d.opens)
-            .map_err(|m| errors.add(field("opens"), m))
-            .ok();
-        let closes = parse_time(&d.closes)
-            .map_err(|m| errors.add(field("closes"), m))
-            .ok();
-        if let (Some(weekday), Some(opens), Some(closes)) = (weekday, opens, closes) {
-            if closes <= opens {
-                errors.add(
-                    field("closes"),
-                    format!(
-                        "{} closes at {} before it opens at {}",
-                        weekday_name(weekday),
-                        closes.strftime("%H:%M"),
-                        opens.strftime("%H:%M")
-                    ),
-                );
-            } else if out.iter().any(|o| o.weekday == weekday) {
-                errors.add(
-                    field("weekday"),
-                    format!(
-                        "{} is given twice; give one span a day",
-                        weekday_name(weekday)
-                    ),
-                );
-            } else {
-                out.push(OpeningHours {
-                    weekday,
-                    opens,
-                    closes,
-                });
-            }
-        }
-    }
-    out.sort_by_key(|h| h.weekday.to_monday_zero_offset());
-    errors.into_result(out)
-}
-
 /// Kerato's notice of privacy practices, in plain words with every element
 /// the HIPAA Privacy Rule requires (45 CFR 164.520), for a practice to
 /// adopt at set-up and adapt.
-const NOTICE_TEMPLATE: &str = include_str!("../data/notice-of-privacy-practices.txt");
+const NOTICE_TEMPLATE: &str = include_str!("../../data/notice-of-privacy-practices.txt");
 
 /// The notice for a practice: its name, its address, whom to contact, and
 /// the day it takes effect (as the practice writes dates).
@@ -369,26 +307,6 @@ pub fn notice_of_privacy_practices(
         .replace("{address}", address)
         .replace("{contact}", contact)
         .replace("{effective}", &effective.strftime("%m/%d/%Y").to_string())
-}
-
-/// The e-mail and text-message settings as the set-up takes them.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
-pub struct MessagingInput {
-    /// `smtp://host:port`, `smtp://host?tls=required` (STARTTLS) or
-    /// `smtps://host`, with any credentials as `user:password@`; empty
-    /// keeps e-mail queued.
-    #[serde(default)]
-    pub smtp_url: Option<String>,
-    /// `Riverside Skin & Eye <front-desk@riverside.example>`.
-    pub from_address: String,
-    /// The HTTP gateway SMS are posted to; empty keeps them queued.
-    #[serde(default)]
-    pub sms_gateway_url: Option<String>,
-    /// The gateway's bearer token; empty keeps the one saved before.
-    #[serde(default)]
-    pub sms_token: Option<String>,
 }
 
 string_enum!(

@@ -6,9 +6,15 @@ use std::collections::BTreeSet;
 use std::fmt;
 use std::str::FromStr;
 
+mod input;
+
 use crate::error::ValidationErrors;
 use crate::ids::{LocationId, OrganisationId};
 use crate::time::{TimeZoneName, Timestamp};
+pub use input::{
+    LocationBody, LocationChange, LocationForm, LocationFormInput, OrganisationBody,
+    OrganisationName,
+};
 pub use kerato_core::us_states::US_STATES;
 
 /// Longest accepted name of an organisation or location, in characters.
