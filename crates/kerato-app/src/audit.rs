@@ -1,9 +1,9 @@
 //! Reading the audit trail: reports, CSV export, and chain verification.
 
 use kerato_domain::audit::{AuditAction, AuditEvent, ChainError, ChainVerifier};
+pub use kerato_domain::audit::{ReportFilter, SortBy};
 use kerato_domain::identity::{Action, Resource, Target};
 use kerato_store::audit as store;
-pub use kerato_store::audit::{ReportFilter, SortBy};
 
 use crate::authz::{Act, Caller};
 use crate::{App, AppError};

@@ -21,7 +21,7 @@ use kerato_store::{Tx, audit, tenancy};
 use rand::Rng;
 use sha2::{Digest, Sha256};
 
-pub use kerato_store::identity::SessionStage;
+pub use kerato_domain::identity::SessionStage;
 
 mod recovery;
 pub use recovery::{AdminReset, NewPassword, one_time_password};

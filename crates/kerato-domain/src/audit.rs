@@ -378,6 +378,31 @@ pub fn verify_chain(
     v.finish(head_seq, head_hash)
 }
 
+/// The columns an audit report may be sorted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortBy {
+    Time,
+    User,
+    Patient,
+    Action,
+    Outcome,
+}
+
+/// Filters of the audit report; `None` means any.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportFilter {
+    pub organisation: crate::ids::OrganisationId,
+    pub patient_id: Option<String>,
+    pub user_id: Option<String>,
+    pub action: Option<AuditAction>,
+    pub from: Option<Timestamp>,
+    pub until: Option<Timestamp>,
+    pub sort: SortBy,
+    pub descending: bool,
+    pub limit: i64,
+    pub offset: i64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

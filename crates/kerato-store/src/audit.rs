@@ -1,7 +1,9 @@
 //! The audit trail: append inside the caller's transaction, stream for
 //! verification, filter for reports, and pseudonymise for retention.
 
-use kerato_domain::audit::{AuditAction, AuditEvent, NewAuditEvent, Outcome, chain};
+use kerato_domain::audit::{
+    AuditAction, AuditEvent, NewAuditEvent, Outcome, ReportFilter, SortBy, chain,
+};
 use kerato_domain::ids::{OrganisationId, PatientId};
 use kerato_domain::time::Timestamp;
 
@@ -161,41 +163,15 @@ pub async fn events_after(
         .and_then(|rows| rows.iter().map(decode).collect::<Result<Vec<_>, _>>()))?)
 }
 
-/// The columns a report may be sorted by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SortBy {
-    Time,
-    User,
-    Patient,
-    Action,
-    Outcome,
-}
-
-impl SortBy {
-    fn column(self) -> &'static str {
-        match self {
-            SortBy::Time => "at",
-            SortBy::User => "user_id",
-            SortBy::Patient => "patient_id",
-            SortBy::Action => "action",
-            SortBy::Outcome => "outcome",
-        }
+/// The column a report is sorted by.
+fn column(sort: SortBy) -> &'static str {
+    match sort {
+        SortBy::Time => "at",
+        SortBy::User => "user_id",
+        SortBy::Patient => "patient_id",
+        SortBy::Action => "action",
+        SortBy::Outcome => "outcome",
     }
-}
-
-/// Filters of the audit report; `None` means any.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReportFilter {
-    pub organisation: OrganisationId,
-    pub patient_id: Option<String>,
-    pub user_id: Option<String>,
-    pub action: Option<AuditAction>,
-    pub from: Option<Timestamp>,
-    pub until: Option<Timestamp>,
-    pub sort: SortBy,
-    pub descending: bool,
-    pub limit: i64,
-    pub offset: i64,
 }
 
 /// Events matching the filter. The WHERE clause names only the filters in
@@ -228,7 +204,7 @@ pub async fn report(tx: &mut Tx, f: &ReportFilter) -> Result<Vec<AuditEvent>, St
         next(&mut sql, " AND at < ?");
     }
     let dir = if f.descending { "DESC" } else { "ASC" };
-    sql.push_str(&format!(" ORDER BY {} {dir}, seq {dir}", f.sort.column()));
+    sql.push_str(&format!(" ORDER BY {} {dir}, seq {dir}", column(f.sort)));
     next(&mut sql, " LIMIT ?");
     next(&mut sql, " OFFSET ?");
     Ok(on_tx!(tx, c => {

@@ -5,7 +5,7 @@ pub mod recovery;
 
 use std::collections::BTreeSet;
 
-use kerato_domain::identity::{Credentials, EmergencyGrant, LocationScope, User};
+use kerato_domain::identity::{Credentials, EmergencyGrant, LocationScope, SessionStage, User};
 use kerato_domain::ids::{LocationId, OrganisationId, UserId};
 use kerato_domain::time::Timestamp;
 
@@ -369,39 +369,9 @@ pub async fn unused_recovery_codes(tx: &mut Tx, user: UserId) -> Result<i64, Sto
     Ok(n)
 }
 
-/// How far a session has come through sign-in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SessionStage {
-    /// The password was right; a TOTP or recovery code is due.
-    Mfa,
-    /// The password was right; MFA is required and must be enrolled first.
-    Enrol,
-    /// Password and second factor passed, but the password was chosen by
-    /// someone else: choosing a new one is all this session may do.
-    Password,
-    /// Signed in.
-    Full,
-}
-
-impl SessionStage {
-    fn as_str(self) -> &'static str {
-        match self {
-            SessionStage::Mfa => "mfa",
-            SessionStage::Enrol => "enrol",
-            SessionStage::Password => "password",
-            SessionStage::Full => "full",
-        }
-    }
-
-    fn parse(s: &str) -> Result<Self, StoreError> {
-        match s {
-            "mfa" => Ok(SessionStage::Mfa),
-            "enrol" => Ok(SessionStage::Enrol),
-            "password" => Ok(SessionStage::Password),
-            "full" => Ok(SessionStage::Full),
-            other => Err(StoreError::Corrupt(format!("session stage {other:?}"))),
-        }
-    }
+/// A stored session stage that is not one Kerato writes.
+fn stage_from(text: &str) -> Result<SessionStage, StoreError> {
+    SessionStage::parse(text).ok_or_else(|| StoreError::Corrupt(format!("session stage {text:?}")))
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -431,7 +401,7 @@ fn session_from(row: SessionTuple) -> Result<SessionRow, StoreError> {
     Ok(SessionRow {
         token_hash,
         user_id: user.parse().map_err(corrupt)?,
-        stage: SessionStage::parse(&stage)?,
+        stage: stage_from(&stage)?,
         created_at: Timestamp::from_micros(created),
         last_seen_at: Timestamp::from_micros(seen),
         source_ip: ip,

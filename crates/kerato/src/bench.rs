@@ -6,13 +6,13 @@ use std::time::Instant;
 
 use anyhow::Result;
 use kerato_domain::audit::{AuditAction, NewAuditEvent, Outcome};
+use kerato_domain::audit::{ReportFilter, SortBy};
 use kerato_domain::ids::{LocationId, OrganisationId};
 use kerato_domain::input::ParseInput;
 use kerato_domain::providers::ProviderInput;
 use kerato_domain::providers::hours::{HoursFields, HoursInput};
 use kerato_domain::tenancy::{Location, LocationInput, Organisation, OrganisationKind};
 use kerato_domain::time::Timestamp;
-use kerato_store::audit::{ReportFilter, SortBy};
 use kerato_store::testing::{create_pg_database, random_key, temp_dir};
 use kerato_store::{ClinicSchema, OpenMode, SqliteOptions, Store, audit as audit_store, tenancy};
 

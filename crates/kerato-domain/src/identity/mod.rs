@@ -74,6 +74,43 @@ string_enum!(
     }
 );
 
+/// How far a session has come through sign-in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionStage {
+    /// The password was right; a TOTP or recovery code is due.
+    Mfa,
+    /// The password was right; MFA is required and must be enrolled first.
+    Enrol,
+    /// Password and second factor passed, but the password was chosen by
+    /// someone else: choosing a new one is all this session may do.
+    Password,
+    /// Signed in.
+    Full,
+}
+
+impl SessionStage {
+    /// The stage as stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SessionStage::Mfa => "mfa",
+            SessionStage::Enrol => "enrol",
+            SessionStage::Password => "password",
+            SessionStage::Full => "full",
+        }
+    }
+
+    /// A stored stage; `None` for text Kerato never writes.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "mfa" => Some(SessionStage::Mfa),
+            "enrol" => Some(SessionStage::Enrol),
+            "password" => Some(SessionStage::Password),
+            "full" => Some(SessionStage::Full),
+            _ => None,
+        }
+    }
+}
+
 use Action::{Create, Delete, Export, Print, Query, Update, View};
 
 const READ: &[Action] = &[View, Query];
