@@ -375,8 +375,8 @@ impl App {
         &self,
         caller: &Caller,
         patient: PatientId,
-        input: &kerato_domain::guarantor::GuarantorInput,
-    ) -> Result<kerato_domain::guarantor::Guarantor, AppError> {
+        input: &kerato_domain::guarantors::GuarantorInput,
+    ) -> Result<kerato_domain::guarantors::Guarantor, AppError> {
         let (tx, chart) = self
             .chart_in_practice(caller, patient, Action::Update)
             .await?;
@@ -395,7 +395,7 @@ impl App {
         &self,
         caller: &Caller,
         patient: PatientId,
-    ) -> Result<Option<kerato_domain::guarantor::Guarantor>, AppError> {
+    ) -> Result<Option<kerato_domain::guarantors::Guarantor>, AppError> {
         let (tx, chart) = self
             .chart_in_practice(caller, patient, Action::View)
             .await?;

@@ -15,7 +15,7 @@ pub mod coverage;
 pub mod derm_coding;
 pub mod eye_exam;
 pub mod ftc;
-pub mod guarantor;
+pub mod guarantors;
 pub mod identity;
 pub mod ids;
 pub mod import;
@@ -33,6 +33,6 @@ pub mod tenancy;
 // must not depend on the clinical areas); they keep their paths here.
 pub use kerato_core::error::{FieldError, ValidationErrors};
 pub use kerato_core::{
-    calendar, consent, error, input, password, policy, retention, rights_request, secret, telemetry, time,
-    totp, us_states,
+    calendar, consent, error, input, password, policy, retention, rights_request, secret,
+    telemetry, time, totp, us_states,
 };

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post, put};
 use kerato_app::AppError;
 use kerato_domain::ValidationErrors;
-use kerato_domain::guarantor::{Guarantor, Relationship};
+use kerato_domain::guarantors::{Guarantor, Relationship};
 use kerato_domain::identity::{Action, Resource, role_permits};
 use kerato_domain::ids::PatientId;
 use kerato_domain::patients::search::PatientSearchInput;
@@ -742,7 +742,7 @@ async fn guarantor_submit(
     form: FormFields,
 ) -> Result<Response, WebError> {
     let id = parse_id(&id)?;
-    let input = kerato_domain::guarantor::GuarantorInput {
+    let input = kerato_domain::guarantors::GuarantorInput {
         relationship: form.get("relationship"),
         name: form.get("guarantor_name"),
         phone: form.get("guarantor_phone"),

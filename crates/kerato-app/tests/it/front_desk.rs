@@ -768,7 +768,7 @@ async fn recalls_make_a_due_list_and_a_notice_never_names_the_condition() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_minor_has_a_guarantor_who_is_someone_else() {
-    use kerato_domain::guarantor::{Guarantor, GuarantorInput, Relationship};
+    use kerato_domain::guarantors::{Guarantor, GuarantorInput, Relationship};
     let w = world().await;
     let child = w
         .app
