@@ -7,8 +7,9 @@
 use kerato_domain::ValidationErrors;
 use kerato_domain::identity::Action;
 use kerato_domain::ids::{OrganisationId, PatientId};
+pub use kerato_domain::patients::search::MAX_RESULTS;
 use kerato_domain::patients::search::{
-    NAME_TIERS, NameOrder, PatientSearch, SearchCursor, name_rank, tier_level,
+    NAME_TIERS, NameOrder, SearchCursor, SearchQuery, name_rank, tier_level,
 };
 use kerato_domain::patients::{
     MIN_TYPO_CHARS, NameKind, Patient, Phone, TYPO_SCORE, fold, match_weight, parse_date_of_birth,
@@ -21,8 +22,6 @@ use super::target;
 use crate::authz::{Act, Caller};
 use crate::{App, AppError};
 
-/// Most results the search page shows: the first page of this size.
-pub const MAX_RESULTS: usize = 50;
 /// Name-index rows read per tier when a query of several words may hide a
 /// typo in a word after the first (see `name_page`).
 const TYPO_SCAN_ROWS: usize = 500;
@@ -75,11 +74,7 @@ impl App {
         caller: &Caller,
         query: &str,
     ) -> Result<Vec<Patient>, AppError> {
-        let search = PatientSearch {
-            query: query.trim().to_string(),
-            page_size: MAX_RESULTS,
-            after: None,
-        };
+        let search = SearchQuery::first_page(query, MAX_RESULTS);
         Ok(self.search_patients_page(caller, &search).await?.patients)
     }
 
@@ -89,7 +84,7 @@ impl App {
     pub async fn search_patients_page(
         &self,
         caller: &Caller,
-        search: &PatientSearch,
+        search: &SearchQuery,
     ) -> Result<SearchPage, AppError> {
         let q = search.query.trim();
         let org = caller.actor.organisation_id;

@@ -349,8 +349,9 @@ async fn a_requisition_carries_the_specimen_and_the_lesions_photo() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_separate_em_takes_25_and_the_payer_chooses_59_or_xs() {
-    use kerato_domain::coverage::CoverageInput;
+    use kerato_domain::coverage::{CoverageInput, NewCoverage};
     use kerato_domain::derm_coding::DestructionKind;
+    use kerato_domain::input::ParseInput;
     use kerato_domain::procedure_note::{DestructionMethod, DestructionRecord};
     let w = crate::world().await;
     let (loc, with_xs, derm) = setup(&w).await;
@@ -359,7 +360,7 @@ async fn a_separate_em_takes_25_and_the_payer_chooses_59_or_xs() {
     app.add_coverage(
         &w.admin,
         with_xs,
-        &CoverageInput {
+        &NewCoverage::parse(CoverageInput {
             kind: "medical".into(),
             priority: "1".into(),
             payer: "Blue Cross ".into(),
@@ -367,7 +368,8 @@ async fn a_separate_em_takes_25_and_the_payer_chooses_59_or_xs() {
             subscriber_relationship: "self".into(),
             effective_from: "2020-01-01".into(),
             ..Default::default()
-        },
+        })
+        .unwrap(),
     )
     .await
     .unwrap();

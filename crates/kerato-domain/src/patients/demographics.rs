@@ -9,6 +9,7 @@ use super::{
 };
 use crate::error::ValidationErrors;
 use crate::identity::normalise_email;
+use crate::input::ParseInput;
 use crate::tenancy::{Address, US_STATES, is_zip};
 
 /// A patient as typed into the registration form or an API body.
@@ -57,7 +58,9 @@ pub struct PatientInput {
     pub results_channel: Option<String>,
     #[serde(default)]
     pub statement_channel: Option<String>,
-    #[serde(default)]
+    /// Whether the patient agreed to marketing messages; a form's ticked
+    /// checkbox (`1`) counts as `true`.
+    #[serde(default, deserialize_with = "checkbox")]
     pub marketing_consent: bool,
 }
 
@@ -119,13 +122,25 @@ pub fn parse_us_or_iso_date(text: &str) -> Option<Date> {
 /// Parses a date of birth in `YYYY-MM-DD` or `MM/DD/YYYY` and checks it is
 /// a real day, not in the future and not impossibly long ago.
 pub fn parse_date_of_birth(text: &str, today: Date) -> Result<Date, String> {
+    let date = parse_birth_date(text)?;
+    check_birth_date(date, today)?;
+    Ok(date)
+}
+
+/// A date of birth written `YYYY-MM-DD` or `MM/DD/YYYY`, if the day exists.
+pub(crate) fn parse_birth_date(text: &str) -> Result<Date, String> {
     let t = text.trim();
-    let Some(date) = parse_us_or_iso_date(t) else {
-        return Err(format!(
+    parse_us_or_iso_date(t).ok_or_else(|| {
+        format!(
             "{:?} is not a date: write it as MM/DD/YYYY or YYYY-MM-DD, and check the day exists",
             t.chars().take(20).collect::<String>()
-        ));
-    };
+        )
+    })
+}
+
+/// Whether a date of birth can be a living patient's on `today`: not in the
+/// future and not impossibly long ago.
+pub(crate) fn check_birth_date(date: Date, today: Date) -> Result<(), String> {
     if date > today {
         return Err("the date of birth is in the future".into());
     }
@@ -134,7 +149,7 @@ pub fn parse_date_of_birth(text: &str, today: Date) -> Result<Date, String> {
             "the date of birth is more than {MAX_AGE_YEARS} years ago; check the year"
         ));
     }
-    Ok(date)
+    Ok(())
 }
 
 fn phone(errors: &mut ValidationErrors, field: &str, value: Option<&str>) -> Option<Phone> {
@@ -160,6 +175,13 @@ impl PatientInput {
     /// Checks every field and reports every problem at once. `today` is
     /// the practice's date, for the date-of-birth checks.
     pub fn validate(&self, today: Date) -> Result<PatientFields, ValidationErrors> {
+        self.check(Some(today))
+    }
+
+    /// Checks every field; the date of birth against `today` too when it
+    /// is given (a request is parsed before the practice's date is known,
+    /// and the use case checks that rule with [`PatientFields::check_date_of_birth`]).
+    fn check(&self, today: Option<Date>) -> Result<PatientFields, ValidationErrors> {
         let mut e = ValidationErrors::new();
         let first = name_part(
             &mut e,
@@ -189,7 +211,11 @@ impl PatientInput {
             optional(&self.preferred_name),
             false,
         );
-        let dob = parse_date_of_birth(&self.date_of_birth, today)
+        let dob = parse_birth_date(&self.date_of_birth)
+            .and_then(|d| match today {
+                Some(today) => check_birth_date(d, today).map(|()| d),
+                None => Ok(d),
+            })
             .map_err(|m| e.add("date_of_birth", m))
             .ok();
         let sex = optional(&self.sex_at_birth).and_then(|s| {
@@ -352,6 +378,168 @@ impl PatientInput {
     }
 }
 
+impl PatientFields {
+    /// The one rule a request cannot be checked against when it is
+    /// parsed: that the date of birth is possible on the practice's `today`.
+    pub fn check_date_of_birth(&self, today: Date) -> Result<(), ValidationErrors> {
+        check_birth_date(self.date_of_birth, today)
+            .map_err(|m| ValidationErrors::single("date_of_birth", m))
+    }
+}
+
+/// A checkbox: JSON's `true` or `false`, or what a form sends (`1`, `on`,
+/// `true` when ticked; nothing or an empty value when not).
+fn checkbox<'de, D: serde::Deserializer<'de>>(de: D) -> Result<bool, D::Error> {
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum Tick {
+        Bool(bool),
+        Text(String),
+    }
+    match <Tick as serde::Deserialize>::deserialize(de)? {
+        Tick::Bool(b) => Ok(b),
+        Tick::Text(t) => match t.trim() {
+            "1" | "on" | "true" | "yes" => Ok(true),
+            "" | "0" | "off" | "false" | "no" => Ok(false),
+            other => Err(serde::de::Error::custom(format!(
+                "{:?} is not a yes or no: tick the box or leave it empty",
+                other.chars().take(20).collect::<String>()
+            ))),
+        },
+    }
+}
+
+/// The registration and demographics forms as a page sends them: the
+/// chart's fields side by side with the form's own (the duplicate
+/// confirmation, the version an edit started from). Unknown fields are
+/// let through, as a form's buttons send their names too.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct PatientForm {
+    #[serde(flatten)]
+    pub patient: PatientInput,
+    #[serde(default, deserialize_with = "checkbox")]
+    pub allow_duplicate: bool,
+    #[serde(default)]
+    pub version: Option<String>,
+}
+
+/// A registration as the API takes it.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PatientCreateBody {
+    pub patient: PatientInput,
+    /// Register even though a chart with the same name and birth date,
+    /// phone or e-mail exists.
+    #[serde(default)]
+    pub allow_duplicate: bool,
+}
+
+/// A change of demographics as the API takes it.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PatientUpdateBody {
+    pub patient: PatientInput,
+    /// The version the edit started from, as returned by GET.
+    pub version: i64,
+}
+
+/// A checked registration: the new chart's demographics, and whether it
+/// goes ahead although a chart that may be the same person exists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Registration {
+    pub fields: PatientFields,
+    pub allow_duplicate: bool,
+}
+
+impl Registration {
+    /// A registration of `patient`'s demographics (for imports, the demo
+    /// and tests, which hold the text shape already).
+    pub fn of(patient: &PatientInput, allow_duplicate: bool) -> Result<Self, ValidationErrors> {
+        Ok(Self {
+            fields: patient.check(None)?,
+            allow_duplicate,
+        })
+    }
+}
+
+impl ParseInput for Registration {
+    type Raw = PatientCreateBody;
+
+    fn parse(raw: PatientCreateBody) -> Result<Self, ValidationErrors> {
+        Self::of(&raw.patient, raw.allow_duplicate)
+    }
+}
+
+/// A registration from the registration page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegistrationForm(pub Registration);
+
+impl ParseInput for RegistrationForm {
+    type Raw = PatientForm;
+
+    fn parse(raw: PatientForm) -> Result<Self, ValidationErrors> {
+        Registration::of(&raw.patient, raw.allow_duplicate).map(Self)
+    }
+}
+
+/// A checked change of a chart's demographics, with the version of the
+/// chart it was made from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemographicsUpdate {
+    pub fields: PatientFields,
+    pub version: i64,
+}
+
+impl DemographicsUpdate {
+    /// A change to `patient`'s demographics made from chart version `version`.
+    pub fn of(patient: &PatientInput, version: i64) -> Result<Self, ValidationErrors> {
+        Ok(Self {
+            fields: patient.check(None)?,
+            version,
+        })
+    }
+}
+
+impl ParseInput for DemographicsUpdate {
+    type Raw = PatientUpdateBody;
+
+    fn parse(raw: PatientUpdateBody) -> Result<Self, ValidationErrors> {
+        Self::of(&raw.patient, raw.version)
+    }
+}
+
+/// A change of demographics from the chart's edit page, which carries the
+/// version the page was drawn from in a hidden field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemographicsForm(pub DemographicsUpdate);
+
+impl ParseInput for DemographicsForm {
+    type Raw = PatientForm;
+
+    fn parse(raw: PatientForm) -> Result<Self, ValidationErrors> {
+        let version = raw.version.as_deref().and_then(|v| v.trim().parse().ok());
+        let fields = raw.patient.check(None);
+        match (fields, version) {
+            (Ok(fields), Some(version)) => Ok(Self(DemographicsUpdate { fields, version })),
+            (fields, version) => {
+                let mut e = fields.err().unwrap_or_default();
+                if version.is_none() {
+                    e.add(
+                        VERSION_FIELD,
+                        "the form lost the chart's version; reload the page",
+                    );
+                }
+                Err(e)
+            }
+        }
+    }
+}
+
+/// The field of an edit form that names the version it was drawn from.
+pub const VERSION_FIELD: &str = "version";
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -451,7 +639,119 @@ mod tests {
         }
     }
 
+    fn form(pairs: &[(&str, &str)]) -> serde_json::Value {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_string(), serde_json::Value::from(*v)))
+            .collect::<serde_json::Map<_, _>>()
+            .into()
+    }
+
+    #[test]
+    fn the_form_and_the_api_give_the_same_registration() {
+        let page = form(&[
+            ("legal_first_name", "Zoë"),
+            ("legal_last_name", "Müller-O'Neil"),
+            ("date_of_birth", "04/15/1980"),
+            ("mobile_phone", "(217) 555-0123"),
+            ("email", "Zoe@Example.com"),
+            ("marketing_consent", "1"),
+            ("allow_duplicate", "1"),
+            ("action", "save"),
+        ]);
+        let raw: PatientForm = serde_json::from_value(page).unwrap();
+        let from_page = RegistrationForm::parse(raw).unwrap().0;
+        let body: PatientCreateBody = serde_json::from_value(serde_json::json!({
+            "patient": {
+                "legal_first_name": "Zoë",
+                "legal_last_name": "Müller-O'Neil",
+                "date_of_birth": "04/15/1980",
+                "mobile_phone": "(217) 555-0123",
+                "email": "Zoe@Example.com",
+                "marketing_consent": true,
+            },
+            "allow_duplicate": true,
+        }))
+        .unwrap();
+        assert_eq!(Registration::parse(body).unwrap(), from_page);
+        assert!(from_page.allow_duplicate && from_page.fields.communication.marketing_consent);
+    }
+
+    #[test]
+    fn the_api_still_refuses_unknown_fields_and_the_form_ignores_them() {
+        let unknown = serde_json::json!({
+            "patient": { "legal_first_name": "A", "legal_last_name": "B", "date_of_birth": "2000-01-01", "colour": "red" },
+        });
+        assert!(serde_json::from_value::<PatientCreateBody>(unknown).is_err());
+        let unknown = serde_json::json!({ "patient": valid_json(), "version": 1, "colour": "red" });
+        assert!(serde_json::from_value::<PatientUpdateBody>(unknown).is_err());
+        let bad_tick = form(&[
+            ("legal_first_name", "A"),
+            ("legal_last_name", "B"),
+            ("date_of_birth", "2000-01-01"),
+            ("marketing_consent", "maybe"),
+        ]);
+        assert!(serde_json::from_value::<PatientForm>(bad_tick).is_err());
+    }
+
+    fn valid_json() -> serde_json::Value {
+        serde_json::json!({ "legal_first_name": "A", "legal_last_name": "B", "date_of_birth": "2000-01-01" })
+    }
+
+    #[test]
+    fn an_edit_form_names_a_lost_version_with_every_other_problem() {
+        let raw: PatientForm = serde_json::from_value(form(&[
+            ("legal_first_name", ""),
+            ("legal_last_name", "B"),
+            ("date_of_birth", "2000-01-01"),
+        ]))
+        .unwrap();
+        let e = DemographicsForm::parse(raw).unwrap_err();
+        assert!(e.for_field(VERSION_FIELD).is_some() && e.for_field("legal_first_name").is_some());
+        let raw: PatientForm = serde_json::from_value(form(&[
+            ("legal_first_name", "A"),
+            ("legal_last_name", "B"),
+            ("date_of_birth", "2000-01-01"),
+            ("version", "7"),
+        ]))
+        .unwrap();
+        assert_eq!(DemographicsForm::parse(raw).unwrap().0.version, 7);
+    }
+
+    #[test]
+    fn the_date_of_birth_is_checked_against_today_where_today_is_known() {
+        let future = PatientInput {
+            date_of_birth: "2027-01-01".into(),
+            ..valid()
+        };
+        // Parsed without the practice's date, the day itself is fine...
+        let parsed = Registration::of(&future, false).unwrap();
+        // ...and the use case's check refuses it, naming the field.
+        let e = parsed.fields.check_date_of_birth(today()).unwrap_err();
+        assert!(e.for_field("date_of_birth").unwrap().contains("future"));
+        assert!(
+            valid()
+                .validate(today())
+                .unwrap()
+                .check_date_of_birth(today())
+                .is_ok()
+        );
+    }
+
     proptest! {
+        #[test]
+        fn the_form_and_the_api_agree_on_any_input(
+            first in ".{0,30}",
+            dob in "[0-9/-]{0,12}",
+            phone in ".{0,16}",
+            tick in prop::bool::ANY,
+        ) {
+            let patient = PatientInput { legal_first_name: first, date_of_birth: dob, mobile_phone: Some(phone), marketing_consent: tick, ..valid() };
+            let api = Registration::parse(PatientCreateBody { patient: patient.clone(), allow_duplicate: tick });
+            let page = RegistrationForm::parse(PatientForm { patient, allow_duplicate: tick, version: None }).map(|f| f.0);
+            prop_assert_eq!(api, page);
+        }
+
         #[test]
         fn validation_never_panics(first in ".{0,120}", dob in ".{0,12}", phone in ".{0,16}") {
             let _ = PatientInput { legal_first_name: first, date_of_birth: dob, mobile_phone: Some(phone), ..valid() }.validate(today());

@@ -7,7 +7,9 @@
 
 use std::fmt;
 
+use crate::error::ValidationErrors;
 use crate::ids::{OrganisationId, PatientId};
+use crate::input::ParseInput;
 use crate::tenancy::Address;
 use crate::time::Timestamp;
 
@@ -181,12 +183,79 @@ pub struct Patient {
     pub updated_at: Timestamp,
 }
 
+/// A medical record number: seven digits, as the registry hands them out.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Mrn(String);
+
+impl Mrn {
+    /// Accepts an MRN as typed, its leading zeros optional (`42` is
+    /// `0000042`).
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let t = text.trim();
+        if t.is_empty() || t.len() > 7 || !t.chars().all(|c| c.is_ascii_digit()) {
+            return Err("enter the duplicate chart's MRN (digits only)".into());
+        }
+        Ok(Self(format!("{t:0>7}")))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Mrn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The chart's merge form: the MRN of a duplicate chart.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct MergeInput {
+    #[serde(default)]
+    pub mrn: String,
+}
+
+/// A checked request to merge the chart with this MRN into another.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChartMerge {
+    pub duplicate: Mrn,
+}
+
+impl ParseInput for ChartMerge {
+    type Raw = MergeInput;
+
+    fn parse(raw: MergeInput) -> Result<Self, ValidationErrors> {
+        Mrn::parse(&raw.mrn)
+            .map(|duplicate| Self { duplicate })
+            .map_err(|m| ValidationErrors::single("mrn", m))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    #[test]
+    fn an_mrn_is_seven_digits_however_it_was_typed() {
+        assert_eq!(Mrn::parse(" 42 ").unwrap().as_str(), "0000042");
+        assert_eq!(Mrn::parse("1234567").unwrap().to_string(), "1234567");
+        for bad in ["", "abc", "12345678", "12 3", "-1"] {
+            assert!(Mrn::parse(bad).is_err(), "{bad:?}");
+        }
+        let e = ChartMerge::parse(MergeInput { mrn: "x".into() }).unwrap_err();
+        assert!(e.for_field("mrn").is_some());
+    }
+
     proptest! {
+        #[test]
+        fn any_mrn_the_registry_hands_out_parses_to_itself(n in 1u32..10_000_000) {
+            let mrn = format!("{n:07}");
+            prop_assert_eq!(Mrn::parse(&mrn).unwrap().to_string(), mrn.clone());
+            prop_assert_eq!(Mrn::parse(&n.to_string()).unwrap().to_string(), mrn);
+        }
+
         #[test]
         fn phones_round_trip(area in 200u32..999, exchange in 200u32..999, line in 0u32..9999) {
             let typed = format!("({area:03}) {exchange:03}-{line:04}");
