@@ -431,9 +431,16 @@ pub struct NameHit {
 pub enum WordMatch<'a> {
     /// Words starting with this folded text.
     Prefix(&'a str),
-    /// Exactly this folded word.
-    Word(&'a str),
+    /// Exactly these folded words (the dictionary's words one typo from
+    /// what was typed), in alphabetical order.
+    Words(&'a [String]),
 }
+
+/// Words a statement of [`name_hits`] reads at most. A typo lookup reads
+/// its words in statements of this many, padded with the empty word (never
+/// a name word) so that a handful of statement texts serve every lookup and
+/// stay prepared.
+const WORDS_PER_STATEMENT: usize = 16;
 
 /// Up to `limit` name-index rows of an organisation's searchable charts
 /// whose `kind` word matches `m` and whose folded names also contain a word
@@ -451,32 +458,73 @@ pub async fn name_hits(
     after: Option<&NameOrder>,
     limit: i64,
 ) -> Result<Vec<NameHit>, StoreError> {
-    let (mut low, high) = match m {
-        WordMatch::Prefix(p) => (p.to_string(), format!("{p}\u{10FFFF}")),
-        WordMatch::Word(w) => (w.to_string(), w.to_string()),
-    };
-    if let Some(a) = after
-        && a.token > low
-    {
-        low.clone_from(&a.token);
+    match m {
+        WordMatch::Prefix(p) => {
+            let (mut low, high) = (p.to_string(), format!("{p}\u{10FFFF}"));
+            if let Some(a) = after
+                && a.token > low
+            {
+                low.clone_from(&a.token);
+            }
+            hits_of(tx, org, kind, Words::Range(&low, &high), also, after, limit).await
+        }
+        WordMatch::Words(words) => {
+            // Each statement reads its words in result order; the words of
+            // the next statement all sort after, so rows are taken until
+            // `limit` is reached.
+            let mut out: Vec<NameHit> = Vec::new();
+            for chunk in words.chunks(WORDS_PER_STATEMENT) {
+                let left = limit - out.len() as i64;
+                if left <= 0 {
+                    break;
+                }
+                out.extend(hits_of(tx, org, kind, Words::Each(chunk), also, after, left).await?);
+            }
+            Ok(out)
+        }
     }
+}
+
+/// The words one statement of [`hits_of`] reads.
+enum Words<'a> {
+    /// From the first to the second, both included.
+    Range(&'a str, &'a str),
+    /// Each of these, in order: at most [`WORDS_PER_STATEMENT`].
+    Each(&'a [String]),
+}
+
+/// One statement of [`name_hits`]. Several words are read as one `UNION
+/// ALL` of per-word reads, each from the index in result order and cut at
+/// `limit`, merged by the outer `ORDER BY`: a statement (and so a round
+/// trip) for a lookup rather than one per word, and on both backends each
+/// word still costs a few index pages, not a sort of all its rows.
+async fn hits_of(
+    tx: &mut Tx,
+    org: OrganisationId,
+    kind: NameKind,
+    words: Words<'_>,
+    also: &[&str],
+    after: Option<&NameOrder>,
+    limit: i64,
+) -> Result<Vec<NameHit>, StoreError> {
+    const COLUMNS: &str = "patient_id, token, last_folded, first_folded, preferred_folded";
+    const ORDER: &str = " ORDER BY token, last_folded, first_folded, patient_id";
+    // $1 organisation, $2 kind, $3 limit; then the further words, the
+    // cursor, and the words looked up.
+    let mut filter = String::new();
     // Each further query word must begin some name word: a space before it
     // in the names joined by spaces. Folded words hold no LIKE wildcards.
-    let mut sql = String::from(
-        "SELECT patient_id, token, last_folded, first_folded, preferred_folded FROM patient_name_tokens \
-         WHERE organisation_id = $1 AND kind = $2 AND token >= $3 AND token <= $4",
-    );
     for i in 0..also.len() {
-        sql.push_str(&format!(
+        filter.push_str(&format!(
             " AND (' ' || last_folded || ' ' || first_folded || ' ' || coalesce(preferred_folded, '')) LIKE ${}",
-            i + 5
+            i + 4
         ));
     }
-    let next = also.len() + 5;
+    let next = also.len() + 4;
     if after.is_some() {
         // A row value, so both backends read on from the index position
         // rather than filtering the range from its start.
-        sql.push_str(&format!(
+        filter.push_str(&format!(
             " AND (token, last_folded, first_folded, patient_id) > (${}, ${}, ${}, ${})",
             next,
             next + 1,
@@ -484,17 +532,47 @@ pub async fn name_hits(
             next + 3
         ));
     }
-    let next = next + if after.is_some() { 4 } else { 0 };
-    sql.push_str(&format!(
-        " ORDER BY token, last_folded, first_folded, patient_id LIMIT ${next}"
-    ));
+    let first_word = next + if after.is_some() { 4 } else { 0 };
+    let read = |word: String| {
+        format!(
+            "SELECT {COLUMNS} FROM patient_name_tokens WHERE organisation_id = $1 AND kind = $2 AND {word}{filter}"
+        )
+    };
+    let (sql, bound): (String, Vec<&str>) = match words {
+        Words::Range(low, high) => (
+            format!(
+                "{}{ORDER} LIMIT $3",
+                read(format!(
+                    "token >= ${first_word} AND token <= ${}",
+                    first_word + 1
+                ))
+            ),
+            vec![low, high],
+        ),
+        Words::Each(each) => {
+            let padded = each.len().next_power_of_two();
+            let arms: Vec<String> = (0..padded)
+                .map(|i| {
+                    format!(
+                        "SELECT {COLUMNS} FROM ({}{ORDER} LIMIT $3) AS w{i}",
+                        read(format!("token = ${}", first_word + i))
+                    )
+                })
+                .collect();
+            let mut bound: Vec<&str> = each.iter().map(String::as_str).collect();
+            bound.resize(padded, "");
+            (
+                format!("{}{ORDER} LIMIT $3", arms.join(" UNION ALL ")),
+                bound,
+            )
+        }
+    };
     type Row = (String, String, String, String, Option<String>);
     let rows: Vec<Row> = on_tx!(tx, c => {
         let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(org.to_string())
             .bind(kind.as_str())
-            .bind(&low)
-            .bind(&high);
+            .bind(limit);
         for w in also {
             q = q.bind(format!("% {w}%"));
         }
@@ -505,7 +583,10 @@ pub async fn name_hits(
                 .bind(&a.first)
                 .bind(a.id.to_string());
         }
-        q.bind(limit).fetch_all(&mut **c).await
+        for w in &bound {
+            q = q.bind(*w);
+        }
+        q.fetch_all(&mut **c).await
     })?;
     rows.into_iter()
         .map(|(id, token, last, first, preferred)| {
