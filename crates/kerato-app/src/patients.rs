@@ -3,9 +3,13 @@
 //! into all day is in `search`.
 
 use jiff::civil::Date;
+use kerato_domain::coverage::{Coverage, NewCoverage};
+use kerato_domain::guarantors::Guarantor;
 use kerato_domain::identity::{Action, Resource, Target};
 use kerato_domain::ids::PatientId;
-use kerato_domain::patients::{Patient, PatientFields, PatientInput};
+use kerato_domain::patients::{
+    ChartMerge, DemographicsUpdate, Patient, PatientFields, Registration,
+};
 use kerato_store::patients::{self as store, ExactField};
 
 use crate::authz::{Act, Caller, Guarded};
@@ -40,21 +44,21 @@ impl App {
             .date()
     }
 
-    /// Registers a patient. Unless `allow_duplicate`, a chart with the same
-    /// name and date of birth, mobile phone or e-mail stops the
-    /// registration with a conflict that names the existing charts.
+    /// Registers a patient. Unless the registration allows a duplicate, a
+    /// chart with the same name and date of birth, mobile phone or e-mail
+    /// stops it with a conflict that names the existing charts.
     pub async fn register_patient(
         &self,
         caller: &Caller,
-        input: &PatientInput,
-        allow_duplicate: bool,
+        registration: &Registration,
     ) -> Result<Patient, AppError> {
         self.require(caller, Resource::Patient, Action::Create, None)
             .await?;
-        let fields = input.validate(self.today())?;
+        let fields = registration.fields.clone();
+        fields.check_date_of_birth(self.today())?;
         let org = caller.actor.organisation_id;
         let mut tx = self.store.write().await?;
-        if !allow_duplicate {
+        if !registration.allow_duplicate {
             let mut found = store::same_name_and_birth(
                 &mut tx,
                 org,
@@ -147,17 +151,18 @@ impl App {
         Ok(patient)
     }
 
-    /// Replaces a chart's demographics; old and new values are audited.
+    /// Replaces a chart's demographics if it is still at the version the
+    /// change was made from; old and new values are audited.
     pub async fn update_patient(
         &self,
         caller: &Caller,
         id: PatientId,
-        expected_version: i64,
-        input: &PatientInput,
+        update: &DemographicsUpdate,
     ) -> Result<Patient, AppError> {
         self.require(caller, Resource::Patient, Action::Update, None)
             .await?;
-        let fields = input.validate(self.today())?;
+        update.fields.check_date_of_birth(self.today())?;
+        let (fields, expected_version) = (update.fields.clone(), update.version);
         let mut tx = self.store.write().await?;
         let current = store::find_patient(&mut tx, id)
             .await?
@@ -196,26 +201,18 @@ impl App {
 }
 
 impl App {
-    /// Merges the chart with MRN `duplicate_mrn` into `keep`: the duplicate
+    /// Merges the chart with the MRN `merge` names into `keep`: the duplicate
     /// keeps its row and its audit trail but leaves search and points at
     /// `keep`; its disclosures move to `keep`. Both sides are audited.
     pub async fn merge_patient(
         &self,
         caller: &Caller,
         keep: PatientId,
-        duplicate_mrn: &str,
+        merge: &ChartMerge,
     ) -> Result<Patient, AppError> {
         self.require(caller, Resource::Patient, Action::Update, None)
             .await?;
-        let digits: String = duplicate_mrn.chars().filter(char::is_ascii_digit).collect();
-        if digits.is_empty() || digits.len() > 7 || digits.len() != duplicate_mrn.trim().len() {
-            return Err(kerato_domain::ValidationErrors::single(
-                "mrn",
-                "enter the duplicate chart's MRN (digits only)",
-            )
-            .into());
-        }
-        let mrn = format!("{digits:0>7}");
+        let mrn = merge.duplicate.as_str();
         let mut tx = self.store.write().await?;
         let kept = store::find_patient(&mut tx, keep)
             .await?
@@ -231,7 +228,7 @@ impl App {
                 "you do not have access to this record".into(),
             ));
         }
-        let duplicate = store::by_field(&mut tx, org, ExactField::Mrn, &mrn, 1)
+        let duplicate = store::by_field(&mut tx, org, ExactField::Mrn, mrn, 1)
             .await?
             .into_iter()
             .next()
@@ -283,17 +280,17 @@ impl App {
         &self,
         caller: &Caller,
         patient: PatientId,
-        input: &kerato_domain::coverage::CoverageInput,
-    ) -> Result<kerato_domain::coverage::Coverage, AppError> {
+        coverage: &NewCoverage,
+    ) -> Result<Coverage, AppError> {
         self.require(caller, Resource::Patient, Action::Update, None)
             .await?;
+        coverage.check_subscriber(self.today())?;
         let now = self.now();
-        let coverage = input.validate(
+        let coverage = coverage.clone().into_coverage(
             kerato_domain::ids::CoverageId::new(now, self.random_id_bits()),
             patient,
-            self.today(),
             now,
-        )?;
+        );
         let mut tx = self.store.write().await?;
         let chart = store::find_patient(&mut tx, patient)
             .await?
@@ -333,7 +330,7 @@ impl App {
         &self,
         caller: &Caller,
         patient: PatientId,
-    ) -> Result<Vec<kerato_domain::coverage::Coverage>, AppError> {
+    ) -> Result<Vec<Coverage>, AppError> {
         self.require(caller, Resource::Patient, Action::View, None)
             .await?;
         let mut tx = self.store.write().await?;
@@ -375,12 +372,13 @@ impl App {
         &self,
         caller: &Caller,
         patient: PatientId,
-        input: &kerato_domain::guarantor::GuarantorInput,
-    ) -> Result<kerato_domain::guarantor::Guarantor, AppError> {
+        guarantor: &Guarantor,
+    ) -> Result<Guarantor, AppError> {
         let (tx, chart) = self
             .chart_in_practice(caller, patient, Action::Update)
             .await?;
-        let guarantor = input.validate(chart.fields.date_of_birth, self.today())?;
+        guarantor.check_for_patient(chart.fields.date_of_birth, self.today())?;
+        let guarantor = guarantor.clone();
         let mut act = Act::new(Action::Update, target(chart.organisation_id), "guarantor")
             .new_value(&guarantor);
         act.patient_id = Some(patient.to_string());
@@ -395,7 +393,7 @@ impl App {
         &self,
         caller: &Caller,
         patient: PatientId,
-    ) -> Result<Option<kerato_domain::guarantor::Guarantor>, AppError> {
+    ) -> Result<Option<Guarantor>, AppError> {
         let (tx, chart) = self
             .chart_in_practice(caller, patient, Action::View)
             .await?;

@@ -5,7 +5,8 @@ use jiff::civil::Date;
 
 use crate::error::ValidationErrors;
 use crate::ids::{CoverageId, PatientId};
-use crate::patients::parse_date_of_birth;
+use crate::input::ParseInput;
+use crate::patients::{check_birth_date, parse_birth_date};
 use crate::time::Timestamp;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -68,22 +69,28 @@ impl Relationship {
     }
 }
 
+/// A coverage as typed into the chart's form.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct CoverageInput {
+    #[serde(default)]
     pub kind: String,
     /// 1 primary, 2 secondary, 3 tertiary.
+    #[serde(default)]
     pub priority: String,
+    #[serde(default)]
     pub payer: String,
+    #[serde(default)]
     pub member_id: String,
     #[serde(default)]
     pub group_number: Option<String>,
+    #[serde(default)]
     pub subscriber_relationship: String,
     #[serde(default)]
     pub subscriber_name: Option<String>,
     #[serde(default)]
     pub subscriber_date_of_birth: Option<String>,
     /// `YYYY-MM-DD` or `MM/DD/YYYY`.
+    #[serde(default)]
     pub effective_from: String,
     #[serde(default)]
     pub effective_to: Option<String>,
@@ -154,6 +161,51 @@ impl Coverage {
     }
 }
 
+/// A checked coverage before it is a patient's: what the form said.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewCoverage {
+    pub kind: CoverageKind,
+    pub priority: i64,
+    pub payer: String,
+    pub member_id: String,
+    pub group_number: Option<String>,
+    pub relationship: Relationship,
+    /// The subscriber when not the patient: name and date of birth.
+    pub subscriber: Option<(String, Date)>,
+    pub effective_from: Date,
+    pub effective_to: Option<Date>,
+}
+
+impl NewCoverage {
+    /// The rule that needs the practice's date: the subscriber's date of
+    /// birth is possible on `today`.
+    pub fn check_subscriber(&self, today: Date) -> Result<(), ValidationErrors> {
+        match &self.subscriber {
+            Some((_, born)) => check_birth_date(*born, today)
+                .map_err(|m| ValidationErrors::single("subscriber_date_of_birth", m)),
+            None => Ok(()),
+        }
+    }
+
+    /// The coverage as `patient`'s, recorded at `now`.
+    pub fn into_coverage(self, id: CoverageId, patient: PatientId, now: Timestamp) -> Coverage {
+        Coverage {
+            id,
+            patient_id: patient,
+            kind: self.kind,
+            priority: self.priority,
+            payer: self.payer,
+            member_id: self.member_id,
+            group_number: self.group_number,
+            relationship: self.relationship,
+            subscriber: self.subscriber,
+            effective_from: self.effective_from,
+            effective_to: self.effective_to,
+            created_at: now,
+        }
+    }
+}
+
 impl CoverageInput {
     /// Validates a coverage for `patient`; `today` bounds the subscriber's
     /// date of birth.
@@ -164,11 +216,22 @@ impl CoverageInput {
         today: Date,
         now: Timestamp,
     ) -> Result<Coverage, ValidationErrors> {
+        let new = NewCoverage::parse(self.clone())?;
+        new.check_subscriber(today)?;
+        Ok(new.into_coverage(id, patient, now))
+    }
+}
+
+impl ParseInput for NewCoverage {
+    type Raw = CoverageInput;
+
+    fn parse(raw: CoverageInput) -> Result<Self, ValidationErrors> {
+        let this = &raw;
         let mut e = ValidationErrors::new();
-        let kind = CoverageKind::parse(self.kind.trim())
+        let kind = CoverageKind::parse(this.kind.trim())
             .map_err(|m| e.add("kind", m))
             .ok();
-        let priority = match self.priority.trim().parse::<i64>() {
+        let priority = match this.priority.trim().parse::<i64>() {
             Ok(p) if (1..=3).contains(&p) => Some(p),
             _ => {
                 e.add(
@@ -178,25 +241,25 @@ impl CoverageInput {
                 None
             }
         };
-        let payer = self.payer.trim();
+        let payer = this.payer.trim();
         if payer.is_empty() || payer.chars().count() > 100 {
             e.add("payer", "give the payer's name, up to 100 characters");
         }
-        let member_id = identifier(&mut e, "member_id", "member ID", &self.member_id, true);
+        let member_id = identifier(&mut e, "member_id", "member ID", &this.member_id, true);
         let group = identifier(
             &mut e,
             "group_number",
             "group number",
-            self.group_number.as_deref().unwrap_or(""),
+            this.group_number.as_deref().unwrap_or(""),
             false,
         );
-        let relationship = Relationship::parse(self.subscriber_relationship.trim())
+        let relationship = Relationship::parse(this.subscriber_relationship.trim())
             .map_err(|m| e.add("subscriber_relationship", m))
             .ok();
         let subscriber = match relationship {
             Some(Relationship::SelfInsured) | None => None,
             Some(_) => {
-                let name = self
+                let name = this
                     .subscriber_name
                     .as_deref()
                     .map(str::trim)
@@ -207,13 +270,13 @@ impl CoverageInput {
                         "give the subscriber's name when the patient is not the subscriber",
                     );
                 }
-                let dob = match self
+                let dob = match this
                     .subscriber_date_of_birth
                     .as_deref()
                     .map(str::trim)
                     .filter(|s| !s.is_empty())
                 {
-                    Some(d) => parse_date_of_birth(d, today)
+                    Some(d) => parse_birth_date(d)
                         .map_err(|m| e.add("subscriber_date_of_birth", m))
                         .ok(),
                     None => {
@@ -227,14 +290,14 @@ impl CoverageInput {
                 name.zip(dob).map(|(n, d)| (n.to_string(), d))
             }
         };
-        let from = parse_day(&self.effective_from);
+        let from = parse_day(&this.effective_from);
         if from.is_none() {
             e.add(
                 "effective_from",
                 "write the start date as MM/DD/YYYY or YYYY-MM-DD",
             );
         }
-        let to = match self
+        let to = match this
             .effective_to
             .as_deref()
             .map(str::trim)
@@ -266,9 +329,7 @@ impl CoverageInput {
                 Some(member_id),
                 Some(relationship),
                 Some(effective_from),
-            ) => Ok(Coverage {
-                id,
-                patient_id: patient,
+            ) => Ok(NewCoverage {
                 kind,
                 priority,
                 payer: payer.to_string(),
@@ -278,7 +339,6 @@ impl CoverageInput {
                 subscriber,
                 effective_from,
                 effective_to: to,
-                created_at: now,
             }),
             _ => Err(e),
         }
@@ -350,6 +410,42 @@ mod tests {
                 .subscriber
                 .is_some()
         );
+    }
+
+    #[test]
+    fn the_form_parses_and_today_bounds_the_subscriber_after() {
+        let page: CoverageInput = serde_json::from_value(serde_json::json!({
+            "kind": "vision",
+            "priority": "1",
+            "payer": "VSP",
+            "member_id": "abc-1",
+            "subscriber_relationship": "child",
+            "subscriber_name": "Pat Parent",
+            "subscriber_date_of_birth": "2030-01-01",
+            "effective_from": "2026-01-01",
+            "action": "add",
+        }))
+        .unwrap();
+        let new = NewCoverage::parse(page).unwrap();
+        assert_eq!(new.member_id, "ABC-1");
+        let e = new.check_subscriber(today()).unwrap_err();
+        assert!(
+            e.for_field("subscriber_date_of_birth")
+                .unwrap()
+                .contains("future")
+        );
+        let missing: CoverageInput = serde_json::from_str("{}").unwrap();
+        let e = NewCoverage::parse(missing).unwrap_err();
+        for field in [
+            "kind",
+            "priority",
+            "payer",
+            "member_id",
+            "subscriber_relationship",
+            "effective_from",
+        ] {
+            assert!(e.for_field(field).is_some(), "{field}: {e}");
+        }
     }
 
     #[test]

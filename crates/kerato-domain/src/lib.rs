@@ -13,7 +13,7 @@ pub mod audit;
 pub mod biopsies;
 pub mod coverage;
 pub mod eye;
-pub mod guarantor;
+pub mod guarantors;
 pub mod identity;
 pub mod ids;
 pub mod import;

@@ -1,6 +1,6 @@
 //! Patients' guarantors, one row per patient who has one recorded.
 
-use kerato_domain::guarantor::{Guarantor, Relationship};
+use kerato_domain::guarantors::{Guarantor, Relationship};
 use kerato_domain::ids::PatientId;
 use kerato_domain::patients::Phone;
 use kerato_domain::time::Timestamp;

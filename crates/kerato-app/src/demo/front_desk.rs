@@ -58,7 +58,8 @@ pub(super) async fn register_patients(app: &App, desk: &Caller) -> Result<Vec<Pa
             reminder_channel: Some("sms".into()),
             ..Default::default()
         };
-        patients.push(app.register_patient(desk, &input, true).await?);
+        let registration = kerato_domain::patients::Registration::of(&input, true)?;
+        patients.push(app.register_patient(desk, &registration).await?);
     }
     Ok(patients)
 }

@@ -7,8 +7,9 @@
 use kerato_domain::ValidationErrors;
 use kerato_domain::identity::Action;
 use kerato_domain::ids::{OrganisationId, PatientId};
+pub use kerato_domain::patients::search::MAX_RESULTS;
 use kerato_domain::patients::search::{
-    NAME_TIERS, NameOrder, PatientSearch, SearchCursor, name_rank, tier_level,
+    NAME_TIERS, NameOrder, SearchCursor, SearchQuery, name_rank, tier_level,
 };
 use kerato_domain::patients::{
     MIN_TYPO_CHARS, NameKind, Patient, Phone, TYPO_SCORE, fold, match_weight, parse_date_of_birth,
@@ -21,8 +22,6 @@ use super::target;
 use crate::authz::{Act, Caller};
 use crate::{App, AppError};
 
-/// Most results the search page shows: the first page of this size.
-pub const MAX_RESULTS: usize = 50;
 /// Name-index rows read per tier when a query of several words may hide a
 /// typo in a word after the first (see `name_page`).
 const TYPO_SCAN_ROWS: usize = 500;
@@ -75,11 +74,7 @@ impl App {
         caller: &Caller,
         query: &str,
     ) -> Result<Vec<Patient>, AppError> {
-        let search = PatientSearch {
-            query: query.trim().to_string(),
-            page_size: MAX_RESULTS,
-            after: None,
-        };
+        let search = SearchQuery::first_page(query, MAX_RESULTS);
         Ok(self.search_patients_page(caller, &search).await?.patients)
     }
 
@@ -89,7 +84,7 @@ impl App {
     pub async fn search_patients_page(
         &self,
         caller: &Caller,
-        search: &PatientSearch,
+        search: &SearchQuery,
     ) -> Result<SearchPage, AppError> {
         let q = search.query.trim();
         let org = caller.actor.organisation_id;
@@ -267,9 +262,9 @@ async fn name_page(
             if typo && typo_words.is_none() {
                 typo_words = Some(one_typo_words(tx, org, driver).await?);
             }
-            let matches: Vec<WordMatch<'_>> = match typo_words.as_deref().filter(|_| typo) {
-                None => vec![WordMatch::Prefix(driver)],
-                Some(words) => words.iter().map(|w| WordMatch::Word(w)).collect(),
+            let matches = match typo_words.as_deref().filter(|_| typo) {
+                None => WordMatch::Prefix(driver),
+                Some(words) => WordMatch::Words(words),
             };
             match source {
                 Source::Level(_) => {
@@ -288,7 +283,7 @@ async fn name_page(
                         others,
                     };
                     let hits = read
-                        .in_order(tx, &matches, bound, want, |s| s == level)
+                        .in_order(tx, matches, bound, want, |s| s == level)
                         .await?;
                     found.extend(hits);
                 }
@@ -302,7 +297,7 @@ async fn name_page(
                         others: &[],
                     };
                     let hits = read
-                        .rows(tx, &matches, TYPO_SCAN_ROWS, |s| s < level)
+                        .rows(tx, matches, TYPO_SCAN_ROWS, |s| s < level)
                         .await?;
                     found.extend(hits.into_iter().filter(|o| after.is_none_or(|a| o > a)));
                 }
@@ -329,54 +324,57 @@ impl Read<'_> {
     async fn in_order(
         &self,
         tx: &mut Tx,
-        matches: &[WordMatch<'_>],
+        m: WordMatch<'_>,
         bound: Option<&NameOrder>,
         want: usize,
         score_ok: impl Fn(u32) -> bool + Copy,
     ) -> Result<Vec<NameOrder>, AppError> {
         let mut out = Vec::new();
-        for m in matches {
-            if out.len() >= want {
+        // Typo words before where the page starts give nothing after it.
+        let words: Vec<String>;
+        let m = match (m, bound) {
+            (WordMatch::Words(all), Some(b)) => {
+                words = all
+                    .iter()
+                    .filter(|w| w.as_str() >= b.token.as_str())
+                    .cloned()
+                    .collect();
+                WordMatch::Words(&words)
+            }
+            (m, _) => m,
+        };
+        let mut from = bound.cloned();
+        let mut limit = want;
+        loop {
+            let hits = store::name_hits(
+                tx,
+                self.org,
+                self.kind,
+                m,
+                self.others,
+                from.as_ref(),
+                limit as i64,
+            )
+            .await?;
+            let exhausted = hits.len() < limit;
+            for hit in &hits {
+                out.extend(through_row(self.q, hit, self.tier, score_ok));
+            }
+            if let Some(last) = hits.last() {
+                from = Some(NameOrder {
+                    score: 0,
+                    token: last.token.clone(),
+                    last: last.last_folded.clone(),
+                    first: last.first_folded.clone(),
+                    id: last.patient_id,
+                });
+            }
+            if exhausted || out.len() >= want {
                 break;
             }
-            if let (Some(b), WordMatch::Word(w)) = (bound, m)
-                && *w < b.token.as_str()
-            {
-                continue;
-            }
-            let mut from = bound.cloned();
-            let mut limit = want - out.len();
-            loop {
-                let hits = store::name_hits(
-                    tx,
-                    self.org,
-                    self.kind,
-                    *m,
-                    self.others,
-                    from.as_ref(),
-                    limit as i64,
-                )
-                .await?;
-                let exhausted = hits.len() < limit;
-                for hit in &hits {
-                    out.extend(through_row(self.q, hit, self.tier, score_ok));
-                }
-                if let Some(last) = hits.last() {
-                    from = Some(NameOrder {
-                        score: 0,
-                        token: last.token.clone(),
-                        last: last.last_folded.clone(),
-                        first: last.first_folded.clone(),
-                        id: last.patient_id,
-                    });
-                }
-                if exhausted || out.len() >= want {
-                    break;
-                }
-                // Rows of charts found through another row were skipped;
-                // read further in bigger steps.
-                limit = (limit * 2).max(want - out.len());
-            }
+            // Rows of charts found through another row were skipped;
+            // read further in bigger steps.
+            limit = (limit * 2).max(want - out.len());
         }
         Ok(out)
     }
@@ -386,25 +384,16 @@ impl Read<'_> {
     async fn rows(
         &self,
         tx: &mut Tx,
-        matches: &[WordMatch<'_>],
+        m: WordMatch<'_>,
         rows: usize,
         score_ok: impl Fn(u32) -> bool + Copy,
     ) -> Result<Vec<NameOrder>, AppError> {
-        let mut out = Vec::new();
-        let mut left = rows;
-        for m in matches {
-            if left == 0 {
-                break;
-            }
-            let hits =
-                store::name_hits(tx, self.org, self.kind, *m, self.others, None, left as i64)
-                    .await?;
-            left -= hits.len();
-            for hit in &hits {
-                out.extend(through_row(self.q, hit, self.tier, score_ok));
-            }
-        }
-        Ok(out)
+        let hits =
+            store::name_hits(tx, self.org, self.kind, m, self.others, None, rows as i64).await?;
+        Ok(hits
+            .iter()
+            .filter_map(|hit| through_row(self.q, hit, self.tier, score_ok))
+            .collect())
     }
 }
 

@@ -33,13 +33,16 @@ async fn an_unreviewed_malignant_result_alerts_once_escalates_and_the_loop_close
     let patient = app
         .register_patient(
             &w.admin,
-            &PatientInput {
-                legal_first_name: "Rosa".into(),
-                legal_last_name: "Quintero".into(),
-                date_of_birth: "1961-04-02".into(),
-                ..Default::default()
-            },
-            false,
+            &kerato_domain::patients::Registration::of(
+                &PatientInput {
+                    legal_first_name: "Rosa".into(),
+                    legal_last_name: "Quintero".into(),
+                    date_of_birth: "1961-04-02".into(),
+                    ..Default::default()
+                },
+                false,
+            )
+            .unwrap(),
         )
         .await
         .unwrap();

@@ -102,15 +102,18 @@ async fn clinic(state: &str) -> Clinic {
         .app
         .register_patient(
             &w.admin,
-            &PatientInput {
-                legal_first_name: "Zoë".into(),
-                legal_last_name: "Müller".into(),
-                date_of_birth: "1980-02-29".into(),
-                email: Some("zoe@example.com".into()),
-                reminder_channel: Some("email".into()),
-                ..Default::default()
-            },
-            false,
+            &kerato_domain::patients::Registration::of(
+                &PatientInput {
+                    legal_first_name: "Zoë".into(),
+                    legal_last_name: "Müller".into(),
+                    date_of_birth: "1980-02-29".into(),
+                    email: Some("zoe@example.com".into()),
+                    reminder_channel: Some("email".into()),
+                    ..Default::default()
+                },
+                false,
+            )
+            .unwrap(),
         )
         .await
         .unwrap()

@@ -53,15 +53,18 @@ async fn patient(w: &World, last: &str, email: Option<&str>) -> String {
     w.app
         .register_patient(
             &w.admin,
-            &PatientInput {
-                legal_first_name: "Pat".into(),
-                legal_last_name: last.into(),
-                date_of_birth: "1970-01-01".into(),
-                email: email.map(Into::into),
-                reminder_channel: email.map(|_| "email".into()),
-                ..Default::default()
-            },
-            false,
+            &kerato_domain::patients::Registration::of(
+                &PatientInput {
+                    legal_first_name: "Pat".into(),
+                    legal_last_name: last.into(),
+                    date_of_birth: "1970-01-01".into(),
+                    email: email.map(Into::into),
+                    reminder_channel: email.map(|_| "email".into()),
+                    ..Default::default()
+                },
+                false,
+            )
+            .unwrap(),
         )
         .await
         .unwrap()
@@ -766,19 +769,23 @@ async fn recalls_make_a_due_list_and_a_notice_never_names_the_condition() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_minor_has_a_guarantor_who_is_someone_else() {
-    use kerato_domain::guarantor::{Guarantor, GuarantorInput, Relationship};
+    use kerato_domain::guarantors::{Guarantor, GuarantorInput, Relationship};
+    use kerato_domain::input::ParseInput;
     let w = world().await;
     let child = w
         .app
         .register_patient(
             &w.admin,
-            &PatientInput {
-                legal_first_name: "Kid".into(),
-                legal_last_name: "Young".into(),
-                date_of_birth: "2015-04-01".into(),
-                ..Default::default()
-            },
-            false,
+            &kerato_domain::patients::Registration::of(
+                &PatientInput {
+                    legal_first_name: "Kid".into(),
+                    legal_last_name: "Young".into(),
+                    date_of_birth: "2015-04-01".into(),
+                    ..Default::default()
+                },
+                false,
+            )
+            .unwrap(),
         )
         .await
         .unwrap()
@@ -789,10 +796,11 @@ async fn a_minor_has_a_guarantor_who_is_someone_else() {
         .set_guarantor(
             &w.admin,
             child,
-            &GuarantorInput {
+            &Guarantor::parse(GuarantorInput {
                 relationship: "self".into(),
                 ..Default::default()
-            },
+            })
+            .unwrap(),
         )
         .await
         .unwrap_err();
@@ -811,6 +819,7 @@ async fn a_minor_has_a_guarantor_who_is_someone_else() {
         phone: "217-555-0199".into(),
         address: "4 Oak Ave, Albany, NY 12207".into(),
     };
+    let parent = Guarantor::parse(parent).unwrap();
     w.app.set_guarantor(&w.admin, child, &parent).await.unwrap();
     match w.app.guarantor(&w.admin, child).await.unwrap() {
         Some(Guarantor::Other {

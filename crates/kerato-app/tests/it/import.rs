@@ -545,14 +545,17 @@ async fn charts_the_practice_has_are_duplicates_not_new_charts() {
         .app
         .register_patient(
             &w.admin,
-            &PatientInput {
-                legal_first_name: first.clone(),
-                legal_last_name: last.clone(),
-                date_of_birth: dob.to_string(),
-                mobile_phone: Some(phone),
-                ..Default::default()
-            },
-            false,
+            &kerato_domain::patients::Registration::of(
+                &PatientInput {
+                    legal_first_name: first.clone(),
+                    legal_last_name: last.clone(),
+                    date_of_birth: dob.to_string(),
+                    mobile_phone: Some(phone),
+                    ..Default::default()
+                },
+                false,
+            )
+            .unwrap(),
         )
         .await
         .unwrap();

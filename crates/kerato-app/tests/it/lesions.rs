@@ -37,13 +37,16 @@ async fn a_lesion_is_followed_across_visits_and_its_growth_flagged() {
     let patient = app
         .register_patient(
             &w.admin,
-            &PatientInput {
-                legal_first_name: "Ines".into(),
-                legal_last_name: "Okoro".into(),
-                date_of_birth: "1975-08-19".into(),
-                ..Default::default()
-            },
-            false,
+            &kerato_domain::patients::Registration::of(
+                &PatientInput {
+                    legal_first_name: "Ines".into(),
+                    legal_last_name: "Okoro".into(),
+                    date_of_birth: "1975-08-19".into(),
+                    ..Default::default()
+                },
+                false,
+            )
+            .unwrap(),
         )
         .await
         .unwrap()

@@ -109,13 +109,16 @@ impl World {
         self.app
             .register_patient(
                 &self.admin,
-                &kerato_domain::patients::PatientInput {
-                    legal_first_name: first.into(),
-                    legal_last_name: last.into(),
-                    date_of_birth: born.into(),
-                    ..Default::default()
-                },
-                false,
+                &kerato_domain::patients::Registration::of(
+                    &kerato_domain::patients::PatientInput {
+                        legal_first_name: first.into(),
+                        legal_last_name: last.into(),
+                        date_of_birth: born.into(),
+                        ..Default::default()
+                    },
+                    false,
+                )
+                .unwrap(),
             )
             .await
             .unwrap()

@@ -1,11 +1,17 @@
 //! The patient registry through the use cases, on the backend the run selects.
 
 use kerato_app::AppError;
+use kerato_domain::coverage::NewCoverage;
 use kerato_domain::identity::Role;
-use kerato_domain::patients::PatientInput;
+use kerato_domain::input::ParseInput;
+use kerato_domain::patients::{ChartMerge, MergeInput, PatientInput};
 use kerato_store::audit;
 
 use crate::world;
+
+fn merge(mrn: &str) -> ChartMerge {
+    ChartMerge::parse(MergeInput { mrn: mrn.into() }).unwrap()
+}
 
 fn input(first: &str, last: &str, dob: &str) -> PatientInput {
     PatientInput {
@@ -23,12 +29,23 @@ async fn registration_hands_out_mrns_and_audits_the_write() {
     let desk = w.app.unsafe_caller_for(desk.id).await.unwrap();
     let a = w
         .app
-        .register_patient(&desk, &input("Zoë", "Müller-O'Neil", "1980-04-15"), false)
+        .register_patient(
+            &desk,
+            &kerato_domain::patients::Registration::of(
+                &input("Zoë", "Müller-O'Neil", "1980-04-15"),
+                false,
+            )
+            .unwrap(),
+        )
         .await
         .unwrap();
     let b = w
         .app
-        .register_patient(&desk, &input("Jo", "Smith", "07/04/1975"), false)
+        .register_patient(
+            &desk,
+            &kerato_domain::patients::Registration::of(&input("Jo", "Smith", "07/04/1975"), false)
+                .unwrap(),
+        )
         .await
         .unwrap();
     assert_eq!((a.mrn.as_str(), b.mrn.as_str()), ("0000001", "0000002"));
@@ -74,7 +91,10 @@ async fn a_likely_duplicate_is_stopped_unless_confirmed() {
         ..input("Ana", "García", "1990-02-01")
     };
     w.app
-        .register_patient(&w.admin, &first, false)
+        .register_patient(
+            &w.admin,
+            &kerato_domain::patients::Registration::of(&first, false).unwrap(),
+        )
         .await
         .unwrap();
     for dup in [
@@ -86,7 +106,10 @@ async fn a_likely_duplicate_is_stopped_unless_confirmed() {
     ] {
         let err = w
             .app
-            .register_patient(&w.admin, &dup, false)
+            .register_patient(
+                &w.admin,
+                &kerato_domain::patients::Registration::of(&dup, false).unwrap(),
+            )
             .await
             .unwrap_err();
         assert!(
@@ -95,7 +118,11 @@ async fn a_likely_duplicate_is_stopped_unless_confirmed() {
         );
     }
     w.app
-        .register_patient(&w.admin, &input("Ana", "García", "1990-02-01"), true)
+        .register_patient(
+            &w.admin,
+            &kerato_domain::patients::Registration::of(&input("Ana", "García", "1990-02-01"), true)
+                .unwrap(),
+        )
         .await
         .unwrap();
     let caller = &w.admin;
@@ -113,26 +140,39 @@ async fn search_by_name_with_a_typo_date_phone_and_mrn() {
         .app
         .register_patient(
             c,
-            &PatientInput {
-                mobile_phone: Some("217 555 0142".into()),
-                ..input("Jonathan", "Smith", "1961-12-24")
-            },
-            false,
+            &kerato_domain::patients::Registration::of(
+                &PatientInput {
+                    mobile_phone: Some("217 555 0142".into()),
+                    ..input("Jonathan", "Smith", "1961-12-24")
+                },
+                false,
+            )
+            .unwrap(),
         )
-        .await
-        .unwrap();
-    w.app
-        .register_patient(c, &input("Smitty", "Jones", "1970-01-01"), false)
         .await
         .unwrap();
     w.app
         .register_patient(
             c,
-            &PatientInput {
-                preferred_name: Some("Liz".into()),
-                ..input("Elizabeth", "Nguyễn", "2001-09-09")
-            },
-            false,
+            &kerato_domain::patients::Registration::of(
+                &input("Smitty", "Jones", "1970-01-01"),
+                false,
+            )
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+    w.app
+        .register_patient(
+            c,
+            &kerato_domain::patients::Registration::of(
+                &PatientInput {
+                    preferred_name: Some("Liz".into()),
+                    ..input("Elizabeth", "Nguyễn", "2001-09-09")
+                },
+                false,
+            )
+            .unwrap(),
         )
         .await
         .unwrap();
@@ -192,18 +232,38 @@ async fn edits_are_versioned_and_audited_with_old_and_new_values() {
     let w = world().await;
     let p = w
         .app
-        .register_patient(&w.admin, &input("Jo", "Smith", "1975-07-04"), false)
+        .register_patient(
+            &w.admin,
+            &kerato_domain::patients::Registration::of(&input("Jo", "Smith", "1975-07-04"), false)
+                .unwrap(),
+        )
         .await
         .unwrap();
     let edited = w
         .app
-        .update_patient(&w.admin, p.id, 1, &input("Joanna", "Smith", "1975-07-04"))
+        .update_patient(
+            &w.admin,
+            p.id,
+            &kerato_domain::patients::DemographicsUpdate::of(
+                &input("Joanna", "Smith", "1975-07-04"),
+                1,
+            )
+            .unwrap(),
+        )
         .await
         .unwrap();
     assert_eq!(edited.version, 2);
     let stale = w
         .app
-        .update_patient(&w.admin, p.id, 1, &input("Jo", "Smythe", "1975-07-04"))
+        .update_patient(
+            &w.admin,
+            p.id,
+            &kerato_domain::patients::DemographicsUpdate::of(
+                &input("Jo", "Smythe", "1975-07-04"),
+                1,
+            )
+            .unwrap(),
+        )
         .await
         .unwrap_err();
     assert!(matches!(stale, AppError::Conflict(_)));
@@ -232,7 +292,11 @@ async fn roles_and_tenants_are_kept_apart() {
     let w = world().await;
     let p = w
         .app
-        .register_patient(&w.admin, &input("Jo", "Smith", "1975-07-04"), false)
+        .register_patient(
+            &w.admin,
+            &kerato_domain::patients::Registration::of(&input("Jo", "Smith", "1975-07-04"), false)
+                .unwrap(),
+        )
         .await
         .unwrap();
     let auditor = w.user("audit@capital.example", Role::Auditor, &[]).await;
@@ -246,7 +310,11 @@ async fn roles_and_tenants_are_kept_apart() {
     w.app.get_patient(&billing, p.id).await.unwrap();
     assert!(matches!(
         w.app
-            .register_patient(&billing, &input("A", "B", "2000-01-01"), false)
+            .register_patient(
+                &billing,
+                &kerato_domain::patients::Registration::of(&input("A", "B", "2000-01-01"), false)
+                    .unwrap()
+            )
             .await,
         Err(AppError::Forbidden(_))
     ));
@@ -276,7 +344,15 @@ async fn roles_and_tenants_are_kept_apart() {
     );
     let err = w
         .app
-        .update_patient(&other, p.id, 1, &input("Hacked", "Smith", "1975-07-04"))
+        .update_patient(
+            &other,
+            p.id,
+            &kerato_domain::patients::DemographicsUpdate::of(
+                &input("Hacked", "Smith", "1975-07-04"),
+                1,
+            )
+            .unwrap(),
+        )
         .await
         .unwrap_err();
     assert!(matches!(err, AppError::Forbidden(_)));
@@ -296,12 +372,20 @@ async fn merging_a_duplicate_keeps_its_trail_and_moves_its_disclosures() {
     let w = world().await;
     let keep = w
         .app
-        .register_patient(&w.admin, &input("Jo", "Smith", "1975-07-04"), false)
+        .register_patient(
+            &w.admin,
+            &kerato_domain::patients::Registration::of(&input("Jo", "Smith", "1975-07-04"), false)
+                .unwrap(),
+        )
         .await
         .unwrap();
     let dup = w
         .app
-        .register_patient(&w.admin, &input("Joe", "Smith", "1975-07-04"), false)
+        .register_patient(
+            &w.admin,
+            &kerato_domain::patients::Registration::of(&input("Joe", "Smith", "1975-07-04"), false)
+                .unwrap(),
+        )
         .await
         .unwrap();
     let doc = w.user("doc@capital.example", Role::Physician, &[]).await;
@@ -316,14 +400,21 @@ async fn merging_a_duplicate_keeps_its_trail_and_moves_its_disclosures() {
     w.app.record_disclosure(&doc, &disclosure).await.unwrap();
 
     assert!(matches!(
-        w.app.merge_patient(&w.admin, keep.id, &keep.mrn).await,
+        w.app
+            .merge_patient(&w.admin, keep.id, &merge(&keep.mrn))
+            .await,
         Err(AppError::Conflict(_))
     ));
-    assert!(matches!(
-        w.app.merge_patient(&w.admin, keep.id, "abc").await,
-        Err(AppError::Validation(_))
-    ));
-    w.app.merge_patient(&w.admin, keep.id, "2").await.unwrap();
+    assert!(
+        ChartMerge::parse(MergeInput { mrn: "abc".into() })
+            .unwrap_err()
+            .for_field("mrn")
+            .is_some()
+    );
+    w.app
+        .merge_patient(&w.admin, keep.id, &merge("2"))
+        .await
+        .unwrap();
 
     let merged = w.app.get_patient(&w.admin, dup.id).await.unwrap();
     assert_eq!(merged.merged_into, Some(keep.id));
@@ -344,15 +435,18 @@ async fn merging_a_duplicate_keeps_its_trail_and_moves_its_disclosures() {
             .update_patient(
                 &w.admin,
                 dup.id,
-                merged.version,
-                &input("X", "Y", "1975-07-04")
+                &kerato_domain::patients::DemographicsUpdate::of(
+                    &input("X", "Y", "1975-07-04"),
+                    merged.version
+                )
+                .unwrap()
             )
             .await,
         Err(AppError::Conflict(_))
     ));
     assert!(
         matches!(
-            w.app.merge_patient(&w.admin, keep.id, "2").await,
+            w.app.merge_patient(&w.admin, keep.id, &merge("2")).await,
             Err(AppError::Conflict(_))
         ),
         "merging twice"
@@ -379,10 +473,14 @@ async fn coverages_in_priority_order_without_clashes() {
     let w = world().await;
     let p = w
         .app
-        .register_patient(&w.admin, &input("Jo", "Smith", "1975-07-04"), false)
+        .register_patient(
+            &w.admin,
+            &kerato_domain::patients::Registration::of(&input("Jo", "Smith", "1975-07-04"), false)
+                .unwrap(),
+        )
         .await
         .unwrap();
-    let cov = |kind: &str, priority: &str, payer: &str, from: &str, to: Option<&str>| {
+    let raw = |kind: &str, priority: &str, payer: &str, from: &str, to: Option<&str>| {
         kerato_domain::coverage::CoverageInput {
             kind: kind.into(),
             priority: priority.into(),
@@ -393,6 +491,9 @@ async fn coverages_in_priority_order_without_clashes() {
             effective_to: to.map(str::to_string),
             ..Default::default()
         }
+    };
+    let cov = |kind: &str, priority: &str, payer: &str, from: &str, to: Option<&str>| {
+        NewCoverage::parse(raw(kind, priority, payer, from, to)).unwrap()
     };
     w.app
         .add_coverage(
@@ -431,12 +532,8 @@ async fn coverages_in_priority_order_without_clashes() {
         matches!(&clash, AppError::Conflict(m) if m.contains("Acme Health")),
         "{clash}"
     );
-    let bad = w
-        .app
-        .add_coverage(&w.admin, p.id, &cov("dental", "1", "X", "2026-01-01", None))
-        .await
-        .unwrap_err();
-    assert!(matches!(bad, AppError::Validation(_)));
+    let bad = NewCoverage::parse(raw("dental", "1", "X", "2026-01-01", None)).unwrap_err();
+    assert!(bad.for_field("kind").is_some());
     let all = w.app.coverages(&w.admin, p.id).await.unwrap();
     let payers: Vec<&str> = all.iter().map(|c| c.payer.as_str()).collect();
     assert_eq!(payers, vec!["Acme Health", "Old Plan", "VSP"]);
@@ -621,11 +718,23 @@ async fn an_edited_name_is_found_by_the_new_name_only() {
     let w = world().await;
     let p = w
         .app
-        .register_patient(&w.admin, &input("Jo", "Smith", "1975-07-04"), false)
+        .register_patient(
+            &w.admin,
+            &kerato_domain::patients::Registration::of(&input("Jo", "Smith", "1975-07-04"), false)
+                .unwrap(),
+        )
         .await
         .unwrap();
     w.app
-        .update_patient(&w.admin, p.id, 1, &input("Jo", "Okonkwo", "1975-07-04"))
+        .update_patient(
+            &w.admin,
+            p.id,
+            &kerato_domain::patients::DemographicsUpdate::of(
+                &input("Jo", "Okonkwo", "1975-07-04"),
+                1,
+            )
+            .unwrap(),
+        )
         .await
         .unwrap();
     let found = |q: &'static str| {
@@ -682,7 +791,7 @@ fn exact_by_brute_force(
 fn the_pages_of_a_search_add_up_to_its_whole_result() {
     use kerato_domain::ids::PatientId;
     use kerato_domain::patients::Patient;
-    use kerato_domain::patients::search::{PatientSearch, PatientSearchInput};
+    use kerato_domain::patients::search::{PatientSearchInput, SearchQuery};
     use proptest::prelude::*;
 
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -781,7 +890,7 @@ fn the_pages_of_a_search_add_up_to_its_whole_result() {
             let mut cursor: Option<String> = None;
             let mut pages = 0;
             loop {
-                let search: PatientSearch = PatientSearchInput {
+                let search: SearchQuery = PatientSearchInput {
                     query: query.into(),
                     page_size: Some(page as i64),
                     cursor: cursor.take(),
@@ -868,8 +977,11 @@ async fn a_cursor_from_elsewhere_or_a_changed_chart_is_refused() {
         .update_patient(
             &w.admin,
             ann.id,
-            ann.version,
-            &input("Ann", "Jones", "1970-01-01"),
+            &kerato_domain::patients::DemographicsUpdate::of(
+                &input("Ann", "Jones", "1970-01-01"),
+                ann.version,
+            )
+            .unwrap(),
         )
         .await
         .unwrap();

@@ -8,7 +8,6 @@ use kerato_app::procedures::RecordedProcedure;
 use kerato_domain::biopsies::{BiopsyStep, Diagnosis, SpecimenMethod};
 use kerato_domain::identity::Role;
 use kerato_domain::ids::{LocationId, PatientId};
-use kerato_domain::input::ParseInput;
 use kerato_domain::lesions::LesionStatus;
 use kerato_domain::procedures::coding::{BiopsyMethod, ExcisionSite, PhototherapyKind};
 use kerato_domain::procedures::note::{
@@ -377,7 +376,8 @@ async fn a_requisition_carries_the_specimen_and_the_lesions_photo() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_separate_em_takes_25_and_the_payer_chooses_59_or_xs() {
-    use kerato_domain::coverage::CoverageInput;
+    use kerato_domain::coverage::{CoverageInput, NewCoverage};
+    use kerato_domain::input::ParseInput;
     use kerato_domain::procedures::coding::DestructionKind;
     use kerato_domain::procedures::note::{DestructionMethod, DestructionRecord};
     let w = crate::world().await;
@@ -387,7 +387,7 @@ async fn a_separate_em_takes_25_and_the_payer_chooses_59_or_xs() {
     app.add_coverage(
         &w.admin,
         with_xs,
-        &CoverageInput {
+        &NewCoverage::parse(CoverageInput {
             kind: "medical".into(),
             priority: "1".into(),
             payer: "Blue Cross ".into(),
@@ -395,7 +395,8 @@ async fn a_separate_em_takes_25_and_the_payer_chooses_59_or_xs() {
             subscriber_relationship: "self".into(),
             effective_from: "2020-01-01".into(),
             ..Default::default()
-        },
+        })
+        .unwrap(),
     )
     .await
     .unwrap();

@@ -157,7 +157,10 @@ async fn booked_tomorrow_by(w: &crate::World, channel: &str) {
     };
     let patient = w
         .app
-        .register_patient(&w.admin, &input, false)
+        .register_patient(
+            &w.admin,
+            &kerato_domain::patients::Registration::of(&input, false).unwrap(),
+        )
         .await
         .unwrap();
     // The test clock is 2026-05-28 16:46 in New York: book 2026-05-29 10:15.

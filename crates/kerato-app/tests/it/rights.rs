@@ -250,14 +250,17 @@ async fn a_material_policy_change_needs_thirty_days_notice_and_is_announced() {
     let patient = app
         .register_patient(
             &w.admin,
-            &kerato_domain::patients::PatientInput {
-                legal_first_name: "Rosa".into(),
-                legal_last_name: "Quintero".into(),
-                date_of_birth: "1961-04-02".into(),
-                email: Some("rosa@example.net".into()),
-                ..Default::default()
-            },
-            false,
+            &kerato_domain::patients::Registration::of(
+                &kerato_domain::patients::PatientInput {
+                    legal_first_name: "Rosa".into(),
+                    legal_last_name: "Quintero".into(),
+                    date_of_birth: "1961-04-02".into(),
+                    email: Some("rosa@example.net".into()),
+                    ..Default::default()
+                },
+                false,
+            )
+            .unwrap(),
         )
         .await
         .unwrap()

@@ -39,13 +39,16 @@ pub(crate) async fn setup(w: &World, tz: &str) -> Setup {
         .app
         .register_patient(
             &w.admin,
-            &PatientInput {
-                legal_first_name: "Jo".into(),
-                legal_last_name: "Smith".into(),
-                date_of_birth: "1975-07-04".into(),
-                ..Default::default()
-            },
-            false,
+            &kerato_domain::patients::Registration::of(
+                &PatientInput {
+                    legal_first_name: "Jo".into(),
+                    legal_last_name: "Smith".into(),
+                    date_of_birth: "1975-07-04".into(),
+                    ..Default::default()
+                },
+                false,
+            )
+            .unwrap(),
         )
         .await
         .unwrap();
@@ -175,13 +178,16 @@ async fn bad_bookings_are_refused_and_write_nothing() {
         .app
         .register_patient(
             &stranger,
-            &PatientInput {
-                legal_first_name: "Al".into(),
-                legal_last_name: "Other".into(),
-                date_of_birth: "1980-01-01".into(),
-                ..Default::default()
-            },
-            false,
+            &kerato_domain::patients::Registration::of(
+                &PatientInput {
+                    legal_first_name: "Al".into(),
+                    legal_last_name: "Other".into(),
+                    date_of_birth: "1980-01-01".into(),
+                    ..Default::default()
+                },
+                false,
+            )
+            .unwrap(),
         )
         .await
         .unwrap();

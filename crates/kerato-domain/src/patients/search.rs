@@ -13,6 +13,7 @@ use super::{
 };
 use crate::error::ValidationErrors;
 use crate::ids::PatientId;
+use crate::input::ParseInput;
 
 /// Longest query a search takes, in characters.
 pub const MAX_QUERY_CHARS: usize = 100;
@@ -210,7 +211,7 @@ pub struct PatientSearchInput {
 
 /// A validated request for one page of a search.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PatientSearch {
+pub struct SearchQuery {
     /// The query, trimmed.
     pub query: String,
     pub page_size: usize,
@@ -218,8 +219,55 @@ pub struct PatientSearch {
     pub after: Option<PatientId>,
 }
 
+impl ParseInput for SearchQuery {
+    type Raw = PatientSearchInput;
+
+    fn parse(raw: PatientSearchInput) -> Result<Self, ValidationErrors> {
+        raw.validate()
+    }
+}
+
+/// Charts the search page lists: the first page of a search this size.
+pub const MAX_RESULTS: usize = 50;
+
+/// What the search box sends: the text typed, as `q`.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct SearchBoxInput {
+    #[serde(default)]
+    pub q: String,
+}
+
+/// A search typed into the search box: the first [`MAX_RESULTS`] charts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchBox(pub SearchQuery);
+
+impl ParseInput for SearchBox {
+    type Raw = SearchBoxInput;
+
+    fn parse(raw: SearchBoxInput) -> Result<Self, ValidationErrors> {
+        if raw.q.chars().count() > MAX_QUERY_CHARS {
+            return Err(ValidationErrors::single(
+                "q",
+                format!("search with at most {MAX_QUERY_CHARS} characters"),
+            ));
+        }
+        Ok(Self(SearchQuery::first_page(&raw.q, MAX_RESULTS)))
+    }
+}
+
+impl SearchQuery {
+    /// The first `page_size` charts a search for `query` finds.
+    pub fn first_page(query: &str, page_size: usize) -> Self {
+        Self {
+            query: query.trim().to_string(),
+            page_size,
+            after: None,
+        }
+    }
+}
+
 impl PatientSearchInput {
-    pub fn validate(&self) -> Result<PatientSearch, ValidationErrors> {
+    pub fn validate(&self) -> Result<SearchQuery, ValidationErrors> {
         let mut errors = ValidationErrors::new();
         let query = self.query.trim().to_string();
         if query.chars().count() > MAX_QUERY_CHARS {
@@ -259,7 +307,7 @@ impl PatientSearchInput {
                 }
             },
         };
-        errors.into_result(PatientSearch {
+        errors.into_result(SearchQuery {
             query,
             page_size,
             after,
@@ -349,6 +397,29 @@ mod tests {
                 .unwrap()
                 .contains("not a cursor")
         );
+    }
+
+    #[test]
+    fn the_search_box_takes_a_first_page_of_what_was_typed() {
+        let typed = SearchBox::parse(SearchBoxInput {
+            q: "  smi  ".into(),
+        })
+        .unwrap();
+        assert_eq!(typed.0, SearchQuery::first_page("smi", MAX_RESULTS));
+        assert_eq!(typed.0.query, "smi");
+        let long = SearchBox::parse(SearchBoxInput {
+            q: "é".repeat(101)
+        })
+        .unwrap_err();
+        assert!(long.for_field("q").unwrap().contains("100 characters"));
+        assert!(
+            SearchBox::parse(SearchBoxInput {
+                q: "é".repeat(100)
+            })
+            .is_ok()
+        );
+        let empty: SearchBoxInput = serde_json::from_str(r#"{"action":"go"}"#).unwrap();
+        assert_eq!(SearchBox::parse(empty).unwrap().0.query, "");
     }
 
     #[test]

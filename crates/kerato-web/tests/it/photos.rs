@@ -37,13 +37,16 @@ pub(crate) async fn patient(t: &TestApp) -> PatientId {
     t.app
         .register_patient(
             &admin,
-            &PatientInput {
-                legal_first_name: "Jane".into(),
-                legal_last_name: "Roe".into(),
-                date_of_birth: "1980-01-01".into(),
-                ..Default::default()
-            },
-            false,
+            &kerato_domain::patients::Registration::of(
+                &PatientInput {
+                    legal_first_name: "Jane".into(),
+                    legal_last_name: "Roe".into(),
+                    date_of_birth: "1980-01-01".into(),
+                    ..Default::default()
+                },
+                false,
+            )
+            .unwrap(),
         )
         .await
         .unwrap()

@@ -420,13 +420,16 @@ pub async fn ria_shah(t: &TestApp, admin: &kerato_app::Caller) -> kerato_domain:
     t.app
         .register_patient(
             admin,
-            &kerato_domain::patients::PatientInput {
-                legal_first_name: "Ria".into(),
-                legal_last_name: "Shah".into(),
-                date_of_birth: "1990-03-03".into(),
-                ..Default::default()
-            },
-            false,
+            &kerato_domain::patients::Registration::of(
+                &kerato_domain::patients::PatientInput {
+                    legal_first_name: "Ria".into(),
+                    legal_last_name: "Shah".into(),
+                    date_of_birth: "1990-03-03".into(),
+                    ..Default::default()
+                },
+                false,
+            )
+            .unwrap(),
         )
         .await
         .unwrap()

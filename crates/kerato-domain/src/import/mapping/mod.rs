@@ -8,119 +8,15 @@
 use std::collections::BTreeMap;
 
 use jiff::civil::{Date, Time};
-use sha2::{Digest, Sha256};
 
-use super::file::SourceRow;
-use super::{ImportKind, RowIssue};
+use super::ImportKind;
 use crate::scheduling::RepeatedHour;
 
-/// A field a mapping can fill.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FieldSpec {
-    pub name: &'static str,
-    /// Must be read from a column or given a default.
-    pub required: bool,
-    pub about: &'static str,
-}
+mod binding;
+mod fields;
 
-const fn field(name: &'static str, required: bool, about: &'static str) -> FieldSpec {
-    FieldSpec {
-        name,
-        required,
-        about,
-    }
-}
-
-/// The fields of a patient row: those of the registration form.
-pub const PATIENT_FIELDS: &[FieldSpec] = &[
-    field("legal_first_name", true, "legal first name"),
-    field("legal_middle_name", false, "legal middle name"),
-    field("legal_last_name", true, "legal last name"),
-    field("preferred_name", false, "the name the patient goes by"),
-    field("date_of_birth", true, "date of birth"),
-    field("sex_at_birth", false, "female, male or unknown"),
-    field(
-        "gender_identity",
-        false,
-        "gender identity, as the patient gave it",
-    ),
-    field("mobile_phone", false, "mobile phone (US)"),
-    field("home_phone", false, "home phone (US)"),
-    field("email", false, "e-mail address"),
-    field("address_line1", false, "street address"),
-    field("address_line2", false, "apartment, suite"),
-    field("city", false, "city"),
-    field("state", false, "two-letter USPS state code"),
-    field("zip", false, "ZIP or ZIP+4"),
-    field(
-        "preferred_language",
-        false,
-        "language code such as en or es",
-    ),
-    field("emergency_contact_name", false, "emergency contact's name"),
-    field(
-        "emergency_contact_phone",
-        false,
-        "emergency contact's phone",
-    ),
-    field("reminder_channel", false, "email, sms, phone, mail or none"),
-    field("results_channel", false, "email, sms, phone, mail or none"),
-    field(
-        "statement_channel",
-        false,
-        "email, sms, phone, mail or none",
-    ),
-    field("marketing_consent", false, "yes or no (no when absent)"),
-];
-
-/// The fields of an appointment row.
-pub const APPOINTMENT_FIELDS: &[FieldSpec] = &[
-    field(
-        "patient_key",
-        false,
-        "the patient's ID in the other system, as a patient import of the same source remembered it",
-    ),
-    field("patient_mrn", false, "the patient's Kerato MRN"),
-    field("provider", true, "the provider's name in Kerato"),
-    field("location", true, "the location's name in Kerato"),
-    field("visit_type", true, "the visit type's name in Kerato"),
-    field("date", true, "the local date"),
-    field("start_time", true, "the local start time"),
-    field("end_time", false, "the local end time"),
-    field("duration_minutes", false, "length in minutes"),
-    field("duration_seconds", false, "length in seconds"),
-    field(
-        "status",
-        false,
-        "booked, arrived, pretest, with_provider, checkout, done, no_show or cancelled (booked when absent)",
-    ),
-    field(
-        "cancel_reason",
-        false,
-        "why a cancelled appointment was cancelled",
-    ),
-    field(
-        "repeats",
-        false,
-        "whether the row stands for a repeating series (empty, 0 or no for a single appointment)",
-    ),
-];
-
-impl ImportKind {
-    pub fn fields(self) -> &'static [FieldSpec] {
-        match self {
-            Self::Patients => PATIENT_FIELDS,
-            Self::Appointments => APPOINTMENT_FIELDS,
-        }
-    }
-
-    fn field(self, name: &str) -> Option<&'static str> {
-        self.fields()
-            .iter()
-            .find(|f| f.name == name)
-            .map(|f| f.name)
-    }
-}
+pub use binding::{Binding, MAX_KEY_CHARS, MappedRow, RowRead};
+pub use fields::{APPOINTMENT_FIELDS, FieldSpec, PATIENT_FIELDS};
 
 string_enum!(
     /// The bundled mappings.
@@ -134,13 +30,17 @@ impl Preset {
     /// The preset's mapping file for `kind`, as TOML.
     pub fn text(self, kind: ImportKind) -> &'static str {
         match (self, kind) {
-            (Self::Generic, ImportKind::Patients) => include_str!("presets/generic-patients.toml"),
-            (Self::Generic, ImportKind::Appointments) => {
-                include_str!("presets/generic-appointments.toml")
+            (Self::Generic, ImportKind::Patients) => {
+                include_str!("../presets/generic-patients.toml")
             }
-            (Self::OpenEmr, ImportKind::Patients) => include_str!("presets/openemr-patients.toml"),
+            (Self::Generic, ImportKind::Appointments) => {
+                include_str!("../presets/generic-appointments.toml")
+            }
+            (Self::OpenEmr, ImportKind::Patients) => {
+                include_str!("../presets/openemr-patients.toml")
+            }
             (Self::OpenEmr, ImportKind::Appointments) => {
-                include_str!("presets/openemr-appointments.toml")
+                include_str!("../presets/openemr-appointments.toml")
             }
         }
     }
@@ -623,176 +523,6 @@ fn check_format(format: &str, date: bool) -> Result<(), String> {
             "{format:?} does not hold hours and minutes: use %H and %M, such as \"%H:%M:%S\" or \"%I:%M %p\""
         ))
     }
-}
-
-/// A mapping bound to one file's header.
-#[derive(Debug, Clone)]
-pub struct Binding<'m> {
-    pub mapping: &'m Mapping,
-    header: Vec<String>,
-    columns: Vec<(&'static str, usize)>,
-    key: Option<usize>,
-    skip: Vec<(usize, Vec<String>, String)>,
-    /// Columns of the file nothing reads.
-    pub ignored: Vec<String>,
-    /// Columns of optional fields that the file lacks.
-    pub missing: Vec<String>,
-}
-
-/// What the mapping made of one row.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RowRead {
-    /// No value at all.
-    Blank,
-    /// Left out by a `[skip]` rule, for this reason.
-    Skipped(String),
-    /// The row cannot be read.
-    Refused(Vec<RowIssue>),
-    Mapped(MappedRow),
-}
-
-/// A row's values by Kerato field, after value maps and defaults.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MappedRow {
-    pub number: u64,
-    /// The row's ID in the other system, or `sha256:` and a hash of its
-    /// values.
-    pub key: String,
-    values: BTreeMap<&'static str, (String, Option<String>)>,
-}
-
-/// Longest key a row can be known by.
-pub const MAX_KEY_CHARS: usize = 200;
-
-impl MappedRow {
-    /// The field's value; `None` when empty.
-    pub fn get(&self, field: &str) -> Option<&str> {
-        self.values
-            .get(field)
-            .map(|(v, _)| v.as_str())
-            .filter(|v| !v.is_empty())
-    }
-
-    /// The field's value, or the empty string.
-    pub fn text(&self, field: &str) -> String {
-        self.get(field).unwrap_or_default().to_string()
-    }
-
-    /// The file's column a field was read from.
-    pub fn column(&self, field: &str) -> Option<&str> {
-        self.values.get(field).and_then(|(_, c)| c.as_deref())
-    }
-
-    /// An issue with `field` of this row.
-    pub fn issue(&self, field: &str, message: impl Into<String>) -> RowIssue {
-        RowIssue {
-            row: self.number,
-            field: field.to_string(),
-            column: self.column(field).map(str::to_string),
-            message: message.into(),
-        }
-    }
-
-    /// Issues for every field problem validation found.
-    pub fn issues(&self, errors: &crate::ValidationErrors) -> Vec<RowIssue> {
-        errors
-            .errors
-            .iter()
-            .map(|e| self.issue(&e.field, e.message.clone()))
-            .collect()
-    }
-}
-
-fn row_issue(number: u64, message: String) -> RowIssue {
-    RowIssue {
-        row: number,
-        field: "row".into(),
-        column: None,
-        message,
-    }
-}
-
-impl Binding<'_> {
-    pub fn header(&self) -> &[String] {
-        &self.header
-    }
-
-    /// Reads one row through the mapping.
-    pub fn read(&self, row: &SourceRow) -> RowRead {
-        let cells = match &row.cells {
-            Ok(c) => c,
-            Err(why) => return RowRead::Refused(vec![row_issue(row.number, why.clone())]),
-        };
-        if cells.iter().all(|c| c.trim().is_empty()) {
-            return RowRead::Blank;
-        }
-        for (i, values, reason) in &self.skip {
-            if values.contains(&cells[*i].trim().to_lowercase()) {
-                return RowRead::Skipped(reason.clone());
-            }
-        }
-        let m = self.mapping;
-        let mut values = BTreeMap::new();
-        for (field, i) in &self.columns {
-            let raw = cells[*i].trim();
-            let value = m.translate(field, raw);
-            values.insert(*field, (value, Some(self.header[*i].clone())));
-        }
-        for (field, value) in &m.defaults {
-            let empty = values.get(field).is_none_or(|(v, _)| v.is_empty());
-            if empty {
-                values.insert(*field, (value.clone(), None));
-            }
-        }
-        let key = match self.key {
-            Some(i) => {
-                let k = cells[i].trim();
-                let column = &self.header[i];
-                if k.is_empty() {
-                    return RowRead::Refused(vec![RowIssue {
-                        row: row.number,
-                        field: "key".into(),
-                        column: Some(column.clone()),
-                        message: format!(
-                            "the row has no {column}, its ID in {}: give it one, or remove the row",
-                            m.source
-                        ),
-                    }]);
-                }
-                if k.chars().count() > MAX_KEY_CHARS {
-                    return RowRead::Refused(vec![RowIssue {
-                        row: row.number,
-                        field: "key".into(),
-                        column: Some(column.clone()),
-                        message: format!(
-                            "the ID is longer than {MAX_KEY_CHARS} characters; is {column} the right key column?"
-                        ),
-                    }]);
-                }
-                k.to_string()
-            }
-            None => content_key(&values),
-        };
-        RowRead::Mapped(MappedRow {
-            number: row.number,
-            key,
-            values,
-        })
-    }
-}
-
-/// A stable key for a row with no ID: a hash of its mapped values, so the
-/// same row read again (even with its columns in another order) has the
-/// same key.
-fn content_key(values: &BTreeMap<&'static str, (String, Option<String>)>) -> String {
-    let mut h = Sha256::new();
-    for (field, (value, _)) in values {
-        h.update(field.as_bytes());
-        h.update([0]);
-        h.update(value.as_bytes());
-        h.update([0]);
-    }
-    format!("sha256:{}", &hex::encode(h.finalize())[..32])
 }
 
 #[cfg(test)]

@@ -2,7 +2,6 @@
 
 use jiff::civil::Date;
 use kerato_domain::ids::{OrganisationId, PatientId};
-use kerato_domain::patients::search::NameOrder;
 use kerato_domain::patients::{
     Channel, CommunicationPrefs, NameKind, Patient, PatientFields, Phone, SexAtBirth, fold,
     name_words, typo_keys,
@@ -11,8 +10,11 @@ use kerato_domain::tenancy::Address;
 use kerato_domain::time::Timestamp;
 
 use crate::{execute, on_tx};
+
+mod search;
 use kerato_db::StoreError;
 use kerato_db::Tx;
+pub use search::{NameHit, WordMatch, name_hits, words_by_typo_keys};
 
 // The demographic fields in the order the INSERT and the UPDATE list them,
 // legal first name to marketing consent, bound once for both.
@@ -413,140 +415,6 @@ pub async fn find_patient(tx: &mut Tx, id: PatientId) -> Result<Option<Patient>,
         .fetch_optional(&mut **c)
         .await
         .and_then(|row| row.as_ref().map(decode).transpose()))?)
-}
-
-/// One name-index row a search found: which chart, through which word.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NameHit {
-    pub patient_id: PatientId,
-    /// The word of the chart's names that matched.
-    pub token: String,
-    pub last_folded: String,
-    pub first_folded: String,
-    pub preferred_folded: Option<String>,
-}
-
-/// Which words of the name index a lookup reads.
-#[derive(Debug, Clone, Copy)]
-pub enum WordMatch<'a> {
-    /// Words starting with this folded text.
-    Prefix(&'a str),
-    /// Exactly this folded word.
-    Word(&'a str),
-}
-
-/// Up to `limit` name-index rows of an organisation's searchable charts
-/// whose `kind` word matches `m` and whose folded names also contain a word
-/// starting with each of `also` (folded words), in result order: by the
-/// matching word, then last name, first name and ID. A chart with two
-/// matching words comes twice. With `after`, only the rows that come after
-/// its word, last name, first name and ID in that order (its score is not
-/// looked at): where the read before stopped.
-pub async fn name_hits(
-    tx: &mut Tx,
-    org: OrganisationId,
-    kind: NameKind,
-    m: WordMatch<'_>,
-    also: &[&str],
-    after: Option<&NameOrder>,
-    limit: i64,
-) -> Result<Vec<NameHit>, StoreError> {
-    let (mut low, high) = match m {
-        WordMatch::Prefix(p) => (p.to_string(), format!("{p}\u{10FFFF}")),
-        WordMatch::Word(w) => (w.to_string(), w.to_string()),
-    };
-    if let Some(a) = after
-        && a.token > low
-    {
-        low.clone_from(&a.token);
-    }
-    // Each further query word must begin some name word: a space before it
-    // in the names joined by spaces. Folded words hold no LIKE wildcards.
-    let mut sql = String::from(
-        "SELECT patient_id, token, last_folded, first_folded, preferred_folded FROM patient_name_tokens \
-         WHERE organisation_id = $1 AND kind = $2 AND token >= $3 AND token <= $4",
-    );
-    for i in 0..also.len() {
-        sql.push_str(&format!(
-            " AND (' ' || last_folded || ' ' || first_folded || ' ' || coalesce(preferred_folded, '')) LIKE ${}",
-            i + 5
-        ));
-    }
-    let next = also.len() + 5;
-    if after.is_some() {
-        // A row value, so both backends read on from the index position
-        // rather than filtering the range from its start.
-        sql.push_str(&format!(
-            " AND (token, last_folded, first_folded, patient_id) > (${}, ${}, ${}, ${})",
-            next,
-            next + 1,
-            next + 2,
-            next + 3
-        ));
-    }
-    let next = next + if after.is_some() { 4 } else { 0 };
-    sql.push_str(&format!(
-        " ORDER BY token, last_folded, first_folded, patient_id LIMIT ${next}"
-    ));
-    type Row = (String, String, String, String, Option<String>);
-    let rows: Vec<Row> = on_tx!(tx, c => {
-        let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
-            .bind(org.to_string())
-            .bind(kind.as_str())
-            .bind(&low)
-            .bind(&high);
-        for w in also {
-            q = q.bind(format!("% {w}%"));
-        }
-        if let Some(a) = after {
-            q = q
-                .bind(&a.token)
-                .bind(&a.last)
-                .bind(&a.first)
-                .bind(a.id.to_string());
-        }
-        q.bind(limit).fetch_all(&mut **c).await
-    })?;
-    rows.into_iter()
-        .map(|(id, token, last, first, preferred)| {
-            Ok(NameHit {
-                patient_id: id
-                    .parse()
-                    .map_err(|e| StoreError::Corrupt(format!("{e}")))?,
-                token,
-                last_folded: last,
-                first_folded: first,
-                preferred_folded: preferred,
-            })
-        })
-        .collect()
-}
-
-/// Words of an organisation's name dictionary that have one of `keys`
-/// among their typo keys, in alphabetical order.
-pub async fn words_by_typo_keys(
-    tx: &mut Tx,
-    org: OrganisationId,
-    keys: &[String],
-) -> Result<Vec<String>, StoreError> {
-    if keys.is_empty() {
-        return Ok(Vec::new());
-    }
-    let list: Vec<String> = (0..keys.len()).map(|i| format!("${}", i + 2)).collect();
-    let sql = format!(
-        "SELECT DISTINCT word FROM patient_name_typo_keys WHERE organisation_id = $1 AND typo_key IN ({})",
-        list.join(", ")
-    );
-    let rows: Vec<(String,)> = on_tx!(tx, c => {
-        let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(org.to_string());
-        for k in keys {
-            q = q.bind(k);
-        }
-        q.fetch_all(&mut **c).await
-    })?;
-    let mut words: Vec<String> = rows.into_iter().map(|(w,)| w).collect();
-    words.sort();
-    Ok(words)
 }
 
 /// The charts of an organisation with these IDs, in the order of `ids`.

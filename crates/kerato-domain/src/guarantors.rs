@@ -4,6 +4,7 @@
 use jiff::civil::Date;
 
 use crate::ValidationErrors;
+use crate::input::ParseInput;
 use crate::patients::Phone;
 
 /// The age below which a patient needs someone else as guarantor.
@@ -55,17 +56,18 @@ impl Relationship {
     }
 }
 
-/// A guarantor as typed into the form.
+/// A guarantor as typed into the chart's form, whose fields are named
+/// `guarantor_name`, `guarantor_phone` and `guarantor_address` there.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct GuarantorInput {
+    #[serde(default)]
     pub relationship: String,
-    #[serde(default)]
+    #[serde(default, alias = "guarantor_name")]
     pub name: String,
-    #[serde(default)]
+    #[serde(default, alias = "guarantor_phone")]
     pub phone: String,
     /// Where statements go, one line.
-    #[serde(default)]
+    #[serde(default, alias = "guarantor_address")]
     pub address: String,
 }
 
@@ -95,32 +97,32 @@ impl GuarantorInput {
     /// Checks the guarantor for a patient born on `born`, today being
     /// `today`: a minor's guarantor is someone else.
     pub fn validate(&self, born: Date, today: Date) -> Result<Guarantor, ValidationErrors> {
+        let g = Guarantor::parse(self.clone())?;
+        g.check_for_patient(born, today)?;
+        Ok(g)
+    }
+}
+
+impl ParseInput for Guarantor {
+    type Raw = GuarantorInput;
+
+    fn parse(raw: GuarantorInput) -> Result<Self, ValidationErrors> {
         let mut e = ValidationErrors::new();
-        let Some(relationship) = Relationship::parse(&self.relationship) else {
+        let Some(relationship) = Relationship::parse(&raw.relationship) else {
             return Err(ValidationErrors::single(
                 "relationship",
                 "choose self, parent, spouse, legal_guardian or other",
             ));
         };
         if relationship == Relationship::SelfPay {
-            if age_on(born, today) < AGE_OF_MAJORITY {
-                return Err(ValidationErrors::single(
-                    "relationship",
-                    format!(
-                        "the patient is under {AGE_OF_MAJORITY}; name a parent or guardian as guarantor"
-                    ),
-                ));
-            }
             return Ok(Guarantor::SelfPay);
         }
-        let name = self.name.trim();
+        let name = raw.name.trim();
         if name.is_empty() || name.chars().count() > 200 {
             e.add("name", "give the guarantor's name, up to 200 characters");
         }
-        let phone = Phone::parse(&self.phone)
-            .map_err(|m| e.add("phone", m))
-            .ok();
-        let address = self.address.trim();
+        let phone = Phone::parse(&raw.phone).map_err(|m| e.add("phone", m)).ok();
+        let address = raw.address.trim();
         if address.is_empty() || address.chars().count() > 300 {
             e.add(
                 "address",
@@ -136,6 +138,22 @@ impl GuarantorInput {
             }),
             _ => Err(e),
         }
+    }
+}
+
+impl Guarantor {
+    /// The rule that needs the patient: someone under
+    /// [`AGE_OF_MAJORITY`] on `today` cannot pay their own bills.
+    pub fn check_for_patient(&self, born: Date, today: Date) -> Result<(), ValidationErrors> {
+        if *self == Guarantor::SelfPay && age_on(born, today) < AGE_OF_MAJORITY {
+            return Err(ValidationErrors::single(
+                "relationship",
+                format!(
+                    "the patient is under {AGE_OF_MAJORITY}; name a parent or guardian as guarantor"
+                ),
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -189,6 +207,32 @@ mod tests {
             }
             .validate(d(2010, 1, 1), today)
             .is_err()
+        );
+    }
+
+    #[test]
+    fn the_form_fields_parse_under_their_page_names() {
+        let page: GuarantorInput = serde_json::from_value(serde_json::json!({
+            "relationship": "parent",
+            "guarantor_name": "Dana Smith",
+            "guarantor_phone": "(217) 555-0100",
+            "guarantor_address": "1 Main St, Springfield, IL 62701",
+            "action": "save",
+        }))
+        .unwrap();
+        let g = Guarantor::parse(page).unwrap();
+        assert!(matches!(&g, Guarantor::Other { name, .. } if name == "Dana Smith"));
+        assert!(g.check_for_patient(d(2020, 1, 1), d(2026, 1, 1)).is_ok());
+        // Self-pay parses whoever the patient is; the patient's age decides.
+        let self_pay = Guarantor::parse(GuarantorInput {
+            relationship: "self".into(),
+            ..Default::default()
+        })
+        .unwrap();
+        assert!(
+            self_pay
+                .check_for_patient(d(2020, 1, 1), d(2026, 1, 1))
+                .is_err()
         );
     }
 
