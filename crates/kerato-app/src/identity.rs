@@ -7,16 +7,16 @@ use std::sync::{Mutex, PoisonError};
 use kerato_domain::ValidationErrors;
 use kerato_domain::audit::{AuditAction, Outcome};
 use kerato_domain::identity::{
-    Action, Actor, Credentials, EMERGENCY_ACCESS_MICROS, LocationScope, MAX_IDLE_MINUTES,
-    MINUTE_MICROS, Resource, Role, SessionPolicy, SessionState, Target, User, after_failed_login,
-    normalise_email, role_permits, session_state,
+    Action, Actor, Credentials, EMERGENCY_ACCESS_MICROS, GrantEntry, LocationScope,
+    MAX_IDLE_MINUTES, MINUTE_MICROS, Resource, Role, SessionPolicy, SessionState, Target, User,
+    after_failed_login, normalise_email, role_permits, session_state,
 };
 use kerato_domain::ids::{EmergencyGrantId, LocationId, MessageId, OrganisationId, UserId};
 use kerato_domain::password::check_new_password;
 use kerato_domain::tenancy::{Organisation, OrganisationKind, validate_name};
 use kerato_domain::time::Timestamp;
 use kerato_domain::totp::{TotpSecret, matching_step};
-use kerato_store::identity::{self as store, GrantRow, SessionRow};
+use kerato_store::identity::{self as store, SessionRow};
 use kerato_store::{Tx, audit, tenancy};
 use rand::Rng;
 use sha2::{Digest, Sha256};
@@ -1217,8 +1217,8 @@ impl App {
         store::insert_grant(
             &mut tx,
             loc.organisation_id,
-            &GrantRow {
-                id: EmergencyGrantId::new(now, self.random_id_bits()).to_string(),
+            &GrantEntry {
+                id: EmergencyGrantId::new(now, self.random_id_bits()),
                 user_id: caller.actor.user_id,
                 location_id: location,
                 reason: reason.to_string(),
@@ -1322,7 +1322,7 @@ impl App {
     }
 
     /// Every break-glass grant of the organisation, newest first.
-    pub async fn emergency_log(&self, caller: &Caller) -> Result<Vec<GrantRow>, AppError> {
+    pub async fn emergency_log(&self, caller: &Caller) -> Result<Vec<GrantEntry>, AppError> {
         let org = caller.actor.organisation_id;
         let mut tx = self
             .guard_org(

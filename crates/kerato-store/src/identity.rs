@@ -5,7 +5,9 @@ pub mod recovery;
 
 use std::collections::BTreeSet;
 
-use kerato_domain::identity::{Credentials, EmergencyGrant, LocationScope, SessionStage, User};
+use kerato_domain::identity::{
+    Credentials, EmergencyGrant, GrantEntry, LocationScope, SessionStage, User,
+};
 use kerato_domain::ids::{LocationId, OrganisationId, UserId};
 use kerato_domain::time::Timestamp;
 
@@ -541,26 +543,16 @@ pub async fn take_invitation(
     Ok(Some(user.parse().map_err(corrupt)?))
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GrantRow {
-    pub id: String,
-    pub user_id: UserId,
-    pub location_id: LocationId,
-    pub reason: String,
-    pub started_at: Timestamp,
-    pub expires_at: Timestamp,
-}
-
 pub async fn insert_grant(
     tx: &mut Tx,
     org: OrganisationId,
-    g: &GrantRow,
+    g: &GrantEntry,
 ) -> Result<(), StoreError> {
     execute!(tx, sqlx::query(
         "INSERT INTO emergency_grants (id, organisation_id, user_id, location_id, reason, started_at, expires_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)"
     )
-    .bind(&g.id)
+    .bind(g.id.to_string())
     .bind(org.to_string())
     .bind(g.user_id.to_string())
     .bind(g.location_id.to_string())
@@ -592,7 +584,7 @@ pub async fn active_grants(
         .collect()
 }
 
-pub async fn list_grants(tx: &mut Tx, org: OrganisationId) -> Result<Vec<GrantRow>, StoreError> {
+pub async fn list_grants(tx: &mut Tx, org: OrganisationId) -> Result<Vec<GrantEntry>, StoreError> {
     let rows: Vec<(String, String, String, String, i64, i64)> = on_tx!(tx, c => sqlx::query_as(
         "SELECT id, user_id, location_id, reason, started_at, expires_at FROM emergency_grants \
          WHERE organisation_id = $1 ORDER BY started_at DESC"
@@ -602,8 +594,8 @@ pub async fn list_grants(tx: &mut Tx, org: OrganisationId) -> Result<Vec<GrantRo
     .await)?;
     rows.into_iter()
         .map(|(id, u, l, reason, s, e)| {
-            Ok(GrantRow {
-                id,
+            Ok(GrantEntry {
+                id: id.parse().map_err(corrupt)?,
                 user_id: u.parse().map_err(corrupt)?,
                 location_id: l.parse().map_err(corrupt)?,
                 reason,

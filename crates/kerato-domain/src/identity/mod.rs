@@ -74,6 +74,18 @@ string_enum!(
     }
 );
 
+/// A break-glass grant as the log shows it: who opened it, where, why,
+/// and for how long.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GrantEntry {
+    pub id: crate::ids::EmergencyGrantId,
+    pub user_id: UserId,
+    pub location_id: LocationId,
+    pub reason: String,
+    pub started_at: Timestamp,
+    pub expires_at: Timestamp,
+}
+
 /// How far a session has come through sign-in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SessionStage {
