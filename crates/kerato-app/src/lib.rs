@@ -34,8 +34,9 @@ pub mod waitlist;
 
 use std::sync::Arc;
 
+use kerato_db::Store;
 use kerato_domain::time::{Clock, Timestamp};
-use kerato_store::{ClinicSchema, Store};
+use kerato_store::ClinicSchema;
 
 pub use authz::Caller;
 pub use error::{AppError, PASSWORD_CHANGE_REQUIRED};

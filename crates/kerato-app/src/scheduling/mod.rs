@@ -44,7 +44,7 @@ pub(crate) fn day_bounds(loc: &Location, date: Date) -> Result<(Timestamp, Times
 /// A location's day read inside a transaction that audited the read; the
 /// caller may read more in it before committing.
 pub(crate) struct GuardedDay {
-    pub tx: Tx,
+    pub(crate) tx: Tx,
     pub location: Location,
     /// The instants the day starts and ends.
     pub bounds: (Timestamp, Timestamp),

@@ -16,6 +16,7 @@ mod first_sign_in;
 mod go_live;
 mod import;
 mod phi;
+mod shape;
 mod site_browser;
 mod support;
 mod tls;

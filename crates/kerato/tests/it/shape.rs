@@ -137,15 +137,23 @@ fn public_signatures(text: &str) -> Vec<String> {
     out
 }
 
+/// Store types the application may name in its API: the encrypted file
+/// store the binary builds the application with is a storage handle, like
+/// `kerato_db::Store`, not a record.
+const STORAGE_HANDLES: &[&str] = &["AttachmentStore"];
+
 #[test]
 fn the_application_exports_no_store_type() {
     let app = crates_dir().join("kerato-app/src");
     let mut leaks = Vec::new();
     for path in sources(&app) {
         let text = std::fs::read_to_string(&path).unwrap();
-        let imported = store_imports(&text);
+        let mut imported = store_imports(&text);
+        imported.retain(|name| !STORAGE_HANDLES.contains(&name.as_str()));
         for sig in public_signatures(&text) {
-            let names_store = sig.contains("kerato_store")
+            let names_store = sig
+                .replace("kerato_store::attachments::AttachmentStore", "")
+                .contains("kerato_store")
                 || sig
                     .split(|c: char| !(c.is_alphanumeric() || c == '_'))
                     .any(|w| imported.contains(w));
