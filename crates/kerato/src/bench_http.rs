@@ -156,7 +156,7 @@ async fn seed(config: &Config, data: &DataArgs, patients: u32) -> Result<Practic
         )
         .await
         .map_err(fail)?;
-    app.accept_invitation(&invitation, "a long passphrase for the front desk")
+    app.accept_invitation(&invitation, "seventeen quiet harbour lanterns")
         .await
         .map_err(fail)?;
     let started = Instant::now();
