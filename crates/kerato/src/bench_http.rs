@@ -545,7 +545,7 @@ pub async fn run(patients: u32, clients: u32, seconds: u32, pg_url: Option<&str>
                             "legal_first_name": "Robin",
                             "legal_last_name": surname(n as u32 + 7),
                             "date_of_birth": format!("{:04}-{:02}-{:02}", 1940 + n % 60, 1 + n % 12, 1 + n % 28),
-                            "mobile_phone": format!("312{:07}", 1_000_000 + n % 9_000_000),
+                            "mobile_phone": format!("312{:07}", 2_000_000 + n % 8_000_000),
                         },
                         "allow_duplicate": true,
                     })
