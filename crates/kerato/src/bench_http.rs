@@ -63,8 +63,14 @@ pub(crate) async fn fill_registry(
     let mut i = 0;
     while i < patients {
         let mut tx = store.write().await?;
+        let count = batch.min(patients - i);
+        // The numbers come from the practice's counter, as an import takes
+        // them, so charts registered later do not collide with these.
+        let mut mrns = kerato_store::patients::take_mrns(&mut tx, org, count as usize)
+            .await?
+            .into_iter();
         let mut rows = Vec::with_capacity(batch as usize);
-        for _ in 0..batch.min(patients - i) {
+        for _ in 0..count {
             let input = PatientInput {
                 legal_first_name: FIRST[((i / 128) % 16) as usize].into(),
                 legal_last_name: surname(i),
@@ -79,7 +85,7 @@ pub(crate) async fn fill_registry(
                 // grow at their end, as they do in a real registry.
                 id: PatientId::new(now.plus_micros(i64::from(i)), rand::random()),
                 organisation_id: org,
-                mrn: format!("{:07}", i + 1),
+                mrn: mrns.next().context("an MRN for every chart")?,
                 fields,
                 merged_into: None,
                 version: 1,
