@@ -135,7 +135,7 @@ impl App {
     pub async fn get_patient(&self, caller: &Caller, id: PatientId) -> Result<Patient, AppError> {
         self.require(caller, Resource::Patient, Action::View, None)
             .await?;
-        let mut tx = self.store.write().await?;
+        let mut tx = self.store.read().await?;
         let patient = store::find_patient(&mut tx, id)
             .await?
             .ok_or(AppError::NotFound("patient"))?;
