@@ -419,7 +419,6 @@ pub(crate) async fn bench_providers(
 /// and audit, as the front desk uses them.
 pub async fn front_desk(patients: u32, providers: u32, pg_url: Option<&str>) -> Result<()> {
     use kerato_app::App;
-    use kerato_domain::patients::{Patient, PatientInput};
     use kerato_domain::scheduling::{Appointment, BookingInput, SlotChoice, VisitStatus};
     use std::sync::Arc;
 
@@ -439,61 +438,15 @@ pub async fn front_desk(patients: u32, providers: u32, pg_url: Option<&str>) -> 
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let provider_ids = bench_providers(&app, &caller, loc.id, providers).await?;
 
-    use kerato_app::import::synthetic::{FIRST_NAMES as FIRST, LAST_NAMES as LAST};
-    // Distinct-looking surnames: a base name plus a number-derived suffix,
-    // so prefixes fan out the way a real registry's do.
-    let surname = |i: u32| {
-        format!(
-            "{}{}",
-            LAST[(i % 16) as usize],
-            ["a", "e", "i", "o", "u", "son", "ez", "ski"][((i / 16) % 8) as usize]
-        )
-    };
+    use crate::bench_http::surname;
     let started = Instant::now();
-    let mut patient_ids = Vec::with_capacity(patients as usize);
-    let batch = 10_000;
-    let mut i = 0;
+    let patient_ids =
+        crate::bench_http::fill_registry(&store, caller.actor.organisation_id, patients, now)
+            .await?;
     let today = now
         .to_jiff()
         .to_zoned_datetime(jiff::tz::TimeZone::UTC)
         .date();
-    while i < patients {
-        let mut tx = store.write().await?;
-        let mut rows = Vec::with_capacity(batch as usize);
-        for _ in 0..batch.min(patients - i) {
-            let input = PatientInput {
-                legal_first_name: FIRST[((i / 128) % 16) as usize].into(),
-                legal_last_name: surname(i),
-                date_of_birth: format!("{:04}-{:02}-{:02}", 1930 + i % 90, 1 + i % 12, 1 + i % 28),
-                mobile_phone: Some(format!("217{:07}", 2_000_000 + i % 8_000_000)),
-                ..PatientInput::default()
-            };
-            let fields = input.validate(today).map_err(|e| anyhow::anyhow!("{e}"))?;
-            let p = Patient {
-                // A microsecond apart, as charts registered over time get
-                // ever later UUIDv7s: the indexes keyed by chart ID then
-                // grow at their end, as they do in a real registry.
-                id: kerato_domain::ids::PatientId::new(
-                    now.plus_micros(i64::from(i)),
-                    rand::random(),
-                ),
-                organisation_id: caller.actor.organisation_id,
-                mrn: format!("{:07}", i + 1),
-                fields,
-                merged_into: None,
-                version: 1,
-                created_at: now,
-                updated_at: now,
-            };
-            patient_ids.push(p.id);
-            rows.push(p);
-            i += 1;
-        }
-        // Many charts to a statement, with the same rows (the name index
-        // included) that registering them one by one writes.
-        kerato_store::patients::insert_patients(&mut tx, &rows).await?;
-        tx.commit().await?;
-    }
     println!(
         "filled {patients} patients in {:.1} s",
         started.elapsed().as_secs_f64()
