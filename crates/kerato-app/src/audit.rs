@@ -28,7 +28,7 @@ impl App {
         action: Action,
     ) -> Result<Vec<AuditEvent>, AppError> {
         let org = caller.actor.organisation_id;
-        let tx = self.store.write().await?;
+        let tx = self.store.read().await?;
         let target = Target {
             organisation: org,
             location: None,

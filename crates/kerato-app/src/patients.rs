@@ -333,7 +333,7 @@ impl App {
     ) -> Result<Vec<Coverage>, AppError> {
         self.require(caller, Resource::Patient, Action::View, None)
             .await?;
-        let mut tx = self.store.write().await?;
+        let mut tx = self.store.read().await?;
         let chart = store::find_patient(&mut tx, patient)
             .await?
             .ok_or(AppError::NotFound("patient"))?;

@@ -79,7 +79,7 @@ impl App {
             .checked_sub(jiff::Span::new().years(ACCOUNTING_YEARS))
             .map(|z| Timestamp::from_jiff(z.timestamp()))
             .unwrap_or(Timestamp::from_micros(0));
-        let tx = self.store.write().await?;
+        let tx = self.store.read().await?;
         let target = Target {
             organisation: org,
             location: None,

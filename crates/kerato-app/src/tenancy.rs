@@ -115,7 +115,7 @@ impl App {
         caller: &Caller,
         id: LocationId,
     ) -> Result<Location, AppError> {
-        let mut tx = self.store.write().await?;
+        let mut tx = self.store.read().await?;
         let loc = store::find_location(&mut tx, id)
             .await?
             .ok_or(AppError::NotFound("location"))?;

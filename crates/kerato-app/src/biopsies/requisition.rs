@@ -26,7 +26,7 @@ impl App {
         self.require(caller, Resource::Pathology, Action::Print, None)
             .await?;
         let org = caller.actor.organisation_id;
-        let mut tx = self.store.write().await?;
+        let mut tx = self.store.read().await?;
         let specimen = kerato_store::biopsies::find_biopsy(&mut tx, id)
             .await?
             .filter(|b| b.organisation_id == org)

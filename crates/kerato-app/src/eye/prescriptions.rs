@@ -123,7 +123,7 @@ impl App {
         use kerato_formats::rx_pdf::{RxPdf, RxPdfRow, render};
         self.require(caller, Resource::Prescription, Action::Print, None)
             .await?;
-        let mut tx = self.store.write().await?;
+        let mut tx = self.store.read().await?;
         let rx = self.prescription_in(&mut tx, caller, id).await?;
         let exam = self.exam_in(&mut tx, caller, rx.exam_id).await?;
         let org = caller.actor.organisation_id;

@@ -270,7 +270,7 @@ impl App {
     }
 
     pub async fn get_user(&self, caller: &Caller, id: UserId) -> Result<User, AppError> {
-        let mut tx = self.store.write().await?;
+        let mut tx = self.store.read().await?;
         let (user, _) = store::get_user(&mut tx, id)
             .await?
             .ok_or(AppError::NotFound("user"))?;

@@ -178,7 +178,7 @@ impl App {
     ) -> Result<Photo, AppError> {
         self.require(caller, Resource::ClinicalPhoto, action, None)
             .await?;
-        let mut tx = self.store.write().await?;
+        let mut tx = self.store.read().await?;
         let row = store::find_photo(&mut tx, id)
             .await?
             .filter(|p| p.organisation_id == caller.actor.organisation_id)
@@ -230,7 +230,7 @@ impl App {
         self.require(caller, Resource::ClinicalPhoto, Action::Export, None)
             .await?;
         let org = caller.actor.organisation_id;
-        let mut tx = self.store.write().await?;
+        let mut tx = self.store.read().await?;
         let row = store::find_photo(&mut tx, id)
             .await?
             .filter(|p| p.organisation_id == org)

@@ -88,7 +88,7 @@ impl App {
     ) -> Result<SearchPage, AppError> {
         let q = search.query.trim();
         let org = caller.actor.organisation_id;
-        let tx = self.store.write().await?;
+        let tx = self.store.read().await?;
         let mut act = Act::new(Action::Query, target(org), "patient search");
         act.new = serde_json::to_string(
             &serde_json::json!({ "query": q.chars().take(100).collect::<String>() }),

@@ -179,7 +179,7 @@ impl App {
         self.require(caller, Resource::PrivacyRequest, Action::View, None)
             .await?;
         let org = caller.actor.organisation_id;
-        let mut tx = self.store.write().await?;
+        let mut tx = self.store.read().await?;
         let request = store::find_request(&mut tx, id)
             .await?
             .filter(|r| r.organisation_id == org)

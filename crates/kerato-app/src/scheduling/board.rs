@@ -72,7 +72,7 @@ impl App {
         date: Option<Date>,
     ) -> Result<FlowBoard, AppError> {
         let org = caller.actor.organisation_id;
-        let tx = self.store.write().await?;
+        let tx = self.store.read().await?;
         let act = Act::new(
             Action::Query,
             schedule_target(caller, location),
@@ -125,7 +125,7 @@ impl App {
     ) -> Result<WeekView, AppError> {
         let org = caller.actor.organisation_id;
         let days = days.clamp(1, 14);
-        let tx = self.store.write().await?;
+        let tx = self.store.read().await?;
         let act = Act::new(Action::Query, schedule_target(caller, location), "schedule");
         let mut tx = self.guard(tx, caller, act).await?;
         let loc = tenancy::get_location(&mut tx, org, location)

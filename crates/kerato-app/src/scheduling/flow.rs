@@ -197,7 +197,7 @@ impl App {
     ) -> Result<Appointment, AppError> {
         self.require(caller, Resource::Appointment, Action::View, None)
             .await?;
-        let mut tx = self.store.write().await?;
+        let mut tx = self.store.read().await?;
         let a = store::find_appointment(&mut tx, id)
             .await?
             .filter(|a| a.organisation_id == caller.actor.organisation_id)

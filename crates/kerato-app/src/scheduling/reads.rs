@@ -258,7 +258,7 @@ impl App {
         date: Date,
     ) -> Result<GuardedDay, AppError> {
         let org = caller.actor.organisation_id;
-        let mut tx = self.store.write().await?;
+        let mut tx = self.store.read().await?;
         let loc = tenancy::get_location(&mut tx, org, location)
             .await?
             .ok_or(AppError::NotFound("location"))?;
@@ -344,7 +344,7 @@ impl App {
         caller: &Caller,
     ) -> Result<(Vec<Provider>, Vec<AppointmentType>), AppError> {
         let org = caller.actor.organisation_id;
-        let tx = self.store.write().await?;
+        let tx = self.store.read().await?;
         let act = Act::new(
             Action::Query,
             Target {

@@ -48,7 +48,7 @@ impl App {
         q: &SlotQuery,
     ) -> Result<Vec<SlotOffer>, AppError> {
         let org = caller.actor.organisation_id;
-        let tx = self.store.write().await?;
+        let tx = self.store.read().await?;
         let act = Act::new(
             Action::Query,
             Target {
