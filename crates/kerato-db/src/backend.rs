@@ -229,6 +229,19 @@ fn is_not_a_database(err: &sqlx::Error) -> bool {
     matches!(err, sqlx::Error::Database(db) if db.code().as_deref() == Some("26"))
 }
 
+/// What SQLite may keep in memory, page caches included, across every
+/// connection of the process. SQLCipher decrypts and checks each page it
+/// reads into a cache, so a bigger cache saves decrypting hot index pages
+/// again; but each connection kept its own (16 MiB per reader and 256 MiB
+/// for the writer), the same pages several times over, and the server's
+/// resident memory grew past 100 MB serving a 20,000-chart registry. One
+/// budget for all of them, recycled least-recently-used first, keeps the
+/// server small; the indexes a search or a day's schedule walks are a few
+/// hundred pages even at a million charts. 16 MiB, in bytes.
+const SOFT_HEAP_LIMIT_BYTES: &str = "16777216";
+/// The same 16 MiB as one connection's `cache_size` (negative: KiB).
+const PAGE_CACHE_PRAGMA: &str = "-16384";
+
 /// Options with only the key: what the key probe opens.
 fn sqlite_key_options(opts: &SqliteOptions) -> SqliteConnectOptions {
     let mut connect = SqliteConnectOptions::new()
@@ -253,8 +266,9 @@ fn sqlite_connect_options(opts: &SqliteOptions) -> SqliteConnectOptions {
         .synchronous(SqliteSynchronous::Full)
         .foreign_keys(true)
         .busy_timeout(Duration::from_secs(10))
-        // Read connections keep 16 MiB of pages (SQLite's default is 2 MiB).
-        .pragma("cache_size", "-16384")
+        // Each connection may keep as many pages as all of them together
+        // (see `SOFT_HEAP_LIMIT_BYTES`): whichever is busiest keeps its pages.
+        .pragma("cache_size", PAGE_CACHE_PRAGMA)
 }
 
 /// A read connection refuses writes (`query_only`), so a use case that
@@ -264,16 +278,14 @@ fn sqlite_reader_options(opts: &SqliteOptions) -> SqliteConnectOptions {
     sqlite_connect_options(opts).pragma("query_only", "ON")
 }
 
-/// The writer connection: every audited use case runs on it, so it keeps a
-/// large page cache, up to 256 MiB, taken only as pages are read. SQLCipher
-/// decrypts and checks every page it reads into the cache, so a page kept
-/// there is one not decrypted again: with a million charts, the indexes
-/// that search and the day's schedule read stay warm. It leaves copying the
+/// The writer connection: it also sets the process's heap limit for SQLite
+/// (`soft_heap_limit` is process-wide), which holds the page caches of all
+/// connections together to about [`SOFT_HEAP_LIMIT_BYTES`]. It leaves copying the
 /// log into the database file to the background checkpointer (see
 /// `checkpoint_in_background`) until the log passes 40 MiB.
 fn sqlite_writer_options(opts: &SqliteOptions) -> SqliteConnectOptions {
     sqlite_connect_options(opts)
-        .pragma("cache_size", "-262144")
+        .pragma("soft_heap_limit", SOFT_HEAP_LIMIT_BYTES)
         .pragma("wal_autocheckpoint", "10000")
 }
 

@@ -5,9 +5,7 @@ pub mod recovery;
 
 use std::collections::BTreeSet;
 
-use kerato_domain::identity::{
-    Credentials, EmergencyGrant, GrantEntry, LocationScope, SessionStage, User,
-};
+use kerato_domain::identity::{Credentials, EmergencyGrant, GrantEntry, LocationScope, User};
 use kerato_domain::ids::{LocationId, OrganisationId, UserId};
 use kerato_domain::time::Timestamp;
 
@@ -20,6 +18,11 @@ macro_rules! user_columns {
         "id, organisation_id, email, display_name, role, all_locations, active, mfa_secret, \
          version, created_at, updated_at, password_hash, mfa_last_step, failed_logins, locked_until, \
          must_change_password"
+    };
+    (u) => {
+        "u.id, u.organisation_id, u.email, u.display_name, u.role, u.all_locations, u.active, \
+         u.mfa_secret, u.version, u.created_at, u.updated_at, u.password_hash, u.mfa_last_step, \
+         u.failed_logins, u.locked_until, u.must_change_password"
     };
 }
 
@@ -101,6 +104,9 @@ async fn user_from_row(tx: &mut Tx, row: UserRow) -> Result<(User, Credentials),
     };
     Ok((user, credentials))
 }
+
+mod sessions;
+pub use sessions::*;
 
 async fn write_locations(tx: &mut Tx, user: &User) -> Result<(), StoreError> {
     execute!(
@@ -371,140 +377,6 @@ pub async fn unused_recovery_codes(tx: &mut Tx, user: UserId) -> Result<i64, Sto
     Ok(n)
 }
 
-/// A stored session stage that is not one Kerato writes.
-fn stage_from(text: &str) -> Result<SessionStage, StoreError> {
-    SessionStage::parse(text).ok_or_else(|| StoreError::Corrupt(format!("session stage {text:?}")))
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SessionRow {
-    /// SHA-256 of the cookie token; the token itself is never stored.
-    pub token_hash: String,
-    pub user_id: UserId,
-    pub stage: SessionStage,
-    pub created_at: Timestamp,
-    pub last_seen_at: Timestamp,
-    pub source_ip: Option<String>,
-    pub revoked_at: Option<Timestamp>,
-}
-
-type SessionTuple = (
-    String,
-    String,
-    String,
-    i64,
-    i64,
-    Option<String>,
-    Option<i64>,
-);
-
-fn session_from(row: SessionTuple) -> Result<SessionRow, StoreError> {
-    let (token_hash, user, stage, created, seen, ip, revoked) = row;
-    Ok(SessionRow {
-        token_hash,
-        user_id: user.parse().map_err(corrupt)?,
-        stage: stage_from(&stage)?,
-        created_at: Timestamp::from_micros(created),
-        last_seen_at: Timestamp::from_micros(seen),
-        source_ip: ip,
-        revoked_at: revoked.map(Timestamp::from_micros),
-    })
-}
-
-pub async fn insert_session(tx: &mut Tx, s: &SessionRow) -> Result<(), StoreError> {
-    execute!(tx, sqlx::query(
-        "INSERT INTO sessions (token_hash, user_id, stage, created_at, last_seen_at, source_ip, revoked_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, NULL)"
-    )
-    .bind(&s.token_hash)
-    .bind(s.user_id.to_string())
-    .bind(s.stage.as_str())
-    .bind(s.created_at.as_micros())
-    .bind(s.last_seen_at.as_micros())
-    .bind(s.source_ip.as_deref()))?;
-    Ok(())
-}
-
-pub async fn get_session(tx: &mut Tx, token_hash: &str) -> Result<Option<SessionRow>, StoreError> {
-    let row: Option<SessionTuple> = on_tx!(tx, c => sqlx::query_as(
-        "SELECT token_hash, user_id, stage, created_at, last_seen_at, source_ip, revoked_at \
-         FROM sessions WHERE token_hash = $1"
-    )
-    .bind(token_hash)
-    .fetch_optional(&mut **c)
-    .await)?;
-    row.map(session_from).transpose()
-}
-
-/// Records that a session was seen at `now`. Touches are written after the
-/// request that saw the session, so one may land after a later one: the
-/// time only ever moves forward.
-pub async fn touch_session(
-    tx: &mut Tx,
-    token_hash: &str,
-    now: Timestamp,
-) -> Result<(), StoreError> {
-    execute!(
-        tx,
-        sqlx::query(
-            "UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2 AND last_seen_at < $1"
-        )
-        .bind(now.as_micros())
-        .bind(token_hash)
-    )?;
-    Ok(())
-}
-
-pub async fn revoke_session(
-    tx: &mut Tx,
-    token_hash: &str,
-    now: Timestamp,
-) -> Result<(), StoreError> {
-    execute!(
-        tx,
-        sqlx::query(
-            "UPDATE sessions SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL"
-        )
-        .bind(now.as_micros())
-        .bind(token_hash)
-    )?;
-    Ok(())
-}
-
-/// Revokes every live session of a user; returns how many.
-pub async fn revoke_user_sessions(
-    tx: &mut Tx,
-    user: UserId,
-    now: Timestamp,
-) -> Result<u64, StoreError> {
-    execute!(
-        tx,
-        sqlx::query(
-            "UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL"
-        )
-        .bind(now.as_micros())
-        .bind(user.to_string())
-    )
-    .map_err(StoreError::from)
-}
-
-/// Sessions not revoked, newest first, with their user, for the admin view.
-/// Expiry is a rule of the domain, so the caller filters expired ones.
-pub async fn live_sessions(
-    tx: &mut Tx,
-    org: OrganisationId,
-) -> Result<Vec<SessionRow>, StoreError> {
-    let rows: Vec<SessionTuple> = on_tx!(tx, c => sqlx::query_as(
-        "SELECT s.token_hash, s.user_id, s.stage, s.created_at, s.last_seen_at, s.source_ip, s.revoked_at \
-         FROM sessions s JOIN users u ON u.id = s.user_id \
-         WHERE u.organisation_id = $1 AND s.revoked_at IS NULL ORDER BY s.last_seen_at DESC"
-    )
-    .bind(org.to_string())
-    .fetch_all(&mut **c)
-    .await)?;
-    rows.into_iter().map(session_from).collect()
-}
-
 pub async fn insert_invitation(
     tx: &mut Tx,
     token_hash: &str,
@@ -668,45 +540,6 @@ pub async fn set_organisation_security(
     .bind(idle_minutes)
     .bind(org.to_string()))?;
     Ok(())
-}
-
-pub async fn set_session_stage(
-    tx: &mut Tx,
-    token_hash: &str,
-    stage: SessionStage,
-) -> Result<(), StoreError> {
-    execute!(
-        tx,
-        sqlx::query("UPDATE sessions SET stage = $1 WHERE token_hash = $2")
-            .bind(stage.as_str())
-            .bind(token_hash)
-    )?;
-    Ok(())
-}
-
-/// Keeps a TOTP secret on the session while the user scans and confirms it.
-pub async fn set_pending_secret(
-    tx: &mut Tx,
-    token_hash: &str,
-    secret: Option<&str>,
-) -> Result<(), StoreError> {
-    execute!(
-        tx,
-        sqlx::query("UPDATE sessions SET mfa_pending_secret = $1 WHERE token_hash = $2")
-            .bind(secret)
-            .bind(token_hash)
-    )?;
-    Ok(())
-}
-
-pub async fn pending_secret(tx: &mut Tx, token_hash: &str) -> Result<Option<String>, StoreError> {
-    let row: Option<(Option<String>,)> = on_tx!(tx, c => sqlx::query_as(
-        "SELECT mfa_pending_secret FROM sessions WHERE token_hash = $1"
-    )
-    .bind(token_hash)
-    .fetch_optional(&mut **c)
-    .await)?;
-    Ok(row.and_then(|(s,)| s))
 }
 
 /// Active users of an organisation with the given role (to notify them).

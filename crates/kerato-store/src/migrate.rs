@@ -182,6 +182,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0025_imports.sql"),
         dialect: None,
     },
+    Migration {
+        version: 26,
+        name: "merged charts",
+        sql: include_str!("../migrations/0026_merged_charts.sql"),
+        dialect: None,
+    },
 ];
 
 /// The clinic's schema on a [`Store`]: what `kerato init`, `serve` and

@@ -208,19 +208,18 @@ impl App {
         token: &str,
     ) -> Result<(SessionRow, User, Credentials), AppError> {
         let hash = hash_token(token);
-        let session = store::get_session(tx, &hash)
+        let store::SessionWithUser {
+            session,
+            user,
+            credentials: creds,
+            idle_minutes,
+        } = store::session_with_user(tx, &hash)
             .await?
             .ok_or_else(unauthenticated)?;
-        if session.revoked_at.is_some() {
+        if session.revoked_at.is_some() || !user.active {
             return Err(unauthenticated());
         }
-        let (user, creds) = store::get_user(tx, session.user_id)
-            .await?
-            .ok_or_else(unauthenticated)?;
-        if !user.active {
-            return Err(unauthenticated());
-        }
-        let policy = self.session_policy(tx, user.organisation_id).await?;
+        let policy = SessionPolicy::new(idle_minutes).unwrap_or_default();
         let last_seen = self.seen.latest(&hash, session.last_seen_at);
         match session_state(policy, session.created_at, last_seen, self.now()) {
             SessionState::Active => Ok((session, user, creds)),
