@@ -15,6 +15,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    limit_malloc_arenas();
     let cli = cli::Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -36,3 +37,23 @@ fn main() -> ExitCode {
         }
     }
 }
+
+/// glibc gives each thread that allocates its own arena (up to eight per
+/// core) and keeps what is freed in it. The server allocates on its runtime
+/// workers and on one thread per database connection, and the arenas'
+/// leftovers made its resident memory grow to 125 MB serving a
+/// 100,000-chart registry, against 66 MB with two arenas and the same
+/// throughput (`kerato bench http`). Called first thing in `main`, before
+/// any other thread exists.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[allow(unsafe_code)]
+fn limit_malloc_arenas() {
+    // SAFETY: mallopt only sets a tunable of the C allocator; it is called
+    // before any other thread starts, so nothing allocates concurrently.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 2);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn limit_malloc_arenas() {}
