@@ -175,3 +175,42 @@ async fn the_name_index_backfill_writes_what_registration_writes() {
         ("Müller-O'Neil".to_string(), "Zoë Anne".to_string())
     );
 }
+
+/// Retention asks of every chart whether another was merged into it; without
+/// an index each answer scanned the registry (seconds a page of 500 charts at
+/// 20,000). The lookup must ride `patients_merged_into` on both backends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_merged_chart_lookup_rides_its_index() {
+    let db = TestDb::new().await;
+    let mut tx = db.store.read().await.unwrap();
+    let plan: Vec<String> = match tx.backend() {
+        kerato_store::Backend::Sqlite => {
+            let rows: Vec<(i64, i64, i64, String)> = kerato_store::on_tx!(&mut tx, c => sqlx::query_as(
+                "EXPLAIN QUERY PLAN SELECT p.id, EXISTS (SELECT 1 FROM patients m WHERE m.merged_into = p.id) \
+                 FROM patients p WHERE p.organisation_id = 'x' AND p.id > '' ORDER BY p.id LIMIT 500"
+            ).fetch_all(&mut **c).await)
+            .unwrap();
+            rows.into_iter().map(|r| r.3).collect()
+        }
+        kerato_store::Backend::Postgres => {
+            // The planner picks a sequential scan of an empty table whatever
+            // its indexes; with scans priced out, the index must be there.
+            kerato_store::on_tx!(&mut tx, c => sqlx::query("SET LOCAL enable_seqscan = off")
+                .execute(&mut **c).await.map(drop))
+            .unwrap();
+            let rows: Vec<(String,)> = kerato_store::on_tx!(&mut tx, c => sqlx::query_as(
+                "EXPLAIN SELECT 1 FROM patients m WHERE m.merged_into = 'x'"
+            ).fetch_all(&mut **c).await)
+            .unwrap();
+            rows.into_iter().map(|r| r.0).collect()
+        }
+    };
+    assert!(
+        plan.iter().any(|l| l.contains("patients_merged_into")),
+        "the merged-chart lookup does not use its index: {plan:?}"
+    );
+    assert!(
+        !plan.iter().any(|l| l.contains("SCAN m")),
+        "the merged-chart lookup scans the registry: {plan:?}"
+    );
+}
