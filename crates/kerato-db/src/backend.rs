@@ -229,18 +229,21 @@ fn is_not_a_database(err: &sqlx::Error) -> bool {
     matches!(err, sqlx::Error::Database(db) if db.code().as_deref() == Some("26"))
 }
 
-/// What SQLite may keep in memory, page caches included, across every
-/// connection of the process. SQLCipher decrypts and checks each page it
-/// reads into a cache, so a bigger cache saves decrypting hot index pages
-/// again; but each connection kept its own (16 MiB per reader and 256 MiB
-/// for the writer), the same pages several times over, and the server's
-/// resident memory grew past 100 MB serving a 20,000-chart registry. One
-/// budget for all of them, recycled least-recently-used first, keeps the
-/// server small; the indexes a search or a day's schedule walks are a few
-/// hundred pages even at a million charts. 16 MiB, in bytes.
-const SOFT_HEAP_LIMIT_BYTES: &str = "16777216";
-/// The same 16 MiB as one connection's `cache_size` (negative: KiB).
-const PAGE_CACHE_PRAGMA: &str = "-16384";
+/// What SQLite may keep in memory, page caches and statements included,
+/// across every connection of the process (`soft_heap_limit` is
+/// process-wide): 12 MiB. Each connection kept its own cache before (16 MiB
+/// per reader, 256 MiB for the writer) and the server's resident memory
+/// grew past 100 MB serving a 20,000-chart registry.
+const SOFT_HEAP_LIMIT_BYTES: &str = "12582912";
+/// A reader's cache (negative: KiB), SQLite's default of 2 MiB. In WAL mode
+/// SQLite empties a reader's cache whenever another connection has
+/// committed since its last transaction, and audited reads commit all the
+/// time, so a reader only keeps pages within one transaction.
+const READER_CACHE_PRAGMA: &str = "-2048";
+/// The writer's cache: the rest of the budget. Its pages stay valid across
+/// its own commits, so the indexes bookings and audit appends walk stay
+/// decrypted there.
+const WRITER_CACHE_PRAGMA: &str = "-12288";
 
 /// Options with only the key: what the key probe opens.
 fn sqlite_key_options(opts: &SqliteOptions) -> SqliteConnectOptions {
@@ -266,26 +269,25 @@ fn sqlite_connect_options(opts: &SqliteOptions) -> SqliteConnectOptions {
         .synchronous(SqliteSynchronous::Full)
         .foreign_keys(true)
         .busy_timeout(Duration::from_secs(10))
-        // Each connection may keep as many pages as all of them together
-        // (see `SOFT_HEAP_LIMIT_BYTES`): whichever is busiest keeps its pages.
-        .pragma("cache_size", PAGE_CACHE_PRAGMA)
 }
 
 /// A read connection refuses writes (`query_only`), so a use case that
 /// writes on a read transaction fails in every test rather than racing the
 /// writer; checkpoints still run on it.
 fn sqlite_reader_options(opts: &SqliteOptions) -> SqliteConnectOptions {
-    sqlite_connect_options(opts).pragma("query_only", "ON")
+    sqlite_connect_options(opts)
+        .pragma("cache_size", READER_CACHE_PRAGMA)
+        .pragma("query_only", "ON")
 }
 
 /// The writer connection: it also sets the process's heap limit for SQLite
-/// (`soft_heap_limit` is process-wide), which holds the page caches of all
-/// connections together to about [`SOFT_HEAP_LIMIT_BYTES`]. It leaves copying the
-/// log into the database file to the background checkpointer (see
+/// ([`SOFT_HEAP_LIMIT_BYTES`]). It leaves copying the log into the database
+/// file to the background checkpointer (see
 /// `checkpoint_in_background`) until the log passes 40 MiB.
 fn sqlite_writer_options(opts: &SqliteOptions) -> SqliteConnectOptions {
     sqlite_connect_options(opts)
         .pragma("soft_heap_limit", SOFT_HEAP_LIMIT_BYTES)
+        .pragma("cache_size", WRITER_CACHE_PRAGMA)
         .pragma("wal_autocheckpoint", "10000")
 }
 
